@@ -1,0 +1,252 @@
+package luaapi
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+const addrMetaName = "socket.address"
+
+// openAddrMeta registers the metatable of address tables: {host, port} also
+// read as .host and .port, printed as 127.0.0.1:9999 or [::1]:9999.
+func openAddrMeta(L *lua.LState) {
+	mt := L.NewTypeMetatable(addrMetaName)
+	L.SetField(mt, "__index", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		switch L.CheckString(2) {
+		case "host":
+			L.Push(t.RawGetInt(1))
+		case "port":
+			L.Push(t.RawGetInt(2))
+		default:
+			L.Push(lua.LNil)
+		}
+		return 1
+	}))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		L.Push(lua.LString(joinHostPort(lua.LVAsString(t.RawGetInt(1)), int(lua.LVAsNumber(t.RawGetInt(2))))))
+		return 1
+	}))
+	L.SetField(mt, "__eq", L.NewFunction(func(L *lua.LState) int {
+		a, b := L.CheckTable(1), L.CheckTable(2)
+		L.Push(lua.LBool(lua.LVAsString(a.RawGetInt(1)) == lua.LVAsString(b.RawGetInt(1)) &&
+			lua.LVAsNumber(a.RawGetInt(2)) == lua.LVAsNumber(b.RawGetInt(2))))
+		return 1
+	}))
+}
+
+// joinHostPort prints an address as 127.0.0.1:9999, or [::1]:9999 for IPv6.
+func joinHostPort(host string, port int) string {
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// newAddr is the Lua address table {host, port}.
+func newAddr(L *lua.LState, host string, port int) *lua.LTable {
+	t := L.CreateTable(2, 0)
+	t.RawSetInt(1, lua.LString(host))
+	t.RawSetInt(2, lua.LNumber(port))
+	L.SetMetatable(t, L.GetTypeMetatable(addrMetaName))
+	return t
+}
+
+// sockaddrValue is the Lua value of a socket address: an address table for
+// IP families, the path string for AF_UNIX (nil for an unnamed one).
+func sockaddrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return newAddr(L, netip.AddrFrom4(a.Addr).String(), a.Port)
+	case *unix.SockaddrInet6:
+		ip := netip.AddrFrom16(a.Addr)
+		if a.ZoneId != 0 {
+			if ifc, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
+				ip = ip.WithZone(ifc.Name)
+			}
+		}
+		return newAddr(L, ip.String(), a.Port)
+	case *unix.SockaddrUnix:
+		return lua.LString(a.Name)
+	}
+	return lua.LNil
+}
+
+// sockaddrString prints a socket address for messages and reprs.
+func sockaddrString(sa unix.Sockaddr) string {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return joinHostPort(netip.AddrFrom4(a.Addr).String(), a.Port)
+	case *unix.SockaddrInet6:
+		return joinHostPort(netip.AddrFrom16(a.Addr).String(), a.Port)
+	case *unix.SockaddrUnix:
+		return a.Name
+	}
+	return ""
+}
+
+// addrArg is an address as a script passed it, before name resolution.
+type addrArg struct {
+	host string
+	port int
+	path string // AF_UNIX
+}
+
+func (a addrArg) String() string {
+	if a.path != "" {
+		return a.path
+	}
+	return joinHostPort(a.host, a.port)
+}
+
+// checkAddr reads the address argument at n for fn: a table {host, port} (or
+// {host=, port=}), a host and a port as two arguments, or a path for AF_UNIX.
+// It returns the index of the argument after the address.
+func checkAddr(L *lua.LState, family int, n int, fn string, shift int) (addrArg, int) {
+	v := L.Get(n)
+	if family == unix.AF_UNIX {
+		s, ok := v.(lua.LString)
+		if !ok {
+			argError(L, n-shift, fn, "path expected, got "+typeName(v))
+		}
+		return addrArg{path: string(s)}, n + 1
+	}
+	switch a := v.(type) {
+	case *lua.LTable:
+		host, port := a.RawGetInt(1), a.RawGetInt(2)
+		if host == lua.LNil {
+			host = a.RawGetString("host")
+		}
+		if port == lua.LNil {
+			port = a.RawGetString("port")
+		}
+		h, ok := host.(lua.LString)
+		if !ok {
+			argError(L, n-shift, fn, "address host must be a string, got "+typeName(host))
+		}
+		p, ok := toPort(port)
+		if !ok {
+			argError(L, n-shift, fn, "address port must be a number 0-65535, got "+portDesc(port))
+		}
+		return addrArg{host: string(h), port: p}, n + 1
+	case lua.LString:
+		port := L.Get(n + 1)
+		p, ok := toPort(port)
+		if !ok {
+			argError(L, n+1-shift, fn, "port must be a number 0-65535, got "+portDesc(port))
+		}
+		return addrArg{host: string(a), port: p}, n + 2
+	}
+	argError(L, n-shift, fn, "address expected, got "+typeName(v))
+	return addrArg{}, 0
+}
+
+func portDesc(v lua.LValue) string {
+	if v.Type() == lua.LTNumber || v.Type() == lua.LTString {
+		return lua.LVAsString(v)
+	}
+	return typeName(v)
+}
+
+func toPort(v lua.LValue) (int, bool) {
+	var f float64
+	switch p := v.(type) {
+	case lua.LNumber:
+		f = float64(p)
+	case lua.LString:
+		n, err := strconv.Atoi(string(p))
+		if err != nil {
+			return 0, false
+		}
+		f = float64(n)
+	default:
+		return 0, false
+	}
+	if f < 0 || f > 65535 || f != float64(int(f)) {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// parseLiteral resolves the addresses that need no lookup: an IP literal,
+// "" (any address) and "<broadcast>". ok is false for a name to look up.
+func parseLiteral(family int, host string) (netip.Addr, bool) {
+	switch host {
+	case "":
+		if family == unix.AF_INET6 {
+			return netip.IPv6Unspecified(), true
+		}
+		return netip.IPv4Unspecified(), true
+	case "<broadcast>":
+		return netip.AddrFrom4([4]byte{255, 255, 255, 255}), true
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ip, true
+}
+
+// resolve looks host up for family, with the interpreter lock released: it
+// must be called unlocked.
+func resolve(ctx context.Context, family int, host string) (netip.Addr, error) {
+	if ip, ok := parseLiteral(family, host); ok {
+		return ip, nil
+	}
+	network := "ip4"
+	if family == unix.AF_INET6 {
+		network = "ip6"
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if len(ips) == 0 {
+		return netip.Addr{}, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return ips[0], nil
+}
+
+// toSockaddr turns an IP address and port into the family's sockaddr.
+func toSockaddr(family int, ip netip.Addr, port int) (unix.Sockaddr, error) {
+	switch family {
+	case unix.AF_INET:
+		if !ip.Unmap().Is4() {
+			return nil, fmt.Errorf("%w: %s is not an IPv4 address", unix.EAFNOSUPPORT, ip)
+		}
+		return &unix.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}, nil
+	case unix.AF_INET6:
+		sa := &unix.SockaddrInet6{Port: port, Addr: ip.As16()}
+		if zone := ip.Zone(); zone != "" {
+			if ifc, err := net.InterfaceByName(zone); err == nil {
+				sa.ZoneId = uint32(ifc.Index)
+			}
+		}
+		return sa, nil
+	}
+	return nil, unix.EAFNOSUPPORT
+}
+
+// sockaddrOf turns a script address into a sockaddr of family. A host name
+// is looked up: the interpreter lock is released around the lookup.
+func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockaddr, error) {
+	if family == unix.AF_UNIX {
+		return &unix.SockaddrUnix{Name: a.path}, nil
+	}
+	ip, ok := parseLiteral(family, a.host)
+	if !ok {
+		ctx := rt.host.Context()
+		var err error
+		rt.host.Unlock(L)
+		ip, err = resolve(ctx, family, a.host)
+		rt.host.Lock(L)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return toSockaddr(family, ip, a.port)
+}

@@ -1,0 +1,67 @@
+package luaapi
+
+import (
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// argError raises "bad argument #n to 'fn' (msg)" at the script's line. For
+// a method, n counts the arguments after self, as the script wrote them.
+func argError(L *lua.LState, n int, fn, msg string) {
+	L.RaiseError("bad argument #%d to '%s' (%s)", n, fn, msg)
+}
+
+// typeName is the Lua type of v for messages ("nil", "table", "socket").
+func typeName(v lua.LValue) string {
+	if ud, ok := v.(*lua.LUserData); ok {
+		if _, ok := ud.Value.(*Socket); ok {
+			return "socket"
+		}
+	}
+	return v.Type().String()
+}
+
+// checkInt reads an integer argument at stack index n; shift is 1 for
+// methods (self is not counted in messages).
+func checkInt(L *lua.LState, n int, fn string, shift int) int {
+	v := L.Get(n)
+	f, ok := v.(lua.LNumber)
+	if !ok {
+		if s, isStr := v.(lua.LString); isStr {
+			if num, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64); err == nil {
+				f, ok = lua.LNumber(num), true
+			}
+		}
+	}
+	if !ok {
+		argError(L, n-shift, fn, "number expected, got "+typeName(v))
+	}
+	return int(f)
+}
+
+// optInt is checkInt with a default for nil or a missing argument.
+func optInt(L *lua.LState, n int, fn string, shift int, def int) int {
+	if L.Get(n) == lua.LNil {
+		return def
+	}
+	return checkInt(L, n, fn, shift)
+}
+
+// checkBytes reads a string argument (a number is converted, as Lua does).
+func checkBytes(L *lua.LState, n int, fn string, shift int) string {
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return v.String()
+	}
+	argError(L, n-shift, fn, "string expected, got "+typeName(L.Get(n)))
+	return ""
+}
+
+// checkString reads a string argument of a module function.
+func checkString(L *lua.LState, n int, fn string) string {
+	return checkBytes(L, n, fn, 0)
+}

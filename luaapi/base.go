@@ -1,0 +1,239 @@
+package luaapi
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// openBase sets the globals every script sees besides the modules: arg,
+// vars, sockrun, and the versions of print, io.read, io.lines and os.exit
+// that go through the host (its standard streams; the lock released while
+// reading; sockets closed on exit).
+func (rt *Runtime) openBase(L *lua.LState) {
+	args := L.CreateTable(len(rt.cfg.Args), 1)
+	for i, a := range rt.cfg.Args {
+		args.RawSetInt(i, lua.LString(a))
+	}
+	L.SetGlobal("arg", args)
+
+	vars := L.CreateTable(0, len(rt.cfg.Vars))
+	for k, v := range rt.cfg.Vars {
+		vars.RawSetString(k, lua.LString(v))
+	}
+	L.SetGlobal("vars", vars)
+
+	info := L.NewTable()
+	info.RawSetString("version", lua.LString(rt.cfg.Version))
+	info.RawSetString("worker", lua.LNumber(rt.cfg.Worker))
+	info.RawSetString("workers", lua.LNumber(rt.cfg.Workers))
+	L.SetGlobal("sockrun", info)
+
+	L.SetGlobal("print", L.NewFunction(rt.basePrint))
+
+	rt.stdin = &lineReader{r: bufio.NewReader(rt.host.Stdin())}
+	if iolib, ok := L.GetGlobal("io").(*lua.LTable); ok {
+		origRead, origLines := iolib.RawGetString("read"), iolib.RawGetString("lines")
+		input, stdinFile := iolib.RawGetString("input"), iolib.RawGetString("stdin")
+		// readsStdin: io.read reads io.input(), which is standard input
+		// unless the script changed it.
+		readsStdin := func(L *lua.LState) bool {
+			if input == lua.LNil {
+				return true
+			}
+			L.Push(input)
+			L.Call(0, 1)
+			cur := L.Get(-1)
+			L.Pop(1)
+			return cur == stdinFile
+		}
+		iolib.RawSetString("read", L.NewFunction(func(L *lua.LState) int {
+			if !readsStdin(L) {
+				L.Insert(origRead, 1)
+				L.Call(L.GetTop()-1, lua.MultRet)
+				return L.GetTop()
+			}
+			return rt.ioRead(L, 1)
+		}))
+		iolib.RawSetString("lines", L.NewFunction(func(L *lua.LState) int {
+			if L.GetTop() > 0 {
+				L.Insert(origLines, 1)
+				L.Call(L.GetTop()-1, lua.MultRet)
+				return L.GetTop()
+			}
+			L.Push(L.NewFunction(func(L *lua.LState) int {
+				L.SetTop(0)
+				return rt.ioRead(L, 1)
+			}))
+			return 1
+		}))
+	}
+	if oslib, ok := L.GetGlobal("os").(*lua.LTable); ok {
+		oslib.RawSetString("exit", L.NewFunction(rt.osExit))
+	}
+}
+
+// basePrint is print(...): writes its arguments, tostring'ed and separated
+// by tabs, and a newline to standard output in one write.
+func (rt *Runtime) basePrint(L *lua.LState) int {
+	var b bytes.Buffer
+	top := L.GetTop()
+	for i := 1; i <= top; i++ {
+		if i > 1 {
+			b.WriteByte('\t')
+		}
+		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+	}
+	b.WriteByte('\n')
+	rt.host.Stdout().Write(b.Bytes())
+	return 0
+}
+
+// osExit is os.exit([code]): ends the run with code (true is 0, false 1),
+// closing every socket.
+func (rt *Runtime) osExit(L *lua.LState) int {
+	code := 0
+	switch v := L.Get(1).(type) {
+	case lua.LBool:
+		if !v {
+			code = 1
+		}
+	case lua.LNumber:
+		code = int(v)
+	case *lua.LNilType:
+	default:
+		argError(L, 1, "exit", "number or boolean expected, got "+typeName(v))
+	}
+	rt.CloseAll()
+	rt.host.Exit(L, code)
+	return 0
+}
+
+// lineReader reads standard input for io.read and io.lines. A read runs on
+// its own goroutine so that Ctrl-C can end the wait even though a terminal
+// read cannot be interrupted; mu keeps reads in order.
+type lineReader struct {
+	mu sync.Mutex
+	r  *bufio.Reader
+}
+
+// ioRead is io.read(formats...) on standard input: "l" (a line without its
+// newline, the default), "L" (with it), "n" (a number), "a" (the rest), or
+// a byte count. nil at end of input. The interpreter lock is released
+// while it waits.
+func (rt *Runtime) ioRead(L *lua.LState, first int) int {
+	top := L.GetTop()
+	var formats []lua.LValue
+	for i := first; i <= top; i++ {
+		formats = append(formats, L.Get(i))
+	}
+	if len(formats) == 0 {
+		formats = []lua.LValue{lua.LString("l")}
+	}
+	for i, f := range formats {
+		switch v := f.(type) {
+		case lua.LNumber:
+		case lua.LString:
+			fs := strings.TrimPrefix(string(v), "*")
+			if fs == "" || !strings.Contains("lLna", fs[:1]) {
+				argError(L, i+1, "read", "invalid format")
+			}
+		default:
+			argError(L, i+1, "read", "invalid format")
+		}
+	}
+	type result struct {
+		vals []lua.LValue
+	}
+	ctx := rt.host.Context()
+	done := make(chan result, 1)
+	rt.host.Unlock(L)
+	go func() {
+		rt.stdin.mu.Lock()
+		defer rt.stdin.mu.Unlock()
+		var vals []lua.LValue
+		for _, f := range formats {
+			v := readFormat(rt.stdin.r, f)
+			vals = append(vals, v)
+			if v == lua.LNil {
+				break
+			}
+		}
+		done <- result{vals}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+	}
+	rt.host.Lock(L)
+	if res.vals == nil {
+		rt.raise(L, ctx.Err(), "read", "stdin")
+	}
+	for _, v := range res.vals {
+		L.Push(v)
+	}
+	return len(res.vals)
+}
+
+// readFormat reads one io.read format from r. It touches no Lua state: the
+// values it makes are plain strings and numbers.
+func readFormat(r *bufio.Reader, f lua.LValue) lua.LValue {
+	if n, ok := f.(lua.LNumber); ok {
+		if n <= 0 {
+			if _, err := r.Peek(1); err != nil {
+				return lua.LNil
+			}
+			return lua.LString("")
+		}
+		buf := make([]byte, int(n))
+		got, _ := io.ReadFull(r, buf)
+		if got == 0 {
+			return lua.LNil
+		}
+		return lua.LString(buf[:got])
+	}
+	format := strings.TrimPrefix(string(f.(lua.LString)), "*")[0]
+	switch format {
+	case 'l', 'L':
+		line, err := r.ReadString('\n')
+		if err != nil && line == "" {
+			return lua.LNil
+		}
+		if format == 'l' {
+			line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		}
+		return lua.LString(line)
+	case 'n':
+		var word []byte
+		for {
+			c, err := r.ReadByte()
+			if err != nil {
+				break
+			}
+			if len(word) == 0 && (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+				continue
+			}
+			if strings.IndexByte("0123456789+-.eExXabcdefABCDEF", c) < 0 {
+				r.UnreadByte()
+				break
+			}
+			word = append(word, c)
+		}
+		if v, err := strconv.ParseFloat(string(word), 64); err == nil {
+			return lua.LNumber(v)
+		}
+		if v, err := strconv.ParseInt(string(word), 0, 64); err == nil {
+			return lua.LNumber(v)
+		}
+		return lua.LNil
+	default: // 'a'
+		all, _ := io.ReadAll(r)
+		return lua.LString(all)
+	}
+}

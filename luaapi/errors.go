@@ -1,0 +1,253 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// ErrInterrupted is the cause the host gives the run's context when the run
+// is interrupted by Ctrl-C or SIGTERM.
+var ErrInterrupted = errors.New("interrupted")
+
+// ErrExited is the cause the host gives the run's context when the script
+// called os.exit.
+var ErrExited = errors.New("exited")
+
+// errTimeout is the socket timeout (settimeout), as Python's socket.timeout.
+var errTimeout = errors.New("timed out")
+
+// OSError is the Go side of the error value a failed socket call raises: the
+// fields of Python's OSError plus the operation and address it concerned.
+type OSError struct {
+	Class   string // Python's exception class: "ConnectionRefusedError", "TimeoutError", ...
+	Errno   int    // the errno (negative for name-resolution errors, as Python's gaierror)
+	Name    string // the errno's name: "ECONNREFUSED"
+	Message string // strerror: "Connection refused"
+	Op      string // the socket call: "connect"
+	Addr    string // the address it concerned, if any: "127.0.0.1:9"
+}
+
+// Error formats the error as Python prints it, plus the call and address:
+// "ConnectionRefusedError: [Errno 111] Connection refused (connect 127.0.0.1:9)".
+func (e *OSError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Class)
+	b.WriteString(": ")
+	if e.Errno != 0 && e.Class != "KeyboardInterrupt" && e.Message != "timed out" {
+		fmt.Fprintf(&b, "[Errno %d] ", e.Errno)
+	}
+	b.WriteString(e.Message)
+	if e.Op != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Op)
+		if e.Addr != "" {
+			b.WriteString(" ")
+			b.WriteString(e.Addr)
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// errnoClass is Python's OSError subclass for an errno.
+func errnoClass(errno syscall.Errno) string {
+	switch errno {
+	case unix.ECONNREFUSED:
+		return "ConnectionRefusedError"
+	case unix.ECONNRESET:
+		return "ConnectionResetError"
+	case unix.ECONNABORTED:
+		return "ConnectionAbortedError"
+	case unix.EPIPE, unix.ESHUTDOWN:
+		return "BrokenPipeError"
+	case unix.EAGAIN, unix.EALREADY, unix.EINPROGRESS:
+		return "BlockingIOError"
+	case unix.ETIMEDOUT:
+		return "TimeoutError"
+	case unix.EINTR:
+		return "InterruptedError"
+	case unix.ENOENT:
+		return "FileNotFoundError"
+	case unix.EEXIST:
+		return "FileExistsError"
+	case unix.EACCES, unix.EPERM:
+		return "PermissionError"
+	}
+	return "OSError"
+}
+
+// strerror is the C library's message for errno, as Python shows it.
+func strerror(errno syscall.Errno) string {
+	msg := errno.Error()
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:]
+}
+
+// errnoError builds the OSError of a plain errno.
+func errnoError(errno syscall.Errno, op, addr string) *OSError {
+	return &OSError{
+		Class:   errnoClass(errno),
+		Errno:   int(errno),
+		Name:    unix.ErrnoName(errno),
+		Message: strerror(errno),
+		Op:      op,
+		Addr:    addr,
+	}
+}
+
+// Name-resolution errors, as glibc's getaddrinfo numbers them.
+const (
+	eaiAgain   = -3
+	eaiFail    = -4
+	eaiNoName  = -2
+	eaiService = -8
+)
+
+func gaiError(code int, op, addr string) *OSError {
+	e := &OSError{Class: "socket.gaierror", Errno: code, Op: op, Addr: addr}
+	switch code {
+	case eaiAgain:
+		e.Name, e.Message = "EAI_AGAIN", "Temporary failure in name resolution"
+	case eaiFail:
+		e.Name, e.Message = "EAI_FAIL", "Non-recoverable failure in name resolution"
+	case eaiService:
+		e.Name, e.Message = "EAI_SERVICE", "Servname not supported for ai_socktype"
+	default:
+		e.Name, e.Message = "EAI_NONAME", "Name or service not known"
+	}
+	return e
+}
+
+// timeoutError is the error of a call that ran past its socket timeout.
+func timeoutError(op, addr string) *OSError {
+	return &OSError{Class: "TimeoutError", Errno: int(unix.ETIMEDOUT), Name: "ETIMEDOUT", Message: "timed out", Op: op, Addr: addr}
+}
+
+// interruptError is the error of a call cut short by Ctrl-C or SIGTERM.
+func interruptError(op, addr string) *OSError {
+	return &OSError{Class: "KeyboardInterrupt", Errno: int(unix.EINTR), Name: "EINTR", Message: "interrupted", Op: op, Addr: addr}
+}
+
+// toOSError turns a Go error from a socket call into the OSError scripts
+// see, keeping the errno wherever the error chain has one.
+func toOSError(ctx context.Context, err error, op, addr string) *OSError {
+	var oe *OSError
+	if errors.As(err, &oe) {
+		return oe
+	}
+	if ctx != nil && ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+			return &OSError{Class: "TimeoutError", Errno: int(unix.ETIMEDOUT), Name: "ETIMEDOUT", Message: "run deadline reached", Op: op, Addr: addr}
+		}
+		return interruptError(op, addr)
+	}
+	if errors.Is(err, errTimeout) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return timeoutError(op, addr)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		switch {
+		case dnsErr.IsTemporary || dnsErr.IsTimeout:
+			return gaiError(eaiAgain, op, addr)
+		case dnsErr.IsNotFound:
+			return gaiError(eaiNoName, op, addr)
+		}
+		return gaiError(eaiFail, op, addr)
+	}
+	var addrErr *net.AddrError
+	if errors.As(err, &addrErr) {
+		return gaiError(eaiNoName, op, addr)
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errnoError(errno, op, addr)
+	}
+	if errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed) {
+		return errnoError(unix.EBADF, op, addr)
+	}
+	return &OSError{Class: "OSError", Message: err.Error(), Op: op, Addr: addr}
+}
+
+// errorMeta is the metatable of error values: printable, concatenable.
+const errorMetaName = "socket.error"
+
+func openErrorMeta(L *lua.LState) {
+	mt := L.NewTypeMetatable(errorMetaName)
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(errorString(L.CheckTable(1))))
+		return 1
+	}))
+	L.SetField(mt, "__concat", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(concatPart(L.Get(1)) + concatPart(L.Get(2))))
+		return 1
+	}))
+}
+
+func concatPart(v lua.LValue) string {
+	if t, ok := v.(*lua.LTable); ok {
+		return errorString(t)
+	}
+	return lua.LVAsString(v)
+}
+
+// errorString formats an error table as OSError.Error does.
+func errorString(t *lua.LTable) string {
+	e := OSError{
+		Class:   lua.LVAsString(t.RawGetString("class")),
+		Errno:   int(lua.LVAsNumber(t.RawGetString("errno"))),
+		Name:    lua.LVAsString(t.RawGetString("name")),
+		Message: lua.LVAsString(t.RawGetString("message")),
+		Op:      lua.LVAsString(t.RawGetString("op")),
+		Addr:    lua.LVAsString(t.RawGetString("addr")),
+	}
+	return e.Error()
+}
+
+// errorValue is the Lua error value of e: a table with errno, name,
+// message, op, addr, class and where (the script's file:line).
+func errorValue(L *lua.LState, e *OSError) *lua.LTable {
+	t := L.CreateTable(0, 8)
+	t.RawSetString("class", lua.LString(e.Class))
+	t.RawSetString("errno", lua.LNumber(e.Errno))
+	t.RawSetString("name", lua.LString(e.Name))
+	t.RawSetString("message", lua.LString(e.Message))
+	t.RawSetString("op", lua.LString(e.Op))
+	if e.Addr != "" {
+		t.RawSetString("addr", lua.LString(e.Addr))
+	}
+	if where := L.Where(1); where != "" {
+		t.RawSetString("where", lua.LString(strings.TrimSuffix(where, ":")))
+	}
+	L.SetMetatable(t, L.GetTypeMetatable(errorMetaName))
+	return t
+}
+
+// raise raises err, from the socket call op on addr, as a Lua error value.
+// It does not return.
+func (rt *Runtime) raise(L *lua.LState, err error, op, addr string) {
+	L.Error(errorValue(L, toOSError(rt.host.Context(), err, op, addr)), 0)
+}
+
+// IsErrorValue reports whether v is a socket error value, and returns its
+// message as Python prints it.
+func IsErrorValue(v lua.LValue) (string, bool) {
+	t, ok := v.(*lua.LTable)
+	if !ok || t.RawGetString("class") == lua.LNil || t.RawGetString("message") == lua.LNil {
+		return "", false
+	}
+	msg := errorString(t)
+	if where := lua.LVAsString(t.RawGetString("where")); where != "" {
+		msg = where + ": " + msg
+	}
+	return msg, true
+}

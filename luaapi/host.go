@@ -1,0 +1,145 @@
+// Package luaapi is what sockrun's scripts see: the socket module and the
+// other script modules. It never imports the runner; it reaches the host
+// (the interpreter lock, threads, the run's context, standard streams)
+// through the Host interface.
+package luaapi
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Host is what the runner gives the script modules.
+//
+// The interpreter lock: Lua values may be touched only by the goroutine
+// holding it. A Go function called from Lua holds it on entry. Before any
+// call that may block it calls Unlock, does the blocking work touching no Lua
+// value, then calls Lock before it pushes results.
+type Host interface {
+	// Context is the run's context: done when the run is interrupted
+	// (Ctrl-C, SIGTERM, os.exit) or over.
+	Context() context.Context
+	// Unlock releases the interpreter lock held by L's thread.
+	Unlock(L *lua.LState)
+	// Lock takes the interpreter lock back for L's thread and makes L the
+	// VM's current thread.
+	Lock(L *lua.LState)
+	// Go starts a new script thread: body runs on its own goroutine, with a
+	// new Lua thread state of L's VM and the interpreter lock held. The run
+	// does not end before body has returned.
+	Go(L *lua.LState, body func(co *lua.LState))
+	// Exit ends the whole run with code, as os.exit does. It does not return.
+	Exit(L *lua.LState, code int)
+	// Stdout and Stderr are the run's standard output and error.
+	Stdout() io.Writer
+	Stderr() io.Writer
+	// Stdin is the run's standard input.
+	Stdin() io.Reader
+}
+
+// Config is the part of sockrun's configuration that scripts see, as plain
+// values.
+type Config struct {
+	// DefaultTimeout is the timeout of new sockets; negative or zero (unset)
+	// means blocking. (A non-blocking default is not offered: 0 is unset.)
+	DefaultTimeout time.Duration
+	// Version is sockrun's version, seen as sockrun.version.
+	Version string
+	// Vars are the script parameters (--var key=value), seen as the vars table.
+	Vars map[string]string
+	// Worker is this VM's number (1..Workers) when several VMs run the script.
+	Worker, Workers int
+	// ReusePort makes every listening socket SO_REUSEPORT (worker mode).
+	ReusePort bool
+	// Args are the script path (arg[0]) and its arguments.
+	Args []string
+}
+
+// Runtime is one VM's script-facing state: its host, its configuration and
+// the sockets its script has open. The host closes what is left with
+// CloseAll when the run ends, since gopher-lua has no __gc.
+type Runtime struct {
+	host Host
+	cfg  Config
+
+	mu      sync.Mutex
+	sockets map[*Socket]struct{}
+
+	stdin *lineReader
+
+	// defaultTimeout is what new sockets get (socket.setdefaulttimeout).
+	defaultTimeout time.Duration
+}
+
+// New returns the runtime of one VM.
+func New(host Host, cfg Config) *Runtime {
+	if cfg.Workers < 1 {
+		cfg.Workers, cfg.Worker = 1, 1
+	}
+	if cfg.DefaultTimeout == 0 {
+		cfg.DefaultTimeout = -1
+	}
+	return &Runtime{host: host, cfg: cfg, sockets: map[*Socket]struct{}{}, defaultTimeout: cfg.DefaultTimeout}
+}
+
+// Open registers sockrun's modules in L: the socket module (global socket,
+// require "socket"), vars, arg, sockrun, and the host-aware print, io.read,
+// io.lines and os.exit.
+func (rt *Runtime) Open(L *lua.LState) {
+	rt.openBase(L)
+	preload(L, "socket", rt.openSocket)
+	L.SetGlobal("socket", requireModule(L, "socket"))
+}
+
+// CloseAll closes every socket the script left open and returns how many
+// there were. It is safe to call from any goroutine.
+func (rt *Runtime) CloseAll() int {
+	rt.mu.Lock()
+	left := make([]*Socket, 0, len(rt.sockets))
+	for s := range rt.sockets {
+		left = append(left, s)
+	}
+	rt.mu.Unlock()
+	for _, s := range left {
+		s.closeFD()
+	}
+	return len(left)
+}
+
+// OpenSockets is the number of sockets the script has open.
+func (rt *Runtime) OpenSockets() int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return len(rt.sockets)
+}
+
+func (rt *Runtime) track(s *Socket) {
+	rt.mu.Lock()
+	rt.sockets[s] = struct{}{}
+	rt.mu.Unlock()
+}
+
+func (rt *Runtime) untrack(s *Socket) {
+	rt.mu.Lock()
+	delete(rt.sockets, s)
+	rt.mu.Unlock()
+}
+
+// preload registers loader as package.preload[name].
+func preload(L *lua.LState, name string, loader lua.LGFunction) {
+	L.PreloadModule(name, loader)
+}
+
+// requireModule loads a module as require would and returns it.
+func requireModule(L *lua.LState, name string) lua.LValue {
+	L.Push(L.GetGlobal("require"))
+	L.Push(lua.LString(name))
+	L.Call(1, 1)
+	v := L.Get(-1)
+	L.Pop(1)
+	return v
+}

@@ -1,0 +1,588 @@
+package luaapi
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+var familyNames = map[int]string{
+	unix.AF_UNSPEC: "AF_UNSPEC",
+	unix.AF_INET:   "AF_INET",
+	unix.AF_INET6:  "AF_INET6",
+	unix.AF_UNIX:   "AF_UNIX",
+}
+
+var typeNames = map[int]string{
+	unix.SOCK_STREAM:    "SOCK_STREAM",
+	unix.SOCK_DGRAM:     "SOCK_DGRAM",
+	unix.SOCK_SEQPACKET: "SOCK_SEQPACKET",
+	unix.SOCK_RAW:       "SOCK_RAW",
+}
+
+func constName(names map[int]string, v int) string {
+	if n, ok := names[v]; ok {
+		return n
+	}
+	return lua.LNumber(v).String()
+}
+
+// socketConstants are the module's numeric constants besides errno names.
+var socketConstants = map[string]int{
+	"AF_UNSPEC": unix.AF_UNSPEC, "AF_INET": unix.AF_INET, "AF_INET6": unix.AF_INET6, "AF_UNIX": unix.AF_UNIX,
+	"SOCK_STREAM": unix.SOCK_STREAM, "SOCK_DGRAM": unix.SOCK_DGRAM,
+	"SOCK_SEQPACKET": unix.SOCK_SEQPACKET, "SOCK_RAW": unix.SOCK_RAW,
+	"SOL_SOCKET": unix.SOL_SOCKET, "SO_REUSEADDR": unix.SO_REUSEADDR, "SO_REUSEPORT": unix.SO_REUSEPORT,
+	"SO_KEEPALIVE": unix.SO_KEEPALIVE, "SO_BROADCAST": unix.SO_BROADCAST, "SO_RCVBUF": unix.SO_RCVBUF,
+	"SO_SNDBUF": unix.SO_SNDBUF, "SO_LINGER": unix.SO_LINGER, "SO_ERROR": unix.SO_ERROR, "SO_TYPE": unix.SO_TYPE,
+	"SO_RCVTIMEO": unix.SO_RCVTIMEO, "SO_SNDTIMEO": unix.SO_SNDTIMEO,
+	"IPPROTO_IP": unix.IPPROTO_IP, "IPPROTO_TCP": unix.IPPROTO_TCP, "IPPROTO_UDP": unix.IPPROTO_UDP,
+	"IPPROTO_IPV6": unix.IPPROTO_IPV6, "IPPROTO_ICMP": unix.IPPROTO_ICMP, "IPPROTO_ICMPV6": unix.IPPROTO_ICMPV6,
+	"IPPROTO_RAW": unix.IPPROTO_RAW,
+	"TCP_NODELAY": unix.TCP_NODELAY, "TCP_KEEPIDLE": unix.TCP_KEEPIDLE, "TCP_KEEPINTVL": unix.TCP_KEEPINTVL,
+	"TCP_KEEPCNT": unix.TCP_KEEPCNT,
+	"IPV6_V6ONLY": unix.IPV6_V6ONLY, "IP_TTL": unix.IP_TTL, "IP_MULTICAST_TTL": unix.IP_MULTICAST_TTL,
+	"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR,
+	"MSG_PEEK": unix.MSG_PEEK, "MSG_WAITALL": unix.MSG_WAITALL, "MSG_DONTWAIT": unix.MSG_DONTWAIT,
+	"MSG_OOB": unix.MSG_OOB,
+	"SOMAXCONN": unix.SOMAXCONN,
+	"AI_PASSIVE": 1, "AI_CANONNAME": 2, "AI_NUMERICHOST": 4,
+}
+
+func optionName(level, opt int) string {
+	for name, v := range socketConstants {
+		if v == opt && (strings.HasPrefix(name, "SO_") && level == unix.SOL_SOCKET ||
+			strings.HasPrefix(name, "TCP_") && level == unix.IPPROTO_TCP ||
+			strings.HasPrefix(name, "IPV6_") && level == unix.IPPROTO_IPV6 ||
+			strings.HasPrefix(name, "IP_") && level == unix.IPPROTO_IP) {
+			return name
+		}
+	}
+	return lua.LNumber(level).String() + "/" + lua.LNumber(opt).String()
+}
+
+// openSocket is the loader of the socket module.
+func (rt *Runtime) openSocket(L *lua.LState) int {
+	openErrorMeta(L)
+	openAddrMeta(L)
+	rt.openSocketMeta(L)
+	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"socket":            rt.socketNew,
+		"create_connection": rt.socketCreateConnection,
+		"create_server":     rt.socketCreateServer,
+		"gethostbyname":     rt.socketGethostbyname,
+		"gethostbyname_ex":  rt.socketGethostbynameEx,
+		"gethostname":       socketGethostname,
+		"getaddrinfo":       rt.socketGetaddrinfo,
+		"getfqdn":           rt.socketGetfqdn,
+		"inet_pton":         socketInetPton,
+		"inet_ntop":         socketInetNtop,
+		"inet_aton":         socketInetAton,
+		"inet_ntoa":         socketInetNtoa,
+		"htons":             socketHtons,
+		"ntohs":             socketHtons,
+		"htonl":             socketHtonl,
+		"ntohl":             socketHtonl,
+		"sleep":             rt.socketSleep,
+		"time":              socketTime,
+		"getdefaulttimeout": rt.socketGetdefaulttimeout,
+		"setdefaulttimeout": rt.socketSetdefaulttimeout,
+	})
+	for name, v := range socketConstants {
+		mod.RawSetString(name, lua.LNumber(v))
+	}
+	errorcode := L.NewTable()
+	for e := syscall.Errno(1); e < 134; e++ {
+		if name := unix.ErrnoName(e); name != "" {
+			mod.RawSetString(name, lua.LNumber(e))
+			errorcode.RawSetInt(int(e), lua.LString(name))
+		}
+	}
+	mod.RawSetString("EWOULDBLOCK", lua.LNumber(unix.EWOULDBLOCK))
+	mod.RawSetString("errorcode", errorcode)
+	mod.RawSetString("has_ipv6", lua.LTrue)
+	L.Push(mod)
+	return 1
+}
+
+// socketNew is socket.socket([family [, type [, proto]]]): a new socket,
+// AF_INET and SOCK_STREAM by default.
+func (rt *Runtime) socketNew(L *lua.LState) int {
+	family := optInt(L, 1, "socket", 0, unix.AF_INET)
+	stype := optInt(L, 2, "socket", 0, unix.SOCK_STREAM)
+	proto := optInt(L, 3, "socket", 0, 0)
+	s, err := rt.openSocket3(L, family, stype, proto)
+	if err != nil {
+		rt.raise(L, err, "socket", "")
+	}
+	L.Push(s.ud)
+	return 1
+}
+
+// openSocket3 creates a socket of family, type and protocol. In worker
+// mode IP sockets get SO_REUSEPORT, so every worker can bind the same port.
+func (rt *Runtime) openSocket3(L *lua.LState, family, stype, proto int) (*Socket, error) {
+	fd, err := openSocketFD(family, stype, proto)
+	if err != nil {
+		return nil, err
+	}
+	if rt.cfg.ReusePort && (family == unix.AF_INET || family == unix.AF_INET6) && stype != unix.SOCK_RAW {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			unix.Close(fd)
+			return nil, os.NewSyscallError("setsockopt", err)
+		}
+	}
+	s, err := rt.newSocket(L, fd, family, stype, proto)
+	if err != nil {
+		unix.Close(fd)
+	}
+	return s, err
+}
+
+// lookup resolves host for family (AF_UNSPEC: both), with the interpreter
+// lock released. Literals need no lookup and keep the lock.
+func (rt *Runtime) lookup(L *lua.LState, family int, host string) ([]netip.Addr, error) {
+	if host == "" && family == unix.AF_UNSPEC {
+		family = unix.AF_INET
+	}
+	if ip, ok := parseLiteral(family, host); ok {
+		return []netip.Addr{ip}, nil
+	}
+	network := "ip"
+	switch family {
+	case unix.AF_INET:
+		network = "ip4"
+	case unix.AF_INET6:
+		network = "ip6"
+	}
+	ctx := rt.host.Context()
+	rt.host.Unlock(L)
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	rt.host.Lock(L)
+	if err == nil && len(ips) == 0 {
+		err = &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	for i := range ips {
+		ips[i] = ips[i].Unmap()
+	}
+	return ips, err
+}
+
+func familyOf(ip netip.Addr) int {
+	if ip.Is4() {
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
+}
+
+// socketCreateConnection is socket.create_connection(address [, timeout]):
+// resolves address, tries each of its IPs in turn and returns the first
+// connected socket; the timeout applies to the socket.
+func (rt *Runtime) socketCreateConnection(L *lua.LState) int {
+	a, next := checkAddr(L, unix.AF_INET, 1, "create_connection", 0)
+	timeout := rt.defaultTimeout
+	if L.GetTop() >= next {
+		timeout = checkTimeout(L, next, "create_connection", 0)
+	}
+	ips, err := rt.lookup(L, unix.AF_UNSPEC, a.host)
+	if err != nil {
+		rt.raise(L, err, "create_connection", a.String())
+	}
+	for _, ip := range ips {
+		var s *Socket
+		s, err = rt.openSocket3(L, familyOf(ip), unix.SOCK_STREAM, 0)
+		if err != nil {
+			break
+		}
+		s.timeout = timeout
+		err = rt.connect(L, s, addrArg{host: ip.String(), port: a.port})
+		if err == nil {
+			L.Push(s.ud)
+			return 1
+		}
+		s.closeFD()
+		if rt.host.Context().Err() != nil {
+			break
+		}
+	}
+	rt.raise(L, err, "create_connection", a.String())
+	return 0
+}
+
+// socketCreateServer is socket.create_server(address [, options]): a
+// listening TCP socket with SO_REUSEADDR. options: backlog (default 128),
+// reuse_port, family (default from the host), dualstack_ipv6.
+func (rt *Runtime) socketCreateServer(L *lua.LState) int {
+	a, next := checkAddr(L, unix.AF_INET, 1, "create_server", 0)
+	family, backlog := unix.AF_INET, 128
+	reusePort, dualstack := false, false
+	if ip, err := netip.ParseAddr(a.host); err == nil && ip.Is6() && !ip.Is4In6() {
+		family = unix.AF_INET6
+	}
+	if opts, ok := L.Get(next).(*lua.LTable); ok {
+		if v := opts.RawGetString("family"); v != lua.LNil {
+			family = int(lua.LVAsNumber(v))
+		}
+		if v := opts.RawGetString("backlog"); v != lua.LNil {
+			backlog = int(lua.LVAsNumber(v))
+		}
+		reusePort = lua.LVAsBool(opts.RawGetString("reuse_port"))
+		dualstack = lua.LVAsBool(opts.RawGetString("dualstack_ipv6"))
+	} else if L.Get(next) != lua.LNil {
+		argError(L, next, "create_server", "options table expected, got "+typeName(L.Get(next)))
+	}
+	s, err := rt.openSocket3(L, family, unix.SOCK_STREAM, 0)
+	if err != nil {
+		rt.raise(L, err, "create_server", a.String())
+	}
+	err = s.control(func(fd int) error {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return err
+		}
+		if reusePort {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+				return err
+			}
+		}
+		if family == unix.AF_INET6 {
+			v6only := 1
+			if dualstack {
+				v6only = 0
+			}
+			return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only)
+		}
+		return nil
+	})
+	if err == nil {
+		var sa unix.Sockaddr
+		if sa, err = rt.sockaddrOf(L, family, a); err == nil {
+			err = s.control(func(fd int) error {
+				if err := unix.Bind(fd, sa); err != nil {
+					return err
+				}
+				return unix.Listen(fd, backlog)
+			})
+		}
+	}
+	if err != nil {
+		s.closeFD()
+		rt.raise(L, err, "create_server", a.String())
+	}
+	L.Push(s.ud)
+	return 1
+}
+
+// socketGethostbyname is socket.gethostbyname(host): the host's first IPv4
+// address as a string.
+func (rt *Runtime) socketGethostbyname(L *lua.LState) int {
+	host := checkString(L, 1, "gethostbyname")
+	ips, err := rt.lookup(L, unix.AF_INET, host)
+	if err != nil {
+		rt.raise(L, err, "gethostbyname", host)
+	}
+	L.Push(lua.LString(ips[0].String()))
+	return 1
+}
+
+// socketGethostbynameEx is socket.gethostbyname_ex(host): returns the
+// canonical name, a list of aliases and a list of IPv4 addresses.
+func (rt *Runtime) socketGethostbynameEx(L *lua.LState) int {
+	host := checkString(L, 1, "gethostbyname_ex")
+	ips, err := rt.lookup(L, unix.AF_INET, host)
+	if err != nil {
+		rt.raise(L, err, "gethostbyname_ex", host)
+	}
+	name := host
+	if _, literal := parseLiteral(unix.AF_INET, host); !literal {
+		ctx := rt.host.Context()
+		rt.host.Unlock(L)
+		cname, err := net.DefaultResolver.LookupCNAME(ctx, host)
+		rt.host.Lock(L)
+		if err == nil && cname != "" {
+			name = strings.TrimSuffix(cname, ".")
+		}
+	}
+	aliases := L.NewTable()
+	if name != host {
+		aliases.Append(lua.LString(host))
+	}
+	list := L.CreateTable(len(ips), 0)
+	for _, ip := range ips {
+		list.Append(lua.LString(ip.String()))
+	}
+	L.Push(lua.LString(name))
+	L.Push(aliases)
+	L.Push(list)
+	return 3
+}
+
+// socketGethostname is socket.gethostname(): this machine's host name.
+func socketGethostname(L *lua.LState) int {
+	name, err := os.Hostname()
+	if err != nil {
+		L.RaiseError("gethostname: %v", err)
+	}
+	L.Push(lua.LString(name))
+	return 1
+}
+
+// socketGetaddrinfo is socket.getaddrinfo(host, port [, family [, type
+// [, proto]]]): a list of {family, type, proto, canonname, addr} entries,
+// one per address and socket type, as Python returns them. port is a
+// number, a service name ("http") or nil.
+func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
+	hostV := L.Get(1)
+	host := ""
+	switch h := hostV.(type) {
+	case lua.LString:
+		host = string(h)
+	case *lua.LNilType:
+		host = "localhost"
+	default:
+		argError(L, 1, "getaddrinfo", "string or nil expected, got "+typeName(hostV))
+	}
+	family := optInt(L, 3, "getaddrinfo", 0, unix.AF_UNSPEC)
+	stype := optInt(L, 4, "getaddrinfo", 0, 0)
+	proto := optInt(L, 5, "getaddrinfo", 0, 0)
+	port := 0
+	switch p := L.Get(2).(type) {
+	case lua.LNumber:
+		port = int(p)
+	case lua.LString:
+		if n, ok := toPort(p); ok {
+			port = n
+		} else {
+			network := "tcp"
+			if stype == unix.SOCK_DGRAM {
+				network = "udp"
+			}
+			ctx := rt.host.Context()
+			rt.host.Unlock(L)
+			n, err := net.DefaultResolver.LookupPort(ctx, network, string(p))
+			rt.host.Lock(L)
+			if err != nil {
+				L.Error(errorValue(L, gaiError(eaiService, "getaddrinfo", string(p))), 0)
+			}
+			port = n
+		}
+	case *lua.LNilType:
+	default:
+		argError(L, 2, "getaddrinfo", "number, string or nil expected, got "+typeName(L.Get(2)))
+	}
+	ips, err := rt.lookup(L, family, host)
+	if err != nil {
+		rt.raise(L, err, "getaddrinfo", host)
+	}
+	type kind struct{ stype, proto int }
+	kinds := []kind{{unix.SOCK_STREAM, unix.IPPROTO_TCP}, {unix.SOCK_DGRAM, unix.IPPROTO_UDP}, {unix.SOCK_RAW, 0}}
+	result := L.NewTable()
+	for _, ip := range ips {
+		for _, k := range kinds {
+			if stype != 0 && k.stype != stype || proto != 0 && k.proto != proto {
+				continue
+			}
+			e := L.CreateTable(5, 0)
+			e.Append(lua.LNumber(familyOf(ip)))
+			e.Append(lua.LNumber(k.stype))
+			e.Append(lua.LNumber(k.proto))
+			e.Append(lua.LString(""))
+			e.Append(newAddr(L, ip.String(), port))
+			for i, name := range []string{"family", "type", "proto", "canonname", "addr"} {
+				e.RawSetString(name, e.RawGetInt(i+1))
+			}
+			result.Append(e)
+		}
+	}
+	L.Push(result)
+	return 1
+}
+
+// socketGetfqdn is socket.getfqdn([name]): the fully qualified name of
+// name (default this host), or name itself if none is found.
+func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
+	name := strings.TrimSpace(L.OptString(1, ""))
+	if name == "" || name == "0.0.0.0" || name == "::" {
+		name, _ = os.Hostname()
+	}
+	ctx := rt.host.Context()
+	rt.host.Unlock(L)
+	fqdn := name
+	if ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name); err == nil && len(ips) > 0 {
+		if names, err := net.DefaultResolver.LookupAddr(ctx, ips[0].String()); err == nil {
+			for _, n := range names {
+				n = strings.TrimSuffix(n, ".")
+				if strings.Contains(n, ".") || fqdn == name {
+					fqdn = n
+					if strings.Contains(n, ".") {
+						break
+					}
+				}
+			}
+		}
+	}
+	rt.host.Lock(L)
+	L.Push(lua.LString(fqdn))
+	return 1
+}
+
+// socketInetPton is socket.inet_pton(family, text): the address in packed
+// binary form (4 or 16 bytes).
+func socketInetPton(L *lua.LState) int {
+	family := checkInt(L, 1, "inet_pton", 0)
+	text := checkString(L, 2, "inet_pton")
+	ip, err := netip.ParseAddr(text)
+	switch {
+	case err != nil || ip.Zone() != "":
+		L.Error(errorValue(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text}), 0)
+	case family == unix.AF_INET && ip.Is4():
+		b := ip.As4()
+		L.Push(lua.LString(b[:]))
+	case family == unix.AF_INET6 && !ip.Is4():
+		b := ip.As16()
+		L.Push(lua.LString(b[:]))
+	case family == unix.AF_INET6:
+		b := netip.AddrFrom16(ip.As16()).As16()
+		L.Push(lua.LString(b[:]))
+	case family == unix.AF_INET:
+		L.Error(errorValue(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text}), 0)
+	default:
+		L.Error(errorValue(L, errnoError(unix.EAFNOSUPPORT, "inet_pton", text)), 0)
+	}
+	return 1
+}
+
+// socketInetNtop is socket.inet_ntop(family, packed): the text form of a
+// packed 4- or 16-byte address.
+func socketInetNtop(L *lua.LState) int {
+	family := checkInt(L, 1, "inet_ntop", 0)
+	packed := checkString(L, 2, "inet_ntop")
+	switch {
+	case family == unix.AF_INET && len(packed) == 4:
+		L.Push(lua.LString(netip.AddrFrom4([4]byte([]byte(packed))).String()))
+	case family == unix.AF_INET6 && len(packed) == 16:
+		L.Push(lua.LString(netip.AddrFrom16([16]byte([]byte(packed))).String()))
+	case family == unix.AF_INET || family == unix.AF_INET6:
+		argError(L, 2, "inet_ntop", "invalid length of packed IP address string")
+	default:
+		L.Error(errorValue(L, errnoError(unix.EAFNOSUPPORT, "inet_ntop", "")), 0)
+	}
+	return 1
+}
+
+// socketInetAton is socket.inet_aton(text): an IPv4 address packed in 4 bytes.
+func socketInetAton(L *lua.LState) int {
+	text := checkString(L, 1, "inet_aton")
+	ip, err := netip.ParseAddr(text)
+	if err != nil || !ip.Is4() {
+		L.Error(errorValue(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_aton", Op: "inet_aton", Addr: text}), 0)
+	}
+	b := ip.As4()
+	L.Push(lua.LString(b[:]))
+	return 1
+}
+
+// socketInetNtoa is socket.inet_ntoa(packed): the dotted text of 4 bytes.
+func socketInetNtoa(L *lua.LState) int {
+	packed := checkString(L, 1, "inet_ntoa")
+	if len(packed) != 4 {
+		argError(L, 1, "inet_ntoa", "packed IP wrong length for inet_ntoa")
+	}
+	L.Push(lua.LString(netip.AddrFrom4([4]byte([]byte(packed))).String()))
+	return 1
+}
+
+// socketHtons is socket.htons(n) and socket.ntohs(n): swaps the bytes of a
+// 16-bit number between host and network order.
+func socketHtons(L *lua.LState) int {
+	n := checkInt(L, 1, "htons", 0)
+	if n < 0 || n > 0xffff {
+		argError(L, 1, "htons", "number 0-65535 expected")
+	}
+	L.Push(lua.LNumber(toNetwork16(uint16(n))))
+	return 1
+}
+
+// socketHtonl is socket.htonl(n) and socket.ntohl(n): swaps the bytes of a
+// 32-bit number between host and network order.
+func socketHtonl(L *lua.LState) int {
+	n := checkInt(L, 1, "htonl", 0)
+	if n < 0 || n > 0xffffffff {
+		argError(L, 1, "htonl", "number 0-4294967295 expected")
+	}
+	L.Push(lua.LNumber(toNetwork32(uint32(n))))
+	return 1
+}
+
+var hostIsBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
+
+func toNetwork16(n uint16) uint16 {
+	if hostIsBigEndian {
+		return n
+	}
+	return bits.ReverseBytes16(n)
+}
+
+func toNetwork32(n uint32) uint32 {
+	if hostIsBigEndian {
+		return n
+	}
+	return bits.ReverseBytes32(n)
+}
+
+// socketSleep is socket.sleep(seconds): waits, letting other threads run;
+// Ctrl-C ends the wait with an interrupt error.
+func (rt *Runtime) socketSleep(L *lua.LState) int {
+	rt.sleep(L, "sleep")
+	return 0
+}
+
+func (rt *Runtime) sleep(L *lua.LState, fn string) {
+	v := L.Get(1)
+	secs, ok := v.(lua.LNumber)
+	if !ok || secs < 0 || secs != secs {
+		argError(L, 1, fn, "non-negative number expected, got "+portDesc(v))
+	}
+	ctx := rt.host.Context()
+	t := time.NewTimer(time.Duration(float64(secs) * float64(time.Second)))
+	rt.host.Unlock(L)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+	}
+	rt.host.Lock(L)
+	if ctx.Err() != nil {
+		rt.raise(L, ctx.Err(), fn, "")
+	}
+}
+
+var start = time.Now()
+
+// socketTime is socket.time(): monotonic seconds as a float, for measuring
+// intervals.
+func socketTime(L *lua.LState) int {
+	L.Push(lua.LNumber(time.Since(start).Seconds()))
+	return 1
+}
+
+// socketGetdefaulttimeout is socket.getdefaulttimeout(): the timeout new
+// sockets get, nil for blocking.
+func (rt *Runtime) socketGetdefaulttimeout(L *lua.LState) int {
+	L.Push(timeoutValue(rt.defaultTimeout))
+	return 1
+}
+
+// socketSetdefaulttimeout is socket.setdefaulttimeout(seconds|nil): sets
+// the timeout new sockets get.
+func (rt *Runtime) socketSetdefaulttimeout(L *lua.LState) int {
+	rt.defaultTimeout = checkTimeout(L, 1, "setdefaulttimeout", 0)
+	return 0
+}

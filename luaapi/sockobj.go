@@ -1,0 +1,786 @@
+package luaapi
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// Socket is a script's socket: a real OS socket, created non-blocking and
+// registered with Go's netpoller (through an *os.File), so that a thread
+// waiting on it costs a goroutine and no OS thread.
+//
+// Fields other than closed are touched only with the interpreter lock held.
+type Socket struct {
+	rt     *Runtime
+	fd     int
+	file   *os.File
+	rc     syscall.RawConn
+	family int
+	stype  int
+	proto  int
+
+	// timeout is Python's: negative blocks, zero is non-blocking, positive
+	// is a deadline for each call.
+	timeout time.Duration
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+
+	// busy counts the threads inside a read (0) or write (1) call on this
+	// socket; deadline says whether that direction has a deadline set.
+	busy     [2]int
+	deadline [2]bool
+
+	// rbuf holds received bytes not yet returned to the script. recv
+	// consumes it first, so that framing reads added beside recv never lose
+	// or reorder a byte.
+	rbuf []byte
+
+	ud *lua.LUserData
+}
+
+const (
+	dirRead  = 0
+	dirWrite = 1
+)
+
+const socketMetaName = "socket.socket"
+
+// newSocket wraps an open, non-blocking descriptor.
+func (rt *Runtime) newSocket(L *lua.LState, fd, family, stype, proto int) (*Socket, error) {
+	f := os.NewFile(uintptr(fd), "socket")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s := &Socket{rt: rt, fd: fd, file: f, rc: rc, family: family, stype: stype, proto: proto, timeout: rt.defaultTimeout}
+	s.ud = L.NewUserData()
+	s.ud.Value = s
+	L.SetMetatable(s.ud, L.GetTypeMetatable(socketMetaName))
+	rt.track(s)
+	return s, nil
+}
+
+// openSocketFD creates a non-blocking, close-on-exec OS socket.
+func openSocketFD(family, stype, proto int) (int, error) {
+	fd, err := unix.Socket(family, stype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	return fd, nil
+}
+
+// closeFD closes the descriptor once; threads blocked on the socket wake up
+// with EBADF. Safe from any goroutine.
+func (s *Socket) closeFD() {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.rt.untrack(s)
+		s.file.Close()
+	})
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// io runs attempt, one non-blocking system call, with the interpreter lock
+// held. If it would block (EAGAIN) and the socket is not in non-blocking
+// mode, it releases the lock, waits in Go's netpoller for the descriptor to
+// be ready in direction dir, and tries again unlocked, until attempt
+// returns something other than EAGAIN, the socket's timeout passes, the
+// socket is closed, or the run is interrupted. attempt must not touch Lua.
+func (s *Socket) io(L *lua.LState, dir int, attempt func(fd int) error) error {
+	host := s.rt.host
+	timeout := s.timeout
+	if timeout > 0 {
+		s.setDeadline(dir, time.Now().Add(timeout))
+		s.deadline[dir] = true
+	} else if s.deadline[dir] {
+		s.setDeadline(dir, time.Time{})
+		s.deadline[dir] = false
+	}
+	// A thread already waiting in this direction holds the descriptor's
+	// read (or write) lock inside the poller: entering it while holding the
+	// interpreter lock would stop every thread until that one is served.
+	unlocked := false
+	if s.busy[dir] > 0 {
+		unlocked = true
+	}
+	s.busy[dir]++
+	if unlocked {
+		host.Unlock(L)
+	}
+	ctx := host.Context()
+	var stop func() bool
+	var err error
+	try := func(fd uintptr) bool {
+		err = attempt(int(fd))
+		if err != unix.EAGAIN || timeout == 0 {
+			return true
+		}
+		if stop == nil {
+			// From here on the call waits: let an interrupt end the wait,
+			// and let other threads run.
+			stop = context.AfterFunc(ctx, func() { s.setDeadline(dir, aLongTimeAgo) })
+			if !unlocked {
+				unlocked = true
+				host.Unlock(L)
+			}
+		}
+		return false
+	}
+	var werr error
+	if dir == dirRead {
+		werr = s.rc.Read(try)
+	} else {
+		werr = s.rc.Write(try)
+	}
+	if unlocked {
+		host.Lock(L)
+	}
+	s.busy[dir]--
+	if stop != nil {
+		stop()
+	}
+	if werr != nil {
+		if ctx.Err() != nil {
+			return werr
+		}
+		if os.IsTimeout(werr) {
+			return errTimeout
+		}
+		return unix.EBADF
+	}
+	return err
+}
+
+func (s *Socket) setDeadline(dir int, t time.Time) {
+	if dir == dirRead {
+		s.file.SetReadDeadline(t)
+	} else {
+		s.file.SetWriteDeadline(t)
+	}
+}
+
+// control runs f on the descriptor, with the interpreter lock held; f makes
+// a system call that does not block.
+func (s *Socket) control(f func(fd int) error) error {
+	var err error
+	if cerr := s.rc.Control(func(fd uintptr) { err = f(int(fd)) }); cerr != nil {
+		return unix.EBADF
+	}
+	return err
+}
+
+// Buffers for recv come from size-classed pools and go back while a thread
+// waits, so an idle connection holds no receive buffer.
+var bufPools [17]sync.Pool // 64 B .. 4 MiB
+
+const maxRecvBuf = 4 << 20
+
+func getBuf(n int) *[]byte {
+	c := 0
+	for size := 64; size < n; size <<= 1 {
+		c++
+	}
+	if b, ok := bufPools[c].Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 64<<c)
+	return &b
+}
+
+func putBuf(b *[]byte) {
+	c := 0
+	for size := 64; size < cap(*b); size <<= 1 {
+		c++
+	}
+	bufPools[c].Put(b)
+}
+
+func bytesOf(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// retryEINTR repeats a system call interrupted by a signal.
+func retryEINTR(f func() error) error {
+	for {
+		if err := f(); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// socketMethods are the methods of socket objects.
+func (rt *Runtime) socketMethods() map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{
+		"bind":        rt.socketBind,
+		"listen":      rt.socketListen,
+		"accept":      rt.socketAccept,
+		"connect":     rt.socketConnect,
+		"connect_ex":  rt.socketConnectEx,
+		"send":        rt.socketSend,
+		"sendall":     rt.socketSendall,
+		"recv":        rt.socketRecv,
+		"sendto":      rt.socketSendto,
+		"recvfrom":    rt.socketRecvfrom,
+		"shutdown":    rt.socketShutdown,
+		"close":       rt.socketClose,
+		"settimeout":  rt.socketSettimeout,
+		"gettimeout":  rt.socketGettimeout,
+		"setblocking": rt.socketSetblocking,
+		"getblocking": rt.socketGetblocking,
+		"setsockopt":  rt.socketSetsockopt,
+		"getsockopt":  rt.socketGetsockopt,
+		"getsockname": rt.socketGetsockname,
+		"getpeername": rt.socketGetpeername,
+		"fileno":      rt.socketFileno,
+	}
+}
+
+func (rt *Runtime) openSocketMeta(L *lua.LState) {
+	mt := L.NewTypeMetatable(socketMetaName)
+	methods := L.SetFuncs(L.NewTable(), rt.socketMethods())
+	L.SetField(mt, "__index", methods)
+	L.SetField(mt, "__tostring", L.NewFunction(rt.socketTostring))
+	L.SetField(mt, "__eq", L.NewFunction(func(L *lua.LState) int {
+		a, _ := L.CheckUserData(1).Value.(*Socket)
+		b, _ := L.CheckUserData(2).Value.(*Socket)
+		L.Push(lua.LBool(a != nil && a == b))
+		return 1
+	}))
+	L.SetField(mt, "__name", lua.LString("socket"))
+}
+
+// checkSocket returns the open socket that method fn was called on.
+func checkSocket(L *lua.LState, fn string) *Socket {
+	s := checkSocketAny(L, fn)
+	if s.closed.Load() {
+		s.rt.raise(L, unix.EBADF, fn, "")
+	}
+	return s
+}
+
+// checkSocketAny returns the socket fn was called on, open or closed.
+func checkSocketAny(L *lua.LState, fn string) *Socket {
+	if ud, ok := L.Get(1).(*lua.LUserData); ok {
+		if s, ok := ud.Value.(*Socket); ok {
+			return s
+		}
+	}
+	L.RaiseError("bad self to '%s' (socket expected, got %s; call it as sock:%s(...))", fn, typeName(L.Get(1)), fn)
+	return nil
+}
+
+// socketBind is sock:bind(address) or sock:bind(host, port): binds the
+// socket to a local address. Returns nothing.
+func (rt *Runtime) socketBind(L *lua.LState) int {
+	s := checkSocket(L, "bind")
+	a, _ := checkAddr(L, s.family, 2, "bind", 1)
+	sa, err := rt.sockaddrOf(L, s.family, a)
+	if err == nil {
+		err = s.control(func(fd int) error { return unix.Bind(fd, sa) })
+	}
+	if err != nil {
+		rt.raise(L, err, "bind", a.String())
+	}
+	return 0
+}
+
+// socketListen is sock:listen([backlog]): makes the socket accept
+// connections. Returns nothing.
+func (rt *Runtime) socketListen(L *lua.LState) int {
+	s := checkSocket(L, "listen")
+	backlog := optInt(L, 2, "listen", 1, 128)
+	if backlog < 0 {
+		backlog = 0
+	}
+	if err := s.control(func(fd int) error { return unix.Listen(fd, backlog) }); err != nil {
+		rt.raise(L, err, "listen", s.localString())
+	}
+	return 0
+}
+
+// socketAccept is sock:accept(): waits for a connection and returns conn,
+// address.
+func (rt *Runtime) socketAccept(L *lua.LState) int {
+	s := checkSocket(L, "accept")
+	var nfd int
+	var sa unix.Sockaddr
+	err := s.io(L, dirRead, func(fd int) error {
+		return retryEINTR(func() (err error) {
+			nfd, sa, err = unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+			return err
+		})
+	})
+	if err != nil {
+		rt.raise(L, err, "accept", s.localString())
+	}
+	conn, err := rt.newSocket(L, nfd, s.family, s.stype, s.proto)
+	if err != nil {
+		unix.Close(nfd)
+		rt.raise(L, err, "accept", s.localString())
+	}
+	L.Push(conn.ud)
+	L.Push(sockaddrValue(L, sa))
+	return 2
+}
+
+// connect connects s to a, waiting (lock released) for the handshake.
+func (rt *Runtime) connect(L *lua.LState, s *Socket, a addrArg) error {
+	sa, err := rt.sockaddrOf(L, s.family, a)
+	if err != nil {
+		return err
+	}
+	started, timeout := false, s.timeout
+	return s.io(L, dirWrite, func(fd int) error {
+		if !started {
+			err := retryEINTR(func() error { return unix.Connect(fd, sa) })
+			if err == unix.EAGAIN && s.family == unix.AF_UNIX {
+				return unix.EAGAIN // the listener's backlog is full: wait, try again
+			}
+			started = true
+			if err != unix.EINPROGRESS {
+				return err
+			}
+			if timeout == 0 {
+				return unix.EINPROGRESS
+			}
+		}
+		// The handshake is under way: done when the socket has a peer or
+		// reports an error.
+		if _, err := unix.Getpeername(fd); err == nil {
+			return nil
+		}
+		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return err
+		}
+		if soerr != 0 {
+			return syscall.Errno(soerr)
+		}
+		return unix.EAGAIN
+	})
+}
+
+// socketConnect is sock:connect(address) or sock:connect(host, port):
+// connects to a remote address. Returns nothing.
+func (rt *Runtime) socketConnect(L *lua.LState) int {
+	s := checkSocket(L, "connect")
+	a, _ := checkAddr(L, s.family, 2, "connect", 1)
+	if err := rt.connect(L, s, a); err != nil {
+		rt.raise(L, err, "connect", a.String())
+	}
+	return 0
+}
+
+// socketConnectEx is sock:connect_ex(address): as connect, but returns the
+// errno (0 on success) instead of raising.
+func (rt *Runtime) socketConnectEx(L *lua.LState) int {
+	s := checkSocket(L, "connect_ex")
+	a, _ := checkAddr(L, s.family, 2, "connect_ex", 1)
+	err := rt.connect(L, s, a)
+	if err == nil {
+		L.Push(lua.LNumber(0))
+		return 1
+	}
+	e := toOSError(rt.host.Context(), err, "connect_ex", a.String())
+	if e.Class == "KeyboardInterrupt" || e.Class == "socket.gaierror" {
+		L.Error(errorValue(L, e), 0)
+	}
+	L.Push(lua.LNumber(e.Errno))
+	return 1
+}
+
+// socketSend is sock:send(data [, flags]): sends what the kernel takes now
+// (waiting until it takes something) and returns the count of bytes sent.
+func (rt *Runtime) socketSend(L *lua.LState) int {
+	s := checkSocket(L, "send")
+	data := checkBytes(L, 2, "send", 1)
+	flags := optInt(L, 3, "send", 1, 0)
+	var n int
+	err := s.io(L, dirWrite, func(fd int) error {
+		return retryEINTR(func() (err error) {
+			n, err = unix.SendmsgN(fd, bytesOf(data), nil, nil, flags|unix.MSG_NOSIGNAL)
+			return err
+		})
+	})
+	if err != nil {
+		rt.raise(L, err, "send", s.peerString())
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// socketSendall is sock:sendall(data [, flags]): sends all of data,
+// waiting as needed, or raises. Returns nothing.
+func (rt *Runtime) socketSendall(L *lua.LState) int {
+	s := checkSocket(L, "sendall")
+	data := checkBytes(L, 2, "sendall", 1)
+	flags := optInt(L, 3, "sendall", 1, 0)
+	p := bytesOf(data)
+	err := s.io(L, dirWrite, func(fd int) error {
+		for len(p) > 0 {
+			var n int
+			var err error
+			if flags == 0 {
+				n, err = unix.Write(fd, p)
+			} else {
+				n, err = unix.SendmsgN(fd, p, nil, nil, flags|unix.MSG_NOSIGNAL)
+			}
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			p = p[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		rt.raise(L, err, "sendall", s.peerString())
+	}
+	return 0
+}
+
+// socketRecv is sock:recv(bufsize [, flags]): waits for data and returns up
+// to bufsize bytes of it; "" at end of stream.
+func (rt *Runtime) socketRecv(L *lua.LState) int {
+	s := checkSocket(L, "recv")
+	bufsize := checkInt(L, 2, "recv", 1)
+	if bufsize < 0 {
+		argError(L, 1, "recv", "negative buffersize")
+	}
+	flags := optInt(L, 3, "recv", 1, 0)
+	if len(s.rbuf) > 0 && flags == 0 {
+		n := min(bufsize, len(s.rbuf))
+		L.Push(lua.LString(s.rbuf[:n]))
+		s.rbuf = s.rbuf[n:]
+		return 1
+	}
+	data, _, err := s.recv(L, bufsize, flags, false)
+	if err != nil {
+		rt.raise(L, err, "recv", s.peerString())
+	}
+	L.Push(lua.LString(data))
+	return 1
+}
+
+// recv reads one chunk of up to bufsize bytes into a pooled buffer and
+// returns it as a string (the one copy), and the sender if from is set.
+func (s *Socket) recv(L *lua.LState, bufsize, flags int, from bool) (string, unix.Sockaddr, error) {
+	size := min(bufsize, maxRecvBuf)
+	var data string
+	var sa unix.Sockaddr
+	err := s.io(L, dirRead, func(fd int) error {
+		if size == 0 {
+			data = ""
+			return nil
+		}
+		b := getBuf(size)
+		defer putBuf(b)
+		buf := (*b)[:size]
+		var n int
+		err := retryEINTR(func() (err error) {
+			if flags == 0 && !from {
+				n, err = unix.Read(fd, buf)
+			} else {
+				n, sa, err = unix.Recvfrom(fd, buf, flags)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		data = string(buf[:n])
+		return nil
+	})
+	return data, sa, err
+}
+
+// socketSendto is sock:sendto(data, [flags,] address): sends a datagram to
+// address and returns the count of bytes sent.
+func (rt *Runtime) socketSendto(L *lua.LState) int {
+	s := checkSocket(L, "sendto")
+	data := checkBytes(L, 2, "sendto", 1)
+	flags, n := 0, 3
+	if L.Get(3).Type() == lua.LTNumber && L.GetTop() >= 4 {
+		flags, n = checkInt(L, 3, "sendto", 1), 4
+	}
+	a, _ := checkAddr(L, s.family, n, "sendto", 1)
+	sa, err := rt.sockaddrOf(L, s.family, a)
+	var sent int
+	if err == nil {
+		err = s.io(L, dirWrite, func(fd int) error {
+			return retryEINTR(func() (err error) {
+				sent, err = unix.SendmsgN(fd, bytesOf(data), nil, sa, flags|unix.MSG_NOSIGNAL)
+				return err
+			})
+		})
+	}
+	if err != nil {
+		rt.raise(L, err, "sendto", a.String())
+	}
+	L.Push(lua.LNumber(sent))
+	return 1
+}
+
+// socketRecvfrom is sock:recvfrom(bufsize [, flags]): waits for a datagram
+// and returns data, address (nil address for a connected stream).
+func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
+	s := checkSocket(L, "recvfrom")
+	bufsize := checkInt(L, 2, "recvfrom", 1)
+	if bufsize < 0 {
+		argError(L, 1, "recvfrom", "negative buffersize")
+	}
+	flags := optInt(L, 3, "recvfrom", 1, 0)
+	data, sa, err := s.recv(L, bufsize, flags, true)
+	if err != nil {
+		rt.raise(L, err, "recvfrom", s.localString())
+	}
+	L.Push(lua.LString(data))
+	if sa == nil {
+		L.Push(lua.LNil)
+	} else {
+		L.Push(sockaddrValue(L, sa))
+	}
+	return 2
+}
+
+// socketShutdown is sock:shutdown(how): shuts down reading (SHUT_RD),
+// writing (SHUT_WR) or both (SHUT_RDWR). Returns nothing.
+func (rt *Runtime) socketShutdown(L *lua.LState) int {
+	s := checkSocket(L, "shutdown")
+	how := checkInt(L, 2, "shutdown", 1)
+	if err := s.control(func(fd int) error { return unix.Shutdown(fd, how) }); err != nil {
+		rt.raise(L, err, "shutdown", s.peerString())
+	}
+	return 0
+}
+
+// socketClose is sock:close(): closes the socket; closing twice is
+// harmless. Threads blocked on it wake up with EBADF.
+func (rt *Runtime) socketClose(L *lua.LState) int {
+	checkSocketAny(L, "close").closeFD()
+	return 0
+}
+
+// socketSettimeout is sock:settimeout(seconds|nil): nil blocks, 0 makes the
+// socket non-blocking, a positive number is a deadline for each call.
+func (rt *Runtime) socketSettimeout(L *lua.LState) int {
+	s := checkSocket(L, "settimeout")
+	s.timeout = checkTimeout(L, 2, "settimeout", 1)
+	return 0
+}
+
+// checkTimeout reads a Python timeout: nil (blocking) or seconds >= 0.
+func checkTimeout(L *lua.LState, n int, fn string, shift int) time.Duration {
+	v := L.Get(n)
+	if v == lua.LNil {
+		return -1
+	}
+	f, ok := v.(lua.LNumber)
+	if !ok {
+		argError(L, n-shift, fn, "number or nil expected, got "+typeName(v))
+	}
+	if f < 0 || f != f {
+		argError(L, n-shift, fn, "timeout value out of range")
+	}
+	return time.Duration(float64(f) * float64(time.Second))
+}
+
+func timeoutValue(d time.Duration) lua.LValue {
+	if d < 0 {
+		return lua.LNil
+	}
+	return lua.LNumber(d.Seconds())
+}
+
+// socketGettimeout is sock:gettimeout(): the timeout in seconds, or nil.
+func (rt *Runtime) socketGettimeout(L *lua.LState) int {
+	L.Push(timeoutValue(checkSocket(L, "gettimeout").timeout))
+	return 1
+}
+
+// socketSetblocking is sock:setblocking(flag): true is settimeout(nil),
+// false is settimeout(0).
+func (rt *Runtime) socketSetblocking(L *lua.LState) int {
+	s := checkSocket(L, "setblocking")
+	if L.CheckAny(2) != lua.LNil && lua.LVAsBool(L.Get(2)) {
+		s.timeout = -1
+	} else {
+		s.timeout = 0
+	}
+	return 0
+}
+
+// socketGetblocking is sock:getblocking(): false in non-blocking mode.
+func (rt *Runtime) socketGetblocking(L *lua.LState) int {
+	L.Push(lua.LBool(checkSocket(L, "getblocking").timeout != 0))
+	return 1
+}
+
+// socketSetsockopt is sock:setsockopt(level, option, value): value is a
+// number, a boolean, a string of raw bytes, or for SO_LINGER a table
+// {onoff, seconds}. Returns nothing.
+func (rt *Runtime) socketSetsockopt(L *lua.LState) int {
+	s := checkSocket(L, "setsockopt")
+	level := checkInt(L, 2, "setsockopt", 1)
+	opt := checkInt(L, 3, "setsockopt", 1)
+	var set func(fd int) error
+	switch v := L.Get(4).(type) {
+	case lua.LNumber:
+		set = func(fd int) error { return unix.SetsockoptInt(fd, level, opt, int(v)) }
+	case lua.LBool:
+		n := 0
+		if v {
+			n = 1
+		}
+		set = func(fd int) error { return unix.SetsockoptInt(fd, level, opt, n) }
+	case lua.LString:
+		set = func(fd int) error { return unix.SetsockoptString(fd, level, opt, string(v)) }
+	case *lua.LTable:
+		l := &unix.Linger{Onoff: int32(lua.LVAsNumber(v.RawGetInt(1))), Linger: int32(lua.LVAsNumber(v.RawGetInt(2)))}
+		set = func(fd int) error { return unix.SetsockoptLinger(fd, level, opt, l) }
+	default:
+		argError(L, 3, "setsockopt", "number, boolean, string or table expected, got "+typeName(L.Get(4)))
+	}
+	if err := s.control(set); err != nil {
+		rt.raise(L, err, "setsockopt", optionName(level, opt))
+	}
+	return 0
+}
+
+// socketGetsockopt is sock:getsockopt(level, option [, buflen]): the
+// option's integer value, or buflen raw bytes if buflen is given.
+func (rt *Runtime) socketGetsockopt(L *lua.LState) int {
+	s := checkSocket(L, "getsockopt")
+	level := checkInt(L, 2, "getsockopt", 1)
+	opt := checkInt(L, 3, "getsockopt", 1)
+	buflen := optInt(L, 4, "getsockopt", 1, 0)
+	var result lua.LValue
+	err := s.control(func(fd int) error {
+		if buflen > 0 {
+			v, err := unix.GetsockoptString(fd, level, opt)
+			if len(v) > buflen {
+				v = v[:buflen]
+			}
+			result = lua.LString(v)
+			return err
+		}
+		v, err := unix.GetsockoptInt(fd, level, opt)
+		result = lua.LNumber(v)
+		return err
+	})
+	if err != nil {
+		rt.raise(L, err, "getsockopt", optionName(level, opt))
+	}
+	L.Push(result)
+	return 1
+}
+
+// socketGetsockname is sock:getsockname(): the local address.
+func (rt *Runtime) socketGetsockname(L *lua.LState) int {
+	s := checkSocket(L, "getsockname")
+	var sa unix.Sockaddr
+	err := s.control(func(fd int) (err error) { sa, err = unix.Getsockname(fd); return err })
+	if err != nil {
+		rt.raise(L, err, "getsockname", "")
+	}
+	L.Push(sockaddrValue(L, sa))
+	return 1
+}
+
+// socketGetpeername is sock:getpeername(): the remote address; raises
+// ENOTCONN if not connected.
+func (rt *Runtime) socketGetpeername(L *lua.LState) int {
+	s := checkSocket(L, "getpeername")
+	var sa unix.Sockaddr
+	err := s.control(func(fd int) (err error) { sa, err = unix.Getpeername(fd); return err })
+	if err != nil {
+		rt.raise(L, err, "getpeername", "")
+	}
+	L.Push(sockaddrValue(L, sa))
+	return 1
+}
+
+// socketFileno is sock:fileno(): the descriptor, or -1 once closed.
+func (rt *Runtime) socketFileno(L *lua.LState) int {
+	s := checkSocketAny(L, "fileno")
+	if s.closed.Load() {
+		L.Push(lua.LNumber(-1))
+	} else {
+		L.Push(lua.LNumber(s.fd))
+	}
+	return 1
+}
+
+// socketTostring is tostring(sock), as Python's repr:
+// <socket fd=3, family=AF_INET, type=SOCK_STREAM, laddr=127.0.0.1:9999>.
+func (rt *Runtime) socketTostring(L *lua.LState) int {
+	s := checkSocketAny(L, "__tostring")
+	L.Push(lua.LString(s.String()))
+	return 1
+}
+
+func (s *Socket) String() string {
+	var b strings.Builder
+	b.WriteString("<socket ")
+	if s.closed.Load() {
+		b.WriteString("[closed] fd=-1")
+	} else {
+		fmt.Fprintf(&b, "fd=%d", s.fd)
+	}
+	fmt.Fprintf(&b, ", family=%s, type=%s", constName(familyNames, s.family), constName(typeNames, s.stype))
+	if s.proto != 0 {
+		fmt.Fprintf(&b, ", proto=%d", s.proto)
+	}
+	if !s.closed.Load() {
+		if l := s.localString(); l != "" {
+			fmt.Fprintf(&b, ", laddr=%s", l)
+		}
+		if r := s.peerString(); r != "" {
+			fmt.Fprintf(&b, ", raddr=%s", r)
+		}
+	}
+	b.WriteString(">")
+	return b.String()
+}
+
+// localString is the bound address for messages, "" if none.
+func (s *Socket) localString() string {
+	var sa unix.Sockaddr
+	if s.control(func(fd int) (err error) { sa, err = unix.Getsockname(fd); return err }) != nil {
+		return ""
+	}
+	if u, ok := sa.(*unix.SockaddrUnix); ok && u.Name == "" {
+		return ""
+	}
+	if in, ok := sa.(*unix.SockaddrInet4); ok && in.Port == 0 && in.Addr == [4]byte{} {
+		return ""
+	}
+	if in, ok := sa.(*unix.SockaddrInet6); ok && in.Port == 0 && in.Addr == [16]byte{} {
+		return ""
+	}
+	return sockaddrString(sa)
+}
+
+// peerString is the connected peer's address for messages, "" if none.
+func (s *Socket) peerString() string {
+	var sa unix.Sockaddr
+	if s.control(func(fd int) (err error) { sa, err = unix.Getpeername(fd); return err }) != nil {
+		return ""
+	}
+	return sockaddrString(sa)
+}

@@ -1,0 +1,25 @@
+// Command sockrun runs Lua scripts that speak real sockets.
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sockrun/sockrun/runner"
+)
+
+func main() {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	dir, _ := os.Getwd()
+	os.Exit(runner.Main(&runner.Env{
+		Args:    os.Args[1:],
+		Stdin:   os.Stdin,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		Environ: os.Environ(),
+		Dir:     dir,
+		Signals: signals,
+	}))
+}

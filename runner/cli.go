@@ -1,0 +1,105 @@
+// Package runner is sockrun's command line and the life of its Lua VMs:
+// configuration, the interpreter lock, threads, signals, errors and exit
+// codes.
+package runner
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs sockrun with env and returns the process's exit code.
+func Main(env *Env) int {
+	code := ExitOK
+	root := newRootCmd(env, &code)
+	root.SetArgs(env.Args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	if err := root.Execute(); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintf(env.Stderr, "sockrun: %s\n", ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintf(env.Stderr, "sockrun: %v\nRun 'sockrun --help' for usage.\n", err)
+		return ExitUsage
+	}
+	return code
+}
+
+const examples = `  sockrun scripts/tcp_server.lua                  run a script
+  sockrun --var port=9000 scripts/tcp_server.lua  set a script parameter (vars.port)
+  sockrun scripts/tcp_echo_client.lua "hello"     arguments after the script are arg[1..]
+  sockrun -e 'print(socket.gethostname())'        run a chunk
+  sockrun check scripts/*.lua                     compile without running
+  sockrun --workers auto scripts/threaded_echo_server.lua`
+
+func newRootCmd(env *Env, code *int) *cobra.Command {
+	var chunk string
+	root := &cobra.Command{
+		Use:   "sockrun [flags] SCRIPT.lua [ARGS...]",
+		Short: "Run Lua scripts that speak real sockets",
+		Long: `sockrun runs a Lua script with Python's socket API: socket.socket, bind, listen,
+accept, connect, send, recv, sendto, recvfrom and the rest, over real OS sockets.
+
+Configuration: flags, then SOCKRUN_* environment variables (SOCKRUN_WORKERS,
+SOCKRUN_TIMEOUT_DEFAULT, SOCKRUN_VARS_<KEY>), then sockrun.yaml|toml|json in the
+working directory (or --config FILE), then defaults.`,
+		Example:       examples,
+		Args:          cobra.ArbitraryArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if chunk == "" && len(args) == 0 {
+				return &exitError{code: ExitUsage, msg: "no script given\nRun 'sockrun --help' for usage."}
+			}
+			cfg, err := loadConfig(env, cmd.Flags())
+			if err != nil {
+				return &exitError{code: ExitUsage, msg: err.Error()}
+			}
+			s := script{chunk: chunk, args: args}
+			if chunk == "" {
+				s = script{path: args[0], args: args[1:]}
+			}
+			*code = run(env, cfg, s)
+			return nil
+		},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	// Flags after the script belong to the script (arg[1..]).
+	root.Flags().SetInterspersed(false)
+	root.Flags().StringVarP(&chunk, "execute", "e", "", "run the Lua `CHUNK` instead of a script file")
+	pf := root.PersistentFlags()
+	pf.String("config", "", "read the configuration from `FILE` (default: sockrun.yaml|toml|json here)")
+	pf.StringArray("var", nil, "set a script parameter, read as vars.KEY (repeatable): `KEY=VALUE`")
+	pf.String("timeout", "", "default socket timeout in `SECONDS` (config timeout.default; unset = blocking)")
+	pf.String("workers", "1", "run `N` VMs of the script on every core, or auto (config workers)")
+
+	root.AddCommand(&cobra.Command{
+		Use:   "check SCRIPT.lua...",
+		Short: "Compile scripts without running them; report syntax errors",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				if c := check(env, script{path: a}); c != ExitOK {
+					*code = c
+				}
+			}
+			return nil
+		},
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print sockrun's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintf(env.Stdout, "sockrun %s\n", Version)
+		},
+	})
+	return root
+}

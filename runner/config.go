@@ -1,0 +1,139 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// Config is sockrun's configuration after every source is applied: flags,
+// then SOCKRUN_* environment variables, then the config file, then defaults.
+type Config struct {
+	// Timeout is the default socket timeout (timeout.default, seconds);
+	// negative means blocking.
+	Timeout time.Duration
+	// Workers is how many VMs run the script (workers; "auto" is one per CPU).
+	Workers int
+	// Vars are the script parameters: vars: in the config file, then
+	// SOCKRUN_VARS_KEY, then --var key=value.
+	Vars map[string]string
+	// File is the config file that was read, if any.
+	File string
+}
+
+// configKeys maps each config key to its flag.
+var configKeys = map[string]string{
+	"timeout.default": "timeout",
+	"workers":         "workers",
+}
+
+// loadConfig reads the configuration: one viper instance, with flags bound.
+func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
+	v := viper.New()
+	v.SetDefault("timeout.default", "")
+	v.SetDefault("workers", "1")
+	for key, flag := range configKeys {
+		if f := flags.Lookup(flag); f != nil {
+			if err := v.BindPFlag(key, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	file, _ := flags.GetString("config")
+	if file != "" {
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(env.Dir, file)
+		}
+		v.SetConfigFile(file)
+	} else {
+		v.SetConfigName("sockrun")
+		v.AddConfigPath(env.Dir)
+	}
+	if err := v.ReadInConfig(); err != nil {
+		var notFound viper.ConfigFileNotFoundError
+		if file != "" || !errors.As(err, &notFound) {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	// The environment sits between flags and the file: a variable applies
+	// unless its flag was given.
+	environ := envMap(env.Environ)
+	for key, flag := range configKeys {
+		name := "SOCKRUN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		if val, ok := environ[name]; ok && !flags.Changed(flag) {
+			v.Set(key, val)
+		}
+	}
+
+	cfg := &Config{File: v.ConfigFileUsed(), Vars: map[string]string{}}
+	var err error
+	if cfg.Timeout, err = parseTimeout(v.GetString("timeout.default")); err != nil {
+		return nil, err
+	}
+	if cfg.Workers, err = parseWorkers(v.GetString("workers")); err != nil {
+		return nil, err
+	}
+	for k, val := range v.GetStringMapString("vars") {
+		cfg.Vars[strings.ToLower(k)] = val
+	}
+	for name, val := range environ {
+		if k, ok := strings.CutPrefix(name, "SOCKRUN_VARS_"); ok && k != "" {
+			cfg.Vars[strings.ToLower(k)] = val
+		}
+	}
+	pairs, _ := flags.GetStringArray("var")
+	for _, kv := range pairs {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--var %q: want key=value", kv)
+		}
+		cfg.Vars[k] = val
+	}
+	return cfg, nil
+}
+
+// parseTimeout reads timeout.default: seconds ("2.5") or a Go duration
+// ("1500ms"); empty or "none" is blocking.
+func parseTimeout(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "none" || s == "nil" {
+		return -1, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("config: timeout.default %q: want seconds (2.5) or a duration (1500ms)", s)
+}
+
+// parseWorkers reads workers: a count from 1, or "auto" for one per CPU.
+func parseWorkers(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "auto" {
+		return runtime.NumCPU(), nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("config: workers %q: want a number from 1, or auto", s)
+	}
+	return n, nil
+}
+
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

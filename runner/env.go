@@ -1,0 +1,36 @@
+package runner
+
+import (
+	"io"
+	"os"
+)
+
+// Env is everything of the process that a run touches: arguments, standard
+// streams, environment, working directory and signals. main hands in the
+// real ones; tests hand in their own.
+type Env struct {
+	Args    []string // without the program name
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Environ []string // KEY=value
+	Dir     string   // working directory, where sockrun.yaml is looked for
+	// Signals delivers SIGINT and SIGTERM; nil for none.
+	Signals <-chan os.Signal
+}
+
+// Exit codes of a run.
+const (
+	ExitOK          = 0   // the script ended normally
+	ExitError       = 1   // a Lua runtime error
+	ExitUsage       = 2   // usage errors, a missing script, a syntax error, a bad config
+	ExitInterrupted = 130 // Ctrl-C or SIGTERM
+)
+
+// exitError carries an exit code out of a cobra command.
+type exitError struct {
+	code int
+	msg  string // printed to stderr if not empty
+}
+
+func (e *exitError) Error() string { return e.msg }

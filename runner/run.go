@@ -1,0 +1,232 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sockrun/sockrun/luaapi"
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Version is sockrun's version.
+const Version = "0.1.0"
+
+// interruptGrace is how long threads get to end after Ctrl-C before the
+// run closes their sockets and exits anyway.
+const interruptGrace = 2 * time.Second
+
+// script is what to run: a file, or a chunk given with -e.
+type script struct {
+	path  string // file path, or "" for a chunk
+	chunk string
+	args  []string // arg[1..]
+}
+
+func (s script) name() string {
+	if s.path == "" {
+		return "(command line)"
+	}
+	return s.path
+}
+
+// load compiles the script in L.
+func (s script) load(L *lua.LState) (*lua.LFunction, error) {
+	if s.path == "" {
+		return L.Load(strings.NewReader(s.chunk), s.name())
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return L.Load(f, s.path)
+}
+
+// compileError formats a load failure as "file:line: message".
+func compileError(s script, err error) string {
+	var pe *parse.Error
+	if errors.As(err, &pe) {
+		msg := strings.TrimSpace(pe.Message)
+		if pe.Token != "" {
+			msg = fmt.Sprintf("%s near '%s'", msg, pe.Token)
+		}
+		return fmt.Sprintf("%s:%d: %s", s.name(), pe.Pos.Line, msg)
+	}
+	var apiErr *lua.ApiError
+	if errors.As(err, &apiErr) {
+		if errors.As(apiErr.Cause, &pe) {
+			return compileError(s, apiErr.Cause)
+		}
+		return apiErr.Object.String()
+	}
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return fmt.Sprintf("cannot open %s: %v", pathErr.Path, pathErr.Err)
+	}
+	return err.Error()
+}
+
+// check compiles a script without running it.
+func check(env *Env, s script) int {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
+	if _, err := s.load(L); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %s\n", compileError(s, err))
+		return ExitUsage
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok\n", s.name())
+	return ExitOK
+}
+
+// run runs a script in cfg.Workers VMs and returns the exit code.
+func run(env *Env, cfg *Config, s script) int {
+	// Compile once up front so a syntax error is a usage error (exit 2)
+	// before anything starts.
+	if code := checkQuiet(env, s); code != ExitOK {
+		return code
+	}
+	parent, cancelAll := context.WithCancelCause(context.Background())
+	defer cancelAll(context.Canceled)
+
+	vms := make([]*vm, cfg.Workers)
+	done := make(chan error, cfg.Workers)
+	for i := range vms {
+		lcfg := luaapi.Config{
+			DefaultTimeout: cfg.Timeout,
+			Vars:           cfg.Vars,
+			Worker:         i + 1,
+			Workers:        cfg.Workers,
+			ReusePort:      cfg.Workers > 1,
+			Args:           append([]string{s.name()}, s.args...),
+			Version:        Version,
+		}
+		if cfg.Timeout < 0 {
+			lcfg.DefaultTimeout = -1
+		}
+		v := newVM(parent, env, lcfg, s.path)
+		vms[i] = v
+		fn, err := s.load(v.L)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "sockrun: %s\n", compileError(s, err))
+			return ExitUsage
+		}
+		v.runChunk(fn, done)
+	}
+	defer func() {
+		for _, v := range vms {
+			v.close()
+		}
+	}()
+
+	signals := 0
+	abort := make(chan struct{})
+	onSignal := func() bool {
+		signals++
+		if signals == 1 {
+			cancelAll(luaapi.ErrInterrupted)
+			return false
+		}
+		fmt.Fprintln(env.Stderr, "sockrun: interrupted twice, exiting now")
+		close(abort)
+		return true
+	}
+
+	code := ExitOK
+	for finished := 0; finished < len(vms); {
+		select {
+		case err := <-done:
+			finished++
+			if err != nil {
+				if c := reportError(env, vms, err); c > code || c == ExitInterrupted {
+					code = c
+				}
+				// A failed main chunk ends the whole run.
+				cancelAll(errMainFailed)
+			}
+		case <-env.Signals:
+			if onSignal() {
+				return ExitInterrupted
+			}
+		}
+	}
+	// The main chunks are done; the run ends when every thread is.
+	for _, v := range vms {
+		waited := make(chan bool, 1)
+		go func() { waited <- v.waitThreads(interruptGrace, abort) }()
+	wait:
+		for {
+			select {
+			case <-waited:
+				break wait
+			case <-env.Signals:
+				if onSignal() {
+					return ExitInterrupted
+				}
+			}
+		}
+	}
+	for _, v := range vms {
+		if v.exited.Load() {
+			return int(v.exitCode.Load())
+		}
+	}
+	if errors.Is(context.Cause(parent), luaapi.ErrInterrupted) {
+		return ExitInterrupted
+	}
+	return code
+}
+
+var errMainFailed = errors.New("main chunk failed")
+
+// checkQuiet compiles the script and reports only a failure.
+func checkQuiet(env *Env, s script) int {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
+	if _, err := s.load(L); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %s\n", compileError(s, err))
+		return ExitUsage
+	}
+	return ExitOK
+}
+
+// reportError prints an uncaught error of a main chunk and returns the
+// exit code it means.
+func reportError(env *Env, vms []*vm, err error) int {
+	interrupted := false
+	for _, v := range vms {
+		if errors.Is(context.Cause(v.ctx), luaapi.ErrInterrupted) {
+			interrupted = true
+		}
+	}
+	msg, trace := describeError(err)
+	if interrupted {
+		fmt.Fprintf(env.Stderr, "%s\n", msg)
+		return ExitInterrupted
+	}
+	fmt.Fprintf(env.Stderr, "sockrun: %s\n", msg)
+	if trace != "" {
+		fmt.Fprintf(env.Stderr, "%s\n", trace)
+	}
+	return ExitError
+}
+
+// describeError is the message and Lua traceback of an error from PCall.
+func describeError(err error) (msg, trace string) {
+	var apiErr *lua.ApiError
+	if !errors.As(err, &apiErr) {
+		return err.Error(), ""
+	}
+	if m, ok := luaapi.IsErrorValue(apiErr.Object); ok {
+		msg = m
+	} else if apiErr.Object != nil {
+		msg = apiErr.Object.String()
+	} else {
+		msg = err.Error()
+	}
+	return msg, strings.TrimRight(apiErr.StackTrace, "\n")
+}

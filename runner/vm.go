@@ -1,0 +1,194 @@
+package runner
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sockrun/sockrun/luaapi"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// vmOptions keep each Lua state and thread state small: stacks start small
+// and grow on demand, so that a thread per idle connection stays cheap.
+var vmOptions = lua.Options{
+	SkipOpenLibs:        true,
+	CallStackSize:       4096,
+	MinimizeStackMemory: true,
+	RegistrySize:        64,
+	RegistryMaxSize:     1 << 20,
+	RegistryGrowStep:    64,
+}
+
+// vm is one Lua VM running a script: its state, its interpreter lock and
+// its threads. It is the luaapi.Host of the script modules.
+type vm struct {
+	// mu is the interpreter lock: only the goroutine holding it runs Lua or
+	// touches Lua values.
+	mu sync.Mutex
+
+	L   *lua.LState
+	rt  *luaapi.Runtime
+	env *Env
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	threads sync.WaitGroup
+	live    atomic.Int64 // threads running, main chunk excluded
+
+	exitOnce sync.Once
+	exitCode atomic.Int64
+	exited   atomic.Bool
+}
+
+// newVM creates the VM for one run of a script: the Lua state with the
+// standard libraries a script needs and sockrun's modules.
+func newVM(parent context.Context, env *Env, cfg luaapi.Config, scriptPath string) *vm {
+	v := &vm{env: env}
+	v.ctx, v.cancel = context.WithCancelCause(parent)
+	v.L = lua.NewState(vmOptions)
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{
+		{lua.LoadLibName, lua.OpenPackage},
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.OsLibName, lua.OpenOs},
+		{lua.IoLibName, lua.OpenIo},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
+	} {
+		v.L.Push(v.L.NewFunction(lib.open))
+		v.L.Push(lua.LString(lib.name))
+		v.L.Call(1, 0)
+	}
+	dir := "."
+	if scriptPath != "" {
+		dir = filepath.Dir(scriptPath)
+	}
+	if pkg, ok := v.L.GetGlobal("package").(*lua.LTable); ok {
+		path := filepath.Join(dir, "?.lua") + ";" + filepath.Join(dir, "?", "init.lua") + ";./?.lua;./?/init.lua"
+		pkg.RawSetString("path", lua.LString(path))
+	}
+	v.rt = luaapi.New(v, cfg)
+	v.rt.Open(v.L)
+	// Checked between instructions, so that Ctrl-C also ends a script busy
+	// in Lua code that makes no blocking call.
+	v.L.SetContext(v.ctx)
+	return v
+}
+
+// Context implements luaapi.Host.
+func (v *vm) Context() context.Context { return v.ctx }
+
+// Unlock implements luaapi.Host: releases the interpreter lock.
+func (v *vm) Unlock(L *lua.LState) { v.mu.Unlock() }
+
+// Lock implements luaapi.Host: takes the interpreter lock for L's thread.
+func (v *vm) Lock(L *lua.LState) {
+	v.mu.Lock()
+	L.G.CurrentThread = L
+}
+
+// Go implements luaapi.Host: body runs on a new goroutine with a new thread
+// state, holding the interpreter lock.
+func (v *vm) Go(L *lua.LState, body func(co *lua.LState)) {
+	co, cancel := L.NewThread()
+	if cancel != nil {
+		// A thread lives on its own, not as long as the thread that
+		// started it: it watches the run's context, not its parent's.
+		cancel()
+	}
+	co.SetContext(v.ctx)
+	v.threads.Add(1)
+	v.live.Add(1)
+	go func() {
+		defer v.threads.Done()
+		defer v.live.Add(-1)
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		co.G.CurrentThread = co
+		body(co)
+	}()
+}
+
+// Exit implements luaapi.Host: ends the run with code. The calling thread
+// stops here (its deferred unlock runs); the others are interrupted.
+func (v *vm) Exit(L *lua.LState, code int) {
+	v.exitOnce.Do(func() {
+		v.exitCode.Store(int64(code))
+		v.exited.Store(true)
+		v.cancel(luaapi.ErrExited)
+	})
+	runtime.Goexit()
+}
+
+// Stdout implements luaapi.Host.
+func (v *vm) Stdout() io.Writer { return v.env.Stdout }
+
+// Stderr implements luaapi.Host.
+func (v *vm) Stderr() io.Writer { return v.env.Stderr }
+
+// Stdin implements luaapi.Host.
+func (v *vm) Stdin() io.Reader { return v.env.Stdin }
+
+// runChunk runs fn as the main chunk on its own goroutine, holding the
+// lock, and reports on done how it ended: nil, or its *lua.ApiError. A
+// chunk that called os.exit reports nil; v.exited tells.
+func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
+	go func() {
+		var err error
+		finished := false
+		defer func() {
+			v.mu.Unlock()
+			if !finished {
+				err = nil // os.exit: runtime.Goexit
+			}
+			done <- err
+		}()
+		v.mu.Lock()
+		v.L.G.CurrentThread = v.L
+		v.L.Push(fn)
+		err = v.L.PCall(0, 0, nil)
+		finished = true
+	}()
+}
+
+// waitThreads waits for every thread to end, or for the grace period if
+// the run was interrupted; it reports whether they all ended.
+func (v *vm) waitThreads(grace time.Duration, stop <-chan struct{}) bool {
+	all := make(chan struct{})
+	go func() {
+		v.threads.Wait()
+		close(all)
+	}()
+	var timeout <-chan time.Time
+	ctxDone := v.ctx.Done()
+	for {
+		select {
+		case <-all:
+			return true
+		case <-stop:
+			return false
+		case <-timeout:
+			return false
+		case <-ctxDone:
+			ctxDone = nil
+			timeout = time.After(grace)
+		}
+	}
+}
+
+// close ends the run: interrupts what is left, closes every socket and the
+// Lua state's resources.
+func (v *vm) close() {
+	v.cancel(context.Canceled)
+	v.rt.CloseAll()
+}
