@@ -71,6 +71,8 @@ type Runtime struct {
 
 	stdin *lineReader
 
+	threads threads
+
 	// defaultTimeout is what new sockets get (socket.setdefaulttimeout).
 	defaultTimeout time.Duration
 }
@@ -86,13 +88,22 @@ func New(host Host, cfg Config) *Runtime {
 	return &Runtime{host: host, cfg: cfg, sockets: map[*Socket]struct{}{}, defaultTimeout: cfg.DefaultTimeout}
 }
 
-// Open registers sockrun's modules in L: the socket module (global socket,
-// require "socket"), vars, arg, sockrun, and the host-aware print, io.read,
-// io.lines and os.exit.
+// Open registers sockrun's modules in L, each as a global and for require:
+// socket, thread; the globals vars, arg and sockrun; and the host-aware
+// print, io.read, io.lines and os.exit.
 func (rt *Runtime) Open(L *lua.LState) {
 	rt.openBase(L)
-	preload(L, "socket", rt.openSocket)
-	L.SetGlobal("socket", requireModule(L, "socket"))
+	for _, m := range []struct {
+		name   string
+		loader lua.LGFunction
+	}{
+		{"socket", rt.openSocket},
+		{"thread", rt.openThread},
+	} {
+		L.PreloadModule(m.name, m.loader)
+		L.SetGlobal(m.name, requireModule(L, m.name))
+	}
+	rt.threads.main = rt.newThread(L, "main")
 }
 
 // CloseAll closes every socket the script left open and returns how many
@@ -127,11 +138,6 @@ func (rt *Runtime) untrack(s *Socket) {
 	rt.mu.Lock()
 	delete(rt.sockets, s)
 	rt.mu.Unlock()
-}
-
-// preload registers loader as package.preload[name].
-func preload(L *lua.LState, name string, loader lua.LGFunction) {
-	L.PreloadModule(name, loader)
 }
 
 // requireModule loads a module as require would and returns it.

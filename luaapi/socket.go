@@ -52,8 +52,8 @@ var socketConstants = map[string]int{
 	"IPV6_V6ONLY": unix.IPV6_V6ONLY, "IP_TTL": unix.IP_TTL, "IP_MULTICAST_TTL": unix.IP_MULTICAST_TTL,
 	"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR,
 	"MSG_PEEK": unix.MSG_PEEK, "MSG_WAITALL": unix.MSG_WAITALL, "MSG_DONTWAIT": unix.MSG_DONTWAIT,
-	"MSG_OOB": unix.MSG_OOB,
-	"SOMAXCONN": unix.SOMAXCONN,
+	"MSG_OOB":    unix.MSG_OOB,
+	"SOMAXCONN":  unix.SOMAXCONN,
 	"AI_PASSIVE": 1, "AI_CANONNAME": 2, "AI_NUMERICHOST": 4,
 }
 

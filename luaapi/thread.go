@@ -1,0 +1,262 @@
+package luaapi
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Thread is a script thread: fn(...) running on its own goroutine and Lua
+// thread state, taking turns with the others under the interpreter lock.
+// Its fields are touched only with the lock held, except done.
+type Thread struct {
+	id    int
+	label string // what it serves, for error reports: "serving 127.0.0.1:5000"
+	done  chan struct{}
+
+	results []lua.LValue // fn's results, once done
+	err     lua.LValue   // fn's error, once done, if it raised
+	ud      *lua.LUserData
+}
+
+const threadMetaName = "thread.thread"
+
+// threads is the thread bookkeeping of one VM, touched under the lock.
+type threads struct {
+	nextID int
+	byL    map[*lua.LState]*Thread
+	main   *Thread
+}
+
+func (rt *Runtime) openThreadMeta(L *lua.LState) {
+	mt := L.NewTypeMetatable(threadMetaName)
+	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"join":  rt.threadJoin,
+		"alive": threadAlive,
+		"id":    threadID,
+	}))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		t := checkThread(L, "__tostring")
+		state := "running"
+		if !t.running() {
+			state = "done"
+		}
+		s := fmt.Sprintf("<thread %d %s", t.id, state)
+		if t.label != "" {
+			s += " " + t.label
+		}
+		L.Push(lua.LString(s + ">"))
+		return 1
+	}))
+}
+
+// openThread is the loader of the thread module.
+func (rt *Runtime) openThread(L *lua.LState) int {
+	rt.openThreadMeta(L)
+	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"spawn":   rt.threadSpawn,
+		"current": rt.threadCurrent,
+		"sleep":   rt.threadSleep,
+	})
+	L.Push(mod)
+	return 1
+}
+
+func (rt *Runtime) newThread(L *lua.LState, label string) *Thread {
+	if rt.threads.byL == nil {
+		rt.threads.byL = map[*lua.LState]*Thread{}
+	}
+	rt.threads.nextID++
+	t := &Thread{id: rt.threads.nextID, label: label, done: make(chan struct{})}
+	t.ud = L.NewUserData()
+	t.ud.Value = t
+	L.SetMetatable(t.ud, L.GetTypeMetatable(threadMetaName))
+	return t
+}
+
+func (t *Thread) running() bool {
+	select {
+	case <-t.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func checkThread(L *lua.LState, fn string) *Thread {
+	if ud, ok := L.Get(1).(*lua.LUserData); ok {
+		if t, ok := ud.Value.(*Thread); ok {
+			return t
+		}
+	}
+	L.RaiseError("bad self to '%s' (thread expected, got %s; call it as t:%s(...))", fn, typeName(L.Get(1)), fn)
+	return nil
+}
+
+// threadLabel says what a thread serves, from the sockets among its
+// arguments: "serving 127.0.0.1:50312".
+func threadLabel(args []lua.LValue) string {
+	var peers []string
+	for _, a := range args {
+		if ud, ok := a.(*lua.LUserData); ok {
+			if s, ok := ud.Value.(*Socket); ok {
+				if p := s.peerString(); p != "" {
+					peers = append(peers, p)
+				} else if l := s.localString(); l != "" {
+					peers = append(peers, l)
+				}
+			}
+		}
+	}
+	if len(peers) == 0 {
+		return ""
+	}
+	return "serving " + strings.Join(peers, ", ")
+}
+
+// threadSpawn is thread.spawn(fn, ...): starts fn(...) in a new thread and
+// returns its handle. An error fn does not catch is printed to stderr with
+// the thread's id and what it served, closes the sockets passed to fn, and
+// ends only that thread.
+func (rt *Runtime) threadSpawn(L *lua.LState) int {
+	fn := L.CheckFunction(1)
+	args := make([]lua.LValue, 0, L.GetTop()-1)
+	for i := 2; i <= L.GetTop(); i++ {
+		args = append(args, L.Get(i))
+	}
+	t := rt.newThread(L, threadLabel(args))
+	rt.host.Go(L, func(co *lua.LState) {
+		rt.threads.byL[co] = t
+		defer func() {
+			delete(rt.threads.byL, co)
+			close(t.done)
+		}()
+		co.Push(fn)
+		for _, a := range args {
+			co.Push(a)
+		}
+		if err := co.PCall(len(args), lua.MultRet, nil); err != nil {
+			t.err = errorObject(err)
+			rt.reportThreadError(t, err)
+			// As Python's garbage collector would, close the sockets the
+			// failed thread was serving, so its peers see the end.
+			for _, a := range args {
+				if ud, ok := a.(*lua.LUserData); ok {
+					if s, ok := ud.Value.(*Socket); ok {
+						s.closeFD()
+					}
+				}
+			}
+			return
+		}
+		t.results = make([]lua.LValue, co.GetTop())
+		for i := range t.results {
+			t.results[i] = co.Get(i + 1)
+		}
+		co.SetTop(0)
+	})
+	L.Push(t.ud)
+	return 1
+}
+
+// errorObject is the Lua value a failed PCall raised.
+func errorObject(err error) lua.LValue {
+	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.Object != nil {
+		return apiErr.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// reportThreadError prints a thread's uncaught error and its traceback,
+// unless the run is ending anyway (interrupted or exiting).
+func (rt *Runtime) reportThreadError(t *Thread, err error) {
+	if rt.host.Context().Err() != nil {
+		return
+	}
+	msg, ok := IsErrorValue(errorObject(err))
+	if !ok {
+		msg = errorObject(err).String()
+	}
+	who := fmt.Sprintf("thread %d", t.id)
+	if t.label != "" {
+		who += " (" + t.label + ")"
+	}
+	trace := ""
+	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.StackTrace != "" {
+		trace = strings.TrimRight(apiErr.StackTrace, "\n") + "\n"
+	}
+	fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n%s", who, msg, trace)
+}
+
+// threadJoin is t:join([timeout]): waits for the thread to end and returns
+// its function's results, or raises its error. A timeout (seconds) raises
+// a timeout error if the thread is still running.
+func (rt *Runtime) threadJoin(L *lua.LState) int {
+	t := checkThread(L, "join")
+	timeout := checkTimeout(L, 2, "join", 1)
+	if rt.threads.byL[L] == t {
+		L.RaiseError("cannot join the current thread (join)")
+	}
+	if t.running() {
+		if timeout == 0 {
+			L.Error(errorValue(L, timeoutError("join", "")), 0)
+		}
+		ctx := rt.host.Context()
+		var expired <-chan time.Time
+		if timeout > 0 {
+			timer := time.NewTimer(timeout)
+			defer timer.Stop()
+			expired = timer.C
+		}
+		rt.host.Unlock(L)
+		select {
+		case <-t.done:
+		case <-expired:
+		case <-ctx.Done():
+		}
+		rt.host.Lock(L)
+		if t.running() {
+			if ctx.Err() != nil {
+				rt.raise(L, ctx.Err(), "join", "")
+			}
+			L.Error(errorValue(L, timeoutError("join", "")), 0)
+		}
+	}
+	if t.err != nil {
+		L.Error(t.err, 0)
+	}
+	for _, v := range t.results {
+		L.Push(v)
+	}
+	return len(t.results)
+}
+
+// threadAlive is t:alive(): whether the thread is still running.
+func threadAlive(L *lua.LState) int {
+	L.Push(lua.LBool(checkThread(L, "alive").running()))
+	return 1
+}
+
+// threadID is t:id(): the thread's number (the main chunk's thread is 1).
+func threadID(L *lua.LState) int {
+	L.Push(lua.LNumber(checkThread(L, "id").id))
+	return 1
+}
+
+// threadCurrent is thread.current(): the handle of the calling thread.
+func (rt *Runtime) threadCurrent(L *lua.LState) int {
+	if t, ok := rt.threads.byL[L]; ok {
+		L.Push(t.ud)
+		return 1
+	}
+	L.Push(rt.threads.main.ud)
+	return 1
+}
+
+// threadSleep is thread.sleep(seconds): as socket.sleep.
+func (rt *Runtime) threadSleep(L *lua.LState) int {
+	rt.sleep(L, "sleep")
+	return 0
+}
