@@ -47,15 +47,30 @@ func (s script) load(L *lua.LState) (*lua.LFunction, error) {
 	return L.Load(f, s.path)
 }
 
+// lineCount is the number of lines of the script's source.
+func (s script) lineCount() int {
+	src := s.chunk
+	if s.path != "" {
+		b, _ := os.ReadFile(s.path)
+		src = string(b)
+	}
+	return strings.Count(strings.TrimRight(src, "\n"), "\n") + 1
+}
+
 // compileError formats a load failure as "file:line: message".
 func compileError(s script, err error) string {
 	var pe *parse.Error
 	if errors.As(err, &pe) {
 		msg := strings.TrimSpace(pe.Message)
-		if pe.Token != "" {
+		line := pe.Pos.Line
+		if line < 1 {
+			// The parser ran out of input: the error is at the last line.
+			msg += " at end of file"
+			line = s.lineCount()
+		} else if pe.Token != "" {
 			msg = fmt.Sprintf("%s near '%s'", msg, pe.Token)
 		}
-		return fmt.Sprintf("%s:%d: %s", s.name(), pe.Pos.Line, msg)
+		return fmt.Sprintf("%s:%d: %s", s.name(), line, msg)
 	}
 	var apiErr *lua.ApiError
 	if errors.As(err, &apiErr) {

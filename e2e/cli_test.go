@@ -1,0 +1,217 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func writeScript(t *testing.T, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.lua")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	out, _, code := runSockrun(t, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "sockrun ") {
+		t.Fatalf("version: code %d, %q", code, out)
+	}
+	out, _, code = runSockrun(t, "", "--help")
+	if code != 0 || !strings.Contains(out, "sockrun scripts/tcp_server.lua") {
+		t.Fatalf("--help: code %d, %q", code, out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		name   string
+		src    string
+		code   int
+		stderr string // regexp
+	}{
+		{"ok", `print("hi")`, 0, `^$`},
+		{"os.exit", `local s = socket.socket(); os.exit(7)`, 7, `^$`},
+		{"os.exit true", `os.exit(true)`, 0, `^$`},
+		{"runtime error", "local x = nil\nx.y = 1", 1, `s\.lua:2: attempt to index a non-table object\(nil\) with key 'y'\nstack traceback:`},
+		{"socket error", "local s = socket.socket()\ns:bind('127.0.0.1', 70000)", 1, `s\.lua:2: bad argument #2 to 'bind' \(port must be a number 0-65535, got 70000\)`},
+		{"syntax error", "local x = \nx = = 1", 2, `^sockrun: .*s\.lua:2: .*near '='`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, code := runSockrun(t, "", writeScript(t, c.src))
+			if code != c.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, c.code, stderr)
+			}
+			if !regexp.MustCompile(c.stderr).MatchString(stderr) {
+				t.Errorf("stderr %q does not match %q", stderr, c.stderr)
+			}
+		})
+	}
+	_, stderr, code := runSockrun(t, "", "no-such-script.lua")
+	if code != 2 || !strings.Contains(stderr, "no-such-script.lua") {
+		t.Errorf("missing script: code %d, stderr %q", code, stderr)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	out, _, code := runSockrun(t, "", "check", writeScript(t, "print(1)"))
+	if code != 0 || !strings.HasSuffix(out, ": ok") {
+		t.Errorf("check ok: %d %q", code, out)
+	}
+	_, stderr, code := runSockrun(t, "", "check", writeScript(t, "print(("))
+	if code != 2 || !strings.Contains(stderr, "s.lua:1:") {
+		t.Errorf("check syntax error: %d %q", code, stderr)
+	}
+}
+
+func TestExecuteAndArgs(t *testing.T) {
+	out, _, code := runSockrun(t, "", "-e", `print(arg[0], arg[1], arg[2])`, "a", "--b")
+	if code != 0 || out != "(command line)\ta\t--b" {
+		t.Errorf("-e: %d %q", code, out)
+	}
+	out, _, _ = runSockrun(t, "", writeScript(t, `print(#arg, arg[1], arg[2])`), "x", "--flag")
+	if out != "2\tx\t--flag" {
+		t.Errorf("script args: %q", out)
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "sockrun.yaml"), []byte("vars:\n  port: \"1\"\n  host: filehost\n  only: file\ntimeout:\n  default: 2.5\n"), 0o644)
+	src := writeScript(t, `print(vars.port, vars.host, vars.only, socket.getdefaulttimeout(), socket.socket():gettimeout())`)
+	p := startIn(t, dir, []string{"SOCKRUN_VARS_HOST=envhost", "SOCKRUN_VARS_PORT=2"}, sockrunBin, "--var", "port=3", src)
+	p.closeStdin()
+	if code := p.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d: %s", code, p.Stderr())
+	}
+	if got := strings.Join(p.Stdout(), "\n"); got != "3\tenvhost\tfile\t2.5\t2.5" {
+		t.Errorf("flags > env > file: got %q", got)
+	}
+	p = startIn(t, dir, []string{"SOCKRUN_TIMEOUT_DEFAULT=1"}, sockrunBin, src)
+	p.closeStdin()
+	p.wait(10 * time.Second)
+	if got := strings.Join(p.Stdout(), "\n"); got != "1\tfilehost\tfile\t1\t1" {
+		t.Errorf("env > file: got %q", got)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("vars: [unclosed\n"), 0o644)
+	p = startIn(t, dir, nil, sockrunBin, "--config", "bad.yaml", src)
+	p.closeStdin()
+	if code := p.wait(10 * time.Second); code != 2 || !strings.Contains(p.Stderr(), "config") {
+		t.Errorf("bad config: code %d, stderr %q", code, p.Stderr())
+	}
+}
+
+// TestInterruptAccept: SIGINT to a script blocked in accept ends it with
+// exit 130 within a second, and its listening socket is closed.
+func TestInterruptAccept(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			src := writeScript(t, `
+local s = socket.socket()
+s:bind({"127.0.0.1", 0})
+s:listen()
+print("listening " .. s:getsockname().port)
+s:accept()`)
+			p := start(t, src)
+			m := p.waitLine(`listening (\d+)`, 10*time.Second)
+			began := time.Now()
+			p.signal(sig)
+			if code := p.wait(5 * time.Second); code != 130 {
+				t.Fatalf("exit %d, want 130; stderr %q", code, p.Stderr())
+			}
+			if took := time.Since(began); took > time.Second {
+				t.Errorf("took %v to exit after %v", took, sig)
+			}
+			if !strings.Contains(p.Stderr(), "interrupted (accept") {
+				t.Errorf("stderr %q", p.Stderr())
+			}
+			if c, err := net.Dial("tcp", "127.0.0.1:"+m[1]); err == nil {
+				c.Close()
+				t.Errorf("port %s still accepts after exit", m[1])
+			}
+		})
+	}
+}
+
+// TestInterruptBlocked: Ctrl-C ends each kind of blocking call promptly.
+func TestInterruptBlocked(t *testing.T) {
+	cases := map[string]string{
+		"recv":     `local s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s:bind({"127.0.0.1", 0}); print("ready"); s:recv(10)`,
+		"sleep":    `print("ready"); socket.sleep(60)`,
+		"busyloop": `print("ready"); while true do end`,
+		"join":     `local t = thread.spawn(function() socket.sleep(60) end); print("ready"); t:join()`,
+		"stdin":    `print("ready"); io.read()`,
+	}
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := start(t, writeScript(t, src))
+			p.waitLine(`ready`, 10*time.Second)
+			p.signal(syscall.SIGINT)
+			if code := p.wait(5 * time.Second); code != 130 {
+				t.Fatalf("exit %d, want 130", code)
+			}
+		})
+	}
+}
+
+// TestSecondInterrupt: a script that swallows the interrupt still ends on a
+// second Ctrl-C.
+func TestSecondInterrupt(t *testing.T) {
+	p := start(t, writeScript(t, `print("ready"); while true do pcall(socket.sleep, 60) end`))
+	p.waitLine(`ready`, 10*time.Second)
+	p.signal(syscall.SIGINT)
+	p.signal(syscall.SIGINT)
+	if code := p.wait(5 * time.Second); code != 130 {
+		t.Fatalf("exit %d, want 130", code)
+	}
+}
+
+func TestThreadErrorKeepsServer(t *testing.T) {
+	src := writeScript(t, `
+local srv = socket.create_server({"127.0.0.1", 0})
+print("port " .. srv:getsockname().port)
+while true do
+  local conn = srv:accept()
+  thread.spawn(function(c)
+    local d = c:recv(100)
+    if d == "crash" then error("handler crashed") end
+    c:sendall("ok " .. d)
+    c:close()
+  end, conn)
+end`)
+	p := start(t, src)
+	port := p.waitLine(`port (\d+)`, 10*time.Second)[1]
+	ask := func(msg string) string {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprint(c, msg)
+		buf := make([]byte, 100)
+		n, _ := c.Read(buf)
+		return string(buf[:n])
+	}
+	if got := ask("crash"); got != "" {
+		t.Errorf("crashing handler answered %q", got)
+	}
+	if got := ask("x"); got != "ok x" {
+		t.Errorf("after a crash the server answered %q", got)
+	}
+	p.signal(syscall.SIGINT)
+	p.wait(5 * time.Second)
+	if !regexp.MustCompile(`thread \d+ \(serving 127\.0\.0\.1:\d+\): .*s\.lua:8: handler crashed\nstack traceback:`).MatchString(p.Stderr()) {
+		t.Errorf("stderr: %q", p.Stderr())
+	}
+}
