@@ -246,3 +246,18 @@ func waitPort(t *testing.T, addr string, timeout time.Duration) {
 		time.Sleep(10 * time.Millisecond) // polling a port, not waiting for a fixed time
 	}
 }
+
+// needTool returns the path of an external program a test talks to
+// (python3, nc, socat). Without it the test is skipped on a developer's
+// machine, but fails under CI, where .ci/run installs it.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed; .ci/run should have installed it", name)
+		}
+		t.Skipf("%s is not installed (.ci/run installs it)", name)
+	}
+	return path
+}
