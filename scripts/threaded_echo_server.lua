@@ -1,0 +1,41 @@
+-- threaded_echo_server.lua: an echo server that serves every client at once,
+-- one thread per client (Python's socketserver.ThreadingTCPServer, by hand).
+--
+--   sockrun scripts/threaded_echo_server.lua
+--   sockrun --var host=0.0.0.0 --var port=9000 scripts/threaded_echo_server.lua
+--
+-- Try it with several clients at once: `nc 127.0.0.1 10000` in a few terminals.
+
+local HOST = vars.host or "127.0.0.1" -- the interface to listen on
+local PORT = tonumber(vars.port or 10000) -- the port to listen on
+
+-- handle serves one client until it closes its side: everything it sends
+-- comes straight back. It runs in a thread of its own, so while it waits in
+-- recv the other clients' threads (and the accept loop) carry on.
+local function handle(conn, addr)
+  while true do
+    local data = conn:recv(4096)
+    if data == "" then -- "" means the client closed the connection
+      break
+    end
+    conn:sendall(data)
+  end
+  conn:close()
+end
+
+local server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+-- Let a restarted server bind the port at once, even while connections of
+-- the previous run are still in TIME_WAIT.
+server:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server:bind({HOST, PORT})
+-- A long queue of connections waiting for accept, so that a burst of
+-- clients connecting at the same moment is not turned away.
+server:listen(socket.SOMAXCONN)
+print("listening on " .. tostring(server:getsockname()))
+
+while true do
+  local conn, addr = server:accept()
+  -- An error in one client's thread is printed and ends only that thread;
+  -- the server goes on accepting.
+  thread.spawn(handle, conn, addr)
+end
