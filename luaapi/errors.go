@@ -225,11 +225,29 @@ func errorValue(L *lua.LState, e *OSError) *lua.LTable {
 	if e.Addr != "" {
 		t.RawSetString("addr", lua.LString(e.Addr))
 	}
-	if where := L.Where(1); where != "" {
-		t.RawSetString("where", lua.LString(strings.TrimSuffix(where, ":")))
+	if where := scriptWhere(L); where != "" {
+		t.RawSetString("where", lua.LString(where))
 	}
 	L.SetMetatable(t, L.GetTypeMetatable(errorMetaName))
 	return t
+}
+
+// scriptWhere is the script's file:line that made the current call: the
+// innermost Lua function on the stack, skipping Go functions such as pcall,
+// as L.RaiseError does. It is "" if there is none. (The bound is there
+// because gopher-lua's GetStack can answer the bottom frame for any level
+// past a tail call.)
+func scriptWhere(L *lua.LState) string {
+	for level := 0; level < 200; level++ {
+		w := L.Where(level)
+		if w == "" {
+			return ""
+		}
+		if !strings.HasPrefix(w, "[G]") {
+			return strings.TrimSuffix(w, ":")
+		}
+	}
+	return ""
 }
 
 // raise raises err, from the socket call op on addr, as a Lua error value.
