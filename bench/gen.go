@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// genConfig is the load generator's job, passed as JSON in its argument.
+type genConfig struct {
+	Mode      string        `json:"mode"` // "echo": closed-loop round trips; "idle": hold connections
+	Addr      string        `json:"addr"`
+	Conns     int           `json:"conns"`
+	Size      int           `json:"size"`
+	Warmup    time.Duration `json:"warmup"`
+	Duration  time.Duration `json:"duration"`
+	ServerPID int           `json:"server_pid"` // whose CPU time to read over the window
+}
+
+// genResult is what the generator reports, as JSON on its last line of
+// output.
+type genResult struct {
+	Requests  int64   `json:"requests"`   // round trips completed in the window
+	Seconds   float64 `json:"seconds"`    // the window's length
+	P50       float64 `json:"p50_us"`     // round-trip latency percentiles, µs
+	P99       float64 `json:"p99_us"`     //
+	ServerCPU float64 `json:"server_cpu"` // server CPU seconds in the window
+	GenCPU    float64 `json:"gen_cpu"`    // generator CPU seconds in the window
+}
+
+// Generator phases: round trips in the warm-up are not counted.
+const (
+	phaseWarmup int32 = iota
+	phaseMeasure
+	phaseStop
+)
+
+// genMain is the load generator process: it runs one job and prints its
+// result, or an error and exit code 1.
+func genMain(args []string) int {
+	var cfg genConfig
+	if len(args) != 1 || json.Unmarshal([]byte(args[0]), &cfg) != nil {
+		fmt.Fprintln(os.Stderr, "gen: want one JSON argument")
+		return 2
+	}
+	raiseNoFile(0)
+	var res *genResult
+	var err error
+	switch cfg.Mode {
+	case "echo":
+		res, err = genEcho(cfg)
+	case "idle":
+		err = genIdle(cfg)
+		res = &genResult{}
+	default:
+		err = fmt.Errorf("unknown mode %q", cfg.Mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		return 1
+	}
+	out, _ := json.Marshal(res)
+	fmt.Println(string(out))
+	return 0
+}
+
+// dialAll opens n connections to addr, a few dozen handshakes at a time so
+// that the server's accept queue never overflows.
+func dialAll(addr string, n int) ([]*net.TCPConn, error) {
+	conns := make([]*net.TCPConn, n)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for i := range conns {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("connection %d: %w", i, err)
+				}
+				mu.Unlock()
+				return
+			}
+			conns[i] = c.(*net.TCPConn)
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		closeAll(conns)
+		return nil, first
+	}
+	return conns, nil
+}
+
+func closeAll(conns []*net.TCPConn) {
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// fillRequest writes request seq of connection id into req: the two
+// numbers, then bytes that depend on both, so that a byte echoed from the
+// wrong request or connection, or out of place, fails the check.
+func fillRequest(req []byte, id int, seq uint64) {
+	var hdr [16]byte
+	binary.LittleEndian.PutUint64(hdr[0:], uint64(id))
+	binary.LittleEndian.PutUint64(hdr[8:], seq)
+	n := copy(req, hdr[:])
+	x := uint32(id)*2654435761 + uint32(seq)*40503
+	for i := n; i < len(req); i++ {
+		x = x*1664525 + 1013904223
+		req[i] = byte(x >> 24)
+	}
+}
+
+// roundTrip sends req and reads its echo into resp, checking every byte.
+func roundTrip(c *net.TCPConn, req, resp []byte) error {
+	if _, err := c.Write(req); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, resp); err != nil {
+		return err
+	}
+	if !bytes.Equal(req, resp) {
+		return errors.New("echoed bytes differ from the request")
+	}
+	return nil
+}
+
+// genEcho runs closed-loop round trips on every connection: each sends a
+// request, waits for its whole echo, checks it, and sends the next.
+func genEcho(cfg genConfig) (*genResult, error) {
+	conns, err := dialAll(cfg.Addr, cfg.Conns)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(conns)
+
+	var phase atomic.Int32
+	lat := make([][]uint32, len(conns)) // per connection, ns
+	errs := make(chan error, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, resp := make([]byte, cfg.Size), make([]byte, cfg.Size)
+			for seq := uint64(0); ; seq++ {
+				p := phase.Load()
+				if p == phaseStop {
+					return
+				}
+				fillRequest(req, i, seq)
+				t0 := time.Now()
+				if err := roundTrip(c, req, resp); err != nil {
+					errs <- fmt.Errorf("connection %d, request %d: %w", i, seq, err)
+					return
+				}
+				d := time.Since(t0)
+				if p == phaseMeasure && phase.Load() == phaseMeasure {
+					lat[i] = append(lat[i], uint32(min(d, time.Duration(1<<32-1))))
+				}
+			}
+		}()
+	}
+
+	failed := func() error {
+		select {
+		case err := <-errs:
+			return err
+		default:
+			return nil
+		}
+	}
+	stopAll := func() {
+		phase.Store(phaseStop)
+		for _, c := range conns {
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+		}
+		wg.Wait()
+	}
+	time.Sleep(cfg.Warmup)
+	if err := failed(); err != nil {
+		stopAll()
+		return nil, err
+	}
+	srv0, err1 := cpuTime(cfg.ServerPID)
+	gen0, err2 := cpuTime(os.Getpid())
+	if err := errors.Join(err1, err2); err != nil {
+		stopAll()
+		return nil, err
+	}
+	t0 := time.Now()
+	phase.Store(phaseMeasure)
+	time.Sleep(cfg.Duration)
+	phase.Store(phaseStop)
+	elapsed := time.Since(t0)
+	srv1, err1 := cpuTime(cfg.ServerPID)
+	gen1, err2 := cpuTime(os.Getpid())
+	stopAll()
+	if err := errors.Join(failed(), err1, err2); err != nil {
+		return nil, err
+	}
+
+	var all []uint32
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return nil, errors.New("no round trip completed in the measured window")
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / 1e3
+	}
+	return &genResult{
+		Requests:  int64(len(all)),
+		Seconds:   elapsed.Seconds(),
+		P50:       pct(0.50),
+		P99:       pct(0.99),
+		ServerCPU: (srv1 - srv0).Seconds(),
+		GenCPU:    (gen1 - gen0).Seconds(),
+	}, nil
+}
+
+// genIdle opens the connections, makes one checked round trip on each (so
+// the server has accepted it and its thread is back waiting in recv), says
+// "ready" and holds them until its standard input closes.
+func genIdle(cfg genConfig) error {
+	conns, err := dialAll(cfg.Addr, cfg.Conns)
+	if err != nil {
+		return err
+	}
+	defer closeAll(conns)
+	sem := make(chan struct{}, 64)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			req, resp := make([]byte, cfg.Size), make([]byte, cfg.Size)
+			fillRequest(req, i, 0)
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			if err := roundTrip(c, req, resp); err != nil {
+				select {
+				case errs <- fmt.Errorf("connection %d: %w", i, err):
+				default:
+				}
+			}
+			c.SetDeadline(time.Time{})
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	fmt.Printf("ready %d\n", len(conns))
+	io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+	return nil
+}
