@@ -55,10 +55,14 @@ func (rt *Runtime) openThreadMeta(L *lua.LState) {
 // openThread is the loader of the thread module.
 func (rt *Runtime) openThread(L *lua.LState) int {
 	rt.openThreadMeta(L)
+	rt.openSyncMeta(L)
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"spawn":   rt.threadSpawn,
 		"current": rt.threadCurrent,
 		"sleep":   rt.threadSleep,
+		"queue":   threadQueue, // sync.go
+		"lock":    threadLock,
+		"event":   threadEvent,
 	})
 	L.Push(mod)
 	return 1
