@@ -1,11 +1,11 @@
 package luaapi
 
 import (
-	"context"
-	"fmt"
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -172,43 +172,138 @@ func toPort(v lua.LValue) (int, bool) {
 	return int(f), true
 }
 
-// parseLiteral resolves the addresses that need no lookup: an IP literal,
-// "" (any address) and "<broadcast>". ok is false for a name to look up.
-func parseLiteral(family int, host string) (netip.Addr, bool) {
+// parseLiteral resolves the addresses that need no lookup for family
+// (AF_UNSPEC: either): an IP literal, in the forms inet_aton accepts for
+// IPv4 ("127.1"), "" (any address) and "<broadcast>". ok is false for a name
+// to look up. A literal of the other family is EAI_ADDRFAMILY, as
+// getaddrinfo answers it; an IPv4-mapped IPv6 literal counts as IPv4.
+func parseLiteral(family int, host string) (ip netip.Addr, ok bool, err error) {
 	switch host {
 	case "":
 		if family == unix.AF_INET6 {
-			return netip.IPv6Unspecified(), true
+			return netip.IPv6Unspecified(), true, nil
 		}
-		return netip.IPv4Unspecified(), true
+		return netip.IPv4Unspecified(), true, nil
 	case "<broadcast>":
-		return netip.AddrFrom4([4]byte{255, 255, 255, 255}), true
+		ip = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	default:
+		if ip, err = netip.ParseAddr(host); err != nil {
+			if ip, ok = inetAton(host, true); !ok {
+				return netip.Addr{}, false, nil
+			}
+		}
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}, false
+	switch {
+	case family == unix.AF_INET && !ip.Unmap().Is4(),
+		family == unix.AF_INET6 && ip.Is4():
+		return netip.Addr{}, true, gaiErr(eaiAddrFamily)
+	case family == unix.AF_INET:
+		ip = ip.Unmap()
 	}
-	return ip, true
+	return ip, true, nil
 }
 
-// resolve looks host up for family, with the interpreter lock released: it
-// must be called unlocked.
-func resolve(ctx context.Context, family int, host string) (netip.Addr, error) {
-	if ip, ok := parseLiteral(family, host); ok {
-		return ip, nil
+// inetAton parses an IPv4 address as the C library's inet_aton does: one
+// to four parts separated by dots, each decimal, octal (leading 0) or hex
+// (leading 0x), the last part filling the bytes left ("127.1" is
+// 127.0.0.1). Unless exact, what follows a space is ignored.
+func inetAton(s string, exact bool) (netip.Addr, bool) {
+	var parts []uint32
+	i := 0
+	for {
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return netip.Addr{}, false
+		}
+		base, val, digits := uint64(10), uint64(0), false
+		if s[i] == '0' {
+			i++
+			if i < len(s) && (s[i] == 'x' || s[i] == 'X') {
+				base = 16
+				i++
+			} else {
+				base, digits = 8, true
+			}
+		}
+		for ; i < len(s); i++ {
+			var d uint64
+			switch c := s[i]; {
+			case c >= '0' && c <= '9':
+				d = uint64(c - '0')
+			case base == 16 && c >= 'a' && c <= 'f':
+				d = uint64(c-'a') + 10
+			case base == 16 && c >= 'A' && c <= 'F':
+				d = uint64(c-'A') + 10
+			default:
+				d = 99
+			}
+			if d >= base {
+				if d < 10 { // 8 or 9 in an octal part
+					return netip.Addr{}, false
+				}
+				break
+			}
+			val, digits = val*base+d, true
+			if val > 0xffffffff {
+				return netip.Addr{}, false
+			}
+		}
+		if !digits {
+			return netip.Addr{}, false
+		}
+		parts = append(parts, uint32(val))
+		if i < len(s) && s[i] == '.' {
+			if len(parts) == 4 || val > 0xff {
+				return netip.Addr{}, false
+			}
+			i++
+			continue
+		}
+		break
 	}
-	network := "ip4"
-	if family == unix.AF_INET6 {
+	if i < len(s) && (exact || !strings.ContainsRune(" \t\n\v\f\r", rune(s[i]))) {
+		return netip.Addr{}, false
+	}
+	last := parts[len(parts)-1]
+	if last > 0xffffffff>>(8*(len(parts)-1)) {
+		return netip.Addr{}, false
+	}
+	v := last
+	for k, p := range parts[:len(parts)-1] {
+		v |= p << (24 - 8*k)
+	}
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], v)
+	return netip.AddrFrom4(b), true
+}
+
+// lookup resolves host for family (AF_UNSPEC: both) and returns its
+// addresses. A name is looked up with the interpreter lock released; a
+// literal needs no lookup and keeps it.
+func (rt *Runtime) lookup(L *lua.LState, family int, host string) ([]netip.Addr, error) {
+	if ip, ok, err := parseLiteral(family, host); ok {
+		return []netip.Addr{ip}, err
+	}
+	network := "ip"
+	switch family {
+	case unix.AF_INET:
+		network = "ip4"
+	case unix.AF_INET6:
 		network = "ip6"
 	}
+	ctx := rt.host.Context()
+	rt.host.Unlock(L)
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	rt.host.Lock(L)
 	if err != nil {
-		return netip.Addr{}, err
+		return nil, err
 	}
 	if len(ips) == 0 {
-		return netip.Addr{}, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		return nil, gaiErr(eaiNoName)
 	}
-	return ips[0], nil
+	for i := range ips {
+		ips[i] = ips[i].Unmap()
+	}
+	return ips, nil
 }
 
 // toSockaddr turns an IP address and port into the family's sockaddr.
@@ -216,10 +311,13 @@ func toSockaddr(family int, ip netip.Addr, port int) (unix.Sockaddr, error) {
 	switch family {
 	case unix.AF_INET:
 		if !ip.Unmap().Is4() {
-			return nil, fmt.Errorf("%w: %s is not an IPv4 address", unix.EAFNOSUPPORT, ip)
+			return nil, gaiErr(eaiAddrFamily)
 		}
 		return &unix.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}, nil
 	case unix.AF_INET6:
+		if ip.Is4() {
+			return nil, gaiErr(eaiAddrFamily)
+		}
 		sa := &unix.SockaddrInet6{Port: port, Addr: ip.As16()}
 		if zone := ip.Zone(); zone != "" {
 			if ifc, err := net.InterfaceByName(zone); err == nil {
@@ -231,22 +329,24 @@ func toSockaddr(family int, ip netip.Addr, port int) (unix.Sockaddr, error) {
 	return nil, unix.EAFNOSUPPORT
 }
 
+// maxUnixPath is the longest AF_UNIX path: sun_path less its final NUL.
+const maxUnixPath = len(unix.RawSockaddrUnix{}.Path) - 1
+
+// errUnixPathTooLong is Python's error for an AF_UNIX path that does not fit.
+var errUnixPathTooLong = &OSError{Class: "OSError", Message: "AF_UNIX path too long"}
+
 // sockaddrOf turns a script address into a sockaddr of family. A host name
 // is looked up: the interpreter lock is released around the lookup.
 func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockaddr, error) {
 	if family == unix.AF_UNIX {
+		if len(a.path) > maxUnixPath {
+			return nil, errUnixPathTooLong
+		}
 		return &unix.SockaddrUnix{Name: a.path}, nil
 	}
-	ip, ok := parseLiteral(family, a.host)
-	if !ok {
-		ctx := rt.host.Context()
-		var err error
-		rt.host.Unlock(L)
-		ip, err = resolve(ctx, family, a.host)
-		rt.host.Lock(L)
-		if err != nil {
-			return nil, err
-		}
+	ips, err := rt.lookup(L, family, a.host)
+	if err != nil {
+		return nil, err
 	}
-	return toSockaddr(family, ip, a.port)
+	return toSockaddr(family, ips[0], a.port)
 }

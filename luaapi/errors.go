@@ -107,25 +107,36 @@ func errnoError(errno syscall.Errno, op, addr string) *OSError {
 
 // Name-resolution errors, as glibc's getaddrinfo numbers them.
 const (
-	eaiAgain   = -3
-	eaiFail    = -4
-	eaiNoName  = -2
-	eaiService = -8
+	eaiNoName     = -2
+	eaiAgain      = -3
+	eaiFail       = -4
+	eaiFamily     = -6
+	eaiService    = -8
+	eaiAddrFamily = -9
 )
 
+// gaiNames are the names and messages of the name-resolution errors.
+var gaiNames = map[int][2]string{
+	eaiNoName:     {"EAI_NONAME", "Name or service not known"},
+	eaiAgain:      {"EAI_AGAIN", "Temporary failure in name resolution"},
+	eaiFail:       {"EAI_FAIL", "Non-recoverable failure in name resolution"},
+	eaiFamily:     {"EAI_FAMILY", "ai_family not supported"},
+	eaiService:    {"EAI_SERVICE", "Servname not supported for ai_socktype"},
+	eaiAddrFamily: {"EAI_ADDRFAMILY", "Address family for hostname not supported"},
+}
+
+// gaiErr is a name-resolution error code as a Go error; toOSError turns it
+// into a socket.gaierror of the call that failed.
+type gaiErr int
+
+func (e gaiErr) Error() string { return gaiNames[int(e)][1] }
+
 func gaiError(code int, op, addr string) *OSError {
-	e := &OSError{Class: "socket.gaierror", Errno: code, Op: op, Addr: addr}
-	switch code {
-	case eaiAgain:
-		e.Name, e.Message = "EAI_AGAIN", "Temporary failure in name resolution"
-	case eaiFail:
-		e.Name, e.Message = "EAI_FAIL", "Non-recoverable failure in name resolution"
-	case eaiService:
-		e.Name, e.Message = "EAI_SERVICE", "Servname not supported for ai_socktype"
-	default:
-		e.Name, e.Message = "EAI_NONAME", "Name or service not known"
+	n, ok := gaiNames[code]
+	if !ok {
+		code, n = eaiNoName, gaiNames[eaiNoName]
 	}
-	return e
+	return &OSError{Class: "socket.gaierror", Errno: code, Name: n[0], Message: n[1], Op: op, Addr: addr}
 }
 
 // timeoutError is the error of a call that ran past its socket timeout.
@@ -143,7 +154,16 @@ func interruptError(op, addr string) *OSError {
 func toOSError(ctx context.Context, err error, op, addr string) *OSError {
 	var oe *OSError
 	if errors.As(err, &oe) {
+		if oe.Op == "" {
+			e := *oe
+			e.Op, e.Addr = op, addr
+			return &e
+		}
 		return oe
+	}
+	var gai gaiErr
+	if errors.As(err, &gai) {
+		return gaiError(int(gai), op, addr)
 	}
 	if ctx != nil && ctx.Err() != nil {
 		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {

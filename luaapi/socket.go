@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,8 +55,17 @@ var socketConstants = map[string]int{
 	"MSG_PEEK": unix.MSG_PEEK, "MSG_WAITALL": unix.MSG_WAITALL, "MSG_DONTWAIT": unix.MSG_DONTWAIT,
 	"MSG_OOB":    unix.MSG_OOB,
 	"SOMAXCONN":  unix.SOMAXCONN,
-	"AI_PASSIVE": 1, "AI_CANONNAME": 2, "AI_NUMERICHOST": 4,
+	"AI_PASSIVE": aiPassive, "AI_CANONNAME": aiCanonName, "AI_NUMERICHOST": aiNumericHost,
+	"EAI_NONAME": eaiNoName, "EAI_AGAIN": eaiAgain, "EAI_FAIL": eaiFail, "EAI_FAMILY": eaiFamily,
+	"EAI_SERVICE": eaiService, "EAI_ADDRFAMILY": eaiAddrFamily,
 }
+
+// getaddrinfo's flags, as glibc numbers them.
+const (
+	aiPassive     = 1
+	aiCanonName   = 2
+	aiNumericHost = 4
+)
 
 func optionName(level, opt int) string {
 	for name, v := range socketConstants {
@@ -87,10 +97,10 @@ func (rt *Runtime) openSocket(L *lua.LState) int {
 		"inet_ntop":         socketInetNtop,
 		"inet_aton":         socketInetAton,
 		"inet_ntoa":         socketInetNtoa,
-		"htons":             socketHtons,
-		"ntohs":             socketHtons,
-		"htonl":             socketHtonl,
-		"ntohl":             socketHtonl,
+		"htons":             socketSwap16("htons"),
+		"ntohs":             socketSwap16("ntohs"),
+		"htonl":             socketSwap32("htonl"),
+		"ntohl":             socketSwap32("ntohl"),
 		"sleep":             rt.socketSleep,
 		"time":              socketTime,
 		"getdefaulttimeout": rt.socketGetdefaulttimeout,
@@ -145,35 +155,6 @@ func (rt *Runtime) openSocket3(L *lua.LState, family, stype, proto int) (*Socket
 		unix.Close(fd)
 	}
 	return s, err
-}
-
-// lookup resolves host for family (AF_UNSPEC: both), with the interpreter
-// lock released. Literals need no lookup and keep the lock.
-func (rt *Runtime) lookup(L *lua.LState, family int, host string) ([]netip.Addr, error) {
-	if host == "" && family == unix.AF_UNSPEC {
-		family = unix.AF_INET
-	}
-	if ip, ok := parseLiteral(family, host); ok {
-		return []netip.Addr{ip}, nil
-	}
-	network := "ip"
-	switch family {
-	case unix.AF_INET:
-		network = "ip4"
-	case unix.AF_INET6:
-		network = "ip6"
-	}
-	ctx := rt.host.Context()
-	rt.host.Unlock(L)
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
-	rt.host.Lock(L)
-	if err == nil && len(ips) == 0 {
-		err = &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-	}
-	for i := range ips {
-		ips[i] = ips[i].Unmap()
-	}
-	return ips, err
 }
 
 func familyOf(ip netip.Addr) int {
@@ -300,16 +281,7 @@ func (rt *Runtime) socketGethostbynameEx(L *lua.LState) int {
 	if err != nil {
 		rt.raise(L, err, "gethostbyname_ex", host)
 	}
-	name := host
-	if _, literal := parseLiteral(unix.AF_INET, host); !literal {
-		ctx := rt.host.Context()
-		rt.host.Unlock(L)
-		cname, err := net.DefaultResolver.LookupCNAME(ctx, host)
-		rt.host.Lock(L)
-		if err == nil && cname != "" {
-			name = strings.TrimSuffix(cname, ".")
-		}
-	}
+	name := rt.canonicalName(L, host)
 	aliases := L.NewTable()
 	if name != host {
 		aliases.Append(lua.LString(host))
@@ -335,100 +307,157 @@ func socketGethostname(L *lua.LState) int {
 }
 
 // socketGetaddrinfo is socket.getaddrinfo(host, port [, family [, type
-// [, proto]]]): a list of {family, type, proto, canonname, addr} entries,
-// one per address and socket type, as Python returns them. port is a
+// [, proto [, flags]]]]): a list of {family, type, proto, canonname, addr}
+// entries (also read as e.family, e.type, ...), one per address and socket
+// type, as Python returns them. host is a name, a literal or nil (the
+// loopback addresses, or the any addresses with AI_PASSIVE); port is a
 // number, a service name ("http") or nil.
 func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
-	hostV := L.Get(1)
-	host := ""
-	switch h := hostV.(type) {
+	host, hasHost := "", false
+	switch h := L.Get(1).(type) {
 	case lua.LString:
-		host = string(h)
+		host, hasHost = string(h), true
 	case *lua.LNilType:
-		host = "localhost"
 	default:
-		argError(L, 1, "getaddrinfo", "string or nil expected, got "+typeName(hostV))
+		argError(L, 1, "getaddrinfo", "string or nil expected, got "+typeName(h))
 	}
 	family := optInt(L, 3, "getaddrinfo", 0, unix.AF_UNSPEC)
 	stype := optInt(L, 4, "getaddrinfo", 0, 0)
 	proto := optInt(L, 5, "getaddrinfo", 0, 0)
-	port := 0
+	flags := optInt(L, 6, "getaddrinfo", 0, 0)
+	fail := func(code int, addr string) {
+		L.Error(errorValue(L, gaiError(code, "getaddrinfo", addr)), 0)
+	}
+	port, hasPort := 0, true
 	switch p := L.Get(2).(type) {
 	case lua.LNumber:
-		port = int(p)
+		n, ok := toPort(p)
+		if !ok {
+			argError(L, 2, "getaddrinfo", "port must be a number 0-65535, got "+p.String())
+		}
+		port = n
 	case lua.LString:
 		if n, ok := toPort(p); ok {
 			port = n
-		} else {
-			network := "tcp"
-			if stype == unix.SOCK_DGRAM {
-				network = "udp"
-			}
-			ctx := rt.host.Context()
-			rt.host.Unlock(L)
-			n, err := net.DefaultResolver.LookupPort(ctx, network, string(p))
-			rt.host.Lock(L)
-			if err != nil {
-				L.Error(errorValue(L, gaiError(eaiService, "getaddrinfo", string(p))), 0)
-			}
-			port = n
+			break
 		}
+		if stype != 0 && stype != unix.SOCK_STREAM && stype != unix.SOCK_DGRAM {
+			fail(eaiService, string(p))
+		}
+		network := "tcp"
+		if stype == unix.SOCK_DGRAM {
+			network = "udp"
+		}
+		ctx := rt.host.Context()
+		rt.host.Unlock(L)
+		n, err := net.DefaultResolver.LookupPort(ctx, network, string(p))
+		rt.host.Lock(L)
+		if err != nil {
+			fail(eaiService, string(p))
+		}
+		port = n
 	case *lua.LNilType:
+		hasPort = false
 	default:
-		argError(L, 2, "getaddrinfo", "number, string or nil expected, got "+typeName(L.Get(2)))
+		argError(L, 2, "getaddrinfo", "number, string or nil expected, got "+typeName(p))
 	}
-	ips, err := rt.lookup(L, family, host)
-	if err != nil {
-		rt.raise(L, err, "getaddrinfo", host)
+	if family != unix.AF_UNSPEC && family != unix.AF_INET && family != unix.AF_INET6 {
+		fail(eaiFamily, host)
+	}
+	var ips []netip.Addr
+	switch {
+	case !hasHost && !hasPort:
+		fail(eaiNoName, "")
+	case !hasHost && flags&aiPassive != 0:
+		ips = []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()}
+	case !hasHost:
+		ips = []netip.Addr{netip.IPv6Loopback(), netip.AddrFrom4([4]byte{127, 0, 0, 1})}
+	case host == "":
+		fail(eaiNoName, host)
+	default:
+		if _, literal, _ := parseLiteral(family, host); !literal && flags&aiNumericHost != 0 {
+			fail(eaiNoName, host)
+		}
+		var err error
+		if ips, err = rt.lookup(L, family, host); err != nil {
+			rt.raise(L, err, "getaddrinfo", host)
+		}
+	}
+	canonname := ""
+	if flags&aiCanonName != 0 && hasHost {
+		canonname = rt.canonicalName(L, host)
 	}
 	type kind struct{ stype, proto int }
 	kinds := []kind{{unix.SOCK_STREAM, unix.IPPROTO_TCP}, {unix.SOCK_DGRAM, unix.IPPROTO_UDP}, {unix.SOCK_RAW, 0}}
+	if stype == unix.SOCK_SEQPACKET {
+		kinds = []kind{{unix.SOCK_SEQPACKET, unix.IPPROTO_SCTP}}
+	}
 	result := L.NewTable()
 	for _, ip := range ips {
+		if family == unix.AF_INET && !ip.Is4() || family == unix.AF_INET6 && ip.Is4() {
+			continue
+		}
 		for _, k := range kinds {
 			if stype != 0 && k.stype != stype || proto != 0 && k.proto != proto {
 				continue
 			}
-			e := L.CreateTable(5, 0)
+			e := L.CreateTable(5, 5)
 			e.Append(lua.LNumber(familyOf(ip)))
 			e.Append(lua.LNumber(k.stype))
 			e.Append(lua.LNumber(k.proto))
-			e.Append(lua.LString(""))
+			e.Append(lua.LString(canonname))
 			e.Append(newAddr(L, ip.String(), port))
 			for i, name := range []string{"family", "type", "proto", "canonname", "addr"} {
 				e.RawSetString(name, e.RawGetInt(i+1))
 			}
 			result.Append(e)
+			canonname = "" // only the first entry has it, as in C
 		}
 	}
 	L.Push(result)
 	return 1
 }
 
+// canonicalName is the canonical name of host for AI_CANONNAME and
+// gethostbyname_ex: host itself for a literal or when the lookup fails.
+func (rt *Runtime) canonicalName(L *lua.LState, host string) string {
+	if _, literal, _ := parseLiteral(unix.AF_UNSPEC, host); literal {
+		return host
+	}
+	ctx := rt.host.Context()
+	rt.host.Unlock(L)
+	cname, err := net.DefaultResolver.LookupCNAME(ctx, host)
+	rt.host.Lock(L)
+	if err != nil || cname == "" {
+		return host
+	}
+	return strings.TrimSuffix(cname, ".")
+}
+
 // socketGetfqdn is socket.getfqdn([name]): the fully qualified name of
-// name (default this host), or name itself if none is found.
+// name (default this host), as Python finds it: the first of the names of
+// name's address that has a dot, else the first, else name itself.
 func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
 	name := strings.TrimSpace(L.OptString(1, ""))
 	if name == "" || name == "0.0.0.0" || name == "::" {
 		name, _ = os.Hostname()
 	}
-	ctx := rt.host.Context()
-	rt.host.Unlock(L)
 	fqdn := name
-	if ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name); err == nil && len(ips) > 0 {
-		if names, err := net.DefaultResolver.LookupAddr(ctx, ips[0].String()); err == nil {
+	if ips, err := rt.lookup(L, unix.AF_UNSPEC, name); err == nil {
+		ctx := rt.host.Context()
+		rt.host.Unlock(L)
+		names, err := net.DefaultResolver.LookupAddr(ctx, ips[0].String())
+		rt.host.Lock(L)
+		if err == nil && len(names) > 0 {
+			fqdn = strings.TrimSuffix(names[0], ".")
 			for _, n := range names {
-				n = strings.TrimSuffix(n, ".")
-				if strings.Contains(n, ".") || fqdn == name {
+				if n = strings.TrimSuffix(n, "."); strings.Contains(n, ".") {
 					fqdn = n
-					if strings.Contains(n, ".") {
-						break
-					}
+					break
 				}
 			}
 		}
 	}
-	rt.host.Lock(L)
 	L.Push(lua.LString(fqdn))
 	return 1
 }
@@ -445,13 +474,10 @@ func socketInetPton(L *lua.LState) int {
 	case family == unix.AF_INET && ip.Is4():
 		b := ip.As4()
 		L.Push(lua.LString(b[:]))
-	case family == unix.AF_INET6 && !ip.Is4():
+	case family == unix.AF_INET6 && ip.Is6():
 		b := ip.As16()
 		L.Push(lua.LString(b[:]))
-	case family == unix.AF_INET6:
-		b := netip.AddrFrom16(ip.As16()).As16()
-		L.Push(lua.LString(b[:]))
-	case family == unix.AF_INET:
+	case family == unix.AF_INET || family == unix.AF_INET6:
 		L.Error(errorValue(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text}), 0)
 	default:
 		L.Error(errorValue(L, errnoError(unix.EAFNOSUPPORT, "inet_pton", text)), 0)
@@ -472,16 +498,18 @@ func socketInetNtop(L *lua.LState) int {
 	case family == unix.AF_INET || family == unix.AF_INET6:
 		argError(L, 2, "inet_ntop", "invalid length of packed IP address string")
 	default:
-		L.Error(errorValue(L, errnoError(unix.EAFNOSUPPORT, "inet_ntop", "")), 0)
+		argError(L, 1, "inet_ntop", "unknown address family "+strconv.Itoa(family))
 	}
 	return 1
 }
 
-// socketInetAton is socket.inet_aton(text): an IPv4 address packed in 4 bytes.
+// socketInetAton is socket.inet_aton(text): an IPv4 address packed in 4
+// bytes. It takes what the C library's inet_aton takes: "127.1", "0x7f.1",
+// "010.0.0.1" (octal) as well as "127.0.0.1".
 func socketInetAton(L *lua.LState) int {
 	text := checkString(L, 1, "inet_aton")
-	ip, err := netip.ParseAddr(text)
-	if err != nil || !ip.Is4() {
+	ip, ok := inetAton(text, false)
+	if !ok {
 		L.Error(errorValue(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_aton", Op: "inet_aton", Addr: text}), 0)
 	}
 	b := ip.As4()
@@ -499,26 +527,30 @@ func socketInetNtoa(L *lua.LState) int {
 	return 1
 }
 
-// socketHtons is socket.htons(n) and socket.ntohs(n): swaps the bytes of a
-// 16-bit number between host and network order.
-func socketHtons(L *lua.LState) int {
-	n := checkInt(L, 1, "htons", 0)
-	if n < 0 || n > 0xffff {
-		argError(L, 1, "htons", "number 0-65535 expected")
+// socketSwap16 is socket.htons(n) and socket.ntohs(n), named fn: n with
+// the bytes of its 16 bits in network order (or back: it is the same swap).
+func socketSwap16(fn string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		n := checkInt(L, 1, fn, 0)
+		if n < 0 || n > 0xffff {
+			argError(L, 1, fn, "number 0-65535 expected, got "+lua.LVAsString(L.Get(1)))
+		}
+		L.Push(lua.LNumber(toNetwork16(uint16(n))))
+		return 1
 	}
-	L.Push(lua.LNumber(toNetwork16(uint16(n))))
-	return 1
 }
 
-// socketHtonl is socket.htonl(n) and socket.ntohl(n): swaps the bytes of a
-// 32-bit number between host and network order.
-func socketHtonl(L *lua.LState) int {
-	n := checkInt(L, 1, "htonl", 0)
-	if n < 0 || n > 0xffffffff {
-		argError(L, 1, "htonl", "number 0-4294967295 expected")
+// socketSwap32 is socket.htonl(n) and socket.ntohl(n), named fn: n with
+// the bytes of its 32 bits in network order (or back).
+func socketSwap32(fn string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		n := checkInt(L, 1, fn, 0)
+		if n < 0 || n > 0xffffffff {
+			argError(L, 1, fn, "number 0-4294967295 expected, got "+lua.LVAsString(L.Get(1)))
+		}
+		L.Push(lua.LNumber(toNetwork32(uint32(n))))
+		return 1
 	}
-	L.Push(lua.LNumber(toNetwork32(uint32(n))))
-	return 1
 }
 
 var hostIsBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
