@@ -209,16 +209,30 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 		family = unix.AF_INET6
 	}
 	if opts, ok := L.Get(next).(*lua.LTable); ok {
-		if v := opts.RawGetString("family"); v != lua.LNil {
-			family = int(lua.LVAsNumber(v))
-		}
-		if v := opts.RawGetString("backlog"); v != lua.LNil {
-			backlog = int(lua.LVAsNumber(v))
-		}
-		reusePort = lua.LVAsBool(opts.RawGetString("reuse_port"))
-		dualstack = lua.LVAsBool(opts.RawGetString("dualstack_ipv6"))
+		opts.ForEach(func(k, v lua.LValue) {
+			name, _ := k.(lua.LString)
+			switch name {
+			case "family":
+				family = optionInt(L, next, name, v)
+			case "backlog":
+				backlog = optionInt(L, next, name, v)
+			case "reuse_port":
+				reusePort = lua.LVAsBool(v)
+			case "dualstack_ipv6":
+				dualstack = lua.LVAsBool(v)
+			default:
+				argError(L, next, "create_server", "unknown option "+lua.LVAsString(L.ToStringMeta(k))+
+					" (options are backlog, reuse_port, family, dualstack_ipv6)")
+			}
+		})
 	} else if L.Get(next) != lua.LNil {
 		argError(L, next, "create_server", "options table expected, got "+typeName(L.Get(next)))
+	}
+	switch {
+	case family != unix.AF_INET && family != unix.AF_INET6:
+		argError(L, next, "create_server", "family must be AF_INET or AF_INET6")
+	case dualstack && family != unix.AF_INET6:
+		argError(L, next, "create_server", "dualstack_ipv6 requires the AF_INET6 family")
 	}
 	s, err := rt.openSocket3(L, family, unix.SOCK_STREAM, 0)
 	if err != nil {
@@ -259,6 +273,16 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 	}
 	L.Push(s.ud)
 	return 1
+}
+
+// optionInt reads the number v of option name in the options table at
+// argument n of create_server.
+func optionInt(L *lua.LState, n int, name lua.LString, v lua.LValue) int {
+	f, ok := v.(lua.LNumber)
+	if !ok {
+		argError(L, n, "create_server", "option "+string(name)+" must be a number, got "+typeName(v))
+	}
+	return int(f)
 }
 
 // socketGethostbyname is socket.gethostbyname(host): the host's first IPv4
