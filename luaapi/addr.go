@@ -71,9 +71,20 @@ func sockaddrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 		}
 		return newAddr(L, ip.String(), a.Port)
 	case *unix.SockaddrUnix:
-		return lua.LString(a.Name)
+		return lua.LString(unixName(a))
 	}
 	return lua.LNil
+}
+
+// unixName is the path of an AF_UNIX address: "" for an unnamed socket (as
+// Python has it), "@name" for a name in Linux's abstract namespace.
+func unixName(a *unix.SockaddrUnix) string {
+	// x/sys writes the leading NUL of an abstract name as "@", and so an
+	// unnamed socket's empty address as "@" alone.
+	if a.Name == "@" {
+		return ""
+	}
+	return a.Name
 }
 
 // sockaddrString prints a socket address for messages and reprs.
@@ -84,7 +95,7 @@ func sockaddrString(sa unix.Sockaddr) string {
 	case *unix.SockaddrInet6:
 		return joinHostPort(netip.AddrFrom16(a.Addr).String(), a.Port)
 	case *unix.SockaddrUnix:
-		return a.Name
+		return unixName(a)
 	}
 	return ""
 }
