@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -77,6 +78,26 @@ func optionName(level, opt int) string {
 		}
 	}
 	return lua.LNumber(level).String() + "/" + lua.LNumber(opt).String()
+}
+
+// maxSockoptLen is the largest buflen getsockopt takes, as in Python.
+const maxSockoptLen = 1024
+
+// getsockoptBytes reads an option's raw value, at most buflen bytes of it.
+// (unix.GetsockoptString stops at the first NUL byte, which cuts most
+// binary values short.)
+func getsockoptBytes(fd, level, opt, buflen int) (string, error) {
+	if buflen < 1 || buflen > maxSockoptLen {
+		return "", &OSError{Class: "OSError", Message: "getsockopt buflen out of range"}
+	}
+	buf := make([]byte, buflen)
+	n := uint32(buflen)
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
+	if e != 0 {
+		return "", e
+	}
+	return string(buf[:min(int(n), buflen)]), nil
 }
 
 // openSocket is the loader of the socket module.

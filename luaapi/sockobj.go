@@ -671,11 +671,8 @@ func (rt *Runtime) socketGetsockopt(L *lua.LState) int {
 	buflen := optInt(L, 4, "getsockopt", 1, 0)
 	var result lua.LValue
 	err := s.control(func(fd int) error {
-		if buflen > 0 {
-			v, err := unix.GetsockoptString(fd, level, opt)
-			if len(v) > buflen {
-				v = v[:buflen]
-			}
+		if buflen != 0 {
+			v, err := getsockoptBytes(fd, level, opt, buflen)
 			result = lua.LString(v)
 			return err
 		}
