@@ -210,30 +210,100 @@ func readFormat(r *bufio.Reader, f lua.LValue) lua.LValue {
 		}
 		return lua.LString(line)
 	case 'n':
-		var word []byte
-		for {
-			c, err := r.ReadByte()
-			if err != nil {
-				break
-			}
-			if len(word) == 0 && (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-				continue
-			}
-			if strings.IndexByte("0123456789+-.eExXabcdefABCDEF", c) < 0 {
-				r.UnreadByte()
-				break
-			}
-			word = append(word, c)
-		}
-		if v, err := strconv.ParseFloat(string(word), 64); err == nil {
-			return lua.LNumber(v)
-		}
-		if v, err := strconv.ParseInt(string(word), 0, 64); err == nil {
-			return lua.LNumber(v)
-		}
-		return lua.LNil
+		return readNumber(r)
 	default: // 'a'
 		all, _ := io.ReadAll(r)
 		return lua.LString(all)
 	}
+}
+
+// readNumber reads a numeral as Lua 5.3's io.read("n") does: it skips
+// white space, then takes the longest prefix that can start a numeral
+// (sign, digits, a point, an exponent; 0x for hex), leaves the next byte
+// unread and converts what it took: nil if that is no number ("12abc"
+// reads 12 and leaves "abc").
+func readNumber(r *bufio.Reader) lua.LValue {
+	var buf []byte
+	c, err := r.ReadByte()
+	for err == nil && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+		c, err = r.ReadByte()
+	}
+	if err != nil {
+		return lua.LNil
+	}
+	// accept takes the look-ahead byte c if it is one of set.
+	accept := func(set string) bool {
+		if err != nil || strings.IndexByte(set, c) < 0 || len(buf) >= 200 {
+			return false
+		}
+		buf = append(buf, c)
+		c, err = r.ReadByte()
+		return true
+	}
+	digits := func(hex bool) int {
+		n := 0
+		set := "0123456789"
+		if hex {
+			set = "0123456789abcdefABCDEF"
+		}
+		for accept(set) {
+			n++
+		}
+		return n
+	}
+	accept("-+")
+	hex, count := false, 0
+	if accept("0") {
+		if accept("xX") {
+			hex = true
+		} else {
+			count = 1
+		}
+	}
+	count += digits(hex)
+	if accept(".") {
+		count += digits(hex)
+	}
+	exp := "eE"
+	if hex {
+		exp = "pP"
+	}
+	if count > 0 && accept(exp) {
+		accept("-+")
+		digits(false)
+	}
+	if err == nil {
+		r.UnreadByte()
+	}
+	return parseNumber(string(buf), hex)
+}
+
+// parseNumber converts a numeral read by readNumber, nil if it is none.
+func parseNumber(s string, hex bool) lua.LValue {
+	if !hex {
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			return lua.LNumber(v)
+		}
+		return lua.LNil
+	}
+	if !strings.ContainsAny(s, ".pP") {
+		sign, digits := 1.0, s
+		if digits != "" && (digits[0] == '-' || digits[0] == '+') {
+			if digits[0] == '-' {
+				sign = -1
+			}
+			digits = digits[1:]
+		}
+		if v, err := strconv.ParseUint(digits[min(2, len(digits)):], 16, 64); err == nil && len(digits) > 2 {
+			return lua.LNumber(sign * float64(v))
+		}
+		return lua.LNil
+	}
+	if !strings.ContainsAny(s, "pP") {
+		s += "p0"
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		return lua.LNumber(v)
+	}
+	return lua.LNil
 }
