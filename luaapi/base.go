@@ -12,9 +12,9 @@ import (
 )
 
 // openBase sets the globals every script sees besides the modules: arg,
-// vars, sockrun, and the versions of print, io.read, io.lines and os.exit
-// that go through the host (its standard streams; the lock released while
-// reading; sockets closed on exit).
+// vars, sockrun, and the versions of print, io.write, io.read, io.lines and
+// os.exit that go through the host (its standard streams; the lock released
+// while reading; sockets closed on exit).
 func (rt *Runtime) openBase(L *lua.LState) {
 	args := L.CreateTable(len(rt.cfg.Args), 1)
 	for i, a := range rt.cfg.Args {
@@ -39,19 +39,30 @@ func (rt *Runtime) openBase(L *lua.LState) {
 	rt.stdin = &lineReader{r: bufio.NewReader(rt.host.Stdin())}
 	if iolib, ok := L.GetGlobal("io").(*lua.LTable); ok {
 		origRead, origLines := iolib.RawGetString("read"), iolib.RawGetString("lines")
-		input, stdinFile := iolib.RawGetString("input"), iolib.RawGetString("stdin")
-		// readsStdin: io.read reads io.input(), which is standard input
+		origWrite := iolib.RawGetString("write")
+		// current is io.input() or io.output(): the standard stream
 		// unless the script changed it.
-		readsStdin := func(L *lua.LState) bool {
-			if input == lua.LNil {
-				return true
+		current := func(L *lua.LState, get lua.LValue) lua.LValue {
+			if get == lua.LNil {
+				return lua.LNil
 			}
-			L.Push(input)
+			L.Push(get)
 			L.Call(0, 1)
 			cur := L.Get(-1)
 			L.Pop(1)
-			return cur == stdinFile
+			return cur
 		}
+		input, stdinFile := iolib.RawGetString("input"), iolib.RawGetString("stdin")
+		readsStdin := func(L *lua.LState) bool { return current(L, input) == stdinFile }
+		output, stdoutFile := iolib.RawGetString("output"), iolib.RawGetString("stdout")
+		iolib.RawSetString("write", L.NewFunction(func(L *lua.LState) int {
+			if current(L, output) != stdoutFile {
+				L.Insert(origWrite, 1)
+				L.Call(L.GetTop()-1, lua.MultRet)
+				return L.GetTop()
+			}
+			return rt.ioWrite(L, stdoutFile)
+		}))
 		iolib.RawSetString("read", L.NewFunction(func(L *lua.LState) int {
 			if !readsStdin(L) {
 				L.Insert(origRead, 1)
@@ -92,6 +103,26 @@ func (rt *Runtime) basePrint(L *lua.LState) int {
 	b.WriteByte('\n')
 	rt.host.Stdout().Write(b.Bytes())
 	return 0
+}
+
+// ioWrite is io.write(...) while the output is standard output: writes
+// its arguments (strings or numbers) to the run's standard output in one
+// write, so that it interleaves with print, and returns the file.
+func (rt *Runtime) ioWrite(L *lua.LState, file lua.LValue) int {
+	var b bytes.Buffer
+	for i := 1; i <= L.GetTop(); i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			b.WriteString(string(v))
+		case lua.LNumber:
+			b.WriteString(v.String())
+		default:
+			argError(L, i, "write", "string expected, got "+typeName(v))
+		}
+	}
+	rt.host.Stdout().Write(b.Bytes())
+	L.Push(file)
+	return 1
 }
 
 // osExit is os.exit([code]): ends the run with code (true is 0, false 1),
