@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -76,11 +77,10 @@ func dial(t *testing.T, addr string, deadline time.Time) net.Conn {
 
 // payload is size bytes of pseudo-random data, different for every seed.
 func payload(seed uint64, size int) []byte {
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
 	b := make([]byte, size)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	rand.NewChaCha8(key).Read(b)
 	return b
 }
 
