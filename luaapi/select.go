@@ -1,0 +1,273 @@
+package luaapi
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// The select module is Python's select.select. Lua 5.1 already has a base
+// function named select (select('#', ...), select(n, ...)), and Python's
+// module is also called select, so the global select is a callable table:
+// calling it runs the base function unchanged, and select.select is the
+// module's function. require "select" returns the same table.
+
+// openSelect is the loader of the select module. It captures the base
+// select function the global held before the module replaced it.
+func (rt *Runtime) openSelect(L *lua.LState) int {
+	base := L.GetGlobal("select")
+	if t, ok := base.(*lua.LTable); ok {
+		// Loaded again after the global was replaced: reuse what it wraps.
+		if mt, ok := L.GetMetatable(t).(*lua.LTable); ok {
+			base = mt.RawGetString("__base")
+		}
+	}
+	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"select": rt.selectSelect,
+	})
+	mt := L.NewTable()
+	mt.RawSetString("__base", base)
+	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
+		// select(...) as Lua's base function: drop the table itself.
+		fn, ok := base.(*lua.LFunction)
+		if !ok {
+			L.RaiseError("select: Lua's base select function is not available")
+		}
+		L.Remove(1)
+		L.Insert(fn, 1)
+		L.Call(L.GetTop()-1, lua.MultRet)
+		return L.GetTop()
+	}))
+	L.SetMetatable(mod, mt)
+	L.Push(mod)
+	return 1
+}
+
+// selectFD is the socket's descriptor for select, or -1 once closed.
+func (s *Socket) selectFD() int {
+	if s.closed.Load() {
+		return -1
+	}
+	return s.fd
+}
+
+// buffered is the count of bytes received but not yet returned to the
+// script: a socket with buffered bytes is readable whatever the kernel says.
+func (s *Socket) buffered() int { return len(s.rbuf) }
+
+// selectEntry is one element of one of select's three lists.
+type selectEntry struct {
+	v    lua.LValue // the element, returned as is
+	s    *Socket
+	slot int // its index in the poll set
+}
+
+// The poll events each list waits for, and the returned events that make
+// an element ready: those select(2) uses, so that a socket with an error or
+// a hung-up peer is readable (recv then tells what happened).
+var (
+	selectWant  = [3]int16{unix.POLLIN, unix.POLLOUT, unix.POLLPRI}
+	selectReady = [3]int16{
+		unix.POLLIN | unix.POLLHUP | unix.POLLERR | unix.POLLNVAL,
+		unix.POLLOUT | unix.POLLERR | unix.POLLNVAL,
+		unix.POLLPRI | unix.POLLNVAL,
+	}
+)
+
+// selectSelect is select.select(rlist, wlist, xlist [, timeout]), as
+// Python's: waits until some sockets of rlist are readable, of wlist
+// writable or of xlist have urgent data, and returns those three lists
+// (new tables of the same socket objects, in their input order). timeout is
+// seconds (0: just look, nil: wait as long as it takes); when it passes
+// the three lists are empty. A socket with buffered received data counts
+// as readable. A closed socket raises EBADF. The interpreter lock is
+// released while it waits; there is no limit on the number of sockets.
+func (rt *Runtime) selectSelect(L *lua.LState) int {
+	var lists [3][]selectEntry
+	var fds []unix.PollFd
+	slots := map[int]int{} // fd → index in fds
+	buffered := false
+	for k := range lists {
+		v := L.Get(k + 1)
+		if v == lua.LNil {
+			continue
+		}
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			argError(L, k+1, "select", "table of sockets expected, got "+typeName(v))
+		}
+		n := t.Len()
+		lists[k] = make([]selectEntry, 0, n)
+		for i := 1; i <= n; i++ {
+			e := t.RawGetInt(i)
+			s := socketOf(e)
+			if s == nil {
+				argError(L, k+1, "select", fmt.Sprintf("socket expected at index %d, got %s", i, typeName(e)))
+			}
+			fd := s.selectFD()
+			if fd < 0 {
+				rt.raise(L, unix.EBADF, "select", "")
+			}
+			slot, ok := slots[fd]
+			if !ok {
+				slot = len(fds)
+				slots[fd] = slot
+				fds = append(fds, unix.PollFd{Fd: int32(fd)})
+			}
+			fds[slot].Events |= selectWant[k]
+			if k == 0 && s.buffered() > 0 {
+				buffered = true
+			}
+			lists[k] = append(lists[k], selectEntry{v: e, s: s, slot: slot})
+		}
+	}
+	timeout := checkTimeout(L, 4, "select", 0)
+	if buffered {
+		timeout = 0 // something is ready already: only look at the rest
+	}
+
+	// First look without waiting, holding the lock, as a socket call tries
+	// its system call first; release the lock only if nothing is ready.
+	n, err := pollNow(fds)
+	if err == nil && n == 0 && !buffered && timeout != 0 {
+		ctx := rt.host.Context()
+		rt.host.Unlock(L)
+		// Unlocked: only fds (plain Go memory) is touched until Lock.
+		err = pollWait(ctx, fds, timeout, func() bool { return anyClosed(lists) })
+		rt.host.Lock(L)
+		rt.raiseIfInterrupted(L, "select")
+	}
+	if err != nil {
+		rt.raise(L, err, "select", "")
+	}
+	for k, list := range lists {
+		ready := L.CreateTable(len(list), 0)
+		for _, e := range list {
+			// A socket closed by another thread while select waited is
+			// ready: the next call on it raises EBADF.
+			if fds[e.slot].Revents&selectReady[k] != 0 || e.s.closed.Load() ||
+				(k == 0 && e.s.buffered() > 0) {
+				ready.Append(e.v)
+			}
+		}
+		L.Push(ready)
+	}
+	return 3
+}
+
+// anyClosed reports whether a socket of the lists has been closed. It
+// reads only the sockets' atomic closed flags, so it may run unlocked.
+func anyClosed(lists [3][]selectEntry) bool {
+	for _, list := range lists {
+		for _, e := range list {
+			if e.s.closed.Load() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// socketOf is the socket v holds, or nil.
+func socketOf(v lua.LValue) *Socket {
+	if ud, ok := v.(*lua.LUserData); ok {
+		if s, ok := ud.Value.(*Socket); ok {
+			return s
+		}
+	}
+	return nil
+}
+
+// pollNow polls fds without waiting.
+func pollNow(fds []unix.PollFd) (int, error) {
+	for {
+		n, err := unix.Poll(fds, 0)
+		if err != unix.EINTR {
+			return n, wrapPollErr(err)
+		}
+	}
+}
+
+// selectCloseCheck is how often a waiting select looks whether one of its
+// sockets was closed by another thread: closing a descriptor does not wake
+// poll(2), and its number may be reused at once by a new socket.
+const selectCloseCheck = 100 * time.Millisecond
+
+// pollWait polls fds until one is ready, timeout passes (negative: never),
+// ctx is done or closed reports true, leaving the returned events in fds.
+// It touches no Lua value. An eventfd in the poll set, written when ctx
+// ends, makes Ctrl-C end the wait at once; closed is checked every
+// selectCloseCheck. poll blocks an OS thread, not the netpoller.
+func pollWait(ctx context.Context, fds []unix.PollFd, timeout time.Duration, closed func() bool) error {
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return os.NewSyscallError("eventfd", err)
+	}
+	defer unix.Close(efd)
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		var one [8]byte
+		binary.NativeEndian.PutUint64(one[:], 1)
+		unix.Write(efd, one[:])
+	})
+	defer func() {
+		if !stop() {
+			<-fired // do not close efd while it is being written
+		}
+	}()
+	set := make([]unix.PollFd, len(fds)+1)
+	copy(set, fds)
+	set[len(fds)] = unix.PollFd{Fd: int32(efd), Events: unix.POLLIN}
+	defer copy(fds, set) // the returned events
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for ctx.Err() == nil && !closed() {
+		slice := selectCloseCheck
+		if timeout > 0 {
+			slice = min(slice, time.Until(deadline))
+		}
+		n, err := unix.Poll(set, pollMillis(slice))
+		if err == nil && n > 0 {
+			// Ready, or the eventfd (interrupted: the caller looks at ctx).
+			return nil
+		}
+		if err != nil && err != unix.EINTR {
+			return wrapPollErr(err)
+		}
+		// Nothing yet, or a signal (Go's preemption, say): poll again for
+		// the rest of the time.
+		if timeout > 0 && !time.Now().Before(deadline) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// pollMillis is d in poll's milliseconds, rounded up so that a short
+// timeout waits rather than spins, and capped to poll's range.
+func pollMillis(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int(ms)
+}
+
+func wrapPollErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return os.NewSyscallError("poll", err)
+}
