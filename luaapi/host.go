@@ -57,6 +57,9 @@ type Config struct {
 	ReusePort bool
 	// Args are the script path (arg[0]) and its arguments.
 	Args []string
+	// Shared is the run's key-value store, common to every worker (the
+	// shared module); nil gives this VM a store of its own.
+	Shared *SharedStore
 }
 
 // Runtime is one VM's script-facing state: its host, its configuration and
@@ -85,11 +88,15 @@ func New(host Host, cfg Config) *Runtime {
 	if cfg.DefaultTimeout == 0 {
 		cfg.DefaultTimeout = -1
 	}
+	if cfg.Shared == nil {
+		cfg.Shared = NewSharedStore()
+	}
 	return &Runtime{host: host, cfg: cfg, sockets: map[*Socket]struct{}{}, defaultTimeout: cfg.DefaultTimeout}
 }
 
 // Open registers sockrun's modules in L, each as a global and for require:
-// socket, thread; the globals vars, arg and sockrun; and the host-aware
+// socket, thread, select (a callable table that is also Lua's base select
+// function) and shared; the globals vars, arg and sockrun; and the host-aware
 // print, io.read, io.lines and os.exit.
 func (rt *Runtime) Open(L *lua.LState) {
 	rt.openBase(L)
@@ -99,6 +106,8 @@ func (rt *Runtime) Open(L *lua.LState) {
 	}{
 		{"socket", rt.openSocket},
 		{"thread", rt.openThread},
+		{"select", rt.openSelect}, // replaces the base select: see select.go
+		{"shared", rt.openShared},
 	} {
 		L.PreloadModule(m.name, m.loader)
 		L.SetGlobal(m.name, requireModule(L, m.name))

@@ -1,0 +1,129 @@
+-- Lua-side tests of the shared module: the key-value store common to every
+-- worker and thread of a run. Each Test* function runs in a VM of its own
+-- (with a store of its own; e2e/workers_test.go covers several workers).
+
+local function raises(t, f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then t:fatal("no error raised") end
+  return err
+end
+
+local function contains(t, err, text)
+  local msg = tostring(err)
+  if not msg:find(text, 1, true) then
+    t:fatal(string.format("error %q does not contain %q", msg, text))
+  end
+end
+
+function TestSharedSetGet(t)
+  t:eq(require("shared"), shared, "require returns the global")
+  t:eq(shared.get("missing"), nil, "missing key")
+  shared.set("s", "text")
+  shared.set("n", 42.5)
+  shared.set("t", true)
+  shared.set("f", false)
+  shared.set("", "empty key")
+  shared.set("bin", "a\0b")
+  t:eq(shared.get("s"), "text", "string")
+  t:eq(shared.get("n"), 42.5, "number")
+  t:eq(shared.get("t"), true, "true")
+  t:eq(shared.get("f"), false, "false")
+  t:eq(shared.get(""), "empty key", "empty key")
+  t:eq(shared.get("bin"), "a\0b", "binary string")
+  shared.set("s", 7)
+  t:eq(shared.get("s"), 7, "overwritten with another type")
+  shared.set(10, "ten")
+  t:eq(shared.get("10"), "ten", "a number key is its string")
+  t:eq(shared.get(10), "ten", "either way")
+end
+
+function TestSharedAddDelete(t)
+  t:eq(shared.add("k", "first"), true, "add absent")
+  t:eq(shared.add("k", "second"), false, "add present")
+  t:eq(shared.get("k"), "first", "add kept the first")
+  t:eq(shared.delete("k"), true, "delete present")
+  t:eq(shared.delete("k"), false, "delete absent")
+  t:eq(shared.get("k"), nil, "gone")
+  t:eq(shared.add("k", false), true, "add after delete")
+  t:eq(shared.get("k"), false, "false stored")
+end
+
+function TestSharedIncr(t)
+  t:eq(shared.incr("hits"), 1, "absent starts at 0")
+  t:eq(shared.incr("hits"), 2, "again")
+  t:eq(shared.incr("hits", 10), 12, "delta")
+  t:eq(shared.incr("hits", -2.5), 9.5, "negative fractional delta")
+  t:eq(shared.incr("from10", 1, 10), 11, "init for an absent key")
+  t:eq(shared.incr("from10", 1, 10), 12, "init ignored when present")
+  shared.set("str", "5")
+  contains(t, raises(t, shared.incr, "str"), 'shared key "str" holds a string, not a number (incr)')
+  t:eq(shared.get("str"), "5", "unchanged")
+  shared.set("b", true)
+  contains(t, raises(t, shared.incr, "b", 1), 'shared key "b" holds a boolean, not a number (incr)')
+end
+
+function TestSharedKeys(t)
+  t:eq(#shared.keys(), 0, "empty store")
+  for _, k in ipairs({"pear", "apple", "fig", "Banana", "10", "9"}) do shared.set(k, 1) end
+  t:eq(table.concat(shared.keys(), ","), "10,9,Banana,apple,fig,pear", "sorted")
+  shared.delete("fig")
+  t:eq(table.concat(shared.keys(), ","), "10,9,Banana,apple,pear", "after delete")
+end
+
+function TestSharedTTL(t)
+  shared.set("short", "v", 0.05)
+  shared.set("long", "v", 60)
+  shared.set("zero", "v", 0) -- 0: no expiry
+  t:eq(shared.add("short-add", 1, 0.05), true, "add with ttl")
+  shared.set("counter", 1, 0.05)
+  t:eq(shared.incr("counter"), 2, "incr keeps the value")
+  t:eq(shared.get("short"), "v", "before expiry")
+  shared.set("reset", "v", 0.05)
+  shared.set("reset", "w") -- a set without ttl drops the old expiry
+  thread.sleep(0.1) -- let the TTLs pass
+  t:eq(shared.get("short"), nil, "expired")
+  t:eq(shared.get("counter"), nil, "incr kept the TTL")
+  t:eq(shared.get("long"), "v", "long TTL still there")
+  t:eq(shared.get("zero"), "v", "no TTL")
+  t:eq(shared.get("reset"), "w", "set without ttl does not expire")
+  t:eq(table.concat(shared.keys(), ","), "long,reset,zero", "keys skip expired")
+  t:eq(shared.add("short-add", 2), true, "add over an expired key")
+  t:eq(shared.get("short-add"), 2, "new value")
+  t:eq(shared.delete("short"), false, "expired counts as absent")
+  t:eq(shared.incr("counter", 1, 100), 101, "incr over an expired key starts at init")
+end
+
+function TestSharedAcrossThreads(t)
+  local ths = {}
+  for i = 1, 10 do
+    ths[i] = thread.spawn(function()
+      for j = 1, 50 do
+        shared.incr("total")
+        if j % 10 == 0 then thread.sleep(0) end
+      end
+      shared.set("thread" .. i, i)
+    end)
+  end
+  for i = 1, 10 do ths[i]:join(10) end
+  t:eq(shared.get("total"), 500, "every increment counted")
+  t:eq(#shared.keys(), 11, "keys from every thread")
+end
+
+function TestSharedBadArguments(t)
+  contains(t, raises(t, shared.get), "bad argument #1 to 'get' (string expected, got nil)")
+  contains(t, raises(t, shared.get, {}), "bad argument #1 to 'get' (string expected, got table)")
+  contains(t, raises(t, shared.set, "k"), "bad argument #2 to 'set' (string, number or boolean expected, got nil)")
+  contains(t, raises(t, shared.set, "k", {}), "bad argument #2 to 'set' (string, number or boolean expected, got table)")
+  contains(t, raises(t, shared.set, "k", print), "bad argument #2 to 'set' (string, number or boolean expected, got function)")
+  contains(t, raises(t, shared.set, "k", socket.socket()), "bad argument #2 to 'set' (string, number or boolean expected, got socket)")
+  contains(t, raises(t, shared.set, "k", 1, -1), "bad argument #3 to 'set' (ttl must be 0 (none) or more seconds, got -1)")
+  contains(t, raises(t, shared.set, "k", 1, "10"), "bad argument #3 to 'set' (number or nil expected for ttl, got string)")
+  contains(t, raises(t, shared.add, true, 1), "bad argument #1 to 'add' (string expected, got boolean)")
+  contains(t, raises(t, shared.add, "k", {}), "bad argument #2 to 'add' (string, number or boolean expected, got table)")
+  contains(t, raises(t, shared.add, "k", 1, 0/0), "bad argument #3 to 'add' (ttl must be 0 (none) or more seconds")
+  contains(t, raises(t, shared.incr, "k", "1"), "bad argument #2 to 'incr' (number expected, got string)")
+  contains(t, raises(t, shared.incr, "k", 1, {}), "bad argument #3 to 'incr' (number expected, got table)")
+  contains(t, raises(t, shared.incr, nil), "bad argument #1 to 'incr' (string expected, got nil)")
+  contains(t, raises(t, shared.delete, {}), "bad argument #1 to 'delete' (string expected, got table)")
+  t:eq(#shared.keys(), 0, "nothing stored by the failed calls")
+end
