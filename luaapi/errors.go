@@ -21,6 +21,18 @@ var ErrInterrupted = errors.New("interrupted")
 // called os.exit.
 var ErrExited = errors.New("exited")
 
+// errDontWait is EAGAIN from a call given MSG_DONTWAIT: the caller asked
+// not to wait, so Socket.io must not wait either.
+var errDontWait = fmt.Errorf("MSG_DONTWAIT: %w", unix.EAGAIN)
+
+// dontWait turns EAGAIN into errDontWait if flags has MSG_DONTWAIT.
+func dontWait(flags int, err error) error {
+	if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT != 0 {
+		return errDontWait
+	}
+	return err
+}
+
 // errTimeout is the socket timeout (settimeout), as Python's socket.timeout.
 var errTimeout = errors.New("timed out")
 

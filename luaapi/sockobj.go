@@ -410,10 +410,10 @@ func (rt *Runtime) socketSend(L *lua.LState) int {
 	flags := optInt(L, 3, "send", 1, 0)
 	var n int
 	err := s.io(L, dirWrite, func(fd int) error {
-		return retryEINTR(func() (err error) {
+		return dontWait(flags, retryEINTR(func() (err error) {
 			n, err = unix.SendmsgN(fd, bytesOf(data), nil, nil, flags|unix.MSG_NOSIGNAL)
 			return err
-		})
+		}))
 	})
 	if err != nil {
 		rt.raise(L, err, "send", s.peerString())
@@ -442,7 +442,7 @@ func (rt *Runtime) socketSendall(L *lua.LState) int {
 				continue
 			}
 			if err != nil {
-				return err
+				return dontWait(flags, err)
 			}
 			p = p[n:]
 		}
@@ -501,7 +501,7 @@ func (s *Socket) recv(L *lua.LState, bufsize, flags int, from bool) (string, uni
 			return err
 		})
 		if err != nil {
-			return err
+			return dontWait(flags, err)
 		}
 		data = string(buf[:n])
 		return nil
@@ -523,10 +523,10 @@ func (rt *Runtime) socketSendto(L *lua.LState) int {
 	var sent int
 	if err == nil {
 		err = s.io(L, dirWrite, func(fd int) error {
-			return retryEINTR(func() (err error) {
+			return dontWait(flags, retryEINTR(func() (err error) {
 				sent, err = unix.SendmsgN(fd, bytesOf(data), nil, sa, flags|unix.MSG_NOSIGNAL)
 				return err
-			})
+			}))
 		})
 	}
 	if err != nil {
