@@ -1,0 +1,22 @@
+-- tcp_print_server.lua: the TCP server of the "How to use socket" tutorial.
+-- For each client it reads once, at most 1024 bytes, prints what came and
+-- goes back to accept the next client: only the first message of each
+-- connection is printed. (tcp_echo_server.lua reads in a loop instead.)
+--
+--   sockrun scripts/tcp_print_server.lua      (listens on every interface, port 8081)
+--   sockrun scripts/tcp_input_client.lua      (in a second terminal)
+
+local HOST = vars.host or "" -- "" is every interface
+local PORT = tonumber(vars.port or 8081)
+
+local s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s:bind({HOST, PORT})
+s:listen(1) -- one connection may wait in the queue for accept
+while true do
+  local connection, address = s:accept() -- wait for a client
+  local data = connection:recv(1024) -- one read: what has arrived, up to 1024 bytes
+  print("Received:  " .. data)
+  -- Close the connection. (Python closed it too, when the variable was
+  -- reused for the next client.) The client's later sends then fail.
+  connection:close()
+end
