@@ -105,12 +105,32 @@ func strerror(errno syscall.Errno) string {
 	return strings.ToUpper(msg[:1]) + msg[1:]
 }
 
+// errnoName is the name of errno as Python's errno.errorcode has it, which
+// for two numbers is not the name x/sys picks.
+func errnoName(errno syscall.Errno) string {
+	switch errno {
+	case unix.EDEADLK:
+		return "EDEADLOCK"
+	case unix.EUCLEAN:
+		return "EUCLEAN"
+	}
+	return unix.ErrnoName(errno)
+}
+
+// errnoAliases are the other names of errnos, which are constants of the
+// socket module too: socket.EWOULDBLOCK == socket.EAGAIN.
+var errnoAliases = map[string]syscall.Errno{
+	"EWOULDBLOCK": unix.EWOULDBLOCK,
+	"EOPNOTSUPP":  unix.EOPNOTSUPP,
+	"EDEADLK":     unix.EDEADLK,
+}
+
 // errnoError builds the OSError of a plain errno.
 func errnoError(errno syscall.Errno, op, addr string) *OSError {
 	return &OSError{
 		Class:   errnoClass(errno),
 		Errno:   int(errno),
-		Name:    unix.ErrnoName(errno),
+		Name:    errnoName(errno),
 		Message: strerror(errno),
 		Op:      op,
 		Addr:    addr,

@@ -45,7 +45,7 @@ var socketConstants = map[string]int{
 	"SOL_SOCKET": unix.SOL_SOCKET, "SO_REUSEADDR": unix.SO_REUSEADDR, "SO_REUSEPORT": unix.SO_REUSEPORT,
 	"SO_KEEPALIVE": unix.SO_KEEPALIVE, "SO_BROADCAST": unix.SO_BROADCAST, "SO_RCVBUF": unix.SO_RCVBUF,
 	"SO_SNDBUF": unix.SO_SNDBUF, "SO_LINGER": unix.SO_LINGER, "SO_ERROR": unix.SO_ERROR, "SO_TYPE": unix.SO_TYPE,
-	"SO_RCVTIMEO": unix.SO_RCVTIMEO, "SO_SNDTIMEO": unix.SO_SNDTIMEO,
+	"SO_RCVTIMEO": unix.SO_RCVTIMEO, "SO_SNDTIMEO": unix.SO_SNDTIMEO, "SO_ACCEPTCONN": unix.SO_ACCEPTCONN,
 	"IPPROTO_IP": unix.IPPROTO_IP, "IPPROTO_TCP": unix.IPPROTO_TCP, "IPPROTO_UDP": unix.IPPROTO_UDP,
 	"IPPROTO_IPV6": unix.IPPROTO_IPV6, "IPPROTO_ICMP": unix.IPPROTO_ICMP, "IPPROTO_ICMPV6": unix.IPPROTO_ICMPV6,
 	"IPPROTO_RAW": unix.IPPROTO_RAW,
@@ -132,12 +132,14 @@ func (rt *Runtime) openSocket(L *lua.LState) int {
 	}
 	errorcode := L.NewTable()
 	for e := syscall.Errno(1); e < 134; e++ {
-		if name := unix.ErrnoName(e); name != "" {
+		if name := errnoName(e); name != "" {
 			mod.RawSetString(name, lua.LNumber(e))
 			errorcode.RawSetInt(int(e), lua.LString(name))
 		}
 	}
-	mod.RawSetString("EWOULDBLOCK", lua.LNumber(unix.EWOULDBLOCK))
+	for name, e := range errnoAliases {
+		mod.RawSetString(name, lua.LNumber(e))
+	}
 	mod.RawSetString("errorcode", errorcode)
 	mod.RawSetString("has_ipv6", lua.LTrue)
 	L.Push(mod)
