@@ -360,6 +360,10 @@ func (rt *Runtime) connect(L *lua.LState, s *Socket, a addrArg) error {
 		// The handshake is under way: done when the socket has a peer or
 		// reports an error.
 		if _, err := unix.Getpeername(fd); err == nil {
+			// Linux records the connect as done only when connect is
+			// called again; until then a script's second connect
+			// would succeed instead of failing with EISCONN.
+			unix.Connect(fd, sa)
 			return nil
 		}
 		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
