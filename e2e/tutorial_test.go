@@ -383,3 +383,57 @@ func startHTTPClient(t *testing.T, lang, host string, port int) *proc {
 	py := filepath.Join(repoRoot, "e2e", "testdata", "python", "tcp_http_client.py")
 	return startIn(t, "", []string{"SOCKRUN_VARS_HOST=" + host, "SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, "python3", "-u", py)
 }
+
+// ctimeFuncRe finds the ctime function the time servers carry, with the
+// tables it uses.
+var ctimeFuncRe = regexp.MustCompile(`(?s)local DAYS = .*?\nlocal function ctime\(secs\)\n.*?\nend\n`)
+
+// TestTutorialCtime checks the scripts' ctime against Python's
+// time.ctime(secs) on instants a run cannot choose: days of one digit (padded
+// with a space), every weekday, a leap day, in more than one time zone.
+func TestTutorialCtime(t *testing.T) {
+	var fn string
+	for _, name := range []string{"tcp_time_server.lua", "udp_time_server.lua", "tcp_ctime_server.lua"} {
+		src, err := os.ReadFile(script(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := ctimeFuncRe.Find(src)
+		if m == nil {
+			t.Fatalf("%s: no ctime function", name)
+		}
+		if fn != "" && string(m) != fn {
+			t.Errorf("%s: ctime differs from tcp_time_server.lua's:\n%s", name, m)
+		}
+		fn = string(m)
+	}
+	var instants []string
+	for secs := int64(0); secs < 8*86400; secs += 86400 + 3661 { // Jan 1-8 1970: every weekday
+		instants = append(instants, strconv.FormatInt(secs, 10))
+	}
+	instants = append(instants, "951782400" /* 2000-02-29 */, "1000000000", "1709251199", "1772668800", "4102444799")
+	list := strings.Join(instants, ", ")
+	for _, tz := range []string{"UTC", "America/New_York", "Asia/Shanghai"} {
+		t.Run(tz, func(t *testing.T) {
+			t.Parallel()
+			if _, err := os.Stat("/usr/share/zoneinfo/" + tz); tz != "UTC" && err != nil {
+				t.Skipf("no zoneinfo for %s", tz)
+			}
+			env := []string{"TZ=" + tz}
+			lua := startIn(t, "", env, sockrunBin, "-e", fn+"for _, secs in ipairs({"+list+"}) do print(ctime(secs)) end")
+			py := startIn(t, "", env, "python3", "-c", "import time\nfor secs in ["+list+"]: print(time.ctime(secs))")
+			lua.closeStdin()
+			py.closeStdin()
+			if code := lua.wait(20 * time.Second); code != 0 {
+				t.Fatalf("sockrun: exit %d: %s", code, lua.Stderr())
+			}
+			if code := py.wait(20 * time.Second); code != 0 {
+				t.Fatalf("python3: exit %d: %s", code, py.Stderr())
+			}
+			got, want := lua.Stdout(), py.Stdout()
+			if strings.Join(got, "\n") != strings.Join(want, "\n") || len(want) != len(instants) {
+				t.Errorf("Lua ctime:\n%s\nPython's time.ctime:\n%s", quoteLines(got), quoteLines(want))
+			}
+		})
+	}
+}
