@@ -21,7 +21,8 @@ const luaTestTimeout = 30 * time.Second
 
 // TestLua runs the Lua-side tests: every global function named Test* in
 // ../luaapi/testdata/*_test.lua runs as a subtest, in a VM of its own, with
-// a test object t (t:log, t:error, t:fatal, t:skip, t:eq, t:tempdir, t:name).
+// a test object t (t:log, t:error, t:fatal, t:skip, t:eq, t:tempdir, t:name,
+// t:stdin, t:stdout).
 func TestLua(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "luaapi", "testdata", "*_test.lua"))
 	if err != nil || len(files) == 0 {
@@ -65,6 +66,9 @@ type luaT struct {
 	mu     sync.Mutex
 	failed bool
 	skip   string
+
+	stdin  *testStdin
+	stdout *lockedWriter
 }
 
 func (lt *luaT) methods(L *lua.LState) *lua.LTable {
@@ -120,6 +124,17 @@ func (lt *luaT) methods(L *lua.LState) *lua.LTable {
 			L.Push(lua.LString(lt.t.Name()))
 			return 1
 		},
+		// t:stdin(text) makes text the test's standard input (empty
+		// otherwise); call it before the first read.
+		"stdin": func(L *lua.LState) int {
+			lt.stdin.set(L.CheckString(2))
+			return 0
+		},
+		// t:stdout() is what the test has written to standard output.
+		"stdout": func(L *lua.LState) int {
+			L.Push(lua.LString(lt.stdout.String()))
+			return 1
+		},
 	})
 }
 
@@ -133,13 +148,15 @@ func luaRepr(L *lua.LState, v lua.LValue) string {
 // runLuaTest runs one Test* function of file in a fresh VM.
 func runLuaTest(t *testing.T, file, name string) {
 	var stdout, stderr bytes.Buffer
-	env := &Env{Stdin: strings.NewReader(""), Stdout: syncWriter(&stdout), Stderr: syncWriter(&stderr), Dir: "."}
+	stdin := &testStdin{r: strings.NewReader("")}
+	out := syncWriter(&stdout)
+	env := &Env{Stdin: stdin, Stdout: out, Stderr: syncWriter(&stderr), Dir: "."}
 	ctx, cancel := context.WithTimeout(context.Background(), luaTestTimeout)
 	defer cancel()
 	cfg := luaapi.Config{DefaultTimeout: -1, Vars: map[string]string{}, Args: []string{file}, Version: Version}
 	v := newVM(ctx, env, cfg, file)
 	defer v.close()
-	lt := &luaT{t: t}
+	lt := &luaT{t: t, stdin: stdin, stdout: out}
 	tObj := v.L.NewTable()
 	tMeta := v.L.NewTable()
 	tMeta.RawSetString("__index", lt.methods(v.L))
@@ -171,8 +188,8 @@ func runLuaTest(t *testing.T, file, name string) {
 	if err == nil && !v.waitThreads(time.Second, nil) {
 		err = fmt.Errorf("threads still running when the test ended")
 	}
-	if stdout.Len() > 0 {
-		t.Logf("stdout:\n%s", stdout.String())
+	if s := out.String(); s != "" {
+		t.Logf("stdout:\n%s", s)
 	}
 	if lt.skip != "" {
 		t.Skip(lt.skip)
@@ -201,4 +218,28 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// testStdin is a test's standard input, which t:stdin sets.
+type testStdin struct {
+	mu sync.Mutex
+	r  *strings.Reader
+}
+
+func (s *testStdin) set(text string) {
+	s.mu.Lock()
+	s.r = strings.NewReader(text)
+	s.mu.Unlock()
+}
+
+func (s *testStdin) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.r.Read(p)
 }

@@ -1,0 +1,53 @@
+-- Helpers shared by the socket tests (require "sockettest"). Not a test file
+-- itself: the harness runs only *_test.lua.
+local M = {}
+
+-- listener returns a TCP socket listening on a free port of host (default
+-- 127.0.0.1) and its address.
+function M.listener(host, family)
+  local s = socket.socket(family or socket.AF_INET, socket.SOCK_STREAM)
+  s:bind({host or "127.0.0.1", 0})
+  s:listen(8)
+  return s, s:getsockname()
+end
+
+-- pair returns the two ends of a TCP connection over host (default
+-- 127.0.0.1): the client, the server's end, and the listener.
+function M.pair(host, family)
+  local srv, addr = M.listener(host, family)
+  local c = socket.socket(family or socket.AF_INET, socket.SOCK_STREAM)
+  c:connect(addr)
+  local conn = srv:accept()
+  return c, conn, srv
+end
+
+-- raises calls fn(...), which must raise, and returns the error.
+function M.raises(t, fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then t:fatal("no error raised") end
+  return err
+end
+
+-- misuse calls fn, a function of the test file that makes one bad call:
+-- it must raise an argument error (a string) containing the plain text
+-- want, at the test file's line.
+function M.misuse(t, want, fn)
+  local ok, err = pcall(fn)
+  if ok then t:fatal("no error raised, want " .. want) end
+  if type(err) ~= "string" then t:fatal("want a message, got " .. tostring(err)) end
+  if not err:find(want, 1, true) then t:fatal("got " .. err .. ", want " .. want) end
+  if not err:find("_test%.lua:%d+: ") then t:fatal("no script line in " .. err) end
+  return err
+end
+
+-- recvall reads from s until the end of the stream and returns what it read.
+function M.recvall(s)
+  local parts = {}
+  while true do
+    local d = s:recv(65536)
+    if d == "" then return table.concat(parts) end
+    parts[#parts + 1] = d
+  end
+end
+
+return M
