@@ -108,9 +108,16 @@ func run(env *Env, cfg *Config, s script) int {
 	parent, cancelAll := context.WithCancelCause(context.Background())
 	defer cancelAll(context.Canceled)
 
-	vms := make([]*vm, cfg.Workers)
-	done := make(chan error, cfg.Workers)
-	for i := range vms {
+	vms := make([]*vm, 0, cfg.Workers)
+	defer func() {
+		for _, v := range vms {
+			v.close()
+		}
+	}()
+	// The workers' only common state: the shared module's store.
+	store := luaapi.NewSharedStore()
+	results := make(chan chunkResult, cfg.Workers)
+	for i := range cfg.Workers {
 		lcfg := luaapi.Config{
 			DefaultTimeout: cfg.Timeout,
 			Vars:           cfg.Vars,
@@ -119,24 +126,28 @@ func run(env *Env, cfg *Config, s script) int {
 			ReusePort:      cfg.Workers > 1,
 			Args:           append([]string{s.name()}, s.args...),
 			Version:        Version,
+			Shared:         store,
 		}
 		if cfg.Timeout < 0 {
 			lcfg.DefaultTimeout = -1
 		}
 		v := newVM(parent, env, lcfg, s.path)
-		vms[i] = v
+		vms = append(vms, v)
 		fn, err := s.load(v.L)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "sockrun: %s\n", compileError(s, err))
 			return ExitUsage
 		}
+		// os.exit in any worker ends the whole run, every worker.
+		context.AfterFunc(v.ctx, func() {
+			if v.exited.Load() {
+				cancelAll(luaapi.ErrExited)
+			}
+		})
+		done := make(chan error, 1)
 		v.runChunk(fn, done)
+		go func() { results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
-	defer func() {
-		for _, v := range vms {
-			v.close()
-		}
-	}()
 
 	signals := 0
 	abort := make(chan struct{})
@@ -152,12 +163,13 @@ func run(env *Env, cfg *Config, s script) int {
 	}
 
 	code := ExitOK
+	rep := &errorReporter{env: env, vms: vms}
 	for finished := 0; finished < len(vms); {
 		select {
-		case err := <-done:
+		case r := <-results:
 			finished++
-			if err != nil {
-				if c := reportError(env, vms, err); c > code || c == ExitInterrupted {
+			if r.err != nil {
+				if c := rep.report(r); c > code || c == ExitInterrupted {
 					code = c
 				}
 				// A failed main chunk ends the whole run.
@@ -169,19 +181,19 @@ func run(env *Env, cfg *Config, s script) int {
 			}
 		}
 	}
-	// The main chunks are done; the run ends when every thread is.
+	// The main chunks are done; the run ends when every thread of every
+	// worker is (waited for together: an interrupt's grace runs once).
+	waited := make(chan bool, len(vms))
 	for _, v := range vms {
-		waited := make(chan bool, 1)
 		go func() { waited <- v.waitThreads(interruptGrace, abort) }()
-	wait:
-		for {
-			select {
-			case <-waited:
-				break wait
-			case <-env.Signals:
-				if onSignal() {
-					return ExitInterrupted
-				}
+	}
+	for pending := len(vms); pending > 0; {
+		select {
+		case <-waited:
+			pending--
+		case <-env.Signals:
+			if onSignal() {
+				return ExitInterrupted
 			}
 		}
 	}
@@ -209,23 +221,54 @@ func checkQuiet(env *Env, s script) int {
 	return ExitOK
 }
 
-// reportError prints an uncaught error of a main chunk and returns the
-// exit code it means.
-func reportError(env *Env, vms []*vm, err error) int {
+// chunkResult is how a worker's main chunk ended.
+type chunkResult struct {
+	v      *vm
+	worker int // 1..Workers
+	err    error
+}
+
+// errorReporter prints the uncaught errors of the workers' main chunks.
+type errorReporter struct {
+	env              *Env
+	vms              []*vm
+	interruptPrinted bool
+}
+
+// report prints r's error and returns the exit code it means. An error
+// that only echoes how the run was ended is not a failure of its own: the
+// interrupt a chunk gets when another thread or worker called os.exit, or
+// when another worker's chunk failed, is not printed, and Ctrl-C's is
+// printed once, not once per worker.
+func (rep *errorReporter) report(r chunkResult) int {
+	cause := context.Cause(r.v.ctx)
+	switch {
+	case errors.Is(cause, luaapi.ErrExited):
+		return ExitOK // the exit code is os.exit's
+	case errors.Is(cause, errMainFailed):
+		return ExitError // reported with the chunk that failed
+	}
 	interrupted := false
-	for _, v := range vms {
+	for _, v := range rep.vms {
 		if errors.Is(context.Cause(v.ctx), luaapi.ErrInterrupted) {
 			interrupted = true
 		}
 	}
-	msg, trace := describeError(err)
+	msg, trace := describeError(r.err)
 	if interrupted {
-		fmt.Fprintf(env.Stderr, "%s\n", msg)
+		if !rep.interruptPrinted {
+			rep.interruptPrinted = true
+			fmt.Fprintf(rep.env.Stderr, "%s\n", msg)
+		}
 		return ExitInterrupted
 	}
-	fmt.Fprintf(env.Stderr, "sockrun: %s\n", msg)
+	who := ""
+	if len(rep.vms) > 1 {
+		who = fmt.Sprintf("worker %d: ", r.worker)
+	}
+	fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, msg)
 	if trace != "" {
-		fmt.Fprintf(env.Stderr, "%s\n", trace)
+		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
 	}
 	return ExitError
 }
