@@ -89,6 +89,7 @@ var (
 // as readable. A closed socket raises EBADF. The interpreter lock is
 // released while it waits; there is no limit on the number of sockets.
 func (rt *Runtime) selectSelect(L *lua.LState) int {
+	timeout := checkTimeout(L, 4, "select", 0)
 	var lists [3][]selectEntry
 	var fds []unix.PollFd
 	slots := map[int]int{} // fd → index in fds
@@ -127,7 +128,6 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 			lists[k] = append(lists[k], selectEntry{v: e, s: s, slot: slot})
 		}
 	}
-	timeout := checkTimeout(L, 4, "select", 0)
 	if buffered {
 		timeout = 0 // something is ready already: only look at the rest
 	}

@@ -178,6 +178,7 @@ function TestSelectClosedSocket(t)
   contains(t, err, "Bad file descriptor (select)")
   err = raises(t, select.select, {}, {c}, {})
   t:eq(err.name, "EBADF", "closed socket in wlist")
+  contains(t, raises(t, select.select, {c}, {}, {}, -1), "bad argument #4 to 'select' (timeout value out of range)")
   conn:close()
 end
 
