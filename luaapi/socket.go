@@ -2,6 +2,7 @@ package luaapi
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"net"
 	"net/netip"
@@ -630,7 +631,7 @@ func (rt *Runtime) sleep(L *lua.LState, fn string) {
 		argError(L, 1, fn, "non-negative number expected, got "+portDesc(v))
 	}
 	ctx := rt.host.Context()
-	t := time.NewTimer(time.Duration(float64(secs) * float64(time.Second)))
+	t := time.NewTimer(seconds(float64(secs)))
 	rt.host.Unlock(L)
 	select {
 	case <-t.C:
@@ -641,6 +642,16 @@ func (rt *Runtime) sleep(L *lua.LState, fn string) {
 	if ctx.Err() != nil {
 		rt.raise(L, ctx.Err(), fn, "")
 	}
+}
+
+// seconds converts a script's seconds to a duration. One too long for a
+// Duration (math.huge, 1e10) is the longest there is, about 292 years,
+// rather than a conversion that overflows into a negative duration.
+func seconds(f float64) time.Duration {
+	if f*float64(time.Second) >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(f * float64(time.Second))
 }
 
 var start = time.Now()

@@ -601,7 +601,7 @@ func checkTimeout(L *lua.LState, n int, fn string, shift int) time.Duration {
 	if f < 0 || f != f {
 		argError(L, n-shift, fn, "timeout value out of range")
 	}
-	return time.Duration(float64(f) * float64(time.Second))
+	return seconds(float64(f))
 }
 
 func timeoutValue(d time.Duration) lua.LValue {

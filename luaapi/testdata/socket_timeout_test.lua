@@ -23,6 +23,19 @@ function TestTimeoutModes(t)
   t:eq(s:gettimeout(), nil, "setblocking(true) clears the timeout")
 end
 
+-- A timeout too long for the system's clock is the longest there is, not
+-- an overflow into "already past".
+function TestHugeTimeout(t)
+  local c, conn = st.pair()
+  c:settimeout(1e10)
+  assert(c:gettimeout() > 1e9, "a huge timeout: " .. tostring(c:gettimeout()))
+  conn:sendall("ok")
+  t:eq(c:recv(2), "ok", "the call waits as with any timeout")
+  c:settimeout(math.huge)
+  conn:sendall("inf")
+  t:eq(c:recv(3), "inf", "math.huge")
+end
+
 function TestRecvTimeout(t)
   local c, conn = st.pair()
   c:settimeout(0.05)
