@@ -40,6 +40,10 @@ type Socket struct {
 	// socket; deadline says whether that direction has a deadline set.
 	busy     [2]int
 	deadline [2]bool
+	// ops are the socket's own ioOps, one per direction, made on first use.
+	ops [2]*ioOp
+	// unwatch cancels the registration of interrupt with the run's context.
+	unwatch func() bool
 
 	// rbuf holds received bytes not yet returned to the script. recv
 	// consumes it first, so that framing reads added beside recv never lose
@@ -65,6 +69,7 @@ func (rt *Runtime) newSocket(L *lua.LState, fd, family, stype, proto int) (*Sock
 		return nil, err
 	}
 	s := &Socket{rt: rt, fd: fd, file: f, rc: rc, family: family, stype: stype, proto: proto, timeout: rt.defaultTimeout}
+	s.unwatch = context.AfterFunc(rt.host.Context(), s.interrupt)
 	s.ud = L.NewUserData()
 	s.ud.Value = s
 	L.SetMetatable(s.ud, L.GetTypeMetatable(socketMetaName))
@@ -86,6 +91,7 @@ func openSocketFD(family, stype, proto int) (int, error) {
 func (s *Socket) closeFD() {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.unwatch()
 		s.rt.untrack(s)
 		s.file.Close()
 	})
@@ -93,15 +99,94 @@ func (s *Socket) closeFD() {
 
 var aLongTimeAgo = time.Unix(1, 0)
 
-// io runs attempt, one non-blocking system call, with the interpreter lock
+// interrupt runs once the run's context is done (Ctrl-C, os.exit, the end
+// of the run): it wakes every thread waiting on the socket, by setting both
+// deadlines in the past. Registered once per socket rather than per wait,
+// which would cost a registration with the context on every call that
+// blocks. A call that starts waiting later sees the context done first
+// (ioOp.try), so no wait outlives the run.
+func (s *Socket) interrupt() {
+	s.file.SetReadDeadline(aLongTimeAgo)
+	s.file.SetWriteDeadline(aLongTimeAgo)
+}
+
+// ioOp is one socket call's non-blocking system call, with its arguments
+// and results. The caller sets the arguments and reads the results with the
+// interpreter lock held; the system call runs inside the poller's callback,
+// first with the lock held, then, once it would block, unlocked: call must
+// not touch Lua.
+//
+// A socket keeps one ioOp per direction, bound to the poller's callback
+// once, and call is a top-level function, so a socket call allocates
+// nothing for its bookkeeping. A thread calling in a direction another
+// thread is already waiting in gets an ioOp of its own.
+type ioOp struct {
+	s    *Socket
+	L    *lua.LState
+	call func(op *ioOp, fd int) error // the system call, retried until not EAGAIN
+
+	buf     []byte        // the bytes to send
+	size    int           // recv: the most bytes to return
+	flags   int           // send and recv flags
+	sa      unix.Sockaddr // sendto, connect: the destination; recvfrom, accept: the source
+	from    bool          // recvfrom: the source address is wanted
+	started bool          // connect: the handshake is under way
+
+	n    int    // bytes sent or received; accept: the new descriptor
+	data string // recv: the bytes received
+
+	wait     bool  // not in non-blocking mode: wait when the call would block
+	unlocked bool  // the interpreter lock is released
+	err      error // call's result
+
+	tryFD func(fd uintptr) bool // op.try, bound once
+}
+
+// op returns a cleared ioOp for a call on s in direction dir.
+func (s *Socket) op(L *lua.LState, dir int) *ioOp {
+	op := s.ops[dir]
+	if op == nil || s.busy[dir] > 0 {
+		op = &ioOp{}
+		op.tryFD = op.try
+		if s.ops[dir] == nil {
+			s.ops[dir] = op
+		}
+	}
+	*op = ioOp{s: s, L: L, tryFD: op.tryFD}
+	return op
+}
+
+// try is the poller's callback: it makes the system call and says whether
+// the call is over. The first time the call would block it releases the
+// interpreter lock, so that other threads run while this one waits.
+func (op *ioOp) try(fd uintptr) bool {
+	op.err = op.call(op, int(fd))
+	if op.err != unix.EAGAIN || !op.wait {
+		return true
+	}
+	if err := op.s.rt.host.Context().Err(); err != nil {
+		// Interrupted: the deadlines that wake waiters may be set
+		// already, before this call reset them; don't wait.
+		op.err = err
+		return true
+	}
+	if !op.unlocked {
+		op.unlocked = true
+		op.s.rt.host.Unlock(op.L)
+	}
+	return false
+}
+
+// io runs op's system call in direction dir, with the interpreter lock
 // held. If it would block (EAGAIN) and the socket is not in non-blocking
-// mode, it releases the lock, waits in Go's netpoller for the descriptor to
-// be ready in direction dir, and tries again unlocked, until attempt
-// returns something other than EAGAIN, the socket's timeout passes, the
-// socket is closed, or the run is interrupted. attempt must not touch Lua.
-func (s *Socket) io(L *lua.LState, dir int, attempt func(fd int) error) error {
-	host := s.rt.host
+// mode, it releases the lock, waits in Go's netpoller for the descriptor
+// to be ready, and tries again unlocked, until the call returns something
+// other than EAGAIN, the socket's timeout passes, the socket is closed, or
+// the run is interrupted. It returns with the lock held; the results are
+// in op.
+func (s *Socket) io(op *ioOp, dir int) error {
 	timeout := s.timeout
+	op.wait = timeout != 0
 	if timeout > 0 {
 		s.setDeadline(dir, time.Now().Add(timeout))
 		s.deadline[dir] = true
@@ -112,48 +197,27 @@ func (s *Socket) io(L *lua.LState, dir int, attempt func(fd int) error) error {
 	// A thread already waiting in this direction holds the descriptor's
 	// read (or write) lock inside the poller: entering it while holding the
 	// interpreter lock would stop every thread until that one is served.
-	unlocked := false
 	if s.busy[dir] > 0 {
-		unlocked = true
+		op.unlocked = true
 	}
 	s.busy[dir]++
-	if unlocked {
-		host.Unlock(L)
-	}
-	ctx := host.Context()
-	var stop func() bool
-	var err error
-	try := func(fd uintptr) bool {
-		err = attempt(int(fd))
-		if err != unix.EAGAIN || timeout == 0 {
-			return true
-		}
-		if stop == nil {
-			// From here on the call waits: let an interrupt end the wait,
-			// and let other threads run.
-			stop = context.AfterFunc(ctx, func() { s.setDeadline(dir, aLongTimeAgo) })
-			if !unlocked {
-				unlocked = true
-				host.Unlock(L)
-			}
-		}
-		return false
+	host := s.rt.host
+	if op.unlocked {
+		host.Unlock(op.L)
 	}
 	var werr error
 	if dir == dirRead {
-		werr = s.rc.Read(try)
+		werr = s.rc.Read(op.tryFD)
 	} else {
-		werr = s.rc.Write(try)
+		werr = s.rc.Write(op.tryFD)
 	}
-	if unlocked {
-		host.Lock(L)
+	if op.unlocked {
+		host.Lock(op.L)
 	}
+	op.L = nil
 	s.busy[dir]--
-	if stop != nil {
-		stop()
-	}
 	if werr != nil {
-		if ctx.Err() != nil {
+		if host.Context().Err() != nil {
 			return werr
 		}
 		if os.IsTimeout(werr) {
@@ -161,7 +225,7 @@ func (s *Socket) io(L *lua.LState, dir int, attempt func(fd int) error) error {
 		}
 		return unix.EBADF
 	}
-	return err
+	return op.err
 }
 
 func (s *Socket) setDeadline(dir int, t time.Time) {
@@ -315,14 +379,10 @@ func (rt *Runtime) socketListen(L *lua.LState) int {
 // address.
 func (rt *Runtime) socketAccept(L *lua.LState) int {
 	s := checkSocket(L, "accept")
-	var nfd int
-	var sa unix.Sockaddr
-	err := s.io(L, dirRead, func(fd int) error {
-		return retryEINTR(func() (err error) {
-			nfd, sa, err = unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-			return err
-		})
-	})
+	op := s.op(L, dirRead)
+	op.call = acceptCall
+	err := s.io(op, dirRead)
+	nfd, sa := op.n, op.sa
 	if err != nil {
 		rt.raise(L, err, "accept", s.localString())
 	}
@@ -336,45 +396,58 @@ func (rt *Runtime) socketAccept(L *lua.LState) int {
 	return 2
 }
 
+func acceptCall(op *ioOp, fd int) error {
+	for {
+		nfd, sa, err := unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err != unix.EINTR {
+			op.n, op.sa = nfd, sa
+			return err
+		}
+	}
+}
+
 // connect connects s to a, waiting (lock released) for the handshake.
 func (rt *Runtime) connect(L *lua.LState, s *Socket, a addrArg) error {
 	sa, err := rt.sockaddrOf(L, s.family, a)
 	if err != nil {
 		return err
 	}
-	started, timeout := false, s.timeout
-	return s.io(L, dirWrite, func(fd int) error {
-		if !started {
-			err := retryEINTR(func() error { return unix.Connect(fd, sa) })
-			if err == unix.EAGAIN && s.family == unix.AF_UNIX {
-				return unix.EAGAIN // the listener's backlog is full: wait, try again
-			}
-			started = true
-			if err != unix.EINPROGRESS {
-				return err
-			}
-			if timeout == 0 {
-				return unix.EINPROGRESS
-			}
+	op := s.op(L, dirWrite)
+	op.call, op.sa = connectCall, sa
+	return s.io(op, dirWrite)
+}
+
+func connectCall(op *ioOp, fd int) error {
+	if !op.started {
+		err := retryEINTR(func() error { return unix.Connect(fd, op.sa) })
+		if err == unix.EAGAIN && op.s.family == unix.AF_UNIX {
+			return unix.EAGAIN // the listener's backlog is full: wait, try again
 		}
-		// The handshake is under way: done when the socket has a peer or
-		// reports an error.
-		if _, err := unix.Getpeername(fd); err == nil {
-			// Linux records the connect as done only when connect is
-			// called again; until then a script's second connect
-			// would succeed instead of failing with EISCONN.
-			unix.Connect(fd, sa)
-			return nil
-		}
-		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-		if err != nil {
+		op.started = true
+		if err != unix.EINPROGRESS {
 			return err
 		}
-		if soerr != 0 {
-			return syscall.Errno(soerr)
+		if !op.wait {
+			return unix.EINPROGRESS
 		}
-		return unix.EAGAIN
-	})
+	}
+	// The handshake is under way: done when the socket has a peer or
+	// reports an error.
+	if _, err := unix.Getpeername(fd); err == nil {
+		// Linux records the connect as done only when connect is
+		// called again; until then a script's second connect
+		// would succeed instead of failing with EISCONN.
+		unix.Connect(fd, op.sa)
+		return nil
+	}
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return err
+	}
+	if soerr != 0 {
+		return syscall.Errno(soerr)
+	}
+	return unix.EAGAIN
 }
 
 // socketConnect is sock:connect(address) or sock:connect(host, port):
@@ -412,18 +485,27 @@ func (rt *Runtime) socketSend(L *lua.LState) int {
 	s := checkSocket(L, "send")
 	data := checkBytes(L, 2, "send", 1)
 	flags := optInt(L, 3, "send", 1, 0)
-	var n int
-	err := s.io(L, dirWrite, func(fd int) error {
-		return dontWait(flags, retryEINTR(func() (err error) {
-			n, err = unix.SendmsgN(fd, bytesOf(data), nil, nil, flags|unix.MSG_NOSIGNAL)
-			return err
-		}))
-	})
+	op := s.op(L, dirWrite)
+	op.call, op.buf, op.flags = sendCall, bytesOf(data), flags
+	err := s.io(op, dirWrite)
+	n := op.n
+	op.buf = nil
 	if err != nil {
 		rt.raise(L, err, "send", s.peerString())
 	}
 	L.Push(lua.LNumber(n))
 	return 1
+}
+
+// sendCall sends what the kernel takes of op.buf now, to op.sa if set.
+func sendCall(op *ioOp, fd int) error {
+	for {
+		n, err := unix.SendmsgN(fd, op.buf, nil, op.sa, op.flags|unix.MSG_NOSIGNAL)
+		if err != unix.EINTR {
+			op.n = n
+			return dontWait(op.flags, err)
+		}
+	}
 }
 
 // socketSendall is sock:sendall(data [, flags]): sends all of data,
@@ -432,30 +514,36 @@ func (rt *Runtime) socketSendall(L *lua.LState) int {
 	s := checkSocket(L, "sendall")
 	data := checkBytes(L, 2, "sendall", 1)
 	flags := optInt(L, 3, "sendall", 1, 0)
-	p := bytesOf(data)
-	err := s.io(L, dirWrite, func(fd int) error {
-		for len(p) > 0 {
-			var n int
-			var err error
-			if flags == 0 {
-				n, err = unix.Write(fd, p)
-			} else {
-				n, err = unix.SendmsgN(fd, p, nil, nil, flags|unix.MSG_NOSIGNAL)
-			}
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				return dontWait(flags, err)
-			}
-			p = p[n:]
-		}
-		return nil
-	})
+	op := s.op(L, dirWrite)
+	op.call, op.buf, op.flags = sendallCall, bytesOf(data), flags
+	err := s.io(op, dirWrite)
+	op.buf = nil
 	if err != nil {
 		rt.raise(L, err, "sendall", s.peerString())
 	}
 	return 0
+}
+
+// sendallCall sends op.buf, consuming it, until all is sent or the kernel
+// takes no more now.
+func sendallCall(op *ioOp, fd int) error {
+	for len(op.buf) > 0 {
+		var n int
+		var err error
+		if op.flags == 0 {
+			n, err = unix.Write(fd, op.buf)
+		} else {
+			n, err = unix.SendmsgN(fd, op.buf, nil, nil, op.flags|unix.MSG_NOSIGNAL)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return dontWait(op.flags, err)
+		}
+		op.buf = op.buf[n:]
+	}
+	return nil
 }
 
 // socketRecv is sock:recv(bufsize [, flags]): waits for data and returns up
@@ -484,33 +572,39 @@ func (rt *Runtime) socketRecv(L *lua.LState) int {
 // recv reads one chunk of up to bufsize bytes into a pooled buffer and
 // returns it as a string (the one copy), and the sender if from is set.
 func (s *Socket) recv(L *lua.LState, bufsize, flags int, from bool) (string, unix.Sockaddr, error) {
-	size := min(bufsize, maxRecvBuf)
-	var data string
-	var sa unix.Sockaddr
-	err := s.io(L, dirRead, func(fd int) error {
-		if size == 0 {
-			data = ""
-			return nil
-		}
-		b := getBuf(size)
-		defer putBuf(b)
-		buf := (*b)[:size]
-		var n int
-		err := retryEINTR(func() (err error) {
-			if flags == 0 && !from {
-				n, err = unix.Read(fd, buf)
-			} else {
-				n, sa, err = unix.Recvfrom(fd, buf, flags)
-			}
-			return err
-		})
-		if err != nil {
-			return dontWait(flags, err)
-		}
-		data = string(buf[:n])
-		return nil
-	})
+	op := s.op(L, dirRead)
+	op.call, op.size, op.flags, op.from = recvCall, min(bufsize, maxRecvBuf), flags, from
+	err := s.io(op, dirRead)
+	data, sa := op.data, op.sa
+	op.data = ""
 	return data, sa, err
+}
+
+// recvCall reads up to op.size bytes into a pooled buffer and keeps them
+// as op.data, a string: the one copy of the bytes.
+func recvCall(op *ioOp, fd int) error {
+	if op.size == 0 {
+		return nil
+	}
+	b := getBuf(op.size)
+	buf := (*b)[:op.size]
+	for {
+		var n int
+		var err error
+		if op.flags == 0 && !op.from {
+			n, err = unix.Read(fd, buf)
+		} else {
+			n, op.sa, err = unix.Recvfrom(fd, buf, op.flags)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err == nil {
+			op.data = string(buf[:n])
+		}
+		putBuf(b)
+		return dontWait(op.flags, err)
+	}
 }
 
 // socketSendto is sock:sendto(data, [flags,] address): sends a datagram to
@@ -526,12 +620,11 @@ func (rt *Runtime) socketSendto(L *lua.LState) int {
 	sa, err := rt.sockaddrOf(L, s.family, a)
 	var sent int
 	if err == nil {
-		err = s.io(L, dirWrite, func(fd int) error {
-			return dontWait(flags, retryEINTR(func() (err error) {
-				sent, err = unix.SendmsgN(fd, bytesOf(data), nil, sa, flags|unix.MSG_NOSIGNAL)
-				return err
-			}))
-		})
+		op := s.op(L, dirWrite)
+		op.call, op.buf, op.flags, op.sa = sendCall, bytesOf(data), flags, sa
+		err = s.io(op, dirWrite)
+		sent = op.n
+		op.buf, op.sa = nil, nil
 	}
 	if err != nil {
 		rt.raise(L, err, "sendto", a.String())
