@@ -3,8 +3,11 @@ package runner
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +53,7 @@ type vm struct {
 // standard libraries a script needs and sockrun's modules.
 func newVM(parent context.Context, env *Env, cfg luaapi.Config, scriptPath string) *vm {
 	v := &vm{env: env}
+	startProfile(env)
 	v.ctx, v.cancel = context.WithCancelCause(parent)
 	v.L = lua.NewState(vmOptions)
 	for _, lib := range []struct {
@@ -191,4 +195,49 @@ func (v *vm) waitThreads(grace time.Duration, stop <-chan struct{}) bool {
 func (v *vm) close() {
 	v.cancel(context.Canceled)
 	v.rt.CloseAll()
+	stopProfile()
+}
+
+// profileEnv names a file to write a CPU profile of the run to, for the
+// benchmark (go run ./bench -cpuprofile): profiling starts with the first
+// VM and ends when the last one closes.
+const profileEnv = "SOCKRUN_CPUPROFILE"
+
+var profile struct {
+	sync.Mutex
+	vms int
+	f   *os.File
+}
+
+func startProfile(env *Env) {
+	profile.Lock()
+	defer profile.Unlock()
+	profile.vms++
+	if profile.vms > 1 || profile.f != nil {
+		return
+	}
+	for _, kv := range env.Environ {
+		if path, ok := strings.CutPrefix(kv, profileEnv+"="); ok && path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				return
+			}
+			if pprof.StartCPUProfile(f) != nil {
+				f.Close()
+				return
+			}
+			profile.f = f
+		}
+	}
+}
+
+func stopProfile() {
+	profile.Lock()
+	defer profile.Unlock()
+	profile.vms--
+	if profile.vms == 0 && profile.f != nil {
+		pprof.StopCPUProfile()
+		profile.f.Close()
+		profile.f = nil
+	}
 }
