@@ -65,3 +65,18 @@ func checkBytes(L *lua.LState, n int, fn string, shift int) string {
 func checkString(L *lua.LState, n int, fn string) string {
 	return checkBytes(L, n, fn, 0)
 }
+
+// checkFlag reads a flag argument as Python's truth test does: false, nil
+// and 0 are false (scripts ported from Python write setblocking(0)),
+// anything else is true. A missing argument is an error.
+func checkFlag(L *lua.LState, n int, fn string, shift int) bool {
+	if L.GetTop() < n {
+		argError(L, n-shift, fn, "boolean expected, got no value")
+	}
+	switch v := L.Get(n).(type) {
+	case lua.LNumber:
+		return v != 0
+	default:
+		return lua.LVAsBool(v)
+	}
+}

@@ -714,7 +714,7 @@ func (rt *Runtime) socketGettimeout(L *lua.LState) int {
 // false is settimeout(0).
 func (rt *Runtime) socketSetblocking(L *lua.LState) int {
 	s := checkSocket(L, "setblocking")
-	if L.CheckAny(2) != lua.LNil && lua.LVAsBool(L.Get(2)) {
+	if checkFlag(L, 2, "setblocking", 1) {
 		s.timeout = -1
 	} else {
 		s.timeout = 0

@@ -21,6 +21,14 @@ function TestTimeoutModes(t)
   s:settimeout(3)
   s:setblocking(true)
   t:eq(s:gettimeout(), nil, "setblocking(true) clears the timeout")
+  -- Python's truth test, for scripts ported from Python
+  s:setblocking(0)
+  t:eq(s:gettimeout(), 0, "setblocking(0) is non-blocking")
+  s:setblocking(1)
+  t:eq(s:gettimeout(), nil, "setblocking(1) is blocking")
+  s:setblocking(nil)
+  t:eq(s:gettimeout(), 0, "setblocking(nil) is non-blocking")
+  st.misuse(t, "bad argument #1 to 'setblocking' (boolean expected, got no value)", function() s:setblocking() end)
 end
 
 -- A timeout too long for the system's clock is the longest there is, not
