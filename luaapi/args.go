@@ -73,10 +73,13 @@ func checkFlag(L *lua.LState, n int, fn string, shift int) bool {
 	if L.GetTop() < n {
 		argError(L, n-shift, fn, "boolean expected, got no value")
 	}
-	switch v := L.Get(n).(type) {
-	case lua.LNumber:
-		return v != 0
-	default:
-		return lua.LVAsBool(v)
+	return truthy(L.Get(n))
+}
+
+// truthy is Python's truth test of a flag: false, nil and 0 are false.
+func truthy(v lua.LValue) bool {
+	if n, ok := v.(lua.LNumber); ok {
+		return n != 0
 	}
+	return lua.LVAsBool(v)
 }

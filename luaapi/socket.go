@@ -241,9 +241,9 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 			case "backlog":
 				backlog = optionInt(L, next, name, v)
 			case "reuse_port":
-				reusePort = lua.LVAsBool(v)
+				reusePort = truthy(v)
 			case "dualstack_ipv6":
-				dualstack = lua.LVAsBool(v)
+				dualstack = truthy(v)
 			default:
 				argError(L, next, "create_server", "unknown option "+lua.LVAsString(L.ToStringMeta(k))+
 					" (options are backlog, reuse_port, family, dualstack_ipv6)")

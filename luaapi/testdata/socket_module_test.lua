@@ -47,6 +47,9 @@ function TestCreateServer(t)
   local twin = socket.create_server(rp:getsockname(), {reuse_port = true})
   t:eq(twin:getsockname(), rp:getsockname(), "two servers on one port")
 
+  local off = socket.create_server({"127.0.0.1", 0}, {reuse_port = 0})
+  t:eq(off:getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT), 0, "0 is false, as in Python")
+
   local any = socket.create_server({"", 0})
   t:eq(any:getsockname().host, "0.0.0.0", "\"\" is any address")
   local named = socket.create_server({"localhost", 0}, {family = socket.AF_INET})
