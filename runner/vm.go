@@ -27,6 +27,11 @@ var vmOptions = lua.Options{
 	RegistryGrowStep:    64,
 }
 
+// threadCallDepth is how deep Lua calls may nest in a thread: as Python's
+// default recursion limit (1,000), not the main chunk's 4,096, so that an
+// idle thread's call stack index costs 1 KiB rather than 4.
+const threadCallDepth = 1024
+
 // vm is one Lua VM running a script: its state, its interpreter lock and
 // its threads. It is the luaapi.Host of the script modules.
 type vm struct {
@@ -56,6 +61,13 @@ func newVM(parent context.Context, env *Env, cfg luaapi.Config, scriptPath strin
 	startProfile(env)
 	v.ctx, v.cancel = context.WithCancelCause(parent)
 	v.L = lua.NewState(vmOptions)
+	// Every thread state copies the options of the state that made it.
+	// NewState raised the RegistrySize under 128 to 5,120 slots (80 KiB):
+	// give the threads the small registry they were meant to have. And a
+	// thread's call stack holds threadCallDepth frames, not 4,096: its
+	// index of frame segments costs 8 bytes per 8 frames up front.
+	v.L.Options.RegistrySize = vmOptions.RegistrySize
+	v.L.Options.CallStackSize = threadCallDepth
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
