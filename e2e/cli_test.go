@@ -132,7 +132,7 @@ s:accept()`)
 			if took := time.Since(began); took > time.Second {
 				t.Errorf("took %v to exit after %v", took, sig)
 			}
-			if !strings.Contains(p.Stderr(), "interrupted (accept") {
+			if !strings.Contains(p.Stderr(), "KeyboardInterrupt: interrupted") {
 				t.Errorf("stderr %q", p.Stderr())
 			}
 			if c, err := net.Dial("tcp", "127.0.0.1:"+m[1]); err == nil {

@@ -256,6 +256,12 @@ func (rep *errorReporter) report(r chunkResult) int {
 	}
 	msg, trace := describeError(r.err)
 	if interrupted {
+		// Interrupted between two instructions rather than in a blocking
+		// call, the VM raises the context's own error: say it as the
+		// blocking calls do.
+		if where, ok := strings.CutSuffix(msg, context.Canceled.Error()); ok {
+			msg = where + "KeyboardInterrupt: interrupted"
+		}
 		if !rep.interruptPrinted {
 			rep.interruptPrinted = true
 			fmt.Fprintf(rep.env.Stderr, "%s\n", msg)
