@@ -184,6 +184,9 @@ func (rt *Runtime) reportThreadError(t *Thread, err error) {
 		msg = errorObject(err).String()
 	}
 	who := fmt.Sprintf("thread %d", t.id)
+	if rt.cfg.Workers > 1 {
+		who = fmt.Sprintf("worker %d: %s", rt.cfg.Worker, who)
+	}
 	if t.label != "" {
 		who += " (" + t.label + ")"
 	}
