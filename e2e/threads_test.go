@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -201,8 +200,5 @@ func TestThreadedEchoServer(t *testing.T) {
 	p.signal(syscall.SIGINT)
 	if code := p.wait(5 * time.Second); code != 130 {
 		t.Errorf("exit %d after Ctrl-C, want 130", code)
-	}
-	if !strings.Contains(p.Stderr(), "interrupted (accept") {
-		t.Errorf("stderr after Ctrl-C: %q", p.Stderr())
 	}
 }
