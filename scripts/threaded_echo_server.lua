@@ -12,7 +12,7 @@ local PORT = tonumber(vars.port or 10000) -- the port to listen on
 -- handle serves one client until it closes its side: everything it sends
 -- comes straight back. It runs in a thread of its own, so while it waits in
 -- recv the other clients' threads (and the accept loop) carry on.
-local function handle(conn, addr)
+local function handle(conn)
   while true do
     local data = conn:recv(4096)
     if data == "" then -- "" means the client closed the connection
@@ -34,8 +34,8 @@ server:listen(socket.SOMAXCONN)
 print("listening on " .. tostring(server:getsockname()))
 
 while true do
-  local conn, addr = server:accept()
+  local conn = server:accept()
   -- An error in one client's thread is printed and ends only that thread;
   -- the server goes on accepting.
-  thread.spawn(handle, conn, addr)
+  thread.spawn(handle, conn)
 end
