@@ -202,3 +202,50 @@ func TestThreadedEchoServer(t *testing.T) {
 		t.Errorf("exit %d after Ctrl-C, want 130", code)
 	}
 }
+
+// TestThreadedEchoServerWorkers: the echo server in worker mode, as
+// sockrun --help shows it: every worker listens on the same port and the
+// clients are served by whichever the kernel picks.
+func TestThreadedEchoServerWorkers(t *testing.T) {
+	const clients = 200
+	raiseFileLimit(t, 2*clients+200)
+	port := freePort(t)
+	p := start(t, "--workers", "2", "--var", fmt.Sprintf("port=%d", port), script("threaded_echo_server.lua"))
+	addr := p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
+	if again := p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]; again != addr {
+		t.Fatalf("workers listen on %s and %s", addr, again)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		wg.Go(func() {
+			d := net.Dialer{Deadline: deadline}
+			c, err := d.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(deadline)
+			msg := payload(uint64(i), 1+i*101%10000)
+			if _, err := c.Write(msg); err != nil {
+				errs <- err
+				return
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
+				errs <- fmt.Errorf("client %d: echo differs (%v)", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	p.signal(syscall.SIGINT)
+	if code := p.wait(5 * time.Second); code != 130 {
+		t.Errorf("exit %d after Ctrl-C, want 130", code)
+	}
+}
