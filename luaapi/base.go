@@ -86,6 +86,7 @@ func (rt *Runtime) openBase(L *lua.LState) {
 	}
 	if oslib, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		oslib.RawSetString("exit", L.NewFunction(rt.osExit))
+		oslib.RawSetString("date", L.NewFunction(osDate))
 	}
 }
 
