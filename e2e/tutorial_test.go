@@ -448,3 +448,35 @@ func TestTutorialCtime(t *testing.T) {
 		})
 	}
 }
+
+// TestTutorialServerSurvivesReset: tcp_time_server's try/except (pcall in
+// Lua) prints a client's error and goes on serving, as the original does.
+func TestTutorialServerSurvivesReset(t *testing.T) {
+	for _, lang := range []string{"python", "lua"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			port := freePort(t)
+			srv := &output{p: startTutorial(t, lang, "tcp_time_server", port)}
+			srv.await(1, 10*time.Second)
+			c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.await(2, 10*time.Second) // Connected client from : ...
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close() // a reset (RST), not a close: the server's recv fails
+			srv.await(4, 10*time.Second)
+			lines := srv.p.Stdout()
+			if !regexp.MustCompile(`^Error:  .*Connection reset by peer`).MatchString(lines[2]) || lines[3] != "Waiting for connection ...." {
+				t.Fatalf("after a reset the server printed:\n%s", quoteLines(lines))
+			}
+			client := startTutorial(t, "lua", "tcp_time_client", port)
+			client.write("still there?\n")
+			client.closeStdin()
+			if code := client.wait(20 * time.Second); code != 0 {
+				t.Fatalf("client: exit %d: %s", code, client.Stderr())
+			}
+			checkTranscript(t, "lua tcp_time_client", client.Stdout(), []string{">Server:  [CTIME] still there?", ">"}, port)
+		})
+	}
+}
