@@ -59,6 +59,7 @@ type vm struct {
 func newVM(parent context.Context, env *Env, cfg luaapi.Config, scriptPath string) *vm {
 	v := &vm{env: env}
 	startProfile(env)
+	setGCFloor(env)
 	v.ctx, v.cancel = context.WithCancelCause(parent)
 	v.L = lua.NewState(vmOptions)
 	// Every thread state copies the options of the state that made it.
@@ -208,6 +209,37 @@ func (v *vm) close() {
 	v.cancel(context.Canceled)
 	v.rt.CloseAll()
 	stopProfile()
+}
+
+// gcFloor is heap the garbage collector counts as live but that is never
+// touched, so it costs address space, not memory (see setGCFloor).
+var gcFloor struct {
+	once sync.Once
+	heap []byte
+}
+
+// gcFloorSize is the garbage the heap may hold before a collection even
+// when almost nothing is live.
+const gcFloorSize = 32 << 20
+
+// setGCFloor raises the heap size at which the garbage collector runs by
+// a fixed amount. Lua arithmetic allocates (gopher-lua boxes numbers), and
+// a script's live heap is often tiny, so with the runtime's 4 MiB minimum
+// a CPU-heavy handler ran a collection every few milliseconds: about a
+// quarter of its CPU went to the collector, and with several workers the
+// collector's share of the CPUs was taken from the workers. A floor adds a
+// fixed amount of garbage allowed, where a higher GOGC would multiply it
+// for large live heaps too. A GOGC or GOMEMLIMIT in the environment is
+// left to do its job alone.
+func setGCFloor(env *Env) {
+	gcFloor.once.Do(func() {
+		for _, kv := range env.Environ {
+			if strings.HasPrefix(kv, "GOGC=") || strings.HasPrefix(kv, "GOMEMLIMIT=") {
+				return
+			}
+		}
+		gcFloor.heap = make([]byte, gcFloorSize)
+	})
 }
 
 // profileEnv names a file to write a CPU profile of the run to, for the
