@@ -10,13 +10,10 @@ local BUFSIZE = 1024 -- buffer size, 1K
 local ADDR = {HOST, PORT}
 
 -- ctime is Python's time.ctime(): the local time as in
--- "Sat Nov 21 07:35:18 2026", the day padded with a space. (gopher-lua's
--- os.date prints %a wrong and has no %e, hence the tables.)
-local DAYS = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
-local MONTHS = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-local function ctime(secs)
-  local t = os.date("*t", secs or os.time())
-  return string.format("%s %s %2d %02d:%02d:%02d %d", DAYS[t.wday], MONTHS[t.month], t.day, t.hour, t.min, t.sec, t.year)
+-- "Sat Nov 21 07:35:18 2026", the day padded with a space. os.date's "%c"
+-- is that format.
+local function ctime()
+  return os.date("%c")
 end
 
 local tcpSerSock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
