@@ -2,18 +2,8 @@
 -- global select still being Lua's base function. Each Test* function runs
 -- in a VM of its own (see runner/luatest_test.go).
 
-local function raises(t, f, ...)
-  local ok, err = pcall(f, ...)
-  if ok then t:fatal("no error raised") end
-  return err
-end
-
-local function contains(t, err, text)
-  local msg = tostring(err)
-  if not msg:find(text, 1, true) then
-    t:fatal(string.format("error %q does not contain %q", msg, text))
-  end
-end
+local st = require("sockettest")
+local raises, contains = st.raises, st.contains
 
 local function listener()
   local s = socket.socket()

@@ -1,4 +1,4 @@
--- Helpers shared by the socket tests (require "sockettest"). Not a test file
+-- Helpers shared by the Lua tests (require "sockettest"). Not a test file
 -- itself: the harness runs only *_test.lua.
 local M = {}
 
@@ -26,6 +26,15 @@ function M.raises(t, fn, ...)
   local ok, err = pcall(fn, ...)
   if ok then t:fatal("no error raised") end
   return err
+end
+
+-- contains checks that the message of err (an error value or a string)
+-- contains the plain text want.
+function M.contains(t, err, want)
+  local msg = tostring(err)
+  if not msg:find(want, 1, true) then
+    t:fatal(string.format("error %q does not contain %q", msg, want))
+  end
 end
 
 -- misuse calls fn, a function of the test file that makes one bad call:

@@ -1,20 +1,8 @@
 -- Lua-side tests of thread.queue, thread.lock and thread.event. Each Test*
 -- function runs in a VM of its own (see runner/luatest_test.go).
 
--- raises calls f(...) and returns the error it raised; fails if it did not.
-local function raises(t, f, ...)
-  local ok, err = pcall(f, ...)
-  if ok then t:fatal("no error raised") end
-  return err
-end
-
--- contains checks that the error message err contains text.
-local function contains(t, err, text)
-  local msg = tostring(err)
-  if not msg:find(text, 1, true) then
-    t:fatal(string.format("error %q does not contain %q", msg, text))
-  end
-end
+local st = require("sockettest")
+local raises, contains = st.raises, st.contains
 
 -- until_waiting polls (letting other threads run) until tostring(obj)
 -- reports n waiting threads.
