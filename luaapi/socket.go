@@ -630,18 +630,10 @@ func (rt *Runtime) sleep(L *lua.LState, fn string) {
 	if !ok || secs < 0 || secs != secs {
 		argError(L, 1, fn, "non-negative number expected, got "+portDesc(v))
 	}
-	ctx := rt.host.Context()
-	t := time.NewTimer(seconds(float64(secs)))
-	rt.host.Unlock(L)
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		t.Stop()
+	if d := seconds(float64(secs)); d > 0 {
+		rt.await(L, nil, d)
 	}
-	rt.host.Lock(L)
-	if ctx.Err() != nil {
-		rt.raise(L, ctx.Err(), fn, "")
-	}
+	rt.raiseIfInterrupted(L, fn)
 }
 
 // seconds converts a script's seconds to a duration. One too long for a

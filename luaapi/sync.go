@@ -65,11 +65,13 @@ func (w *waiter) complete(val lua.LValue) {
 
 func newWaiter() *waiter { return &waiter{wake: make(chan struct{})} }
 
-// await releases the interpreter lock, waits until w is completed, timeout
-// passes (negative: no timeout) or the run is interrupted, and takes the
-// lock back. Nothing Lua is touched while unlocked. The caller then looks
-// at w.done (completed, whatever else happened meanwhile) and the context.
-func (rt *Runtime) await(L *lua.LState, w *waiter, timeout time.Duration) {
+// await releases the interpreter lock, waits until wake is closed, timeout
+// passes (negative: no timeout; a nil wake waits for the timeout alone) or
+// the run is interrupted, and takes the lock back. Nothing Lua is touched
+// while unlocked. The caller then looks at what it waited for (for a
+// waiter, w.done: completed, whatever else happened meanwhile) and the
+// context.
+func (rt *Runtime) await(L *lua.LState, wake <-chan struct{}, timeout time.Duration) {
 	ctx := rt.host.Context()
 	var expired <-chan time.Time
 	if timeout > 0 {
@@ -79,7 +81,7 @@ func (rt *Runtime) await(L *lua.LState, w *waiter, timeout time.Duration) {
 	}
 	rt.host.Unlock(L)
 	select {
-	case <-w.wake:
+	case <-wake:
 	case <-expired:
 	case <-ctx.Done():
 	}
@@ -248,7 +250,7 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 	w := newWaiter()
 	w.val = v
 	q.putters.push(w)
-	rt.await(L, w, timeout)
+	rt.await(L, w.wake, timeout)
 	if w.done {
 		if q.closed && w.val == lua.LNil {
 			L.Error(errorValue(L, queueClosedError()), 0)
@@ -288,7 +290,7 @@ func (rt *Runtime) queueGet(L *lua.LState) int {
 	}
 	w := newWaiter()
 	q.getters.push(w)
-	rt.await(L, w, timeout)
+	rt.await(L, w.wake, timeout)
 	if w.done {
 		L.Push(w.val) // nil if woken by close
 		return 1
@@ -373,7 +375,7 @@ func (rt *Runtime) lockAcquire(L *lua.LState) int {
 	}
 	w := newWaiter()
 	l.waiters.push(w)
-	rt.await(L, w, timeout)
+	rt.await(L, w.wake, timeout)
 	if w.done {
 		L.Push(lua.LTrue) // release handed the lock over
 		return 1
@@ -470,7 +472,7 @@ func (rt *Runtime) eventWait(L *lua.LState) int {
 	}
 	w := newWaiter()
 	e.waiters.push(w)
-	rt.await(L, w, timeout)
+	rt.await(L, w.wake, timeout)
 	if w.done {
 		L.Push(lua.LTrue)
 		return 1

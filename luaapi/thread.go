@@ -3,7 +3,6 @@ package luaapi
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -210,24 +209,9 @@ func (rt *Runtime) threadJoin(L *lua.LState) int {
 		if timeout == 0 {
 			L.Error(errorValue(L, timeoutError("join", "")), 0)
 		}
-		ctx := rt.host.Context()
-		var expired <-chan time.Time
-		if timeout > 0 {
-			timer := time.NewTimer(timeout)
-			defer timer.Stop()
-			expired = timer.C
-		}
-		rt.host.Unlock(L)
-		select {
-		case <-t.done:
-		case <-expired:
-		case <-ctx.Done():
-		}
-		rt.host.Lock(L)
+		rt.await(L, t.done, timeout)
 		if t.running() {
-			if ctx.Err() != nil {
-				rt.raise(L, ctx.Err(), "join", "")
-			}
+			rt.raiseIfInterrupted(L, "join")
 			L.Error(errorValue(L, timeoutError("join", "")), 0)
 		}
 	}
