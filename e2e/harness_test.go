@@ -261,3 +261,33 @@ func needTool(t *testing.T, name string) string {
 	}
 	return path
 }
+
+// clientsAtOnce runs n clients concurrently: each dials addr, then talk(i,
+// conn) with the connection's deadline set; every error fails the test.
+// All of it ends by timeout.
+func clientsAtOnce(t *testing.T, addr string, n int, timeout time.Duration, talk func(i int, c net.Conn) error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			d := net.Dialer{Deadline: deadline}
+			c, err := d.Dial("tcp", addr)
+			if err != nil {
+				errs <- fmt.Errorf("client %d: %w", i, err)
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(deadline)
+			if err := talk(i, c); err != nil {
+				errs <- fmt.Errorf("client %d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

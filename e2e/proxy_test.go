@@ -151,36 +151,18 @@ func TestTCPProxyManyClients(t *testing.T) {
 	raiseFileLimit(t, 4*clients+200)
 	p, addr := startProxy(t, upstream(t, digestServer))
 	idle := openFDs(t, p.cmd.Process.Pid)
-	deadline := time.Now().Add(60 * time.Second)
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for i := range clients {
-		wg.Go(func() {
-			d := net.Dialer{Deadline: deadline}
-			c, err := d.Dial("tcp", addr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			c.SetDeadline(deadline)
-			data := payload(uint64(100+i), i*997%200000)
-			if _, err := c.Write(data); err != nil {
-				errs <- fmt.Errorf("client %d: %w", i, err)
-				return
-			}
-			c.(*net.TCPConn).CloseWrite()
-			got, err := io.ReadAll(c)
-			if err != nil || string(got) != digestOf(data) {
-				errs <- fmt.Errorf("client %d: answer %q, %v; want %q", i, got, err, digestOf(data))
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	clientsAtOnce(t, addr, clients, 60*time.Second, func(i int, c net.Conn) error {
+		data := payload(uint64(100+i), i*997%200000)
+		if _, err := c.Write(data); err != nil {
+			return err
+		}
+		c.(*net.TCPConn).CloseWrite()
+		got, err := io.ReadAll(c)
+		if err != nil || string(got) != digestOf(data) {
+			return fmt.Errorf("answer %q, %v; want %q", got, err, digestOf(data))
+		}
+		return nil
+	})
 	waitFDs(t, p, idle, 10*time.Second)
 	if s := p.Stderr(); s != "" {
 		t.Errorf("stderr: %s", s)

@@ -215,35 +215,17 @@ func TestThreadedEchoServerWorkers(t *testing.T) {
 	if again := p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]; again != addr {
 		t.Fatalf("workers listen on %s and %s", addr, again)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for i := range clients {
-		wg.Go(func() {
-			d := net.Dialer{Deadline: deadline}
-			c, err := d.Dial("tcp", addr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			c.SetDeadline(deadline)
-			msg := payload(uint64(i), 1+i*101%10000)
-			if _, err := c.Write(msg); err != nil {
-				errs <- err
-				return
-			}
-			got := make([]byte, len(msg))
-			if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
-				errs <- fmt.Errorf("client %d: echo differs (%v)", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	clientsAtOnce(t, addr, clients, 30*time.Second, func(i int, c net.Conn) error {
+		msg := payload(uint64(i), 1+i*101%10000)
+		if _, err := c.Write(msg); err != nil {
+			return err
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
+			return fmt.Errorf("echo differs (%v)", err)
+		}
+		return nil
+	})
 	p.signal(syscall.SIGINT)
 	if code := p.wait(5 * time.Second); code != 130 {
 		t.Errorf("exit %d after Ctrl-C, want 130", code)
