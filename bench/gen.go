@@ -35,7 +35,9 @@ type genResult struct {
 	P50       float64 `json:"p50_us"`     // round-trip latency percentiles, µs
 	P99       float64 `json:"p99_us"`     //
 	ServerCPU float64 `json:"server_cpu"` // server CPU seconds in the window
+	ServerUsr float64 `json:"server_usr"` // the part of it in user space
 	GenCPU    float64 `json:"gen_cpu"`    // generator CPU seconds in the window
+	AllCPU    float64 `json:"all_cpu"`    // CPU seconds every process used in the window
 }
 
 // Generator phases: round trips in the warm-up are not counted.
@@ -201,9 +203,10 @@ func genEcho(cfg genConfig) (*genResult, error) {
 		stopAll()
 		return nil, err
 	}
-	srv0, err1 := cpuTime(cfg.ServerPID)
-	gen0, err2 := cpuTime(os.Getpid())
-	if err := errors.Join(err1, err2); err != nil {
+	srvUsr0, srvSys0, err1 := cpuTime(cfg.ServerPID)
+	genUsr0, genSys0, err2 := cpuTime(os.Getpid())
+	all0, err3 := busyTime()
+	if err := errors.Join(err1, err2, err3); err != nil {
 		stopAll()
 		return nil, err
 	}
@@ -212,10 +215,11 @@ func genEcho(cfg genConfig) (*genResult, error) {
 	time.Sleep(cfg.Duration)
 	phase.Store(phaseStop)
 	elapsed := time.Since(t0)
-	srv1, err1 := cpuTime(cfg.ServerPID)
-	gen1, err2 := cpuTime(os.Getpid())
+	srvUsr1, srvSys1, err1 := cpuTime(cfg.ServerPID)
+	genUsr1, genSys1, err2 := cpuTime(os.Getpid())
+	all1, err3 := busyTime()
 	stopAll()
-	if err := errors.Join(failed(), err1, err2); err != nil {
+	if err := errors.Join(failed(), err1, err2, err3); err != nil {
 		return nil, err
 	}
 
@@ -235,8 +239,10 @@ func genEcho(cfg genConfig) (*genResult, error) {
 		Seconds:   elapsed.Seconds(),
 		P50:       pct(0.50),
 		P99:       pct(0.99),
-		ServerCPU: (srv1 - srv0).Seconds(),
-		GenCPU:    (gen1 - gen0).Seconds(),
+		ServerCPU: (srvUsr1 + srvSys1 - srvUsr0 - srvSys0).Seconds(),
+		ServerUsr: (srvUsr1 - srvUsr0).Seconds(),
+		GenCPU:    (genUsr1 + genSys1 - genUsr0 - genSys0).Seconds(),
+		AllCPU:    (all1 - all0).Seconds(),
 	}, nil
 }
 

@@ -3,7 +3,7 @@
 // connections, server memory per idle connection at 10,000 connections,
 // and a CPU-heavy handler under --workers 2 against --workers 1.
 //
-//	go run ./bench                 the full run (about 5 minutes), writes docs/benchmarks.md
+//	go run ./bench                 the full run (about 4 minutes), writes docs/benchmarks.md
 //	go run ./bench -quick          a short run, printed only
 //
 // It builds sockrun, starts the servers and its own load generator as
@@ -71,24 +71,26 @@ type options struct {
 	pin          bool   // pin server and generator to a CPU each
 	quick        bool
 	profile      string // write a CPU profile of sockrun's 50-connection echo rounds here
+	retries      int    // times a round is measured again while other processes are busy
 }
 
 func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	o := &options{}
 	fs.BoolVar(&o.quick, "quick", false, "a short run (1 round of 1s, 1,000 idle connections); nothing is written unless -out is given")
-	fs.IntVar(&o.rounds, "rounds", 5, "interleaved rounds per measurement")
-	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each echo round")
+	fs.IntVar(&o.rounds, "rounds", 7, "interleaved rounds per measurement")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measured time of each echo round")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each round")
-	conns := fs.String("conns", "50,1000", "concurrent connections of the echo rounds, comma-separated")
+	conns := fs.String("conns", "50,1000", "concurrent connections of the echo rounds, comma-separated (\"\" skips them)")
 	fs.IntVar(&o.size, "size", 64, "request and response size in bytes")
 	fs.IntVar(&o.idle, "idle", 10000, "idle connections held for the memory test (0 skips it)")
 	fs.IntVar(&o.workersConns, "workers-conns", 32, "connections of the --workers rounds (0 skips them)")
-	fs.IntVar(&o.iterations, "iterations", 2000, "Lua loop iterations per request of the CPU-heavy handler")
+	fs.IntVar(&o.iterations, "iterations", 10000, "Lua loop iterations per request of the CPU-heavy handler")
 	out := fs.String("out", "", "write the markdown report to `FILE` (default docs/benchmarks.md for a full run)")
 	fs.StringVar(&o.script, "script", "", "echo server `SCRIPT` (default scripts/threaded_echo_server.lua, else bench/lua/echo.lua)")
 	fs.StringVar(&o.sockrun, "sockrun", "", "use this sockrun `BINARY` instead of building one")
 	fs.BoolVar(&o.pin, "pin", true, "pin the servers to CPU 0 and the generator to CPU 1 (taskset)")
+	fs.IntVar(&o.retries, "retries", 2, "measure a round again, up to this many times, if other processes took over 0.1 CPU meanwhile")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of sockrun during the first echo measurement to `FILE`")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -108,13 +110,16 @@ func parseFlags(args []string) (*options, error) {
 		if !set["idle"] {
 			o.idle = 1000
 		}
+		if !set["retries"] {
+			o.retries = 0
+		}
 	}
 	o.out = *out
 	if !set["out"] && !o.quick {
 		o.out = "docs/benchmarks.md"
 	}
 	o.conns = nil
-	for _, f := range strings.Split(*conns, ",") {
+	for _, f := range strings.FieldsFunc(*conns, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			fmt.Fprintf(os.Stderr, "bench: -conns: bad count %q\n", f)

@@ -133,31 +133,60 @@ func raiseNoFile(pid int) {
 	unix.Prlimit(pid, unix.RLIMIT_NOFILE, &lim, nil)
 }
 
-// cpuTime is a process's user plus system CPU time so far, from
+// cpuTime is a process's user and system CPU time so far, from
 // /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
-func cpuTime(pid int) (time.Duration, error) {
+func cpuTime(pid int) (user, sys time.Duration, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name (field 2) may hold spaces: fields count from the
 	// last ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, errors.New("cannot parse /proc/PID/stat")
+		return 0, 0, errors.New("cannot parse /proc/PID/stat")
 	}
 	f := strings.Fields(string(b[i+1:]))
 	// f[0] is field 3 (state); utime is field 14, stime field 15.
 	if len(f) < 13 {
-		return 0, errors.New("cannot parse /proc/PID/stat")
+		return 0, 0, errors.New("cannot parse /proc/PID/stat")
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, errors.New("cannot parse /proc/PID/stat")
+		return 0, 0, errors.New("cannot parse /proc/PID/stat")
 	}
 	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
-	return time.Duration(ut+st) * tick, nil
+	return time.Duration(ut) * tick, time.Duration(st) * tick, nil
+}
+
+// busyTime is the CPU time all processes have used so far, on every CPU,
+// from the first line of /proc/stat: what other processes take shows as
+// the part the benchmark's own processes did not use.
+func busyTime() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, errors.New("cannot parse /proc/stat")
+	}
+	var busy int64
+	// user nice system idle iowait irq softirq steal: all but idle and iowait.
+	for i, v := range f[1:9] {
+		if i == 3 || i == 4 {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, errors.New("cannot parse /proc/stat")
+		}
+		busy += n
+	}
+	const tick = 10 * time.Millisecond
+	return time.Duration(busy) * tick, nil
 }
 
 // rss is a process's resident set size in bytes, from VmRSS in

@@ -29,6 +29,7 @@ func rate(r echoRound) float64  { return r.rate }
 func p50(r echoRound) float64   { return r.p50 }
 func p99(r echoRound) float64   { return r.p99 }
 func cpuRT(r echoRound) float64 { return r.cpuRT }
+func usrRT(r echoRound) float64 { return r.usrRT }
 func genRT(r echoRound) float64 { return r.genRT }
 
 func verdict(ok bool) string {
@@ -51,25 +52,26 @@ func (b *benchmark) markdown() string {
 	}
 	p("- Echo: %d-byte requests, %d rounds of %s (after %s warm-up) per server, interleaved; %s.\n",
 		b.o.size, b.o.rounds, b.o.duration, b.o.warmup, pin)
-	p("- Echo script: `%s`. Took %s.\n\n", b.rel(b.echoScript), b.elapsed.Round(1e9))
+	p("- Echo script: `%s`. Took %s.\n", b.rel(b.echoScript), b.elapsed.Round(1e9))
+	p("- Rounds measured again because other processes took over %.1f CPU meanwhile: %d (at most %d times each).\n\n", maxOthers, b.repeated, b.o.retries)
 
 	if len(b.echo) > 0 {
 		p("### Echo, request/response\n\n")
 		p("Medians over the rounds; the ratio row is the median of the per-round ratios sockrun/Go.\n\n")
-		p("| connections | server | req/s | p50 µs | p99 µs | server CPU µs/round trip | generator CPU µs/round trip |\n")
-		p("| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+		p("| connections | server | req/s | p50 µs | p99 µs | server CPU µs/round trip | of it user space | generator CPU µs/round trip |\n")
+		p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, e := range b.echo {
 			for _, s := range []struct {
 				name string
 				rs   []echoRound
 			}{{"Go", e.goR}, {"sockrun", e.luaR}} {
-				p("| %d | %s | %.0f | %.1f | %.1f | %.2f | %.2f |\n", e.conns, s.name,
+				p("| %d | %s | %.0f | %.1f | %.1f | %.2f | %.2f | %.2f |\n", e.conns, s.name,
 					median(field(s.rs, rate)), median(field(s.rs, p50)), median(field(s.rs, p99)),
-					median(field(s.rs, cpuRT)), median(field(s.rs, genRT)))
+					median(field(s.rs, cpuRT)), median(field(s.rs, usrRT)), median(field(s.rs, genRT)))
 			}
-			p("| %d | **sockrun/Go** | **%.2f×** | %.2f× | %.2f× | **%.2f×** | |\n", e.conns,
+			p("| %d | **sockrun/Go** | **%.2f×** | %.2f× | %.2f× | **%.2f×** | %.2f× | |\n", e.conns,
 				median(ratios(e.luaR, e.goR, rate)), median(ratios(e.luaR, e.goR, p50)),
-				median(ratios(e.luaR, e.goR, p99)), median(ratios(e.luaR, e.goR, cpuRT)))
+				median(ratios(e.luaR, e.goR, p99)), median(ratios(e.luaR, e.goR, cpuRT)), median(ratios(e.luaR, e.goR, usrRT)))
 		}
 		p("\n")
 		for _, e := range b.echo {

@@ -2,10 +2,10 @@
 -- heavy: for every request it runs a fixed Lua computation, then echoes the
 -- request. The benchmark runs it with --workers 1 and --workers 2.
 --
---   sockrun --workers 2 --var port=9000 --var iterations=2000 bench/lua/cpu_server.lua
+--   sockrun --workers 2 --var port=9000 --var iterations=10000 bench/lua/cpu_server.lua
 local host = vars.host or "127.0.0.1"
 local port = tonumber(vars.port or "9000")
-local iterations = tonumber(vars.iterations or "2000")
+local iterations = tonumber(vars.iterations or "10000")
 
 local server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 server:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
