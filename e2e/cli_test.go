@@ -215,3 +215,15 @@ end`)
 		t.Errorf("stderr: %q", p.Stderr())
 	}
 }
+
+// TestRequireNextToScript: require finds modules beside the script first,
+// wherever sockrun is started from.
+func TestRequireNextToScript(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "greeting.lua"), []byte(`return {text = "hello from a module"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.lua"), []byte(`print(require("greeting").text)`), 0o644)
+	out, stderr, code := runSockrun(t, "", filepath.Join(dir, "main.lua"))
+	if code != 0 || out != "hello from a module" {
+		t.Errorf("code %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
