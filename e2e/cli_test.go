@@ -227,3 +227,21 @@ func TestRequireNextToScript(t *testing.T) {
 		t.Errorf("code %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
+
+// TestInterruptConnect: Ctrl-C ends a connect that is waiting for a
+// handshake the peer never answers.
+func TestInterruptConnect(t *testing.T) {
+	port := freePort(t)
+	if !silentListener(t, port) {
+		t.Skip("could not make a listener that never answers")
+	}
+	p := start(t, "--var", fmt.Sprintf("port=%d", port), writeScript(t, `
+local s = socket.socket()
+print("ready")
+s:connect({"127.0.0.1", tonumber(vars.port)})`))
+	p.waitLine(`ready`, 10*time.Second)
+	p.signal(syscall.SIGINT)
+	if code := p.wait(5 * time.Second); code != 130 {
+		t.Fatalf("exit %d, want 130", code)
+	}
+}
