@@ -24,7 +24,7 @@ import (
 // tutorialPair is a tutorial's server and client, and what they print when
 // the client runs with the given inputs.
 type tutorialPair struct {
-	server, client string // program names: scripts/NAME.lua, testdata/python/NAME.py
+	server, client string // the scripts: scripts/NAME.lua, and the originals testdata/python/NAME.py
 	udp            bool
 	// ready is the number of lines the server prints before it can be
 	// reached; 0 means it prints nothing first, and the test waits for its
@@ -51,14 +51,14 @@ type clientRun struct {
 // without a newline, so a prompt starts the line of what is printed next.
 var tutorialPairs = []tutorialPair{
 	{
-		server: "tcp_echo_server", client: "tcp_echo_client", probe: true,
+		server: "tcp_echo_server.lua", client: "tcp_echo_client.lua", probe: true,
 		runs: []clientRun{
 			{want: []string{"received 'This is the mess'", "received 'age.  It will be'", "received ' repeated.'"}},
 			{args: []string{"你好, sockrun"}, want: []string{"received '你好, sockrun'"}},
 		},
 	},
 	{
-		server: "tcp_server", client: "tcp_client",
+		server: "tcp_server.lua", client: "tcp_client.lua",
 		runs: []clientRun{
 			{stdin: "hello\n你好\nq\nnot sent\n", want: []string{"你好欢迎你", "请输入信息hello好", "请输入信息你好好", "请输入信息"}},
 			{stdin: "bye\n", want: []string{"你好欢迎你", "请输入信息bye好", "请输入信息"}}, // ends at end of input, without q
@@ -69,7 +69,7 @@ var tutorialPairs = []tutorialPair{
 		},
 	},
 	{
-		server: "tcp_time_server", client: "tcp_time_client", ready: 1,
+		server: "tcp_time_server.lua", client: "tcp_time_client.lua", ready: 1,
 		runs: []clientRun{
 			{stdin: "hello\n你好\n\nnot sent\n", want: []string{">Server:  [CTIME] hello", ">Server:  [CTIME] 你好", ">"}},
 			{stdin: "again\n", want: []string{">Server:  [CTIME] again", ">"}}, // ends at end of input
@@ -81,7 +81,7 @@ var tutorialPairs = []tutorialPair{
 		},
 	},
 	{
-		server: "udp_time_server", client: "udp_time_client", udp: true, ready: 1,
+		server: "udp_time_server.lua", client: "udp_time_client.lua", udp: true, ready: 1,
 		runs: []clientRun{
 			{stdin: "hello\n你好\n\nnot sent\n", want: []string{">Server :  [CTIME] hello", ">Server :  [CTIME] 你好", ">"}},
 		},
@@ -93,17 +93,17 @@ var tutorialPairs = []tutorialPair{
 	},
 	{
 		// One recv per connection: each client run's first line is printed.
-		server: "tcp_print_server", client: "tcp_input_client",
+		server: "tcp_print_server.lua", client: "tcp_input_client.lua",
 		runs: []clientRun{{stdin: "hello\n"}, {stdin: "你好\n"}},
 		want: []string{"Received:  hello", "Received:  你好"},
 	},
 	{
-		server: "udp_print_server", client: "udp_input_client", udp: true,
+		server: "udp_print_server.lua", client: "udp_input_client.lua", udp: true,
 		runs: []clientRun{{stdin: "hello\n你好\n", want: []string{"hello", "你好"}}},
 		want: []string{"received:  hello from 127.0.0.1:EPHEMERAL", "received:  你好 from 127.0.0.1:EPHEMERAL"},
 	},
 	{
-		server: "udp_upper_server", client: "udp_upper_client", udp: true, ready: 1,
+		server: "udp_upper_server.lua", client: "udp_upper_client.lua", udp: true, ready: 1,
 		runs: []clientRun{
 			{stdin: "hello world\nhéllo 你好\n", want: []string{
 				"Input a lowercase sentence", "The peersocket is: 127.0.0.1:PORT", "The return message is: HELLO WORLD",
@@ -116,7 +116,7 @@ var tutorialPairs = []tutorialPair{
 		want: []string{"Waiting for connection...", "Receive Message: hello world", "Receive Message: héllo 你好", "Receive Message: "},
 	},
 	{
-		server: "tcp_ctime_server", client: "tcp_ctime_client", ready: 1,
+		server: "tcp_ctime_server.lua", client: "tcp_ctime_client.lua", ready: 1,
 		runs: []clientRun{
 			{want: []string{"Return time is:CTIMEclient message", "Return time is:CTIMEclient message", "Return time is:CTIMEclient message"}},
 			{args: []string{"1"}, want: []string{"Return time is:CTIMEclient message"}},
@@ -183,12 +183,12 @@ func runPair(t *testing.T, pair tutorialPair, server, client string) {
 // scripts/NAME.lua ARGS` from the repository's top, or the Python original
 // with the port in SOCKRUN_VARS_PORT (the variable sockrun reads as
 // vars.port). Hosts stay the tutorials' defaults.
-func startTutorial(t *testing.T, lang, name string, port int, args ...string) *proc {
+func startTutorial(t *testing.T, lang, script string, port int, args ...string) *proc {
 	t.Helper()
 	if lang == "lua" {
-		return start(t, append([]string{"--var", "port=" + strconv.Itoa(port), "scripts/" + name + ".lua"}, args...)...)
+		return start(t, append([]string{"--var", "port=" + strconv.Itoa(port), "scripts/" + script}, args...)...)
 	}
-	py := filepath.Join(repoRoot, "e2e", "testdata", "python", name+".py")
+	py := filepath.Join(repoRoot, "e2e", "testdata", "python", strings.TrimSuffix(script, ".lua")+".py")
 	return startIn(t, "", []string{"SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, needTool(t, "python3"), append([]string{"-u", py}, args...)...)
 }
 
@@ -438,7 +438,7 @@ func TestTutorialServerSurvivesReset(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
 			port := freePort(t)
-			srv := &output{p: startTutorial(t, lang, "tcp_time_server", port)}
+			srv := &output{p: startTutorial(t, lang, "tcp_time_server.lua", port)}
 			srv.await(1, 10*time.Second)
 			c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 			if err != nil {
@@ -452,7 +452,7 @@ func TestTutorialServerSurvivesReset(t *testing.T) {
 			if !regexp.MustCompile(`^Error:  .*Connection reset by peer`).MatchString(lines[2]) || lines[3] != "Waiting for connection ...." {
 				t.Fatalf("after a reset the server printed:\n%s", quoteLines(lines))
 			}
-			client := startTutorial(t, "lua", "tcp_time_client", port)
+			client := startTutorial(t, "lua", "tcp_time_client.lua", port)
 			client.write("still there?\n")
 			client.closeStdin()
 			if code := client.wait(20 * time.Second); code != 0 {
