@@ -1,11 +1,8 @@
 package luaapi
 
 import (
-	"strings"
 	"testing"
 	"time"
-
-	lua "github.com/yuin/gopher-lua"
 )
 
 // TestSocketWaitsEndOnInterrupt checks that every socket call waiting in
@@ -34,30 +31,7 @@ func TestSocketWaitsEndOnInterrupt(t *testing.T) {
 		"two recv waits":  tcpPair + `thread.spawn(function() s:recv(10) end); s:recv(10)`,
 		"recv while send": tcpPair + `thread.spawn(function() s:recv(10) end); local big = string.rep("x", 1048576); while true do s:sendall(big) end`,
 	}
-	for name, chunk := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			h, _, done := startLua(t, chunk, Config{})
-			waitBlocked(t, h, done)
-			start := time.Now()
-			h.cancel(ErrInterrupted)
-			select {
-			case err := <-done:
-				var msg string
-				if apiErr, ok := err.(*lua.ApiError); ok {
-					msg, _ = IsErrorValue(apiErr.Object)
-				}
-				if !strings.Contains(msg, "KeyboardInterrupt: interrupted") {
-					t.Fatalf("got %v (%q), want a KeyboardInterrupt", err, msg)
-				}
-				if d := time.Since(start); d > time.Second {
-					t.Errorf("took %v to end", d)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("the wait did not end on interrupt")
-			}
-		})
-	}
+	interruptEndsWaits(t, cases)
 }
 
 // TestSocketCallsFromManyThreads has threads call one socket at once in

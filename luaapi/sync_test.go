@@ -108,6 +108,13 @@ func TestWaitsEndOnInterrupt(t *testing.T) {
 			s:bind({"127.0.0.1", 0}); select.select({s}, {}, {}, 60)`,
 		"select nothing": `select.select({}, {}, {})`,
 	}
+	interruptEndsWaits(t, cases)
+}
+
+// interruptEndsWaits runs each chunk until it waits, cancels the run's
+// context, and checks that the wait ends within a second with a
+// KeyboardInterrupt.
+func interruptEndsWaits(t *testing.T, cases map[string]string) {
 	for name, chunk := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
