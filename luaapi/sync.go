@@ -95,6 +95,20 @@ func (rt *Runtime) raiseIfInterrupted(L *lua.LState, op string) {
 	}
 }
 
+// waitIn queues w on list and waits for it (see await). It reports whether
+// w was completed; if not, w leaves the list, and an interrupted run raises
+// op's interrupt error.
+func (rt *Runtime) waitIn(L *lua.LState, list *waitList, w *waiter, timeout time.Duration, op string) bool {
+	list.push(w)
+	rt.await(L, w.wake, timeout)
+	if w.done {
+		return true
+	}
+	list.remove(w)
+	rt.raiseIfInterrupted(L, op)
+	return false
+}
+
 // raiseTimeout raises the timeout error of op, as a socket call does.
 func raiseTimeout(L *lua.LState, op string) {
 	L.Error(errorValue(L, timeoutError(op, "")), 0)
@@ -249,16 +263,12 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 	}
 	w := newWaiter()
 	w.val = v
-	q.putters.push(w)
-	rt.await(L, w.wake, timeout)
-	if w.done {
+	if rt.waitIn(L, &q.putters, w, timeout, "put") {
 		if q.closed && w.val == lua.LNil {
 			L.Error(errorValue(L, queueClosedError()), 0)
 		}
 		return 0
 	}
-	q.putters.remove(w)
-	rt.raiseIfInterrupted(L, "put")
 	raiseTimeout(L, "put")
 	return 0
 }
@@ -288,15 +298,10 @@ func (rt *Runtime) queueGet(L *lua.LState) int {
 	if timeout == 0 {
 		raiseTimeout(L, "get")
 	}
-	w := newWaiter()
-	q.getters.push(w)
-	rt.await(L, w.wake, timeout)
-	if w.done {
+	if w := newWaiter(); rt.waitIn(L, &q.getters, w, timeout, "get") {
 		L.Push(w.val) // nil if woken by close
 		return 1
 	}
-	q.getters.remove(w)
-	rt.raiseIfInterrupted(L, "get")
 	raiseTimeout(L, "get")
 	return 0
 }
@@ -373,16 +378,8 @@ func (rt *Runtime) lockAcquire(L *lua.LState) int {
 		L.Push(lua.LFalse)
 		return 1
 	}
-	w := newWaiter()
-	l.waiters.push(w)
-	rt.await(L, w.wake, timeout)
-	if w.done {
-		L.Push(lua.LTrue) // release handed the lock over
-		return 1
-	}
-	l.waiters.remove(w)
-	rt.raiseIfInterrupted(L, "acquire")
-	L.Push(lua.LFalse)
+	// true: release handed the lock over.
+	L.Push(lua.LBool(rt.waitIn(L, &l.waiters, newWaiter(), timeout, "acquire")))
 	return 1
 }
 
@@ -470,16 +467,7 @@ func (rt *Runtime) eventWait(L *lua.LState) int {
 		L.Push(lua.LFalse)
 		return 1
 	}
-	w := newWaiter()
-	e.waiters.push(w)
-	rt.await(L, w.wake, timeout)
-	if w.done {
-		L.Push(lua.LTrue)
-		return 1
-	}
-	e.waiters.remove(w)
-	rt.raiseIfInterrupted(L, "wait")
-	L.Push(lua.LFalse)
+	L.Push(lua.LBool(rt.waitIn(L, &e.waiters, newWaiter(), timeout, "wait")))
 	return 1
 }
 
