@@ -95,9 +95,6 @@ func run(o *options) error {
 	b.echoScript = o.script
 	if b.echoScript == "" {
 		b.echoScript = filepath.Join(b.root, "scripts", "threaded_echo_server.lua")
-		if _, err := os.Stat(b.echoScript); err != nil {
-			b.echoScript = filepath.Join(b.root, "bench", "lua", "echo.lua")
-		}
 	}
 	b.cpuScript = filepath.Join(b.root, "bench", "lua", "cpu_server.lua")
 	if o.pin {
