@@ -105,6 +105,7 @@ func run(env *Env, cfg *Config, s script) int {
 	if code := checkQuiet(env, s); code != ExitOK {
 		return code
 	}
+	defer setupProcess(env)()
 	parent, cancelAll := context.WithCancelCause(context.Background())
 	defer cancelAll(context.Canceled)
 

@@ -3,11 +3,8 @@ package runner
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,8 +57,6 @@ type vm struct {
 // standard libraries a script needs and sockrun's modules.
 func newVM(parent context.Context, env *Env, cfg luaapi.Config, scriptPath string) *vm {
 	v := &vm{env: env}
-	startProfile(env)
-	setGCFloor(env)
 	v.ctx, v.cancel = context.WithCancelCause(parent)
 	v.luaCtx = luaContext{v.ctx, v.ctx.Done()}
 	v.L = lua.NewState(vmOptions)
@@ -226,80 +221,4 @@ func (v *vm) waitThreads(grace time.Duration, stop <-chan struct{}) bool {
 func (v *vm) close() {
 	v.cancel(context.Canceled)
 	v.rt.CloseAll()
-	stopProfile()
-}
-
-// gcFloor is heap the garbage collector counts as live but that is never
-// touched, so it costs address space, not memory (see setGCFloor).
-var gcFloor struct {
-	once sync.Once
-	heap []byte
-}
-
-// gcFloorSize is the garbage the heap may hold before a collection even
-// when almost nothing is live.
-const gcFloorSize = 32 << 20
-
-// setGCFloor raises the heap size at which the garbage collector runs by
-// a fixed amount. Lua arithmetic allocates (gopher-lua boxes numbers), and
-// a script's live heap is often tiny, so with the runtime's 4 MiB minimum
-// a CPU-heavy handler ran a collection every few milliseconds: about a
-// quarter of its CPU went to the collector, and with several workers the
-// collector's share of the CPUs was taken from the workers. A floor adds a
-// fixed amount of garbage allowed, where a higher GOGC would multiply it
-// for large live heaps too. A GOGC or GOMEMLIMIT in the environment is
-// left to do its job alone.
-func setGCFloor(env *Env) {
-	gcFloor.once.Do(func() {
-		for _, kv := range env.Environ {
-			if strings.HasPrefix(kv, "GOGC=") || strings.HasPrefix(kv, "GOMEMLIMIT=") {
-				return
-			}
-		}
-		gcFloor.heap = make([]byte, gcFloorSize)
-	})
-}
-
-// profileEnv names a file to write a CPU profile of the run to, for the
-// benchmark (go run ./bench -cpuprofile): profiling starts with the first
-// VM and ends when the last one closes.
-const profileEnv = "SOCKRUN_CPUPROFILE"
-
-var profile struct {
-	sync.Mutex
-	vms int
-	f   *os.File
-}
-
-func startProfile(env *Env) {
-	profile.Lock()
-	defer profile.Unlock()
-	profile.vms++
-	if profile.vms > 1 || profile.f != nil {
-		return
-	}
-	for _, kv := range env.Environ {
-		if path, ok := strings.CutPrefix(kv, profileEnv+"="); ok && path != "" {
-			f, err := os.Create(path)
-			if err != nil {
-				return
-			}
-			if pprof.StartCPUProfile(f) != nil {
-				f.Close()
-				return
-			}
-			profile.f = f
-		}
-	}
-}
-
-func stopProfile() {
-	profile.Lock()
-	defer profile.Unlock()
-	profile.vms--
-	if profile.vms == 0 && profile.f != nil {
-		pprof.StopCPUProfile()
-		profile.f.Close()
-		profile.f = nil
-	}
 }
