@@ -35,6 +35,10 @@ print("listening on " .. tostring(server:getsockname()))
 
 while true do
   local conn = server:accept()
+  -- Send each reply at once rather than waiting to batch small writes
+  -- (Nagle's algorithm): what a request/response server wants, and what
+  -- Go's net package does for every TCP connection.
+  conn:setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
   -- An error in one client's thread is printed and ends only that thread;
   -- the server goes on accepting.
   thread.spawn(handle, conn)
