@@ -124,7 +124,10 @@ func threadLabel(args []lua.LValue) string {
 // the thread's id and what it served, closes the sockets passed to fn, and
 // ends only that thread.
 func (rt *Runtime) threadSpawn(L *lua.LState) int {
-	fn := L.CheckFunction(1)
+	fn, ok := L.Get(1).(*lua.LFunction)
+	if !ok {
+		argError(L, 1, "spawn", "function expected, got "+typeName(L.Get(1)))
+	}
 	args := make([]lua.LValue, 0, L.GetTop()-1)
 	for i := 2; i <= L.GetTop(); i++ {
 		args = append(args, L.Get(i))
@@ -202,7 +205,7 @@ func (rt *Runtime) reportThreadError(t *Thread, err error) {
 func (rt *Runtime) threadJoin(L *lua.LState) int {
 	t := checkThread(L, "join")
 	timeout := checkTimeout(L, 2, "join", 1)
-	if rt.threads.byL[L] == t {
+	if rt.current(L) == t {
 		L.RaiseError("cannot join the current thread (join)")
 	}
 	if t.running() {
@@ -238,12 +241,16 @@ func threadID(L *lua.LState) int {
 
 // threadCurrent is thread.current(): the handle of the calling thread.
 func (rt *Runtime) threadCurrent(L *lua.LState) int {
-	if t, ok := rt.threads.byL[L]; ok {
-		L.Push(t.ud)
-		return 1
-	}
-	L.Push(rt.threads.main.ud)
+	L.Push(rt.current(L).ud)
 	return 1
+}
+
+// current is the thread L runs in: a spawned thread, or the main chunk's.
+func (rt *Runtime) current(L *lua.LState) *Thread {
+	if t, ok := rt.threads.byL[L]; ok {
+		return t
+	}
+	return rt.threads.main
 }
 
 // threadSleep is thread.sleep(seconds): as socket.sleep.

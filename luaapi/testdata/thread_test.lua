@@ -1,0 +1,110 @@
+-- Lua-side tests of the thread module's threads: spawn, join, alive, id,
+-- current, sleep. (Queues, locks and events are in sync_test.lua.) Each
+-- Test* function runs in a VM of its own (see runner/luatest_test.go).
+local st = require("sockettest")
+local raises, contains = st.raises, st.contains
+
+function TestSpawnJoinResults(t)
+  t:eq(require("thread"), thread, "require returns the global")
+  local h = thread.spawn(function(a, b) return a + b, a * b, "done" end, 3, 4)
+  local sum, product, word = h:join()
+  t:eq(sum, 7, "first result")
+  t:eq(product, 12, "second result")
+  t:eq(word, "done", "third result")
+  t:eq(select("#", thread.spawn(function() end):join()), 0, "no results")
+  -- Joining a finished thread again gives the same results.
+  t:eq(h:join(), 7, "second join")
+end
+
+function TestJoinReraises(t)
+  local h = thread.spawn(function() error({code = 42}) end)
+  local err = raises(t, h.join, h)
+  t:eq(err.code, 42, "the thread's own error value")
+  local h2 = thread.spawn(function() error("plain message") end)
+  contains(t, raises(t, h2.join, h2), "plain message")
+end
+
+function TestJoinTimeout(t)
+  local ev = thread.event()
+  local h = thread.spawn(function() ev:wait() return "late" end)
+  local err = raises(t, h.join, h, 0.05)
+  t:eq(err.name, "ETIMEDOUT", "join timeout")
+  t:eq(tostring(err), "TimeoutError: timed out (join)", "message")
+  err = raises(t, h.join, h, 0)
+  t:eq(err.name, "ETIMEDOUT", "join(0) on a running thread")
+  t:eq(h:alive(), true, "still running")
+  ev:set()
+  t:eq(h:join(), "late", "joined after all")
+  t:eq(h:alive(), false, "done")
+end
+
+function TestAliveAndId(t)
+  local gate = thread.queue()
+  local h = thread.spawn(function() return gate:get() end)
+  t:eq(h:alive(), true, "alive while waiting")
+  assert(h:id() > 1, "a spawned thread's id is above the main thread's")
+  local h2 = thread.spawn(function() end)
+  t:eq(h2:id(), h:id() + 1, "ids count up")
+  gate:put("go")
+  t:eq(h:join(), "go", "result")
+  t:eq(h:alive(), false, "not alive after join")
+  assert(tostring(h):find("^<thread %d+ done"), tostring(h))
+end
+
+function TestCurrent(t)
+  local main = thread.current()
+  t:eq(main:id(), 1, "the main chunk is thread 1")
+  t:eq(main:alive(), true, "the main thread is alive")
+  local h
+  h = thread.spawn(function() return thread.current() end)
+  t:eq(h:join(), h, "current() in a thread is its handle")
+  contains(t, raises(t, main.join, main), "cannot join the current thread")
+end
+
+function TestSleepLetsOthersRun(t)
+  local order = {}
+  local h = thread.spawn(function()
+    order[#order + 1] = "thread"
+  end)
+  thread.sleep(0.01) -- the main thread waits: the other one runs meanwhile
+  order[#order + 1] = "main"
+  h:join()
+  t:eq(table.concat(order, ","), "thread,main", "order")
+  local t0 = socket.time()
+  thread.sleep(0.05)
+  assert(socket.time() - t0 >= 0.049, "slept at least the time asked")
+  contains(t, raises(t, thread.sleep, -1), "bad argument #1 to 'sleep'")
+end
+
+function TestManyThreads(t)
+  -- Threads share tables without locks between blocking calls.
+  local count, handles = 0, {}
+  for i = 1, 500 do
+    handles[i] = thread.spawn(function()
+      thread.sleep(0)
+      count = count + 1
+      return i
+    end)
+  end
+  local sum = 0
+  for i = 1, 500 do sum = sum + handles[i]:join() end
+  t:eq(sum, 500 * 501 / 2, "every result")
+  t:eq(count, 500, "every increment")
+end
+
+function TestBadArguments(t)
+  contains(t, raises(t, thread.spawn, 42), "bad argument #1 to 'spawn'")
+  local h = thread.spawn(function() end)
+  contains(t, raises(t, h.join, h, "soon"), "bad argument #1 to 'join'")
+  contains(t, raises(t, h.join, "not a thread"), "thread expected")
+end
+
+function TestThreadErrorClosesItsSockets(t)
+  local srv, addr = st.listener()
+  local c = socket.create_connection(addr, 5)
+  local conn = srv:accept()
+  local h = thread.spawn(function(s) error("handler failed") end, conn)
+  raises(t, h.join, h)
+  t:eq(conn:fileno(), -1, "the failed thread's socket is closed")
+  t:eq(c:recv(10), "", "its peer sees the end")
+end
