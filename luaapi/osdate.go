@@ -14,11 +14,13 @@ import (
 // time.ctime(): "Sat Nov 21 07:35:18 2026". A leading "!" formats UTC.
 // (gopher-lua's own os.date gets %a wrong and lacks %e.)
 func osDate(L *lua.LState) int {
-	format := L.OptString(1, "%c")
+	format := "%c"
+	if L.Get(1) != lua.LNil {
+		format = checkString(L, 1, "date")
+	}
 	t := time.Now()
-	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		secs := L.CheckNumber(2)
-		t = time.Unix(int64(secs), 0)
+	if L.Get(2) != lua.LNil {
+		t = time.Unix(int64(checkInt(L, 2, "date", 0)), 0)
 	}
 	if f, ok := strings.CutPrefix(format, "!"); ok {
 		format, t = f, t.UTC()

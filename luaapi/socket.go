@@ -486,7 +486,10 @@ func (rt *Runtime) canonicalName(L *lua.LState, host string) string {
 // name (default this host), as Python finds it: the first of the names of
 // name's address that has a dot, else the first, else name itself.
 func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
-	name := strings.TrimSpace(L.OptString(1, ""))
+	name := ""
+	if L.Get(1) != lua.LNil {
+		name = strings.TrimSpace(checkString(L, 1, "getfqdn"))
+	}
 	if name == "" || name == "0.0.0.0" || name == "::" {
 		name, _ = os.Hostname()
 	}
