@@ -245,3 +245,28 @@ s:connect({"127.0.0.1", tonumber(vars.port)})`))
 		t.Fatalf("exit %d, want 130", code)
 	}
 }
+
+// TestTimeoutFlag: --timeout sets new sockets' timeout as Python's
+// socket.setdefaulttimeout does: seconds, or 0 for non-blocking; unset
+// blocks.
+func TestTimeoutFlag(t *testing.T) {
+	src := writeScript(t, `local s = socket.socket(); print(s:gettimeout(), s:getblocking())`)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "nil\ttrue"},
+		{[]string{"--timeout", "1.5"}, "1.5\ttrue"},
+		{[]string{"--timeout", "250ms"}, "0.25\ttrue"},
+		{[]string{"--timeout", "0"}, "0\tfalse"},
+	} {
+		out, stderr, code := runSockrun(t, "", append(c.args, src)...)
+		if code != 0 || out != c.want {
+			t.Errorf("%v: code %d, stdout %q (want %q), stderr %q", c.args, code, out, c.want, stderr)
+		}
+	}
+	_, stderr, code := runSockrun(t, "", "--timeout", "soon", src)
+	if code != 2 || !strings.Contains(stderr, "timeout.default") {
+		t.Errorf("--timeout soon: code %d, stderr %q", code, stderr)
+	}
+}

@@ -44,9 +44,10 @@ type Host interface {
 // Config is the part of sockrun's configuration that scripts see, as plain
 // values.
 type Config struct {
-	// DefaultTimeout is the timeout of new sockets; negative or zero (unset)
-	// means blocking. (A non-blocking default is not offered: 0 is unset.)
-	DefaultTimeout time.Duration
+	// DefaultTimeout is the timeout new sockets get, as Python's
+	// socket.setdefaulttimeout: nil blocks (Python's None), zero makes them
+	// non-blocking, positive is a deadline for each call.
+	DefaultTimeout *time.Duration
 	// Version is sockrun's version, seen as sockrun.version.
 	Version string
 	// Vars are the script parameters (--var key=value), seen as the vars table.
@@ -85,13 +86,14 @@ func New(host Host, cfg Config) *Runtime {
 	if cfg.Workers < 1 {
 		cfg.Workers, cfg.Worker = 1, 1
 	}
-	if cfg.DefaultTimeout == 0 {
-		cfg.DefaultTimeout = -1
+	timeout := time.Duration(-1)
+	if cfg.DefaultTimeout != nil {
+		timeout = *cfg.DefaultTimeout
 	}
 	if cfg.Shared == nil {
 		cfg.Shared = NewSharedStore()
 	}
-	return &Runtime{host: host, cfg: cfg, sockets: map[*Socket]struct{}{}, defaultTimeout: cfg.DefaultTimeout}
+	return &Runtime{host: host, cfg: cfg, sockets: map[*Socket]struct{}{}, defaultTimeout: timeout}
 }
 
 // Open registers sockrun's modules in L, each as a global and for require:

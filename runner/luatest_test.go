@@ -153,7 +153,7 @@ func runLuaTest(t *testing.T, file, name string) {
 	env := &Env{Stdin: stdin, Stdout: out, Stderr: syncWriter(&stderr), Dir: "."}
 	ctx, cancel := context.WithTimeout(context.Background(), luaTestTimeout)
 	defer cancel()
-	cfg := luaapi.Config{DefaultTimeout: -1, Vars: map[string]string{}, Args: []string{file}, Version: Version}
+	cfg := luaapi.Config{Vars: map[string]string{}, Args: []string{file}, Version: Version}
 	v := newVM(ctx, env, cfg, file)
 	defer v.close()
 	lt := &luaT{t: t, stdin: stdin, stdout: out}

@@ -120,17 +120,16 @@ func run(env *Env, cfg *Config, s script) int {
 	results := make(chan chunkResult, cfg.Workers)
 	for i := range cfg.Workers {
 		lcfg := luaapi.Config{
-			DefaultTimeout: cfg.Timeout,
-			Vars:           cfg.Vars,
-			Worker:         i + 1,
-			Workers:        cfg.Workers,
-			ReusePort:      cfg.Workers > 1,
-			Args:           append([]string{s.name()}, s.args...),
-			Version:        Version,
-			Shared:         store,
+			Vars:      cfg.Vars,
+			Worker:    i + 1,
+			Workers:   cfg.Workers,
+			ReusePort: cfg.Workers > 1,
+			Args:      append([]string{s.name()}, s.args...),
+			Version:   Version,
+			Shared:    store,
 		}
-		if cfg.Timeout < 0 {
-			lcfg.DefaultTimeout = -1
+		if cfg.Timeout >= 0 {
+			lcfg.DefaultTimeout = &cfg.Timeout
 		}
 		v := newVM(parent, env, lcfg, s.path)
 		vms = append(vms, v)
