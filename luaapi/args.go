@@ -83,3 +83,16 @@ func truthy(v lua.LValue) bool {
 	}
 	return lua.LVAsBool(v)
 }
+
+// checkSelf returns the value of type T that method fn was called on, or
+// raises an error telling how to call it (kind: "socket", "thread", "queue"...).
+func checkSelf[T any](L *lua.LState, fn, kind, short string) T {
+	if ud, ok := L.Get(1).(*lua.LUserData); ok {
+		if v, ok := ud.Value.(T); ok {
+			return v
+		}
+	}
+	L.RaiseError("bad self to '%s' (%s expected, got %s; call it as %s:%s(...))", fn, kind, typeName(L.Get(1)), short, fn)
+	var zero T
+	return zero
+}

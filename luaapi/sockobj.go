@@ -337,13 +337,7 @@ func checkSocket(L *lua.LState, fn string) *Socket {
 
 // checkSocketAny returns the socket fn was called on, open or closed.
 func checkSocketAny(L *lua.LState, fn string) *Socket {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if s, ok := ud.Value.(*Socket); ok {
-			return s
-		}
-	}
-	L.RaiseError("bad self to '%s' (socket expected, got %s; call it as sock:%s(...))", fn, typeName(L.Get(1)), fn)
-	return nil
+	return checkSelf[*Socket](L, fn, "socket", "sock")
 }
 
 // socketBind is sock:bind(address) or sock:bind(host, port): binds the

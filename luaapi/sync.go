@@ -114,19 +114,6 @@ func raiseTimeout(L *lua.LState, op string) {
 	L.Error(errorValue(L, timeoutError(op, "")), 0)
 }
 
-// checkSelf returns the value of type T that method fn was called on, or
-// raises an error telling how to call it (kind: "queue", "lock", "event").
-func checkSelf[T any](L *lua.LState, fn, kind, short string) T {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if v, ok := ud.Value.(T); ok {
-			return v
-		}
-	}
-	L.RaiseError("bad self to '%s' (%s expected, got %s; call it as %s:%s(...))", fn, kind, typeName(L.Get(1)), short, fn)
-	var zero T
-	return zero
-}
-
 // newObject wraps v in a userdata with the metatable registered as meta.
 func newObject(L *lua.LState, v any, meta string) *lua.LUserData {
 	ud := L.NewUserData()

@@ -89,13 +89,7 @@ func (t *Thread) running() bool {
 }
 
 func checkThread(L *lua.LState, fn string) *Thread {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if t, ok := ud.Value.(*Thread); ok {
-			return t
-		}
-	}
-	L.RaiseError("bad self to '%s' (thread expected, got %s; call it as t:%s(...))", fn, typeName(L.Get(1)), fn)
-	return nil
+	return checkSelf[*Thread](L, fn, "thread", "t")
 }
 
 // threadLabel says what a thread serves, from the sockets among its
