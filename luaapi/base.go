@@ -11,11 +11,52 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// openBase sets the globals every script sees besides the modules: arg,
-// vars, sockrun, and the versions of print, io.write, io.read, io.lines and
-// os.exit that go through the host (its standard streams; the lock released
-// while reading; sockets closed on exit).
-func (rt *Runtime) openBase(L *lua.LState) {
+func init() {
+	register(&Module{
+		Name:    "_G",
+		Kind:    ExtendGlobal,
+		Summary: "the globals sockrun adds: vars, arg, sockrun and a print that goes through the host",
+		Doc:     "docs/api.md",
+		Funcs: []Func{
+			{"print", "print(...)", "writes its arguments, tab-separated, and a newline to standard output in one write", (*Runtime).basePrint},
+		},
+		Setup: setupGlobals,
+	})
+	register(&Module{
+		Name:    "io",
+		Kind:    ExtendGlobal,
+		Summary: "io.write, io.read and io.lines on the run's standard streams, the lock released while reading",
+		Doc:     "docs/api.md",
+		Funcs: []Func{
+			{"write", "io.write(...)", "writes strings and numbers to the current output; returns the file", (*Runtime).ioWriteFn},
+			{"read", "io.read(formats...)", "reads lines, numbers, counts of bytes or the rest from the current input", (*Runtime).ioReadFn},
+			{"lines", "io.lines([filename])", "an iterator over the lines of standard input, or of a file", (*Runtime).ioLinesFn},
+		},
+	})
+	register(&Module{
+		Name:    "os",
+		Kind:    ExtendGlobal,
+		Summary: "os.exit that closes every socket, and os.date as C's strftime",
+		Doc:     "docs/api.md",
+		Funcs: []Func{
+			{"exit", "os.exit([code])", "ends the run with code, closing every socket", (*Runtime).osExit},
+			{"date", "os.date([format [, time]])", "the date formatted as C's strftime, or a table for \"*t\"", g(osDate)},
+		},
+	})
+}
+
+// stdio is what the io functions need of the standard library's io table,
+// captured before sockrun replaces its functions.
+type stdio struct {
+	read, lines, write lua.LValue // the originals, for files other than the standard streams
+	input, output      lua.LValue // io.input and io.output
+	stdin, stdout      lua.LValue // io.stdin and io.stdout
+}
+
+// setupGlobals sets the globals arg, vars and sockrun, and keeps what the
+// io functions need of the standard io table before they replace its
+// functions.
+func setupGlobals(rt *Runtime, L *lua.LState, _ *lua.LTable) {
 	args := L.CreateTable(len(rt.cfg.Args), 1)
 	for i, a := range rt.cfg.Args {
 		args.RawSetInt(i, lua.LString(a))
@@ -34,60 +75,66 @@ func (rt *Runtime) openBase(L *lua.LState) {
 	info.RawSetString("workers", lua.LNumber(rt.cfg.Workers))
 	L.SetGlobal("sockrun", info)
 
-	L.SetGlobal("print", L.NewFunction(rt.basePrint))
-
 	rt.stdin = &lineReader{r: bufio.NewReader(rt.host.Stdin())}
 	if iolib, ok := L.GetGlobal("io").(*lua.LTable); ok {
-		origRead, origLines := iolib.RawGetString("read"), iolib.RawGetString("lines")
-		origWrite := iolib.RawGetString("write")
-		// current is io.input() or io.output(): the standard stream
-		// unless the script changed it.
-		current := func(L *lua.LState, get lua.LValue) lua.LValue {
-			if get == lua.LNil {
-				return lua.LNil
-			}
-			L.Push(get)
-			L.Call(0, 1)
-			cur := L.Get(-1)
-			L.Pop(1)
-			return cur
+		rt.stdio = stdio{
+			read: iolib.RawGetString("read"), lines: iolib.RawGetString("lines"), write: iolib.RawGetString("write"),
+			input: iolib.RawGetString("input"), output: iolib.RawGetString("output"),
+			stdin: iolib.RawGetString("stdin"), stdout: iolib.RawGetString("stdout"),
 		}
-		input, stdinFile := iolib.RawGetString("input"), iolib.RawGetString("stdin")
-		readsStdin := func(L *lua.LState) bool { return current(L, input) == stdinFile }
-		output, stdoutFile := iolib.RawGetString("output"), iolib.RawGetString("stdout")
-		iolib.RawSetString("write", L.NewFunction(func(L *lua.LState) int {
-			if current(L, output) != stdoutFile {
-				L.Insert(origWrite, 1)
-				L.Call(L.GetTop()-1, lua.MultRet)
-				return L.GetTop()
-			}
-			return rt.ioWrite(L, stdoutFile)
-		}))
-		iolib.RawSetString("read", L.NewFunction(func(L *lua.LState) int {
-			if !readsStdin(L) {
-				L.Insert(origRead, 1)
-				L.Call(L.GetTop()-1, lua.MultRet)
-				return L.GetTop()
-			}
-			return rt.ioRead(L, 1)
-		}))
-		iolib.RawSetString("lines", L.NewFunction(func(L *lua.LState) int {
-			if L.GetTop() > 0 {
-				L.Insert(origLines, 1)
-				L.Call(L.GetTop()-1, lua.MultRet)
-				return L.GetTop()
-			}
-			L.Push(L.NewFunction(func(L *lua.LState) int {
-				L.SetTop(0)
-				return rt.ioRead(L, 1)
-			}))
-			return 1
-		}))
 	}
-	if oslib, ok := L.GetGlobal("os").(*lua.LTable); ok {
-		oslib.RawSetString("exit", L.NewFunction(rt.osExit))
-		oslib.RawSetString("date", L.NewFunction(osDate))
+}
+
+// current is io.input() or io.output() (get): the standard stream unless
+// the script changed it.
+func current(L *lua.LState, get lua.LValue) lua.LValue {
+	if get == lua.LNil {
+		return lua.LNil
 	}
+	L.Push(get)
+	L.Call(0, 1)
+	cur := L.Get(-1)
+	L.Pop(1)
+	return cur
+}
+
+// callOriginal calls the standard library's own version of an io function
+// with the arguments of this call, for files other than standard streams.
+func callOriginal(L *lua.LState, orig lua.LValue) int {
+	L.Insert(orig, 1)
+	L.Call(L.GetTop()-1, lua.MultRet)
+	return L.GetTop()
+}
+
+// ioWriteFn is io.write(...): to the run's standard output (see ioWrite)
+// unless the script set another output file.
+func (rt *Runtime) ioWriteFn(L *lua.LState) int {
+	if current(L, rt.stdio.output) != rt.stdio.stdout {
+		return callOriginal(L, rt.stdio.write)
+	}
+	return rt.ioWrite(L, rt.stdio.stdout)
+}
+
+// ioReadFn is io.read(formats...): from the run's standard input (see
+// ioRead) unless the script set another input file.
+func (rt *Runtime) ioReadFn(L *lua.LState) int {
+	if current(L, rt.stdio.input) != rt.stdio.stdin {
+		return callOriginal(L, rt.stdio.read)
+	}
+	return rt.ioRead(L, 1)
+}
+
+// ioLinesFn is io.lines([filename]): with no file, an iterator over the
+// lines of the run's standard input.
+func (rt *Runtime) ioLinesFn(L *lua.LState) int {
+	if L.GetTop() > 0 {
+		return callOriginal(L, rt.stdio.lines)
+	}
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		L.SetTop(0)
+		return rt.ioRead(L, 1)
+	}))
+	return 1
 }
 
 // basePrint is print(...): writes its arguments, tostring'ed and separated

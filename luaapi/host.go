@@ -39,6 +39,10 @@ type Host interface {
 	Stderr() io.Writer
 	// Stdin is the run's standard input.
 	Stdin() io.Reader
+	// Checkpoint is called with the lock held at every call into sockrun:
+	// if another thread has waited for the lock past the switch interval,
+	// it hands the lock over and takes it back in turn (fair threads).
+	Checkpoint(L *lua.LState)
 }
 
 // Config is the part of sockrun's configuration that scripts see, as plain
@@ -79,6 +83,12 @@ type Runtime struct {
 
 	// defaultTimeout is what new sockets get (socket.setdefaulttimeout).
 	defaultTimeout time.Duration
+
+	// stdio is the standard io table's own functions (base.go).
+	stdio stdio
+
+	// observer sees every call of a registered function (callpath.go).
+	observer Observer
 }
 
 // New returns the runtime of one VM.
@@ -94,27 +104,6 @@ func New(host Host, cfg Config) *Runtime {
 		cfg.Shared = NewSharedStore()
 	}
 	return &Runtime{host: host, cfg: cfg, sockets: map[*Socket]struct{}{}, defaultTimeout: timeout}
-}
-
-// Open registers sockrun's modules in L, each as a global and for require:
-// socket, thread, select (a callable table that is also Lua's base select
-// function) and shared; the globals vars, arg and sockrun; and the host-aware
-// print, io.read, io.lines and os.exit.
-func (rt *Runtime) Open(L *lua.LState) {
-	rt.openBase(L)
-	for _, m := range []struct {
-		name   string
-		loader lua.LGFunction
-	}{
-		{"socket", rt.openSocket},
-		{"thread", rt.openThread},
-		{"select", rt.openSelect}, // replaces the base select: see select.go
-		{"shared", rt.openShared},
-	} {
-		L.PreloadModule(m.name, m.loader)
-		L.SetGlobal(m.name, requireModule(L, m.name))
-	}
-	rt.threads.main = rt.newThread(L, "main")
 }
 
 // CloseAll closes every socket the script left open and returns how many
@@ -149,14 +138,4 @@ func (rt *Runtime) untrack(s *Socket) {
 	rt.mu.Lock()
 	delete(rt.sockets, s)
 	rt.mu.Unlock()
-}
-
-// requireModule loads a module as require would and returns it.
-func requireModule(L *lua.LState, name string) lua.LValue {
-	L.Push(L.GetGlobal("require"))
-	L.Push(lua.LString(name))
-	L.Call(1, 1)
-	v := L.Get(-1)
-	L.Pop(1)
-	return v
 }

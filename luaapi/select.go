@@ -18,9 +18,21 @@ import (
 // calling it runs the base function unchanged, and select.select is the
 // module's function. require "select" returns the same table.
 
-// openSelect is the loader of the select module. It captures the base
-// select function the global held before the module replaced it.
-func (rt *Runtime) openSelect(L *lua.LState) int {
+func init() {
+	register(&Module{
+		Name:    "select",
+		Summary: "Python's select.select; the global is also Lua's base select function",
+		Doc:     "docs/threads.md",
+		Funcs: []Func{
+			{"select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Runtime).selectSelect},
+		},
+		Setup: setupSelect,
+	})
+}
+
+// setupSelect makes the select module callable as Lua's base select, which
+// the global held before the module replaced it.
+func setupSelect(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 	base := L.GetGlobal("select")
 	if t, ok := base.(*lua.LTable); ok {
 		// Loaded again after the global was replaced: reuse what it wraps.
@@ -28,9 +40,6 @@ func (rt *Runtime) openSelect(L *lua.LState) int {
 			base = mt.RawGetString("__base")
 		}
 	}
-	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"select": rt.selectSelect,
-	})
 	mt := L.NewTable()
 	mt.RawSetString("__base", base)
 	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
@@ -45,8 +54,6 @@ func (rt *Runtime) openSelect(L *lua.LState) int {
 		return L.GetTop()
 	}))
 	L.SetMetatable(mod, mt)
-	L.Push(mod)
-	return 1
 }
 
 // selectFD is the socket's descriptor for select, or -1 once closed.

@@ -175,17 +175,20 @@ func sharedKind(v any) string {
 	return "number"
 }
 
-// openShared is the loader of the shared module.
-func (rt *Runtime) openShared(L *lua.LState) int {
-	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"get":    rt.sharedGet,
-		"set":    rt.sharedSet,
-		"add":    rt.sharedAdd,
-		"incr":   rt.sharedIncr,
-		"delete": rt.sharedDelete,
-		"keys":   rt.sharedKeys,
-	}))
-	return 1
+func init() {
+	register(&Module{
+		Name:    "shared",
+		Summary: "a key-value store common to every worker of the run",
+		Doc:     "docs/threads.md",
+		Funcs: []Func{
+			{"get", "shared.get(key)", "the value of key, or nil", (*Runtime).sharedGet},
+			{"set", "shared.set(key, value [, ttl])", "stores value under key, for ttl seconds if given", (*Runtime).sharedSet},
+			{"add", "shared.add(key, value [, ttl])", "stores value only if key is absent; returns whether it did", (*Runtime).sharedAdd},
+			{"incr", "shared.incr(key [, delta [, init]])", "adds delta to a number atomically; returns the new value", (*Runtime).sharedIncr},
+			{"delete", "shared.delete(key)", "removes key; returns whether it was there", (*Runtime).sharedDelete},
+			{"keys", "shared.keys()", "the live keys, sorted", (*Runtime).sharedKeys},
+		},
+	})
 }
 
 // checkSharedKey reads a key argument: a string (a number is converted, as

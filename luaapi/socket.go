@@ -101,50 +101,69 @@ func getsockoptBytes(fd, level, opt, buflen int) (string, error) {
 	return string(buf[:min(int(n), buflen)]), nil
 }
 
-// openSocket is the loader of the socket module.
-func (rt *Runtime) openSocket(L *lua.LState) int {
-	openErrorMeta(L)
-	openAddrMeta(L)
-	rt.openSocketMeta(L)
-	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"socket":            rt.socketNew,
-		"create_connection": rt.socketCreateConnection,
-		"create_server":     rt.socketCreateServer,
-		"gethostbyname":     rt.socketGethostbyname,
-		"gethostbyname_ex":  rt.socketGethostbynameEx,
-		"gethostname":       socketGethostname,
-		"getaddrinfo":       rt.socketGetaddrinfo,
-		"getfqdn":           rt.socketGetfqdn,
-		"inet_pton":         socketInetPton,
-		"inet_ntop":         socketInetNtop,
-		"inet_aton":         socketInetAton,
-		"inet_ntoa":         socketInetNtoa,
-		"htons":             socketSwap16("htons"),
-		"ntohs":             socketSwap16("ntohs"),
-		"htonl":             socketSwap32("htonl"),
-		"ntohl":             socketSwap32("ntohl"),
-		"sleep":             rt.socketSleep,
-		"time":              socketTime,
-		"getdefaulttimeout": rt.socketGetdefaulttimeout,
-		"setdefaulttimeout": rt.socketSetdefaulttimeout,
+func init() {
+	register(&Module{
+		Name:    "socket",
+		Summary: "Python's socket module: sockets, addresses, name lookups, constants",
+		Doc:     "docs/api.md",
+		Funcs: []Func{
+			{"socket", "socket.socket([family [, type [, proto]]])", "a new socket, AF_INET and SOCK_STREAM by default", (*Runtime).socketNew},
+			{"create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Runtime).socketCreateConnection},
+			{"create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Runtime).socketCreateServer},
+			{"gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Runtime).socketGethostbyname},
+			{"gethostbyname_ex", "socket.gethostbyname_ex(host)", "the canonical name, aliases and IPv4 addresses of host", (*Runtime).socketGethostbynameEx},
+			{"gethostname", "socket.gethostname()", "this machine's host name", (*Runtime).socketGethostname},
+			{"getaddrinfo", "socket.getaddrinfo(host, port [, family [, type [, proto [, flags]]]])", "the addresses to connect or bind to, as Python returns them", (*Runtime).socketGetaddrinfo},
+			{"getfqdn", "socket.getfqdn([name])", "the fully qualified name of name or of this machine", (*Runtime).socketGetfqdn},
+			{"inet_pton", "socket.inet_pton(family, text)", "an IPv4 or IPv6 address packed in 4 or 16 bytes", g(socketInetPton)},
+			{"inet_ntop", "socket.inet_ntop(family, packed)", "the text form of a packed address", g(socketInetNtop)},
+			{"inet_aton", "socket.inet_aton(text)", "an IPv4 address packed in 4 bytes, as C's inet_aton reads it", g(socketInetAton)},
+			{"inet_ntoa", "socket.inet_ntoa(packed)", "the dotted text of a packed IPv4 address", g(socketInetNtoa)},
+			{"htons", "socket.htons(n)", "a 16-bit number in network byte order", g(socketSwap16("htons"))},
+			{"ntohs", "socket.ntohs(n)", "a 16-bit number from network byte order", g(socketSwap16("ntohs"))},
+			{"htonl", "socket.htonl(n)", "a 32-bit number in network byte order", g(socketSwap32("htonl"))},
+			{"ntohl", "socket.ntohl(n)", "a 32-bit number from network byte order", g(socketSwap32("ntohl"))},
+			{"sleep", "socket.sleep(seconds)", "waits, letting other threads run", (*Runtime).socketSleep},
+			{"time", "socket.time()", "monotonic seconds, for measuring intervals", g(socketTime)},
+			{"getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Runtime).socketGetdefaulttimeout},
+			{"setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get", (*Runtime).socketSetdefaulttimeout},
+		},
+		Types:  []*Type{socketType},
+		Consts: socketConsts,
+		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+			errorcode := L.NewTable()
+			for e := syscall.Errno(1); e < 134; e++ {
+				if name := errnoName(e); name != "" {
+					errorcode.RawSetInt(int(e), lua.LString(name))
+				}
+			}
+			mod.RawSetString("errorcode", errorcode)
+			mod.RawSetString("has_ipv6", lua.LTrue)
+		},
 	})
+}
+
+// g adapts a function that needs no runtime to the registry's shape.
+func g(f lua.LGFunction) func(*Runtime, *lua.LState) int {
+	return func(_ *Runtime, L *lua.LState) int { return f(L) }
+}
+
+// socketConsts are the socket module's constants: families, types,
+// options, flags, getaddrinfo's flags and errors, and every errno name.
+func socketConsts() []Const {
+	consts := make([]Const, 0, len(socketConstants)+160)
 	for name, v := range socketConstants {
-		mod.RawSetString(name, lua.LNumber(v))
+		consts = append(consts, Const{name, lua.LNumber(v)})
 	}
-	errorcode := L.NewTable()
 	for e := syscall.Errno(1); e < 134; e++ {
 		if name := errnoName(e); name != "" {
-			mod.RawSetString(name, lua.LNumber(e))
-			errorcode.RawSetInt(int(e), lua.LString(name))
+			consts = append(consts, Const{name, lua.LNumber(e)})
 		}
 	}
 	for name, e := range errnoAliases {
-		mod.RawSetString(name, lua.LNumber(e))
+		consts = append(consts, Const{name, lua.LNumber(e)})
 	}
-	mod.RawSetString("errorcode", errorcode)
-	mod.RawSetString("has_ipv6", lua.LTrue)
-	L.Push(mod)
-	return 1
+	return consts
 }
 
 // socketNew is socket.socket([family [, type [, proto]]]): a new socket,
@@ -345,10 +364,10 @@ func (rt *Runtime) socketGethostbynameEx(L *lua.LState) int {
 }
 
 // socketGethostname is socket.gethostname(): this machine's host name.
-func socketGethostname(L *lua.LState) int {
+func (rt *Runtime) socketGethostname(L *lua.LState) int {
 	name, err := os.Hostname()
 	if err != nil {
-		L.RaiseError("gethostname: %v", err)
+		rt.raise(L, err, "gethostname", "")
 	}
 	L.Push(lua.LString(name))
 	return 1

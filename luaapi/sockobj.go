@@ -285,45 +285,42 @@ func retryEINTR(f func() error) error {
 	}
 }
 
-// socketMethods are the methods of socket objects.
-func (rt *Runtime) socketMethods() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{
-		"bind":        rt.socketBind,
-		"listen":      rt.socketListen,
-		"accept":      rt.socketAccept,
-		"connect":     rt.socketConnect,
-		"connect_ex":  rt.socketConnectEx,
-		"send":        rt.socketSend,
-		"sendall":     rt.socketSendall,
-		"recv":        rt.socketRecv,
-		"sendto":      rt.socketSendto,
-		"recvfrom":    rt.socketRecvfrom,
-		"shutdown":    rt.socketShutdown,
-		"close":       rt.socketClose,
-		"settimeout":  rt.socketSettimeout,
-		"gettimeout":  rt.socketGettimeout,
-		"setblocking": rt.socketSetblocking,
-		"getblocking": rt.socketGetblocking,
-		"setsockopt":  rt.socketSetsockopt,
-		"getsockopt":  rt.socketGetsockopt,
-		"getsockname": rt.socketGetsockname,
-		"getpeername": rt.socketGetpeername,
-		"fileno":      rt.socketFileno,
-	}
-}
-
-func (rt *Runtime) openSocketMeta(L *lua.LState) {
-	mt := L.NewTypeMetatable(socketMetaName)
-	methods := L.SetFuncs(L.NewTable(), rt.socketMethods())
-	L.SetField(mt, "__index", methods)
-	L.SetField(mt, "__tostring", L.NewFunction(rt.socketTostring))
-	L.SetField(mt, "__eq", L.NewFunction(func(L *lua.LState) int {
-		a, _ := L.CheckUserData(1).Value.(*Socket)
-		b, _ := L.CheckUserData(2).Value.(*Socket)
-		L.Push(lua.LBool(a != nil && a == b))
-		return 1
-	}))
-	L.SetField(mt, "__name", lua.LString("socket"))
+// socketType is the Python-style socket object.
+var socketType = &Type{
+	Name: "socket",
+	Meta: socketMetaName,
+	Methods: []Func{
+		{"bind", "sock:bind(address)", "binds the socket to a local address", (*Runtime).socketBind},
+		{"listen", "sock:listen([backlog])", "makes the socket accept connections", (*Runtime).socketListen},
+		{"accept", "sock:accept()", "waits for a connection; returns conn, address", (*Runtime).socketAccept},
+		{"connect", "sock:connect(address)", "connects to a remote address", (*Runtime).socketConnect},
+		{"connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Runtime).socketConnectEx},
+		{"send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Runtime).socketSend},
+		{"sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Runtime).socketSendall},
+		{"recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Runtime).socketRecv},
+		{"sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Runtime).socketSendto},
+		{"recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Runtime).socketRecvfrom},
+		{"shutdown", "sock:shutdown(how)", "shuts down reading, writing or both", (*Runtime).socketShutdown},
+		{"close", "sock:close()", "closes the socket", (*Runtime).socketClose},
+		{"settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", (*Runtime).socketSettimeout},
+		{"gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", (*Runtime).socketGettimeout},
+		{"setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", (*Runtime).socketSetblocking},
+		{"getblocking", "sock:getblocking()", "false in non-blocking mode", (*Runtime).socketGetblocking},
+		{"setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Runtime).socketSetsockopt},
+		{"getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Runtime).socketGetsockopt},
+		{"getsockname", "sock:getsockname()", "the local address", (*Runtime).socketGetsockname},
+		{"getpeername", "sock:getpeername()", "the remote address", (*Runtime).socketGetpeername},
+		{"fileno", "sock:fileno()", "the descriptor, or -1 once closed", (*Runtime).socketFileno},
+	},
+	Metamethods: map[string]func(*Runtime, *lua.LState) int{
+		"__tostring": (*Runtime).socketTostring,
+		"__eq": func(_ *Runtime, L *lua.LState) int {
+			a, _ := L.CheckUserData(1).Value.(*Socket)
+			b, _ := L.CheckUserData(2).Value.(*Socket)
+			L.Push(lua.LBool(a != nil && a == b))
+			return 1
+		},
+	},
 }
 
 // checkSocket returns the open socket that method fn was called on.

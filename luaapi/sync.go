@@ -122,44 +122,48 @@ func newObject(L *lua.LState, v any, meta string) *lua.LUserData {
 	return ud
 }
 
-// registerType registers a userdata type's metatable: methods, __tostring
-// and any extra metamethods.
-func registerType(L *lua.LState, meta string, methods map[string]lua.LGFunction, tostring lua.LGFunction, extra map[string]lua.LGFunction) {
-	mt := L.NewTypeMetatable(meta)
-	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), methods))
-	L.SetField(mt, "__tostring", L.NewFunction(tostring))
-	for name, f := range extra {
-		L.SetField(mt, name, L.NewFunction(f))
-	}
-}
-
 const (
 	queueMetaName = "thread.queue"
 	lockMetaName  = "thread.lock"
 	eventMetaName = "thread.event"
 )
 
-// openSyncMeta registers the metatables of queues, locks and events; the
-// thread module's loader calls it.
-func (rt *Runtime) openSyncMeta(L *lua.LState) {
-	registerType(L, queueMetaName, map[string]lua.LGFunction{
-		"put":   rt.queuePut,
-		"get":   rt.queueGet,
-		"len":   queueLen,
-		"close": queueClose,
-	}, queueTostring, map[string]lua.LGFunction{"__len": queueLen})
-	registerType(L, lockMetaName, map[string]lua.LGFunction{
-		"acquire": rt.lockAcquire,
-		"release": lockRelease,
-		"locked":  lockLocked,
-	}, lockTostring, nil)
-	registerType(L, eventMetaName, map[string]lua.LGFunction{
-		"set":    eventSet,
-		"clear":  eventClear,
-		"is_set": eventIsSet,
-		"wait":   rt.eventWait,
-	}, eventTostring, nil)
-}
+// queueType, lockType and eventType are the thread module's
+// synchronization objects.
+var (
+	queueType = &Type{
+		Name: "queue",
+		Meta: queueMetaName,
+		Methods: []Func{
+			{"put", "q:put(value [, timeout])", "adds value, waiting while a bounded queue is full", (*Runtime).queuePut},
+			{"get", "q:get([timeout])", "takes the oldest value, waiting while the queue is empty", (*Runtime).queueGet},
+			{"len", "q:len()", "the count of values queued", g(queueLen)},
+			{"close", "q:close()", "closes the queue: puts raise, gets drain it then return nil", g(queueClose)},
+		},
+		Metamethods: map[string]func(*Runtime, *lua.LState) int{"__tostring": g(queueTostring), "__len": g(queueLen)},
+	}
+	lockType = &Type{
+		Name: "lock",
+		Meta: lockMetaName,
+		Methods: []Func{
+			{"acquire", "l:acquire([timeout])", "takes the lock, waiting while another thread holds it", (*Runtime).lockAcquire},
+			{"release", "l:release()", "releases the lock", g(lockRelease)},
+			{"locked", "l:locked()", "whether a thread holds the lock", g(lockLocked)},
+		},
+		Metamethods: map[string]func(*Runtime, *lua.LState) int{"__tostring": g(lockTostring)},
+	}
+	eventType = &Type{
+		Name: "event",
+		Meta: eventMetaName,
+		Methods: []Func{
+			{"set", "e:set()", "sets the event and wakes every waiter", g(eventSet)},
+			{"clear", "e:clear()", "clears the event", g(eventClear)},
+			{"is_set", "e:is_set()", "whether the event is set", g(eventIsSet)},
+			{"wait", "e:wait([timeout])", "waits until the event is set; false on timeout", (*Runtime).eventWait},
+		},
+		Metamethods: map[string]func(*Runtime, *lua.LState) int{"__tostring": g(eventTostring)},
+	}
+)
 
 // Queue is a FIFO of Lua values between the threads of one VM, optionally
 // bounded. Invariants (with the interpreter lock held): getters wait only

@@ -48,6 +48,7 @@ func (h *testHost) Exit(L *lua.LState, code int) { runtime.Goexit() }
 func (h *testHost) Stdout() io.Writer            { return io.Discard }
 func (h *testHost) Stderr() io.Writer            { return io.Discard }
 func (h *testHost) Stdin() io.Reader             { return strings.NewReader("") }
+func (h *testHost) Checkpoint(L *lua.LState)     {}
 
 // startLua runs chunk in a new VM on its own goroutine holding the lock,
 // and returns the host, the runtime and a channel with the chunk's error.

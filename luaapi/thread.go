@@ -29,41 +29,47 @@ type threads struct {
 	main   *Thread
 }
 
-func (rt *Runtime) openThreadMeta(L *lua.LState) {
-	mt := L.NewTypeMetatable(threadMetaName)
-	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"join":  rt.threadJoin,
-		"alive": threadAlive,
-		"id":    threadID,
-	}))
-	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
-		t := checkThread(L, "__tostring")
-		state := "running"
-		if !t.running() {
-			state = "done"
-		}
-		s := fmt.Sprintf("<thread %d %s", t.id, state)
-		if t.label != "" {
-			s += " " + t.label
-		}
-		L.Push(lua.LString(s + ">"))
-		return 1
-	}))
+func init() {
+	register(&Module{
+		Name:    "thread",
+		Summary: "threads of one VM taking turns under the interpreter lock, and queues, locks and events between them",
+		Doc:     "docs/threads.md",
+		Funcs: []Func{
+			{"spawn", "thread.spawn(fn, ...)", "starts fn(...) in a new thread; returns its handle", (*Runtime).threadSpawn},
+			{"current", "thread.current()", "the handle of the calling thread", (*Runtime).threadCurrent},
+			{"sleep", "thread.sleep(seconds)", "waits, letting other threads run", (*Runtime).threadSleep},
+			{"queue", "thread.queue([capacity])", "a new FIFO queue, bounded by capacity if given", g(threadQueue)},
+			{"lock", "thread.lock()", "a new lock", g(threadLock)},
+			{"event", "thread.event()", "a new event, not set", g(threadEvent)},
+		},
+		Types: []*Type{threadType, queueType, lockType, eventType},
+	})
 }
 
-// openThread is the loader of the thread module.
-func (rt *Runtime) openThread(L *lua.LState) int {
-	rt.openThreadMeta(L)
-	rt.openSyncMeta(L)
-	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"spawn":   rt.threadSpawn,
-		"current": rt.threadCurrent,
-		"sleep":   rt.threadSleep,
-		"queue":   threadQueue, // sync.go
-		"lock":    threadLock,
-		"event":   threadEvent,
-	})
-	L.Push(mod)
+// threadType is a thread's handle.
+var threadType = &Type{
+	Name: "thread",
+	Meta: threadMetaName,
+	Methods: []Func{
+		{"join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Runtime).threadJoin},
+		{"alive", "t:alive()", "whether the thread is still running", g(threadAlive)},
+		{"id", "t:id()", "the thread's number (the main chunk's is 1)", g(threadID)},
+	},
+	Metamethods: map[string]func(*Runtime, *lua.LState) int{"__tostring": g(threadTostring)},
+}
+
+// threadTostring is tostring(t): <thread 2 running serving 127.0.0.1:5000>.
+func threadTostring(L *lua.LState) int {
+	t := checkThread(L, "__tostring")
+	state := "running"
+	if !t.running() {
+		state = "done"
+	}
+	s := fmt.Sprintf("<thread %d %s", t.id, state)
+	if t.label != "" {
+		s += " " + t.label
+	}
+	L.Push(lua.LString(s + ">"))
 	return 1
 }
 

@@ -222,3 +222,6 @@ func (v *vm) close() {
 	v.cancel(context.Canceled)
 	v.rt.CloseAll()
 }
+
+// Checkpoint implements luaapi.Host.
+func (v *vm) Checkpoint(L *lua.LState) {}

@@ -1,0 +1,174 @@
+package luaapi
+
+import (
+	"sort"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The registry is the list of everything a script sees that sockrun adds to
+// Lua: each module, its functions, the object types it hands out with their
+// methods, and its constants, with the Lua signature and a one-line summary
+// of each. Runtime.Open builds the VM's modules from it, the docs check
+// (registry_test.go) holds docs/ to it, and editor definitions and
+// `sockrun doc` are made from it. A module is added by registering it from
+// its own file:
+//
+//	func init() { register(&Module{Name: "struct", Funcs: []Func{...}}) }
+//
+// Open is not edited.
+
+// Func is one script-facing function or method.
+type Func struct {
+	// Name is the key the function is stored under: "recv".
+	Name string
+	// Sig is the Lua signature as the docs head it:
+	// "socket.socket([family [, type [, proto]]])", "sock:recv(bufsize [, flags])".
+	Sig string
+	// Summary is one line on what it does and returns.
+	Summary string
+	// Fn is the Go function. It runs through the call path (callpath.go).
+	Fn func(rt *Runtime, L *lua.LState) int
+}
+
+// Type is a kind of object a module hands out: a userdata with a metatable
+// whose __index is the methods table.
+type Type struct {
+	// Name is the object's kind in messages and docs: "socket", "queue".
+	Name string
+	// Meta is the metatable's name in the Lua registry.
+	Meta string
+	// Methods are the object's methods, documented as Self:name(...).
+	Methods []Func
+	// Metamethods (__tostring, __eq, __len, ...) are set on the metatable
+	// as they are: they are how Lua operators see the object, not calls a
+	// trace or the docs list one by one.
+	Metamethods map[string]func(rt *Runtime, L *lua.LState) int
+}
+
+// Const is a named constant of a module.
+type Const struct {
+	Name  string
+	Value lua.LValue
+}
+
+// ModuleKind says how a module's table reaches scripts.
+type ModuleKind int
+
+const (
+	// NewModule is a table of its own, a global and what require returns.
+	NewModule ModuleKind = iota
+	// ExtendGlobal adds its functions to an existing global table of the
+	// same name ("io", "os"), or to the globals themselves ("_G").
+	ExtendGlobal
+)
+
+// Module is one script-facing module.
+type Module struct {
+	Name    string
+	Kind    ModuleKind
+	Summary string
+	// Doc is the file in docs/ that documents the module.
+	Doc   string
+	Funcs []Func
+	Types []*Type
+	// Consts lists the module's constants; made when the VM opens, since
+	// some are computed (every errno name).
+	Consts func() []Const
+	// Setup, if set, runs after the module's table is filled, with the
+	// interpreter lock held: fields that are not functions or constants,
+	// metatables of the module table itself.
+	Setup func(rt *Runtime, L *lua.LState, mod *lua.LTable)
+	// Order sorts modules when they open; lower first, then by name.
+	Order int
+}
+
+var registry []*Module
+
+// register adds a module to the registry; each module's file calls it from
+// init.
+func register(m *Module) {
+	registry = append(registry, m)
+	sort.SliceStable(registry, func(i, j int) bool {
+		if registry[i].Order != registry[j].Order {
+			return registry[i].Order < registry[j].Order
+		}
+		return registry[i].Name < registry[j].Name
+	})
+}
+
+// Modules returns the registry: every script-facing module, in the order
+// the VM opens them. The caller must not change what it returns.
+func Modules() []*Module { return registry }
+
+// Open registers sockrun's modules in L, as the registry lists them: each
+// new module as a global and for require, each extension into its global
+// table. It then makes the main thread's handle.
+func (rt *Runtime) Open(L *lua.LState) {
+	openErrorMeta(L)
+	openAddrMeta(L)
+	for _, m := range registry {
+		m := m
+		switch m.Kind {
+		case ExtendGlobal:
+			var t *lua.LTable
+			if m.Name == "_G" {
+				t = L.G.Global
+			} else {
+				var ok bool
+				if t, ok = L.GetGlobal(m.Name).(*lua.LTable); !ok {
+					continue // that standard library is not opened
+				}
+			}
+			rt.fill(L, m, t)
+		default:
+			L.PreloadModule(m.Name, func(L *lua.LState) int {
+				mod := L.NewTable()
+				rt.fill(L, m, mod)
+				L.Push(mod)
+				return 1
+			})
+			L.SetGlobal(m.Name, requireModule(L, m.Name))
+		}
+	}
+	rt.threads.main = rt.newThread(L, "main")
+}
+
+// fill sets a module's types, functions and constants in t, then runs its
+// Setup.
+func (rt *Runtime) fill(L *lua.LState, m *Module, t *lua.LTable) {
+	for _, ty := range m.Types {
+		mt := L.NewTypeMetatable(ty.Meta)
+		methods := L.CreateTable(0, len(ty.Methods))
+		for i := range ty.Methods {
+			methods.RawSetString(ty.Methods[i].Name, L.NewFunction(rt.call(m, ty, &ty.Methods[i])))
+		}
+		L.SetField(mt, "__index", methods)
+		L.SetField(mt, "__name", lua.LString(ty.Name))
+		for name, f := range ty.Metamethods {
+			f := f
+			L.SetField(mt, name, L.NewFunction(func(L *lua.LState) int { return f(rt, L) }))
+		}
+	}
+	for i := range m.Funcs {
+		t.RawSetString(m.Funcs[i].Name, L.NewFunction(rt.call(m, nil, &m.Funcs[i])))
+	}
+	if m.Consts != nil {
+		for _, c := range m.Consts() {
+			t.RawSetString(c.Name, c.Value)
+		}
+	}
+	if m.Setup != nil {
+		m.Setup(rt, L, t)
+	}
+}
+
+// requireModule loads a module as require would and returns it.
+func requireModule(L *lua.LState, name string) lua.LValue {
+	L.Push(L.GetGlobal("require"))
+	L.Push(lua.LString(name))
+	L.Call(1, 1)
+	v := L.Get(-1)
+	L.Pop(1)
+	return v
+}
