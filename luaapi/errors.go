@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -21,21 +22,6 @@ var ErrInterrupted = errors.New("interrupted")
 // called os.exit.
 var ErrExited = errors.New("exited")
 
-// errDontWait is EAGAIN from a call given MSG_DONTWAIT: the caller asked
-// not to wait, so Socket.io must not wait either.
-var errDontWait = fmt.Errorf("MSG_DONTWAIT: %w", unix.EAGAIN)
-
-// dontWait turns EAGAIN into errDontWait if flags has MSG_DONTWAIT.
-func dontWait(flags int, err error) error {
-	if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT != 0 {
-		return errDontWait
-	}
-	return err
-}
-
-// errTimeout is the socket timeout (settimeout), as Python's socket.timeout.
-var errTimeout = errors.New("timed out")
-
 // OSError is the Go side of the error value a failed socket call raises: the
 // fields of Python's OSError plus the operation and address it concerned.
 type OSError struct {
@@ -45,7 +31,14 @@ type OSError struct {
 	Message string // strerror: "Connection refused"
 	Op      string // the socket call: "connect"
 	Addr    string // the address it concerned, if any: "127.0.0.1:9"
+	// Err is the Go error it came from, if any: errors.As and errors.Is
+	// see through an OSError to it (a syscall.Errno, core.ErrTimeout, a
+	// *net.DNSError, the run's context error).
+	Err error
 }
+
+// Unwrap is the Go error the OSError came from.
+func (e *OSError) Unwrap() error { return e.Err }
 
 // Error formats the error as Python prints it, plus the call and address:
 // "ConnectionRefusedError: [Errno 111] Connection refused (connect 127.0.0.1:9)".
@@ -184,6 +177,15 @@ func interruptError(op, addr string) *OSError {
 // toOSError turns a Go error from a socket call into the OSError scripts
 // see, keeping the errno wherever the error chain has one.
 func toOSError(ctx context.Context, err error, op, addr string) *OSError {
+	e := classify(ctx, err, op, addr)
+	if e.Err == nil && e != err {
+		e.Err = err
+	}
+	return e
+}
+
+// classify is toOSError's reading of err.
+func classify(ctx context.Context, err error, op, addr string) *OSError {
 	var oe *OSError
 	if errors.As(err, &oe) {
 		if oe.Op == "" {
@@ -203,7 +205,7 @@ func toOSError(ctx context.Context, err error, op, addr string) *OSError {
 		}
 		return interruptError(op, addr)
 	}
-	if errors.Is(err, errTimeout) || errors.Is(err, os.ErrDeadlineExceeded) {
+	if errors.Is(err, core.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return timeoutError(op, addr)
 	}
 	var dnsErr *net.DNSError
@@ -302,8 +304,9 @@ func scriptWhere(L *lua.LState) string {
 	return ""
 }
 
-// raise raises err, from the socket call op on addr, as a Lua error value.
-// It does not return.
+// raise raises err, from the socket call op on addr, as a Lua error value:
+// the one way an error of a socket call reaches the script. It does not
+// return.
 func (rt *Runtime) raise(L *lua.LState, err error, op, addr string) {
 	L.Error(errorValue(L, toOSError(rt.host.Context(), err, op, addr)), 0)
 }

@@ -56,18 +56,6 @@ func setupSelect(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 	L.SetMetatable(mod, mt)
 }
 
-// selectFD is the socket's descriptor for select, or -1 once closed.
-func (s *Socket) selectFD() int {
-	if s.closed.Load() {
-		return -1
-	}
-	return s.fd
-}
-
-// buffered is the count of bytes received but not yet returned to the
-// script: a socket with buffered bytes is readable whatever the kernel says.
-func (s *Socket) buffered() int { return len(s.rbuf) }
-
 // selectEntry is one element of one of select's three lists.
 type selectEntry struct {
 	v    lua.LValue // the element, returned as is
@@ -118,7 +106,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 			if s == nil {
 				argError(L, k+1, "select", fmt.Sprintf("socket expected at index %d, got %s", i, typeName(e)))
 			}
-			fd := s.selectFD()
+			fd := s.FD()
 			if fd < 0 {
 				rt.raise(L, unix.EBADF, "select", "")
 			}
@@ -129,7 +117,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 				fds = append(fds, unix.PollFd{Fd: int32(fd)})
 			}
 			fds[slot].Events |= selectWant[k]
-			if k == 0 && s.buffered() > 0 {
+			if k == 0 && s.Buffered() > 0 {
 				buffered = true
 			}
 			lists[k] = append(lists[k], selectEntry{v: e, s: s, slot: slot})
@@ -158,8 +146,8 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 		for _, e := range list {
 			// A socket closed by another thread while select waited is
 			// ready: the next call on it raises EBADF.
-			if fds[e.slot].Revents&selectReady[k] != 0 || e.s.closed.Load() ||
-				(k == 0 && e.s.buffered() > 0) {
+			if fds[e.slot].Revents&selectReady[k] != 0 || e.s.IsClosed() ||
+				(k == 0 && e.s.Buffered() > 0) {
 				ready.Append(e.v)
 			}
 		}
@@ -173,7 +161,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 func anyClosed(lists [3][]selectEntry) bool {
 	for _, list := range lists {
 		for _, e := range list {
-			if e.s.closed.Load() {
+			if e.s.IsClosed() {
 				return true
 			}
 		}

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -79,26 +79,6 @@ func optionName(level, opt int) string {
 		}
 	}
 	return lua.LNumber(level).String() + "/" + lua.LNumber(opt).String()
-}
-
-// maxSockoptLen is the largest buflen getsockopt takes, as in Python.
-const maxSockoptLen = 1024
-
-// getsockoptBytes reads an option's raw value, at most buflen bytes of it.
-// (unix.GetsockoptString stops at the first NUL byte, which cuts most
-// binary values short.)
-func getsockoptBytes(fd, level, opt, buflen int) (string, error) {
-	if buflen < 1 || buflen > maxSockoptLen {
-		return "", &OSError{Class: "OSError", Message: "getsockopt buflen out of range"}
-	}
-	buf := make([]byte, buflen)
-	n := uint32(buflen)
-	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
-		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
-	if e != 0 {
-		return "", e
-	}
-	return string(buf[:min(int(n), buflen)]), nil
 }
 
 func init() {
@@ -183,21 +163,17 @@ func (rt *Runtime) socketNew(L *lua.LState) int {
 // openSocket3 creates a socket of family, type and protocol. In worker
 // mode IP sockets get SO_REUSEPORT, so every worker can bind the same port.
 func (rt *Runtime) openSocket3(L *lua.LState, family, stype, proto int) (*Socket, error) {
-	fd, err := openSocketFD(family, stype, proto)
-	if err != nil {
+	s := &Socket{}
+	if err := core.Open(rt.host, &s.Socket, family, stype, proto); err != nil {
 		return nil, err
 	}
 	if rt.cfg.ReusePort && (family == unix.AF_INET || family == unix.AF_INET6) && stype != unix.SOCK_RAW {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
-			unix.Close(fd)
+		if err := s.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			s.Close()
 			return nil, os.NewSyscallError("setsockopt", err)
 		}
 	}
-	s, err := rt.newSocket(L, fd, family, stype, proto)
-	if err != nil {
-		unix.Close(fd)
-	}
-	return s, err
+	return rt.newSocket(L, s), nil
 }
 
 func familyOf(ip netip.Addr) int {
@@ -226,7 +202,7 @@ func (rt *Runtime) socketCreateConnection(L *lua.LState) int {
 		if err != nil {
 			break
 		}
-		s.timeout = timeout
+		s.SetTimeout(timeout)
 		err = rt.connect(L, s, addrArg{host: ip.String(), port: a.port})
 		if err == nil {
 			L.Push(s.ud)
@@ -281,7 +257,7 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 	if err != nil {
 		rt.raise(L, err, "create_server", a.String())
 	}
-	err = s.control(func(fd int) error {
+	err = s.Control(func(fd int) error {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			return err
 		}
@@ -302,12 +278,9 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 	if err == nil {
 		var sa unix.Sockaddr
 		if sa, err = rt.sockaddrOf(L, family, a); err == nil {
-			err = s.control(func(fd int) error {
-				if err := unix.Bind(fd, sa); err != nil {
-					return err
-				}
-				return unix.Listen(fd, backlog)
-			})
+			if err = s.Bind(sa); err == nil {
+				err = s.Listen(backlog)
+			}
 		}
 	}
 	if err != nil {

@@ -1,288 +1,48 @@
 package luaapi
 
-import (
-	"context"
-	"fmt"
-	"os"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
-	"unsafe"
+// The Python face: socket objects as Python's socket module has them, over
+// the socket core (luaapi/core). Each method reads its arguments, calls the
+// core, and turns the core's Go values and errors into Lua values and
+// raised errors. socket.go is the module's functions; this file is the
+// methods.
 
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
-// Socket is a script's socket: a real OS socket, created non-blocking and
-// registered with Go's netpoller (through an *os.File), so that a thread
-// waiting on it costs a goroutine and no OS thread.
-//
-// Fields other than closed are touched only with the interpreter lock held.
+// Socket is a script's Python-style socket object: the core's socket and
+// the Lua value that stands for it.
 type Socket struct {
-	rt     *Runtime
-	fd     int
-	file   *os.File
-	rc     syscall.RawConn
-	family int
-	stype  int
-	proto  int
-
-	// timeout is Python's: negative blocks, zero is non-blocking, positive
-	// is a deadline for each call.
-	timeout time.Duration
-
-	closed    atomic.Bool
-	closeOnce sync.Once
-
-	// busy counts the threads inside a read (0) or write (1) call on this
-	// socket; deadline says whether that direction has a deadline set.
-	busy     [2]int
-	deadline [2]bool
-	// ops are the socket's own ioOps, one per direction, made on first use.
-	ops [2]*ioOp
-	// unwatch cancels the registration of interrupt with the run's context.
-	unwatch func() bool
-
-	// rbuf holds received bytes not yet returned to the script. recv
-	// consumes it first, so that framing reads added beside recv never lose
-	// or reorder a byte.
-	rbuf []byte
-
+	core.Socket
+	rt *Runtime
 	ud *lua.LUserData
 }
 
-const (
-	dirRead  = 0
-	dirWrite = 1
-)
-
 const socketMetaName = "socket.socket"
 
-// newSocket wraps an open, non-blocking descriptor.
-func (rt *Runtime) newSocket(L *lua.LState, fd, family, stype, proto int) (*Socket, error) {
-	f := os.NewFile(uintptr(fd), "socket")
-	rc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	s := &Socket{rt: rt, fd: fd, file: f, rc: rc, family: family, stype: stype, proto: proto, timeout: rt.defaultTimeout}
-	s.unwatch = context.AfterFunc(rt.host.Context(), s.interrupt)
+// newSocket makes s's Lua value (a Python-style socket object), gives it
+// the default timeout, and tracks it so the run closes it at the end.
+func (rt *Runtime) newSocket(L *lua.LState, s *Socket) *Socket {
+	s.rt = rt
+	s.SetTimeout(rt.defaultTimeout)
 	s.ud = L.NewUserData()
 	s.ud.Value = s
 	L.SetMetatable(s.ud, L.GetTypeMetatable(socketMetaName))
 	rt.track(s)
-	return s, nil
+	return s
 }
 
-// openSocketFD creates a non-blocking, close-on-exec OS socket.
-func openSocketFD(family, stype, proto int) (int, error) {
-	fd, err := unix.Socket(family, stype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
-	}
-	return fd, nil
-}
-
-// closeFD closes the descriptor once; threads blocked on the socket wake up
-// with EBADF. Safe from any goroutine.
+// closeFD closes the socket once; threads blocked on it wake up with
+// EBADF. Safe from any goroutine.
 func (s *Socket) closeFD() {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		s.unwatch()
-		s.rt.untrack(s)
-		s.file.Close()
-	})
-}
-
-var aLongTimeAgo = time.Unix(1, 0)
-
-// interrupt runs once the run's context is done (Ctrl-C, os.exit, the end
-// of the run): it wakes every thread waiting on the socket, by setting both
-// deadlines in the past. Registered once per socket rather than per wait,
-// which would cost a registration with the context on every call that
-// blocks. A call that starts waiting later sees the context done first
-// (ioOp.try), so no wait outlives the run.
-func (s *Socket) interrupt() {
-	s.file.SetReadDeadline(aLongTimeAgo)
-	s.file.SetWriteDeadline(aLongTimeAgo)
-}
-
-// ioOp is one socket call's non-blocking system call, with its arguments
-// and results. The caller sets the arguments and reads the results with the
-// interpreter lock held; the system call runs inside the poller's callback,
-// first with the lock held, then, once it would block, unlocked: call must
-// not touch Lua.
-//
-// A socket keeps one ioOp per direction, bound to the poller's callback
-// once, and call is a top-level function, so a socket call allocates
-// nothing for its bookkeeping. A thread calling in a direction another
-// thread is already waiting in gets an ioOp of its own.
-type ioOp struct {
-	s    *Socket
-	L    *lua.LState
-	call func(op *ioOp, fd int) error // the system call, retried until not EAGAIN
-
-	buf     []byte        // the bytes to send
-	size    int           // recv: the most bytes to return
-	flags   int           // send and recv flags
-	sa      unix.Sockaddr // sendto, connect: the destination; recvfrom, accept: the source
-	from    bool          // recvfrom: the source address is wanted
-	started bool          // connect: the handshake is under way
-
-	n    int    // bytes sent or received; accept: the new descriptor
-	data string // recv: the bytes received
-
-	wait     bool  // not in non-blocking mode: wait when the call would block
-	unlocked bool  // the interpreter lock is released
-	err      error // call's result
-
-	tryFD func(fd uintptr) bool // op.try, bound once
-}
-
-// op returns a cleared ioOp for a call on s in direction dir.
-func (s *Socket) op(L *lua.LState, dir int) *ioOp {
-	op := s.ops[dir]
-	if op == nil || s.busy[dir] > 0 {
-		op = &ioOp{}
-		op.tryFD = op.try
-		if s.ops[dir] == nil {
-			s.ops[dir] = op
-		}
-	}
-	*op = ioOp{s: s, L: L, tryFD: op.tryFD}
-	return op
-}
-
-// try is the poller's callback: it makes the system call and says whether
-// the call is over. The first time the call would block it releases the
-// interpreter lock, so that other threads run while this one waits.
-func (op *ioOp) try(fd uintptr) bool {
-	op.err = op.call(op, int(fd))
-	if op.err != unix.EAGAIN || !op.wait {
-		return true
-	}
-	if err := op.s.rt.host.Context().Err(); err != nil {
-		// Interrupted: the deadlines that wake waiters may be set
-		// already, before this call reset them; don't wait.
-		op.err = err
-		return true
-	}
-	if !op.unlocked {
-		op.unlocked = true
-		op.s.rt.host.Unlock(op.L)
-	}
-	return false
-}
-
-// io runs op's system call in direction dir, with the interpreter lock
-// held. If it would block (EAGAIN) and the socket is not in non-blocking
-// mode, it releases the lock, waits in Go's netpoller for the descriptor
-// to be ready, and tries again unlocked, until the call returns something
-// other than EAGAIN, the socket's timeout passes, the socket is closed, or
-// the run is interrupted. It returns with the lock held; the results are
-// in op.
-func (s *Socket) io(op *ioOp, dir int) error {
-	timeout := s.timeout
-	op.wait = timeout != 0
-	if timeout > 0 {
-		s.setDeadline(dir, time.Now().Add(timeout))
-		s.deadline[dir] = true
-	} else if s.deadline[dir] {
-		s.setDeadline(dir, time.Time{})
-		s.deadline[dir] = false
-	}
-	// A thread already waiting in this direction holds the descriptor's
-	// read (or write) lock inside the poller: entering it while holding the
-	// interpreter lock would stop every thread until that one is served.
-	if s.busy[dir] > 0 {
-		op.unlocked = true
-	}
-	s.busy[dir]++
-	host := s.rt.host
-	if op.unlocked {
-		host.Unlock(op.L)
-	}
-	var werr error
-	if dir == dirRead {
-		werr = s.rc.Read(op.tryFD)
-	} else {
-		werr = s.rc.Write(op.tryFD)
-	}
-	if op.unlocked {
-		host.Lock(op.L)
-	}
-	op.L = nil
-	s.busy[dir]--
-	if werr != nil {
-		if host.Context().Err() != nil {
-			return werr
-		}
-		if os.IsTimeout(werr) {
-			return errTimeout
-		}
-		return unix.EBADF
-	}
-	return op.err
-}
-
-func (s *Socket) setDeadline(dir int, t time.Time) {
-	if dir == dirRead {
-		s.file.SetReadDeadline(t)
-	} else {
-		s.file.SetWriteDeadline(t)
-	}
-}
-
-// control runs f on the descriptor, with the interpreter lock held; f makes
-// a system call that does not block.
-func (s *Socket) control(f func(fd int) error) error {
-	var err error
-	if cerr := s.rc.Control(func(fd uintptr) { err = f(int(fd)) }); cerr != nil {
-		return unix.EBADF
-	}
-	return err
-}
-
-// Buffers for recv come from size-classed pools and go back while a thread
-// waits, so an idle connection holds no receive buffer.
-var bufPools [17]sync.Pool // 64 B .. 4 MiB
-
-const maxRecvBuf = 4 << 20
-
-func getBuf(n int) *[]byte {
-	c := 0
-	for size := 64; size < n; size <<= 1 {
-		c++
-	}
-	if b, ok := bufPools[c].Get().(*[]byte); ok {
-		return b
-	}
-	b := make([]byte, 64<<c)
-	return &b
-}
-
-func putBuf(b *[]byte) {
-	c := 0
-	for size := 64; size < cap(*b); size <<= 1 {
-		c++
-	}
-	bufPools[c].Put(b)
-}
-
-func bytesOf(s string) []byte {
-	return unsafe.Slice(unsafe.StringData(s), len(s))
-}
-
-// retryEINTR repeats a system call interrupted by a signal.
-func retryEINTR(f func() error) error {
-	for {
-		if err := f(); err != unix.EINTR {
-			return err
-		}
-	}
+	s.Close()
+	s.rt.untrack(s)
 }
 
 // socketType is the Python-style socket object.
@@ -326,7 +86,7 @@ var socketType = &Type{
 // checkSocket returns the open socket that method fn was called on.
 func checkSocket(L *lua.LState, fn string) *Socket {
 	s := checkSocketAny(L, fn)
-	if s.closed.Load() {
+	if s.IsClosed() {
 		s.rt.raise(L, unix.EBADF, fn, "")
 	}
 	return s
@@ -341,10 +101,10 @@ func checkSocketAny(L *lua.LState, fn string) *Socket {
 // socket to a local address. Returns nothing.
 func (rt *Runtime) socketBind(L *lua.LState) int {
 	s := checkSocket(L, "bind")
-	a, _ := checkAddr(L, s.family, 2, "bind", 1)
-	sa, err := rt.sockaddrOf(L, s.family, a)
+	a, _ := checkAddr(L, s.Family(), 2, "bind", 1)
+	sa, err := rt.sockaddrOf(L, s.Family(), a)
 	if err == nil {
-		err = s.control(func(fd int) error { return unix.Bind(fd, sa) })
+		err = s.Bind(sa)
 	}
 	if err != nil {
 		rt.raise(L, err, "bind", a.String())
@@ -357,10 +117,7 @@ func (rt *Runtime) socketBind(L *lua.LState) int {
 func (rt *Runtime) socketListen(L *lua.LState) int {
 	s := checkSocket(L, "listen")
 	backlog := optInt(L, 2, "listen", 1, 128)
-	if backlog < 0 {
-		backlog = 0
-	}
-	if err := s.control(func(fd int) error { return unix.Listen(fd, backlog) }); err != nil {
+	if err := s.Listen(backlog); err != nil {
 		rt.raise(L, err, "listen", s.localString())
 	}
 	return 0
@@ -370,82 +127,31 @@ func (rt *Runtime) socketListen(L *lua.LState) int {
 // address.
 func (rt *Runtime) socketAccept(L *lua.LState) int {
 	s := checkSocket(L, "accept")
-	op := s.op(L, dirRead)
-	op.call = acceptCall
-	err := s.io(op, dirRead)
-	nfd, sa := op.n, op.sa
+	conn := &Socket{}
+	sa, err := s.Accept(L, &conn.Socket)
 	if err != nil {
 		rt.raise(L, err, "accept", s.localString())
 	}
-	conn, err := rt.newSocket(L, nfd, s.family, s.stype, s.proto)
-	if err != nil {
-		unix.Close(nfd)
-		rt.raise(L, err, "accept", s.localString())
-	}
+	rt.newSocket(L, conn)
 	L.Push(conn.ud)
 	L.Push(sockaddrValue(L, sa))
 	return 2
 }
 
-func acceptCall(op *ioOp, fd int) error {
-	for {
-		nfd, sa, err := unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		if err != unix.EINTR {
-			op.n, op.sa = nfd, sa
-			return err
-		}
-	}
-}
-
 // connect connects s to a, waiting (lock released) for the handshake.
 func (rt *Runtime) connect(L *lua.LState, s *Socket, a addrArg) error {
-	sa, err := rt.sockaddrOf(L, s.family, a)
+	sa, err := rt.sockaddrOf(L, s.Family(), a)
 	if err != nil {
 		return err
 	}
-	op := s.op(L, dirWrite)
-	op.call, op.sa = connectCall, sa
-	return s.io(op, dirWrite)
-}
-
-func connectCall(op *ioOp, fd int) error {
-	if !op.started {
-		err := retryEINTR(func() error { return unix.Connect(fd, op.sa) })
-		if err == unix.EAGAIN && op.s.family == unix.AF_UNIX {
-			return unix.EAGAIN // the listener's backlog is full: wait, try again
-		}
-		op.started = true
-		if err != unix.EINPROGRESS {
-			return err
-		}
-		if !op.wait {
-			return unix.EINPROGRESS
-		}
-	}
-	// The handshake is under way: done when the socket has a peer or
-	// reports an error.
-	if _, err := unix.Getpeername(fd); err == nil {
-		// Linux records the connect as done only when connect is
-		// called again; until then a script's second connect
-		// would succeed instead of failing with EISCONN.
-		unix.Connect(fd, op.sa)
-		return nil
-	}
-	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	if err != nil {
-		return err
-	}
-	if soerr != 0 {
-		return syscall.Errno(soerr)
-	}
-	return unix.EAGAIN
+	return s.Connect(L, sa)
 }
 
 // socketConnect is sock:connect(address) or sock:connect(host, port):
 // connects to a remote address. Returns nothing.
 func (rt *Runtime) socketConnect(L *lua.LState) int {
 	s := checkSocket(L, "connect")
-	a, _ := checkAddr(L, s.family, 2, "connect", 1)
+	a, _ := checkAddr(L, s.Family(), 2, "connect", 1)
 	if err := rt.connect(L, s, a); err != nil {
 		rt.raise(L, err, "connect", a.String())
 	}
@@ -456,7 +162,7 @@ func (rt *Runtime) socketConnect(L *lua.LState) int {
 // errno (0 on success) instead of raising.
 func (rt *Runtime) socketConnectEx(L *lua.LState) int {
 	s := checkSocket(L, "connect_ex")
-	a, _ := checkAddr(L, s.family, 2, "connect_ex", 1)
+	a, _ := checkAddr(L, s.Family(), 2, "connect_ex", 1)
 	err := rt.connect(L, s, a)
 	if err == nil {
 		L.Push(lua.LNumber(0))
@@ -464,7 +170,7 @@ func (rt *Runtime) socketConnectEx(L *lua.LState) int {
 	}
 	e := toOSError(rt.host.Context(), err, "connect_ex", a.String())
 	if e.Class == "KeyboardInterrupt" || e.Class == "socket.gaierror" {
-		L.Error(errorValue(L, e), 0)
+		rt.raise(L, e, "connect_ex", a.String())
 	}
 	L.Push(lua.LNumber(e.Errno))
 	return 1
@@ -476,27 +182,12 @@ func (rt *Runtime) socketSend(L *lua.LState) int {
 	s := checkSocket(L, "send")
 	data := checkBytes(L, 2, "send", 1)
 	flags := optInt(L, 3, "send", 1, 0)
-	op := s.op(L, dirWrite)
-	op.call, op.buf, op.flags = sendCall, bytesOf(data), flags
-	err := s.io(op, dirWrite)
-	n := op.n
-	op.buf = nil
+	n, err := s.Send(L, core.StringBytes(data), flags)
 	if err != nil {
 		rt.raise(L, err, "send", s.peerString())
 	}
 	L.Push(lua.LNumber(n))
 	return 1
-}
-
-// sendCall sends what the kernel takes of op.buf now, to op.sa if set.
-func sendCall(op *ioOp, fd int) error {
-	for {
-		n, err := unix.SendmsgN(fd, op.buf, nil, op.sa, op.flags|unix.MSG_NOSIGNAL)
-		if err != unix.EINTR {
-			op.n = n
-			return dontWait(op.flags, err)
-		}
-	}
 }
 
 // socketSendall is sock:sendall(data [, flags]): sends all of data,
@@ -505,36 +196,10 @@ func (rt *Runtime) socketSendall(L *lua.LState) int {
 	s := checkSocket(L, "sendall")
 	data := checkBytes(L, 2, "sendall", 1)
 	flags := optInt(L, 3, "sendall", 1, 0)
-	op := s.op(L, dirWrite)
-	op.call, op.buf, op.flags = sendallCall, bytesOf(data), flags
-	err := s.io(op, dirWrite)
-	op.buf = nil
-	if err != nil {
+	if _, err := s.SendAll(L, core.StringBytes(data), flags); err != nil {
 		rt.raise(L, err, "sendall", s.peerString())
 	}
 	return 0
-}
-
-// sendallCall sends op.buf, consuming it, until all is sent or the kernel
-// takes no more now.
-func sendallCall(op *ioOp, fd int) error {
-	for len(op.buf) > 0 {
-		var n int
-		var err error
-		if op.flags == 0 {
-			n, err = unix.Write(fd, op.buf)
-		} else {
-			n, err = unix.SendmsgN(fd, op.buf, nil, nil, op.flags|unix.MSG_NOSIGNAL)
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return dontWait(op.flags, err)
-		}
-		op.buf = op.buf[n:]
-	}
-	return nil
 }
 
 // socketRecv is sock:recv(bufsize [, flags]): waits for data and returns up
@@ -546,56 +211,12 @@ func (rt *Runtime) socketRecv(L *lua.LState) int {
 		argError(L, 1, "recv", "negative buffersize")
 	}
 	flags := optInt(L, 3, "recv", 1, 0)
-	if len(s.rbuf) > 0 && flags == 0 {
-		n := min(bufsize, len(s.rbuf))
-		L.Push(lua.LString(s.rbuf[:n]))
-		s.rbuf = s.rbuf[n:]
-		return 1
-	}
-	data, _, err := s.recv(L, bufsize, flags, false)
+	data, err := s.Recv(L, bufsize, flags)
 	if err != nil {
 		rt.raise(L, err, "recv", s.peerString())
 	}
 	L.Push(lua.LString(data))
 	return 1
-}
-
-// recv reads one chunk of up to bufsize bytes into a pooled buffer and
-// returns it as a string (the one copy), and the sender if from is set.
-func (s *Socket) recv(L *lua.LState, bufsize, flags int, from bool) (string, unix.Sockaddr, error) {
-	op := s.op(L, dirRead)
-	op.call, op.size, op.flags, op.from = recvCall, min(bufsize, maxRecvBuf), flags, from
-	err := s.io(op, dirRead)
-	data, sa := op.data, op.sa
-	op.data = ""
-	return data, sa, err
-}
-
-// recvCall reads up to op.size bytes into a pooled buffer and keeps them
-// as op.data, a string: the one copy of the bytes.
-func recvCall(op *ioOp, fd int) error {
-	if op.size == 0 {
-		return nil
-	}
-	b := getBuf(op.size)
-	buf := (*b)[:op.size]
-	for {
-		var n int
-		var err error
-		if op.flags == 0 && !op.from {
-			n, err = unix.Read(fd, buf)
-		} else {
-			n, op.sa, err = unix.Recvfrom(fd, buf, op.flags)
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		if err == nil {
-			op.data = string(buf[:n])
-		}
-		putBuf(b)
-		return dontWait(op.flags, err)
-	}
 }
 
 // socketSendto is sock:sendto(data, [flags,] address): sends a datagram to
@@ -607,15 +228,11 @@ func (rt *Runtime) socketSendto(L *lua.LState) int {
 	if L.Get(3).Type() == lua.LTNumber && L.GetTop() >= 4 {
 		flags, n = checkInt(L, 3, "sendto", 1), 4
 	}
-	a, _ := checkAddr(L, s.family, n, "sendto", 1)
-	sa, err := rt.sockaddrOf(L, s.family, a)
+	a, _ := checkAddr(L, s.Family(), n, "sendto", 1)
+	sa, err := rt.sockaddrOf(L, s.Family(), a)
 	var sent int
 	if err == nil {
-		op := s.op(L, dirWrite)
-		op.call, op.buf, op.flags, op.sa = sendCall, bytesOf(data), flags, sa
-		err = s.io(op, dirWrite)
-		sent = op.n
-		op.buf, op.sa = nil, nil
+		sent, err = s.SendTo(L, core.StringBytes(data), flags, sa)
 	}
 	if err != nil {
 		rt.raise(L, err, "sendto", a.String())
@@ -633,7 +250,7 @@ func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
 		argError(L, 1, "recvfrom", "negative buffersize")
 	}
 	flags := optInt(L, 3, "recvfrom", 1, 0)
-	data, sa, err := s.recv(L, bufsize, flags, true)
+	data, sa, err := s.RecvFrom(L, bufsize, flags)
 	if err != nil {
 		rt.raise(L, err, "recvfrom", s.localString())
 	}
@@ -651,7 +268,7 @@ func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
 func (rt *Runtime) socketShutdown(L *lua.LState) int {
 	s := checkSocket(L, "shutdown")
 	how := checkInt(L, 2, "shutdown", 1)
-	if err := s.control(func(fd int) error { return unix.Shutdown(fd, how) }); err != nil {
+	if err := s.Shutdown(how); err != nil {
 		rt.raise(L, err, "shutdown", s.peerString())
 	}
 	return 0
@@ -668,7 +285,7 @@ func (rt *Runtime) socketClose(L *lua.LState) int {
 // socket non-blocking, a positive number is a deadline for each call.
 func (rt *Runtime) socketSettimeout(L *lua.LState) int {
 	s := checkSocket(L, "settimeout")
-	s.timeout = checkTimeout(L, 2, "settimeout", 1)
+	s.SetTimeout(checkTimeout(L, 2, "settimeout", 1))
 	return 0
 }
 
@@ -697,7 +314,7 @@ func timeoutValue(d time.Duration) lua.LValue {
 
 // socketGettimeout is sock:gettimeout(): the timeout in seconds, or nil.
 func (rt *Runtime) socketGettimeout(L *lua.LState) int {
-	L.Push(timeoutValue(checkSocket(L, "gettimeout").timeout))
+	L.Push(timeoutValue(checkSocket(L, "gettimeout").Timeout()))
 	return 1
 }
 
@@ -706,16 +323,16 @@ func (rt *Runtime) socketGettimeout(L *lua.LState) int {
 func (rt *Runtime) socketSetblocking(L *lua.LState) int {
 	s := checkSocket(L, "setblocking")
 	if checkFlag(L, 2, "setblocking", 1) {
-		s.timeout = -1
+		s.SetTimeout(-1)
 	} else {
-		s.timeout = 0
+		s.SetTimeout(0)
 	}
 	return 0
 }
 
 // socketGetblocking is sock:getblocking(): false in non-blocking mode.
 func (rt *Runtime) socketGetblocking(L *lua.LState) int {
-	L.Push(lua.LBool(checkSocket(L, "getblocking").timeout != 0))
+	L.Push(lua.LBool(checkSocket(L, "getblocking").Timeout() != 0))
 	return 1
 }
 
@@ -726,25 +343,25 @@ func (rt *Runtime) socketSetsockopt(L *lua.LState) int {
 	s := checkSocket(L, "setsockopt")
 	level := checkInt(L, 2, "setsockopt", 1)
 	opt := checkInt(L, 3, "setsockopt", 1)
-	var set func(fd int) error
+	var err error
 	switch v := L.Get(4).(type) {
 	case lua.LNumber:
-		set = func(fd int) error { return unix.SetsockoptInt(fd, level, opt, int(v)) }
+		err = s.SetsockoptInt(level, opt, int(v))
 	case lua.LBool:
 		n := 0
 		if v {
 			n = 1
 		}
-		set = func(fd int) error { return unix.SetsockoptInt(fd, level, opt, n) }
+		err = s.SetsockoptInt(level, opt, n)
 	case lua.LString:
-		set = func(fd int) error { return unix.SetsockoptString(fd, level, opt, string(v)) }
+		err = s.SetsockoptString(level, opt, string(v))
 	case *lua.LTable:
 		l := &unix.Linger{Onoff: int32(lua.LVAsNumber(v.RawGetInt(1))), Linger: int32(lua.LVAsNumber(v.RawGetInt(2)))}
-		set = func(fd int) error { return unix.SetsockoptLinger(fd, level, opt, l) }
+		err = s.SetsockoptLinger(level, opt, l)
 	default:
 		argError(L, 3, "setsockopt", "number, boolean, string or table expected, got "+typeName(L.Get(4)))
 	}
-	if err := s.control(set); err != nil {
+	if err != nil {
 		rt.raise(L, err, "setsockopt", optionName(level, opt))
 	}
 	return 0
@@ -758,16 +375,16 @@ func (rt *Runtime) socketGetsockopt(L *lua.LState) int {
 	opt := checkInt(L, 3, "getsockopt", 1)
 	buflen := optInt(L, 4, "getsockopt", 1, 0)
 	var result lua.LValue
-	err := s.control(func(fd int) error {
-		if buflen != 0 {
-			v, err := getsockoptBytes(fd, level, opt, buflen)
-			result = lua.LString(v)
-			return err
-		}
-		v, err := unix.GetsockoptInt(fd, level, opt)
+	var err error
+	if buflen != 0 {
+		var v string
+		v, err = s.GetsockoptBytes(level, opt, buflen)
+		result = lua.LString(v)
+	} else {
+		var v int
+		v, err = s.GetsockoptInt(level, opt)
 		result = lua.LNumber(v)
-		return err
-	})
+	}
 	if err != nil {
 		rt.raise(L, err, "getsockopt", optionName(level, opt))
 	}
@@ -778,8 +395,7 @@ func (rt *Runtime) socketGetsockopt(L *lua.LState) int {
 // socketGetsockname is sock:getsockname(): the local address.
 func (rt *Runtime) socketGetsockname(L *lua.LState) int {
 	s := checkSocket(L, "getsockname")
-	var sa unix.Sockaddr
-	err := s.control(func(fd int) (err error) { sa, err = unix.Getsockname(fd); return err })
+	sa, err := s.LocalAddr()
 	if err != nil {
 		rt.raise(L, err, "getsockname", "")
 	}
@@ -791,8 +407,7 @@ func (rt *Runtime) socketGetsockname(L *lua.LState) int {
 // ENOTCONN if not connected.
 func (rt *Runtime) socketGetpeername(L *lua.LState) int {
 	s := checkSocket(L, "getpeername")
-	var sa unix.Sockaddr
-	err := s.control(func(fd int) (err error) { sa, err = unix.Getpeername(fd); return err })
+	sa, err := s.PeerAddr()
 	if err != nil {
 		rt.raise(L, err, "getpeername", "")
 	}
@@ -802,12 +417,7 @@ func (rt *Runtime) socketGetpeername(L *lua.LState) int {
 
 // socketFileno is sock:fileno(): the descriptor, or -1 once closed.
 func (rt *Runtime) socketFileno(L *lua.LState) int {
-	s := checkSocketAny(L, "fileno")
-	if s.closed.Load() {
-		L.Push(lua.LNumber(-1))
-	} else {
-		L.Push(lua.LNumber(s.fd))
-	}
+	L.Push(lua.LNumber(checkSocketAny(L, "fileno").FD()))
 	return 1
 }
 
@@ -822,16 +432,16 @@ func (rt *Runtime) socketTostring(L *lua.LState) int {
 func (s *Socket) String() string {
 	var b strings.Builder
 	b.WriteString("<socket ")
-	if s.closed.Load() {
+	if s.IsClosed() {
 		b.WriteString("[closed] fd=-1")
 	} else {
-		fmt.Fprintf(&b, "fd=%d", s.fd)
+		fmt.Fprintf(&b, "fd=%d", s.FD())
 	}
-	fmt.Fprintf(&b, ", family=%s, type=%s", constName(familyNames, s.family), constName(typeNames, s.stype))
-	if s.proto != 0 {
-		fmt.Fprintf(&b, ", proto=%d", s.proto)
+	fmt.Fprintf(&b, ", family=%s, type=%s", constName(familyNames, s.Family()), constName(typeNames, s.Type()))
+	if s.Proto() != 0 {
+		fmt.Fprintf(&b, ", proto=%d", s.Proto())
 	}
-	if !s.closed.Load() {
+	if !s.IsClosed() {
 		if l := s.localString(); l != "" {
 			fmt.Fprintf(&b, ", laddr=%s", l)
 		}
@@ -845,8 +455,8 @@ func (s *Socket) String() string {
 
 // localString is the bound address for messages, "" if none.
 func (s *Socket) localString() string {
-	var sa unix.Sockaddr
-	if s.control(func(fd int) (err error) { sa, err = unix.Getsockname(fd); return err }) != nil {
+	sa, err := s.LocalAddr()
+	if err != nil {
 		return ""
 	}
 	if u, ok := sa.(*unix.SockaddrUnix); ok && u.Name == "" {
@@ -863,8 +473,8 @@ func (s *Socket) localString() string {
 
 // peerString is the connected peer's address for messages, "" if none.
 func (s *Socket) peerString() string {
-	var sa unix.Sockaddr
-	if s.control(func(fd int) (err error) { sa, err = unix.Getpeername(fd); return err }) != nil {
+	sa, err := s.PeerAddr()
+	if err != nil {
 		return ""
 	}
 	return sockaddrString(sa)

@@ -1,0 +1,274 @@
+package core
+
+import (
+	"errors"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// Buffers come from size-classed pools and go back as soon as they are
+// drained, so that an idle connection holds no receive buffer.
+var bufPools [17]sync.Pool // 64 B .. 4 MiB
+
+// MaxRecv is the most bytes one read asks of the transport.
+const MaxRecv = 4 << 20
+
+// readAhead is how much a stream read asks of the transport when the
+// script asks for less: what arrives beyond the request waits in the
+// receive buffer for the next read, instead of costing a system call and
+// an interpreter round trip each.
+const readAhead = 64 << 10
+
+func sizeClass(n int) int {
+	c := 0
+	for size := 64; size < n; size <<= 1 {
+		c++
+	}
+	return c
+}
+
+func getBuf(n int) *[]byte {
+	c := sizeClass(n)
+	if b, ok := bufPools[c].Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 64<<c)
+	return &b
+}
+
+func putBuf(b *[]byte) {
+	if c := sizeClass(cap(*b)); 64<<c == cap(*b) && c < len(bufPools) {
+		bufPools[c].Put(b)
+	}
+}
+
+// readBuffer is a stream socket's receive buffer: (*b)[r:w] are the bytes
+// received and not yet returned. b is nil when it is empty.
+type readBuffer struct {
+	b    *[]byte
+	r, w int
+}
+
+func (rb *readBuffer) len() int { return rb.w - rb.r }
+
+func (rb *readBuffer) bytes() []byte {
+	if rb.b == nil {
+		return nil
+	}
+	return (*rb.b)[rb.r:rb.w]
+}
+
+// take returns the first n buffered bytes as a string (their one copy)
+// and drops them.
+func (rb *readBuffer) take(n int) string {
+	s := string((*rb.b)[rb.r : rb.r+n])
+	rb.drop(n)
+	return s
+}
+
+// drop discards the first n buffered bytes, giving the buffer back to its
+// pool once it is empty.
+func (rb *readBuffer) drop(n int) {
+	rb.r += n
+	if rb.r == rb.w {
+		putBuf(rb.b)
+		rb.b, rb.r, rb.w = nil, 0, 0
+	}
+}
+
+// adopt appends (*b)[:n], just read, taking over b when the buffer is
+// empty (no copy) and giving it back to its pool otherwise.
+func (rb *readBuffer) adopt(b *[]byte, n int) {
+	if n == 0 {
+		putBuf(b)
+		return
+	}
+	if rb.b == nil {
+		rb.b, rb.r, rb.w = b, 0, n
+		return
+	}
+	rb.append((*b)[:n])
+	putBuf(b)
+}
+
+// append adds p after the buffered bytes.
+func (rb *readBuffer) append(p []byte) {
+	if rb.b == nil {
+		rb.b = getBuf(len(p))
+	} else if rb.w+len(p) > cap(*rb.b) {
+		if rb.len()+len(p) <= cap(*rb.b) {
+			copy(*rb.b, (*rb.b)[rb.r:rb.w])
+		} else {
+			nb := getBuf(rb.len() + len(p))
+			copy(*nb, (*rb.b)[rb.r:rb.w])
+			putBuf(rb.b)
+			rb.b = nb
+		}
+		rb.r, rb.w = 0, rb.len()
+	}
+	rb.w += copy((*rb.b)[rb.w:cap(*rb.b)], p)
+}
+
+// Buffered is the count of bytes received and not yet returned to the
+// script: a read is served from them first, and select counts a socket
+// that has some as readable.
+func (s *Socket) Buffered() int { return s.rbuf.len() }
+
+// Recv reads up to n bytes: "" at end of stream (or n == 0). Flags are the
+// socket's MSG_ flags. On a stream socket every read goes through the
+// receive buffer: MSG_PEEK returns bytes without consuming them,
+// MSG_WAITALL waits until n bytes, end of stream or the deadline (on a
+// timeout the bytes read so far stay buffered for the next call), and
+// MSG_DONTWAIT does not wait. Other flags (MSG_OOB, MSG_TRUNC, ...) and
+// datagram sockets read the transport directly.
+func (s *Socket) Recv(L *lua.LState, n, flags int) (string, error) {
+	if s.stream() && flags&^(unix.MSG_PEEK|unix.MSG_WAITALL|unix.MSG_DONTWAIT) == 0 {
+		return s.recvStream(L, n, flags)
+	}
+	data, _, err := s.recvDirect(L, n, flags, false)
+	return data, err
+}
+
+// RecvFrom is Recv that also returns the sender's address: nil on a
+// connected stream, where Recv's buffer serves it.
+func (s *Socket) RecvFrom(L *lua.LState, n, flags int) (string, unix.Sockaddr, error) {
+	if s.stream() && flags&^(unix.MSG_PEEK|unix.MSG_WAITALL|unix.MSG_DONTWAIT) == 0 {
+		data, err := s.recvStream(L, n, flags)
+		return data, nil, err
+	}
+	return s.recvDirect(L, n, flags, true)
+}
+
+// recvStream is Recv on a stream socket: through the receive buffer.
+func (s *Socket) recvStream(L *lua.LState, n, flags int) (string, error) {
+	if n <= 0 {
+		return "", nil
+	}
+	need := 1
+	if flags&unix.MSG_WAITALL != 0 {
+		need = n
+	}
+	for s.rbuf.len() < need {
+		got, err := s.fill(L, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT)
+		if err == errKicked {
+			continue // another thread's read filled the buffer: look again
+		}
+		if err != nil {
+			if s.rbuf.len() == 0 || errors.Is(err, ErrTimeout) || errors.Is(err, unix.EAGAIN) ||
+				s.host.Context().Err() != nil {
+				// Nothing to return, or a deadline: what was read stays
+				// buffered for the next call.
+				return "", err
+			}
+			s.rerr = err // returned by the next read, after these bytes
+			break
+		}
+		if got == 0 {
+			break // end of stream: return what there is
+		}
+	}
+	k := min(n, s.rbuf.len())
+	if k == 0 {
+		return "", nil
+	}
+	if flags&unix.MSG_PEEK != 0 {
+		return string(s.rbuf.bytes()[:k]), nil
+	}
+	return s.rbuf.take(k), nil
+}
+
+// fill reads once from the transport into the receive buffer, at least
+// want bytes' room (more, up to readAhead, when the script asked for
+// less), waiting as the socket's mode says. It returns the count read: 0
+// at end of stream.
+func (s *Socket) fill(L *lua.LState, want, flags int) (int, error) {
+	if err := s.rerr; err != nil {
+		s.rerr = nil
+		return 0, err
+	}
+	size := min(max(want, readAhead), MaxRecv)
+	b := getBuf(size)
+	buf := (*b)[:size]
+	var n int
+	var err error
+	if s.conn != nil {
+		n, err = s.connRead(L, buf, flags)
+	} else {
+		op := s.op(L, dirRead)
+		op.call, op.buf, op.flags = recvCall, buf, flags
+		err = s.io(op, dirRead)
+		n = op.n
+		op.buf = nil
+	}
+	if err != nil || n < 0 {
+		putBuf(b)
+		return 0, err
+	}
+	s.rbuf.adopt(b, n)
+	if s.busy[dirRead] > 0 && s.conn == nil {
+		s.kick()
+	}
+	return n, nil
+}
+
+// errKicked is how a thread waiting to read learns that another thread's
+// read filled the receive buffer: the kernel may have nothing more, so
+// without a kick it would wait for bytes that are already here.
+var errKicked = errors.New("receive buffer filled by another thread")
+
+// kick wakes the threads waiting in the poller to read the socket, by
+// setting the read deadline in the past; each returns errKicked (its own
+// deadline has not passed) and looks at the buffer again. The next read
+// sets the deadline it needs.
+func (s *Socket) kick() {
+	s.file.SetReadDeadline(aLongTimeAgo)
+	s.armed[dirRead] = true
+}
+
+// Fill reads once more into the receive buffer (see Recv for how it
+// waits) and returns the count read, 0 at end of stream: the primitive of
+// framing reads, which then look at Peek and take with Take.
+func (s *Socket) Fill(L *lua.LState) (int, error) {
+	return s.fill(L, readAhead, 0)
+}
+
+// Peek is the buffered bytes, valid until the next call on the socket.
+func (s *Socket) Peek() []byte { return s.rbuf.bytes() }
+
+// Take returns the first n buffered bytes and drops them; n must not be
+// more than Buffered.
+func (s *Socket) Take(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return s.rbuf.take(n)
+}
+
+// recvDirect reads one chunk (a datagram) of up to n bytes from the
+// descriptor into a pooled buffer and returns it as a string (the one
+// copy), and the sender if from is set.
+func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, unix.Sockaddr, error) {
+	size := min(n, MaxRecv)
+	if size <= 0 {
+		return "", nil, nil
+	}
+	b := getBuf(size)
+	op := s.op(L, dirRead)
+	op.call, op.buf, op.flags, op.from = recvCall, (*b)[:size], flags, from
+	err := s.io(op, dirRead)
+	for err == errKicked {
+		op = s.op(L, dirRead)
+		op.call, op.buf, op.flags, op.from = recvCall, (*b)[:size], flags, from
+		err = s.io(op, dirRead)
+	}
+	got, sa := op.n, op.sa
+	op.buf, op.sa = nil, nil
+	var data string
+	if err == nil {
+		data = string((*b)[:min(got, size)])
+	}
+	putBuf(b)
+	return data, sa, err
+}

@@ -1,0 +1,399 @@
+// Package core is sockrun's socket core: the layer under every face a
+// script sees (Python's socket objects today, LuaSocket's next). It takes Go
+// values and returns Go values and errors; the only Lua in it is the
+// interpreter-lock hand-off through the Host, around every wait.
+//
+// A Socket is a real OS socket, non-blocking and registered with Go's
+// netpoller (through an *os.File), so a thread waiting on it costs a
+// goroutine and no OS thread. Beneath the socket's calls is a transport:
+// the descriptor itself, or anything shaped like a net.Conn laid over it (a
+// TLS connection, SetTransport). Every read of a stream socket goes through
+// one receive buffer, whatever the call (recv with or without flags,
+// recvfrom, the framing reads), so that mixing them never loses or
+// reorders a byte. Each call has a deadline: the socket's timeout per call
+// (Python's settimeout), an absolute deadline (LuaSocket's total timeout),
+// or the nearer of the two. The socket keeps its own state (State),
+// updated by each call.
+//
+// Threading: a Socket's methods are called with the interpreter lock held,
+// by the thread that passes its *lua.LState; a method that waits releases
+// the lock through the Host while it waits and takes it back before it
+// returns. Close, FD and State may be called from any goroutine.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// Host is what the core needs of the VM that runs the script.
+type Host interface {
+	// Context is the run's context: done when the run is interrupted or
+	// over. Every wait ends when it is done.
+	Context() context.Context
+	// Unlock releases the interpreter lock held by L's thread.
+	Unlock(L *lua.LState)
+	// Lock takes the interpreter lock back for L's thread.
+	Lock(L *lua.LState)
+}
+
+// State is where a socket is in its life, as the core tracks it.
+type State uint32
+
+const (
+	// Created: a new socket, neither bound nor connected.
+	Created State = iota
+	// Bound: bound to a local address (bind, or a datagram sent from an
+	// unbound socket, which the kernel binds).
+	Bound
+	// Listening: listen was called; accept takes connections.
+	Listening
+	// Connecting: a non-blocking connect is under way.
+	Connecting
+	// Connected: a stream socket with a peer (connect, accept), or a
+	// datagram socket with a default destination.
+	Connected
+	// RdShut: connected, with reading shut down (shutdown(SHUT_RD)).
+	RdShut
+	// WrShut: connected, with writing shut down (shutdown(SHUT_WR)): the
+	// peer has been sent end of stream.
+	WrShut
+	// Shut: both directions shut down.
+	Shut
+	// Closed: closed; every call but close raises EBADF.
+	Closed
+)
+
+var stateNames = [...]string{"CREATED", "BOUND", "LISTENING", "CONNECTING", "CONNECTED", "RD_SHUT", "WR_SHUT", "SHUT", "CLOSED"}
+
+func (st State) String() string {
+	if int(st) < len(stateNames) {
+		return stateNames[st]
+	}
+	return fmt.Sprintf("State(%d)", uint32(st))
+}
+
+// ErrTimeout is the error of a call that ran past its deadline (the
+// socket's timeout or its absolute deadline), as Python's socket.timeout.
+var ErrTimeout = errors.New("timed out")
+
+// ErrDontWait is EAGAIN from a call given MSG_DONTWAIT (or made in
+// non-blocking mode): the caller asked not to wait.
+var ErrDontWait = fmt.Errorf("MSG_DONTWAIT: %w", unix.EAGAIN)
+
+// Socket is one socket of the core. The zero value is not usable: Open,
+// Init or Accept makes one. A face embeds it in its own object, so that a
+// socket is one allocation.
+type Socket struct {
+	host   Host
+	fd     int
+	file   *os.File
+	rc     syscall.RawConn
+	family int
+	stype  int
+	proto  int
+
+	// timeout is Python's: negative blocks, zero is non-blocking, positive
+	// is a deadline for each call. deadline, if not zero, is an absolute
+	// deadline for every call (LuaSocket's total timeout).
+	timeout  time.Duration
+	deadline time.Time
+
+	state     atomic.Uint32
+	closed    atomic.Bool
+	closeOnce sync.Once
+
+	// busy counts the threads inside a read (0) or write (1) call on this
+	// socket; armed says whether that direction has a deadline set.
+	busy  [2]int
+	armed [2]bool
+	// ops are the socket's own ioOps, one per direction, made on first use.
+	ops [2]*ioOp
+	// unwatch cancels the registration of interrupt with the run's context.
+	unwatch func() bool
+
+	// rbuf holds bytes received from the transport and not yet returned
+	// to the script: the one read path of a stream socket.
+	rbuf readBuffer
+	// rerr is an error a read met after it had data to return: the next
+	// read that finds the buffer empty returns it.
+	rerr error
+
+	// peer is the connected peer's address, once known.
+	peer unix.Sockaddr
+
+	// conn, if set, carries the socket's bytes instead of the descriptor
+	// (a TLS connection over RawConn).
+	conn Transport
+}
+
+const (
+	dirRead  = 0
+	dirWrite = 1
+)
+
+// Open creates a non-blocking, close-on-exec OS socket of family, type and
+// protocol, in s.
+func Open(h Host, s *Socket, family, stype, proto int) error {
+	fd, err := unix.Socket(family, stype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return os.NewSyscallError("socket", err)
+	}
+	if err := Init(h, s, fd, family, stype, proto, Created); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	return nil
+}
+
+// Init makes s the socket of fd, an open non-blocking descriptor, in
+// state st. On error fd is left open.
+func Init(h Host, s *Socket, fd, family, stype, proto int, st State) error {
+	f := os.NewFile(uintptr(fd), "socket")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	s.host, s.fd, s.file, s.rc = h, fd, f, rc
+	s.family, s.stype, s.proto = family, stype, proto
+	s.timeout = -1
+	s.state.Store(uint32(st))
+	// One registration with the run's context per socket, rather than one
+	// per wait, which would cost a registration on every call that blocks.
+	s.unwatch = context.AfterFunc(h.Context(), s.interrupt)
+	return nil
+}
+
+// Family, Type and Proto are the socket's family, type and protocol.
+func (s *Socket) Family() int { return s.family }
+
+// Type is the socket's type (SOCK_STREAM, SOCK_DGRAM, ...).
+func (s *Socket) Type() int { return s.stype }
+
+// Proto is the socket's protocol.
+func (s *Socket) Proto() int { return s.proto }
+
+// FD is the descriptor, or -1 once closed. Safe from any goroutine.
+func (s *Socket) FD() int {
+	if s.closed.Load() {
+		return -1
+	}
+	return s.fd
+}
+
+// IsClosed reports whether the socket was closed. Safe from any goroutine.
+func (s *Socket) IsClosed() bool { return s.closed.Load() }
+
+// State is the socket's state. Safe from any goroutine.
+func (s *Socket) State() State {
+	if s.closed.Load() {
+		return Closed
+	}
+	return State(s.state.Load())
+}
+
+// StateName is the state's name: "CONNECTED".
+func (s *Socket) StateName() string { return s.State().String() }
+
+func (s *Socket) setState(st State) { s.state.Store(uint32(st)) }
+
+// stream reports whether the socket carries a byte stream (TCP, a unix
+// stream socket), whose reads go through the receive buffer.
+func (s *Socket) stream() bool { return s.stype == unix.SOCK_STREAM }
+
+// Timeout is the socket's timeout per call: negative blocks, zero is
+// non-blocking, positive is a deadline for each call.
+func (s *Socket) Timeout() time.Duration { return s.timeout }
+
+// SetTimeout sets the timeout per call (see Timeout).
+func (s *Socket) SetTimeout(d time.Duration) { s.timeout = d }
+
+// Deadline is the socket's absolute deadline, zero if none.
+func (s *Socket) Deadline() time.Time { return s.deadline }
+
+// SetDeadline sets an absolute deadline for every call from now on (zero
+// removes it). With a timeout per call as well, the nearer one applies.
+func (s *Socket) SetDeadline(t time.Time) { s.deadline = t }
+
+// Close closes the socket once; threads blocked on it wake up with EBADF.
+// Safe from any goroutine. Unread buffered bytes are dropped.
+func (s *Socket) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.unwatch()
+		err = s.file.Close()
+	})
+	return err
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// interrupt runs once the run's context is done (Ctrl-C, os.exit, the end
+// of the run): it wakes every thread waiting on the socket, by setting both
+// deadlines in the past. A call that starts waiting later sees the context
+// done first, so no wait outlives the run. A transport laid over the
+// descriptor reads and writes through it, so it wakes too.
+func (s *Socket) interrupt() {
+	s.file.SetReadDeadline(aLongTimeAgo)
+	s.file.SetWriteDeadline(aLongTimeAgo)
+}
+
+// control runs f on the descriptor; f makes a system call that does not
+// block.
+func (s *Socket) control(f func(fd int) error) error {
+	var err error
+	if cerr := s.rc.Control(func(fd uintptr) { err = f(int(fd)) }); cerr != nil {
+		return unix.EBADF
+	}
+	return err
+}
+
+// Control runs f on the descriptor, for a system call that does not
+// block and that the core has no method for.
+func (s *Socket) Control(f func(fd int) error) error { return s.control(f) }
+
+// retryEINTR repeats a system call interrupted by a signal.
+func retryEINTR(f func() error) error {
+	for {
+		if err := f(); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// StringBytes is the bytes of str, without a copy; they must not be
+// changed.
+func StringBytes(str string) []byte {
+	return unsafe.Slice(unsafe.StringData(str), len(str))
+}
+
+// Bind binds the socket to a local address.
+func (s *Socket) Bind(sa unix.Sockaddr) error {
+	if err := s.control(func(fd int) error { return unix.Bind(fd, sa) }); err != nil {
+		return err
+	}
+	if s.State() == Created {
+		s.setState(Bound)
+	}
+	return nil
+}
+
+// Listen makes the socket accept connections; backlog below 0 is 0.
+func (s *Socket) Listen(backlog int) error {
+	if err := s.control(func(fd int) error { return unix.Listen(fd, max(backlog, 0)) }); err != nil {
+		return err
+	}
+	s.setState(Listening)
+	return nil
+}
+
+// Shutdown shuts down reading (SHUT_RD), writing (SHUT_WR) or both.
+func (s *Socket) Shutdown(how int) error {
+	if err := s.control(func(fd int) error { return unix.Shutdown(fd, how) }); err != nil {
+		return err
+	}
+	st := s.State()
+	rd := how == unix.SHUT_RD || how == unix.SHUT_RDWR || st == RdShut || st == Shut
+	wr := how == unix.SHUT_WR || how == unix.SHUT_RDWR || st == WrShut || st == Shut
+	switch {
+	case rd && wr:
+		s.setState(Shut)
+	case rd:
+		s.setState(RdShut)
+	case wr:
+		s.setState(WrShut)
+	}
+	return nil
+}
+
+// LocalAddr is the socket's bound address (getsockname).
+func (s *Socket) LocalAddr() (unix.Sockaddr, error) {
+	var sa unix.Sockaddr
+	err := s.control(func(fd int) (err error) { sa, err = unix.Getsockname(fd); return err })
+	return sa, err
+}
+
+// PeerAddr is the connected peer's address (getpeername).
+func (s *Socket) PeerAddr() (unix.Sockaddr, error) {
+	var sa unix.Sockaddr
+	err := s.control(func(fd int) (err error) { sa, err = unix.Getpeername(fd); return err })
+	return sa, err
+}
+
+// SetsockoptInt sets an integer option.
+func (s *Socket) SetsockoptInt(level, opt, v int) error {
+	return s.control(func(fd int) error { return unix.SetsockoptInt(fd, level, opt, v) })
+}
+
+// SetsockoptString sets an option to raw bytes.
+func (s *Socket) SetsockoptString(level, opt int, v string) error {
+	return s.control(func(fd int) error { return unix.SetsockoptString(fd, level, opt, v) })
+}
+
+// SetsockoptLinger sets SO_LINGER-shaped option.
+func (s *Socket) SetsockoptLinger(level, opt int, l *unix.Linger) error {
+	return s.control(func(fd int) error { return unix.SetsockoptLinger(fd, level, opt, l) })
+}
+
+// GetsockoptInt reads an integer option.
+func (s *Socket) GetsockoptInt(level, opt int) (int, error) {
+	var v int
+	err := s.control(func(fd int) (err error) { v, err = unix.GetsockoptInt(fd, level, opt); return err })
+	return v, err
+}
+
+// MaxSockoptLen is the largest buflen GetsockoptBytes takes, as in Python.
+const MaxSockoptLen = 1024
+
+// ErrSockoptLen is the error of a buflen outside 1..MaxSockoptLen.
+var ErrSockoptLen = errors.New("getsockopt buflen out of range")
+
+// GetsockoptBytes reads an option's raw value, at most buflen bytes of it.
+// (unix.GetsockoptString stops at the first NUL byte, which cuts most
+// binary values short.)
+func (s *Socket) GetsockoptBytes(level, opt, buflen int) (string, error) {
+	if buflen < 1 || buflen > MaxSockoptLen {
+		return "", ErrSockoptLen
+	}
+	var v string
+	err := s.control(func(fd int) error {
+		buf := make([]byte, buflen)
+		n := uint32(buflen)
+		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
+		if e != 0 {
+			return e
+		}
+		v = string(buf[:min(int(n), buflen)])
+		return nil
+	})
+	return v, err
+}
+
+// Unlocked runs f with the interpreter lock released, for blocking work
+// that is not one of the socket's calls (a TLS handshake over the
+// socket's transport). f must not touch Lua. It ends early with the run's
+// context error if the run ends, since the socket's waits are woken.
+func (s *Socket) Unlocked(L *lua.LState, f func() error) error {
+	if err := s.host.Context().Err(); err != nil {
+		return err
+	}
+	s.host.Unlock(L)
+	err := f()
+	s.host.Lock(L)
+	if cerr := s.host.Context().Err(); cerr != nil && err != nil {
+		return cerr
+	}
+	return err
+}

@@ -1,0 +1,347 @@
+package core
+
+import (
+	"os"
+	"syscall"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// ioOp is one socket call's non-blocking system call, with its arguments
+// and results. The caller sets the arguments and reads the results with the
+// interpreter lock held; the system call runs inside the poller's callback,
+// first with the lock held, then, once it would block, unlocked: call must
+// not touch Lua.
+//
+// A socket keeps one ioOp per direction, bound to the poller's callback
+// once, and call is a top-level function, so a socket call allocates
+// nothing for its bookkeeping. A thread calling in a direction another
+// thread is already waiting in gets an ioOp of its own.
+type ioOp struct {
+	s    *Socket
+	L    *lua.LState
+	call func(op *ioOp, fd int) error // the system call, retried until not EAGAIN
+
+	buf     []byte        // send: the bytes to send; recv: where to read
+	flags   int           // send and recv flags
+	sa      unix.Sockaddr // sendto, connect: the destination; recvfrom, accept: the source
+	from    bool          // recvfrom: the source address is wanted
+	started bool          // connect: the handshake is under way
+
+	n int // bytes sent or received; accept: the new descriptor
+
+	wait     bool  // not in non-blocking mode: wait when the call would block
+	unlocked bool  // the interpreter lock is released
+	err      error // call's result
+
+	tryFD func(fd uintptr) bool // op.try, bound once
+}
+
+// op returns a cleared ioOp for a call on s in direction dir.
+func (s *Socket) op(L *lua.LState, dir int) *ioOp {
+	op := s.ops[dir]
+	if op == nil || s.busy[dir] > 0 {
+		op = &ioOp{}
+		op.tryFD = op.try
+		if s.ops[dir] == nil {
+			s.ops[dir] = op
+		}
+	}
+	*op = ioOp{s: s, L: L, tryFD: op.tryFD}
+	return op
+}
+
+// try is the poller's callback: it makes the system call and says whether
+// the call is over. The first time the call would block it releases the
+// interpreter lock, so that other threads run while this one waits.
+func (op *ioOp) try(fd uintptr) bool {
+	op.err = op.call(op, int(fd))
+	if op.err != unix.EAGAIN || !op.wait {
+		return true
+	}
+	if err := op.s.host.Context().Err(); err != nil {
+		// Interrupted: the deadlines that wake waiters may be set
+		// already, before this call reset them; don't wait.
+		op.err = err
+		return true
+	}
+	if !op.unlocked {
+		op.unlocked = true
+		op.s.host.Unlock(op.L)
+	}
+	return false
+}
+
+// callDeadline is when a call starting now must end: zero for none. wait
+// is false in non-blocking mode.
+func (s *Socket) callDeadline() (dl time.Time, wait bool) {
+	if s.timeout == 0 {
+		return time.Time{}, false
+	}
+	if s.timeout > 0 {
+		dl = time.Now().Add(s.timeout)
+	}
+	if !s.deadline.IsZero() && (dl.IsZero() || s.deadline.Before(dl)) {
+		dl = s.deadline
+	}
+	return dl, true
+}
+
+// arm sets the descriptor's deadline in direction dir for a call that
+// ends at dl (zero: none), touching the poller only when it changes.
+func (s *Socket) arm(dir int, dl time.Time) {
+	if !dl.IsZero() {
+		s.setFileDeadline(dir, dl)
+		s.armed[dir] = true
+	} else if s.armed[dir] {
+		s.setFileDeadline(dir, time.Time{})
+		s.armed[dir] = false
+	}
+}
+
+func (s *Socket) setFileDeadline(dir int, t time.Time) {
+	if dir == dirRead {
+		s.file.SetReadDeadline(t)
+	} else {
+		s.file.SetWriteDeadline(t)
+	}
+}
+
+// io runs op's system call in direction dir, with the interpreter lock
+// held. If it would block (EAGAIN) and the socket is not in non-blocking
+// mode, it releases the lock, waits in Go's netpoller for the descriptor
+// to be ready, and tries again unlocked, until the call returns something
+// other than EAGAIN, the call's deadline passes, the socket is closed, or
+// the run is interrupted. It returns with the lock held; the results are
+// in op.
+func (s *Socket) io(op *ioOp, dir int) error {
+	dl, wait := s.callDeadline()
+	op.wait = wait
+	s.arm(dir, dl)
+	// A thread already waiting in this direction holds the descriptor's
+	// read (or write) lock inside the poller: entering it while holding the
+	// interpreter lock would stop every thread until that one is served.
+	if s.busy[dir] > 0 {
+		op.unlocked = true
+	}
+	s.busy[dir]++
+	host := s.host
+	if op.unlocked {
+		host.Unlock(op.L)
+	}
+	var werr error
+	if dir == dirRead {
+		werr = s.rc.Read(op.tryFD)
+	} else {
+		werr = s.rc.Write(op.tryFD)
+	}
+	if op.unlocked {
+		host.Lock(op.L)
+	}
+	op.L = nil
+	s.busy[dir]--
+	if werr != nil {
+		if err := host.Context().Err(); err != nil {
+			return err
+		}
+		if os.IsTimeout(werr) {
+			if dir == dirRead && (dl.IsZero() || time.Now().Before(dl)) {
+				return errKicked
+			}
+			return ErrTimeout
+		}
+		return unix.EBADF
+	}
+	if op.err == unix.EAGAIN && !op.wait {
+		return ErrDontWait
+	}
+	return op.err
+}
+
+// Accept waits for a connection and makes conn its socket, connected, with
+// the listener's family, type and protocol and the default timeout given.
+// It returns the peer's address.
+func (s *Socket) Accept(L *lua.LState, conn *Socket) (unix.Sockaddr, error) {
+	op := s.op(L, dirRead)
+	op.call = acceptCall
+	err := s.io(op, dirRead)
+	nfd, sa := op.n, op.sa
+	op.sa = nil
+	if err != nil {
+		return nil, err
+	}
+	if err := Init(s.host, conn, nfd, s.family, s.stype, s.proto, Connected); err != nil {
+		unix.Close(nfd)
+		return nil, err
+	}
+	conn.peer = sa
+	return sa, nil
+}
+
+func acceptCall(op *ioOp, fd int) error {
+	for {
+		nfd, sa, err := unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err != unix.EINTR {
+			op.n, op.sa = nfd, sa
+			return err
+		}
+	}
+}
+
+// Connect connects the socket to sa, waiting (lock released) for the
+// handshake. In non-blocking mode it returns EINPROGRESS and the socket is
+// CONNECTING.
+func (s *Socket) Connect(L *lua.LState, sa unix.Sockaddr) error {
+	before := s.State()
+	op := s.op(L, dirWrite)
+	op.call, op.sa = connectCall, sa
+	err := s.io(op, dirWrite)
+	op.sa = nil
+	switch {
+	case err == nil || err == unix.EISCONN:
+		s.setState(Connected)
+		s.peer = sa
+	case err == unix.EINPROGRESS || err == unix.EALREADY:
+		s.setState(Connecting)
+	case before == Connecting:
+		// The handshake under way failed: the socket can try again.
+		s.setState(Created)
+	}
+	return err
+}
+
+func connectCall(op *ioOp, fd int) error {
+	if !op.started {
+		err := retryEINTR(func() error { return unix.Connect(fd, op.sa) })
+		if err == unix.EAGAIN && op.s.family == unix.AF_UNIX {
+			return unix.EAGAIN // the listener's backlog is full: wait, try again
+		}
+		op.started = true
+		if err != unix.EINPROGRESS {
+			return err
+		}
+		if !op.wait {
+			return unix.EINPROGRESS
+		}
+	}
+	// The handshake is under way: done when the socket has a peer or
+	// reports an error.
+	if _, err := unix.Getpeername(fd); err == nil {
+		// Linux records the connect as done only when connect is
+		// called again; until then a script's second connect
+		// would succeed instead of failing with EISCONN.
+		unix.Connect(fd, op.sa)
+		return nil
+	}
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return err
+	}
+	if soerr != 0 {
+		return syscall.Errno(soerr)
+	}
+	return unix.EAGAIN
+}
+
+// Send sends what the transport takes of b now, waiting until it takes
+// something, and returns the count sent.
+func (s *Socket) Send(L *lua.LState, b []byte, flags int) (int, error) {
+	if s.conn != nil {
+		return s.connWrite(L, b)
+	}
+	op := s.op(L, dirWrite)
+	op.call, op.buf, op.flags = sendCall, b, flags
+	err := s.io(op, dirWrite)
+	n := op.n
+	op.buf = nil
+	return n, err
+}
+
+// SendTo sends a datagram (or stream bytes) to sa and returns the count
+// sent. From an unbound socket it binds it, as the kernel does.
+func (s *Socket) SendTo(L *lua.LState, b []byte, flags int, sa unix.Sockaddr) (int, error) {
+	op := s.op(L, dirWrite)
+	op.call, op.buf, op.flags, op.sa = sendCall, b, flags, sa
+	err := s.io(op, dirWrite)
+	n := op.n
+	op.buf, op.sa = nil, nil
+	if err == nil && s.State() == Created {
+		s.setState(Bound)
+	}
+	return n, err
+}
+
+// sendCall sends what the kernel takes of op.buf now, to op.sa if set.
+func sendCall(op *ioOp, fd int) error {
+	for {
+		n, err := unix.SendmsgN(fd, op.buf, nil, op.sa, op.flags|unix.MSG_NOSIGNAL)
+		if err != unix.EINTR {
+			op.n = n
+			return dontWait(op.flags, err)
+		}
+	}
+}
+
+// SendAll sends all of b, waiting as needed, and returns the count sent:
+// len(b), or what was sent before the error.
+func (s *Socket) SendAll(L *lua.LState, b []byte, flags int) (int, error) {
+	if s.conn != nil {
+		return s.connWrite(L, b)
+	}
+	op := s.op(L, dirWrite)
+	op.call, op.buf, op.flags = sendallCall, b, flags
+	err := s.io(op, dirWrite)
+	sent := len(b) - len(op.buf)
+	op.buf = nil
+	return sent, err
+}
+
+// sendallCall sends op.buf, consuming it, until all is sent or the kernel
+// takes no more now.
+func sendallCall(op *ioOp, fd int) error {
+	for len(op.buf) > 0 {
+		var n int
+		var err error
+		if op.flags == 0 {
+			n, err = unix.Write(fd, op.buf)
+		} else {
+			n, err = unix.SendmsgN(fd, op.buf, nil, nil, op.flags|unix.MSG_NOSIGNAL)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return dontWait(op.flags, err)
+		}
+		op.buf = op.buf[n:]
+	}
+	return nil
+}
+
+// dontWait turns EAGAIN into ErrDontWait if flags has MSG_DONTWAIT.
+func dontWait(flags int, err error) error {
+	if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT != 0 {
+		return ErrDontWait
+	}
+	return err
+}
+
+// recvCall reads what the kernel has, up to len(op.buf), into op.buf.
+func recvCall(op *ioOp, fd int) error {
+	for {
+		var n int
+		var err error
+		if op.flags == 0 && !op.from {
+			n, err = unix.Read(fd, op.buf)
+		} else {
+			n, op.sa, err = unix.Recvfrom(fd, op.buf, op.flags)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		op.n = n
+		return dontWait(op.flags, err)
+	}
+}

@@ -1,0 +1,197 @@
+package core
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// Transport carries a stream socket's bytes when something other than the
+// bare descriptor does: a *tls.Conn laid over NetConn has this shape. Its
+// Read and Write block; the core calls them with the interpreter lock
+// released and bounds them with the deadlines.
+type Transport interface {
+	Read(p []byte) (int, error)
+	Write(p []byte) (int, error)
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+}
+
+// SetTransport makes t carry the socket's bytes from now on: every read
+// and send goes through it, the receive buffer and the deadlines as
+// before. Bytes already buffered are read first.
+func (s *Socket) SetTransport(t Transport) { s.conn = t }
+
+// Transport is what carries the socket's bytes: nil for the descriptor.
+func (s *Socket) Transport() Transport { return s.conn }
+
+// NetConn is the socket's descriptor as a net.Conn, to lay a transport
+// such as TLS over (tls.Client(s.NetConn(), cfg)). Its Read and Write
+// wait in the poller and must be called with the interpreter lock
+// released: through a Transport the core calls, or inside Unlocked.
+func (s *Socket) NetConn() net.Conn { return &fdConn{s: s} }
+
+// fdConn is the net.Conn of NetConn.
+type fdConn struct{ s *Socket }
+
+var _ net.Conn = (*fdConn)(nil)
+
+func (c *fdConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var err error
+	rerr := c.s.rc.Read(func(fd uintptr) bool {
+		for {
+			n, err = unix.Read(int(fd), p)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		return err != unix.EAGAIN
+	})
+	if rerr != nil {
+		return 0, c.s.waitError(rerr)
+	}
+	if err != nil {
+		return 0, os.NewSyscallError("read", err)
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (c *fdConn) Write(p []byte) (int, error) {
+	sent := 0
+	var err error
+	werr := c.s.rc.Write(func(fd uintptr) bool {
+		for sent < len(p) {
+			var n int
+			n, err = unix.SendmsgN(int(fd), p[sent:], nil, nil, unix.MSG_NOSIGNAL)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err != unix.EAGAIN
+			}
+			sent += n
+		}
+		err = nil
+		return true
+	})
+	if werr != nil {
+		return sent, c.s.waitError(werr)
+	}
+	if err != nil {
+		return sent, os.NewSyscallError("write", err)
+	}
+	return sent, nil
+}
+
+func (c *fdConn) Close() error                       { return c.s.Close() }
+func (c *fdConn) LocalAddr() net.Addr                { return sockNetAddr(c.s.LocalAddr()) }
+func (c *fdConn) RemoteAddr() net.Addr               { return sockNetAddr(c.s.PeerAddr()) }
+func (c *fdConn) SetDeadline(t time.Time) error      { return c.s.file.SetDeadline(t) }
+func (c *fdConn) SetReadDeadline(t time.Time) error  { return c.s.file.SetReadDeadline(t) }
+func (c *fdConn) SetWriteDeadline(t time.Time) error { return c.s.file.SetWriteDeadline(t) }
+
+// waitError turns the error of a wait in the poller into the core's.
+func (s *Socket) waitError(err error) error {
+	if cerr := s.host.Context().Err(); cerr != nil {
+		return cerr
+	}
+	if os.IsTimeout(err) {
+		return ErrTimeout
+	}
+	return unix.EBADF
+}
+
+// sockNetAddr is a socket address as a net.Addr, nil if unknown.
+func sockNetAddr(sa unix.Sockaddr, err error) net.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	case *unix.SockaddrUnix:
+		return &net.UnixAddr{Name: a.Name, Net: "unix"}
+	}
+	return nil
+}
+
+// connRead reads once from the transport into p, the lock released,
+// within the call's deadline. MSG_DONTWAIT and non-blocking mode try
+// without waiting: the transport's deadline is set in the past.
+func (s *Socket) connRead(L *lua.LState, p []byte, flags int) (int, error) {
+	dl, wait := s.callDeadline()
+	if !wait || flags&unix.MSG_DONTWAIT != 0 {
+		dl = aLongTimeAgo
+	}
+	var n int
+	err := s.connCall(L, dirRead, dl, func() (err error) {
+		n, err = s.conn.Read(p)
+		return err
+	})
+	if errors.Is(err, io.EOF) {
+		return 0, nil
+	}
+	if err == ErrTimeout && dl == aLongTimeAgo {
+		err = ErrDontWait
+	}
+	return n, err
+}
+
+// connWrite writes all of p to the transport, the lock released, within
+// the call's deadline, and returns the count written.
+func (s *Socket) connWrite(L *lua.LState, p []byte) (int, error) {
+	dl, wait := s.callDeadline()
+	if !wait {
+		dl = aLongTimeAgo
+	}
+	var n int
+	err := s.connCall(L, dirWrite, dl, func() (err error) {
+		n, err = s.conn.Write(p)
+		return err
+	})
+	if err == ErrTimeout && dl == aLongTimeAgo {
+		err = ErrDontWait
+	}
+	return n, err
+}
+
+// connCall runs f, a blocking call of the transport, with the lock
+// released and the transport's deadline in direction dir set to dl.
+func (s *Socket) connCall(L *lua.LState, dir int, dl time.Time, f func() error) error {
+	if dir == dirRead {
+		s.conn.SetReadDeadline(dl)
+	} else {
+		s.conn.SetWriteDeadline(dl)
+	}
+	s.armed[dir] = !dl.IsZero()
+	if err := s.host.Context().Err(); err != nil {
+		return err // interrupted before the deadline above replaced its wake-up
+	}
+	s.busy[dir]++
+	s.host.Unlock(L)
+	err := f()
+	s.host.Lock(L)
+	s.busy[dir]--
+	if err == nil {
+		return nil
+	}
+	if cerr := s.host.Context().Err(); cerr != nil {
+		return cerr
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, ErrTimeout) {
+		return ErrTimeout
+	}
+	return err
+}
