@@ -102,13 +102,16 @@ func (c *fdConn) SetDeadline(t time.Time) error      { return c.s.file.SetDeadli
 func (c *fdConn) SetReadDeadline(t time.Time) error  { return c.s.file.SetReadDeadline(t) }
 func (c *fdConn) SetWriteDeadline(t time.Time) error { return c.s.file.SetWriteDeadline(t) }
 
-// waitError turns the error of a wait in the poller into the core's.
+// waitError is the error of a wait in the poller as fdConn returns it: a
+// deadline stays os.ErrDeadlineExceeded, a net.Error that says it is
+// temporary, since a TLS connection over fdConn keeps any other error as
+// final and fails every later read with it.
 func (s *Socket) waitError(err error) error {
 	if cerr := s.host.Context().Err(); cerr != nil {
 		return cerr
 	}
 	if os.IsTimeout(err) {
-		return ErrTimeout
+		return err
 	}
 	return unix.EBADF
 }

@@ -1,0 +1,168 @@
+-- Lua-side tests of the receive buffer: every read of a stream socket goes
+-- through it, whatever its flags, so mixing read kinds on one socket never
+-- loses or reorders a byte. Over 127.0.0.1 only.
+local st = require("sockettest")
+
+-- payload is n bytes that are not all alike, so a byte out of place shows.
+local function payload(n)
+  local parts = {}
+  for i = 0, n - 1 do parts[#parts + 1] = string.char((i * 7 + math.floor(i / 256)) % 256) end
+  return table.concat(parts)
+end
+
+function TestMixedReadsKeepOrder(t)
+  local c, s = st.pair()
+  local want = payload(20000)
+  local sender = thread.spawn(function()
+    -- In pieces of odd sizes, so reads meet every kind of boundary.
+    local i = 1
+    while i <= #want do
+      c:sendall(want:sub(i, i + 996))
+      i = i + 997
+    end
+    c:shutdown(socket.SHUT_WR)
+  end)
+  local got, total, round = {}, 0, 0
+  local reads = {
+    function() return s:recv(7) end,
+    function()
+      local peeked = s:recv(5, socket.MSG_PEEK)
+      t:eq(s:recv(5, socket.MSG_PEEK), peeked, "a second peek sees the same bytes")
+      local d = s:recv(#peeked)
+      t:eq(d, peeked, "recv after peek returns what was peeked")
+      return d
+    end,
+    function()
+      local d = s:recv(300, socket.MSG_WAITALL)
+      if total + #d < #want then t:eq(#d, 300, "MSG_WAITALL returns all it asked for before the end") end
+      return d
+    end,
+    function()
+      local d, addr = s:recvfrom(13)
+      t:eq(addr, nil, "recvfrom on a stream has no address")
+      return d
+    end,
+    function()
+      local ok, d = pcall(s.recv, s, 11, socket.MSG_DONTWAIT)
+      if not ok then
+        t:eq(d.name, "EAGAIN", "MSG_DONTWAIT with nothing there")
+        return nil
+      end
+      return d
+    end,
+    function() return s:recv(4096) end,
+  }
+  while total < #want do
+    round = round + 1
+    local d = reads[round % #reads + 1]()
+    if d then
+      if d == "" then t:fatal("end of stream after " .. total .. " bytes") end
+      got[#got + 1] = d
+      total = total + #d
+    end
+  end
+  t:eq(total, #want, "byte count")
+  t:eq(table.concat(got) == want, true, "every byte in order")
+  t:eq(s:recv(10), "", "then end of stream")
+  sender:join()
+end
+
+function TestPeekDoesNotConsume(t)
+  local c, s = st.pair()
+  c:sendall("hello world")
+  t:eq(s:recv(5, socket.MSG_PEEK), "hello", "peek")
+  t:eq(s:recv(5, socket.MSG_PEEK), "hello", "peek again")
+  t:eq(s:recv(11, socket.MSG_PEEK + socket.MSG_WAITALL), "hello world", "peek with waitall")
+  t:eq(s:recv(3), "hel", "recv after peek")
+  t:eq(s:recv(100, socket.MSG_WAITALL + socket.MSG_DONTWAIT), "lo world", "the rest")
+end
+
+function TestWaitallWaitsForEverything(t)
+  local c, s = st.pair()
+  local q = thread.queue()
+  thread.spawn(function()
+    c:sendall("ab")
+    q:get() -- the reader is about to call recv
+    c:sendall("cdefgh")
+    c:sendall("ij")
+  end)
+  q:put(true)
+  t:eq(s:recv(10, socket.MSG_WAITALL), "abcdefghij", "all ten bytes")
+end
+
+function TestWaitallEndOfStream(t)
+  local c, s = st.pair()
+  c:sendall("abc")
+  c:close()
+  t:eq(s:recv(10, socket.MSG_WAITALL), "abc", "what came before the end")
+  t:eq(s:recv(10), "", "then end of stream")
+end
+
+function TestWaitallTimeoutKeepsPartial(t)
+  local c, s = st.pair()
+  c:sendall("abc")
+  s:settimeout(0.2)
+  local err = st.raises(t, s.recv, s, 10, socket.MSG_WAITALL)
+  t:eq(err.name, "ETIMEDOUT", "timed out")
+  t:eq(s:recv(10), "abc", "the partial read stayed buffered for the next call")
+  c:sendall("def")
+  t:eq(s:recv(10), "def", "then what came after")
+end
+
+function TestReadAheadServesSmallReads(t)
+  local c, s = st.pair()
+  c:sendall("0123456789")
+  c:close()
+  local got = {}
+  while true do
+    local d = s:recv(1)
+    if d == "" then break end
+    got[#got + 1] = d
+  end
+  t:eq(table.concat(got), "0123456789", "one byte at a time")
+end
+
+function TestBufferedBytesAreReadableToSelect(t)
+  local c, s = st.pair()
+  c:sendall("xy")
+  t:eq(s:recv(1), "x", "first byte")
+  -- The kernel may have nothing left: "y" waits in the receive buffer.
+  local r = select.select({s}, nil, nil, 0)
+  t:eq(#r, 1, "readable")
+  t:eq(s:recv(1, socket.MSG_DONTWAIT), "y", "buffered byte")
+end
+
+function TestDatagramsKeepTheirBoundaries(t)
+  local a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+  a:bind({"127.0.0.1", 0})
+  local b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+  b:bind({"127.0.0.1", 0})
+  b:sendto("first datagram", a:getsockname())
+  b:sendto("second", a:getsockname())
+  t:eq(a:recv(5), "first", "a short read truncates the datagram")
+  t:eq(a:recv(100), "second", "the rest of the first is gone, as the kernel drops it")
+  b:sendto("peeked", a:getsockname())
+  t:eq(a:recv(100, socket.MSG_PEEK), "peeked", "peek a datagram")
+  local d, addr = a:recvfrom(100)
+  t:eq(d, "peeked", "then read it")
+  t:eq(addr.port, b:getsockname().port, "from b")
+end
+
+function TestThreadsWaitingWhileAnotherFillsTheBuffer(t)
+  local c, s = st.pair()
+  local n = 6
+  local ready, got = thread.queue(), {}
+  local threads = {}
+  for i = 1, n do
+    threads[i] = thread.spawn(function()
+      ready:put(i)
+      local b = s:recv(1)
+      got[#got + 1] = b
+    end)
+  end
+  for _ = 1, n do ready:get() end
+  c:sendall("abcdef")
+  for i = 1, n do threads[i]:join(10) end
+  table.sort(got)
+  t:eq(table.concat(got), "abcdef", "each waiting thread got one byte")
+end
