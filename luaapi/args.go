@@ -10,7 +10,7 @@ import (
 // argError raises "bad argument #n to 'fn' (msg)" at the script's line. For
 // a method, n counts the arguments after self, as the script wrote them.
 func argError(L *lua.LState, n int, fn, msg string) {
-	L.RaiseError("bad argument #%d to '%s' (%s)", n, fn, msg)
+	misuse(L, "bad argument #%d to '%s' (%s)", n, fn, msg)
 }
 
 // typeName is the Lua type of v for messages ("nil", "table", "socket").
@@ -92,7 +92,7 @@ func checkSelf[T any](L *lua.LState, fn, kind, short string) T {
 			return v
 		}
 	}
-	L.RaiseError("bad self to '%s' (%s expected, got %s; call it as %s:%s(...))", fn, kind, typeName(L.Get(1)), short, fn)
+	misuse(L, "bad self to '%s' (%s expected, got %s; call it as %s:%s(...))", fn, kind, typeName(L.Get(1)), short, fn)
 	var zero T
 	return zero
 }

@@ -308,7 +308,29 @@ func scriptWhere(L *lua.LState) string {
 // the one way an error of a socket call reaches the script. It does not
 // return.
 func (rt *Runtime) raise(L *lua.LState, err error, op, addr string) {
-	L.Error(errorValue(L, toOSError(rt.host.Context(), err, op, addr)), 0)
+	raiseOS(L, toOSError(rt.host.Context(), err, op, addr))
+}
+
+// throw raises v, an error value or a message that already says where:
+// every error sockrun's functions raise reaches the script through it
+// (rt.raise and raiseOS for failed calls, misuse for wrong use).
+func throw(L *lua.LState, v lua.LValue) {
+	L.Error(v, 0)
+}
+
+// raiseOS raises e as the script's error value.
+func raiseOS(L *lua.LState, e *OSError) {
+	throw(L, errorValue(L, e))
+}
+
+// misuse raises a message about a wrong use of a function, at the
+// script's line: "echo.lua:12: bad argument #1 to 'bind' (...)".
+func misuse(L *lua.LState, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if where := scriptWhere(L); where != "" {
+		msg = where + ": " + msg
+	}
+	throw(L, lua.LString(msg))
 }
 
 // IsErrorValue reports whether v is a socket error value, and returns its

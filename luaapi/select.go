@@ -46,7 +46,7 @@ func setupSelect(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 		// select(...) as Lua's base function: drop the table itself.
 		fn, ok := base.(*lua.LFunction)
 		if !ok {
-			L.RaiseError("select: Lua's base select function is not available")
+			misuse(L, "select: Lua's base select function is not available")
 		}
 		L.Remove(1)
 		L.Insert(fn, 1)

@@ -291,7 +291,7 @@ func (rt *Runtime) sharedIncr(L *lua.LState) int {
 	init := optNumber(L, 3, "incr", 0)
 	n, err := rt.shared().Incr(key, delta, init)
 	if err != nil {
-		L.RaiseError("%v (incr)", err)
+		misuse(L, "%v (incr)", err)
 	}
 	L.Push(lua.LNumber(n))
 	return 1

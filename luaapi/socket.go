@@ -366,7 +366,7 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 	proto := optInt(L, 5, "getaddrinfo", 0, 0)
 	flags := optInt(L, 6, "getaddrinfo", 0, 0)
 	fail := func(code int, addr string) {
-		L.Error(errorValue(L, gaiError(code, "getaddrinfo", addr)), 0)
+		raiseOS(L, gaiError(code, "getaddrinfo", addr))
 	}
 	port, hasPort := 0, true
 	switch p := L.Get(2).(type) {
@@ -513,7 +513,7 @@ func socketInetPton(L *lua.LState) int {
 	ip, err := netip.ParseAddr(text)
 	switch {
 	case err != nil || ip.Zone() != "":
-		L.Error(errorValue(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text}), 0)
+		raiseOS(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text})
 	case family == unix.AF_INET && ip.Is4():
 		b := ip.As4()
 		L.Push(lua.LString(b[:]))
@@ -521,9 +521,9 @@ func socketInetPton(L *lua.LState) int {
 		b := ip.As16()
 		L.Push(lua.LString(b[:]))
 	case family == unix.AF_INET || family == unix.AF_INET6:
-		L.Error(errorValue(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text}), 0)
+		raiseOS(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text})
 	default:
-		L.Error(errorValue(L, errnoError(unix.EAFNOSUPPORT, "inet_pton", text)), 0)
+		raiseOS(L, errnoError(unix.EAFNOSUPPORT, "inet_pton", text))
 	}
 	return 1
 }
@@ -553,7 +553,7 @@ func socketInetAton(L *lua.LState) int {
 	text := checkString(L, 1, "inet_aton")
 	ip, ok := inetAton(text, false)
 	if !ok {
-		L.Error(errorValue(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_aton", Op: "inet_aton", Addr: text}), 0)
+		raiseOS(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_aton", Op: "inet_aton", Addr: text})
 	}
 	b := ip.As4()
 	L.Push(lua.LString(b[:]))

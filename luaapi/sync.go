@@ -111,7 +111,7 @@ func (rt *Runtime) waitIn(L *lua.LState, list *waitList, w *waiter, timeout time
 
 // raiseTimeout raises the timeout error of op, as a socket call does.
 func raiseTimeout(L *lua.LState, op string) {
-	L.Error(errorValue(L, timeoutError(op, "")), 0)
+	raiseOS(L, timeoutError(op, ""))
 }
 
 // newObject wraps v in a userdata with the metatable registered as meta.
@@ -237,7 +237,7 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 	}
 	timeout := checkTimeout(L, 3, "put", 1)
 	if q.closed {
-		L.Error(errorValue(L, queueClosedError()), 0)
+		raiseOS(L, queueClosedError())
 	}
 	if g := q.getters.pop(); g != nil {
 		// Someone waits for a value: hand it over directly, so that it
@@ -256,7 +256,7 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 	w.val = v
 	if rt.waitIn(L, &q.putters, w, timeout, "put") {
 		if q.closed && w.val == lua.LNil {
-			L.Error(errorValue(L, queueClosedError()), 0)
+			raiseOS(L, queueClosedError())
 		}
 		return 0
 	}
@@ -379,7 +379,7 @@ func (rt *Runtime) lockAcquire(L *lua.LState) int {
 func lockRelease(L *lua.LState) int {
 	l := checkLock(L, "release")
 	if !l.locked {
-		L.RaiseError("cannot release an unlocked lock (release)")
+		misuse(L, "cannot release an unlocked lock (release)")
 	}
 	if w := l.waiters.pop(); w != nil {
 		w.complete(lua.LTrue) // stays locked: ownership passes to w

@@ -206,20 +206,20 @@ func (rt *Runtime) threadJoin(L *lua.LState) int {
 	t := checkThread(L, "join")
 	timeout := checkTimeout(L, 2, "join", 1)
 	if rt.current(L) == t {
-		L.RaiseError("cannot join the current thread (join)")
+		misuse(L, "cannot join the current thread (join)")
 	}
 	if t.running() {
 		if timeout == 0 {
-			L.Error(errorValue(L, timeoutError("join", "")), 0)
+			raiseOS(L, timeoutError("join", ""))
 		}
 		rt.await(L, t.done, timeout)
 		if t.running() {
 			rt.raiseIfInterrupted(L, "join")
-			L.Error(errorValue(L, timeoutError("join", "")), 0)
+			raiseOS(L, timeoutError("join", ""))
 		}
 	}
 	if t.err != nil {
-		L.Error(t.err, 0)
+		throw(L, t.err) // the thread's own error, as it raised it
 	}
 	for _, v := range t.results {
 		L.Push(v)
