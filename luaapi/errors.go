@@ -31,6 +31,9 @@ type OSError struct {
 	Message string // strerror: "Connection refused"
 	Op      string // the socket call: "connect"
 	Addr    string // the address it concerned, if any: "127.0.0.1:9"
+	// Partial is what a framing read got before the stream ended
+	// (err.partial), if it is such an error.
+	Partial *string
 	// Err is the Go error it came from, if any: errors.As and errors.Is
 	// see through an OSError to it (a syscall.Errno, core.ErrTimeout, a
 	// *net.DNSError, the run's context error).
@@ -195,6 +198,16 @@ func classify(ctx context.Context, err error, op, addr string) *OSError {
 		}
 		return oe
 	}
+	var inc *core.IncompleteError
+	if errors.As(err, &inc) {
+		return &OSError{Class: "EOFError", Name: "EOF", Message: inc.Error(), Op: op, Addr: addr, Partial: &inc.Partial}
+	}
+	var long *core.TooLongError
+	if errors.As(err, &long) {
+		e := errnoError(unix.EMSGSIZE, op, addr)
+		e.Message = long.Error()
+		return e
+	}
 	var gai gaiErr
 	if errors.As(err, &gai) {
 		return gaiError(int(gai), op, addr)
@@ -278,6 +291,9 @@ func errorValue(L *lua.LState, e *OSError) *lua.LTable {
 	t.RawSetString("op", lua.LString(e.Op))
 	if e.Addr != "" {
 		t.RawSetString("addr", lua.LString(e.Addr))
+	}
+	if e.Partial != nil {
+		t.RawSetString("partial", lua.LString(*e.Partial))
 	}
 	if where := scriptWhere(L); where != "" {
 		t.RawSetString("where", lua.LString(where))

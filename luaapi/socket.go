@@ -108,7 +108,7 @@ func init() {
 			{"getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Runtime).socketGetdefaulttimeout},
 			{"setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get", (*Runtime).socketSetdefaulttimeout},
 		},
-		Types:  []*Type{socketType},
+		Types:  []*Type{socketType, socketFileType},
 		Consts: socketConsts,
 		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 			errorcode := L.NewTable()

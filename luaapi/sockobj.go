@@ -71,6 +71,11 @@ var socketType = &Type{
 		{"getsockname", "sock:getsockname()", "the local address", (*Runtime).socketGetsockname},
 		{"getpeername", "sock:getpeername()", "the remote address", (*Runtime).socketGetpeername},
 		{"fileno", "sock:fileno()", "the descriptor, or -1 once closed", (*Runtime).socketFileno},
+		{"recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Runtime).socketRecvExactly},
+		{"recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Runtime).socketRecvline},
+		{"recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Runtime).socketRecvuntil},
+		{"lines", "sock:lines([max])", "an iterator over the lines received", (*Runtime).socketLines},
+		{"makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's", (*Runtime).socketMakefile},
 	},
 	Metamethods: map[string]func(*Runtime, *lua.LState) int{
 		"__tostring": (*Runtime).socketTostring,

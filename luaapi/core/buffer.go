@@ -31,6 +31,10 @@ func sizeClass(n int) int {
 
 func getBuf(n int) *[]byte {
 	c := sizeClass(n)
+	if c >= len(bufPools) {
+		b := make([]byte, n) // larger than any pool: the garbage collector's
+		return &b
+	}
 	if b, ok := bufPools[c].Get().(*[]byte); ok {
 		return b
 	}
@@ -150,8 +154,12 @@ func (s *Socket) recvStream(L *lua.LState, n, flags int) (string, error) {
 	if flags&unix.MSG_WAITALL != 0 {
 		need = n
 	}
+	var cd callDL
+	if s.rbuf.len() < need {
+		cd = s.callDeadline()
+	}
 	for s.rbuf.len() < need {
-		got, err := s.fill(L, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT)
+		got, err := s.fill(L, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT, cd)
 		if err == errKicked {
 			continue // another thread's read filled the buffer: look again
 		}
@@ -185,7 +193,7 @@ func (s *Socket) recvStream(L *lua.LState, n, flags int) (string, error) {
 // want bytes' room (more, up to readAhead, when the script asked for
 // less), waiting as the socket's mode says. It returns the count read: 0
 // at end of stream.
-func (s *Socket) fill(L *lua.LState, want, flags int) (int, error) {
+func (s *Socket) fill(L *lua.LState, want, flags int, cd callDL) (int, error) {
 	if err := s.rerr; err != nil {
 		s.rerr = nil
 		return 0, err
@@ -196,11 +204,11 @@ func (s *Socket) fill(L *lua.LState, want, flags int) (int, error) {
 	var n int
 	var err error
 	if s.conn != nil {
-		n, err = s.connRead(L, buf, flags)
+		n, err = s.connRead(L, buf, flags, cd)
 	} else {
 		op := s.op(L, dirRead)
 		op.call, op.buf, op.flags = recvCall, buf, flags
-		err = s.io(op, dirRead)
+		err = s.io(op, dirRead, cd)
 		n = op.n
 		op.buf = nil
 	}
@@ -229,19 +237,8 @@ func (s *Socket) kick() {
 	s.armed[dirRead] = true
 }
 
-// Fill reads once more into the receive buffer (see Recv for how it
-// waits) and returns the count read, 0 at end of stream: the primitive of
-// framing reads, which then look at Peek and take with Take.
-func (s *Socket) Fill(L *lua.LState) (int, error) {
-	return s.fill(L, readAhead, 0)
-}
-
-// Peek is the buffered bytes, valid until the next call on the socket.
-func (s *Socket) Peek() []byte { return s.rbuf.bytes() }
-
-// Take returns the first n buffered bytes and drops them; n must not be
-// more than Buffered.
-func (s *Socket) Take(n int) string {
+// take returns the first n buffered bytes (the one copy) and drops them.
+func (s *Socket) take(n int) string {
 	if n == 0 {
 		return ""
 	}
@@ -259,11 +256,12 @@ func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, uni
 	b := getBuf(size)
 	op := s.op(L, dirRead)
 	op.call, op.buf, op.flags, op.from = recvCall, (*b)[:size], flags, from
-	err := s.io(op, dirRead)
+	cd := s.callDeadline()
+	err := s.io(op, dirRead, cd)
 	for err == errKicked {
 		op = s.op(L, dirRead)
 		op.call, op.buf, op.flags, op.from = recvCall, (*b)[:size], flags, from
-		err = s.io(op, dirRead)
+		err = s.io(op, dirRead, cd)
 	}
 	got, sa := op.n, op.sa
 	op.buf, op.sa = nil, nil

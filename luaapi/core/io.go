@@ -74,19 +74,31 @@ func (op *ioOp) try(fd uintptr) bool {
 	return false
 }
 
-// callDeadline is when a call starting now must end: zero for none. wait
-// is false in non-blocking mode.
-func (s *Socket) callDeadline() (dl time.Time, wait bool) {
+// callDL is how long one call of the socket may wait: until at (zero:
+// no limit), or not at all if !wait (non-blocking mode). A call that makes
+// several system calls (MSG_WAITALL, the framing reads, sendall) has one
+// deadline for all of them, so that a peer sending a byte at a time cannot
+// stretch it.
+type callDL struct {
+	at   time.Time
+	wait bool
+}
+
+// callDeadline is the deadline of a call starting now: the socket's
+// timeout per call from now, or its absolute deadline, whichever is
+// nearer.
+func (s *Socket) callDeadline() callDL {
 	if s.timeout == 0 {
-		return time.Time{}, false
+		return callDL{}
 	}
+	var dl time.Time
 	if s.timeout > 0 {
 		dl = time.Now().Add(s.timeout)
 	}
 	if !s.deadline.IsZero() && (dl.IsZero() || s.deadline.Before(dl)) {
 		dl = s.deadline
 	}
-	return dl, true
+	return callDL{dl, true}
 }
 
 // arm sets the descriptor's deadline in direction dir for a call that
@@ -116,9 +128,9 @@ func (s *Socket) setFileDeadline(dir int, t time.Time) {
 // other than EAGAIN, the call's deadline passes, the socket is closed, or
 // the run is interrupted. It returns with the lock held; the results are
 // in op.
-func (s *Socket) io(op *ioOp, dir int) error {
-	dl, wait := s.callDeadline()
-	op.wait = wait
+func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
+	dl := cd.at
+	op.wait = cd.wait
 	s.arm(dir, dl)
 	// A thread already waiting in this direction holds the descriptor's
 	// read (or write) lock inside the poller: entering it while holding the
@@ -166,7 +178,7 @@ func (s *Socket) io(op *ioOp, dir int) error {
 func (s *Socket) Accept(L *lua.LState, conn *Socket) (unix.Sockaddr, error) {
 	op := s.op(L, dirRead)
 	op.call = acceptCall
-	err := s.io(op, dirRead)
+	err := s.io(op, dirRead, s.callDeadline())
 	nfd, sa := op.n, op.sa
 	op.sa = nil
 	if err != nil {
@@ -197,7 +209,7 @@ func (s *Socket) Connect(L *lua.LState, sa unix.Sockaddr) error {
 	before := s.State()
 	op := s.op(L, dirWrite)
 	op.call, op.sa = connectCall, sa
-	err := s.io(op, dirWrite)
+	err := s.io(op, dirWrite, s.callDeadline())
 	op.sa = nil
 	switch {
 	case err == nil || err == unix.EISCONN:
@@ -249,11 +261,11 @@ func connectCall(op *ioOp, fd int) error {
 // something, and returns the count sent.
 func (s *Socket) Send(L *lua.LState, b []byte, flags int) (int, error) {
 	if s.conn != nil {
-		return s.connWrite(L, b)
+		return s.connWrite(L, b, s.callDeadline())
 	}
 	op := s.op(L, dirWrite)
 	op.call, op.buf, op.flags = sendCall, b, flags
-	err := s.io(op, dirWrite)
+	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
 	op.buf = nil
 	return n, err
@@ -264,7 +276,7 @@ func (s *Socket) Send(L *lua.LState, b []byte, flags int) (int, error) {
 func (s *Socket) SendTo(L *lua.LState, b []byte, flags int, sa unix.Sockaddr) (int, error) {
 	op := s.op(L, dirWrite)
 	op.call, op.buf, op.flags, op.sa = sendCall, b, flags, sa
-	err := s.io(op, dirWrite)
+	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
 	op.buf, op.sa = nil, nil
 	if err == nil && s.State() == Created {
@@ -288,11 +300,11 @@ func sendCall(op *ioOp, fd int) error {
 // len(b), or what was sent before the error.
 func (s *Socket) SendAll(L *lua.LState, b []byte, flags int) (int, error) {
 	if s.conn != nil {
-		return s.connWrite(L, b)
+		return s.connWrite(L, b, s.callDeadline())
 	}
 	op := s.op(L, dirWrite)
 	op.call, op.buf, op.flags = sendallCall, b, flags
-	err := s.io(op, dirWrite)
+	err := s.io(op, dirWrite, s.callDeadline())
 	sent := len(b) - len(op.buf)
 	op.buf = nil
 	return sent, err

@@ -132,9 +132,9 @@ func sockNetAddr(sa unix.Sockaddr, err error) net.Addr {
 // connRead reads once from the transport into p, the lock released,
 // within the call's deadline. MSG_DONTWAIT and non-blocking mode try
 // without waiting: the transport's deadline is set in the past.
-func (s *Socket) connRead(L *lua.LState, p []byte, flags int) (int, error) {
-	dl, wait := s.callDeadline()
-	if !wait || flags&unix.MSG_DONTWAIT != 0 {
+func (s *Socket) connRead(L *lua.LState, p []byte, flags int, cd callDL) (int, error) {
+	dl := cd.at
+	if !cd.wait || flags&unix.MSG_DONTWAIT != 0 {
 		dl = aLongTimeAgo
 	}
 	var n int
@@ -153,9 +153,9 @@ func (s *Socket) connRead(L *lua.LState, p []byte, flags int) (int, error) {
 
 // connWrite writes all of p to the transport, the lock released, within
 // the call's deadline, and returns the count written.
-func (s *Socket) connWrite(L *lua.LState, p []byte) (int, error) {
-	dl, wait := s.callDeadline()
-	if !wait {
+func (s *Socket) connWrite(L *lua.LState, p []byte, cd callDL) (int, error) {
+	dl := cd.at
+	if !cd.wait {
 		dl = aLongTimeAgo
 	}
 	var n int

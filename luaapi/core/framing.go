@@ -1,0 +1,171 @@
+package core
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The framing reads: what a protocol reads a message with, a count of
+// bytes or up to a delimiter, on the receive buffer that recv shares. Each
+// call has one deadline for all the reads it makes; on a timeout what was
+// read stays buffered for the next call.
+
+// IncompleteError is the error of a framing read that met the end of the
+// stream first. Partial is what came before the end: the read consumed it.
+type IncompleteError struct {
+	Partial string
+	// Want is the count the read wanted, or -1 for a delimiter.
+	Want int
+}
+
+func (e *IncompleteError) Error() string {
+	if e.Want < 0 {
+		return fmt.Sprintf("connection closed after %d bytes, before the delimiter", len(e.Partial))
+	}
+	return fmt.Sprintf("connection closed after %d of %d bytes", len(e.Partial), e.Want)
+}
+
+// TooLongError is the error of a read up to a delimiter that found no
+// delimiter within Max bytes. It consumed nothing.
+type TooLongError struct {
+	Max   int
+	Delim string
+}
+
+func (e *TooLongError) Error() string {
+	what := "no " + quoteDelim(e.Delim)
+	return fmt.Sprintf("%s within %d bytes", what, e.Max)
+}
+
+func quoteDelim(d string) string {
+	switch d {
+	case "\n":
+		return "end of line"
+	case "\r\n":
+		return "CRLF"
+	}
+	return fmt.Sprintf("%q", d)
+}
+
+// RecvExactly returns exactly n bytes. If the stream ends first it returns
+// an *IncompleteError with what came; on a timeout what came stays
+// buffered.
+func (s *Socket) RecvExactly(L *lua.LState, n int) (string, error) {
+	if n <= 0 {
+		return "", nil
+	}
+	if err := s.fillTo(L, n, s.callDeadline()); err != nil {
+		return "", err
+	}
+	if s.rbuf.len() < n {
+		return "", &IncompleteError{Partial: s.take(s.rbuf.len()), Want: n}
+	}
+	return s.take(n), nil
+}
+
+// fillTo reads until n bytes are buffered or the stream ends, within cd.
+func (s *Socket) fillTo(L *lua.LState, n int, cd callDL) error {
+	for s.rbuf.len() < n {
+		got, err := s.fill(L, n-s.rbuf.len(), 0, cd)
+		if err == errKicked {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if got == 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// RecvUntil returns the bytes up to and including the first delim, at
+// most max of them (delim included). With no delim within max bytes it
+// returns a *TooLongError and consumes nothing. If the stream ends first
+// it returns an *IncompleteError with what came (consumed).
+func (s *Socket) RecvUntil(L *lua.LState, delim string, max int) (string, error) {
+	if delim == "" {
+		return "", errors.New("empty delimiter")
+	}
+	d := StringBytes(delim)
+	var cd callDL
+	deadlineSet := false
+	scanned := 0 // the buffered bytes already searched
+	for {
+		b := s.rbuf.bytes()
+		from := max0(scanned - len(d) + 1)
+		if i := bytes.Index(b[from:], d); i >= 0 {
+			end := from + i + len(d)
+			if end > max {
+				return "", &TooLongError{Max: max, Delim: delim}
+			}
+			return s.take(end), nil
+		}
+		if len(b) >= max {
+			return "", &TooLongError{Max: max, Delim: delim}
+		}
+		scanned = len(b)
+		if !deadlineSet {
+			cd, deadlineSet = s.callDeadline(), true
+		}
+		got, err := s.fill(L, readAhead, 0, cd)
+		if err == errKicked {
+			scanned = 0 // another thread may have taken bytes
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if got == 0 {
+			return "", &IncompleteError{Partial: s.take(s.rbuf.len()), Want: -1}
+		}
+	}
+}
+
+func max0(n int) int {
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// RecvLine returns the next line without its "\n" or "\r\n", at most max
+// bytes with its end of line. ok is false at the end of the stream with
+// nothing left; a last line without an end of line is returned as it is.
+// A line longer than max is a *TooLongError and nothing is consumed.
+func (s *Socket) RecvLine(L *lua.LState, max int) (line string, ok bool, err error) {
+	line, err = s.RecvUntil(L, "\n", max)
+	var inc *IncompleteError
+	if errors.As(err, &inc) {
+		return inc.Partial, inc.Partial != "", nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	line = strings.TrimSuffix(line[:len(line)-1], "\r")
+	return line, true, nil
+}
+
+// RecvAll returns everything up to the end of the stream, within one
+// deadline: what a file's read() with no count does. On a timeout what
+// came stays buffered.
+func (s *Socket) RecvAll(L *lua.LState) (string, error) {
+	cd := s.callDeadline()
+	for {
+		got, err := s.fill(L, readAhead, 0, cd)
+		if err == errKicked {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if got == 0 {
+			return s.take(s.rbuf.len()), nil
+		}
+	}
+}

@@ -1,0 +1,278 @@
+package luaapi
+
+import (
+	"strings"
+
+	"github.com/sockrun/sockrun/luaapi/core"
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// The framing reads of the Python face, and sock:makefile. They read
+// through the core's receive buffer, which recv shares, so mixing them
+// with recv never loses or reorders a byte.
+
+// defaultMaxLine is how long a line recvline, recvuntil and a file's
+// readline take by default before they raise.
+const defaultMaxLine = 64 << 10
+
+// optMax reads an optional positive byte limit at stack index n.
+func optMax(L *lua.LState, n int, fn string) int {
+	max := optInt(L, n, fn, 1, defaultMaxLine)
+	if max < 1 {
+		argError(L, n-1, fn, "max must be positive")
+	}
+	return max
+}
+
+// socketRecvExactly is sock:recv_exactly(n): exactly n bytes; raises an
+// EOFError, with what came in err.partial, if the stream ends first.
+func (rt *Runtime) socketRecvExactly(L *lua.LState) int {
+	s := checkSocket(L, "recv_exactly")
+	n := checkInt(L, 2, "recv_exactly", 1)
+	if n < 0 {
+		argError(L, 1, "recv_exactly", "negative count")
+	}
+	data, err := s.RecvExactly(L, n)
+	if err != nil {
+		rt.raise(L, err, "recv_exactly", s.peerString())
+	}
+	L.Push(lua.LString(data))
+	return 1
+}
+
+// socketRecvline is sock:recvline([max]): the next line without its end
+// of line ("\n" or "\r\n"), or nil at the end of the stream.
+func (rt *Runtime) socketRecvline(L *lua.LState) int {
+	s := checkSocket(L, "recvline")
+	max := optMax(L, 2, "recvline")
+	line, ok, err := s.RecvLine(L, max)
+	if err != nil {
+		rt.raise(L, err, "recvline", s.peerString())
+	}
+	if !ok {
+		L.Push(lua.LNil)
+	} else {
+		L.Push(lua.LString(line))
+	}
+	return 1
+}
+
+// socketRecvuntil is sock:recvuntil(delim [, max]): the bytes up to and
+// including delim.
+func (rt *Runtime) socketRecvuntil(L *lua.LState) int {
+	s := checkSocket(L, "recvuntil")
+	delim := checkBytes(L, 2, "recvuntil", 1)
+	if delim == "" {
+		argError(L, 1, "recvuntil", "empty delimiter")
+	}
+	max := optMax(L, 3, "recvuntil")
+	data, err := s.RecvUntil(L, delim, max)
+	if err != nil {
+		rt.raise(L, err, "recvuntil", s.peerString())
+	}
+	L.Push(lua.LString(data))
+	return 1
+}
+
+// socketLines is sock:lines([max]): an iterator over the lines received,
+// for a generic for: each without its end of line, until the stream ends.
+func (rt *Runtime) socketLines(L *lua.LState) int {
+	s := checkSocket(L, "lines")
+	max := optMax(L, 2, "lines")
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		if s.IsClosed() {
+			rt.raise(L, unix.EBADF, "lines", "")
+		}
+		line, ok, err := s.RecvLine(L, max)
+		if err != nil {
+			rt.raise(L, err, "lines", s.peerString())
+		}
+		if !ok {
+			L.Push(lua.LNil)
+		} else {
+			L.Push(lua.LString(line))
+		}
+		return 1
+	}))
+	return 1
+}
+
+// SocketFile is what sock:makefile returns: Python's buffered reader and
+// writer over a socket. Reads share the socket's receive buffer; writes
+// are kept until flush, close or fileBufSize bytes.
+type SocketFile struct {
+	s                *Socket
+	mode             string
+	readable, writes bool
+	wbuf             []byte
+	closed           bool
+}
+
+const (
+	socketFileMetaName = "socket.file"
+	fileBufSize        = 8192
+)
+
+// socketFileType is the object sock:makefile returns.
+var socketFileType = &Type{
+	Name: "socketfile",
+	Meta: socketFileMetaName,
+	Methods: []Func{
+		{"read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Runtime).fileRead},
+		{"readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Runtime).fileReadline},
+		{"lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Runtime).fileLines},
+		{"write", "f:write(data)", "buffers data to send; returns its length", (*Runtime).fileWrite},
+		{"flush", "f:flush()", "sends what write buffered", (*Runtime).fileFlush},
+		{"close", "f:close()", "flushes and closes the file (not the socket)", (*Runtime).fileClose},
+	},
+	Metamethods: map[string]func(*Runtime, *lua.LState) int{
+		"__tostring": func(_ *Runtime, L *lua.LState) int {
+			f := checkSelf[*SocketFile](L, "__tostring", "socket file", "f")
+			state := ""
+			if f.closed {
+				state = " [closed]"
+			}
+			L.Push(lua.LString("<socket file mode=" + f.mode + state + " " + f.s.String() + ">"))
+			return 1
+		},
+	},
+}
+
+// socketMakefile is sock:makefile([mode]): a buffered file over the
+// socket; mode is "r" (default), "w", "rw", with an optional "b".
+func (rt *Runtime) socketMakefile(L *lua.LState) int {
+	s := checkSocket(L, "makefile")
+	mode := "r"
+	if L.Get(2) != lua.LNil {
+		mode = checkBytes(L, 2, "makefile", 1)
+	}
+	m := strings.ReplaceAll(mode, "b", "")
+	if m == "" || strings.Trim(m, "rw") != "" || strings.Count(m, "r") > 1 || strings.Count(m, "w") > 1 {
+		argError(L, 1, "makefile", "invalid mode "+mode+" (only r, w and b allowed)")
+	}
+	f := &SocketFile{s: s, mode: mode, readable: strings.Contains(m, "r"), writes: strings.Contains(m, "w")}
+	L.Push(newObject(L, f, socketFileMetaName))
+	return 1
+}
+
+// checkFile returns the open file method fn was called on, checking it
+// may read (or write).
+func (rt *Runtime) checkFile(L *lua.LState, fn string, write bool) *SocketFile {
+	f := checkSelf[*SocketFile](L, fn, "socket file", "f")
+	switch {
+	case f.closed:
+		raiseOS(L, &OSError{Class: "ValueError", Message: "I/O operation on closed file", Op: fn})
+	case write && !f.writes:
+		raiseOS(L, &OSError{Class: "io.UnsupportedOperation", Message: "not writable", Op: fn})
+	case !write && !f.readable:
+		raiseOS(L, &OSError{Class: "io.UnsupportedOperation", Message: "not readable", Op: fn})
+	case f.s.IsClosed():
+		rt.raise(L, unix.EBADF, fn, "")
+	}
+	return f
+}
+
+// fileRead is f:read([n]).
+func (rt *Runtime) fileRead(L *lua.LState) int {
+	f := rt.checkFile(L, "read", false)
+	var data string
+	var err error
+	if L.Get(2) == lua.LNil {
+		data, err = f.s.RecvAll(L)
+	} else {
+		n := checkInt(L, 2, "read", 1)
+		if n < 0 {
+			data, err = f.s.RecvAll(L)
+		} else {
+			data, err = f.s.Recv(L, n, unix.MSG_WAITALL)
+		}
+	}
+	if err != nil {
+		rt.raise(L, err, "read", f.s.peerString())
+	}
+	L.Push(lua.LString(data))
+	return 1
+}
+
+// fileReadline is f:readline([max]).
+func (rt *Runtime) fileReadline(L *lua.LState) int {
+	f := rt.checkFile(L, "readline", false)
+	max := optMax(L, 2, "readline")
+	line, err := f.s.RecvUntil(L, "\n", max)
+	if inc, ok := err.(*core.IncompleteError); ok {
+		line, err = inc.Partial, nil
+	}
+	if err != nil {
+		rt.raise(L, err, "readline", f.s.peerString())
+	}
+	L.Push(lua.LString(line))
+	return 1
+}
+
+// fileLines is f:lines([max]).
+func (rt *Runtime) fileLines(L *lua.LState) int {
+	f := rt.checkFile(L, "lines", false)
+	max := optMax(L, 2, "lines")
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		if f.closed || f.s.IsClosed() {
+			rt.raise(L, unix.EBADF, "lines", "")
+		}
+		line, ok, err := f.s.RecvLine(L, max)
+		if err != nil {
+			rt.raise(L, err, "lines", f.s.peerString())
+		}
+		if !ok {
+			L.Push(lua.LNil)
+		} else {
+			L.Push(lua.LString(line))
+		}
+		return 1
+	}))
+	return 1
+}
+
+// fileWrite is f:write(data).
+func (rt *Runtime) fileWrite(L *lua.LState) int {
+	f := rt.checkFile(L, "write", true)
+	data := checkBytes(L, 2, "write", 1)
+	f.wbuf = append(f.wbuf, data...)
+	if len(f.wbuf) >= fileBufSize {
+		rt.flush(L, f, "write")
+	}
+	L.Push(lua.LNumber(len(data)))
+	return 1
+}
+
+// flush sends what f buffered.
+func (rt *Runtime) flush(L *lua.LState, f *SocketFile, fn string) {
+	if len(f.wbuf) == 0 {
+		return
+	}
+	n, err := f.s.SendAll(L, f.wbuf, 0)
+	f.wbuf = f.wbuf[:copy(f.wbuf, f.wbuf[n:])]
+	if err != nil {
+		rt.raise(L, err, fn, f.s.peerString())
+	}
+}
+
+// fileFlush is f:flush().
+func (rt *Runtime) fileFlush(L *lua.LState) int {
+	f := rt.checkFile(L, "flush", true)
+	rt.flush(L, f, "flush")
+	return 0
+}
+
+// fileClose is f:close(): flushes, then closes the file; the socket stays
+// open, as in Python. Closing twice does nothing.
+func (rt *Runtime) fileClose(L *lua.LState) int {
+	f := checkSelf[*SocketFile](L, "close", "socket file", "f")
+	if f.closed {
+		return 0
+	}
+	if f.writes && !f.s.IsClosed() {
+		rt.flush(L, f, "close")
+	}
+	f.closed = true
+	return 0
+}
