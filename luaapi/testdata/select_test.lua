@@ -1,6 +1,6 @@
 -- Lua-side tests of the select module (Python's select.select) and of the
 -- global select still being Lua's base function. Each Test* function runs
--- in a VM of its own (see runner/luatest_test.go).
+-- in a VM of its own (see luaapi/luatest_test.go).
 
 local st = require("sockettest")
 local raises, contains = st.raises, st.contains

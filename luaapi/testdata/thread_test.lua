@@ -1,6 +1,6 @@
 -- Lua-side tests of the thread module's threads: spawn, join, alive, id,
 -- current, sleep. (Queues, locks and events are in sync_test.lua.) Each
--- Test* function runs in a VM of its own (see runner/luatest_test.go).
+-- Test* function runs in a VM of its own (see luaapi/luatest_test.go).
 local st = require("sockettest")
 local raises, contains = st.raises, st.contains
 
