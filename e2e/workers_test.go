@@ -126,7 +126,8 @@ func TestWorkersAuto(t *testing.T) {
 
 // TestWorkersOneFails: a worker whose main chunk raises ends the run; the
 // error is printed once, naming the worker, and the other worker's
-// interruption is not reported as an error of its own.
+// interruption is not reported as an error of its own. Worker 2 raises
+// once worker 1 says, in the shared store, that it calls accept.
 func TestWorkersOneFails(t *testing.T) {
 	src := writeScript(t, `
 local s = socket.socket()
@@ -134,9 +135,10 @@ s:bind({"127.0.0.1", 0})
 s:listen()
 print("ready " .. sockrun.worker)
 if sockrun.worker == 2 then
-  thread.sleep(0.05)
+  repeat thread.sleep(0.001) until shared.get("accepting")
   error("worker two gives up")
 end
+shared.set("accepting", true)
 s:accept()
 `)
 	p := start(t, "--workers", "2", src)
@@ -155,7 +157,9 @@ s:accept()
 // TestWorkersExit: os.exit in any worker, from its main chunk or from a
 // thread, ends every worker at once with that code and no error output;
 // also with one worker, a thread's os.exit is not reported as the main
-// chunk's interruption.
+// chunk's interruption. A spawned thread runs once the main chunk
+// releases the interpreter lock, in accept; with one worker it waits
+// until the queue shows the main chunk waiting in get.
 func TestWorkersExit(t *testing.T) {
 	cases := []struct {
 		name, workers, src string
@@ -166,11 +170,14 @@ if sockrun.worker == 2 then os.exit(4) end
 s:accept()`},
 		{"thread of worker 1", "2", `
 local s = socket.socket(); s:bind({"127.0.0.1", 0}); s:listen()
-if sockrun.worker == 1 then thread.spawn(function() thread.sleep(0.05); os.exit(4) end) end
+if sockrun.worker == 1 then thread.spawn(function() os.exit(4) end) end
 s:accept()`},
 		{"thread, one worker", "1", `
 local q = thread.queue()
-thread.spawn(function() thread.sleep(0.05); os.exit(4) end)
+thread.spawn(function()
+  repeat thread.sleep(0.001) until tostring(q):find(", 1 waiting>", 1, true)
+  os.exit(4)
+end)
 q:get()`},
 	}
 	for _, c := range cases {

@@ -48,15 +48,19 @@ func TestSocketCallsFromManyThreads(t *testing.T) {
 
 		-- Eight threads wait in recv on s at once; the main thread sends
 		-- them one byte each, then they all send back on s at once.
-		local got, threads = {}, {}
+		-- Each thread says it is there, then calls recv holding the lock;
+		-- the lock is free again, and the main thread's get can return,
+		-- only once that recv waits. So after eight gets, all eight wait.
+		local got, threads, there = {}, {}, thread.queue()
 		for i = 1, 8 do
 			threads[i] = thread.spawn(function()
+				there:put(i)
 				local b = s:recv(1)
 				got[#got + 1] = b
 				s:sendall(string.rep(b, 1000))
 			end)
 		end
-		socket.sleep(0.05) -- let every thread reach its recv
+		for _ = 1, 8 do there:get() end
 		c:sendall("abcdefgh")
 		for i = 1, 8 do threads[i]:join() end
 		table.sort(got)
@@ -79,12 +83,13 @@ func TestSocketCallsFromManyThreads(t *testing.T) {
 		local sum, waiting = 0, {}
 		for i = 1, 4 do
 			waiting[i] = thread.spawn(function()
+				there:put(i)
 				local d, addr = u:recvfrom(100)
 				assert(addr.port == v:getsockname().port)
 				sum = sum + tonumber(d)
 			end)
 		end
-		socket.sleep(0.05)
+		for _ = 1, 4 do there:get() end -- each waits in recvfrom, as above
 		for i = 1, 4 do v:sendto(tostring(i), u:getsockname()) end
 		for i = 1, 4 do waiting[i]:join() end
 		assert(sum == 10, "sum " .. sum)

@@ -1,5 +1,5 @@
 -- Lua-side tests of TCP sockets and the socket methods. Each Test* function
--- runs in a VM of its own (see runner/luatest_test.go); t:eq(got, want,
+-- runs in a VM of its own (see luaapi/luatest_test.go); t:eq(got, want,
 -- what) and assert raise on failure. Over 127.0.0.1 only, on ports the
 -- kernel picks.
 local st = require("sockettest")

@@ -49,6 +49,31 @@ function M.misuse(t, want, fn)
   return err
 end
 
+-- runs_during checks that sleep (thread.sleep or socket.sleep) releases
+-- the interpreter lock: a thread started before it runs while the caller
+-- is inside it. The caller holds the lock everywhere else, so the thread
+-- finds `sleeping` true only if it ran during a sleep. It naps 10 ms at a
+-- time until the thread has run, so a busy machine only makes it slower;
+-- when the thread ran outside a sleep (a switch-interval hand-off at
+-- another call) it proves nothing, and a new thread tries again.
+function M.runs_during(t, sleep)
+  local sleeping = false
+  for _ = 1, 100 do
+    local saw
+    local h = thread.spawn(function() saw = sleeping end)
+    for _ = 1, 500 do
+      if saw ~= nil then break end
+      sleeping = true
+      sleep(0.01)
+      sleeping = false
+    end
+    if saw == nil then t:fatal("the thread did not run during 500 sleeps of 10 ms") end
+    h:join()
+    if saw then return end
+  end
+  t:fatal("the thread never ran inside a sleep, in 100 tries")
+end
+
 -- recvall reads from s until the end of the stream and returns what it read.
 function M.recvall(s)
   local parts = {}

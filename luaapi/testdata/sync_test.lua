@@ -1,5 +1,5 @@
 -- Lua-side tests of thread.queue, thread.lock and thread.event. Each Test*
--- function runs in a VM of its own (see runner/luatest_test.go).
+-- function runs in a VM of its own (see luaapi/luatest_test.go).
 
 local st = require("sockettest")
 local raises, contains = st.raises, st.contains
