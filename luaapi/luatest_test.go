@@ -25,7 +25,7 @@ const luaTestTimeout = 30 * time.Second
 // loading testdata/*_test.lua defines runs as a subtest, in order of
 // definition, each in a VM of its own (sockrun's, with its interpreter lock
 // and threads), with a test object t (t:log, t:error, t:fatal, t:skip,
-// t:eq, t:tempdir, t:name, t:stdin, t:stdout). A file that defines none
+// t:eq, t:tempdir, t:certs, t:name, t:stdin, t:stdout). A file that defines none
 // fails.
 func TestLua(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*_test.lua"))
@@ -191,6 +191,25 @@ func (lt *luaT) methods(L *lua.LState) *lua.LTable {
 			}
 			lt.t.Cleanup(func() { os.RemoveAll(dir) })
 			L.Push(lua.LString(dir))
+			return 1
+		},
+		// t:certs() makes the TLS tests' certificates in a temporary
+		// directory and returns their paths by name (see testCerts).
+		"certs": func(L *lua.LState) int {
+			dir, err := os.MkdirTemp("", "srcerts")
+			if err != nil {
+				L.RaiseError("certs: %v", err)
+			}
+			lt.t.Cleanup(func() { os.RemoveAll(dir) })
+			certs, err := testCerts(dir)
+			if err != nil {
+				L.RaiseError("certs: %v", err)
+			}
+			paths := L.NewTable()
+			for name, path := range certs {
+				paths.RawSetString(name, lua.LString(path))
+			}
+			L.Push(paths)
 			return 1
 		},
 		"name": func(L *lua.LState) int {

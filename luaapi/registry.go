@@ -40,10 +40,27 @@ type Type struct {
 	Meta string
 	// Methods are the object's methods, documented as Self:name(...).
 	Methods []Func
+	// Inherits, if set, is a type whose methods this one has too (an SSL
+	// socket has every socket method).
+	Inherits *Type
+	// Fields are values read (and perhaps set) as obj.name, beside the
+	// methods: ctx.verify_mode.
+	Fields []Field
 	// Metamethods (__tostring, __eq, __len, ...) are set on the metatable
 	// as they are: they are how Lua operators see the object, not calls a
 	// trace or the docs list one by one.
 	Metamethods map[string]func(rt *Runtime, L *lua.LState) int
+}
+
+// Field is a value of an object read as obj.name, and set as obj.name = v
+// if Set is not nil.
+type Field struct {
+	Name    string
+	Summary string
+	Get     func(rt *Runtime, L *lua.LState, obj *lua.LUserData) lua.LValue
+	// Set stores v (at stack index 3 of the __newindex call, for argument
+	// errors); nil makes the field read-only.
+	Set func(rt *Runtime, L *lua.LState, obj *lua.LUserData, v lua.LValue)
 }
 
 // Const is a named constant of a module.
@@ -139,11 +156,19 @@ func (rt *Runtime) Open(L *lua.LState) {
 func (rt *Runtime) fill(L *lua.LState, m *Module, t *lua.LTable) {
 	for _, ty := range m.Types {
 		mt := L.NewTypeMetatable(ty.Meta)
-		methods := L.CreateTable(0, len(ty.Methods))
-		for i := range ty.Methods {
-			methods.RawSetString(ty.Methods[i].Name, L.NewFunction(rt.call(m, ty, &ty.Methods[i])))
+		methods := L.NewTable()
+		for t := ty; t != nil; t = t.Inherits {
+			for i := range t.Methods {
+				if methods.RawGetString(t.Methods[i].Name) == lua.LNil {
+					methods.RawSetString(t.Methods[i].Name, L.NewFunction(rt.call(m, ty, &t.Methods[i])))
+				}
+			}
 		}
-		L.SetField(mt, "__index", methods)
+		if len(ty.Fields) == 0 {
+			L.SetField(mt, "__index", methods)
+		} else {
+			rt.setFields(L, ty, mt, methods)
+		}
 		L.SetField(mt, "__name", lua.LString(ty.Name))
 		for name, f := range ty.Metamethods {
 			f := f
@@ -161,6 +186,41 @@ func (rt *Runtime) fill(L *lua.LState, m *Module, t *lua.LTable) {
 	if m.Setup != nil {
 		m.Setup(rt, L, t)
 	}
+}
+
+// setFields makes the metatable mt of type ty look up methods, then
+// fields, and store fields that can be set.
+func (rt *Runtime) setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
+	fields := map[string]*Field{}
+	for i := range ty.Fields {
+		fields[ty.Fields[i].Name] = &ty.Fields[i]
+	}
+	L.SetField(mt, "__index", L.NewFunction(func(L *lua.LState) int {
+		ud := L.CheckUserData(1)
+		key := L.Get(2)
+		if m := methods.RawGet(key); m != lua.LNil {
+			L.Push(m)
+			return 1
+		}
+		if name, ok := key.(lua.LString); ok {
+			if f := fields[string(name)]; f != nil {
+				L.Push(f.Get(rt, L, ud))
+				return 1
+			}
+		}
+		L.Push(lua.LNil)
+		return 1
+	}))
+	L.SetField(mt, "__newindex", L.NewFunction(func(L *lua.LState) int {
+		ud := L.CheckUserData(1)
+		name := lua.LVAsString(L.Get(2))
+		f := fields[name]
+		if f == nil || f.Set == nil {
+			misuse(L, "cannot set field '%s' of a %s", name, ty.Name)
+		}
+		f.Set(rt, L, ud, L.Get(3))
+		return 0
+	}))
 }
 
 // requireModule loads a module as require would and returns it.

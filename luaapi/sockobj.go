@@ -22,6 +22,9 @@ type Socket struct {
 	core.Socket
 	rt *Runtime
 	ud *lua.LUserData
+	// ssl is the socket's TLS layer once an ssl context wrapped it
+	// (ssl.go), nil for a plain socket.
+	ssl *sslState
 }
 
 const socketMetaName = "socket.socket"
@@ -138,6 +141,19 @@ func (rt *Runtime) socketAccept(L *lua.LState) int {
 		rt.raise(L, err, "accept", s.localString())
 	}
 	rt.newSocket(L, conn)
+	if s.ssl != nil {
+		// An SSL listening socket hands out SSL sockets, handshake done.
+		conn.ssl = &sslState{ctx: s.ssl.ctx, server: true}
+		L.SetMetatable(conn.ud, L.GetTypeMetatable(sslSocketMetaName))
+		ok := false
+		defer func() {
+			if !ok {
+				conn.closeFD()
+			}
+		}()
+		rt.handshake(L, conn, "accept")
+		ok = true
+	}
 	L.Push(conn.ud)
 	L.Push(sockaddrValue(L, sa))
 	return 2
@@ -159,6 +175,9 @@ func (rt *Runtime) socketConnect(L *lua.LState) int {
 	a, _ := checkAddr(L, s.Family(), 2, "connect", 1)
 	if err := rt.connect(L, s, a); err != nil {
 		rt.raise(L, err, "connect", a.String())
+	}
+	if s.ssl != nil && s.ssl.conn == nil && !s.ssl.server {
+		rt.handshake(L, s, "connect")
 	}
 	return 0
 }

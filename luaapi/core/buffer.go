@@ -48,6 +48,11 @@ func putBuf(b *[]byte) {
 	}
 }
 
+// ErrTransportFlags is the error of a call a transport such as TLS cannot
+// carry: a flag other than MSG_PEEK, MSG_WAITALL and MSG_DONTWAIT, or a
+// destination address.
+var ErrTransportFlags = errors.New("not possible over the socket's TLS layer")
+
 // readBuffer is a stream socket's receive buffer: (*b)[r:w] are the bytes
 // received and not yet returned. b is nil when it is empty.
 type readBuffer struct {
@@ -131,6 +136,9 @@ func (s *Socket) Recv(L *lua.LState, n, flags int) (string, error) {
 	if s.stream() && flags&^(unix.MSG_PEEK|unix.MSG_WAITALL|unix.MSG_DONTWAIT) == 0 {
 		return s.recvStream(L, n, flags)
 	}
+	if s.conn != nil {
+		return "", ErrTransportFlags
+	}
 	data, _, err := s.recvDirect(L, n, flags, false)
 	return data, err
 }
@@ -141,6 +149,9 @@ func (s *Socket) RecvFrom(L *lua.LState, n, flags int) (string, unix.Sockaddr, e
 	if s.stream() && flags&^(unix.MSG_PEEK|unix.MSG_WAITALL|unix.MSG_DONTWAIT) == 0 {
 		data, err := s.recvStream(L, n, flags)
 		return data, nil, err
+	}
+	if s.conn != nil {
+		return "", nil, ErrTransportFlags
 	}
 	return s.recvDirect(L, n, flags, true)
 }

@@ -260,6 +260,9 @@ func connectCall(op *ioOp, fd int) error {
 // Send sends what the transport takes of b now, waiting until it takes
 // something, and returns the count sent.
 func (s *Socket) Send(L *lua.LState, b []byte, flags int) (int, error) {
+	if s.conn != nil && flags&^unix.MSG_DONTWAIT != 0 {
+		return 0, ErrTransportFlags
+	}
 	if s.conn != nil {
 		return s.connWrite(L, b, s.callDeadline())
 	}
@@ -274,6 +277,9 @@ func (s *Socket) Send(L *lua.LState, b []byte, flags int) (int, error) {
 // SendTo sends a datagram (or stream bytes) to sa and returns the count
 // sent. From an unbound socket it binds it, as the kernel does.
 func (s *Socket) SendTo(L *lua.LState, b []byte, flags int, sa unix.Sockaddr) (int, error) {
+	if s.conn != nil {
+		return 0, ErrTransportFlags
+	}
 	op := s.op(L, dirWrite)
 	op.call, op.buf, op.flags, op.sa = sendCall, b, flags, sa
 	err := s.io(op, dirWrite, s.callDeadline())
@@ -299,6 +305,9 @@ func sendCall(op *ioOp, fd int) error {
 // SendAll sends all of b, waiting as needed, and returns the count sent:
 // len(b), or what was sent before the error.
 func (s *Socket) SendAll(L *lua.LState, b []byte, flags int) (int, error) {
+	if s.conn != nil && flags&^unix.MSG_DONTWAIT != 0 {
+		return 0, ErrTransportFlags
+	}
 	if s.conn != nil {
 		return s.connWrite(L, b, s.callDeadline())
 	}

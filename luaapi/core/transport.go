@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -197,4 +198,44 @@ func (s *Socket) connCall(L *lua.LState, dir int, dl time.Time, f func() error) 
 		return ErrTimeout
 	}
 	return err
+}
+
+// StartTLS lays a TLS connection configured by cfg over the socket, as
+// the client or (server) the server side, and runs its handshake within
+// the call's deadline, with the interpreter lock released; Ctrl-C ends it.
+// From then on the TLS connection is the socket's transport. Bytes already
+// in the receive buffer are not part of the TLS stream: a socket with
+// buffered bytes cannot start TLS.
+func (s *Socket) StartTLS(L *lua.LState, cfg *tls.Config, server bool) (*tls.Conn, error) {
+	if s.conn != nil {
+		return nil, errors.New("the socket already has a TLS layer")
+	}
+	if s.rbuf.len() > 0 {
+		return nil, errors.New("bytes received before TLS started are still buffered")
+	}
+	var tc *tls.Conn
+	if server {
+		tc = tls.Server(s.NetConn(), cfg)
+	} else {
+		tc = tls.Client(s.NetConn(), cfg)
+	}
+	cd := s.callDeadline()
+	dl := cd.at
+	if !cd.wait {
+		// In non-blocking mode a handshake cannot be done a piece at a
+		// time here: give it the default of a blocking socket.
+		dl = time.Time{}
+	}
+	s.file.SetDeadline(dl)
+	s.armed = [2]bool{!dl.IsZero(), !dl.IsZero()}
+	err := s.Unlocked(L, tc.Handshake)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && s.host.Context().Err() == nil {
+			return nil, ErrTimeout
+		}
+		return nil, err
+	}
+	s.conn = tc
+	return tc, nil
 }

@@ -1,0 +1,652 @@
+package luaapi
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/sockrun/sockrun/luaapi/core"
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// The ssl module: Python's ssl over Go's crypto/tls. A context holds the
+// settings (certificates, what to verify, ALPN, versions); wrap_socket
+// lays TLS over a socket through the core's transport, so every socket
+// method (recv, sendall, recvline, makefile, ...) works unchanged on the
+// wrapped socket, which also has version, cipher, getpeercert and
+// selected_alpn_protocol.
+
+// Python's verify modes.
+const (
+	certNone     = 0
+	certOptional = 1
+	certRequired = 2
+)
+
+// SSLContext is ssl.SSLContext: the settings of the TLS connections it
+// wraps. Touched under the interpreter lock.
+type SSLContext struct {
+	server        bool // made for the server side (PROTOCOL_TLS_SERVER, Purpose.CLIENT_AUTH)
+	checkHostname bool
+	verifyMode    int
+	certs         []tls.Certificate
+	cas           *x509.CertPool // loaded with load_verify_locations; nil: none
+	defaultCAs    bool           // verify against the system's CAs as well
+	alpn          []string
+	minVersion    uint16
+	maxVersion    uint16
+}
+
+// sslState is what a socket knows of its TLS layer.
+type sslState struct {
+	ctx      *SSLContext
+	server   bool
+	hostname string
+	conn     *tls.Conn // nil until the handshake is done
+}
+
+const (
+	sslContextMetaName = "ssl.context"
+	sslSocketMetaName  = "ssl.socket"
+)
+
+func init() {
+	register(&Module{
+		Name:    "ssl",
+		Summary: "Python's ssl module: TLS over sockets, with Go's crypto/tls",
+		Doc:     "docs/ssl.md",
+		Funcs: []Func{
+			{"create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", (*Runtime).sslCreateDefaultContext},
+			{"SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", (*Runtime).sslNewContext},
+		},
+		Types:  []*Type{sslContextType, sslSocketType},
+		Consts: sslConsts,
+		Setup:  setupSSL,
+	})
+}
+
+func sslConsts() []Const {
+	return []Const{
+		{"CERT_NONE", lua.LNumber(certNone)},
+		{"CERT_OPTIONAL", lua.LNumber(certOptional)},
+		{"CERT_REQUIRED", lua.LNumber(certRequired)},
+		{"PROTOCOL_TLS_CLIENT", lua.LNumber(16)},
+		{"PROTOCOL_TLS_SERVER", lua.LNumber(17)},
+		{"HAS_ALPN", lua.LTrue},
+		{"OPENSSL_VERSION", lua.LString("Go crypto/tls")},
+	}
+}
+
+// setupSSL adds the tables Purpose and TLSVersion.
+func setupSSL(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+	purpose := L.CreateTable(0, 2)
+	purpose.RawSetString("SERVER_AUTH", lua.LString("SERVER_AUTH"))
+	purpose.RawSetString("CLIENT_AUTH", lua.LString("CLIENT_AUTH"))
+	mod.RawSetString("Purpose", purpose)
+	versions := L.CreateTable(0, 6)
+	for name, v := range tlsVersions {
+		versions.RawSetString(name, lua.LNumber(v))
+	}
+	versions.RawSetString("MINIMUM_SUPPORTED", lua.LNumber(tls.VersionTLS10))
+	versions.RawSetString("MAXIMUM_SUPPORTED", lua.LNumber(tls.VersionTLS13))
+	mod.RawSetString("TLSVersion", versions)
+}
+
+var tlsVersions = map[string]uint16{
+	"TLSv1":   tls.VersionTLS10,
+	"TLSv1_1": tls.VersionTLS11,
+	"TLSv1_2": tls.VersionTLS12,
+	"TLSv1_3": tls.VersionTLS13,
+}
+
+func versionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLSv1"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	}
+	return fmt.Sprintf("0x%04x", v)
+}
+
+var sslContextType = &Type{
+	Name: "SSLContext",
+	Meta: sslContextMetaName,
+	Methods: []Func{
+		{"load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Runtime).sslLoadCertChain},
+		{"load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Runtime).sslLoadVerifyLocations},
+		{"load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", (*Runtime).sslLoadDefaultCerts},
+		{"set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", (*Runtime).sslSetALPN},
+		{"wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Runtime).sslWrapSocket},
+	},
+	Fields: []Field{
+		{Name: "check_hostname", Summary: "whether the peer's certificate must match server_hostname",
+			Get: func(_ *Runtime, L *lua.LState, ud *lua.LUserData) lua.LValue {
+				return lua.LBool(ud.Value.(*SSLContext).checkHostname)
+			},
+			Set: func(_ *Runtime, L *lua.LState, ud *lua.LUserData, v lua.LValue) {
+				c := ud.Value.(*SSLContext)
+				c.checkHostname = lua.LVAsBool(v)
+				if c.checkHostname && c.verifyMode == certNone {
+					c.verifyMode = certRequired // as Python does
+				}
+			}},
+		{Name: "verify_mode", Summary: "CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED",
+			Get: func(_ *Runtime, L *lua.LState, ud *lua.LUserData) lua.LValue {
+				return lua.LNumber(ud.Value.(*SSLContext).verifyMode)
+			},
+			Set: func(_ *Runtime, L *lua.LState, ud *lua.LUserData, v lua.LValue) {
+				c := ud.Value.(*SSLContext)
+				n, ok := v.(lua.LNumber)
+				if !ok || n < certNone || n > certRequired || n != lua.LNumber(int(n)) {
+					misuse(L, "verify_mode must be ssl.CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED, got %s", lua.LVAsString(L.ToStringMeta(v)))
+				}
+				if int(n) == certNone && c.checkHostname {
+					raiseOS(L, &OSError{Class: "ValueError", Message: "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.", Op: "verify_mode"})
+				}
+				c.verifyMode = int(n)
+			}},
+		{Name: "minimum_version", Summary: "the lowest TLS version allowed (ssl.TLSVersion)",
+			Get: func(_ *Runtime, L *lua.LState, ud *lua.LUserData) lua.LValue {
+				return lua.LNumber(ud.Value.(*SSLContext).minVersion)
+			},
+			Set: func(_ *Runtime, L *lua.LState, ud *lua.LUserData, v lua.LValue) {
+				ud.Value.(*SSLContext).minVersion = checkTLSVersion(L, v, "minimum_version")
+			}},
+		{Name: "maximum_version", Summary: "the highest TLS version allowed (ssl.TLSVersion)",
+			Get: func(_ *Runtime, L *lua.LState, ud *lua.LUserData) lua.LValue {
+				return lua.LNumber(ud.Value.(*SSLContext).maxVersion)
+			},
+			Set: func(_ *Runtime, L *lua.LState, ud *lua.LUserData, v lua.LValue) {
+				ud.Value.(*SSLContext).maxVersion = checkTLSVersion(L, v, "maximum_version")
+			}},
+	},
+	Metamethods: map[string]func(*Runtime, *lua.LState) int{
+		"__tostring": func(_ *Runtime, L *lua.LState) int {
+			c := checkSelf[*SSLContext](L, "__tostring", "SSLContext", "ctx")
+			side := "client"
+			if c.server {
+				side = "server"
+			}
+			L.Push(lua.LString(fmt.Sprintf("<SSLContext %s, verify_mode=%d, check_hostname=%v>", side, c.verifyMode, c.checkHostname)))
+			return 1
+		},
+	},
+}
+
+func checkTLSVersion(L *lua.LState, v lua.LValue, field string) uint16 {
+	n, ok := v.(lua.LNumber)
+	if !ok || n < tls.VersionTLS10 || n > tls.VersionTLS13 {
+		misuse(L, "%s must be an ssl.TLSVersion, got %s", field, lua.LVAsString(L.ToStringMeta(v)))
+	}
+	return uint16(n)
+}
+
+var sslSocketType = &Type{
+	Name:     "SSLSocket",
+	Meta:     sslSocketMetaName,
+	Inherits: socketType,
+	Methods: []Func{
+		{"version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Runtime).sslVersion},
+		{"cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Runtime).sslCipher},
+		{"getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Runtime).sslGetpeercert},
+		{"selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Runtime).sslSelectedALPN},
+		{"do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", (*Runtime).sslDoHandshake},
+	},
+	Metamethods: map[string]func(*Runtime, *lua.LState) int{
+		"__tostring": func(rt *Runtime, L *lua.LState) int {
+			s := checkSocketAny(L, "__tostring")
+			L.Push(lua.LString("<ssl." + strings.TrimPrefix(s.String(), "<")))
+			return 1
+		},
+		"__eq": socketType.Metamethods["__eq"],
+	},
+}
+
+func newContext(server bool) *SSLContext {
+	c := &SSLContext{server: server, minVersion: tls.VersionTLS12, maxVersion: tls.VersionTLS13}
+	if !server {
+		c.checkHostname, c.verifyMode, c.defaultCAs = true, certRequired, true
+	}
+	return c
+}
+
+// sslCreateDefaultContext is ssl.create_default_context([purpose]).
+func (rt *Runtime) sslCreateDefaultContext(L *lua.LState) int {
+	purpose := "SERVER_AUTH"
+	if L.Get(1) != lua.LNil {
+		purpose = checkString(L, 1, "create_default_context")
+	}
+	switch purpose {
+	case "SERVER_AUTH":
+		L.Push(newObject(L, newContext(false), sslContextMetaName))
+	case "CLIENT_AUTH":
+		L.Push(newObject(L, newContext(true), sslContextMetaName))
+	default:
+		argError(L, 1, "create_default_context", "ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH expected, got "+purpose)
+	}
+	return 1
+}
+
+// sslNewContext is ssl.SSLContext([protocol]).
+func (rt *Runtime) sslNewContext(L *lua.LState) int {
+	switch optInt(L, 1, "SSLContext", 0, 16) {
+	case 16:
+		c := newContext(false)
+		c.defaultCAs = false // as Python: SSLContext() loads no CAs by itself
+		L.Push(newObject(L, c, sslContextMetaName))
+	case 17:
+		L.Push(newObject(L, newContext(true), sslContextMetaName))
+	default:
+		argError(L, 1, "SSLContext", "ssl.PROTOCOL_TLS_CLIENT or ssl.PROTOCOL_TLS_SERVER expected")
+	}
+	return 1
+}
+
+func checkContext(L *lua.LState, fn string) *SSLContext {
+	return checkSelf[*SSLContext](L, fn, "SSLContext", "ctx")
+}
+
+// sslLoadCertChain is ctx:load_cert_chain(certfile [, keyfile]).
+func (rt *Runtime) sslLoadCertChain(L *lua.LState) int {
+	c := checkContext(L, "load_cert_chain")
+	certfile := checkBytes(L, 2, "load_cert_chain", 1)
+	keyfile := certfile
+	if L.Get(3) != lua.LNil {
+		keyfile = checkBytes(L, 3, "load_cert_chain", 1)
+	}
+	certPEM, err := os.ReadFile(certfile)
+	if err != nil {
+		rt.raise(L, err, "load_cert_chain", certfile)
+	}
+	keyPEM, err := os.ReadFile(keyfile)
+	if err != nil {
+		rt.raise(L, err, "load_cert_chain", keyfile)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		raiseOS(L, &OSError{Class: "ssl.SSLError", Name: "PEM_LIB", Message: "[SSL] PEM lib: " + err.Error(), Op: "load_cert_chain", Addr: certfile, Err: err})
+	}
+	c.certs = []tls.Certificate{cert}
+	return 0
+}
+
+// sslLoadVerifyLocations is ctx:load_verify_locations(cafile).
+func (rt *Runtime) sslLoadVerifyLocations(L *lua.LState) int {
+	c := checkContext(L, "load_verify_locations")
+	cafile := checkBytes(L, 2, "load_verify_locations", 1)
+	pem, err := os.ReadFile(cafile)
+	if err != nil {
+		rt.raise(L, err, "load_verify_locations", cafile)
+	}
+	if c.cas == nil {
+		c.cas = x509.NewCertPool()
+	}
+	if !c.cas.AppendCertsFromPEM(pem) {
+		raiseOS(L, &OSError{Class: "ssl.SSLError", Name: "X509_LIB", Message: "[X509] no certificate found in the file", Op: "load_verify_locations", Addr: cafile})
+	}
+	return 0
+}
+
+// sslLoadDefaultCerts is ctx:load_default_certs().
+func (rt *Runtime) sslLoadDefaultCerts(L *lua.LState) int {
+	checkContext(L, "load_default_certs").defaultCAs = true
+	return 0
+}
+
+// sslSetALPN is ctx:set_alpn_protocols(protocols).
+func (rt *Runtime) sslSetALPN(L *lua.LState) int {
+	c := checkContext(L, "set_alpn_protocols")
+	list, ok := L.Get(2).(*lua.LTable)
+	if !ok {
+		argError(L, 1, "set_alpn_protocols", "table of strings expected, got "+typeName(L.Get(2)))
+	}
+	var protos []string
+	for i := 1; i <= list.Len(); i++ {
+		p, ok := list.RawGetInt(i).(lua.LString)
+		if !ok || len(p) == 0 || len(p) > 255 {
+			argError(L, 1, "set_alpn_protocols", "each protocol must be a string of 1 to 255 bytes")
+		}
+		protos = append(protos, string(p))
+	}
+	c.alpn = protos
+	return 0
+}
+
+// config is the crypto/tls configuration of one connection of c.
+func (c *SSLContext) config(server bool, hostname string) (*tls.Config, error) {
+	cfg := &tls.Config{
+		MinVersion:   c.minVersion,
+		MaxVersion:   c.maxVersion,
+		Certificates: c.certs,
+		NextProtos:   c.alpn,
+	}
+	if cfg.MinVersion < tls.VersionTLS12 {
+		// Go's crypto/tls still speaks TLS 1.0 and 1.1 when asked.
+		cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS10)
+	}
+	// The roots a peer's chain may lead to: the loaded CAs, and the
+	// system's if asked for (or if none were loaded). A pool has no
+	// union, so each is tried in turn.
+	var roots []*x509.CertPool
+	if c.cas != nil {
+		roots = append(roots, c.cas)
+	}
+	if c.defaultCAs || c.cas == nil {
+		if sys, err := x509.SystemCertPool(); err == nil && sys != nil {
+			roots = append(roots, sys)
+		}
+	}
+	if server {
+		if len(c.certs) == 0 {
+			return nil, errors.New("a server-side context needs load_cert_chain first")
+		}
+		cfg.ClientCAs = c.cas
+		switch c.verifyMode {
+		case certRequired:
+			cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		case certOptional:
+			cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		}
+		return cfg, nil
+	}
+	if c.checkHostname && hostname == "" {
+		return nil, errors.New("check_hostname requires server_hostname")
+	}
+	cfg.ServerName = hostname
+	if c.verifyMode == certNone {
+		cfg.InsecureSkipVerify = true
+		return cfg, nil
+	}
+	// Verify the chain against the system's CAs and the loaded ones, and
+	// the name only if check_hostname: crypto/tls can do neither alone.
+	cfg.InsecureSkipVerify = true
+	checkName := c.checkHostname
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("the server sent no certificate")
+		}
+		inter := x509.NewCertPool()
+		for _, ic := range cs.PeerCertificates[1:] {
+			inter.AddCert(ic)
+		}
+		opts := x509.VerifyOptions{Intermediates: inter}
+		leaf := cs.PeerCertificates[0]
+		err := error(x509.UnknownAuthorityError{Cert: leaf})
+		for _, pool := range roots {
+			opts.Roots = pool
+			if _, err = leaf.Verify(opts); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if checkName {
+			return leaf.VerifyHostname(hostname)
+		}
+		return nil
+	}
+	return cfg, nil
+}
+
+// sslWrapSocket is ctx:wrap_socket(sock [, options]): sock becomes an SSL
+// socket (the same object, with the SSL methods). On a connected socket
+// the handshake runs now (unless do_handshake_on_connect is false); on a
+// socket not yet connected it runs when connect succeeds; on a listening
+// socket every socket accept returns is wrapped and its handshake run.
+func (rt *Runtime) sslWrapSocket(L *lua.LState) int {
+	c := checkContext(L, "wrap_socket")
+	s := socketOf(L.Get(2))
+	if s == nil {
+		argError(L, 1, "wrap_socket", "socket expected, got "+typeName(L.Get(2)))
+	}
+	if s.IsClosed() {
+		rt.raise(L, unix.EBADF, "wrap_socket", "")
+	}
+	if s.ssl != nil {
+		raiseOS(L, &OSError{Class: "ValueError", Message: "the socket is already wrapped", Op: "wrap_socket"})
+	}
+	if s.Type() != unix.SOCK_STREAM {
+		argError(L, 1, "wrap_socket", "only stream sockets can carry TLS")
+	}
+	st := &sslState{ctx: c, server: c.server}
+	handshake := true
+	if opts, isTable := L.Get(3).(*lua.LTable); isTable {
+		opts.ForEach(func(k, v lua.LValue) {
+			switch lua.LVAsString(k) {
+			case "server_side":
+				st.server = lua.LVAsBool(v)
+			case "server_hostname":
+				if v != lua.LNil {
+					st.hostname = lua.LVAsString(v)
+				}
+			case "do_handshake_on_connect":
+				handshake = lua.LVAsBool(v)
+			default:
+				argError(L, 2, "wrap_socket", "unknown option "+lua.LVAsString(k)+" (options are server_side, server_hostname, do_handshake_on_connect)")
+			}
+		})
+	} else if L.Get(3) != lua.LNil {
+		argError(L, 2, "wrap_socket", "options table expected, got "+typeName(L.Get(3)))
+	}
+	if st.server && !c.server && len(c.certs) == 0 {
+		argError(L, 2, "wrap_socket", "server_side needs a context with load_cert_chain")
+	}
+	if _, err := c.config(st.server, st.hostname); err != nil {
+		raiseOS(L, &OSError{Class: "ValueError", Message: err.Error(), Op: "wrap_socket"})
+	}
+	s.ssl = st
+	L.SetMetatable(s.ud, L.GetTypeMetatable(sslSocketMetaName))
+	if handshake && (s.State() == core.Connected || s.State() == core.WrShut) {
+		rt.handshake(L, s, "wrap_socket")
+	}
+	L.Push(s.ud)
+	return 1
+}
+
+// handshake runs s's TLS handshake now, raising what went wrong as
+// Python's ssl errors.
+func (rt *Runtime) handshake(L *lua.LState, s *Socket, op string) {
+	st := s.ssl
+	cfg, err := st.ctx.config(st.server, st.hostname)
+	if err == nil {
+		st.conn, err = s.StartTLS(L, cfg, st.server)
+	}
+	if err != nil {
+		rt.raise(L, sslError(err), op, s.peerString())
+	}
+}
+
+// sslError turns a handshake failure into the error Python's ssl module
+// raises for it.
+func sslError(err error) error {
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ie x509.CertificateInvalidError
+	var ve *tls.CertificateVerificationError
+	if errors.As(err, &ve) {
+		err = ve.Err
+	}
+	verify := func(reason string) error {
+		return &OSError{Class: "ssl.SSLCertVerificationError", Name: "CERTIFICATE_VERIFY_FAILED",
+			Message: "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + reason, Err: err}
+	}
+	switch {
+	case errors.As(err, &ue):
+		return verify("unable to get local issuer certificate (unknown authority)")
+	case errors.As(err, &he):
+		return verify("Hostname mismatch, certificate is not valid for '" + he.Host + "'")
+	case errors.As(err, &ie) && ie.Reason == x509.Expired:
+		return verify("certificate has expired")
+	case errors.As(err, &ie):
+		return verify(ie.Error())
+	}
+	var alert tls.AlertError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &alert) && strings.Contains(msg, "protocol version"),
+		strings.Contains(msg, "protocol version not supported"), strings.Contains(msg, "unsupported versions"):
+		return &OSError{Class: "ssl.SSLError", Name: "UNSUPPORTED_PROTOCOL", Message: "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol: " + msg, Err: err}
+	case strings.Contains(msg, "bad certificate"), strings.Contains(msg, "certificate required"), strings.Contains(msg, "unknown certificate authority"):
+		return &OSError{Class: "ssl.SSLError", Name: "TLSV1_ALERT", Message: "[SSL] the peer rejected the certificate: " + msg, Err: err}
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, core.ErrTimeout):
+		return core.ErrTimeout
+	case strings.Contains(msg, "EOF"):
+		return &OSError{Class: "ssl.SSLEOFError", Name: "EOF", Message: "EOF occurred in violation of protocol", Err: err}
+	}
+	var oe *OSError
+	if errors.As(err, &oe) {
+		return oe
+	}
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return err
+	}
+	if strings.HasPrefix(msg, "tls: ") || strings.HasPrefix(msg, "x509: ") {
+		return &OSError{Class: "ssl.SSLError", Name: "SSL", Message: "[SSL] " + msg, Err: err}
+	}
+	return err
+}
+
+// checkSSL returns the SSL socket fn was called on, with its handshake
+// done.
+func (rt *Runtime) checkSSL(L *lua.LState, fn string) (*Socket, *tls.ConnectionState) {
+	s := checkSocket(L, fn)
+	if s.ssl == nil {
+		misuse(L, "%s is a method of SSL sockets (wrap the socket with an ssl context first)", fn)
+	}
+	if s.ssl.conn == nil {
+		raiseOS(L, &OSError{Class: "ValueError", Message: "the TLS handshake has not been done yet", Op: fn})
+	}
+	cs := s.ssl.conn.ConnectionState()
+	return s, &cs
+}
+
+// sslVersion is ssock:version().
+func (rt *Runtime) sslVersion(L *lua.LState) int {
+	_, cs := rt.checkSSL(L, "version")
+	L.Push(lua.LString(versionName(cs.Version)))
+	return 1
+}
+
+// sslCipher is ssock:cipher(): {name, version, secret bits}, as Python's
+// tuple.
+func (rt *Runtime) sslCipher(L *lua.LState) int {
+	_, cs := rt.checkSSL(L, "cipher")
+	name := tls.CipherSuiteName(cs.CipherSuite)
+	bits := 128
+	if strings.Contains(name, "AES_256") || strings.Contains(name, "CHACHA20") {
+		bits = 256
+	}
+	t := L.CreateTable(3, 0)
+	t.Append(lua.LString(name))
+	t.Append(lua.LString(versionName(cs.Version)))
+	t.Append(lua.LNumber(bits))
+	L.Push(t)
+	return 1
+}
+
+// sslGetpeercert is ssock:getpeercert([binary_form]).
+func (rt *Runtime) sslGetpeercert(L *lua.LState) int {
+	_, cs := rt.checkSSL(L, "getpeercert")
+	if len(cs.PeerCertificates) == 0 {
+		L.Push(lua.LNil)
+		return 1
+	}
+	cert := cs.PeerCertificates[0]
+	if lua.LVAsBool(L.Get(2)) {
+		L.Push(lua.LString(cert.Raw))
+		return 1
+	}
+	L.Push(certTable(L, cert))
+	return 1
+}
+
+// certTable is a certificate as Python's getpeercert() dict: subject and
+// issuer (by attribute name), notBefore and notAfter as OpenSSL prints
+// them, serialNumber in hex, version, subjectAltName as {type, value}
+// pairs.
+func certTable(L *lua.LState, c *x509.Certificate) *lua.LTable {
+	name := func(n []struct{ k, v string }) *lua.LTable {
+		t := L.NewTable()
+		for _, kv := range n {
+			if kv.v != "" {
+				t.RawSetString(kv.k, lua.LString(kv.v))
+			}
+		}
+		return t
+	}
+	first := func(list []string) string {
+		if len(list) > 0 {
+			return list[0]
+		}
+		return ""
+	}
+	subject := name([]struct{ k, v string }{
+		{"commonName", c.Subject.CommonName}, {"organizationName", first(c.Subject.Organization)},
+		{"countryName", first(c.Subject.Country)}, {"localityName", first(c.Subject.Locality)},
+	})
+	issuer := name([]struct{ k, v string }{
+		{"commonName", c.Issuer.CommonName}, {"organizationName", first(c.Issuer.Organization)},
+		{"countryName", first(c.Issuer.Country)},
+	})
+	t := L.NewTable()
+	t.RawSetString("subject", subject)
+	t.RawSetString("issuer", issuer)
+	const layout = "Jan _2 15:04:05 2006 GMT"
+	t.RawSetString("notBefore", lua.LString(c.NotBefore.UTC().Format(layout)))
+	t.RawSetString("notAfter", lua.LString(c.NotAfter.UTC().Format(layout)))
+	t.RawSetString("serialNumber", lua.LString(strings.ToUpper(hex.EncodeToString(c.SerialNumber.Bytes()))))
+	t.RawSetString("version", lua.LNumber(c.Version))
+	alt := L.NewTable()
+	for _, d := range c.DNSNames {
+		alt.Append(pair(L, "DNS", d))
+	}
+	for _, ip := range c.IPAddresses {
+		alt.Append(pair(L, "IP Address", ip.String()))
+	}
+	if alt.Len() > 0 {
+		t.RawSetString("subjectAltName", alt)
+	}
+	return t
+}
+
+func pair(L *lua.LState, a, b string) *lua.LTable {
+	t := L.CreateTable(2, 0)
+	t.Append(lua.LString(a))
+	t.Append(lua.LString(b))
+	return t
+}
+
+// sslSelectedALPN is ssock:selected_alpn_protocol().
+func (rt *Runtime) sslSelectedALPN(L *lua.LState) int {
+	_, cs := rt.checkSSL(L, "selected_alpn_protocol")
+	if cs.NegotiatedProtocol == "" {
+		L.Push(lua.LNil)
+	} else {
+		L.Push(lua.LString(cs.NegotiatedProtocol))
+	}
+	return 1
+}
+
+// sslDoHandshake is ssock:do_handshake().
+func (rt *Runtime) sslDoHandshake(L *lua.LState) int {
+	s := checkSocket(L, "do_handshake")
+	if s.ssl == nil {
+		misuse(L, "do_handshake is a method of SSL sockets (wrap the socket with an ssl context first)")
+	}
+	if s.ssl.conn == nil {
+		rt.handshake(L, s, "do_handshake")
+	}
+	return 0
+}
