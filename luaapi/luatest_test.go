@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/luaapi/testcerts"
 	"github.com/sockrun/sockrun/runner"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -194,14 +195,14 @@ func (lt *luaT) methods(L *lua.LState) *lua.LTable {
 			return 1
 		},
 		// t:certs() makes the TLS tests' certificates in a temporary
-		// directory and returns their paths by name (see testCerts).
+		// directory and returns their paths by name (see testcerts.Make).
 		"certs": func(L *lua.LState) int {
 			dir, err := os.MkdirTemp("", "srcerts")
 			if err != nil {
 				L.RaiseError("certs: %v", err)
 			}
 			lt.t.Cleanup(func() { os.RemoveAll(dir) })
-			certs, err := testCerts(dir)
+			certs, err := testcerts.Make(dir)
 			if err != nil {
 				L.RaiseError("certs: %v", err)
 			}

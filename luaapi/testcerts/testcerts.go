@@ -1,4 +1,7 @@
-package luaapi_test
+// Package testcerts makes the certificates sockrun's TLS tests use: a CA
+// and certificates it signed, good, expired and for another name, so
+// every test makes its own rather than relying on committed files.
+package testcerts
 
 import (
 	"crypto/ecdsa"
@@ -14,13 +17,13 @@ import (
 	"time"
 )
 
-// testCerts makes the certificates of the TLS tests in dir, and returns
+// Make makes the certificates of the TLS tests in dir, and returns
 // their paths by name: ca (a CA certificate), server_cert/server_key (for
 // localhost, 127.0.0.1 and ::1, signed by ca), expired_cert/expired_key
 // (the same names, expired), other_cert/other_key (for other.example
 // only), client_cert/client_key (a client certificate signed by ca), and
 // rogue_ca, a CA that signed nothing here.
-func testCerts(dir string) (paths map[string]string, err error) {
+func Make(dir string) (paths map[string]string, err error) {
 	// Any failure ends the making at once: fatal panics, recovered here.
 	type failure struct{ err error }
 	defer func() {
@@ -118,7 +121,7 @@ func testCerts(dir string) (paths map[string]string, err error) {
 	return paths, nil
 }
 
-// fatalf is the Fatal of testCerts.
+// fatalf is the Fatal of Make.
 type fatalf func(error)
 
 func (f fatalf) Fatal(err error) { f(err) }
