@@ -117,6 +117,7 @@ function TestStructBadInput(t)
   misuse(t, "char format requires a string of length 1", function() struct.pack("c", "ab") end)
   misuse(t, "argument for 's' must be a string, got number", function() struct.pack("s", 1) end)
   misuse(t, "bad argument #2 to 'unpack' (unpack requires a buffer of 4 bytes, got 3)", function() struct.unpack("i", "abc") end)
+  t:eq(select("#", struct.unpack("65536B", string.rep("\0", 65536))), 65536, "the most values one unpack returns")
   misuse(t, "too many values to unpack (100000, at most 65536; use iter_unpack)", function() struct.unpack("100000B", string.rep("\0", 100000)) end)
   -- Special floats pack as they are.
   t:eq(hex(struct.pack(">f", 1/0)), "7f800000", "inf packs in f")
