@@ -246,9 +246,14 @@ func (rt *Runtime) threadCurrent(L *lua.LState) int {
 }
 
 // current is the thread L runs in: a spawned thread, or the main chunk's.
+// A coroutine runs in the thread that resumed it: gopher-lua links a
+// running coroutine's state to its resumer's as Parent, so the chain ends
+// at a thread's own state (or the main chunk's, which is not in byL).
 func (rt *Runtime) current(L *lua.LState) *Thread {
-	if t, ok := rt.threads.byL[L]; ok {
-		return t
+	for s := L; s != nil; s = s.Parent {
+		if t, ok := rt.threads.byL[s]; ok {
+			return t
+		}
 	}
 	return rt.threads.main
 }
