@@ -140,3 +140,13 @@ function TestCurrentInCoroutine(t)
   t:eq(ok, false, "self-join in a coroutine fails")
   contains(t, tostring(err), "cannot join the current thread")
 end
+
+function TestSleepZeroGivesATurn(t)
+  -- No switch-interval hand-off here: only sleep(0) lets the thread run.
+  sockrun.setswitchinterval(3600)
+  local ran = false
+  thread.spawn(function() ran = true end)
+  local deadline = socket.time() + 10
+  while not ran and socket.time() < deadline do thread.sleep(0) end
+  t:eq(ran, true, "the other thread ran during sleep(0)")
+end
