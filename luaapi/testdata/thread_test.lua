@@ -62,11 +62,15 @@ function TestCurrent(t)
 end
 
 function TestSleepLetsOthersRun(t)
+  sockrun.setswitchinterval(3600) -- no hand-offs but the sleep's
   local order = {}
   local h = thread.spawn(function()
     order[#order + 1] = "thread"
   end)
-  thread.sleep(0.01) -- the main thread waits: the other one runs meanwhile
+  -- The main thread waits: the other one runs meanwhile, once its
+  -- goroutine has started (on a busy machine that can take a while).
+  local deadline = socket.time() + 10
+  repeat thread.sleep(0.01) until #order > 0 or socket.time() > deadline
   order[#order + 1] = "main"
   h:join()
   t:eq(table.concat(order, ","), "thread,main", "order")
