@@ -25,6 +25,9 @@ type genConfig struct {
 	Warmup    time.Duration `json:"warmup"`
 	Duration  time.Duration `json:"duration"`
 	ServerPID int           `json:"server_pid"` // whose CPU time to read over the window
+	// Flood adds one connection that writes and reads at full speed
+	// beside the measured ones (echo mode).
+	Flood bool `json:"flood"`
 }
 
 // genResult is what the generator reports, as JSON on its last line of
@@ -154,6 +157,13 @@ func genEcho(cfg genConfig) (*genResult, error) {
 		return nil, err
 	}
 	defer closeAll(conns)
+	if cfg.Flood {
+		stop, err := flood(cfg.Addr)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 
 	var phase atomic.Int32
 	lat := make([][]uint32, len(conns)) // per connection, ns
@@ -243,6 +253,31 @@ func genEcho(cfg genConfig) (*genResult, error) {
 		ServerUsr: (srvUsr1 - srvUsr0).Seconds(),
 		GenCPU:    (genUsr1 + genSys1 - genUsr0 - genSys0).Seconds(),
 		AllCPU:    (all1 - all0).Seconds(),
+	}, nil
+}
+
+// flood opens a connection to addr that writes 256 KiB chunks and reads
+// what comes back, both at full speed, so that the server's side of it
+// always has data to read and room to write: a thread serving it never
+// waits. stop closes it.
+func flood(addr string) (stop func(), err error) {
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("flooding connection: %w", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		chunk := make([]byte, 256<<10)
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	wg.Go(func() { io.Copy(io.Discard, c) })
+	return func() {
+		c.Close()
+		wg.Wait()
 	}, nil
 }
 

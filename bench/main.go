@@ -1,6 +1,7 @@
 // Command bench measures sockrun against a goroutine-per-connection Go echo
 // server: echo throughput, latency and CPU per round trip at 50 and 1,000
-// connections, server memory per idle connection at 10,000 connections,
+// connections, the echo latency of 10 connections while one more floods
+// the server, server memory per idle connection at 10,000 connections,
 // and a CPU-heavy handler under --workers 2 against --workers 1.
 //
 //	go run ./bench                 the full run (about 4 minutes), writes docs/benchmarks.md
@@ -59,8 +60,11 @@ type options struct {
 	duration time.Duration // measured time of one echo round
 	warmup   time.Duration // unmeasured time before it
 	conns    []int         // concurrent connections of the echo rounds
-	size     int           // request size in bytes
-	idle     int           // idle connections held for the memory test
+	// floodConns: connections whose echo latency is measured while one
+	// more connection floods the server (0 skips it).
+	floodConns int
+	size       int // request size in bytes
+	idle       int // idle connections held for the memory test
 	// workersConns, iterations: connections and Lua loop iterations per
 	// request of the --workers rounds.
 	workersConns int
@@ -82,6 +86,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measured time of each echo round")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each round")
 	conns := fs.String("conns", "50,1000", "concurrent connections of the echo rounds, comma-separated (\"\" skips them)")
+	fs.IntVar(&o.floodConns, "flood-conns", 10, "connections measured while one more floods the server (0 skips them)")
 	fs.IntVar(&o.size, "size", 64, "request and response size in bytes")
 	fs.IntVar(&o.idle, "idle", 10000, "idle connections held for the memory test (0 skips it)")
 	fs.IntVar(&o.workersConns, "workers-conns", 32, "connections of the --workers rounds (0 skips them)")

@@ -93,6 +93,20 @@ func (b *benchmark) markdown() string {
 		p("\n")
 	}
 
+	if e := b.flood; e != nil {
+		p("### Echo latency while one client floods\n\n")
+		p("%d connections make closed-loop round trips as above while one more connection writes 256 KiB chunks and reads the echo at full speed, so that the thread serving it never waits (only the %d are measured). Before the switch interval's hand-off, that thread kept sockrun's interpreter lock and the others' echoes took seconds. Medians over the rounds; the ratio row is the median of the per-round ratios.\n\n", e.conns, e.conns)
+		p("| server | round trips/s | p50 µs | p99 µs |\n| --- | ---: | ---: | ---: |\n")
+		for _, s := range []struct {
+			name string
+			rs   []echoRound
+		}{{"Go", e.goR}, {"sockrun", e.luaR}} {
+			p("| %s | %.0f | %.1f | %.1f |\n", s.name, median(field(s.rs, rate)), median(field(s.rs, p50)), median(field(s.rs, p99)))
+		}
+		p("| **sockrun/Go** | %.2f× | %.2f× | **%.2f×** |\n\n",
+			median(ratios(e.luaR, e.goR, rate)), median(ratios(e.luaR, e.goR, p50)), median(ratios(e.luaR, e.goR, p99)))
+	}
+
 	if len(b.idle) > 0 {
 		p("### Idle connections\n\n")
 		p("Server RSS (VmRSS) before and after the generator opened the connections, made one checked round trip on each and left them idle, every server thread waiting in recv.\n\n")

@@ -60,6 +60,7 @@ type benchmark struct {
 	repeated int // rounds measured again because other processes were busy
 
 	echo    []*echoResult
+	flood   *echoResult // the measured connections' rounds while one more floods
 	idle    []idleResult
 	workers *workersResult
 	started time.Time
@@ -107,11 +108,16 @@ func run(o *options) error {
 	raiseNoFile(0)
 
 	for _, n := range o.conns {
-		r, err := b.runEcho(n)
+		r, err := b.runEcho(n, false)
 		if err != nil {
 			return err
 		}
 		b.echo = append(b.echo, r)
+	}
+	if o.floodConns > 0 {
+		if b.flood, err = b.runEcho(o.floodConns, true); err != nil {
+			return err
+		}
 	}
 	if o.idle > 0 {
 		for _, name := range []string{"Go", "sockrun"} {
@@ -225,15 +231,16 @@ func roundOf(r *genResult) echoRound {
 }
 
 // runEcho measures both servers at n connections, rounds interleaved:
-// Go, sockrun, Go, sockrun ...
-func (b *benchmark) runEcho(n int) (*echoResult, error) {
+// Go, sockrun, Go, sockrun ... With flood, one more connection floods the
+// server meanwhile (not measured).
+func (b *benchmark) runEcho(n int, flood bool) (*echoResult, error) {
 	goSrv, err := b.startGo()
 	if err != nil {
 		return nil, err
 	}
 	defer goSrv.stop()
 	var env []string
-	if b.o.profile != "" && n == b.o.conns[0] {
+	if b.o.profile != "" && !flood && n == b.o.conns[0] {
 		prof, _ := filepath.Abs(b.o.profile)
 		env = append(env, "SOCKRUN_CPUPROFILE="+prof)
 	}
@@ -246,7 +253,7 @@ func (b *benchmark) runEcho(n int) (*echoResult, error) {
 	for round := 1; round <= b.o.rounds; round++ {
 		for _, s := range []*server{goSrv, luaSrv} {
 			r, err := b.measure(b.genCPU, genConfig{Mode: "echo", Addr: s.addr, Conns: n, Size: b.o.size,
-				Warmup: b.o.warmup, Duration: b.o.duration, ServerPID: s.pid()}, s.name)
+				Warmup: b.o.warmup, Duration: b.o.duration, ServerPID: s.pid(), Flood: flood}, s.name)
 			if err != nil {
 				return nil, fmt.Errorf("%s, %d connections: %w (server: %s)", s.name, n, err, s.errText())
 			}
@@ -255,8 +262,12 @@ func (b *benchmark) runEcho(n int) (*echoResult, error) {
 			} else {
 				res.luaR = append(res.luaR, r)
 			}
-			logf("%5d conns round %d %-8s %8.0f req/s  p50 %6.1f µs  p99 %7.1f µs  server CPU %5.2f µs/rt (user %4.2f)  generator CPU %5.2f µs/rt  others %.2f CPU",
-				n, round, s.name, r.rate, r.p50, r.p99, r.cpuRT, r.usrRT, r.genRT, r.others)
+			what := "conns"
+			if flood {
+				what = "+flood"
+			}
+			logf("%5d %-6s round %d %-8s %8.0f req/s  p50 %6.1f µs  p99 %7.1f µs  server CPU %5.2f µs/rt (user %4.2f)  generator CPU %5.2f µs/rt  others %.2f CPU",
+				n, what, round, s.name, r.rate, r.p50, r.p99, r.cpuRT, r.usrRT, r.genRT, r.others)
 		}
 	}
 	return res, nil

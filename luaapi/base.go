@@ -15,7 +15,7 @@ func init() {
 	register(&Module{
 		Name:    "_G",
 		Kind:    ExtendGlobal,
-		Summary: "the globals sockrun adds: vars, arg, sockrun and a print that goes through the host",
+		Summary: "the globals sockrun adds: vars, arg and a print that goes through the host",
 		Doc:     "docs/api.md",
 		Funcs: []Func{
 			{"print", "print(...)", "writes its arguments, tab-separated, and a newline to standard output in one write", (*Runtime).basePrint},
@@ -53,8 +53,8 @@ type stdio struct {
 	stdin, stdout      lua.LValue // io.stdin and io.stdout
 }
 
-// setupGlobals sets the globals arg, vars and sockrun, and keeps what the
-// io functions need of the standard io table before they replace its
+// setupGlobals sets the globals arg and vars, and keeps what the io
+// functions need of the standard io table before they replace its
 // functions.
 func setupGlobals(rt *Runtime, L *lua.LState, _ *lua.LTable) {
 	args := L.CreateTable(len(rt.cfg.Args), 1)
@@ -68,12 +68,6 @@ func setupGlobals(rt *Runtime, L *lua.LState, _ *lua.LTable) {
 		vars.RawSetString(k, lua.LString(v))
 	}
 	L.SetGlobal("vars", vars)
-
-	info := L.NewTable()
-	info.RawSetString("version", lua.LString(rt.cfg.Version))
-	info.RawSetString("worker", lua.LNumber(rt.cfg.Worker))
-	info.RawSetString("workers", lua.LNumber(rt.cfg.Workers))
-	L.SetGlobal("sockrun", info)
 
 	rt.stdin = &lineReader{r: bufio.NewReader(rt.host.Stdin())}
 	if iolib, ok := L.GetGlobal("io").(*lua.LTable); ok {

@@ -43,6 +43,10 @@ type Host interface {
 	// if another thread has waited for the lock past the switch interval,
 	// it hands the lock over and takes it back in turn (fair threads).
 	Checkpoint(L *lua.LState)
+	// SwitchInterval is how long a thread may keep the lock while others
+	// wait for it; SetSwitchInterval sets it (positive).
+	SwitchInterval() time.Duration
+	SetSwitchInterval(d time.Duration)
 }
 
 // Config is the part of sockrun's configuration that scripts see, as plain

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,9 +16,10 @@ import (
 // testHost is a minimal Host: an interpreter lock, a context the test
 // cancels, and threads on goroutines.
 type testHost struct {
-	mu     sync.Mutex
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	mu       sync.Mutex
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	interval atomic.Int64 // the switch interval: kept, not used
 }
 
 func newTestHost() *testHost {
@@ -49,6 +51,10 @@ func (h *testHost) Stdout() io.Writer            { return io.Discard }
 func (h *testHost) Stderr() io.Writer            { return io.Discard }
 func (h *testHost) Stdin() io.Reader             { return strings.NewReader("") }
 func (h *testHost) Checkpoint(L *lua.LState)     {}
+func (h *testHost) SwitchInterval() time.Duration {
+	return time.Duration(h.interval.Load())
+}
+func (h *testHost) SetSwitchInterval(d time.Duration) { h.interval.Store(int64(d)) }
 
 // startLua runs chunk in a new VM on its own goroutine holding the lock,
 // and returns the host, the runtime and a channel with the chunk's error.

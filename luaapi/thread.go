@@ -246,15 +246,29 @@ func (rt *Runtime) threadCurrent(L *lua.LState) int {
 }
 
 // current is the thread L runs in: a spawned thread, or the main chunk's.
+// A coroutine runs in the thread that resumed it: gopher-lua links a
+// running coroutine's state to its resumer's as Parent, so the chain ends
+// at a thread's own state (or the main chunk's, which is not in byL).
 func (rt *Runtime) current(L *lua.LState) *Thread {
-	if t, ok := rt.threads.byL[L]; ok {
-		return t
+	for s := L; s != nil; s = s.Parent {
+		if t, ok := rt.threads.byL[s]; ok {
+			return t
+		}
 	}
 	return rt.threads.main
 }
 
-// threadSleep is thread.sleep(seconds): as socket.sleep.
+// threadSleep is thread.sleep(seconds): as socket.sleep, except that
+// thread.sleep(0) gives every thread waiting for the interpreter lock a
+// turn before it returns, as Python's time.sleep(0) releases the GIL.
 func (rt *Runtime) threadSleep(L *lua.LState) int {
 	rt.sleep(L, "sleep")
+	if secs, _ := L.Get(1).(lua.LNumber); secs == 0 {
+		// The lock is fair: Unlock hands it to the first waiter, and Lock
+		// queues behind the rest.
+		rt.host.Unlock(L)
+		rt.host.Lock(L)
+		rt.raiseIfInterrupted(L, "sleep")
+	}
 	return 0
 }

@@ -16,8 +16,10 @@ import (
 // Version is sockrun's version.
 const Version = "0.1.0"
 
-// interruptGrace is how long threads get to end after Ctrl-C before the
-// run closes their sockets and exits anyway.
+// interruptGrace is how long a run gets to end after Ctrl-C or SIGTERM
+// before sockrun closes every socket and exits anyway: a thread inside one
+// long built-in call (string.find backtracking, a huge string.rep) cannot
+// be interrupted, and it holds the interpreter lock the others need to end.
 const interruptGrace = 2 * time.Second
 
 // script is what to run: a file, or a chunk given with -e.
@@ -149,21 +151,33 @@ func run(env *Env, cfg *Config, s script) int {
 		go func() { results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
 
+	code := ExitOK
+	rep := &errorReporter{env: env, vms: vms}
 	signals := 0
 	abort := make(chan struct{})
+	// overdue fires interruptGrace after the first signal.
+	var overdue <-chan time.Time
 	onSignal := func() bool {
 		signals++
 		if signals == 1 {
 			cancelAll(luaapi.ErrInterrupted)
+			overdue = time.After(interruptGrace)
 			return false
 		}
 		fmt.Fprintln(env.Stderr, "sockrun: interrupted twice, exiting now")
 		close(abort)
 		return true
 	}
-
-	code := ExitOK
-	rep := &errorReporter{env: env, vms: vms}
+	// onOverdue ends a run the first signal could not end in time; the
+	// deferred closes close every socket.
+	onOverdue := func() int {
+		if !rep.interruptPrinted {
+			fmt.Fprintln(env.Stderr, "KeyboardInterrupt: interrupted")
+		}
+		fmt.Fprintf(env.Stderr, "sockrun: still busy %v after the interrupt (in a long call), exiting\n", interruptGrace)
+		close(abort)
+		return ExitInterrupted
+	}
 	for finished := 0; finished < len(vms); {
 		select {
 		case r := <-results:
@@ -179,6 +193,8 @@ func run(env *Env, cfg *Config, s script) int {
 			if onSignal() {
 				return ExitInterrupted
 			}
+		case <-overdue:
+			return onOverdue()
 		}
 	}
 	// The main chunks are done; the run ends when every thread of every
@@ -195,6 +211,8 @@ func run(env *Env, cfg *Config, s script) int {
 			if onSignal() {
 				return ExitInterrupted
 			}
+		case <-overdue:
+			return onOverdue()
 		}
 	}
 	for _, v := range vms {

@@ -32,9 +32,9 @@ const threadCallDepth = 1024
 // vm is one Lua VM running a script: its state, its interpreter lock and
 // its threads. It is the luaapi.Host of the script modules.
 type vm struct {
-	// mu is the interpreter lock: only the goroutine holding it runs Lua or
-	// touches Lua values.
-	mu sync.Mutex
+	// gil is the interpreter lock: only the goroutine holding it runs Lua
+	// or touches Lua values.
+	gil *gil
 
 	L   *lua.LState
 	rt  *luaapi.Runtime
@@ -56,7 +56,7 @@ type vm struct {
 // newVM creates the VM for one run of a script: the Lua state with the
 // standard libraries a script needs and sockrun's modules.
 func newVM(parent context.Context, env *Env, cfg luaapi.Config, scriptPath string) *vm {
-	v := &vm{env: env}
+	v := &vm{env: env, gil: newGIL()}
 	v.ctx, v.cancel = context.WithCancelCause(parent)
 	v.luaCtx = luaContext{v.ctx, v.ctx.Done()}
 	v.L = lua.NewState(vmOptions)
@@ -116,13 +116,29 @@ func (c luaContext) Done() <-chan struct{} { return c.done }
 func (v *vm) Context() context.Context { return v.ctx }
 
 // Unlock implements luaapi.Host: releases the interpreter lock.
-func (v *vm) Unlock(L *lua.LState) { v.mu.Unlock() }
+func (v *vm) Unlock(L *lua.LState) { v.gil.Unlock() }
 
-// Lock implements luaapi.Host: takes the interpreter lock for L's thread.
+// Lock implements luaapi.Host: takes the interpreter lock for L's thread,
+// after the threads already waiting for it.
 func (v *vm) Lock(L *lua.LState) {
-	v.mu.Lock()
+	v.gil.Lock()
 	L.G.CurrentThread = L
 }
+
+// Checkpoint implements luaapi.Host: if another thread has waited for the
+// lock longer than the switch interval, L's thread hands it over and takes
+// it back in turn.
+func (v *vm) Checkpoint(L *lua.LState) {
+	if v.gil.Checkpoint() {
+		L.G.CurrentThread = L
+	}
+}
+
+// SwitchInterval implements luaapi.Host.
+func (v *vm) SwitchInterval() time.Duration { return v.gil.Interval() }
+
+// SetSwitchInterval implements luaapi.Host.
+func (v *vm) SetSwitchInterval(d time.Duration) { v.gil.SetInterval(d) }
 
 // Go implements luaapi.Host: body runs on a new goroutine with a new thread
 // state, holding the interpreter lock.
@@ -142,8 +158,8 @@ func (v *vm) Go(L *lua.LState, body func(co *lua.LState)) {
 	go func() {
 		defer v.threads.Done()
 		defer v.live.Add(-1)
-		v.mu.Lock()
-		defer v.mu.Unlock()
+		v.gil.Lock()
+		defer v.gil.Unlock()
 		co.G.CurrentThread = co
 		body(co)
 	}()
@@ -177,13 +193,13 @@ func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
 		var err error
 		finished := false
 		defer func() {
-			v.mu.Unlock()
+			v.gil.Unlock()
 			if !finished {
 				err = nil // os.exit: runtime.Goexit
 			}
 			done <- err
 		}()
-		v.mu.Lock()
+		v.gil.Lock()
 		v.L.G.CurrentThread = v.L
 		v.L.Push(fn)
 		err = v.L.PCall(0, 0, nil)
@@ -222,6 +238,3 @@ func (v *vm) close() {
 	v.cancel(context.Canceled)
 	v.rt.CloseAll()
 }
-
-// Checkpoint implements luaapi.Host.
-func (v *vm) Checkpoint(L *lua.LState) {}

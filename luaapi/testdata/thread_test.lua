@@ -101,3 +101,45 @@ function TestThreadErrorClosesItsSockets(t)
   t:eq(conn:fileno(), -1, "the failed thread's socket is closed")
   t:eq(c:recv(10), "", "its peer sees the end")
 end
+
+function TestCurrentInCoroutine(t)
+  local main = thread.current()
+  t:eq(coroutine.wrap(function() return thread.current() end)(), main, "in a coroutine of the main chunk")
+  local h
+  h = thread.spawn(function()
+    local outer = coroutine.wrap(function()
+      local inner = coroutine.wrap(function() return thread.current() end)
+      return thread.current(), inner()
+    end)
+    return outer()
+  end)
+  local outer, inner = h:join()
+  t:eq(outer, h, "in a coroutine of a thread")
+  t:eq(inner, h, "in a coroutine of a coroutine of a thread")
+  -- A coroutine made in one thread runs in whichever thread resumes it.
+  local co = coroutine.create(function() while true do coroutine.yield(thread.current()) end end)
+  local _, first = coroutine.resume(co)
+  t:eq(first, main, "resumed by the main chunk")
+  local h2
+  h2 = thread.spawn(function() local _, who = coroutine.resume(co) return who end)
+  t:eq(h2:join(), h2, "resumed by a thread")
+  -- So joining the current thread from a coroutine is caught, not a wait
+  -- for itself (the timeout only bounds the test if it is not).
+  local h3
+  h3 = thread.spawn(function()
+    return coroutine.wrap(function() return pcall(h3.join, h3, 2) end)()
+  end)
+  local ok, err = h3:join()
+  t:eq(ok, false, "self-join in a coroutine fails")
+  contains(t, tostring(err), "cannot join the current thread")
+end
+
+function TestSleepZeroGivesATurn(t)
+  -- No switch-interval hand-off here: only sleep(0) lets the thread run.
+  sockrun.setswitchinterval(3600)
+  local ran = false
+  thread.spawn(function() ran = true end)
+  local deadline = socket.time() + 10
+  while not ran and socket.time() < deadline do thread.sleep(0) end
+  t:eq(ran, true, "the other thread ran during sleep(0)")
+end

@@ -1,0 +1,55 @@
+package luaapi
+
+import (
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+func init() {
+	register(&Module{
+		Name:    "sockrun",
+		Summary: "about the running sockrun: its version, this worker's number, and the threads' switch interval",
+		Doc:     "docs/api.md",
+		Funcs: []Func{
+			{"setswitchinterval", "sockrun.setswitchinterval(seconds)", "sets how long a thread may keep the interpreter lock while others wait", (*Runtime).sockrunSetswitchinterval},
+			{"getswitchinterval", "sockrun.getswitchinterval()", "the switch interval, in seconds", (*Runtime).sockrunGetswitchinterval},
+		},
+		Setup: setupSockrun,
+	})
+}
+
+// setupSockrun sets the module's fields: version, worker and workers.
+func setupSockrun(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+	mod.RawSetString("version", lua.LString(rt.cfg.Version))
+	mod.RawSetString("worker", lua.LNumber(rt.cfg.Worker))
+	mod.RawSetString("workers", lua.LNumber(rt.cfg.Workers))
+}
+
+// minSwitchInterval is the shortest switch interval; a shorter one is
+// rounded up to it, as CPython rounds to whole microseconds.
+const minSwitchInterval = time.Microsecond
+
+// sockrunSetswitchinterval is sockrun.setswitchinterval(seconds), Python's
+// sys.setswitchinterval: a thread that has held the interpreter lock this
+// long while others wait hands it over at its next call into sockrun.
+// seconds must be a positive number. It returns nothing.
+func (rt *Runtime) sockrunSetswitchinterval(L *lua.LState) int {
+	v := L.Get(1)
+	secs, ok := v.(lua.LNumber)
+	if !ok {
+		argError(L, 1, "setswitchinterval", "number expected, got "+typeName(v))
+	}
+	if !(secs > 0) { // also NaN
+		argError(L, 1, "setswitchinterval", "switch interval must be strictly positive")
+	}
+	rt.host.SetSwitchInterval(max(seconds(float64(secs)), minSwitchInterval))
+	return 0
+}
+
+// sockrunGetswitchinterval is sockrun.getswitchinterval(): the switch
+// interval in seconds (0.005 unless set).
+func (rt *Runtime) sockrunGetswitchinterval(L *lua.LState) int {
+	L.Push(lua.LNumber(rt.host.SwitchInterval().Seconds()))
+	return 1
+}
