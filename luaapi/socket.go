@@ -627,6 +627,12 @@ func (rt *Runtime) sleep(L *lua.LState, fn string) {
 	}
 	if d := seconds(float64(secs)); d > 0 {
 		rt.await(L, nil, d)
+	} else {
+		// sleep(0) gives the threads waiting for the lock a turn: the
+		// lock is fair, Unlock hands it to the first waiter and Lock
+		// queues behind the rest.
+		rt.host.Unlock(L)
+		rt.host.Lock(L)
 	}
 	rt.raiseIfInterrupted(L, fn)
 }

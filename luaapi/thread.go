@@ -263,12 +263,5 @@ func (rt *Runtime) current(L *lua.LState) *Thread {
 // turn before it returns, as Python's time.sleep(0) releases the GIL.
 func (rt *Runtime) threadSleep(L *lua.LState) int {
 	rt.sleep(L, "sleep")
-	if secs, _ := L.Get(1).(lua.LNumber); secs == 0 {
-		// The lock is fair: Unlock hands it to the first waiter, and Lock
-		// queues behind the rest.
-		rt.host.Unlock(L)
-		rt.host.Lock(L)
-		rt.raiseIfInterrupted(L, "sleep")
-	}
 	return 0
 }
