@@ -93,6 +93,9 @@ type Runtime struct {
 
 	// observer sees every call of a registered function (callpath.go).
 	observer Observer
+
+	// socketMetas are the metatables of sockets, one per kind (sockobj.go).
+	socketMetas map[socketMetaKey]*lua.LTable
 }
 
 // New returns the runtime of one VM.

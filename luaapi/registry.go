@@ -1,7 +1,9 @@
 package luaapi
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -164,6 +166,7 @@ func (rt *Runtime) fill(L *lua.LState, m *Module, t *lua.LTable) {
 				}
 			}
 		}
+		rt.setNoMethod(L, ty, methods)
 		if len(ty.Fields) == 0 {
 			L.SetField(mt, "__index", methods)
 		} else {
@@ -208,8 +211,8 @@ func (rt *Runtime) setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
 				return 1
 			}
 		}
-		L.Push(lua.LNil)
-		return 1
+		noMethod(L, ty, key)
+		return 0
 	}))
 	L.SetField(mt, "__newindex", L.NewFunction(func(L *lua.LState) int {
 		ud := L.CheckUserData(1)
@@ -221,6 +224,80 @@ func (rt *Runtime) setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
 		f.Set(rt, L, ud, L.Get(3))
 		return 0
 	}))
+}
+
+// setNoMethod makes a lookup of a name that ty's methods table lacks raise
+// "socket object has no method 'makefile_x'", with a suggestion when a
+// name is close, rather than return nil and leave the script to fail with
+// "attempt to call a non-function object".
+func (rt *Runtime) setNoMethod(L *lua.LState, ty *Type, methods *lua.LTable) {
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		noMethod(L, ty, L.Get(2))
+		return 0
+	}))
+	L.SetMetatable(methods, mt)
+}
+
+// noMethod raises the error of a lookup of key, which ty does not have.
+func noMethod(L *lua.LState, ty *Type, key lua.LValue) {
+	name, ok := key.(lua.LString)
+	if !ok {
+		misuse(L, "%s object has no method %s", ty.Name, L.ToStringMeta(key).String())
+	}
+	msg := fmt.Sprintf("%s object has no method '%s'", ty.Name, string(name))
+	if near := nearest(string(name), ty); near != "" {
+		msg += "; did you mean '" + near + "'?"
+	}
+	misuse(L, "%s", msg)
+}
+
+// nearest is the method or field of ty (or of the types it inherits)
+// closest to name, if one is close enough to be a likely typo.
+func nearest(name string, ty *Type) string {
+	best, bestDist := "", 3
+	consider := func(cand string) {
+		d := editDistance(strings.ToLower(name), strings.ToLower(cand))
+		if d < bestDist || d == bestDist && best != "" && cand < best {
+			best, bestDist = cand, d
+		}
+		if strings.HasPrefix(cand, name) && len(name) >= 3 && bestDist > 1 {
+			best, bestDist = cand, 1
+		}
+	}
+	for t := ty; t != nil; t = t.Inherits {
+		for _, f := range t.Methods {
+			consider(f.Name)
+		}
+		for _, f := range t.Fields {
+			consider(f.Name)
+		}
+	}
+	if bestDist > max(1, len(name)/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // requireModule loads a module as require would and returns it.

@@ -36,9 +36,47 @@ func (rt *Runtime) newSocket(L *lua.LState, s *Socket) *Socket {
 	s.SetTimeout(rt.defaultTimeout)
 	s.ud = L.NewUserData()
 	s.ud.Value = s
-	L.SetMetatable(s.ud, L.GetTypeMetatable(socketMetaName))
+	L.SetMetatable(s.ud, rt.socketMeta(L, s, socketMetaName))
 	rt.track(s)
 	return s
+}
+
+// socketMetaKey names the metatable shared by the sockets of one kind.
+type socketMetaKey struct {
+	meta                 string
+	family, stype, proto int
+}
+
+// socketMeta is the metatable of sockets of s's family, type and protocol
+// under the registry's type metatable meta: its __index is a table of the
+// fields sock.family, sock.type and sock.proto, whose own __index is the
+// methods table. Fields and methods are then found by table lookups alone
+// (a Go __index function would cost a call on every method call), and
+// sockets of a kind share one metatable, so a socket costs nothing more.
+func (rt *Runtime) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable {
+	key := socketMetaKey{meta, s.Family(), s.Type(), s.Proto()}
+	if mt, ok := rt.socketMetas[key]; ok {
+		return mt
+	}
+	base := L.GetTypeMetatable(meta).(*lua.LTable)
+	mt := L.NewTable()
+	base.ForEach(func(k, v lua.LValue) { mt.RawSet(k, v) })
+	fields := L.CreateTable(0, 3)
+	fields.RawSetString("family", lua.LNumber(key.family))
+	fields.RawSetString("type", lua.LNumber(key.stype))
+	fields.RawSetString("proto", lua.LNumber(key.proto))
+	L.SetMetatable(fields, L.SetFuncs(L.NewTable(), nil))
+	L.GetMetatable(fields).(*lua.LTable).RawSetString("__index", base.RawGetString("__index"))
+	mt.RawSetString("__index", fields)
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		misuse(L, "cannot set '%s' of a socket: its fields are read-only", L.ToStringMeta(L.Get(2)).String())
+		return 0
+	}))
+	if rt.socketMetas == nil {
+		rt.socketMetas = map[socketMetaKey]*lua.LTable{}
+	}
+	rt.socketMetas[key] = mt
+	return mt
 }
 
 // closeFD closes the socket once; threads blocked on it wake up with
@@ -144,7 +182,7 @@ func (rt *Runtime) socketAccept(L *lua.LState) int {
 	if s.ssl != nil {
 		// An SSL listening socket hands out SSL sockets, handshake done.
 		conn.ssl = &sslState{ctx: s.ssl.ctx, server: true}
-		L.SetMetatable(conn.ud, L.GetTypeMetatable(sslSocketMetaName))
+		L.SetMetatable(conn.ud, rt.socketMeta(L, conn, sslSocketMetaName))
 		ok := false
 		defer func() {
 			if !ok {

@@ -446,7 +446,7 @@ func (rt *Runtime) sslWrapSocket(L *lua.LState) int {
 		raiseOS(L, &OSError{Class: "ValueError", Message: err.Error(), Op: "wrap_socket"})
 	}
 	s.ssl = st
-	L.SetMetatable(s.ud, L.GetTypeMetatable(sslSocketMetaName))
+	L.SetMetatable(s.ud, rt.socketMeta(L, s, sslSocketMetaName))
 	if handshake && (s.State() == core.Connected || s.State() == core.WrShut) {
 		rt.handshake(L, s, "wrap_socket")
 	}
