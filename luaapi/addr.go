@@ -34,6 +34,24 @@ func openAddrMeta(L *lua.LState) {
 		L.Push(lua.LString(joinHostPort(lua.LVAsString(t.RawGetInt(1)), int(lua.LVAsNumber(t.RawGetInt(2))))))
 		return 1
 	}))
+	// "addr: " .. addr joins the printed address, as error values join.
+	L.SetField(mt, "__concat", L.NewFunction(func(L *lua.LState) int {
+		part := func(v lua.LValue) string {
+			if t, ok := v.(*lua.LTable); ok && L.GetMetatable(t) == L.GetTypeMetatable(addrMetaName) {
+				return joinHostPort(lua.LVAsString(t.RawGetInt(1)), int(lua.LVAsNumber(t.RawGetInt(2))))
+			}
+			if s, ok := v.(lua.LString); ok {
+				return string(s)
+			}
+			if n, ok := v.(lua.LNumber); ok {
+				return n.String()
+			}
+			misuse(L, "attempt to concatenate an address and a %s", v.Type().String())
+			return ""
+		}
+		L.Push(lua.LString(part(L.Get(1)) + part(L.Get(2))))
+		return 1
+	}))
 	L.SetField(mt, "__eq", L.NewFunction(func(L *lua.LState) int {
 		a, b := L.CheckTable(1), L.CheckTable(2)
 		L.Push(lua.LBool(lua.LVAsString(a.RawGetInt(1)) == lua.LVAsString(b.RawGetInt(1)) &&

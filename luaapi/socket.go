@@ -55,7 +55,19 @@ var socketConstants = map[string]int{
 	"IPV6_V6ONLY": unix.IPV6_V6ONLY, "IP_TTL": unix.IP_TTL, "IP_MULTICAST_TTL": unix.IP_MULTICAST_TTL,
 	"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR,
 	"MSG_PEEK": unix.MSG_PEEK, "MSG_WAITALL": unix.MSG_WAITALL, "MSG_DONTWAIT": unix.MSG_DONTWAIT,
-	"MSG_OOB":    unix.MSG_OOB,
+	"MSG_OOB": unix.MSG_OOB, "MSG_TRUNC": unix.MSG_TRUNC, "MSG_CTRUNC": unix.MSG_CTRUNC,
+	"MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_CMSG_CLOEXEC": unix.MSG_CMSG_CLOEXEC,
+	"SCM_RIGHTS": unix.SCM_RIGHTS, "SCM_CREDENTIALS": unix.SCM_CREDENTIALS, "SO_PASSCRED": unix.SO_PASSCRED,
+	"SO_DOMAIN": unix.SO_DOMAIN, "SO_PROTOCOL": unix.SO_PROTOCOL, "SO_BINDTODEVICE": unix.SO_BINDTODEVICE,
+	"IP_ADD_MEMBERSHIP": unix.IP_ADD_MEMBERSHIP, "IP_DROP_MEMBERSHIP": unix.IP_DROP_MEMBERSHIP,
+	"IP_MULTICAST_LOOP": unix.IP_MULTICAST_LOOP, "IP_MULTICAST_IF": unix.IP_MULTICAST_IF, "IP_TOS": unix.IP_TOS,
+	"IPV6_JOIN_GROUP": unix.IPV6_JOIN_GROUP, "IPV6_LEAVE_GROUP": unix.IPV6_LEAVE_GROUP,
+	"IPV6_MULTICAST_HOPS": unix.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_LOOP": unix.IPV6_MULTICAST_LOOP,
+	"IPV6_MULTICAST_IF": unix.IPV6_MULTICAST_IF, "IPV6_UNICAST_HOPS": unix.IPV6_UNICAST_HOPS,
+	"INADDR_ANY": 0, "INADDR_LOOPBACK": 0x7f000001, "INADDR_BROADCAST": 0xffffffff,
+	"INADDR_NONE": 0xffffffff, "INADDR_ALLHOSTS_GROUP": 0xe0000001,
+	"NI_NUMERICHOST": niNumericHost, "NI_NUMERICSERV": niNumericServ, "NI_NOFQDN": niNoFQDN,
+	"NI_NAMEREQD": niNameReqd, "NI_DGRAM": niDgram,
 	"SOMAXCONN":  unix.SOMAXCONN,
 	"AI_PASSIVE": aiPassive, "AI_CANONNAME": aiCanonName, "AI_NUMERICHOST": aiNumericHost,
 	"EAI_NONAME": eaiNoName, "EAI_AGAIN": eaiAgain, "EAI_FAIL": eaiFail, "EAI_FAMILY": eaiFamily,
@@ -87,7 +99,18 @@ func init() {
 		Summary: "Python's socket module: sockets, addresses, name lookups, constants",
 		Doc:     "docs/api.md",
 		Funcs: []Func{
-			{"socket", "socket.socket([family [, type [, proto]]])", "a new socket, AF_INET and SOCK_STREAM by default", (*Runtime).socketNew},
+			{"socket", "socket.socket([family [, type [, proto [, fileno]]]])", "a new socket, AF_INET and SOCK_STREAM by default; with fileno, a socket object for that descriptor", (*Runtime).socketNew},
+			{"socketpair", "socket.socketpair([family [, type [, proto]]])", "two connected sockets, AF_UNIX and SOCK_STREAM by default", (*Runtime).socketSocketpair},
+			{"fromfd", "socket.fromfd(fd [, family [, type [, proto]]])", "a socket on a duplicate of the descriptor fd", (*Runtime).socketFromfd},
+			{"close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Runtime).socketCloseFD},
+			{"send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket", (*Runtime).socketSendFds},
+			{"recv_fds", "socket.recv_fds(sock, bufsize, maxfds [, flags])", "receives data and descriptors: data, fds, msg_flags, address", (*Runtime).socketRecvFds},
+			{"CMSG_LEN", "socket.CMSG_LEN(n)", "the length of a control message of n data bytes", g(socketCmsgLen)},
+			{"CMSG_SPACE", "socket.CMSG_SPACE(n)", "the room a control message of n data bytes takes, for recvmsg's ancbufsize", g(socketCmsgSpace)},
+			{"gethostbyaddr", "socket.gethostbyaddr(ip_or_name)", "the host's name, aliases and addresses, by reverse lookup", (*Runtime).socketGethostbyaddr},
+			{"getnameinfo", "socket.getnameinfo(address, flags)", "the host name and service name of an address", (*Runtime).socketGetnameinfo},
+			{"getservbyname", "socket.getservbyname(name [, proto])", "the port of a service (/etc/services)", (*Runtime).socketGetservbyname},
+			{"getservbyport", "socket.getservbyport(port [, proto])", "the name of the service on a port", (*Runtime).socketGetservbyport},
 			{"create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Runtime).socketCreateConnection},
 			{"create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Runtime).socketCreateServer},
 			{"gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Runtime).socketGethostbyname},
@@ -149,6 +172,13 @@ func socketConsts() []Const {
 // socketNew is socket.socket([family [, type [, proto]]]): a new socket,
 // AF_INET and SOCK_STREAM by default.
 func (rt *Runtime) socketNew(L *lua.LState) int {
+	if L.Get(4) != lua.LNil {
+		// socket.socket(family, type, proto, fileno): adopt a descriptor.
+		fd := checkInt(L, 4, "socket", 0)
+		s := rt.adopt(L, fd, optInt(L, 1, "socket", 0, 0), optInt(L, 2, "socket", 0, 0), optInt(L, 3, "socket", 0, -1), "socket")
+		L.Push(s.ud)
+		return 1
+	}
 	family := optInt(L, 1, "socket", 0, unix.AF_INET)
 	stype := optInt(L, 2, "socket", 0, unix.SOCK_STREAM)
 	proto := optInt(L, 3, "socket", 0, 0)

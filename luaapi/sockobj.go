@@ -117,6 +117,10 @@ var socketType = &Type{
 		{"recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Runtime).socketRecvuntil},
 		{"lines", "sock:lines([max])", "an iterator over the lines received", (*Runtime).socketLines},
 		{"makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's", (*Runtime).socketMakefile},
+		{"dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Runtime).socketDup},
+		{"sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Runtime).socketSendfile},
+		{"sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Runtime).socketSendmsg},
+		{"recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Runtime).socketRecvmsg},
 	},
 	Metamethods: map[string]func(*Runtime, *lua.LState) int{
 		"__tostring": (*Runtime).socketTostring,

@@ -209,7 +209,14 @@ func (s *Socket) fill(L *lua.LState, want, flags int, cd callDL) (int, error) {
 		s.rerr = nil
 		return 0, err
 	}
-	size := min(max(want, readAhead), MaxRecv)
+	ahead := readAhead
+	if s.family == unix.AF_UNIX {
+		// Bytes of a unix socket may carry descriptors (SCM_RIGHTS) that
+		// a read without recvmsg drops: read no more than asked, so a
+		// later recvmsg still gets its descriptors.
+		ahead = 0
+	}
+	size := min(max(want, ahead), MaxRecv)
 	b := getBuf(size)
 	buf := (*b)[:size]
 	var n int

@@ -32,6 +32,14 @@ type ioOp struct {
 
 	n int // bytes sent or received; accept: the new descriptor
 
+	file int   // sendfile: the file's descriptor
+	off  int64 // sendfile: the offset in the file
+	left int64 // sendfile: the bytes still to send
+
+	oob      []byte // sendmsg: the ancillary data; recvmsg: room for it
+	oobn     int    // recvmsg: ancillary bytes received
+	msgFlags int    // recvmsg: the flags the kernel returned
+
 	wait     bool  // not in non-blocking mode: wait when the call would block
 	unlocked bool  // the interpreter lock is released
 	err      error // call's result

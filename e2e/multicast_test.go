@@ -1,0 +1,36 @@
+package e2e
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMulticastPair runs two multicast_receiver.lua on one group and
+// multicast_sender.lua with three lines: each receiver prints each line.
+// Everything stays on this host (the loopback interface, TTL 0).
+func TestMulticastPair(t *testing.T) {
+	port := strconv.Itoa(freePort(t))
+	group := "239.255.77.1"
+	var receivers []*proc
+	for range 2 {
+		r := start(t, "--var", "group="+group, "--var", "port="+port, script("multicast_receiver.lua"))
+		r.waitLine("^joined "+strings.ReplaceAll(group, ".", `\.`), 10*time.Second)
+		receivers = append(receivers, r)
+	}
+	out, stderr, code := runSockrun(t, "one\ntwo\nthree\n", "--var", "group="+group, "--var", "port="+port, script("multicast_sender.lua"))
+	if code != 0 {
+		t.Fatalf("sender exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "sent 3 datagrams to "+group+":"+port) {
+		t.Errorf("sender printed %q", out)
+	}
+	for _, r := range receivers {
+		// Each line comes with the sender's address, on the loopback
+		// interface the datagrams went out on.
+		for _, want := range []string{"one", "two", "three"} {
+			r.waitLine(`^127\.0\.0\.1:\d+: `+want+`$`, 10*time.Second)
+		}
+	}
+}
