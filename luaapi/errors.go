@@ -31,6 +31,9 @@ type OSError struct {
 	Message string // strerror: "Connection refused"
 	Op      string // the socket call: "connect"
 	Addr    string // the address it concerned, if any: "127.0.0.1:9"
+	// Explanation is one line on the likely cause, when it is a common
+	// mistake (explain.go).
+	Explanation string
 	// Partial is what a framing read got before the stream ended
 	// (err.partial), if it is such an error.
 	Partial *string
@@ -295,6 +298,9 @@ func errorValue(L *lua.LState, e *OSError) *lua.LTable {
 	if e.Partial != nil {
 		t.RawSetString("partial", lua.LString(*e.Partial))
 	}
+	if e.Explanation != "" {
+		t.RawSetString("explanation", lua.LString(e.Explanation))
+	}
 	if where := scriptWhere(L); where != "" {
 		t.RawSetString("where", lua.LString(where))
 	}
@@ -323,8 +329,19 @@ func scriptWhere(L *lua.LState) string {
 // raise raises err, from the socket call op on addr, as a Lua error value:
 // the one way an error of a socket call reaches the script. It does not
 // return.
+//
+// The socket the call concerned, for the explanation, is its first
+// argument: the self of a method, the socket of send_fds.
 func (rt *Runtime) raise(L *lua.LState, err error, op, addr string) {
-	raiseOS(L, toOSError(rt.host.Context(), err, op, addr))
+	e := toOSError(rt.host.Context(), err, op, addr)
+	if e.Explanation == "" && e.Class != "KeyboardInterrupt" {
+		if x := explain(e, socketOf(L.Get(1))); x != "" {
+			c := *e
+			c.Explanation = x
+			e = &c
+		}
+	}
+	raiseOS(L, e)
 }
 
 // throw raises v, an error value or a message that already says where:

@@ -66,6 +66,9 @@ type Config struct {
 	ReusePort bool
 	// Args are the script path (arg[0]) and its arguments.
 	Args []string
+	// NoExplain turns off the explanations under errors and the notes
+	// (--explain=false).
+	NoExplain bool
 	// Shared is the run's key-value store, common to every worker (the
 	// shared module); nil gives this VM a store of its own.
 	Shared *SharedStore
@@ -93,6 +96,9 @@ type Runtime struct {
 
 	// observer sees every call of a registered function (callpath.go).
 	observer Observer
+
+	// noted are the kinds of note already printed (explain.go).
+	noted map[string]bool
 
 	// socketMetas are the metatables of sockets, one per kind (sockobj.go).
 	socketMetas map[socketMetaKey]*lua.LTable

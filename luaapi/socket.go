@@ -111,6 +111,7 @@ func init() {
 			{"getnameinfo", "socket.getnameinfo(address, flags)", "the host name and service name of an address", (*Runtime).socketGetnameinfo},
 			{"getservbyname", "socket.getservbyname(name [, proto])", "the port of a service (/etc/services)", (*Runtime).socketGetservbyname},
 			{"getservbyport", "socket.getservbyport(port [, proto])", "the name of the service on a port", (*Runtime).socketGetservbyport},
+			{"explain", "socket.explain(err)", "one line on the likely cause of an error value, or nil", (*Runtime).socketExplain},
 			{"create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Runtime).socketCreateConnection},
 			{"create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Runtime).socketCreateServer},
 			{"gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Runtime).socketGethostbyname},

@@ -281,8 +281,25 @@ func (rt *Runtime) socketRecv(L *lua.LState) int {
 	if err != nil {
 		rt.raise(L, err, "recv", s.peerString())
 	}
+	rt.noteRead(s, "recv", bufsize, len(data))
 	L.Push(lua.LString(data))
 	return 1
+}
+
+// noteRead notes what a read of up to bufsize bytes that returned got
+// bytes may hide from a learner: a datagram cut short, or a stream read
+// that filled its buffer while more bytes were waiting.
+func (rt *Runtime) noteRead(s *Socket, fn string, bufsize, got int) {
+	if n := s.Truncated(); n > 0 {
+		rt.note("truncated", "%s(%d) got a datagram of %d bytes: the other %d were dropped by the system. "+
+			"A datagram is read whole or cut: ask for as many bytes as the largest datagram (65535 at most)",
+			fn, bufsize, got+n, n)
+	} else if got == bufsize && got > 0 && s.Type() == unix.SOCK_STREAM && s.Buffered() > 0 {
+		rt.note("split", "%s(%d) returned %d bytes and more had arrived: a recv returns at most bufsize bytes, "+
+			"and TCP carries a stream, not messages: the bytes of one send may take several recv calls, "+
+			"and one recv may return the bytes of several sends. Frame your messages (recvline, recv_exactly)",
+			fn, bufsize, got)
+	}
 }
 
 // socketSendto is sock:sendto(data, [flags,] address): sends a datagram to
@@ -320,6 +337,7 @@ func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
 	if err != nil {
 		rt.raise(L, err, "recvfrom", s.localString())
 	}
+	rt.noteRead(s, "recvfrom", bufsize, len(data))
 	L.Push(lua.LString(data))
 	if sa == nil {
 		L.Push(lua.LNil)

@@ -196,7 +196,11 @@ func (rt *Runtime) reportThreadError(t *Thread, err error) {
 	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.StackTrace != "" {
 		trace = strings.TrimRight(apiErr.StackTrace, "\n") + "\n"
 	}
-	fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n%s", who, msg, trace)
+	why := ""
+	if x := Explanation(errorObject(err)); x != "" && !rt.cfg.NoExplain {
+		why = "  why: " + x + "\n"
+	}
+	fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n%s%s", who, msg, why, trace)
 }
 
 // threadJoin is t:join([timeout]): waits for the thread to end and returns

@@ -79,6 +79,8 @@ working directory (or --config FILE), then defaults.`,
 	pf.StringArray("var", nil, "set a script parameter, read as vars.KEY (repeatable): `KEY=VALUE`")
 	pf.String("timeout", "", "default socket timeout in `SECONDS` (config timeout.default; unset = blocking)")
 	pf.String("workers", "1", "run `N` VMs of the script on every core, or auto (config workers)")
+	pf.String("explain", "true", "print a line explaining common mistakes under errors, and notes on surprising reads (config explain)")
+	pf.Lookup("explain").NoOptDefVal = "true"
 
 	root.AddCommand(&cobra.Command{
 		Use:   "check SCRIPT.lua...",

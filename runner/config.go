@@ -24,6 +24,9 @@ type Config struct {
 	// Vars are the script parameters: vars: in the config file, then
 	// SOCKRUN_VARS_KEY, then --var key=value.
 	Vars map[string]string
+	// Explain prints the explanation of an error under it, and notes on
+	// surprising reads (explain; --explain=false turns them off).
+	Explain bool
 	// File is the config file that was read, if any.
 	File string
 }
@@ -32,6 +35,7 @@ type Config struct {
 var configKeys = map[string]string{
 	"timeout.default": "timeout",
 	"workers":         "workers",
+	"explain":         "explain",
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
@@ -39,6 +43,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v := viper.New()
 	v.SetDefault("timeout.default", "")
 	v.SetDefault("workers", "1")
+	v.SetDefault("explain", "true")
 	for key, flag := range configKeys {
 		if f := flags.Lookup(flag); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
@@ -80,6 +85,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	if cfg.Workers, err = parseWorkers(v.GetString("workers")); err != nil {
 		return nil, err
 	}
+	if cfg.Explain, err = parseBool(v.GetString("explain"), "explain"); err != nil {
+		return nil, err
+	}
 	for k, val := range v.GetStringMapString("vars") {
 		cfg.Vars[strings.ToLower(k)] = val
 	}
@@ -113,6 +121,17 @@ func parseTimeout(s string) (time.Duration, error) {
 		return d, nil
 	}
 	return 0, fmt.Errorf("config: timeout.default %q: want seconds (2.5) or a duration (1500ms)", s)
+}
+
+// parseBool reads a boolean key: true/false, yes/no, on/off, 1/0.
+func parseBool(s, key string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "on", "1":
+		return true, nil
+	case "false", "no", "off", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("config: %s %q: want true or false", key, s)
 }
 
 // parseWorkers reads workers: a count from 1, or "auto" for one per CPU.

@@ -129,6 +129,7 @@ func run(env *Env, cfg *Config, s script) int {
 			Args:      append([]string{s.name()}, s.args...),
 			Version:   Version,
 			Shared:    store,
+			NoExplain: !cfg.Explain,
 		}
 		if cfg.Timeout >= 0 {
 			lcfg.DefaultTimeout = &cfg.Timeout
@@ -152,7 +153,7 @@ func run(env *Env, cfg *Config, s script) int {
 	}
 
 	code := ExitOK
-	rep := &errorReporter{env: env, vms: vms}
+	rep := &errorReporter{env: env, vms: vms, explain: cfg.Explain}
 	signals := 0
 	abort := make(chan struct{})
 	// overdue fires interruptGrace after the first signal.
@@ -251,6 +252,7 @@ type errorReporter struct {
 	env              *Env
 	vms              []*vm
 	interruptPrinted bool
+	explain          bool // print explanations under errors
 }
 
 // report prints r's error and returns the exit code it means. An error
@@ -291,10 +293,22 @@ func (rep *errorReporter) report(r chunkResult) int {
 		who = fmt.Sprintf("worker %d: ", r.worker)
 	}
 	fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, msg)
+	if why := explanation(r.err); why != "" && rep.explain {
+		fmt.Fprintf(rep.env.Stderr, "  why: %s\n", why)
+	}
 	if trace != "" {
 		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
 	}
 	return ExitError
+}
+
+// explanation is the explanation an error from PCall carries, if any.
+func explanation(err error) string {
+	var apiErr *lua.ApiError
+	if errors.As(err, &apiErr) {
+		return luaapi.Explanation(apiErr.Object)
+	}
+	return ""
 }
 
 // describeError is the message and Lua traceback of an error from PCall.

@@ -272,6 +272,11 @@ func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, uni
 		return "", nil, nil
 	}
 	b := getBuf(size)
+	if s.stype == unix.SOCK_DGRAM || s.stype == unix.SOCK_SEQPACKET {
+		// MSG_TRUNC makes the kernel say how long the datagram was, so
+		// that a read that dropped part of it can say so (Truncated).
+		flags |= unix.MSG_TRUNC
+	}
 	op := s.op(L, dirRead)
 	op.call, op.buf, op.flags, op.from = recvCall, (*b)[:size], flags, from
 	cd := s.callDeadline()
@@ -284,9 +289,21 @@ func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, uni
 	got, sa := op.n, op.sa
 	op.buf, op.sa = nil, nil
 	var data string
+	s.truncated = 0
 	if err == nil {
 		data = string((*b)[:min(got, size)])
+		if got > size {
+			s.truncated = got - size
+			s.truncatedTotal++
+		}
 	}
 	putBuf(b)
 	return data, sa, err
 }
+
+// Truncated is how many bytes of the datagram the last read returned the
+// kernel dropped, because the read asked for fewer: 0 if none.
+func (s *Socket) Truncated() int { return s.truncated }
+
+// TruncatedTotal is how many datagrams reads on the socket cut short.
+func (s *Socket) TruncatedTotal() int { return s.truncatedTotal }

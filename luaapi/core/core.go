@@ -129,6 +129,10 @@ type Socket struct {
 	// read that finds the buffer empty returns it.
 	rerr error
 
+	// truncated is what the kernel dropped of the last datagram read;
+	// truncatedTotal counts the datagrams cut short.
+	truncated, truncatedTotal int
+
 	// peer is the connected peer's address, once known.
 	peer unix.Sockaddr
 

@@ -1,0 +1,116 @@
+package luaapi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sockrun/sockrun/luaapi/core"
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// Errors that teach: an error keeps Python's form, and where its cause is
+// a common mistake it also carries one line that explains it, worked out
+// from the socket's state (err.explanation; socket.explain(err)). The
+// runner prints that line under an uncaught error unless --explain=false.
+
+// explain is the explanation of e, raised by a call on s (nil if the call
+// had no socket), or "" when there is nothing to add.
+func explain(e *OSError, s *Socket) string {
+	st := core.Created
+	if s != nil {
+		st = s.State()
+	}
+	op := e.Op
+	reading := oneOf(op, "recv", "recvfrom", "recv_exactly", "recvline", "recvuntil", "lines", "recvmsg", "recv_fds", "read", "readline")
+	sending := oneOf(op, "send", "sendall", "sendto", "sendmsg", "sendfile", "send_fds", "write", "flush")
+	switch {
+	case op == "accept" && e.Name == "EINVAL" && st != core.Listening:
+		return "accept() needs a listening socket: call listen() after bind() and before accept()"
+	case (reading || sending) && st == core.Listening:
+		return "this socket is listening: it only accepts connections. Talk on the socket accept() returns: local conn, addr = srv:accept(); conn:recv(1024)"
+	case sending && e.Name == "EPIPE" && (st == core.WrShut || st == core.Shut):
+		return "this socket shut down its sending side (shutdown(SHUT_WR)): it can still receive, but it cannot send any more"
+	case reading && st == core.RdShut:
+		return "this socket shut down its receiving side (shutdown(SHUT_RD))"
+	case (reading || sending) && (e.Name == "EPIPE" || e.Name == "ENOTCONN") && (st == core.Created || st == core.Bound) && s != nil && s.Type() == unix.SOCK_STREAM:
+		return "the socket is not connected: call connect() first, or use sendto()/recvfrom() on a datagram socket"
+	case sending && e.Name == "EPIPE":
+		return "the peer has closed the connection, so nothing more can be sent on it; close this socket too"
+	case e.Name == "ECONNRESET":
+		return "the peer closed the connection abruptly (it reset it): it crashed, was killed, or closed with unread data. A server should close this connection and carry on"
+	case oneOf(op, "bind", "create_server") && e.Name == "EADDRINUSE":
+		return "another socket holds this address: another program, another run of this script, or a server that just stopped, whose connections linger in TIME_WAIT for a minute. " +
+			"Set SO_REUSEADDR before bind() to reuse the port at once: sock:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)"
+	case oneOf(op, "bind", "create_server") && e.Name == "EADDRNOTAVAIL":
+		return "that address is not one of this machine's: bind to \"\" (every address), \"127.0.0.1\" or an address this machine has"
+	case oneOf(op, "bind", "create_server") && e.Name == "EACCES":
+		return "ports below 1024 are for root: use a port of 1024 or more"
+	case oneOf(op, "connect", "create_connection", "connect_ex") && e.Name == "ECONNREFUSED":
+		return "nothing is listening on that port of that host: is the server running, on this port, and listening on that address?"
+	case oneOf(op, "connect", "create_connection") && e.Name == "ETIMEDOUT":
+		return "the host did not answer in time: it may be down, unreachable, or dropping the connection silently (a firewall)"
+	case (reading || sending || op == "getpeername") && e.Name == "ENOTCONN" && (st == core.Created || st == core.Bound):
+		return "the socket is not connected: call connect() first, or use sendto()/recvfrom() on a datagram socket"
+	case op == "connect" && e.Name == "EISCONN":
+		return "the socket is already connected: one socket makes one connection; make a new socket for another"
+	case e.Name == "EBADF" && st == core.Closed:
+		return "the socket is closed: close() was called on it, or the thread it was passed to ended"
+	case e.Class == "socket.gaierror" && e.Name == "EAI_NONAME":
+		return "the name could not be found: check its spelling, or use an IP address such as \"127.0.0.1\""
+	case e.Class == "TimeoutError" && reading && s != nil && s.Timeout() > 0:
+		return fmt.Sprintf("nothing arrived within the socket's timeout (%g s, set with settimeout)", s.Timeout().Seconds())
+	case e.Class == "BlockingIOError" && s != nil && s.Timeout() == 0:
+		return "the socket is non-blocking (setblocking(false) or settimeout(0)): the call would have had to wait. Wait with select.select, or give the socket a timeout"
+	}
+	return ""
+}
+
+func oneOf(s string, list ...string) bool {
+	for _, x := range list {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// socketExplain is socket.explain(err): the explanation of an error value
+// a socket call raised, or nil if it has none.
+func (rt *Runtime) socketExplain(L *lua.LState) int {
+	t, ok := L.Get(1).(*lua.LTable)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if x, ok := t.RawGetString("explanation").(lua.LString); ok && x != "" {
+		L.Push(x)
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+// Explanation is the explanation an error value carries, "" if none.
+func Explanation(v lua.LValue) string {
+	if t, ok := v.(*lua.LTable); ok {
+		return lua.LVAsString(t.RawGetString("explanation"))
+	}
+	return ""
+}
+
+// note prints a one-line note to standard error, once per run and kind,
+// unless explanations are off: for what is not an error but surprises
+// learners (a datagram cut short, a message split across recv calls).
+// Called with the interpreter lock held.
+func (rt *Runtime) note(kind, format string, args ...any) {
+	if rt.cfg.NoExplain || rt.noted[kind] {
+		return
+	}
+	if rt.noted == nil {
+		rt.noted = map[string]bool{}
+	}
+	rt.noted[kind] = true
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(rt.host.Stderr(), "sockrun: note: %s\n", strings.TrimSpace(msg))
+}
