@@ -108,8 +108,8 @@ func TestDNSSurvivesGarbage(t *testing.T) {
 			t.Fatalf("%s: answer % x, want rcode %d", what, buf[:n], rcode)
 		}
 	}
-	c.Write([]byte("hi"))                   // no header: dropped
-	c.Write(header(1, 0x8000, 1))           // a response, not a query: dropped
+	c.Write([]byte("hi"))         // no header: dropped
+	c.Write(header(1, 0x8000, 1)) // a response, not a query: dropped
 	expectRcode("truncated question", header(2, 0x0100, 1), 1)
 	expectRcode("label past the end", append(header(3, 0x0100, 1), 40, 'a', 'b'), 1)
 	expectRcode("pointer loop", append(header(4, 0x0100, 1), 0xC0, 12, 0, 1, 0, 1), 1)
