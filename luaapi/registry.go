@@ -126,10 +126,11 @@ func Modules() []*Module { return registry }
 func (rt *Runtime) Open(L *lua.LState) {
 	openErrorMeta(L)
 	openAddrMeta(L)
+	opened := map[string]bool{}
 	for _, m := range registry {
 		m := m
-		switch m.Kind {
-		case ExtendGlobal:
+		switch {
+		case m.Kind == ExtendGlobal:
 			var t *lua.LTable
 			if m.Name == "_G" {
 				t = L.G.Global
@@ -140,10 +141,16 @@ func (rt *Runtime) Open(L *lua.LState) {
 				}
 			}
 			rt.fill(L, m, t)
-		default:
+		case !opened[m.Name]:
+			// Every part registered under this name fills one table: the
+			// socket module is Python's face and LuaSocket's.
+			opened[m.Name] = true
+			parts := modulesNamed(m.Name)
 			L.PreloadModule(m.Name, func(L *lua.LState) int {
 				mod := L.NewTable()
-				rt.fill(L, m, mod)
+				for _, part := range parts {
+					rt.fill(L, part, mod)
+				}
 				L.Push(mod)
 				return 1
 			})
@@ -151,6 +158,19 @@ func (rt *Runtime) Open(L *lua.LState) {
 		}
 	}
 	rt.threads.main = rt.newThread(L, "main")
+}
+
+// modulesNamed are the parts of the module name, in registry order: a
+// module may be registered in parts from several files, each with its
+// own doc file.
+func modulesNamed(name string) []*Module {
+	var parts []*Module
+	for _, m := range registry {
+		if m.Name == name && m.Kind == NewModule {
+			parts = append(parts, m)
+		}
+	}
+	return parts
 }
 
 // fill sets a module's types, functions and constants in t, then runs its
