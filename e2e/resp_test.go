@@ -312,6 +312,12 @@ func TestRESPHostileClients(t *testing.T) {
 		c.expect("+PONG")
 		expectClosed(t, c.r, "")
 	})
+	t.Run("half-close mid-inline", func(t *testing.T) {
+		c := dialRESP(t, port)
+		c.send("PING") // no line end: a command cut short, not a PING
+		c.c.(*net.TCPConn).CloseWrite()
+		expectClosed(t, c.r, "")
+	})
 	t.Run("garbage", func(t *testing.T) {
 		c := dialRESP(t, port)
 		go c.c.Write(payload(5, 1<<20))

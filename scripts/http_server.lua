@@ -33,7 +33,7 @@
 -- first. On a kept-alive connection the next request starts with the byte
 -- after the body: nothing but the body's length says where one request ends
 -- and the next begins. So the server reads the head a line at a time
--- (recvline), takes the body's length from Content-Length (or from the
+-- (recvuntil "\n"), takes the body's length from Content-Length (or from the
 -- chunks' sizes with "Transfer-Encoding: chunked"), reads exactly that
 -- much (recv_exactly), and every response states its own Content-Length.
 -- A client may send several requests without waiting for the answers
@@ -91,22 +91,22 @@ local function until_deadline(conn, deadline)
 end
 
 -- read_line reads one line of the head (or of the chunked framing) within
--- the deadline. A line longer than MAX_LINE is refused with `too_long`;
--- the end of the stream in the middle of a request means the client went
--- away.
+-- the deadline, and returns it without its "\r\n" (a bare "\n" is taken
+-- too, as RFC 9112 allows). It reads up to "\n" with recvuntil rather than
+-- recvline, because recvline returns an unfinished last line as a line when
+-- the stream ends: here a line without its end is a request cut short (the
+-- client went away), raised as an EOFError. A line longer than MAX_LINE is
+-- refused with the status `too_long`.
 local function read_line(conn, deadline, too_long)
   until_deadline(conn, deadline)
-  local ok, line = pcall(conn.recvline, conn, MAX_LINE)
+  local ok, line = pcall(conn.recvuntil, conn, "\n", MAX_LINE)
   if not ok then
     if line.name == "EMSGSIZE" then
       refuse(too_long, "line longer than " .. MAX_LINE .. " bytes")
     end
     error(line, 0)
   end
-  if line == nil then
-    error({ name = "EOF", message = "connection closed in the middle of a request" }, 0)
-  end
-  return line
+  return line:sub(-2) == "\r\n" and line:sub(1, -3) or line:sub(1, -2)
 end
 
 -- A header's name is a "token": letters, digits and a few marks.

@@ -101,20 +101,20 @@ local function until_deadline(conn, deadline)
   conn:settimeout(math.max(deadline - socket.time(), 0.001)) -- 0 would mean non-blocking
 end
 
--- read_line reads one line of a frame, without its "\r\n".
+-- read_line reads one line of a frame and returns it without its "\r\n"
+-- (or a bare "\n", which a person typing may send). recvuntil, not
+-- recvline: a line the stream ends before its "\n" is a command cut short,
+-- raised as an EOFError, not a command to run.
 local function read_line(conn, deadline)
   until_deadline(conn, deadline)
-  local ok, line = pcall(conn.recvline, conn, MAX_INLINE)
+  local ok, line = pcall(conn.recvuntil, conn, "\n", MAX_INLINE)
   if not ok then
     if line.name == "EMSGSIZE" then
       protocol_error("too big inline request")
     end
     error(line, 0)
   end
-  if line == nil then
-    error({ name = "EOF", message = "connection closed in the middle of a command" }, 0)
-  end
-  return line
+  return line:sub(-2) == "\r\n" and line:sub(1, -3) or line:sub(1, -2)
 end
 
 -- read_command reads the next command and returns its words (a list of
