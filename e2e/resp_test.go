@@ -160,6 +160,10 @@ func TestRESPRedisCLI(t *testing.T) {
 		{[]string{"GET", "n"}, "(nil)"},
 		{[]string{"SET", "k", "v", "EX", "0"}, "(error) ERR invalid expire time in 'set' command"},
 		{[]string{"SET", "k", "v", "EX", "soon"}, "(error) ERR value is not an integer or out of range"},
+		{[]string{"SET", "k", "v", "EX", "10000000000"}, "(error) ERR invalid expire time in 'set' command"},
+		{[]string{"EXPIRE", "k", "10000000000"}, "(error) ERR invalid expire time in 'expire' command"},
+		{[]string{"SET", "long", "v", "EX", "3000000000"}, "OK"},
+		{[]string{"GET", "long"}, `"v"`},
 		{[]string{"SET", "k", "v", "BOGUS"}, "(error) ERR syntax error"},
 		{[]string{"MSET", "a", "1", "b"}, "(error) ERR wrong number of arguments for 'mset' command"},
 		{[]string{"GET"}, "(error) ERR wrong number of arguments for 'get' command"},
@@ -298,32 +302,32 @@ func TestRESPErrors(t *testing.T) {
 // idle clients end only their own connections.
 func TestRESPHostileClients(t *testing.T) {
 	p, port := startRESP(t, "--var", "timeout=1", "--var", "idle=2")
-	t.Run("reset mid-command", func(t *testing.T) {
+	func() { // reset mid-command
 		c := dialRESP(t, port)
 		c.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\nabc")
 		c.c.(*net.TCPConn).SetLinger(0)
 		c.c.Close()
 		p.waitLine(`Connection reset by peer`, 10*time.Second)
-	})
-	t.Run("half-close", func(t *testing.T) {
+	}()
+	func() { // half-close
 		c := dialRESP(t, port)
 		c.send(respCommand("PING") + "*2\r\n$4\r\nECHO")
 		c.c.(*net.TCPConn).CloseWrite()
 		c.expect("+PONG")
 		expectClosed(t, c.r, "")
-	})
-	t.Run("half-close mid-inline", func(t *testing.T) {
+	}()
+	func() { // half-close mid-inline
 		c := dialRESP(t, port)
 		c.send("PING") // no line end: a command cut short, not a PING
 		c.c.(*net.TCPConn).CloseWrite()
 		expectClosed(t, c.r, "")
-	})
-	t.Run("garbage", func(t *testing.T) {
+	}()
+	func() { // garbage
 		c := dialRESP(t, port)
 		go c.c.Write(payload(5, 1<<20))
 		io.Copy(io.Discard, c.r) // whatever it answers, it ends
-	})
-	t.Run("stalled frame", func(t *testing.T) {
+	}()
+	func() { // stalled frame
 		c := dialRESP(t, port)
 		c.send("*2\r\n$4\r\nECHO\r\n$5\r\nab")
 		begin := time.Now()
@@ -331,11 +335,11 @@ func TestRESPHostileClients(t *testing.T) {
 		if d := time.Since(begin); d > 8*time.Second {
 			t.Errorf("closed after %v with a 1 s timeout", d)
 		}
-	})
-	t.Run("idle", func(t *testing.T) {
+	}()
+	func() { // idle
 		c := dialRESP(t, port)
 		expectClosed(t, c.r, "")
-	})
+	}()
 	c := dialRESP(t, port)
 	c.send(respCommand("PING"))
 	c.expect("+PONG")

@@ -65,6 +65,10 @@ local MAX_ARGS = 65536 -- elements of one command's array
 local MAX_COMMAND = tonumber(vars.max_command or 16 * 1024 * 1024) -- bytes of one command (Redis: 512 MiB a bulk string)
 local TIMEOUT = tonumber(vars.timeout or 10) -- seconds for a command to arrive whole, once it has started
 local IDLE = tonumber(vars.idle or 0) -- seconds a connection may wait between commands; 0: no limit, as Redis
+-- The longest time to live: the shared store counts a TTL in nanoseconds,
+-- and one past about 292 years overflows (the key would expire at once),
+-- so longer expiries are refused as Redis refuses ones it cannot hold.
+local MAX_TTL = 100 * 365 * 86400
 
 -- Replies, encoded. Each command returns one of these strings.
 local OK = "+OK\r\n"
@@ -315,10 +319,11 @@ COMMANDS.SET = {
         local n = integer_arg(w[i + 1])
         if not n then
           return WRONG_TYPE
-        elseif n <= 0 then
-          return err("ERR invalid expire time in 'set' command")
         end
         ttl = opt == "EX" and n or n / 1000
+        if ttl <= 0 or ttl > MAX_TTL then
+          return err("ERR invalid expire time in 'set' command")
+        end
         i = i + 2
       elseif opt == "NX" and not nx then
         nx = true
@@ -435,6 +440,8 @@ COMMANDS.EXPIRE = {
     local key, seconds = w[2], integer_arg(w[3])
     if not seconds then
       return WRONG_TYPE
+    elseif seconds > MAX_TTL then
+      return err("ERR invalid expire time in 'expire' command")
     end
     local v = shared.get("v:" .. key)
     if v == nil then
