@@ -79,6 +79,9 @@ working directory (or --config FILE), then defaults.`,
 	pf.StringArray("var", nil, "set a script parameter, read as vars.KEY (repeatable): `KEY=VALUE`")
 	pf.String("timeout", "", "default socket timeout in `SECONDS` (config timeout.default; unset = blocking)")
 	pf.String("workers", "1", "run `N` VMs of the script on every core, or auto (config workers)")
+	pf.Bool("trace", false, "print every socket call, thread and signal to stderr as it happens (config trace)")
+	pf.String("trace-file", "", "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)")
+	pf.String("trace-format", "", "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)")
 
 	root.AddCommand(&cobra.Command{
 		Use:   "check SCRIPT.lua...",

@@ -26,12 +26,17 @@ type Config struct {
 	Vars map[string]string
 	// File is the config file that was read, if any.
 	File string
+	// Trace is --trace's: on, where to, in what format (trace.go).
+	Trace TraceConfig
 }
 
 // configKeys maps each config key to its flag.
 var configKeys = map[string]string{
 	"timeout.default": "timeout",
 	"workers":         "workers",
+	"trace":           "trace",
+	"trace_file":      "trace-file",
+	"trace_format":    "trace-format",
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
@@ -39,6 +44,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v := viper.New()
 	v.SetDefault("timeout.default", "")
 	v.SetDefault("workers", "1")
+	v.SetDefault("trace", false)
+	v.SetDefault("trace_file", "")
+	v.SetDefault("trace_format", "")
 	for key, flag := range configKeys {
 		if f := flags.Lookup(flag); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
@@ -78,6 +86,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	if cfg.Workers, err = parseWorkers(v.GetString("workers")); err != nil {
+		return nil, err
+	}
+	if cfg.Trace, err = traceConfig(v); err != nil {
 		return nil, err
 	}
 	for k, val := range v.GetStringMapString("vars") {
