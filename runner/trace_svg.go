@@ -47,7 +47,9 @@ func (d *diagram) svg(title string) string {
 	}
 	colW := min(max(float64(longest)*svgCharW+30, svgMinColW), svgMaxColW)
 	x := func(i int) float64 { return svgMargin + svgTimeW + colW*(float64(i)+0.5) }
-	width := svgMargin*2 + svgTimeW + colW*float64(len(parts))
+	title = "sockrun trace: " + title
+	// The title is 15px bold: about 9.1px a character.
+	width := max(svgMargin*2+svgTimeW+colW*float64(len(parts)), svgMargin*2+float64(utf8.RuneCountInString(title))*9.1)
 	top := svgMargin + svgTitleH                      // participant boxes
 	first := top + svgBoxH + svgRowH                  // first step's line
 	bottom := first + svgRowH*float64(len(steps)) - 6 // bottom boxes
@@ -61,7 +63,7 @@ func (d *diagram) svg(title string) string {
 		width, height, width, height)
 	p(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#222"/></marker></defs>` + "\n")
 	p(`<rect width="100%%" height="100%%" fill="#fff"/>` + "\n")
-	p(`<text x="%.1f" y="%.1f" font-size="15" font-weight="bold" fill="#111">%s</text>`+"\n", svgMargin, svgMargin+16, xmlText("sockrun trace: "+title))
+	p(`<text x="%.1f" y="%.1f" font-size="15" font-weight="bold" fill="#111">%s</text>`+"\n", svgMargin, svgMargin+16, xmlText(title))
 	for i, name := range parts {
 		p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999" stroke-dasharray="4 4"/>`+"\n", x(i), top+svgBoxH, x(i), bottom)
 		for _, y := range []float64{top, bottom} {
