@@ -245,7 +245,13 @@ type pendingCall struct {
 // endpoints are a socket's local and peer addresses ("" if none).
 type endpoints struct{ local, peer string }
 
+// forVM is the trace of worker's VM, made before its script starts. The
+// clock starts with the first worker's, so that the time of a line is
+// the script's, not sockrun's start-up.
 func (t *tracer) forVM(worker int, rt *luaapi.Runtime) *vmTracer {
+	if worker == 1 {
+		t.start = time.Now() // no VM runs yet: nothing reads it meanwhile
+	}
 	return &vmTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{}, addrs: map[luaapi.StatefulSocket]endpoints{}}
 }
 
