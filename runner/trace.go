@@ -308,7 +308,10 @@ func (vt *vmTracer) callEvent(ev *luaapi.CallEvent, kind string) *traceEvent {
 		te.FD = &fd
 		te.StateBefore = ev.StateBefore
 		te.StateAfter = ev.StateAfter
-		if e, ok := vt.endpointsOf(ev.Socket, ev.StateBefore != ev.StateAfter); ok {
+		// A call that changed the state may have changed the addresses;
+		// a call under way (waiting) has no state after yet.
+		changed := kind == kindCall && ev.StateBefore != ev.StateAfter
+		if e, ok := vt.endpointsOf(ev.Socket, changed); ok {
 			te.Local, te.Peer = e.local, e.peer
 		}
 	}

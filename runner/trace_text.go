@@ -23,34 +23,35 @@ const previewLen = 32
 // text as it is, \r \n \t \" \\ as in Lua, other bytes as \xNN, cut after
 // previewLen bytes with "...".
 func preview(data string) string {
-	var b strings.Builder
-	b.WriteByte('"')
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, 2*previewLen)
+	b = append(b, '"')
 	cut := len(data) > previewLen
 	for i := 0; i < len(data) && i < previewLen; {
 		r, size := utf8.DecodeRuneInString(data[i:])
 		switch {
 		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
+			b = append(b, '\\', byte(r))
 		case r == '\n':
-			b.WriteString(`\n`)
+			b = append(b, `\n`...)
 		case r == '\r':
-			b.WriteString(`\r`)
+			b = append(b, `\r`...)
 		case r == '\t':
-			b.WriteString(`\t`)
+			b = append(b, `\t`...)
+		case r >= ' ' && r < 0x7f:
+			b = append(b, byte(r))
 		case r == utf8.RuneError && size <= 1, !unicode.IsPrint(r), i+size > previewLen:
-			fmt.Fprintf(&b, `\x%02x`, data[i])
+			b = append(b, '\\', 'x', hex[data[i]>>4], hex[data[i]&15])
 			size = 1
 		default:
-			b.WriteString(data[i : i+size])
+			b = append(b, data[i:i+size]...)
 		}
 		i += size
 	}
 	if cut {
-		b.WriteString("...")
+		b = append(b, "..."...)
 	}
-	b.WriteByte('"')
-	return b.String()
+	return string(append(b, '"'))
 }
 
 // dataValue is a string argument or result as a trace shows it: its
