@@ -29,6 +29,8 @@ type Config struct {
 	Explain bool
 	// File is the config file that was read, if any.
 	File string
+	// Trace is --trace's: on, where to, in what format (trace.go).
+	Trace TraceConfig
 }
 
 // configKeys maps each config key to its flag.
@@ -36,6 +38,9 @@ var configKeys = map[string]string{
 	"timeout.default": "timeout",
 	"workers":         "workers",
 	"explain":         "explain",
+	"trace":           "trace",
+	"trace_file":      "trace-file",
+	"trace_format":    "trace-format",
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
@@ -44,6 +49,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("timeout.default", "")
 	v.SetDefault("workers", "1")
 	v.SetDefault("explain", "true")
+	v.SetDefault("trace", false)
+	v.SetDefault("trace_file", "")
+	v.SetDefault("trace_format", "")
 	for key, flag := range configKeys {
 		if f := flags.Lookup(flag); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
@@ -86,6 +94,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	if cfg.Explain, err = parseBool(v.GetString("explain"), "explain"); err != nil {
+		return nil, err
+	}
+	if cfg.Trace, err = traceConfig(v); err != nil {
 		return nil, err
 	}
 	for k, val := range v.GetStringMapString("vars") {
