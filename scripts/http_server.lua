@@ -289,41 +289,6 @@ local function read_body(conn, req)
   return conn:recv_exactly(n)
 end
 
--- json_string quotes s as a JSON string. sockrun's json module (json.encode)
--- will replace json_string and json_object when it lands. Bytes from 0x80
--- up are passed as they are: valid JSON when the client sent UTF-8.
-local JSON_ESCAPES = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-local function json_string(s)
-  return '"'
-    .. s:gsub('[%c"\\]', function(c)
-      return JSON_ESCAPES[c] or string.format("\\u%04x", c:byte())
-    end)
-    .. '"'
-end
-
--- json_object encodes a table of strings, numbers and tables of strings,
--- with its keys sorted so that the output is the same every time.
-local function json_object(t)
-  local keys = {}
-  for k in pairs(t) do
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  local parts = {}
-  for _, k in ipairs(keys) do
-    local v = t[k]
-    if type(v) == "table" then
-      v = json_object(v)
-    elseif type(v) == "number" then
-      v = string.format("%.14g", v)
-    else
-      v = json_string(tostring(v))
-    end
-    parts[#parts + 1] = json_string(k) .. ":" .. v
-  end
-  return "{" .. table.concat(parts, ",") .. "}"
-end
-
 -- The routes: for each path, a handler per method. A handler takes the
 -- request and returns the status, the Content-Type and the body.
 local ROUTES = {
@@ -343,7 +308,9 @@ local ROUTES = {
     GET = function(req)
       return 200,
         "application/json",
-        json_object({
+        -- json.encode writes an object's keys sorted: the same request
+        -- gives the same bytes every time.
+        json.encode({
           method = req.method,
           path = req.path,
           query = req.query,
