@@ -30,7 +30,7 @@ local function handle(conn, addr)
   if not ok then
     -- Not TLS, a certificate the client rejected, a timeout: say why
     -- and forget this client.
-    print(addr .. ": handshake failed: " .. tostring(err))
+    print(tostring(addr) .. ": handshake failed: " .. tostring(err))
     conn:close()
     return
   end
