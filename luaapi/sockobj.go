@@ -554,8 +554,13 @@ func (s *Socket) localString() string {
 	return sockaddrString(sa)
 }
 
-// peerString is the connected peer's address for messages, "" if none.
+// peerString is the connected peer's address for messages, "" if none:
+// the one accept or connect gave, which a reset does not erase, else the
+// kernel's.
 func (s *Socket) peerString() string {
+	if sa := s.Peer(); sa != nil {
+		return sockaddrString(sa)
+	}
 	sa, err := s.PeerAddr()
 	if err != nil {
 		return ""

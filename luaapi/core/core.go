@@ -328,6 +328,11 @@ func (s *Socket) LocalAddr() (unix.Sockaddr, error) {
 	return sa, err
 }
 
+// Peer is the peer's address as the socket learned it (from accept or
+// connect), nil if it has none: still known after the peer reset the
+// connection, when getpeername fails.
+func (s *Socket) Peer() unix.Sockaddr { return s.peer }
+
 // PeerAddr is the connected peer's address (getpeername).
 func (s *Socket) PeerAddr() (unix.Sockaddr, error) {
 	var sa unix.Sockaddr
