@@ -6,6 +6,7 @@
 --   sockrun scripts/http_server.lua                          (127.0.0.1:8080)
 --   sockrun --var port=9000 --var max_body=65536 scripts/http_server.lua
 --   sockrun --workers auto scripts/http_server.lua           (every core)
+--   sockrun --var cert=cert.pem --var key=key.pem scripts/http_server.lua   (HTTPS)
 --
 -- Try it with curl (-v shows both heads; two URLs share one connection):
 --
@@ -53,6 +54,16 @@ local MAX_BODY = tonumber(vars.max_body or 1048576) -- bytes of a body
 local TIMEOUT = tonumber(vars.timeout or 10) -- seconds to send a whole request (or to take a response)
 local IDLE = tonumber(vars.idle or 30) -- seconds a kept-alive connection may wait for its next request
 local LINGER = 2 -- seconds to drain a client's unread input before closing on it
+
+-- HTTPS: given a certificate and its key, every connection speaks TLS
+-- first, then the same HTTP inside it. (Make a certificate to try it: see
+-- tls_echo_server.lua.)
+local TLS = nil
+if vars.cert then
+  TLS = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+  TLS:load_cert_chain(vars.cert, vars.key or vars.cert)
+  TLS:set_alpn_protocols({ "http/1.1" }) -- what a browser or curl asks for
+end
 
 local REASONS = {
   [100] = "Continue",
@@ -457,6 +468,17 @@ end
 -- one client — a reset, garbage, a timeout — ends only its own connection:
 -- the error is caught here, the connection closed, and the server goes on.
 local function connection(conn, addr)
+  if TLS then
+    -- The handshake happens in the connection's own thread, within the
+    -- request timeout: a client that never starts TLS holds only itself.
+    conn:settimeout(TIMEOUT)
+    local ok, err = pcall(TLS.wrap_socket, TLS, conn, { server_side = true })
+    if not ok then
+      print(tostring(addr) .. ": TLS handshake failed: " .. tostring(err))
+      conn:close()
+      return
+    end
+  end
   local ok, err = pcall(serve, conn, addr)
   lingering_close(conn)
   if not ok then
@@ -475,7 +497,7 @@ local server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 server:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server:bind({ HOST, PORT })
 server:listen(socket.SOMAXCONN)
-print("listening on " .. tostring(server:getsockname()))
+print("listening on " .. tostring(server:getsockname()) .. (TLS and " (HTTPS)" or ""))
 
 local out_of_fds = false
 while true do
