@@ -22,7 +22,10 @@ type Config struct {
 	// Workers is how many VMs run the script (workers; "auto" is one per CPU).
 	Workers int
 	// Vars are the script parameters: vars: in the config file, then
-	// SOCKRUN_VARS_KEY, then --var key=value.
+	// SOCKRUN_VARS_KEY, then --var key=value. Names are lower-cased
+	// whichever source set them (viper lower-cases the file's keys), so
+	// that --var PORT=1 and SOCKRUN_VARS_PORT name the same var and the
+	// flag wins.
 	Vars map[string]string
 	// File is the config file that was read, if any.
 	File string
@@ -62,6 +65,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 	}
+	warnUnknownKeys(env, v)
 	// The environment sits between flags and the file: a variable applies
 	// unless its flag was given.
 	environ := envMap(env.Environ)
@@ -94,7 +98,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("--var %q: want key=value", kv)
 		}
-		cfg.Vars[k] = val
+		cfg.Vars[strings.ToLower(k)] = val
 	}
 	return cfg, nil
 }
