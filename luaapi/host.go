@@ -125,6 +125,21 @@ func (rt *Runtime) CloseAll() int {
 	return len(left)
 }
 
+// Rewatch makes every open socket's waits end when ctx is done, for a host
+// that replaced its context (the prompt's, after a Ctrl-C ended the old
+// one). It is called with the interpreter lock held.
+func (rt *Runtime) Rewatch(ctx context.Context) {
+	rt.mu.Lock()
+	open := make([]*Socket, 0, len(rt.sockets))
+	for s := range rt.sockets {
+		open = append(open, s)
+	}
+	rt.mu.Unlock()
+	for _, s := range open {
+		s.Socket.Rewatch(ctx)
+	}
+}
+
 // OpenSockets is the number of sockets the script has open.
 func (rt *Runtime) OpenSockets() int {
 	rt.mu.Lock()

@@ -249,6 +249,20 @@ func (s *Socket) interrupt() {
 	s.file.SetWriteDeadline(aLongTimeAgo)
 }
 
+// Rewatch registers the socket's interrupt with ctx in place of the
+// context it watched, for a host whose context is replaced once it was
+// cancelled (the prompt's, after a Ctrl-C). The interrupt left deadlines in
+// the past: the next call in each direction sets the one it needs. The
+// caller holds the interpreter lock.
+func (s *Socket) Rewatch(ctx context.Context) {
+	if s.closed.Load() {
+		return
+	}
+	s.unwatch()
+	s.unwatch = context.AfterFunc(ctx, s.interrupt)
+	s.armed = [2]bool{true, true}
+}
+
 // control runs f on the descriptor; f makes a system call that does not
 // block.
 func (s *Socket) control(f func(fd int) error) error {
