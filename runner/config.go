@@ -27,6 +27,9 @@ type Config struct {
 	// that --var PORT=1 and SOCKRUN_VARS_PORT name the same var and the
 	// flag wins.
 	Vars map[string]string
+	// Path is the config's path: package.path entries searched after the
+	// script's directory and before LUA_PATH.
+	Path string
 	// File is the config file that was read, if any.
 	File string
 }
@@ -84,6 +87,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	if cfg.Workers, err = parseWorkers(v.GetString("workers")); err != nil {
 		return nil, err
 	}
+	cfg.Path = configPath(v.Get("path"))
 	for k, val := range v.GetStringMapString("vars") {
 		cfg.Vars[strings.ToLower(k)] = val
 	}

@@ -61,3 +61,19 @@ func warnUnknownKeys(env *Env, v *viper.Viper) {
 		}
 	}
 }
+
+// configPath reads the path key: a ;-separated string as package.path, or
+// a list of entries.
+func configPath(val any) string {
+	switch p := val.(type) {
+	case string:
+		return cleanPath(p)
+	case []any:
+		parts := make([]string, 0, len(p))
+		for _, e := range p {
+			parts = append(parts, fmt.Sprint(e))
+		}
+		return cleanPath(strings.Join(parts, ";"))
+	}
+	return ""
+}
