@@ -87,7 +87,7 @@ working directory (or --config FILE), then defaults.`,
 	root.Flags().SetInterspersed(false)
 	root.Version = Version
 	root.SetVersionTemplate("sockrun {{.Version}}\n")
-	root.Flags().VarP(chunkFlag{list: &pre}, "execute", "e", "run the Lua `CHUNK` before the script (repeatable; - as SCRIPT reads stdin)")
+	root.Flags().VarP(chunkFlag{list: &pre}, "execute", "e", "run the Lua `CHUNK` before the script (repeatable)")
 	root.Flags().VarP(chunkFlag{list: &pre, module: true}, "library", "l", "require module `NAME` (or GLOBAL=NAME) into a global before the script (repeatable)")
 	root.Flags().BoolVarP(&interactive, "interactive", "i", false, "enter the prompt after the script and the -e chunks")
 	root.Flags().BoolP("version", "v", false, "print the version and exit")
