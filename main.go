@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/sockrun/sockrun/runner"
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -14,12 +15,19 @@ func main() {
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	dir, _ := os.Getwd()
 	os.Exit(runner.Main(&runner.Env{
-		Args:    os.Args[1:],
-		Stdin:   os.Stdin,
-		Stdout:  os.Stdout,
-		Stderr:  os.Stderr,
-		Environ: os.Environ(),
-		Dir:     dir,
-		Signals: signals,
+		Args:     os.Args[1:],
+		Stdin:    os.Stdin,
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Environ:  os.Environ(),
+		Dir:      dir,
+		Terminal: isTerminal(os.Stdin) && isTerminal(os.Stdout),
+		Signals:  signals,
 	}))
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

@@ -75,8 +75,8 @@ func TestCheck(t *testing.T) {
 }
 
 func TestExecuteAndArgs(t *testing.T) {
-	out, _, code := runSockrun(t, "", "-e", `print(arg[0], arg[1], arg[2])`, "a", "--b")
-	if code != 0 || out != "(command line)\ta\t--b" {
+	out, _, code := runSockrun(t, "", "-e", `print(arg[0], arg[1])`)
+	if code != 0 || out != "(command line)\tnil" {
 		t.Errorf("-e: %d %q", code, out)
 	}
 	out, _, _ = runSockrun(t, "", writeScript(t, `print(#arg, arg[1], arg[2])`), "x", "--flag")

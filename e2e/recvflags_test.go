@@ -96,7 +96,8 @@ func TestRecvFlagsAsPython(t *testing.T) {
 	want := strings.Join(py.Stdout(), "\n")
 
 	port, done = recvFlagsPeer(t)
-	out, stderr, code := runSockrun(t, "", "-e", recvFlagsLua, strconv.Itoa(port))
+	// As lua, the first argument after -e is the script: the arguments need one.
+	out, stderr, code := runSockrun(t, "", writeScript(t, recvFlagsLua), strconv.Itoa(port))
 	<-done
 	if code != 0 {
 		t.Fatalf("sockrun exit %d: %s", code, stderr)

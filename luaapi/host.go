@@ -127,6 +127,11 @@ func New(host Host, cfg Config) *Runtime {
 // there were. It is safe to call from any goroutine.
 func (rt *Runtime) CloseAll() int { return rt.group.CloseAll() }
 
+// Rewatch makes every open socket's waits end when ctx is done, for a host
+// that replaced its context (the prompt's, after a Ctrl-C ended the old
+// one). It is called with the interpreter lock held.
+func (rt *Runtime) Rewatch(ctx context.Context) { rt.group.Rewatch(ctx) }
+
 // OpenSockets is the number of sockets the script has open.
 func (rt *Runtime) OpenSockets() int { return rt.group.Len() }
 

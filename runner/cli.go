@@ -36,13 +36,16 @@ const examples = `  sockrun scripts/tcp_server.lua                  run a script
   sockrun --var port=9000 scripts/tcp_server.lua  set a script parameter (vars.port)
   sockrun scripts/tcp_echo_client.lua "hello"     arguments after the script are arg[1..]
   sockrun -e 'print(socket.gethostname())'        run a chunk
+  sockrun -e 'x = 5' -l mymod script.lua          run chunks, require modules, then the script
+  sockrun                                         an interactive prompt (-i: after the script)
   sockrun check scripts/*.lua                     compile without running
   sockrun --workers auto scripts/threaded_echo_server.lua`
 
 func newRootCmd(env *Env, code *int) *cobra.Command {
-	var chunk string
+	var pre []chunk
+	var interactive bool
 	root := &cobra.Command{
-		Use:   "sockrun [flags] SCRIPT.lua [ARGS...]",
+		Use:   "sockrun [flags] [SCRIPT.lua | -] [ARGS...]",
 		Short: "Run Lua scripts that speak real sockets",
 		Long: `sockrun runs a Lua script with Python's socket API: socket.socket, bind, listen,
 accept, connect, send, recv, sendto, recvfrom and the rest, over real OS sockets.
@@ -55,25 +58,39 @@ working directory (or --config FILE), then defaults.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if chunk == "" && len(args) == 0 {
-				return &exitError{code: ExitUsage, msg: "no script given\nRun 'sockrun --help' for usage."}
-			}
 			cfg, err := loadConfig(env, cmd.Flags())
 			if err != nil {
 				return &exitError{code: ExitUsage, msg: err.Error()}
 			}
-			s := script{chunk: chunk, args: args}
-			if chunk == "" {
-				s = script{path: args[0], args: args[1:]}
+			s := script{pre: pre}
+			if len(args) > 0 {
+				s.path, s.args = args[0], args[1:]
+			} else if !cmd.Flags().Changed("execute") && !interactive {
+				// As lua and python3: the prompt on a terminal, else the
+				// script on standard input.
+				if env.Terminal {
+					interactive = true
+				} else {
+					s.path = "-"
+				}
 			}
-			*code = run(env, cfg, s)
+			if interactive {
+				*code = repl(env, cfg, s)
+			} else {
+				*code = run(env, cfg, s)
+			}
 			return nil
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	// Flags after the script belong to the script (arg[1..]).
 	root.Flags().SetInterspersed(false)
-	root.Flags().StringVarP(&chunk, "execute", "e", "", "run the Lua `CHUNK` instead of a script file")
+	root.Version = Version
+	root.SetVersionTemplate("sockrun {{.Version}}\n")
+	root.Flags().VarP(chunkFlag{list: &pre}, "execute", "e", "run the Lua `CHUNK` before the script (repeatable)")
+	root.Flags().VarP(chunkFlag{list: &pre, module: true}, "library", "l", "require module `NAME` (or GLOBAL=NAME) into a global before the script (repeatable)")
+	root.Flags().BoolVarP(&interactive, "interactive", "i", false, "enter the prompt after the script and the -e chunks")
+	root.Flags().BoolP("version", "v", false, "print the version and exit")
 	pf := root.PersistentFlags()
 	pf.String("config", "", "read the configuration from `FILE` (default: sockrun.yaml|toml|json here)")
 	pf.StringArray("var", nil, "set a script parameter, read as vars.KEY (repeatable): `KEY=VALUE`")

@@ -22,11 +22,17 @@ type Config struct {
 	// Workers is how many VMs run the script (workers; "auto" is one per CPU).
 	Workers int
 	// Vars are the script parameters: vars: in the config file, then
-	// SOCKRUN_VARS_KEY, then --var key=value.
+	// SOCKRUN_VARS_KEY, then --var key=value. Names are lower-cased
+	// whichever source set them (viper lower-cases the file's keys), so
+	// that --var PORT=1 and SOCKRUN_VARS_PORT name the same var and the
+	// flag wins.
 	Vars map[string]string
 	// Explain prints the explanation of an error under it, and notes on
 	// surprising reads (explain; --explain=false turns them off).
 	Explain bool
+	// Path is the config's path: package.path entries searched after the
+	// script's directory and before LUA_PATH.
+	Path string
 	// File is the config file that was read, if any.
 	File string
 	// Trace is --trace's: on, where to, in what format (trace.go).
@@ -75,6 +81,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 	}
+	warnUnknownKeys(env, v)
 	// The environment sits between flags and the file: a variable applies
 	// unless its flag was given.
 	environ := envMap(env.Environ)
@@ -99,6 +106,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	if cfg.Trace, err = traceConfig(v); err != nil {
 		return nil, err
 	}
+	cfg.Path = configPath(v.Get("path"))
 	for k, val := range v.GetStringMapString("vars") {
 		cfg.Vars[strings.ToLower(k)] = val
 	}
@@ -113,7 +121,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("--var %q: want key=value", kv)
 		}
-		cfg.Vars[k] = val
+		cfg.Vars[strings.ToLower(k)] = val
 	}
 	return cfg, nil
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
@@ -21,7 +22,11 @@ type Embedded struct {
 // the modules' configuration. When ctx ends, every blocking call of the
 // VM's threads is interrupted. Close it when done.
 func Embed(ctx context.Context, env *Env, cfg luaapi.Config, scriptPath string) *Embedded {
-	return &Embedded{v: newVM(ctx, env, cfg, scriptPath)}
+	dir := "."
+	if scriptPath != "" {
+		dir = filepath.Dir(scriptPath)
+	}
+	return &Embedded{v: newVM(ctx, env, cfg, dir, "")}
 }
 
 // Run calls body as the main chunk: on its own goroutine, holding the

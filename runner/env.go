@@ -15,6 +15,10 @@ type Env struct {
 	Stderr  io.Writer
 	Environ []string // KEY=value
 	Dir     string   // working directory, where sockrun.yaml is looked for
+	// Terminal says standard input and output are a terminal: sockrun
+	// with no script opens the prompt rather than reading the script
+	// from standard input.
+	Terminal bool
 	// Signals delivers SIGINT and SIGTERM; nil for none.
 	Signals <-chan os.Signal
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi"
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 )
 
 // Version is sockrun's version.
@@ -22,79 +21,10 @@ const Version = "0.1.0"
 // be interrupted, and it holds the interpreter lock the others need to end.
 const interruptGrace = 2 * time.Second
 
-// script is what to run: a file, or a chunk given with -e.
-type script struct {
-	path  string // file path, or "" for a chunk
-	chunk string
-	args  []string // arg[1..]
-}
-
-func (s script) name() string {
-	if s.path == "" {
-		return "(command line)"
-	}
-	return s.path
-}
-
-// load compiles the script in L.
-func (s script) load(L *lua.LState) (*lua.LFunction, error) {
-	if s.path == "" {
-		return L.Load(strings.NewReader(s.chunk), s.name())
-	}
-	f, err := os.Open(s.path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return L.Load(f, s.path)
-}
-
-// lineCount is the number of lines of the script's source.
-func (s script) lineCount() int {
-	src := s.chunk
-	if s.path != "" {
-		b, _ := os.ReadFile(s.path)
-		src = string(b)
-	}
-	return strings.Count(strings.TrimRight(src, "\n"), "\n") + 1
-}
-
-// compileError formats a load failure as "file:line: message".
-func compileError(s script, err error) string {
-	var pe *parse.Error
-	if errors.As(err, &pe) {
-		msg := strings.TrimSpace(pe.Message)
-		line := pe.Pos.Line
-		if line < 1 {
-			// The parser ran out of input: the error is at the last line.
-			msg += " at end of file"
-			line = s.lineCount()
-		} else if pe.Token != "" {
-			msg = fmt.Sprintf("%s near '%s'", msg, pe.Token)
-		}
-		return fmt.Sprintf("%s:%d: %s", s.name(), line, msg)
-	}
-	var apiErr *lua.ApiError
-	if errors.As(err, &apiErr) {
-		if errors.As(apiErr.Cause, &pe) {
-			return compileError(s, apiErr.Cause)
-		}
-		return apiErr.Object.String()
-	}
-	var pathErr *os.PathError
-	if errors.As(err, &pathErr) {
-		return fmt.Sprintf("cannot open %s: %v", pathErr.Path, pathErr.Err)
-	}
-	return err.Error()
-}
-
 // check compiles a script without running it.
 func check(env *Env, s script) int {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true})
-	defer L.Close()
-	if _, err := s.load(L); err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %s\n", compileError(s, err))
-		return ExitUsage
+	if code := checkQuiet(env, &s); code != ExitOK {
+		return code
 	}
 	fmt.Fprintf(env.Stdout, "%s: ok\n", s.name())
 	return ExitOK
@@ -104,7 +34,7 @@ func check(env *Env, s script) int {
 func run(env *Env, cfg *Config, s script) int {
 	// Compile once up front so a syntax error is a usage error (exit 2)
 	// before anything starts.
-	if code := checkQuiet(env, s); code != ExitOK {
+	if code := checkQuiet(env, &s); code != ExitOK {
 		return code
 	}
 	tr, err := newTracer(env, cfg.Trace, s.name(), cfg.Workers)
@@ -140,7 +70,7 @@ func run(env *Env, cfg *Config, s script) int {
 		if cfg.Timeout >= 0 {
 			lcfg.DefaultTimeout = &cfg.Timeout
 		}
-		v := newVM(parent, env, lcfg, s.path)
+		v := newVM(parent, env, lcfg, s.dir(), cfg.Path)
 		if tr != nil {
 			v.trace = tr.forVM(i+1, v.rt)
 			v.rt.SetObserver(v.trace)
@@ -148,7 +78,7 @@ func run(env *Env, cfg *Config, s script) int {
 		vms = append(vms, v)
 		fn, err := s.load(v.L)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "sockrun: %s\n", compileError(s, err))
+			fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 			return ExitUsage
 		}
 		// os.exit in any worker ends the whole run, every worker.
@@ -240,12 +170,17 @@ func run(env *Env, cfg *Config, s script) int {
 
 var errMainFailed = errors.New("main chunk failed")
 
-// checkQuiet compiles the script and reports only a failure.
-func checkQuiet(env *Env, s script) int {
+// checkQuiet reads the script and compiles every chunk, and reports only
+// a failure.
+func checkQuiet(env *Env, s *script) int {
+	if err := s.read(env); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return ExitUsage
+	}
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
 	defer L.Close()
-	if _, err := s.load(L); err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %s\n", compileError(s, err))
+	if _, err := s.compile(L); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return ExitUsage
 	}
 	return ExitOK

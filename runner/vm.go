@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"io"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -44,6 +43,9 @@ type vm struct {
 	cancel context.CancelCauseFunc
 	// luaCtx is ctx as the Lua states see it (see luaContext).
 	luaCtx context.Context
+	// epoch is what Context returns: ctx itself for a run; at the prompt,
+	// a child of ctx that a Ctrl-C cancels and the prompt replaces.
+	epoch atomic.Pointer[epoch]
 
 	threads sync.WaitGroup
 	live    atomic.Int64 // threads running, main chunk excluded
@@ -57,11 +59,14 @@ type vm struct {
 }
 
 // newVM creates the VM for one run of a script: the Lua state with the
-// standard libraries a script needs and sockrun's modules.
-func newVM(parent context.Context, env *Env, cfg luaapi.Config, scriptPath string) *vm {
+// standard libraries a script needs and sockrun's modules. dir is the
+// script's directory, first on package.path; extraPath is the config's
+// path entries, after it.
+func newVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath string) *vm {
 	v := &vm{env: env, gil: newGIL()}
 	v.ctx, v.cancel = context.WithCancelCause(parent)
 	v.luaCtx = luaContext{v.ctx, v.ctx.Done()}
+	v.epoch.Store(&epoch{ctx: v.ctx, cancel: v.cancel})
 	v.L = lua.NewState(vmOptions)
 	// Every thread state copies the options of the state that made it.
 	// NewState raised the RegistrySize under 128 to 5,120 slots (80 KiB):
@@ -87,13 +92,13 @@ func newVM(parent context.Context, env *Env, cfg luaapi.Config, scriptPath strin
 		v.L.Push(lua.LString(lib.name))
 		v.L.Call(1, 0)
 	}
-	dir := "."
-	if scriptPath != "" {
-		dir = filepath.Dir(scriptPath)
-	}
 	if pkg, ok := v.L.GetGlobal("package").(*lua.LTable); ok {
-		path := filepath.Join(dir, "?.lua") + ";" + filepath.Join(dir, "?", "init.lua") + ";./?.lua;./?/init.lua"
-		pkg.RawSetString("path", lua.LString(path))
+		environ := envMap(env.Environ)
+		luaPath, hasLuaPath := environ["LUA_PATH"]
+		pkg.RawSetString("path", lua.LString(packagePath(dir, extraPath, luaPath, hasLuaPath)))
+		// gopher-lua loads no C modules; cpath is kept for scripts that
+		// read it.
+		pkg.RawSetString("cpath", lua.LString(cleanPath(expandDefaultPath(environ["LUA_CPATH"], ""))))
 	}
 	v.rt = luaapi.New(v, cfg)
 	v.rt.Open(v.L)
@@ -115,8 +120,14 @@ type luaContext struct {
 // Done implements context.Context.
 func (c luaContext) Done() <-chan struct{} { return c.done }
 
-// Context implements luaapi.Host.
-func (v *vm) Context() context.Context { return v.ctx }
+// epoch is a context the blocking calls watch, and its cancel.
+type epoch struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// Context implements luaapi.Host: the context of the current epoch.
+func (v *vm) Context() context.Context { return v.epoch.Load().ctx }
 
 // Unlock implements luaapi.Host: releases the interpreter lock.
 func (v *vm) Unlock(L *lua.LState) {

@@ -99,6 +99,21 @@ func (g *Group) sockets() []*Socket {
 	return list
 }
 
+// Rewatch makes the group's sockets interrupted when ctx is done, in place
+// of the context it watched: for a host whose context is replaced once it
+// was cancelled (the prompt's, after a Ctrl-C). The interrupt left the
+// sockets' deadlines in the past: the next call in each direction sets the
+// one it needs. The caller holds the interpreter lock.
+func (g *Group) Rewatch(ctx context.Context) {
+	g.mu.Lock()
+	g.stop()
+	g.stop = context.AfterFunc(ctx, g.interruptAll)
+	g.mu.Unlock()
+	for _, s := range g.sockets() {
+		s.armed = [2]bool{true, true}
+	}
+}
+
 // interruptAll wakes every call waiting on a socket of the group: the
 // run's context is done. A call that starts waiting later sees the
 // context done first, so no wait outlives the run.

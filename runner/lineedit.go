@@ -1,0 +1,147 @@
+package runner
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/peterh/liner"
+)
+
+// errPromptAborted is a line abandoned with Ctrl-C at the prompt.
+var errPromptAborted = errors.New("prompt aborted")
+
+// lineEditor reads the prompt's lines.
+type lineEditor interface {
+	// Prompt shows prompt and reads a line: io.EOF at end of input
+	// (Ctrl-D), errPromptAborted for Ctrl-C.
+	Prompt(prompt string) (string, error)
+	// AppendHistory records a line entered.
+	AppendHistory(line string)
+	// Close restores the terminal and saves the history.
+	Close() error
+}
+
+// newLineEditor is a line editor with history on a terminal, or one that
+// reads plain lines from standard input, prompting on standard error, as
+// python3 -i does when its input is not a terminal.
+func newLineEditor(env *Env) lineEditor {
+	if !env.Terminal {
+		return &plainEditor{in: bufio.NewReader(env.Stdin), prompts: env.Stderr}
+	}
+	return newTermEditor(historyFile(env))
+}
+
+// historyFile is where the prompt's history is kept: $SOCKRUN_HISTORY (an
+// empty value keeps none), else $XDG_STATE_HOME/sockrun_history, else
+// ~/.sockrun_history.
+func historyFile(env *Env) string {
+	environ := envMap(env.Environ)
+	if f, ok := environ["SOCKRUN_HISTORY"]; ok {
+		return f
+	}
+	if dir := environ["XDG_STATE_HOME"]; dir != "" {
+		return filepath.Join(dir, "sockrun_history")
+	}
+	if home := environ["HOME"]; home != "" {
+		return filepath.Join(home, ".sockrun_history")
+	}
+	return ""
+}
+
+// termEditor edits lines on the terminal with liner. While a statement
+// runs the terminal is in the mode it had before (echo, line input,
+// Ctrl-C a signal), so that io.read works and Ctrl-C interrupts; liner's
+// raw mode is on only while a line is read.
+type termEditor struct {
+	l                  *liner.State
+	origMode, lineMode liner.ModeApplier
+	history            string
+}
+
+func newTermEditor(history string) *termEditor {
+	e := &termEditor{history: history}
+	e.origMode, _ = liner.TerminalMode()
+	e.l = liner.NewLiner()
+	e.lineMode, _ = liner.TerminalMode()
+	e.l.SetCtrlCAborts(true)
+	if history != "" {
+		if f, err := os.Open(history); err == nil {
+			e.l.ReadHistory(f)
+			f.Close()
+		}
+	}
+	e.restore()
+	return e
+}
+
+func (e *termEditor) restore() {
+	if e.origMode != nil {
+		e.origMode.ApplyMode()
+	}
+}
+
+// Prompt implements lineEditor.
+func (e *termEditor) Prompt(prompt string) (string, error) {
+	if e.lineMode != nil {
+		e.lineMode.ApplyMode()
+	}
+	defer e.restore()
+	line, err := e.l.Prompt(prompt)
+	if errors.Is(err, liner.ErrPromptAborted) {
+		return "", errPromptAborted
+	}
+	return line, err
+}
+
+// AppendHistory implements lineEditor.
+func (e *termEditor) AppendHistory(line string) { e.l.AppendHistory(line) }
+
+// Close implements lineEditor.
+func (e *termEditor) Close() error {
+	var err error
+	if e.history != "" {
+		var f *os.File
+		if f, err = os.Create(e.history); err == nil {
+			_, err = e.l.WriteHistory(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			err = fmt.Errorf("history: %w", err)
+		}
+	}
+	e.l.Close()
+	e.restore()
+	return err
+}
+
+// plainEditor reads lines from a stream that is not a terminal.
+type plainEditor struct {
+	in      *bufio.Reader
+	prompts io.Writer
+}
+
+// Prompt implements lineEditor.
+func (e *plainEditor) Prompt(prompt string) (string, error) {
+	fmt.Fprint(e.prompts, prompt)
+	line, err := e.in.ReadString('\n')
+	if err != nil && (line == "" || err != io.EOF) {
+		if err == io.EOF {
+			return "", io.EOF
+		}
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// AppendHistory implements lineEditor.
+func (e *plainEditor) AppendHistory(string) {}
+
+// Close implements lineEditor.
+func (e *plainEditor) Close() error { return nil }

@@ -1,0 +1,282 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/sockrun/sockrun/luaapi"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Prompts: a new statement, and the rest of an incomplete one.
+const (
+	promptFirst = "> "
+	promptMore  = ">> "
+)
+
+// repl runs s's chunks (the -e chunks, -l modules and the script, if any),
+// then reads statements at the prompt and runs each in the same VM, as lua
+// and python3 do, until end of input (Ctrl-D). It returns the exit code.
+func repl(env *Env, cfg *Config, s script) int {
+	if cfg.Workers > 1 {
+		fmt.Fprintln(env.Stderr, "sockrun: the prompt runs one VM: --workers does not apply to it")
+		return ExitUsage
+	}
+	if err := s.read(env); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return ExitUsage
+	}
+	defer setupProcess(env)()
+	lcfg := luaapi.Config{
+		Vars:    cfg.Vars,
+		Args:    append([]string{s.name()}, s.args...),
+		Version: Version,
+	}
+	if cfg.Timeout >= 0 {
+		lcfg.DefaultTimeout = &cfg.Timeout
+	}
+	v := newVM(context.Background(), env, lcfg, s.dir(), cfg.Path)
+	defer v.close()
+	p := &prompt{v: v, env: env, ed: newLineEditor(env)}
+	code := p.session(s)
+	if err := p.ed.Close(); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+	}
+	return code
+}
+
+// prompt is an interactive session on one VM. Its statements run on the
+// main thread, holding the interpreter lock, which is released while a
+// line is read: threads started at the prompt run meanwhile.
+//
+// A Ctrl-C while a statement runs cancels the VM's current epoch (the
+// context every blocking call watches): whatever the VM waits in ends with
+// KeyboardInterrupt, the statement fails, and the prompt starts a new
+// epoch, so that the session goes on. A second Ctrl-C during the same
+// statement (one inside a long built-in call) exits, as in a run.
+type prompt struct {
+	v   *vm
+	env *Env
+	ed  lineEditor
+
+	mu         sync.Mutex // guards what follows
+	busy       bool       // a statement runs
+	interrupts int        // Ctrl-Cs while it runs
+	cur        *epoch
+}
+
+// session runs the session and returns the exit code: 0 at end of input,
+// os.exit's code, or 130 for SIGTERM or a second Ctrl-C.
+func (p *prompt) session(s script) int {
+	v := p.v
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		v.gil.Lock()
+		defer v.gil.Unlock()
+		v.L.G.CurrentThread = v.L
+		p.newEpoch()
+		if len(s.chunks()) > 0 {
+			// As python3 -i: an error in the script is printed and the
+			// prompt opens, with the script's globals, to look at it.
+			if fn, err := s.load(v.L); err != nil {
+				fmt.Fprintf(p.env.Stderr, "sockrun: %v\n", err)
+			} else {
+				p.exec(fn, false)
+			}
+		}
+		p.loop()
+	}()
+	for {
+		select {
+		case <-done:
+			return p.exitCode()
+		case <-v.ctx.Done():
+			return p.exitCode() // os.exit in a thread
+		case sig := <-p.env.Signals:
+			if sig == syscall.SIGTERM {
+				return ExitInterrupted
+			}
+			if p.interrupt() > 1 {
+				fmt.Fprintln(p.env.Stderr, "sockrun: interrupted twice, exiting now")
+				return ExitInterrupted
+			}
+		}
+	}
+}
+
+func (p *prompt) exitCode() int {
+	if p.v.exited.Load() {
+		return int(p.v.exitCode.Load())
+	}
+	return ExitOK
+}
+
+// interrupt is Ctrl-C: it ends the waits of the statement running, if
+// one is, and returns how many Ctrl-Cs it has had.
+func (p *prompt) interrupt() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.busy {
+		return 0
+	}
+	p.interrupts++
+	p.cur.cancel(luaapi.ErrInterrupted)
+	return p.interrupts
+}
+
+// newEpoch gives the VM a fresh context for its blocking calls, the main
+// state's checks between instructions and its sockets' interrupts. It is
+// called holding the interpreter lock.
+func (p *prompt) newEpoch() {
+	ctx, cancel := context.WithCancelCause(p.v.ctx)
+	e := &epoch{ctx: ctx, cancel: cancel}
+	p.mu.Lock()
+	p.cur = e
+	p.mu.Unlock()
+	p.v.epoch.Store(e)
+	p.v.L.SetContext(luaContext{ctx, ctx.Done()})
+	p.v.rt.Rewatch(ctx)
+}
+
+// loop reads statements and runs them until end of input. It holds the
+// interpreter lock except while it reads.
+func (p *prompt) loop() {
+	v, L := p.v, p.v.L
+	var lines []string
+	for {
+		pr := promptFirst
+		if len(lines) > 0 {
+			pr = promptMore
+		}
+		v.gil.Unlock()
+		line, err := p.ed.Prompt(pr)
+		v.gil.Lock()
+		L.G.CurrentThread = L
+		switch {
+		case errors.Is(err, errPromptAborted):
+			// As python3: Ctrl-C drops the line being typed.
+			lines = nil
+			fmt.Fprintln(p.env.Stderr, "KeyboardInterrupt")
+			continue
+		case err == io.EOF:
+			if p.env.Terminal {
+				fmt.Fprintln(p.env.Stdout)
+			}
+			return
+		case err != nil:
+			fmt.Fprintf(p.env.Stderr, "sockrun: reading the prompt: %v\n", err)
+			return
+		}
+		if strings.TrimSpace(line) != "" {
+			p.ed.AppendHistory(line)
+		}
+		lines = append(lines, line)
+		src := strings.Join(lines, "\n")
+		if strings.TrimSpace(src) == "" {
+			lines = nil
+			continue
+		}
+		fn, err := p.compile(src)
+		if err != nil {
+			if incomplete(err) {
+				continue // the statement goes on at the next line
+			}
+			fmt.Fprintln(p.env.Stderr, compileError(chunk{name: "stdin", src: src}, err))
+			lines = nil
+			continue
+		}
+		lines = nil
+		p.exec(fn, true)
+	}
+}
+
+// compile compiles what was typed: as an expression, whose values the
+// prompt shows, if it is one (as lua 5.3 does; "=expr" as lua 5.1 does),
+// else as statements (whose return values it shows too).
+func (p *prompt) compile(src string) (*lua.LFunction, error) {
+	if expr, ok := strings.CutPrefix(src, "="); ok {
+		src = "return " + expr
+	}
+	if fn, err := p.v.L.Load(strings.NewReader("return "+src), "stdin"); err == nil {
+		return fn, nil
+	}
+	return p.v.L.Load(strings.NewReader(src), "stdin")
+}
+
+// exec runs fn on the main thread, holding the lock, and prints its error
+// or, if show, its values.
+func (p *prompt) exec(fn *lua.LFunction, show bool) {
+	L := p.v.L
+	p.mu.Lock()
+	p.busy, p.interrupts = true, 0
+	p.mu.Unlock()
+	top := L.GetTop()
+	L.Push(fn)
+	err := L.PCall(0, lua.MultRet, nil)
+	p.mu.Lock()
+	p.busy = false
+	interrupted := p.cur.ctx.Err() != nil
+	p.mu.Unlock()
+	if err != nil {
+		p.printError(err, interrupted)
+	} else if show {
+		p.printValues(top)
+	}
+	L.SetTop(top)
+	if interrupted && p.v.ctx.Err() == nil {
+		// The threads whose waits the Ctrl-C ended and that wait for the
+		// lock run first, while the old epoch is still cancelled, so that
+		// they see they were interrupted.
+		if p.v.gil.Yield() {
+			L.G.CurrentThread = L
+		}
+		p.newEpoch()
+	}
+}
+
+// printError prints a statement's error and its traceback on stderr.
+func (p *prompt) printError(err error, interrupted bool) {
+	msg, trace := describeError(err)
+	if interrupted {
+		// Interrupted between two instructions, the VM raises the
+		// context's own error: say it as the blocking calls do.
+		if where, ok := strings.CutSuffix(msg, context.Canceled.Error()); ok {
+			msg = where + "KeyboardInterrupt: interrupted"
+		}
+		trace = ""
+	}
+	fmt.Fprintln(p.env.Stderr, msg)
+	if trace != "" {
+		fmt.Fprintln(p.env.Stderr, trace)
+	}
+}
+
+// printValues prints the values above top on the stack, readably (repr),
+// separated by tabs as print does.
+func (p *prompt) printValues(top int) {
+	L := p.v.L
+	n := L.GetTop() - top
+	if n == 0 {
+		return
+	}
+	show := L.NewFunction(func(L *lua.LState) int {
+		parts := make([]string, L.GetTop())
+		for i := range parts {
+			parts[i] = repr(L, L.Get(i+1))
+		}
+		L.Push(lua.LString(strings.Join(parts, "\t")))
+		return 1
+	})
+	L.Insert(show, top+1)
+	if err := L.PCall(n, 1, nil); err != nil {
+		p.printError(err, false)
+		return
+	}
+	fmt.Fprintln(p.env.Stdout, L.Get(-1).String())
+}
