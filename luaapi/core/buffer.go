@@ -217,21 +217,26 @@ func (s *Socket) fill(L *lua.LState, want, flags int, cd callDL) (int, error) {
 		ahead = 0
 	}
 	size := min(max(want, ahead), MaxRecv)
-	b := getBuf(size)
-	buf := (*b)[:size]
+	var b *[]byte
 	var n int
 	var err error
 	if s.conn != nil {
-		n, err = s.connRead(L, buf, flags, cd)
+		b = getBuf(size)
+		n, err = s.connRead(L, (*b)[:size], flags, cd)
 	} else {
+		// The buffer is taken inside the poller's callback, only when
+		// there is something to read, and given back while the thread
+		// waits: an idle connection holds no receive buffer.
 		op := s.op(L, dirRead)
-		op.call, op.buf, op.flags = recvCall, buf, flags
+		op.call, op.size, op.flags = recvCall, size, flags
 		err = s.io(op, dirRead, cd)
-		n = op.n
-		op.buf = nil
+		n, b = op.n, op.pb
+		op.pb, op.buf = nil, nil
 	}
 	if err != nil || n < 0 {
-		putBuf(b)
+		if b != nil {
+			putBuf(b)
+		}
 		return 0, err
 	}
 	s.rbuf.adopt(b, n)
@@ -271,23 +276,23 @@ func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, uni
 	if size <= 0 {
 		return "", nil, nil
 	}
-	b := getBuf(size)
 	if s.stype == unix.SOCK_DGRAM || s.stype == unix.SOCK_SEQPACKET {
 		// MSG_TRUNC makes the kernel say how long the datagram was, so
 		// that a read that dropped part of it can say so (Truncated).
 		flags |= unix.MSG_TRUNC
 	}
-	op := s.op(L, dirRead)
-	op.call, op.buf, op.flags, op.from = recvCall, (*b)[:size], flags, from
 	cd := s.callDeadline()
-	err := s.io(op, dirRead, cd)
-	for err == errKicked {
+	var op *ioOp
+	var err error
+	for {
 		op = s.op(L, dirRead)
-		op.call, op.buf, op.flags, op.from = recvCall, (*b)[:size], flags, from
-		err = s.io(op, dirRead, cd)
+		op.call, op.size, op.flags, op.from = recvCall, size, flags, from
+		if err = s.io(op, dirRead, cd); err != errKicked {
+			break
+		}
 	}
-	got, sa := op.n, op.sa
-	op.buf, op.sa = nil, nil
+	got, sa, b := op.n, op.sa, op.pb
+	op.pb, op.buf, op.sa = nil, nil, nil
 	var data string
 	s.truncated = 0
 	if err == nil {
@@ -297,7 +302,9 @@ func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, uni
 			s.truncatedTotal++
 		}
 	}
-	putBuf(b)
+	if b != nil {
+		putBuf(b)
+	}
 	return data, sa, err
 }
 

@@ -25,6 +25,8 @@ type ioOp struct {
 	call func(op *ioOp, fd int) error // the system call, retried until not EAGAIN
 
 	buf     []byte        // send: the bytes to send; recv: where to read
+	size    int           // recv: the most bytes to read
+	pb      *[]byte       // recv: the pooled buffer read into, once there was something
 	flags   int           // send and recv flags
 	sa      unix.Sockaddr // sendto, connect: the destination; recvfrom, accept: the source
 	from    bool          // recvfrom: the source address is wanted
@@ -357,8 +359,14 @@ func dontWait(flags int, err error) error {
 	return err
 }
 
-// recvCall reads what the kernel has, up to len(op.buf), into op.buf.
+// recvCall reads what the kernel has, up to op.size bytes, into a pooled
+// buffer it takes (op.pb) when the call succeeds; while the kernel has
+// nothing, the buffer goes back to its pool.
 func recvCall(op *ioOp, fd int) error {
+	if op.pb == nil {
+		op.pb = getBuf(op.size)
+		op.buf = (*op.pb)[:op.size]
+	}
 	for {
 		var n int
 		var err error
@@ -369,6 +377,10 @@ func recvCall(op *ioOp, fd int) error {
 		}
 		if err == unix.EINTR {
 			continue
+		}
+		if err != nil {
+			putBuf(op.pb)
+			op.pb, op.buf = nil, nil
 		}
 		op.n = n
 		return dontWait(op.flags, err)
