@@ -434,6 +434,11 @@ func structPackValues(L *lua.LState, f *structFormat, first int, fn string) []by
 // structPushValues pushes the values of the record rec (f.size bytes) and
 // returns how many.
 func structPushValues(L *lua.LState, f *structFormat, rec []byte) int {
+	// Make room for every value at once: the stack grows by a small step
+	// at a time, so 65,536 pushes would copy it a thousand times.
+	top := L.GetTop()
+	L.SetTop(top + f.nvalues)
+	L.SetTop(top)
 	for _, it := range f.items {
 		switch it.code {
 		case 'x':
