@@ -27,6 +27,11 @@ type Config struct {
 	// Explain prints the explanation of an error under it, and notes on
 	// surprising reads (explain; --explain=false turns them off).
 	Explain bool
+	// LuaSocketDebug makes the LuaSocket face behave as LuaSocket built
+	// with LUASOCKET_DEBUG: socket._DEBUG is true and receive and send
+	// return the time they took as a last value (luasocket.debug; no flag,
+	// for LuaSocket's own test programs).
+	LuaSocketDebug bool
 	// File is the config file that was read, if any.
 	File string
 }
@@ -44,6 +49,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("timeout.default", "")
 	v.SetDefault("workers", "1")
 	v.SetDefault("explain", "true")
+	v.SetDefault("luasocket.debug", "false")
 	for key, flag := range configKeys {
 		if f := flags.Lookup(flag); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
@@ -77,6 +83,10 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		}
 	}
 
+	if val, ok := environ["SOCKRUN_LUASOCKET_DEBUG"]; ok {
+		v.Set("luasocket.debug", val) // a key with no flag
+	}
+
 	cfg := &Config{File: v.ConfigFileUsed(), Vars: map[string]string{}}
 	var err error
 	if cfg.Timeout, err = parseTimeout(v.GetString("timeout.default")); err != nil {
@@ -86,6 +96,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	if cfg.Explain, err = parseBool(v.GetString("explain"), "explain"); err != nil {
+		return nil, err
+	}
+	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {
 		return nil, err
 	}
 	for k, val := range v.GetStringMapString("vars") {
