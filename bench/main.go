@@ -2,7 +2,8 @@
 // server: echo throughput, latency and CPU per round trip at 50 and 1,000
 // connections, the echo latency of 10 connections while one more floods
 // the server, server memory per idle connection at 10,000 connections,
-// and a CPU-heavy handler under --workers 2 against --workers 1.
+// a CPU-heavy handler under --workers 2 against --workers 1, and the echo
+// server with --trace (to /dev/null) against without.
 //
 //	go run ./bench                 the full run (about 4 minutes), writes docs/benchmarks.md
 //	go run ./bench -quick          a short run, printed only
@@ -69,13 +70,16 @@ type options struct {
 	// request of the --workers rounds.
 	workersConns int
 	iterations   int
-	out          string // markdown report file; "" prints only
-	script       string // the echo server script; "" finds it
-	sockrun      string // a built sockrun binary; "" builds one
-	pin          bool   // pin server and generator to a CPU each
-	quick        bool
-	profile      string // write a CPU profile of sockrun's 50-connection echo rounds here
-	retries      int    // times a round is measured again while other processes are busy
+	// traceConns: connections of the rounds of the echo server with
+	// --trace against without (0 skips them).
+	traceConns int
+	out        string // markdown report file; "" prints only
+	script     string // the echo server script; "" finds it
+	sockrun    string // a built sockrun binary; "" builds one
+	pin        bool   // pin server and generator to a CPU each
+	quick      bool
+	profile    string // write a CPU profile of sockrun's 50-connection echo rounds here
+	retries    int    // times a round is measured again while other processes are busy
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -90,6 +94,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.size, "size", 64, "request and response size in bytes")
 	fs.IntVar(&o.idle, "idle", 10000, "idle connections held for the memory test (0 skips it)")
 	fs.IntVar(&o.workersConns, "workers-conns", 32, "connections of the --workers rounds (0 skips them)")
+	fs.IntVar(&o.traceConns, "trace-conns", 50, "connections of the echo rounds with --trace --trace-file /dev/null against without (0 skips them)")
 	fs.IntVar(&o.iterations, "iterations", 10000, "Lua loop iterations per request of the CPU-heavy handler")
 	out := fs.String("out", "", "write the markdown report to `FILE` (default docs/benchmarks.md for a full run)")
 	fs.StringVar(&o.script, "script", "", "echo server `SCRIPT` (default scripts/threaded_echo_server.lua)")

@@ -137,6 +137,9 @@ func (b *benchmark) finishMarkdown(w *bytes.Buffer) string {
 		wr := median(ratios(r.w2, r.w1, rate))
 		p("\nRatio (median of per-round ratios): **%.2f×**. Target ≥ %.1f×: %s.\n\n", wr, targetWorkers, verdict(wr >= targetWorkers))
 	}
+	if r := b.trace; r != nil {
+		b.traceMarkdown(w, r)
+	}
 	p("%s\n", endMarker)
 	return w.String()
 }

@@ -63,6 +63,7 @@ type benchmark struct {
 	flood   *echoResult // the measured connections' rounds while one more floods
 	idle    []idleResult
 	workers *workersResult
+	trace   *traceResult
 	started time.Time
 	elapsed time.Duration
 }
@@ -133,6 +134,11 @@ func run(o *options) error {
 			return err
 		}
 	}
+	if o.traceConns > 0 {
+		if b.trace, err = b.runTrace(); err != nil {
+			return err
+		}
+	}
 	b.elapsed = time.Since(b.started)
 
 	md := b.markdown()
@@ -158,11 +164,17 @@ func (b *benchmark) startGo() (*server, error) {
 // startSockrun starts sockrun on script on cpu (-1: anywhere), passing
 // host and a free port, and waits for every worker to say it listens.
 func (b *benchmark) startSockrun(script string, cpu, workers int, env []string, vars ...string) (*server, error) {
+	return b.startSockrunFlags(nil, script, cpu, workers, env, vars...)
+}
+
+// startSockrunFlags is startSockrun with more of sockrun's flags.
+func (b *benchmark) startSockrunFlags(flags []string, script string, cpu, workers int, env []string, vars ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	argv := []string{b.sockrun, "--workers", strconv.Itoa(workers), "--var", "host=127.0.0.1", "--var", "port=" + strconv.Itoa(port)}
+	argv = append(argv, flags...)
 	for _, v := range vars {
 		argv = append(argv, "--var", v)
 	}

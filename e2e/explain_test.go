@@ -52,8 +52,8 @@ func TestNotes(t *testing.T) {
 	if strings.Count(stderr, "sockrun: note: recvfrom(5) got a datagram of 11 bytes: the other 6 were dropped") != 1 {
 		t.Errorf("the truncation note, once:\n%s", stderr)
 	}
-	if !strings.Contains(stderr, "sockrun: note: recv(3) returned 3 bytes and more had arrived") {
-		t.Errorf("the split-message note:\n%s", stderr)
+	if strings.Count(stderr, "note:") != 1 {
+		t.Errorf("one note only:\n%s", stderr)
 	}
 	_, stderr, _ = runSockrun(t, "", "--explain=false", "-e", chunk)
 	if strings.Contains(stderr, "note:") {

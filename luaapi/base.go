@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,6 +212,9 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 	for i, f := range formats {
 		switch v := f.(type) {
 		case lua.LNumber:
+			if math.IsNaN(float64(v)) {
+				argError(L, i+1, "read", "number has no integer representation")
+			}
 		case lua.LString:
 			fs := strings.TrimPrefix(string(v), "*")
 			if fs == "" || !strings.Contains("lLna", fs[:1]) {
@@ -258,18 +262,13 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 // values it makes are plain strings and numbers.
 func readFormat(r *bufio.Reader, f lua.LValue) lua.LValue {
 	if n, ok := f.(lua.LNumber); ok {
-		if n <= 0 {
+		if n < 1 { // 0, and a negative count as 0: nothing read
 			if _, err := r.Peek(1); err != nil {
 				return lua.LNil
 			}
 			return lua.LString("")
 		}
-		buf := make([]byte, int(n))
-		got, _ := io.ReadFull(r, buf)
-		if got == 0 {
-			return lua.LNil
-		}
-		return lua.LString(buf[:got])
+		return readCount(r, count(n))
 	}
 	format := strings.TrimPrefix(string(f.(lua.LString)), "*")[0]
 	switch format {
@@ -288,6 +287,27 @@ func readFormat(r *bufio.Reader, f lua.LValue) lua.LValue {
 		all, _ := io.ReadAll(r)
 		return lua.LString(all)
 	}
+}
+
+// count is a byte count as an int64: the integer part of n (at least 1,
+// not NaN), and math.MaxInt64 for a count too large for one (2^63, 1e300,
+// math.huge), which reads to the end of input.
+func count(n lua.LNumber) int64 {
+	if float64(n) >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n)
+}
+
+// readCount reads up to n bytes from r, fewer at the end of input; nil if
+// there are none. It allocates for what arrives, never for n up front: a
+// huge count is a request to read to the end, not a size to reserve.
+func readCount(r *bufio.Reader, n int64) lua.LValue {
+	var b bytes.Buffer
+	if got, _ := b.ReadFrom(io.LimitReader(r, n)); got == 0 {
+		return lua.LNil
+	}
+	return lua.LString(b.String())
 }
 
 // readNumber reads a numeral as Lua 5.3's io.read("n") does: it skips

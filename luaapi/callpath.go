@@ -22,6 +22,9 @@ type CallEvent struct {
 	// "socket" for sock:recv, "socket" and "" for socket.socket.
 	Module, Type string
 	Func         *Func
+	// Thread is the id of the script thread that made the call (1 for the
+	// main chunk, as t:id()).
+	Thread int
 	// Args are the arguments as the script passed them (self first for a
 	// method); Results what the call returned. Err is the raised value
 	// when the call raised, else nil.
@@ -71,7 +74,7 @@ func (rt *Runtime) call(m *Module, ty *Type, f *Func) lua.LGFunction {
 // observed runs f and tells the observer about it, also when f raises.
 func (rt *Runtime) observed(L *lua.LState, m *Module, ty *Type, f *Func) (n int) {
 	rt.host.Checkpoint(L)
-	ev := &CallEvent{L: L, Module: m.Name, Func: f, Start: time.Now()}
+	ev := &CallEvent{L: L, Module: m.Name, Func: f, Thread: rt.ThreadID(L), Start: time.Now()}
 	if ty != nil {
 		ev.Type = ty.Name
 	}
@@ -87,6 +90,9 @@ func (rt *Runtime) observed(L *lua.LState, m *Module, ty *Type, f *Func) (n int)
 				ev.StateBefore, ev.FDBefore = s.StateName(), s.FD()
 			}
 		}
+	}
+	if cs, ok := rt.observer.(CallStarter); ok {
+		cs.CallStart(ev)
 	}
 	finish := func() {
 		ev.End = time.Now()

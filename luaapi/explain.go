@@ -101,7 +101,7 @@ func Explanation(v lua.LValue) string {
 
 // note prints a one-line note to standard error, once per run and kind,
 // unless explanations are off: for what is not an error but surprises
-// learners (a datagram cut short, a message split across recv calls).
+// learners (a datagram cut short).
 // Called with the interpreter lock held.
 func (rt *Runtime) note(kind, format string, args ...any) {
 	if rt.cfg.NoExplain || rt.noted[kind] {

@@ -7,9 +7,9 @@ package luaapi
 import (
 	"context"
 	"io"
-	"sync"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -66,6 +66,9 @@ type Config struct {
 	ReusePort bool
 	// Args are the script path (arg[0]) and its arguments.
 	Args []string
+	// Report keeps what a leak report needs: where each socket was made
+	// (--report).
+	Report bool
 	// NoExplain turns off the explanations under errors and the notes
 	// (--explain=false).
 	NoExplain bool
@@ -85,8 +88,9 @@ type Runtime struct {
 	host Host
 	cfg  Config
 
-	mu      sync.Mutex
-	sockets map[*Socket]struct{}
+	// group holds the script's sockets (weakly: an unreachable socket is
+	// closed when collected) and interrupts their waits when the run ends.
+	group *core.Group
 
 	stdin *lineReader
 
@@ -120,39 +124,16 @@ func New(host Host, cfg Config) *Runtime {
 	if cfg.Shared == nil {
 		cfg.Shared = NewSharedStore()
 	}
-	return &Runtime{host: host, cfg: cfg, sockets: map[*Socket]struct{}{}, defaultTimeout: timeout}
+	return &Runtime{host: host, cfg: cfg, group: core.NewGroup(host.Context()), defaultTimeout: timeout}
 }
 
 // CloseAll closes every socket the script left open and returns how many
 // there were. It is safe to call from any goroutine.
-func (rt *Runtime) CloseAll() int {
-	rt.mu.Lock()
-	left := make([]*Socket, 0, len(rt.sockets))
-	for s := range rt.sockets {
-		left = append(left, s)
-	}
-	rt.mu.Unlock()
-	for _, s := range left {
-		s.closeFD()
-	}
-	return len(left)
-}
+func (rt *Runtime) CloseAll() int { return rt.group.CloseAll() }
 
 // OpenSockets is the number of sockets the script has open.
-func (rt *Runtime) OpenSockets() int {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	return len(rt.sockets)
-}
+func (rt *Runtime) OpenSockets() int { return rt.group.Len() }
 
-func (rt *Runtime) track(s *Socket) {
-	rt.mu.Lock()
-	rt.sockets[s] = struct{}{}
-	rt.mu.Unlock()
-}
-
-func (rt *Runtime) untrack(s *Socket) {
-	rt.mu.Lock()
-	delete(rt.sockets, s)
-	rt.mu.Unlock()
-}
+// Leaks are the sockets the garbage collector closed because the script
+// lost them without closing them, as Python's ResourceWarning lists.
+func (rt *Runtime) Leaks() []core.Leak { return rt.group.Leaks() }

@@ -140,7 +140,7 @@ func (ls *LuaSocket) create(family int) error {
 		s.Close()
 		return err
 	}
-	rt.track(s)
+	rt.group.Add(&s.Socket, "")
 	if ls.s != nil {
 		ls.s.closeFD()
 	}
@@ -631,7 +631,7 @@ func (rt *Runtime) lsAccept(L *lua.LState) int {
 	c.family = conn.Family()
 	conn.ud = c.ud
 	c.s = conn
-	rt.track(conn)
+	rt.group.Add(&conn.Socket, "")
 	L.Push(c.ud)
 	return 1
 }
@@ -694,7 +694,7 @@ func (rt *Runtime) lsSetfd(L *lua.LState) int {
 		unix.Close(nfd)
 		return 0
 	}
-	rt.track(s)
+	rt.group.Add(&s.Socket, "")
 	ls.s = s
 	if f := s.Family(); f == unix.AF_INET || f == unix.AF_INET6 {
 		ls.family = f

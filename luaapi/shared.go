@@ -224,6 +224,12 @@ func checkTTL(L *lua.LState, n int, fn string) time.Duration {
 	if f < 0 || math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 		argError(L, n, fn, "ttl must be 0 (none) or more seconds, got "+f.String())
 	}
+	if float64(f)*float64(time.Second) >= math.MaxInt64 {
+		// Past what a Duration holds (292 years): converting would wrap to
+		// a negative TTL, a key that expires as it is stored. Clamp, as
+		// seconds() does for sleep.
+		return math.MaxInt64
+	}
 	d := time.Duration(float64(f) * float64(time.Second))
 	if f > 0 && d <= 0 {
 		d = 1 // a TTL too small to count is the smallest one, not none

@@ -67,14 +67,11 @@ func (rt *Runtime) socketFromfd(L *lua.LState) int {
 // socket object (one recv_fds returned and the script does not keep).
 func (rt *Runtime) socketCloseFD(L *lua.LState) int {
 	fd := checkInt(L, 1, "close", 0)
-	rt.mu.Lock()
-	for s := range rt.sockets {
-		if s.FD() == fd {
-			rt.mu.Unlock()
-			argError(L, 1, "close", "descriptor "+strconv.Itoa(fd)+" belongs to a socket object: call its close method")
-		}
+	owned := false
+	rt.group.Each(func(s *core.Socket, _ string) { owned = owned || s.FD() == fd })
+	if owned {
+		argError(L, 1, "close", "descriptor "+strconv.Itoa(fd)+" belongs to a socket object: call its close method")
 	}
-	rt.mu.Unlock()
 	if err := unix.Close(fd); err != nil {
 		rt.raise(L, os.NewSyscallError("close", err), "close", strconv.Itoa(fd))
 	}

@@ -37,7 +37,11 @@ func (rt *Runtime) newSocket(L *lua.LState, s *Socket) *Socket {
 	s.ud = L.NewUserData()
 	s.ud.Value = s
 	L.SetMetatable(s.ud, rt.socketMeta(L, s, socketMetaName))
-	rt.track(s)
+	where := ""
+	if rt.cfg.Report {
+		where = scriptWhere(L)
+	}
+	rt.group.Add(&s.Socket, where)
 	return s
 }
 
@@ -83,7 +87,6 @@ func (rt *Runtime) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable
 // EBADF. Safe from any goroutine.
 func (s *Socket) closeFD() {
 	s.Close()
-	s.rt.untrack(s)
 }
 
 // socketType is the Python-style socket object.
@@ -287,18 +290,14 @@ func (rt *Runtime) socketRecv(L *lua.LState) int {
 }
 
 // noteRead notes what a read of up to bufsize bytes that returned got
-// bytes may hide from a learner: a datagram cut short, or a stream read
-// that filled its buffer while more bytes were waiting.
+// bytes hid from a learner: a datagram cut short, its rest dropped by the
+// system. (A stream read that returns part of what the peer sent in one
+// send is how TCP works, and an echo loop does it all the time: no note.)
 func (rt *Runtime) noteRead(s *Socket, fn string, bufsize, got int) {
 	if n := s.Truncated(); n > 0 {
 		rt.note("truncated", "%s(%d) got a datagram of %d bytes: the other %d were dropped by the system. "+
 			"A datagram is read whole or cut: ask for as many bytes as the largest datagram (65535 at most)",
 			fn, bufsize, got+n, n)
-	} else if got == bufsize && got > 0 && s.Type() == unix.SOCK_STREAM && s.Buffered() > 0 {
-		rt.note("split", "%s(%d) returned %d bytes and more had arrived: a recv returns at most bufsize bytes, "+
-			"and TCP carries a stream, not messages: the bytes of one send may take several recv calls, "+
-			"and one recv may return the bytes of several sends. Frame your messages (recvline, recv_exactly)",
-			fn, bufsize, got)
 	}
 }
 
@@ -555,8 +554,13 @@ func (s *Socket) localString() string {
 	return sockaddrString(sa)
 }
 
-// peerString is the connected peer's address for messages, "" if none.
+// peerString is the connected peer's address for messages, "" if none:
+// the one accept or connect gave, which a reset does not erase, else the
+// kernel's.
 func (s *Socket) peerString() string {
+	if sa := s.Peer(); sa != nil {
+		return sockaddrString(sa)
+	}
 	sa, err := s.PeerAddr()
 	if err != nil {
 		return ""

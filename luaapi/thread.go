@@ -135,7 +135,14 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 	t := rt.newThread(L, threadLabel(args))
 	rt.host.Go(L, func(co *lua.LState) {
 		rt.threads.byL[co] = t
+		to, _ := rt.observer.(ThreadObserver)
+		if to != nil {
+			to.ThreadStart(co, t.id, t.label)
+		}
 		defer func() {
+			if to != nil {
+				to.ThreadEnd(co, t.id, t.err)
+			}
 			delete(rt.threads.byL, co)
 			close(t.done)
 		}()

@@ -81,6 +81,9 @@ working directory (or --config FILE), then defaults.`,
 	pf.String("workers", "1", "run `N` VMs of the script on every core, or auto (config workers)")
 	pf.String("explain", "true", "print a line explaining common mistakes under errors, and notes on surprising reads (config explain)")
 	pf.Lookup("explain").NoOptDefVal = "true"
+	pf.Bool("trace", false, "print every socket call, thread and signal to stderr as it happens (config trace)")
+	pf.String("trace-file", "", "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)")
+	pf.String("trace-format", "", "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)")
 
 	root.AddCommand(&cobra.Command{
 		Use:   "check SCRIPT.lua...",

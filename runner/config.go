@@ -34,6 +34,8 @@ type Config struct {
 	LuaSocketDebug bool
 	// File is the config file that was read, if any.
 	File string
+	// Trace is --trace's: on, where to, in what format (trace.go).
+	Trace TraceConfig
 }
 
 // configKeys maps each config key to its flag.
@@ -41,6 +43,9 @@ var configKeys = map[string]string{
 	"timeout.default": "timeout",
 	"workers":         "workers",
 	"explain":         "explain",
+	"trace":           "trace",
+	"trace_file":      "trace-file",
+	"trace_format":    "trace-format",
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
@@ -50,6 +55,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("workers", "1")
 	v.SetDefault("explain", "true")
 	v.SetDefault("luasocket.debug", "false")
+	v.SetDefault("trace", false)
+	v.SetDefault("trace_file", "")
+	v.SetDefault("trace_format", "")
 	for key, flag := range configKeys {
 		if f := flags.Lookup(flag); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
@@ -99,6 +107,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {
+		return nil, err
+	}
+	if cfg.Trace, err = traceConfig(v); err != nil {
 		return nil, err
 	}
 	for k, val := range v.GetStringMapString("vars") {

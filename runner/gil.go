@@ -59,16 +59,20 @@ func (g *gil) Interval() time.Duration { return time.Duration(g.interval.Load())
 func (g *gil) SetInterval(d time.Duration) { g.interval.Store(int64(d)) }
 
 // Lock takes the lock, waiting behind every thread already waiting.
-func (g *gil) Lock() {
+func (g *gil) Lock() { g.lock() }
+
+// lock is Lock; it reports whether the thread had to wait (--trace).
+func (g *gil) lock() (waited bool) {
 	g.mu.Lock()
 	if !g.held {
 		g.held = true
 		g.mu.Unlock()
-		return
+		return false
 	}
 	w := g.enqueue()
 	g.mu.Unlock()
 	g.await(w)
+	return true
 }
 
 // Unlock releases the lock: to the first waiter if there is one.

@@ -107,6 +107,12 @@ func run(env *Env, cfg *Config, s script) int {
 	if code := checkQuiet(env, s); code != ExitOK {
 		return code
 	}
+	tr, err := newTracer(env, cfg.Trace, s.name(), cfg.Workers)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return ExitUsage
+	}
+	defer tr.close()
 	defer setupProcess(env)()
 	parent, cancelAll := context.WithCancelCause(context.Background())
 	defer cancelAll(context.Canceled)
@@ -137,6 +143,10 @@ func run(env *Env, cfg *Config, s script) int {
 			lcfg.DefaultTimeout = &cfg.Timeout
 		}
 		v := newVM(parent, env, lcfg, s.path)
+		if tr != nil {
+			v.trace = tr.forVM(i+1, v.rt)
+			v.rt.SetObserver(v.trace)
+		}
 		vms = append(vms, v)
 		fn, err := s.load(v.L)
 		if err != nil {
@@ -160,8 +170,9 @@ func run(env *Env, cfg *Config, s script) int {
 	abort := make(chan struct{})
 	// overdue fires interruptGrace after the first signal.
 	var overdue <-chan time.Time
-	onSignal := func() bool {
+	onSignal := func(sig os.Signal) bool {
 		signals++
+		tr.signal(sig, signals)
 		if signals == 1 {
 			cancelAll(luaapi.ErrInterrupted)
 			overdue = time.After(interruptGrace)
@@ -192,8 +203,8 @@ func run(env *Env, cfg *Config, s script) int {
 				// A failed main chunk ends the whole run.
 				cancelAll(errMainFailed)
 			}
-		case <-env.Signals:
-			if onSignal() {
+		case sig := <-env.Signals:
+			if onSignal(sig) {
 				return ExitInterrupted
 			}
 		case <-overdue:
@@ -210,8 +221,8 @@ func run(env *Env, cfg *Config, s script) int {
 		select {
 		case <-waited:
 			pending--
-		case <-env.Signals:
-			if onSignal() {
+		case sig := <-env.Signals:
+			if onSignal(sig) {
 				return ExitInterrupted
 			}
 		case <-overdue:

@@ -48,6 +48,9 @@ type vm struct {
 	threads sync.WaitGroup
 	live    atomic.Int64 // threads running, main chunk excluded
 
+	// trace is the VM's part of --trace, nil when tracing is off.
+	trace *vmTracer
+
 	exitOnce sync.Once
 	exitCode atomic.Int64
 	exited   atomic.Bool
@@ -116,11 +119,20 @@ func (c luaContext) Done() <-chan struct{} { return c.done }
 func (v *vm) Context() context.Context { return v.ctx }
 
 // Unlock implements luaapi.Host: releases the interpreter lock.
-func (v *vm) Unlock(L *lua.LState) { v.gil.Unlock() }
+func (v *vm) Unlock(L *lua.LState) {
+	if v.trace != nil {
+		v.trace.unlocking(L)
+	}
+	v.gil.Unlock()
+}
 
 // Lock implements luaapi.Host: takes the interpreter lock for L's thread,
 // after the threads already waiting for it.
 func (v *vm) Lock(L *lua.LState) {
+	if v.trace != nil {
+		v.lockTraced(L)
+		return
+	}
 	v.gil.Lock()
 	L.G.CurrentThread = L
 }
@@ -129,6 +141,10 @@ func (v *vm) Lock(L *lua.LState) {
 // lock longer than the switch interval, L's thread hands it over and takes
 // it back in turn.
 func (v *vm) Checkpoint(L *lua.LState) {
+	if v.trace != nil {
+		v.checkpointTraced(L)
+		return
+	}
 	if v.gil.Checkpoint() {
 		L.G.CurrentThread = L
 	}

@@ -1,4 +1,4 @@
--- chat_server.lua: a line-based chat room, one thread per client.
+-- chat_server.lua: a line-based chat room, two threads per client.
 --
 --   sockrun scripts/chat_server.lua                  (127.0.0.1:10001)
 --   sockrun --var host=0.0.0.0 --var port=9000 scripts/chat_server.lua
@@ -6,14 +6,23 @@
 -- Join with `nc 127.0.0.1 10001` (or scripts/chat_client.lua) from a few
 -- terminals. Every line you type reaches everyone else as "[nick] text".
 -- Commands: /nick NAME, /who, /quit.
+--
+-- A server people can reach must assume some of them are hostile or
+-- broken. This one bounds what each client may cost it: a line is at most
+-- MAX_LINE bytes, at most MAX_QUEUED bytes wait for a client that reads
+-- slowly, a send waits at most SEND_TIMEOUT seconds, every line is parsed
+-- in time proportional to its length, and running out of descriptors
+-- pauses accept instead of ending the server.
 
 local HOST = vars.host or "127.0.0.1"
 local PORT = tonumber(vars.port or 10001)
 local MAX_LINE = 4096 -- a longer line without "\n" gets its sender dropped
+local MAX_QUEUED = 1024 * 1024 -- bytes waiting to be sent to one client; more drops it
+local SEND_TIMEOUT = 10 -- seconds a client may take to accept what we send
 
 -- The room: every connected client's socket, mapped to its state
--- ({conn, addr, nick}). All threads share this table. They take turns
--- running Lua, and switch only inside a blocking call (recv, sendall,
+-- ({conn, addr, nick, out, queued}). All threads share this table. They take turns
+-- running Lua, and switch only inside a call into sockrun (recvline, put,
 -- accept...), so between two such calls a thread has the table to itself:
 -- no lock is needed.
 local clients = {}
@@ -29,17 +38,42 @@ local function nick_taken(name)
   return false
 end
 
--- tell sends one line to one client. A client that has gone away makes
--- sendall raise; its own thread notices and removes it, so the error is
--- ignored here.
+-- drop disconnects a client that does not keep up: shutting the socket
+-- down wakes its reader thread (recvline returns nil: it leaves the room
+-- as anyone does) and its writer thread (sendall fails at once).
+local function drop(c, why)
+  if c.dropped then
+    return
+  end
+  c.dropped = true
+  print("* " .. c.nick .. " dropped: " .. why)
+  c.out:close()
+  pcall(c.conn.shutdown, c.conn, socket.SHUT_RDWR)
+end
+
+-- tell queues one line for one client; its writer thread sends it. It
+-- never waits: a client with MAX_QUEUED bytes queued has stopped reading,
+-- and waiting for it would stall whoever is talking (every broadcaster, if
+-- we sent directly). It is dropped instead.
 local function tell(c, text)
-  pcall(c.conn.sendall, c.conn, text .. "\n")
+  if c.dropped or c.gone then
+    return
+  end
+  text = text .. "\n"
+  if c.queued + #text > MAX_QUEUED then
+    drop(c, "not reading (" .. c.queued .. " bytes queued)")
+    return
+  end
+  c.queued = c.queued + #text
+  -- The queue has no limit of its own (queued counts the bytes); put
+  -- raises only if the queue was closed meanwhile: the client is gone.
+  pcall(c.out.put, c.out, text)
 end
 
 -- broadcast sends a line to everyone in the room except `except`.
 local function broadcast(text, except)
-  -- sendall may wait for a slow client, and while it waits other clients
-  -- can join or leave: go through a copy of the room, not the room itself.
+  -- tell is a call into sockrun, where another thread may run and join or
+  -- leave: go through a copy of the room, not the room itself.
   local targets = {}
   for _, c in pairs(clients) do
     if c ~= except then
@@ -51,15 +85,32 @@ local function broadcast(text, except)
   end
 end
 
+-- words splits a line at white space. gmatch with "%S+" looks at each byte
+-- once. (A pattern such as "^(/%S*)%s*(.-)%s*$" looks simpler, but "(.-)"
+-- followed by "%s*$" tries every end for every start: a line of a few
+-- thousand spaces then takes seconds, all of it holding the interpreter
+-- lock, and the whole room freezes. Parse what strangers send in one
+-- pass.)
+local function words(line)
+  local list = {}
+  for w in line:gmatch("%S+") do
+    list[#list + 1] = w
+  end
+  return list
+end
+
 -- command runs one line from client c: a command ("/who") or a chat line.
 -- It returns false when c quits.
 local function command(c, line)
-  local cmd, rest = line:match("^(/%S*)%s*(.-)%s*$")
-  if not cmd then -- not a command: say it to the room
+  if line:sub(1, 1) ~= "/" then -- not a command: say it to the room
     if line ~= "" then
       broadcast("[" .. c.nick .. "] " .. line, c)
     end
-  elseif cmd == "/quit" then
+    return true
+  end
+  local args = words(line)
+  local cmd = args[1]
+  if cmd == "/quit" then
     tell(c, "* bye")
     return false
   elseif cmd == "/who" then
@@ -70,15 +121,16 @@ local function command(c, line)
     table.sort(names)
     tell(c, "* online: " .. table.concat(names, ", "))
   elseif cmd == "/nick" then
-    if rest == "" or rest:find("%s") then
+    local name = args[2]
+    if #args ~= 2 then
       tell(c, "* usage: /nick NAME (one word)")
-    elseif nick_taken(rest) then
-      tell(c, "* nick " .. rest .. " is taken")
+    elseif nick_taken(name) then
+      tell(c, "* nick " .. name .. " is taken")
     else
       local old = c.nick
-      c.nick = rest
-      print("* " .. old .. " is now known as " .. rest)
-      broadcast("* " .. old .. " is now known as " .. rest) -- c hears it too
+      c.nick = name
+      print("* " .. old .. " is now known as " .. name)
+      broadcast("* " .. old .. " is now known as " .. name) -- c hears it too
     end
   else
     tell(c, "* unknown command " .. cmd .. "; try /nick NAME, /who, /quit")
@@ -88,31 +140,53 @@ end
 
 -- serve reads client c's lines until it quits or hangs up. TCP is a
 -- stream, not a sequence of messages: one recv may bring half a line, or
--- several lines at once. So bytes are kept in a buffer, and every complete
--- line ("\n"-terminated) is taken out of it.
+-- several lines at once. recvline does the framing: it returns one whole
+-- line (without "\n" or "\r\n"), nil at the end of the stream, and raises
+-- EMSGSIZE when MAX_LINE bytes come without a "\n", so a client cannot
+-- make us buffer without end.
 local function serve(c)
-  local buffer = ""
   while true do
-    local data = c.conn:recv(4096)
-    if data == "" then -- the client closed the connection
+    local ok, line = pcall(c.conn.recvline, c.conn, MAX_LINE)
+    if not ok then
+      local err = line
+      if type(err) ~= "table" then
+        error(err, 0)
+      elseif err.name == "ETIMEDOUT" then
+        -- The socket's timeout is there for the writer's sends; a reader
+        -- may wait as long as the client is silent. Nothing was consumed:
+        -- read on.
+      elseif err.name == "EMSGSIZE" then
+        tell(c, "* line too long")
+        return
+      else
+        error(err, 0) -- a reset connection: handle reports it
+      end
+    elseif line == nil then -- the client closed the connection
+      return
+    elseif not command(c, line) then
       return
     end
-    buffer = buffer .. data
-    local start = 1
-    while true do
-      local newline = buffer:find("\n", start, true)
-      if not newline then
-        break
-      end
-      local line = buffer:sub(start, newline - 1):gsub("\r$", "") -- telnet sends "\r\n"
-      start = newline + 1
-      if not command(c, line) then
-        return
-      end
+  end
+end
+
+-- write is a client's writer thread: it sends the client's queued lines
+-- in order until the queue is closed and empty. A client that takes longer
+-- than SEND_TIMEOUT to take a line (its buffers are full: it stopped
+-- reading) or whose connection fails is dropped.
+local function write(c)
+  while true do
+    local text = c.out:get()
+    if text == nil then
+      return -- closed: the client left
     end
-    buffer = buffer:sub(start) -- keep the partial line for the next recv
-    if #buffer > MAX_LINE then
-      tell(c, "* line too long")
+    c.queued = c.queued - #text
+    local ok, err = pcall(c.conn.sendall, c.conn, text)
+    if not ok then
+      if type(err) == "table" and err.name == "ETIMEDOUT" then
+        drop(c, "not reading (a send waited " .. SEND_TIMEOUT .. " s)")
+      else
+        drop(c, tostring(err))
+      end
       return
     end
   end
@@ -120,16 +194,18 @@ end
 
 -- handle is a client's thread: join the room, chat, leave.
 local function handle(conn, addr)
+  conn:settimeout(SEND_TIMEOUT)
   repeat
     guests = guests + 1
   until not nick_taken("guest" .. guests)
-  local c = { conn = conn, addr = addr, nick = "guest" .. guests }
+  local c = { conn = conn, addr = addr, nick = "guest" .. guests, out = thread.queue(), queued = 0 }
   clients[conn] = c
+  local writer = thread.spawn(write, c)
   print("* " .. c.nick .. " joined from " .. tostring(addr))
   tell(c, "* welcome " .. c.nick .. "; commands: /nick NAME, /who, /quit")
   broadcast("* " .. c.nick .. " joined", c)
 
-  -- A reset connection makes recv raise: catch it so that this client
+  -- A reset connection makes recvline raise: catch it so that this client
   -- still leaves the room properly (and the others are not disturbed).
   local ok, err = pcall(serve, c)
   if not ok then
@@ -137,6 +213,12 @@ local function handle(conn, addr)
   end
 
   clients[conn] = nil
+  c.gone = true -- tell queues nothing more
+  -- Let the writer send what is queued ("* bye", "* line too long"), then
+  -- close. It ends within SEND_TIMEOUT, even for a client that reads
+  -- nothing.
+  c.out:close()
+  writer:join()
   conn:close()
   print("* " .. c.nick .. " left")
   broadcast("* " .. c.nick .. " left")
@@ -148,7 +230,34 @@ server:bind({HOST, PORT})
 server:listen(socket.SOMAXCONN)
 print("listening on " .. tostring(server:getsockname()))
 
+-- accept waits for the next client. When the process is out of file
+-- descriptors (EMFILE: every client holds one, and the limit, see
+-- `ulimit -n`, is reached), accept fails; that is no reason to end the
+-- room. A production server waits for some clients to leave and goes on
+-- accepting; meanwhile the kernel keeps new clients queued in the
+-- backlog. Any other error still ends the server.
+local function accept()
+  local waiting = false
+  while true do
+    local ok, conn, addr = pcall(server.accept, server)
+    if ok then
+      if waiting then
+        print("accepting again")
+      end
+      return conn, addr
+    end
+    if conn.name ~= "EMFILE" and conn.name ~= "ENFILE" then
+      error(conn, 0) -- Ctrl-C, or a real fault: not ours to hide
+    end
+    if not waiting then
+      print("accept: " .. tostring(conn) .. "; waiting for clients to leave")
+      waiting = true
+    end
+    socket.sleep(0.1)
+  end
+end
+
 while true do
-  local conn, addr = server:accept()
+  local conn, addr = accept()
   thread.spawn(handle, conn, addr)
 end

@@ -41,7 +41,17 @@ while true do
       break
     end
     local returnData = ctime() .. data
-    clientSocket:send(returnData)
+    -- send fails too if the client has reset the connection meanwhile
+    -- (ConnectionResetError, BrokenPipeError): print it and end this
+    -- client, as for recv, instead of ending the server.
+    local sent, err = pcall(clientSocket.send, clientSocket, returnData)
+    if not sent then
+      if type(err) == "table" and err.class == "KeyboardInterrupt" then
+        error(err, 0)
+      end
+      print(err)
+      break
+    end
   end
   clientSocket:close()
 end

@@ -14,8 +14,17 @@ s:bind({HOST, PORT})
 s:listen(1) -- one connection may wait in the queue for accept
 while true do
   local connection, address = s:accept() -- wait for a client
-  local data = connection:recv(1024) -- one read: what has arrived, up to 1024 bytes
-  print("Received:  " .. data)
+  -- One read: what has arrived, up to 1024 bytes. Under pcall, because a
+  -- client that resets the connection makes recv raise, and one client's
+  -- failure must not end the server for every client after it.
+  local ok, data = pcall(connection.recv, connection, 1024)
+  if ok then
+    print("Received:  " .. data)
+  elseif type(data) == "table" and data.class == "KeyboardInterrupt" then
+    error(data, 0) -- Ctrl-C is no client's fault: let it end the server
+  else
+    print("error with " .. tostring(address) .. ": " .. tostring(data))
+  end
   -- Close the connection. (Python closed it too, when the variable was
   -- reused for the next client.) The client's later sends then fail.
   connection:close()

@@ -70,7 +70,34 @@ server:bind({LISTEN_HOST, LISTEN_PORT})
 server:listen(socket.SOMAXCONN)
 print(("listening on %s, forwarding to %s:%d"):format(tostring(server:getsockname()), UPSTREAM_HOST, UPSTREAM_PORT))
 
+-- accept waits for the next client. When the process is out of file
+-- descriptors (EMFILE: each client holds two, its own and the upstream's,
+-- and the limit, see `ulimit -n`, is reached), accept fails; that is no
+-- reason to drop the connections we relay. A production server waits for
+-- some to end and goes on accepting; meanwhile the kernel keeps new clients
+-- queued in the backlog. Any other error still ends the proxy.
+local function accept()
+  local waiting = false
+  while true do
+    local ok, client, addr = pcall(server.accept, server)
+    if ok then
+      if waiting then
+        print("accepting again")
+      end
+      return client, addr
+    end
+    if client.name ~= "EMFILE" and client.name ~= "ENFILE" then
+      error(client, 0) -- Ctrl-C, or a real fault: not ours to hide
+    end
+    if not waiting then
+      print("accept: " .. tostring(client) .. "; waiting for clients to leave")
+      waiting = true
+    end
+    socket.sleep(0.1)
+  end
+end
+
 while true do
-  local client, addr = server:accept()
+  local client, addr = accept()
   thread.spawn(handle, client, addr)
 end

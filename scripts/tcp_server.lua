@@ -20,18 +20,31 @@ while true do
   -- Print the connection and the client's address (Python's print puts a
   -- space between them; Lua's would put a tab).
   print(tostring(b) .. " " .. tostring(c))
-  b:sendall("你好欢迎你") -- greet the client; Lua strings are already UTF-8 bytes
-  -- Talk with this client until it sends q.
-  while true do
-    local j = b:recv(1024) -- up to 1024 bytes of what the client sent
-    if j == "" then -- "" means the client went away without sending q
-      break
+  -- The conversation runs under pcall: a client that resets the connection
+  -- makes sendall or recv raise (ConnectionResetError, BrokenPipeError),
+  -- and one client's failure must not end the server for every client
+  -- after it. The error is printed, and the server goes on to the next.
+  local ok, err = pcall(function()
+    b:sendall("你好欢迎你") -- greet the client; Lua strings are already UTF-8 bytes
+    -- Talk with this client until it sends q.
+    while true do
+      local j = b:recv(1024) -- up to 1024 bytes of what the client sent
+      if j == "" then -- "" means the client went away without sending q
+        break
+      end
+      print(j)
+      if j == "q" then -- q: the client is done talking
+        break
+      end
+      b:sendall(j .. "好") -- send the message back with 好 appended
     end
-    print(j)
-    if j == "q" then -- q: the client is done talking
-      break
+  end)
+  if not ok then
+    -- Ctrl-C is no client's fault: let it end the server.
+    if type(err) == "table" and err.class == "KeyboardInterrupt" then
+      error(err, 0)
     end
-    b:sendall(j .. "好") -- send the message back with 好 appended
+    print("error: " .. tostring(err))
   end
   b:close()
 end

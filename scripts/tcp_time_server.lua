@@ -21,12 +21,14 @@ tcpSerSock:bind(ADDR) -- bind the address to the socket
 tcpSerSock:listen(5) -- listen: at most 5 connections wait to be accepted
 
 while true do -- loop forever, waiting for connections
+  local tcpCliSock -- the client's socket, closed below whatever happens
   -- pcall is the tutorial's try/except: an error with one client (say it
   -- resets the connection) is printed, and the server carries on.
   local ok, e = pcall(function()
     print("Waiting for connection ....")
 
-    local tcpCliSock, addr = tcpSerSock:accept() -- wait for a client to connect
+    local addr
+    tcpCliSock, addr = tcpSerSock:accept() -- wait for a client to connect
     print("Connected client from :  " .. tostring(addr))
 
     while true do
@@ -38,8 +40,14 @@ while true do -- loop forever, waiting for connections
       end
       tcpCliSock:send(string.format("[%s] %s", ctime(), data)) -- time stamp
     end
-    tcpCliSock:close()
   end)
+  -- Close the client's socket on every way out, the error too: Python's
+  -- garbage collector closed it for the tutorial; Lua's does not, and a
+  -- socket left open after each failed client would use up the
+  -- descriptors.
+  if tcpCliSock then
+    tcpCliSock:close()
+  end
   if not ok then
     -- Python's "except Exception" does not catch Ctrl-C: let it end the server.
     if type(e) == "table" and e.class == "KeyboardInterrupt" then

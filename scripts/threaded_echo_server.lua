@@ -13,6 +13,10 @@ local PORT = tonumber(vars.port or 10000) -- the port to listen on
 -- comes straight back. It runs in a thread of its own, so while it waits in
 -- recv the other clients' threads (and the accept loop) carry on.
 local function handle(conn)
+  -- Send each reply at once rather than waiting to batch small writes
+  -- (Nagle's algorithm): what a request/response server wants, and what
+  -- Go's net package does for every TCP connection.
+  conn:setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
   while true do
     local data = conn:recv(4096)
     if data == "" then -- "" means the client closed the connection
@@ -33,12 +37,35 @@ server:bind({HOST, PORT})
 server:listen(socket.SOMAXCONN)
 print("listening on " .. tostring(server:getsockname()))
 
+-- accept waits for the next client. When the process is out of file
+-- descriptors (EMFILE: every client we hold has one, and the limit, see
+-- `ulimit -n`, is reached), accept fails; that is no reason to stop serving
+-- the clients we have. A production server waits for some to leave and
+-- goes on accepting; meanwhile the kernel keeps new clients queued in the
+-- backlog. Any other error still ends the server.
+local function accept()
+  local waiting = false
+  while true do
+    local ok, conn, addr = pcall(server.accept, server)
+    if ok then
+      if waiting then
+        print("accepting again")
+      end
+      return conn, addr
+    end
+    if conn.name ~= "EMFILE" and conn.name ~= "ENFILE" then
+      error(conn, 0) -- Ctrl-C, or a real fault: not ours to hide
+    end
+    if not waiting then
+      print("accept: " .. tostring(conn) .. "; waiting for clients to leave")
+      waiting = true
+    end
+    socket.sleep(0.1)
+  end
+end
+
 while true do
-  local conn = server:accept()
-  -- Send each reply at once rather than waiting to batch small writes
-  -- (Nagle's algorithm): what a request/response server wants, and what
-  -- Go's net package does for every TCP connection.
-  conn:setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+  local conn = accept()
   -- An error in one client's thread is printed and ends only that thread;
   -- the server goes on accepting.
   thread.spawn(handle, conn)

@@ -30,7 +30,7 @@ local function handle(conn, addr)
   if not ok then
     -- Not TLS, a certificate the client rejected, a timeout: say why
     -- and forget this client.
-    print(addr .. ": handshake failed: " .. tostring(err))
+    print(tostring(addr) .. ": handshake failed: " .. tostring(err))
     conn:close()
     return
   end
@@ -51,13 +51,22 @@ server:bind({HOST, PORT})
 server:listen(socket.SOMAXCONN)
 print("listening on " .. tostring(server:getsockname()) .. " (TLS)")
 
+local waiting = false -- accept is failing for want of descriptors
 while true do
   local ok, conn, addr = pcall(server.accept, server)
   if ok then
+    if waiting then
+      print("accepting again")
+      waiting = false
+    end
     thread.spawn(handle, conn, addr)
   elseif conn.name == "EMFILE" or conn.name == "ENFILE" then
     -- Out of descriptors: every client we hold has one. Wait for some to
     -- leave rather than exit; the kernel keeps new clients queued.
+    if not waiting then
+      print("accept: " .. tostring(conn) .. "; waiting for clients to leave")
+      waiting = true
+    end
     socket.sleep(0.1)
   else
     error(conn, 0)

@@ -123,8 +123,8 @@ type Socket struct {
 	armed [2]bool
 	// ops are the socket's own ioOps, one per direction, made on first use.
 	ops [2]*ioOp
-	// unwatch cancels the registration of interrupt with the run's context.
-	unwatch func() bool
+	// group is the run's group of sockets this one is in, if any.
+	group *Group
 
 	// rbuf holds bytes received from the transport and not yet returned
 	// to the script: the one read path of a stream socket.
@@ -176,9 +176,6 @@ func Init(h Host, s *Socket, fd, family, stype, proto int, st State) error {
 	s.family, s.stype, s.proto = family, stype, proto
 	s.timeout = -1
 	s.state.Store(uint32(st))
-	// One registration with the run's context per socket, rather than one
-	// per wait, which would cost a registration on every call that blocks.
-	s.unwatch = context.AfterFunc(h.Context(), s.interrupt)
 	return nil
 }
 
@@ -249,7 +246,9 @@ func (s *Socket) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		s.unwatch()
+		if s.group != nil {
+			s.group.remove(s)
+		}
 		err = s.file.Close()
 	})
 	return err
@@ -258,10 +257,11 @@ func (s *Socket) Close() error {
 var aLongTimeAgo = time.Unix(1, 0)
 
 // interrupt runs once the run's context is done (Ctrl-C, os.exit, the end
-// of the run): it wakes every thread waiting on the socket, by setting both
-// deadlines in the past. A call that starts waiting later sees the context
-// done first, so no wait outlives the run. A transport laid over the
-// descriptor reads and writes through it, so it wakes too.
+// of the run; Group does it for all its sockets with one registration): it
+// wakes every thread waiting on the socket, by setting both deadlines in
+// the past. A call that starts waiting later sees the context done first,
+// so no wait outlives the run. A transport laid over the descriptor reads
+// and writes through it, so it wakes too.
 func (s *Socket) interrupt() {
 	s.file.SetReadDeadline(aLongTimeAgo)
 	s.file.SetWriteDeadline(aLongTimeAgo)
@@ -341,6 +341,11 @@ func (s *Socket) LocalAddr() (unix.Sockaddr, error) {
 	err := s.control(func(fd int) (err error) { sa, err = unix.Getsockname(fd); return err })
 	return sa, err
 }
+
+// Peer is the peer's address as the socket learned it (from accept or
+// connect), nil if it has none: still known after the peer reset the
+// connection, when getpeername fails.
+func (s *Socket) Peer() unix.Sockaddr { return s.peer }
 
 // PeerAddr is the connected peer's address (getpeername).
 func (s *Socket) PeerAddr() (unix.Sockaddr, error) {

@@ -76,6 +76,31 @@ function TestIOReadFormats(t)
   t:eq(io.read("l"), nil, "then nil")
 end
 
+-- A count too large to allocate (2^53, 1e300, math.huge) reads what there
+-- is, to the end of input; it used to crash the process with a Go panic
+-- that pcall could not catch. NaN is an argument error, a negative count
+-- reads nothing, as 0.
+function TestIOReadHugeCounts(t)
+  for _, n in ipairs({2^53, 2^40, 1e300, math.huge, 2^63, 2^64}) do
+    t:stdin("hello\nworld")
+    local ok, got = pcall(io.read, n)
+    t:eq(ok, true, "io.read(" .. n .. ") raised " .. tostring(got))
+    t:eq(got, "hello\nworld", "io.read(" .. n .. ") reads to the end")
+    t:eq(io.read(n), nil, "io.read(" .. n .. ") at the end")
+  end
+  t:stdin("abc")
+  local ok, err = pcall(io.read, 0/0)
+  t:eq(ok, false, "NaN raises")
+  assert(tostring(err):find("bad argument #1 to 'read' (number has no integer representation)", 1, true), tostring(err))
+  ok, err = pcall(io.read, "l", 0/0)
+  assert(not ok and tostring(err):find("bad argument #2 to 'read'", 1, true), tostring(err))
+  t:eq(io.read(-1), "", "a negative count reads nothing before the end")
+  t:eq(io.read(-1e300), "", "however negative")
+  t:eq(io.read(2.9), "ab", "a fractional count is its integer part")
+  t:eq(io.read(2^53), "c", "the rest")
+  t:eq(io.read(-1), nil, "a negative count at the end is nil")
+end
+
 function TestIOReadCRLF(t)
   t:stdin("one\r\ntwo\n")
   t:eq(io.read("l"), "one", "l drops a CR before the newline")

@@ -96,6 +96,21 @@ function TestSharedTTL(t)
   t:eq(shared.incr("counter", 1, 100), 101, "incr over an expired key starts at init")
 end
 
+-- A TTL past what Go's Duration holds (292 years) lasts that long: it used
+-- to wrap to a negative duration, a key gone as soon as it was set, and an
+-- add that succeeded every time.
+function TestSharedHugeTTL(t)
+  for _, ttl in ipairs({1e10, 9.3e9, 2^63, 1e300}) do
+    local k = "huge" .. ttl
+    shared.set(k, "v", ttl)
+    t:eq(shared.get(k), "v", "set with ttl " .. ttl)
+    t:eq(shared.add(k .. "add", 1, ttl), true, "first add with ttl " .. ttl)
+    t:eq(shared.add(k .. "add", 2, ttl), false, "second add with ttl " .. ttl)
+    t:eq(shared.get(k .. "add"), 1, "the first add's value")
+  end
+  t:eq(#shared.keys(), 8, "every key present")
+end
+
 function TestSharedAcrossThreads(t)
   local ths = {}
   for i = 1, 10 do

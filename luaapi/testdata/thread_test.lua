@@ -143,3 +143,16 @@ function TestSleepZeroGivesATurn(t)
   while not ran and socket.time() < deadline do thread.sleep(0) end
   t:eq(ran, true, "the other thread ran during sleep(0)")
 end
+
+function TestLabelNamesThePeerAfterAReset(t)
+  local l = st.listener()
+  local c = socket.socket()
+  c:connect(l:getsockname())
+  local port = c:getsockname().port
+  c:setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, {1, 0})
+  c:close() -- a reset: the kernel forgets the connection's peer
+  local conn = l:accept()
+  local th = thread.spawn(function() end, conn)
+  st.contains(t, tostring(th), "serving 127.0.0.1:" .. port)
+  th:join()
+end

@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockrun/sockrun/luaapi/testcerts"
+)
+
+// TestHTTPSGet fetches from http_server.lua with https_get.lua, over HTTP
+// and over HTTPS (the server with the test's certificate), and checks what
+// the client says when it cannot verify the server.
+func TestHTTPSGet(t *testing.T) {
+	certs, err := testcerts.Make(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainPort := strconv.Itoa(freePort(t))
+	plain := start(t, "--var", "port="+plainPort, script("http_server.lua"))
+	plain.waitLine(`^listening on `, 10*time.Second)
+	tlsPort := strconv.Itoa(freePort(t))
+	secure := start(t, "--var", "port="+tlsPort, "--var", "cert="+certs["server_cert"], "--var", "key="+certs["server_key"], script("http_server.lua"))
+	secure.waitLine(`^listening on .* \(HTTPS\)$`, 10*time.Second)
+	expired := strconv.Itoa(freePort(t))
+	old := start(t, "--var", "port="+expired, "--var", "cert="+certs["expired_cert"], "--var", "key="+certs["expired_key"], script("http_server.lua"))
+	old.waitLine(`\(HTTPS\)$`, 10*time.Second)
+
+	get := func(args ...string) (string, string, int) {
+		t.Helper()
+		return runSockrun(t, "", append(args, script("https_get.lua"))...)
+	}
+	out, stderr, code := get("--var", "url=http://127.0.0.1:"+plainPort+"/")
+	if code != 0 || out != "Hello from sockrun!" || !strings.HasPrefix(stderr, "HTTP/1.1 200 OK") {
+		t.Errorf("http: exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+	out, stderr, code = get("--var", "url=https://localhost:"+tlsPort+"/json", "--var", "cafile="+certs["ca"])
+	if code != 0 || !strings.Contains(out, `"path":"/json"`) || !strings.Contains(stderr, "certificate for localhost") {
+		t.Errorf("https: exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+	_, stderr, code = get("--var", "url=https://localhost:"+tlsPort+"/")
+	if code != 1 || !strings.Contains(stderr, "https_get: cannot verify localhost: ssl.SSLCertVerificationError") ||
+		!strings.Contains(stderr, "unable to get local issuer certificate") {
+		t.Errorf("an unknown CA: exit %d, stderr:\n%s", code, stderr)
+	}
+	_, stderr, code = get("--var", "url=https://localhost:"+expired+"/", "--var", "cafile="+certs["ca"])
+	if code != 1 || !strings.Contains(stderr, "certificate has expired") {
+		t.Errorf("an expired certificate: exit %d, stderr:\n%s", code, stderr)
+	}
+	_, stderr, code = get("--var", "url=http://127.0.0.1:"+plainPort+"/missing")
+	if code != 1 || !strings.HasPrefix(stderr, "HTTP/1.1 404 Not Found") {
+		t.Errorf("a 404: exit %d, stderr:\n%s", code, stderr)
+	}
+	_, stderr, code = get("--var", "url=ftp://x/")
+	if code != 2 || !strings.Contains(stderr, "only http:// and https://") {
+		t.Errorf("ftp: exit %d, stderr:\n%s", code, stderr)
+	}
+	// curl agrees with the HTTPS server.
+	curl := needTool(t, "curl")
+	p := startIn(t, "", nil, curl, "-s", "--cacert", certs["ca"], "https://localhost:"+tlsPort+"/")
+	if code := p.wait(20 * time.Second); code != 0 || strings.Join(p.Stdout(), "\n") != "Hello from sockrun!" {
+		t.Errorf("curl over HTTPS: exit %d, %q %s", code, p.Stdout(), p.Stderr())
+	}
+}

@@ -1,0 +1,165 @@
+package core
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"weak"
+
+	"golang.org/x/sys/unix"
+)
+
+// Group is the sockets of one run, held weakly: the run closes what is
+// left when it ends, one registration with the run's context wakes every
+// waiting call when the run is interrupted, and a socket the script can no
+// longer reach is closed when the garbage collector finds it, as Python's
+// collector closes an unreachable socket (its ResourceWarning: Leaks).
+type Group struct {
+	mu        sync.Mutex
+	live      map[weak.Pointer[Socket]]string // each open socket, with where it was made
+	leaks     []Leak
+	collected int
+	stop      func() bool
+}
+
+// Leak is a socket the garbage collector closed: the script lost every
+// reference to it without closing it.
+type Leak struct {
+	// Where is the script's file:line that made it, if known.
+	Where string
+	// What describes it: "SOCK_STREAM fd=7".
+	What string
+}
+
+// NewGroup returns an empty group whose sockets are interrupted when ctx
+// is done.
+func NewGroup(ctx context.Context) *Group {
+	g := &Group{live: map[weak.Pointer[Socket]]string{}}
+	g.stop = context.AfterFunc(ctx, g.interruptAll)
+	return g
+}
+
+// cleanupArg is what the cleanup of a collected socket needs: never the
+// socket itself.
+type cleanupArg struct {
+	g     *Group
+	wp    weak.Pointer[Socket]
+	file  *os.File
+	what  string
+	where string
+}
+
+// Add puts s, just made by Open, Init, Accept or Adopt, in the group;
+// where is the script's file:line that made it ("" if not known). s
+// leaves the group when it is closed, or when it is collected.
+func (g *Group) Add(s *Socket, where string) {
+	wp := weak.Make(s)
+	s.group = g
+	g.mu.Lock()
+	g.live[wp] = where
+	g.mu.Unlock()
+	runtime.AddCleanup(s, collect, cleanupArg{g, wp, s.file, describe(s), where})
+}
+
+// collect runs after an unreachable socket was collected: if the script
+// had not closed it, it is closed now and recorded as a leak.
+func collect(a cleanupArg) {
+	a.g.mu.Lock()
+	_, open := a.g.live[a.wp]
+	if open {
+		delete(a.g.live, a.wp)
+		a.g.leaks = append(a.g.leaks, Leak{Where: a.where, What: a.what})
+		a.g.collected++
+	}
+	a.g.mu.Unlock()
+	if open {
+		a.file.Close()
+	}
+}
+
+// remove takes s out of the group; Close calls it.
+func (g *Group) remove(s *Socket) {
+	g.mu.Lock()
+	delete(g.live, weak.Make(s))
+	g.mu.Unlock()
+}
+
+// sockets are the group's sockets still reachable.
+func (g *Group) sockets() []*Socket {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	list := make([]*Socket, 0, len(g.live))
+	for wp := range g.live {
+		if s := wp.Value(); s != nil {
+			list = append(list, s)
+		}
+	}
+	return list
+}
+
+// interruptAll wakes every call waiting on a socket of the group: the
+// run's context is done. A call that starts waiting later sees the
+// context done first, so no wait outlives the run.
+func (g *Group) interruptAll() {
+	for _, s := range g.sockets() {
+		s.interrupt()
+	}
+}
+
+// CloseAll closes every socket of the group still open and returns how
+// many there were. Safe from any goroutine.
+func (g *Group) CloseAll() int {
+	list := g.sockets()
+	for _, s := range list {
+		s.Close()
+	}
+	return len(list)
+}
+
+// Len is the count of sockets of the group still open.
+func (g *Group) Len() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.live)
+}
+
+// Each calls f for each socket of the group still open.
+func (g *Group) Each(f func(s *Socket, where string)) {
+	g.mu.Lock()
+	type pair struct {
+		s     *Socket
+		where string
+	}
+	var list []pair
+	for wp, where := range g.live {
+		if s := wp.Value(); s != nil {
+			list = append(list, pair{s, where})
+		}
+	}
+	g.mu.Unlock()
+	for _, p := range list {
+		f(p.s, p.where)
+	}
+}
+
+// Leaks are the sockets the garbage collector closed, in the order it
+// found them.
+func (g *Group) Leaks() []Leak {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]Leak(nil), g.leaks...)
+}
+
+// describe is s for a leak report: its type and descriptor.
+func describe(s *Socket) string {
+	kind := "socket"
+	switch s.stype {
+	case unix.SOCK_STREAM:
+		kind = "SOCK_STREAM"
+	case unix.SOCK_DGRAM:
+		kind = "SOCK_DGRAM"
+	}
+	return kind + " fd=" + strconv.Itoa(s.fd)
+}

@@ -1,0 +1,152 @@
+package luaapi
+
+import (
+	lua "github.com/yuin/gopher-lua"
+)
+
+// What an Observer may see beyond the calls themselves (callpath.go): the
+// optional interfaces below, which the call path and the thread module
+// test for only when an observer is attached, and the accessors a tracer
+// needs to name threads, constants and a socket's endpoints.
+
+// CallStarter is an Observer that also wants to know when a call starts,
+// before it runs: CallStart gets the event with its arguments and the
+// socket's state before; the same event reaches Call when the call is
+// over. It runs with the interpreter lock held.
+type CallStarter interface {
+	CallStart(ev *CallEvent)
+}
+
+// ThreadObserver is an Observer that also sees script threads start and
+// end. Both run on the thread itself (L), with the interpreter lock held:
+// ThreadStart before the thread's function runs, ThreadEnd after it has
+// returned (err nil) or raised (err its error value).
+type ThreadObserver interface {
+	ThreadStart(L *lua.LState, id int, label string)
+	ThreadEnd(L *lua.LState, id int, err lua.LValue)
+}
+
+// ThreadID is the id of the script thread L runs in (a coroutine runs in
+// the thread that resumed it): 1 for the main chunk, 2, 3 ... for the
+// threads it starts, as t:id() says. Call it with the interpreter lock
+// held.
+func (rt *Runtime) ThreadID(L *lua.LState) int {
+	if t := rt.current(L); t != nil {
+		return t.id
+	}
+	return 1
+}
+
+// Endpoints are a socket's local and peer addresses as messages print
+// them ("127.0.0.1:9999", "[::1]:5000", a path); "" where there is none
+// (not bound, not connected, closed).
+func (s *Socket) Endpoints() (local, peer string) {
+	if s.IsClosed() {
+		return "", ""
+	}
+	return s.localString(), s.peerString()
+}
+
+// SocketOf is the socket a Lua value stands for (a socket object or an
+// SSL socket), or nil.
+func SocketOf(v lua.LValue) *Socket {
+	if ud, ok := v.(*lua.LUserData); ok {
+		if s, ok := ud.Value.(*Socket); ok {
+			return s
+		}
+	}
+	return nil
+}
+
+// StateName is the state of the socket under the file, so that the call
+// path shows a file's calls with the socket's state and descriptor.
+func (f *SocketFile) StateName() string { return f.s.StateName() }
+
+// FD is the descriptor of the socket under the file, -1 once closed.
+func (f *SocketFile) FD() int { return f.s.FD() }
+
+// ConstArg is the name a script would write for argument i (0 is self for
+// a method) of the call ev, when it is one of the socket module's
+// constants in a place that takes one: "socket.AF_INET" for
+// socket.socket's family, "socket.SO_REUSEADDR" for setsockopt's option.
+// It is "" for every other argument.
+func ConstArg(ev *CallEvent, i int) string {
+	if i >= len(ev.Args) {
+		return ""
+	}
+	n, ok := ev.Args[i].(lua.LNumber)
+	if !ok || ev.Module != "socket" && ev.Module != "ssl" {
+		return ""
+	}
+	v := int(n)
+	name := ""
+	pos := i
+	if ev.Type == "" && ev.Func.Name == "socket" {
+		pos = i + 1 // a module function has no self
+		switch pos {
+		case 1:
+			name = familyNames[v]
+		case 2:
+			name = typeNames[v]
+		}
+	} else if ev.Type != "" {
+		switch ev.Func.Name {
+		case "setsockopt", "getsockopt":
+			switch pos {
+			case 1:
+				name = levelName(v)
+			case 2:
+				if len(ev.Args) > 1 {
+					if level, ok := ev.Args[1].(lua.LNumber); ok {
+						name = optionName(int(level), v)
+						if name == optionFallback(int(level), v) {
+							name = ""
+						}
+					}
+				}
+			}
+		case "shutdown":
+			if pos == 1 {
+				name = constByPrefix("SHUT_", v)
+			}
+		case "recv", "recvfrom", "send", "sendall":
+			if pos == 2 && v != 0 {
+				name = constByPrefix("MSG_", v)
+			}
+		}
+	}
+	if name == "" {
+		return ""
+	}
+	return "socket." + name
+}
+
+// levelName is the name of a socket option level.
+func levelName(level int) string {
+	for _, name := range []string{"SOL_SOCKET", "IPPROTO_TCP", "IPPROTO_IP", "IPPROTO_IPV6", "IPPROTO_UDP"} {
+		if socketConstants[name] == level {
+			return name
+		}
+	}
+	return ""
+}
+
+// optionFallback is what optionName says of an option it has no name for.
+func optionFallback(level, opt int) string {
+	return lua.LNumber(level).String() + "/" + lua.LNumber(opt).String()
+}
+
+// constByPrefix is the name of the socket module's constant with prefix
+// and value v, "" if there is none (or more than one).
+func constByPrefix(prefix string, v int) string {
+	found := ""
+	for name, c := range socketConstants {
+		if c == v && len(name) > len(prefix) && name[:len(prefix)] == prefix {
+			if found != "" {
+				return ""
+			}
+			found = name
+		}
+	}
+	return found
+}

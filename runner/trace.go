@@ -1,0 +1,404 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sockrun/sockrun/luaapi"
+	"github.com/spf13/viper"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// --trace: every socket-level call of the script, as it happens, with its
+// thread, descriptor, arguments, result or error, the bytes it moved and
+// the socket's state before and after; thread starts and ends, lock
+// hand-offs that made a thread wait, and signals. The tracer is the call
+// path's observer (luaapi/callpath.go) and sees the lock and the signals
+// from the runner. Without --trace no observer is attached, and the call
+// path and the lock run as they do untraced.
+//
+// Text and jsonl lines are written as they happen, one write per line, so
+// lines of several threads or workers never mix. A diagram (mermaid, svg)
+// is drawn from the events kept, when the run ends.
+
+// TraceConfig is the trace part of the configuration.
+type TraceConfig struct {
+	// On turns tracing on (trace; also on when a trace file is given).
+	On bool
+	// File is where the trace goes (trace_file); "" is standard error.
+	File string
+	// Format is text, jsonl, mermaid or svg (trace_format); unset, it
+	// follows File's extension (.jsonl, .mmd or .md, .svg), else text.
+	Format string
+}
+
+// traceFormats are the formats --trace-format takes.
+var traceFormats = []string{"text", "jsonl", "mermaid", "svg"}
+
+// traceConfig reads the trace keys of v.
+func traceConfig(v *viper.Viper) (TraceConfig, error) {
+	tc := TraceConfig{
+		On:     v.GetBool("trace"),
+		File:   strings.TrimSpace(v.GetString("trace_file")),
+		Format: strings.ToLower(strings.TrimSpace(v.GetString("trace_format"))),
+	}
+	if tc.File != "" {
+		tc.On = true
+	}
+	if tc.Format == "" {
+		tc.Format = "text"
+		switch strings.ToLower(filepath.Ext(tc.File)) {
+		case ".jsonl", ".json", ".ndjson":
+			tc.Format = "jsonl"
+		case ".mmd", ".mermaid", ".md":
+			tc.Format = "mermaid"
+		case ".svg":
+			tc.Format = "svg"
+		}
+	}
+	for _, f := range traceFormats {
+		if tc.Format == f {
+			return tc, nil
+		}
+	}
+	return tc, fmt.Errorf("config: trace_format %q: want %s", tc.Format, strings.Join(traceFormats, ", "))
+}
+
+// tracer is a run's trace: where it goes and, for a diagram, the events
+// kept until the end. Several workers share it; mu orders their writes.
+type tracer struct {
+	start   time.Time
+	format  string
+	workers int
+	title   string
+
+	mu     sync.Mutex
+	w      io.Writer
+	file   *os.File // the trace file, if not standard error
+	closed bool
+	diag   *diagram // mermaid and svg: what the diagram draws
+	line   []byte   // the line being written, under mu
+}
+
+// newTracer starts the trace of a run of script by workers VMs, or
+// returns nil if tracing is off.
+func newTracer(env *Env, tc TraceConfig, script string, workers int) (*tracer, error) {
+	if !tc.On {
+		return nil, nil
+	}
+	t := &tracer{start: time.Now(), format: tc.Format, workers: workers, title: script, w: env.Stderr}
+	if tc.File != "" {
+		path := tc.File
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(env.Dir, path)
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		t.file, t.w = f, f
+	}
+	if t.format == "mermaid" || t.format == "svg" {
+		t.diag = newDiagram()
+	}
+	return t, nil
+}
+
+// close ends the trace: a diagram is drawn now, and the file closed. Events
+// after close are dropped.
+func (t *tracer) close() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	t.closed = true
+	switch t.format {
+	case "mermaid":
+		io.WriteString(t.w, t.diag.mermaid(t.file == nil || !isBareMermaid(t.file.Name())))
+	case "svg":
+		io.WriteString(t.w, t.diag.svg(t.title))
+	}
+	if t.file != nil {
+		t.file.Close()
+	}
+}
+
+// isBareMermaid says whether a mermaid trace file gets the diagram alone,
+// as .mmd files hold it, rather than in a Markdown code block.
+func isBareMermaid(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".mmd" || ext == ".mermaid"
+}
+
+// traceEvent is one line of the trace; its JSON is a line of the jsonl
+// format (docs/trace.md lists the fields).
+type traceEvent struct {
+	T           float64 `json:"t"`
+	Kind        string  `json:"kind"`
+	Worker      int     `json:"worker"`
+	Thread      int     `json:"thread,omitempty"`
+	FD          *int    `json:"fd,omitempty"`
+	Call        string  `json:"call,omitempty"`
+	Args        string  `json:"args,omitempty"`
+	Result      string  `json:"result,omitempty"`
+	Error       string  `json:"error,omitempty"`
+	Bytes       *int    `json:"bytes,omitempty"`
+	Preview     string  `json:"preview,omitempty"`
+	StateBefore string  `json:"state_before,omitempty"`
+	StateAfter  string  `json:"state_after,omitempty"`
+	Local       string  `json:"local,omitempty"`
+	Peer        string  `json:"peer,omitempty"`
+	Wait        float64 `json:"wait,omitempty"`
+	Detail      string  `json:"detail,omitempty"`
+}
+
+// Kinds of trace events.
+const (
+	kindCall        = "call"
+	kindWaiting     = "waiting"
+	kindThreadStart = "thread_start"
+	kindThreadEnd   = "thread_end"
+	kindLockWait    = "lock_wait"
+	kindSignal      = "signal"
+)
+
+// since is the time of at in seconds since the trace started.
+func (t *tracer) since(at time.Time) float64 { return at.Sub(t.start).Seconds() }
+
+// emit writes ev as its format says: a line of text or JSON, in one write.
+// A diagram's events are kept by the diagram, not written.
+func (t *tracer) emit(ev *traceEvent) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.diag != nil {
+		return
+	}
+	switch t.format {
+	case "jsonl":
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return
+		}
+		t.line = append(append(t.line[:0], b...), '\n')
+	default:
+		t.line = appendTextLine(t.line[:0], ev, t.workers > 1)
+	}
+	t.w.Write(t.line)
+}
+
+// signal traces a signal the run received: the first interrupts it, a
+// second ends it at once.
+func (t *tracer) signal(sig os.Signal, count int) {
+	if t == nil {
+		return
+	}
+	name := sig.String()
+	if s, ok := sig.(syscall.Signal); ok {
+		switch s {
+		case syscall.SIGINT:
+			name = "SIGINT"
+		case syscall.SIGTERM:
+			name = "SIGTERM"
+		}
+	}
+	detail := "interrupting the run"
+	if count > 1 {
+		detail = "exiting now"
+	}
+	ev := &traceEvent{T: t.since(time.Now()), Kind: kindSignal, Call: name, Detail: detail}
+	t.emit(ev)
+	if t.diag != nil {
+		t.diag.add(item{kind: itemSignal, label: name + ": " + detail})
+	}
+}
+
+// vmTracer is the trace of one VM: the call path's observer. Its methods
+// run with the VM's interpreter lock held, so its maps need no lock.
+type vmTracer struct {
+	t      *tracer
+	rt     *luaapi.Runtime
+	worker int
+	// calls are the traced calls under way, by calling state, so that a
+	// call that releases the lock to wait is marked once.
+	calls map[*lua.LState]*pendingCall
+	// addrs are the endpoints of the sockets seen, kept while they are
+	// open so that a close can be drawn between them.
+	addrs map[luaapi.StatefulSocket]endpoints
+}
+
+type pendingCall struct {
+	ev     *luaapi.CallEvent
+	waited bool
+}
+
+// endpoints are a socket's local and peer addresses ("" if none).
+type endpoints struct{ local, peer string }
+
+// forVM is the trace of worker's VM, made before its script starts. The
+// clock starts with the first worker's, so that the time of a line is
+// the script's, not sockrun's start-up.
+func (t *tracer) forVM(worker int, rt *luaapi.Runtime) *vmTracer {
+	if worker == 1 {
+		t.start = time.Now() // no VM runs yet: nothing reads it meanwhile
+	}
+	return &vmTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{}, addrs: map[luaapi.StatefulSocket]endpoints{}}
+}
+
+// traced says whether a call is socket-level: the socket, ssl and select
+// modules' functions and their objects' methods, but socket.time, which
+// reads a clock.
+func traced(ev *luaapi.CallEvent) bool {
+	switch ev.Module {
+	case "socket":
+		return ev.Type != "" || ev.Func.Name != "time"
+	case "ssl", "select":
+		return true
+	}
+	return false
+}
+
+// CallStart implements luaapi.CallStarter: it notes the call, for the
+// waiting marker.
+func (vt *vmTracer) CallStart(ev *luaapi.CallEvent) {
+	if traced(ev) {
+		vt.calls[ev.L] = &pendingCall{ev: ev}
+	}
+}
+
+// Call implements luaapi.Observer: a line for a socket-level call.
+func (vt *vmTracer) Call(ev *luaapi.CallEvent) {
+	if !traced(ev) {
+		return
+	}
+	delete(vt.calls, ev.L)
+	te := vt.callEvent(ev, kindCall)
+	te.T = vt.t.since(ev.End)
+	vt.describeResult(ev, te)
+	if vt.t.diag != nil {
+		vt.draw(ev, te)
+	}
+	if ev.Socket != nil && ev.StateAfter == "CLOSED" {
+		delete(vt.addrs, ev.Socket)
+	}
+	vt.t.emit(te)
+}
+
+// callEvent is the part of ev's trace event known before the call returns.
+func (vt *vmTracer) callEvent(ev *luaapi.CallEvent, kind string) *traceEvent {
+	te := &traceEvent{Kind: kind, Worker: vt.worker, Thread: ev.Thread}
+	if ev.Type != "" {
+		te.Call = ev.Func.Name
+	} else {
+		te.Call = ev.Module + "." + ev.Func.Name
+	}
+	te.Args = formatArgs(ev)
+	if ev.Socket != nil {
+		fd := ev.FDBefore
+		te.FD = &fd
+		te.StateBefore = ev.StateBefore
+		te.StateAfter = ev.StateAfter
+		// A call that changed the state may have changed the addresses;
+		// a call under way (waiting) has no state after yet.
+		changed := kind == kindCall && ev.StateBefore != ev.StateAfter
+		if e, ok := vt.endpointsOf(ev.Socket, changed); ok {
+			te.Local, te.Peer = e.local, e.peer
+		}
+	}
+	return te
+}
+
+// endpointsOf is s's endpoints: as last seen, or asked of the socket if
+// they were not known or (fresh) its state changed.
+func (vt *vmTracer) endpointsOf(s luaapi.StatefulSocket, fresh bool) (endpoints, bool) {
+	e, ok := vt.addrs[s]
+	if ok && !fresh && e.local != "" {
+		return e, true
+	}
+	sock, isSock := s.(*luaapi.Socket)
+	if !isSock {
+		return e, ok
+	}
+	if sock.IsClosed() {
+		return e, ok
+	}
+	local, peer := sock.Endpoints()
+	if local == "" && peer == "" && ok {
+		return e, true // keep what was known
+	}
+	e = endpoints{local, peer}
+	vt.addrs[s] = e
+	return e, true
+}
+
+// unlocking is called when a thread releases the lock: if it does so in
+// a traced call, the call waits, and the trace says so once.
+func (vt *vmTracer) unlocking(L *lua.LState) {
+	p := vt.calls[L]
+	if p == nil || p.waited {
+		return
+	}
+	p.waited = true
+	te := vt.callEvent(p.ev, kindWaiting)
+	te.T = vt.t.since(time.Now())
+	vt.t.emit(te)
+}
+
+// lockWait traces a thread that waited d for the lock: behind others
+// after a call that waited, or (switch) because it handed the lock over
+// after holding it a switch interval while others waited.
+func (vt *vmTracer) lockWait(L *lua.LState, d time.Duration, switched bool) {
+	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindLockWait, Worker: vt.worker, Thread: vt.rt.ThreadID(L), Wait: d.Seconds()}
+	if switched {
+		te.Detail = "switch interval"
+	}
+	vt.t.emit(te)
+}
+
+// ThreadStart implements luaapi.ThreadObserver.
+func (vt *vmTracer) ThreadStart(L *lua.LState, id int, label string) {
+	vt.t.emit(&traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadStart, Worker: vt.worker, Thread: id, Detail: label})
+}
+
+// ThreadEnd implements luaapi.ThreadObserver.
+func (vt *vmTracer) ThreadEnd(L *lua.LState, id int, err lua.LValue) {
+	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadEnd, Worker: vt.worker, Thread: id}
+	if err != nil {
+		te.Error = errorName(err)
+	}
+	vt.t.emit(te)
+}
+
+// lockTraced is vm.Lock with tracing: a wait behind other threads is
+// traced.
+func (v *vm) lockTraced(L *lua.LState) {
+	start := time.Now()
+	waited := v.gil.lock()
+	L.G.CurrentThread = L
+	if waited {
+		v.trace.lockWait(L, time.Since(start), false)
+	}
+}
+
+// checkpointTraced is vm.Checkpoint with tracing: a hand-off at the
+// switch interval is traced with how long the thread waited for its turn.
+func (v *vm) checkpointTraced(L *lua.LState) {
+	if !v.gil.drop.Load() {
+		return
+	}
+	start := time.Now()
+	if v.gil.Yield() {
+		L.G.CurrentThread = L
+		v.trace.lockWait(L, time.Since(start), true)
+	}
+}

@@ -1,0 +1,289 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/sockrun/sockrun/luaapi"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The trace as a sequence diagram (--trace-format mermaid or svg). Its
+// participants are endpoints named by address: a listening or server
+// socket by its own address (an accepted connection shares the
+// listener's), a client by its local address, a peer that is not this
+// script by the address it has. Its arrows are connects, accepts, data
+// sent (with a preview), FIN (shutdown, or end of stream from a peer
+// that is not this script) and closes. Data a peer that is this script
+// sent is drawn once, at the send; data from any other peer at the
+// receive. Which addresses are this script's is known only at the end,
+// so the events are kept and drawn then.
+
+// maxDiagramItems bounds what a diagram keeps: a server traced for hours
+// would otherwise grow it without end.
+const maxDiagramItems = 2000
+
+type itemKind int
+
+const (
+	itemMsg    itemKind = iota // from sends to
+	itemFail                   // from's attempt on to failed (a refused connect)
+	itemNote                   // a note over from
+	itemAccept                 // from (a client) was accepted at to
+	itemRecv                   // to received from from: drawn if from is not this script
+	itemSignal                 // a signal: a note over every participant
+)
+
+// item is one thing the diagram may draw.
+type item struct {
+	kind     itemKind
+	t        float64
+	from, to string
+	label    string
+}
+
+// diagram keeps the items of a run, and the addresses of this script's
+// sockets. Workers share it.
+type diagram struct {
+	mu      sync.Mutex
+	items   []item
+	ours    map[string]bool
+	dropped int
+}
+
+func newDiagram() *diagram { return &diagram{ours: map[string]bool{}} }
+
+func (d *diagram) add(it item) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.items) >= maxDiagramItems {
+		d.dropped++
+		return
+	}
+	d.items = append(d.items, it)
+}
+
+// own records addr as the address of one of this script's sockets.
+func (d *diagram) own(addr string) {
+	if addr == "" {
+		return
+	}
+	d.mu.Lock()
+	d.ours[addr] = true
+	d.mu.Unlock()
+}
+
+// draw adds what a call shows in the diagram, if anything.
+func (vt *vmTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
+	d := vt.t.diag
+	d.own(te.Local)
+	at := func(kind itemKind, from, to, label string) {
+		d.add(item{kind: kind, t: te.T, from: from, to: to, label: label})
+	}
+	name := ev.Func.Name
+	var made endpoints // a socket the call returned
+	if te.Error == "" && len(ev.Results) > 0 {
+		if s := luaapi.SocketOf(ev.Results[0]); s != nil {
+			made = vt.addrs[s]
+			d.own(made.local)
+		}
+	}
+	if ev.Type == "" {
+		switch {
+		case name == "create_connection" && made.peer != "":
+			at(itemMsg, made.local, made.peer, "connect")
+		case name == "create_server" && made.local != "":
+			at(itemNote, made.local, "", "listen")
+		}
+		return
+	}
+	if ev.Socket == nil || te.FD == nil {
+		return
+	}
+	me := te.Local
+	if me == "" {
+		me = fmt.Sprintf("fd %d", *te.FD)
+	}
+	bytes := func() string {
+		if te.Bytes == nil {
+			return ""
+		}
+		return fmt.Sprintf("%s (%d bytes)", te.Preview, *te.Bytes)
+	}
+	switch {
+	case name == "listen" && te.Error == "":
+		at(itemNote, me, "", "listen")
+	case name == "connect" || name == "connect_ex":
+		target := ""
+		if len(ev.Args) > 1 {
+			target = formatValue(ev.Args[1], 0, false)
+		}
+		switch {
+		case te.Error != "":
+			at(itemFail, me, target, "connect: "+te.Error)
+		case name == "connect_ex" && te.Result != "0":
+			at(itemFail, me, target, "connect_ex: errno "+te.Result)
+		default:
+			to := te.Peer
+			if to == "" {
+				to = target
+			}
+			at(itemMsg, me, to, "connect")
+		}
+	case name == "accept" && made.peer != "":
+		at(itemAccept, made.peer, made.local, "accept")
+	case te.Error != "":
+	case dataOut[name] && te.Bytes != nil:
+		to := te.Peer
+		if name == "sendto" && len(ev.Args) > 2 {
+			to = formatValue(ev.Args[len(ev.Args)-1], 0, false)
+		}
+		if to != "" {
+			at(itemMsg, me, to, bytes())
+		}
+	case dataIn[name] && te.Bytes != nil:
+		from := te.Peer
+		if name == "recvfrom" && len(ev.Results) > 1 && ev.Results[1] != lua.LNil {
+			from = formatValue(ev.Results[1], 0, false)
+		}
+		label := bytes()
+		if *te.Bytes == 0 {
+			label = "FIN"
+		}
+		if from != "" {
+			at(itemRecv, from, me, label)
+		}
+	case name == "shutdown" && te.Peer != "":
+		if how, ok := ev.Args[1].(lua.LNumber); ok && int(how) == 0 {
+			at(itemNote, me, "", "shutdown(SHUT_RD)")
+		} else {
+			at(itemMsg, me, te.Peer, "FIN (shutdown)")
+		}
+	case name == "close" && te.StateBefore != "CLOSED":
+		switch {
+		case te.Peer != "":
+			at(itemMsg, me, te.Peer, "close")
+		case te.StateBefore == "LISTENING":
+			at(itemNote, me, "", "close")
+		}
+	}
+}
+
+// step is one drawn line of the diagram: an arrow, a cross or a note
+// over participants from..to (indexes).
+type step struct {
+	kind     itemKind // itemMsg, itemFail or itemNote
+	t        float64
+	from, to int
+	label    string
+}
+
+// layout turns the items into the participants and steps to draw, in the
+// order they happened.
+func (d *diagram) layout() (parts []string, steps []step) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	index := map[string]int{}
+	part := func(addr string) int {
+		if i, ok := index[addr]; ok {
+			return i
+		}
+		index[addr] = len(parts)
+		parts = append(parts, addr)
+		return len(parts) - 1
+	}
+	var signals []item // signals before any participant: drawn once one exists
+	for _, it := range d.items {
+		switch it.kind {
+		case itemMsg, itemFail:
+			steps = append(steps, step{it.kind, it.t, part(it.from), part(it.to), it.label})
+		case itemNote:
+			i := part(it.from)
+			steps = append(steps, step{itemNote, it.t, i, i, it.label})
+		case itemAccept:
+			if !d.ours[it.from] {
+				steps = append(steps, step{itemMsg, it.t, part(it.from), part(it.to), "connect"})
+			}
+			i := part(it.to)
+			steps = append(steps, step{itemNote, it.t, i, i, "accept " + it.from})
+		case itemRecv:
+			if !d.ours[it.from] {
+				steps = append(steps, step{itemMsg, it.t, part(it.from), part(it.to), it.label})
+			}
+		case itemSignal:
+			signals = append(signals, it)
+		}
+	}
+	// Signals span every participant, so they are placed once all are
+	// known, at their time.
+	for _, it := range signals {
+		if len(parts) == 0 {
+			break
+		}
+		s := step{itemNote, it.t, 0, len(parts) - 1, it.label}
+		i := len(steps)
+		for i > 0 && steps[i-1].t > it.t {
+			i--
+		}
+		steps = append(steps[:i], append([]step{s}, steps[i:]...)...)
+	}
+	if d.dropped > 0 && len(parts) > 0 {
+		steps = append(steps, step{itemNote, steps[len(steps)-1].t, 0, len(parts) - 1,
+			fmt.Sprintf("... %d more events not drawn (a diagram keeps the first %d)", d.dropped, maxDiagramItems)})
+	}
+	return parts, steps
+}
+
+// mermaid is the diagram as a Mermaid sequence diagram, in a Markdown
+// code block if fenced.
+func (d *diagram) mermaid(fenced bool) string {
+	parts, steps := d.layout()
+	var b strings.Builder
+	if fenced {
+		b.WriteString("```mermaid\n")
+	}
+	b.WriteString("sequenceDiagram\n")
+	for i, p := range parts {
+		fmt.Fprintf(&b, "    participant P%d as %s\n", i+1, mermaidText(p))
+	}
+	for _, s := range steps {
+		switch s.kind {
+		case itemMsg:
+			fmt.Fprintf(&b, "    P%d->>P%d: %s\n", s.from+1, s.to+1, mermaidText(s.label))
+		case itemFail:
+			fmt.Fprintf(&b, "    P%d-xP%d: %s\n", s.from+1, s.to+1, mermaidText(s.label))
+		case itemNote:
+			if s.from == s.to {
+				fmt.Fprintf(&b, "    Note over P%d: %s\n", s.from+1, mermaidText(s.label))
+			} else {
+				fmt.Fprintf(&b, "    Note over P%d,P%d: %s\n", s.from+1, s.to+1, mermaidText(s.label))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		b.WriteString("    Note right of nobody: no connections, sends or closes were traced\n")
+	}
+	if fenced {
+		b.WriteString("```\n")
+	}
+	return b.String()
+}
+
+// mermaidText escapes what Mermaid would read as syntax or markup in a
+// label, with its entity codes: # ; " < > and the characters that could
+// end a line.
+func mermaidText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '#', ';', '"', '<', '>', '{', '}':
+			fmt.Fprintf(&b, "#%d;", r)
+		case '\n', '\r':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

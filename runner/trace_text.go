@@ -1,0 +1,335 @@
+package runner
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sockrun/sockrun/luaapi"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// How a trace prints calls: arguments as the script wrote them (constants
+// by name, addresses as {host, port} tables, data as a short escaped
+// preview), results in a few words, and the text format's line.
+
+// previewLen is how many bytes of data a preview shows.
+const previewLen = 32
+
+// preview is data quoted and escaped for one line of a terminal: printable
+// text as it is, \r \n \t \" \\ as in Lua, other bytes as \xNN, cut after
+// previewLen bytes with "...".
+func preview(data string) string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, 2*previewLen)
+	b = append(b, '"')
+	cut := len(data) > previewLen
+	for i := 0; i < len(data) && i < previewLen; {
+		r, size := utf8.DecodeRuneInString(data[i:])
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r == '\n':
+			b = append(b, `\n`...)
+		case r == '\r':
+			b = append(b, `\r`...)
+		case r == '\t':
+			b = append(b, `\t`...)
+		case r >= ' ' && r < 0x7f:
+			b = append(b, byte(r))
+		case r == utf8.RuneError && size <= 1, !unicode.IsPrint(r), i+size > previewLen:
+			b = append(b, '\\', 'x', hex[data[i]>>4], hex[data[i]&15])
+			size = 1
+		default:
+			b = append(b, data[i:i+size]...)
+		}
+		i += size
+	}
+	if cut {
+		b = append(b, "..."...)
+	}
+	return string(append(b, '"'))
+}
+
+// dataValue is a string argument or result as a trace shows it: its
+// preview, and its length when the preview is cut.
+func dataValue(s string) string {
+	if len(s) > previewLen {
+		return preview(s) + " (" + strconv.Itoa(len(s)) + " bytes)"
+	}
+	return preview(s)
+}
+
+// formatArgs is a call's arguments, self left out, as the script wrote
+// them: socket.AF_INET, {"127.0.0.1", 9999}, "hello".
+func formatArgs(ev *luaapi.CallEvent) string {
+	first := 0
+	if ev.Type != "" {
+		first = 1
+	}
+	parts := make([]string, 0, len(ev.Args))
+	for i := first; i < len(ev.Args); i++ {
+		if name := luaapi.ConstArg(ev, i); name != "" {
+			parts = append(parts, name)
+			continue
+		}
+		parts = append(parts, formatValue(ev.Args[i], 0, true))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// formatValue is v in a trace: as Lua source if asArg, with an address
+// as host:port and a socket as fd=N otherwise; tables nested only once.
+func formatValue(v lua.LValue, depth int, asArg bool) string {
+	switch v := v.(type) {
+	case lua.LString:
+		return dataValue(string(v))
+	case lua.LNumber:
+		return v.String()
+	case *lua.LTable:
+		if !asArg {
+			if a, ok := addrString(v); ok {
+				return a
+			}
+		}
+		if depth > 0 {
+			return "{...}"
+		}
+		return formatTable(v, depth, asArg)
+	case *lua.LUserData:
+		if s, ok := v.Value.(luaapi.StatefulSocket); ok {
+			return "fd=" + strconv.Itoa(s.FD())
+		}
+		if mt, ok := v.Metatable.(*lua.LTable); ok {
+			if name, ok := mt.RawGetString("__name").(lua.LString); ok {
+				return "<" + string(name) + ">"
+			}
+		}
+		return "<userdata>"
+	case *lua.LFunction:
+		return "function"
+	}
+	return v.String()
+}
+
+// maxTableItems is how many items of a table a trace shows.
+const maxTableItems = 8
+
+// formatTable is t as a table constructor: {1, 2, key=value}.
+func formatTable(t *lua.LTable, depth int, asArg bool) string {
+	var parts []string
+	n := t.Len()
+	for i := 1; i <= n && len(parts) < maxTableItems; i++ {
+		parts = append(parts, formatValue(t.RawGetInt(i), depth+1, asArg))
+	}
+	more := false
+	t.ForEach(func(k, v lua.LValue) {
+		if kn, ok := k.(lua.LNumber); ok && float64(kn) >= 1 && float64(kn) <= float64(n) && float64(kn) == float64(int(kn)) {
+			return
+		}
+		if len(parts) >= maxTableItems {
+			more = true
+			return
+		}
+		key := "[" + formatValue(k, depth+1, asArg) + "]"
+		if ks, ok := k.(lua.LString); ok && isName(string(ks)) {
+			key = string(ks)
+		}
+		parts = append(parts, key+"="+formatValue(v, depth+1, asArg))
+	})
+	if n > maxTableItems || more {
+		parts = append(parts, "...")
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r < utf8.RuneSelf && unicode.IsLetter(r) || i > 0 && r < utf8.RuneSelf && unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// addrString is an address table {host, port} as host:port.
+func addrString(t *lua.LTable) (string, bool) {
+	host, ok1 := t.RawGetInt(1).(lua.LString)
+	port, ok2 := t.RawGetInt(2).(lua.LNumber)
+	if !ok1 || !ok2 || t.Len() != 2 {
+		return "", false
+	}
+	return net.JoinHostPort(string(host), port.String()), true
+}
+
+// errorName is the name of a raised error: its errno name (ECONNREFUSED,
+// ETIMEDOUT), KeyboardInterrupt for an interrupt, else its message.
+func errorName(err lua.LValue) string {
+	if t, ok := err.(*lua.LTable); ok {
+		if class := lua.LVAsString(t.RawGetString("class")); class == "KeyboardInterrupt" {
+			return class
+		}
+		if name := lua.LVAsString(t.RawGetString("name")); name != "" {
+			return name
+		}
+		if class := lua.LVAsString(t.RawGetString("class")); class != "" {
+			return class
+		}
+	}
+	return strings.TrimSpace(lua.LVAsString(err))
+}
+
+// Calls by the way they move data.
+var (
+	dataIn  = map[string]bool{"recv": true, "recvfrom": true, "recv_exactly": true, "recvline": true, "recvuntil": true, "read": true, "readline": true}
+	dataOut = map[string]bool{"send": true, "sendall": true, "sendto": true}
+)
+
+// describeResult fills in what a call returned or raised: the result in
+// words, the bytes it moved with their preview, the new socket's fd.
+func (vt *vmTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
+	if ev.Err != nil {
+		te.Error = errorName(ev.Err)
+		return
+	}
+	name := ev.Func.Name
+	switch {
+	case ev.Type != "" && dataIn[name] && len(ev.Results) > 0:
+		data, ok := ev.Results[0].(lua.LString)
+		if !ok {
+			break
+		}
+		n := len(data)
+		te.Bytes, te.Preview = &n, preview(string(data))
+		if n == 0 && (name == "recv" || name == "recvfrom" || name == "read") {
+			te.Result = "0 bytes (end of stream)"
+		} else {
+			te.Result = fmt.Sprintf("%d bytes %s", n, te.Preview)
+		}
+		if name == "recvfrom" && len(ev.Results) > 1 && ev.Results[1] != lua.LNil {
+			te.Result += " from " + formatValue(ev.Results[1], 0, false)
+		}
+		return
+	case ev.Type != "" && dataOut[name] && len(ev.Args) > 1:
+		data, ok := ev.Args[1].(lua.LString)
+		if !ok {
+			break
+		}
+		n := len(data)
+		if len(ev.Results) > 0 {
+			if sent, ok := ev.Results[0].(lua.LNumber); ok && int(sent) <= n {
+				n = int(sent)
+			}
+		}
+		te.Bytes, te.Preview = &n, preview(string(data[:n]))
+		te.Result = fmt.Sprintf("%d bytes", n)
+		return
+	}
+	if len(ev.Results) == 0 {
+		te.Result = "ok"
+		return
+	}
+	parts := make([]string, len(ev.Results))
+	for i, r := range ev.Results {
+		parts[i] = formatValue(r, 0, false)
+	}
+	te.Result = strings.Join(parts, " ")
+	// A call that made a socket (socket.socket, accept,
+	// create_connection): its descriptor, state and endpoints.
+	if s := luaapi.SocketOf(ev.Results[0]); s != nil {
+		if ev.Socket == nil {
+			fd := s.FD()
+			te.FD = &fd
+			te.StateAfter = s.StateName()
+		}
+		local, peer := s.Endpoints()
+		vt.addrs[s] = endpoints{local, peer}
+	}
+}
+
+// threadName is how the text trace names thread id: main, t2, t3 ...
+func threadName(id int) string {
+	if id <= 1 {
+		return "main"
+	}
+	return "t" + strconv.Itoa(id)
+}
+
+// appendTextLine appends ev's line of the text format to b:
+//
+//	0.0004 main fd=3 bind({"127.0.0.1", 9999}) -> ok  CREATED→BOUND
+func appendTextLine(b []byte, ev *traceEvent, workers bool) []byte {
+	if workers && ev.Worker > 0 {
+		b = append(b, 'w')
+		b = strconv.AppendInt(b, int64(ev.Worker), 10)
+		b = append(b, ' ')
+	}
+	b = strconv.AppendFloat(b, ev.T, 'f', 4, 64)
+	b = append(b, ' ')
+	if ev.Kind == kindSignal {
+		b = append(b, "signal "...)
+		b = append(b, ev.Call...)
+		b = append(b, ": "...)
+		b = append(b, ev.Detail...)
+		return append(b, '\n')
+	}
+	b = append(b, threadName(ev.Thread)...)
+	b = append(b, ' ')
+	switch ev.Kind {
+	case kindThreadStart:
+		b = append(b, "thread started"...)
+		if ev.Detail != "" {
+			b = append(b, " ("+ev.Detail+")"...)
+		}
+		return append(b, '\n')
+	case kindThreadEnd:
+		b = append(b, "thread ended"...)
+		if ev.Error != "" {
+			b = append(b, " with error "+ev.Error...)
+		}
+		return append(b, '\n')
+	case kindLockWait:
+		b = append(b, "waited "...)
+		b = strconv.AppendFloat(b, ev.Wait*1000, 'f', 2, 64)
+		b = append(b, " ms for the lock"...)
+		if ev.Detail != "" {
+			b = append(b, " (handed over at the "+ev.Detail+")"...)
+		}
+		return append(b, '\n')
+	}
+	if ev.FD != nil && ev.StateBefore != "" {
+		b = append(b, "fd="...)
+		b = strconv.AppendInt(b, int64(*ev.FD), 10)
+		b = append(b, ' ')
+	}
+	b = append(b, ev.Call...)
+	b = append(b, '(')
+	b = append(b, ev.Args...)
+	b = append(b, ')')
+	if ev.Kind == kindWaiting {
+		b = append(b, " waiting..."...)
+	} else {
+		b = append(b, " -> "...)
+		if ev.Error != "" {
+			b = append(b, "error "...)
+			b = append(b, ev.Error...)
+		} else {
+			b = append(b, ev.Result...)
+		}
+	}
+	switch {
+	case ev.StateBefore != "" && ev.StateAfter != "" && ev.StateBefore != ev.StateAfter:
+		b = append(b, "  "+ev.StateBefore+"→"+ev.StateAfter...)
+	case ev.StateBefore != "":
+		b = append(b, "  "+ev.StateBefore...)
+	case ev.StateAfter != "":
+		b = append(b, "  "+ev.StateAfter...)
+	}
+	return append(b, '\n')
+}
