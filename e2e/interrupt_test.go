@@ -81,8 +81,10 @@ for _ = 1, 100 do table.sort(t, function(a, b) return a > b end); table.sort(t, 
 			if code != 130 {
 				t.Errorf("exit %d after %v, want 130", code, c.sig)
 			}
-			// Two seconds, and slack for a busy machine.
-			if took > 4*time.Second {
+			// Two seconds, and slack for a busy machine (the suite runs
+			// beside other work): a run that does not end by itself is
+			// killed at 10 s.
+			if took > 7*time.Second {
 				t.Errorf("took %v to exit after %v, want about 2 s at most", took, c.sig)
 			}
 			if !strings.Contains(p.Stderr(), "KeyboardInterrupt: interrupted") {
