@@ -72,6 +72,10 @@ type Config struct {
 	// NoExplain turns off the explanations under errors and the notes
 	// (--explain=false).
 	NoExplain bool
+	// LuaSocketDebug gives the LuaSocket face the behaviour of LuaSocket
+	// built with LUASOCKET_DEBUG (socket._DEBUG, and the time taken as the
+	// last result of receive and send), which LuaSocket's own tests need.
+	LuaSocketDebug bool
 	// Shared is the run's key-value store, common to every worker (the
 	// shared module); nil gives this VM a store of its own.
 	Shared *SharedStore

@@ -80,6 +80,10 @@ const (
 	// ExtendGlobal adds its functions to an existing global table of the
 	// same name ("io", "os"), or to the globals themselves ("_G").
 	ExtendGlobal
+	// RequireOnly is a table of its own that only require returns, with
+	// no global: the native halves of libraries written in Lua
+	// ("mime.core", loaded by mime.lua), and submodules ("socket.unix").
+	RequireOnly
 )
 
 // Module is one script-facing module.
@@ -154,7 +158,9 @@ func (rt *Runtime) Open(L *lua.LState) {
 				L.Push(mod)
 				return 1
 			})
-			L.SetGlobal(m.Name, requireModule(L, m.Name))
+			if m.Kind != RequireOnly {
+				L.SetGlobal(m.Name, requireModule(L, m.Name))
+			}
 		}
 	}
 	rt.threads.main = rt.newThread(L, "main")
@@ -166,7 +172,7 @@ func (rt *Runtime) Open(L *lua.LState) {
 func modulesNamed(name string) []*Module {
 	var parts []*Module
 	for _, m := range registry {
-		if m.Name == name && m.Kind == NewModule {
+		if m.Name == name && m.Kind != ExtendGlobal {
 			parts = append(parts, m)
 		}
 	}

@@ -33,6 +33,11 @@ type Config struct {
 	// Path is the config's path: package.path entries searched after the
 	// script's directory and before LUA_PATH.
 	Path string
+	// LuaSocketDebug makes the LuaSocket face behave as LuaSocket built
+	// with LUASOCKET_DEBUG: socket._DEBUG is true and receive and send
+	// return the time they took as a last value (luasocket.debug; no flag,
+	// for LuaSocket's own test programs).
+	LuaSocketDebug bool
 	// File is the config file that was read, if any.
 	File string
 	// Trace is --trace's: on, where to, in what format (trace.go).
@@ -55,6 +60,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("timeout.default", "")
 	v.SetDefault("workers", "1")
 	v.SetDefault("explain", "true")
+	v.SetDefault("luasocket.debug", "false")
 	v.SetDefault("trace", false)
 	v.SetDefault("trace_file", "")
 	v.SetDefault("trace_format", "")
@@ -92,6 +98,10 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		}
 	}
 
+	if val, ok := environ["SOCKRUN_LUASOCKET_DEBUG"]; ok {
+		v.Set("luasocket.debug", val) // a key with no flag
+	}
+
 	cfg := &Config{File: v.ConfigFileUsed(), Vars: map[string]string{}}
 	var err error
 	if cfg.Timeout, err = parseTimeout(v.GetString("timeout.default")); err != nil {
@@ -101,6 +111,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	if cfg.Explain, err = parseBool(v.GetString("explain"), "explain"); err != nil {
+		return nil, err
+	}
+	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {
 		return nil, err
 	}
 	if cfg.Trace, err = traceConfig(v); err != nil {

@@ -66,6 +66,8 @@ func run(env *Env, cfg *Config, s script) int {
 			Version:   Version,
 			Shared:    store,
 			NoExplain: !cfg.Explain,
+
+			LuaSocketDebug: cfg.LuaSocketDebug,
 		}
 		if cfg.Timeout >= 0 {
 			lcfg.DefaultTimeout = &cfg.Timeout

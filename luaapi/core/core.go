@@ -108,6 +108,10 @@ type Socket struct {
 	// deadline for every call (LuaSocket's total timeout).
 	timeout  time.Duration
 	deadline time.Time
+	// waitTimeout, if positive, bounds each wait of a call rather than the
+	// call (LuaSocket's block timeout): a call that makes progress now and
+	// then may go on past it.
+	waitTimeout time.Duration
 
 	state     atomic.Uint32
 	closed    atomic.Bool
@@ -225,6 +229,16 @@ func (s *Socket) Deadline() time.Time { return s.deadline }
 // SetDeadline sets an absolute deadline for every call from now on (zero
 // removes it). With a timeout per call as well, the nearer one applies.
 func (s *Socket) SetDeadline(t time.Time) { s.deadline = t }
+
+// WaitTimeout is the bound on each wait of a call, zero if none.
+func (s *Socket) WaitTimeout() time.Duration { return s.waitTimeout }
+
+// SetWaitTimeout bounds each wait of a call on the descriptor to d (zero
+// or negative: no bound), as LuaSocket's block timeout: a call that waits
+// several times (a read of n bytes that arrive in pieces) may take longer
+// than d in all, as long as no single wait does. The timeout per call and
+// the absolute deadline still apply; the nearest ends the wait.
+func (s *Socket) SetWaitTimeout(d time.Duration) { s.waitTimeout = max(d, 0) }
 
 // Close closes the socket once; threads blocked on it wake up with EBADF.
 // Safe from any goroutine. Unread buffered bytes are dropped.

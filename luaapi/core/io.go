@@ -140,6 +140,11 @@ func (s *Socket) setFileDeadline(dir int, t time.Time) {
 // in op.
 func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 	dl := cd.at
+	if s.waitTimeout > 0 && cd.wait {
+		if w := time.Now().Add(s.waitTimeout); dl.IsZero() || w.Before(dl) {
+			dl = w // this wait's own bound (SetWaitTimeout)
+		}
+	}
 	op.wait = cd.wait
 	s.arm(dir, dl)
 	// A thread already waiting in this direction holds the descriptor's

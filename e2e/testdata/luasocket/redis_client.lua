@@ -1,0 +1,16 @@
+-- redis-lua (Debian's lua-redis) over the LuaSocket face.
+package.path = vars.lua_path .. ";" .. package.path
+local redis = require("redis")
+local client = redis.connect("127.0.0.1", tonumber(vars.port))
+print("PING", client:ping())
+client:set("sockrun:key", "value")
+print("GET", client:get("sockrun:key"))
+client:del("sockrun:n")
+print("INCR", client:incr("sockrun:n"), client:incr("sockrun:n"))
+local replies = client:pipeline(function(p)
+  p:set("sockrun:a", "41")
+  p:incr("sockrun:a")
+  p:get("sockrun:a")
+end)
+print("PIPELINE", #replies, replies[3])
+client:quit()

@@ -1,0 +1,859 @@
+package luaapi
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// The LuaSocket face's module functions, in the same socket table as the
+// Python face's: LuaSocket's names (tcp, udp, bind, connect, select, dns,
+// gettime, protect, try, newtry, skip, sink, source, ...) do not collide
+// with Python's, and sleep means the same in both. Also what LuaSocket's
+// socket.lua adds in Lua over its C core (bind, connect4, try, choose,
+// sinkt, sourcet, sink, source), so that socket.lua is not needed:
+// require("socket") and require("socket.core") both return this table.
+
+// luaSocketVersion is socket._VERSION: the LuaSocket API the face follows.
+const luaSocketVersion = "LuaSocket 3.1.0"
+
+var luaSocketTypes = lsTypes()
+
+func init() {
+	register(&Module{
+		Name:    "socket",
+		Summary: "LuaSocket's API: tcp, udp and unix objects, select, dns, and the helpers LuaSocket's Lua modules use",
+		Doc:     "docs/luasocket.md",
+		Funcs: []Func{
+			{"tcp", "socket.tcp()", "a new TCP master object; its family is chosen at bind or connect", lsNewTCP(unix.AF_UNSPEC)},
+			{"tcp4", "socket.tcp4()", "a new IPv4 TCP master object", lsNewTCP(unix.AF_INET)},
+			{"tcp6", "socket.tcp6()", "a new IPv6 TCP master object (IPv6 only)", lsNewTCP(unix.AF_INET6)},
+			{"udp", "socket.udp()", "a new unconnected UDP object; its family is chosen at first use", lsNewUDP(unix.AF_UNSPEC)},
+			{"udp4", "socket.udp4()", "a new unconnected IPv4 UDP object", lsNewUDP(unix.AF_INET)},
+			{"udp6", "socket.udp6()", "a new unconnected IPv6 UDP object (IPv6 only)", lsNewUDP(unix.AF_INET6)},
+			{"connect", "socket.connect(address, port [, laddress [, lport [, family]]])", "a TCP client object connected to address, or nil, err", (*Runtime).lsModConnect},
+			{"connect4", "socket.connect4(address, port [, laddress [, lport]])", "socket.connect over IPv4", lsModConnectFamily("inet")},
+			{"connect6", "socket.connect6(address, port [, laddress [, lport]])", "socket.connect over IPv6", lsModConnectFamily("inet6")},
+			{"bind", "socket.bind(address, port [, backlog])", "a TCP server object bound to address and listening, or nil, err", (*Runtime).lsModBind},
+			{"select", "socket.select(recvt, sendt [, timeout])", "waits until objects of recvt are readable or of sendt writable; returns the two lists, or with \"timeout\"", (*Runtime).lsSelect},
+			{"gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", g(lsGettime)},
+			{"protect", "socket.protect(func)", "a function that calls func and returns nil, err for an error raised by try", g(lsProtect)},
+			{"newtry", "socket.newtry([finalizer])", "a try function that calls finalizer before it raises", g(lsNewtry)},
+			{"try", "socket.try(ret1 [, ret2 ...])", "returns its arguments, or raises ret2 (for protect) if ret1 is nil or false", g(lsTry)},
+			{"skip", "socket.skip(d [, ret1 ...])", "its arguments after the first d", g(lsSkip)},
+			{"choose", "socket.choose(table)", "a function that calls table[name](opt1, opt2) for its first argument name", g(lsChoose)},
+			{"sink", "socket.sink([mode,] sock)", "an LTN12 sink that sends to sock (\"keep-open\", \"close-when-done\")", (*Runtime).lsSink},
+			{"source", "socket.source(mode, sock [, length])", "an LTN12 source that receives from sock (\"until-closed\", \"by-length\")", (*Runtime).lsSource},
+			{"dns.toip", "socket.dns.toip(address)", "the first IPv4 address of a name, and what the lookup found; or nil, err", (*Runtime).lsDNSToip},
+			{"dns.tohostname", "socket.dns.tohostname(address)", "the canonical name of a name or address, and what the lookup found; or nil, err", (*Runtime).lsDNSTohostname},
+			{"dns.gethostname", "socket.dns.gethostname()", "this machine's host name", (*Runtime).lsDNSGethostname},
+			{"dns.getaddrinfo", "socket.dns.getaddrinfo(address)", "every address of a name: a list of {family = \"inet\" | \"inet6\", addr = ...}; or nil, err", (*Runtime).lsDNSGetaddrinfo},
+			{"dns.getnameinfo", "socket.dns.getnameinfo(address [, port])", "the names of an address (a list), and the service name of port; or nil, err", (*Runtime).lsDNSGetnameinfo},
+		},
+		Types: luaSocketTypes,
+		Setup: setupLuaSocket,
+	})
+	register(&Module{
+		Name:    "socket.unix",
+		Kind:    RequireOnly,
+		Summary: "LuaSocket's unix domain sockets: socket.unix() or .stream() for a stream, .dgram() for datagrams",
+		Doc:     "docs/luasocket.md",
+		Order:   -1, // opened before socket, whose unix field it is
+		Funcs: []Func{
+			{"stream", "socket.unix.stream()", "a new unix stream master object", lsNewUnix(lsUnix)},
+			{"dgram", "socket.unix.dgram()", "a new unconnected unix datagram object", lsNewUnix(lsUnixDgram)},
+		},
+		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+			// socket.unix() is socket.unix.stream(), as in LuaSocket.
+			mt := L.NewTable()
+			stream := mod.RawGetString("stream")
+			mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
+				L.Remove(1)
+				L.Insert(stream, 1)
+				L.Call(L.GetTop()-1, lua.MultRet)
+				return L.GetTop()
+			}))
+			L.SetMetatable(mod, mt)
+		},
+	})
+}
+
+// luaSocketKey is where the Lua registry keeps the socket module's table,
+// for the functions that read its sinkt and sourcet.
+const luaSocketKey = "sockrun.luasocket"
+
+// setupLuaSocket fills the socket table's LuaSocket fields: the dns and
+// unix tables, the constants, sinkt and sourcet, the class names on the
+// methods tables, and makes require("socket.core") return the same table.
+func setupLuaSocket(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+	setupClasses(L, luaSocketTypes)
+	dns := L.NewTable()
+	for _, name := range []string{"toip", "tohostname", "gethostname", "getaddrinfo", "getnameinfo"} {
+		dns.RawSetString(name, mod.RawGetString("dns."+name))
+		mod.RawSetString("dns."+name, lua.LNil)
+	}
+	mod.RawSetString("dns", dns)
+	mod.RawSetString("unix", requireModule(L, "socket.unix"))
+	mod.RawSetString("_VERSION", lua.LString(luaSocketVersion))
+	mod.RawSetString("_SETSIZE", lua.LNumber(selectSetSize()))
+	mod.RawSetString("_SOCKETINVALID", lua.LNumber(-1))
+	mod.RawSetString("_DATAGRAMSIZE", lua.LNumber(8192))
+	mod.RawSetString("BLOCKSIZE", lua.LNumber(2048))
+	if rt.cfg.LuaSocketDebug {
+		mod.RawSetString("_DEBUG", lua.LTrue)
+	}
+	setupSinksSources(L, mod)
+	mt := L.NewTypeMetatable(exceptMetaName)
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(L.ToStringMeta(L.CheckTable(1).RawGetInt(1)))
+		return 1
+	}))
+	L.G.Registry.RawSetString(luaSocketKey, mod)
+	if loaded, ok := L.GetField(L.GetGlobal("package"), "loaded").(*lua.LTable); ok {
+		loaded.RawSetString("socket.core", mod)
+	}
+}
+
+// selectSetSize is socket._SETSIZE: the most descriptors socket.select
+// takes. sockrun's select has no fixed limit (it polls), so it is the
+// process's limit of open descriptors.
+func selectSetSize() int {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
+		return 1 << 30
+	}
+	return int(rl.Cur)
+}
+
+// lsNewTCP is socket.tcp(), tcp4() and tcp6(): a new TCP master object.
+// With AF_UNSPEC it has no descriptor until bind or connect chooses the
+// family from the address (getfd returns -1 until then), as LuaSocket 3.
+func lsNewTCP(family int) func(*Runtime, *lua.LState) int {
+	return func(rt *Runtime, L *lua.LState) int {
+		ls := rt.newLuaSocket(L, lsTCP, family, tcpMaster)
+		if family != unix.AF_UNSPEC {
+			if err := ls.create(family); err != nil {
+				return rt.fail(L, err, "tcp")
+			}
+		}
+		L.Push(ls.ud)
+		return 1
+	}
+}
+
+// lsNewUDP is socket.udp(), udp4() and udp6(): a new unconnected UDP
+// object, with no descriptor until first use for AF_UNSPEC.
+func lsNewUDP(family int) func(*Runtime, *lua.LState) int {
+	return func(rt *Runtime, L *lua.LState) int {
+		ls := rt.newLuaSocket(L, lsUDP, family, udpUnconnected)
+		if family != unix.AF_UNSPEC {
+			if err := ls.create(family); err != nil {
+				return rt.fail(L, err, "udp")
+			}
+		}
+		L.Push(ls.ud)
+		return 1
+	}
+}
+
+// lsNewUnix is socket.unix.stream() and socket.unix.dgram().
+func lsNewUnix(kind lsKind) func(*Runtime, *lua.LState) int {
+	return func(rt *Runtime, L *lua.LState) int {
+		class := unixMaster
+		if kind == lsUnixDgram {
+			class = unixdgramUnconnected
+		}
+		ls := rt.newLuaSocket(L, kind, unix.AF_UNIX, class)
+		if err := ls.create(unix.AF_UNIX); err != nil {
+			return rt.fail(L, err, "unix")
+		}
+		L.Push(ls.ud)
+		return 1
+	}
+}
+
+// lsModConnect is socket.connect(address, port [, laddress [, lport [,
+// family]]]): a TCP client object connected to address (bound first to
+// laddress and lport if given; family "inet" or "inet6" limits the
+// addresses tried), or nil and the error.
+func (rt *Runtime) lsModConnect(L *lua.LState) int {
+	return rt.lsConnectWith(L, lsFamilyOption(L, 5, "connect"))
+}
+
+// lsModConnectFamily is socket.connect4 and socket.connect6.
+func lsModConnectFamily(name string) func(*Runtime, *lua.LState) int {
+	family := unix.AF_INET
+	if name == "inet6" {
+		family = unix.AF_INET6
+	}
+	return func(rt *Runtime, L *lua.LState) int { return rt.lsConnectWith(L, family) }
+}
+
+func (rt *Runtime) lsConnectWith(L *lua.LState, family int) int {
+	host := checkString(L, 1, "connect")
+	port, err := rt.lsPort(L, 2, "connect", "tcp")
+	if err != nil {
+		return rt.fail(L, err, "connect")
+	}
+	ls := rt.newLuaSocket(L, lsTCP, family, tcpMaster)
+	if L.Get(3) != lua.LNil {
+		laddr := checkString(L, 3, "connect")
+		lport := 0
+		if L.Get(4) != lua.LNil {
+			if lport, err = rt.lsPort(L, 4, "connect", "tcp"); err != nil {
+				return rt.fail(L, err, "connect")
+			}
+		}
+		ips, err := rt.resolve(L, family, laddr, true)
+		if err == nil {
+			err = ls.bindTo(ips, lport)
+		}
+		if err != nil {
+			if ls.s != nil {
+				ls.s.closeFD()
+			}
+			return rt.fail(L, err, "connect")
+		}
+	}
+	if err := ls.connectTo(L, host, port); err != nil {
+		if ls.s != nil {
+			ls.s.closeFD()
+		}
+		return rt.fail(L, err, "connect")
+	}
+	ls.setClass(L, tcpClient)
+	L.Push(ls.ud)
+	return 1
+}
+
+// lsModBind is socket.bind(address, port [, backlog]): a TCP server
+// object bound to address ("*": every IPv4 address) with SO_REUSEADDR and
+// listening, or nil and the error. Each address the name resolves to is
+// tried in turn, as LuaSocket's socket.lua does.
+func (rt *Runtime) lsModBind(L *lua.LState) int {
+	host := checkString(L, 1, "bind")
+	port, err := rt.lsPort(L, 2, "bind", "tcp")
+	if err != nil {
+		return rt.fail(L, err, "bind")
+	}
+	backlog := optInt(L, 3, "bind", 0, 32)
+	if host == "*" {
+		host = "0.0.0.0"
+	}
+	ips, err := rt.resolve(L, unix.AF_UNSPEC, host, true)
+	if err != nil {
+		return rt.fail(L, err, "bind")
+	}
+	for _, ip := range ips {
+		ls := rt.newLuaSocket(L, lsTCP, familyOf(ip), tcpMaster)
+		if err = ls.create(familyOf(ip)); err != nil {
+			return rt.fail(L, err, "bind")
+		}
+		ls.s.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+		var sa unix.Sockaddr
+		if sa, err = toSockaddr(ls.family, ip, port); err == nil {
+			if err = ls.s.Bind(sa); err == nil {
+				if err = ls.s.Listen(backlog); err == nil {
+					ls.setClass(L, tcpServer)
+					L.Push(ls.ud)
+					return 1
+				}
+			}
+		}
+		ls.s.closeFD()
+	}
+	return rt.fail(L, err, "bind")
+}
+
+// lsGettime is socket.gettime(): the time in seconds since the epoch, with
+// fractions.
+func lsGettime(L *lua.LState) int {
+	L.Push(lua.LNumber(float64(time.Now().UnixNano()) / 1e9))
+	return 1
+}
+
+// exceptMetaName names the metatable of the errors try raises, which
+// protect turns back into nil, err.
+const exceptMetaName = "socket.exception"
+
+// lsProtect is socket.protect(func): a function that calls func with its
+// arguments and returns what it returns; if func raises an error made by
+// try (or a newtry function), it returns nil and that error's message;
+// other errors go on up.
+func lsProtect(L *lua.LState) int {
+	fn := L.CheckFunction(1)
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		L.Insert(fn, 1)
+		if err := L.PCall(L.GetTop()-1, lua.MultRet, nil); err != nil {
+			obj := lua.LValue(lua.LString(err.Error()))
+			if apiErr, ok := err.(*lua.ApiError); ok {
+				obj = apiErr.Object
+			}
+			if t, ok := obj.(*lua.LTable); ok && t.Metatable == L.GetTypeMetatable(exceptMetaName) {
+				L.SetTop(0)
+				L.Push(lua.LNil)
+				L.Push(t.RawGetInt(1))
+				return 2
+			}
+			L.Error(obj, 0)
+		}
+		return L.GetTop()
+	}))
+	return 1
+}
+
+// lsNewtry is socket.newtry([finalizer]): a try function (see socket.try)
+// that calls finalizer, with no arguments, before it raises.
+func lsNewtry(L *lua.LState) int {
+	var fin *lua.LFunction
+	if L.Get(1) != lua.LNil {
+		fin = L.CheckFunction(1)
+	}
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		if !lua.LVAsBool(L.Get(1)) {
+			if fin != nil {
+				L.Push(fin)
+				L.Call(0, 0)
+			}
+			raiseExcept(L, L.Get(2))
+		}
+		return L.GetTop()
+	}))
+	return 1
+}
+
+// lsTry is socket.try(ret1 [, ret2 ...]): returns its arguments if ret1 is
+// neither nil nor false, else raises ret2 wrapped so that protect returns
+// it as nil, ret2.
+func lsTry(L *lua.LState) int {
+	if !lua.LVAsBool(L.Get(1)) {
+		raiseExcept(L, L.Get(2))
+	}
+	return L.GetTop()
+}
+
+func raiseExcept(L *lua.LState, v lua.LValue) {
+	e := L.CreateTable(1, 0)
+	e.RawSetInt(1, v)
+	e.Metatable = L.GetTypeMetatable(exceptMetaName)
+	L.Error(e, 0)
+}
+
+// lsSkip is socket.skip(d [, ret1 ...]): the arguments after the first d
+// of ret1, ret2 ...: skip(2, string.find(s, "(%w+)")) is the capture.
+func lsSkip(L *lua.LState) int {
+	d := int(L.CheckNumber(1))
+	return max(L.GetTop()-d-1, 0)
+}
+
+// lsChoose is socket.choose(table): a function f(name, opt1, opt2) that
+// calls table[name](opt1, opt2); a first argument that is not a string
+// chooses "default" and shifts the others. An unknown name is an error.
+func lsChoose(L *lua.LState) int {
+	t := L.CheckTable(1)
+	L.Push(chooser(L, t))
+	return 1
+}
+
+func chooser(L *lua.LState, t *lua.LTable) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		name, opt1, opt2 := L.Get(1), L.Get(2), L.Get(3)
+		if _, ok := name.(lua.LString); !ok {
+			name, opt1, opt2 = lua.LString("default"), name, opt1
+		}
+		f := L.GetField(t, lua.LVAsString(name))
+		if f == lua.LNil {
+			L.RaiseError("unknown key (%s)", L.ToStringMeta(name).String())
+		}
+		base := L.GetTop()
+		L.Push(f)
+		L.Push(opt1)
+		L.Push(opt2)
+		L.Call(2, lua.MultRet)
+		return L.GetTop() - base
+	})
+}
+
+// moduleField is field of the socket module's table (sinkt, sourcet).
+func moduleField(L *lua.LState, field string) *lua.LTable {
+	mod, _ := L.G.Registry.RawGetString(luaSocketKey).(*lua.LTable)
+	if mod == nil {
+		L.RaiseError("the socket module is not loaded")
+	}
+	t, ok := mod.RawGetString(field).(*lua.LTable)
+	if !ok {
+		L.RaiseError("socket.%s is not a table", field)
+	}
+	return t
+}
+
+// lsSink is socket.sink([mode,] sock): an LTN12 sink that sends each chunk
+// to sock; at the end (a nil chunk) "close-when-done" closes sock,
+// "keep-open" (the default) leaves it open. Modes are socket.sinkt's
+// entries, to which libraries add their own (socket.http adds
+// "http-chunked").
+func (rt *Runtime) lsSink(L *lua.LState) int {
+	f := chooser(L, moduleField(L, "sinkt"))
+	L.Insert(f, 1)
+	L.Call(L.GetTop()-1, lua.MultRet)
+	return L.GetTop()
+}
+
+// lsSource is socket.source(mode, sock [, length]): an LTN12 source that
+// receives from sock: "by-length" length bytes, "until-closed" (the
+// default) until the peer closes. Modes are socket.sourcet's entries.
+func (rt *Runtime) lsSource(L *lua.LState) int {
+	f := chooser(L, moduleField(L, "sourcet"))
+	L.Insert(f, 1)
+	L.Call(L.GetTop()-1, lua.MultRet)
+	return L.GetTop()
+}
+
+// callMethod calls obj:name(args...) and returns its results.
+func callMethod(L *lua.LState, obj lua.LValue, name string, nret int, args ...lua.LValue) []lua.LValue {
+	L.Push(L.GetField(obj, name))
+	L.Push(obj)
+	for _, a := range args {
+		L.Push(a)
+	}
+	L.Call(1+len(args), nret)
+	out := make([]lua.LValue, nret)
+	for i := range out {
+		out[i] = L.Get(-nret + i)
+	}
+	L.Pop(nret)
+	return out
+}
+
+// setupSinksSources makes socket.sinkt and socket.sourcet, with the modes
+// of LuaSocket's socket.lua: each makes a callable table that also has
+// getfd and dirty, so that select takes it.
+func setupSinksSources(L *lua.LState, mod *lua.LTable) {
+	wrapper := func(L *lua.LState, sock lua.LValue, call lua.LGFunction) *lua.LTable {
+		t := L.CreateTable(0, 2)
+		t.RawSetString("getfd", L.NewFunction(func(L *lua.LState) int {
+			L.Push(callMethod(L, sock, "getfd", 1)[0])
+			return 1
+		}))
+		t.RawSetString("dirty", L.NewFunction(func(L *lua.LState) int {
+			L.Push(callMethod(L, sock, "dirty", 1)[0])
+			return 1
+		}))
+		mt := L.CreateTable(0, 1)
+		mt.RawSetString("__call", L.NewFunction(call))
+		t.Metatable = mt
+		return t
+	}
+	sinkt := L.NewTable()
+	sinkt.RawSetString("close-when-done", L.NewFunction(func(L *lua.LState) int {
+		sock := L.Get(1)
+		L.Push(wrapper(L, sock, func(L *lua.LState) int {
+			if L.Get(2) == lua.LNil {
+				callMethod(L, sock, "close", 0)
+				L.Push(lua.LNumber(1))
+				return 1
+			}
+			for _, v := range callMethod(L, sock, "send", 2, L.Get(2)) {
+				L.Push(v)
+			}
+			return 2
+		}))
+		return 1
+	}))
+	keepOpen := L.NewFunction(func(L *lua.LState) int {
+		sock := L.Get(1)
+		L.Push(wrapper(L, sock, func(L *lua.LState) int {
+			if L.Get(2) == lua.LNil {
+				L.Push(lua.LNumber(1))
+				return 1
+			}
+			for _, v := range callMethod(L, sock, "send", 2, L.Get(2)) {
+				L.Push(v)
+			}
+			return 2
+		}))
+		return 1
+	})
+	sinkt.RawSetString("keep-open", keepOpen)
+	sinkt.RawSetString("default", keepOpen)
+	mod.RawSetString("sinkt", sinkt)
+
+	sourcet := L.NewTable()
+	sourcet.RawSetString("by-length", L.NewFunction(func(L *lua.LState) int {
+		sock := L.Get(1)
+		length := int(L.OptNumber(2, 0))
+		L.Push(wrapper(L, sock, func(L *lua.LState) int {
+			if length <= 0 {
+				return 0
+			}
+			size := min(int(lua.LVAsNumber(mod.RawGetString("BLOCKSIZE"))), length)
+			r := callMethod(L, sock, "receive", 2, lua.LNumber(size))
+			if r[1] != lua.LNil {
+				L.Push(lua.LNil)
+				L.Push(r[1])
+				return 2
+			}
+			length -= len(lua.LVAsString(r[0]))
+			L.Push(r[0])
+			return 1
+		}))
+		return 1
+	}))
+	untilClosed := L.NewFunction(func(L *lua.LState) int {
+		sock := L.Get(1)
+		done := false
+		L.Push(wrapper(L, sock, func(L *lua.LState) int {
+			if done {
+				return 0
+			}
+			r := callMethod(L, sock, "receive", 3, mod.RawGetString("BLOCKSIZE"))
+			switch {
+			case r[1] == lua.LNil:
+				L.Push(r[0])
+				return 1
+			case lua.LVAsString(r[1]) == "closed":
+				callMethod(L, sock, "close", 0)
+				done = true
+				L.Push(r[2])
+				return 1
+			}
+			L.Push(lua.LNil)
+			L.Push(r[1])
+			return 2
+		}))
+		return 1
+	})
+	sourcet.RawSetString("until-closed", untilClosed)
+	sourcet.RawSetString("default", untilClosed)
+	mod.RawSetString("sourcet", sourcet)
+}
+
+// lsSelectEntry is one element of socket.select's lists.
+type lsSelectEntry struct {
+	v     lua.LValue
+	fd    int
+	dirty bool
+	slot  int
+	s     interface{ IsClosed() bool } // nil for an object of the script's own
+}
+
+// lsSelectFD is the descriptor of a select list's element, and whether it
+// has received bytes buffered: a LuaSocket object, a Python-face socket,
+// or any value with getfd (and dirty) methods, as LuaSocket's select
+// takes. -1 for an element to leave out (closed, or not a socket).
+func lsSelectFD(L *lua.LState, v lua.LValue) (int, bool, interface{ IsClosed() bool }) {
+	if ud, ok := v.(*lua.LUserData); ok {
+		switch s := ud.Value.(type) {
+		case *LuaSocket:
+			if !s.open() {
+				return -1, false, nil
+			}
+			return s.s.FD(), s.s.Buffered() > 0, s.s
+		case *Socket:
+			return s.FD(), s.Buffered() > 0, s
+		}
+	}
+	if v.Type() != lua.LTTable && v.Type() != lua.LTUserData {
+		return -1, false, nil
+	}
+	fd := -1
+	if f := L.GetField(v, "getfd"); f != lua.LNil {
+		L.Push(f)
+		L.Push(v)
+		L.Call(1, 1)
+		if n, ok := L.Get(-1).(lua.LNumber); ok && n >= 0 {
+			fd = int(n)
+		}
+		L.Pop(1)
+	}
+	dirty := false
+	if fd >= 0 {
+		if f := L.GetField(v, "dirty"); f != lua.LNil {
+			L.Push(f)
+			L.Push(v)
+			L.Call(1, 1)
+			dirty = lua.LVAsBool(L.Get(-1))
+			L.Pop(1)
+		}
+	}
+	return fd, dirty, nil
+}
+
+// lsSelect is socket.select(recvt, sendt [, timeout]), as LuaSocket's:
+// waits until an object of recvt is readable (or has received bytes
+// buffered: dirty) or one of sendt is writable, at most timeout seconds
+// (nil or negative: as long as it takes). It returns the ready objects of
+// each list, each list indexed both by position and by object
+// (readable[sock] is its position); when nothing is ready in time, two
+// empty lists and "timeout". Closed objects are left out. There is no
+// limit of 1024 descriptors: it polls (socket._SETSIZE is the process's
+// limit of open descriptors). The interpreter lock is released while it
+// waits.
+func (rt *Runtime) lsSelect(L *lua.LState) int {
+	timeout := time.Duration(-1)
+	if v := L.Get(3); v != lua.LNil {
+		if t := float64(checkNumber(L, 3, "select", 0)); t >= 0 {
+			timeout = seconds(t)
+		}
+	}
+	var lists [2][]lsSelectEntry
+	var fds []unix.PollFd
+	slots := map[int]int{}
+	dirty := false
+	for k := range lists {
+		v := L.Get(k + 1)
+		if v == lua.LNil {
+			continue
+		}
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			argError(L, k+1, "select", "table expected, got "+typeName(v))
+		}
+		for i := 1; ; i++ {
+			e := L.GetTable(t, lua.LNumber(i))
+			if e == lua.LNil {
+				break
+			}
+			fd, d, s := lsSelectFD(L, e)
+			if fd < 0 {
+				continue
+			}
+			slot, ok := slots[fd]
+			if !ok {
+				if len(fds) >= selectSetSize() {
+					argError(L, k+1, "select", "too many sockets")
+				}
+				slot = len(fds)
+				slots[fd] = slot
+				fds = append(fds, unix.PollFd{Fd: int32(fd)})
+			}
+			fds[slot].Events |= selectWant[k]
+			d = d && k == 0
+			dirty = dirty || d
+			lists[k] = append(lists[k], lsSelectEntry{v: e, fd: fd, dirty: d, slot: slot, s: s})
+		}
+	}
+	closed := func() bool {
+		for _, list := range lists {
+			for _, e := range list {
+				if e.s != nil && e.s.IsClosed() {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	n, err := pollNow(fds)
+	if err == nil && n == 0 && !dirty && timeout != 0 {
+		ctx := rt.host.Context()
+		rt.host.Unlock(L)
+		// Unlocked: only fds and the sockets' closed flags are touched.
+		if len(fds) == 0 {
+			if timeout < 0 {
+				<-ctx.Done()
+			} else {
+				select {
+				case <-ctx.Done():
+				case <-time.After(timeout):
+				}
+			}
+		} else {
+			err = pollWait(ctx, fds, timeout, closed)
+		}
+		rt.host.Lock(L)
+		rt.raiseIfInterrupted(L, "select")
+	}
+	if err != nil {
+		L.RaiseError("select failed: %v", err)
+	}
+	found := false
+	for k, list := range lists {
+		ready := L.NewTable()
+		i := 0
+		for _, e := range list {
+			if e.dirty || fds[e.slot].Revents&selectReady[k] != 0 {
+				if ready.RawGet(e.v) != lua.LNil {
+					continue
+				}
+				i++
+				ready.RawSetInt(i, e.v)
+				ready.RawSet(e.v, lua.LNumber(i))
+				found = true
+			}
+		}
+		L.Push(ready)
+	}
+	if !found {
+		L.Push(lua.LString("timeout"))
+		return 3
+	}
+	return 2
+}
+
+// resolvedTable is LuaSocket's table of what a lookup found: {name =,
+// alias = {...}, ip = {...}}.
+func resolvedTable(L *lua.LState, name string, ips []netip.Addr) *lua.LTable {
+	t := L.CreateTable(0, 3)
+	t.RawSetString("name", lua.LString(name))
+	t.RawSetString("alias", L.NewTable())
+	list := L.CreateTable(len(ips), 0)
+	for _, ip := range ips {
+		list.Append(lua.LString(ip.String()))
+	}
+	t.RawSetString("ip", list)
+	return t
+}
+
+// reverse is the first name of ip, by reverse lookup, or "" if none.
+func (rt *Runtime) reverse(L *lua.LState, ip netip.Addr) string {
+	ctx := rt.host.Context()
+	rt.host.Unlock(L)
+	names, err := net.DefaultResolver.LookupAddr(ctx, ip.String())
+	rt.host.Lock(L)
+	rt.raiseIfInterrupted(L, "dns")
+	if err != nil || len(names) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(names[0], ".")
+}
+
+// hostLookup is LuaSocket's gethostbyname/gethostbyaddr: the canonical
+// name and IPv4 addresses of a name, or of an IPv4 address (its name by
+// reverse lookup, the address itself when there is none).
+func (rt *Runtime) hostLookup(L *lua.LState, address string) (string, []netip.Addr, bool) {
+	if ip, err := netip.ParseAddr(address); err == nil && ip.Is4() {
+		name := rt.reverse(L, ip)
+		if name == "" {
+			name = address
+		}
+		return name, []netip.Addr{ip}, true
+	}
+	if address == "" {
+		return "", nil, false
+	}
+	ips, err := rt.lookup(L, unix.AF_INET, address)
+	rt.raiseIfInterrupted(L, "dns")
+	if err != nil {
+		return "", nil, false
+	}
+	return rt.canonicalName(L, address), ips, true
+}
+
+// lsDNSToip is socket.dns.toip(address): the first IPv4 address of a name
+// and the resolved table {name, alias, ip}; nil and "host not found" if
+// it has none.
+func (rt *Runtime) lsDNSToip(L *lua.LState) int {
+	address := checkString(L, 1, "toip")
+	name, ips, ok := rt.hostLookup(L, address)
+	if !ok {
+		return failMsg(L, "host not found")
+	}
+	L.Push(lua.LString(ips[0].String()))
+	L.Push(resolvedTable(L, name, ips))
+	return 2
+}
+
+// lsDNSTohostname is socket.dns.tohostname(address): the canonical name of
+// a name or IPv4 address and the resolved table; nil and "host not found"
+// if there is none.
+func (rt *Runtime) lsDNSTohostname(L *lua.LState) int {
+	address := checkString(L, 1, "tohostname")
+	name, ips, ok := rt.hostLookup(L, address)
+	if !ok {
+		return failMsg(L, "host not found")
+	}
+	L.Push(lua.LString(name))
+	L.Push(resolvedTable(L, name, ips))
+	return 2
+}
+
+// lsDNSGethostname is socket.dns.gethostname(): this machine's host name.
+func (rt *Runtime) lsDNSGethostname(L *lua.LState) int {
+	name, err := os.Hostname()
+	if err != nil {
+		return rt.fail(L, err, "gethostname")
+	}
+	L.Push(lua.LString(name))
+	return 1
+}
+
+// lsDNSGetaddrinfo is socket.dns.getaddrinfo(address): every address of a
+// name, IPv4 and IPv6: a list of {family = "inet" | "inet6", addr =
+// "..."}; nil and the error if it has none.
+func (rt *Runtime) lsDNSGetaddrinfo(L *lua.LState) int {
+	address := checkString(L, 1, "getaddrinfo")
+	ips, err := rt.resolve(L, unix.AF_UNSPEC, address, false)
+	rt.raiseIfInterrupted(L, "getaddrinfo")
+	if err != nil {
+		return rt.fail(L, err, "getaddrinfo")
+	}
+	list := L.CreateTable(len(ips), 0)
+	for _, ip := range ips {
+		e := L.CreateTable(0, 2)
+		if ip.Is4() {
+			e.RawSetString("family", lua.LString("inet"))
+		} else {
+			e.RawSetString("family", lua.LString("inet6"))
+		}
+		e.RawSetString("addr", lua.LString(ip.String()))
+		list.Append(e)
+	}
+	L.Push(list)
+	return 1
+}
+
+// lsDNSGetnameinfo is socket.dns.getnameinfo(address [, port]): a list of
+// the names of each address of address (the address itself where a
+// reverse lookup finds none), and, if port is given, its service name
+// ("http" for 80; the number if it has none). Both nil is an error.
+func (rt *Runtime) lsDNSGetnameinfo(L *lua.LState) int {
+	host, hasHost := L.Get(1).(lua.LString)
+	if L.Get(1) != lua.LNil && !hasHost {
+		host, hasHost = lua.LString(checkString(L, 1, "getnameinfo")), true
+	}
+	port := L.Get(2)
+	if !hasHost && port == lua.LNil {
+		L.RaiseError("host and serv cannot be both nil")
+	}
+	names := L.NewTable()
+	if hasHost {
+		ips, err := rt.resolve(L, unix.AF_UNSPEC, string(host), false)
+		rt.raiseIfInterrupted(L, "getnameinfo")
+		if err != nil {
+			return rt.fail(L, err, "getnameinfo")
+		}
+		for _, ip := range ips {
+			name := rt.reverse(L, ip)
+			if name == "" {
+				name = ip.String()
+			}
+			names.Append(lua.LString(name))
+		}
+	}
+	if port == lua.LNil {
+		L.Push(names)
+		return 1
+	}
+	serv := lua.LVAsString(port)
+	if p, ok := toPort(port); ok {
+		serv = strconv.Itoa(p)
+		if name, ok := services().byPort[servKey{port: p, proto: "tcp"}]; ok {
+			serv = name
+		}
+	} else if _, ok := services().byName[servKey{name: serv, proto: "tcp"}]; !ok {
+		return failMsg(L, gaiMessages[eaiService])
+	}
+	if hasHost {
+		L.Push(names)
+	} else {
+		L.Push(lua.LNil)
+	}
+	L.Push(lua.LString(serv))
+	return 2
+}

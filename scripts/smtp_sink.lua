@@ -1,0 +1,79 @@
+-- smtp_sink.lua: an SMTP server that accepts every message and prints it,
+-- instead of delivering it: what a developer points an application at to
+-- see the mail it sends. It shows SMTP's shape (RFC 5321): a line-based
+-- dialogue of commands and three-digit replies, then a message body ended
+-- by a line holding a single ".", with dot-stuffing undone.
+--
+--   sockrun scripts/smtp_sink.lua                    (127.0.0.1:2525)
+--   sockrun --var port=2526 scripts/smtp_sink.lua
+--
+-- Try it with LuaSocket's client (socket.smtp), or by hand with nc:
+--
+--   nc -C 127.0.0.1 2525
+--   HELO me / MAIL FROM:<a@x> / RCPT TO:<b@y> / DATA / Subject: hi / (empty) / text / . / QUIT
+--
+-- Each message is printed as "message from <a@x> to <b@y>:" and its lines.
+
+local HOST = vars.host or "127.0.0.1"
+local PORT = tonumber(vars.port or 2525)
+
+local server = socket.create_server({HOST, PORT})
+print("listening on " .. tostring(server:getsockname()))
+
+-- serve talks to one client: replies are "code text" lines ending in CRLF.
+local function serve(conn, addr)
+  conn:settimeout(60)
+  local function reply(line) conn:sendall(line .. "\r\n") end
+  reply("220 sockrun smtp sink ready")
+  local from, to = nil, {}
+  while true do
+    local line = conn:recvline()
+    if not line then return end                      -- the client went away
+    local verb, arg = line:match("^(%a+)%s*(.-)%s*$")
+    verb = (verb or ""):upper()
+    if verb == "HELO" or verb == "EHLO" then
+      reply("250 hello " .. arg)
+    elseif verb == "MAIL" then
+      from, to = arg:match("^[Ff][Rr][Oo][Mm]:%s*(.*)$"), {}
+      reply("250 sender ok")
+    elseif verb == "RCPT" then
+      to[#to + 1] = arg:match("^[Tt][Oo]:%s*(.*)$")
+      reply("250 recipient ok")
+    elseif verb == "DATA" then
+      if not from or #to == 0 then
+        reply("503 MAIL and RCPT first")
+      else
+        reply("354 end with <CRLF>.<CRLF>")
+        print("message from " .. from .. " to " .. table.concat(to, ", ") .. ":")
+        while true do
+          local body = conn:recvline()
+          if not body or body == "." then break end
+          if body:sub(1, 2) == ".." then body = body:sub(2) end   -- undo dot-stuffing
+          print("  " .. body)
+        end
+        print("end of message")
+        reply("250 accepted")
+        from, to = nil, {}
+      end
+    elseif verb == "RSET" then
+      from, to = nil, {}
+      reply("250 reset")
+    elseif verb == "NOOP" then
+      reply("250 ok")
+    elseif verb == "QUIT" then
+      reply("221 bye")
+      return
+    else
+      reply("502 command not implemented")
+    end
+  end
+end
+
+while true do
+  local conn, addr = server:accept()
+  thread.spawn(function()
+    local ok, err = pcall(serve, conn, addr)
+    if not ok then print(tostring(addr) .. ": " .. tostring(err)) end
+    conn:close()
+  end)
+end
