@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"sync"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -69,13 +70,27 @@ func (rb *readBuffer) bytes() []byte {
 	return (*rb.b)[rb.r:rb.w]
 }
 
-// take returns the first n buffered bytes as a string (their one copy)
-// and drops them.
+// take returns the first n buffered bytes as a string and drops them.
+// Small takes copy the bytes (their one copy) and keep the buffer for the
+// next read. A take of everything the buffer holds, when that is a lot,
+// turns the buffer itself into the string instead: the buffer leaves the
+// pool for good (nothing writes to it again), and a bulk transfer copies
+// no byte between the kernel and Lua.
 func (rb *readBuffer) take(n int) string {
+	if rb.r == 0 && n == rb.w && n >= donateMin {
+		s := unsafe.String(&(*rb.b)[0], n)
+		rb.b, rb.r, rb.w = nil, 0, 0
+		return s
+	}
 	s := string((*rb.b)[rb.r : rb.r+n])
 	rb.drop(n)
 	return s
 }
+
+// donateMin is the size from which a take hands its buffer over rather
+// than copy out of it: below it, a string that holds a whole 64 KiB
+// buffer would waste more than the copy costs.
+const donateMin = 32 << 10
 
 // drop discards the first n buffered bytes, giving the buffer back to its
 // pool once it is empty.
