@@ -74,6 +74,30 @@ func newAddr(L *lua.LState, host string, port int) *lua.LTable {
 	return t
 }
 
+// hostCache keeps the text of the last IPv4 address made into an address
+// table, and the address of the last host text parsed for sendto: a UDP
+// server answering its clients turns the same few addresses back and forth
+// for every datagram. Touched under the interpreter lock.
+type hostCache struct {
+	addr4 [4]byte
+	text4 string
+	text  string     // the last host text parsed
+	ip    netip.Addr // what it parsed to
+}
+
+// addrValue is sockaddrValue, with the text of an IPv4 address the same as
+// the last one's reused.
+func (rt *Runtime) addrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
+	if a, ok := sa.(*unix.SockaddrInet4); ok {
+		c := &rt.hosts
+		if c.text4 == "" || a.Addr != c.addr4 {
+			c.addr4, c.text4 = a.Addr, netip.AddrFrom4(a.Addr).String()
+		}
+		return newAddr(L, c.text4, a.Port)
+	}
+	return sockaddrValue(L, sa)
+}
+
 // sockaddrValue is the Lua value of a socket address: an address table for
 // IP families, the path string for AF_UNIX (nil for an unnamed one).
 func sockaddrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
@@ -373,7 +397,15 @@ func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockad
 		}
 		return &unix.SockaddrUnix{Name: a.path}, nil
 	}
+	if c := &rt.hosts; a.host != "" && a.host == c.text {
+		return toSockaddr(family, c.ip, a.port)
+	}
 	ips, err := rt.lookup(L, family, a.host)
+	if err == nil && len(ips) == 1 {
+		if _, literal, _ := parseLiteral(family, a.host); literal {
+			rt.hosts.text, rt.hosts.ip = a.host, ips[0] // a literal parses the same every time
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

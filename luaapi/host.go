@@ -105,6 +105,9 @@ type Runtime struct {
 	// observer sees every call of a registered function (callpath.go).
 	observer Observer
 
+	// hosts caches address texts and parses (addr.go).
+	hosts hostCache
+
 	// noted are the kinds of note already printed (explain.go).
 	noted map[string]bool
 

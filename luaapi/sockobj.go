@@ -200,7 +200,7 @@ func (rt *Runtime) socketAccept(L *lua.LState) int {
 		ok = true
 	}
 	L.Push(conn.ud)
-	L.Push(sockaddrValue(L, sa))
+	L.Push(rt.addrValue(L, sa))
 	return 2
 }
 
@@ -341,7 +341,7 @@ func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
 	if sa == nil {
 		L.Push(lua.LNil)
 	} else {
-		L.Push(sockaddrValue(L, sa))
+		L.Push(rt.addrValue(L, sa))
 	}
 	return 2
 }

@@ -209,7 +209,7 @@ func (s *Socket) Accept(L *lua.LState, conn *Socket) (unix.Sockaddr, error) {
 
 func acceptCall(op *ioOp, fd int) error {
 	for {
-		nfd, sa, err := unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, sa, err := accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err != unix.EINTR {
 			op.n, op.sa = nfd, sa
 			return err
@@ -378,7 +378,7 @@ func recvCall(op *ioOp, fd int) error {
 		if op.flags == 0 && !op.from {
 			n, err = unix.Read(fd, op.buf)
 		} else {
-			n, op.sa, err = unix.Recvfrom(fd, op.buf, op.flags)
+			n, op.sa, err = recvfrom(fd, op.buf, op.flags)
 		}
 		if err == unix.EINTR {
 			continue
