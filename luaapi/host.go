@@ -7,6 +7,7 @@ package luaapi
 import (
 	"context"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi/core"
@@ -21,8 +22,12 @@ import (
 // value, then calls Lock before it pushes results.
 type Host interface {
 	// Context is the run's context: done when the run is interrupted
-	// (Ctrl-C, SIGTERM, os.exit) or over.
+	// (SIGTERM, os.exit, the end of the run) or over.
 	Context() context.Context
+	// WaitContext is the context a wait of L's thread watches: the run's,
+	// and for the main thread also a signal due there (Runtime.WaitContext
+	// is the one to return). It is called with the lock held.
+	WaitContext(L *lua.LState) context.Context
 	// Unlock releases the interpreter lock held by L's thread.
 	Unlock(L *lua.LState)
 	// Lock takes the interpreter lock back for L's thread and makes L the
@@ -106,6 +111,11 @@ type Runtime struct {
 
 	// socketMetas are the metatables of sockets, one per kind (sockobj.go).
 	socketMetas map[socketMetaKey]*lua.LTable
+
+	// sig is how signals reach the main thread (signal.go).
+	sig *signals
+	// mainRunning is set while the main chunk runs.
+	mainRunning atomic.Bool
 }
 
 // New returns the runtime of one VM.
@@ -120,7 +130,9 @@ func New(host Host, cfg Config) *Runtime {
 	if cfg.Shared == nil {
 		cfg.Shared = NewSharedStore()
 	}
-	return &Runtime{host: host, cfg: cfg, group: core.NewGroup(host.Context()), defaultTimeout: timeout}
+	rt := &Runtime{host: host, cfg: cfg, group: core.NewGroup(host.Context()), defaultTimeout: timeout}
+	rt.sig = newSignals(rt)
+	return rt
 }
 
 // CloseAll closes every socket the script left open and returns how many

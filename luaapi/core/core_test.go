@@ -37,6 +37,7 @@ func newHost(t *testing.T) *testHost {
 }
 
 func (h *testHost) Context() context.Context { return h.ctx }
+func (h *testHost) WaitContext(L *lua.LState) context.Context { return h.ctx }
 func (h *testHost) Unlock(L *lua.LState)     { h.mu.Unlock() }
 func (h *testHost) Lock(L *lua.LState)       { h.mu.Lock() }
 
