@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -250,6 +251,13 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 	go func() {
 		rt.stdin.mu.Lock()
 		defer rt.stdin.mu.Unlock()
+		defer func() {
+			// Never a Go stack trace: a read that panics reads nothing.
+			if r := recover(); r != nil {
+				fmt.Fprintf(rt.host.Stderr(), "sockrun: internal error reading stdin: %v\n", r)
+				done <- result{[]lua.LValue{lua.LNil}}
+			}
+		}()
 		var vals []lua.LValue
 		for _, f := range formats {
 			v := readFormat(rt.stdin.r, f)

@@ -77,6 +77,12 @@ type Config struct {
 	// NoExplain turns off the explanations under errors and the notes
 	// (--explain=false).
 	NoExplain bool
+	// MaxMemory is limits.max_memory in bytes (0: none): string.rep
+	// refuses a result that would not fit in it.
+	MaxMemory int64
+	// MaxThreads is limits.max_threads (0: none): thread.spawn raises
+	// past it.
+	MaxThreads int
 	// Shared is the run's key-value store, common to every worker (the
 	// shared module); nil gives this VM a store of its own.
 	Shared *SharedStore

@@ -132,14 +132,16 @@ func run(env *Env, cfg *Config, s script) int {
 	results := make(chan chunkResult, cfg.Workers)
 	for i := range cfg.Workers {
 		lcfg := luaapi.Config{
-			Vars:      cfg.Vars,
-			Worker:    i + 1,
-			Workers:   cfg.Workers,
-			ReusePort: cfg.Workers > 1,
-			Args:      append([]string{s.name()}, s.args...),
-			Version:   Version,
-			Shared:    store,
-			NoExplain: !cfg.Explain,
+			Vars:       cfg.Vars,
+			Worker:     i + 1,
+			Workers:    cfg.Workers,
+			ReusePort:  cfg.Workers > 1,
+			Args:       append([]string{s.name()}, s.args...),
+			Version:    Version,
+			Shared:     store,
+			NoExplain:  !cfg.Explain,
+			MaxMemory:  cfg.Limits.MaxMemory,
+			MaxThreads: cfg.Limits.MaxThreads,
 		}
 		if cfg.Timeout >= 0 {
 			lcfg.DefaultTimeout = &cfg.Timeout
@@ -168,6 +170,8 @@ func run(env *Env, cfg *Config, s script) int {
 
 	code := ExitOK
 	rep := &errorReporter{env: env, vms: vms, explain: cfg.Explain}
+	limitHit := make(chan error, 1)
+	watchLimits(parent, env, cfg.Limits, limitHit)
 	signals := 0
 	abort := make(chan struct{})
 	// overdue fires interruptGrace after the first signal that stops the
@@ -213,6 +217,21 @@ func run(env *Env, cfg *Config, s script) int {
 		}
 		return false
 	}
+	// onLimit ends a run a limit stopped, as a signal that stops it does,
+	// with its own message and exit code.
+	var limitErr error
+	onLimit := func(err error) {
+		if limitErr != nil {
+			return
+		}
+		limitErr = err
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		stopping = true
+		cancelAll(err)
+		if overdue == nil {
+			overdue = time.After(interruptGrace)
+		}
+	}
 	onTaken := func() {
 		taken = nil
 		if !stopping {
@@ -222,6 +241,10 @@ func run(env *Env, cfg *Config, s script) int {
 	// onOverdue ends a run the first signal could not end in time; the
 	// deferred closes close every socket.
 	onOverdue := func() int {
+		if limitErr != nil {
+			close(abort)
+			return ExitError
+		}
 		if !rep.interruptPrinted {
 			fmt.Fprintln(env.Stderr, "KeyboardInterrupt: interrupted")
 		}
@@ -246,6 +269,8 @@ func run(env *Env, cfg *Config, s script) int {
 			}
 		case <-taken:
 			onTaken()
+		case err := <-limitHit:
+			onLimit(err)
 		case <-overdue:
 			return onOverdue()
 		}
@@ -266,6 +291,8 @@ func run(env *Env, cfg *Config, s script) int {
 			}
 		case <-taken:
 			onTaken()
+		case err := <-limitHit:
+			onLimit(err)
 		case <-overdue:
 			return onOverdue()
 		}
@@ -277,6 +304,9 @@ func run(env *Env, cfg *Config, s script) int {
 	}
 	if errors.Is(context.Cause(parent), luaapi.ErrInterrupted) {
 		return ExitInterrupted
+	}
+	if limitErr != nil {
+		return ExitError
 	}
 	return code
 }
@@ -343,6 +373,8 @@ func (rep *errorReporter) report(r chunkResult) int {
 		return ExitOK // the exit code is os.exit's
 	case errors.Is(cause, errMainFailed):
 		return ExitError // reported with the chunk that failed
+	case isLimit(cause):
+		return ExitError // the limit's message is printed
 	}
 	interrupted := isKeyboardInterrupt(r.err)
 	for _, v := range rep.vms {

@@ -208,6 +208,7 @@ func (v *vm) Go(L *lua.LState, body func(co *lua.LState)) {
 	v.threads.Add(1)
 	v.live.Add(1)
 	go func() {
+		defer recoverTo(v.env.Stderr, "a thread")
 		defer v.threads.Done()
 		defer v.live.Add(-1)
 		v.gil.Lock()
@@ -242,6 +243,7 @@ func (v *vm) Stdin() io.Reader { return v.env.Stdin }
 // chunk that called os.exit reports nil; v.exited tells.
 func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
 	go func() {
+		defer recoverTo(v.env.Stderr, "the main chunk")
 		var err error
 		finished := false
 		defer func() {
