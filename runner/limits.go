@@ -153,12 +153,3 @@ func send(hit chan<- error, err error) {
 	default:
 	}
 }
-
-func hasEnv(env *Env, name string) bool {
-	for _, kv := range env.Environ {
-		if strings.HasPrefix(kv, name+"=") {
-			return true
-		}
-	}
-	return false
-}
