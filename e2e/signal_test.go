@@ -160,14 +160,13 @@ s:accept()`))
 	t.Run("ignored", func(t *testing.T) {
 		p := start(t, writeScript(t, `
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
-print("ready")
-local ok, err = pcall(socket.sleep, 60)
+local ok, err = pcall(function() print("ready"); socket.sleep(60) end)
 print("woken " .. tostring(err))`))
 		p.waitLine(`^ready$`, 10*time.Second)
 		p.signal(syscall.SIGHUP)
 		p.signal(syscall.SIGHUP)
 		p.signal(syscall.SIGINT)
-		p.waitLine(`^woken KeyboardInterrupt: interrupted \(sleep\)$`, 10*time.Second)
+		p.waitLine(`^woken KeyboardInterrupt: interrupted`, 10*time.Second)
 		if code := p.wait(5 * time.Second); code != 0 {
 			t.Errorf("exit %d; stderr %q", code, p.Stderr())
 		}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/metrics"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -113,37 +113,64 @@ func watchLimits(ctx context.Context, env *Env, lim Limits, hit chan<- error) {
 // doubling a string grows by gigabytes in a few hundred milliseconds.
 const memoryPoll = 25 * time.Millisecond
 
-// watchMemory ends the run when the heap stays past limit: at a reading
-// over it, it asks for a collection (what was over may have been garbage)
-// and gives up once a collection has finished with the heap still over,
-// or at once if the heap is twice the limit. It never waits for the
-// collection itself: that waits for every goroutine to stop, and one
-// copying a string of gigabytes cannot stop until it is done.
+// watchMemory ends the run when the process's resident memory stays past
+// limit: at a reading over it, it asks for a collection that returns
+// freed memory to the system (what was over may have been garbage), and
+// gives up once that has finished with the process still over, or at once
+// at twice the limit. It reads /proc/self/statm, not runtime/metrics or
+// runtime.ReadMemStats, and never waits for the collection itself: those
+// may stop the world, which waits for every goroutine, and one copying a
+// string of a gigabyte cannot stop until it is done: the run's end would
+// wait for it.
 func watchMemory(ctx context.Context, stderr io.Writer, limit int64, hit chan<- error) {
 	defer recoverTo(stderr, "the memory watchdog")
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
 	tick := time.NewTicker(memoryPoll)
 	defer tick.Stop()
-	over, cycles := false, uint64(0)
+	var freed chan struct{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		metrics.Read(sample)
-		used, n := int64(sample[0].Value.Uint64()), sample[1].Value.Uint64()
+		used := residentMemory()
 		switch {
 		case used <= limit:
-			over = false
-		case !over && used <= 2*limit:
-			over, cycles = true, n
-			go runtime.GC()
-		case n > cycles || used > 2*limit:
+			freed = nil
+		case freed == nil && used <= 2*limit:
+			freed = make(chan struct{})
+			go func(done chan struct{}) {
+				debug.FreeOSMemory()
+				close(done)
+			}(freed)
+		case used > 2*limit || isDone(freed):
 			send(hit, &limitError{fmt.Sprintf("stopped: the script uses %s of memory, more than limits.max_memory (%s)",
 				luaapi.FormatBytes(used), luaapi.FormatBytes(limit))})
 			return
 		}
+	}
+}
+
+// residentMemory is the process's resident memory in bytes, 0 if unknown.
+func residentMemory() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+func isDone(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
 }
 
