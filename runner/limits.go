@@ -17,7 +17,7 @@ import (
 
 // Limits are what a user may bound a run by (the limits: section).
 type Limits struct {
-	// MaxMemory is the most heap the run may use, in bytes (0: none);
+	// MaxMemory is the most resident memory the process may use, in bytes (0: none);
 	// limits.max_memory, by default half the machine's memory.
 	MaxMemory int64
 	// MaxRuntime ends the run after this long (0: never).
