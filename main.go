@@ -11,8 +11,12 @@ import (
 )
 
 func main() {
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, runner.HandledSignals()...)
+	// A write to a closed standard output (sockrun s.lua | head -1) fails
+	// with EPIPE, which print turns into a clean stop, instead of killing
+	// the process with SIGPIPE before it closes its sockets.
+	signal.Ignore(syscall.SIGPIPE)
 	dir, _ := os.Getwd()
 	os.Exit(runner.Main(&runner.Env{
 		Args:     os.Args[1:],

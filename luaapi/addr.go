@@ -343,7 +343,7 @@ func (rt *Runtime) lookup(L *lua.LState, family int, host string) ([]netip.Addr,
 	case unix.AF_INET6:
 		network = "ip6"
 	}
-	ctx := rt.host.Context()
+	ctx := rt.ctx(L)
 	rt.host.Unlock(L)
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
 	rt.host.Lock(L)

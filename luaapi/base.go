@@ -3,11 +3,14 @@ package luaapi
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -144,7 +147,7 @@ func (rt *Runtime) basePrint(L *lua.LState) int {
 		b.WriteString(L.ToStringMeta(L.Get(i)).String())
 	}
 	b.WriteByte('\n')
-	rt.host.Stdout().Write(b.Bytes())
+	rt.writeStdout(L, b.Bytes())
 	return 0
 }
 
@@ -163,9 +166,24 @@ func (rt *Runtime) ioWrite(L *lua.LState, file lua.LValue) int {
 			argError(L, i, "write", "string expected, got "+typeName(v))
 		}
 	}
-	rt.host.Stdout().Write(b.Bytes())
+	rt.writeStdout(L, b.Bytes())
 	L.Push(file)
 	return 1
+}
+
+// ExitBrokenPipe is the exit code of a run stopped because its standard
+// output was closed: 128 + SIGPIPE, what a shell reports for a process
+// SIGPIPE killed, so that a pipeline with pipefail reads it the same.
+const ExitBrokenPipe = 128 + 13
+
+// writeStdout writes b to the run's standard output. If the reader of a
+// pipe has gone (sockrun s.lua | head -1), the run stops cleanly, as
+// os.exit(141) would: every socket closed, nothing more printed.
+func (rt *Runtime) writeStdout(L *lua.LState, b []byte) {
+	if _, err := rt.host.Stdout().Write(b); errors.Is(err, syscall.EPIPE) {
+		rt.CloseAll()
+		rt.host.Exit(L, ExitBrokenPipe)
+	}
 }
 
 // osExit is os.exit([code]): ends the run with code (true is 0, false 1),
@@ -227,12 +245,19 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 	type result struct {
 		vals []lua.LValue
 	}
-	ctx := rt.host.Context()
+	ctx := rt.ctx(L)
 	done := make(chan result, 1)
 	rt.host.Unlock(L)
 	go func() {
 		rt.stdin.mu.Lock()
 		defer rt.stdin.mu.Unlock()
+		defer func() {
+			// Never a Go stack trace: a read that panics reads nothing.
+			if r := recover(); r != nil {
+				fmt.Fprintf(rt.host.Stderr(), "sockrun: internal error reading stdin: %v\n", r)
+				done <- result{[]lua.LValue{lua.LNil}}
+			}
+		}()
 		var vals []lua.LValue
 		for _, f := range formats {
 			v := readFormat(rt.stdin.r, f)

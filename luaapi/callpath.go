@@ -65,6 +65,7 @@ func (rt *Runtime) call(m *Module, ty *Type, f *Func) lua.LGFunction {
 	return func(L *lua.LState) int {
 		if rt.observer == nil {
 			rt.host.Checkpoint(L)
+			rt.checkSignals(L)
 			return fn(rt, L)
 		}
 		return rt.observed(L, m, ty, f)
@@ -74,6 +75,7 @@ func (rt *Runtime) call(m *Module, ty *Type, f *Func) lua.LGFunction {
 // observed runs f and tells the observer about it, also when f raises.
 func (rt *Runtime) observed(L *lua.LState, m *Module, ty *Type, f *Func) (n int) {
 	rt.host.Checkpoint(L)
+	rt.checkSignals(L)
 	ev := &CallEvent{L: L, Module: m.Name, Func: f, Thread: rt.ThreadID(L), Start: time.Now()}
 	if ty != nil {
 		ev.Type = ty.Name

@@ -333,7 +333,14 @@ func scriptWhere(L *lua.LState) string {
 // The socket the call concerned, for the explanation, is its first
 // argument: the self of a method, the socket of send_fds.
 func (rt *Runtime) raise(L *lua.LState, err error, op, addr string) {
-	e := toOSError(rt.host.Context(), err, op, addr)
+	ctx := rt.ctx(L)
+	if ctx.Err() != nil && rt.host.Context().Err() == nil && rt.isMain(L) {
+		// A signal due in the main thread ended the wait: its handlers
+		// run and a KeyboardInterrupt is raised here, once.
+		rt.takeSignals(L, op)
+		ctx = rt.ctx(L)
+	}
+	e := toOSError(ctx, err, op, addr)
 	if e.Explanation == "" && e.Class != "KeyboardInterrupt" {
 		if x := explain(e, socketOf(L.Get(1))); x != "" {
 			c := *e

@@ -7,6 +7,7 @@ package luaapi
 import (
 	"context"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi/core"
@@ -21,8 +22,12 @@ import (
 // value, then calls Lock before it pushes results.
 type Host interface {
 	// Context is the run's context: done when the run is interrupted
-	// (Ctrl-C, SIGTERM, os.exit) or over.
+	// (SIGTERM, os.exit, the end of the run) or over.
 	Context() context.Context
+	// WaitContext is the context a wait of L's thread watches: the run's,
+	// and for the main thread also a signal due there (Runtime.WaitContext
+	// is the one to return). It is called with the lock held.
+	WaitContext(L *lua.LState) context.Context
 	// Unlock releases the interpreter lock held by L's thread.
 	Unlock(L *lua.LState)
 	// Lock takes the interpreter lock back for L's thread and makes L the
@@ -76,6 +81,12 @@ type Config struct {
 	// built with LUASOCKET_DEBUG (socket._DEBUG, and the time taken as the
 	// last result of receive and send), which LuaSocket's own tests need.
 	LuaSocketDebug bool
+	// MaxMemory is limits.max_memory in bytes (0: none): string.rep
+	// refuses a result that would not fit in it.
+	MaxMemory int64
+	// MaxThreads is limits.max_threads (0: none): thread.spawn raises
+	// past it.
+	MaxThreads int
 	// Shared is the run's key-value store, common to every worker (the
 	// shared module); nil gives this VM a store of its own.
 	Shared *SharedStore
@@ -113,6 +124,11 @@ type Runtime struct {
 
 	// socketMetas are the metatables of sockets, one per kind (sockobj.go).
 	socketMetas map[socketMetaKey]*lua.LTable
+
+	// sig is how signals reach the main thread (signal.go).
+	sig *signals
+	// mainRunning is set while the main chunk runs.
+	mainRunning atomic.Bool
 }
 
 // New returns the runtime of one VM.
@@ -127,7 +143,9 @@ func New(host Host, cfg Config) *Runtime {
 	if cfg.Shared == nil {
 		cfg.Shared = NewSharedStore()
 	}
-	return &Runtime{host: host, cfg: cfg, group: core.NewGroup(host.Context()), defaultTimeout: timeout}
+	rt := &Runtime{host: host, cfg: cfg, group: core.NewGroup(host.Context()), defaultTimeout: timeout}
+	rt.sig = newSignals(rt)
+	return rt
 }
 
 // CloseAll closes every socket the script left open and returns how many
@@ -137,7 +155,10 @@ func (rt *Runtime) CloseAll() int { return rt.group.CloseAll() }
 // Rewatch makes every open socket's waits end when ctx is done, for a host
 // that replaced its context (the prompt's, after a Ctrl-C ended the old
 // one). It is called with the interpreter lock held.
-func (rt *Runtime) Rewatch(ctx context.Context) { rt.group.Rewatch(ctx) }
+func (rt *Runtime) Rewatch(ctx context.Context) {
+	rt.group.Rewatch(ctx)
+	rt.sig.rebase()
+}
 
 // OpenSockets is the number of sockets the script has open.
 func (rt *Runtime) OpenSockets() int { return rt.group.Len() }

@@ -131,7 +131,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 	// its system call first; release the lock only if nothing is ready.
 	n, err := pollNow(fds)
 	if err == nil && n == 0 && !buffered && timeout != 0 {
-		ctx := rt.host.Context()
+		ctx := rt.ctx(L)
 		rt.host.Unlock(L)
 		// Unlocked: only fds (plain Go memory) is touched until Lock.
 		err = pollWait(ctx, fds, timeout, func() bool { return anyClosed(lists) })

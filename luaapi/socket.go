@@ -240,7 +240,7 @@ func (rt *Runtime) socketCreateConnection(L *lua.LState) int {
 			return 1
 		}
 		s.closeFD()
-		if rt.host.Context().Err() != nil {
+		if rt.ctx(L).Err() != nil {
 			break
 		}
 	}
@@ -419,7 +419,7 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 		if stype == unix.SOCK_DGRAM {
 			network = "udp"
 		}
-		ctx := rt.host.Context()
+		ctx := rt.ctx(L)
 		rt.host.Unlock(L)
 		n, err := net.DefaultResolver.LookupPort(ctx, network, string(p))
 		rt.host.Lock(L)
@@ -495,7 +495,7 @@ func (rt *Runtime) canonicalName(L *lua.LState, host string) string {
 	if _, literal, _ := parseLiteral(unix.AF_UNSPEC, host); literal {
 		return host
 	}
-	ctx := rt.host.Context()
+	ctx := rt.ctx(L)
 	rt.host.Unlock(L)
 	cname, err := net.DefaultResolver.LookupCNAME(ctx, host)
 	rt.host.Lock(L)
@@ -518,7 +518,7 @@ func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
 	}
 	fqdn := name
 	if ips, err := rt.lookup(L, unix.AF_UNSPEC, name); err == nil {
-		ctx := rt.host.Context()
+		ctx := rt.ctx(L)
 		rt.host.Unlock(L)
 		names, err := net.DefaultResolver.LookupAddr(ctx, ips[0].String())
 		rt.host.Lock(L)

@@ -413,7 +413,7 @@ func (rt *Runtime) socketGethostbyaddr(L *lua.LState) int {
 		rt.raise(L, err, "gethostbyaddr", host)
 	}
 	ip := ips[0]
-	ctx := rt.host.Context()
+	ctx := rt.ctx(L)
 	rt.host.Unlock(L)
 	names, err := net.DefaultResolver.LookupAddr(ctx, ip.String())
 	rt.host.Lock(L)
@@ -457,7 +457,7 @@ func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 	}
 	host := ip.String()
 	if flags&niNumericHost == 0 {
-		ctx := rt.host.Context()
+		ctx := rt.ctx(L)
 		rt.host.Unlock(L)
 		names, err := net.DefaultResolver.LookupAddr(ctx, host)
 		rt.host.Lock(L)

@@ -237,7 +237,7 @@ func (rt *Runtime) socketConnectEx(L *lua.LState) int {
 		L.Push(lua.LNumber(0))
 		return 1
 	}
-	e := toOSError(rt.host.Context(), err, "connect_ex", a.String())
+	e := toOSError(rt.ctx(L), err, "connect_ex", a.String())
 	if e.Class == "KeyboardInterrupt" || e.Class == "socket.gaierror" {
 		rt.raise(L, e, "connect_ex", a.String())
 	}

@@ -72,7 +72,7 @@ func newWaiter() *waiter { return &waiter{wake: make(chan struct{})} }
 // waiter, w.done: completed, whatever else happened meanwhile) and the
 // context.
 func (rt *Runtime) await(L *lua.LState, wake <-chan struct{}, timeout time.Duration) {
-	ctx := rt.host.Context()
+	ctx := rt.ctx(L)
 	var expired <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -90,7 +90,7 @@ func (rt *Runtime) await(L *lua.LState, wake <-chan struct{}, timeout time.Durat
 
 // raiseIfInterrupted raises the interrupt error of op if the run is over.
 func (rt *Runtime) raiseIfInterrupted(L *lua.LState, op string) {
-	if ctx := rt.host.Context(); ctx.Err() != nil {
+	if ctx := rt.ctx(L); ctx.Err() != nil {
 		rt.raise(L, ctx.Err(), op, "")
 	}
 }

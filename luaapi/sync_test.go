@@ -28,8 +28,9 @@ func newTestHost() *testHost {
 	return h
 }
 
-func (h *testHost) Context() context.Context { return h.ctx }
-func (h *testHost) Unlock(L *lua.LState)     { h.mu.Unlock() }
+func (h *testHost) Context() context.Context                  { return h.ctx }
+func (h *testHost) WaitContext(L *lua.LState) context.Context { return h.ctx }
+func (h *testHost) Unlock(L *lua.LState)                      { h.mu.Unlock() }
 func (h *testHost) Lock(L *lua.LState) {
 	h.mu.Lock()
 	L.G.CurrentThread = L

@@ -27,6 +27,7 @@ type threads struct {
 	nextID int
 	byL    map[*lua.LState]*Thread
 	main   *Thread
+	live   int // threads spawned and not ended
 }
 
 func init() {
@@ -132,7 +133,11 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 	for i := 2; i <= L.GetTop(); i++ {
 		args = append(args, L.Get(i))
 	}
+	if max := rt.cfg.MaxThreads; max > 0 && rt.threads.live >= max {
+		misuse(L, "can't start new thread: %d threads are running, limits.max_threads is %d (spawn)", rt.threads.live, max)
+	}
 	t := rt.newThread(L, threadLabel(args))
+	rt.threads.live++
 	rt.host.Go(L, func(co *lua.LState) {
 		rt.threads.byL[co] = t
 		to, _ := rt.observer.(ThreadObserver)
@@ -144,6 +149,7 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 				to.ThreadEnd(co, t.id, t.err)
 			}
 			delete(rt.threads.byL, co)
+			rt.threads.live--
 			close(t.done)
 		}()
 		co.Push(fn)

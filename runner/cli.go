@@ -6,6 +6,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 )
@@ -100,6 +101,9 @@ working directory (or --config FILE), then defaults.`,
 	pf.Lookup("explain").NoOptDefVal = "true"
 	pf.Bool("trace", false, "print every socket call, thread and signal to stderr as it happens (config trace)")
 	pf.String("trace-file", "", "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)")
+	pf.String("max-memory", "auto", "end the run when its resident memory passes `SIZE` (512MiB, 2GiB; auto: half the machine's memory; none) (config limits.max_memory)")
+	pf.String("max-runtime", "none", "end the run after `SECONDS` or a duration (1h) (config limits.max_runtime)")
+	pf.String("max-threads", strconv.Itoa(defaultMaxThreads), "the most script threads one VM runs at once, `N` (0: no limit) (config limits.max_threads)")
 	pf.String("trace-format", "", "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)")
 
 	root.AddCommand(&cobra.Command{

@@ -42,16 +42,21 @@ type Config struct {
 	File string
 	// Trace is --trace's: on, where to, in what format (trace.go).
 	Trace TraceConfig
+	// Limits are the limits: section (limits.go).
+	Limits Limits
 }
 
 // configKeys maps each config key to its flag.
 var configKeys = map[string]string{
-	"timeout.default": "timeout",
-	"workers":         "workers",
-	"explain":         "explain",
-	"trace":           "trace",
-	"trace_file":      "trace-file",
-	"trace_format":    "trace-format",
+	"timeout.default":    "timeout",
+	"workers":            "workers",
+	"explain":            "explain",
+	"trace":              "trace",
+	"trace_file":         "trace-file",
+	"trace_format":       "trace-format",
+	"limits.max_memory":  "max-memory",
+	"limits.max_runtime": "max-runtime",
+	"limits.max_threads": "max-threads",
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
@@ -64,6 +69,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("trace", false)
 	v.SetDefault("trace_file", "")
 	v.SetDefault("trace_format", "")
+	v.SetDefault("limits.max_memory", "auto")
+	v.SetDefault("limits.max_runtime", "none")
+	v.SetDefault("limits.max_threads", strconv.Itoa(defaultMaxThreads))
 	for key, flag := range configKeys {
 		if f := flags.Lookup(flag); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
@@ -120,6 +128,15 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	cfg.Path = configPath(v.Get("path"))
+	if cfg.Limits.MaxMemory, err = parseSize(v.GetString("limits.max_memory"), "limits.max_memory"); err != nil {
+		return nil, err
+	}
+	if cfg.Limits.MaxRuntime, err = parseRuntime(v.GetString("limits.max_runtime")); err != nil {
+		return nil, err
+	}
+	if cfg.Limits.MaxThreads, err = parseCount(v.GetString("limits.max_threads"), "limits.max_threads"); err != nil {
+		return nil, err
+	}
 	for k, val := range v.GetStringMapString("vars") {
 		cfg.Vars[strings.ToLower(k)] = val
 	}

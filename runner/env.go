@@ -3,6 +3,8 @@ package runner
 import (
 	"io"
 	"os"
+
+	"github.com/sockrun/sockrun/luaapi"
 )
 
 // Env is everything of the process that a run touches: arguments, standard
@@ -19,9 +21,13 @@ type Env struct {
 	// with no script opens the prompt rather than reading the script
 	// from standard input.
 	Terminal bool
-	// Signals delivers SIGINT and SIGTERM; nil for none.
+	// Signals delivers the signals HandledSignals lists; nil for none.
 	Signals <-chan os.Signal
 }
+
+// HandledSignals are the signals a run handles (SIGINT, SIGTERM, SIGHUP,
+// SIGUSR1, SIGUSR2): main passes them to Env.Signals.
+func HandledSignals() []os.Signal { return luaapi.HandledSignals() }
 
 // Exit codes of a run.
 const (

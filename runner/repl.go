@@ -66,6 +66,8 @@ type prompt struct {
 
 	mu         sync.Mutex // guards what follows
 	busy       bool       // a statement runs
+	pending    bool       // a Ctrl-C came after a line was read, before its statement ran
+	reading    bool       // a line is being read: Ctrl-C is the line editor's
 	interrupts int        // Ctrl-Cs while it runs
 	cur        *epoch
 }
@@ -123,6 +125,13 @@ func (p *prompt) interrupt() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.busy {
+		// Between reading a line (the terminal in raw mode: Ctrl-C is a
+		// key, not a signal, while a line is edited) and running it: the
+		// Ctrl-C is for that statement. One that comes as the editor
+		// starts, before it takes the terminal, is dropped.
+		if !p.reading {
+			p.pending = true
+		}
 		return 0
 	}
 	p.interrupts++
@@ -155,7 +164,14 @@ func (p *prompt) loop() {
 			pr = promptMore
 		}
 		v.gil.Unlock()
+		p.mu.Lock()
+		p.pending = false // a Ctrl-C before this prompt was for the statement before
+		p.reading = true
+		p.mu.Unlock()
 		line, err := p.ed.Prompt(pr)
+		p.mu.Lock()
+		p.reading = false
+		p.mu.Unlock()
 		v.gil.Lock()
 		L.G.CurrentThread = L
 		switch {
@@ -215,6 +231,11 @@ func (p *prompt) exec(fn *lua.LFunction, show bool) {
 	L := p.v.L
 	p.mu.Lock()
 	p.busy, p.interrupts = true, 0
+	if p.pending {
+		p.pending = false
+		p.interrupts++
+		p.cur.cancel(luaapi.ErrInterrupted)
+	}
 	p.mu.Unlock()
 	top := L.GetTop()
 	L.Push(fn)

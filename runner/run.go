@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
@@ -15,10 +16,13 @@ import (
 // Version is sockrun's version.
 const Version = "0.1.0"
 
-// interruptGrace is how long a run gets to end after Ctrl-C or SIGTERM
-// before sockrun closes every socket and exits anyway: a thread inside one
-// long built-in call (string.find backtracking, a huge string.rep) cannot
-// be interrupted, and it holds the interpreter lock the others need to end.
+// interruptGrace is how long a run gets to end after a signal that stops
+// it (SIGTERM, SIGHUP), or how long the main thread gets to take the
+// KeyboardInterrupt of Ctrl-C, before sockrun closes every socket and
+// exits anyway: a thread inside one long built-in call (string.find
+// backtracking, a huge string.rep) cannot be interrupted, and it holds the
+// interpreter lock the main thread needs to raise it. A main thread that
+// has raised it is in the script's hands: it may catch it and carry on.
 const interruptGrace = 2 * time.Second
 
 // check compiles a script without running it.
@@ -58,16 +62,17 @@ func run(env *Env, cfg *Config, s script) int {
 	results := make(chan chunkResult, cfg.Workers)
 	for i := range cfg.Workers {
 		lcfg := luaapi.Config{
-			Vars:      cfg.Vars,
-			Worker:    i + 1,
-			Workers:   cfg.Workers,
-			ReusePort: cfg.Workers > 1,
-			Args:      append([]string{s.name()}, s.args...),
-			Version:   Version,
-			Shared:    store,
-			NoExplain: !cfg.Explain,
-
+			Vars:           cfg.Vars,
+			Worker:         i + 1,
+			Workers:        cfg.Workers,
+			ReusePort:      cfg.Workers > 1,
+			Args:           append([]string{s.name()}, s.args...),
+			Version:        Version,
+			Shared:         store,
+			NoExplain:      !cfg.Explain,
 			LuaSocketDebug: cfg.LuaSocketDebug,
+			MaxMemory:      cfg.Limits.MaxMemory,
+			MaxThreads:     cfg.Limits.MaxThreads,
 		}
 		if cfg.Timeout >= 0 {
 			lcfg.DefaultTimeout = &cfg.Timeout
@@ -96,25 +101,81 @@ func run(env *Env, cfg *Config, s script) int {
 
 	code := ExitOK
 	rep := &errorReporter{env: env, vms: vms, explain: cfg.Explain}
+	limitHit := make(chan error, 1)
+	watchLimits(parent, env, cfg.Limits, limitHit)
 	signals := 0
 	abort := make(chan struct{})
-	// overdue fires interruptGrace after the first signal.
+	// overdue fires interruptGrace after the first signal that stops the
+	// run, or after a Ctrl-C until every main thread has raised its
+	// KeyboardInterrupt (taken).
 	var overdue <-chan time.Time
+	var taken <-chan struct{}
+	stopping := false
 	onSignal := func(sig os.Signal) bool {
-		signals++
-		tr.signal(sig, signals)
-		if signals == 1 {
+		stop, delivered := false, false
+		var raised []<-chan struct{}
+		for _, v := range vms {
+			switch d, tk := v.rt.Deliver(sig); d {
+			case luaapi.SignalStop:
+				stop = true
+			case luaapi.SignalDelivered:
+				delivered = true
+				if tk != nil {
+					raised = append(raised, tk)
+				}
+			}
+		}
+		if !stop && !delivered {
+			return false // ignored: signal.SIG_IGN
+		}
+		if terminating(sig) {
+			signals++
+		}
+		tr.signal(sig, max(signals, 1))
+		if signals > 1 && terminating(sig) {
+			fmt.Fprintln(env.Stderr, "sockrun: interrupted twice, exiting now")
+			close(abort)
+			return true
+		}
+		switch {
+		case stop && !stopping:
+			stopping = true
 			cancelAll(luaapi.ErrInterrupted)
 			overdue = time.After(interruptGrace)
-			return false
+		case len(raised) > 0 && !stopping:
+			overdue = time.After(interruptGrace)
+			taken = allClosed(raised)
 		}
-		fmt.Fprintln(env.Stderr, "sockrun: interrupted twice, exiting now")
-		close(abort)
-		return true
+		return false
+	}
+	// onLimit ends a run a limit stopped, as a signal that stops it does,
+	// with its own message and exit code.
+	var limitErr error
+	onLimit := func(err error) {
+		if limitErr != nil {
+			return
+		}
+		limitErr = err
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		stopping = true
+		cancelAll(err)
+		if overdue == nil {
+			overdue = time.After(interruptGrace)
+		}
+	}
+	onTaken := func() {
+		taken = nil
+		if !stopping {
+			overdue = nil
+		}
 	}
 	// onOverdue ends a run the first signal could not end in time; the
 	// deferred closes close every socket.
 	onOverdue := func() int {
+		if limitErr != nil {
+			close(abort)
+			return ExitError
+		}
 		if !rep.interruptPrinted {
 			fmt.Fprintln(env.Stderr, "KeyboardInterrupt: interrupted")
 		}
@@ -137,6 +198,10 @@ func run(env *Env, cfg *Config, s script) int {
 			if onSignal(sig) {
 				return ExitInterrupted
 			}
+		case <-taken:
+			onTaken()
+		case err := <-limitHit:
+			onLimit(err)
 		case <-overdue:
 			return onOverdue()
 		}
@@ -155,6 +220,10 @@ func run(env *Env, cfg *Config, s script) int {
 			if onSignal(sig) {
 				return ExitInterrupted
 			}
+		case <-taken:
+			onTaken()
+		case err := <-limitHit:
+			onLimit(err)
 		case <-overdue:
 			return onOverdue()
 		}
@@ -167,10 +236,35 @@ func run(env *Env, cfg *Config, s script) int {
 	if errors.Is(context.Cause(parent), luaapi.ErrInterrupted) {
 		return ExitInterrupted
 	}
+	if limitErr != nil {
+		return ExitError
+	}
 	return code
 }
 
 var errMainFailed = errors.New("main chunk failed")
+
+// terminating reports whether sig is one that, sent twice, ends the
+// process at once whatever the script does: SIGINT, SIGTERM, SIGHUP.
+func terminating(sig os.Signal) bool {
+	switch sig {
+	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP:
+		return true
+	}
+	return false
+}
+
+// allClosed returns a channel closed once every one of chans is.
+func allClosed(chans []<-chan struct{}) <-chan struct{} {
+	all := make(chan struct{})
+	go func() {
+		for _, c := range chans {
+			<-c
+		}
+		close(all)
+	}()
+	return all
+}
 
 // checkQuiet reads the script and compiles every chunk, and reports only
 // a failure.
@@ -215,8 +309,10 @@ func (rep *errorReporter) report(r chunkResult) int {
 		return ExitOK // the exit code is os.exit's
 	case errors.Is(cause, errMainFailed):
 		return ExitError // reported with the chunk that failed
+	case isLimit(cause):
+		return ExitError // the limit's message is printed
 	}
-	interrupted := false
+	interrupted := isKeyboardInterrupt(r.err)
 	for _, v := range rep.vms {
 		if errors.Is(context.Cause(v.ctx), luaapi.ErrInterrupted) {
 			interrupted = true
@@ -248,6 +344,17 @@ func (rep *errorReporter) report(r chunkResult) int {
 		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
 	}
 	return ExitError
+}
+
+// isKeyboardInterrupt reports whether err, from PCall, is the
+// KeyboardInterrupt a signal raised in the main thread.
+func isKeyboardInterrupt(err error) bool {
+	var apiErr *lua.ApiError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	t, ok := apiErr.Object.(*lua.LTable)
+	return ok && t.RawGetString("class") == lua.LString("KeyboardInterrupt")
 }
 
 // explanation is the explanation an error from PCall carries, if any.

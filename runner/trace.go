@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
@@ -203,15 +202,7 @@ func (t *tracer) signal(sig os.Signal, count int) {
 	if t == nil {
 		return
 	}
-	name := sig.String()
-	if s, ok := sig.(syscall.Signal); ok {
-		switch s {
-		case syscall.SIGINT:
-			name = "SIGINT"
-		case syscall.SIGTERM:
-			name = "SIGTERM"
-		}
-	}
+	name := luaapi.SignalName(sig)
 	detail := "interrupting the run"
 	if count > 1 {
 		detail = "exiting now"

@@ -102,10 +102,42 @@ func newVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath s
 	}
 	v.rt = luaapi.New(v, cfg)
 	v.rt.Open(v.L)
-	// Checked between instructions, so that Ctrl-C also ends a script busy
-	// in Lua code that makes no blocking call.
-	v.L.SetContext(v.luaCtx)
+	// Checked between instructions, so that Ctrl-C also interrupts a main
+	// thread busy in Lua code that makes no blocking call, and the end of
+	// the run ends it.
+	v.L.SetContext(v.rt.MainLuaContext(v.ctx))
+	v.coroutinesWithRunContext()
 	return v
+}
+
+// coroutinesWithRunContext makes coroutine.create and coroutine.wrap give
+// a new coroutine the run's context, not a child of its creator's:
+// gopher-lua's would make a coroutine of the main thread inherit the main
+// thread's interrupt, which a coroutine resumed later would raise forever.
+func (v *vm) coroutinesWithRunContext() {
+	co, ok := v.L.GetGlobal("coroutine").(*lua.LTable)
+	if !ok {
+		return
+	}
+	for _, name := range []string{"create", "wrap"} {
+		orig, ok := co.RawGetString(name).(*lua.LFunction)
+		if !ok || orig.GFunction == nil {
+			continue
+		}
+		fn := orig.GFunction
+		co.RawSetString(name, v.L.NewFunction(func(L *lua.LState) int {
+			ctx := L.Context()
+			L.SetContext(v.luaCtx)
+			defer func() {
+				if ctx != nil {
+					L.SetContext(ctx)
+				} else {
+					L.RemoveContext()
+				}
+			}()
+			return fn(L)
+		}))
+	}
 }
 
 // luaContext is the run's context as the Lua states check it before every
@@ -128,6 +160,10 @@ type epoch struct {
 
 // Context implements luaapi.Host: the context of the current epoch.
 func (v *vm) Context() context.Context { return v.epoch.Load().ctx }
+
+// WaitContext implements luaapi.Host: the runtime knows which thread is
+// the main one and what is due there.
+func (v *vm) WaitContext(L *lua.LState) context.Context { return v.rt.WaitContext(L) }
 
 // Unlock implements luaapi.Host: releases the interpreter lock.
 func (v *vm) Unlock(L *lua.LState) {
@@ -183,6 +219,7 @@ func (v *vm) Go(L *lua.LState, body func(co *lua.LState)) {
 	v.threads.Add(1)
 	v.live.Add(1)
 	go func() {
+		defer recoverTo(v.env.Stderr, "a thread")
 		defer v.threads.Done()
 		defer v.live.Add(-1)
 		v.gil.Lock()
@@ -217,9 +254,11 @@ func (v *vm) Stdin() io.Reader { return v.env.Stdin }
 // chunk that called os.exit reports nil; v.exited tells.
 func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
 	go func() {
+		defer recoverTo(v.env.Stderr, "the main chunk")
 		var err error
 		finished := false
 		defer func() {
+			v.rt.MainRunning(false)
 			v.gil.Unlock()
 			if !finished {
 				err = nil // os.exit: runtime.Goexit
@@ -227,6 +266,7 @@ func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
 			done <- err
 		}()
 		v.gil.Lock()
+		v.rt.MainRunning(true)
 		v.L.G.CurrentThread = v.L
 		v.L.Push(fn)
 		err = v.L.PCall(0, 0, nil)

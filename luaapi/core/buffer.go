@@ -193,7 +193,7 @@ func (s *Socket) recvStream(L *lua.LState, n, flags int) (string, error) {
 			if s.rbuf.len() > 0 && errors.Is(err, unix.EAGAIN) {
 				break // not to wait: what there is, as the kernel gives it
 			}
-			if s.rbuf.len() == 0 || errors.Is(err, ErrTimeout) || s.host.Context().Err() != nil {
+			if s.rbuf.len() == 0 || errors.Is(err, ErrTimeout) || s.host.WaitContext(L).Err() != nil {
 				// Nothing to return, or a deadline: what was read stays
 				// buffered for the next call.
 				return "", err

@@ -41,6 +41,10 @@ type Host interface {
 	// Context is the run's context: done when the run is interrupted or
 	// over. Every wait ends when it is done.
 	Context() context.Context
+	// WaitContext is the context a wait of L's thread watches: Context,
+	// or for the main thread one also done when a signal is due there. It
+	// is called with the lock held.
+	WaitContext(L *lua.LState) context.Context
 	// Unlock releases the interpreter lock held by L's thread.
 	Unlock(L *lua.LState)
 	// Lock takes the interpreter lock back for L's thread.
@@ -409,14 +413,29 @@ func (s *Socket) GetsockoptBytes(level, opt, buflen int) (string, error) {
 // socket's transport). f must not touch Lua. It ends early with the run's
 // context error if the run ends, since the socket's waits are woken.
 func (s *Socket) Unlocked(L *lua.LState, f func() error) error {
-	if err := s.host.Context().Err(); err != nil {
+	ctx := s.host.WaitContext(L)
+	if err := ctx.Err(); err != nil {
 		return err
 	}
+	stop := s.wakeOn(ctx, s.interrupt)
 	s.host.Unlock(L)
 	err := f()
 	s.host.Lock(L)
-	if cerr := s.host.Context().Err(); cerr != nil && err != nil {
+	if stop != nil && !stop() {
+		s.armed = [2]bool{true, true}
+	}
+	if cerr := ctx.Err(); cerr != nil && err != nil {
 		return cerr
 	}
 	return err
+}
+
+// wakeOn registers wake to run when ctx, a wait context that is not the
+// run's (the main thread's), is done, and returns what unregisters it
+// (false: it ran); nil for the run's context, which the group watches.
+func (s *Socket) wakeOn(ctx context.Context, wake func()) func() bool {
+	if ctx == s.host.Context() {
+		return nil
+	}
+	return context.AfterFunc(ctx, wake)
 }

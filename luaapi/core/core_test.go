@@ -36,9 +36,10 @@ func newHost(t *testing.T) *testHost {
 	return h
 }
 
-func (h *testHost) Context() context.Context { return h.ctx }
-func (h *testHost) Unlock(L *lua.LState)     { h.mu.Unlock() }
-func (h *testHost) Lock(L *lua.LState)       { h.mu.Lock() }
+func (h *testHost) Context() context.Context                  { return h.ctx }
+func (h *testHost) WaitContext(L *lua.LState) context.Context { return h.ctx }
+func (h *testHost) Unlock(L *lua.LState)                      { h.mu.Unlock() }
+func (h *testHost) Lock(L *lua.LState)                        { h.mu.Lock() }
 
 // pair returns the two ends of a TCP connection over 127.0.0.1, made by
 // the core itself. The caller holds h's lock.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"os"
 	"syscall"
 	"time"
@@ -46,6 +47,14 @@ type ioOp struct {
 	unlocked bool  // the interpreter lock is released
 	err      error // call's result
 
+	// ctx is the context the calling thread's wait watches (WaitContext),
+	// read while the lock is held; dir the call's direction. A wait of the
+	// main thread, whose context is not the run's, registers stopWake to
+	// be woken when a signal is due there.
+	ctx      context.Context
+	dir      int
+	stopWake func() bool
+
 	tryFD func(fd uintptr) bool // op.try, bound once
 }
 
@@ -71,7 +80,7 @@ func (op *ioOp) try(fd uintptr) bool {
 	if op.err != unix.EAGAIN || !op.wait {
 		return true
 	}
-	if err := op.s.host.Context().Err(); err != nil {
+	if err := op.ctx.Err(); err != nil {
 		// Interrupted: the deadlines that wake waiters may be set
 		// already, before this call reset them; don't wait.
 		op.err = err
@@ -79,9 +88,18 @@ func (op *ioOp) try(fd uintptr) bool {
 	}
 	if !op.unlocked {
 		op.unlocked = true
+		op.wakeOnSignal()
 		op.s.host.Unlock(op.L)
 	}
 	return false
+}
+
+// wakeOnSignal makes a wait of the main thread end when a signal is due
+// there, by setting the deadline of its direction in the past; the run's
+// end wakes every wait through the group. The lock is held.
+func (op *ioOp) wakeOnSignal() {
+	s, dir := op.s, op.dir
+	op.stopWake = s.wakeOn(op.ctx, func() { s.setFileDeadline(dir, aLongTimeAgo) })
 }
 
 // callDL is how long one call of the socket may wait: until at (zero:
@@ -155,7 +173,10 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 	}
 	s.busy[dir]++
 	host := s.host
+	ctx := host.WaitContext(op.L)
+	op.ctx, op.dir = ctx, dir
 	if op.unlocked {
+		op.wakeOnSignal()
 		host.Unlock(op.L)
 	}
 	var werr error
@@ -167,10 +188,13 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 	if op.unlocked {
 		host.Lock(op.L)
 	}
-	op.L = nil
+	if op.stopWake != nil && !op.stopWake() {
+		s.armed[dir] = true // the wake set the deadline in the past
+	}
+	op.L, op.ctx, op.stopWake = nil, nil, nil
 	s.busy[dir]--
 	if werr != nil {
-		if err := host.Context().Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if os.IsTimeout(werr) {

@@ -179,18 +179,29 @@ func (s *Socket) connCall(L *lua.LState, dir int, dl time.Time, f func() error) 
 		s.conn.SetWriteDeadline(dl)
 	}
 	s.armed[dir] = !dl.IsZero()
-	if err := s.host.Context().Err(); err != nil {
+	ctx := s.host.WaitContext(L)
+	if err := ctx.Err(); err != nil {
 		return err // interrupted before the deadline above replaced its wake-up
 	}
+	stop := s.wakeOn(ctx, func() {
+		if dir == dirRead {
+			s.conn.SetReadDeadline(aLongTimeAgo)
+		} else {
+			s.conn.SetWriteDeadline(aLongTimeAgo)
+		}
+	})
 	s.busy[dir]++
 	s.host.Unlock(L)
 	err := f()
 	s.host.Lock(L)
 	s.busy[dir]--
+	if stop != nil && !stop() {
+		s.armed[dir] = true
+	}
 	if err == nil {
 		return nil
 	}
-	if cerr := s.host.Context().Err(); cerr != nil {
+	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
 	var ne net.Error
@@ -231,7 +242,7 @@ func (s *Socket) StartTLS(L *lua.LState, cfg *tls.Config, server bool) (*tls.Con
 	err := s.Unlocked(L, tc.Handshake)
 	if err != nil {
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() && s.host.Context().Err() == nil {
+		if errors.As(err, &ne) && ne.Timeout() && s.host.WaitContext(L).Err() == nil {
 			return nil, ErrTimeout
 		}
 		return nil, err

@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestStringRepTooLarge: a string.rep too large to make raises an error
+// that pcall catches and that says what happened, not Go's "makeslice:
+// len out of range".
+func TestStringRepTooLarge(t *testing.T) {
+	out, stderr, code := runSockrun(t, "", "--max-memory", "1GiB", "-e", `
+print(pcall(string.rep, "x", 2^53))
+print(pcall(string.rep, "ab", 2^62, ","))
+print(string.rep("ab", 3, ","), #string.rep("x", 1000))`)
+	want := `false	(command line):2: string.rep: result too large (9007199254740992 bytes; the largest string is 512 MiB, limits.max_memory is 1 GiB)
+false	(command line):3: string.rep: result too large (13835058055282163712 bytes; the largest string is 512 MiB, limits.max_memory is 1 GiB)
+ab,ab,ab	1000`
+	if code != 0 || out != want {
+		t.Errorf("code %d, stdout:\n%s\nwant:\n%s\nstderr %q", code, out, want, stderr)
+	}
+}
+
+// TestMemoryLimit: a script that grows without bound (a loop of
+// concatenations) is stopped by the watchdog with a message naming the
+// limit, exit 1, rather than dying with Go's "fatal error: out of memory"
+// and a goroutine dump.
+func TestMemoryLimit(t *testing.T) {
+	_, stderr, code := runSockrun(t, "", "--max-memory", "128MiB", "-e", `
+local s = socket.create_server({"127.0.0.1", 0})
+local x = "x"
+for i = 1, 40 do x = x .. x end`)
+	if code != 1 || !strings.Contains(stderr, "more than limits.max_memory (128 MiB)") {
+		t.Errorf("code %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "fatal error") {
+		t.Errorf("a Go crash: %q", stderr)
+	}
+}
+
+// TestMaxRuntime: limits.max_runtime ends a run that waits forever, with a
+// message that names it.
+func TestMaxRuntime(t *testing.T) {
+	_, stderr, code := runSockrun(t, "", "--max-runtime", "200ms", "-e", `socket.sleep(60)`)
+	if code != 1 || !strings.Contains(stderr, "limits.max_runtime (200ms)") || strings.Contains(stderr, "KeyboardInterrupt") {
+		t.Errorf("code %d, stderr %q", code, stderr)
+	}
+}
+
+// TestMaxThreads: thread.spawn past limits.max_threads raises, as
+// Python's "can't start new thread", and the script goes on.
+func TestMaxThreads(t *testing.T) {
+	out, stderr, code := runSockrun(t, "", "--max-threads", "2", "-e", `
+local ev = thread.event()
+local a = thread.spawn(function() ev:wait() end)
+local b = thread.spawn(function() ev:wait() end)
+local ok, err = pcall(thread.spawn, function() end)
+print(ok, err)
+ev:set(); a:join(); b:join()
+print(pcall(thread.spawn, function() end))`)
+	if code != 0 || !strings.Contains(out, "false\t(command line):5: can't start new thread: 2 threads are running, limits.max_threads is 2 (spawn)") ||
+		!strings.Contains(out, "true\t<thread 4") {
+		t.Errorf("code %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
+// TestLimitsConfig: the limits are read from the config's limits: section
+// and the environment; a bad value is a usage error naming the key.
+func TestLimitsConfig(t *testing.T) {
+	_, stderr, code := runSockrun(t, "", "--max-memory", "lots", "-e", `print(1)`)
+	if code != 2 || !strings.Contains(stderr, "limits.max_memory") {
+		t.Errorf("code %d, stderr %q", code, stderr)
+	}
+	p := startIn(t, "", []string{"SOCKRUN_LIMITS_MAX_THREADS=1"}, sockrunBin, "-e", `thread.spawn(function() thread.sleep(0.1) end); print(pcall(thread.spawn, function() end))`)
+	p.closeStdin()
+	p.wait(10e9)
+	if out := strings.Join(p.Stdout(), "\n"); !strings.Contains(out, "limits.max_threads is 1") {
+		t.Errorf("SOCKRUN_LIMITS_MAX_THREADS=1: stdout %q, stderr %q", out, p.Stderr())
+	}
+}

@@ -1,0 +1,96 @@
+package luaapi
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// This file is what keeps one script from taking the machine: a
+// string.rep that checks the size of its result before it allocates it.
+// (The runner's memory watchdog ends a run that grows past
+// limits.max_memory some other way, a loop of concatenations say.)
+
+func init() {
+	register(&Module{
+		Name:    "string",
+		Kind:    ExtendGlobal,
+		Summary: "string.rep that refuses a result larger than the memory limit, with an error that says so",
+		Doc:     "docs/api.md",
+		Funcs: []Func{
+			{"rep", "string.rep(s, n [, sep])", "s repeated n times, separated by sep; raises if the result would be larger than limits.max_memory", (*Runtime).stringRep},
+		},
+	})
+}
+
+// defaultMaxString is the largest string string.rep makes when no memory
+// limit is set: the most Go can allocate in one piece is far more, but no
+// script that means well asks for more than this.
+const defaultMaxString = 1 << 30
+
+// maxString is the largest result string.rep makes: half the memory
+// limit, since a string's bytes are often copied once more (a
+// concatenation, a send), or defaultMaxString with no limit.
+func (rt *Runtime) maxString() int64 {
+	if rt.cfg.MaxMemory > 0 {
+		return max(rt.cfg.MaxMemory/2, 1<<20)
+	}
+	return defaultMaxString
+}
+
+// stringRep is string.rep(s, n [, sep]): s repeated n times, with sep
+// between the copies (Lua 5.2's third argument). A count that is not a
+// whole number is truncated, as Lua's; n < 1 gives "". A result larger
+// than the limit raises "string.rep: result too large (N bytes)" instead
+// of a Go runtime error, or an allocation that takes the machine's memory.
+func (rt *Runtime) stringRep(L *lua.LState) int {
+	s := L.CheckString(1)
+	nv := L.CheckNumber(2)
+	sep := L.OptString(3, "")
+	if !(float64(nv) >= 1) || len(s) == 0 && len(sep) == 0 {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	n := math.Trunc(float64(nv))
+	size := float64(len(s))*n + float64(len(sep))*(n-1)
+	if size > float64(rt.maxString()) {
+		limit := "no limits.max_memory set"
+		if rt.cfg.MaxMemory > 0 {
+			limit = fmt.Sprintf("limits.max_memory is %s", FormatBytes(rt.cfg.MaxMemory))
+		}
+		misuse(L, "string.rep: result too large (%.0f bytes; the largest string is %s, %s)", size, FormatBytes(rt.maxString()), limit)
+	}
+	if sep == "" {
+		L.Push(lua.LString(strings.Repeat(s, int(n))))
+		return 1
+	}
+	var b strings.Builder
+	b.Grow(int(size))
+	for i := 0; i < int(n); i++ {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s)
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// FormatBytes is n bytes as a person reads it: "512 MiB", "1.5 GiB".
+func FormatBytes(n int64) string {
+	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}
+	f, i := float64(n), 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	if f == math.Trunc(f) {
+		return fmt.Sprintf("%.0f %s", f, units[i])
+	}
+	return fmt.Sprintf("%.1f %s", f, units[i])
+}

@@ -1,0 +1,501 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// This file is the signal module and the way signals reach a script, as
+// Python's: a signal is delivered to the main thread only. The first
+// Ctrl-C raises KeyboardInterrupt there, waking it from whatever it waits
+// in (its waits watch a context of their own, the run's context and this
+// interrupt); the other threads keep running. A script that catches it
+// carries on; one that lets it propagate ends the run. A handler set with
+// signal.signal runs in the main thread: at its next call into sockrun, or
+// while it waits (the waiting call then goes on waiting, as Python retries
+// an interrupted system call, unless the handler raises).
+
+// Disposition is what a signal does when it arrives, as Deliver reports it
+// to the host.
+type Disposition int
+
+const (
+	// SignalIgnored: the script ignores it (signal.SIG_IGN).
+	SignalIgnored Disposition = iota
+	// SignalDelivered: delivered to the main thread, as a KeyboardInterrupt
+	// (SIGINT's default) or a call of the script's handler.
+	SignalDelivered
+	// SignalStop: the default action, to stop the run (SIGTERM, SIGHUP,
+	// SIGUSR1, SIGUSR2, and SIGINT with signal.SIG_DFL): the host ends it
+	// as it ends an interrupted run.
+	SignalStop
+)
+
+// signalNames are the signals a script may handle, by their module names.
+var signalNames = []struct {
+	name string
+	sig  syscall.Signal
+}{
+	{"SIGINT", syscall.SIGINT},
+	{"SIGTERM", syscall.SIGTERM},
+	{"SIGHUP", syscall.SIGHUP},
+	{"SIGUSR1", syscall.SIGUSR1},
+	{"SIGUSR2", syscall.SIGUSR2},
+}
+
+// HandledSignals are the signals the host should pass to Deliver.
+func HandledSignals() []os.Signal {
+	list := make([]os.Signal, len(signalNames))
+	for i, s := range signalNames {
+		list[i] = s.sig
+	}
+	return list
+}
+
+// SignalName is sig's name as the signal module has it: "SIGTERM".
+func SignalName(sig os.Signal) string {
+	for _, s := range signalNames {
+		if s.sig == sig {
+			return s.name
+		}
+	}
+	return sig.String()
+}
+
+// Special handlers, as Python's signal.SIG_DFL and signal.SIG_IGN.
+const (
+	sigDFL = 0
+	sigIGN = 1
+)
+
+// signals is one VM's signal state. disp and pending are shared with the
+// goroutine that delivers signals (mu); handlers are Lua values, touched
+// only with the interpreter lock held.
+type signals struct {
+	rt    *Runtime
+	mainL *lua.LState
+
+	mu sync.Mutex
+	// disp is each signal's disposition: sigDFL, sigIGN, or handled (2)
+	// by the function in handlers, or by default_int_handler (3).
+	disp    map[syscall.Signal]int
+	pending []syscall.Signal
+	// wake is the context the main thread's waits watch: the run's,
+	// canceled (cause errSignal) when a signal is due in the main thread.
+	wake       context.Context
+	cancelWake context.CancelCauseFunc
+	// loop is closed when a KeyboardInterrupt is due, so that the main
+	// thread's Lua code sees it between two instructions (mainLuaContext).
+	loop atomic.Pointer[chan struct{}]
+	// raised is the error a handler that ran while the main thread waited
+	// raised: the waiting call raises it.
+	raised lua.LValue
+	// taken is closed when the pending KeyboardInterrupt is raised in the
+	// main thread (nil when none is due).
+	taken chan struct{}
+	due   atomic.Bool // pending is not empty: Checkpoint's one load
+	// stopLoop unregisters the current loop channel from the run's end.
+	stopLoop func() bool
+
+	handlers map[syscall.Signal]lua.LValue
+	// intHandler is signal.default_int_handler.
+	intHandler lua.LValue
+}
+
+const (
+	dispHandler    = 2
+	dispIntHandler = 3
+)
+
+// errSignal is the cause of the main thread's wake context when a signal
+// is due.
+var errSignal = errors.New("signal")
+
+func newSignals(rt *Runtime) *signals {
+	s := &signals{rt: rt, disp: map[syscall.Signal]int{syscall.SIGINT: dispIntHandler}, handlers: map[syscall.Signal]lua.LValue{}}
+	s.renew()
+	return s
+}
+
+// renew makes a fresh wake context and loop channel once the old ones
+// were used; s.mu is held (or s is new).
+func (s *signals) renew() {
+	if s.wake == nil || s.wake.Err() != nil {
+		if s.rt.host.Context().Err() != nil && s.wake != nil {
+			return // the run is over: the main thread's waits stay woken
+		}
+		s.wake, s.cancelWake = context.WithCancelCause(s.rt.host.Context())
+	}
+	if ch := s.loop.Load(); ch == nil || isClosed(*ch) {
+		if s.rt.host.Context().Err() != nil && ch != nil {
+			return
+		}
+		c := make(chan struct{})
+		s.loop.Store(&c)
+		// The run's end wakes the main thread's Lua code too.
+		if s.stopLoop != nil {
+			s.stopLoop()
+		}
+		s.stopLoop = context.AfterFunc(s.rt.host.Context(), func() { s.closeLoop(&c) })
+	}
+}
+
+// rebase derives the main thread's wake context and loop channel from the
+// host's context anew, for a host that replaced its context (the prompt's,
+// after a Ctrl-C): derived from the old one, they would not see the new
+// one end. Called with the interpreter lock held, while the main thread
+// waits in nothing.
+func (s *signals) rebase() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancelWake != nil {
+		s.cancelWake(context.Canceled)
+	}
+	s.wake, s.cancelWake = context.WithCancelCause(s.rt.host.Context())
+	if s.stopLoop != nil {
+		s.stopLoop()
+	}
+	c := make(chan struct{})
+	s.loop.Store(&c)
+	s.stopLoop = context.AfterFunc(s.rt.host.Context(), func() { s.closeLoop(&c) })
+}
+
+var loopCloseMu sync.Mutex
+
+// closeLoop closes *c once.
+func (s *signals) closeLoop(c *chan struct{}) {
+	loopCloseMu.Lock()
+	defer loopCloseMu.Unlock()
+	if !isClosed(*c) {
+		close(*c)
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// Deliver hands sig to the script: the host calls it from the goroutine
+// that receives signals. It reports what the signal does; for a
+// KeyboardInterrupt it also returns a channel closed once the main thread
+// has raised it.
+func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
+	s := rt.sig
+	ss, _ := sig.(syscall.Signal)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.disp[ss] {
+	case sigIGN:
+		return SignalIgnored, nil
+	case sigDFL:
+		return SignalStop, nil
+	}
+	s.pending = append(s.pending, ss)
+	s.due.Store(true)
+	var taken <-chan struct{}
+	if s.disp[ss] == dispIntHandler {
+		s.cancelWake(errSignal)
+		if s.taken == nil {
+			s.taken = make(chan struct{})
+		}
+		taken = s.taken
+		s.closeLoop(s.loop.Load())
+	} else {
+		// A handler runs while the main thread waits: in its own
+		// goroutine, holding the interpreter lock on the main thread's
+		// behalf (the main thread's state is parked inside a call into
+		// sockrun then, as when a call runs a callback).
+		go rt.runHandlersWhileWaiting()
+	}
+	return SignalDelivered, taken
+}
+
+// isMain reports whether L runs in the main thread: the main chunk's
+// state, or a coroutine it resumed.
+func (rt *Runtime) isMain(L *lua.LState) bool {
+	if rt.sig == nil || rt.sig.mainL == nil {
+		return false
+	}
+	for s := L; s != nil; s = s.Parent {
+		if s == rt.sig.mainL {
+			return true
+		}
+	}
+	return false
+}
+
+// WaitContext is the context the waits of L's thread watch: the run's
+// context, and for the main thread also a signal due there. Call it with
+// the interpreter lock held.
+func (rt *Runtime) WaitContext(L *lua.LState) context.Context {
+	if L != nil && rt.isMain(L) {
+		rt.sig.mu.Lock()
+		defer rt.sig.mu.Unlock()
+		return rt.sig.wake
+	}
+	return rt.host.Context()
+}
+
+// ctx is WaitContext.
+func (rt *Runtime) ctx(L *lua.LState) context.Context { return rt.WaitContext(L) }
+
+// takeSignals runs in the main thread, with the lock held, at a call into
+// sockrun or after a wait a signal ended: it calls the handlers of the
+// signals due, then raises KeyboardInterrupt if one is due, or the error a
+// handler that ran during the wait raised.
+func (rt *Runtime) takeSignals(L *lua.LState, op string) {
+	s := rt.sig
+	s.mu.Lock()
+	list := s.pending
+	s.pending = nil
+	s.due.Store(false)
+	raised := s.raised
+	s.raised = nil
+	taken := s.taken
+	s.taken = nil
+	s.renew()
+	s.mu.Unlock()
+	interrupt := false
+	for _, sig := range list {
+		if rt.sig.dispOf(sig) == dispIntHandler {
+			interrupt = true
+			continue
+		}
+		rt.callHandler(L, sig)
+	}
+	if raised != nil {
+		throw(L, raised)
+	}
+	if interrupt {
+		if taken != nil {
+			close(taken)
+		}
+		raiseOS(L, interruptError(op, ""))
+	}
+}
+
+func (s *signals) dispOf(sig syscall.Signal) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.disp[sig]
+}
+
+// callHandler calls sig's handler, if it still has one, as Python does:
+// handler(signum). An error it raises propagates.
+func (rt *Runtime) callHandler(L *lua.LState, sig syscall.Signal) {
+	h, ok := rt.sig.handlers[sig].(*lua.LFunction)
+	if !ok {
+		return
+	}
+	L.Push(h)
+	L.Push(lua.LNumber(sig))
+	L.Push(lua.LNil) // Python's frame
+	L.Call(2, 0)
+}
+
+// runHandlersWhileWaiting takes the interpreter lock on the main thread's
+// behalf and runs the handlers due, if the main thread has not run them
+// itself meanwhile. An error a handler raises is kept for the main
+// thread's waiting call, which wakes and raises it.
+func (rt *Runtime) runHandlersWhileWaiting() {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(rt.host.Stderr(), "sockrun: internal error in a signal handler: %v\n", r)
+		}
+	}()
+	s := rt.sig
+	L := s.mainL
+	rt.host.Lock(L)
+	defer rt.host.Unlock(L)
+	if rt.host.Context().Err() != nil || !rt.mainRunning.Load() {
+		return
+	}
+	s.mu.Lock()
+	var list, keep []syscall.Signal
+	for _, sig := range s.pending {
+		if s.disp[sig] == dispIntHandler {
+			keep = append(keep, sig) // the main thread raises it itself
+		} else {
+			list = append(list, sig)
+		}
+	}
+	s.pending = keep
+	s.due.Store(len(keep) > 0 || s.raised != nil)
+	s.mu.Unlock()
+	for _, sig := range list {
+		fn, ok := s.handlers[sig].(*lua.LFunction)
+		if !ok {
+			continue
+		}
+		L.Push(fn)
+		L.Push(lua.LNumber(sig))
+		L.Push(lua.LNil)
+		if err := L.PCall(2, 0, nil); err != nil {
+			s.mu.Lock()
+			s.raised = errorObject(err)
+			s.due.Store(true)
+			s.cancelWake(errSignal)
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+func init() {
+	register(&Module{
+		Name:    "signal",
+		Summary: "signal handlers, as Python's signal module: handlers run in the main thread",
+		Doc:     "docs/signal.md",
+		Funcs: []Func{
+			{"signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Runtime).signalSignal},
+			{"getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Runtime).signalGetsignal},
+			{"default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", (*Runtime).signalDefaultIntHandler},
+		},
+		Consts: func() []Const {
+			list := []Const{{"SIG_DFL", lua.LNumber(sigDFL)}, {"SIG_IGN", lua.LNumber(sigIGN)}}
+			for _, s := range signalNames {
+				list = append(list, Const{s.name, lua.LNumber(s.sig)})
+			}
+			return list
+		},
+		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+			rt.sig.mainL = L
+			rt.sig.intHandler = mod.RawGetString("default_int_handler")
+		},
+	})
+}
+
+// checkSignal is argument n as one of the signals the module handles.
+func checkSignal(L *lua.LState, n int, fn string) syscall.Signal {
+	v := L.Get(n)
+	num, ok := v.(lua.LNumber)
+	if !ok {
+		argError(L, n, fn, "signal number expected, got "+typeName(v))
+	}
+	for _, s := range signalNames {
+		if s.sig == syscall.Signal(num) {
+			return s.sig
+		}
+	}
+	argError(L, n, fn, fmt.Sprintf("signal number %v is not one sockrun handles (SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2)", num))
+	return 0
+}
+
+// handlerValue is sig's handler as Lua sees it; the lock is held.
+func (rt *Runtime) handlerValue(sig syscall.Signal) lua.LValue {
+	switch rt.sig.dispOf(sig) {
+	case sigIGN:
+		return lua.LNumber(sigIGN)
+	case dispIntHandler:
+		return rt.sig.intHandler
+	case dispHandler:
+		return rt.sig.handlers[sig]
+	}
+	return lua.LNumber(sigDFL)
+}
+
+// signalSignal is signal.signal(signalnum, handler): sets what signalnum
+// does when it arrives, and returns the previous handler. handler is a
+// function called in the main thread as handler(signum, frame) (frame is
+// nil), signal.SIG_IGN to ignore it, or signal.SIG_DFL for the default:
+// stop the run (SIGINT's default is signal.default_int_handler, which
+// raises KeyboardInterrupt). Only the main thread may set a handler.
+func (rt *Runtime) signalSignal(L *lua.LState) int {
+	sig := checkSignal(L, 1, "signal")
+	h := L.Get(2)
+	disp := dispHandler
+	switch v := h.(type) {
+	case *lua.LFunction:
+		if v == rt.sig.intHandler {
+			disp = dispIntHandler
+		}
+	case lua.LNumber:
+		if v != sigDFL && v != sigIGN {
+			argError(L, 2, "signal", "signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a function")
+		}
+		disp = int(v)
+	default:
+		argError(L, 2, "signal", "signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a function, got "+typeName(h))
+	}
+	if !rt.isMain(L) {
+		misuse(L, "signal only works in main thread of the main interpreter (signal)")
+	}
+	prev := rt.handlerValue(sig)
+	rt.sig.mu.Lock()
+	rt.sig.disp[sig] = disp
+	rt.sig.mu.Unlock()
+	if disp == dispHandler {
+		rt.sig.handlers[sig] = h
+	} else {
+		delete(rt.sig.handlers, sig)
+	}
+	L.Push(prev)
+	return 1
+}
+
+// signalGetsignal is signal.getsignal(signalnum): its current handler, a
+// function, signal.SIG_DFL or signal.SIG_IGN.
+func (rt *Runtime) signalGetsignal(L *lua.LState) int {
+	L.Push(rt.handlerValue(checkSignal(L, 1, "getsignal")))
+	return 1
+}
+
+// signalDefaultIntHandler is signal.default_int_handler(signum, frame):
+// raises KeyboardInterrupt, as SIGINT does by default.
+func (rt *Runtime) signalDefaultIntHandler(L *lua.LState) int {
+	raiseOS(L, interruptError("", ""))
+	return 0
+}
+
+// checkSignals is the call path's look at the signals due: in the main
+// thread, the handlers run and a KeyboardInterrupt is raised here, at a
+// call into sockrun.
+func (rt *Runtime) checkSignals(L *lua.LState) {
+	if rt.sig.due.Load() && rt.isMain(L) {
+		rt.takeSignals(L, "")
+	}
+}
+
+// MainRunning tells the runtime whether the main chunk is running: a
+// handler runs while the main thread waits only then.
+func (rt *Runtime) MainRunning(running bool) { rt.mainRunning.Store(running) }
+
+// MainLuaContext is the context the main thread's Lua state checks between
+// instructions: done when run is (as before), and also when a
+// KeyboardInterrupt is due, which it then raises. Coroutines must not
+// inherit it (see the host's coroutine.create).
+func (rt *Runtime) MainLuaContext(run context.Context) context.Context {
+	return mainLuaContext{run, rt}
+}
+
+type mainLuaContext struct {
+	context.Context
+	rt *Runtime
+}
+
+// Done is the current loop channel: one atomic load per instruction.
+func (c mainLuaContext) Done() <-chan struct{} { return *c.rt.sig.loop.Load() }
+
+// Err is called by gopher-lua, in the main thread with the lock held, when
+// Done is closed and it is about to raise: a KeyboardInterrupt due is
+// raised here as the error value scripts catch.
+func (c mainLuaContext) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	L := c.rt.sig.mainL
+	c.rt.takeSignals(L.G.CurrentThread, "")
+	return ErrInterrupted
+}

@@ -1,0 +1,182 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sockrun/sockrun/luaapi"
+	"golang.org/x/sys/unix"
+)
+
+// Limits are what a user may bound a run by (the limits: section).
+type Limits struct {
+	// MaxMemory is the most resident memory the process may use, in bytes (0: none);
+	// limits.max_memory, by default half the machine's memory.
+	MaxMemory int64
+	// MaxRuntime ends the run after this long (0: never).
+	MaxRuntime time.Duration
+	// MaxThreads is the most script threads a VM may run at once (0: no
+	// limit).
+	MaxThreads int
+}
+
+// Defaults of the limits: generous enough for a benchmark's 10,000
+// connections, tight enough that a runaway script stops with a clear
+// error before the machine swaps.
+const defaultMaxThreads = 100000
+
+// limitError is the cause of a run a limit ended.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
+// isLimit reports whether err is a limit's.
+func isLimit(err error) bool {
+	var le *limitError
+	return errors.As(err, &le)
+}
+
+// parseSize reads a byte size: "512MiB", "2G", "1073741824"; "0", "none"
+// or "off" is no limit; "auto" is half the machine's memory.
+func parseSize(s, key string) (int64, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	switch s {
+	case "", "0", "none", "off":
+		return 0, nil
+	case "auto":
+		var si unix.Sysinfo_t
+		if unix.Sysinfo(&si) != nil {
+			return 0, nil
+		}
+		return int64(si.Totalram) * int64(si.Unit) / 2, nil
+	}
+	num := strings.TrimRight(s, "kmgtib ")
+	unit := strings.TrimSpace(s[len(num):])
+	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40}[unit]
+	if err != nil || mult == 0 || f < 0 {
+		return 0, fmt.Errorf("config: %s %q: want a size (512MiB, 2GiB, bytes), auto or none", key, s)
+	}
+	return int64(f * mult), nil
+}
+
+// parseCount reads a count from 0 (0: no limit).
+func parseCount(s, key string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "none" || s == "off" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("config: %s %q: want a count (0 or none: no limit)", key, s)
+	}
+	return n, nil
+}
+
+// parseRuntime reads limits.max_runtime: seconds or a duration; 0 or
+// none is no limit.
+func parseRuntime(s string) (time.Duration, error) {
+	d, err := parseTimeout(s)
+	if err != nil {
+		return 0, fmt.Errorf("config: limits.max_runtime %q: want seconds (30) or a duration (1h30m), or none", s)
+	}
+	return max(d, 0), nil
+}
+
+// watchLimits enforces limits.max_memory and limits.max_runtime until ctx
+// is done: it sends the error of the first one reached on hit. The memory
+// limit is not made the Go runtime's soft limit (debug.SetMemoryLimit):
+// with a live heap past a soft limit the collector runs without pause,
+// and a script growing a string stalled for tens of seconds before the
+// watchdog could end it.
+func watchLimits(ctx context.Context, env *Env, lim Limits, hit chan<- error) {
+	if lim.MaxMemory > 0 {
+		go watchMemory(ctx, env.Stderr, lim.MaxMemory, hit)
+	}
+	if lim.MaxRuntime > 0 {
+		t := time.AfterFunc(lim.MaxRuntime, func() {
+			send(hit, &limitError{fmt.Sprintf("stopped: the run reached limits.max_runtime (%v)", lim.MaxRuntime)})
+		})
+		context.AfterFunc(ctx, func() { t.Stop() })
+	}
+}
+
+// memoryPoll is how often the watchdog reads the heap's size: a loop
+// doubling a string grows by gigabytes in a few hundred milliseconds.
+const memoryPoll = 25 * time.Millisecond
+
+// watchMemory ends the run when the process's resident memory stays past
+// limit: at a reading over it, it asks for a collection that returns
+// freed memory to the system (what was over may have been garbage), and
+// gives up once that has finished with the process still over, or at once
+// at twice the limit. It reads /proc/self/statm, not runtime/metrics or
+// runtime.ReadMemStats, and never waits for the collection itself: those
+// may stop the world, which waits for every goroutine, and one copying a
+// string of a gigabyte cannot stop until it is done: the run's end would
+// wait for it.
+func watchMemory(ctx context.Context, stderr io.Writer, limit int64, hit chan<- error) {
+	defer recoverTo(stderr, "the memory watchdog")
+	tick := time.NewTicker(memoryPoll)
+	defer tick.Stop()
+	var freed chan struct{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		used := residentMemory()
+		switch {
+		case used <= limit:
+			freed = nil
+		case freed == nil && used <= 2*limit:
+			freed = make(chan struct{})
+			go func(done chan struct{}) {
+				debug.FreeOSMemory()
+				close(done)
+			}(freed)
+		case used > 2*limit || isDone(freed):
+			send(hit, &limitError{fmt.Sprintf("stopped: the script uses %s of memory, more than limits.max_memory (%s)",
+				luaapi.FormatBytes(used), luaapi.FormatBytes(limit))})
+			return
+		}
+	}
+}
+
+// residentMemory is the process's resident memory in bytes, 0 if unknown.
+func residentMemory() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+func isDone(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+func send(hit chan<- error, err error) {
+	select {
+	case hit <- err:
+	default:
+	}
+}
