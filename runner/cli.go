@@ -106,5 +106,6 @@ working directory (or --config FILE), then defaults.`,
 			fmt.Fprintf(env.Stdout, "sockrun %s\n", Version)
 		},
 	})
+	root.AddCommand(newLspDefsCmd(env))
 	return root
 }
