@@ -39,7 +39,7 @@ func LuaLSConstants() []byte {
 		fmt.Fprintf(&b, "\n-- %s\n", m.Name)
 		for _, c := range consts {
 			b.WriteString("\n")
-			if doc := constDoc(m.Name, c.Name); doc != "" {
+			if doc := ConstantDoc(m.Name, c.Name); doc != "" {
 				fmt.Fprintf(&b, "---%s\n", doc)
 			}
 			fmt.Fprintf(&b, "%s.%s = %s\n", m.Name, c.Name, luaLiteral(c.Value))
@@ -86,8 +86,9 @@ var constPrefixes = map[string]string{
 	"OPENSSL_":  "The TLS library: Go's crypto/tls.",
 }
 
-// constDoc is the one line of doc a constant gets.
-func constDoc(module, name string) string {
+// ConstantDoc is one line on what the constant name of module is, from
+// the start of its name; "" if it says nothing.
+func ConstantDoc(module, name string) string {
 	best := ""
 	for p := range constPrefixes {
 		if strings.HasPrefix(name, p) && len(p) > len(best) {
