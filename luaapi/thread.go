@@ -13,11 +13,26 @@ import (
 type Thread struct {
 	id    int
 	label string // what it serves, for error reports: "serving 127.0.0.1:5000"
+	fn    string // its function as a traceback names it: "function 'handle'"
 	done  chan struct{}
 
-	results []lua.LValue // fn's results, once done
-	err     lua.LValue   // fn's error, once done, if it raised
-	ud      *lua.LUserData
+	results  []lua.LValue // fn's results, once done
+	err      lua.LValue   // fn's error, once done, if it raised
+	reported bool         // err was printed when the thread ended
+	ud       *lua.LUserData
+
+	// rejoined is the last error a join in this thread re-raised from a
+	// thread that had already printed it, so that the same error, uncaught
+	// here too, is not printed a second time.
+	rejoined *rejoined
+}
+
+// rejoined is an error join re-raised: the value, the thread it came
+// from, and the script's line of the join.
+type rejoined struct {
+	err   lua.LValue
+	from  int
+	where string
 }
 
 const threadMetaName = "thread.thread"
@@ -138,6 +153,7 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 	}
 	t := rt.newThread(L, threadLabel(args))
 	rt.threads.live++
+	t.fn = funcName(L, fn)
 	rt.host.Go(L, func(co *lua.LState) {
 		rt.threads.byL[co] = t
 		to, _ := rt.observer.(ThreadObserver)
@@ -158,7 +174,7 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 		}
 		if err := co.PCall(len(args), lua.MultRet, nil); err != nil {
 			t.err = errorObject(err)
-			rt.reportThreadError(t, err)
+			t.reported = rt.reportThreadError(t, err)
 			// As Python's garbage collector would, close the sockets the
 			// failed thread was serving, so its peers see the end.
 			for _, a := range args {
@@ -189,14 +205,13 @@ func errorObject(err error) lua.LValue {
 }
 
 // reportThreadError prints a thread's uncaught error and its traceback,
-// unless the run is ending anyway (interrupted or exiting).
-func (rt *Runtime) reportThreadError(t *Thread, err error) {
+// unless the run is ending anyway (interrupted or exiting), and says
+// whether it printed it. An error that a join in this thread re-raised
+// from a thread that printed it already is not printed again: one line
+// says where it went on.
+func (rt *Runtime) reportThreadError(t *Thread, err error) bool {
 	if rt.host.Context().Err() != nil {
-		return
-	}
-	msg, ok := IsErrorValue(errorObject(err))
-	if !ok {
-		msg = errorObject(err).String()
+		return false
 	}
 	who := fmt.Sprintf("thread %d", t.id)
 	if rt.cfg.Workers > 1 {
@@ -205,15 +220,106 @@ func (rt *Runtime) reportThreadError(t *Thread, err error) {
 	if t.label != "" {
 		who += " (" + t.label + ")"
 	}
+	if line, ok := t.Rejoined(errorObject(err)); ok {
+		fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n", who, line)
+		return true
+	}
+	msg, ok := IsErrorValue(errorObject(err))
+	if !ok {
+		msg = errorObject(err).String()
+	}
 	trace := ""
 	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.StackTrace != "" {
-		trace = strings.TrimRight(apiErr.StackTrace, "\n") + "\n"
+		trace = strings.TrimRight(nameBottomFrame(apiErr.StackTrace, t.fn), "\n") + "\n"
 	}
 	why := ""
 	if x := Explanation(errorObject(err)); x != "" && !rt.cfg.NoExplain {
 		why = "  why: " + x + "\n"
 	}
 	fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n%s%s", who, msg, why, trace)
+	return true
+}
+
+// Rejoined says whether v, an error this thread did not catch, is one a
+// join re-raised from a thread that printed it already; if so it returns
+// the line to print instead of the error and its traceback a second
+// time: "/srv.lua:9: join re-raised the error of thread 2, printed above".
+// The thread's own report is the one kept: it is printed as the error
+// happens, even when no join ever comes, and its traceback leads to the
+// line that failed, where the joiner's leads only to its join. Call it
+// with the interpreter lock held.
+func (t *Thread) Rejoined(v lua.LValue) (string, bool) {
+	r := t.rejoined
+	if r == nil || r.err != v {
+		return "", false
+	}
+	return fmt.Sprintf("%s join re-raised the error of thread %d, printed above", r.where, r.from), true
+}
+
+// MainThread is the main chunk's thread.
+func (rt *Runtime) MainThread() *Thread { return rt.threads.main }
+
+// funcName is fn as a traceback names the function a thread runs: by the
+// name of the local, upvalue or global of the spawning function that
+// holds it ("function 'handle'"), else by where it is defined ("function
+// <srv.lua:12>"), as Lua names an anonymous function.
+func funcName(L *lua.LState, fn *lua.LFunction) string {
+	if name := valueName(L, fn); name != "" {
+		return "function '" + name + "'"
+	}
+	if fn.IsG {
+		return "function <Go>"
+	}
+	return fmt.Sprintf("function <%s:%d>", fn.Proto.SourceName, fn.Proto.LineDefined)
+}
+
+// valueName is the name under which the nearest Lua function on L's
+// stack sees v: a local, an upvalue, or a global; "" if none.
+func valueName(L *lua.LState, v lua.LValue) string {
+	for level := 0; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return ""
+		}
+		f, err := L.GetInfo("f", dbg, lua.LNil)
+		caller, _ := f.(*lua.LFunction)
+		if err != nil || caller == nil || caller.IsG {
+			continue
+		}
+		for i := 1; ; i++ {
+			name, val := L.GetLocal(dbg, i)
+			if name == "" {
+				break
+			}
+			if val == v && !strings.HasPrefix(name, "(") {
+				return name
+			}
+		}
+		for i := 1; i <= len(caller.Upvalues); i++ {
+			if name, val := L.GetUpvalue(caller, i); val == v && name != "" {
+				return name
+			}
+		}
+		found := ""
+		L.G.Global.ForEach(func(k, val lua.LValue) {
+			if s, ok := k.(lua.LString); ok && val == v && found == "" {
+				found = string(s)
+			}
+		})
+		return found
+	}
+}
+
+// nameBottomFrame names the thread's function in its traceback: the
+// bottom frame of a thread's Lua state is its function, which gopher-lua,
+// seeing no caller, calls "main chunk".
+func nameBottomFrame(trace, fn string) string {
+	const chunk = " in main chunk\n"
+	i := strings.LastIndex(trace, chunk)
+	if i < 0 || fn == "" {
+		return trace
+	}
+	return trace[:i] + " in " + fn + trace[i+len(chunk)-1:]
 }
 
 // threadJoin is t:join([timeout]): waits for the thread to end and returns
@@ -236,6 +342,9 @@ func (rt *Runtime) threadJoin(L *lua.LState) int {
 		}
 	}
 	if t.err != nil {
+		if t.reported {
+			rt.current(L).rejoined = &rejoined{err: t.err, from: t.id, where: L.Where(1)}
+		}
 		throw(L, t.err) // the thread's own error, as it raised it
 	}
 	for _, v := range t.results {

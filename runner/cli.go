@@ -127,5 +127,7 @@ working directory (or --config FILE), then defaults.`,
 			fmt.Fprintf(env.Stdout, "sockrun %s\n", Version)
 		},
 	})
+	root.AddCommand(newDocCmd(env))
+	root.AddCommand(newLspDefsCmd(env))
 	return root
 }

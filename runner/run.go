@@ -336,6 +336,14 @@ func (rep *errorReporter) report(r chunkResult) int {
 	if len(rep.vms) > 1 {
 		who = fmt.Sprintf("worker %d: ", r.worker)
 	}
+	var apiErr *lua.ApiError
+	if errors.As(r.err, &apiErr) {
+		// An error join re-raised from a thread that printed it: once is enough.
+		if line, ok := r.v.rt.MainThread().Rejoined(apiErr.Object); ok {
+			fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, line)
+			return ExitError
+		}
+	}
 	fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, msg)
 	if why := explanation(r.err); why != "" && rep.explain {
 		fmt.Fprintf(rep.env.Stderr, "  why: %s\n", why)

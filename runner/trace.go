@@ -210,7 +210,7 @@ func (t *tracer) signal(sig os.Signal, count int) {
 	ev := &traceEvent{T: t.since(time.Now()), Kind: kindSignal, Call: name, Detail: detail}
 	t.emit(ev)
 	if t.diag != nil {
-		t.diag.add(item{kind: itemSignal, label: name + ": " + detail})
+		t.diag.add(item{kind: itemSignal, t: ev.T, label: name + ": " + detail})
 	}
 }
 

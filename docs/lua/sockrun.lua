@@ -1,0 +1,58 @@
+---@meta sockrun
+-- The sockrun module and the globals and standard functions sockrun adds
+-- or replaces, for lua-language-server. Hand-written; held to the registry
+-- by luaapi's tests.
+
+---About the running sockrun: its version, this worker's number, and the threads' switch interval.
+---@class sockrunlib
+---@field version string sockrun's version: `"0.1.0"`
+---@field worker integer this VM's number, 1 to `workers` (`--workers N`)
+---@field workers integer how many VMs run the script (`--workers N`; 1 otherwise)
+sockrun = {}
+
+---Sets how long a thread may keep the interpreter lock while others wait (Python's `sys.setswitchinterval`).
+---@param seconds number
+function sockrun.setswitchinterval(seconds) end
+
+---The switch interval, in seconds.
+---@return number
+function sockrun.getswitchinterval() end
+
+---The script's parameters, strings: `--var port=9000` gives `vars.port == "9000"`.
+---@type table<string, string>
+vars = {}
+
+---The script's path (`arg[0]`) and the arguments after it (`arg[1]`, ...).
+---@type table<integer, string>
+arg = {}
+
+---Writes its arguments, tab-separated, and a newline to standard output in one write.
+---@param ... any
+function print(...) end
+
+---Writes strings and numbers to the current output; returns the file.
+---@param ... string|number
+---@return file*
+function io.write(...) end
+
+---Reads lines (`"l"`, `"L"`), numbers (`"n"`), counts of bytes or the rest (`"a"`) from the current input, the lock released while it waits.
+---@param ... string|integer
+---@return string|number|nil ...
+function io.read(...) end
+
+---An iterator over the lines of standard input, or of a file.
+---@param filename? string
+---@return fun(): string?
+function io.lines(filename) end
+
+---Ends the run with code, closing every socket.
+---@param code? integer|boolean
+function os.exit(code) end
+
+---The date formatted as C's strftime, or a table for `"*t"`.
+---@param format? string
+---@param time? integer
+---@return string|osdate
+function os.date(format, time) end
+
+return sockrun

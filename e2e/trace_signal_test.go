@@ -1,0 +1,46 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDiagramSignalAtItsTime: the Ctrl-C that ends a server is drawn
+// where it happened, after the calls before it, not at the top of the
+// diagram.
+func TestDiagramSignalAtItsTime(t *testing.T) {
+	port := freePort(t)
+	file := filepath.Join(t.TempDir(), "run.mmd")
+	p := start(t, "--trace-file", file, "-e", fmt.Sprintf(`
+local s = socket.socket()
+s:bind({"127.0.0.1", %d}); s:listen(5)
+print("listening")
+local c = s:accept()
+c:recv(10)
+c:recv(10)`, port))
+	p.waitLine("listening", 10*time.Second)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	c := dial(t, addr, time.Now().Add(10*time.Second))
+	if _, err := c.Write([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let the recv take the bytes before the signal
+	p.signal(syscall.SIGINT)
+	if code := p.wait(10 * time.Second); code != 130 {
+		t.Fatalf("exit code %d, want 130", code)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := string(b)
+	sig, accept := strings.Index(d, "SIGINT"), strings.Index(d, "accept ")
+	if sig < 0 || accept < 0 || sig < accept {
+		t.Errorf("the signal is not drawn after the accept:\n%s", d)
+	}
+}
