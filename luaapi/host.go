@@ -116,6 +116,9 @@ type Runtime struct {
 	// observer sees every call of a registered function (callpath.go).
 	observer Observer
 
+	// unread counts what the script's close calls threw away (report.go).
+	unread droppedUnread
+
 	// hosts caches address texts and parses (addr.go).
 	hosts hostCache
 

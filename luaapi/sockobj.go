@@ -360,7 +360,9 @@ func (rt *Runtime) socketShutdown(L *lua.LState) int {
 // socketClose is sock:close(): closes the socket; closing twice is
 // harmless. Threads blocked on it wake up with EBADF.
 func (rt *Runtime) socketClose(L *lua.LState) int {
-	checkSocketAny(L, "close").closeFD()
+	s := checkSocketAny(L, "close")
+	rt.noteClose(s)
+	s.closeFD()
 	return 0
 }
 

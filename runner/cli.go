@@ -99,6 +99,8 @@ working directory (or --config FILE), then defaults.`,
 	pf.String("workers", "1", "run `N` VMs of the script on every core, or auto (config workers)")
 	pf.String("explain", "true", "print a line explaining common mistakes under errors, and notes on surprising reads (config explain)")
 	pf.Lookup("explain").NoOptDefVal = "true"
+	pf.String("report", "false", "at the end, print what the script left: sockets never closed, unread bytes, threads running, timeouts (config report)")
+	pf.Lookup("report").NoOptDefVal = "true"
 	pf.Bool("trace", false, "print every socket call, thread and signal to stderr as it happens (config trace)")
 	pf.String("trace-file", "", "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)")
 	pf.String("max-memory", "auto", "end the run when its resident memory passes `SIZE` (512MiB, 2GiB; auto: half the machine's memory; none) (config limits.max_memory)")

@@ -27,6 +27,9 @@ type Config struct {
 	// that --var PORT=1 and SOCKRUN_VARS_PORT name the same var and the
 	// flag wins.
 	Vars map[string]string
+	// Report prints what the script left at the end of the run (report;
+	// --report): sockets never closed, unread bytes, threads running ...
+	Report bool
 	// Explain prints the explanation of an error under it, and notes on
 	// surprising reads (explain; --explain=false turns them off).
 	Explain bool
@@ -51,6 +54,7 @@ var configKeys = map[string]string{
 	"timeout.default":    "timeout",
 	"workers":            "workers",
 	"explain":            "explain",
+	"report":             "report",
 	"trace":              "trace",
 	"trace_file":         "trace-file",
 	"trace_format":       "trace-format",
@@ -65,6 +69,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("timeout.default", "")
 	v.SetDefault("workers", "1")
 	v.SetDefault("explain", "true")
+	v.SetDefault("report", "false")
 	v.SetDefault("luasocket.debug", "false")
 	v.SetDefault("trace", false)
 	v.SetDefault("trace_file", "")
@@ -119,6 +124,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	if cfg.Explain, err = parseBool(v.GetString("explain"), "explain"); err != nil {
+		return nil, err
+	}
+	if cfg.Report, err = parseBool(v.GetString("report"), "report"); err != nil {
 		return nil, err
 	}
 	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {

@@ -70,6 +70,7 @@ func run(env *Env, cfg *Config, s script) int {
 			Version:        Version,
 			Shared:         store,
 			NoExplain:      !cfg.Explain,
+			Report:         cfg.Report,
 			LuaSocketDebug: cfg.LuaSocketDebug,
 			MaxMemory:      cfg.Limits.MaxMemory,
 			MaxThreads:     cfg.Limits.MaxThreads,
@@ -226,6 +227,15 @@ func run(env *Env, cfg *Config, s script) int {
 			onLimit(err)
 		case <-overdue:
 			return onOverdue()
+		}
+	}
+	if cfg.Report {
+		for i, v := range vms {
+			who := ""
+			if len(vms) > 1 {
+				who = fmt.Sprintf(" (worker %d)", i+1)
+			}
+			v.report(env.Stderr, who)
 		}
 	}
 	for _, v := range vms {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime"
 	"sync"
@@ -272,6 +273,39 @@ func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
 		err = v.L.PCall(0, 0, nil)
 		finished = true
 	}()
+}
+
+// report writes the VM's leak report (--report) under its interpreter
+// lock, unless a thread still holds the lock after a second.
+func (v *vm) report(w io.Writer, who string) {
+	var mu sync.Mutex
+	acquired, gaveUp := false, false
+	got := make(chan struct{})
+	go func() {
+		v.gil.Lock()
+		mu.Lock()
+		defer mu.Unlock()
+		if gaveUp {
+			v.gil.Unlock()
+			return
+		}
+		acquired = true
+		close(got)
+	}()
+	select {
+	case <-got:
+	case <-time.After(time.Second):
+		mu.Lock()
+		if !acquired {
+			gaveUp = true
+			mu.Unlock()
+			fmt.Fprintf(w, "sockrun: report%s: not made, a thread still holds the interpreter lock\n", who)
+			return
+		}
+		mu.Unlock()
+	}
+	v.rt.Report(w, who)
+	v.gil.Unlock()
 }
 
 // waitThreads waits for every thread to end, or for the grace period if

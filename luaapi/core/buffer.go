@@ -315,6 +315,9 @@ func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, uni
 		if got > size {
 			s.truncated = got - size
 			s.truncatedTotal++
+			if s.group != nil {
+				s.group.truncated.Add(1)
+			}
 		}
 	}
 	if b != nil {

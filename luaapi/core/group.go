@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	"golang.org/x/sys/unix"
@@ -22,7 +23,18 @@ type Group struct {
 	leaks     []Leak
 	collected int
 	stop      func() bool
+
+	// Counts for the report: calls that ran past their deadline, and
+	// datagrams a read cut short.
+	timeouts, truncated atomic.Int64
 }
+
+// Timeouts is how many calls on the group's sockets ran past their
+// deadline (a timeout raised or returned).
+func (g *Group) Timeouts() int64 { return g.timeouts.Load() }
+
+// Truncated is how many datagrams reads on the group's sockets cut short.
+func (g *Group) Truncated() int64 { return g.truncated.Load() }
 
 // Leak is a socket the garbage collector closed: the script lost every
 // reference to it without closing it.

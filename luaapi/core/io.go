@@ -201,6 +201,9 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 			if dir == dirRead && (dl.IsZero() || time.Now().Before(dl)) {
 				return errKicked
 			}
+			if s.group != nil {
+				s.group.timeouts.Add(1)
+			}
 			return ErrTimeout
 		}
 		return unix.EBADF

@@ -206,6 +206,9 @@ func (s *Socket) connCall(L *lua.LState, dir int, dl time.Time, f func() error) 
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, ErrTimeout) {
+		if s.group != nil && dl != aLongTimeAgo {
+			s.group.timeouts.Add(1)
+		}
 		return ErrTimeout
 	}
 	return err
