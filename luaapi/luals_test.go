@@ -124,7 +124,12 @@ func registryAPI(t *testing.T) (*api, map[string]bool) {
 	a := newAPI()
 	for _, m := range luaapi.Modules() {
 		for _, f := range m.Funcs {
-			a.addFunc(m.Name, f.Name, sigParams(f.Sig))
+			// "dns.toip" of socket is socket.dns's toip: the table it is in.
+			module, name := m.Name, f.Name
+			if i := strings.LastIndexByte(name, '.'); i >= 0 {
+				module, name = module+"."+name[:i], name[i+1:]
+			}
+			a.addFunc(module, name, sigParams(f.Sig))
 		}
 		if m.Consts != nil {
 			for _, c := range m.Consts() {
@@ -132,9 +137,9 @@ func registryAPI(t *testing.T) (*api, map[string]bool) {
 			}
 		}
 		for _, ty := range m.Types {
-			c := a.class(ty.Meta)
+			c := a.class(lualsClass(ty.Meta))
 			if ty.Inherits != nil {
-				c.parent = ty.Inherits.Meta
+				c.parent = lualsClass(ty.Inherits.Meta)
 			}
 			for _, f := range ty.Methods {
 				c.self, _, _ = strings.Cut(f.Sig, ":")
@@ -160,6 +165,16 @@ func registryAPI(t *testing.T) (*api, map[string]bool) {
 		}
 	}
 	return a, live.values["_G"]
+}
+
+// lualsClass is the name the definitions give a class: its metatable's
+// name, but LuaSocket's "tcp{master}" (which LuaLS cannot parse as a class
+// name) as "tcp.master".
+func lualsClass(meta string) string {
+	if kind, state, ok := strings.Cut(meta, "{"); ok && strings.HasSuffix(state, "}") {
+		return kind + "." + strings.TrimSuffix(state, "}")
+	}
+	return meta
 }
 
 // liveAPI opens a VM and lists, as values, the keys of each module's
@@ -222,16 +237,21 @@ var (
 	defClassRe  = regexp.MustCompile(`^---@class\s+([A-Za-z_][\w.]*)(?:\s*:\s*([\w.]+))?`)
 	defFieldRe  = regexp.MustCompile(`^---@field\s+([A-Za-z_]\w*)`)
 	defParamRe  = regexp.MustCompile(`^---@param\s+(\.\.\.|[A-Za-z_]\w*)(\?)?\s`)
-	defTableRe  = regexp.MustCompile(`^(local\s+)?([A-Za-z_]\w*)\s*=\s*\{\}\s*$`)
-	defFuncRe   = regexp.MustCompile(`^function\s+(?:([A-Za-z_]\w*)([.:]))?([A-Za-z_]\w*)\(([^)]*)\)\s*end\s*$`)
+	defMetaRe   = regexp.MustCompile(`^---@meta\s+([A-Za-z_][\w.]*)`)
+	defTableRe  = regexp.MustCompile(`^(local\s+)?([A-Za-z_][\w.]*)\s*=\s*\{\}\s*$`)
+	defFuncRe   = regexp.MustCompile(`^function\s+(?:([A-Za-z_][\w.]*)([.:]))?([A-Za-z_]\w*)\(([^)]*)\)\s*end\s*$`)
 	defValueRe  = regexp.MustCompile(`^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=`)
 	defIgnoreRe = regexp.MustCompile(`^(--|return\s|$)`)
 )
 
 // defsAPI reads the definitions in dir: modules are globals assigned a
 // table (`socket = {}`) under a ---@class whose fields are the module's
-// values; object classes are locals assigned a table under a ---@class,
-// their methods `function sock:recv(bufsize, flags) end`; a parameter is
+// values; a module's table in another (`socket.dns = {}`) is a value of
+// that module; a module only require returns is a local assigned a table
+// under a ---@class named as the file's `---@meta mime.core`, its
+// functions `function core.b64(C, D) end`; object classes are other
+// locals assigned a table under a ---@class, their methods
+// `function sock:recv(bufsize, flags) end`; a parameter is
 // optional when its ---@param says `name?`. Other classes (shapes of
 // arguments and results, with fields only) are returned by name, with
 // their fields.
@@ -242,9 +262,21 @@ func defsAPI(t *testing.T, dir string) (*api, map[string]*class) {
 	if len(files) == 0 {
 		t.Fatalf("no definitions in %s", dir)
 	}
-	locals := map[string]string{} // local name -> class, per file
+	locals := map[string]string{}  // local name -> class, per file
+	modules := map[string]string{} // local name -> require-only module, per file
+	// addTable records a module's table: a global, or a field of the
+	// module its name is in.
+	addTable := func(name string) {
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			a.addValue(name[:i], name[i+1:])
+		} else {
+			a.addValue("_G", name)
+		}
+	}
 	for _, file := range files {
 		clear(locals)
+		clear(modules)
+		meta := ""
 		f, err := os.Open(file)
 		if err != nil {
 			t.Fatal(err)
@@ -259,6 +291,10 @@ func defsAPI(t *testing.T, dir string) (*api, map[string]*class) {
 		for n := 1; sc.Scan(); n++ {
 			line := strings.TrimSpace(sc.Text())
 			at := fmt.Sprintf("%s:%d", filepath.Base(file), n)
+			if m := defMetaRe.FindStringSubmatch(line); m != nil {
+				meta = m[1]
+				continue
+			}
 			if m := defClassRe.FindStringSubmatch(line); m != nil {
 				cls, clsInfo = m[1], &class{parent: m[2], methods: map[string][]param{}, fields: map[string]bool{}}
 				shapes[cls] = clsInfo
@@ -287,16 +323,24 @@ func defsAPI(t *testing.T, dir string) (*api, map[string]*class) {
 				name := m.table[2]
 				switch {
 				case cls == "" && typed && m.table[1] == "":
-					a.addValue("_G", name)
+					addTable(name)
 				case cls == "":
 					t.Errorf("%s: %s = {} with no ---@class above it", at, name)
+				case m.table[1] != "" && strings.Contains(name, "."):
+					t.Errorf("%s: local %s", at, name)
+				case m.table[1] != "" && cls == meta: // a require-only module
+					modules[name] = cls
+					for f := range clsInfo.fields {
+						a.addValue(cls, f)
+					}
+					delete(shapes, cls)
 				case m.table[1] != "":
 					locals[name] = cls
 					c := a.class(cls)
 					c.parent, c.self, c.fields = clsInfo.parent, name, clsInfo.fields
 					delete(shapes, cls)
 				default: // a module
-					a.addValue("_G", name)
+					addTable(name)
 					for f := range clsInfo.fields {
 						a.addValue(name, f)
 					}
@@ -319,6 +363,8 @@ func defsAPI(t *testing.T, dir string) (*api, map[string]*class) {
 					a.addFunc("_G", name, ps)
 				case locals[owner] != "":
 					t.Errorf("%s: %s.%s: declare methods with ':'", at, owner, name)
+				case modules[owner] != "":
+					a.addFunc(modules[owner], name, ps)
 				default:
 					a.addFunc(owner, name, ps)
 				}

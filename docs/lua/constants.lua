@@ -5,6 +5,22 @@
 -- the system that generated the file: compare names (err.name ==
 -- "ECONNREFUSED") or these constants, never raw numbers.
 
+-- signal
+
+signal.SIGHUP = 1
+
+signal.SIGINT = 2
+
+signal.SIGTERM = 15
+
+signal.SIGUSR1 = 10
+
+signal.SIGUSR2 = 12
+
+signal.SIG_DFL = 0
+
+signal.SIG_IGN = 1
+
 -- socket
 
 ---An address family, for `socket.socket`.

@@ -55,4 +55,11 @@ function os.exit(code) end
 ---@return string|osdate
 function os.date(format, time) end
 
+---`s` repeated `n` times, separated by `sep`; raises if the result would be larger than `limits.max_memory`.
+---@param s string
+---@param n integer
+---@param sep? string
+---@return string
+function string.rep(s, n, sep) end
+
 return sockrun
