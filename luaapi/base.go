@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -293,7 +294,7 @@ func readFormat(r *bufio.Reader, f lua.LValue) lua.LValue {
 			}
 			return lua.LString("")
 		}
-		return readCount(r, count(n))
+		return readCount(r, min(count(n), int64(core.MaxRecv))) // limits.max_recv
 	}
 	format := strings.TrimPrefix(string(f.(lua.LString)), "*")[0]
 	switch format {

@@ -61,6 +61,7 @@ var configKeys = map[string]string{
 	"limits.max_memory":  "max-memory",
 	"limits.max_runtime": "max-runtime",
 	"limits.max_threads": "max-threads",
+	"limits.max_recv":    "max-recv",
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
@@ -77,6 +78,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("limits.max_memory", "auto")
 	v.SetDefault("limits.max_runtime", "none")
 	v.SetDefault("limits.max_threads", strconv.Itoa(defaultMaxThreads))
+	v.SetDefault("limits.max_recv", "4MiB")
 	for key, flag := range configKeys {
 		if f := flags.Lookup(flag); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
@@ -145,6 +147,14 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	if cfg.Limits.MaxThreads, err = parseCount(v.GetString("limits.max_threads"), "limits.max_threads"); err != nil {
 		return nil, err
 	}
+	maxRecv, err := parseSize(v.GetString("limits.max_recv"), "limits.max_recv")
+	if err != nil {
+		return nil, err
+	}
+	if maxRecv == 0 || maxRecv > 256<<20 {
+		return nil, fmt.Errorf("config: limits.max_recv %q: want a size from 64 bytes to 256MiB", v.GetString("limits.max_recv"))
+	}
+	cfg.Limits.MaxRecv = int(maxRecv)
 	for k, val := range v.GetStringMapString("vars") {
 		cfg.Vars[strings.ToLower(k)] = val
 	}

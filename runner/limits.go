@@ -25,6 +25,10 @@ type Limits struct {
 	// MaxThreads is the most script threads a VM may run at once (0: no
 	// limit).
 	MaxThreads int
+	// MaxRecv is the most bytes one recv, recvfrom or io.read returns
+	// (limits.max_recv, 4 MiB by default): a larger request is clamped,
+	// never allocated.
+	MaxRecv int
 }
 
 // Defaults of the limits: generous enough for a benchmark's 10,000

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -48,6 +49,7 @@ func run(env *Env, cfg *Config, s script) int {
 	}
 	defer tr.close()
 	defer setupProcess(env)()
+	core.SetMaxRecv(cfg.Limits.MaxRecv) // process-wide: every worker has the same
 	parent, cancelAll := context.WithCancelCause(context.Background())
 	defer cancelAll(context.Canceled)
 

@@ -13,8 +13,20 @@ import (
 // drained, so that an idle connection holds no receive buffer.
 var bufPools [17]sync.Pool // 64 B .. 4 MiB
 
-// MaxRecv is the most bytes one read asks of the transport.
-const MaxRecv = 4 << 20
+// MaxRecv is the most bytes one read asks of the transport, whatever the
+// script asks for (limits.max_recv): a larger request is clamped, never
+// allocated. Set it with SetMaxRecv before any socket reads.
+var MaxRecv = DefaultMaxRecv
+
+// DefaultMaxRecv is MaxRecv unless limits.max_recv says otherwise.
+const DefaultMaxRecv = 4 << 20
+
+// SetMaxRecv sets MaxRecv to n, within 64 bytes and 256 MiB, and returns
+// what it set. Call it before any socket reads (it is not synchronized).
+func SetMaxRecv(n int) int {
+	MaxRecv = min(max(n, 64), 256<<20)
+	return MaxRecv
+}
 
 // readAhead is how much a stream read asks of the transport when the
 // script asks for less: what arrives beyond the request waits in the
