@@ -84,6 +84,9 @@ type Config struct {
 	// MaxMemory is limits.max_memory in bytes (0: none): string.rep
 	// refuses a result that would not fit in it.
 	MaxMemory int64
+	// MaxConnections is limits.max_connections (0: none): past it,
+	// accept waits until a connection it made closes.
+	MaxConnections int
 	// MaxThreads is limits.max_threads (0: none): thread.spawn raises
 	// past it.
 	MaxThreads int
@@ -148,6 +151,7 @@ func New(host Host, cfg Config) *Runtime {
 	}
 	rt := &Runtime{host: host, cfg: cfg, group: core.NewGroup(host.Context()), defaultTimeout: timeout}
 	rt.sig = newSignals(rt)
+	rt.group.SetMaxAccepted(cfg.MaxConnections)
 	return rt
 }
 

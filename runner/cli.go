@@ -105,6 +105,7 @@ working directory (or --config FILE), then defaults.`,
 	pf.String("trace-file", "", "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)")
 	pf.String("max-memory", "auto", "end the run when its resident memory passes `SIZE` (512MiB, 2GiB; auto: half the machine's memory; none) (config limits.max_memory)")
 	pf.String("max-runtime", "none", "end the run after `SECONDS` or a duration (1h) (config limits.max_runtime)")
+	pf.String("max-connections", strconv.Itoa(defaultMaxConnections), "the most connections accept keeps open at once in a VM, `N` (0: no limit); past it accept waits for one to close (config limits.max_connections)")
 	pf.String("max-recv", "4MiB", "the most bytes one recv, recvfrom or io.read returns, `SIZE` (64 bytes to 256MiB; larger requests are clamped) (config limits.max_recv)")
 	pf.String("max-threads", strconv.Itoa(defaultMaxThreads), "the most script threads one VM runs at once, `N` (0: no limit) (config limits.max_threads)")
 	pf.String("trace-format", "", "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)")

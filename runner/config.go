@@ -51,17 +51,18 @@ type Config struct {
 
 // configKeys maps each config key to its flag.
 var configKeys = map[string]string{
-	"timeout.default":    "timeout",
-	"workers":            "workers",
-	"explain":            "explain",
-	"report":             "report",
-	"trace":              "trace",
-	"trace_file":         "trace-file",
-	"trace_format":       "trace-format",
-	"limits.max_memory":  "max-memory",
-	"limits.max_runtime": "max-runtime",
-	"limits.max_threads": "max-threads",
-	"limits.max_recv":    "max-recv",
+	"timeout.default":        "timeout",
+	"workers":                "workers",
+	"explain":                "explain",
+	"report":                 "report",
+	"trace":                  "trace",
+	"trace_file":             "trace-file",
+	"trace_format":           "trace-format",
+	"limits.max_memory":      "max-memory",
+	"limits.max_runtime":     "max-runtime",
+	"limits.max_threads":     "max-threads",
+	"limits.max_recv":        "max-recv",
+	"limits.max_connections": "max-connections",
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
@@ -79,6 +80,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("limits.max_runtime", "none")
 	v.SetDefault("limits.max_threads", strconv.Itoa(defaultMaxThreads))
 	v.SetDefault("limits.max_recv", "4MiB")
+	v.SetDefault("limits.max_connections", strconv.Itoa(defaultMaxConnections))
 	for key, flag := range configKeys {
 		if f := flags.Lookup(flag); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
@@ -155,6 +157,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, fmt.Errorf("config: limits.max_recv %q: want a size from 64 bytes to 256MiB", v.GetString("limits.max_recv"))
 	}
 	cfg.Limits.MaxRecv = int(maxRecv)
+	if cfg.Limits.MaxConnections, err = parseCount(v.GetString("limits.max_connections"), "limits.max_connections"); err != nil {
+		return nil, err
+	}
 	for k, val := range v.GetStringMapString("vars") {
 		cfg.Vars[strings.ToLower(k)] = val
 	}

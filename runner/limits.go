@@ -25,6 +25,9 @@ type Limits struct {
 	// MaxThreads is the most script threads a VM may run at once (0: no
 	// limit).
 	MaxThreads int
+	// MaxConnections is the most connections accept may have open at
+	// once in one VM (0: no limit); past it accept waits.
+	MaxConnections int
 	// MaxRecv is the most bytes one recv, recvfrom or io.read returns
 	// (limits.max_recv, 4 MiB by default): a larger request is clamped,
 	// never allocated.
@@ -35,6 +38,10 @@ type Limits struct {
 // connections, tight enough that a runaway script stops with a clear
 // error before the machine swaps.
 const defaultMaxThreads = 100000
+
+// defaultMaxConnections lets a benchmark hold its 10,000 idle connections
+// and stops a runaway accept loop long before the descriptor table.
+const defaultMaxConnections = 20000
 
 // limitError is the cause of a run a limit ended.
 type limitError struct{ msg string }

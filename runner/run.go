@@ -76,6 +76,7 @@ func run(env *Env, cfg *Config, s script) int {
 			LuaSocketDebug: cfg.LuaSocketDebug,
 			MaxMemory:      cfg.Limits.MaxMemory,
 			MaxThreads:     cfg.Limits.MaxThreads,
+			MaxConnections: cfg.Limits.MaxConnections,
 		}
 		if cfg.Timeout >= 0 {
 			lcfg.DefaultTimeout = &cfg.Timeout

@@ -129,6 +129,8 @@ type Socket struct {
 	ops [2]*ioOp
 	// group is the run's group of sockets this one is in, if any.
 	group *Group
+	// accepted: accept made this socket (limits.max_connections counts it).
+	accepted bool
 
 	// rbuf holds bytes received from the transport and not yet returned
 	// to the script: the one read path of a stream socket.

@@ -27,6 +27,50 @@ type Group struct {
 	// Counts for the report: calls that ran past their deadline, and
 	// datagrams a read cut short.
 	timeouts, truncated atomic.Int64
+
+	// accepted counts the open sockets accept made; past maxAccepted
+	// (limits.max_connections, 0: none) accept waits until one closes.
+	// changed is closed (and replaced) when one does.
+	accepted, maxAccepted int
+	changed               chan struct{}
+}
+
+// SetMaxAccepted sets how many sockets made by accept may be open at once
+// (0: no limit); past it, accept waits until one closes.
+func (g *Group) SetMaxAccepted(n int) {
+	g.mu.Lock()
+	g.maxAccepted = n
+	g.mu.Unlock()
+}
+
+// Accepted is the count of open sockets accept made.
+func (g *Group) Accepted() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.accepted
+}
+
+// roomToAccept reports whether accept may make another socket, and if not,
+// a channel closed when a socket accept made closes.
+func (g *Group) roomToAccept() (bool, <-chan struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.maxAccepted <= 0 || g.accepted < g.maxAccepted {
+		return true, nil
+	}
+	if g.changed == nil {
+		g.changed = make(chan struct{})
+	}
+	return false, g.changed
+}
+
+// acceptedGone counts an accepted socket out; g.mu is held.
+func (g *Group) acceptedGone() {
+	g.accepted--
+	if g.changed != nil {
+		close(g.changed)
+		g.changed = nil
+	}
 }
 
 // Timeouts is how many calls on the group's sockets ran past their
@@ -56,11 +100,12 @@ func NewGroup(ctx context.Context) *Group {
 // cleanupArg is what the cleanup of a collected socket needs: never the
 // socket itself.
 type cleanupArg struct {
-	g     *Group
-	wp    weak.Pointer[Socket]
-	file  *os.File
-	what  string
-	where string
+	g        *Group
+	wp       weak.Pointer[Socket]
+	file     *os.File
+	what     string
+	where    string
+	accepted bool
 }
 
 // Add puts s, just made by Open, Init, Accept or Adopt, in the group;
@@ -71,8 +116,11 @@ func (g *Group) Add(s *Socket, where string) {
 	s.group = g
 	g.mu.Lock()
 	g.live[wp] = where
+	if s.accepted {
+		g.accepted++
+	}
 	g.mu.Unlock()
-	runtime.AddCleanup(s, collect, cleanupArg{g, wp, s.file, describe(s), where})
+	runtime.AddCleanup(s, collect, cleanupArg{g, wp, s.file, describe(s), where, s.accepted})
 }
 
 // collect runs after an unreachable socket was collected: if the script
@@ -84,6 +132,9 @@ func collect(a cleanupArg) {
 		delete(a.g.live, a.wp)
 		a.g.leaks = append(a.g.leaks, Leak{Where: a.where, What: a.what})
 		a.g.collected++
+		if a.accepted {
+			a.g.acceptedGone()
+		}
 	}
 	a.g.mu.Unlock()
 	if open {
@@ -94,7 +145,13 @@ func collect(a cleanupArg) {
 // remove takes s out of the group; Close calls it.
 func (g *Group) remove(s *Socket) {
 	g.mu.Lock()
-	delete(g.live, weak.Make(s))
+	wp := weak.Make(s)
+	if _, ok := g.live[wp]; ok {
+		delete(g.live, wp)
+		if s.accepted {
+			g.acceptedGone()
+		}
+	}
 	g.mu.Unlock()
 }
 

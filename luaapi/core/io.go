@@ -218,6 +218,9 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 // the listener's family, type and protocol and the default timeout given.
 // It returns the peer's address.
 func (s *Socket) Accept(L *lua.LState, conn *Socket) (unix.Sockaddr, error) {
+	if err := s.waitRoomToAccept(L); err != nil {
+		return nil, err
+	}
 	op := s.op(L, dirRead)
 	op.call = acceptCall
 	err := s.io(op, dirRead, s.callDeadline())
@@ -231,7 +234,49 @@ func (s *Socket) Accept(L *lua.LState, conn *Socket) (unix.Sockaddr, error) {
 		return nil, err
 	}
 	conn.peer = sa
+	conn.accepted = true
 	return sa, nil
+}
+
+// waitRoomToAccept waits, the lock released, while the group holds as many
+// accepted sockets as limits.max_connections allows: the kernel keeps new
+// clients in the listen backlog meanwhile (refusing them would teach
+// clients to retry in a storm). The socket's timeout bounds the wait.
+func (s *Socket) waitRoomToAccept(L *lua.LState) error {
+	if s.group == nil {
+		return nil
+	}
+	cd := s.callDeadline()
+	for {
+		ok, changed := s.group.roomToAccept()
+		if ok {
+			return nil
+		}
+		if !cd.wait {
+			return ErrDontWait
+		}
+		var timer <-chan time.Time
+		if !cd.at.IsZero() {
+			t := time.NewTimer(time.Until(cd.at))
+			defer t.Stop()
+			timer = t.C
+		}
+		ctx := s.host.WaitContext(L)
+		s.host.Unlock(L)
+		select {
+		case <-changed:
+		case <-timer:
+		case <-ctx.Done():
+		}
+		s.host.Lock(L)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if timer != nil && !cd.at.After(time.Now()) {
+			s.group.timeouts.Add(1)
+			return ErrTimeout
+		}
+	}
 }
 
 func acceptCall(op *ioOp, fd int) error {
