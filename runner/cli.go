@@ -41,6 +41,7 @@ const examples = `  sockrun scripts/tcp_server.lua                  run a script
 
 func newRootCmd(env *Env, code *int) *cobra.Command {
 	var chunk string
+	var profiles Profiles
 	root := &cobra.Command{
 		Use:   "sockrun [flags] SCRIPT.lua [ARGS...]",
 		Short: "Run Lua scripts that speak real sockets",
@@ -62,6 +63,7 @@ working directory (or --config FILE), then defaults.`,
 			if err != nil {
 				return &exitError{code: ExitUsage, msg: err.Error()}
 			}
+			cfg.Profiles = profiles
 			s := script{chunk: chunk, args: args}
 			if chunk == "" {
 				s = script{path: args[0], args: args[1:]}
@@ -74,6 +76,8 @@ working directory (or --config FILE), then defaults.`,
 	// Flags after the script belong to the script (arg[1..]).
 	root.Flags().SetInterspersed(false)
 	root.Flags().StringVarP(&chunk, "execute", "e", "", "run the Lua `CHUNK` instead of a script file")
+	root.Flags().StringVar(&profiles.CPU, "cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
+	root.Flags().StringVar(&profiles.Mem, "memprofile", "", "write a heap profile (allocations, and what was live) to `FILE` when the run ends")
 	pf := root.PersistentFlags()
 	pf.String("config", "", "read the configuration from `FILE` (default: sockrun.yaml|toml|json here)")
 	pf.StringArray("var", nil, "set a script parameter, read as vars.KEY (repeatable): `KEY=VALUE`")

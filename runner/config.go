@@ -31,6 +31,8 @@ type Config struct {
 	File string
 	// Trace is --trace's: on, where to, in what format (trace.go).
 	Trace TraceConfig
+	// Profiles are --cpuprofile's and --memprofile's files (flags only).
+	Profiles Profiles
 }
 
 // configKeys maps each config key to its flag.
