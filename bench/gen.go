@@ -372,10 +372,16 @@ func genBulk(cfg genConfig) (*genResult, error) {
 	return w, nil
 }
 
+// udpTimeout is how long a UDP client waits for an echo before it counts
+// the datagram lost and sends the next. Long against a round trip (tens
+// of µs to a few ms), so that a server descheduled for a while by other
+// work does not see every client give up and resend at once.
+const udpTimeout = 500 * time.Millisecond
+
 // genUDP runs cfg.Conns UDP clients, each with its own socket, in a closed
 // loop: send a cfg.Size-byte datagram, wait for its echo, check it, send
-// the next. A datagram whose echo has not come within 100 ms counts as
-// lost and the client goes on with the next; a late echo of an earlier
+// the next. A datagram whose echo has not come within udpTimeout counts
+// as lost and the client goes on with the next; a late echo of an earlier
 // one is skipped.
 func genUDP(cfg genConfig) (*genResult, error) {
 	raddr, err := net.ResolveUDPAddr("udp", cfg.Addr)
@@ -415,7 +421,7 @@ func genUDP(cfg genConfig) (*genResult, error) {
 					errs <- fmt.Errorf("client %d, datagram %d: %w", i, seq, err)
 					return
 				}
-				c.SetReadDeadline(t0.Add(100 * time.Millisecond))
+				c.SetReadDeadline(t0.Add(udpTimeout))
 				for {
 					n, err := c.Read(resp)
 					var ne net.Error

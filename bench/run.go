@@ -222,7 +222,7 @@ func (b *benchmark) runBulk() *comparison {
 // runUDP compares the UDP echo servers with 50 clients.
 func (b *benchmark) runUDP() *comparison {
 	c := &comparison{key: "udp", title: fmt.Sprintf("UDP echo, %d clients", b.o.udpClients),
-		about:    fmt.Sprintf("%d-byte datagrams, each client a socket in a closed loop (a datagram not echoed in 100 ms counts as lost); sockrun runs `scripts/udp_echo_server.lua`.", b.o.size),
+		about:    fmt.Sprintf("%d-byte datagrams, each client a socket in a closed loop (a datagram not echoed in 500 ms counts as lost); sockrun runs `scripts/udp_echo_server.lua`.", b.o.size),
 		rateName: "datagrams/s", rateScale: 1, cpuName: "µs/datagram", cpuScale: 1, latency: true,
 		anchor: "sockrun", subjectAnchor: true}
 	srv, gen := b.cpus(split)
