@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 )
@@ -85,10 +86,11 @@ func startProfiles(p Profiles, dir string) (stop func(), err error) {
 			cpu.Close()
 		}
 		if mem != nil {
-			// No collection first: what was live is as of the last one,
-			// so a server stopped with Ctrl-C still shows the memory it
-			// held while serving (the sockets it closed on the way out are
-			// not collected yet); allocations count the whole run.
+			// A heap profile holds what happened up to the last
+			// collection: without one here, a server whose heap stays
+			// under the GC floor would show almost none of its
+			// allocations. So collect first, as go test -memprofile does.
+			runtime.GC()
 			pprof.Lookup("heap").WriteTo(mem, 0)
 			mem.Close()
 		}
