@@ -72,6 +72,11 @@ func startProfiles(p Profiles, dir string) (stop func(), err error) {
 		}
 	}
 	if p.Mem != "" {
+		// A sample every 4 KiB allocated on average, not every 512 KiB:
+		// a server's allocations are mostly objects of tens of bytes, and
+		// at the default rate a few samples stood for each of them,
+		// too few to count allocations per request.
+		runtime.MemProfileRate = 4 << 10
 		if mem, err = open(p.Mem); err != nil {
 			if cpu != nil {
 				pprof.StopCPUProfile()
