@@ -45,10 +45,11 @@ type target struct {
 }
 
 func (t target) String() string {
+	bound := strconv.FormatFloat(t.bound, 'f', -1, 64)
 	if t.cpu {
-		return fmt.Sprintf("%s ÷ %s CPU ≤ %.2g×", t.num, t.den, t.bound)
+		return fmt.Sprintf("%s ÷ %s CPU ≤ %s×", t.num, t.den, bound)
 	}
-	return fmt.Sprintf("%s ÷ %s ≥ %.2g×", t.num, t.den, t.bound)
+	return fmt.Sprintf("%s ÷ %s ≥ %s×", t.num, t.den, bound)
 }
 
 // contender is a server of a comparison: how to start it and measure one

@@ -382,7 +382,9 @@ const udpTimeout = 500 * time.Millisecond
 // loop: send a cfg.Size-byte datagram, wait for its echo, check it, send
 // the next. A datagram whose echo has not come within udpTimeout counts
 // as lost and the client goes on with the next; a late echo of an earlier
-// one is skipped.
+// one is skipped, and so is one of an earlier generator's client that had
+// the same port (a slow server still answers a round that has ended): each
+// run's requests carry a nonce in their connection number.
 func genUDP(cfg genConfig) (*genResult, error) {
 	raddr, err := net.ResolveUDPAddr("udp", cfg.Addr)
 	if err != nil {
@@ -402,6 +404,7 @@ func genUDP(cfg genConfig) (*genResult, error) {
 			c.Close()
 		}
 	}()
+	nonce := uint64(time.Now().UnixNano()) << 32
 	var phase atomic.Int32
 	var total, lost atomic.Int64
 	lat := make([][]uint32, len(conns))
@@ -415,7 +418,8 @@ func genUDP(cfg genConfig) (*genResult, error) {
 				if p == phaseStop {
 					return
 				}
-				fillRequest(req, i, seq)
+				id := nonce | uint64(i)
+				fillRequest(req, int(id), seq)
 				t0 := time.Now()
 				if _, err := c.Write(req); err != nil {
 					errs <- fmt.Errorf("client %d, datagram %d: %w", i, seq, err)
@@ -442,7 +446,10 @@ func genUDP(cfg genConfig) (*genResult, error) {
 						}
 						break
 					}
-					if n != len(req) || binary.LittleEndian.Uint64(resp[0:]) != uint64(i) || binary.LittleEndian.Uint64(resp[8:]) >= seq {
+					if n >= 16 && binary.LittleEndian.Uint64(resp[0:])&^0xffffffff != nonce {
+						continue // an earlier run's datagram: read on
+					}
+					if n != len(req) || binary.LittleEndian.Uint64(resp[0:]) != id || binary.LittleEndian.Uint64(resp[8:]) >= seq {
 						errs <- fmt.Errorf("client %d, datagram %d: echoed bytes differ from the request", i, seq)
 						return
 					}
