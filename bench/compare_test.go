@@ -35,8 +35,9 @@ func TestGenBulk(t *testing.T) {
 }
 
 // udpEcho is an in-process UDP echo server; corrupt flips a byte of each
-// echo, drop echoes nothing.
-func udpEcho(t *testing.T, corrupt, drop bool) string {
+// echo, drop echoes nothing, stray sends before each echo a datagram of
+// another generator run (another nonce in its connection number).
+func udpEcho(t *testing.T, corrupt, drop bool, stray ...bool) string {
 	t.Helper()
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -57,6 +58,11 @@ func udpEcho(t *testing.T, corrupt, drop bool) string {
 			if corrupt {
 				buf[n-1] ^= 0xff
 			}
+			if len(stray) > 0 && stray[0] {
+				other := append([]byte(nil), buf[:n]...)
+				other[7] ^= 0x55 // the nonce's top byte
+				c.WriteTo(other, from)
+			}
 			c.WriteTo(buf[:n], from)
 		}
 	}()
@@ -64,8 +70,9 @@ func udpEcho(t *testing.T, corrupt, drop bool) string {
 	return c.LocalAddr().String()
 }
 
-// TestGenUDP: the UDP generator counts checked echoes, a wrong echo fails
-// the run, and a server that answers nothing is an error, not a hang.
+// TestGenUDP: the UDP generator counts checked echoes, skips datagrams of
+// an earlier run, a wrong echo fails the run, and a server that answers
+// nothing is an error, not a hang.
 func TestGenUDP(t *testing.T) {
 	cfg := genConfig{Mode: "udp", Conns: 3, Size: 64, Warmup: 20 * time.Millisecond, Duration: 200 * time.Millisecond, ServerPID: os.Getpid()}
 	cfg.Addr = udpEcho(t, false, false)
@@ -75,6 +82,10 @@ func TestGenUDP(t *testing.T) {
 	}
 	if res.Requests < 1 || res.Total < res.Requests || res.P50 <= 0 || res.P99 < res.P50 {
 		t.Errorf("result %+v", res)
+	}
+	cfg.Addr = udpEcho(t, false, false, true)
+	if res, err := genUDP(cfg); err != nil || res.Requests < 1 {
+		t.Errorf("server answering with another run's datagrams too: %v, %+v", err, res)
 	}
 	cfg.Addr = udpEcho(t, true, false)
 	if _, err := genUDP(cfg); err == nil || !strings.Contains(err.Error(), "differ") {
