@@ -3,7 +3,6 @@ package main
 import (
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,12 +145,11 @@ func TestProcesses(t *testing.T) {
 	if _, _, err := net.SplitHostPort(s.addr); err != nil || !s.alive() {
 		t.Fatalf("server at %q, alive %v", s.addr, s.alive())
 	}
-	r, err := b.measure(-1, genConfig{Mode: "echo", Addr: s.addr, Conns: 4, Size: b.o.size,
-		Warmup: b.o.warmup, Duration: b.o.duration, ServerPID: s.pid()}, "Go")
+	r, err := b.genMeasure(-1, genConfig{Mode: "echo", Conns: 4, Size: b.o.size})(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.rate <= 0 || r.p50 <= 0 || r.p99 < r.p50 || r.cpuRT < 0 || r.genRT < 0 {
+	if r.rate <= 0 || r.p50 <= 0 || r.p99 < r.p50 || r.cpuRT < 0 || r.genRT < 0 || r.total < int64(r.rate*0.2*0.9) {
 		t.Errorf("round out of range: %+v", r)
 	}
 
@@ -210,85 +208,13 @@ func TestProcessReadings(t *testing.T) {
 // per round trip.
 func TestRoundOf(t *testing.T) {
 	r := roundOf(&genResult{Requests: 1000, Seconds: 2, P50: 30, P99: 90,
-		ServerCPU: 0.01, ServerUsr: 0.004, GenCPU: 0.02, AllCPU: 0.5})
-	want := echoRound{rate: 500, p50: 30, p99: 90, cpuRT: 10, usrRT: 4, genRT: 20, others: 0.235}
+		ServerCPU: 0.01, ServerUsr: 0.004, GenCPU: 0.02, AllCPU: 0.5, Total: 1500})
+	want := echoRound{rate: 500, p50: 30, p99: 90, cpuRT: 10, usrRT: 4, genRT: 20, others: 0.235, srvShare: 0.005, genShare: 0.01, total: 1500}
 	near := func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 	if !near(r.rate, want.rate) || r.p50 != want.p50 || r.p99 != want.p99 || !near(r.cpuRT, want.cpuRT) ||
-		!near(r.usrRT, want.usrRT) || !near(r.genRT, want.genRT) || !near(r.others, want.others) {
+		!near(r.usrRT, want.usrRT) || !near(r.genRT, want.genRT) || !near(r.others, want.others) ||
+		!near(r.srvShare, want.srvShare) || !near(r.genShare, want.genShare) || r.total != want.total {
 		t.Errorf("roundOf = %+v, want %+v", r, want)
-	}
-}
-
-// TestReport writes the report of made-up results: every table has its
-// rows, medians and ratios are computed per round, and an existing file
-// keeps what lies outside the markers.
-func TestReport(t *testing.T) {
-	dir := t.TempDir()
-	round := func(rate, cpu float64) echoRound {
-		return echoRound{rate: rate, p50: 1e6 / rate, p99: 2e6 / rate, cpuRT: cpu, usrRT: cpu / 2, genRT: 5}
-	}
-	b := &benchmark{
-		o:          &options{rounds: 2, size: 64, duration: time.Second, warmup: time.Second, retries: 2},
-		root:       dir,
-		echoScript: filepath.Join(dir, "scripts", "echo.lua"),
-		serverCPU:  -1, genCPU: -1,
-		started: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
-		echo: []*echoResult{
-			{conns: 50, goR: []echoRound{round(100, 10), round(200, 10)}, luaR: []echoRound{round(80, 11), round(180, 12)}},
-			{conns: 1000, goR: []echoRound{round(300, 10), round(300, 10)}, luaR: []echoRound{round(150, 20), round(150, 20)}},
-		},
-		idle: []idleResult{{name: "Go", conns: 100, before: 1 << 20, after: 2 << 20},
-			{name: "sockrun", conns: 100, before: 4 << 20, after: 6 << 20}},
-		workers: &workersResult{conns: 8, iterations: 100,
-			w1: []echoRound{round(100, 50), round(100, 50)}, w2: []echoRound{round(200, 50), round(160, 50)}},
-	}
-	md := b.markdown()
-	for _, want := range []string{
-		beginMarker,
-		"Echo script: `scripts/echo.lua`",
-		// medians over rounds, and the median of the per-round ratios
-		// (0.8 and 0.9), not the ratio of the medians (130/150)
-		"| 50 | Go | 150 | ", "| 50 | sockrun | 130 | ", "| 50 | **sockrun/Go** | **0.85×** | ",
-		"| 1000 | Go | 300 | ", "| 1000 | sockrun | 150 | ", "| 1000 | **sockrun/Go** | **0.50×** | ",
-		"req/s ≥ 0.8× Go's: 0.85×, met; server CPU per round trip ≤ 1.2× Go's: 1.15×, met",
-		"| 50 | 1 | 100, 10.00 | 80, 11.00 | 0.80 | 1.10 |", "| 50 | 2 | 200, 10.00 | 180, 12.00 | 0.90 | 1.20 |",
-		"| 1000 | 2 | 300, 10.00 | 150, 20.00 | 0.50 | 2.00 |",
-		"| Go | 100 | 1.0 MiB | 2.0 MiB | 10.24 KiB |", "| sockrun | 100 | 4.0 MiB | 6.0 MiB | 20.48 KiB |",
-		"≤ 16 KiB per idle connection: 20.48 KiB, **not met**",
-		"| 1 | 100 | ", "| 2 | 180 | ", "**1.80×**. Target ≥ 1.7×: met",
-		endMarker,
-	} {
-		if !strings.Contains(md, want) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
-	if n := strings.Count(md, "\n| 1000 |"); n != 3+2 {
-		t.Errorf("%d rows for 1000 connections, want 3 in the summary and 2 per round", n)
-	}
-	if t.Failed() {
-		t.Logf("report:\n%s", md)
-	}
-
-	// An existing report keeps what lies outside the markers.
-	out := filepath.Join(dir, "benchmarks.md")
-	if err := os.WriteFile(out, []byte("# kept\n\n"+beginMarker+"\nold\n"+endMarker+"\n\n## Log, kept\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeReport(out, md); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(out)
-	if want := "# kept\n\n" + md + "\n## Log, kept\n"; string(got) != want {
-		t.Errorf("rewritten report:\n%s\nwant:\n%s", got, want)
-	}
-	// A new file gets a heading.
-	fresh := filepath.Join(dir, "new.md")
-	if err := writeReport(fresh, md); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = os.ReadFile(fresh)
-	if want := "# sockrun benchmarks\n\n" + md; string(got) != want {
-		t.Errorf("new report:\n%s\nwant:\n%s", got, want)
 	}
 }
 
@@ -300,17 +226,24 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if q.rounds != 1 || q.duration != time.Second || q.idle != 1000 || q.retries != 0 || q.out != "" ||
-		len(q.conns) != 2 || q.conns[0] != 4 || q.conns[1] != 16 {
+		len(q.conns) != 2 || q.conns[0] != 4 || q.conns[1] != 16 || q.only != nil || !q.wants("resp") {
 		t.Errorf("-quick: %+v", q)
 	}
 	f, err := parseFlags(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.rounds != 7 || f.out != "docs/benchmarks.md" || len(f.conns) != 2 || f.conns[1] != 1000 {
+	if f.rounds != 5 || f.out != "docs/benchmarks.md" || len(f.conns) != 3 || f.conns[0] != 1 || f.conns[2] != 1000 || f.bulkSize != 64<<10 {
 		t.Errorf("defaults: %+v", f)
 	}
-	for _, bad := range [][]string{{"-conns", "4,x"}, {"-rounds", "0"}, {"-nosuch"}} {
+	o, err := parseFlags([]string{"-only", "echo,udp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.wants("echo") || !o.wants("udp") || o.wants("idle") {
+		t.Errorf("-only echo,udp: %v", o.only)
+	}
+	for _, bad := range [][]string{{"-conns", "4,x"}, {"-rounds", "0"}, {"-nosuch"}, {"-only", "echo,nosuch"}, {"-size", "8"}} {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%q): no error", bad)
 		}

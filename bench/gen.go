@@ -18,7 +18,11 @@ import (
 
 // genConfig is the load generator's job, passed as JSON in its argument.
 type genConfig struct {
-	Mode      string        `json:"mode"` // "echo": closed-loop round trips; "idle": hold connections
+	// Mode is "echo" (closed-loop round trips), "bulk" (each connection
+	// writes Size-byte chunks and reads the echo, both at full speed),
+	// "udp" (closed-loop datagram round trips, one socket per client) or
+	// "idle" (hold the connections).
+	Mode      string        `json:"mode"`
 	Addr      string        `json:"addr"`
 	Conns     int           `json:"conns"`
 	Size      int           `json:"size"`
@@ -41,6 +45,10 @@ type genResult struct {
 	ServerUsr float64 `json:"server_usr"` // the part of it in user space
 	GenCPU    float64 `json:"gen_cpu"`    // generator CPU seconds in the window
 	AllCPU    float64 `json:"all_cpu"`    // CPU seconds every process used in the window
+	// Total is the round trips (bulk: bytes) of the whole run, warm-up
+	// included: what a profile of the server over the run divides by.
+	Total int64 `json:"total"`
+	Lost  int64 `json:"lost"` // udp: datagrams whose echo did not come in time
 }
 
 // Generator phases: round trips in the warm-up are not counted.
@@ -64,6 +72,10 @@ func genMain(args []string) int {
 	switch cfg.Mode {
 	case "echo":
 		res, err = genEcho(cfg)
+	case "bulk":
+		res, err = genBulk(cfg)
+	case "udp":
+		res, err = genUDP(cfg)
 	case "idle":
 		err = genIdle(cfg)
 		res = &genResult{}
@@ -166,6 +178,7 @@ func genEcho(cfg genConfig) (*genResult, error) {
 	}
 
 	var phase atomic.Int32
+	var total atomic.Int64
 	lat := make([][]uint32, len(conns)) // per connection, ns
 	errs := make(chan error, len(conns))
 	var wg sync.WaitGroup
@@ -186,6 +199,7 @@ func genEcho(cfg genConfig) (*genResult, error) {
 					return
 				}
 				d := time.Since(t0)
+				total.Add(1)
 				if p == phaseMeasure && phase.Load() == phaseMeasure {
 					lat[i] = append(lat[i], uint32(min(d, time.Duration(1<<32-1))))
 				}
@@ -193,6 +207,56 @@ func genEcho(cfg genConfig) (*genResult, error) {
 		}()
 	}
 
+	w, err := runWindow(cfg, &phase, errs, func() {
+		for _, c := range conns {
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+		}
+		wg.Wait()
+	})
+	if err != nil {
+		return nil, err
+	}
+	var all []uint32
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return nil, errors.New("no round trip completed in the measured window")
+	}
+	w.Requests = int64(len(all))
+	w.Total = total.Load()
+	setPercentiles(w, all)
+	return w, nil
+}
+
+// setPercentiles sets r's p50 and p99 from latencies in ns (sorted here).
+func setPercentiles(r *genResult, all []uint32) {
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / 1e3
+	}
+	r.P50, r.P99 = pct(0.50), pct(0.99)
+}
+
+// cpuSnap is the CPU time used so far by the server, the generator and
+// every process.
+type cpuSnap struct {
+	srvUsr, srvSys, genUsr, genSys, all time.Duration
+}
+
+func snapCPU(serverPID int) (cpuSnap, error) {
+	var s cpuSnap
+	var err1, err2, err3 error
+	s.srvUsr, s.srvSys, err1 = cpuTime(serverPID)
+	s.genUsr, s.genSys, err2 = cpuTime(os.Getpid())
+	s.all, err3 = busyTime()
+	return s, errors.Join(err1, err2, err3)
+}
+
+// runWindow waits out the warm-up, opens the measured window (phase),
+// closes it after cfg.Duration and stops the workers (stop), and returns
+// the CPU used in the window, or the first error a worker sent on errs.
+func runWindow(cfg genConfig, phase *atomic.Int32, errs chan error, stop func()) (*genResult, error) {
 	failed := func() error {
 		select {
 		case err := <-errs:
@@ -203,20 +267,15 @@ func genEcho(cfg genConfig) (*genResult, error) {
 	}
 	stopAll := func() {
 		phase.Store(phaseStop)
-		for _, c := range conns {
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-		}
-		wg.Wait()
+		stop()
 	}
 	time.Sleep(cfg.Warmup)
 	if err := failed(); err != nil {
 		stopAll()
 		return nil, err
 	}
-	srvUsr0, srvSys0, err1 := cpuTime(cfg.ServerPID)
-	genUsr0, genSys0, err2 := cpuTime(os.Getpid())
-	all0, err3 := busyTime()
-	if err := errors.Join(err1, err2, err3); err != nil {
+	s0, err := snapCPU(cfg.ServerPID)
+	if err != nil {
 		stopAll()
 		return nil, err
 	}
@@ -225,35 +284,199 @@ func genEcho(cfg genConfig) (*genResult, error) {
 	time.Sleep(cfg.Duration)
 	phase.Store(phaseStop)
 	elapsed := time.Since(t0)
-	srvUsr1, srvSys1, err1 := cpuTime(cfg.ServerPID)
-	genUsr1, genSys1, err2 := cpuTime(os.Getpid())
-	all1, err3 := busyTime()
+	s1, err := snapCPU(cfg.ServerPID)
 	stopAll()
-	if err := errors.Join(failed(), err1, err2, err3); err != nil {
+	if err := errors.Join(failed(), err); err != nil {
 		return nil, err
 	}
+	return &genResult{
+		Seconds:   elapsed.Seconds(),
+		ServerCPU: (s1.srvUsr + s1.srvSys - s0.srvUsr - s0.srvSys).Seconds(),
+		ServerUsr: (s1.srvUsr - s0.srvUsr).Seconds(),
+		GenCPU:    (s1.genUsr + s1.genSys - s0.genUsr - s0.genSys).Seconds(),
+		AllCPU:    (s1.all - s0.all).Seconds(),
+	}, nil
+}
 
+// bulkPattern is what every bulk connection sends, over and over: the
+// byte at stream offset k is bulkPattern[k % len], so the reader checks
+// each byte it gets at memcmp speed.
+func bulkPattern(size int) []byte {
+	p := make([]byte, size)
+	fillRequest(p, 0, 0)
+	return p
+}
+
+// genBulk runs cfg.Conns connections that each write cfg.Size-byte chunks
+// and read the echo, both at full speed; a round trip is a byte here:
+// Requests is the bytes echoed in the window, every one checked.
+func genBulk(cfg genConfig) (*genResult, error) {
+	conns, err := dialAll(cfg.Addr, cfg.Conns)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(conns)
+	pat := bulkPattern(cfg.Size)
+	var phase atomic.Int32
+	var inWindow, total atomic.Int64
+	errs := make(chan error, 2*len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() {
+			for phase.Load() != phaseStop {
+				if _, err := c.Write(pat); err != nil {
+					if phase.Load() != phaseStop {
+						errs <- fmt.Errorf("connection %d: write: %w", i, err)
+					}
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			buf := make([]byte, 64<<10)
+			off := 0 // stream offset modulo len(pat)
+			for {
+				n, err := c.Read(buf)
+				for got := buf[:n]; len(got) > 0; {
+					k := min(len(got), len(pat)-off)
+					if !bytes.Equal(got[:k], pat[off:off+k]) {
+						errs <- fmt.Errorf("connection %d: echoed bytes differ from the stream sent", i)
+						return
+					}
+					got, off = got[k:], (off+k)%len(pat)
+				}
+				total.Add(int64(n))
+				if phase.Load() == phaseMeasure {
+					inWindow.Add(int64(n))
+				}
+				if err != nil {
+					if phase.Load() != phaseStop {
+						errs <- fmt.Errorf("connection %d: read: %w", i, err)
+					}
+					return
+				}
+			}
+		})
+	}
+	w, err := runWindow(cfg, &phase, errs, func() {
+		closeAll(conns)
+		wg.Wait()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if w.Requests = inWindow.Load(); w.Requests == 0 {
+		return nil, errors.New("no byte echoed in the measured window")
+	}
+	w.Total = total.Load()
+	return w, nil
+}
+
+// udpTimeout is how long a UDP client waits for an echo before it counts
+// the datagram lost and sends the next. Long against a round trip (tens
+// of µs to a few ms), so that a server descheduled for a while by other
+// work does not see every client give up and resend at once.
+const udpTimeout = 500 * time.Millisecond
+
+// genUDP runs cfg.Conns UDP clients, each with its own socket, in a closed
+// loop: send a cfg.Size-byte datagram, wait for its echo, check it, send
+// the next. A datagram whose echo has not come within udpTimeout counts
+// as lost and the client goes on with the next; a late echo of an earlier
+// one is skipped, and so is one of an earlier generator's client that had
+// the same port (a slow server still answers a round that has ended): each
+// run's requests carry a nonce in their connection number.
+func genUDP(cfg genConfig) (*genResult, error) {
+	raddr, err := net.ResolveUDPAddr("udp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	conns := make([]*net.UDPConn, cfg.Conns)
+	for i := range conns {
+		if conns[i], err = net.DialUDP("udp", nil, raddr); err != nil {
+			for _, c := range conns[:i] {
+				c.Close()
+			}
+			return nil, err
+		}
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	nonce := uint64(time.Now().UnixNano()) << 32
+	var phase atomic.Int32
+	var total, lost atomic.Int64
+	lat := make([][]uint32, len(conns))
+	errs := make(chan error, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() {
+			req, resp := make([]byte, cfg.Size), make([]byte, cfg.Size+1)
+			for seq := uint64(0); ; seq++ {
+				p := phase.Load()
+				if p == phaseStop {
+					return
+				}
+				id := nonce | uint64(i)
+				fillRequest(req, int(id), seq)
+				t0 := time.Now()
+				if _, err := c.Write(req); err != nil {
+					errs <- fmt.Errorf("client %d, datagram %d: %w", i, seq, err)
+					return
+				}
+				c.SetReadDeadline(t0.Add(udpTimeout))
+				for {
+					n, err := c.Read(resp)
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						lost.Add(1)
+						break
+					}
+					if err != nil {
+						if phase.Load() != phaseStop {
+							errs <- fmt.Errorf("client %d, datagram %d: %w", i, seq, err)
+						}
+						return
+					}
+					if bytes.Equal(resp[:n], req) {
+						total.Add(1)
+						if p == phaseMeasure && phase.Load() == phaseMeasure {
+							lat[i] = append(lat[i], uint32(min(time.Since(t0), time.Duration(1<<32-1))))
+						}
+						break
+					}
+					if n >= 16 && binary.LittleEndian.Uint64(resp[0:])&^0xffffffff != nonce {
+						continue // an earlier run's datagram: read on
+					}
+					if n != len(req) || binary.LittleEndian.Uint64(resp[0:]) != id || binary.LittleEndian.Uint64(resp[8:]) >= seq {
+						errs <- fmt.Errorf("client %d, datagram %d: echoed bytes differ from the request", i, seq)
+						return
+					}
+					// the late echo of an earlier datagram: read on
+				}
+			}
+		})
+	}
+	w, err := runWindow(cfg, &phase, errs, func() {
+		for _, c := range conns {
+			c.SetReadDeadline(time.Now())
+		}
+		wg.Wait()
+	})
+	if err != nil {
+		return nil, err
+	}
 	var all []uint32
 	for _, l := range lat {
 		all = append(all, l...)
 	}
 	if len(all) == 0 {
-		return nil, errors.New("no round trip completed in the measured window")
+		return nil, errors.New("no datagram echoed in the measured window")
 	}
-	slices.Sort(all)
-	pct := func(p float64) float64 {
-		return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / 1e3
-	}
-	return &genResult{
-		Requests:  int64(len(all)),
-		Seconds:   elapsed.Seconds(),
-		P50:       pct(0.50),
-		P99:       pct(0.99),
-		ServerCPU: (srvUsr1 + srvSys1 - srvUsr0 - srvSys0).Seconds(),
-		ServerUsr: (srvUsr1 - srvUsr0).Seconds(),
-		GenCPU:    (genUsr1 + genSys1 - genUsr0 - genSys0).Seconds(),
-		AllCPU:    (all1 - all0).Seconds(),
-	}, nil
+	w.Requests, w.Total, w.Lost = int64(len(all)), total.Load(), lost.Load()
+	setPercentiles(w, all)
+	return w, nil
 }
 
 // flood opens a connection to addr that writes 256 KiB chunks and reads

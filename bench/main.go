@@ -1,17 +1,22 @@
-// Command bench measures sockrun against a goroutine-per-connection Go echo
-// server: echo throughput, latency and CPU per round trip at 50 and 1,000
-// connections, the echo latency of 10 connections while one more floods
-// the server, server memory per idle connection at 10,000 connections,
-// a CPU-heavy handler under --workers 2 against --workers 1, and the echo
-// server with --trace (to /dev/null) against without.
+// Command bench measures sockrun against reference servers measured in the
+// same run: TCP echo at 1, 50 and 1,000 connections against Go, Python
+// asyncio and LuaSocket + Copas on LuaJIT and Lua 5.1; TCP bulk and UDP
+// echo against Go (and Copas, asyncio); the echo latency while one client
+// floods; memory per idle connection at 10,000; start-up against lua5.1
+// and python3; http_server.lua against nginx under wrk; resp_server.lua
+// against redis-server under redis-benchmark; a CPU-heavy handler under
+// --workers 2 against --workers 1; --trace against without.
 //
-//	go run ./bench                 the full run (about 4 minutes), writes docs/benchmarks.md
+//	go run ./bench                 the full run (about 20 minutes), writes docs/benchmarks.md and .svg
 //	go run ./bench -quick          a short run, printed only
+//	go run ./bench -only echo,udp  some workloads
 //
 // It builds sockrun, starts the servers and its own load generator as
 // processes (the server pinned to CPU 0, the generator to CPU 1 with
-// taskset), interleaves the rounds of the two servers and reports medians of
-// the per-round ratios. See docs/benchmarks.md for the method.
+// taskset), interleaves the rounds of the servers and reports medians of
+// the per-round ratios. See docs/benchmarks.md for the method. The
+// references come from Debian's packages (bench/setup); a missing one is
+// skipped with a note.
 //
 // The same binary is also the Go echo server and the load generator: it
 // re-executes itself with SOCKRUN_BENCH_ROLE set to goecho or gen.
@@ -21,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,18 +84,40 @@ type options struct {
 	sockrun    string // a built sockrun binary; "" builds one
 	pin        bool   // pin server and generator to a CPU each
 	quick      bool
-	profile    string // write a CPU profile of sockrun's 50-connection echo rounds here
-	retries    int    // times a round is measured again while other processes are busy
+	// profileDir gets a CPU and a heap profile of every sockrun server,
+	// and the round trips it served (-profile).
+	profileDir string
+	retries    int // times a round is measured again while neither process got its CPU
+	bulkSize   int // bytes of a bulk chunk
+	udpClients int
+	httpConns  int
+	respConns  int
+	// respRequests: requests of each redis-benchmark test in a round.
+	respRequests int
+	startupRuns  int
+	only         map[string]bool // workloads to run; nil: all
 }
+
+// workloads -only may name.
+var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "idle", "http", "resp", "workers", "trace"}
+
+func (o *options) wants(w string) bool { return o.only == nil || o.only[w] }
 
 func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	o := &options{}
 	fs.BoolVar(&o.quick, "quick", false, "a short run (1 round of 1s, 1,000 idle connections); nothing is written unless -out is given")
-	fs.IntVar(&o.rounds, "rounds", 7, "interleaved rounds per measurement")
-	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measured time of each echo round")
-	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each round")
-	conns := fs.String("conns", "50,1000", "concurrent connections of the echo rounds, comma-separated (\"\" skips them)")
+	fs.IntVar(&o.rounds, "rounds", 5, "interleaved rounds per measurement")
+	fs.DurationVar(&o.duration, "duration", 2*time.Second, "measured time of each round")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each round")
+	conns := fs.String("conns", "1,50,1000", "concurrent connections of the echo rounds, comma-separated (\"\" skips them)")
+	only := fs.String("only", "", "run only these workloads, comma-separated: "+strings.Join(workloads, ","))
+	fs.IntVar(&o.bulkSize, "bulk-size", 64<<10, "bytes of each chunk of the bulk rounds")
+	fs.IntVar(&o.udpClients, "udp-clients", 50, "clients of the UDP rounds")
+	fs.IntVar(&o.httpConns, "http-conns", 50, "wrk's connections")
+	fs.IntVar(&o.respConns, "resp-conns", 50, "redis-benchmark's connections")
+	fs.IntVar(&o.respRequests, "resp-requests", 100000, "requests of each redis-benchmark test per round")
+	fs.IntVar(&o.startupRuns, "startup-runs", 30, "start-ups timed per program")
 	fs.IntVar(&o.floodConns, "flood-conns", 10, "connections measured while one more floods the server (0 skips them)")
 	fs.IntVar(&o.size, "size", 64, "request and response size in bytes")
 	fs.IntVar(&o.idle, "idle", 10000, "idle connections held for the memory test (0 skips it)")
@@ -100,8 +128,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.script, "script", "", "echo server `SCRIPT` (default scripts/threaded_echo_server.lua)")
 	fs.StringVar(&o.sockrun, "sockrun", "", "use this sockrun `BINARY` instead of building one")
 	fs.BoolVar(&o.pin, "pin", true, "pin the servers to CPU 0 and the generator to CPU 1 (taskset)")
-	fs.IntVar(&o.retries, "retries", 2, "measure a round again, up to this many times, if other processes took over 0.1 CPU meanwhile")
-	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of sockrun during the first echo measurement to `FILE`")
+	fs.IntVar(&o.retries, "retries", 2, "measure a round again, up to this many times, if neither the server nor the generator got 85% of its CPU")
+	fs.StringVar(&o.profileDir, "profile", "", "write a CPU and a heap profile of every sockrun server into `DIR` (KEY.cpu.pprof, KEY.mem.pprof; KEY.count: the round trips, or bytes, it served)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -123,6 +151,12 @@ func parseFlags(args []string) (*options, error) {
 		if !set["retries"] {
 			o.retries = 0
 		}
+		if !set["resp-requests"] {
+			o.respRequests = 20000
+		}
+		if !set["startup-runs"] {
+			o.startupRuns = 5
+		}
 	}
 	o.out = *out
 	if !set["out"] && !o.quick {
@@ -137,8 +171,19 @@ func parseFlags(args []string) (*options, error) {
 		}
 		o.conns = append(o.conns, n)
 	}
-	if o.rounds < 1 || o.size < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -rounds and -size must be positive")
+	if *only != "" {
+		o.only = map[string]bool{}
+		for _, w := range strings.Split(*only, ",") {
+			w = strings.TrimSpace(w)
+			if !slices.Contains(workloads, w) {
+				fmt.Fprintf(os.Stderr, "bench: -only: no workload %q (%s)\n", w, strings.Join(workloads, ","))
+				return nil, fmt.Errorf("bad flags")
+			}
+			o.only[w] = true
+		}
+	}
+	if o.rounds < 1 || o.size < 16 || o.bulkSize < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds and -bulk-size must be positive, -size at least 16")
 		return nil, fmt.Errorf("bad flags")
 	}
 	return o, nil

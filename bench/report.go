@@ -17,20 +17,14 @@ const (
 	endMarker   = "<!-- bench:results:end -->"
 )
 
-// Targets of the issue that asked for the benchmark.
-const (
-	targetRate    = 0.8  // sockrun req/s ≥ 0.8× Go's at 50 connections
-	targetCPU     = 1.2  // server CPU per round trip ≤ 1.2× Go's
-	targetIdleKiB = 16.0 // server RSS per idle connection
-	targetWorkers = 1.7  // --workers 2 against --workers 1
-)
+// targetIdleKiB is the issue's bound on server RSS per idle connection.
+const targetIdleKiB = 12.0
 
 func rate(r echoRound) float64  { return r.rate }
 func p50(r echoRound) float64   { return r.p50 }
 func p99(r echoRound) float64   { return r.p99 }
 func cpuRT(r echoRound) float64 { return r.cpuRT }
 func usrRT(r echoRound) float64 { return r.usrRT }
-func genRT(r echoRound) float64 { return r.genRT }
 
 func verdict(ok bool) string {
 	if ok {
@@ -44,104 +38,226 @@ func (b *benchmark) markdown() string {
 	var w bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
 	p("%s\n\n", beginMarker)
-	p("Run %s, %s, by `%s`.\n\n", b.started.UTC().Format("2006-01-02 15:04 UTC"), gitDescribe(b.root), b.commandLine())
-	p("- Machine: %s, %d CPUs, Linux %s, %s.\n", cpuModel(), runtime.NumCPU(), kernel(), runtime.Version())
-	pin := "not pinned"
-	if b.pinned {
-		pin = fmt.Sprintf("servers pinned to CPU %d, load generator to CPU %d (taskset)", b.serverCPU, b.genCPU)
-	}
-	p("- Echo: %d-byte requests, %d rounds of %s (after %s warm-up) per server, interleaved; %s.\n",
-		b.o.size, b.o.rounds, b.o.duration, b.o.warmup, pin)
-	p("- Echo script: `%s`. Took %s.\n", b.rel(b.echoScript), b.elapsed.Round(1e9))
-	p("- Rounds measured again because other processes took over %.1f CPU meanwhile: %d (at most %d times each).\n\n", maxOthers, b.repeated, b.o.retries)
+	p("Run %s, %s, by `%s`. Took %s.\n\n", b.started.UTC().Format("2006-01-02 15:04 UTC"), gitDescribe(b.root), b.commandLine(), b.elapsed.Round(1e9))
+	p("- Machine: %s, %d CPUs, Linux %s, %s; load average when the run ended: %s.\n", cpuModel(), runtime.NumCPU(), kernel(), runtime.Version(), loadAvg())
+	p("- Each measurement: %d rounds of %s (after %s warm-up) per server, servers interleaved in every round. A round counts where the busier of the server and the load generator got %.0f%% of its CPU (of the one CPU they share, with one connection); one short of it was measured again, up to %d times: %d times in this run; one still short is dropped (marked †); a ratio with † rests on dropped rounds alone, since no round of that pair counted.\n",
+		b.o.rounds, b.o.duration, b.o.warmup, minShare*100, b.o.retries, b.repeated)
+	p("- Figures are medians of the counted rounds; ratios are medians of per-round ratios. The chart `benchmarks.svg` beside this file draws the ratios.\n\n")
 
-	if len(b.echo) > 0 {
-		p("### Echo, request/response\n\n")
-		p("Medians over the rounds; the ratio row is the median of the per-round ratios sockrun/Go.\n\n")
-		p("| connections | server | req/s | p50 µs | p99 µs | server CPU µs/round trip | of it user space | generator CPU µs/round trip |\n")
-		p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-		for _, e := range b.echo {
-			for _, s := range []struct {
-				name string
-				rs   []echoRound
-			}{{"Go", e.goR}, {"sockrun", e.luaR}} {
-				p("| %d | %s | %.0f | %.1f | %.1f | %.2f | %.2f | %.2f |\n", e.conns, s.name,
-					median(field(s.rs, rate)), median(field(s.rs, p50)), median(field(s.rs, p99)),
-					median(field(s.rs, cpuRT)), median(field(s.rs, usrRT)), median(field(s.rs, genRT)))
-			}
-			p("| %d | **sockrun/Go** | **%.2f×** | %.2f× | %.2f× | **%.2f×** | %.2f× | |\n", e.conns,
-				median(ratios(e.luaR, e.goR, rate)), median(ratios(e.luaR, e.goR, p50)),
-				median(ratios(e.luaR, e.goR, p99)), median(ratios(e.luaR, e.goR, cpuRT)), median(ratios(e.luaR, e.goR, usrRT)))
-		}
-		p("\n")
-		for _, e := range b.echo {
-			if e.conns != 50 {
-				continue
-			}
-			rr, cr := median(ratios(e.luaR, e.goR, rate)), median(ratios(e.luaR, e.goR, cpuRT))
-			p("Targets at 50 connections: req/s ≥ %.1f× Go's: %.2f×, %s; server CPU per round trip ≤ %.1f× Go's: %.2f×, %s.\n\n",
-				targetRate, rr, verdict(rr >= targetRate), targetCPU, cr, verdict(cr <= targetCPU))
-		}
-		p("Per round (req/s, server CPU µs/round trip):\n\n")
-		p("| connections | round | Go | sockrun | req/s ratio | CPU ratio |\n| ---: | ---: | --- | --- | ---: | ---: |\n")
-		for _, e := range b.echo {
-			for i := range e.goR {
-				g, l := e.goR[i], e.luaR[i]
-				p("| %d | %d | %.0f, %.2f | %.0f, %.2f | %.2f | %.2f |\n", e.conns, i+1, g.rate, g.cpuRT, l.rate, l.cpuRT, l.rate/g.rate, l.cpuRT/g.cpuRT)
-			}
-		}
-		p("\n")
+	if b.startup != nil {
+		b.startupMarkdown(&w)
 	}
-
-	if e := b.flood; e != nil {
-		p("### Echo latency while one client floods\n\n")
-		p("%d connections make closed-loop round trips as above while one more connection writes 256 KiB chunks and reads the echo at full speed, so that the thread serving it never waits (only the %d are measured). Before the switch interval's hand-off, that thread kept sockrun's interpreter lock and the others' echoes took seconds. Medians over the rounds; the ratio row is the median of the per-round ratios.\n\n", e.conns, e.conns)
-		p("| server | round trips/s | p50 µs | p99 µs |\n| --- | ---: | ---: | ---: |\n")
-		for _, s := range []struct {
-			name string
-			rs   []echoRound
-		}{{"Go", e.goR}, {"sockrun", e.luaR}} {
-			p("| %s | %.0f | %.1f | %.1f |\n", s.name, median(field(s.rs, rate)), median(field(s.rs, p50)), median(field(s.rs, p99)))
-		}
-		p("| **sockrun/Go** | %.2f× | %.2f× | **%.2f×** |\n\n",
-			median(ratios(e.luaR, e.goR, rate)), median(ratios(e.luaR, e.goR, p50)), median(ratios(e.luaR, e.goR, p99)))
-	}
-
-	if len(b.idle) > 0 {
-		p("### Idle connections\n\n")
-		p("Server RSS (VmRSS) before and after the generator opened the connections, made one checked round trip on each and left them idle, every server thread waiting in recv.\n\n")
-		p("| server | connections | RSS before | RSS after | per connection |\n| --- | ---: | ---: | ---: | ---: |\n")
-		for _, r := range b.idle {
-			p("| %s | %d | %.1f MiB | %.1f MiB | %.2f KiB |\n", r.name, r.conns, mib(r.before), mib(r.after), r.perConn()/1024)
-		}
-		p("\n")
-		for _, r := range b.idle {
-			if kib := r.perConn() / 1024; r.name == "sockrun" {
-				p("Target: ≤ %.0f KiB per idle connection: %.2f KiB, %s.\n\n", targetIdleKiB, kib, verdict(kib <= targetIdleKiB))
-			}
+	for _, c := range b.comps {
+		b.compMarkdown(&w, c)
+		if c.key == "flood" && len(b.idle) > 0 {
+			b.idleMarkdown(&w)
 		}
 	}
-	return b.finishMarkdown(&w)
-}
-
-// finishMarkdown adds the workers section and the end marker.
-func (b *benchmark) finishMarkdown(w *bytes.Buffer) string {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	if r := b.workers; r != nil {
-		p("### CPU-heavy handler, --workers 2 against --workers 1\n\n")
-		p("`bench/lua/cpu_server.lua`, %d Lua loop iterations per request, %d connections, nothing pinned.\n\n", r.iterations, r.conns)
-		p("| workers | req/s | p50 µs | p99 µs | server CPU µs/request |\n| ---: | ---: | ---: | ---: | ---: |\n")
-		for i, rs := range [][]echoRound{r.w1, r.w2} {
-			p("| %d | %.0f | %.1f | %.1f | %.1f |\n", i+1, median(field(rs, rate)), median(field(rs, p50)), median(field(rs, p99)), median(field(rs, cpuRT)))
-		}
-		wr := median(ratios(r.w2, r.w1, rate))
-		p("\nRatio (median of per-round ratios): **%.2f×**. Target ≥ %.1f×: %s.\n\n", wr, targetWorkers, verdict(wr >= targetWorkers))
+	if len(b.idle) > 0 && b.find("flood") == nil {
+		b.idleMarkdown(&w)
 	}
-	if r := b.trace; r != nil {
-		b.traceMarkdown(w, r)
-	}
+	b.targetsMarkdown(&w)
 	p("%s\n", endMarker)
 	return w.String()
+}
+
+func (b *benchmark) find(key string) *comparison {
+	for _, c := range b.comps {
+		if c.key == key {
+			return c
+		}
+	}
+	return nil
+}
+
+// compMarkdown is one comparison's table and targets.
+func (b *benchmark) compMarkdown(w *bytes.Buffer, c *comparison) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("### %s\n\n%s %s.\n\n", c.title, c.about, upperFirst(c.pinning))
+	ratioHead := "÷ " + c.anchor
+	if c.subjectAnchor {
+		ratioHead = c.anchor + " ÷ this"
+	}
+	lat := ""
+	if c.latency {
+		lat = " p50 µs | p99 µs |"
+	}
+	p("| server | %s |%s server CPU %s | of it user space | %s: %s | %s: CPU |\n", c.rateName, lat, c.cpuName, ratioHead, c.rateName, ratioHead)
+	p("| --- | ---: |%s ---: | ---: | ---: | ---: |\n", strings.Repeat(" ---: |", boolInt(c.latency)*2))
+	for _, s := range c.series {
+		if len(s.rounds) == 0 {
+			p("| %s | %s |%s | | | |\n", s.name, s.note, strings.Repeat(" |", boolInt(c.latency)*2))
+			continue
+		}
+		rs := counted(s.rounds)
+		name := s.name
+		if d := len(s.rounds) - countValid(s.rounds); d > 0 {
+			name += fmt.Sprintf(" (%d of %d rounds dropped†)", d, len(s.rounds))
+		}
+		if s.note != "" {
+			name += " (" + s.note + ")"
+		}
+		l := ""
+		if c.latency {
+			l = fmt.Sprintf(" %.1f | %.1f |", median(field(rs, p50)), median(field(rs, p99)))
+		}
+		rr, cr := "", ""
+		if v, ok := c.rowRatio(s, false); ok {
+			rr = fmt.Sprintf("**%.2f×**", v)
+			if c.onlyDropped(c.anchor, s.name) {
+				rr += "†"
+			}
+		}
+		if v, ok := c.rowRatio(s, true); ok {
+			cr = fmt.Sprintf("%.2f×", v)
+		}
+		p("| %s | %s |%s %s | %s | %s | %s |\n", name, num(median(field(rs, rate))*c.rateScale), l,
+			num(median(field(rs, cpuRT))*c.cpuScale), num(median(field(rs, usrRT))*c.cpuScale), rr, cr)
+	}
+	p("\n")
+	for _, t := range c.targets {
+		v, ok := c.ratio(t.num, t.den, t.cpu)
+		if !ok {
+			p("- Target %s: not measured (a server is missing).\n", t)
+			continue
+		}
+		met := v >= t.bound
+		if t.cpu {
+			met = v <= t.bound
+		}
+		p("- Target %s: %.2f×, %s%s.\n", t, v, verdict(met), droppedNote(c, t))
+	}
+	if len(c.targets) > 0 {
+		p("\n")
+	}
+}
+
+// droppedNote marks a target measured on dropped rounds alone.
+func droppedNote(c *comparison, t target) string {
+	if c.onlyDropped(t.num, t.den) {
+		return " († every round dropped: not reliable)"
+	}
+	return ""
+}
+
+func countValid(rs []echoRound) int {
+	n := 0
+	for _, r := range rs {
+		if !r.dropped {
+			n++
+		}
+	}
+	return n
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// num formats a figure to about three significant digits, without an
+// exponent: no decimals from 100 up.
+func num(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case v >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (b *benchmark) startupMarkdown(w *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	r := b.startup
+	p("### Start-up\n\nThe wall time from starting the program to its exit, running nothing; %d runs of each, interleaved, nothing pinned.\n\n", r.runs)
+	p("| program | median ms | fastest ms | sockrun ÷ this |\n| --- | ---: | ---: | ---: |\n")
+	base := median(r.progs[0].ms)
+	for _, pr := range r.progs {
+		if len(pr.ms) == 0 {
+			p("| `%s` | %s | | |\n", pr.name, pr.note)
+			continue
+		}
+		ratio := ""
+		if pr.name != r.progs[0].name {
+			ratio = fmt.Sprintf("%.2f×", base/median(pr.ms))
+		}
+		p("| `%s` | %.2f | %.2f | %s |\n", pr.name, median(pr.ms), minOf(pr.ms), ratio)
+	}
+	if len(r.progs[0].ms) > 0 {
+		p("\n- Target sockrun start-up ≤ %.0f ms: %.2f ms, %s.\n", targetStartupMs, base, verdict(base <= targetStartupMs))
+	}
+	p("\n")
+}
+
+func minOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = min(m, x)
+	}
+	return m
+}
+
+func (b *benchmark) idleMarkdown(w *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("### Idle connections\n\n")
+	p("Server RSS (VmRSS) before and after the generator opened the connections, made one checked round trip on each and left them idle, every server thread (goroutine) waiting in recv (Read); server pinned as the echo rounds.\n\n")
+	p("| server | connections | RSS before | RSS after | per connection |\n| --- | ---: | ---: | ---: | ---: |\n")
+	for _, r := range b.idle {
+		if r.note != "" {
+			p("| %s | %d | %s | | |\n", r.name, r.conns, r.note)
+			continue
+		}
+		p("| %s | %d | %.1f MiB | %.1f MiB | %.2f KiB |\n", r.name, r.conns, mib(r.before), mib(r.after), r.perConn()/1024)
+	}
+	p("\n")
+	for _, r := range b.idle {
+		if kib := r.perConn() / 1024; r.name == "sockrun" && r.note == "" {
+			p("- Target ≤ %.0f KiB per idle connection: %.2f KiB, %s.\n\n", targetIdleKiB, kib, verdict(kib <= targetIdleKiB))
+		}
+	}
+}
+
+// targetsMarkdown lists every target of the run in one table.
+func (b *benchmark) targetsMarkdown(w *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("### Targets\n\n| workload | target | measured | |\n| --- | --- | ---: | --- |\n")
+	if r := b.startup; r != nil && len(r.progs[0].ms) > 0 {
+		v := median(r.progs[0].ms)
+		p("| start-up | ≤ %.0f ms | %.2f ms | %s |\n", targetStartupMs, v, verdict(v <= targetStartupMs))
+	}
+	for _, c := range b.comps {
+		for _, t := range c.targets {
+			v, ok := c.ratio(t.num, t.den, t.cpu)
+			if !ok {
+				p("| %s | %s | not measured | |\n", c.key, t)
+				continue
+			}
+			met := v >= t.bound
+			if t.cpu {
+				met = v <= t.bound
+			}
+			p("| %s | %s | %.2f× | %s%s |\n", c.key, t, v, verdict(met), droppedNote(c, t))
+		}
+	}
+	for _, r := range b.idle {
+		if r.name == "sockrun" && r.note == "" {
+			kib := r.perConn() / 1024
+			p("| idle | ≤ %.0f KiB per connection | %.2f KiB | %s |\n", targetIdleKiB, kib, verdict(kib <= targetIdleKiB))
+		}
+	}
+	p("\n")
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
@@ -199,4 +315,13 @@ func cpuModel() string {
 func kernel() string {
 	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	return strings.TrimSpace(string(b))
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -15,19 +15,18 @@ import (
 
 // echoRound is one server's measurement in one round.
 type echoRound struct {
-	rate     float64 // round trips per second
+	rate     float64 // round trips (bulk: bytes) per second
 	p50, p99 float64 // µs
-	cpuRT    float64 // server CPU µs per round trip
+	cpuRT    float64 // server CPU µs per round trip (bulk: per byte)
 	usrRT    float64 // the part of it in user space
 	genRT    float64 // generator CPU µs per round trip
 	others   float64 // CPUs other processes used meanwhile
-}
-
-// echoResult is one connection count's rounds, Go's and sockrun's.
-type echoResult struct {
-	conns int
-	goR   []echoRound
-	luaR  []echoRound
+	// srvShare, genShare: the CPU the server and the generator used, as a
+	// share of one CPU.
+	srvShare, genShare float64
+	dropped            bool  // neither process got its CPU: not counted
+	total              int64 // round trips of the whole round, warm-up included
+	lost               int64 // udp: datagrams lost
 }
 
 // idleResult is a server's memory with the idle connections held.
@@ -35,20 +34,16 @@ type idleResult struct {
 	name          string
 	conns         int
 	before, after int64 // RSS, bytes
+	note          string
 }
 
 func (r idleResult) perConn() float64 { return float64(r.after-r.before) / float64(r.conns) }
-
-// workersResult is the CPU-heavy handler's rounds under 1 and 2 workers.
-type workersResult struct {
-	conns, iterations int
-	w1, w2            []echoRound
-}
 
 // benchmark is one run's setting and what it measured.
 type benchmark struct {
 	o          *options
 	root       string
+	tmp        string
 	self       string // this binary: the Go echo server and the generator
 	sockrun    string
 	echoScript string // as given to sockrun, relative to root when inside it
@@ -57,13 +52,11 @@ type benchmark struct {
 	serverCPU  int // -1: not pinned
 	genCPU     int
 
-	repeated int // rounds measured again because other processes were busy
+	repeated int // rounds measured again because neither process got its CPU
 
-	echo    []*echoResult
-	flood   *echoResult // the measured connections' rounds while one more floods
+	startup *startupResult
+	comps   []*comparison
 	idle    []idleResult
-	workers *workersResult
-	trace   *traceResult
 	started time.Time
 	elapsed time.Duration
 }
@@ -82,15 +75,19 @@ func run(o *options) error {
 	if b.self, err = os.Executable(); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "sockrun-bench")
-	if err != nil {
+	if b.tmp, err = os.MkdirTemp("", "sockrun-bench"); err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer os.RemoveAll(b.tmp)
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	b.sockrun = o.sockrun
 	if b.sockrun == "" {
 		logf("building sockrun")
-		if b.sockrun, err = buildSockrun(b.root, tmp); err != nil {
+		if b.sockrun, err = buildSockrun(b.root, b.tmp); err != nil {
 			return err
 		}
 	}
@@ -107,38 +104,7 @@ func run(o *options) error {
 		}
 	}
 	raiseNoFile(0)
-
-	for _, n := range o.conns {
-		r, err := b.runEcho(n, false)
-		if err != nil {
-			return err
-		}
-		b.echo = append(b.echo, r)
-	}
-	if o.floodConns > 0 {
-		if b.flood, err = b.runEcho(o.floodConns, true); err != nil {
-			return err
-		}
-	}
-	if o.idle > 0 {
-		for _, name := range []string{"Go", "sockrun"} {
-			r, err := b.runIdle(name)
-			if err != nil {
-				return err
-			}
-			b.idle = append(b.idle, r)
-		}
-	}
-	if o.workersConns > 0 {
-		if b.workers, err = b.runWorkers(); err != nil {
-			return err
-		}
-	}
-	if o.traceConns > 0 {
-		if b.trace, err = b.runTrace(); err != nil {
-			return err
-		}
-	}
+	b.runAll()
 	b.elapsed = time.Since(b.started)
 
 	md := b.markdown()
@@ -148,12 +114,212 @@ func run(o *options) error {
 		if !filepath.IsAbs(out) {
 			out = filepath.Join(b.root, out)
 		}
+		chart := strings.TrimSuffix(out, filepath.Ext(out)) + ".svg"
+		if err := os.WriteFile(chart, []byte(b.chart()), 0o644); err != nil {
+			return err
+		}
 		if err := writeReport(out, md); err != nil {
 			return err
 		}
-		logf("wrote %s", out)
+		logf("wrote %s and %s", out, chart)
 	}
 	return nil
+}
+
+// runAll runs every workload -only selects.
+func (b *benchmark) runAll() {
+	o := b.o
+	if o.wants("startup") {
+		b.startup = b.runStartup()
+	}
+	if o.wants("echo") {
+		for _, n := range o.conns {
+			b.comps = append(b.comps, b.runEcho(n))
+		}
+	}
+	if o.wants("bulk") {
+		b.comps = append(b.comps, b.runBulk())
+	}
+	if o.wants("udp") {
+		b.comps = append(b.comps, b.runUDP())
+	}
+	if o.wants("flood") && o.floodConns > 0 {
+		b.comps = append(b.comps, b.runFlood())
+	}
+	if o.wants("idle") && o.idle > 0 {
+		for _, name := range []string{"Go", "sockrun"} {
+			r, err := b.runIdle(name)
+			if err != nil {
+				r = idleResult{name: name, conns: o.idle, note: "failed: " + firstLine(err.Error())}
+				logf("idle: %s: %v", name, err)
+			}
+			b.idle = append(b.idle, r)
+		}
+	}
+	if o.wants("http") {
+		b.comps = append(b.comps, b.runHTTP())
+	}
+	if o.wants("resp") {
+		b.comps = append(b.comps, b.runRESP())
+	}
+	if o.wants("workers") && o.workersConns > 0 {
+		b.comps = append(b.comps, b.runWorkers())
+	}
+	if o.wants("trace") && o.traceConns > 0 {
+		b.comps = append(b.comps, b.runTrace())
+	}
+}
+
+// runEcho compares the echo servers at n connections: with one, server and
+// generator share a CPU (one of them waits for the other at every turn);
+// with more, each has its own.
+func (b *benchmark) runEcho(n int) *comparison {
+	c := &comparison{key: fmt.Sprintf("echo-%d", n), title: fmt.Sprintf("TCP echo, %d connection%s", n, plural(n)),
+		about:    fmt.Sprintf("%d-byte requests, each connection a closed loop; sockrun runs `%s`.", b.o.size, b.rel(b.echoScript)),
+		rateName: "req/s", rateScale: 1, cpuName: "µs/round trip", cpuScale: 1, latency: true,
+		anchor: "sockrun", subjectAnchor: true}
+	p := split
+	if n == 1 {
+		p = shared
+	}
+	srv, gen := b.cpus(p)
+	m := b.genMeasure(gen, genConfig{Mode: "echo", Conns: n, Size: b.o.size})
+	b.compare(c, p, []contender{
+		b.goServer("Go", srv, m),
+		b.sockrunServer("sockrun", c.key, b.echoScript, srv, 1, nil, m),
+		b.asyncioServer("tcp", srv, m),
+		b.copasServer("luajit", "tcp", srv, m),
+		b.copasServer("lua5.1", "tcp", srv, m),
+	})
+	bound := 0.8
+	if n == 50 {
+		bound = 0.85
+		c.targets = append(c.targets, target{num: "sockrun", den: "Go", cpu: true, bound: 1.15},
+			target{num: "sockrun", den: "Python asyncio", bound: 3})
+	}
+	c.targets = append([]target{{num: "sockrun", den: "Go", bound: bound}}, c.targets...)
+	c.targets = append(c.targets, target{num: "sockrun", den: "Copas on luajit", bound: 1})
+	return c
+}
+
+// runBulk compares the echo script as shipped with the Go server with
+// 32 KiB buffers on 4 connections streaming 64 KiB chunks.
+func (b *benchmark) runBulk() *comparison {
+	c := &comparison{key: "bulk", title: "TCP bulk, 4 connections",
+		about:    fmt.Sprintf("Each connection writes %d KiB chunks and reads the echo, both at full speed; every byte checked. sockrun runs `%s` as shipped (recv(65536)); Go reads into 32 KiB buffers (a plain loop, not io.Copy, which splices on Linux).", b.o.bulkSize>>10, b.rel(b.echoScript)),
+		rateName: "MB/s", rateScale: 1e-6, cpuName: "ms/MB", cpuScale: 1e3,
+		anchor: "sockrun", subjectAnchor: true}
+	srv, gen := b.cpus(split)
+	m := b.genMeasure(gen, genConfig{Mode: "bulk", Conns: 4, Size: b.o.bulkSize})
+	b.compare(c, split, []contender{
+		b.goServer("Go", srv, m, "-buf", "32768"),
+		b.sockrunServer("sockrun", c.key, b.echoScript, srv, 1, nil, m),
+	})
+	c.targets = []target{{num: "sockrun", den: "Go", bound: 0.8}}
+	return c
+}
+
+// runUDP compares the UDP echo servers with 50 clients.
+func (b *benchmark) runUDP() *comparison {
+	c := &comparison{key: "udp", title: fmt.Sprintf("UDP echo, %d clients", b.o.udpClients),
+		about:    fmt.Sprintf("%d-byte datagrams, each client a socket in a closed loop (a datagram not echoed in 500 ms counts as lost); sockrun runs `scripts/udp_echo_server.lua`.", b.o.size),
+		rateName: "datagrams/s", rateScale: 1, cpuName: "µs/datagram", cpuScale: 1, latency: true,
+		anchor: "sockrun", subjectAnchor: true}
+	srv, gen := b.cpus(split)
+	m := b.genMeasure(gen, genConfig{Mode: "udp", Conns: b.o.udpClients, Size: b.o.size})
+	b.compare(c, split, []contender{
+		b.goServer("Go", srv, m, "-udp"),
+		b.sockrunServer("sockrun", c.key, filepath.Join(b.root, "scripts", "udp_echo_server.lua"), srv, 1, nil, m),
+		b.asyncioServer("udp", srv, m),
+		b.copasServer("luajit", "udp", srv, m),
+		b.copasServer("lua5.1", "udp", srv, m),
+	})
+	c.targets = []target{{num: "sockrun", den: "Go", bound: 0.85}, {num: "sockrun", den: "Copas on luajit", bound: 1}}
+	return c
+}
+
+// runFlood measures the echo latency of a few connections while one more
+// floods the server: the fairness row of the socket core's issue.
+func (b *benchmark) runFlood() *comparison {
+	n := b.o.floodConns
+	c := &comparison{key: "flood", title: "Fairness: echo latency while one client floods",
+		about:    fmt.Sprintf("%d connections make closed-loop round trips as above while one more writes 256 KiB chunks and reads the echo at full speed, so that the thread serving it never waits; only the %d are measured. Without the switch interval's hand-off, that thread kept sockrun's interpreter lock and the others' echoes took seconds.", n, n),
+		rateName: "req/s", rateScale: 1, cpuName: "µs/round trip", cpuScale: 1, latency: true,
+		anchor: "sockrun", subjectAnchor: true}
+	srv, gen := b.cpus(split)
+	m := b.genMeasure(gen, genConfig{Mode: "echo", Conns: n, Size: b.o.size, Flood: true})
+	b.compare(c, split, []contender{
+		b.goServer("Go", srv, m),
+		b.sockrunServer("sockrun", c.key, b.echoScript, srv, 1, nil, m),
+	})
+	return c
+}
+
+// runHTTP compares http_server.lua with nginx under wrk.
+func (b *benchmark) runHTTP() *comparison {
+	c := &comparison{key: "http", title: "HTTP: `http_server.lua` and nginx under wrk",
+		about:    fmt.Sprintf("`wrk -t1 -c%d` on GET / (a %d-byte text body, the same from both) with keep-alive; nginx with one worker process (master_process off) and no access log.", b.o.httpConns, len(httpBody)),
+		rateName: "req/s", rateScale: 1, cpuName: "µs/request", cpuScale: 1, latency: true,
+		anchor: "nginx"}
+	srv, gen := b.cpus(split)
+	_, missing := lookTool("wrk", "wrk")
+	m := b.wrkMeasure(gen, b.o.httpConns)
+	cs := []contender{
+		b.nginxServer(srv, m),
+		b.sockrunServer("sockrun", c.key, filepath.Join(b.root, "scripts", "http_server.lua"), srv, 1, nil, m),
+	}
+	for i := range cs {
+		if missing != "" && cs[i].missing == "" {
+			cs[i].missing = missing
+		}
+	}
+	b.compare(c, split, cs)
+	c.targets = []target{{num: "sockrun", den: "nginx", bound: 0.5}}
+	return c
+}
+
+// runRESP compares resp_server.lua with redis-server under
+// redis-benchmark -t set,get; --workers 2 runs unpinned (it needs both
+// CPUs), against the same redis-server rounds.
+func (b *benchmark) runRESP() *comparison {
+	c := &comparison{key: "resp", title: "RESP: `resp_server.lua` and redis-server under redis-benchmark",
+		about:    fmt.Sprintf("`redis-benchmark -t set,get -c %d -n %d`: the requests of both tests over the time of both; redis-server without persistence. redis-server and `--workers 1` pinned as the table says; `--workers 2` and its redis-benchmark not pinned, since two workers need both CPUs.", b.o.respConns, b.o.respRequests),
+		rateName: "req/s", rateScale: 1, cpuName: "µs/request", cpuScale: 1, latency: true,
+		anchor: "redis-server"}
+	srv, gen := b.cpus(split)
+	_, missing := lookTool("redis-benchmark", "redis-tools")
+	script := filepath.Join(b.root, "scripts", "resp_server.lua")
+	m := b.redisMeasure(gen, b.o.respConns, b.o.respRequests)
+	cs := []contender{
+		b.redisServer(srv, m),
+		b.sockrunServer("sockrun --workers 1", "resp-w1", script, srv, 1, nil, m),
+		b.sockrunServer("sockrun --workers 2", "resp-w2", script, -1, 2, nil, b.redisMeasure(-1, b.o.respConns, b.o.respRequests)),
+	}
+	for i := range cs {
+		if missing != "" && cs[i].missing == "" {
+			cs[i].missing = missing
+		}
+	}
+	b.compare(c, split, cs)
+	c.targets = []target{{num: "sockrun --workers 1", den: "redis-server", bound: 0.5}, {num: "sockrun --workers 2", den: "redis-server", bound: 1}}
+	return c
+}
+
+// runWorkers compares the CPU-heavy handler under --workers 2 and 1,
+// nothing pinned: two workers need both CPUs.
+func (b *benchmark) runWorkers() *comparison {
+	c := &comparison{key: "workers", title: "CPU-heavy handler: `--workers 2` against `--workers 1`",
+		about:    fmt.Sprintf("`bench/lua/cpu_server.lua`: %d Lua loop iterations per request, then the echo; %d connections; the generator with GOMAXPROCS=1.", b.o.iterations, b.o.workersConns),
+		rateName: "req/s", rateScale: 1, cpuName: "µs/request", cpuScale: 1, latency: true,
+		anchor: "--workers 1"}
+	iters := "iterations=" + strconv.Itoa(b.o.iterations)
+	m := b.genMeasure(-1, genConfig{Mode: "echo", Conns: b.o.workersConns, Size: b.o.size})
+	b.compare(c, free, []contender{
+		b.sockrunServer("--workers 1", "workers-1", b.cpuScript, -1, 1, nil, m, iters),
+		b.sockrunServer("--workers 2", "workers-2", b.cpuScript, -1, 2, nil, m, iters),
+	})
+	c.targets = []target{{num: "--workers 2", den: "--workers 1", bound: 1.8}}
+	return c
 }
 
 // startGo starts the Go echo server.
@@ -161,13 +327,9 @@ func (b *benchmark) startGo() (*server, error) {
 	return startServer("Go", b.serverCPU, []string{roleEnv + "=goecho"}, 1, b.self, "-addr", "127.0.0.1:0")
 }
 
-// startSockrun starts sockrun on script on cpu (-1: anywhere), passing
-// host and a free port, and waits for every worker to say it listens.
-func (b *benchmark) startSockrun(script string, cpu, workers int, env []string, vars ...string) (*server, error) {
-	return b.startSockrunFlags(nil, script, cpu, workers, env, vars...)
-}
-
-// startSockrunFlags is startSockrun with more of sockrun's flags.
+// startSockrunFlags starts sockrun with flags on script on cpu (-1:
+// anywhere), passing host and a free port, and waits for every worker to
+// say it listens.
 func (b *benchmark) startSockrunFlags(flags []string, script string, cpu, workers int, env []string, vars ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
@@ -208,81 +370,27 @@ func (b *benchmark) generate(cpu int, cfg genConfig) (*genResult, error) {
 	return &res, nil
 }
 
-// maxOthers is the CPU other processes may take during a round (in CPUs,
-// from /proc/stat) before the round is measured again: on a shared
-// machine a burst of someone else's work skews one server's round.
-const maxOthers = 0.1
-
-// measure runs the generator on cfg, again (up to o.retries times) while
-// other processes took more than maxOthers CPUs in the window.
-func (b *benchmark) measure(cpu int, cfg genConfig, what string) (echoRound, error) {
-	for try := 0; ; try++ {
-		g, err := b.generate(cpu, cfg)
-		if err != nil {
-			return echoRound{}, err
-		}
-		r := roundOf(g)
-		if r.others <= maxOthers || try >= b.o.retries {
-			return r, nil
-		}
-		b.repeated++
-		logf("%s: other processes took %.2f CPU: measuring again", what, r.others)
-	}
-}
-
 func roundOf(r *genResult) echoRound {
 	return echoRound{
-		others: (r.AllCPU - r.ServerCPU - r.GenCPU) / r.Seconds,
-		rate:   float64(r.Requests) / r.Seconds,
-		p50:    r.P50,
-		p99:    r.P99,
-		cpuRT:  r.ServerCPU / float64(r.Requests) * 1e6,
-		usrRT:  r.ServerUsr / float64(r.Requests) * 1e6,
-		genRT:  r.GenCPU / float64(r.Requests) * 1e6,
+		others:   (r.AllCPU - r.ServerCPU - r.GenCPU) / r.Seconds,
+		rate:     float64(r.Requests) / r.Seconds,
+		p50:      r.P50,
+		p99:      r.P99,
+		cpuRT:    r.ServerCPU / float64(r.Requests) * 1e6,
+		usrRT:    r.ServerUsr / float64(r.Requests) * 1e6,
+		genRT:    r.GenCPU / float64(r.Requests) * 1e6,
+		srvShare: r.ServerCPU / r.Seconds,
+		genShare: r.GenCPU / r.Seconds,
+		total:    r.Total,
+		lost:     r.Lost,
 	}
 }
 
-// runEcho measures both servers at n connections, rounds interleaved:
-// Go, sockrun, Go, sockrun ... With flood, one more connection floods the
-// server meanwhile (not measured).
-func (b *benchmark) runEcho(n int, flood bool) (*echoResult, error) {
-	goSrv, err := b.startGo()
-	if err != nil {
-		return nil, err
+func plural(n int) string {
+	if n == 1 {
+		return ""
 	}
-	defer goSrv.stop()
-	var env []string
-	if b.o.profile != "" && !flood && n == b.o.conns[0] {
-		prof, _ := filepath.Abs(b.o.profile)
-		env = append(env, "SOCKRUN_CPUPROFILE="+prof)
-	}
-	luaSrv, err := b.startSockrun(b.echoScript, b.serverCPU, 1, env)
-	if err != nil {
-		return nil, err
-	}
-	defer luaSrv.stop()
-	res := &echoResult{conns: n}
-	for round := 1; round <= b.o.rounds; round++ {
-		for _, s := range []*server{goSrv, luaSrv} {
-			r, err := b.measure(b.genCPU, genConfig{Mode: "echo", Addr: s.addr, Conns: n, Size: b.o.size,
-				Warmup: b.o.warmup, Duration: b.o.duration, ServerPID: s.pid(), Flood: flood}, s.name)
-			if err != nil {
-				return nil, fmt.Errorf("%s, %d connections: %w (server: %s)", s.name, n, err, s.errText())
-			}
-			if s == goSrv {
-				res.goR = append(res.goR, r)
-			} else {
-				res.luaR = append(res.luaR, r)
-			}
-			what := "conns"
-			if flood {
-				what = "+flood"
-			}
-			logf("%5d %-6s round %d %-8s %8.0f req/s  p50 %6.1f µs  p99 %7.1f µs  server CPU %5.2f µs/rt (user %4.2f)  generator CPU %5.2f µs/rt  others %.2f CPU",
-				n, what, round, s.name, r.rate, r.p50, r.p99, r.cpuRT, r.usrRT, r.genRT, r.others)
-		}
-	}
-	return res, nil
+	return "s"
 }
 
 // runIdle measures a fresh server's RSS before and after the generator
@@ -293,7 +401,7 @@ func (b *benchmark) runIdle(name string) (idleResult, error) {
 	if name == "Go" {
 		s, err = b.startGo()
 	} else {
-		s, err = b.startSockrun(b.echoScript, b.serverCPU, 1, nil)
+		s, err = b.startSockrunFlags(b.sockrunArgs("idle"), b.echoScript, b.serverCPU, 1, nil)
 	}
 	if err != nil {
 		return idleResult{}, err
@@ -352,39 +460,6 @@ func (b *benchmark) runIdle(name string) (idleResult, error) {
 	return res, nil
 }
 
-// runWorkers measures the CPU-heavy handler under --workers 1 and 2,
-// rounds interleaved. Nothing is pinned: the workers need both CPUs.
-func (b *benchmark) runWorkers() (*workersResult, error) {
-	res := &workersResult{conns: b.o.workersConns, iterations: b.o.iterations}
-	iters := "iterations=" + strconv.Itoa(b.o.iterations)
-	w1, err := b.startSockrun(b.cpuScript, -1, 1, nil, iters)
-	if err != nil {
-		return nil, err
-	}
-	defer w1.stop()
-	w2, err := b.startSockrun(b.cpuScript, -1, 2, nil, iters)
-	if err != nil {
-		return nil, err
-	}
-	defer w2.stop()
-	for round := 1; round <= b.o.rounds; round++ {
-		for i, s := range []*server{w1, w2} {
-			r, err := b.measure(-1, genConfig{Mode: "echo", Addr: s.addr, Conns: b.o.workersConns, Size: b.o.size,
-				Warmup: b.o.warmup, Duration: b.o.duration, ServerPID: s.pid()}, fmt.Sprintf("--workers %d", i+1))
-			if err != nil {
-				return nil, fmt.Errorf("--workers %d: %w (server: %s)", i+1, err, s.errText())
-			}
-			if i == 0 {
-				res.w1 = append(res.w1, r)
-			} else {
-				res.w2 = append(res.w2, r)
-			}
-			logf("cpu-heavy round %d --workers %d %8.0f req/s  p50 %7.1f µs  server CPU %6.1f µs/rt  others %.2f CPU", round, i+1, r.rate, r.p50, r.cpuRT, r.others)
-		}
-	}
-	return res, nil
-}
-
 // median of xs (xs is not changed).
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
@@ -403,15 +478,6 @@ func field(rs []echoRound, f func(echoRound) float64) []float64 {
 	out := make([]float64, len(rs))
 	for i, r := range rs {
 		out[i] = f(r)
-	}
-	return out
-}
-
-// ratios are a[i]/b[i] per round, by f.
-func ratios(a, b []echoRound, f func(echoRound) float64) []float64 {
-	out := make([]float64, len(a))
-	for i := range a {
-		out[i] = f(a[i]) / f(b[i])
 	}
 	return out
 }

@@ -112,6 +112,7 @@ var faultServers = []*faultServer{
 	{script: "udp_time_server.lua", udp: true, ready: `^Waiting for message`, normal: udpExchange(func(s string) string { return "] " + s }, true)},
 	{script: "udp_upper_server.lua", udp: true, ready: `^Waiting for connection`, normal: udpExchange(strings.ToUpper, false)},
 	{script: "udp_print_server.lua", udp: true, normal: udpPrintExchange},
+	{script: "udp_echo_server.lua", udp: true, ready: `^listening on`, normal: udpExchange(func(s string) string { return s }, false)},
 }
 
 // fault is one hostile (or merely unusual) client.

@@ -45,6 +45,7 @@ const examples = `  sockrun scripts/tcp_server.lua                  run a script
 func newRootCmd(env *Env, code *int) *cobra.Command {
 	var pre []chunk
 	var interactive bool
+	var profiles Profiles
 	root := &cobra.Command{
 		Use:   "sockrun [flags] [SCRIPT.lua | -] [ARGS...]",
 		Short: "Run Lua scripts that speak real sockets",
@@ -63,6 +64,7 @@ working directory (or --config FILE), then defaults.`,
 			if err != nil {
 				return &exitError{code: ExitUsage, msg: err.Error()}
 			}
+			cfg.Profiles = profiles
 			s := script{pre: pre}
 			if len(args) > 0 {
 				s.path, s.args = args[0], args[1:]
@@ -92,6 +94,8 @@ working directory (or --config FILE), then defaults.`,
 	root.Flags().VarP(chunkFlag{list: &pre, module: true}, "library", "l", "require module `NAME` (or GLOBAL=NAME) into a global before the script (repeatable)")
 	root.Flags().BoolVarP(&interactive, "interactive", "i", false, "enter the prompt after the script and the -e chunks")
 	root.Flags().BoolP("version", "v", false, "print the version and exit")
+	root.Flags().StringVar(&profiles.CPU, "cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
+	root.Flags().StringVar(&profiles.Mem, "memprofile", "", "write a heap profile (allocations, and what was live) to `FILE` when the run ends")
 	pf := root.PersistentFlags()
 	pf.String("config", "", "read the configuration from `FILE` (default: sockrun.yaml|toml|json here)")
 	pf.StringArray("var", nil, "set a script parameter, read as vars.KEY (repeatable): `KEY=VALUE`")

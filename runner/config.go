@@ -47,6 +47,8 @@ type Config struct {
 	Trace TraceConfig
 	// Limits are the limits: section (limits.go).
 	Limits Limits
+	// Profiles are --cpuprofile's and --memprofile's files (flags only).
+	Profiles Profiles
 }
 
 // configKeys maps each config key to its flag.

@@ -1,16 +1,19 @@
 package runner
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 )
 
 // setupProcess does a run's process-wide set-up, once before its VMs start,
 // and returns what undoes it when the run ends.
-func setupProcess(env *Env) (done func()) {
+func setupProcess(env *Env, p Profiles) (done func(), err error) {
 	setGCFloor(env)
-	return startProfile(env)
+	return startProfiles(p, env.Dir)
 }
 
 // gcFloor is heap the garbage collector counts as live but that is never
@@ -41,28 +44,60 @@ func setGCFloor(env *Env) {
 	}
 }
 
-// profileEnv names a file to write a CPU profile of the run to, for the
-// benchmark (go run ./bench -cpuprofile).
-const profileEnv = "SOCKRUN_CPUPROFILE"
+// Profiles are the pprof files a run writes, as --cpuprofile and
+// --memprofile ask ("" for none).
+type Profiles struct {
+	CPU string // a CPU profile of the whole run
+	Mem string // a heap profile written when the run ends
+}
 
-// startProfile starts the CPU profile profileEnv asks for, if any, and
-// returns what stops it.
-func startProfile(env *Env) (stop func()) {
-	for _, kv := range env.Environ {
-		if path, ok := strings.CutPrefix(kv, profileEnv+"="); ok && path != "" {
-			f, err := os.Create(path)
-			if err != nil {
-				return func() {}
-			}
-			if pprof.StartCPUProfile(f) != nil {
-				f.Close()
-				return func() {}
-			}
-			return func() {
-				pprof.StopCPUProfile()
-				f.Close()
-			}
+// startProfiles starts the profiles p asks for, paths relative to dir,
+// and returns what stops them and writes the heap profile. A file that
+// cannot be created is an error before anything runs.
+func startProfiles(p Profiles, dir string) (stop func(), err error) {
+	open := func(path string) (*os.File, error) {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		return os.Create(path)
+	}
+	var cpu, mem *os.File
+	if p.CPU != "" {
+		if cpu, err = open(p.CPU); err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
 	}
-	return func() {}
+	if p.Mem != "" {
+		// A sample every 4 KiB allocated on average, not every 512 KiB:
+		// a server's allocations are mostly objects of tens of bytes, and
+		// at the default rate a few samples stood for each of them,
+		// too few to count allocations per request.
+		runtime.MemProfileRate = 4 << 10
+		if mem, err = open(p.Mem); err != nil {
+			if cpu != nil {
+				pprof.StopCPUProfile()
+				cpu.Close()
+			}
+			return nil, fmt.Errorf("--memprofile: %w", err)
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if mem != nil {
+			// A heap profile holds what happened up to the last
+			// collection: without one here, a server whose heap stays
+			// under the GC floor would show almost none of its
+			// allocations. So collect first, as go test -memprofile does.
+			runtime.GC()
+			pprof.Lookup("heap").WriteTo(mem, 0)
+			mem.Close()
+		}
+	}, nil
 }

@@ -31,7 +31,12 @@ func repl(env *Env, cfg *Config, s script) int {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return ExitUsage
 	}
-	defer setupProcess(env)()
+	done, err := setupProcess(env, cfg.Profiles)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return ExitUsage
+	}
+	defer done()
 	lcfg := luaapi.Config{
 		Vars:    cfg.Vars,
 		Args:    append([]string{s.name()}, s.args...),

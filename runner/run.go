@@ -48,7 +48,12 @@ func run(env *Env, cfg *Config, s script) int {
 		return ExitUsage
 	}
 	defer tr.close()
-	defer setupProcess(env)()
+	done, err := setupProcess(env, cfg.Profiles)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return ExitUsage
+	}
+	defer done()
 	core.SetMaxRecv(cfg.Limits.MaxRecv) // process-wide: every worker has the same
 	parent, cancelAll := context.WithCancelCause(context.Background())
 	defer cancelAll(context.Canceled)
