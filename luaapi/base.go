@@ -118,6 +118,19 @@ func (rt *Runtime) ioWriteFn(L *lua.LState) int {
 // ioRead) unless the script set another input file.
 func (rt *Runtime) ioReadFn(L *lua.LState) int {
 	if current(L, rt.stdio.input) != rt.stdio.stdin {
+		// The standard library's read allocates a count up front: clamp
+		// it to limits.max_recv first, as for standard input, so that
+		// io.read(2^40) on a file cannot take the machine's memory.
+		for i := 1; i <= L.GetTop(); i++ {
+			if n, ok := L.Get(i).(lua.LNumber); ok {
+				if math.IsNaN(float64(n)) {
+					argError(L, i, "read", "number has no integer representation")
+				}
+				if float64(n) > float64(core.MaxRecv) {
+					L.Replace(i, lua.LNumber(core.MaxRecv))
+				}
+			}
+		}
 		return callOriginal(L, rt.stdio.read)
 	}
 	return rt.ioRead(L, 1)

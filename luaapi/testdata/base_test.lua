@@ -133,3 +133,17 @@ end
 function TestOSExit(t)
   t:skip("os.exit ends the process: tested end to end (e2e)")
 end
+
+function TestIOReadHugeCountFromAFile(t)
+  -- The standard library's own read serves files other than standard
+  -- input; a huge count must not allocate the count.
+  local path = t:tempdir() .. "/in.txt"
+  local f = io.open(path, "w"); f:write("hello file\n"); f:close()
+  io.input(path)
+  t:eq(io.read(2^40), "hello file\n", "what there is")
+  t:eq(io.read(2^53), nil, "then the end")
+  local ok, err = pcall(io.read, 0/0)
+  t:eq(ok, false, "NaN")
+  assert(tostring(err):find("number has no integer representation", 1, true), tostring(err))
+  io.input():close()
+end
