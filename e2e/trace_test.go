@@ -450,3 +450,25 @@ func waitStderr(t *testing.T, p *proc, want string, timeout time.Duration) {
 		time.Sleep(5 * time.Millisecond) // polling for a line, not waiting a fixed time
 	}
 }
+
+// TestTraceSaysWhenARecvLeftBytes checks the trace's answer to a learner's
+// most common surprise: a recv that filled its bufsize while more of the
+// peer's send had arrived says how many bytes wait for the next read.
+func TestTraceSaysWhenARecvLeftBytes(t *testing.T) {
+	_, stderr, code := runSockrun(t, "", "--trace", "-e", `
+		local l = socket.socket(); l:bind({"127.0.0.1", 0}); l:listen()
+		local c = socket.create_connection(l:getsockname())
+		local s = l:accept()
+		c:sendall("hello world")
+		s:recv(11, socket.MSG_PEEK)
+		s:recv(5); s:recv(100)`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, `recv(5) -> 5 bytes "hello" (+6 more received, waiting for the next read)`) {
+		t.Errorf("trace:\n%s", stderr)
+	}
+	if strings.Contains(stderr, `recv(100) -> 6 bytes " world" (+`) {
+		t.Errorf("a recv that took everything says more is waiting:\n%s", stderr)
+	}
+}

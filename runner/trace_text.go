@@ -193,6 +193,7 @@ var (
 
 // describeResult fills in what a call returned or raised: the result in
 // words, the bytes it moved with their preview, the new socket's fd.
+
 func (vt *vmTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 	if ev.Err != nil {
 		te.Error = errorName(ev.Err)
@@ -214,6 +215,14 @@ func (vt *vmTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 		}
 		if name == "recvfrom" && len(ev.Results) > 1 && ev.Results[1] != lua.LNil {
 			te.Result += " from " + formatValue(ev.Results[1], 0, false)
+		}
+		// A stream read that filled its bufsize while more had arrived:
+		// the bytes of one send can take several recv calls, and the trace
+		// says so (a learner's most common surprise).
+		if bufsize, ok := argNumber(ev, 1); ok && n > 0 && n == bufsize {
+			if b, ok := ev.Socket.(interface{ Buffered() int }); ok && b.Buffered() > 0 {
+				te.Result += fmt.Sprintf(" (+%d more received, waiting for the next read)", b.Buffered())
+			}
 		}
 		return
 	case ev.Type != "" && dataOut[name] && len(ev.Args) > 1:
@@ -332,4 +341,13 @@ func appendTextLine(b []byte, ev *traceEvent, workers bool) []byte {
 		b = append(b, "  "+ev.StateAfter...)
 	}
 	return append(b, '\n')
+}
+
+// argNumber is the call's argument i (after self) as a whole number.
+func argNumber(ev *luaapi.CallEvent, i int) (int, bool) {
+	if i >= len(ev.Args) {
+		return 0, false
+	}
+	n, ok := ev.Args[i].(lua.LNumber)
+	return int(n), ok
 }
