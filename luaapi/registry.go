@@ -283,7 +283,7 @@ func noMethod(L *lua.LState, ty *Type, key lua.LValue) {
 func nearest(name string, ty *Type) string {
 	best, bestDist := "", 3
 	consider := func(cand string) {
-		d := editDistance(strings.ToLower(name), strings.ToLower(cand))
+		d := EditDistance(strings.ToLower(name), strings.ToLower(cand))
 		if d < bestDist || d == bestDist && best != "" && cand < best {
 			best, bestDist = cand, d
 		}
@@ -305,8 +305,9 @@ func nearest(name string, ty *Type) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b: how the
+// suggestions of a missing method and of sockrun doc find close names.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -339,7 +339,7 @@ func (idx *docIndex) near(name string) []string {
 	var cands []cand
 	seen := map[string]bool{}
 	consider := func(full, bare string) {
-		d := min(editDistance(name, full), editDistance(name, bare))
+		d := min(luaapi.EditDistance(name, full), luaapi.EditDistance(name, bare))
 		if strings.Contains(full, name) && len(name) >= 3 {
 			d = min(d, 1)
 		}
@@ -367,27 +367,6 @@ func (idx *docIndex) near(name string) []string {
 		out = append(out, cands[i].name)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // wrap breaks s into lines of at most width, each after the first
