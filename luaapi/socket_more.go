@@ -278,12 +278,7 @@ func (rt *Runtime) socketRecvmsg(L *lua.LState) int {
 	}
 	L.Push(lua.LString(m.Data))
 	L.Push(anc)
-	L.Push(lua.LNumber(m.Flags))
-	if m.From == nil {
-		L.Push(lua.LNil)
-	} else {
-		L.Push(sockaddrValue(L, m.From))
-	}
+	pushFlagsAndSender(L, m)
 	return 4
 }
 
@@ -291,13 +286,7 @@ func (rt *Runtime) socketRecvmsg(L *lua.LState) int {
 // address]]): sendmsg with the descriptors fds (numbers, or socket
 // objects) passed as SCM_RIGHTS.
 func (rt *Runtime) socketSendFds(L *lua.LState) int {
-	s := socketOf(L.Get(1))
-	if s == nil {
-		argError(L, 1, "send_fds", "socket expected, got "+typeName(L.Get(1)))
-	}
-	if s.IsClosed() {
-		rt.raise(L, unix.EBADF, "send_fds", "")
-	}
+	s := rt.checkSocketArg(L, 1, "send_fds")
 	bufs := checkBuffers(L, 2, "send_fds", 0)
 	list, ok := L.Get(3).(*lua.LTable)
 	if !ok {
@@ -340,13 +329,7 @@ func (rt *Runtime) socketSendFds(L *lua.LState) int {
 // with socket.fromfd or socket.socket(..., fd), or to close with
 // socket.close), msg_flags, address.
 func (rt *Runtime) socketRecvFds(L *lua.LState) int {
-	s := socketOf(L.Get(1))
-	if s == nil {
-		argError(L, 1, "recv_fds", "socket expected, got "+typeName(L.Get(1)))
-	}
-	if s.IsClosed() {
-		rt.raise(L, unix.EBADF, "recv_fds", "")
-	}
+	s := rt.checkSocketArg(L, 1, "recv_fds")
 	bufsize := checkInt(L, 2, "recv_fds", 0)
 	maxfds := checkInt(L, 3, "recv_fds", 0)
 	flags := optInt(L, 4, "recv_fds", 0, 0)
@@ -369,12 +352,7 @@ func (rt *Runtime) socketRecvFds(L *lua.LState) int {
 	}
 	L.Push(lua.LString(m.Data))
 	L.Push(fds)
-	L.Push(lua.LNumber(m.Flags))
-	if m.From == nil {
-		L.Push(lua.LNil)
-	} else {
-		L.Push(sockaddrValue(L, m.From))
-	}
+	pushFlagsAndSender(L, m)
 	return 4
 }
 
@@ -580,3 +558,26 @@ var services = sync.OnceValue(func() servDB {
 	}
 	return db
 })
+
+// checkSocketArg is the open socket argument n of a module function fn.
+func (rt *Runtime) checkSocketArg(L *lua.LState, n int, fn string) *Socket {
+	s := socketOf(L.Get(n))
+	if s == nil {
+		argError(L, n, fn, "socket expected, got "+typeName(L.Get(n)))
+	}
+	if s.IsClosed() {
+		rt.raise(L, unix.EBADF, fn, "")
+	}
+	return s
+}
+
+// pushFlagsAndSender pushes the last two results of recvmsg and
+// recv_fds: the flags the kernel returned and the sender (nil if none).
+func pushFlagsAndSender(L *lua.LState, m core.Msg) {
+	L.Push(lua.LNumber(m.Flags))
+	if m.From == nil {
+		L.Push(lua.LNil)
+	} else {
+		L.Push(sockaddrValue(L, m.From))
+	}
+}

@@ -46,9 +46,15 @@ func (rt *Runtime) socketRecvExactly(L *lua.LState) int {
 func (rt *Runtime) socketRecvline(L *lua.LState) int {
 	s := checkSocket(L, "recvline")
 	max := optMax(L, 2, "recvline")
+	return rt.pushLine(L, s, max, "recvline")
+}
+
+// pushLine reads the next line of s for fn (recvline, or a lines
+// iterator) and pushes it, or nil at the end of the stream.
+func (rt *Runtime) pushLine(L *lua.LState, s *Socket, max int, fn string) int {
 	line, ok, err := s.RecvLine(L, max)
 	if err != nil {
-		rt.raise(L, err, "recvline", s.peerString())
+		rt.raise(L, err, fn, s.peerString())
 	}
 	if !ok {
 		L.Push(lua.LNil)
@@ -56,6 +62,17 @@ func (rt *Runtime) socketRecvline(L *lua.LState) int {
 		L.Push(lua.LString(line))
 	}
 	return 1
+}
+
+// linesIterator is the iterator of sock:lines and f:lines: the lines of
+// s, until the stream ends; closed reports a closed socket or file.
+func (rt *Runtime) linesIterator(L *lua.LState, s *Socket, max int, closed func() bool) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		if closed() {
+			rt.raise(L, unix.EBADF, "lines", "")
+		}
+		return rt.pushLine(L, s, max, "lines")
+	})
 }
 
 // socketRecvuntil is sock:recvuntil(delim [, max]): the bytes up to and
@@ -80,21 +97,7 @@ func (rt *Runtime) socketRecvuntil(L *lua.LState) int {
 func (rt *Runtime) socketLines(L *lua.LState) int {
 	s := checkSocket(L, "lines")
 	max := optMax(L, 2, "lines")
-	L.Push(L.NewFunction(func(L *lua.LState) int {
-		if s.IsClosed() {
-			rt.raise(L, unix.EBADF, "lines", "")
-		}
-		line, ok, err := s.RecvLine(L, max)
-		if err != nil {
-			rt.raise(L, err, "lines", s.peerString())
-		}
-		if !ok {
-			L.Push(lua.LNil)
-		} else {
-			L.Push(lua.LString(line))
-		}
-		return 1
-	}))
+	L.Push(rt.linesIterator(L, s, max, s.IsClosed))
 	return 1
 }
 
@@ -214,21 +217,7 @@ func (rt *Runtime) fileReadline(L *lua.LState) int {
 func (rt *Runtime) fileLines(L *lua.LState) int {
 	f := rt.checkFile(L, "lines", false)
 	max := optMax(L, 2, "lines")
-	L.Push(L.NewFunction(func(L *lua.LState) int {
-		if f.closed || f.s.IsClosed() {
-			rt.raise(L, unix.EBADF, "lines", "")
-		}
-		line, ok, err := f.s.RecvLine(L, max)
-		if err != nil {
-			rt.raise(L, err, "lines", f.s.peerString())
-		}
-		if !ok {
-			L.Push(lua.LNil)
-		} else {
-			L.Push(lua.LString(line))
-		}
-		return 1
-	}))
+	L.Push(rt.linesIterator(L, f.s, max, func() bool { return f.closed || f.s.IsClosed() }))
 	return 1
 }
 
