@@ -248,8 +248,16 @@ func (rt *Runtime) WaitContext(L *lua.LState) context.Context {
 	return rt.host.Context()
 }
 
-// ctx is WaitContext.
-func (rt *Runtime) ctx(L *lua.LState) context.Context { return rt.WaitContext(L) }
+// ctx is the context a call of L's thread reads its outcome against:
+// WaitContext, or the run's once that ended. The run's end cancels the
+// contexts derived from it one by one, so a wait it woke can return
+// before L's wake context sees the end: the run's own says what ended.
+func (rt *Runtime) ctx(L *lua.LState) context.Context {
+	if run := rt.host.Context(); run.Err() != nil {
+		return run
+	}
+	return rt.WaitContext(L)
+}
 
 // takeSignals runs in the main thread, with the lock held, at a call into
 // sockrun or after a wait a signal ended: it calls the handlers of the
