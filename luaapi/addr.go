@@ -75,15 +75,39 @@ func newAddr(L *lua.LState, host string, port int) *lua.LTable {
 }
 
 // hostCache keeps the text of the last IPv4 address made into an address
-// table, and the address of the last host text parsed for sendto: a UDP
-// server answering its clients turns the same few addresses back and forth
-// for every datagram. Touched under the interpreter lock.
+// table, the address of the last host text parsed for sendto, and the
+// address tables of recent IPv4 senders: a UDP server answering its
+// clients turns the same few addresses back and forth for every datagram.
+// Touched under the interpreter lock.
 type hostCache struct {
 	addr4 [4]byte
 	text4 string
 	text  string     // the last host text parsed
 	ip    netip.Addr // what it parsed to
+	// senders are the address tables recvfrom returned, by IPv4 address
+	// and port: a datagram from the same sender returns the same table,
+	// while it still holds that host and port, instead of four fresh
+	// allocations. At most maxSenders; then they start over.
+	senders map[[6]byte]sender
 }
+
+// sender is an address table recvfrom returned, the host it was given,
+// and the sender's address, which sendto to that host and port reuses
+// (the core only reads it).
+type sender struct {
+	t    *lua.LTable
+	host lua.LValue
+	sa   *unix.SockaddrInet4
+}
+
+// senderKey is the key of an IPv4 sender in hostCache.senders.
+func senderKey(addr [4]byte, port int) [6]byte {
+	return [6]byte{addr[0], addr[1], addr[2], addr[3], byte(port >> 8), byte(port)}
+}
+
+// maxSenders bounds hostCache.senders: a server with more clients than
+// this at once builds tables as it did without the cache.
+const maxSenders = 1024
 
 // addrValue is sockaddrValue, with the text of an IPv4 address the same as
 // the last one's reused.
@@ -96,6 +120,31 @@ func (rt *Runtime) addrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 		return newAddr(L, c.text4, a.Port)
 	}
 	return sockaddrValue(L, sa)
+}
+
+// senderValue is addrValue for the sender of a datagram: the table a
+// previous datagram from the same IPv4 sender got, if the script left its
+// host, port and metatable as they were.
+func (rt *Runtime) senderValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
+	a, ok := sa.(*unix.SockaddrInet4)
+	if !ok {
+		return rt.addrValue(L, sa)
+	}
+	key := senderKey(a.Addr, a.Port)
+	c := &rt.hosts
+	if e, ok := c.senders[key]; ok {
+		t := e.t
+		if t.RawGetInt(1) == e.host && t.RawGetInt(2) == lua.LNumber(a.Port) && t.Metatable == L.GetTypeMetatable(addrMetaName) &&
+			t.RawGetString("host") == lua.LNil && t.RawGetString("port") == lua.LNil {
+			return t
+		}
+	}
+	t := rt.addrValue(L, sa).(*lua.LTable)
+	if c.senders == nil || len(c.senders) >= maxSenders {
+		c.senders = make(map[[6]byte]sender)
+	}
+	c.senders[key] = sender{t, t.RawGetInt(1), a}
+	return t
 }
 
 // sockaddrValue is the Lua value of a socket address: an address table for
@@ -398,6 +447,11 @@ func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockad
 		return &unix.SockaddrUnix{Name: a.path}, nil
 	}
 	if c := &rt.hosts; a.host != "" && a.host == c.text {
+		if family == unix.AF_INET && c.ip.Is4() && a.port >= 0 && a.port <= 0xFFFF {
+			if e, ok := c.senders[senderKey(c.ip.As4(), a.port)]; ok {
+				return e.sa, nil // a client's address, as recvfrom got it
+			}
+		}
 		return toSockaddr(family, c.ip, a.port)
 	}
 	ips, err := rt.lookup(L, family, a.host)

@@ -341,7 +341,7 @@ func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
 	if sa == nil {
 		L.Push(lua.LNil)
 	} else {
-		L.Push(rt.addrValue(L, sa))
+		L.Push(rt.senderValue(L, sa))
 	}
 	return 2
 }

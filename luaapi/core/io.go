@@ -381,7 +381,7 @@ func (s *Socket) SendTo(L *lua.LState, b []byte, flags int, sa unix.Sockaddr) (i
 // sendCall sends what the kernel takes of op.buf now, to op.sa if set.
 func sendCall(op *ioOp, fd int) error {
 	for {
-		n, err := unix.SendmsgN(fd, op.buf, nil, op.sa, op.flags|unix.MSG_NOSIGNAL)
+		n, err := sendto(fd, op.buf, op.sa, op.flags|unix.MSG_NOSIGNAL)
 		if err != unix.EINTR {
 			op.n = n
 			return dontWait(op.flags, err)

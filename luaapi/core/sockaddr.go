@@ -32,6 +32,55 @@ func recvfrom(fd int, p []byte, flags int) (int, unix.Sockaddr, error) {
 	return int(n), decodeSockaddr(&rsa, l), nil
 }
 
+// sendto sends p to sa (nil: the connected peer) with flags. An IPv4 or
+// IPv6 address is encoded on the stack, so sa is only read: x/sys's
+// Sendto and SendmsgN write their encoding into sa itself, which would
+// make an address shared between threads (the one a UDP server keeps per
+// client) a data race.
+func sendto(fd int, p []byte, sa unix.Sockaddr, flags int) (int, error) {
+	var raw unsafe.Pointer
+	var l uintptr
+	var r4 unix.RawSockaddrInet4
+	var r6 unix.RawSockaddrInet6
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		if a.Port < 0 || a.Port > 0xFFFF {
+			return 0, unix.EINVAL
+		}
+		r4.Family = unix.AF_INET
+		pp := (*[2]byte)(unsafe.Pointer(&r4.Port))
+		pp[0], pp[1] = byte(a.Port>>8), byte(a.Port)
+		r4.Addr = a.Addr
+		raw, l = unsafe.Pointer(&r4), unix.SizeofSockaddrInet4
+	case *unix.SockaddrInet6:
+		if a.Port < 0 || a.Port > 0xFFFF {
+			return 0, unix.EINVAL
+		}
+		r6.Family = unix.AF_INET6
+		pp := (*[2]byte)(unsafe.Pointer(&r6.Port))
+		pp[0], pp[1] = byte(a.Port>>8), byte(a.Port)
+		r6.Scope_id = a.ZoneId
+		r6.Addr = a.Addr
+		raw, l = unsafe.Pointer(&r6), unix.SizeofSockaddrInet6
+	case nil:
+	default:
+		return unix.SendmsgN(fd, p, nil, sa, flags)
+	}
+	var base unsafe.Pointer
+	var zero byte
+	if len(p) > 0 {
+		base = unsafe.Pointer(&p[0])
+	} else {
+		base = unsafe.Pointer(&zero)
+	}
+	n, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(base), uintptr(len(p)),
+		uintptr(flags), uintptr(raw), l)
+	if e != 0 {
+		return int(n), e
+	}
+	return int(n), nil
+}
+
 // accept4 accepts a connection on fd with flags and returns the new
 // descriptor and the peer's address.
 func accept4(fd, flags int) (int, unix.Sockaddr, error) {

@@ -107,3 +107,35 @@ function TestUDPNonBlocking(t)
   a:settimeout(5) -- wait for it without a sleep
   t:eq(a:recv(10), "now", "arrived")
 end
+
+-- A datagram from the same sender returns the same address table, while the
+-- script leaves it as recvfrom made it: a server can key its clients by it.
+function TestRecvfromSameSenderSameTable(t)
+  local a, b, c = udp(true), udp(), udp()
+  local addr = a:getsockname()
+  b:sendto("1", addr)
+  b:sendto("2", addr)
+  c:sendto("3", addr)
+  local _, from1 = a:recvfrom(10)
+  local _, from2 = a:recvfrom(10)
+  local _, other = a:recvfrom(10)
+  t:eq(rawequal(from1, from2), true, "same sender, same table")
+  t:eq(not rawequal(from1, other), true, "another sender, another table")
+  t:eq(other.port, c:getsockname().port, "the other sender's port")
+  local clients = {}
+  clients[from1] = "b"
+  b:sendto("4", addr)
+  local _, from3 = a:recvfrom(10)
+  t:eq(clients[from3], "b", "the table keys the client")
+
+  from3[2] = 1 -- changed by the script: not given out again
+  b:sendto("5", addr)
+  local _, from4 = a:recvfrom(10)
+  t:eq(not rawequal(from3, from4), true, "a changed table is not reused")
+  t:eq(from4.port, b:getsockname().port, "a fresh table holds the sender's port")
+  from4.host = "10.0.0.1"
+  b:sendto("6", addr)
+  local _, from5 = a:recvfrom(10)
+  t:eq(not rawequal(from4, from5), true, "a table with a field set is not reused")
+  t:eq(from5.host, "127.0.0.1", "the fresh table's host")
+end
