@@ -291,12 +291,12 @@ func checkQuiet(env *Env, s *script) int {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return ExitUsage
 	}
-	L := lua.NewState(lua.Options{SkipOpenLibs: true})
-	defer L.Close()
-	if _, err := s.compile(L); err != nil {
+	protos, err := compileChunks(s.chunks())
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return ExitUsage
 	}
+	s.protos = protos
 	return ExitOK
 }
 

@@ -29,6 +29,12 @@ type script struct {
 	pre  []chunk  // -e chunks and -l modules, in the order given
 	args []string // arg[1..]
 	src  string   // the script's source, once read
+
+	// protos are the chunks' compiled prototypes (nil for a module),
+	// compiled once: the syntax check (checkQuiet, before any worker
+	// starts) and every worker's VM share them, as gopher-lua's
+	// prototypes are read-only once compiled.
+	protos []*lua.FunctionProto
 }
 
 // name is arg[0]: the script's path, "stdin", or "(command line)" when
@@ -102,19 +108,41 @@ func (s *script) chunks() []chunk {
 // compile compiles every chunk in L, reporting the first syntax error as
 // "file:line: message".
 func (s *script) compile(L *lua.LState) ([]*lua.LFunction, error) {
+	if s.protos == nil {
+		protos, err := compileChunks(s.chunks())
+		if err != nil {
+			return nil, err
+		}
+		s.protos = protos
+	}
 	var fns []*lua.LFunction
-	for _, c := range s.chunks() {
+	for i, c := range s.chunks() {
 		if c.module != "" {
 			fns = append(fns, requireFunc(L, c.module))
 			continue
 		}
-		fn, err := L.Load(strings.NewReader(c.src), c.name)
+		fns = append(fns, L.NewFunctionFromProto(s.protos[i]))
+	}
+	return fns, nil
+}
+
+// compileChunks compiles each chunk of Lua source into its prototype (nil
+// for a module), reporting the first syntax error as "file:line: message".
+func compileChunks(chunks []chunk) ([]*lua.FunctionProto, error) {
+	protos := make([]*lua.FunctionProto, len(chunks))
+	for i, c := range chunks {
+		if c.module != "" {
+			continue
+		}
+		stmts, err := parse.Parse(strings.NewReader(c.src), c.name)
 		if err != nil {
 			return nil, errors.New(compileError(c, err))
 		}
-		fns = append(fns, fn)
+		if protos[i], err = lua.Compile(stmts, c.name); err != nil {
+			return nil, errors.New(compileError(c, err))
+		}
 	}
-	return fns, nil
+	return protos, nil
 }
 
 // load compiles the run's chunks into the one function the main thread
