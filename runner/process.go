@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // setupProcess does a run's process-wide set-up, once before its VMs start,
@@ -19,7 +20,7 @@ func setupProcess(env *Env, p Profiles) (done func(), err error) {
 
 // gcFloor is heap the garbage collector counts as live but that is never
 // touched, so it costs address space, not memory (see setGCFloor).
-var gcFloor []byte
+var gcFloor atomic.Pointer[[]byte]
 
 // gcFloorSize is the garbage the heap may hold before a collection even
 // when almost nothing is live.
@@ -50,7 +51,8 @@ func setGCFloor(env *Env) {
 		// which would delay its cleanup.
 		sentinel := new([32]byte)
 		runtime.AddCleanup(sentinel, func(struct{}) {
-			gcFloor = make([]byte, gcFloorSize)
+			floor := make([]byte, gcFloorSize)
+			gcFloor.Store(&floor)
 		}, struct{}{})
 	})
 }
