@@ -62,4 +62,36 @@ function os.date(format, time) end
 ---@return string
 function string.rep(s, n, sep) end
 
+---The start and end of the first match of `pattern` in `s` from `init`, then its captures; `nil` if there is none. With `plain`, or a pattern without special characters, a plain search.
+---@param s string|number
+---@param pattern string|number
+---@param init? integer
+---@param plain? boolean
+---@return integer|nil start
+---@return integer|nil end
+---@return any ... captures
+function string.find(s, pattern, init, plain) end
+
+---The captures of the first match of `pattern` in `s` from `init`, or the whole match if it has none; `nil` if there is none.
+---@param s string|number
+---@param pattern string|number
+---@param init? integer
+---@return any ... captures
+function string.match(s, pattern, init) end
+
+---An iterator over the matches of `pattern` in `s`, returning each one's captures, or the whole match.
+---@param s string|number
+---@param pattern string|number
+---@return fun(): string|integer, ...
+function string.gmatch(s, pattern) end
+
+---`s` with its first `n` (default all) matches of `pattern` replaced by `repl` (a string with `%0`-`%9`, a table, or a function), and the number of matches.
+---@param s string|number
+---@param pattern string|number
+---@param repl string|number|table|fun(...: string|integer): any
+---@param n? integer
+---@return string
+---@return integer count
+function string.gsub(s, pattern, repl, n) end
+
 return sockrun
