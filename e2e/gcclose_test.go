@@ -10,7 +10,10 @@ import (
 // garbage collector finds them, rather than staying open until the run
 // ends: as Python's garbage collector closes an unreachable socket.
 func TestUnreachableSocketsAreClosed(t *testing.T) {
-	p := start(t, "-e", `
+	// GOGC=off: no collection before the script asks for one, so the
+	// count before collecting says the sockets outlived their threads
+	// (collectgarbage still collects).
+	p := startIn(t, "", []string{"GOGC=off"}, sockrunBin, "-e", `
 		local threads = {}
 		for i = 1, 500 do
 			threads[i] = thread.spawn(function()
