@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -45,14 +46,28 @@ func sizeClass(n int) int {
 func getBuf(n int) *[]byte {
 	c := sizeClass(n)
 	if c >= len(bufPools) {
-		b := make([]byte, n) // larger than any pool: the garbage collector's
+		b := newBuf(n) // larger than any pool: the garbage collector's
 		return &b
 	}
 	if b, ok := bufPools[c].Get().(*[]byte); ok {
 		return b
 	}
-	b := make([]byte, 64<<c)
+	b := newBuf(64 << c)
 	return &b
+}
+
+// newBuf allocates a buffer of n bytes without zeroing it. Only the bytes
+// a read writes into a buffer are ever looked at (the same holds for a
+// pooled buffer, which keeps a previous connection's bytes), and a large
+// take hands its buffer over to Lua as the string, so a bulk transfer
+// allocates a fresh 64 KiB buffer for every chunk: zeroing them with make
+// was 8% of the server's CPU. strings.Builder's Grow allocates without
+// zeroing; the one byte written makes its String point at the buffer.
+func newBuf(n int) []byte {
+	var sb strings.Builder
+	sb.Grow(n)
+	sb.WriteByte(0)
+	return unsafe.Slice(unsafe.StringData(sb.String()), n)
 }
 
 func putBuf(b *[]byte) {
