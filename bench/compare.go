@@ -126,6 +126,7 @@ func (b *benchmark) compare(c *comparison, p placement, cs []contender) {
 		}
 		servers[i] = s
 		defer s.stop()
+		s.pause() // until its turn
 	}
 	for round := 1; round <= b.o.rounds; round++ {
 		for i, ct := range cs {
@@ -133,7 +134,9 @@ func (b *benchmark) compare(c *comparison, p placement, cs []contender) {
 			if servers[i] == nil || se.note != "" {
 				continue
 			}
+			servers[i].resume()
 			r, err := b.measureValid(ct, servers[i], p, c.key)
+			servers[i].pause()
 			if err != nil {
 				se.note = "failed: " + firstLine(err.Error())
 				logf("%s: %s: %v (server: %s)", c.key, ct.name, err, servers[i].errText())

@@ -92,12 +92,31 @@ func (s *server) errText() string {
 
 // stop ends the server: SIGTERM, then SIGKILL if it lingers.
 func (s *server) stop() {
+	s.resume() // a stopped process would not see SIGTERM
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
 	case <-time.After(5 * time.Second):
 		s.cmd.Process.Kill()
 		<-s.done
+	}
+}
+
+// pause stops the server's process (SIGSTOP) while another server of its
+// comparison is measured, and resume lets it go on. The servers of a
+// comparison all run for its whole length, and a reference that spins
+// while idle would take the CPU the measured server is pinned to: the
+// Copas UDP servers each took a third of it, so that every UDP round of
+// every server was dropped.
+func (s *server) pause() {
+	if s.alive() {
+		s.cmd.Process.Signal(syscall.SIGSTOP)
+	}
+}
+
+func (s *server) resume() {
+	if s.alive() {
+		s.cmd.Process.Signal(syscall.SIGCONT)
 	}
 }
 
