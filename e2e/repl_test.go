@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // term is sockrun running on a pseudo-terminal, as a user at the prompt
@@ -112,8 +113,29 @@ func (tm *term) expect(pattern string) string {
 	}
 }
 
-// prompt waits for the prompt.
-func (tm *term) prompt() { tm.t.Helper(); tm.expect(`(^|\n)> $|\n> |^> `) }
+// cooked waits until the line editor has given the terminal back (ISIG
+// set again): a Ctrl-C typed before that is a byte the editor no longer
+// reads, not a signal.
+func (tm *term) cooked() {
+	tm.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tio, err := unix.IoctlGetTermios(int(tm.tty.Fd()), unix.TCGETS)
+		if err != nil {
+			tm.t.Fatal(err)
+		}
+		if tio.Lflag&unix.ISIG != 0 {
+			return
+		}
+		time.Sleep(time.Millisecond) // polling the terminal's mode
+	}
+	tm.t.Fatal("the terminal was not given back to cooked mode within 10s")
+}
+
+// prompt waits for the prompt. It may follow the echo of a Ctrl-C that
+// reached the terminal while the line editor was not reading it (the
+// prompt drops that signal): "^C> ".
+func (tm *term) prompt() { tm.t.Helper(); tm.expect(`(^|\n|\^C)> $|\n> |^> `) }
 
 // typeLine types line and Enter.
 func (tm *term) typeLine(line string) {
@@ -138,18 +160,24 @@ func (tm *term) interruptEditor() {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		tm.send("\x03")
-		select {
-		case <-tm.more:
-		case <-time.After(500 * time.Millisecond):
-		}
-		tm.mu.Lock()
-		loc := re.FindIndex(tm.out[tm.seen:])
-		if loc != nil {
-			tm.seen += loc[1]
-		}
-		tm.mu.Unlock()
-		if loc != nil {
-			return
+		// Wait for the answer a while, through any output before it (the
+		// editor echoes "^C" first), before pressing again.
+		again := time.After(time.Second)
+		for waiting := true; waiting; {
+			tm.mu.Lock()
+			loc := re.FindIndex(tm.out[tm.seen:])
+			if loc != nil {
+				tm.seen += loc[1]
+			}
+			tm.mu.Unlock()
+			if loc != nil {
+				return
+			}
+			select {
+			case <-tm.more:
+			case <-again:
+				waiting = false
+			}
 		}
 	}
 	tm.t.Fatal("no KeyboardInterrupt after Ctrl-C at the editor within 10s")
@@ -199,6 +227,7 @@ func TestPrompt(t *testing.T) {
 	tm.prompt()
 	tm.typeLine(`s:accept()`)
 	tm.expect(`s:accept\(\)\r\n`)
+	tm.cooked()
 	began := time.Now()
 	tm.send("\x03")
 	tm.expect(`KeyboardInterrupt: interrupted`)
