@@ -17,13 +17,7 @@ import (
 func recvfrom(fd int, p []byte, flags int) (int, unix.Sockaddr, error) {
 	var rsa unix.RawSockaddrAny
 	l := uint32(unix.SizeofSockaddrAny)
-	var base unsafe.Pointer
-	var zero byte
-	if len(p) > 0 {
-		base = unsafe.Pointer(&p[0])
-	} else {
-		base = unsafe.Pointer(&zero)
-	}
+	base := bufBase(p)
 	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(base), uintptr(len(p)),
 		uintptr(flags), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
 	if e != 0 {
@@ -48,8 +42,7 @@ func sendto(fd int, p []byte, sa unix.Sockaddr, flags int) (int, error) {
 			return 0, unix.EINVAL
 		}
 		r4.Family = unix.AF_INET
-		pp := (*[2]byte)(unsafe.Pointer(&r4.Port))
-		pp[0], pp[1] = byte(a.Port>>8), byte(a.Port)
+		putPort(&r4.Port, a.Port)
 		r4.Addr = a.Addr
 		raw, l = unsafe.Pointer(&r4), unix.SizeofSockaddrInet4
 	case *unix.SockaddrInet6:
@@ -57,8 +50,7 @@ func sendto(fd int, p []byte, sa unix.Sockaddr, flags int) (int, error) {
 			return 0, unix.EINVAL
 		}
 		r6.Family = unix.AF_INET6
-		pp := (*[2]byte)(unsafe.Pointer(&r6.Port))
-		pp[0], pp[1] = byte(a.Port>>8), byte(a.Port)
+		putPort(&r6.Port, a.Port)
 		r6.Scope_id = a.ZoneId
 		r6.Addr = a.Addr
 		raw, l = unsafe.Pointer(&r6), unix.SizeofSockaddrInet6
@@ -66,19 +58,30 @@ func sendto(fd int, p []byte, sa unix.Sockaddr, flags int) (int, error) {
 	default:
 		return unix.SendmsgN(fd, p, nil, sa, flags)
 	}
-	var base unsafe.Pointer
-	var zero byte
-	if len(p) > 0 {
-		base = unsafe.Pointer(&p[0])
-	} else {
-		base = unsafe.Pointer(&zero)
-	}
+	base := bufBase(p)
 	n, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(base), uintptr(len(p)),
 		uintptr(flags), uintptr(raw), l)
 	if e != 0 {
 		return int(n), e
 	}
 	return int(n), nil
+}
+
+// bufBase is where a system call reads or writes p: its first byte, or
+// a byte of its own for an empty p (a null pointer would be EFAULT).
+func bufBase(p []byte) unsafe.Pointer {
+	if len(p) > 0 {
+		return unsafe.Pointer(&p[0])
+	}
+	return unsafe.Pointer(&zeroByte)
+}
+
+var zeroByte byte
+
+// putPort writes port into a raw address's port field, in network order.
+func putPort(dst *uint16, port int) {
+	b := (*[2]byte)(unsafe.Pointer(dst))
+	b[0], b[1] = byte(port>>8), byte(port)
 }
 
 // accept4 accepts a connection on fd with flags and returns the new
