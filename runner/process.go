@@ -14,8 +14,31 @@ import (
 // setupProcess does a run's process-wide set-up, once before its VMs start,
 // and returns what undoes it when the run ends.
 func setupProcess(env *Env, p Profiles) (done func(), err error) {
-	setGCFloor(env)
-	return startProfiles(p, env.Dir)
+	stopProfiles, err := startProfiles(p, env.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if tunedGC(env) {
+		return stopProfiles, nil
+	}
+	setGCFloor()
+	stopReducer := startMemoryReducer(env.Stderr)
+	return func() {
+		stopReducer()
+		stopProfiles()
+	}, nil
+}
+
+// tunedGC reports whether the environment sets GOGC or GOMEMLIMIT: the
+// runtime's own tuning is then left to do its job alone, without the GC
+// floor or the memory reducer.
+func tunedGC(env *Env) bool {
+	for _, kv := range env.Environ {
+		if strings.HasPrefix(kv, "GOGC=") || strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			return true
+		}
+	}
+	return false
 }
 
 // gcFloor is heap the garbage collector counts as live but that is never
@@ -33,19 +56,13 @@ const gcFloorSize = 32 << 20
 // quarter of its CPU went to the collector, and with several workers the
 // collector's share of the CPUs was taken from the workers. A floor adds a
 // fixed amount of garbage allowed, where a higher GOGC would multiply it
-// for large live heaps too. A GOGC or GOMEMLIMIT in the environment is
-// left to do its job alone.
+// for large live heaps too.
 //
 // The floor is allocated after the first collection, not at start: so
 // large an allocation starts a collection at once, which cost a short
 // script a fifth of its start-up (5 ms of 28), and a script that never
 // allocates the runtime's first 4 MiB never needs the floor.
-func setGCFloor(env *Env) {
-	for _, kv := range env.Environ {
-		if strings.HasPrefix(kv, "GOGC=") || strings.HasPrefix(kv, "GOMEMLIMIT=") {
-			return
-		}
-	}
+func setGCFloor() {
 	gcFloorOnce.Do(func() {
 		// Large enough not to share a block with other small objects,
 		// which would delay its cleanup.
