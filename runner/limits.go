@@ -110,7 +110,8 @@ func parseRuntime(s string) (time.Duration, error) {
 // watchdog could end it.
 func watchLimits(ctx context.Context, env *Env, lim Limits, hit chan<- error) {
 	if lim.MaxMemory > 0 {
-		go watchMemory(ctx, env.Stderr, lim.MaxMemory, hit)
+		rss := openStatm()
+		go watchMemory(ctx, env.Stderr, rss, lim.MaxMemory, hit)
 	}
 	if lim.MaxRuntime > 0 {
 		t := time.AfterFunc(lim.MaxRuntime, func() {
@@ -133,11 +134,10 @@ const memoryPoll = 25 * time.Millisecond
 // may stop the world, which waits for every goroutine, and one copying a
 // string of a gigabyte cannot stop until it is done: the run's end would
 // wait for it.
-func watchMemory(ctx context.Context, stderr io.Writer, limit int64, hit chan<- error) {
+func watchMemory(ctx context.Context, stderr io.Writer, rss *statm, limit int64, hit chan<- error) {
 	defer recoverTo(stderr, "the memory watchdog")
 	tick := time.NewTicker(memoryPoll)
 	defer tick.Stop()
-	rss := openStatm()
 	defer rss.close()
 	var freed chan struct{}
 	for {

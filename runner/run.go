@@ -58,6 +58,11 @@ func run(env *Env, cfg *Config, s script) int {
 	parent, cancelAll := context.WithCancelCause(context.Background())
 	defer cancelAll(context.Canceled)
 
+	// The limits are watched from before the script starts: the memory
+	// watchdog's descriptor is not one a script could count as its own.
+	limitHit := make(chan error, 1)
+	watchLimits(parent, env, cfg.Limits, limitHit)
+
 	vms := make([]*vm, 0, cfg.Workers)
 	defer func() {
 		for _, v := range vms {
@@ -110,8 +115,6 @@ func run(env *Env, cfg *Config, s script) int {
 
 	code := ExitOK
 	rep := &errorReporter{env: env, vms: vms, explain: cfg.Explain}
-	limitHit := make(chan error, 1)
-	watchLimits(parent, env, cfg.Limits, limitHit)
 	signals := 0
 	abort := make(chan struct{})
 	// overdue fires interruptGrace after the first signal that stops the
