@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -44,6 +45,29 @@ func TestMaxRuntime(t *testing.T) {
 	_, stderr, code := runSockrun(t, "", "--max-runtime", "200ms", "-e", `socket.sleep(60)`)
 	if code != 1 || !strings.Contains(stderr, "limits.max_runtime (200ms)") || strings.Contains(stderr, "KeyboardInterrupt") {
 		t.Errorf("code %d, stderr %q", code, stderr)
+	}
+}
+
+// TestMaxRuntimeEndsBusyLua: the run's end interrupts Lua code that makes
+// no call at all inside a coroutine that a thread made, with
+// coroutine.create or coroutine.wrap (each state checks the run's context
+// between instructions). Without it the thread would spin on until the
+// grace period ran out and the process were ended under it, and the trace
+// would show no end of the thread.
+func TestMaxRuntimeEndsBusyLua(t *testing.T) {
+	for _, spin := range []string{
+		"coroutine.resume(coroutine.create(spin))",
+		"coroutine.wrap(spin)()",
+	} {
+		t.Run(spin, func(t *testing.T) {
+			_, stderr, code := runSockrun(t, "", "--trace", "--max-runtime", "300ms", "-e", `
+local function spin() local x = 0 while true do x = x + 1 end end
+thread.spawn(function() `+spin+` end):join()`)
+			if code != 1 || !strings.Contains(stderr, "limits.max_runtime (300ms)") ||
+				!regexp.MustCompile(`t2 thread ended with error \(command line\):\d: context canceled`).MatchString(stderr) {
+				t.Errorf("code %d, stderr %q", code, stderr)
+			}
+		})
 	}
 }
 

@@ -154,7 +154,7 @@ func (p *prompt) newEpoch() {
 	p.cur = e
 	p.mu.Unlock()
 	p.v.epoch.Store(e)
-	p.v.L.SetContext(luaContext{ctx, ctx.Done()})
+	p.v.L.SetContext(newLuaContext(ctx))
 	p.v.rt.Rewatch(ctx)
 }
 

@@ -66,7 +66,7 @@ type vm struct {
 func newVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath string) *vm {
 	v := &vm{env: env, gil: newGIL()}
 	v.ctx, v.cancel = context.WithCancelCause(parent)
-	v.luaCtx = luaContext{v.ctx, v.ctx.Done()}
+	v.luaCtx = newLuaContext(v.ctx)
 	v.epoch.Store(&epoch{ctx: v.ctx, cancel: v.cancel})
 	v.L = lua.NewState(vmOptions)
 	// Every thread state copies the options of the state that made it.
@@ -127,31 +127,67 @@ func (v *vm) coroutinesWithRunContext() {
 		}
 		fn := orig.GFunction
 		co.RawSetString(name, v.L.NewFunction(func(L *lua.LState) int {
-			ctx := L.Context()
-			L.SetContext(v.luaCtx)
-			defer func() {
-				if ctx != nil {
-					L.SetContext(ctx)
-				} else {
-					L.RemoveContext()
-				}
-			}()
-			return fn(L)
+			// Made without a context, the coroutine gets none derived
+			// from its creator's; it is given the run's below.
+			if ctx := L.RemoveContext(); ctx != nil {
+				defer L.SetContext(ctx)
+			}
+			n := fn(L)
+			if th := createdCoroutine(L.Get(-1)); th != nil {
+				th.SetContext(v.luaCtx)
+			}
+			return n
 		}))
 	}
 }
 
-// luaContext is the run's context as the Lua states check it before every
-// instruction: gopher-lua calls Done each time, and a cancelCtx's Done is
-// an atomic load and a type assertion; this one returns the channel it
-// holds. A tight Lua loop runs 5-10% faster.
+// createdCoroutine is the coroutine that coroutine.create (the thread) or
+// coroutine.wrap (a function holding it) returned, nil for anything else.
+func createdCoroutine(v lua.LValue) *lua.LState {
+	switch v := v.(type) {
+	case *lua.LState:
+		return v
+	case *lua.LFunction:
+		if len(v.Upvalues) == 1 {
+			th, _ := v.Upvalues[0].Value().(*lua.LState)
+			return th
+		}
+	}
+	return nil
+}
+
+// luaContext is a context as the Lua states of threads and coroutines
+// check it before every instruction: gopher-lua selects on Done, with a
+// default, each time. Until the context ends, Done is a nil channel, which
+// such a select passes at once; a cancelCtx's open channel costs a call,
+// a type assertion, an emptiness check and an atomic load more, and the
+// CPU-heavy handler of the benchmark spent 5% more CPU per request on it.
+// Once the context ends, Done is its closed channel.
+//
+// A context derived from a luaContext with context.WithCancel would never
+// end (its parent's Done was nil when it was made): the states that check
+// one are given it directly (vm.Go, coroutinesWithRunContext).
 type luaContext struct {
 	context.Context
-	done <-chan struct{}
+	done *atomic.Pointer[<-chan struct{}]
+}
+
+func newLuaContext(ctx context.Context) luaContext {
+	c := luaContext{ctx, new(atomic.Pointer[<-chan struct{}])}
+	context.AfterFunc(ctx, func() {
+		done := ctx.Done()
+		c.done.Store(&done)
+	})
+	return c
 }
 
 // Done implements context.Context.
-func (c luaContext) Done() <-chan struct{} { return c.done }
+func (c luaContext) Done() <-chan struct{} {
+	if d := c.done.Load(); d != nil {
+		return *d
+	}
+	return nil
+}
 
 // epoch is a context the blocking calls watch, and its cancel.
 type epoch struct {
