@@ -91,8 +91,10 @@ type signals struct {
 	// canceled (cause errSignal) when a signal is due in the main thread.
 	wake       context.Context
 	cancelWake context.CancelCauseFunc
-	// loop is closed when a KeyboardInterrupt is due, so that the main
-	// thread's Lua code sees it between two instructions (mainLuaContext).
+	// loop is what the main thread's Lua code sees between two
+	// instructions (mainLuaContext): nil while nothing is due, which a
+	// select passes at once; closedChan once a KeyboardInterrupt is due
+	// or the run has ended.
 	loop atomic.Pointer[chan struct{}]
 	// raised is the error a handler that ran while the main thread waited
 	// raised: the waiting call raises it.
@@ -101,7 +103,7 @@ type signals struct {
 	// main thread (nil when none is due).
 	taken chan struct{}
 	due   atomic.Bool // pending is not empty: Checkpoint's one load
-	// stopLoop unregisters the current loop channel from the run's end.
+	// stopLoop unregisters the loop from the end of the host's context.
 	stopLoop func() bool
 
 	handlers map[syscall.Signal]lua.LValue
@@ -124,34 +126,27 @@ func newSignals(rt *Runtime) *signals {
 	return s
 }
 
-// renew makes a fresh wake context and loop channel once the old ones
-// were used; s.mu is held (or s is new).
+// renew makes a fresh wake context once the old one was used, and clears
+// the loop; s.mu is held (or s is new).
 func (s *signals) renew() {
+	run := s.rt.host.Context()
 	if s.wake == nil || s.wake.Err() != nil {
-		if s.rt.host.Context().Err() != nil && s.wake != nil {
+		if run.Err() != nil && s.wake != nil {
 			return // the run is over: the main thread's waits stay woken
 		}
-		s.wake, s.cancelWake = context.WithCancelCause(s.rt.host.Context())
+		s.wake, s.cancelWake = context.WithCancelCause(run)
 	}
-	if ch := s.loop.Load(); ch == nil || isClosed(*ch) {
-		if s.rt.host.Context().Err() != nil && ch != nil {
-			return
-		}
-		c := make(chan struct{})
-		s.loop.Store(&c)
-		// The run's end wakes the main thread's Lua code too.
-		if s.stopLoop != nil {
-			s.stopLoop()
-		}
-		s.stopLoop = context.AfterFunc(s.rt.host.Context(), func() { s.closeLoop(&c) })
+	if s.stopLoop == nil {
+		s.watchRunEnd()
 	}
+	s.clearLoop()
 }
 
-// rebase derives the main thread's wake context and loop channel from the
-// host's context anew, for a host that replaced its context (the prompt's,
-// after a Ctrl-C): derived from the old one, they would not see the new
-// one end. Called with the interpreter lock held, while the main thread
-// waits in nothing.
+// rebase derives the main thread's wake context and loop from the host's
+// context anew, for a host that replaced its context (the prompt's, after
+// a Ctrl-C): derived from the old one, they would not see the new one
+// end. Called with the interpreter lock held, while the main thread waits
+// in nothing.
 func (s *signals) rebase() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,28 +157,35 @@ func (s *signals) rebase() {
 	if s.stopLoop != nil {
 		s.stopLoop()
 	}
+	s.watchRunEnd()
+	s.clearLoop()
+}
+
+// closedChan is the loop once something is due.
+var closedChan = func() chan struct{} {
 	c := make(chan struct{})
-	s.loop.Store(&c)
-	s.stopLoop = context.AfterFunc(s.rt.host.Context(), func() { s.closeLoop(&c) })
+	close(c)
+	return c
+}()
+
+// watchRunEnd makes the end of the host's context show in the loop.
+func (s *signals) watchRunEnd() {
+	s.stopLoop = context.AfterFunc(s.rt.host.Context(), s.setLoop)
 }
 
-var loopCloseMu sync.Mutex
+// setLoop makes the main thread's Lua code stop at its next instruction.
+func (s *signals) setLoop() { s.loop.Store(&closedChan) }
 
-// closeLoop closes *c once.
-func (s *signals) closeLoop(c *chan struct{}) {
-	loopCloseMu.Lock()
-	defer loopCloseMu.Unlock()
-	if !isClosed(*c) {
-		close(*c)
+// clearLoop lets the main thread's Lua code run on, unless the run is
+// over. The second look at the context catches an end whose setLoop ran
+// just before the Store.
+func (s *signals) clearLoop() {
+	if s.rt.host.Context().Err() != nil {
+		return
 	}
-}
-
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
+	s.loop.Store(nil)
+	if s.rt.host.Context().Err() != nil {
+		s.setLoop()
 	}
 }
 
@@ -211,7 +213,7 @@ func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 			s.taken = make(chan struct{})
 		}
 		taken = s.taken
-		s.closeLoop(s.loop.Load())
+		s.setLoop()
 	} else {
 		// A handler runs while the main thread waits: in its own
 		// goroutine, holding the interpreter lock on the main thread's
@@ -493,8 +495,14 @@ type mainLuaContext struct {
 	rt *Runtime
 }
 
-// Done is the current loop channel: one atomic load per instruction.
-func (c mainLuaContext) Done() <-chan struct{} { return *c.rt.sig.loop.Load() }
+// Done is the loop: one atomic load per instruction, and a nil channel
+// while nothing is due.
+func (c mainLuaContext) Done() <-chan struct{} {
+	if p := c.rt.sig.loop.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // Err is called by gopher-lua, in the main thread with the lock held, when
 // Done is closed and it is about to raise: a KeyboardInterrupt due is
