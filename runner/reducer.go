@@ -80,12 +80,19 @@ func runReducer(done <-chan struct{}, tick time.Duration, release func()) {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	q := newQuietness(read())
+	// The first reading waits for the first tick: the first metrics.Read
+	// sets up the runtime's table of metrics, which a script done in less
+	// than a tick need not pay for at start.
+	var q *quietness
 	for {
 		select {
 		case <-done:
 			return
 		case <-t.C:
+		}
+		if q == nil {
+			q = newQuietness(read())
+			continue
 		}
 		if q.observe(read()) {
 			release()
