@@ -43,7 +43,7 @@ func startFuzzServer(f *testing.F, name string) *fuzzServer {
 	s.cmd = exec.Command(sockrunBin, "--var", "port=0", script(name))
 	s.cmd.Dir = repoRoot
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	s.cmd.Stderr = &fuzzStderr{s}
+	s.cmd.Stderr = &lockedWriter{mu: &s.mu, w: &s.stderr}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		f.Fatal(err)
@@ -85,14 +85,6 @@ func startFuzzServer(f *testing.F, name string) *fuzzServer {
 		f.Fatalf("%s: no address printed within 10 s:\n%s", name, s.output())
 	}
 	return s
-}
-
-type fuzzStderr struct{ s *fuzzServer }
-
-func (w *fuzzStderr) Write(b []byte) (int, error) {
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	return w.s.stderr.Write(b)
 }
 
 // output is the server's last stdout lines and its stderr, and whether it

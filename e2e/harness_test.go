@@ -87,7 +87,7 @@ func startIn(t *testing.T, dir string, env []string, prog string, args ...string
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = &lockedBuffer{p: p}
+	cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", p.name, err)
 	}
@@ -122,12 +122,17 @@ func startIn(t *testing.T, dir string, env []string, prog string, args ...string
 	return p
 }
 
-type lockedBuffer struct{ p *proc }
+// lockedWriter writes to w holding mu: a child's stderr, written by the
+// exec package's copying goroutine while the test reads it.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
 
-func (w *lockedBuffer) Write(b []byte) (int, error) {
-	w.p.mu.Lock()
-	defer w.p.mu.Unlock()
-	return w.p.stderr.Write(b)
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(b)
 }
 
 // Stdout is every line printed so far.
