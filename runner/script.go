@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -134,11 +135,8 @@ func compileChunks(chunks []chunk) ([]*lua.FunctionProto, error) {
 		if c.module != "" {
 			continue
 		}
-		stmts, err := parse.Parse(strings.NewReader(c.src), c.name)
-		if err != nil {
-			return nil, errors.New(compileError(c, err))
-		}
-		if protos[i], err = lua.Compile(stmts, c.name); err != nil {
+		var err error
+		if protos[i], err = lua51.Compile(c.src, c.name); err != nil {
 			return nil, errors.New(compileError(c, err))
 		}
 	}

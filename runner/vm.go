@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -76,23 +77,7 @@ func newVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath s
 	// index of frame segments costs 8 bytes per 8 frames up front.
 	v.L.Options.RegistrySize = vmOptions.RegistrySize
 	v.L.Options.CallStackSize = threadCallDepth
-	for _, lib := range []struct {
-		name string
-		open lua.LGFunction
-	}{
-		{lua.LoadLibName, lua.OpenPackage},
-		{lua.BaseLibName, lua.OpenBase},
-		{lua.TabLibName, lua.OpenTable},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
-		{lua.OsLibName, lua.OpenOs},
-		{lua.IoLibName, lua.OpenIo},
-		{lua.CoroutineLibName, lua.OpenCoroutine},
-	} {
-		v.L.Push(v.L.NewFunction(lib.open))
-		v.L.Push(lua.LString(lib.name))
-		v.L.Call(1, 0)
-	}
+	lua51.Open(v.L, lua51.Options{})
 	if pkg, ok := v.L.GetGlobal("package").(*lua.LTable); ok {
 		environ := envMap(env.Environ)
 		luaPath, hasLuaPath := environ["LUA_PATH"]
