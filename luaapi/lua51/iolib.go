@@ -1,0 +1,36 @@
+package lua51
+
+import (
+	lua "github.com/yuin/gopher-lua"
+)
+
+func init() {
+	correct("io", func(L *lua.LState, _ Options) {
+		if mod, ok := L.GetGlobal("io").(*lua.LTable); ok {
+			numbersAsText(L, mod, "write")
+		}
+		if mt, ok := L.GetTypeMetatable("FILE*").(*lua.LTable); ok {
+			numbersAsText(L, mt, "write")
+		}
+	})
+}
+
+// numbersAsText replaces the Go function t[name] with one that turns its
+// number arguments into their text as Lua 5.1 writes them (%.14g) before
+// calling it: gopher-lua's io.write and file:write write numbers with Go's
+// formatting.
+func numbersAsText(L *lua.LState, t *lua.LTable, name string) {
+	orig, ok := t.RawGetString(name).(*lua.LFunction)
+	if !ok || orig.GFunction == nil {
+		return
+	}
+	fn := orig.GFunction
+	t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+		for i := 1; i <= L.GetTop(); i++ {
+			if n, ok := L.Get(i).(lua.LNumber); ok {
+				L.Replace(i, lua.LString(FormatNumber(float64(n))))
+			}
+		}
+		return fn(L)
+	}))
+}
