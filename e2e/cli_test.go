@@ -83,6 +83,16 @@ func TestExecuteAndArgs(t *testing.T) {
 	if out != "2\tx\t--flag" {
 		t.Errorf("script args: %q", out)
 	}
+	// As lua5.1: the script's arguments are also its "...", and arg's
+	// negative indices hold the program and the options before the script.
+	out, _, _ = runSockrun(t, "", "--timeout", "3", writeScript(t, `print(select("#", ...), ..., arg[-2], arg[-1], arg[-3] ~= nil, arg[-4])`), "x", "y")
+	if out != "2\tx\t--timeout\t3\ttrue\tnil" { // "..." before the last argument is one value
+		t.Errorf("script ... and arg[-n]: %q", out)
+	}
+	out, _, _ = runSockrun(t, "", "-e", `print(select("#", ...))`)
+	if out != "0" {
+		t.Errorf("-e ...: %q", out)
+	}
 }
 
 func TestConfigPrecedence(t *testing.T) {

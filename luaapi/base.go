@@ -63,9 +63,12 @@ type stdio struct {
 // functions need of the standard io table before they replace its
 // functions.
 func setupGlobals(rt *Runtime, L *lua.LState, _ *lua.LTable) {
-	args := L.CreateTable(len(rt.cfg.Args), 1)
+	args := L.CreateTable(len(rt.cfg.Args), 1+len(rt.cfg.Interpreter))
 	for i, a := range rt.cfg.Args {
 		args.RawSetInt(i, lua.LString(a))
+	}
+	for i, a := range rt.cfg.Interpreter {
+		args.RawSetInt(i-len(rt.cfg.Interpreter), lua.LString(a))
 	}
 	L.SetGlobal("arg", args)
 
