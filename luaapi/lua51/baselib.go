@@ -4,7 +4,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
@@ -76,12 +75,12 @@ func AppendPrint(L *lua.LState, b []byte, from, to int) []byte {
 			b = append(b, '\t')
 		}
 		v := L.Get(i)
-		switch v := v.(type) {
-		case lua.LString:
-			b = append(b, v...)
-			continue
-		case lua.LNumber:
-			if own {
+		if own {
+			switch v := v.(type) {
+			case lua.LString:
+				b = append(b, v...)
+				continue
+			case lua.LNumber:
 				b = AppendNumber(b, float64(v))
 				continue
 			}
@@ -271,6 +270,3 @@ func (gc *gcParams) collectGarbage(L *lua.LState) int {
 	}
 	return 1
 }
-
-// itoa is strconv.Itoa, short.
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -120,6 +120,7 @@ func (sp *spec) format(L *lua.LState, b []byte, arg int) []byte {
 	case 'c':
 		c := byte(int32(cLong(checkNumber(L, arg))))
 		start := len(b)
+		sp.zero = false // glibc pads %c with spaces even with the 0 flag
 		b = sp.pad(b, []byte{c}, "")
 		// Lua 5.1 keeps sprintf's output up to its first NUL byte.
 		return cutNUL(b, start)
@@ -175,11 +176,11 @@ func (sp *spec) format(L *lua.LState, b []byte, arg int) []byte {
 }
 
 // cULong is C's (unsigned long) cast of a double as gcc compiles it on
-// x86-64: values under 2^63 (negative ones included) through a signed
-// conversion, larger ones offset by 2^63; NaN and values out of range
-// give 0 or 2^63.
+// x86-64: values under 2^63 (negative ones and NaN included) through a
+// signed conversion, larger ones offset by 2^63; so NaN and values out of
+// range give 2^63 or 0.
 func cULong(f float64) uint64 {
-	if f < 0x1p63 {
+	if !(f >= 0x1p63) { // NaN too: the comparison is false
 		return uint64(cLong(f))
 	}
 	return uint64(cLong(f-0x1p63)) ^ 1<<63

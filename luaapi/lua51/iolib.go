@@ -17,20 +17,25 @@ func init() {
 
 // numbersAsText replaces the Go function t[name] with one that turns its
 // number arguments into their text as Lua 5.1 writes them (%.14g) before
-// calling it: gopher-lua's io.write and file:write write numbers with Go's
-// formatting.
+// calling it: gopher-lua's library functions take numbers as strings
+// with Go's formatting. The replacement has the original's upvalues,
+// which gopher-lua's io functions read.
 func numbersAsText(L *lua.LState, t *lua.LTable, name string) {
 	orig, ok := t.RawGetString(name).(*lua.LFunction)
 	if !ok || orig.GFunction == nil {
 		return
 	}
 	fn := orig.GFunction
-	t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+	upvalues := make([]lua.LValue, len(orig.Upvalues))
+	for i, uv := range orig.Upvalues {
+		upvalues[i] = uv.Value()
+	}
+	t.RawSetString(name, L.NewClosure(func(L *lua.LState) int {
 		for i := 1; i <= L.GetTop(); i++ {
 			if n, ok := L.Get(i).(lua.LNumber); ok {
 				L.Replace(i, lua.LString(FormatNumber(float64(n))))
 			}
 		}
 		return fn(L)
-	}))
+	}, upvalues...))
 }

@@ -26,6 +26,11 @@ func init() {
 		} {
 			mod.RawSetString(name, L.NewFunction(fn))
 		}
+		// The pattern functions are gopher-lua's (sockrun replaces them
+		// with its own), given numbers as Lua 5.1's text.
+		for _, name := range []string{"find", "gfind", "gmatch", "gsub", "match"} {
+			numbersAsText(L, mod, name)
+		}
 		// gopher-lua makes the string table its own metatable, so that
 		// string.__index exists and getmetatable("") == string; Lua 5.1's
 		// strings have a metatable of their own whose __index is string.
