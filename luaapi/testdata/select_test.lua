@@ -34,7 +34,7 @@ function TestSelectIsStillLuaSelect(t)
   t:eq(select(-1, "x", "y", "z"), "z", "negative index")
   local function count(...) return select("#", ...) end
   t:eq(count(nil, nil), 2, "inside a vararg function")
-  contains(t, raises(t, select, "x"), "invalid string 'x'")
+  contains(t, raises(t, select, "x"), "bad argument #1 to '?' (number expected, got string)")
   contains(t, raises(t, select, 0, 1), "index out of range")
 end
 
