@@ -177,6 +177,7 @@ func TestSelectBufferedIsReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = L.DoString(`
+		local select = require "select"
 		local t0 = socket.time()
 		local r, w = select.select({other, sock}, {}, {}, 10)
 		assert(socket.time() - t0 < 5, "select waited")
