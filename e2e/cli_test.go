@@ -291,3 +291,12 @@ func TestTimeoutFlag(t *testing.T) {
 		t.Errorf("--timeout soon: code %d, stderr %q", code, stderr)
 	}
 }
+
+// TestNumbersAsText: print and io.write on standard output write numbers
+// as lua5.1 does (C's %.14g), not as Go's fmt.
+func TestNumbersAsText(t *testing.T) {
+	out, stderr, code := runSockrun(t, "", "-e", `print(1e15, 0.1 + 0.2, 1/0, -1/0, 2^63) io.write(1e15, " ", 2^53, " ", 1/3, "\n")`)
+	if want := "1e+15\t0.3\tinf\t-inf\t9.2233720368548e+18\n1e+15 9.007199254741e+15 0.33333333333333"; code != 0 || out != want {
+		t.Errorf("code %d, stdout %q (want %q), stderr %q", code, out, want, stderr)
+	}
+}

@@ -79,3 +79,12 @@ func BenchmarkFormatString(b *testing.B) {
 	benchLoop(b, `local s = string.format("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", "/index.html", "localhost")`)
 }
 func BenchmarkConcat(b *testing.B) { benchLoop(b, `local s = table.concat({i, "a", i / 2}, ",")`) }
+
+// BenchmarkSort sorts 1,000 numbers per b.N, and 1,000 with a Lua
+// comparison function.
+func BenchmarkSort(b *testing.B) {
+	benchLoop(b, `if i == 1 then local t = {} for k = 1, 1000 do t[k] = (k * 7919) % 1000 end table.sort(t) end`)
+}
+func BenchmarkSortFunc(b *testing.B) {
+	benchLoop(b, `if i == 1 then local t = {} for k = 1, 1000 do t[k] = (k * 7919) % 1000 end table.sort(t, function(a, b) return a > b end) end`)
+}
