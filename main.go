@@ -20,6 +20,7 @@ func main() {
 	dir, _ := os.Getwd()
 	os.Exit(runner.Main(&runner.Env{
 		Args:     os.Args[1:],
+		Program:  os.Args[0],
 		Stdin:    os.Stdin,
 		Stdout:   os.Stdout,
 		Stderr:   os.Stderr,

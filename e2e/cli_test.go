@@ -83,6 +83,16 @@ func TestExecuteAndArgs(t *testing.T) {
 	if out != "2\tx\t--flag" {
 		t.Errorf("script args: %q", out)
 	}
+	// As lua5.1: the script's arguments are also its "...", and arg's
+	// negative indices hold the program and the options before the script.
+	out, _, _ = runSockrun(t, "", "--timeout", "3", writeScript(t, `print(select("#", ...), ..., arg[-2], arg[-1], arg[-3] ~= nil, arg[-4])`), "x", "y")
+	if out != "2\tx\t--timeout\t3\ttrue\tnil" { // "..." before the last argument is one value
+		t.Errorf("script ... and arg[-n]: %q", out)
+	}
+	out, _, _ = runSockrun(t, "", "-e", `print(select("#", ...))`)
+	if out != "0" {
+		t.Errorf("-e ...: %q", out)
+	}
 }
 
 func TestConfigPrecedence(t *testing.T) {
@@ -279,5 +289,14 @@ func TestTimeoutFlag(t *testing.T) {
 	_, stderr, code := runSockrun(t, "", "--timeout", "soon", src)
 	if code != 2 || !strings.Contains(stderr, "timeout.default") {
 		t.Errorf("--timeout soon: code %d, stderr %q", code, stderr)
+	}
+}
+
+// TestNumbersAsText: print and io.write on standard output write numbers
+// as lua5.1 does (C's %.14g), not as Go's fmt.
+func TestNumbersAsText(t *testing.T) {
+	out, stderr, code := runSockrun(t, "", "-e", `print(1e15, 0.1 + 0.2, 1/0, -1/0, 2^63) io.write(1e15, " ", 2^53, " ", 1/3, "\n")`)
+	if want := "1e+15\t0.3\tinf\t-inf\t9.2233720368548e+18\n1e+15 9.007199254741e+15 0.33333333333333"; code != 0 || out != want {
+		t.Errorf("code %d, stdout %q (want %q), stderr %q", code, out, want, stderr)
 	}
 }

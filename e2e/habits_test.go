@@ -51,9 +51,9 @@ func TestExecuteChunksThenScript(t *testing.T) {
 func TestScriptFromStdin(t *testing.T) {
 	for _, args := range [][]string{{"-", "x"}, {}} {
 		out, stderr, code := runSockrun(t, "#!/usr/bin/env sockrun\nprint(arg[0], arg[1])\n", args...)
-		want := "stdin\tx"
+		want := "-\tx" // arg[0] is "-", as lua - x gives
 		if len(args) == 0 {
-			want = "stdin\tnil"
+			want = "-\tnil"
 		}
 		if code != 0 || out != want {
 			t.Errorf("%v: code %d, stdout %q (want %q), stderr %q", args, code, out, want, stderr)

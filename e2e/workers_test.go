@@ -20,6 +20,7 @@ import (
 // run-wide count of connections (shared.incr), and waits for connections
 // with select.select so that select is exercised in worker mode too.
 const workerServer = `
+local select = require "select"
 local s = socket.socket()
 s:bind({"127.0.0.1", tonumber(vars.port)})
 s:listen(64)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/sockrun/sockrun/luaapi/core"
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -62,9 +63,12 @@ type stdio struct {
 // functions need of the standard io table before they replace its
 // functions.
 func setupGlobals(rt *Runtime, L *lua.LState, _ *lua.LTable) {
-	args := L.CreateTable(len(rt.cfg.Args), 1)
+	args := L.CreateTable(len(rt.cfg.Args), 1+len(rt.cfg.Interpreter))
 	for i, a := range rt.cfg.Args {
 		args.RawSetInt(i, lua.LString(a))
+	}
+	for i, a := range rt.cfg.Interpreter {
+		args.RawSetInt(i-len(rt.cfg.Interpreter), lua.LString(a))
 	}
 	L.SetGlobal("arg", args)
 
@@ -149,19 +153,21 @@ func (rt *Runtime) ioLinesFn(L *lua.LState) int {
 	return 1
 }
 
-// basePrint is print(...): writes its arguments, tostring'ed and separated
-// by tabs, and a newline to standard output in one write.
+// printBufs are print's buffers, reused across calls.
+var printBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// basePrint is print(...): writes its arguments, tostring'ed as Lua 5.1
+// does (numbers as %.14g) and separated by tabs, and a newline to
+// standard output in one write.
 func (rt *Runtime) basePrint(L *lua.LState) int {
-	var b bytes.Buffer
-	top := L.GetTop()
-	for i := 1; i <= top; i++ {
-		if i > 1 {
-			b.WriteByte('\t')
-		}
-		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+	bp := printBufs.Get().(*[]byte)
+	b := lua51.AppendPrint(L, (*bp)[:0], 1, L.GetTop())
+	b = append(b, '\n')
+	rt.writeStdout(L, b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		printBufs.Put(bp)
 	}
-	b.WriteByte('\n')
-	rt.writeStdout(L, b.Bytes())
 	return 0
 }
 
@@ -175,7 +181,7 @@ func (rt *Runtime) ioWrite(L *lua.LState, file lua.LValue) int {
 		case lua.LString:
 			b.WriteString(string(v))
 		case lua.LNumber:
-			b.WriteString(v.String())
+			b.Write(lua51.AppendNumber(b.AvailableBuffer(), float64(v)))
 		default:
 			argError(L, i, "write", "string expected, got "+typeName(v))
 		}

@@ -61,7 +61,7 @@ func explain(e *OSError, s *Socket) string {
 	case e.Class == "TimeoutError" && reading && s != nil && s.Timeout() > 0:
 		return fmt.Sprintf("nothing arrived within the socket's timeout (%g s, set with settimeout)", s.Timeout().Seconds())
 	case e.Class == "BlockingIOError" && s != nil && s.Timeout() == 0:
-		return "the socket is non-blocking (setblocking(false) or settimeout(0)): the call would have had to wait. Wait with select.select, or give the socket a timeout"
+		return "the socket is non-blocking (setblocking(false) or settimeout(0)): the call would have had to wait. Wait with select.select (require \"select\"), or give the socket a timeout"
 	}
 	return ""
 }

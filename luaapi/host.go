@@ -71,6 +71,9 @@ type Config struct {
 	ReusePort bool
 	// Args are the script path (arg[0]) and its arguments.
 	Args []string
+	// Interpreter is the command line before the script, arg's negative
+	// indices as lua sets them: the program, then its options.
+	Interpreter []string
 	// Report keeps what a leak report needs: where each socket was made
 	// (--report).
 	Report bool

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -20,7 +21,7 @@ func init() {
 		Summary: "string.rep that refuses a result larger than the memory limit, with an error that says so",
 		Doc:     "docs/api.md",
 		Funcs: []Func{
-			{"rep", "string.rep(s, n [, sep])", "s repeated n times, separated by sep; raises if the result would be larger than limits.max_memory", (*Runtime).stringRep},
+			{"rep", "string.rep(s, n)", "s repeated n times; raises if the result would be larger than limits.max_memory", (*Runtime).stringRep},
 		},
 	})
 }
@@ -40,21 +41,21 @@ func (rt *Runtime) maxString() int64 {
 	return defaultMaxString
 }
 
-// stringRep is string.rep(s, n [, sep]): s repeated n times, with sep
-// between the copies (Lua 5.2's third argument). A count that is not a
-// whole number is truncated, as Lua's; n < 1 gives "". A result larger
-// than the limit raises "string.rep: result too large (N bytes)" instead
-// of a Go runtime error, or an allocation that takes the machine's memory.
+// stringRep is string.rep(s, n): s repeated n times, as Lua 5.1's (a
+// number s is its text as tostring writes it, n is truncated to a whole
+// number, n < 1 gives "", and a third argument is ignored: it is Lua
+// 5.2's separator). A result larger than the limit raises "string.rep:
+// result too large (N bytes)" instead of a Go runtime error, or an
+// allocation that takes the machine's memory.
 func (rt *Runtime) stringRep(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := lua51.CheckString(L, 1)
 	nv := L.CheckNumber(2)
-	sep := L.OptString(3, "")
-	if !(float64(nv) >= 1) || len(s) == 0 && len(sep) == 0 {
+	if !(float64(nv) >= 1) || len(s) == 0 {
 		L.Push(lua.LString(""))
 		return 1
 	}
 	n := math.Trunc(float64(nv))
-	size := float64(len(s))*n + float64(len(sep))*(n-1)
+	size := float64(len(s)) * n
 	if size > float64(rt.maxString()) {
 		limit := "no limits.max_memory set"
 		if rt.cfg.MaxMemory > 0 {
@@ -62,19 +63,7 @@ func (rt *Runtime) stringRep(L *lua.LState) int {
 		}
 		misuse(L, "string.rep: result too large (%.0f bytes; the largest string is %s, %s)", size, FormatBytes(rt.maxString()), limit)
 	}
-	if sep == "" {
-		L.Push(lua.LString(strings.Repeat(s, int(n))))
-		return 1
-	}
-	var b strings.Builder
-	b.Grow(int(size))
-	for i := 0; i < int(n); i++ {
-		if i > 0 {
-			b.WriteString(sep)
-		}
-		b.WriteString(s)
-	}
-	L.Push(lua.LString(b.String()))
+	L.Push(lua.LString(strings.Repeat(s, int(n))))
 	return 1
 }
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/sockrun/sockrun/luaapi/lpattern"
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -45,8 +46,8 @@ func strFind(L *lua.LState) int { return strFindAux(L, true) }
 func strMatch(L *lua.LState) int { return strFindAux(L, false) }
 
 func strFindAux(L *lua.LState, find bool) int {
-	s := L.CheckString(1)
-	pat := L.CheckString(2)
+	s := lua51.CheckString(L, 1)
+	pat := lua51.CheckString(L, 2)
 	init := startOffset(L.OptInt(3, 1), len(s))
 	if find && (lua.LVAsBool(L.Get(4)) || !lpattern.HasSpecials(pat)) {
 		i := strings.Index(s[init:], pat)
@@ -120,8 +121,8 @@ func captureValue(L *lua.LState, m *lpattern.Matcher, s string, i int) lua.LValu
 // an ordinary character, and an empty match moves the next search one
 // byte on.
 func strGmatch(L *lua.LState) int {
-	s := L.CheckString(1)
-	pat := L.CheckString(2)
+	s := lua51.CheckString(L, 1)
+	pat := lua51.CheckString(L, 2)
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		var m lpattern.Matcher
@@ -152,15 +153,15 @@ func strGmatch(L *lua.LState) int {
 // the function keeps the match as it is. An empty match moves on by one
 // byte, and a '^' anchors the pattern at the start of s.
 func strGsub(L *lua.LState) int {
-	src := L.CheckString(1)
-	pat := L.CheckString(2)
+	src := lua51.CheckString(L, 1)
+	pat := lua51.CheckString(L, 2)
 	repl := L.Get(3)
 	maxN := L.OptInt(4, len(src)+1)
 	var replStr string
 	isStr := false
 	switch repl.Type() {
 	case lua.LTString, lua.LTNumber:
-		replStr, isStr = lua.LVAsString(repl), true
+		replStr, isStr = lua51.CheckString(L, 3), true
 	case lua.LTTable, lua.LTFunction:
 	default:
 		L.ArgError(3, "string/function/table expected")
@@ -224,7 +225,7 @@ func gsubValue(L *lua.LState, m *lpattern.Matcher, src string, repl lua.LValue) 
 	case lua.LString:
 		return string(v), true
 	case lua.LNumber:
-		return v.String(), true
+		return lua51.FormatNumber(float64(v)), true
 	}
 	if lua.LVAsBool(v) {
 		L.RaiseError("invalid replacement value (a %s)", v.Type().String())

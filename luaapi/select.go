@@ -14,14 +14,17 @@ import (
 
 // The select module is Python's select.select. Lua 5.1 already has a base
 // function named select (select('#', ...), select(n, ...)), and Python's
-// module is also called select, so the global select is a callable table:
-// calling it runs the base function unchanged, and select.select is the
-// module's function. require "select" returns the same table.
+// module is also called select: the global stays Lua's function (a
+// script's type(select) is "function", as in Lua 5.1), and the module is
+// what require "select" returns, as Python's import select. The module's
+// table can be called as Lua's select, so that a script that shadows the
+// global with it (local select = require "select") keeps both.
 
 func init() {
 	register(&Module{
 		Name:    "select",
-		Summary: "Python's select.select; the global is also Lua's base select function",
+		Kind:    RequireOnly,
+		Summary: "Python's select.select, from require \"select\"; the module can be called as Lua's base select",
 		Doc:     "docs/threads.md",
 		Funcs: []Func{
 			{"select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Runtime).selectSelect},
@@ -30,8 +33,8 @@ func init() {
 	})
 }
 
-// setupSelect makes the select module callable as Lua's base select, which
-// the global held before the module replaced it.
+// setupSelect makes the select module callable as Lua's base select, the
+// global.
 func setupSelect(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 	base := L.GetGlobal("select")
 	if t, ok := base.(*lua.LTable); ok {

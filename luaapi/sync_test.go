@@ -111,10 +111,10 @@ func TestWaitsEndOnInterrupt(t *testing.T) {
 		"event wait":     `local e = thread.event(); e:wait()`,
 		"event wait 60s": `local e = thread.event(); e:wait(60)`,
 		"select": `local s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-			s:bind({"127.0.0.1", 0}); select.select({s}, {}, {})`,
+			s:bind({"127.0.0.1", 0}); require("select").select({s}, {}, {})`,
 		"select 60s": `local s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-			s:bind({"127.0.0.1", 0}); select.select({s}, {}, {}, 60)`,
-		"select nothing": `select.select({}, {}, {})`,
+			s:bind({"127.0.0.1", 0}); require("select").select({s}, {}, {}, 60)`,
+		"select nothing": `require("select").select({}, {}, {})`,
 	}
 	interruptEndsWaits(t, cases)
 }
@@ -177,6 +177,7 @@ func TestSelectBufferedIsReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = L.DoString(`
+		local select = require "select"
 		local t0 = socket.time()
 		local r, w = select.select({other, sock}, {}, {}, 10)
 		assert(socket.time() - t0 < 5, "select waited")

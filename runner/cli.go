@@ -65,7 +65,12 @@ working directory (or --config FILE), then defaults.`,
 				return &exitError{code: ExitUsage, msg: err.Error()}
 			}
 			cfg.Profiles = profiles
-			s := script{pre: pre}
+			program := env.Program
+			if program == "" {
+				program = "sockrun"
+			}
+			// What came before the script: the program and the options.
+			s := script{pre: pre, before: append([]string{program}, env.Args[:len(env.Args)-len(args)]...)}
 			if len(args) > 0 {
 				s.path, s.args = args[0], args[1:]
 			} else if !cmd.Flags().Changed("execute") && !interactive {

@@ -43,7 +43,7 @@ func (e *Embedded) Run(body func(L *lua.LState)) error {
 		return 0
 	})
 	done := make(chan error, 1)
-	e.v.runChunk(fn, done)
+	e.v.runChunk(fn, nil, done)
 	if err := <-done; err != nil {
 		return err
 	}

@@ -11,7 +11,10 @@ import (
 // streams, environment, working directory and signals. main hands in the
 // real ones; tests hand in their own.
 type Env struct {
-	Args    []string // without the program name
+	Args []string // without the program name
+	// Program is the program's name as it was run (argv[0]), a script's
+	// arg[-1] or below; "sockrun" if empty.
+	Program string
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer

@@ -38,9 +38,10 @@ func repl(env *Env, cfg *Config, s script) int {
 	}
 	defer done()
 	lcfg := luaapi.Config{
-		Vars:    cfg.Vars,
-		Args:    append([]string{s.name()}, s.args...),
-		Version: Version,
+		Vars:        cfg.Vars,
+		Args:        append([]string{s.arg0()}, s.args...),
+		Interpreter: s.before,
+		Version:     Version,
 	}
 	if cfg.Timeout >= 0 {
 		lcfg.DefaultTimeout = &cfg.Timeout
@@ -91,10 +92,10 @@ func (p *prompt) session(s script) int {
 		if len(s.chunks()) > 0 {
 			// As python3 -i: an error in the script is printed and the
 			// prompt opens, with the script's globals, to look at it.
-			if fn, err := s.load(v.L); err != nil {
+			if fn, args, err := s.load(v.L); err != nil {
 				fmt.Fprintf(p.env.Stderr, "sockrun: %v\n", err)
 			} else {
-				p.exec(fn, false)
+				p.exec(fn, args, false)
 			}
 		}
 		p.loop()
@@ -213,7 +214,7 @@ func (p *prompt) loop() {
 			continue
 		}
 		lines = nil
-		p.exec(fn, true)
+		p.exec(fn, nil, true)
 	}
 }
 
@@ -232,7 +233,7 @@ func (p *prompt) compile(src string) (*lua.LFunction, error) {
 
 // exec runs fn on the main thread, holding the lock, and prints its error
 // or, if show, its values.
-func (p *prompt) exec(fn *lua.LFunction, show bool) {
+func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
 	L := p.v.L
 	p.mu.Lock()
 	p.busy, p.interrupts = true, 0
@@ -244,7 +245,10 @@ func (p *prompt) exec(fn *lua.LFunction, show bool) {
 	p.mu.Unlock()
 	top := L.GetTop()
 	L.Push(fn)
-	err := L.PCall(0, lua.MultRet, nil)
+	for _, a := range args {
+		L.Push(a)
+	}
+	err := L.PCall(len(args), lua.MultRet, nil)
 	p.mu.Lock()
 	p.busy = false
 	interrupted := p.cur.ctx.Err() != nil

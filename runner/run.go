@@ -78,7 +78,8 @@ func run(env *Env, cfg *Config, s script) int {
 			Worker:         i + 1,
 			Workers:        cfg.Workers,
 			ReusePort:      cfg.Workers > 1,
-			Args:           append([]string{s.name()}, s.args...),
+			Args:           append([]string{s.arg0()}, s.args...),
+			Interpreter:    s.before,
 			Version:        Version,
 			Shared:         store,
 			NoExplain:      !cfg.Explain,
@@ -97,7 +98,7 @@ func run(env *Env, cfg *Config, s script) int {
 			v.rt.SetObserver(v.trace)
 		}
 		vms = append(vms, v)
-		fn, err := s.load(v.L)
+		fn, args, err := s.load(v.L)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 			return ExitUsage
@@ -109,7 +110,7 @@ func run(env *Env, cfg *Config, s script) int {
 			}
 		})
 		done := make(chan error, 1)
-		v.runChunk(fn, done)
+		v.runChunk(fn, args, done)
 		go func() { results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
 

@@ -28,8 +28,12 @@ type chunk struct {
 type script struct {
 	path string   // the script file, "-" for standard input, "" for none
 	pre  []chunk  // -e chunks and -l modules, in the order given
-	args []string // arg[1..]
-	src  string   // the script's source, once read
+	args []string // arg[1..], and the script's "..."
+	// before is the command line before the script, arg's negative
+	// indices as lua sets them: the program and its options
+	// (sockrun -e x s.lua gives arg[-3] == "sockrun", arg[-2] == "-e").
+	before []string
+	src    string // the script's source, once read
 
 	// protos are the chunks' compiled prototypes (nil for a module),
 	// compiled once: the syntax check (checkQuiet, before any worker
@@ -46,6 +50,15 @@ func (s *script) name() string {
 		return "(command line)"
 	case "-":
 		return "stdin"
+	}
+	return s.path
+}
+
+// arg0 is arg[0]: the script's path ("-" for standard input, as lua), or
+// "(command line)" when only -e chunks run.
+func (s *script) arg0() string {
+	if s.path == "" {
+		return "(command line)"
 	}
 	return s.path
 }
@@ -144,23 +157,40 @@ func compileChunks(chunks []chunk) ([]*lua.FunctionProto, error) {
 }
 
 // load compiles the run's chunks into the one function the main thread
-// runs: the only chunk itself (so its traceback is the script's alone), or
-// a function that calls each in turn.
-func (s *script) load(L *lua.LState) (*lua.LFunction, error) {
+// runs, and the arguments to call it with: the only chunk itself (so its
+// traceback is the script's alone), or a function that calls each in
+// turn. As lua does, the script is called with its arguments as "...";
+// the -e chunks with none.
+func (s *script) load(L *lua.LState) (*lua.LFunction, []lua.LValue, error) {
 	fns, err := s.compile(L)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var args []lua.LValue
+	if s.path != "" {
+		args = make([]lua.LValue, len(s.args))
+		for i, a := range s.args {
+			args[i] = lua.LString(a)
+		}
 	}
 	if len(fns) == 1 {
-		return fns[0], nil
+		return fns[0], args, nil
 	}
 	return L.NewFunction(func(L *lua.LState) int {
-		for _, fn := range fns {
+		for i, fn := range fns {
 			L.Push(fn)
-			L.Call(0, 0)
+			n := 0
+			if i == len(fns)-1 {
+				// The script is the last chunk; args is nil without one.
+				for _, a := range args {
+					L.Push(a)
+				}
+				n = len(args)
+			}
+			L.Call(n, 0)
 		}
 		return 0
-	}), nil
+	}), nil, nil
 }
 
 // requireFunc is -l's work: GLOBAL = require(NAME).

@@ -271,10 +271,10 @@ func (v *vm) Stderr() io.Writer { return v.env.Stderr }
 // Stdin implements luaapi.Host.
 func (v *vm) Stdin() io.Reader { return v.env.Stdin }
 
-// runChunk runs fn as the main chunk on its own goroutine, holding the
-// lock, and reports on done how it ended: nil, or its *lua.ApiError. A
-// chunk that called os.exit reports nil; v.exited tells.
-func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
+// runChunk runs fn(args...) as the main chunk on its own goroutine,
+// holding the lock, and reports on done how it ended: nil, or its
+// *lua.ApiError. A chunk that called os.exit reports nil; v.exited tells.
+func (v *vm) runChunk(fn *lua.LFunction, args []lua.LValue, done chan<- error) {
 	go func() {
 		defer recoverTo(v.env.Stderr, "the main chunk")
 		var err error
@@ -291,7 +291,10 @@ func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
 		v.rt.MainRunning(true)
 		v.L.G.CurrentThread = v.L
 		v.L.Push(fn)
-		err = v.L.PCall(0, 0, nil)
+		for _, a := range args {
+			v.L.Push(a)
+		}
+		err = v.L.PCall(len(args), 0, nil)
 		finished = true
 	}()
 }

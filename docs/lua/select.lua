@@ -2,10 +2,10 @@
 -- sockrun's select module, for lua-language-server. Hand-written; held to
 -- the registry by luaapi's tests.
 
----Python's `select.select`. The global `select` is also Lua's base function: `select("#", ...)` works.
----@class selectlib
+---Python's select module (`local select = require "select"`). It can be called as Lua's base function `select`: `select("#", ...)` works.
+---@class select
 ---@overload fun(n: integer|"#", ...: any): any
-select = {}
+local select = {}
 
 ---Waits until sockets are ready; returns the ready ones of each list.
 ---@generic T

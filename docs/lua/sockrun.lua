@@ -22,7 +22,7 @@ function sockrun.getswitchinterval() end
 ---@type table<string, string>
 vars = {}
 
----The script's path (`arg[0]`) and the arguments after it (`arg[1]`, ...).
+---The script's path (`arg[0]`) and the arguments after it (`arg[1]`, ..., also the script's `...`); the program and the options before the script at the negative indices.
 ---@type table<integer, string>
 arg = {}
 
@@ -55,12 +55,15 @@ function os.exit(code) end
 ---@return string|osdate
 function os.date(format, time) end
 
----`s` repeated `n` times, separated by `sep`; raises if the result would be larger than `limits.max_memory`.
----@param s string
+---`s` repeated `n` times; raises if the result would be larger than `limits.max_memory`.
+---@param s string|number
 ---@param n integer
----@param sep? string
 ---@return string
-function string.rep(s, n, sep) end
+function string.rep(s, n) end
+
+---The KiB of memory in use, a whole number (Lua 5.1's; `collectgarbage("count")` has the fraction too).
+---@type fun(): integer
+_G.gcinfo = function() end
 
 ---The start and end of the first match of `pattern` in `s` from `init`, then its captures; `nil` if there is none. With `plain`, or a pattern without special characters, a plain search.
 ---@param s string|number

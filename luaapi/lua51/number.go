@@ -11,7 +11,8 @@ import (
 // instead: 1e15 as 1000000000000000, 0.1+0.2 as 0.30000000000000004, and
 // infinity as +Inf.
 func FormatNumber(f float64) string {
-	return string(AppendNumber(nil, f))
+	var buf [32]byte // the longest is -1.2345678901234e-308: 21 bytes
+	return string(AppendNumber(buf[:0], f))
 }
 
 // AppendNumber appends FormatNumber(f) to b.
