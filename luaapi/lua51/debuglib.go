@@ -708,18 +708,28 @@ func debugSource(name string) (source, short string) {
 	switch {
 	case strings.HasPrefix(name, "@"), strings.HasPrefix(name, "="):
 		return name, debugChunkID(name)
-	case strings.HasPrefix(name, `[string "`):
-		return strings.TrimSuffix(strings.TrimPrefix(name, `[string "`), `"]`), name
+	case strings.HasPrefix(name, `[string "`) && strings.HasSuffix(name, `"]`):
+		// The name is the chunk's text as error messages show it (up
+		// to 63 bytes, Lua 5.1's MAXSRC); short_src shows up to 43.
+		text := name[len(`[string "`) : len(name)-len(`"]`)]
+		const room = debugIDSize - len(` [string "..."] `) - 1
+		if len(text) > room && !(strings.HasSuffix(text, "...") && len(text)-3 <= room) {
+			return text, `[string "` + text[:room] + `..."]`
+		}
+		return text, name
 	case name == "stdin", strings.HasPrefix(name, "("):
 		return "=" + name, name
 	}
 	return "@" + name, name
 }
 
+// debugIDSize is Lua 5.1's LUA_IDSIZE, the room of a short_src.
+const debugIDSize = 60
+
 // debugChunkID is Lua 5.1's luaO_chunkid with LUA_IDSIZE 60: the
 // short_src of a chunk named source.
 func debugChunkID(source string) string {
-	const idSize = 60
+	const idSize = debugIDSize
 	switch {
 	case strings.HasPrefix(source, "="):
 		s := source[1:]
@@ -1119,6 +1129,9 @@ func debugSetmetatable(L *lua.LState) int {
 	default:
 		debugArgError(L, 2, "nil or table expected")
 	}
+	if L.GetTop() < 2 {
+		debugArgError(L, 2, "nil or table expected")
+	}
 	weakSetMetatable(L, L.Get(1), L.Get(2))
 	L.Push(lua.LTrue)
 	return 1
@@ -1249,15 +1262,32 @@ func debugDebug(L *lua.LState) int {
 		if !ok || line == "cont" {
 			return 0
 		}
-		proto, err := Compile(line, "(debug command)")
+		// Lua 5.1 compiles the line as read, with its newline.
+		proto, err := Compile(line+"\n", "(debug command)")
 		if err == nil {
-			L.Push(L.NewFunctionFromProto(proto))
-			err = L.PCall(0, 0, nil)
+			err = debugRunCommand(L, L.NewFunctionFromProto(proto))
 		}
 		if err != nil {
 			debugWriteStderr(L, debugErrorText(err)+"\n")
 		}
 	}
+}
+
+// debugRunCommand runs a command of debug.debug, protected, on a
+// coroutine of its own: gopher-lua's PCall closes every open upvalue of the
+// thread when it catches an error, which would cut the script's closures
+// off from its locals. A command that yields fails as in Lua 5.1, where
+// debug.debug runs it with lua_pcall.
+func debugRunCommand(L *lua.LState, fn *lua.LFunction) error {
+	co, cancel := L.NewThread()
+	if cancel != nil {
+		defer cancel()
+	}
+	st, err, _ := L.Resume(co, fn)
+	if err == nil && st == lua.ResumeYield {
+		err = errors.New("attempt to yield across metamethod/C-call boundary")
+	}
+	return err
 }
 
 // debugErrorText is the message of an error from Compile or PCall.
@@ -1272,7 +1302,7 @@ func debugErrorText(err error) string {
 		}
 		return apiErr.Object.String()
 	}
-	return err.Error()
+	return strings.TrimRight(err.Error(), "\n")
 }
 
 // debugIOField is package.loaded.io[name], nil if there is none.

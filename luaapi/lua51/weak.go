@@ -196,8 +196,11 @@ func weakSetmetatable(L *lua.LState) int {
 	default:
 		debugArgError(L, 2, "nil or table expected")
 	}
+	if L.GetTop() < 2 {
+		debugArgError(L, 2, "nil or table expected")
+	}
 	if old, ok := t.Metatable.(*lua.LTable); ok && old.RawGetString("__metatable") != lua.LNil {
-		L.RaiseError("cannot change a protected metatable")
+		debugRaise(L, "cannot change a protected metatable")
 	}
 	weakSetMetatable(L, t, mt)
 	L.SetTop(1)
