@@ -35,6 +35,7 @@ package lua51
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -305,10 +306,11 @@ func (s *debugStack) levels() int {
 	return n
 }
 
-// at is level i of the stack; ok is false past its last level.
+// at is level i of the stack; ok is false past its last level. A
+// negative level is a lost tail call, as Lua 5.1's lua_getstack takes it.
 func (s *debugStack) at(i int) (lv debugLevel, ok bool) {
 	if i < 0 {
-		return debugLevel{}, false
+		return debugLevel{kind: debugTail, idx: -1}, true
 	}
 	for _, t := range s.threads {
 		if n := t.levels(); i < n {
@@ -576,6 +578,9 @@ func debugCallName(fn *lua.LFunction, line int, name string) (string, string, in
 		pick = found
 	}
 	for _, c := range pick {
+		if c.Pc >= len(p.Code) {
+			continue
+		}
 		inst := p.Code[c.Pc]
 		if op := int(inst >> 26); op != lua.OP_CALL && op != lua.OP_TAILCALL {
 			continue
@@ -769,7 +774,7 @@ func debugTracebackText(s *debugStack, msg string, hasMsg bool, level int) strin
 	}
 	b.WriteString("stack traceback:")
 	total := s.levels()
-	exists := func(i int) bool { return i >= 0 && i < total }
+	exists := func(i int) bool { return i < total }
 	firstPart := true
 	for exists(level) {
 		level++
@@ -878,11 +883,25 @@ func debugToNumber(L *lua.LState, n int) (float64, bool) {
 	return 0, false
 }
 
-// debugCheckInt is luaL_checkint: argument n as an integer (truncated).
+// debugCheckInt is luaL_checkint: argument n as an integer (truncated,
+// and clamped to an int32 as C's int is).
 func debugCheckInt(L *lua.LState, n int) int {
 	f, ok := debugToNumber(L, n)
 	if !ok {
 		debugTypeError(L, n, "number")
+	}
+	return debugInt(f)
+}
+
+// debugInt is f truncated to an integer within C's int (NaN is 0).
+func debugInt(f float64) int {
+	switch {
+	case f != f:
+		return 0
+	case f >= math.MaxInt32:
+		return math.MaxInt32
+	case f <= math.MinInt32:
+		return math.MinInt32
 	}
 	return int(f)
 }
@@ -929,7 +948,9 @@ func debugTraceback(L *lua.LState) int {
 	}
 	top := L.GetTop()
 	if f, ok := debugToNumber(L, arg+2); ok {
-		level = int(f)
+		// Lua 5.1 shows a "(tail call)" line for each negative level;
+		// past -debugLevels1 that is no more than a way to hang.
+		level = max(debugInt(f), -debugLevels1)
 		top = arg + 1
 	}
 	var msg string
@@ -962,20 +983,13 @@ func debugGetinfo(L *lua.LState) int {
 	}
 	var info debugInfo
 	if f, ok := debugToNumber(L, arg+1); ok {
-		level := int(f)
-		if level < 0 {
-			// Lua 5.1's lua_getstack takes a negative level for a lost
-			// tail call.
-			info = (&debugStack{}).levelInfo(debugLevel{kind: debugTail})
-		} else {
-			s := debugStackOf(L, th)
-			lv, ok := s.at(level)
-			if !ok {
-				L.Push(lua.LNil)
-				return 1
-			}
-			info = s.levelInfo(lv)
+		s := debugStackOf(L, th)
+		lv, ok := s.at(debugInt(f))
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
 		}
+		info = s.levelInfo(lv)
 	} else if fn, ok := L.Get(arg + 1).(*lua.LFunction); ok {
 		debugFuncInfo(&info, fn)
 		info.currentLine = -1

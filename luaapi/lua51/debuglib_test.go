@@ -406,3 +406,64 @@ func TestDebugChunkID(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugNoGoPanic calls every function of the debug table with many
+// kinds of arguments, at the main chunk, in coroutines (suspended, dead
+// by an error, never started) and in a function called by pcall, and
+// checks that every failure is a Lua error, never a Go panic.
+func TestDebugNoGoPanic(t *testing.T) {
+	var out strings.Builder
+	L := debugTestState(t, &out)
+	debugTestRun(t, L, `
+local suspended = coroutine.create(function(a) local b = {}; coroutine.yield(a) end)
+coroutine.resume(suspended, 1)
+local dead = coroutine.create(function() local x = nil; return x.y end)
+coroutine.resume(dead)
+local fresh = coroutine.create(function() end)
+local finished = coroutine.create(function() return 1 end)
+coroutine.resume(finished)
+local values = {nil, true, 0, 1, 2, 3, -1, 100, 1e300, -1e300, 0/0, 2^53, "1", "x", "", "Slnuf", "SlnufL>", {}, print,
+  function() end, suspended, dead, fresh, finished, coroutine.running(), setmetatable({}, {__mode = "k"})}
+local n = #values + 1
+local find = string.find
+local failures = {}
+local function try(name, ...)
+  local ok, err = pcall(debug[name], ...)
+  if not ok and type(err) == "string" and (find(err, "runtime error", 1, true) or find(err, "goroutine", 1, true)) then
+    failures[#failures + 1] = name .. ": " .. err
+  end
+end
+local names = {}
+for name in pairs(debug) do if name ~= "debug" then names[#names + 1] = name end end
+table.sort(names)
+-- setlocal at a level of the running thread past pcall's would change
+-- this harness's own locals (its loops' counters among them): it gets
+-- only levels that stay inside the call, or a coroutine.
+local function safe(name, a)
+  return name ~= "setlocal" or type(a) == "thread" or a == 0 or a == 1 or a == -1 or a == 100 or type(a) ~= "number"
+end
+local function all()
+  for _, name in ipairs(names) do
+    try(name)
+    for i = 1, n do
+      if safe(name, values[i]) then
+        try(name, values[i])
+        for j = 1, n do
+          try(name, values[i], values[j])
+          try(name, values[i], values[j], values[(i + j) % n + 1])
+          try(name, values[i], values[j], values[(i * j) % n + 1], values[j])
+        end
+      end
+    end
+  end
+end
+all()
+pcall(all)
+coroutine.wrap(all)()
+print(#failures)
+for _, f in ipairs(failures) do print(f) end
+`, "t.lua")
+	if got := out.String(); got != "0\n" {
+		t.Errorf("Go panics reached Lua:\n%s", got)
+	}
+}
