@@ -227,7 +227,8 @@ type debugThread struct {
 	// n is how many levels gopher-lua has: GetStack(i) is ok for i < n.
 	n int
 	// bottom is the thread's first frame, GetStack(-1); bottomLevel its
-	// level.
+	// level, found when first needed (bottomUnknown until then), -1 if
+	// the thread has no frame.
 	bottom      lua.Debug
 	bottomLevel int
 	// yield says level 0 is the yield of a suspended coroutine.
@@ -267,7 +268,7 @@ func (t *debugThread) at(i int) debugLevel {
 		return debugLevel{kind: debugHost, thread: t}
 	}
 	d, _ := t.th.GetStack(i)
-	if *d == t.bottom && i != t.bottomLevel {
+	if *d == t.bottom && i != t.bottomAt() {
 		return debugLevel{kind: debugTail, thread: t, idx: i}
 	}
 	return debugLevel{kind: debugFrame, thread: t, idx: i, dbg: d}
@@ -331,10 +332,10 @@ func debugNewThread(L, th *lua.LState) *debugThread {
 	if t.n > 0 {
 		b, _ := th.GetStack(-1)
 		t.bottom = *b
-		t.bottomLevel = t.findBottom()
+		t.bottomLevel = debugBottomUnknown
 	}
 	t.shown = t.n
-	if t.protected && trampoline && t.bottomLevel >= 0 {
+	if t.protected && trampoline && t.bottomAt() >= 0 {
 		t.shown = t.bottomLevel
 		t.nameless = t.bottomLevel - 1
 		for t.nameless >= 0 {
@@ -383,6 +384,18 @@ func debugCountLevels(th *lua.LState) int {
 		}
 	}
 	return hi
+}
+
+// debugBottomUnknown is debugThread.bottomLevel before it is found.
+const debugBottomUnknown = -2
+
+// bottomAt is the level of the thread's first frame (see findBottom), -1
+// if it has none.
+func (t *debugThread) bottomAt() int {
+	if t.bottomLevel == debugBottomUnknown {
+		t.bottomLevel = t.findBottom()
+	}
+	return t.bottomLevel
 }
 
 // findBottom is the level of the thread's first frame. GetStack answers
@@ -513,7 +526,7 @@ func (s *debugStack) levelInfo(lv debugLevel) debugInfo {
 // call's machinery, or a tail call).
 func (s *debugStack) frameName(lv debugLevel) (name, what string) {
 	t := lv.thread
-	if lv.idx == t.nameless || lv.idx >= t.bottomLevel {
+	if lv.idx == t.nameless || lv.idx >= t.bottomAt() {
 		return "", ""
 	}
 	th := t.th
@@ -526,7 +539,7 @@ func (s *debugStack) frameName(lv debugLevel) (name, what string) {
 	// ("<file:line>", "(anonymous)"), which no call at the caller's line
 	// has.
 	caller, ok := th.GetStack(lv.idx + 1)
-	if !ok || *caller == t.bottom && lv.idx+1 != t.bottomLevel {
+	if !ok || *caller == t.bottom && lv.idx+1 != t.bottomAt() {
 		return "", ""
 	}
 	fn := debugFunc(th, caller)
