@@ -16,7 +16,10 @@ package lua51
 //
 //  1. setmetatable and debug.setmetatable note each table given a
 //     metatable with a __mode, in a per-VM set of weak pointers (a noted
-//     table is not kept alive by being noted);
+//     table is not kept alive by being noted). A __mode put into a
+//     metatable after setmetatable gave it to a table counts once
+//     setmetatable is called again: noting every table that gets any
+//     metatable would cost each object of a class a weak pointer;
 //  2. ClearWeakTables (collectgarbage("collect")) takes each noted table
 //     that still has a weak __mode, reads its entries in traversal order
 //     and empties it: *t is overwritten with an empty table, so gopher-lua's
