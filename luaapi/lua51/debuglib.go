@@ -98,8 +98,10 @@ const (
 // handler must run while they are still there, on co, at the error, as
 // Lua 5.1 runs it: from co.Panic, which gopher-lua calls when an error is
 // raised in co, before it unwinds co's frames (a dead coroutine has lost
-// its top frame). MarkProtected is cheap to call again for a coroutine
-// already marked.
+// its top frame). LState.Resume and coroutine.resume reset Panic when they
+// start a coroutine, so Panic is set from inside co, by a Go function the
+// trampoline calls first. MarkProtected is cheap to call again for a
+// coroutine already marked.
 func MarkProtected(co *lua.LState, trampoline bool) {
 	debugProtected.mark(co, trampoline)
 }
