@@ -2,7 +2,6 @@ package lua51
 
 import (
 	"os"
-	"runtime"
 	"runtime/metrics"
 	"sync"
 
@@ -21,7 +20,6 @@ func init() {
 			"select":         L.NewFunction(baseSelect),
 			"unpack":         L.NewFunction(baseUnpack),
 			"assert":         L.NewFunction(baseAssert),
-			"setmetatable":   L.NewFunction(baseSetMetatable),
 			"gcinfo":         L.NewFunction(baseGCInfo),
 			"collectgarbage": L.NewFunction(gc.collectGarbage),
 		} {
@@ -133,7 +131,7 @@ func baseError(L *lua.LState) int {
 	switch v.(type) {
 	case lua.LString, lua.LNumber:
 		if level > 0 {
-			L.Error(lua.LString(where(L, level)+string(checkString(L, 1))), 0)
+			L.Error(lua.LString(Where(L, level)+string(checkString(L, 1))), 0)
 		}
 		if n, ok := v.(lua.LNumber); ok {
 			v = lua.LString(FormatNumber(float64(n)))
@@ -196,23 +194,6 @@ func baseAssert(L *lua.LState) int {
 	return L.GetTop()
 }
 
-// baseSetMetatable is setmetatable(t, mt): sets the metatable of table t
-// (mt a table or nil) and returns t. gopher-lua's also sets the one
-// metatable of all numbers, strings or booleans when t is one.
-func baseSetMetatable(L *lua.LState) int {
-	mt := L.Get(2)
-	t := checkTable(L, 1)
-	if _, ok := mt.(*lua.LTable); !ok && mt != lua.LNil {
-		argError(L, 2, "nil or table expected")
-	}
-	if L.GetMetaField(t, "__metatable") != lua.LNil {
-		raise(L, "cannot change a protected metatable")
-	}
-	L.SetMetatable(t, mt)
-	L.Push(t)
-	return 1
-}
-
 // heapBytes is the bytes of the Go heap's live and not yet swept objects:
 // what the Lua states allocated, as collectgarbage("count") reports it.
 func heapBytes() uint64 {
@@ -248,13 +229,13 @@ func (gc *gcParams) collectGarbage(L *lua.LState) int {
 	arg := optInt(L, 2, 0)
 	switch opt {
 	case "collect":
-		runtime.GC()
+		ClearWeakTables(L)
 		L.Push(lua.LNumber(0))
 	case "count":
 		L.Push(lua.LNumber(float64(heapBytes()) / 1024))
 	case "step":
 		if arg > 0 {
-			runtime.GC()
+			ClearWeakTables(L)
 		}
 		L.Push(lua.LBool(arg > 0))
 	case "setpause":

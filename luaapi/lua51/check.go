@@ -13,32 +13,10 @@ import (
 // position of the calling Lua function, or none when a C (Go) function
 // such as pcall made the call.
 
-// where is luaL_where: "chunk:line: " of the function level levels up the
-// call stack (0 is the running Go function, 1 its caller), or "" when that
-// is a Go function or there is none.
-func where(L *lua.LState, level int) string {
-	dbg, ok := L.GetStack(level)
-	if !ok {
-		return ""
-	}
-	fn, err := L.GetInfo("fl", dbg, lua.LNil)
-	if err != nil {
-		return ""
-	}
-	if f, ok := fn.(*lua.LFunction); !ok || f.IsG || dbg.CurrentLine <= 0 {
-		return ""
-	}
-	src := "?"
-	if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil {
-		src = dbg.Source
-	}
-	return src + ":" + strconv.Itoa(dbg.CurrentLine) + ": "
-}
-
 // raise is luaL_error: raises msg with the position of the Lua function
 // that called the running Go function.
 func raise(L *lua.LState, msg string) {
-	L.Error(lua.LString(where(L, 1)+msg), 0)
+	L.Error(lua.LString(Where(L, 1)+msg), 0)
 }
 
 // funcName is the name the running Go function was called by, as Lua 5.1

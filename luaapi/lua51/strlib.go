@@ -28,9 +28,11 @@ func init() {
 		}
 		// The pattern functions are gopher-lua's (sockrun replaces them
 		// with its own), given numbers as Lua 5.1's text.
-		for _, name := range []string{"find", "gfind", "gmatch", "gsub", "match"} {
-			numbersAsText(L, mod, name)
+		// The subject and the pattern; gsub's replacement too.
+		for _, name := range []string{"find", "gfind", "gmatch", "match"} {
+			numbersAsText(L, mod, name, 2)
 		}
+		numbersAsText(L, mod, "gsub", 3)
 		// gopher-lua makes the string table its own metatable, so that
 		// string.__index exists and getmetatable("") == string; Lua 5.1's
 		// strings have a metatable of their own whose __index is string.

@@ -61,23 +61,10 @@ func init() {
 	correct("weak", openWeak)
 }
 
-// openWeak replaces setmetatable with Lua 5.1's, which notes weak tables,
-// and wraps collectgarbage so that "collect" clears them.
+// openWeak replaces setmetatable with Lua 5.1's, which notes weak tables;
+// collectgarbage("collect") clears them (baselib.go).
 func openWeak(L *lua.LState, _ Options) {
 	L.SetGlobal("setmetatable", L.NewFunction(weakSetmetatable))
-	// Until baselib.go's collectgarbage calls ClearWeakTables itself, the
-	// standard one is wrapped here; the wrapper goes when it does.
-	if orig, ok := L.GetGlobal("collectgarbage").(*lua.LFunction); ok {
-		L.SetGlobal("collectgarbage", L.NewFunction(func(L *lua.LState) int {
-			if opt, _ := L.Get(1).(lua.LString); L.Get(1) == lua.LNil || opt == "collect" {
-				ClearWeakTables(L)
-			}
-			top := L.GetTop()
-			L.Insert(orig, 1)
-			L.Call(top, lua.MultRet)
-			return L.GetTop()
-		}))
-	}
 }
 
 // weakState is what the weak tables of one VM need.
