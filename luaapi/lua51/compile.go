@@ -16,10 +16,11 @@ type helperFunc = lua.LGFunction
 // tracebacks (the name as shown: a file's path, "stdin", `[string "..."]`;
 // see ChunkID), into the prototype every function made from it shares.
 //
-// It is the one compile step of every chunk: gopher-lua's parser, the
-// rewrite pass (rewrite.go) over the syntax tree, gopher-lua's compiler,
-// then the helpers the rewritten code calls put in place of their
-// constants. The prototype holds no state of any Lua state: one prototype
+// It is the one compile step of every chunk: a check of Lua 5.1's syntax
+// (syntax.go: gopher-lua's parser takes some chunks lua5.1 rejects, and
+// says little of those it rejects), gopher-lua's parser, the rewrite pass
+// (rewrite.go) over the syntax tree, gopher-lua's compiler, then the
+// helpers the rewritten code calls put in place of their constants. The prototype holds no state of any Lua state: one prototype
 // may be made into functions of many states (L.NewFunctionFromProto), on
 // many goroutines.
 //
@@ -27,9 +28,12 @@ type helperFunc = lua.LGFunction
 // failure to compile (a function with too many locals, say) an error
 // whose text is "name:line: message".
 func Compile(src, name string) (proto *lua.FunctionProto, err error) {
+	if se := checkSyntax(src, name); se != nil {
+		return nil, se
+	}
 	stmts, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
-		return nil, syntaxError(src, name, err)
+		return nil, parseError(src, name, err)
 	}
 	r := newRewriter(stmts)
 	stmts = r.rewriteChunk(stmts)
