@@ -63,6 +63,10 @@ func (r *rewriter) concat(ex *ast.StringConcatOpExpr) ast.Expr {
 		name = r.addHelper(concatHelper(names))
 		r.concatSites[key] = name
 	}
+	for i, op := range ops {
+		// An operand gives one value: "a" .. f() is a and f()'s first.
+		ops[i] = adjusted(op)
+	}
 	call := helper(name, ex, ops...)
 	call.AdjustRet = true
 	return call

@@ -197,9 +197,16 @@ out(f("a" .. 1.5))
 local s = ""
 for i = 1, 5 do s = s .. i .. "," end
 out(s)
+out("path: " .. string.gsub("a;b", ";", ","))
+local function va(...) return "v" .. ... end
+out(va(1, 2, 3))
+out(select('#', "x" .. string.gsub("a", "a", "b")))
 `, `item0.5,item1,item1.5
 1
 1,2,3,4,5,
+path: a,b
+v1
+1
 `},
 	{"concat_metamethods", `local mt = {__concat = function(a, b)
   local function s(v) return type(v) == "table" and "T" or tostring(v) end
