@@ -430,7 +430,10 @@ type funcState struct {
 	loops []bool
 }
 
-// checker is Lua 5.1's lparser.c without the code generation.
+// checker is Lua 5.1's lparser.c without the code generation, taking
+// also what gopher-lua takes of Lua 5.2's syntax and means as Lua 5.2 does:
+// empty statements (";"), goto and labels. (A chunk that uses goto as a
+// name fails in gopher-lua's parser: see parseError.)
 type checker struct {
 	lx    lexer
 	name  string
@@ -603,6 +606,24 @@ func (p *checker) statement() bool {
 			p.exprList()
 		}
 		return true
+	case ';':
+		// gopher-lua takes an empty statement, as Lua 5.2 does.
+		p.next()
+	case ':':
+		// gopher-lua's label, ::name::, as Lua 5.2's.
+		p.next()
+		p.checkNext(':')
+		p.checkName()
+		p.checkNext(':')
+		p.checkNext(':')
+	case tkName:
+		if string(p.lx.buf) == "goto" && p.lookahead() == tkName {
+			// gopher-lua's goto, as Lua 5.2's.
+			p.next()
+			p.next()
+			return false
+		}
+		p.exprStat()
 	case tkBreak:
 		p.next()
 		inLoop := false
@@ -792,6 +813,10 @@ func (p *checker) primaryExp() int {
 			p.checkNext(']')
 			kind = expVar
 		case ':':
+			if p.lx.current == ':' {
+				// "::", gopher-lua's label, ends the expression.
+				return kind
+			}
 			p.next()
 			p.checkName()
 			p.funcArgs()
