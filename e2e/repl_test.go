@@ -217,7 +217,7 @@ func TestPrompt(t *testing.T) {
 	tm.expect(`stdin:1: boom`)
 	tm.prompt()
 	tm.typeLine(`x = = 1`)
-	tm.expect(`stdin:1: syntax error near '='`)
+	tm.expect(`stdin:1: unexpected symbol near '='`)
 	tm.prompt()
 
 	tm.typeLine(`s = socket.socket(); s:bind({"127.0.0.1", 0}); s:listen()`)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -209,7 +210,7 @@ func (p *prompt) loop() {
 			if incomplete(err) {
 				continue // the statement goes on at the next line
 			}
-			fmt.Fprintln(p.env.Stderr, compileError(chunk{name: "stdin", src: src}, err))
+			fmt.Fprintln(p.env.Stderr, err)
 			lines = nil
 			continue
 		}
@@ -225,10 +226,14 @@ func (p *prompt) compile(src string) (*lua.LFunction, error) {
 	if expr, ok := strings.CutPrefix(src, "="); ok {
 		src = "return " + expr
 	}
-	if fn, err := p.v.L.Load(strings.NewReader("return "+src), "stdin"); err == nil {
-		return fn, nil
+	if proto, err := lua51.Compile("return "+src, "stdin"); err == nil {
+		return p.v.L.NewFunctionFromProto(proto), nil
 	}
-	return p.v.L.Load(strings.NewReader(src), "stdin")
+	proto, err := lua51.Compile(src, "stdin")
+	if err != nil {
+		return nil, err
+	}
+	return p.v.L.NewFunctionFromProto(proto), nil
 }
 
 // exec runs fn on the main thread, holding the lock, and prints its error

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 )
 
 // chunk is one piece of Lua a run runs: a -e chunk, a -l module, or the
@@ -150,7 +149,7 @@ func compileChunks(chunks []chunk) ([]*lua.FunctionProto, error) {
 		}
 		var err error
 		if protos[i], err = lua51.Compile(c.src, c.name); err != nil {
-			return nil, errors.New(compileError(c, err))
+			return nil, err
 		}
 	}
 	return protos, nil
@@ -208,42 +207,12 @@ func requireFunc(L *lua.LState, module string) *lua.LFunction {
 	})
 }
 
-// compileError formats a load failure as "file:line: message".
-func compileError(c chunk, err error) string {
-	var pe *parse.Error
-	if errors.As(err, &pe) {
-		msg := strings.TrimSpace(pe.Message)
-		line := pe.Pos.Line
-		if line < 1 {
-			// The parser ran out of input: the error is at the last line.
-			msg += " at end of file"
-			line = strings.Count(strings.TrimRight(c.src, "\n"), "\n") + 1
-		} else if pe.Token != "" {
-			msg = fmt.Sprintf("%s near '%s'", msg, pe.Token)
-		}
-		return fmt.Sprintf("%s:%d: %s", c.name, line, msg)
-	}
-	var apiErr *lua.ApiError
-	if errors.As(err, &apiErr) {
-		if errors.As(apiErr.Cause, &pe) {
-			return compileError(c, apiErr.Cause)
-		}
-		return apiErr.Object.String()
-	}
-	return err.Error()
-}
-
 // incomplete reports whether err, from compiling src, says that src ends
-// before its statement does (the prompt then asks for more).
+// before its statement does (the prompt then asks for more), as lua5.1's
+// prompt decides it.
 func incomplete(err error) bool {
-	var pe *parse.Error
-	if !errors.As(err, &pe) {
-		var apiErr *lua.ApiError
-		if !errors.As(err, &apiErr) || !errors.As(apiErr.Cause, &pe) {
-			return false
-		}
-	}
-	return pe.Pos.Line < 1 && pe.Message != "unterminated string"
+	var se *lua51.SyntaxError
+	return errors.As(err, &se) && se.Incomplete()
 }
 
 // packagePath is package.path for a script in dir: the script's directory

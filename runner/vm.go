@@ -77,7 +77,7 @@ func newVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath s
 	// index of frame segments costs 8 bytes per 8 frames up front.
 	v.L.Options.RegistrySize = vmOptions.RegistrySize
 	v.L.Options.CallStackSize = threadCallDepth
-	lua51.Open(v.L, lua51.Options{})
+	lua51.Open(v.L, lua51.Options{Stdin: env.Stdin})
 	if pkg, ok := v.L.GetGlobal("package").(*lua.LTable); ok {
 		environ := envMap(env.Environ)
 		luaPath, hasLuaPath := environ["LUA_PATH"]

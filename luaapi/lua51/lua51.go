@@ -15,11 +15,16 @@
 package lua51
 
 import (
+	"io"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
 // Options are what the host tells the Lua layer about the states it runs.
-type Options struct{}
+type Options struct {
+	// Stdin is what loadfile() and dofile() without a file name read.
+	Stdin io.Reader
+}
 
 // correction is one group of library functions replaced or added, opened
 // after gopher-lua's standard libraries.
