@@ -78,7 +78,7 @@ func BenchmarkFormat(b *testing.B) {
 func BenchmarkFormatString(b *testing.B) {
 	benchLoop(b, `local s = string.format("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", "/index.html", "localhost")`)
 }
-func BenchmarkConcat(b *testing.B) { benchLoop(b, `local s = table.concat({i, "a", i / 2}, ",")`) }
+func BenchmarkTableConcat(b *testing.B) { benchLoop(b, `local s = table.concat({i, "a", i / 2}, ",")`) }
 
 // BenchmarkSort sorts 1,000 numbers per b.N, and 1,000 with a Lua
 // comparison function.

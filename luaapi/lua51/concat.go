@@ -178,7 +178,7 @@ func concatSlow(L *lua.LState, names []string, n int) int {
 				if isText(a) {
 					blame = top
 				}
-				L.RaiseError("%s", typeError("concatenate", names[blame], vals[blame]))
+				L.RaiseError("%s", opError("concatenate", names[blame], vals[blame]))
 			}
 			L.Push(mm)
 			L.Push(a)
@@ -209,10 +209,10 @@ func concatSlow(L *lua.LState, names []string, n int) int {
 	return 1
 }
 
-// typeError is Lua 5.1's message for an operation op on a value v of the
+// opError is Lua 5.1's message for an operation op on a value v of the
 // wrong type, named name ("" if it has none): "attempt to concatenate
 // global 'x' (a nil value)", "attempt to concatenate a nil value".
-func typeError(op, name string, v lua.LValue) string {
+func opError(op, name string, v lua.LValue) string {
 	if name != "" {
 		return "attempt to " + op + " " + name + " (a " + v.Type().String() + " value)"
 	}

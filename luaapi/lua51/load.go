@@ -148,7 +148,7 @@ func baseLoad(L *lua.LState) int {
 			s = FormatNumber(float64(v))
 		default:
 			L.Push(lua.LNil)
-			L.Push(lua.LString(where(L, 1) + "reader function must return a string"))
+			L.Push(lua.LString(Where(L, 1) + "reader function must return a string"))
 			return 2
 		}
 		if s == "" {
@@ -160,21 +160,9 @@ func baseLoad(L *lua.LState) int {
 	return loadResult(L, fn, err)
 }
 
-// where is luaL_where: "file:line: " of the function level levels up the
-// stack, "" for a Go function.
-func where(L *lua.LState, level int) string {
-	w := L.Where(level)
-	if w == "" || strings.HasPrefix(w, "[G]") {
-		return ""
-	}
-	return w + " "
-}
-
-// raise raises the message as luaL_error does: after where(L, 1), the
-// position of the Lua function that called the running Go function, none
-// if a Go function did (pcall).
-func raise(L *lua.LState, format string, args ...any) {
-	L.Error(lua.LString(where(L, 1)+fmt.Sprintf(format, args...)), 0)
+// raisef is raise with a message formatted as fmt.Sprintf does.
+func raisef(L *lua.LState, format string, args ...any) {
+	raise(L, fmt.Sprintf(format, args...))
 }
 
 // loadFile is luaL_loadfile: the file at path ("" for standard input, read
@@ -189,17 +177,17 @@ func loadFile(L *lua.LState, path string, stdin io.Reader) (*lua.LFunction, erro
 			return nil, errors.New("cannot read stdin: no standard input")
 		}
 		if b, err = io.ReadAll(stdin); err != nil {
-			return nil, errors.New("cannot read stdin: " + strerror(err))
+			return nil, errors.New("cannot read stdin: " + errorText(err))
 		}
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, errors.New("cannot open " + path + ": " + strerror(err))
+			return nil, errors.New("cannot open " + path + ": " + errorText(err))
 		}
 		b, err = io.ReadAll(f)
 		f.Close()
 		if err != nil {
-			return nil, errors.New("cannot read " + path + ": " + strerror(err))
+			return nil, errors.New("cannot read " + path + ": " + errorText(err))
 		}
 	}
 	return loadChunk(L, skipShebang(string(b)), chunkname)
@@ -217,15 +205,11 @@ func skipShebang(src string) string {
 	return ""
 }
 
-// strerror is the C library's text of the error under err: "No such file
-// or directory".
-func strerror(err error) string {
+// errorText is err as C's strerror writes it, for an errno in its chain.
+func errorText(err error) string {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		s := errno.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
+		return strerror(errno)
 	}
 	return err.Error()
 }
@@ -283,21 +267,21 @@ func (p *packageLib) require(L *lua.LState) int {
 	loaded := p.loaded(L)
 	if v := loaded.RawGetString(name); lua.LVAsBool(v) {
 		if v == p.sentinel {
-			raise(L, "loop or previous error loading module '%s'", name)
+			raisef(L, "loop or previous error loading module '%s'", name)
 		}
 		L.Push(v)
 		return 1
 	}
 	loaders, ok := p.pkg.RawGetString("loaders").(*lua.LTable)
 	if !ok {
-		raise(L, "'package.loaders' must be a table")
+		raisef(L, "'package.loaders' must be a table")
 	}
 	var msg strings.Builder
 	var module lua.LValue
 	for i := 1; ; i++ {
 		loader := loaders.RawGetInt(i)
 		if loader == lua.LNil {
-			raise(L, "module '%s' not found:%s", name, msg.String())
+			raisef(L, "module '%s' not found:%s", name, msg.String())
 		}
 		L.Push(loader)
 		L.Push(lua.LString(name))
@@ -335,7 +319,7 @@ func (p *packageLib) loaderPreload(L *lua.LState) int {
 	name := L.CheckString(1)
 	preload, ok := p.pkg.RawGetString("preload").(*lua.LTable)
 	if !ok {
-		raise(L, "'package.preload' must be a table")
+		raisef(L, "'package.preload' must be a table")
 	}
 	if v := L.GetField(preload, name); v != lua.LNil {
 		L.Push(v)
@@ -357,7 +341,7 @@ func (p *packageLib) findFile(L *lua.LState, name, pname string) (string, string
 	case lua.LNumber:
 		path = FormatNumber(float64(v))
 	default:
-		raise(L, "'package.%s' must be a string", pname)
+		raisef(L, "'package.%s' must be a string", pname)
 	}
 	var tried strings.Builder
 	for _, template := range strings.Split(path, ";") {
@@ -386,7 +370,7 @@ func (p *packageLib) loaderLua(L *lua.LState) int {
 	}
 	fn, err := loadFile(L, file, nil)
 	if err != nil {
-		raise(L, "error loading module '%s' from file '%s':\n\t%s", name, file, err.Error())
+		raisef(L, "error loading module '%s' from file '%s':\n\t%s", name, file, err.Error())
 	}
 	L.Push(fn)
 	return 1
@@ -405,7 +389,7 @@ func (p *packageLib) loaderC(L *lua.LState) int {
 		L.Push(lua.LString(tried))
 		return 1
 	}
-	raise(L, "error loading module '%s' from file '%s':\n\t%s", name, file, noCModules)
+	raisef(L, "error loading module '%s' from file '%s':\n\t%s", name, file, noCModules)
 	return 0
 }
 
@@ -422,6 +406,6 @@ func (p *packageLib) loaderCRoot(L *lua.LState) int {
 		L.Push(lua.LString(tried))
 		return 1
 	}
-	raise(L, "error loading module '%s' from file '%s':\n\t%s", name, file, noCModules)
+	raisef(L, "error loading module '%s' from file '%s':\n\t%s", name, file, noCModules)
 	return 0
 }

@@ -214,10 +214,10 @@ func (lx *lexer) errorAt(msg string, t int) {
 	panic(&SyntaxError{Chunk: lx.p.name, Line: lx.line, Msg: msg})
 }
 
-func isDigit(c int) bool { return c >= '0' && c <= '9' }
-func isAlpha(c int) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func isAlnum(c int) bool { return isAlpha(c) || isDigit(c) }
-func isSpace(c int) bool { return c == ' ' || c >= '\t' && c <= '\r' }
+func lexDigit(c int) bool { return c >= '0' && c <= '9' }
+func lexAlpha(c int) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func lexAlnum(c int) bool { return lexAlpha(c) || lexDigit(c) }
+func lexSpace(c int) bool { return c == ' ' || c >= '\t' && c <= '\r' }
 
 // skipSep is skip_sep: the level of a long bracket, or -1 - the '='s read
 // if there is none.
@@ -297,12 +297,12 @@ func (lx *lexer) readString(del int) {
 				lx.incLine()
 			case eoz:
 			default:
-				if !isDigit(lx.current) {
+				if !lexDigit(lx.current) {
 					lx.saveAndNext()
 					continue
 				}
 				c := 0
-				for i := 0; i < 3 && isDigit(lx.current); i++ {
+				for i := 0; i < 3 && lexDigit(lx.current); i++ {
 					c = 10*c + lx.current - '0'
 					lx.nextc()
 				}
@@ -325,13 +325,13 @@ var (
 )
 
 func (lx *lexer) readNumeral() {
-	for isDigit(lx.current) || lx.current == '.' {
+	for lexDigit(lx.current) || lx.current == '.' {
 		lx.saveAndNext()
 	}
 	if lx.checkNext("Ee") {
 		lx.checkNext("+-")
 	}
-	for isAlnum(lx.current) || lx.current == '_' {
+	for lexAlnum(lx.current) || lx.current == '_' {
 		lx.saveAndNext()
 	}
 	if s := string(lx.buf); !decimalNumber.MatchString(s) && !hexNumber.MatchString(s) {
@@ -392,7 +392,7 @@ func (lx *lexer) llex() int {
 				}
 				return tkConcat
 			}
-			if !isDigit(lx.current) {
+			if !lexDigit(lx.current) {
 				return '.'
 			}
 			lx.readNumeral()
@@ -401,13 +401,13 @@ func (lx *lexer) llex() int {
 			return tkEOS
 		default:
 			switch {
-			case isSpace(c):
+			case lexSpace(c):
 				lx.nextc()
-			case isDigit(c):
+			case lexDigit(c):
 				lx.readNumeral()
 				return tkNumber
-			case isAlpha(c) || c == '_':
-				for isAlnum(lx.current) || lx.current == '_' {
+			case lexAlpha(c) || c == '_':
+				for lexAlnum(lx.current) || lx.current == '_' {
 					lx.saveAndNext()
 				}
 				if t, ok := reserved[string(lx.buf)]; ok {

@@ -26,7 +26,7 @@ print(debug.getinfo(print, "L").activelines)
 local up = 1
 local function nu() return up + glob2 end
 print(debug.getinfo(nu, "u").nups, debug.getinfo(1, "u").nups)
-local f = loadstring("return debug.getinfo(1, 'S')", "=mychunk")
+local f = loadstring("return debug.getinfo(1, 'S')", "mychunk")
 show(loadstring("return debug.getinfo(1, 'S')", "@some/file.lua")())
 show(f())
 show(debug.getinfo("1", "l"))
