@@ -1,0 +1,732 @@
+package lua51
+
+import (
+	"fmt"
+	"strings"
+	"weak"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// This file is pcall and xpcall as Lua 5.1 runs them, with Lua 5.2's yield
+// across them.
+//
+// gopher-lua's pcall runs the protected function on the caller's own state
+// and, when it catches an error, closes every open upvalue of that state
+// (gopher-lua #448), not only those of the frames it unwound: a closure made
+// by the main chunk stops sharing its locals after any caught error. Its
+// xpcall closes none, so a closure made inside the failed call goes on
+// reading a register that later calls reuse. And a coroutine that yields
+// inside its pcall crashes at the next resume.
+//
+// Here each protected call runs on a coroutine of its own, as coxpcall
+// does. An error kills that coroutine only: what gopher-lua closes is its
+// upvalues, exactly those of the unwound frames, and the caller's stay
+// open. A yield inside the call suspends the coroutine; the Lua side of
+// pcall yields the same values from the caller's coroutine and, resumed,
+// resumes the protected call with what it was given.
+//
+// The coroutines are pooled (a new state costs a 7 KiB global table
+// gopher-lua builds and drops, and more): one that finished its call is
+// suspended at the top of its loop, ready for the next; one that raised is
+// dead and dropped. A Go function is called on a pooled coroutine with
+// PCall instead of resuming it, which leaves the coroutine alive even when
+// the function raised: Go functions cannot yield through PCall, but none
+// but coroutine.yield yields, and pcall(coroutine.yield, ...) is handled
+// on its own.
+
+// MainCallDepth is how deep Lua calls may nest in the main thread, and in
+// a protected call the main thread makes: Lua 5.1's LUAI_MAXCALLS. Past
+// it, a call raises "stack overflow".
+const MainCallDepth = 20000
+
+// maxNesting is how many coroutine resumes and protected calls may nest:
+// Lua 5.1's LUAI_MAXCCALLS (200) less the C calls lua5.1 itself stands on
+// before the main chunk runs, so that the same script fails at the same
+// depth (a protected call one level before a resume, as in lua5.1). Past
+// it, resume and pcall report "C stack overflow".
+const maxNesting = 198
+
+// maxGoDepth bounds the Go stack: each resume or protected call, and each
+// Lua call made from Go (a metamethod, a gsub or sort callback), nests the
+// Go stack about 1 KiB deeper, and Go ends the whole process when one
+// goroutine's stack passes 1 GB (512 MiB in practice: the stack doubles).
+// A nested resume is refused when the call depths of the states it nests
+// could add up past this many frames.
+const maxGoDepth = 400_000
+
+// protectedSource is the Lua side of pcall and xpcall and the body of their
+// coroutines. settle turns what a Go step returned into pcall's results,
+// or, when the protected call yielded (YIELDED, the coroutine, the values),
+// yields the values from the caller and resumes the call with the answer.
+// body loops in each coroutine: it takes the call to make from job, makes
+// it and yields DONE and the results.
+const protectedSource = `
+local begin, xbegin, resume, yield, YIELDED, DONE = ...
+local settle
+local function again(co, ...)
+  return settle(resume(co, yield(...)))
+end
+function settle(ok, ...)
+  if ok == YIELDED then return again(...) end
+  return ok, ...
+end
+local function run(f, ...)
+  return f(...)
+end
+local function body(job)
+  while true do
+    yield(DONE, run(job()))
+  end
+end
+return function(...) return settle(begin(...)) end,
+  function(...) return settle(xbegin(...)) end,
+  body, function() end
+`
+
+// protectedChunk is protectedSource compiled, and internalProtos the
+// prototypes of its functions: their frames are pcall's machinery, which
+// error positions and tracebacks treat as the C function pcall.
+var protectedChunk, internalProtos = func() (*lua.FunctionProto, map[*lua.FunctionProto]bool) {
+	proto, err := Compile(protectedSource, "[G]")
+	if err != nil {
+		panic(err)
+	}
+	protos := map[*lua.FunctionProto]bool{proto: true}
+	var walk func(p *lua.FunctionProto)
+	walk = func(p *lua.FunctionProto) {
+		for _, c := range p.FunctionPrototypes {
+			protos[c] = true
+			walk(c)
+		}
+	}
+	walk(proto)
+	return proto, protos
+}()
+
+// protected is one VM's pcall: its pool of coroutines and the functions
+// its Lua side calls. Lua runs under the interpreter lock, so only one
+// goroutine at a time touches it.
+type protected struct {
+	// coResume is gopher-lua's coroutine.resume, called directly: it
+	// moves the arguments and results on the stacks without allocating.
+	coResume lua.LGFunction
+	// yield is coroutine.yield as scripts have it, rawYield gopher-lua's.
+	yield, rawYield *lua.LFunction
+	// begin, xbegin and resume are the Go steps the Lua side calls.
+	begin, xbegin, resume *lua.LFunction
+	body, noop            *lua.LFunction
+	yielded, done         lua.LValue
+
+	// idle are the coroutines ready for a call, by class.
+	idle [4][]idleCo
+	// cos are the pcall coroutines alive, by state: what the coroutine
+	// library looks at to see the coroutine a script runs in through its
+	// pcalls. Weak, so that a coroutine suspended in a pcall and then
+	// dropped by the script is collected; dead keys are swept as the map
+	// grows.
+	cos   map[weak.Pointer[lua.LState]]*pcallCo
+	swept int
+}
+
+// idleCo is a pooled coroutine: the pool holds the state, which a
+// *pcallCo must not (the map of them is weak).
+type idleCo struct {
+	c  *pcallCo
+	co *lua.LState
+}
+
+// pcallCo is one pooled coroutine's state. It holds no reference to the
+// coroutine's *lua.LState, so that the map of them does not keep one
+// alive.
+type pcallCo struct {
+	p     *protected
+	key   weak.Pointer[lua.LState]
+	class class
+	// args are the function and arguments of the call job hands the
+	// coroutine's body next.
+	args []lua.LValue
+	job  *lua.LFunction
+	// name is "pcall" or "xpcall"; handler is xpcall's message handler,
+	// nil for pcall. handling is set while it runs, handled once it ran.
+	name     string
+	handler  lua.LValue
+	handling bool
+	handled  bool
+	// inGo is set while a Go function runs on the coroutine (PCall): a
+	// yield cannot cross it.
+	inGo bool
+	// failed is, while an xpcall handler runs on this coroutine after its
+	// call unwound, the dead coroutine whose frames the error came from.
+	failed *lua.LState
+	goErr  *lua.LFunction
+}
+
+const idleMax = 64
+
+// class is a kind of pooled coroutine: looping (suspended in the body's
+// loop, for Lua functions) or bare (a state that never ran, for Go
+// functions, called with PCall: a frame of the body under them would show
+// in their error messages), and small (the call depth of a thread) or big
+// (MainCallDepth, for the calls the main thread makes itself).
+type class int
+
+const (
+	smallLoop class = iota
+	bigLoop
+	smallBare
+	bigBare
+)
+
+// classOf is the class of coroutine for a call of fn.
+func classOf(fn *lua.LFunction, big bool) class {
+	c := smallLoop
+	if fn.IsG {
+		c = smallBare
+	}
+	if big {
+		c++
+	}
+	return c
+}
+
+// registryKey is where a state's registry holds its VM's *protected.
+const registryKey = "lua51.protected"
+
+func init() { correct("pcall", openProtected) }
+
+// openProtected replaces pcall and xpcall, and the coroutine library that
+// must see through them.
+func openProtected(L *lua.LState, _ Options) {
+	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
+	if !ok {
+		return
+	}
+	p := &protected{cos: map[weak.Pointer[lua.LState]]*pcallCo{}}
+	resumeFn, _ := co.RawGetString("resume").(*lua.LFunction)
+	p.rawYield, _ = co.RawGetString("yield").(*lua.LFunction)
+	if resumeFn == nil || p.rawYield == nil || resumeFn.GFunction == nil {
+		return
+	}
+	p.coResume = resumeFn.GFunction
+	p.begin = L.NewFunction(p.beginCall)
+	p.xbegin = L.NewFunction(p.beginXCall)
+	p.resume = L.NewFunction(p.resumeCall)
+	p.yielded = L.NewUserData()
+	p.done = L.NewUserData()
+	L.Push(L.NewFunctionFromProto(protectedChunk))
+	for _, v := range []lua.LValue{p.begin, p.xbegin, p.resume, p.rawYield, p.yielded, p.done} {
+		L.Push(v)
+	}
+	L.Call(6, 4)
+	pcallFn, xpcallFn := L.Get(-4), L.Get(-3)
+	p.body, p.noop = L.Get(-2).(*lua.LFunction), L.Get(-1).(*lua.LFunction)
+	L.Pop(4)
+	L.SetGlobal("pcall", pcallFn)
+	L.SetGlobal("xpcall", xpcallFn)
+	ud := L.NewUserData()
+	ud.Value = p
+	L.G.Registry.RawSetString(registryKey, ud)
+	openCoroutine(L, p, co)
+}
+
+// protectedOf is the *protected of L's VM, nil if pcall was not opened.
+func protectedOf(L *lua.LState) *protected {
+	if ud, ok := L.G.Registry.RawGetString(registryKey).(*lua.LUserData); ok {
+		p, _ := ud.Value.(*protected)
+		return p
+	}
+	return nil
+}
+
+// beginCall is the Go step of pcall(f, ...): it calls f on a pooled
+// coroutine and returns true and f's results, false and the error, or
+// YIELDED, the coroutine and the values f yielded.
+func (p *protected) beginCall(L *lua.LState) int {
+	if L.GetTop() == 0 {
+		argError(L, 1, "pcall", "value expected")
+	}
+	return p.call(L, "pcall", nil)
+}
+
+// beginXCall is the Go step of xpcall(f, handler): as beginCall, with
+// handler(err) called where the error was raised, its result returned in
+// the error's place. As in Lua 5.1, arguments after handler are ignored.
+func (p *protected) beginXCall(L *lua.LState) int {
+	if L.GetTop() < 2 {
+		argError(L, 2, "xpcall", "value expected")
+	}
+	h := L.Get(2)
+	L.SetTop(1)
+	return p.call(L, "xpcall", h)
+}
+
+// call makes the protected call of the function at 1 with the arguments
+// above it.
+func (p *protected) call(L *lua.LState, name string, h lua.LValue) int {
+	f := L.Get(1)
+	fn, ok := f.(*lua.LFunction)
+	if !ok {
+		if mf, isFn := L.GetMetaField(f, "__call").(*lua.LFunction); isFn {
+			fn = mf
+			L.Insert(fn, 1)
+		} else {
+			return p.fail(L, h, lua.LString("attempt to call a "+f.Type().String()+" value"))
+		}
+	}
+	big, depth, ok := p.nest(L, 1)
+	if !ok {
+		return p.fail(L, h, lua.LString("C stack overflow"))
+	}
+	if fn == p.yield || fn == p.rawYield {
+		// pcall(coroutine.yield, ...): the yield is the call; its
+		// answer is the call's result.
+		if msg := p.cannotYield(L); msg != "" {
+			return p.fail(L, h, lua.LString(msg))
+		}
+		L.Replace(1, lua.LNil)
+		L.Insert(p.yielded, 1)
+		return L.GetTop()
+	}
+	c, co := p.take(L, classOf(fn, big), depth)
+	c.name, c.handler = name, h
+	if fn.IsG {
+		return p.callGo(L, c, co, fn, 1)
+	}
+	top := L.GetTop()
+	c.args = c.args[:0]
+	for i := 1; i <= top; i++ {
+		c.args = append(c.args, L.Get(i))
+	}
+	L.SetTop(0)
+	L.Push(co)
+	p.coResume(L)
+	return p.settle(L, c, co, 1)
+}
+
+// resumeCall is resume(co, ...), the Go step of pcall after a yield: it
+// resumes the protected call suspended in co with the values the caller's
+// coroutine was resumed with, and returns as beginCall. co is nil after
+// pcall(coroutine.yield): the values are the call's results.
+func (p *protected) resumeCall(L *lua.LState) int {
+	co, ok := L.Get(1).(*lua.LState)
+	if !ok {
+		L.Replace(1, lua.LTrue)
+		return L.GetTop()
+	}
+	c := p.lookup(co)
+	if c == nil {
+		L.RaiseError("pcall: resumed a coroutine that is not a protected call's")
+	}
+	if _, _, ok := p.nest(L, 1); !ok {
+		p.forget(c)
+		return p.fail(L, c.handler, lua.LString("C stack overflow"))
+	}
+	p.coResume(L)
+	return p.settle(L, c, co, 1)
+}
+
+// settle reads what resuming c's coroutine co left on L's stack from at,
+// [co, ok, values...], and returns pcall's results, or YIELDED, co and the
+// values yielded.
+func (p *protected) settle(L *lua.LState, c *pcallCo, co *lua.LState, at int) int {
+	if L.Get(at+1) == lua.LTrue {
+		if L.Get(at+2) == p.done {
+			p.put(c, co)
+			L.Replace(at+2, lua.LTrue)
+			return L.GetTop() - at - 1
+		}
+		if msg := p.cannotYield(L); msg != "" {
+			// The yield got here past coroutine.yield's own check (the
+			// function gopher-lua's library held): the suspended call
+			// is dropped.
+			p.forget(c)
+			L.SetTop(at - 1)
+			return p.fail(L, c.handler, lua.LString(msg))
+		}
+		L.Replace(at, p.yielded)
+		L.Replace(at+1, co)
+		return L.GetTop() - at + 1
+	}
+	// The call raised: co is dead.
+	p.forget(c)
+	err := stackOverflow(co, L.Get(at+2))
+	L.SetTop(at - 1)
+	if c.handler != nil && !c.handled {
+		err = p.handle(L, c.handler, err, co)
+	}
+	L.Push(lua.LFalse)
+	L.Push(err)
+	return 2
+}
+
+// callGo calls the Go function fn, with the arguments on L's stack above
+// it, on c's coroutine co: with PCall, under which it cannot yield, and
+// which leaves co alive even when fn raised.
+func (p *protected) callGo(L *lua.LState, c *pcallCo, co *lua.LState, fn *lua.LFunction, at int) int {
+	top := L.GetTop()
+	base := co.GetTop()
+	co.Push(fn)
+	for i := at + 1; i <= top; i++ {
+		co.Push(L.Get(i))
+	}
+	L.SetTop(at - 1)
+	// co runs the call for L: co's Parent makes it part of L's thread
+	// (the signal module's main-thread test walks Parent), and it is the
+	// current thread while the call runs.
+	co.Parent = L
+	L.G.CurrentThread = co
+	c.inGo = true
+	var errfunc *lua.LFunction
+	if c.handler != nil {
+		if c.goErr == nil {
+			c.goErr = L.NewFunction(c.handleGoError)
+		}
+		errfunc = c.goErr
+	}
+	err := co.PCall(top-at, lua.MultRet, errfunc)
+	c.inGo = false
+	co.Parent = nil
+	L.G.CurrentThread = L
+	if err != nil {
+		co.SetTop(base)
+		p.put(c, co)
+		L.Push(lua.LFalse)
+		L.Push(goErrorValue(L, err))
+		return 2
+	}
+	L.Push(lua.LTrue)
+	n := co.GetTop() - base
+	for i := base + 1; i <= base+n; i++ {
+		L.Push(co.Get(i))
+	}
+	co.SetTop(base)
+	p.put(c, co)
+	return n + 1
+}
+
+// fail returns false and err, or, for xpcall, false and handler(err); L's
+// stack below them is garbage.
+func (p *protected) fail(L *lua.LState, h lua.LValue, err lua.LValue) int {
+	if h != nil {
+		err = p.handle(L, h, err, nil)
+	}
+	L.Push(lua.LFalse)
+	L.Push(err)
+	return 2
+}
+
+// handle calls xpcall's handler h with err on a pooled coroutine, for an
+// error not raised where the handler could run (a call of a value that is
+// not a function, an overflow, a Go panic); failed is the dead coroutine
+// the error came from, if any. An error in h is "error in error
+// handling", as in Lua 5.1. It empties L's stack.
+func (p *protected) handle(L *lua.LState, h, err lua.LValue, failed *lua.LState) lua.LValue {
+	fn, ok := h.(*lua.LFunction)
+	if !ok {
+		return lua.LString("error in error handling")
+	}
+	L.SetTop(0)
+	defer L.SetTop(0)
+	big, depth, _ := p.nest(L, 0)
+	c, co := p.take(L, classOf(fn, big), depth)
+	c.failed, c.handling = failed, true
+	var n int
+	if fn.IsG {
+		L.Push(fn)
+		L.Push(err)
+		n = p.callGo(L, c, co, fn, 1)
+	} else {
+		c.args = append(c.args[:0], fn, err)
+		L.Push(co)
+		p.coResume(L)
+		n = p.settle(L, c, co, 1)
+	}
+	c.failed, c.handling = nil, false
+	if n < 1 || L.Get(-n) != lua.LTrue {
+		return lua.LString("error in error handling")
+	}
+	if n < 2 {
+		return lua.LNil
+	}
+	return L.Get(-n + 1)
+}
+
+// panic is a pcall coroutine's Panic: gopher-lua calls it where an error
+// is raised (raiseError, Error), with the error value on top of the stack,
+// and expects it not to return. For xpcall it first calls the handler
+// there, with the failed frames still on the stack, as Lua 5.1 does.
+func (c *pcallCo) panic(L *lua.LState) {
+	v := L.Get(-1)
+	if c.handler != nil && !c.handling && !c.inGo {
+		v = c.callHandler(L, c.handler, v)
+		c.handled = true
+	}
+	panic(&lua.ApiError{Type: lua.ApiErrorRun, Object: v})
+}
+
+// handleGoError is the message handler PCall calls when a Go function that
+// xpcall called raised.
+func (c *pcallCo) handleGoError(L *lua.LState) int {
+	L.Push(c.callHandler(L, c.handler, L.Get(1)))
+	return 1
+}
+
+// callHandler calls h(v) on L and returns its first result, or "error in
+// error handling" if it raised, as Lua 5.1.
+func (c *pcallCo) callHandler(L *lua.LState, h, v lua.LValue) lua.LValue {
+	c.handling = true
+	defer func() { c.handling = false }()
+	L.Push(h)
+	L.Push(v)
+	if err := L.PCall(1, 1, nil); err != nil {
+		return lua.LString("error in error handling")
+	}
+	res := L.Get(-1)
+	L.Pop(1)
+	return res
+}
+
+// nest reports whether L may start one more nested resume (a protected
+// call counting extra more), and the call depth the coroutine of a
+// protected call L makes gets: MainCallDepth (big) when L is the main
+// thread itself, else that of L's thread, the state at the root of L's
+// chain of resumers.
+func (p *protected) nest(L *lua.LState, extra int) (big bool, depth int, ok bool) {
+	// The root's call depth and a big coroutine's, at most.
+	n, sum := 0, 2*MainCallDepth
+	s := L
+	for ; s.Parent != nil; s = s.Parent {
+		n++
+		sum += s.Options.CallStackSize
+	}
+	big = n == 0 && s == L.G.MainThread
+	depth = s.Options.CallStackSize
+	if big {
+		depth = MainCallDepth
+	}
+	return big, depth, n+extra < maxNesting && sum+depth <= maxGoDepth
+}
+
+// yieldAcross is Lua 5.1's error for a yield that cannot be made.
+const yieldAcross = "attempt to yield across metamethod/C-call boundary"
+
+// cannotYield is why the coroutine L runs in cannot yield through its
+// protected calls, "" if it can.
+func (p *protected) cannotYield(L *lua.LState) string {
+	s := L
+	for {
+		c := p.lookup(s)
+		if c == nil {
+			break
+		}
+		if c.inGo || c.handling {
+			return yieldAcross
+		}
+		s = s.Parent
+	}
+	if s.Parent == nil {
+		// Lua 5.1 says the same outside a coroutine: lua5.1 runs the
+		// main chunk from C.
+		return yieldAcross
+	}
+	return ""
+}
+
+// running is the coroutine L runs in as the script sees it: L, or, when L
+// is a protected call's coroutine, the state that made the call.
+func (p *protected) running(L *lua.LState) *lua.LState {
+	for L.Parent != nil && p.lookup(L) != nil {
+		L = L.Parent
+	}
+	return L
+}
+
+// take is a coroutine for a protected call L makes, with L's context;
+// depth is its call depth if it must be made.
+func (p *protected) take(L *lua.LState, class class, depth int) (*pcallCo, *lua.LState) {
+	var c *pcallCo
+	var co *lua.LState
+	if idle := p.idle[class]; len(idle) > 0 {
+		c, co = idle[len(idle)-1].c, idle[len(idle)-1].co
+		idle[len(idle)-1] = idleCo{}
+		p.idle[class] = idle[:len(idle)-1]
+	} else {
+		c, co = p.newCo(L, class, depth)
+	}
+	// The call runs as part of L's thread: the main thread's context
+	// raises KeyboardInterrupt there, a thread's ends with the run.
+	if ctx := L.Context(); ctx != nil {
+		co.SetContext(ctx)
+	} else if co.Context() != nil {
+		co.RemoveContext()
+	}
+	return c, co
+}
+
+// put returns c's coroutine co, its call finished, to the pool.
+func (p *protected) put(c *pcallCo, co *lua.LState) {
+	c.handler, c.handled, c.failed = nil, false, nil
+	if len(p.idle[c.class]) >= idleMax {
+		p.forget(c)
+		return
+	}
+	p.idle[c.class] = append(p.idle[c.class], idleCo{c, co})
+}
+
+// newCo makes a coroutine for protected calls, started and suspended in
+// its body's loop.
+func (p *protected) newCo(L *lua.LState, class class, depth int) (*pcallCo, *lua.LState) {
+	// Made from L without its context, the coroutine gets none derived
+	// from L's (a registration with it, and garbage); take gives it one.
+	ctx := L.RemoveContext()
+	opts := L.Options
+	L.Options.CallStackSize = depth
+	co, _ := L.NewThread()
+	L.Options = opts
+	// The threads and coroutines made in the call get a thread's call
+	// depth, the one co's Options tell (as the runner does with the main
+	// thread's).
+	co.Options.CallStackSize = opts.CallStackSize
+	if ctx != nil {
+		L.SetContext(ctx)
+	}
+	c := &pcallCo{p: p, key: weak.Make(co), class: class}
+	if class == smallLoop || class == bigLoop {
+		c.job = L.NewFunction(c.nextJob)
+		if _, err, _ := L.Resume(co, p.body, c.job); err != nil {
+			panic(fmt.Sprintf("lua51: starting a pcall coroutine: %v", err))
+		}
+		co.Panic = c.panic
+	}
+	p.sweep()
+	p.cos[c.key] = c
+	return c, co
+}
+
+// nextJob is job() in a coroutine's body: the function to call and its
+// arguments, or a function that does nothing when there is none (the
+// coroutine's first turn).
+func (c *pcallCo) nextJob(L *lua.LState) int {
+	if len(c.args) == 0 {
+		L.Push(c.p.noop)
+		return 1
+	}
+	for _, v := range c.args {
+		L.Push(v)
+	}
+	n := len(c.args)
+	clear(c.args)
+	c.args = c.args[:0]
+	return n
+}
+
+// lookup is the pcall coroutine state co is, nil if it is none.
+func (p *protected) lookup(co *lua.LState) *pcallCo {
+	if len(p.cos) == 0 {
+		return nil
+	}
+	return p.cos[weak.Make(co)]
+}
+
+// forget drops c: its coroutine is dead, or suspended for good.
+func (p *protected) forget(c *pcallCo) {
+	delete(p.cos, c.key)
+}
+
+// sweep drops the coroutines collected since the map last doubled.
+func (p *protected) sweep() {
+	if len(p.cos) < 2*p.swept+64 {
+		return
+	}
+	for k := range p.cos {
+		if k.Value() == nil {
+			delete(p.cos, k)
+		}
+	}
+	p.swept = len(p.cos)
+}
+
+// stackOverflow is err as Lua 5.1 words it: gopher-lua's call stack
+// overflow is a Go panic, "lua callstack overflow", without the position
+// Lua 5.1 gives; the position is that of the frame the overflow left on
+// top of the dead coroutine co.
+func stackOverflow(co *lua.LState, err lua.LValue) lua.LValue {
+	if s, ok := err.(lua.LString); !ok || s != "lua callstack overflow" {
+		return err
+	}
+	return lua.LString(where(co, 0) + "stack overflow")
+}
+
+// goErrorValue is the Lua value a Go function that L called with pcall
+// raised. gopher-lua puts the position of the innermost Lua function
+// calling and a space before a message the function raised, as it would
+// without pcall between: on pcall's coroutine there is none, and the
+// position is that of the pcall (Lua 5.1 gives none, since pcall, a C
+// function, called it; sockrun's modules name the script's line in their
+// errors). An argument error names the function '?', as Lua 5.1 does
+// there, not gopher-lua's "corountine".
+func goErrorValue(L *lua.LState, err error) lua.LValue {
+	v := errorValue(err)
+	s, ok := v.(lua.LString)
+	if !ok || !strings.HasPrefix(string(s), " ") {
+		return v
+	}
+	msg := string(s[1:])
+	if strings.HasPrefix(msg, "bad argument #") {
+		msg = strings.Replace(msg, " to corountine (", " to '?' (", 1)
+	}
+	return lua.LString(callerWhere(L) + msg)
+}
+
+// errorValue is the Lua value a failed PCall raised.
+func errorValue(err error) lua.LValue {
+	if apiErr, ok := err.(*lua.ApiError); ok {
+		return apiErr.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// where is the position "source:line: " of the function running at level
+// of L's stack as Lua 5.1's luaL_where gives it: "" for a Go function, and
+// pcall's own frames count as the C function pcall.
+func where(L *lua.LState, level int) string {
+	dbg, ok := L.GetStack(level)
+	if !ok {
+		return ""
+	}
+	fn, err := L.GetInfo("fSl", dbg, lua.LNil)
+	if err != nil {
+		return ""
+	}
+	if f, ok := fn.(*lua.LFunction); !ok || f.IsG || internalProtos[f.Proto] || dbg.CurrentLine <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
+}
+
+// argError raises Lua 5.1's "bad argument #n to 'fname' (msg)", at the
+// position of the Lua code that called fname.
+func argError(L *lua.LState, n int, fname, msg string) {
+	L.Error(lua.LString(fmt.Sprintf("%sbad argument #%d to '%s' (%s)", callerWhere(L), n, fname, msg)), 0)
+}
+
+// callerWhere is where(L, level) of the function that called the running
+// Go function, past pcall's own Lua frames ("" for a Go function).
+func callerWhere(L *lua.LState) string {
+	for level := 1; level < 8; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return ""
+		}
+		fn, err := L.GetInfo("f", dbg, lua.LNil)
+		if err != nil {
+			return ""
+		}
+		if f, ok := fn.(*lua.LFunction); ok && !f.IsG && internalProtos[f.Proto] {
+			continue
+		}
+		return where(L, level)
+	}
+	return ""
+}
