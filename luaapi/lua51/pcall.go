@@ -230,6 +230,51 @@ func openProtected(L *lua.LState, _ Options) {
 	openCoroutine(L, p, co)
 }
 
+// protectedFrame is, for the debug library, the protected call whose
+// coroutine a state is. A traceback or a level walked from inside it
+// continues, past the coroutine's own frames, with a C function frame
+// named Name and then Caller's frames; among Caller's top frames, and at
+// the bottom of the coroutine, pcall's machinery (isMachinery) is hidden.
+// The function a pcall coroutine calls first was tail-called by pcall's
+// run: its frame's tail call is pcall's, not the script's.
+type protectedFrame struct {
+	// Caller is the state that called pcall or xpcall.
+	Caller *lua.LState
+	// Name is "pcall" or "xpcall".
+	Name string
+	// Failed is set while an xpcall handler runs on this coroutine after
+	// the call it handles unwound (an overflow, a Go panic, a call of a
+	// value that is no function): the dead coroutine the error came from,
+	// whose frames left stand between the handler's and Name. A handler
+	// of any other error runs on the failed coroutine itself, above the
+	// frame that raised, as in Lua 5.1.
+	Failed *lua.LState
+}
+
+// protectedCallOf is the protected call L runs, if L is the coroutine of
+// one that has not ended.
+func protectedCallOf(L *lua.LState) (protectedFrame, bool) {
+	p := protectedOf(L)
+	if p == nil || L.Parent == nil {
+		return protectedFrame{}, false
+	}
+	c := p.lookup(L)
+	if c == nil {
+		return protectedFrame{}, false
+	}
+	return protectedFrame{Caller: L.Parent, Name: c.name, Failed: c.failed}, true
+}
+
+// isMachinery reports whether fn, a function with a frame on a stack, is
+// part of pcall's machinery rather than the script's.
+func isMachinery(L *lua.LState, fn *lua.LFunction) bool {
+	if !fn.IsG {
+		return internalProtos[fn.Proto]
+	}
+	p := protectedOf(L)
+	return p != nil && (fn == p.begin || fn == p.xbegin || fn == p.resume)
+}
+
 // protectedOf is the *protected of L's VM, nil if pcall was not opened.
 func protectedOf(L *lua.LState) *protected {
 	if ud, ok := L.G.Registry.RawGetString(registryKey).(*lua.LUserData); ok {
@@ -392,7 +437,7 @@ func (p *protected) callGo(L *lua.LState, c *pcallCo, co *lua.LState, fn *lua.LF
 		co.SetTop(base)
 		p.put(c, co)
 		L.Push(lua.LFalse)
-		L.Push(goErrorValue(L, err))
+		L.Push(goErrorValue(L, errorValue(err)))
 		return 2
 	}
 	L.Push(lua.LTrue)
@@ -430,7 +475,7 @@ func (p *protected) handle(L *lua.LState, h, err lua.LValue, failed *lua.LState)
 	defer L.SetTop(0)
 	big, depth, _ := p.nest(L, 0)
 	c, co := p.take(L, classOf(fn, big), depth)
-	c.failed, c.handling = failed, true
+	c.name, c.failed, c.handling = "xpcall", failed, true
 	var n int
 	if fn.IsG {
 		L.Push(fn)
@@ -466,9 +511,9 @@ func (c *pcallCo) panic(L *lua.LState) {
 }
 
 // handleGoError is the message handler PCall calls when a Go function that
-// xpcall called raised.
+// xpcall called raised, on the coroutine whose Parent is xpcall's caller.
 func (c *pcallCo) handleGoError(L *lua.LState) int {
-	L.Push(c.callHandler(L, c.handler, L.Get(1)))
+	L.Push(c.callHandler(L, c.handler, goErrorValue(L.Parent, L.Get(1))))
 	return 1
 }
 
@@ -666,8 +711,7 @@ func stackOverflow(co *lua.LState, err lua.LValue) lua.LValue {
 // function, called it; sockrun's modules name the script's line in their
 // errors). An argument error names the function '?', as Lua 5.1 does
 // there, not gopher-lua's "corountine".
-func goErrorValue(L *lua.LState, err error) lua.LValue {
-	v := errorValue(err)
+func goErrorValue(L *lua.LState, v lua.LValue) lua.LValue {
 	s, ok := v.(lua.LString)
 	if !ok || !strings.HasPrefix(string(s), " ") {
 		return v
