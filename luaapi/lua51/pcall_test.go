@@ -67,7 +67,7 @@ var pcallCases = []struct{ name, src, want string }{
 	{"Go error without position", `return pcall(function() return pcall(string.rep) end)`, "true\tfalse\tbad argument #1 to '?' (string expected, got nil)"}, // lua5.1: got no value
 	{"nested", `return pcall(pcall, error, "e")`, "true\tfalse\te"},
 	{"xpcall handler", `return xpcall(function() error("a") end, function(e) return "handled: " .. e end)`, "false\thandled: t.lua:1: a"},
-	{"xpcall handler of a Go error", `return xpcall(coroutine.resume, function(e) return "h:" .. tostring(e) end)`, "false\th:bad argument #1 to 'resume' (coroutine expected)"}, // lua5.1: to '?'
+	{"xpcall handler of a Go error", `return xpcall(coroutine.resume, function(e) return "h:" .. tostring(e) end)`, "false\th:bad argument #1 to 'resume' (coroutine expected)"},   // lua5.1: to '?'
 	{"xpcall handler of a Go function's error", `return xpcall(function() return pcall(string.rep) end, print)`, "true\tfalse\tbad argument #1 to '?' (string expected, got nil)"}, // lua5.1: got no value
 	{"xpcall handler of a call of nil", `return xpcall(nil, function(e) return "h:" .. tostring(e) end)`, "false\th:attempt to call a nil value"},
 	{"xpcall error in handler", `return xpcall(function() error("a") end, function(e) error("b") end)`, "false\terror in error handling"},
