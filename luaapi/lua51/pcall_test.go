@@ -13,6 +13,8 @@ import (
 // threads and coroutines, MainCallDepth for the main thread.
 func newState(t testing.TB) *lua.LState {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: MainCallDepth, MinimizeStackMemory: true, RegistrySize: 64, RegistryMaxSize: 1 << 20, RegistryGrowStep: 64})
+	// As the runner: NewState raised RegistrySize to 5,120 slots.
+	L.Options.RegistrySize = 64
 	L.Options.CallStackSize = 1024
 	t.Cleanup(L.Close)
 	Open(L, Options{})
