@@ -113,8 +113,11 @@ type protected struct {
 	coResume lua.LGFunction
 	// yield is coroutine.yield as scripts have it, rawYield gopher-lua's.
 	yield, rawYield *lua.LFunction
-	// begin, xbegin and resume are the Go steps the Lua side calls.
-	begin, xbegin, resume *lua.LFunction
+	// begin, xbegin and resume are the Go steps the Lua side calls;
+	// callLua is callLuaFunction.
+	begin, xbegin, resume, callLua *lua.LFunction
+	// onError is handleError, the message handler of bare calls.
+	onError *lua.LFunction
 	body, noop            *lua.LFunction
 	yielded, done         lua.LValue
 
@@ -159,7 +162,12 @@ type pcallCo struct {
 	// failed is, while an xpcall handler runs on this coroutine after its
 	// call unwound, the dead coroutine whose frames the error came from.
 	failed *lua.LState
-	goErr  *lua.LFunction
+	// overflow is the message of the call stack overflow that ended the
+	// bare call, with its position.
+	overflow string
+	// err is the error value handleError ended the bare call with.
+	err    lua.LValue
+	hasErr bool
 }
 
 const idleMax = 64
@@ -178,10 +186,11 @@ const (
 	bigBare
 )
 
-// classOf is the class of coroutine for a call of fn.
-func classOf(fn *lua.LFunction, big bool) class {
+// classOf is the class of coroutine for a call made bare (with PCall) or
+// not.
+func classOf(bare, big bool) class {
 	c := smallLoop
-	if fn.IsG {
+	if bare {
 		c = smallBare
 	}
 	if big {
@@ -212,6 +221,8 @@ func openProtected(L *lua.LState, _ Options) {
 	p.begin = L.NewFunction(p.beginCall)
 	p.xbegin = L.NewFunction(p.beginXCall)
 	p.resume = L.NewFunction(p.resumeCall)
+	p.callLua = L.NewFunction(p.callLuaFunction)
+	p.onError = L.NewFunction(p.handleError)
 	p.yielded = L.NewUserData()
 	p.done = L.NewUserData()
 	L.Push(L.NewFunctionFromProto(protectedChunk))
@@ -272,7 +283,7 @@ func isMachinery(L *lua.LState, fn *lua.LFunction) bool {
 		return internalProtos[fn.Proto]
 	}
 	p := protectedOf(L)
-	return p != nil && (fn == p.begin || fn == p.xbegin || fn == p.resume)
+	return p != nil && (fn == p.begin || fn == p.xbegin || fn == p.resume || fn == p.callLua || fn == p.onError)
 }
 
 // protectedOf is the *protected of L's VM, nil if pcall was not opened.
@@ -333,10 +344,15 @@ func (p *protected) call(L *lua.LState, name string, h lua.LValue) int {
 		L.Insert(p.yielded, 1)
 		return L.GetTop()
 	}
-	c, co := p.take(L, classOf(fn, big), depth)
+	// A yield inside the call can pass through only where the caller can
+	// yield: elsewhere (the main thread, a thread) the call is made with
+	// PCall, cheaper, and which leaves the coroutine fit for the next
+	// call even when this one raised.
+	bare := fn.IsG || !p.canYield(L)
+	c, co := p.take(L, classOf(bare, big), depth)
 	c.name, c.handler = name, h
-	if fn.IsG {
-		return p.callGo(L, c, co, fn, 1)
+	if bare {
+		return p.callBare(L, c, co, fn, 1)
 	}
 	top := L.GetTop()
 	c.args = c.args[:0]
@@ -405,12 +421,20 @@ func (p *protected) settle(L *lua.LState, c *pcallCo, co *lua.LState, at int) in
 	return 2
 }
 
-// callGo calls the Go function fn, with the arguments on L's stack above
-// it, on c's coroutine co: with PCall, under which it cannot yield, and
-// which leaves co alive even when fn raised.
-func (p *protected) callGo(L *lua.LState, c *pcallCo, co *lua.LState, fn *lua.LFunction, at int) int {
+// callBare calls fn, with the arguments on L's stack above it (at), on
+// c's bare coroutine co: with PCall, under which it cannot yield, and
+// which leaves co fit for the next call even when fn raised. A Lua
+// function is called by a Go one, callLua: as the bottom frame of a state
+// with a Parent, gopher-lua would take its return for the end of a
+// coroutine.
+func (p *protected) callBare(L *lua.LState, c *pcallCo, co *lua.LState, fn *lua.LFunction, at int) int {
 	top := L.GetTop()
 	base := co.GetTop()
+	nargs := top - at
+	if !fn.IsG {
+		co.Push(p.callLua)
+		nargs++
+	}
 	co.Push(fn)
 	for i := at + 1; i <= top; i++ {
 		co.Push(L.Get(i))
@@ -422,22 +446,29 @@ func (p *protected) callGo(L *lua.LState, c *pcallCo, co *lua.LState, fn *lua.LF
 	co.Parent = L
 	L.G.CurrentThread = co
 	c.inGo = true
-	var errfunc *lua.LFunction
-	if c.handler != nil {
-		if c.goErr == nil {
-			c.goErr = L.NewFunction(c.handleGoError)
-		}
-		errfunc = c.goErr
-	}
-	err := co.PCall(top-at, lua.MultRet, errfunc)
+	err := co.PCall(nargs, lua.MultRet, p.onError)
 	c.inGo = false
 	co.Parent = nil
 	L.G.CurrentThread = L
 	if err != nil {
+		v := errorValue(err)
+		if c.hasErr {
+			v = c.err
+			c.err, c.hasErr = nil, false
+		} else if s, ok := v.(lua.LString); ok && s == "lua callstack overflow" {
+			v = lua.LString("stack overflow")
+			if c.overflow != "" {
+				v = lua.LString(c.overflow)
+			}
+			if c.handler != nil {
+				v = p.handle(L, c.handler, v, nil)
+			}
+		}
+		c.overflow = ""
 		co.SetTop(base)
 		p.put(c, co)
 		L.Push(lua.LFalse)
-		L.Push(goErrorValue(L, errorValue(err)))
+		L.Push(v)
 		return 2
 	}
 	L.Push(lua.LTrue)
@@ -474,19 +505,11 @@ func (p *protected) handle(L *lua.LState, h, err lua.LValue, failed *lua.LState)
 	L.SetTop(0)
 	defer L.SetTop(0)
 	big, depth, _ := p.nest(L, 0)
-	c, co := p.take(L, classOf(fn, big), depth)
+	c, co := p.take(L, classOf(true, big), depth)
 	c.name, c.failed, c.handling = "xpcall", failed, true
-	var n int
-	if fn.IsG {
-		L.Push(fn)
-		L.Push(err)
-		n = p.callGo(L, c, co, fn, 1)
-	} else {
-		c.args = append(c.args[:0], fn, err)
-		L.Push(co)
-		p.coResume(L)
-		n = p.settle(L, c, co, 1)
-	}
+	L.Push(fn)
+	L.Push(err)
+	n := p.callBare(L, c, co, fn, 1)
 	c.failed, c.handling = nil, false
 	if n < 1 || L.Get(-n) != lua.LTrue {
 		return lua.LString("error in error handling")
@@ -510,11 +533,57 @@ func (c *pcallCo) panic(L *lua.LState) {
 	panic(&lua.ApiError{Type: lua.ApiErrorRun, Object: v})
 }
 
-// handleGoError is the message handler PCall calls when a Go function that
-// xpcall called raised, on the coroutine whose Parent is xpcall's caller.
-func (c *pcallCo) handleGoError(L *lua.LState) int {
-	L.Push(c.callHandler(L, c.handler, goErrorValue(L.Parent, L.Get(1))))
-	return 1
+// handleError is the message handler of a bare coroutine's PCall, called
+// where the error was raised, the failed frames still on L's stack (level
+// 1 is the one that raised). It words the error as Lua 5.1 (an overflow of
+// the call stack, a Go function's message), calls xpcall's handler with
+// it, and raises the result: raised from here, where gopher-lua no longer
+// counts a message handler, the error closes the upvalues of the frames it
+// unwinds, which a caught error must (gopher-lua's xpcall leaves them open,
+// to read registers the coroutine's next call reuses).
+//
+// The error it raises is a Go panic of its own, not a Lua error: PCall
+// builds a traceback text for a Lua error raised here (half the cost of a
+// failed call), and none for a panic; the value is kept in c.err.
+func (p *protected) handleError(L *lua.LState) int {
+	c := p.lookup(L)
+	if c == nil {
+		return 1 // not a pcall coroutine's: the error as it is
+	}
+	v := goErrorValue(L.Parent, L.Get(1))
+	if c.handler != nil {
+		v = c.callHandler(L, c.handler, v)
+	}
+	c.err, c.hasErr = v, true
+	L.Panic = unwind
+	L.Error(v, 0)
+	return 0
+}
+
+// unwinding is the panic with which handleError ends a failed call.
+type unwinding struct{}
+
+// unwind is the Panic of a coroutine whose failed call handleError ends.
+func unwind(*lua.LState) { panic(unwinding{}) }
+
+// callLuaFunction calls the function at 1 with the arguments above it and
+// returns all it returns: the bottom frame of a bare coroutine's call of a
+// Lua function. An overflow of the call stack leaves no room to call the
+// message handler: its position, which the frames on the stack tell only
+// now, is kept for callBare.
+func (p *protected) callLuaFunction(L *lua.LState) int {
+	defer func() {
+		if r := recover(); r != nil {
+			if s, ok := r.(string); ok && s == "lua callstack overflow" {
+				if c := p.lookup(L); c != nil {
+					c.overflow = where(L, 0) + "stack overflow"
+				}
+			}
+			panic(r)
+		}
+	}()
+	L.Call(L.GetTop()-1, lua.MultRet)
+	return L.GetTop()
 }
 
 // callHandler calls h(v) on L and returns its first result, or "error in
@@ -555,6 +624,13 @@ func (p *protected) nest(L *lua.LState, extra int) (big bool, depth int, ok bool
 
 // yieldAcross is Lua 5.1's error for a yield that cannot be made.
 const yieldAcross = "attempt to yield across metamethod/C-call boundary"
+
+// canYield reports whether L can yield through its protected calls: a
+// cheap answer for the main thread and threads, whose states have no
+// Parent.
+func (p *protected) canYield(L *lua.LState) bool {
+	return L.Parent != nil && p.cannotYield(L) == ""
+}
 
 // cannotYield is why the coroutine L runs in cannot yield through its
 // protected calls, "" if it can.

@@ -11,6 +11,8 @@ import (
 func benchLua(b *testing.B, src string) {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 4096, MinimizeStackMemory: true, RegistrySize: 64, RegistryMaxSize: 1 << 20, RegistryGrowStep: 64})
 	defer L.Close()
+	L.Options.RegistrySize = 64 // as the runner: NewState raised it to 5,120 slots
+	L.Options.CallStackSize = 1024
 	Open(L, Options{})
 	proto, err := Compile(src, "bench")
 	if err != nil {
@@ -51,4 +53,17 @@ func BenchmarkPcallGoError(b *testing.B) {
 func BenchmarkCallBaseline(b *testing.B) {
 	benchLua(b, `local function f(a) return a end
 		return function(n) for i = 1, n do f(i) end end`)
+}
+
+// The same calls from inside a coroutine, where a yield may pass through
+// pcall: the calls of Lua functions run on a coroutine of their own.
+
+func BenchmarkPcallInCoroutineOK(b *testing.B) {
+	benchLua(b, `local function f(a) return a end
+		return function(n) coroutine.wrap(function() for i = 1, n do pcall(f, i) end end)() end`)
+}
+
+func BenchmarkPcallInCoroutineError(b *testing.B) {
+	benchLua(b, `local function f(a) error("x") end
+		return function(n) coroutine.wrap(function() for i = 1, n do pcall(f, i) end end)() end`)
 }

@@ -56,6 +56,23 @@ var pcallCases = []struct{ name, src, want string }{
 		local function clobber(a, b, c, d, e) local x, y, z = 1, 2, 3 return x end
 		clobber(100, 200, 300, 400, 500)
 		return g()`, "10"},
+	{"#448 in a coroutine (calls that can yield)",
+		`return coroutine.wrap(function()
+			local handled = 0; local function get() return handled end
+			pcall(error, "x"); handled = handled + 1
+			pcall(function() error("y") end); handled = handled + 1
+			local g
+			xpcall(function() local v = 10; g = function() return v end; error("y") end, function(e) return e end)
+			local function clobber(a, b, c, d, e) local x, y, z = 1, 2, 3 return x end
+			clobber(100, 200, 300, 400, 500)
+			return handled, get(), g()
+		end)()`, "2\t2\t10"},
+	{"xpcall handler in a coroutine sees the failed frames", `
+		local function inner() local secret = "s"; error("e") end
+		return coroutine.wrap(function() return xpcall(inner, function(e) return probe() end) end)()`, "false\tt.lua:2: "},
+	{"stack overflow in a coroutine's pcall", `
+		local function r() return 1 + r() end
+		return coroutine.wrap(function() return pcall(r) end)()`, "false\tt.lua:2: stack overflow"},
 	{"results", `return pcall(function(a, b) return a, nil, b end, 1, 2)`, "true\t1\tnil\t2"},
 	{"no results", `return select('#', pcall(function() end))`, "1"},
 	{"Go function", `return pcall(string.rep, "ab", 3)`, "true\tababab"},
@@ -143,9 +160,20 @@ var pcallCases = []struct{ name, src, want string }{
 func TestPcall(t *testing.T) {
 	L := newState(t)
 	L.SetGlobal("probe", L.NewFunction(func(L *lua.LState) int {
-		// Called by an xpcall handler: the failed frames are below it,
-		// error's, then inner's.
-		L.Push(lua.LString(where(L, 3)))
+		// Called by an xpcall handler: below it, past pcall's
+		// machinery, the failed frames, error's, then inner's.
+		for level := 2; level < 10; level++ {
+			dbg, ok := L.GetStack(level)
+			if !ok {
+				break
+			}
+			fn, _ := L.GetInfo("f", dbg, lua.LNil)
+			if f := fn.(*lua.LFunction); !f.IsG && !isMachinery(L, f) {
+				L.Push(lua.LString(where(L, level)))
+				return 1
+			}
+		}
+		L.Push(lua.LString("no frame"))
 		return 1
 	}))
 	for _, c := range pcallCases {
