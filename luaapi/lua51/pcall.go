@@ -117,9 +117,9 @@ type protected struct {
 	// callLua is callLuaFunction.
 	begin, xbegin, resume, callLua *lua.LFunction
 	// onError is handleError, the message handler of bare calls.
-	onError *lua.LFunction
-	body, noop            *lua.LFunction
-	yielded, done         lua.LValue
+	onError       *lua.LFunction
+	body, noop    *lua.LFunction
+	yielded, done lua.LValue
 
 	// idle are the coroutines ready for a call, by class.
 	idle [4][]idleCo
