@@ -97,7 +97,7 @@ func TestDeepRecursionAndNesting(t *testing.T) {
 		// lua5.1 says "C stack overflow" for these two: Lua calls made
 		// from Go nest within the call depth in gopher-lua.
 		"metamethods\tfalse\tdeep.lua:23: stack overflow",
-		"callbacks\tfalse\tstack overflow",
+		"callbacks\tfalse\tdeep.lua:26: stack overflow",
 	}
 	if got := strings.Split(out, "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got\n%s\nwant\n%s", out, strings.Join(want, "\n"))

@@ -70,11 +70,31 @@ func (p *protected) coResumeFn(L *lua.LState) int {
 		L.Push(lua.LString(msg))
 		return 2
 	}
-	p.coResume(L)
+	p.resumeOnStack(L, th)
 	if L.Get(2) == lua.LFalse {
 		L.Replace(3, stackOverflow(th, L.Get(3)))
 	}
 	return L.GetTop() - 1
+}
+
+// resumeOnStack resumes th, at 1 on L's stack with the values to resume
+// it with above it, and leaves [th, ok, values...] there, as gopher-lua's
+// coroutine.resume does; through the protected calls th is suspended in.
+func (p *protected) resumeOnStack(L *lua.LState, th *lua.LState) {
+	if !p.isPending(th) {
+		p.coResume(L)
+		return
+	}
+	vals := make([]lua.LValue, 0, L.GetTop()-1)
+	for i := 2; i <= L.GetTop(); i++ {
+		vals = append(vals, L.Get(i))
+	}
+	L.SetTop(1)
+	how, out := p.resumeFrom(L, th, vals)
+	L.Push(lua.LBool(how != raised))
+	for _, v := range out {
+		L.Push(v)
+	}
 }
 
 // wrapped is the function coroutine.wrap returns: it resumes the coroutine
@@ -88,7 +108,7 @@ func (p *protected) wrapped(L *lua.LState) int {
 	if msg := p.resumable(L, th); msg != "" {
 		err = lua.LString(msg)
 	} else {
-		p.coResume(L)
+		p.resumeOnStack(L, th)
 		if L.Get(2) != lua.LFalse {
 			return L.GetTop() - 2
 		}
@@ -119,9 +139,16 @@ func (p *protected) resumable(L *lua.LState, th *lua.LState) string {
 // the pcalls it runs in, and returns what it is resumed with. Outside a
 // coroutine, or where a Go function would have to be suspended, it raises
 // Lua 5.1's error instead of gopher-lua's crash or silent return.
+//
+// A yield from the coroutine's last frame is noted: if it is a tail call,
+// return coroutine.yield(...), gopher-lua removes that frame, and resuming
+// the coroutine would crash; resumed, it returns what it is resumed with.
 func (p *protected) coYield(L *lua.LState) int {
 	if msg := p.cannotYield(L); msg != "" {
 		L.Error(lua.LString(msg), 0)
+	}
+	if _, deeper := L.GetStack(2); !deeper {
+		p.setPending(L, pendingCall{plain: true})
 	}
 	return -1
 }

@@ -20,20 +20,23 @@ import (
 // inside its pcall crashes at the next resume.
 //
 // Here each protected call runs on a coroutine of its own, as coxpcall
-// does. An error kills that coroutine only: what gopher-lua closes is its
-// upvalues, exactly those of the unwound frames, and the caller's stay
-// open. A yield inside the call suspends the coroutine; the Lua side of
-// pcall yields the same values from the caller's coroutine and, resumed,
-// resumes the protected call with what it was given.
+// does. An error ends that coroutine's frames only: what gopher-lua closes
+// is its upvalues, exactly those of the unwound frames, and the caller's
+// stay open.
 //
-// The coroutines are pooled (a new state costs a 7 KiB global table
-// gopher-lua builds and drops, and more): one that finished its call is
-// suspended at the top of its loop, ready for the next; one that raised is
-// dead and dropped. A Go function is called on a pooled coroutine with
-// PCall instead of resuming it, which leaves the coroutine alive even when
-// the function raised: Go functions cannot yield through PCall, but none
-// but coroutine.yield yields, and pcall(coroutine.yield, ...) is handled
-// on its own.
+// Where the caller cannot yield (the main thread, a thread, not inside a
+// coroutine) the call is made with PCall on a bare coroutine (one that
+// never ran): cheap, and the coroutine is fit for the next call even after
+// an error. Inside a coroutine, a call of a Lua function is made by
+// resuming a looping coroutine, which a yield inside the call suspends:
+// pcall, a Go function, then yields the same values from the caller's
+// coroutine (returning -1), noting the suspended call as pending; the
+// coroutine library's resume, resumed with the answer, first resumes the
+// pending call with it and then the caller with the call's results. A
+// looping coroutine whose call raised is dead and dropped.
+//
+// The coroutines are pooled: a new state costs a 7 KiB global table
+// gopher-lua builds and drops, and more.
 
 // MainCallDepth is how deep Lua calls may nest in the main thread, and in
 // a protected call the main thread makes: Lua 5.1's LUAI_MAXCALLS. Past
@@ -55,22 +58,10 @@ const maxNesting = 198
 // could add up past this many frames.
 const maxGoDepth = 400_000
 
-// protectedSource is the Lua side of pcall and xpcall and the body of their
-// coroutines. settle turns what a Go step returned into pcall's results,
-// or, when the protected call yielded (YIELDED, the coroutine, the values),
-// yields the values from the caller and resumes the call with the answer.
-// body loops in each coroutine: it takes the call to make from job, makes
-// it and yields DONE and the results.
+// protectedSource is the body of the looping coroutines: it takes the
+// call to make from job, makes it and yields DONE and the results.
 const protectedSource = `
-local begin, xbegin, resume, yield, YIELDED, DONE = ...
-local settle
-local function again(co, ...)
-  return settle(resume(co, yield(...)))
-end
-function settle(ok, ...)
-  if ok == YIELDED then return again(...) end
-  return ok, ...
-end
+local yield, DONE = ...
 local function run(f, ...)
   return f(...)
 end
@@ -79,14 +70,12 @@ local function body(job)
     yield(DONE, run(job()))
   end
 end
-return function(...) return settle(begin(...)) end,
-  function(...) return settle(xbegin(...)) end,
-  body, function() end
+return body, function() end
 `
 
 // protectedChunk is protectedSource compiled, and internalProtos the
 // prototypes of its functions: their frames are pcall's machinery, which
-// error positions and tracebacks treat as the C function pcall.
+// error positions and tracebacks skip.
 var protectedChunk, internalProtos = func() (*lua.FunctionProto, map[*lua.FunctionProto]bool) {
 	proto, err := Compile(protectedSource, "[G]")
 	if err != nil {
@@ -113,13 +102,12 @@ type protected struct {
 	coResume lua.LGFunction
 	// yield is coroutine.yield as scripts have it, rawYield gopher-lua's.
 	yield, rawYield *lua.LFunction
-	// begin, xbegin and resume are the Go steps the Lua side calls;
-	// callLua is callLuaFunction.
-	begin, xbegin, resume, callLua *lua.LFunction
+	// pcall and xpcall are the script's; callLua is callLuaFunction.
+	pcall, xpcall, callLua *lua.LFunction
 	// onError is handleError, the message handler of bare calls.
-	onError       *lua.LFunction
-	body, noop    *lua.LFunction
-	yielded, done lua.LValue
+	onError    *lua.LFunction
+	body, noop *lua.LFunction
+	done       lua.LValue
 
 	// idle are the coroutines ready for a call, by class.
 	idle [4][]idleCo
@@ -130,6 +118,22 @@ type protected struct {
 	// grows.
 	cos   map[weak.Pointer[lua.LState]]*pcallCo
 	swept int
+	// pending are the calls that yielded, by the state that called
+	// pcall and yielded with them: resuming that state resumes them
+	// first. Weak too, for a coroutine dropped while suspended.
+	pending      map[weak.Pointer[lua.LState]]pendingCall
+	sweptPending int
+}
+
+// pendingCall is a protected call suspended in a yield: c's looping
+// coroutine co, or none (co nil) for pcall(coroutine.yield, ...), whose
+// results are the values it is resumed with. A plain one is no call: a
+// yield from a coroutine's last frame, which, if it was a tail call
+// (return coroutine.yield(...)), gopher-lua removed.
+type pendingCall struct {
+	c     *pcallCo
+	co    *lua.LState
+	plain bool
 }
 
 // idleCo is a pooled coroutine: the pool holds the state, which a
@@ -211,30 +215,26 @@ func openProtected(L *lua.LState, _ Options) {
 	if !ok {
 		return
 	}
-	p := &protected{cos: map[weak.Pointer[lua.LState]]*pcallCo{}}
+	p := &protected{cos: map[weak.Pointer[lua.LState]]*pcallCo{}, pending: map[weak.Pointer[lua.LState]]pendingCall{}}
 	resumeFn, _ := co.RawGetString("resume").(*lua.LFunction)
 	p.rawYield, _ = co.RawGetString("yield").(*lua.LFunction)
 	if resumeFn == nil || p.rawYield == nil || resumeFn.GFunction == nil {
 		return
 	}
 	p.coResume = resumeFn.GFunction
-	p.begin = L.NewFunction(p.beginCall)
-	p.xbegin = L.NewFunction(p.beginXCall)
-	p.resume = L.NewFunction(p.resumeCall)
+	p.pcall = L.NewFunction(p.beginCall)
+	p.xpcall = L.NewFunction(p.beginXCall)
 	p.callLua = L.NewFunction(p.callLuaFunction)
 	p.onError = L.NewFunction(p.handleError)
-	p.yielded = L.NewUserData()
 	p.done = L.NewUserData()
 	L.Push(L.NewFunctionFromProto(protectedChunk))
-	for _, v := range []lua.LValue{p.begin, p.xbegin, p.resume, p.rawYield, p.yielded, p.done} {
-		L.Push(v)
-	}
-	L.Call(6, 4)
-	pcallFn, xpcallFn := L.Get(-4), L.Get(-3)
+	L.Push(p.rawYield)
+	L.Push(p.done)
+	L.Call(2, 2)
 	p.body, p.noop = L.Get(-2).(*lua.LFunction), L.Get(-1).(*lua.LFunction)
-	L.Pop(4)
-	L.SetGlobal("pcall", pcallFn)
-	L.SetGlobal("xpcall", xpcallFn)
+	L.Pop(2)
+	L.SetGlobal("pcall", p.pcall)
+	L.SetGlobal("xpcall", p.xpcall)
 	ud := L.NewUserData()
 	ud.Value = p
 	L.G.Registry.RawSetString(registryKey, ud)
@@ -243,11 +243,11 @@ func openProtected(L *lua.LState, _ Options) {
 
 // protectedFrame is, for the debug library, the protected call whose
 // coroutine a state is. A traceback or a level walked from inside it
-// continues, past the coroutine's own frames, with a C function frame
-// named Name and then Caller's frames; among Caller's top frames, and at
-// the bottom of the coroutine, pcall's machinery (isMachinery) is hidden.
-// The function a pcall coroutine calls first was tail-called by pcall's
-// run: its frame's tail call is pcall's, not the script's.
+// continues, past the coroutine's own frames, with Caller's, whose top
+// frame is pcall's or xpcall's (a Go function, as Lua 5.1's C function);
+// at the bottom of the coroutine, pcall's machinery (isMachinery) is
+// hidden. On a looping coroutine the function called was tail-called by
+// pcall's run: its frame's tail call is pcall's, not the script's.
 type protectedFrame struct {
 	// Caller is the state that called pcall or xpcall.
 	Caller *lua.LState
@@ -283,7 +283,7 @@ func isMachinery(L *lua.LState, fn *lua.LFunction) bool {
 		return internalProtos[fn.Proto]
 	}
 	p := protectedOf(L)
-	return p != nil && (fn == p.begin || fn == p.xbegin || fn == p.resume || fn == p.callLua || fn == p.onError)
+	return p != nil && (fn == p.callLua || fn == p.onError)
 }
 
 // protectedOf is the *protected of L's VM, nil if pcall was not opened.
@@ -295,9 +295,9 @@ func protectedOf(L *lua.LState) *protected {
 	return nil
 }
 
-// beginCall is the Go step of pcall(f, ...): it calls f on a pooled
-// coroutine and returns true and f's results, false and the error, or
-// YIELDED, the coroutine and the values f yielded.
+// beginCall is pcall(f, ...): it calls f on a pooled coroutine and returns
+// true and f's results, or false and the error; or it yields what f
+// yielded.
 func (p *protected) beginCall(L *lua.LState) int {
 	if L.GetTop() == 0 {
 		argError(L, 1, "pcall", "value expected")
@@ -305,9 +305,9 @@ func (p *protected) beginCall(L *lua.LState) int {
 	return p.call(L, "pcall", nil)
 }
 
-// beginXCall is the Go step of xpcall(f, handler): as beginCall, with
-// handler(err) called where the error was raised, its result returned in
-// the error's place. As in Lua 5.1, arguments after handler are ignored.
+// beginXCall is xpcall(f, handler): as pcall, with handler(err) called
+// where the error was raised, its result returned in the error's place.
+// As in Lua 5.1, arguments after handler are ignored.
 func (p *protected) beginXCall(L *lua.LState) int {
 	if L.GetTop() < 2 {
 		argError(L, 2, "xpcall", "value expected")
@@ -335,14 +335,14 @@ func (p *protected) call(L *lua.LState, name string, h lua.LValue) int {
 		return p.fail(L, h, lua.LString("C stack overflow"))
 	}
 	if fn == p.yield || fn == p.rawYield {
-		// pcall(coroutine.yield, ...): the yield is the call; its
-		// answer is the call's result.
+		// pcall(coroutine.yield, ...): the yield is the call; the values
+		// it is resumed with are the call's results.
 		if msg := p.cannotYield(L); msg != "" {
 			return p.fail(L, h, lua.LString(msg))
 		}
-		L.Replace(1, lua.LNil)
-		L.Insert(p.yielded, 1)
-		return L.GetTop()
+		p.setPending(L, pendingCall{})
+		L.Remove(1)
+		return -1
 	}
 	// A yield inside the call can pass through only where the caller can
 	// yield: elsewhere (the main thread, a thread) the call is made with
@@ -362,63 +362,139 @@ func (p *protected) call(L *lua.LState, name string, h lua.LValue) int {
 	L.SetTop(0)
 	L.Push(co)
 	p.coResume(L)
-	return p.settle(L, c, co, 1)
-}
-
-// resumeCall is resume(co, ...), the Go step of pcall after a yield: it
-// resumes the protected call suspended in co with the values the caller's
-// coroutine was resumed with, and returns as beginCall. co is nil after
-// pcall(coroutine.yield): the values are the call's results.
-func (p *protected) resumeCall(L *lua.LState) int {
-	co, ok := L.Get(1).(*lua.LState)
-	if !ok {
-		L.Replace(1, lua.LTrue)
-		return L.GetTop()
-	}
-	c := p.lookup(co)
-	if c == nil {
-		L.RaiseError("pcall: resumed a coroutine that is not a protected call's")
-	}
-	if _, _, ok := p.nest(L, 1); !ok {
-		p.forget(c)
-		return p.fail(L, c.handler, lua.LString("C stack overflow"))
-	}
-	p.coResume(L)
-	return p.settle(L, c, co, 1)
-}
-
-// settle reads what resuming c's coroutine co left on L's stack from at,
-// [co, ok, values...], and returns pcall's results, or YIELDED, co and the
-// values yielded.
-func (p *protected) settle(L *lua.LState, c *pcallCo, co *lua.LState, at int) int {
-	if L.Get(at+1) == lua.LTrue {
-		if L.Get(at+2) == p.done {
+	// L: [co, ok, values...]
+	if L.Get(2) == lua.LTrue {
+		if L.Get(3) == p.done {
 			p.put(c, co)
-			L.Replace(at+2, lua.LTrue)
-			return L.GetTop() - at - 1
+			L.Replace(3, lua.LTrue)
+			return L.GetTop() - 2
 		}
-		if msg := p.cannotYield(L); msg != "" {
-			// The yield got here past coroutine.yield's own check (the
-			// function gopher-lua's library held): the suspended call
-			// is dropped.
-			p.forget(c)
-			L.SetTop(at - 1)
-			return p.fail(L, c.handler, lua.LString(msg))
-		}
-		L.Replace(at, p.yielded)
-		L.Replace(at+1, co)
-		return L.GetTop() - at + 1
+		// f yielded: so does L, the call pending.
+		p.setPending(L, pendingCall{c: c, co: co})
+		L.Remove(1)
+		L.Remove(1)
+		return -1
 	}
-	// The call raised: co is dead.
+	return p.failed(L, c, co, L.Get(3))
+}
+
+// failed returns false and the error err that killed c's looping
+// coroutine co, or for xpcall what the handler made of it.
+func (p *protected) failed(L *lua.LState, c *pcallCo, co *lua.LState, err lua.LValue) int {
 	p.forget(c)
-	err := stackOverflow(co, L.Get(at+2))
-	L.SetTop(at - 1)
-	if c.handler != nil && !c.handled {
-		err = p.handle(L, c.handler, err, co)
-	}
+	err = p.failure(L, c, co, err)
+	L.SetTop(0)
 	L.Push(lua.LFalse)
 	L.Push(err)
 	return 2
+}
+
+// failure is the error value of c's call, which died raising err in co.
+func (p *protected) failure(L *lua.LState, c *pcallCo, co *lua.LState, err lua.LValue) lua.LValue {
+	err = stackOverflow(co, err)
+	if c.handler != nil && !c.handled {
+		err = p.handle(L, c.handler, err, co)
+	}
+	return err
+}
+
+// isPending reports whether th is suspended with a protected call.
+func (p *protected) isPending(th *lua.LState) bool {
+	if len(p.pending) == 0 {
+		return false
+	}
+	_, ok := p.pending[weak.Make(th)]
+	return ok
+}
+
+// setPending notes that L yields with a protected call suspended.
+func (p *protected) setPending(L *lua.LState, pc pendingCall) {
+	if len(p.pending) >= 2*p.sweptPending+64 {
+		for k := range p.pending {
+			if k.Value() == nil {
+				delete(p.pending, k)
+			}
+		}
+		p.sweptPending = len(p.pending)
+	}
+	p.pending[weak.Make(L)] = pc
+}
+
+// resumed is how resuming a coroutine went: returned (for a looping
+// coroutine, its call returned), yielded, or raised.
+type resumed int
+
+const (
+	returned resumed = iota
+	yielded
+	raised
+)
+
+// resumeFrom resumes th for the state from with vals, through the
+// protected calls th is suspended in, and tells how it went and the values
+// it returned or yielded, or the error.
+func (p *protected) resumeFrom(from, th *lua.LState, vals []lua.LValue) (resumed, []lua.LValue) {
+	if len(p.pending) > 0 {
+		key := weak.Make(th)
+		if pc, ok := p.pending[key]; ok {
+			delete(p.pending, key)
+			if pc.plain {
+				if _, ok := th.GetStack(0); !ok {
+					th.Dead = true
+					return returned, vals
+				}
+				return p.resumeFrom(from, th, vals)
+			}
+			var how resumed
+			var out []lua.LValue
+			if pc.co == nil {
+				how, out = returned, vals
+			} else {
+				// The pending call runs for th: th is running meanwhile.
+				th.Parent = from
+				from.G.CurrentThread = th
+				how, out = p.resumeFrom(th, pc.co, vals)
+				th.Parent = nil
+				from.G.CurrentThread = from
+			}
+			switch how {
+			case yielded:
+				p.pending[key] = pc
+				return yielded, out
+			case returned:
+				if pc.co != nil {
+					p.put(pc.c, pc.co)
+				}
+				vals = append([]lua.LValue{lua.LTrue}, out...)
+			case raised:
+				p.forget(pc.c)
+				vals = []lua.LValue{lua.LFalse, p.failure(from, pc.c, pc.co, out[0])}
+			}
+			if _, ok := th.GetStack(0); !ok {
+				// th's last frame tail-called pcall (return pcall(f)):
+				// gopher-lua removed it when pcall yielded; th returns
+				// the call's results.
+				th.Dead = true
+				return returned, vals
+			}
+		}
+	}
+	top := from.GetTop()
+	st, err, ret := from.Resume(th, nil, vals...)
+	// Resume returns a nil for no value: the capacity of what it returns,
+	// the height of from's stack with them, tells their number.
+	if n := cap(ret) - top - 1; n >= 0 && n < len(ret) {
+		ret = ret[:n]
+	}
+	switch {
+	case st == lua.ResumeError:
+		return raised, []lua.LValue{errorValue(err)}
+	case st == lua.ResumeYield && len(ret) > 0 && ret[0] == p.done:
+		return returned, ret[1:]
+	case st == lua.ResumeYield:
+		return yielded, ret
+	}
+	return returned, ret
 }
 
 // callBare calls fn, with the arguments on L's stack above it (at), on
@@ -496,28 +572,25 @@ func (p *protected) fail(L *lua.LState, h lua.LValue, err lua.LValue) int {
 // error not raised where the handler could run (a call of a value that is
 // not a function, an overflow, a Go panic); failed is the dead coroutine
 // the error came from, if any. An error in h is "error in error
-// handling", as in Lua 5.1. It empties L's stack.
+// handling", as in Lua 5.1. L's stack is not touched (L may be suspended).
 func (p *protected) handle(L *lua.LState, h, err lua.LValue, failed *lua.LState) lua.LValue {
 	fn, ok := h.(*lua.LFunction)
 	if !ok {
 		return lua.LString("error in error handling")
 	}
-	L.SetTop(0)
-	defer L.SetTop(0)
 	big, depth, _ := p.nest(L, 0)
 	c, co := p.take(L, classOf(true, big), depth)
-	c.name, c.failed, c.handling = "xpcall", failed, true
-	L.Push(fn)
-	L.Push(err)
-	n := p.callBare(L, c, co, fn, 1)
-	c.failed, c.handling = nil, false
-	if n < 1 || L.Get(-n) != lua.LTrue {
-		return lua.LString("error in error handling")
-	}
-	if n < 2 {
-		return lua.LNil
-	}
-	return L.Get(-n + 1)
+	c.name, c.failed = "xpcall", failed
+	co.Parent = L
+	L.G.CurrentThread = co
+	c.inGo = true
+	res := c.callHandler(co, fn, err)
+	c.inGo = false
+	co.Parent = nil
+	L.G.CurrentThread = L
+	c.failed = nil
+	p.put(c, co)
+	return res
 }
 
 // panic is a pcall coroutine's Panic: gopher-lua calls it where an error
@@ -591,9 +664,15 @@ func (p *protected) callLuaFunction(L *lua.LState) int {
 func (c *pcallCo) callHandler(L *lua.LState, h, v lua.LValue) lua.LValue {
 	c.handling = true
 	defer func() { c.handling = false }()
+	n := 1
+	if _, inFrame := L.GetStack(0); !inFrame && L.Parent != nil {
+		// The bottom frame of a state with a Parent must be a Go one.
+		L.Push(c.p.callLua)
+		n++
+	}
 	L.Push(h)
 	L.Push(v)
-	if err := L.PCall(1, 1, nil); err != nil {
+	if err := L.PCall(n, 1, nil); err != nil {
 		return lua.LString("error in error handling")
 	}
 	res := L.Get(-1)
