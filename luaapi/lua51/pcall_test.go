@@ -115,6 +115,26 @@ var pcallCases = []struct{ name, src, want string }{
 		local co = coroutine.create(function() return pcall(coroutine.yield, "a", "b") end)
 		local _, a, b = coroutine.resume(co)
 		return a, b, coroutine.resume(co, "c")`, "a\tb\ttrue\ttrue\tc"},
+	{"return pcall(f) at a coroutine's end, f yielding", `
+		local co = coroutine.wrap(function() return pcall(function() return coroutine.yield(1) end) end)
+		return co(), co("x")`, "1\ttrue\tx"},
+	{"return coroutine.yield(...) at a coroutine's end", `
+		local co = coroutine.create(function(a) local b = coroutine.yield(a) return coroutine.yield(b) end)
+		local _, x = coroutine.resume(co, 1)
+		local _, y = coroutine.resume(co, 2)
+		local ok, z = coroutine.resume(co, 3)
+		return x, y, ok, z, coroutine.status(co)`, "1\t2\ttrue\t3\tdead"},
+	{"nested pcalls yielding in a coroutine", `
+		local co = coroutine.wrap(function()
+			return pcall(function()
+				local ok, v = pcall(function() return coroutine.yield("in") .. "!" end)
+				return ok, v, coroutine.yield("out")
+			end)
+		end)
+		return co(), co("a"), co("b")`, "in\tout\ttrue\ttrue\ta!\tb"},
+	{"yield nothing through pcall", `
+		local co = coroutine.create(function() return pcall(function() coroutine.yield() end) end)
+		return select('#', coroutine.resume(co)), coroutine.resume(co)`, "1\ttrue\ttrue"},
 	{"yield across a Go function", `
 		local co = coroutine.wrap(function() return pcall(table.sort, {3, 1, 2}, function(a, b) coroutine.yield() return a < b end) end)
 		return co()`, "false\tattempt to yield across metamethod/C-call boundary"},
