@@ -31,7 +31,7 @@ import (
 // resuming a looping coroutine, which a yield inside the call suspends:
 // pcall, a Go function, then yields the same values from the caller's
 // coroutine (returning -1), noting the suspended call as pending; the
-// coroutine library's resume, resumed with the answer, first resumes the
+// coroutine library's resume, given the answer, first resumes the
 // pending call with it and then the caller with the call's results. A
 // looping coroutine whose call raised is dead and dropped.
 //
@@ -93,8 +93,8 @@ var protectedChunk, internalProtos = func() (*lua.FunctionProto, map[*lua.Functi
 	return proto, protos
 }()
 
-// protected is one VM's pcall: its pool of coroutines and the functions
-// its Lua side calls. Lua runs under the interpreter lock, so only one
+// protected is one VM's pcall: its pool of coroutines and the calls
+// pending in a yield. Lua runs under the interpreter lock, so only one
 // goroutine at a time touches it.
 type protected struct {
 	// coResume is gopher-lua's coroutine.resume, called directly: it
@@ -145,7 +145,8 @@ type idleCo struct {
 
 // pcallCo is one pooled coroutine's state. It holds no reference to the
 // coroutine's *lua.LState, so that the map of them does not keep one
-// alive.
+// alive. A coroutine serves one call at a time: taken from the pool, it
+// belongs to the thread that took it until the call ends.
 type pcallCo struct {
 	p     *protected
 	key   weak.Pointer[lua.LState]
@@ -177,9 +178,10 @@ type pcallCo struct {
 const idleMax = 64
 
 // class is a kind of pooled coroutine: looping (suspended in the body's
-// loop, for Lua functions) or bare (a state that never ran, for Go
-// functions, called with PCall: a frame of the body under them would show
-// in their error messages), and small (the call depth of a thread) or big
+// loop, for calls of Lua functions that may yield) or bare (a state with
+// no frame, for calls made with PCall: those of Go functions, for which a
+// frame of the body under them would show in their error messages, and
+// those that cannot yield), and small (the call depth of a thread) or big
 // (MainCallDepth, for the calls the main thread makes itself).
 type class int
 
