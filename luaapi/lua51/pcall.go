@@ -175,7 +175,11 @@ type pcallCo struct {
 	hasErr bool
 }
 
+// idleMax is how many idle coroutines of each class the pool keeps.
 const idleMax = 64
+
+// pcallRegisters is how many registers a pcall coroutine starts with.
+const pcallRegisters = 16
 
 // class is a kind of pooled coroutine: looping (suspended in the body's
 // loop, for calls of Lua functions that may yield) or bare (a state with
@@ -784,12 +788,16 @@ func (p *protected) newCo(L *lua.LState, class class, depth int) (*pcallCo, *lua
 	ctx := L.RemoveContext()
 	opts := L.Options
 	L.Options.CallStackSize = depth
+	// Its registers start few (they grow on demand): a thread blocked in
+	// nested protected calls holds a coroutine for each, 2.7 KiB with 16
+	// registers, 3.6 with the 64 a thread starts with.
+	L.Options.RegistrySize = min(opts.RegistrySize, pcallRegisters)
 	co, _ := L.NewThread()
 	L.Options = opts
-	// The threads and coroutines made in the call get a thread's call
-	// depth, the one co's Options tell (as the runner does with the main
-	// thread's).
-	co.Options.CallStackSize = opts.CallStackSize
+	// The threads and coroutines made in the call get what L's Options
+	// tell, a thread's call depth (as the runner does with the main
+	// thread's) and registers.
+	co.Options = opts
 	if ctx != nil {
 		L.SetContext(ctx)
 	}
