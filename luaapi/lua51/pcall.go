@@ -118,6 +118,10 @@ type protected struct {
 	// grows.
 	cos   map[weak.Pointer[lua.LState]]*pcallCo
 	swept int
+	// bare are the bare coroutines alive: a bare call always ends, so
+	// they are never dropped in a call, and a plain map finds them
+	// quicker (a nested pcall asks whether its caller is one).
+	bare map[*lua.LState]*pcallCo
 	// pending are the calls that yielded, by the state that called
 	// pcall and yielded with them: resuming that state resumes them
 	// first. Weak too, for a coroutine dropped while suspended.
@@ -221,7 +225,11 @@ func openProtected(L *lua.LState, _ Options) {
 	if !ok {
 		return
 	}
-	p := &protected{cos: map[weak.Pointer[lua.LState]]*pcallCo{}, pending: map[weak.Pointer[lua.LState]]pendingCall{}}
+	p := &protected{
+		cos:     map[weak.Pointer[lua.LState]]*pcallCo{},
+		bare:    map[*lua.LState]*pcallCo{},
+		pending: map[weak.Pointer[lua.LState]]pendingCall{},
+	}
 	resumeFn, _ := co.RawGetString("resume").(*lua.LFunction)
 	p.rawYield, _ = co.RawGetString("yield").(*lua.LFunction)
 	if resumeFn == nil || p.rawYield == nil || resumeFn.GFunction == nil {
@@ -802,13 +810,15 @@ func (p *protected) newCo(L *lua.LState, class class, depth int) (*pcallCo, *lua
 		L.SetContext(ctx)
 	}
 	c := &pcallCo{p: p, key: weak.Make(co), class: class}
-	if class == smallLoop || class == bigLoop {
-		c.job = L.NewFunction(c.nextJob)
-		if _, err, _ := L.Resume(co, p.body, c.job); err != nil {
-			panic(fmt.Sprintf("lua51: starting a pcall coroutine: %v", err))
-		}
-		co.Panic = c.panic
+	if c.isBare() {
+		p.bare[co] = c
+		return c, co
 	}
+	c.job = L.NewFunction(c.nextJob)
+	if _, err, _ := L.Resume(co, p.body, c.job); err != nil {
+		panic(fmt.Sprintf("lua51: starting a pcall coroutine: %v", err))
+	}
+	co.Panic = c.panic
 	p.sweep()
 	p.cos[c.key] = c
 	return c, co
@@ -831,16 +841,27 @@ func (c *pcallCo) nextJob(L *lua.LState) int {
 	return n
 }
 
+// isBare reports whether c's coroutine is a bare one.
+func (c *pcallCo) isBare() bool { return c.class == smallBare || c.class == bigBare }
+
 // lookup is the pcall coroutine state co is, nil if it is none.
 func (p *protected) lookup(co *lua.LState) *pcallCo {
+	if c, ok := p.bare[co]; ok {
+		return c
+	}
 	if len(p.cos) == 0 {
 		return nil
 	}
 	return p.cos[weak.Make(co)]
 }
 
-// forget drops c: its coroutine is dead, or suspended for good.
+// forget drops c: its coroutine is dead, or suspended for good, or not
+// kept in the pool.
 func (p *protected) forget(c *pcallCo) {
+	if c.isBare() {
+		delete(p.bare, c.key.Value())
+		return
+	}
 	delete(p.cos, c.key)
 }
 

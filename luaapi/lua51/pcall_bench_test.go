@@ -67,3 +67,10 @@ func BenchmarkPcallInCoroutineError(b *testing.B) {
 	benchLua(b, `local function f(a) error("x") end
 		return function(n) coroutine.wrap(function() for i = 1, n do pcall(f, i) end end)() end`)
 }
+
+// BenchmarkPcallNested is a pcall made inside a pcall, as a server's
+// handler makes them inside the pcall around the connection.
+func BenchmarkPcallNested(b *testing.B) {
+	benchLua(b, `local f = math.floor
+		return function(n) pcall(function() for i = 1, n do pcall(f, i) end end) end`)
+}
