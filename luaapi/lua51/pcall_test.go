@@ -82,6 +82,7 @@ var pcallCases = []struct{ name, src, want string }{
 	{"no argument", `return pcall(pcall)`, "false\tbad argument #1 to 'pcall' (value expected)"}, // lua5.1: to '?'
 	{"error values kept", `local t = {}; local ok, e = pcall(error, t); return ok, e == t, select(2, pcall(error, 42)), select(2, pcall(error, nil))`, "false\ttrue\t42\tnil"},
 	{"error position", `return pcall(function() error("x") end)`, "false\tt.lua:1: x"},
+	{"error level 2 from a Go function pcall called", `return pcall(error, "x", 2)`, "false\tt.lua:1: x"},
 	{"error level 0", `return pcall(function() error("x", 0) end)`, "false\tx"},
 	// lua5.1: no position (pcall, a C function, called string.rep), got
 	// no value. sockrun names the line of the pcall, as gopher-lua did.
