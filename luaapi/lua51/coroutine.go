@@ -16,7 +16,10 @@ import (
 // resume running coroutine" (or normal, or dead) instead of corrupting it;
 // an overflow of a coroutine's call stack reads "stack overflow" with its
 // position; create and wrap take Lua functions only (a Go function as a
-// coroutine's body never hands back its results in gopher-lua).
+// coroutine's body never hands back its results in gopher-lua); and a
+// coroutine whose last statement is return coroutine.yield(...) returns
+// what it is resumed with (gopher-lua drops its frame at the yield and
+// crashed at the next resume).
 
 // openCoroutine replaces the coroutine library's functions in mod, which
 // must see through p's coroutines.
@@ -80,9 +83,11 @@ func (p *protected) coResumeFn(L *lua.LState) int {
 // resumeOnStack resumes th, at 1 on L's stack with the values to resume
 // it with above it, and leaves [th, ok, values...] there, as gopher-lua's
 // coroutine.resume does; through the protected calls th is suspended in.
+// A coroutine whose last frame gopher-lua lost in a yield returns the
+// values (lostFrames).
 func (p *protected) resumeOnStack(L *lua.LState, th *lua.LState) {
 	if !p.isPending(th) {
-		p.coResume(L)
+		p.coResumeLost(L, th)
 		return
 	}
 	vals := make([]lua.LValue, 0, L.GetTop()-1)
@@ -135,20 +140,41 @@ func (p *protected) resumable(L *lua.LState, th *lua.LState) string {
 	return ""
 }
 
+// coResumeLost is gopher-lua's coroutine.resume, which crashes (a nil
+// dereference) on a coroutine whose frames it lost (lostFrames): that one
+// returns the values it is resumed with instead. Checked only when the
+// crash happens, so that a resume costs nothing more.
+func (p *protected) coResumeLost(L *lua.LState, th *lua.LState) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if th.Dead || !lostFrames(th) {
+			panic(r)
+		}
+		// coResume had moved the values to th when it crashed.
+		th.Parent = nil
+		L.G.CurrentThread = L
+		th.Dead = true
+		L.SetTop(1)
+		L.Push(lua.LTrue)
+		n := th.GetTop()
+		for i := 1; i <= n; i++ {
+			L.Push(th.Get(i))
+		}
+		th.SetTop(0)
+	}()
+	p.coResume(L)
+}
+
 // coYield is coroutine.yield(...): suspends the running coroutine, through
 // the pcalls it runs in, and returns what it is resumed with. Outside a
 // coroutine, or where a Go function would have to be suspended, it raises
 // Lua 5.1's error instead of gopher-lua's crash or silent return.
-//
-// A yield from the coroutine's last frame is noted: if it is a tail call,
-// return coroutine.yield(...), gopher-lua removes that frame, and resuming
-// the coroutine would crash; resumed, it returns what it is resumed with.
 func (p *protected) coYield(L *lua.LState) int {
 	if msg := p.cannotYield(L); msg != "" {
 		L.Error(lua.LString(msg), 0)
-	}
-	if _, deeper := L.GetStack(2); !deeper {
-		p.setPending(L, pendingCall{plain: true})
 	}
 	return -1
 }

@@ -113,15 +113,9 @@ type protected struct {
 	idle [4][]idleCo
 	// cos are the pcall coroutines alive, by state: what the coroutine
 	// library looks at to see the coroutine a script runs in through its
-	// pcalls. Weak, so that a coroutine suspended in a pcall and then
-	// dropped by the script is collected; dead keys are swept as the map
-	// grows.
-	cos   map[weak.Pointer[lua.LState]]*pcallCo
-	swept int
-	// bare are the bare coroutines alive: a bare call always ends, so
-	// they are never dropped in a call, and a plain map finds them
-	// quicker (a nested pcall asks whether its caller is one).
-	bare map[*lua.LState]*pcallCo
+	// pcalls. A coroutine leaves it when it dies, leaves the pool, or is
+	// left suspended in a pending call whose caller was collected.
+	cos map[*lua.LState]*pcallCo
 	// pending are the calls that yielded, by the state that called
 	// pcall and yielded with them: resuming that state resumes them
 	// first. Weak too, for a coroutine dropped while suspended.
@@ -131,29 +125,24 @@ type protected struct {
 
 // pendingCall is a protected call suspended in a yield: c's looping
 // coroutine co, or none (co nil) for pcall(coroutine.yield, ...), whose
-// results are the values it is resumed with. A plain one is no call: a
-// yield from a coroutine's last frame, which, if it was a tail call
-// (return coroutine.yield(...)), gopher-lua removed.
+// results are the values it is resumed with.
 type pendingCall struct {
-	c     *pcallCo
-	co    *lua.LState
-	plain bool
+	c  *pcallCo
+	co *lua.LState
 }
 
-// idleCo is a pooled coroutine: the pool holds the state, which a
-// *pcallCo must not (the map of them is weak).
+// idleCo is a pooled coroutine.
 type idleCo struct {
 	c  *pcallCo
 	co *lua.LState
 }
 
-// pcallCo is one pooled coroutine's state. It holds no reference to the
-// coroutine's *lua.LState, so that the map of them does not keep one
-// alive. A coroutine serves one call at a time: taken from the pool, it
-// belongs to the thread that took it until the call ends.
+// pcallCo is one pooled coroutine's state. A coroutine serves one call at
+// a time: taken from the pool, it belongs to the thread that took it until
+// the call ends.
 type pcallCo struct {
 	p     *protected
-	key   weak.Pointer[lua.LState]
+	co    *lua.LState
 	class class
 	// args are the function and arguments of the call job hands the
 	// coroutine's body next.
@@ -226,8 +215,7 @@ func openProtected(L *lua.LState, _ Options) {
 		return
 	}
 	p := &protected{
-		cos:     map[weak.Pointer[lua.LState]]*pcallCo{},
-		bare:    map[*lua.LState]*pcallCo{},
+		cos:     map[*lua.LState]*pcallCo{},
 		pending: map[weak.Pointer[lua.LState]]pendingCall{},
 	}
 	resumeFn, _ := co.RawGetString("resume").(*lua.LFunction)
@@ -412,6 +400,20 @@ func (p *protected) failure(L *lua.LState, c *pcallCo, co *lua.LState, err lua.L
 	return err
 }
 
+// lostFrames reports whether th, a coroutine that is not dead, has no
+// frame left: its last frame yielded in a tail call (return
+// coroutine.yield(...), return pcall(f) with f yielding), and gopher-lua
+// removed it, so that resuming th would crash. Such a coroutine returns
+// what it is resumed with. (A coroutine not started yet has its function's
+// frame, which GetStack(-1) finds.)
+func lostFrames(th *lua.LState) bool {
+	if _, ok := th.GetStack(0); ok {
+		return false
+	}
+	_, ok := th.GetStack(-1)
+	return !ok
+}
+
 // isPending reports whether th is suspended with a protected call.
 func (p *protected) isPending(th *lua.LState) bool {
 	if len(p.pending) == 0 {
@@ -424,9 +426,12 @@ func (p *protected) isPending(th *lua.LState) bool {
 // setPending notes that L yields with a protected call suspended.
 func (p *protected) setPending(L *lua.LState, pc pendingCall) {
 	if len(p.pending) >= 2*p.sweptPending+64 {
-		for k := range p.pending {
+		for k, pc := range p.pending {
 			if k.Value() == nil {
 				delete(p.pending, k)
+				if pc.c != nil {
+					p.forget(pc.c)
+				}
 			}
 		}
 		p.sweptPending = len(p.pending)
@@ -452,13 +457,6 @@ func (p *protected) resumeFrom(from, th *lua.LState, vals []lua.LValue) (resumed
 		key := weak.Make(th)
 		if pc, ok := p.pending[key]; ok {
 			delete(p.pending, key)
-			if pc.plain {
-				if _, ok := th.GetStack(0); !ok {
-					th.Dead = true
-					return returned, vals
-				}
-				return p.resumeFrom(from, th, vals)
-			}
 			var how resumed
 			var out []lua.LValue
 			if pc.co == nil {
@@ -484,7 +482,7 @@ func (p *protected) resumeFrom(from, th *lua.LState, vals []lua.LValue) (resumed
 				p.forget(pc.c)
 				vals = []lua.LValue{lua.LFalse, p.failure(from, pc.c, pc.co, out[0])}
 			}
-			if _, ok := th.GetStack(0); !ok {
+			if lostFrames(th) {
 				// th's last frame tail-called pcall (return pcall(f)):
 				// gopher-lua removed it when pcall yielded; th returns
 				// the call's results.
@@ -809,18 +807,15 @@ func (p *protected) newCo(L *lua.LState, class class, depth int) (*pcallCo, *lua
 	if ctx != nil {
 		L.SetContext(ctx)
 	}
-	c := &pcallCo{p: p, key: weak.Make(co), class: class}
-	if c.isBare() {
-		p.bare[co] = c
-		return c, co
+	c := &pcallCo{p: p, co: co, class: class}
+	if !c.isBare() {
+		c.job = L.NewFunction(c.nextJob)
+		if _, err, _ := L.Resume(co, p.body, c.job); err != nil {
+			panic(fmt.Sprintf("lua51: starting a pcall coroutine: %v", err))
+		}
+		co.Panic = c.panic
 	}
-	c.job = L.NewFunction(c.nextJob)
-	if _, err, _ := L.Resume(co, p.body, c.job); err != nil {
-		panic(fmt.Sprintf("lua51: starting a pcall coroutine: %v", err))
-	}
-	co.Panic = c.panic
-	p.sweep()
-	p.cos[c.key] = c
+	p.cos[co] = c
 	return c, co
 }
 
@@ -845,38 +840,11 @@ func (c *pcallCo) nextJob(L *lua.LState) int {
 func (c *pcallCo) isBare() bool { return c.class == smallBare || c.class == bigBare }
 
 // lookup is the pcall coroutine state co is, nil if it is none.
-func (p *protected) lookup(co *lua.LState) *pcallCo {
-	if c, ok := p.bare[co]; ok {
-		return c
-	}
-	if len(p.cos) == 0 {
-		return nil
-	}
-	return p.cos[weak.Make(co)]
-}
+func (p *protected) lookup(co *lua.LState) *pcallCo { return p.cos[co] }
 
 // forget drops c: its coroutine is dead, or suspended for good, or not
 // kept in the pool.
-func (p *protected) forget(c *pcallCo) {
-	if c.isBare() {
-		delete(p.bare, c.key.Value())
-		return
-	}
-	delete(p.cos, c.key)
-}
-
-// sweep drops the coroutines collected since the map last doubled.
-func (p *protected) sweep() {
-	if len(p.cos) < 2*p.swept+64 {
-		return
-	}
-	for k := range p.cos {
-		if k.Value() == nil {
-			delete(p.cos, k)
-		}
-	}
-	p.swept = len(p.cos)
-}
+func (p *protected) forget(c *pcallCo) { delete(p.cos, c.co) }
 
 // stackOverflow is err as Lua 5.1 words it: gopher-lua's call stack
 // overflow is a Go panic, "lua callstack overflow", without the position

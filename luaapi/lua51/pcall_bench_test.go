@@ -74,3 +74,11 @@ func BenchmarkPcallNested(b *testing.B) {
 	benchLua(b, `local f = math.floor
 		return function(n) pcall(function() for i = 1, n do pcall(f, i) end end) end`)
 }
+
+// BenchmarkCoroutineResume is a resume and a yield of a generator.
+func BenchmarkCoroutineResume(b *testing.B) {
+	benchLua(b, `return function(n)
+		local g = coroutine.wrap(function() while true do coroutine.yield(1) end end)
+		for i = 1, n do g() end
+	end`)
+}
