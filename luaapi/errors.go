@@ -314,13 +314,17 @@ func errorValue(L *lua.LState, e *OSError) *lua.LTable {
 // because gopher-lua's GetStack can answer the bottom frame for any level
 // past a tail call.)
 func scriptWhere(L *lua.LState) string {
-	for level := 0; level < 200; level++ {
-		w := L.Where(level)
-		if w == "" {
-			return ""
-		}
-		if !strings.HasPrefix(w, "[G]") {
-			return strings.TrimSuffix(w, ":")
+	// A function pcall called runs on a coroutine of pcall's: past its
+	// frames, the line is the caller's (lua51's pcall frames read "[G]").
+	for s := L; s != nil; s = s.Parent {
+		for level := 0; level < 200; level++ {
+			w := s.Where(level)
+			if w == "" {
+				break
+			}
+			if !strings.HasPrefix(w, "[G]") {
+				return strings.TrimSuffix(w, ":")
+			}
 		}
 	}
 	return ""

@@ -1,0 +1,930 @@
+package lua51
+
+import (
+	"fmt"
+	"strings"
+	"weak"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// This file is pcall and xpcall as Lua 5.1 runs them, with Lua 5.2's yield
+// across them.
+//
+// gopher-lua's pcall runs the protected function on the caller's own state
+// and, when it catches an error, closes every open upvalue of that state
+// (gopher-lua #448), not only those of the frames it unwound: a closure made
+// by the main chunk stops sharing its locals after any caught error. Its
+// xpcall closes none, so a closure made inside the failed call goes on
+// reading a register that later calls reuse. And a coroutine that yields
+// inside its pcall crashes at the next resume.
+//
+// Here each protected call runs on a coroutine of its own, as coxpcall
+// does. An error ends that coroutine's frames only: what gopher-lua closes
+// is its upvalues, exactly those of the unwound frames, and the caller's
+// stay open.
+//
+// Where the caller cannot yield (the main thread, a thread, not inside a
+// coroutine) the call is made with PCall on a bare coroutine (one that
+// never ran): cheap, and the coroutine is fit for the next call even after
+// an error. Inside a coroutine, a call of a Lua function is made by
+// resuming a looping coroutine, which a yield inside the call suspends:
+// pcall, a Go function, then yields the same values from the caller's
+// coroutine (returning -1), noting the suspended call as pending; the
+// coroutine library's resume, given the answer, first resumes the
+// pending call with it and then the caller with the call's results. A
+// looping coroutine whose call raised is dead and dropped.
+//
+// The coroutines are pooled: a new state costs a 7 KiB global table
+// gopher-lua builds and drops, and more.
+
+// MainCallDepth is how deep Lua calls may nest in the main thread, and in
+// a protected call the main thread makes: Lua 5.1's LUAI_MAXCALLS. Past
+// it, a call raises "stack overflow".
+const MainCallDepth = 20000
+
+// maxNesting is how many coroutine resumes and protected calls may nest:
+// Lua 5.1's LUAI_MAXCCALLS (200) less the C calls lua5.1 itself stands on
+// before the main chunk runs, so that the same script fails at the same
+// depth (a protected call one level before a resume, as in lua5.1). Past
+// it, resume and pcall report "C stack overflow".
+const maxNesting = 198
+
+// maxGoDepth bounds the Go stack: each resume or protected call, and each
+// Lua call made from Go (a metamethod, a gsub or sort callback), nests the
+// Go stack about 1 KiB deeper, and Go ends the whole process when one
+// goroutine's stack passes 1 GB (512 MiB in practice: the stack doubles).
+// A nested resume is refused when the call depths of the states it nests
+// could add up past this many frames.
+const maxGoDepth = 400_000
+
+// protectedSource is the body of the looping coroutines: it takes the
+// call to make from job, makes it and yields DONE and the results.
+const protectedSource = `
+local yield, DONE = ...
+local function run(f, ...)
+  return f(...)
+end
+local function body(job)
+  while true do
+    yield(DONE, run(job()))
+  end
+end
+return body, function() end
+`
+
+// protectedChunk is protectedSource compiled, and internalProtos the
+// prototypes of its functions: their frames are pcall's machinery, which
+// error positions and tracebacks skip.
+var protectedChunk, internalProtos = func() (*lua.FunctionProto, map[*lua.FunctionProto]bool) {
+	proto, err := Compile(protectedSource, "[G]")
+	if err != nil {
+		panic(err)
+	}
+	protos := map[*lua.FunctionProto]bool{proto: true}
+	var walk func(p *lua.FunctionProto)
+	walk = func(p *lua.FunctionProto) {
+		for _, c := range p.FunctionPrototypes {
+			protos[c] = true
+			walk(c)
+		}
+	}
+	walk(proto)
+	return proto, protos
+}()
+
+// protected is one VM's pcall: its pool of coroutines and the calls
+// pending in a yield. Lua runs under the interpreter lock, so only one
+// goroutine at a time touches it.
+type protected struct {
+	// coResume is gopher-lua's coroutine.resume, called directly: it
+	// moves the arguments and results on the stacks without allocating.
+	coResume lua.LGFunction
+	// yield is coroutine.yield as scripts have it, rawYield gopher-lua's.
+	yield, rawYield *lua.LFunction
+	// pcall and xpcall are the script's; callLua is callLuaFunction.
+	pcall, xpcall, callLua *lua.LFunction
+	// onError is handleError, the message handler of bare calls.
+	onError    *lua.LFunction
+	body, noop *lua.LFunction
+	done       lua.LValue
+
+	// idle are the coroutines ready for a call, by class.
+	idle [4][]idleCo
+	// cos are the pcall coroutines alive, by state: what the coroutine
+	// library looks at to see the coroutine a script runs in through its
+	// pcalls. A coroutine leaves it when it dies, leaves the pool, or is
+	// left suspended in a pending call whose caller was collected.
+	cos map[*lua.LState]*pcallCo
+	// pending are the calls that yielded, by the state that called
+	// pcall and yielded with them: resuming that state resumes them
+	// first. Weak too, for a coroutine dropped while suspended.
+	pending      map[weak.Pointer[lua.LState]]pendingCall
+	sweptPending int
+}
+
+// pendingCall is a protected call suspended in a yield: c's looping
+// coroutine co, or none (co nil) for pcall(coroutine.yield, ...), whose
+// results are the values it is resumed with.
+type pendingCall struct {
+	c  *pcallCo
+	co *lua.LState
+}
+
+// idleCo is a pooled coroutine.
+type idleCo struct {
+	c  *pcallCo
+	co *lua.LState
+}
+
+// pcallCo is one pooled coroutine's state. A coroutine serves one call at
+// a time: taken from the pool, it belongs to the thread that took it until
+// the call ends.
+type pcallCo struct {
+	p     *protected
+	co    *lua.LState
+	class class
+	// args are the function and arguments of the call job hands the
+	// coroutine's body next.
+	args []lua.LValue
+	job  *lua.LFunction
+	// name is "pcall" or "xpcall"; handler is xpcall's message handler,
+	// nil for pcall. handling is set while it runs, handled once it ran.
+	name     string
+	handler  lua.LValue
+	handling bool
+	handled  bool
+	// inGo is set while a Go function runs on the coroutine (PCall): a
+	// yield cannot cross it.
+	inGo bool
+	// failed is, while an xpcall handler runs on this coroutine after its
+	// call unwound, the dead coroutine whose frames the error came from.
+	failed *lua.LState
+	// overflow is the message of the call stack overflow that ended the
+	// bare call, with its position.
+	overflow string
+	// err is the error value handleError ended the bare call with.
+	err    lua.LValue
+	hasErr bool
+}
+
+// idleMax is how many idle coroutines of each class the pool keeps.
+const idleMax = 64
+
+// pcallRegisters is how many registers a pcall coroutine starts with.
+const pcallRegisters = 16
+
+// class is a kind of pooled coroutine: looping (suspended in the body's
+// loop, for calls of Lua functions that may yield) or bare (a state with
+// no frame, for calls made with PCall: those of Go functions, for which a
+// frame of the body under them would show in their error messages, and
+// those that cannot yield), and small (the call depth of a thread) or big
+// (MainCallDepth, for the calls the main thread makes itself).
+type class int
+
+const (
+	smallLoop class = iota
+	bigLoop
+	smallBare
+	bigBare
+)
+
+// classOf is the class of coroutine for a call made bare (with PCall) or
+// not.
+func classOf(bare, big bool) class {
+	c := smallLoop
+	if bare {
+		c = smallBare
+	}
+	if big {
+		c++
+	}
+	return c
+}
+
+// registryKey is where a state's registry holds its VM's *protected.
+const registryKey = "lua51.protected"
+
+func init() { correct("pcall", openProtected) }
+
+// openProtected replaces pcall and xpcall, and the coroutine library that
+// must see through them.
+func openProtected(L *lua.LState, _ Options) {
+	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
+	if !ok {
+		return
+	}
+	p := &protected{
+		cos:     map[*lua.LState]*pcallCo{},
+		pending: map[weak.Pointer[lua.LState]]pendingCall{},
+	}
+	resumeFn, _ := co.RawGetString("resume").(*lua.LFunction)
+	p.rawYield, _ = co.RawGetString("yield").(*lua.LFunction)
+	if resumeFn == nil || p.rawYield == nil || resumeFn.GFunction == nil {
+		return
+	}
+	p.coResume = resumeFn.GFunction
+	p.pcall = L.NewFunction(p.beginCall)
+	p.xpcall = L.NewFunction(p.beginXCall)
+	p.callLua = L.NewFunction(p.callLuaFunction)
+	p.onError = L.NewFunction(p.handleError)
+	p.done = L.NewUserData()
+	L.Push(L.NewFunctionFromProto(protectedChunk))
+	L.Push(p.rawYield)
+	L.Push(p.done)
+	L.Call(2, 2)
+	p.body, p.noop = L.Get(-2).(*lua.LFunction), L.Get(-1).(*lua.LFunction)
+	L.Pop(2)
+	L.SetGlobal("pcall", p.pcall)
+	L.SetGlobal("xpcall", p.xpcall)
+	ud := L.NewUserData()
+	ud.Value = p
+	L.G.Registry.RawSetString(registryKey, ud)
+	openCoroutine(L, p, co)
+}
+
+// protectedFrame is, for the debug library, the protected call whose
+// coroutine a state is. A traceback or a level walked from inside it
+// continues, past the coroutine's own frames, with Caller's, whose top
+// frame is pcall's or xpcall's (a Go function, as Lua 5.1's C function);
+// at the bottom of the coroutine, pcall's machinery (isMachinery) is
+// hidden. On a looping coroutine the function called was tail-called by
+// pcall's run: its frame's tail call is pcall's, not the script's.
+type protectedFrame struct {
+	// Caller is the state that called pcall or xpcall.
+	Caller *lua.LState
+	// Name is "pcall" or "xpcall".
+	Name string
+	// Failed is set while an xpcall handler runs on this coroutine after
+	// the call it handles unwound (an overflow, a Go panic, a call of a
+	// value that is no function): the dead coroutine the error came from,
+	// whose frames left stand between the handler's and Name. A handler
+	// of any other error runs on the failed coroutine itself, above the
+	// frame that raised, as in Lua 5.1.
+	Failed *lua.LState
+}
+
+// protectedCallOf is the protected call L runs, if L is the coroutine of
+// one that has not ended.
+func protectedCallOf(L *lua.LState) (protectedFrame, bool) {
+	p := protectedOf(L)
+	if p == nil || L.Parent == nil {
+		return protectedFrame{}, false
+	}
+	c := p.lookup(L)
+	if c == nil {
+		return protectedFrame{}, false
+	}
+	return protectedFrame{Caller: L.Parent, Name: c.name, Failed: c.failed}, true
+}
+
+// isMachinery reports whether fn, a function with a frame on a stack, is
+// part of pcall's machinery rather than the script's.
+func isMachinery(L *lua.LState, fn *lua.LFunction) bool {
+	if !fn.IsG {
+		return internalProtos[fn.Proto]
+	}
+	p := protectedOf(L)
+	return p != nil && (fn == p.callLua || fn == p.onError)
+}
+
+// protectedOf is the *protected of L's VM, nil if pcall was not opened.
+func protectedOf(L *lua.LState) *protected {
+	if ud, ok := L.G.Registry.RawGetString(registryKey).(*lua.LUserData); ok {
+		p, _ := ud.Value.(*protected)
+		return p
+	}
+	return nil
+}
+
+// beginCall is pcall(f, ...): it calls f on a pooled coroutine and returns
+// true and f's results, or false and the error; or it yields what f
+// yielded.
+func (p *protected) beginCall(L *lua.LState) int {
+	if L.GetTop() == 0 {
+		argError(L, 1, "pcall", "value expected")
+	}
+	return p.call(L, "pcall", nil)
+}
+
+// beginXCall is xpcall(f, handler): as pcall, with handler(err) called
+// where the error was raised, its result returned in the error's place.
+// As in Lua 5.1, arguments after handler are ignored.
+func (p *protected) beginXCall(L *lua.LState) int {
+	if L.GetTop() < 2 {
+		argError(L, 2, "xpcall", "value expected")
+	}
+	h := L.Get(2)
+	L.SetTop(1)
+	return p.call(L, "xpcall", h)
+}
+
+// call makes the protected call of the function at 1 with the arguments
+// above it.
+func (p *protected) call(L *lua.LState, name string, h lua.LValue) int {
+	f := L.Get(1)
+	fn, ok := f.(*lua.LFunction)
+	if !ok {
+		if mf, isFn := L.GetMetaField(f, "__call").(*lua.LFunction); isFn {
+			fn = mf
+			L.Insert(fn, 1)
+		} else {
+			return p.fail(L, h, lua.LString("attempt to call a "+f.Type().String()+" value"))
+		}
+	}
+	big, depth, ok := p.nest(L, 1)
+	if !ok {
+		return p.fail(L, h, lua.LString("C stack overflow"))
+	}
+	if fn == p.yield || fn == p.rawYield {
+		// pcall(coroutine.yield, ...): the yield is the call; the values
+		// it is resumed with are the call's results.
+		if msg := p.cannotYield(L); msg != "" {
+			return p.fail(L, h, lua.LString(msg))
+		}
+		p.setPending(L, pendingCall{})
+		L.Remove(1)
+		return -1
+	}
+	// A yield inside the call can pass through only where the caller can
+	// yield: elsewhere (the main thread, a thread) the call is made with
+	// PCall, cheaper, and which leaves the coroutine fit for the next
+	// call even when this one raised.
+	bare := fn.IsG || !p.canYield(L)
+	c, co := p.take(L, classOf(bare, big), depth)
+	c.name, c.handler = name, h
+	if bare {
+		return p.callBare(L, c, co, fn, 1)
+	}
+	top := L.GetTop()
+	c.args = c.args[:0]
+	for i := 1; i <= top; i++ {
+		c.args = append(c.args, L.Get(i))
+	}
+	L.SetTop(0)
+	L.Push(co)
+	p.coResume(L)
+	// L: [co, ok, values...]
+	if L.Get(2) == lua.LTrue {
+		if L.Get(3) == p.done {
+			p.put(c, co)
+			L.Replace(3, lua.LTrue)
+			return L.GetTop() - 2
+		}
+		// f yielded: so does L, the call pending.
+		p.setPending(L, pendingCall{c: c, co: co})
+		L.Remove(1)
+		L.Remove(1)
+		return -1
+	}
+	return p.failed(L, c, co, L.Get(3))
+}
+
+// failed returns false and the error err that killed c's looping
+// coroutine co, or for xpcall what the handler made of it.
+func (p *protected) failed(L *lua.LState, c *pcallCo, co *lua.LState, err lua.LValue) int {
+	p.forget(c)
+	err = p.failure(L, c, co, err)
+	L.SetTop(0)
+	L.Push(lua.LFalse)
+	L.Push(err)
+	return 2
+}
+
+// failure is the error value of c's call, which died raising err in co.
+func (p *protected) failure(L *lua.LState, c *pcallCo, co *lua.LState, err lua.LValue) lua.LValue {
+	err = stackOverflow(co, err)
+	if c.handler != nil && !c.handled {
+		err = p.handle(L, c.handler, err, co)
+	}
+	return err
+}
+
+// lostFrames reports whether th, a coroutine that is not dead, has no
+// frame left: its last frame yielded in a tail call (return
+// coroutine.yield(...), return pcall(f) with f yielding), and gopher-lua
+// removed it, so that resuming th would crash. Such a coroutine returns
+// what it is resumed with. (A coroutine not started yet has its function's
+// frame, which GetStack(-1) finds.)
+func lostFrames(th *lua.LState) bool {
+	if _, ok := th.GetStack(0); ok {
+		return false
+	}
+	_, ok := th.GetStack(-1)
+	return !ok
+}
+
+// isPending reports whether th is suspended with a protected call.
+func (p *protected) isPending(th *lua.LState) bool {
+	if len(p.pending) == 0 {
+		return false
+	}
+	_, ok := p.pending[weak.Make(th)]
+	return ok
+}
+
+// setPending notes that L yields with a protected call suspended.
+func (p *protected) setPending(L *lua.LState, pc pendingCall) {
+	if len(p.pending) >= 2*p.sweptPending+64 {
+		for k, pc := range p.pending {
+			if k.Value() == nil {
+				delete(p.pending, k)
+				if pc.c != nil {
+					p.forget(pc.c)
+				}
+			}
+		}
+		p.sweptPending = len(p.pending)
+	}
+	p.pending[weak.Make(L)] = pc
+}
+
+// resumed is how resuming a coroutine went: returned (for a looping
+// coroutine, its call returned), yielded, or raised.
+type resumed int
+
+const (
+	returned resumed = iota
+	yielded
+	raised
+)
+
+// resumeFrom resumes th for the state from with vals, through the
+// protected calls th is suspended in, and tells how it went and the values
+// it returned or yielded, or the error.
+func (p *protected) resumeFrom(from, th *lua.LState, vals []lua.LValue) (resumed, []lua.LValue) {
+	if len(p.pending) > 0 {
+		key := weak.Make(th)
+		if pc, ok := p.pending[key]; ok {
+			delete(p.pending, key)
+			var how resumed
+			var out []lua.LValue
+			if pc.co == nil {
+				how, out = returned, vals
+			} else {
+				// The pending call runs for th: th is running meanwhile.
+				th.Parent = from
+				from.G.CurrentThread = th
+				how, out = p.resumeFrom(th, pc.co, vals)
+				th.Parent = nil
+				from.G.CurrentThread = from
+			}
+			switch how {
+			case yielded:
+				p.pending[key] = pc
+				return yielded, out
+			case returned:
+				if pc.co != nil {
+					p.put(pc.c, pc.co)
+				}
+				vals = append([]lua.LValue{lua.LTrue}, out...)
+			case raised:
+				p.forget(pc.c)
+				vals = []lua.LValue{lua.LFalse, p.failure(from, pc.c, pc.co, out[0])}
+			}
+			if lostFrames(th) {
+				// th's last frame tail-called pcall (return pcall(f)):
+				// gopher-lua removed it when pcall yielded; th returns
+				// the call's results.
+				th.Dead = true
+				return returned, vals
+			}
+		}
+	}
+	top := from.GetTop()
+	st, err, ret := from.Resume(th, nil, vals...)
+	// Resume returns a nil for no value: the capacity of what it returns,
+	// the height of from's stack with them, tells their number.
+	if n := cap(ret) - top - 1; n >= 0 && n < len(ret) {
+		ret = ret[:n]
+	}
+	switch {
+	case st == lua.ResumeError:
+		return raised, []lua.LValue{errorValue(err)}
+	case st == lua.ResumeYield && len(ret) > 0 && ret[0] == p.done:
+		return returned, ret[1:]
+	case st == lua.ResumeYield:
+		return yielded, ret
+	}
+	return returned, ret
+}
+
+// callBare calls fn, with the arguments on L's stack above it (at), on
+// c's bare coroutine co: with PCall, under which it cannot yield, and
+// which leaves co fit for the next call even when fn raised. A Lua
+// function is called by a Go one, callLua: as the bottom frame of a state
+// with a Parent, gopher-lua would take its return for the end of a
+// coroutine.
+func (p *protected) callBare(L *lua.LState, c *pcallCo, co *lua.LState, fn *lua.LFunction, at int) int {
+	top := L.GetTop()
+	base := co.GetTop()
+	nargs := top - at
+	if !fn.IsG {
+		co.Push(p.callLua)
+		nargs++
+	}
+	co.Push(fn)
+	for i := at + 1; i <= top; i++ {
+		co.Push(L.Get(i))
+	}
+	L.SetTop(at - 1)
+	// co runs the call for L: co's Parent makes it part of L's thread
+	// (the signal module's main-thread test walks Parent), and it is the
+	// current thread while the call runs.
+	co.Parent = L
+	L.G.CurrentThread = co
+	c.inGo = true
+	err := co.PCall(nargs, lua.MultRet, p.onError)
+	c.inGo = false
+	co.Parent = nil
+	L.G.CurrentThread = L
+	if err != nil {
+		v := errorValue(err)
+		if c.hasErr {
+			v = c.err
+			c.err, c.hasErr = nil, false
+		} else if s, ok := v.(lua.LString); ok && s == "lua callstack overflow" {
+			v = lua.LString("stack overflow")
+			if c.overflow != "" {
+				v = lua.LString(c.overflow)
+			}
+			if c.handler != nil {
+				v = p.handle(L, c.handler, v, nil)
+			}
+		}
+		c.overflow = ""
+		co.SetTop(base)
+		p.put(c, co)
+		L.Push(lua.LFalse)
+		L.Push(v)
+		return 2
+	}
+	L.Push(lua.LTrue)
+	n := co.GetTop() - base
+	for i := base + 1; i <= base+n; i++ {
+		L.Push(co.Get(i))
+	}
+	co.SetTop(base)
+	p.put(c, co)
+	return n + 1
+}
+
+// fail returns false and err, or, for xpcall, false and handler(err); L's
+// stack below them is garbage.
+func (p *protected) fail(L *lua.LState, h lua.LValue, err lua.LValue) int {
+	if h != nil {
+		err = p.handle(L, h, err, nil)
+	}
+	L.Push(lua.LFalse)
+	L.Push(err)
+	return 2
+}
+
+// handle calls xpcall's handler h with err on a pooled coroutine, for an
+// error not raised where the handler could run (a call of a value that is
+// not a function, an overflow, a Go panic); failed is the dead coroutine
+// the error came from, if any. An error in h is "error in error
+// handling", as in Lua 5.1. L's stack is not touched (L may be suspended).
+func (p *protected) handle(L *lua.LState, h, err lua.LValue, failed *lua.LState) lua.LValue {
+	fn, ok := h.(*lua.LFunction)
+	if !ok {
+		return lua.LString("error in error handling")
+	}
+	big, depth, _ := p.nest(L, 0)
+	c, co := p.take(L, classOf(true, big), depth)
+	c.name, c.failed = "xpcall", failed
+	co.Parent = L
+	L.G.CurrentThread = co
+	c.inGo = true
+	res := c.callHandler(co, fn, err)
+	c.inGo = false
+	co.Parent = nil
+	L.G.CurrentThread = L
+	c.failed = nil
+	p.put(c, co)
+	return res
+}
+
+// panic is a pcall coroutine's Panic: gopher-lua calls it where an error
+// is raised (raiseError, Error), with the error value on top of the stack,
+// and expects it not to return. For xpcall it first calls the handler
+// there, with the failed frames still on the stack, as Lua 5.1 does.
+func (c *pcallCo) panic(L *lua.LState) {
+	v := L.Get(-1)
+	if c.handler != nil && !c.handling && !c.inGo {
+		v = c.callHandler(L, c.handler, v)
+		c.handled = true
+	}
+	panic(&lua.ApiError{Type: lua.ApiErrorRun, Object: v})
+}
+
+// handleError is the message handler of a bare coroutine's PCall, called
+// where the error was raised, the failed frames still on L's stack (level
+// 1 is the one that raised). It words the error as Lua 5.1 (an overflow of
+// the call stack, a Go function's message), calls xpcall's handler with
+// it, and raises the result: raised from here, where gopher-lua no longer
+// counts a message handler, the error closes the upvalues of the frames it
+// unwinds, which a caught error must (gopher-lua's xpcall leaves them open,
+// to read registers the coroutine's next call reuses).
+//
+// The error it raises is a Go panic of its own, not a Lua error: PCall
+// builds a traceback text for a Lua error raised here (half the cost of a
+// failed call), and none for a panic; the value is kept in c.err.
+func (p *protected) handleError(L *lua.LState) int {
+	c := p.lookup(L)
+	if c == nil {
+		return 1 // not a pcall coroutine's: the error as it is
+	}
+	v := goErrorValue(L.Parent, L.Get(1))
+	if c.handler != nil {
+		v = c.callHandler(L, c.handler, v)
+	}
+	c.err, c.hasErr = v, true
+	L.Panic = unwind
+	L.Error(v, 0)
+	return 0
+}
+
+// unwinding is the panic with which handleError ends a failed call.
+type unwinding struct{}
+
+// unwind is the Panic of a coroutine whose failed call handleError ends.
+func unwind(*lua.LState) { panic(unwinding{}) }
+
+// callLuaFunction calls the function at 1 with the arguments above it and
+// returns all it returns: the bottom frame of a bare coroutine's call of a
+// Lua function. An overflow of the call stack leaves no room to call the
+// message handler: its position, which the frames on the stack tell only
+// now, is kept for callBare.
+func (p *protected) callLuaFunction(L *lua.LState) int {
+	defer func() {
+		if r := recover(); r != nil {
+			if s, ok := r.(string); ok && s == "lua callstack overflow" {
+				if c := p.lookup(L); c != nil {
+					c.overflow = where(L, 0) + "stack overflow"
+				}
+			}
+			panic(r)
+		}
+	}()
+	L.Call(L.GetTop()-1, lua.MultRet)
+	return L.GetTop()
+}
+
+// callHandler calls h(v) on L and returns its first result, or "error in
+// error handling" if it raised, as Lua 5.1.
+func (c *pcallCo) callHandler(L *lua.LState, h, v lua.LValue) lua.LValue {
+	c.handling = true
+	defer func() { c.handling = false }()
+	n := 1
+	if _, inFrame := L.GetStack(0); !inFrame && L.Parent != nil {
+		// The bottom frame of a state with a Parent must be a Go one.
+		L.Push(c.p.callLua)
+		n++
+	}
+	L.Push(h)
+	L.Push(v)
+	if err := L.PCall(n, 1, nil); err != nil {
+		return lua.LString("error in error handling")
+	}
+	res := L.Get(-1)
+	L.Pop(1)
+	return res
+}
+
+// nest reports whether L may start one more nested resume (a protected
+// call counting extra more), and the call depth the coroutine of a
+// protected call L makes gets: MainCallDepth (big) when L is the main
+// thread itself, else that of L's thread, the state at the root of L's
+// chain of resumers.
+func (p *protected) nest(L *lua.LState, extra int) (big bool, depth int, ok bool) {
+	// The root's call depth and a big coroutine's, at most.
+	n, sum := 0, 2*MainCallDepth
+	s := L
+	for ; s.Parent != nil; s = s.Parent {
+		n++
+		sum += s.Options.CallStackSize
+	}
+	big = n == 0 && s == L.G.MainThread
+	depth = s.Options.CallStackSize
+	if big {
+		depth = MainCallDepth
+	}
+	return big, depth, n+extra < maxNesting && sum+depth <= maxGoDepth
+}
+
+// yieldAcross is Lua 5.1's error for a yield that cannot be made.
+const yieldAcross = "attempt to yield across metamethod/C-call boundary"
+
+// canYield reports whether L can yield through its protected calls: a
+// cheap answer for the main thread and threads, whose states have no
+// Parent.
+func (p *protected) canYield(L *lua.LState) bool {
+	return L.Parent != nil && p.cannotYield(L) == ""
+}
+
+// cannotYield is why the coroutine L runs in cannot yield through its
+// protected calls, "" if it can.
+func (p *protected) cannotYield(L *lua.LState) string {
+	s := L
+	for {
+		c := p.lookup(s)
+		if c == nil {
+			break
+		}
+		if c.inGo || c.handling {
+			return yieldAcross
+		}
+		s = s.Parent
+	}
+	if s.Parent == nil {
+		// Lua 5.1 says the same outside a coroutine: lua5.1 runs the
+		// main chunk from C.
+		return yieldAcross
+	}
+	return ""
+}
+
+// running is the coroutine L runs in as the script sees it: L, or, when L
+// is a protected call's coroutine, the state that made the call.
+func (p *protected) running(L *lua.LState) *lua.LState {
+	for L.Parent != nil && p.lookup(L) != nil {
+		L = L.Parent
+	}
+	return L
+}
+
+// take is a coroutine for a protected call L makes, with L's context;
+// depth is its call depth if it must be made.
+func (p *protected) take(L *lua.LState, class class, depth int) (*pcallCo, *lua.LState) {
+	var c *pcallCo
+	var co *lua.LState
+	if idle := p.idle[class]; len(idle) > 0 {
+		c, co = idle[len(idle)-1].c, idle[len(idle)-1].co
+		idle[len(idle)-1] = idleCo{}
+		p.idle[class] = idle[:len(idle)-1]
+	} else {
+		c, co = p.newCo(L, class, depth)
+	}
+	// The call runs as part of L's thread: the main thread's context
+	// raises KeyboardInterrupt there, a thread's ends with the run.
+	if ctx := L.Context(); ctx != nil {
+		co.SetContext(ctx)
+	} else if co.Context() != nil {
+		co.RemoveContext()
+	}
+	return c, co
+}
+
+// put returns c's coroutine co, its call finished, to the pool.
+func (p *protected) put(c *pcallCo, co *lua.LState) {
+	c.handler, c.handled, c.failed = nil, false, nil
+	if len(p.idle[c.class]) >= idleMax {
+		p.forget(c)
+		return
+	}
+	p.idle[c.class] = append(p.idle[c.class], idleCo{c, co})
+}
+
+// newCo makes a coroutine for protected calls, started and suspended in
+// its body's loop.
+func (p *protected) newCo(L *lua.LState, class class, depth int) (*pcallCo, *lua.LState) {
+	// Made from L without its context, the coroutine gets none derived
+	// from L's (a registration with it, and garbage); take gives it one.
+	ctx := L.RemoveContext()
+	opts := L.Options
+	L.Options.CallStackSize = depth
+	// Its registers start few (they grow on demand): a thread blocked in
+	// nested protected calls holds a coroutine for each, 2.7 KiB with 16
+	// registers, 3.6 with the 64 a thread starts with.
+	L.Options.RegistrySize = min(opts.RegistrySize, pcallRegisters)
+	co, _ := L.NewThread()
+	L.Options = opts
+	// The threads and coroutines made in the call get what L's Options
+	// tell, a thread's call depth (as the runner does with the main
+	// thread's) and registers.
+	co.Options = opts
+	if ctx != nil {
+		L.SetContext(ctx)
+	}
+	c := &pcallCo{p: p, co: co, class: class}
+	if !c.isBare() {
+		c.job = L.NewFunction(c.nextJob)
+		if _, err, _ := L.Resume(co, p.body, c.job); err != nil {
+			panic(fmt.Sprintf("lua51: starting a pcall coroutine: %v", err))
+		}
+		co.Panic = c.panic
+	}
+	p.cos[co] = c
+	return c, co
+}
+
+// nextJob is job() in a coroutine's body: the function to call and its
+// arguments, or a function that does nothing when there is none (the
+// coroutine's first turn).
+func (c *pcallCo) nextJob(L *lua.LState) int {
+	if len(c.args) == 0 {
+		L.Push(c.p.noop)
+		return 1
+	}
+	for _, v := range c.args {
+		L.Push(v)
+	}
+	n := len(c.args)
+	clear(c.args)
+	c.args = c.args[:0]
+	return n
+}
+
+// isBare reports whether c's coroutine is a bare one.
+func (c *pcallCo) isBare() bool { return c.class == smallBare || c.class == bigBare }
+
+// lookup is the pcall coroutine state co is, nil if it is none.
+func (p *protected) lookup(co *lua.LState) *pcallCo { return p.cos[co] }
+
+// forget drops c: its coroutine is dead, or suspended for good, or not
+// kept in the pool.
+func (p *protected) forget(c *pcallCo) { delete(p.cos, c.co) }
+
+// stackOverflow is err as Lua 5.1 words it: gopher-lua's call stack
+// overflow is a Go panic, "lua callstack overflow", without the position
+// Lua 5.1 gives; the position is that of the frame the overflow left on
+// top of the dead coroutine co.
+func stackOverflow(co *lua.LState, err lua.LValue) lua.LValue {
+	if s, ok := err.(lua.LString); !ok || s != "lua callstack overflow" {
+		return err
+	}
+	return lua.LString(where(co, 0) + "stack overflow")
+}
+
+// goErrorValue is the Lua value a Go function that L called with pcall
+// raised. gopher-lua puts the position of the innermost Lua function
+// calling and a space before a message the function raised, as it would
+// without pcall between: on pcall's coroutine there is none, and the
+// position is that of the pcall (Lua 5.1 gives none, since pcall, a C
+// function, called it; sockrun's modules name the script's line in their
+// errors). An argument error names the function '?', as Lua 5.1 does
+// there, not gopher-lua's "corountine".
+func goErrorValue(L *lua.LState, v lua.LValue) lua.LValue {
+	s, ok := v.(lua.LString)
+	if !ok || !strings.HasPrefix(string(s), " ") {
+		return v
+	}
+	msg := string(s[1:])
+	if strings.HasPrefix(msg, "bad argument #") {
+		msg = strings.Replace(msg, " to corountine (", " to '?' (", 1)
+	}
+	return lua.LString(callerWhere(L) + msg)
+}
+
+// errorValue is the Lua value a failed PCall raised.
+func errorValue(err error) lua.LValue {
+	if apiErr, ok := err.(*lua.ApiError); ok {
+		return apiErr.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// where is the position "source:line: " of the function running at level
+// of L's stack as Lua 5.1's luaL_where gives it: "" for a Go function, and
+// pcall's own frames count as the C function pcall.
+func where(L *lua.LState, level int) string {
+	dbg, ok := L.GetStack(level)
+	if !ok {
+		return ""
+	}
+	fn, err := L.GetInfo("fSl", dbg, lua.LNil)
+	if err != nil {
+		return ""
+	}
+	if f, ok := fn.(*lua.LFunction); !ok || f.IsG || internalProtos[f.Proto] || dbg.CurrentLine <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
+}
+
+// argError raises Lua 5.1's "bad argument #n to 'fname' (msg)", at the
+// position of the Lua code that called fname.
+func argError(L *lua.LState, n int, fname, msg string) {
+	L.Error(lua.LString(fmt.Sprintf("%sbad argument #%d to '%s' (%s)", callerWhere(L), n, fname, msg)), 0)
+}
+
+// callerWhere is where(L, level) of the function that called the running
+// Go function, past pcall's own Lua frames ("" for a Go function).
+func callerWhere(L *lua.LState) string {
+	for level := 1; level < 8; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return ""
+		}
+		fn, err := L.GetInfo("f", dbg, lua.LNil)
+		if err != nil {
+			return ""
+		}
+		if f, ok := fn.(*lua.LFunction); ok && !f.IsG && internalProtos[f.Proto] {
+			continue
+		}
+		return where(L, level)
+	}
+	return ""
+}
