@@ -27,6 +27,11 @@ func funcName(L *lua.LState) string {
 	if !ok {
 		return "?"
 	}
+	if _, called := L.GetStack(1); !called {
+		// The first function of a coroutine (a protected call's): the
+		// host or resume called it, as a C function would.
+		return "?"
+	}
 	if _, err := L.GetInfo("n", dbg, lua.LNil); err != nil {
 		return "?"
 	}

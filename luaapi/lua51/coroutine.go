@@ -31,7 +31,7 @@ func openCoroutine(L *lua.LState, p *protected, mod *lua.LTable) {
 	coCreate := create.GFunction
 	newCoroutine := func(L *lua.LState, fname string) *lua.LState {
 		if fn, ok := L.Get(1).(*lua.LFunction); !ok || fn.IsG {
-			argError(L, 1, fname, "Lua function expected")
+			namedArgError(L, 1, fname, "Lua function expected")
 		}
 		L.SetTop(1)
 		coCreate(L)
@@ -65,7 +65,7 @@ func openCoroutine(L *lua.LState, p *protected, mod *lua.LTable) {
 func (p *protected) coResumeFn(L *lua.LState) int {
 	th, ok := L.Get(1).(*lua.LState)
 	if !ok {
-		argError(L, 1, "resume", "coroutine expected")
+		namedArgError(L, 1, "resume", "coroutine expected")
 	}
 	if msg := p.resumable(L, th); msg != "" {
 		L.SetTop(0)
@@ -196,7 +196,7 @@ func (p *protected) coRunning(L *lua.LState) int {
 func (p *protected) coStatus(L *lua.LState) int {
 	th, ok := L.Get(1).(*lua.LState)
 	if !ok {
-		argError(L, 1, "status", "coroutine expected")
+		namedArgError(L, 1, "status", "coroutine expected")
 	}
 	L.Push(lua.LString(p.status(L, th)))
 	return 1

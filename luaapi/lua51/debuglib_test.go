@@ -327,7 +327,7 @@ func TestDebugSethookFailsLoudly(t *testing.T) {
 	debugTestRun(t, L, `print(pcall(debug.sethook, print, "l"))
 print(pcall(debug.sethook, print, "", 10))
 print(pcall(debug.sethook, print, "crl"))
-print(pcall(debug.sethook, coroutine.create(print), print, "c"))
+print(pcall(debug.sethook, coroutine.create(function() end), print, "c"))
 print(select("#", debug.sethook()), debug.gethook())
 debug.sethook(print, "")
 print(debug.gethook() == print, select(2, debug.gethook()), select(3, debug.gethook()))

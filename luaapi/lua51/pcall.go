@@ -302,7 +302,7 @@ func protectedOf(L *lua.LState) *protected {
 // yielded.
 func (p *protected) beginCall(L *lua.LState) int {
 	if L.GetTop() == 0 {
-		argError(L, 1, "pcall", "value expected")
+		namedArgError(L, 1, "pcall", "value expected")
 	}
 	return p.call(L, "pcall", nil)
 }
@@ -312,7 +312,7 @@ func (p *protected) beginCall(L *lua.LState) int {
 // As in Lua 5.1, arguments after handler are ignored.
 func (p *protected) beginXCall(L *lua.LState) int {
 	if L.GetTop() < 2 {
-		argError(L, 2, "xpcall", "value expected")
+		namedArgError(L, 2, "xpcall", "value expected")
 	}
 	h := L.Get(2)
 	L.SetTop(1)
@@ -903,9 +903,9 @@ func where(L *lua.LState, level int) string {
 	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
 }
 
-// argError raises Lua 5.1's "bad argument #n to 'fname' (msg)", at the
+// namedArgError raises Lua 5.1's "bad argument #n to 'fname' (msg)", at the
 // position of the Lua code that called fname.
-func argError(L *lua.LState, n int, fname, msg string) {
+func namedArgError(L *lua.LState, n int, fname, msg string) {
 	L.Error(lua.LString(fmt.Sprintf("%sbad argument #%d to '%s' (%s)", callerWhere(L), n, fname, msg)), 0)
 }
 

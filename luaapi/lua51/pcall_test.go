@@ -21,9 +21,9 @@ func newState(t testing.TB) *lua.LState {
 	return L
 }
 
-// run runs src as a chunk of L and returns its results joined as print
+// runIn runs src as a chunk of L and returns its results joined as print
 // joins them.
-func run(t *testing.T, L *lua.LState, src string) string {
+func runIn(t *testing.T, L *lua.LState, src string) string {
 	t.Helper()
 	proto, err := Compile(src, "t.lua")
 	if err != nil {
@@ -201,7 +201,7 @@ func TestPcall(t *testing.T) {
 	}))
 	for _, c := range pcallCases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := run(t, L, c.src); got != c.want {
+			if got := runIn(t, L, c.src); got != c.want {
 				t.Errorf("%s\ngot  %q\nwant %q", c.src, got, c.want)
 			}
 		})
@@ -213,12 +213,12 @@ func TestPcall(t *testing.T) {
 func TestPcallPool(t *testing.T) {
 	L := newState(t)
 	p := protectedOf(L)
-	run(t, L, `for i = 1, 100 do pcall(function() end); pcall(math.floor, 1); pcall(error, "x") end`)
+	runIn(t, L, `for i = 1, 100 do pcall(function() end); pcall(math.floor, 1); pcall(error, "x") end`)
 	if n := len(p.cos); n > 4 {
 		t.Errorf("%d pcall coroutines after 300 sequential calls, want at most 4", n)
 	}
-	run(t, L, `for i = 1, 100 do pcall(function() error("x") end) end`)
-	run(t, L, `coroutine.wrap(function() for i = 1, 100 do pcall(function() error("x") end) end end)()`)
+	runIn(t, L, `for i = 1, 100 do pcall(function() error("x") end) end`)
+	runIn(t, L, `coroutine.wrap(function() for i = 1, 100 do pcall(function() error("x") end) end end)()`)
 	if n := len(p.cos); n > 4 {
 		t.Errorf("%d pcall coroutines alive after 200 failed calls (100 in a coroutine), want at most 4", n)
 	}
@@ -239,11 +239,11 @@ func TestPcallContext(t *testing.T) {
 		return 1
 	}))
 	L.SetContext(ctx)
-	if got := run(t, L, `return pcall(function() return same() end), pcall(same)`); got != "true\ttrue\ttrue" {
+	if got := runIn(t, L, `return pcall(function() return same() end), pcall(same)`); got != "true\ttrue\ttrue" {
 		t.Errorf("with a context: %q", got)
 	}
 	L.RemoveContext()
-	if got := run(t, L, `return pcall(function() return none() end), pcall(none)`); got != "true\ttrue\ttrue" {
+	if got := runIn(t, L, `return pcall(function() return none() end), pcall(none)`); got != "true\ttrue\ttrue" {
 		t.Errorf("without a context: %q", got)
 	}
 }
@@ -256,7 +256,7 @@ func TestPcallAbandoned(t *testing.T) {
 	L := newState(t)
 	p := protectedOf(L)
 	for round := 0; round < 5; round++ {
-		run(t, L, `for i = 1, 200 do
+		runIn(t, L, `for i = 1, 200 do
 			coroutine.wrap(function() pcall(coroutine.yield, i) end)()
 			coroutine.wrap(function() pcall(function() coroutine.yield() end) end)()
 		end`)
@@ -288,7 +288,7 @@ func TestProtectedCallOf(t *testing.T) {
 		got = append(got, pc.Name+" "+top+" "+map[bool]string{true: "failed", false: "-"}[pc.Failed != nil])
 		return 0
 	}))
-	run(t, L, `look(); pcall(look); xpcall(function() error("x") end, look); xpcall(42, look)`)
+	runIn(t, L, `look(); pcall(look); xpcall(function() error("x") end, look); xpcall(42, look)`)
 	// The caller's top frame is the pcall or xpcall that made the call.
 	want := "none|pcall called -|xpcall called -|xpcall called -"
 	if s := strings.Join(got, "|"); s != want {
