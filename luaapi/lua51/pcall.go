@@ -118,7 +118,8 @@ type protected struct {
 	cos map[*lua.LState]*pcallCo
 	// pending are the calls that yielded, by the state that called
 	// pcall and yielded with them: resuming that state resumes them
-	// first. Weak too, for a coroutine dropped while suspended.
+	// first. Weak, for a coroutine dropped while suspended: its entry
+	// is swept as the map grows.
 	pending      map[weak.Pointer[lua.LState]]pendingCall
 	sweptPending int
 }
