@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -172,7 +173,7 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 		for _, a := range args {
 			co.Push(a)
 		}
-		if err := co.PCall(len(args), lua.MultRet, nil); err != nil {
+		if err := lua51.HostCall(co, len(args), lua.MultRet); err != nil {
 			t.err = errorObject(err)
 			t.reported = rt.reportThreadError(t, err)
 			// As Python's garbage collector would, close the sockets the
@@ -226,7 +227,7 @@ func (rt *Runtime) reportThreadError(t *Thread, err error) bool {
 	}
 	msg, ok := IsErrorValue(errorObject(err))
 	if !ok {
-		msg = errorObject(err).String()
+		msg = lua51.ErrorText(errorObject(err))
 	}
 	trace := ""
 	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.StackTrace != "" {
@@ -311,15 +312,21 @@ func valueName(L *lua.LState, v lua.LValue) string {
 }
 
 // nameBottomFrame names the thread's function in its traceback: the
-// bottom frame of a thread's Lua state is its function, which gopher-lua,
-// seeing no caller, calls "main chunk".
+// bottom frame of a thread's Lua state is its function, which a traceback,
+// seeing no caller to name it, calls "function <file:line>" (gopher-lua's
+// own, "main chunk").
 func nameBottomFrame(trace, fn string) string {
-	const chunk = " in main chunk\n"
-	i := strings.LastIndex(trace, chunk)
-	if i < 0 || fn == "" {
+	trace = strings.TrimRight(trace, "\n")
+	i := strings.LastIndexByte(trace, '\n') + 1
+	last := trace[i:]
+	j := strings.Index(last, " in main chunk")
+	if j < 0 {
+		j = strings.Index(last, " in function <")
+	}
+	if j < 0 || fn == "" {
 		return trace
 	}
-	return trace[:i] + " in " + fn + trace[i+len(chunk)-1:]
+	return trace[:i] + last[:j] + " in " + fn
 }
 
 // threadJoin is t:join([timeout]): waits for the thread to end and returns

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/luaapi/core"
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -405,7 +406,7 @@ func describeError(err error) (msg, trace string) {
 	if m, ok := luaapi.IsErrorValue(apiErr.Object); ok {
 		msg = m
 	} else if apiErr.Object != nil {
-		msg = apiErr.Object.String()
+		msg = lua51.ErrorText(apiErr.Object)
 	} else {
 		msg = err.Error()
 	}
