@@ -99,14 +99,30 @@ func (m mismatch) report(repro string) string {
 		fmt.Fprintf(&b, "again: %s\n", repro)
 	}
 	fmt.Fprintf(&b, "snippet:\n%s", m.snip.Body)
-	fmt.Fprintf(&b, "lua5.1 printed:\n%s", ensureNL(m.want))
-	fmt.Fprintf(&b, "sockrun printed:\n%s", ensureNL(m.got))
+	fmt.Fprintf(&b, "lua5.1 printed (bytes other than printable ASCII, tab and newline as \\ddd):\n%s", ensureNL(visible(m.want)))
+	fmt.Fprintf(&b, "sockrun printed:\n%s", ensureNL(visible(m.got)))
 	if m.stderr != "" {
 		fmt.Fprintf(&b, "sockrun's stderr:\n%s", ensureNL(m.stderr))
 	}
 	return b.String()
 }
 
+// visible is s with every byte but printable ASCII, tab and newline
+// written as a decimal escape, as Lua writes them.
+func visible(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c >= 32 && c < 127) || c == '\t' || c == '\n' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "\\%03d", c)
+		}
+	}
+	return b.String()
+}
+
+// ensureNL is s ending in a newline, unless it is empty.
 func ensureNL(s string) string {
 	if s == "" || strings.HasSuffix(s, "\n") {
 		return s
@@ -143,15 +159,15 @@ type diffRunner struct {
 	confirmHangs bool
 }
 
-// run runs snips under both programs in dir and returns the snippets
-// whose outputs differ. An error is lua5.1 not running the batch to its
-// end: the generator's mistake, not sockrun's.
 // newDiffRunner is the runner of lua5.1 at lua and the sockrun binary,
 // confirming hangs where known does not list them.
 func newDiffRunner(lua string, known map[string][]string) diffRunner {
 	return diffRunner{lua: lua, sockrun: sockrunBin, stall: luadiffStall, procTime: luadiffProcTime, confirmHangs: known[catHang] == nil}
 }
 
+// run runs snips under both programs in dir and returns the snippets
+// whose outputs differ. An error is lua5.1 not running the batch to its
+// end: the generator's mistake, not sockrun's.
 func (d diffRunner) run(dir string, snips []snippetRun) ([]mismatch, error) {
 	all := make([]luagen.Snippet, len(snips))
 	for i, s := range snips {
@@ -414,7 +430,17 @@ func TestLuaDiff(t *testing.T) {
 	if len(unknown) > 0 {
 		m := unknown[0]
 		repro := fmt.Sprintf("go test ./e2e -run 'TestLuaDiff$' -luadiff.seed=%d -luadiff.programs=1 -v", m.seed)
-		t.Errorf("%d snippets differ in categories docs/lua.md does not list; the first:\n%s", len(unknown), m.report(repro))
+		byCat := map[string]int{}
+		for _, u := range unknown {
+			byCat[u.category]++
+		}
+		var cats []string
+		for c, n := range byCat {
+			cats = append(cats, fmt.Sprintf("%s %d", c, n))
+		}
+		sort.Strings(cats)
+		t.Errorf("%d snippets differ in categories docs/lua.md does not list (%s); the first:\n%s",
+			len(unknown), strings.Join(cats, ", "), m.report(repro))
 	}
 	if programs == luadiffDefaultPrograms && first == luadiffDefaultSeed {
 		for cat := range known {
