@@ -128,8 +128,29 @@ func Program(seed uint64, n int) []Snippet {
 // for an error: whether a library call fails is its category's, the
 // message is errmsg's (Lua 5.1 and gopher-lua word them differently).
 // guard counts a loop's turns and ends a runaway loop
-// with an error.
-const prelude = `function N(x)
+// with an error. print writes a string with a NUL byte through io.write:
+// lua5.1's print writes each value with C's fputs, which stops at the
+// first NUL, and the snippets' strings hold NULs (sockrun writes them
+// whole, a difference docs/lua.md lists).
+const prelude = `do
+  local print, write, tostring, select, type, find = print, io.write, tostring, select, type, string.find
+  function _G.print(...)
+    local n = select("#", ...)
+    for i = 1, n do
+      local v = select(i, ...)
+      if type(v) == "string" and find(v, "\0", 1, true) then
+        for j = 1, n do
+          if j > 1 then write("\t") end
+          write(tostring((select(j, ...))))
+        end
+        write("\n")
+        return
+      end
+    end
+    print(...)
+  end
+end
+function N(x)
   local ty = type(x)
   if ty == "nil" or ty == "boolean" or ty == "string" then return tostring(x) end
   if ty ~= "number" then return ty end
