@@ -797,8 +797,11 @@ func (p *protected) newCo(L *lua.LState, class class, depth int) (*pcallCo, *lua
 	L.Options.CallStackSize = depth
 	// Its registers start few (they grow on demand): a thread blocked in
 	// nested protected calls holds a coroutine for each, 2.7 KiB with 16
-	// registers, 3.6 with the 64 a thread starts with.
-	L.Options.RegistrySize = min(opts.RegistrySize, pcallRegisters)
+	// registers, 3.6 with the 64 a thread starts with. Registers that
+	// cannot grow (no RegistryMaxSize) keep their size.
+	if opts.RegistryMaxSize > opts.RegistrySize {
+		L.Options.RegistrySize = min(opts.RegistrySize, pcallRegisters)
+	}
 	co, _ := L.NewThread()
 	L.Options = opts
 	// The threads and coroutines made in the call get what L's Options
