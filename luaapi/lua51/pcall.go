@@ -2,6 +2,7 @@ package lua51
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"weak"
 
@@ -648,7 +649,7 @@ func (p *protected) handleError(L *lua.LState) int {
 	if c == nil {
 		return 1 // not a pcall coroutine's: the error as it is
 	}
-	v := goErrorValue(L.Parent, L.Get(1))
+	v := goErrorValue(L.Parent, L, L.Get(1))
 	if c.handler != nil {
 		// The debug library hides this function's frame under the
 		// handler's.
@@ -890,9 +891,13 @@ func stackOverflow(co *lua.LState, err lua.LValue) lua.LValue {
 // function, called it; sockrun's modules name the script's line in their
 // errors). An argument error names the function '?', as Lua 5.1 does
 // there, not gopher-lua's "corountine".
-func goErrorValue(L *lua.LState, v lua.LValue) lua.LValue {
+//
+// co is the coroutine the error was raised on, its message handler
+// running: a message of error is the script's own, a leading space
+// included.
+func goErrorValue(L, co *lua.LState, v lua.LValue) lua.LValue {
 	s, ok := v.(lua.LString)
-	if !ok || !strings.HasPrefix(string(s), " ") {
+	if !ok || !strings.HasPrefix(string(s), " ") || isBaseError(raiser(co)) {
 		return v
 	}
 	msg := string(s[1:])
@@ -900,6 +905,21 @@ func goErrorValue(L *lua.LState, v lua.LValue) lua.LValue {
 		msg = strings.Replace(msg, " to corountine (", " to '?' (", 1)
 	}
 	return lua.LString(Where(L, 1) + msg)
+}
+
+// raiser is the function whose error the message handler L runs (level
+// 0) was called for: the function at level 1, nil if none.
+func raiser(L *lua.LState) *lua.LFunction {
+	d, ok := L.GetStack(1)
+	if !ok {
+		return nil
+	}
+	return debugFunc(L, d)
+}
+
+// isBaseError reports whether fn is the base library's error.
+func isBaseError(fn *lua.LFunction) bool {
+	return fn != nil && fn.IsG && reflect.ValueOf(fn.GFunction).Pointer() == reflect.ValueOf(lua.LGFunction(baseError)).Pointer()
 }
 
 // errorValue is the Lua value a failed PCall raised.

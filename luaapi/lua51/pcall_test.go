@@ -83,6 +83,7 @@ var pcallCases = []struct{ name, src, want string }{
 	{"error values kept", `local t = {}; local ok, e = pcall(error, t); return ok, e == t, select(2, pcall(error, 42)), select(2, pcall(error, nil))`, "false\ttrue\t42\tnil"},
 	{"error position", `return pcall(function() error("x") end)`, "false\tt.lua:1: x"},
 	{"error level 2 from a Go function pcall called", `return pcall(error, "x", 2)`, "false\tt.lua:1: x"},
+	{"a message of error with a leading space", `return select(2, pcall(error, " x", 0)), select(2, pcall(error, " y"))`, " x\t y"},
 	{"error level 0", `return pcall(function() error("x", 0) end)`, "false\tx"},
 	// No position: pcall, a C function, called string.rep.
 	{"Go error", `return pcall(function() return pcall(string.rep) end)`, "true\tfalse\tbad argument #1 to '?' (string expected, got no value)"},
