@@ -3,6 +3,7 @@ package lua51
 import (
 	"os"
 	"runtime/metrics"
+	"strconv"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
@@ -22,6 +23,8 @@ func init() {
 			"assert":         L.NewFunction(baseAssert),
 			"gcinfo":         L.NewFunction(baseGCInfo),
 			"collectgarbage": L.NewFunction(gc.collectGarbage),
+			"getfenv":        L.NewFunction(baseGetfenv),
+			"setfenv":        L.NewFunction(baseSetfenv),
 		} {
 			L.SetGlobal(name, fn)
 		}
@@ -249,5 +252,74 @@ func (gc *gcParams) collectGarbage(L *lua.LState) int {
 	default:
 		argError(L, 1, "invalid option '"+opt+"'")
 	}
+	return 1
+}
+
+// scriptThread is the thread L runs in as the script sees it: L, or, when
+// L is the coroutine of a protected call, the thread that called pcall.
+func scriptThread(L *lua.LState) *lua.LState {
+	for {
+		pc, ok := protectedCallOf(L)
+		if !ok {
+			return L
+		}
+		L = pc.caller
+	}
+}
+
+// envFunction is Lua 5.1's getfunc: the function argument 1 names, itself
+// or the one running at that level as the debug library counts levels
+// (through pcall, as in Lua 5.1); nil for a Go function's level (a C
+// function's in Lua 5.1). opt says the level may be omitted (1).
+func envFunction(L *lua.LState, opt bool) (fn *lua.LFunction, level int) {
+	if f, ok := L.Get(1).(*lua.LFunction); ok {
+		return f, -1
+	}
+	if opt {
+		level = optInt(L, 1, 1)
+	} else {
+		level = checkInt(L, 1)
+	}
+	if level < 0 {
+		argError(L, 1, "level must be non-negative")
+	}
+	fn, tail, ok := FunctionAt(L, level)
+	if !ok {
+		argError(L, 1, "invalid level")
+	}
+	if tail {
+		raise(L, "no function environment for tail call at level "+strconv.Itoa(level))
+	}
+	return fn, level
+}
+
+// baseGetfenv is getfenv([f]): the environment of the function f, or of
+// the function running at level f (default 1); a Go function's is the
+// running thread's globals, as a C function's in Lua 5.1.
+func baseGetfenv(L *lua.LState) int {
+	fn, _ := envFunction(L, true)
+	if fn == nil || fn.IsG {
+		L.Push(scriptThread(L).Env)
+	} else {
+		L.Push(fn.Env)
+	}
+	return 1
+}
+
+// baseSetfenv is setfenv(f, table): sets the environment of the function
+// f, or of the function running at level f, and returns that function;
+// level 0 sets the running thread's globals and returns nothing.
+func baseSetfenv(L *lua.LState) int {
+	env := checkTable(L, 2)
+	fn, level := envFunction(L, false)
+	if level == 0 {
+		scriptThread(L).Env = env
+		return 0
+	}
+	if fn == nil || fn.IsG {
+		raise(L, "'setfenv' cannot change environment of given object")
+	}
+	fn.Env = env
+	L.Push(fn)
 	return 1
 }

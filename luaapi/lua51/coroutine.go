@@ -29,9 +29,9 @@ func openCoroutine(L *lua.LState, p *protected, mod *lua.LTable) {
 		return
 	}
 	coCreate := create.GFunction
-	newCoroutine := func(L *lua.LState, fname string) *lua.LState {
+	newCoroutine := func(L *lua.LState) *lua.LState {
 		if fn, ok := L.Get(1).(*lua.LFunction); !ok || fn.IsG {
-			namedArgError(L, 1, fname, "Lua function expected")
+			argError(L, 1, "Lua function expected")
 		}
 		L.SetTop(1)
 		coCreate(L)
@@ -43,14 +43,14 @@ func openCoroutine(L *lua.LState, p *protected, mod *lua.LTable) {
 	L.SetFuncs(mod, map[string]lua.LGFunction{
 		// coroutine.create(f): a new coroutine running the Lua function f.
 		"create": func(L *lua.LState) int {
-			L.Push(newCoroutine(L, "create"))
+			L.Push(newCoroutine(L))
 			return 1
 		},
 		// coroutine.wrap(f): a function that resumes a new coroutine
 		// running f, returns what it yields or returns, and raises what
 		// it raises.
 		"wrap": func(L *lua.LState) int {
-			L.Push(L.NewClosure(p.wrapped, newCoroutine(L, "wrap")))
+			L.Push(L.NewClosure(p.wrapped, newCoroutine(L)))
 			return 1
 		},
 		"resume":  p.coResumeFn,
@@ -65,7 +65,7 @@ func openCoroutine(L *lua.LState, p *protected, mod *lua.LTable) {
 func (p *protected) coResumeFn(L *lua.LState) int {
 	th, ok := L.Get(1).(*lua.LState)
 	if !ok {
-		namedArgError(L, 1, "resume", "coroutine expected")
+		argError(L, 1, "coroutine expected")
 	}
 	if msg := p.resumable(L, th); msg != "" {
 		L.SetTop(0)
@@ -121,9 +121,9 @@ func (p *protected) wrapped(L *lua.LState) int {
 	}
 	switch e := err.(type) {
 	case lua.LString:
-		err = lua.LString(where(L, 1) + string(e))
+		err = lua.LString(Where(L, 1) + string(e))
 	case lua.LNumber:
-		err = lua.LString(where(L, 1) + FormatNumber(float64(e)))
+		err = lua.LString(Where(L, 1) + FormatNumber(float64(e)))
 	}
 	L.Error(err, 0)
 	return 0
@@ -196,7 +196,7 @@ func (p *protected) coRunning(L *lua.LState) int {
 func (p *protected) coStatus(L *lua.LState) int {
 	th, ok := L.Get(1).(*lua.LState)
 	if !ok {
-		namedArgError(L, 1, "status", "coroutine expected")
+		argError(L, 1, "coroutine expected")
 	}
 	L.Push(lua.LString(p.status(L, th)))
 	return 1

@@ -28,19 +28,17 @@ package lua51
 //     "upvalue"), from the instruction that loaded the called value, found
 //     in the caller's bytecode as Lua 5.1's getobjname finds it.
 //
-// A protected call that runs on a coroutine of its own (see MarkProtected)
-// is one stack: its levels go on with the pcall or xpcall of the thread
-// that resumed it.
+// A protected call runs on a coroutine of pcall's (pcall.go): while it
+// runs, that coroutine is one stack with the thread that called pcall or
+// xpcall, as in Lua 5.1, and the frames of pcall's machinery are no levels
+// (protectedCallOf tells the debug library both).
 
 import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"weak"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -80,47 +78,26 @@ const (
 	debugLevels2 = 10
 )
 
-// MarkProtected marks co as a coroutine that runs a protected call of
-// pcall or xpcall. While co runs (co.Parent is the thread that resumed it),
-// the debug library sees co's levels go on with that thread's, as a
-// function called by pcall sits above pcall in Lua 5.1: debug.traceback
-// shows the frames of the failed call, then "[C]: in function 'xpcall'"
-// and its callers; debug.getinfo, getlocal and setlocal count levels
-// through it.
-//
-// trampoline says co's first frame is the protected-call machinery, a
-// function that calls each protected function in turn so that one
-// coroutine serves many calls: that frame is no level, and the function it
-// calls has no name, as a function pcall calls has none in Lua 5.1. With
-// trampoline false, co's first frame is the protected function itself.
-//
-// For debug.traceback as xpcall's handler to show the failed frames, the
-// handler must run while they are still there, on co, at the error, as
-// Lua 5.1 runs it: from co.Panic, which gopher-lua calls when an error is
-// raised in co, before it unwinds co's frames (a dead coroutine has lost
-// its top frame). LState.Resume and coroutine.resume reset Panic when they
-// start a coroutine, so Panic is set from inside co, by a Go function the
-// trampoline calls first. MarkProtected is cheap to call again for a
-// coroutine already marked.
-func MarkProtected(co *lua.LState, trampoline bool) {
-	debugProtected.mark(co, trampoline)
-}
-
 // Where is Lua 5.1's luaL_where on the debug library's levels of L's
 // stack: "short_src:line: " of the function at level (1 is the function
 // that called the running Go function), or "" when that level is a Go
 // function, a lost tail call or past the last level.
 func Where(L *lua.LState, level int) string {
-	s := debugStackOf(L, L)
-	lv, ok := s.at(level)
+	lv, ok := debugStackOf(L, L).at(level)
 	if !ok || lv.kind != debugFrame {
 		return ""
 	}
-	fn := debugFunc(lv.thread.th, lv.dbg)
+	return debugWhere(lv.thread.th, lv.dbg)
+}
+
+// debugWhere is "short_src:line: " of frame d of th, or "" for a Go
+// function or a frame without a current line.
+func debugWhere(th *lua.LState, d *lua.Debug) string {
+	fn := debugFunc(th, d)
 	if fn == nil || fn.IsG {
 		return ""
 	}
-	line := debugCurrentLine(lv.thread.th, lv.dbg)
+	line := debugCurrentLine(th, d)
 	if line <= 0 {
 		return ""
 	}
@@ -157,45 +134,6 @@ func Traceback(L, th *lua.LState, msg string, level int) string {
 	return debugTracebackText(debugStackOf(L, th), msg, msg != "", level)
 }
 
-// debugProtected is the coroutines marked by MarkProtected, held weakly:
-// a coroutine the script no longer reaches is dropped from it.
-var debugProtected = protectedSet{m: map[weak.Pointer[lua.LState]]bool{}}
-
-// protectedSet is a set of coroutines, each with whether its first frame
-// is a trampoline.
-type protectedSet struct {
-	mu sync.Mutex
-	m  map[weak.Pointer[lua.LState]]bool
-}
-
-func (s *protectedSet) mark(co *lua.LState, trampoline bool) {
-	p := weak.Make(co)
-	s.mu.Lock()
-	_, known := s.m[p]
-	s.m[p] = trampoline
-	s.mu.Unlock()
-	if !known {
-		runtime.AddCleanup(co, func(p weak.Pointer[lua.LState]) {
-			s.mu.Lock()
-			delete(s.m, p)
-			s.mu.Unlock()
-		}, p)
-	}
-}
-
-// lookup reports whether co is marked, and whether its first frame is a
-// trampoline.
-func (s *protectedSet) lookup(co *lua.LState) (marked, trampoline bool) {
-	if co == nil {
-		return false, false
-	}
-	p := weak.Make(co)
-	s.mu.Lock()
-	trampoline, marked = s.m[p]
-	s.mu.Unlock()
-	return marked, trampoline
-}
-
 // debugLevelKind says what a level of a call stack is.
 type debugLevelKind int
 
@@ -205,9 +143,10 @@ const (
 	// debugTail is a tail call whose frame the callee reused: Lua 5.1's
 	// "(tail call)" level.
 	debugTail
-	// debugYield is the yield a suspended coroutine sits in; gopher-lua
-	// popped its frame.
-	debugYield
+	// debugLostC is a Go function whose frame gopher-lua popped when it
+	// yielded: the yield a suspended coroutine sits in, or the pcall of a
+	// protected call resumed after a yield.
+	debugLostC
 	// debugHost is the C function under the main chunk (lua.c's pmain).
 	debugHost
 )
@@ -217,15 +156,27 @@ type debugLevel struct {
 	kind   debugLevelKind
 	thread *debugThread
 	// idx is the level in gopher-lua's numbering of thread.th's stack
-	// (debugFrame and debugTail), or the level above which the yield sits
-	// (0, debugYield).
+	// (debugFrame and debugTail), or the level above which the lost Go
+	// function sits (0, debugLostC).
 	idx int
 	dbg *lua.Debug // the frame of a debugFrame level
 }
 
-// debugThread is the levels of one thread.
+// debugThread is the levels of one thread, measured when first needed.
 type debugThread struct {
-	th *lua.LState
+	L, th *lua.LState
+	// pc is the protected call th runs, if protected.
+	pc        protectedCall
+	protected bool
+	// first says th is the thread the stack was asked for, not one that
+	// resumed it.
+	first bool
+	// after is the name of the protected call whose caller th is ("pcall"
+	// or "xpcall"), "" for the first thread; popped says the frame of that
+	// pcall or xpcall went with a yield (protectedCall.popped).
+	after    string
+	popped   bool
+	measured bool
 	// n is how many levels gopher-lua has: GetStack(i) is ok for i < n.
 	n int
 	// bottom is the thread's first frame, GetStack(-1); bottomLevel its
@@ -233,23 +184,29 @@ type debugThread struct {
 	// the thread has no frame.
 	bottom      lua.Debug
 	bottomLevel int
-	// yield says level 0 is the yield of a suspended coroutine.
-	yield bool
-	// shown is how many of gopher-lua's levels are levels: n, or fewer when
-	// the first frame is a protected call's trampoline.
+	// lostC is the name of the Go function at level 0 whose frame
+	// gopher-lua popped when it yielded ("yield", "pcall", "xpcall"), ""
+	// if none.
+	lostC string
+	// shown is how many of gopher-lua's levels are levels: n less those
+	// of pcall's machinery.
 	shown int
+	// hidden is the level, in gopher-lua's numbering, of a frame of
+	// pcall's machinery above the first frame (the message handler under
+	// xpcall's handler), -1 if none: the levels from it on count past it.
+	hidden int
 	// host says the last level is the C function under the main chunk.
 	host bool
-	// nameless is the gopher-lua level whose function was called by the
-	// hidden trampoline, -1 if none.
+	// nameless is the gopher-lua level of the function the looping
+	// coroutine's machinery called (with a tail call), -1 if none: as a
+	// function pcall calls in Lua 5.1, it has no name.
 	nameless int
-	// protected says th runs a protected call (MarkProtected).
-	protected bool
 }
 
 func (t *debugThread) levels() int {
+	t.measure()
 	n := t.shown
-	if t.yield {
+	if t.lostC != "" {
 		n++
 	}
 	if t.host {
@@ -260,14 +217,18 @@ func (t *debugThread) levels() int {
 
 // at is the thread's level i, 0 <= i < levels().
 func (t *debugThread) at(i int) debugLevel {
-	if t.yield {
+	t.measure()
+	if t.lostC != "" {
 		if i == 0 {
-			return debugLevel{kind: debugYield, thread: t}
+			return debugLevel{kind: debugLostC, thread: t}
 		}
 		i--
 	}
 	if i >= t.shown {
 		return debugLevel{kind: debugHost, thread: t}
+	}
+	if t.hidden >= 0 && i >= t.hidden {
+		i++
 	}
 	d, _ := t.th.GetStack(i)
 	if *d == t.bottom && i != t.bottomAt() {
@@ -277,25 +238,36 @@ func (t *debugThread) at(i int) debugLevel {
 }
 
 // debugStack is a call stack as the debug library numbers its levels: a
-// thread's, going on with the thread that resumed it while the thread runs
-// a protected call.
+// thread's, going on with the thread that called pcall or xpcall while the
+// thread is the coroutine that runs the protected call (see
+// protectedCallOf).
 type debugStack struct {
 	L       *lua.LState
-	threads []*debugThread
+	threads []debugThread
+	// buf holds the threads of most stacks: one, or a protected call's
+	// and its caller's.
+	buf [2]debugThread
 }
 
-// debugStackOf is the call stack of th, seen from L.
+// debugStackOf is the call stack of th, seen from L. Its threads are
+// measured only when a level in them is asked for.
 func debugStackOf(L, th *lua.LState) *debugStack {
 	s := &debugStack{L: L}
-	seen := map[*lua.LState]bool{}
-	for th != nil && !seen[th] {
-		seen[th] = true
-		t := debugNewThread(L, th)
-		s.threads = append(s.threads, t)
-		if !t.protected || th.Dead {
+	s.threads = s.buf[:0]
+	next := debugThread{L: L, th: th, first: true}
+	// The bound is that of nested protected calls and resumes.
+	for next.th != nil && len(s.threads) <= 2*maxNesting {
+		next.pc, next.protected = protectedCallOf(next.th)
+		s.threads = append(s.threads, next)
+		pc := next.pc
+		if !next.protected {
 			break
 		}
-		th = th.Parent
+		if pc.failed != nil {
+			// The frames the failed call left on its dead coroutine.
+			s.threads = append(s.threads, debugThread{L: L, th: pc.failed, pc: protectedCall{looping: true}, protected: true})
+		}
+		next = debugThread{L: L, th: pc.caller, after: pc.name, popped: pc.popped}
 	}
 	return s
 }
@@ -303,8 +275,8 @@ func debugStackOf(L, th *lua.LState) *debugStack {
 // levels is how many levels the stack has.
 func (s *debugStack) levels() int {
 	n := 0
-	for _, t := range s.threads {
-		n += t.levels()
+	for i := range s.threads {
+		n += s.threads[i].levels()
 	}
 	return n
 }
@@ -315,7 +287,8 @@ func (s *debugStack) at(i int) (lv debugLevel, ok bool) {
 	if i < 0 {
 		return debugLevel{kind: debugTail, idx: -1}, true
 	}
-	for _, t := range s.threads {
+	for j := range s.threads {
+		t := &s.threads[j]
 		if n := t.levels(); i < n {
 			return t.at(i), true
 		} else {
@@ -325,11 +298,19 @@ func (s *debugStack) at(i int) (lv debugLevel, ok bool) {
 	return debugLevel{}, false
 }
 
-// debugNewThread measures the levels of th.
-func debugNewThread(L, th *lua.LState) *debugThread {
-	t := &debugThread{th: th, bottomLevel: -1, nameless: -1}
-	protected, trampoline := debugProtected.lookup(th)
-	t.protected = protected
+// measure counts the levels of the thread and finds those of pcall's
+// machinery, which are no levels: on a looping coroutine, its first frame
+// (the loop's body) and the tail call with which it called the function
+// (pcall's run, not the script's); on a bare coroutine, the Go function
+// under a Lua function it calls, and the message handler under xpcall's
+// handler.
+func (t *debugThread) measure() {
+	if t.measured {
+		return
+	}
+	t.measured = true
+	th := t.th
+	t.bottomLevel, t.hidden, t.nameless = -1, -1, -1
 	t.n = debugCountLevels(th)
 	if t.n > 0 {
 		b, _ := th.GetStack(-1)
@@ -337,30 +318,43 @@ func debugNewThread(L, th *lua.LState) *debugThread {
 		t.bottomLevel = debugBottomUnknown
 	}
 	t.shown = t.n
-	if t.protected && trampoline && t.bottomAt() >= 0 {
-		t.shown = t.bottomLevel
-		t.nameless = t.bottomLevel - 1
+	switch {
+	case !t.protected || t.n == 0:
+	case t.pc.looping:
+		t.bottomLevel = t.n - 1
+		t.shown = max(t.n-2, 0)
+		t.nameless = t.n - 3
 		for t.nameless >= 0 {
-			// The function the trampoline called, not a lost tail call.
+			// The function run called, not one of its own lost tail calls.
 			if d, _ := th.GetStack(t.nameless); *d != t.bottom {
 				break
 			}
 			t.nameless--
 		}
+	default:
+		if fn := debugFunc(th, &t.bottom); fn != nil && fn == t.pc.callLua {
+			t.shown--
+		}
+		if at := t.pc.handlerAt; at > 0 && at <= t.n {
+			t.hidden = t.n - at
+			t.shown--
+		}
 	}
 	t.host = th == th.G.MainThread && t.n > 0
+	if t.popped {
+		t.lostC = t.after
+	}
 	// A suspended coroutine: started, not dead, neither running nor
 	// resuming another (a running or normal coroutine has a Parent), and
 	// its top frame a Lua function (a sockrun thread waiting for the
 	// interpreter lock waits in a Go function).
-	if th != L.G.CurrentThread && th != L && th != th.G.MainThread && !th.Dead && th.Parent == nil && t.n > 0 {
+	if t.first && th != t.L.G.CurrentThread && th != t.L && th != th.G.MainThread && !th.Dead && th.Parent == nil && t.n > 0 {
 		if d, _ := th.GetStack(0); d != nil {
 			if fn := debugFunc(th, d); fn != nil && !fn.IsG {
-				t.yield = true
+				t.lostC = "yield"
 			}
 		}
 	}
-	return t
 }
 
 // debugCountLevels is how many levels gopher-lua has for th: the least n
@@ -497,15 +491,14 @@ func (s *debugStack) levelInfo(lv debugLevel) debugInfo {
 		info.hasName = true // Lua 5.1 names a lost tail call ""
 	case debugHost:
 		debugFuncInfo(&info, nil)
-	case debugYield:
+	case debugLostC:
 		debugFuncInfo(&info, nil)
-		info.fn = nil
 		th := lv.thread.th
 		if d, ok := th.GetStack(0); ok {
 			if fn := debugFunc(th, d); fn != nil && !fn.IsG {
-				// gopher-lua cut the stack below the yield's register: its
-				// function is not known.
-				info.name, info.nameWhat, _ = debugCallName(fn, debugCurrentLine(th, d), "yield")
+				// gopher-lua cut the stack below the Go function's
+				// register: the function is not known.
+				info.name, info.nameWhat, _ = debugCallName(fn, debugCurrentLine(th, d), lv.thread.lostC)
 				info.hasName = info.nameWhat != ""
 			}
 		}

@@ -2,6 +2,7 @@ package lua51
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"weak"
 
@@ -73,24 +74,13 @@ end
 return body, function() end
 `
 
-// protectedChunk is protectedSource compiled, and internalProtos the
-// prototypes of its functions: their frames are pcall's machinery, which
-// error positions and tracebacks skip.
-var protectedChunk, internalProtos = func() (*lua.FunctionProto, map[*lua.FunctionProto]bool) {
+// protectedChunk is protectedSource compiled.
+var protectedChunk = func() *lua.FunctionProto {
 	proto, err := Compile(protectedSource, "[G]")
 	if err != nil {
 		panic(err)
 	}
-	protos := map[*lua.FunctionProto]bool{proto: true}
-	var walk func(p *lua.FunctionProto)
-	walk = func(p *lua.FunctionProto) {
-		for _, c := range p.FunctionPrototypes {
-			protos[c] = true
-			walk(c)
-		}
-	}
-	walk(proto)
-	return proto, protos
+	return proto
 }()
 
 // protected is one VM's pcall: its pool of coroutines and the calls
@@ -161,6 +151,13 @@ type pcallCo struct {
 	// failed is, while an xpcall handler runs on this coroutine after its
 	// call unwound, the dead coroutine whose frames the error came from.
 	failed *lua.LState
+	// handlerAt is protectedCall.handlerAt: while xpcall's handler runs
+	// on a bare coroutine, how many levels the coroutine had up to
+	// handleError's frame.
+	handlerAt int
+	// resumed is set once the call yielded and was resumed: the frame of
+	// the pcall that made it went with the yield.
+	resumed bool
 	// overflow is the message of the call stack overflow that ended the
 	// bare call, with its position.
 	overflow string
@@ -244,49 +241,63 @@ func openProtected(L *lua.LState, _ Options) {
 	openCoroutine(L, p, co)
 }
 
-// protectedFrame is, for the debug library, the protected call whose
-// coroutine a state is. A traceback or a level walked from inside it
-// continues, past the coroutine's own frames, with Caller's, whose top
-// frame is pcall's or xpcall's (a Go function, as Lua 5.1's C function);
-// at the bottom of the coroutine, pcall's machinery (isMachinery) is
-// hidden. On a looping coroutine the function called was tail-called by
-// pcall's run: its frame's tail call is pcall's, not the script's.
-type protectedFrame struct {
-	// Caller is the state that called pcall or xpcall.
-	Caller *lua.LState
-	// Name is "pcall" or "xpcall".
-	Name string
-	// Failed is set while an xpcall handler runs on this coroutine after
-	// the call it handles unwound (an overflow, a Go panic, a call of a
-	// value that is no function): the dead coroutine the error came from,
-	// whose frames left stand between the handler's and Name. A handler
-	// of any other error runs on the failed coroutine itself, above the
-	// frame that raised, as in Lua 5.1.
-	Failed *lua.LState
+// protectedCall is a protected call as the debug library sees it from
+// the coroutine that runs it: the coroutine's levels go on with caller's,
+// whose top frame is pcall's or xpcall's (a Go function, as Lua 5.1's C
+// function), and the frames of pcall's machinery are no levels.
+type protectedCall struct {
+	// caller is the state that called pcall or xpcall; name is "pcall"
+	// or "xpcall".
+	caller *lua.LState
+	name   string
+	// failed is set while an xpcall handler runs on a coroutine of its
+	// own after the call it handles unwound (an overflow, a Go panic): the
+	// dead looping coroutine the error came from, whose frames left stand
+	// between the handler's and caller's. A handler of any other error
+	// runs on the failed coroutine itself, above the frame that raised, as
+	// in Lua 5.1.
+	failed *lua.LState
+	// looping says the coroutine is a looping one: its first frame is the
+	// loop's body, and the function called was tail-called by pcall's run
+	// (a tail call that is not the script's).
+	looping bool
+	// callLua is the Go function that a bare coroutine's first frame runs
+	// when the function called is a Lua function.
+	callLua *lua.LFunction
+	// handlerAt is, while xpcall's handler runs on a bare coroutine, how
+	// many of gopher-lua's levels the coroutine had up to the message
+	// handler (handleError) that called it, 0 otherwise.
+	handlerAt int
+	// popped says the call yielded and was resumed: caller's frame of
+	// pcall or xpcall went with the yield (gopher-lua pops the frame of a
+	// Go function that yields), and the debug library puts a level of its
+	// own in its place.
+	popped bool
 }
 
-// protectedCallOf is the protected call L runs, if L is the coroutine of
+// protectedCallOf is the protected call th runs, if th is the coroutine of
 // one that has not ended.
-func protectedCallOf(L *lua.LState) (protectedFrame, bool) {
-	p := protectedOf(L)
-	if p == nil || L.Parent == nil {
-		return protectedFrame{}, false
+func protectedCallOf(th *lua.LState) (protectedCall, bool) {
+	if th.Parent == nil {
+		return protectedCall{}, false
 	}
-	c := p.lookup(L)
+	p := protectedOf(th)
+	if p == nil {
+		return protectedCall{}, false
+	}
+	c := p.lookup(th)
 	if c == nil {
-		return protectedFrame{}, false
+		return protectedCall{}, false
 	}
-	return protectedFrame{Caller: L.Parent, Name: c.name, Failed: c.failed}, true
-}
-
-// isMachinery reports whether fn, a function with a frame on a stack, is
-// part of pcall's machinery rather than the script's.
-func isMachinery(L *lua.LState, fn *lua.LFunction) bool {
-	if !fn.IsG {
-		return internalProtos[fn.Proto]
-	}
-	p := protectedOf(L)
-	return p != nil && (fn == p.callLua || fn == p.onError)
+	return protectedCall{
+		caller:    th.Parent,
+		name:      c.name,
+		failed:    c.failed,
+		looping:   !c.isBare(),
+		callLua:   p.callLua,
+		handlerAt: c.handlerAt,
+		popped:    c.resumed,
+	}, true
 }
 
 // protectedOf is the *protected of L's VM, nil if pcall was not opened.
@@ -303,7 +314,7 @@ func protectedOf(L *lua.LState) *protected {
 // yielded.
 func (p *protected) beginCall(L *lua.LState) int {
 	if L.GetTop() == 0 {
-		namedArgError(L, 1, "pcall", "value expected")
+		argError(L, 1, "value expected")
 	}
 	return p.call(L, "pcall", nil)
 }
@@ -313,7 +324,7 @@ func (p *protected) beginCall(L *lua.LState) int {
 // As in Lua 5.1, arguments after handler are ignored.
 func (p *protected) beginXCall(L *lua.LState) int {
 	if L.GetTop() < 2 {
-		namedArgError(L, 2, "xpcall", "value expected")
+		argError(L, 2, "value expected")
 	}
 	h := L.Get(2)
 	L.SetTop(1)
@@ -464,6 +475,8 @@ func (p *protected) resumeFrom(from, th *lua.LState, vals []lua.LValue) (resumed
 				how, out = returned, vals
 			} else {
 				// The pending call runs for th: th is running meanwhile.
+				// The frame of th's pcall went with the yield.
+				pc.c.resumed = true
 				th.Parent = from
 				from.G.CurrentThread = th
 				how, out = p.resumeFrom(th, pc.co, vals)
@@ -636,9 +649,13 @@ func (p *protected) handleError(L *lua.LState) int {
 	if c == nil {
 		return 1 // not a pcall coroutine's: the error as it is
 	}
-	v := goErrorValue(L.Parent, L.Get(1))
+	v := goErrorValue(L.Parent, L, L.Get(1))
 	if c.handler != nil {
+		// The debug library hides this function's frame under the
+		// handler's.
+		c.handlerAt = debugCountLevels(L)
 		v = c.callHandler(L, c.handler, v)
+		c.handlerAt = 0
 	}
 	c.err, c.hasErr = v, true
 	L.Panic = unwind
@@ -655,14 +672,19 @@ func unwind(*lua.LState) { panic(unwinding{}) }
 // callLuaFunction calls the function at 1 with the arguments above it and
 // returns all it returns: the bottom frame of a bare coroutine's call of a
 // Lua function. An overflow of the call stack leaves no room to call the
-// message handler: its position, which the frames on the stack tell only
-// now, is kept for callBare.
+// message handler on L: its position, which the frames on the stack tell
+// only now, is kept for callBare, and xpcall's handler runs now, on a
+// coroutine of its own above L, which still has the failed frames for it
+// to see, as in Lua 5.1.
 func (p *protected) callLuaFunction(L *lua.LState) int {
 	defer func() {
 		if r := recover(); r != nil {
 			if s, ok := r.(string); ok && s == "lua callstack overflow" {
 				if c := p.lookup(L); c != nil {
-					c.overflow = where(L, 0) + "stack overflow"
+					c.overflow = topWhere(L) + "stack overflow"
+					if c.handler != nil && !c.hasErr {
+						c.err, c.hasErr = p.handle(L, c.handler, lua.LString(c.overflow), nil), true
+					}
 				}
 			}
 			panic(r)
@@ -779,7 +801,7 @@ func (p *protected) take(L *lua.LState, class class, depth int) (*pcallCo, *lua.
 
 // put returns c's coroutine co, its call finished, to the pool.
 func (p *protected) put(c *pcallCo, co *lua.LState) {
-	c.handler, c.handled, c.failed = nil, false, nil
+	c.handler, c.handled, c.failed, c.handlerAt, c.resumed = nil, false, nil, 0, false
 	if len(p.idle[c.class]) >= idleMax {
 		p.forget(c)
 		return
@@ -797,8 +819,11 @@ func (p *protected) newCo(L *lua.LState, class class, depth int) (*pcallCo, *lua
 	L.Options.CallStackSize = depth
 	// Its registers start few (they grow on demand): a thread blocked in
 	// nested protected calls holds a coroutine for each, 2.7 KiB with 16
-	// registers, 3.6 with the 64 a thread starts with.
-	L.Options.RegistrySize = min(opts.RegistrySize, pcallRegisters)
+	// registers, 3.6 with the 64 a thread starts with. Registers that
+	// cannot grow (no RegistryMaxSize) keep their size.
+	if opts.RegistryMaxSize > opts.RegistrySize {
+		L.Options.RegistrySize = min(opts.RegistrySize, pcallRegisters)
+	}
 	co, _ := L.NewThread()
 	L.Options = opts
 	// The threads and coroutines made in the call get what L's Options
@@ -855,7 +880,7 @@ func stackOverflow(co *lua.LState, err lua.LValue) lua.LValue {
 	if s, ok := err.(lua.LString); !ok || s != "lua callstack overflow" {
 		return err
 	}
-	return lua.LString(where(co, 0) + "stack overflow")
+	return lua.LString(topWhere(co) + "stack overflow")
 }
 
 // goErrorValue is the Lua value a Go function that L called with pcall
@@ -866,16 +891,35 @@ func stackOverflow(co *lua.LState, err lua.LValue) lua.LValue {
 // function, called it; sockrun's modules name the script's line in their
 // errors). An argument error names the function '?', as Lua 5.1 does
 // there, not gopher-lua's "corountine".
-func goErrorValue(L *lua.LState, v lua.LValue) lua.LValue {
+//
+// co is the coroutine the error was raised on, its message handler
+// running: a message of error is the script's own, a leading space
+// included.
+func goErrorValue(L, co *lua.LState, v lua.LValue) lua.LValue {
 	s, ok := v.(lua.LString)
-	if !ok || !strings.HasPrefix(string(s), " ") {
+	if !ok || !strings.HasPrefix(string(s), " ") || isBaseError(raiser(co)) {
 		return v
 	}
 	msg := string(s[1:])
 	if strings.HasPrefix(msg, "bad argument #") {
 		msg = strings.Replace(msg, " to corountine (", " to '?' (", 1)
 	}
-	return lua.LString(callerWhere(L) + msg)
+	return lua.LString(Where(L, 1) + msg)
+}
+
+// raiser is the function whose error the message handler L runs (level
+// 0) was called for: the function at level 1, nil if none.
+func raiser(L *lua.LState) *lua.LFunction {
+	d, ok := L.GetStack(1)
+	if !ok {
+		return nil
+	}
+	return debugFunc(L, d)
+}
+
+// isBaseError reports whether fn is the base library's error.
+func isBaseError(fn *lua.LFunction) bool {
+	return fn != nil && fn.IsG && reflect.ValueOf(fn.GFunction).Pointer() == reflect.ValueOf(lua.LGFunction(baseError)).Pointer()
 }
 
 // errorValue is the Lua value a failed PCall raised.
@@ -886,46 +930,12 @@ func errorValue(err error) lua.LValue {
 	return lua.LString(err.Error())
 }
 
-// where is the position "source:line: " of the function running at level
-// of L's stack as Lua 5.1's luaL_where gives it: "" for a Go function, and
-// pcall's own frames count as the C function pcall.
-func where(L *lua.LState, level int) string {
-	dbg, ok := L.GetStack(level)
+// topWhere is "short_src:line: " of th's top frame (Where's form), "" if
+// it is a Go function or th has none.
+func topWhere(th *lua.LState) string {
+	d, ok := th.GetStack(0)
 	if !ok {
 		return ""
 	}
-	fn, err := L.GetInfo("fSl", dbg, lua.LNil)
-	if err != nil {
-		return ""
-	}
-	if f, ok := fn.(*lua.LFunction); !ok || f.IsG || internalProtos[f.Proto] || dbg.CurrentLine <= 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
-}
-
-// namedArgError raises Lua 5.1's "bad argument #n to 'fname' (msg)", at the
-// position of the Lua code that called fname.
-func namedArgError(L *lua.LState, n int, fname, msg string) {
-	L.Error(lua.LString(fmt.Sprintf("%sbad argument #%d to '%s' (%s)", callerWhere(L), n, fname, msg)), 0)
-}
-
-// callerWhere is where(L, level) of the function that called the running
-// Go function, past pcall's own Lua frames ("" for a Go function).
-func callerWhere(L *lua.LState) string {
-	for level := 1; level < 8; level++ {
-		dbg, ok := L.GetStack(level)
-		if !ok {
-			return ""
-		}
-		fn, err := L.GetInfo("f", dbg, lua.LNil)
-		if err != nil {
-			return ""
-		}
-		if f, ok := fn.(*lua.LFunction); ok && !f.IsG && internalProtos[f.Proto] {
-			continue
-		}
-		return where(L, level)
-	}
-	return ""
+	return debugWhere(th, d)
 }

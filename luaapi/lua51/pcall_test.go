@@ -79,23 +79,23 @@ var pcallCases = []struct{ name, src, want string }{
 	{"callable table", `return pcall(setmetatable({}, {__call = function(self, a) return "called", a end}), 5)`, "true\tcalled\t5"},
 	{"not callable", `return pcall(42)`, "false\tattempt to call a number value"},
 	{"nil", `return pcall(nil)`, "false\tattempt to call a nil value"},
-	{"no argument", `return pcall(pcall)`, "false\tbad argument #1 to 'pcall' (value expected)"}, // lua5.1: to '?'
+	{"no argument", `return pcall(pcall)`, "false\tbad argument #1 to '?' (value expected)"},
 	{"error values kept", `local t = {}; local ok, e = pcall(error, t); return ok, e == t, select(2, pcall(error, 42)), select(2, pcall(error, nil))`, "false\ttrue\t42\tnil"},
 	{"error position", `return pcall(function() error("x") end)`, "false\tt.lua:1: x"},
 	{"error level 2 from a Go function pcall called", `return pcall(error, "x", 2)`, "false\tt.lua:1: x"},
+	{"a message of error with a leading space", `return select(2, pcall(error, " x", 0)), select(2, pcall(error, " y"))`, " x\t y"},
 	{"error level 0", `return pcall(function() error("x", 0) end)`, "false\tx"},
-	// lua5.1: no position (pcall, a C function, called string.rep), got
-	// no value. sockrun names the line of the pcall, as gopher-lua did.
-	{"Go error", `return pcall(function() return pcall(string.rep) end)`, "true\tfalse\tt.lua:1: bad argument #1 to '?' (string expected, got nil)"},
+	// No position: pcall, a C function, called string.rep.
+	{"Go error", `return pcall(function() return pcall(string.rep) end)`, "true\tfalse\tbad argument #1 to '?' (string expected, got no value)"},
 	{"nested", `return pcall(pcall, error, "e")`, "true\tfalse\te"},
 	{"xpcall handler", `return xpcall(function() error("a") end, function(e) return "handled: " .. e end)`, "false\thandled: t.lua:1: a"},
-	{"xpcall handler of a Go error", `return xpcall(coroutine.resume, function(e) return "h:" .. tostring(e) end)`, "false\th:bad argument #1 to 'resume' (coroutine expected)"}, // lua5.1: to '?'
-	{"xpcall handler of a Go function's error", `return xpcall(string.rep, function(e) return "h:" .. e end)`, "false\th:t.lua:1: bad argument #1 to '?' (string expected, got nil)"},
+	{"xpcall handler of a Go error", `return xpcall(coroutine.resume, function(e) return "h:" .. tostring(e) end)`, "false\th:bad argument #1 to '?' (coroutine expected)"},
+	{"xpcall handler of a Go function's error", `return xpcall(string.rep, function(e) return "h:" .. e end)`, "false\th:bad argument #1 to '?' (string expected, got no value)"},
 	{"xpcall handler of a call of nil", `return xpcall(nil, function(e) return "h:" .. tostring(e) end)`, "false\th:attempt to call a nil value"},
 	{"xpcall error in handler", `return xpcall(function() error("a") end, function(e) error("b") end)`, "false\terror in error handling"},
 	{"xpcall handler not a function", `return xpcall(function() error("a") end, nil)`, "false\terror in error handling"},
 	{"xpcall results", `return xpcall(function() return 1, 2 end, print)`, "true\t1\t2"},
-	{"xpcall no handler", `return pcall(xpcall, print)`, "false\tbad argument #2 to 'xpcall' (value expected)"}, // lua5.1: to '?'
+	{"xpcall no handler", `return pcall(xpcall, print)`, "false\tbad argument #2 to '?' (value expected)"},
 	{"xpcall handler sees the failed frames", `
 		local function inner() local secret = "s"; error("e") end
 		return xpcall(inner, function(e) return probe() end)`, "false\tt.lua:2: "},
@@ -155,7 +155,7 @@ var pcallCases = []struct{ name, src, want string }{
 	{"wrap error", `
 		local w = coroutine.wrap(function() error("boom") end)
 		return pcall(w)`, "false\tt.lua:2: boom"},
-	{"create a Go function", `return pcall(coroutine.create, print)`, "false\tbad argument #1 to 'create' (Lua function expected)"}, // lua5.1: to '?'
+	{"create a Go function", `return pcall(coroutine.create, print)`, "false\tbad argument #1 to '?' (Lua function expected)"},
 	{"stack overflow", `
 		local function r() return 1 + r() end
 		local ok, e = pcall(r)
@@ -183,16 +183,15 @@ var pcallCases = []struct{ name, src, want string }{
 func TestPcall(t *testing.T) {
 	L := newState(t)
 	L.SetGlobal("probe", L.NewFunction(func(L *lua.LState) int {
-		// Called by an xpcall handler: below it, past pcall's
-		// machinery, the failed frames, error's, then inner's.
+		// Called by an xpcall handler: below it (level 1), the failed
+		// frames, error's, then inner's; pcall's machinery is no level.
 		for level := 2; level < 10; level++ {
-			dbg, ok := L.GetStack(level)
+			fn, _, ok := FunctionAt(L, level)
 			if !ok {
 				break
 			}
-			fn, _ := L.GetInfo("f", dbg, lua.LNil)
-			if f := fn.(*lua.LFunction); !f.IsG && !isMachinery(L, f) {
-				L.Push(lua.LString(where(L, level)))
+			if fn != nil && !fn.IsG {
+				L.Push(lua.LString(Where(L, level)))
 				return 1
 			}
 		}
@@ -279,18 +278,23 @@ func TestProtectedCallOf(t *testing.T) {
 			got = append(got, "none")
 			return 0
 		}
-		dbg, _ := pc.Caller.GetStack(0)
-		fn, _ := pc.Caller.GetInfo("f", dbg, lua.LNil)
+		dbg, _ := pc.caller.GetStack(0)
+		fn, _ := pc.caller.GetInfo("f", dbg, lua.LNil)
 		top := "other"
 		if f := fn.(*lua.LFunction); f == L.GetGlobal("pcall") || f == L.GetGlobal("xpcall") {
 			top = "called"
 		}
-		got = append(got, pc.Name+" "+top+" "+map[bool]string{true: "failed", false: "-"}[pc.Failed != nil])
+		layout := "bare"
+		if pc.looping {
+			layout = "looping"
+		}
+		got = append(got, pc.name+" "+top+" "+layout+" "+map[bool]string{true: "failed", false: "-"}[pc.failed != nil])
 		return 0
 	}))
-	runIn(t, L, `look(); pcall(look); xpcall(function() error("x") end, look); xpcall(42, look)`)
+	runIn(t, L, `look(); pcall(look); xpcall(function() error("x") end, look); xpcall(42, look)
+		coroutine.wrap(function() pcall(function() look() end); xpcall(function() error("x") end, look) end)()`)
 	// The caller's top frame is the pcall or xpcall that made the call.
-	want := "none|pcall called -|xpcall called -|xpcall called -"
+	want := "none|pcall called bare -|xpcall called bare -|xpcall called bare -|pcall called looping -|xpcall called looping -"
 	if s := strings.Join(got, "|"); s != want {
 		t.Errorf("got %s, want %s", s, want)
 	}
