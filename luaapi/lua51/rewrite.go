@@ -11,9 +11,11 @@ import (
 // compiler sees it, and replaces the shapes gopher-lua v1.1.2 compiles
 // wrongly by equivalent shapes it compiles rightly:
 //
-//   - a multiple assignment evaluates into temporaries first
-//     (rewrite_assign.go), as gopher-lua assigns a local target while it is
-//     still evaluating the right-hand side (gopher-lua #440, #315, #158);
+//   - an assignment to locals that gopher-lua compiles wrongly evaluates
+//     into temporaries first (rewrite_assign.go): a multiple assignment
+//     (gopher-lua assigns a local target while it is still evaluating the
+//     right-hand side, #440, #315, #158), "b = x and y" with x false, "b =
+//     (...)";
 //   - constant conditions are folded away (rewrite_fold.go): a loop whose
 //     body starts with the unconditional jump gopher-lua compiles them to
 //     jumps back to the wrong place (#540);
@@ -143,9 +145,8 @@ func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 			st.Lhs[i] = r.target(e)
 		}
 		r.exprs(st.Rhs)
-		if len(st.Lhs) > 1 {
-			return []ast.Stmt{r.multipleAssign(st)}
-		}
+		st.Rhs = dropExtraVarargs(st.Rhs, len(st.Lhs))
+		return []ast.Stmt{r.assign(st)}
 	case *ast.LocalAssignStmt:
 		if len(st.Names) == 1 && len(st.Exprs) == 1 {
 			if _, ok := st.Exprs[0].(*ast.FunctionExpr); ok {
@@ -158,6 +159,7 @@ func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 			}
 		}
 		r.exprs(st.Exprs)
+		st.Exprs = dropExtraVarargs(st.Exprs, len(st.Names))
 		r.declare(st.Names...)
 	case *ast.FuncCallStmt:
 		st.Expr = r.expr(st.Expr)
@@ -207,6 +209,22 @@ func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 		r.exprs(st.Exprs)
 	}
 	return []ast.Stmt{s}
+}
+
+// dropExtraVarargs drops the "..." past the first n of an assignment's
+// values: evaluated for nothing, and gopher-lua compiles the last of them
+// to a VARARG that wants no values, which leaves the registers above it
+// Go nils that a later instruction dereferences ("c = ..., ..." then a
+// multiple assignment: "invalid memory address or nil pointer
+// dereference").
+func dropExtraVarargs(exprs []ast.Expr, n int) []ast.Expr {
+	for len(exprs) > n {
+		if _, ok := exprs[len(exprs)-1].(*ast.Comma3Expr); !ok {
+			break
+		}
+		exprs = exprs[:len(exprs)-1]
+	}
+	return exprs
 }
 
 // target rewrites the inside of an assignment's target.
