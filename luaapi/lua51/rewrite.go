@@ -63,6 +63,9 @@ type rewriter struct {
 	// operands.
 	concatSites map[string]string
 	tableSite   string
+	// sites are what Explain needs to name the values of the chunk's
+	// failing operations (rewrite_names.go).
+	sites siteNames
 }
 
 // newRewriter prepares a pass over stmts.
@@ -203,6 +206,7 @@ func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 			st.Name.Func = r.target(st.Name.Func)
 		} else {
 			st.Name.Receiver = r.expr(st.Name.Receiver)
+			r.indexSite(st.Name.Receiver, st.Name.Receiver, &ast.StringExpr{Value: st.Name.Method})
 		}
 		r.function(st.Func, st.Name.Func == nil)
 	case *ast.ReturnStmt:
@@ -232,6 +236,7 @@ func (r *rewriter) target(e ast.Expr) ast.Expr {
 	if at, ok := e.(*ast.AttrGetExpr); ok {
 		at.Object = r.expr(at.Object)
 		at.Key = r.expr(at.Key)
+		r.indexSite(at, at.Object, at.Key)
 	}
 	return e
 }
@@ -249,6 +254,7 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	case *ast.AttrGetExpr:
 		ex.Object = r.expr(ex.Object)
 		ex.Key = r.expr(ex.Key)
+		r.indexSite(ex, ex.Object, ex.Key)
 	case *ast.TableExpr:
 		for _, f := range ex.Fields {
 			if f.Key != nil {
@@ -264,6 +270,7 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 			ex.Receiver = r.expr(ex.Receiver)
 		}
 		r.exprs(ex.Args)
+		r.callSite(ex)
 	case *ast.LogicalOpExpr:
 		ex.Lhs = r.expr(ex.Lhs)
 		ex.Rhs = r.expr(ex.Rhs)
@@ -276,13 +283,16 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	case *ast.ArithmeticOpExpr:
 		ex.Lhs = r.expr(ex.Lhs)
 		ex.Rhs = r.expr(ex.Rhs)
+		r.addSite(ex, site{kind: siteArith, op: arithOps[ex.Operator], lhs: r.describe(ex.Lhs), rhs: r.describe(ex.Rhs)})
 	case *ast.UnaryMinusOpExpr:
 		ex.Expr = r.expr(ex.Expr)
+		r.addSite(ex, site{kind: siteArith, op: "unm", desc: r.describe(ex.Expr), path: r.globalPath(ex.Expr)})
 	case *ast.UnaryNotOpExpr:
 		ex.Expr = r.expr(ex.Expr)
 		return foldNot(ex)
 	case *ast.UnaryLenOpExpr:
 		ex.Expr = r.expr(ex.Expr)
+		r.addSite(ex, site{kind: siteLen, desc: r.describe(ex.Expr), path: r.globalPath(ex.Expr)})
 	case *ast.FunctionExpr:
 		r.function(ex, false)
 	}
