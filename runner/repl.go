@@ -249,7 +249,7 @@ func (p *prompt) exec(fn *lua.LFunction, show bool) {
 	p.mu.Unlock()
 	top := L.GetTop()
 	L.Push(fn)
-	err := L.PCall(0, lua.MultRet, nil)
+	err := explainError(L, L.PCall(0, lua.MultRet, nil))
 	p.mu.Lock()
 	p.busy = false
 	interrupted := p.cur.ctx.Err() != nil

@@ -291,7 +291,7 @@ func (v *vm) runChunk(fn *lua.LFunction, done chan<- error) {
 		v.rt.MainRunning(true)
 		v.L.G.CurrentThread = v.L
 		v.L.Push(fn)
-		err = v.L.PCall(0, 0, nil)
+		err = explainError(v.L, v.L.PCall(0, 0, nil))
 		finished = true
 	}()
 }
