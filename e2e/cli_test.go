@@ -42,7 +42,7 @@ func TestExitCodes(t *testing.T) {
 		{"ok", `print("hi")`, 0, `^$`},
 		{"os.exit", `local s = socket.socket(); os.exit(7)`, 7, `^$`},
 		{"os.exit true", `os.exit(true)`, 0, `^$`},
-		{"runtime error", "local x = nil\nx.y = 1", 1, `s\.lua:2: attempt to index a non-table object\(nil\) with key 'y'\nstack traceback:`},
+		{"runtime error", "local x = nil\nx.y = 1", 1, `s\.lua:2: attempt to index local 'x' \(a nil value\)\nstack traceback:`},
 		{"socket error", "local s = socket.socket()\ns:bind('127.0.0.1', 70000)", 1, `s\.lua:2: bad argument #2 to 'bind' \(port must be a number 0-65535, got 70000\)`},
 		{"syntax error", "local x = \nx = = 1", 2, `^sockrun: .*s\.lua:2: .*near '='`},
 	}

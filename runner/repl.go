@@ -253,7 +253,7 @@ func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
 	for _, a := range args {
 		L.Push(a)
 	}
-	err := L.PCall(len(args), lua.MultRet, nil)
+	err := explainError(L, L.PCall(len(args), lua.MultRet, nil))
 	p.mu.Lock()
 	p.busy = false
 	interrupted := p.cur.ctx.Err() != nil

@@ -207,6 +207,20 @@ func requireFunc(L *lua.LState, module string) *lua.LFunction {
 	})
 }
 
+// explainError gives err, from a PCall in L, lua5.1's message where it is
+// a runtime error gopher-lua words differently ("attempt to index global
+// 'sockt' (a nil value)": lua51.Explain). Call it with the interpreter lock
+// held, right after the PCall.
+func explainError(L *lua.LState, err error) error {
+	var apiErr *lua.ApiError
+	if errors.As(err, &apiErr) {
+		if s, ok := apiErr.Object.(lua.LString); ok {
+			apiErr.Object = lua.LString(lua51.Explain(L, string(s)))
+		}
+	}
+	return err
+}
+
 // incomplete reports whether err, from compiling src, says that src ends
 // before its statement does (the prompt then asks for more), as lua5.1's
 // prompt decides it.

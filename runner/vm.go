@@ -299,7 +299,7 @@ func (v *vm) runChunk(fn *lua.LFunction, args []lua.LValue, done chan<- error) {
 		for _, a := range args {
 			v.L.Push(a)
 		}
-		err = lua51.HostCall(v.L, len(args), 0)
+		err = explainError(v.L, lua51.HostCall(v.L, len(args), 0))
 		finished = true
 	}()
 }

@@ -48,6 +48,7 @@ func Compile(src, name string) (proto *lua.FunctionProto, err error) {
 	if err != nil {
 		return nil, compileError(name, err)
 	}
+	registerSites(name, r.sites)
 	if len(r.helpers) > 0 {
 		fns := make(map[lua.LString]lua.LValue, len(r.helpers))
 		for _, h := range r.helpers {

@@ -26,7 +26,8 @@ type snippet struct {
 }
 
 // outPrelude defines out for lua5.1.
-const outPrelude = `function out(...)
+const outPrelude = `function explain(msg) return msg end
+function out(...)
   local t = {}
   for i = 1, select('#', ...) do
     local v = select(i, ...)
@@ -63,6 +64,10 @@ func newTestState(buf *bytes.Buffer, globals map[string]string) *lua.LState {
 		buf.WriteByte('\n')
 		return 0
 	}))
+	L.SetGlobal("explain", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(Explain(L, L.CheckString(1))))
+		return 1
+	}))
 	for k, v := range globals {
 		L.SetGlobal(k, lua.LString(v))
 	}
@@ -78,6 +83,8 @@ func runHere(t *testing.T, name, src string, globals map[string]string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), snippetTimeout)
 	defer cancel()
 	L.SetContext(ctx)
+	// Every snippet is named alike: forget the sites of the one before.
+	forgetSites()
 	proto, err := Compile(src, name)
 	if err != nil {
 		buf.WriteString("error: " + err.Error() + "\n")
@@ -174,4 +181,12 @@ func checkSnippetsWithLua51(t *testing.T, snippets []snippet) {
 			}
 		})
 	}
+}
+
+// forgetSites forgets the sites of every chunk compiled.
+func forgetSites() {
+	chunkSites.Lock()
+	defer chunkSites.Unlock()
+	chunkSites.byName = map[string]siteNames{}
+	chunkSites.order = nil
 }

@@ -11,9 +11,11 @@ import (
 // compiler sees it, and replaces the shapes gopher-lua v1.1.2 compiles
 // wrongly by equivalent shapes it compiles rightly:
 //
-//   - a multiple assignment evaluates into temporaries first
-//     (rewrite_assign.go), as gopher-lua assigns a local target while it is
-//     still evaluating the right-hand side (gopher-lua #440, #315, #158);
+//   - an assignment to locals that gopher-lua compiles wrongly evaluates
+//     into temporaries first (rewrite_assign.go): a multiple assignment
+//     (gopher-lua assigns a local target while it is still evaluating the
+//     right-hand side, #440, #315, #158), "b = x and y" with x false, "b =
+//     (...)";
 //   - constant conditions are folded away (rewrite_fold.go): a loop whose
 //     body starts with the unconditional jump gopher-lua compiles them to
 //     jumps back to the wrong place (#540);
@@ -61,6 +63,9 @@ type rewriter struct {
 	// operands.
 	concatSites map[string]string
 	tableSite   string
+	// sites are what Explain needs to name the values of the chunk's
+	// failing operations (rewrite_names.go).
+	sites siteNames
 }
 
 // newRewriter prepares a pass over stmts.
@@ -143,9 +148,8 @@ func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 			st.Lhs[i] = r.target(e)
 		}
 		r.exprs(st.Rhs)
-		if len(st.Lhs) > 1 {
-			return []ast.Stmt{r.multipleAssign(st)}
-		}
+		st.Rhs = dropExtraVarargs(st.Rhs, len(st.Lhs))
+		return []ast.Stmt{r.assign(st)}
 	case *ast.LocalAssignStmt:
 		if len(st.Names) == 1 && len(st.Exprs) == 1 {
 			if _, ok := st.Exprs[0].(*ast.FunctionExpr); ok {
@@ -158,6 +162,7 @@ func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 			}
 		}
 		r.exprs(st.Exprs)
+		st.Exprs = dropExtraVarargs(st.Exprs, len(st.Names))
 		r.declare(st.Names...)
 	case *ast.FuncCallStmt:
 		st.Expr = r.expr(st.Expr)
@@ -201,6 +206,7 @@ func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 			st.Name.Func = r.target(st.Name.Func)
 		} else {
 			st.Name.Receiver = r.expr(st.Name.Receiver)
+			r.indexSite(st.Name.Receiver, st.Name.Receiver, &ast.StringExpr{Value: st.Name.Method})
 		}
 		r.function(st.Func, st.Name.Func == nil)
 	case *ast.ReturnStmt:
@@ -209,11 +215,28 @@ func (r *rewriter) stmt(s ast.Stmt) []ast.Stmt {
 	return []ast.Stmt{s}
 }
 
+// dropExtraVarargs drops the "..." past the first n of an assignment's
+// values: evaluated for nothing, and gopher-lua compiles the last of them
+// to a VARARG that wants no values, which leaves the registers above it
+// Go nils that a later instruction dereferences ("c = ..., ..." then a
+// multiple assignment: "invalid memory address or nil pointer
+// dereference").
+func dropExtraVarargs(exprs []ast.Expr, n int) []ast.Expr {
+	for len(exprs) > n {
+		if _, ok := exprs[len(exprs)-1].(*ast.Comma3Expr); !ok {
+			break
+		}
+		exprs = exprs[:len(exprs)-1]
+	}
+	return exprs
+}
+
 // target rewrites the inside of an assignment's target.
 func (r *rewriter) target(e ast.Expr) ast.Expr {
 	if at, ok := e.(*ast.AttrGetExpr); ok {
 		at.Object = r.expr(at.Object)
 		at.Key = r.expr(at.Key)
+		r.indexSite(at, at.Object, at.Key)
 	}
 	return e
 }
@@ -231,6 +254,7 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	case *ast.AttrGetExpr:
 		ex.Object = r.expr(ex.Object)
 		ex.Key = r.expr(ex.Key)
+		r.indexSite(ex, ex.Object, ex.Key)
 	case *ast.TableExpr:
 		for _, f := range ex.Fields {
 			if f.Key != nil {
@@ -246,6 +270,7 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 			ex.Receiver = r.expr(ex.Receiver)
 		}
 		r.exprs(ex.Args)
+		r.callSite(ex)
 	case *ast.LogicalOpExpr:
 		ex.Lhs = r.expr(ex.Lhs)
 		ex.Rhs = r.expr(ex.Rhs)
@@ -258,13 +283,16 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	case *ast.ArithmeticOpExpr:
 		ex.Lhs = r.expr(ex.Lhs)
 		ex.Rhs = r.expr(ex.Rhs)
+		r.addSite(ex, site{kind: siteArith, op: arithOps[ex.Operator], lhs: r.describe(ex.Lhs), rhs: r.describe(ex.Rhs)})
 	case *ast.UnaryMinusOpExpr:
 		ex.Expr = r.expr(ex.Expr)
+		r.addSite(ex, site{kind: siteArith, op: "unm", desc: r.describe(ex.Expr), path: r.globalPath(ex.Expr)})
 	case *ast.UnaryNotOpExpr:
 		ex.Expr = r.expr(ex.Expr)
 		return foldNot(ex)
 	case *ast.UnaryLenOpExpr:
 		ex.Expr = r.expr(ex.Expr)
+		r.addSite(ex, site{kind: siteLen, desc: r.describe(ex.Expr), path: r.globalPath(ex.Expr)})
 	case *ast.FunctionExpr:
 		r.function(ex, false)
 	}

@@ -6,15 +6,31 @@ import (
 	"github.com/yuin/gopher-lua/ast"
 )
 
-// multipleAssign rewrites an assignment to more than one target in the
-// order of the Lua 5.1 manual (§2.4.3) as lua5.1 runs it: first the tables
-// and keys of the indexed targets, left to right, then the right-hand
-// expressions, left to right, then the assignments, last target first.
+// assign rewrites an assignment gopher-lua compiles wrongly into one it
+// compiles rightly, in the order of the Lua 5.1 manual (§2.4.3) as lua5.1
+// runs it: first the tables and keys of the indexed targets, left to
+// right, then the right-hand expressions, left to right, then the
+// assignments, last target first.
 //
-// gopher-lua compiles a local target's value straight into the local's
-// register while it still evaluates the values after it, so "a, b = b, a"
-// gives 2 2 (gopher-lua #440, #315, #158). Only an assignment with a local
-// target is wrong; it becomes
+// gopher-lua compiles an assignment to more than one target wrongly
+// whenever a target is a local, which it assigns while it still evaluates
+// the values after it ("a, b = b, a" gives 2 2: gopher-lua #440, #315,
+// #158), or a table whose value is a local, after which it counts its
+// registers wrongly and assigns the targets before it from the wrong
+// registers ("u, t.x = true, a" sets the upvalue u to "x"). And it
+// compiles the value of a single local target straight into the local's
+// register, which goes wrong two ways:
+//
+//   - an "and" whose left operand is false and neither a local nor a
+//     comparison leaves the local as it was: after "b = x and y" with x
+//     nil, b keeps its old value (also "b = not c and 5");
+//   - a "..." cut to one value, "b = (...)" or "b = ..., 5", resets the
+//     top of the registers to the local's and clears every register above
+//     it with Go nils, the locals declared after b among them: the next use
+//     of one is "invalid memory address or nil pointer dereference".
+//
+// So every assignment to more than one target, and an assignment of such
+// a value to one local, becomes
 //
 //	do
 //	  local (assign 1), (assign 2), ..., (assign n) = t1, k1, ..., e1, ..., em
@@ -26,19 +42,20 @@ import (
 // block. A table or key that is a literal, or a local the statement does
 // not assign, is used where it is: lua5.1 reads such a local's register at
 // the assignment too. With as many values as targets the last value is
-// assigned straight to the last target, which comes first anyway.
+// assigned straight to the last target, which comes first anyway, unless
+// it is one of the values above.
 //
 // The hidden locals count against gopher-lua's 200 registers of a
 // function as the values gopher-lua's own code keeps in registers would,
 // plus one for each key that is a local the statement assigns.
-func (r *rewriter) multipleAssign(st *ast.AssignStmt) ast.Stmt {
+func (r *rewriter) assign(st *ast.AssignStmt) ast.Stmt {
 	assigned := map[string]bool{}
 	for _, t := range st.Lhs {
-		if id, ok := t.(*ast.IdentExpr); ok && r.resolve(id.Value) == varLocal {
-			assigned[id.Value] = true
+		if r.isLocal(t) {
+			assigned[t.(*ast.IdentExpr).Value] = true
 		}
 	}
-	if len(assigned) == 0 {
+	if len(st.Lhs) == 1 && (len(assigned) == 0 || !r.wrongInLocal(st.Rhs)) {
 		return st
 	}
 	var names []string
@@ -81,7 +98,7 @@ func (r *rewriter) multipleAssign(st *ast.AssignStmt) ast.Stmt {
 	n := len(st.Lhs)
 	rhs := st.Rhs
 	vals := make([]ast.Expr, n)
-	if len(rhs) == n {
+	if len(rhs) == n && !(r.isLocal(st.Lhs[n-1]) && r.wrongInLocal(rhs[n-1:])) {
 		n--
 		vals[n] = rhs[n]
 		rhs = rhs[:n]
@@ -106,4 +123,43 @@ func (r *rewriter) multipleAssign(st *ast.AssignStmt) ast.Stmt {
 	do := &ast.DoBlockStmt{Stmts: body}
 	setPos(do, st)
 	return do
+}
+
+// isLocal reports whether e is a local of the function being walked.
+func (r *rewriter) isLocal(e ast.Expr) bool {
+	id, ok := e.(*ast.IdentExpr)
+	return ok && r.resolve(id.Value) == varLocal
+}
+
+// wrongInLocal reports whether gopher-lua compiles the values of an
+// assignment to one local wrongly: a "..." cut to one value, or an and/or
+// with an "and" whose left operand is neither a local nor a comparison.
+func (r *rewriter) wrongInLocal(values []ast.Expr) bool {
+	switch v := values[0].(type) {
+	case *ast.Comma3Expr:
+		return v.AdjustRet || len(values) > 1
+	case *ast.LogicalOpExpr:
+		return r.wrongAnd(v)
+	}
+	return false
+}
+
+// wrongAnd reports whether the and/or e has an "and" whose left operand is
+// neither a local nor a comparison.
+func (r *rewriter) wrongAnd(e *ast.LogicalOpExpr) bool {
+	if e.Operator == "and" {
+		switch e.Lhs.(type) {
+		case *ast.RelationalOpExpr:
+		default:
+			if !r.isLocal(e.Lhs) {
+				return true
+			}
+		}
+	}
+	for _, op := range []ast.Expr{e.Lhs, e.Rhs} {
+		if l, ok := op.(*ast.LogicalOpExpr); ok && r.wrongAnd(l) {
+			return true
+		}
+	}
+	return false
 }

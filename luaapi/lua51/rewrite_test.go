@@ -11,6 +11,43 @@ func TestRewrite(t *testing.T) { checkSnippets(t, rewriteSnippets) }
 func TestRewriteWithLua51(t *testing.T) { checkSnippetsWithLua51(t, rewriteSnippets) }
 
 var rewriteSnippets = []snippet{
+	{"assign_and_to_local", `local function f() return nil end
+local function run()
+  local a, b, c, nf = 1, 2, 3, false
+  local t = {10}
+  b = x and 5
+  out(b)
+  b = 2
+  b = t[9] and c
+  out(b)
+  b = 2
+  b = f() and c
+  out(b)
+  b = 2
+  b = not c and 5
+  out(b)
+  b = 2
+  b = y or x and 5
+  out(b)
+  b = 2
+  b = c and (x and 5)
+  out(b)
+  local found = t[2] and t[2].name
+  out(found)
+  found = "old"
+  found = t[2] and t[2].name
+  out(found)
+end
+run()
+`, `nil
+nil
+nil
+false
+nil
+nil
+nil
+nil
+`},
 	{"assign_calls_varargs", `local function many() return 1, 2, 3, 4 end
 local function none() end
 local a, b, c = 0, 0, 0
@@ -168,6 +205,43 @@ out(x)
 a, b = b, a
 out(a, b)
 `, `2	1
+`},
+	{"assign_table_value_local", `local u = 5
+local function run()
+  local a, b = 1, 2
+  local t = {10, 20, 30, x = 40}
+  u, t.x, g2 = true, a
+  out(a, u, t.x, g2)
+  g1, t[1], t[b] = b, a, a
+  out(g1, t[1], t[2])
+end
+run()
+`, `1	true	1	nil
+2	1	1
+`},
+	{"assign_vararg_to_local", `local function run(...)
+  local a, b, c = 1, 2, 3
+  local t = {10, 20, 30, x = 40}
+  b = (...)
+  out(a, b, c, t[1], t.x)
+  b = ..., 5, 6
+  out(a, b, c, t[1], t.x)
+  c = ..., ...
+  out(a, b, c, t[1], t.x)
+  a, b = 1, (...)
+  out(a, b, c, t[1], t.x)
+  b = nil or ...
+  out(a, b, c, t[1], t.x)
+  t[b], a, t[2], t.x = c, 5, 6, true
+  out(a, b, c, t[1], t[2], t[11], t.x)
+end
+run(11, 12)
+`, `1	11	3	10	40
+1	11	3	10	40
+1	11	11	10	40
+1	11	11	10	40
+1	11	11	10	40
+5	11	11	10	6	11	true
 `},
 	{"concat_errors", `out(pcall(function() return "a" .. undefinedglobal end))
 out(pcall(function() local l; return l .. "a" end))
