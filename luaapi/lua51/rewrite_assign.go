@@ -132,12 +132,20 @@ func (r *rewriter) isLocal(e ast.Expr) bool {
 }
 
 // wrongInLocal reports whether gopher-lua compiles the values of an
-// assignment to one local wrongly: a "..." cut to one value, or an and/or
-// with an "and" whose left operand is neither a local nor a comparison.
+// assignment to one local wrongly: a "..." cut to one value, an and/or
+// with an "and" whose left operand is neither a local nor a comparison,
+// or a call cut to one value ("x = (f(x))", and a concatenation the pass
+// makes a helper's call), which gopher-lua calls from the local's own
+// register when the local is the last one declared, so that the
+// function overwrites the local before the arguments read it.
 func (r *rewriter) wrongInLocal(values []ast.Expr) bool {
 	switch v := values[0].(type) {
 	case *ast.Comma3Expr:
 		return v.AdjustRet || len(values) > 1
+	case *ast.FuncCallExpr:
+		return v.AdjustRet
+	case *ast.StringConcatOpExpr:
+		return true
 	case *ast.LogicalOpExpr:
 		return r.wrongAnd(v)
 	}

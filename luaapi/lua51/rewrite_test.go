@@ -448,6 +448,20 @@ end
 out(f())
 `, `336
 `},
+	{"assign_call_cut_to_one_value_to_last_local", `local function tell(c, text)
+  text = text .. "\n"
+  out(text)
+  text = (tostring(text) .. "!")
+  out(text)
+  local g = string.upper
+  text = (g(text))
+  out(text)
+end
+tell({}, "a" .. tostring(1))
+local x = 1
+x = (tostring(x))
+out(x, type(x))
+`, "a1\n\na1\n!\nA1\n!\n1\tstring\n"},
 	{"table_constructor_big_mixed", `local parts = {}
 for i = 1, 30000 do parts[i] = 0 end
 for _, i in ipairs({1, 25550, 25551, 25600, 25601, 30000}) do parts[i] = i end
