@@ -624,7 +624,7 @@ func (p *protected) handle(L *lua.LState, h, err lua.LValue, failed *lua.LState)
 // and expects it not to return. For xpcall it first calls the handler
 // there, with the failed frames still on the stack, as Lua 5.1 does.
 func (c *pcallCo) panic(L *lua.LState) {
-	v := L.Get(-1)
+	v := explained(L, L.Get(-1))
 	if c.handler != nil && !c.handling && !c.inGo {
 		v = c.callHandler(L, c.handler, v)
 		c.handled = true
@@ -649,7 +649,7 @@ func (p *protected) handleError(L *lua.LState) int {
 	if c == nil {
 		return 1 // not a pcall coroutine's: the error as it is
 	}
-	v := goErrorValue(L.Parent, L, L.Get(1))
+	v := explained(L, goErrorValue(L.Parent, L, L.Get(1)))
 	if c.handler != nil {
 		// The debug library hides this function's frame under the
 		// handler's.
@@ -905,6 +905,15 @@ func goErrorValue(L, co *lua.LState, v lua.LValue) lua.LValue {
 		msg = strings.Replace(msg, " to corountine (", " to '?' (", 1)
 	}
 	return lua.LString(Where(L, 1) + msg)
+}
+
+// explained is an error value raised in L as Lua 5.1 words it (Explain):
+// what pcall returns and xpcall's handler sees.
+func explained(L *lua.LState, v lua.LValue) lua.LValue {
+	if s, ok := v.(lua.LString); ok {
+		return lua.LString(Explain(L, string(s)))
+	}
+	return v
 }
 
 // raiser is the function whose error the message handler L runs (level

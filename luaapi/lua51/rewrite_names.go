@@ -203,6 +203,9 @@ var (
 // It is for messages of errors that just happened in L: the runner's
 // report of an uncaught error and the value pcall returns.
 func Explain(L *lua.LState, msg string) string {
+	if !strings.Contains(msg, "attempt to ") && !strings.Contains(msg, "cannot perform ") && !strings.HasSuffix(msg, " undefined") {
+		return msg // not a runtime error Explain words: no regexp
+	}
 	m := gopherError.FindStringSubmatch(msg)
 	if m == nil {
 		return msg
