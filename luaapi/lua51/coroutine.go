@@ -87,6 +87,9 @@ func (p *protected) coResumeFn(L *lua.LState) int {
 // values (lostFrames).
 func (p *protected) resumeOnStack(L *lua.LState, th *lua.LState) {
 	if !p.isPending(th) {
+		for n := yieldWants(th) - (L.GetTop() - 1); n > 0; n-- {
+			L.Push(lua.LNil)
+		}
 		p.coResumeLost(L, th)
 		return
 	}
@@ -100,6 +103,52 @@ func (p *protected) resumeOnStack(L *lua.LState, th *lua.LState) {
 	for _, v := range out {
 		L.Push(v)
 	}
+}
+
+// yieldWants is how many values the call of coroutine.yield that th is
+// suspended in takes ("local a, b = coroutine.yield()" takes 2), 0 when it
+// takes them all or it is not known. Resumed with fewer, gopher-lua leaves
+// the rest of its registers holding no value at all, not nil (a Go nil
+// dereference when the script reads one), so a resume passes nils for
+// them, as lua5.1 assigns. The call is the one at th's line named yield,
+// or the only call on that line.
+func yieldWants(th *lua.LState) int {
+	dbg, ok := th.GetStack(0)
+	if !ok {
+		return 0
+	}
+	f, err := th.GetInfo("fl", dbg, lua.LNil)
+	fn, _ := f.(*lua.LFunction)
+	if err != nil || fn == nil || fn.IsG || dbg.CurrentLine <= 0 {
+		return 0
+	}
+	p := fn.Proto
+	named, only, calls := -1, -1, 0
+	for _, c := range p.DbgCalls {
+		if c.Pc >= len(p.Code) || c.Pc >= len(p.DbgSourcePositions) || p.DbgSourcePositions[c.Pc] != dbg.CurrentLine {
+			continue
+		}
+		inst := p.Code[c.Pc]
+		if int(inst>>26) != lua.OP_CALL {
+			continue
+		}
+		want := int(inst>>9)&0x1ff - 1 // C - 1 results; -1 for all
+		calls++
+		only = want
+		if c.Name == "yield" {
+			if named >= 0 && named != want {
+				return 0 // two yields on the line that take different counts
+			}
+			named = want
+		}
+	}
+	switch {
+	case named > 0:
+		return named
+	case named < 0 && calls == 1 && only > 0:
+		return only
+	}
+	return 0
 }
 
 // wrapped is the function coroutine.wrap returns: it resumes the coroutine

@@ -178,6 +178,16 @@ var pcallCases = []struct{ name, src, want string }{
 		local n = 0
 		local function g() n = n + 1; local ok, e = coroutine.resume(coroutine.create(g)); if not ok then error(e, 0) end end
 		return select(2, pcall(g)), n`, "C stack overflow\t198"},
+	{"resumed with fewer values than the yield takes", `
+		local co = coroutine.wrap(function()
+		  local c, d = coroutine.yield()
+		  local y = coroutine.yield
+		  local e, f, g = y()
+		  local n = select("#", coroutine.yield())
+		  return c, d, e, f, g, n
+		end)
+		co() co("x") co()
+		return co()`, "x\tnil\tnil\tnil\tnil\t0"},
 }
 
 func TestPcall(t *testing.T) {
