@@ -219,13 +219,21 @@ func baseGCInfo(L *lua.LState) int {
 // runs by its own rules.
 type gcParams struct {
 	pause, stepmul int
+	// steps counts the basic steps (collectgarbage("step", 0)) since the
+	// last full collection.
+	steps int
 }
+
+// basicSteps is how many basic steps make a collection cycle.
+const basicSteps = 16
 
 // collectGarbage is collectgarbage([opt [, arg]]) as Lua 5.1's: "collect"
 // (the default) runs a full collection and returns 0; "count" the KiB in
 // use, with a fraction; "step" with arg above 0 runs a full collection
-// and returns true (a finished cycle), with 0 does nothing and returns
-// false; "setpause" and "setstepmul" set the value and return the last
+// and returns true (a finished cycle); with 0 it is a basic step, of which
+// every 16th runs a full collection and returns true, the others false (a
+// script looping "until collectgarbage('step', 0)", as Lua 5.1's gc.lua
+// does, ends); "setpause" and "setstepmul" set the value and return the last
 // one; "stop" and "restart" return 0 (Go's collector cannot be stopped).
 func (gc *gcParams) collectGarbage(L *lua.LState) int {
 	opt := optString(L, 1, "collect")
@@ -237,10 +245,13 @@ func (gc *gcParams) collectGarbage(L *lua.LState) int {
 	case "count":
 		L.Push(lua.LNumber(float64(heapBytes()) / 1024))
 	case "step":
-		if arg > 0 {
+		gc.steps++
+		done := arg > 0 || gc.steps >= basicSteps
+		if done {
+			gc.steps = 0
 			ClearWeakTables(L)
 		}
-		L.Push(lua.LBool(arg > 0))
+		L.Push(lua.LBool(done))
 	case "setpause":
 		L.Push(lua.LNumber(gc.pause))
 		gc.pause = arg
