@@ -207,16 +207,20 @@ func runSuiteFile(t *testing.T, bound time.Duration, dir, prog string, args ...s
 // ended a script.
 var errorLine = regexp.MustCompile(`(?m)^(?:sockrun|\S*lua5\.1): (.*)$`)
 
+// tmpName is a name os.tmpname gives: sockrun's (digits) and lua5.1's
+// (lua_ and six characters).
+var tmpName = regexp.MustCompile(`/tmp/(?:lua_[A-Za-z0-9]{6}|[0-9]+)\b`)
+
 // failureLine is the first line of the error that ended a run, without
-// the program's name; a stop for memory without the amount, which
-// differs from run to run.
+// the program's name; a stop for memory without the amount, and a
+// temporary file's name, which differ from run to run.
 func failureLine(err error, stderr string) string {
 	m := errorLine.FindStringSubmatch(stderr)
 	if m == nil {
 		first, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n")
 		return strings.TrimSpace(err.Error() + " " + first)
 	}
-	msg := strings.TrimRight(m[1], " \t")
+	msg := tmpName.ReplaceAllString(strings.TrimRight(m[1], " \t"), "/tmp/TMPNAME")
 	if strings.HasPrefix(msg, "stopped: the script uses") && strings.Contains(msg, "max_memory") {
 		return "stopped at --max-memory " + suiteMaxMemory
 	}

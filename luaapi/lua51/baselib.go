@@ -134,10 +134,9 @@ func baseError(L *lua.LState) int {
 	switch v.(type) {
 	case lua.LString, lua.LNumber:
 		if level > 0 {
+			// The position and the message joined: a number becomes
+			// text, even where there is no position to add.
 			L.Error(lua.LString(Where(L, level)+string(checkString(L, 1))), 0)
-		}
-		if n, ok := v.(lua.LNumber); ok {
-			v = lua.LString(FormatNumber(float64(n)))
 		}
 	}
 	L.Error(v, 0)

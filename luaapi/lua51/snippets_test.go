@@ -151,6 +151,7 @@ var snippets = []struct{ src, want string }{
 	{"print(pcall(function() assert(false, {}) end))", "false\ts.lua:1: bad argument #2 to 'assert' (string expected, got table)\n"},
 	{"print(type(select(2, pcall(error, 42))), type(select(2, pcall(function() error(42) end))))", "string\tstring\n"},
 	{"print(pcall(function() error(42, 0) end))", "false\t42\n"},
+	{"print(type(select(2, pcall(function() error(42, 0) end))))", "number\n"},
 	{"print(pcall(function() error() end))", "false\tnil\n"},
 	{"print(pcall(function() error(nil, 2) end))", "false\tnil\n"},
 	{"local function f() error(\"lvl2\", 2) end local function g() f() end print(pcall(g))", "false\ts.lua:1: lvl2\n"},
