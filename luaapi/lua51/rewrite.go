@@ -65,7 +65,8 @@ type rewriter struct {
 	tableSite   string
 	// sites are what Explain needs to name the values of the chunk's
 	// failing operations (rewrite_names.go).
-	sites siteNames
+	sites   []site
+	strings map[string]string
 }
 
 // newRewriter prepares a pass over stmts.
@@ -283,16 +284,16 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	case *ast.ArithmeticOpExpr:
 		ex.Lhs = r.expr(ex.Lhs)
 		ex.Rhs = r.expr(ex.Rhs)
-		r.addSite(ex, site{kind: siteArith, op: arithOps[ex.Operator], lhs: r.describe(ex.Lhs), rhs: r.describe(ex.Rhs)})
+		r.addSite(ex, site{kind: siteArith, op: arithOps[ex.Operator], desc: r.describe(ex.Lhs), other: r.describe(ex.Rhs)})
 	case *ast.UnaryMinusOpExpr:
 		ex.Expr = r.expr(ex.Expr)
-		r.addSite(ex, site{kind: siteArith, op: "unm", desc: r.describe(ex.Expr), path: r.globalPath(ex.Expr)})
+		r.addSite(ex, site{kind: siteUnm, desc: r.describe(ex.Expr), other: r.globalPath(ex.Expr)})
 	case *ast.UnaryNotOpExpr:
 		ex.Expr = r.expr(ex.Expr)
 		return foldNot(ex)
 	case *ast.UnaryLenOpExpr:
 		ex.Expr = r.expr(ex.Expr)
-		r.addSite(ex, site{kind: siteLen, desc: r.describe(ex.Expr), path: r.globalPath(ex.Expr)})
+		r.addSite(ex, site{kind: siteLen, desc: r.describe(ex.Expr), other: r.globalPath(ex.Expr)})
 	case *ast.FunctionExpr:
 		r.function(ex, false)
 	}
