@@ -48,6 +48,9 @@ const (
 type funcScope struct {
 	parent *funcScope
 	locals []string
+	// params is how many of the first locals are the parameters (self
+	// first for a method).
+	params int
 }
 
 // rewriter holds the state of one pass over a chunk.
@@ -122,6 +125,17 @@ func (r *rewriter) resolve(name string) varKind {
 		}
 	}
 	return varGlobal
+}
+
+// isLastParam reports whether name is, here, the last parameter of the
+// function being walked.
+func (r *rewriter) isLastParam(name string) bool {
+	for i := len(r.fn.locals) - 1; i >= 0; i-- {
+		if r.fn.locals[i] == name {
+			return i == r.fn.params-1
+		}
+	}
+	return false
 }
 
 // block rewrites a block's statements, with a scope of its own.
@@ -312,6 +326,7 @@ func (r *rewriter) function(f *ast.FunctionExpr, method bool) {
 		r.declare("self")
 	}
 	r.declare(f.ParList.Names...)
+	r.fn.params = len(r.fn.locals)
 	if f.ParList.HasVargs {
 		r.declare("arg")
 	}
