@@ -11,11 +11,12 @@ import (
 // compiler sees it, and replaces the shapes gopher-lua v1.1.2 compiles
 // wrongly by equivalent shapes it compiles rightly:
 //
-//   - an assignment to locals that gopher-lua compiles wrongly evaluates
-//     into temporaries first (rewrite_assign.go): a multiple assignment
-//     (gopher-lua assigns a local target while it is still evaluating the
-//     right-hand side, #440, #315, #158), "b = x and y" with x false, "b =
-//     (...)";
+//   - an assignment gopher-lua compiles wrongly evaluates into temporaries
+//     first (rewrite_assign.go): every multiple assignment (gopher-lua
+//     assigns a local target while it is still evaluating the right-hand
+//     side, #440, #315, #158), and to one local "b = x and y" with x false,
+//     "b = (...)", "s = (f(s))" to the last parameter; a discarded trailing
+//     "..." is dropped;
 //   - constant conditions are folded away (rewrite_fold.go): a loop whose
 //     body starts with the unconditional jump gopher-lua compiles them to
 //     jumps back to the wrong place (#540);
@@ -25,8 +26,10 @@ import (
 //   - a concatenation whose operands may be numbers formats them as Lua 5.1
 //     does (concat.go).
 //
-// The pass names the temporaries it declares "(assign 1)", "(table)" and
-// the like: gopher-lua's compiler takes any string as a local's name, and a
+// The pass also records what Explain needs to name the variable behind a
+// failing operation (rewrite_names.go).
+//
+// The pass names the temporaries it declares "(assign 1)", "(for pad)": gopher-lua's compiler takes any string as a local's name, and a
 // name with a parenthesis or a space cannot be written in Lua source, so
 // they never clash with a script's names (Lua's own compiler names its
 // hidden locals the same way: "(for index)"). A helper the rewritten code
@@ -65,9 +68,12 @@ type rewriter struct {
 	// concatSites dedups the concatenation helpers by the names of their
 	// operands.
 	concatSites map[string]string
-	tableSite   string
+	// tableSite is the table builder's constant, once a constructor
+	// needs it.
+	tableSite string
 	// sites are what Explain needs to name the values of the chunk's
-	// failing operations (rewrite_names.go).
+	// failing operations (rewrite_names.go), and strings the names they
+	// share.
 	sites   []site
 	strings map[string]string
 }
