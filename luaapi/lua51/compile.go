@@ -28,6 +28,14 @@ type helperFunc = lua.LGFunction
 // failure to compile (a function with too many locals, say) an error
 // whose text is "name:line: message".
 func Compile(src, name string) (proto *lua.FunctionProto, err error) {
+	defer func() {
+		// lua.Compile turns its own errors into errors but lets any
+		// other panic through: none may reach a script, nor one of the
+		// rewrite pass.
+		if rec := recover(); rec != nil {
+			proto, err = nil, fmt.Errorf("%s: cannot compile: %v", name, rec)
+		}
+	}()
 	if se := checkSyntax(src, name); se != nil {
 		return nil, se
 	}
@@ -37,13 +45,6 @@ func Compile(src, name string) (proto *lua.FunctionProto, err error) {
 	}
 	r := newRewriter(stmts)
 	stmts = r.rewriteChunk(stmts)
-	defer func() {
-		// lua.Compile turns its own errors into errors but lets any
-		// other panic through: none may reach a script.
-		if rec := recover(); rec != nil {
-			proto, err = nil, fmt.Errorf("%s: cannot compile: %v", name, rec)
-		}
-	}()
 	proto, err = lua.Compile(stmts, name)
 	if err != nil {
 		return nil, compileError(name, err)

@@ -178,7 +178,11 @@ func concatSlow(L *lua.LState, names []string, n int) int {
 				if isText(a) {
 					blame = top
 				}
-				L.RaiseError("%s", opError("concatenate", names[blame], vals[blame]))
+				name := ""
+				if blame < len(names) {
+					name = names[blame]
+				}
+				L.RaiseError("%s", opError("concatenate", name, vals[blame]))
 			}
 			L.Push(mm)
 			L.Push(a)

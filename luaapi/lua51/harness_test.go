@@ -187,6 +187,6 @@ func checkSnippetsWithLua51(t *testing.T, snippets []snippet) {
 func forgetSites() {
 	chunkSites.Lock()
 	defer chunkSites.Unlock()
-	chunkSites.byName = map[string]siteNames{}
+	chunkSites.byName = map[string][]site{}
 	chunkSites.order = nil
 }

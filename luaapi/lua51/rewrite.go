@@ -11,11 +11,12 @@ import (
 // compiler sees it, and replaces the shapes gopher-lua v1.1.2 compiles
 // wrongly by equivalent shapes it compiles rightly:
 //
-//   - an assignment to locals that gopher-lua compiles wrongly evaluates
-//     into temporaries first (rewrite_assign.go): a multiple assignment
-//     (gopher-lua assigns a local target while it is still evaluating the
-//     right-hand side, #440, #315, #158), "b = x and y" with x false, "b =
-//     (...)";
+//   - an assignment gopher-lua compiles wrongly evaluates into temporaries
+//     first (rewrite_assign.go): every multiple assignment (gopher-lua
+//     assigns a local target while it is still evaluating the right-hand
+//     side, #440, #315, #158), and to one local "b = x and y" with x false,
+//     "b = (...)", "s = (f(s))" to the last parameter; a discarded trailing
+//     "..." is dropped;
 //   - constant conditions are folded away (rewrite_fold.go): a loop whose
 //     body starts with the unconditional jump gopher-lua compiles them to
 //     jumps back to the wrong place (#540);
@@ -25,8 +26,10 @@ import (
 //   - a concatenation whose operands may be numbers formats them as Lua 5.1
 //     does (concat.go).
 //
-// The pass names the temporaries it declares "(assign 1)", "(table)" and
-// the like: gopher-lua's compiler takes any string as a local's name, and a
+// The pass also records what Explain needs to name the variable behind a
+// failing operation (rewrite_names.go).
+//
+// The pass names the temporaries it declares "(assign 1)", "(for pad)": gopher-lua's compiler takes any string as a local's name, and a
 // name with a parenthesis or a space cannot be written in Lua source, so
 // they never clash with a script's names (Lua's own compiler names its
 // hidden locals the same way: "(for index)"). A helper the rewritten code
@@ -48,6 +51,9 @@ const (
 type funcScope struct {
 	parent *funcScope
 	locals []string
+	// params is how many of the first locals are the parameters (self
+	// first for a method).
+	params int
 }
 
 // rewriter holds the state of one pass over a chunk.
@@ -62,10 +68,14 @@ type rewriter struct {
 	// concatSites dedups the concatenation helpers by the names of their
 	// operands.
 	concatSites map[string]string
-	tableSite   string
+	// tableSite is the table builder's constant, once a constructor
+	// needs it.
+	tableSite string
 	// sites are what Explain needs to name the values of the chunk's
-	// failing operations (rewrite_names.go).
-	sites siteNames
+	// failing operations (rewrite_names.go), and strings the names they
+	// share.
+	sites   []site
+	strings map[string]string
 }
 
 // newRewriter prepares a pass over stmts.
@@ -121,6 +131,17 @@ func (r *rewriter) resolve(name string) varKind {
 		}
 	}
 	return varGlobal
+}
+
+// isLastParam reports whether name is, here, the last parameter of the
+// function being walked.
+func (r *rewriter) isLastParam(name string) bool {
+	for i := len(r.fn.locals) - 1; i >= 0; i-- {
+		if r.fn.locals[i] == name {
+			return i == r.fn.params-1
+		}
+	}
+	return false
 }
 
 // block rewrites a block's statements, with a scope of its own.
@@ -283,16 +304,16 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	case *ast.ArithmeticOpExpr:
 		ex.Lhs = r.expr(ex.Lhs)
 		ex.Rhs = r.expr(ex.Rhs)
-		r.addSite(ex, site{kind: siteArith, op: arithOps[ex.Operator], lhs: r.describe(ex.Lhs), rhs: r.describe(ex.Rhs)})
+		r.addSite(ex, site{kind: siteArith, op: arithOps[ex.Operator], desc: r.describe(ex.Lhs), other: r.describe(ex.Rhs)})
 	case *ast.UnaryMinusOpExpr:
 		ex.Expr = r.expr(ex.Expr)
-		r.addSite(ex, site{kind: siteArith, op: "unm", desc: r.describe(ex.Expr), path: r.globalPath(ex.Expr)})
+		r.addSite(ex, site{kind: siteUnm, desc: r.describe(ex.Expr), other: r.globalPath(ex.Expr)})
 	case *ast.UnaryNotOpExpr:
 		ex.Expr = r.expr(ex.Expr)
 		return foldNot(ex)
 	case *ast.UnaryLenOpExpr:
 		ex.Expr = r.expr(ex.Expr)
-		r.addSite(ex, site{kind: siteLen, desc: r.describe(ex.Expr), path: r.globalPath(ex.Expr)})
+		r.addSite(ex, site{kind: siteLen, desc: r.describe(ex.Expr), other: r.globalPath(ex.Expr)})
 	case *ast.FunctionExpr:
 		r.function(ex, false)
 	}
@@ -311,6 +332,7 @@ func (r *rewriter) function(f *ast.FunctionExpr, method bool) {
 		r.declare("self")
 	}
 	r.declare(f.ParList.Names...)
+	r.fn.params = len(r.fn.locals)
 	if f.ParList.HasVargs {
 		r.declare("arg")
 	}

@@ -19,7 +19,7 @@ import (
 // registers wrongly and assigns the targets before it from the wrong
 // registers ("u, t.x = true, a" sets the upvalue u to "x"). And it
 // compiles the value of a single local target straight into the local's
-// register, which goes wrong two ways:
+// register, which goes wrong three ways:
 //
 //   - an "and" whose left operand is false and neither a local nor a
 //     comparison leaves the local as it was: after "b = x and y" with x
@@ -27,7 +27,10 @@ import (
 //   - a "..." cut to one value, "b = (...)" or "b = ..., 5", resets the
 //     top of the registers to the local's and clears every register above
 //     it with Go nils, the locals declared after b among them: the next use
-//     of one is "invalid memory address or nil pointer dereference".
+//     of one is "invalid memory address or nil pointer dereference";
+//   - a call cut to one value assigned to the last parameter, "s = (f(s))"
+//     or "s = s .. x" made a helper's call, loads the function into the
+//     parameter's register before it passes the parameter: f gets itself.
 //
 // So every assignment to more than one target, and an assignment of such
 // a value to one local, becomes
@@ -55,7 +58,7 @@ func (r *rewriter) assign(st *ast.AssignStmt) ast.Stmt {
 			assigned[t.(*ast.IdentExpr).Value] = true
 		}
 	}
-	if len(st.Lhs) == 1 && (len(assigned) == 0 || !r.wrongInLocal(st.Rhs)) {
+	if len(st.Lhs) == 1 && (len(assigned) == 0 || !r.wrongInLocal(st.Lhs[0], st.Rhs)) {
 		return st
 	}
 	var names []string
@@ -98,7 +101,7 @@ func (r *rewriter) assign(st *ast.AssignStmt) ast.Stmt {
 	n := len(st.Lhs)
 	rhs := st.Rhs
 	vals := make([]ast.Expr, n)
-	if len(rhs) == n && !(r.isLocal(st.Lhs[n-1]) && r.wrongInLocal(rhs[n-1:])) {
+	if len(rhs) == n && !(r.isLocal(st.Lhs[n-1]) && r.wrongInLocal(st.Lhs[n-1], rhs[n-1:])) {
 		n--
 		vals[n] = rhs[n]
 		rhs = rhs[:n]
@@ -132,22 +135,20 @@ func (r *rewriter) isLocal(e ast.Expr) bool {
 }
 
 // wrongInLocal reports whether gopher-lua compiles the values of an
-// assignment to one local wrongly: a "..." cut to one value, an and/or
-// with an "and" whose left operand is neither a local nor a comparison,
-// or a call cut to one value ("x = (f(x))", and a concatenation the pass
-// makes a helper's call), which gopher-lua calls from the local's own
-// register when the local is the last one declared, so that the
-// function overwrites the local before the arguments read it.
-func (r *rewriter) wrongInLocal(values []ast.Expr) bool {
+// assignment to the local target wrongly: a "..." cut to one value, an
+// and/or with an "and" whose left operand is neither a local nor a
+// comparison, or a call cut to one value ("s = (f(s))", or a chain of ".."
+// made a helper's call) assigned to the last parameter, for which
+// gopher-lua loads the function into the parameter's register before it
+// reads the parameter as an argument.
+func (r *rewriter) wrongInLocal(target ast.Expr, values []ast.Expr) bool {
 	switch v := values[0].(type) {
 	case *ast.Comma3Expr:
 		return v.AdjustRet || len(values) > 1
-	case *ast.FuncCallExpr:
-		return v.AdjustRet
-	case *ast.StringConcatOpExpr:
-		return true
 	case *ast.LogicalOpExpr:
 		return r.wrongAnd(v)
+	case *ast.FuncCallExpr:
+		return (v.AdjustRet || len(values) > 1) && r.isLastParam(target.(*ast.IdentExpr).Value)
 	}
 	return false
 }

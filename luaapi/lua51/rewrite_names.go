@@ -2,6 +2,7 @@ package lua51
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,46 +22,67 @@ import (
 // the variable when the line leaves no doubt which it is.
 
 // siteKind is the operation a site performs.
-type siteKind int
+type siteKind uint8
 
 const (
 	siteIndex siteKind = iota
 	siteCall
 	siteArith
+	siteUnm
 	siteLen
 )
 
 // site is one operation on a line that may fail, and what lua5.1 names its
-// operands.
+// operands. Sites are kept for every chunk compiled, so a site is small
+// (40 bytes) and its strings are shared within a chunk.
 type site struct {
-	kind siteKind
-	// desc names the value indexed, called or measured ("global 'x'",
-	// "field 'k'", "method 'm'"; "" for a value without a name).
-	desc string
-	// key is an index's key as gopher-lua's message writes it, if it is a
-	// literal (keyed); any key matches an index whose key is not.
-	key   string
+	line  int32
+	kind  siteKind
+	op    arithOp // an arithmetic's operator
 	keyed bool
-	// op is an arithmetic's operation as gopher-lua's message writes it
-	// ("add", "unm"), and lhs and rhs name its operands.
-	op       string
-	lhs, rhs string
-	// path is the value's way from the globals ("socket", "spwan") for an
-	// operation whose message does not say the value's type; nil if it is
-	// not reached from the globals by names.
-	path []string
+	// desc names the value indexed, called, measured or negated ("global
+	// 'x'", "field 'k'", "method 'm'"; "" for a value without a name),
+	// or an arithmetic's left operand.
+	desc string
+	// other is an index's key as gopher-lua's message writes it, if the
+	// key is a literal (keyed: any key matches an index whose key is not);
+	// an arithmetic's right operand; or, for a call, a length or a unary
+	// minus, whose messages do not say the value's type, the value's way
+	// from the globals, its names joined by NUL ("socket\x00spwan"), ""
+	// if it is not reached from the globals by names.
+	other string
 }
 
-// siteNames records the sites of the chunk being rewritten by line.
-type siteNames map[int][]site
+// arithOp is an arithmetic operator, numbered as arithNames.
+type arithOp uint8
 
-// add records s at node's line.
+// arithNames are gopher-lua's names of the arithmetic operators in its
+// messages ("cannot perform add operation"), by arithOp.
+var arithNames = [...]string{"", "add", "sub", "mul", "div", "mod", "pow"}
+
+// arithOps are the arithmetic operators by their Lua token.
+var arithOps = map[string]arithOp{"+": 1, "-": 2, "*": 3, "/": 4, "%": 5, "^": 6}
+
+// addSite records s at node's line.
 func (r *rewriter) addSite(node ast.PositionHolder, s site) {
-	if r.sites == nil {
-		r.sites = siteNames{}
+	s.line = int32(node.Line())
+	s.desc, s.other = r.intern(s.desc), r.intern(s.other)
+	r.sites = append(r.sites, s)
+}
+
+// intern is s, shared with the equal strings of the chunk's other sites.
+func (r *rewriter) intern(s string) string {
+	if s == "" {
+		return ""
 	}
-	line := node.Line()
-	r.sites[line] = append(r.sites[line], s)
+	if r.strings == nil {
+		r.strings = map[string]string{}
+	}
+	if t, ok := r.strings[s]; ok {
+		return t
+	}
+	r.strings[s] = s
+	return s
 }
 
 // indexSite records the indexing of obj by key at node's line.
@@ -68,10 +90,10 @@ func (r *rewriter) indexSite(node ast.PositionHolder, obj, key ast.Expr) {
 	s := site{kind: siteIndex, desc: r.describe(obj)}
 	switch k := key.(type) {
 	case *ast.StringExpr:
-		s.key, s.keyed = k.Value, true
+		s.other, s.keyed = k.Value, true
 	case *ast.NumberExpr:
 		if n, err := parseNumber(k.Value); err == nil {
-			s.key, s.keyed = lua.LNumber(n).String(), true
+			s.other, s.keyed = lua.LNumber(n).String(), true
 		}
 	}
 	r.addSite(node, s)
@@ -82,55 +104,51 @@ func (r *rewriter) callSite(ex *ast.FuncCallExpr) {
 	s := site{kind: siteCall}
 	if ex.Func != nil {
 		s.desc = r.describe(ex.Func)
-		s.path = r.globalPath(ex.Func)
+		s.other = r.globalPath(ex.Func)
 	} else {
 		// obj:m() indexes obj with "m", then calls the method.
 		r.indexSite(ex, ex.Receiver, &ast.StringExpr{Value: ex.Method})
 		s.desc = "method '" + ex.Method + "'"
-		if p := r.globalPath(ex.Receiver); p != nil {
-			s.path = append(p, ex.Method)
+		if p := r.globalPath(ex.Receiver); p != "" {
+			s.other = p + "\x00" + ex.Method
 		}
 	}
 	r.addSite(ex, s)
 }
 
-// arithOps are gopher-lua's names of the arithmetic operators in its
-// messages.
-var arithOps = map[string]string{"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "^": "pow"}
-
-// globalPath is e's way from the globals by names, or nil.
-func (r *rewriter) globalPath(e ast.Expr) []string {
+// globalPath is e's way from the globals by names, joined by NUL, or "".
+func (r *rewriter) globalPath(e ast.Expr) string {
 	switch ex := e.(type) {
 	case *ast.IdentExpr:
 		if r.resolve(ex.Value) == varGlobal {
-			return []string{ex.Value}
+			return ex.Value
 		}
 	case *ast.AttrGetExpr:
 		k, ok := ex.Key.(*ast.StringExpr)
 		if !ok {
-			return nil
+			return ""
 		}
-		if p := r.globalPath(ex.Object); p != nil {
-			return append(p, k.Value)
+		if p := r.globalPath(ex.Object); p != "" {
+			return p + "\x00" + k.Value
 		}
 	}
-	return nil
+	return ""
 }
 
-// The sites of every chunk compiled, by its name and line, for Explain: a
-// chunk compiled again or another of the same name adds its sites to the
-// name's (a line with more than one candidate names none). The oldest
-// names are forgotten past maxChunkSites.
+// The sites of every chunk compiled, by its name, in the order of their
+// lines, for Explain: a chunk compiled again or another of the same name
+// adds its sites to the name's (a line with more than one candidate names
+// none). The oldest names are forgotten past maxChunkSites.
 const maxChunkSites = 1024
 
 var chunkSites = struct {
 	sync.Mutex
-	byName map[string]siteNames
+	byName map[string][]site
 	order  []string
-}{byName: map[string]siteNames{}}
+}{byName: map[string][]site{}}
 
 // registerSites keeps the sites of the chunk name.
-func registerSites(name string, sites siteNames) {
+func registerSites(name string, sites []site) {
 	if len(sites) == 0 {
 		return
 	}
@@ -143,34 +161,30 @@ func registerSites(name string, sites siteNames) {
 			chunkSites.order = chunkSites.order[1:]
 		}
 		chunkSites.order = append(chunkSites.order, name)
-		chunkSites.byName[name] = sites
-		return
-	}
-	for line, list := range sites {
-		for _, s := range list {
-			if !containsSite(old[line], s) {
-				old[line] = append(old[line], s)
+		sites = append(make([]site, 0, len(sites)), sites...)
+	} else {
+		for _, s := range sites {
+			if !slices.Contains(old, s) {
+				old = append(old, s)
 			}
 		}
+		sites = old
 	}
-}
-
-// containsSite reports whether list has a site like s.
-func containsSite(list []site, s site) bool {
-	for _, o := range list {
-		if o.kind == s.kind && o.desc == s.desc && o.key == s.key && o.keyed == s.keyed &&
-			o.op == s.op && o.lhs == s.lhs && o.rhs == s.rhs && strings.Join(o.path, ".") == strings.Join(s.path, ".") {
-			return true
-		}
-	}
-	return false
+	slices.SortStableFunc(sites, func(a, b site) int { return int(a.line) - int(b.line) })
+	chunkSites.byName[name] = sites
 }
 
 // lineSites are the sites recorded for line of chunk.
 func lineSites(chunk string, line int) []site {
 	chunkSites.Lock()
 	defer chunkSites.Unlock()
-	return chunkSites.byName[chunk][line]
+	sites := chunkSites.byName[chunk]
+	i, _ := slices.BinarySearchFunc(sites, int32(line), func(s site, l int32) int { return int(s.line) - int(l) })
+	j := i
+	for j < len(sites) && sites[j].line == int32(line) {
+		j++
+	}
+	return sites[i:j]
 }
 
 // gopherError matches a message of a runtime error, "chunk:line: text".
@@ -226,7 +240,7 @@ func Explain(L *lua.LState, msg string) string {
 	case indexError.MatchString(text):
 		im := indexError.FindStringSubmatch(text)
 		desc, _ := only(sites, func(s site) (string, bool) {
-			return s.desc, s.kind == siteIndex && (!s.keyed || s.key == im[2])
+			return s.desc, s.kind == siteIndex && (!s.keyed || s.other == im[2])
 		})
 		return prefix + typeMessage("index", desc, im[1])
 	case arithError.MatchString(text):
@@ -241,14 +255,14 @@ func Explain(L *lua.LState, msg string) string {
 		}
 		desc, _ := only(sites, func(s site) (string, bool) {
 			if blameLeft {
-				return s.lhs, s.kind == siteArith && s.op == am[1]
+				return s.desc, s.kind == siteArith && arithNames[s.op] == am[1]
 			}
-			return s.rhs, s.kind == siteArith && s.op == am[1]
+			return s.other, s.kind == siteArith && arithNames[s.op] == am[1]
 		})
 		return prefix + typeMessage("perform arithmetic on", desc, typ)
 	case text == unmError:
 		m, _ := untypedMessage(L, sites, "perform arithmetic on", "not a number", func(s site) bool {
-			return s.kind == siteArith && s.op == "unm"
+			return s.kind == siteUnm
 		})
 		return prefix + m
 	case text == lenError:
@@ -302,10 +316,10 @@ func untypedMessage(L *lua.LState, sites []site, op, what string, match func(sit
 		if !match(s) {
 			continue
 		}
-		if typ, known := globalType(L, s.path); known && op == "call" && typ == "function" {
+		if typ, known := globalType(L, s.other); known && op == "call" && typ == "function" {
 			continue
 		}
-		if found != nil && (found.desc != s.desc || strings.Join(found.path, ".") != strings.Join(s.path, ".")) {
+		if found != nil && (found.desc != s.desc || found.other != s.other) {
 			return "attempt to " + op + " a value (" + what + ")", false
 		}
 		found = &sites[i]
@@ -313,7 +327,7 @@ func untypedMessage(L *lua.LState, sites []site, op, what string, match func(sit
 	if found == nil {
 		return "attempt to " + op + " a value (" + what + ")", false
 	}
-	if typ, known := globalType(L, found.path); known {
+	if typ, known := globalType(L, found.other); known {
 		return typeMessage(op, found.desc, typ), true
 	}
 	if found.desc == "" {
@@ -322,14 +336,14 @@ func untypedMessage(L *lua.LState, sites []site, op, what string, match func(sit
 	return "attempt to " + op + " " + found.desc + " (" + what + ")", true
 }
 
-// globalType is the type of the value at path from L's globals, read
-// without metamethods.
-func globalType(L *lua.LState, path []string) (string, bool) {
-	if L == nil || len(path) == 0 {
+// globalType is the type of the value at path (names joined by NUL) from
+// L's globals, read without metamethods.
+func globalType(L *lua.LState, path string) (string, bool) {
+	if L == nil || path == "" {
 		return "", false
 	}
 	var v lua.LValue = L.G.Global
-	for _, name := range path {
+	for _, name := range strings.Split(path, "\x00") {
 		t, ok := v.(*lua.LTable)
 		if !ok {
 			return "", false

@@ -174,6 +174,29 @@ a, b = a + 1, a + b
 out(a, b)
 `, `1	0
 `},
+	{"assign_last_parameter", `local function m(s) s = s .. "!" return s end
+out(m("hi"))
+local function n(a, s) s = (tostring(s)) return s end
+out(n(1, 5))
+local function k(a, s) s = (type(s)) return s end
+out(k(1, 5))
+local obj = {}
+function obj:name(s) s = "<" .. s .. ">" return s end
+out(obj:name("x"))
+function obj:self_last() self = (rawequal(self, obj)) return self end
+out(obj:self_last())
+local function v(s, ...) s = s .. select('#', ...) return s end
+out(v("n=", 1, 2))
+local function w(a, b) b = b .. a, "extra" return b end
+out(w("a", "b"))
+`, `hi!
+5
+number
+<x>
+true
+n=2
+ba
+`},
 	{"assign_nested_function", `local function outer()
   local p, q = "p", "q"
   local function inner()
