@@ -9,7 +9,8 @@ import (
 // HostCall calls the function below the nargs arguments on top of L's
 // stack in protected mode, as a host runs a function nothing in Lua
 // called: the main chunk, a thread's body. It returns nil, or the error as
-// an *lua.ApiError whose Object is the value raised and whose StackTrace
+// an *lua.ApiError whose Object is the value raised (a runtime error's
+// message worded as Lua 5.1 words it, Explain) and whose StackTrace
 // is Lua 5.1's traceback of the frames the error unwound, taken before
 // they were ("stack traceback:\n\t[C]: in function 'error'\n\t...", what
 // lua5.1 prints under an uncaught error).
@@ -22,7 +23,8 @@ func HostCall(L *lua.LState, nargs, nret int) error {
 	trace := ""
 	handler := L.NewFunction(func(L *lua.LState) int {
 		trace = Traceback(L, L, "", 1)
-		return 1 // the error value, unchanged
+		L.Push(explained(L, L.Get(1)))
+		return 1
 	})
 	err := L.PCall(nargs, nret, handler)
 	if err == nil {
