@@ -65,10 +65,29 @@ func TestChatServerNonReader(t *testing.T) {
 	talker.conn.SetDeadline(deadline)
 	listener.conn.SetDeadline(deadline)
 
+	// The talker sends its lines in batches of 100 (400 KB), each once the
+	// listener has received the one before, as people in a chat answer
+	// what they read: what the room must deliver is every line to every
+	// reader, whatever the sleeper does, not lines faster than a reader
+	// on this machine can take them (the server drops a reader that falls
+	// 1 MiB behind too). The sleeper, reading nothing, falls behind by
+	// the third batch.
+	const batch = 100
+	received := make(chan int, lines/batch)
 	sent := make(chan error, 1)
 	go func() {
 		w := bufio.NewWriter(talker.conn)
 		for i := range lines {
+			if i > 0 && i%batch == 0 {
+				if err := w.Flush(); err != nil {
+					sent <- err
+					return
+				}
+				if _, ok := <-received; !ok {
+					sent <- nil
+					return
+				}
+			}
 			fmt.Fprintf(w, "%06d %s\n", i, strings.Repeat("x", size))
 		}
 		sent <- w.Flush()
@@ -82,9 +101,13 @@ func TestChatServerNonReader(t *testing.T) {
 		}
 		want := fmt.Sprintf("[guest2] %06d %s", i, strings.Repeat("x", size))
 		if got != want {
+			close(received)
 			t.Fatalf("listener received %.40q..., want %.40q...", got, want)
 		}
 		i++
+		if i%batch == 0 && i < lines {
+			received <- i
+		}
 	}
 	if err := <-sent; err != nil {
 		t.Fatal(err)
