@@ -61,6 +61,22 @@ func cString(s string) string {
 // is 16, "inf", "-nan" and "infinity" are numbers, and "1_0", "0x", "1e"
 // and "" are not. As in C, the string ends at its first NUL byte.
 func ParseNumber(s string) (float64, bool) {
+	// The common case, a decimal integer of fewer than 16 digits (a
+	// length, a port, a count read off the wire), is its exact value.
+	if len(s) > 0 && len(s) < 16 {
+		n := int64(0)
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				n = -1
+				break
+			}
+			n = n*10 + int64(c-'0')
+		}
+		if n >= 0 {
+			return float64(n), true
+		}
+	}
 	s = cString(s)
 	f, n := strtod(s)
 	if n == 0 {
