@@ -135,19 +135,7 @@ func strtod(s string) (float64, int) {
 		// "0x" with no hex digit after it is the number 0.
 		return sign(0), i + 1
 	}
-	j := i
-	digits := 0
-	for j < len(s) && isDigit(s[j]) {
-		j++
-		digits++
-	}
-	if j < len(s) && s[j] == '.' {
-		j++
-		for j < len(s) && isDigit(s[j]) {
-			j++
-			digits++
-		}
-	}
+	j, digits := mantissa(s, i, isDigit)
 	if digits == 0 {
 		return 0, 0
 	}
@@ -169,21 +157,29 @@ func strtod(s string) (float64, int) {
 	return f, j
 }
 
-// hexFloat reads the hexadecimal digits, point and binary exponent after
-// "0x": its value and the bytes it took, 0 if there is no hex digit.
-func hexFloat(s string) (float64, int) {
-	j, digits := 0, 0
-	for j < len(s) && isHex(s[j]) {
+// mantissa reads the digits of a number's mantissa in s from i, with
+// digit telling a digit of its base: digits, a point, digits. It returns
+// where the mantissa ends and how many digits it has.
+func mantissa(s string, i int, digit func(byte) bool) (end, digits int) {
+	j := i
+	for j < len(s) && digit(s[j]) {
 		j++
 		digits++
 	}
 	if j < len(s) && s[j] == '.' {
 		j++
-		for j < len(s) && isHex(s[j]) {
+		for j < len(s) && digit(s[j]) {
 			j++
 			digits++
 		}
 	}
+	return j, digits
+}
+
+// hexFloat reads the hexadecimal digits, point and binary exponent after
+// "0x": its value and the bytes it took, 0 if there is no hex digit.
+func hexFloat(s string) (float64, int) {
+	j, digits := mantissa(s, 0, isHex)
 	if digits == 0 {
 		return 0, 0
 	}
