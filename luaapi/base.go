@@ -130,8 +130,8 @@ func (rt *Runtime) ioReadFn(L *lua.LState) int {
 				if math.IsNaN(float64(n)) {
 					argError(L, i, "read", "number has no integer representation")
 				}
-				if float64(n) > float64(core.MaxRecv) {
-					L.Replace(i, lua.LNumber(core.MaxRecv))
+				if max := core.ClampMaxRecv(rt.cfg.MaxRecv); float64(n) > float64(max) {
+					L.Replace(i, lua.LNumber(max))
 				}
 			}
 		}
@@ -266,6 +266,7 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 		vals []lua.LValue
 	}
 	ctx := rt.ctx(L)
+	maxRecv := core.ClampMaxRecv(rt.cfg.MaxRecv)
 	done := make(chan result, 1)
 	rt.host.Unlock(L)
 	go func() {
@@ -280,7 +281,7 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 		}()
 		var vals []lua.LValue
 		for _, f := range formats {
-			v := readFormat(rt.stdin.r, f)
+			v := readFormat(rt.stdin.r, f, maxRecv)
 			vals = append(vals, v)
 			if v == lua.LNil {
 				break
@@ -303,9 +304,10 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 	return len(res.vals)
 }
 
-// readFormat reads one io.read format from r. It touches no Lua state: the
-// values it makes are plain strings and numbers.
-func readFormat(r *bufio.Reader, f lua.LValue) lua.LValue {
+// readFormat reads one io.read format from r, a count at most maxRecv
+// bytes (limits.max_recv). It touches no Lua state: the values it makes
+// are plain strings and numbers.
+func readFormat(r *bufio.Reader, f lua.LValue, maxRecv int) lua.LValue {
 	if n, ok := f.(lua.LNumber); ok {
 		if n < 1 { // 0, and a negative count as 0: nothing read
 			if _, err := r.Peek(1); err != nil {
@@ -313,7 +315,7 @@ func readFormat(r *bufio.Reader, f lua.LValue) lua.LValue {
 			}
 			return lua.LString("")
 		}
-		return readCount(r, min(count(n), int64(core.MaxRecv))) // limits.max_recv
+		return readCount(r, min(count(n), int64(maxRecv)))
 	}
 	format := strings.TrimPrefix(string(f.(lua.LString)), "*")[0]
 	switch format {

@@ -24,10 +24,6 @@ type Host interface {
 	// Context is the run's context: done when the run is interrupted
 	// (SIGTERM, os.exit, the end of the run) or over.
 	Context() context.Context
-	// WaitContext is the context a wait of L's thread watches: the run's,
-	// and for the main thread also a signal due there (Runtime.WaitContext
-	// is the one to return). It is called with the lock held.
-	WaitContext(L *lua.LState) context.Context
 	// Unlock releases the interpreter lock held by L's thread.
 	Unlock(L *lua.LState)
 	// Lock takes the interpreter lock back for L's thread and makes L the
@@ -93,6 +89,9 @@ type Config struct {
 	// MaxThreads is limits.max_threads (0: none): thread.spawn raises
 	// past it.
 	MaxThreads int
+	// MaxRecv is limits.max_recv (0: core.DefaultMaxRecv): the most bytes
+	// one recv, recvfrom or io.read returns, and asks of the system.
+	MaxRecv int
 	// Shared is the run's key-value store, common to every worker (the
 	// shared module); nil gives this VM a store of its own.
 	Shared *SharedStore
@@ -155,8 +154,20 @@ func New(host Host, cfg Config) *Runtime {
 	rt := &Runtime{host: host, cfg: cfg, group: core.NewGroup(host.Context()), defaultTimeout: timeout}
 	rt.sig = newSignals(rt)
 	rt.group.SetMaxAccepted(cfg.MaxConnections)
+	rt.group.SetMaxRecv(cfg.MaxRecv)
 	return rt
 }
+
+// Lock implements core.Host: takes the interpreter lock back for c's
+// thread (a *lua.LState) through the host.
+func (rt *Runtime) Lock(c core.Caller) { rt.host.Lock(c.(*lua.LState)) }
+
+// Unlock implements core.Host: releases the interpreter lock held by c's
+// thread through the host.
+func (rt *Runtime) Unlock(c core.Caller) { rt.host.Unlock(c.(*lua.LState)) }
+
+// Context implements core.Host: the run's context.
+func (rt *Runtime) Context() context.Context { return rt.host.Context() }
 
 // CloseAll closes every socket the script left open and returns how many
 // there were. It is safe to call from any goroutine.

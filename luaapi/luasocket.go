@@ -126,7 +126,7 @@ func (ls *LuaSocket) stype() int {
 func (ls *LuaSocket) create(family int) error {
 	rt := ls.rt
 	s := &Socket{rt: rt, ud: ls.ud}
-	if err := core.Open(rt.host, &s.Socket, family, ls.stype(), 0); err != nil {
+	if err := core.Open(rt, &s.Socket, family, ls.stype(), 0); err != nil {
 		return err
 	}
 	var err error
@@ -690,7 +690,7 @@ func (rt *Runtime) lsSetfd(L *lua.LState) int {
 		return 0 // as LuaSocket: the object has a descriptor that is not one
 	}
 	s := &Socket{rt: rt, ud: ls.ud}
-	if err := core.Adopt(rt.host, &s.Socket, nfd, 0, 0, -1); err != nil {
+	if err := core.Adopt(rt, &s.Socket, nfd, 0, 0, -1); err != nil {
 		unix.Close(nfd)
 		return 0
 	}

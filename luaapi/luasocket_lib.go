@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -633,7 +634,7 @@ func (rt *Runtime) lsSelect(L *lua.LState) int {
 				slots[fd] = slot
 				fds = append(fds, unix.PollFd{Fd: int32(fd)})
 			}
-			fds[slot].Events |= selectWant[k]
+			fds[slot].Events |= core.PollWant[k]
 			d = d && k == 0
 			dirty = dirty || d
 			lists[k] = append(lists[k], lsSelectEntry{v: e, fd: fd, dirty: d, slot: slot, s: s})
@@ -649,26 +650,11 @@ func (rt *Runtime) lsSelect(L *lua.LState) int {
 		}
 		return false
 	}
-	n, err := pollNow(fds)
-	if err == nil && n == 0 && !dirty && timeout != 0 {
-		ctx := rt.host.Context()
-		rt.host.Unlock(L)
-		// Unlocked: only fds and the sockets' closed flags are touched.
-		if len(fds) == 0 {
-			if timeout < 0 {
-				<-ctx.Done()
-			} else {
-				select {
-				case <-ctx.Done():
-				case <-time.After(timeout):
-				}
-			}
-		} else {
-			err = pollWait(ctx, fds, timeout, closed)
-		}
-		rt.host.Lock(L)
-		rt.raiseIfInterrupted(L, "select")
+	if dirty {
+		timeout = 0 // something is ready already: only look at the rest
 	}
+	err := core.Poll(rt, L, fds, timeout, closed)
+	rt.raiseIfInterrupted(L, "select")
 	if err != nil {
 		L.RaiseError("select failed: %v", err)
 	}
@@ -677,7 +663,7 @@ func (rt *Runtime) lsSelect(L *lua.LState) int {
 		ready := L.NewTable()
 		i := 0
 		for _, e := range list {
-			if e.dirty || fds[e.slot].Revents&selectReady[k] != 0 {
+			if e.dirty || fds[e.slot].Revents&core.PollReady[k] != 0 {
 				if ready.RawGet(e.v) != lua.LNil {
 					continue
 				}

@@ -1,13 +1,9 @@
 package luaapi
 
 import (
-	"context"
-	"encoding/binary"
 	"fmt"
-	"math"
-	"os"
-	"time"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -66,18 +62,6 @@ type selectEntry struct {
 	slot int // its index in the poll set
 }
 
-// The poll events each list waits for, and the returned events that make
-// an element ready: those select(2) uses, so that a socket with an error or
-// a hung-up peer is readable (recv then tells what happened).
-var (
-	selectWant  = [3]int16{unix.POLLIN, unix.POLLOUT, unix.POLLPRI}
-	selectReady = [3]int16{
-		unix.POLLIN | unix.POLLHUP | unix.POLLERR | unix.POLLNVAL,
-		unix.POLLOUT | unix.POLLERR | unix.POLLNVAL,
-		unix.POLLPRI | unix.POLLNVAL,
-	}
-)
-
 // selectSelect is select.select(rlist, wlist, xlist [, timeout]), as
 // Python's: waits until some sockets of rlist are readable, of wlist
 // writable or of xlist have urgent data, and returns those three lists
@@ -119,7 +103,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 				slots[fd] = slot
 				fds = append(fds, unix.PollFd{Fd: int32(fd)})
 			}
-			fds[slot].Events |= selectWant[k]
+			fds[slot].Events |= core.PollWant[k]
 			if k == 0 && s.Buffered() > 0 {
 				buffered = true
 			}
@@ -130,17 +114,8 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 		timeout = 0 // something is ready already: only look at the rest
 	}
 
-	// First look without waiting, holding the lock, as a socket call tries
-	// its system call first; release the lock only if nothing is ready.
-	n, err := pollNow(fds)
-	if err == nil && n == 0 && !buffered && timeout != 0 {
-		ctx := rt.ctx(L)
-		rt.host.Unlock(L)
-		// Unlocked: only fds (plain Go memory) is touched until Lock.
-		err = pollWait(ctx, fds, timeout, func() bool { return anyClosed(lists) })
-		rt.host.Lock(L)
-		rt.raiseIfInterrupted(L, "select")
-	}
+	err := core.Poll(rt, L, fds, timeout, func() bool { return anyClosed(lists) })
+	rt.raiseIfInterrupted(L, "select")
 	if err != nil {
 		rt.raise(L, err, "select", "")
 	}
@@ -149,7 +124,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 		for _, e := range list {
 			// A socket closed by another thread while select waited is
 			// ready: the next call on it raises EBADF.
-			if fds[e.slot].Revents&selectReady[k] != 0 || e.s.IsClosed() ||
+			if fds[e.slot].Revents&core.PollReady[k] != 0 || e.s.IsClosed() ||
 				(k == 0 && e.s.Buffered() > 0) {
 				ready.Append(e.v)
 			}
@@ -180,92 +155,4 @@ func socketOf(v lua.LValue) *Socket {
 		}
 	}
 	return nil
-}
-
-// pollNow polls fds without waiting.
-func pollNow(fds []unix.PollFd) (int, error) {
-	for {
-		n, err := unix.Poll(fds, 0)
-		if err != unix.EINTR {
-			return n, wrapPollErr(err)
-		}
-	}
-}
-
-// selectCloseCheck is how often a waiting select looks whether one of its
-// sockets was closed by another thread: closing a descriptor does not wake
-// poll(2), and its number may be reused at once by a new socket.
-const selectCloseCheck = 100 * time.Millisecond
-
-// pollWait polls fds until one is ready, timeout passes (negative: never),
-// ctx is done or closed reports true, leaving the returned events in fds.
-// It touches no Lua value. An eventfd in the poll set, written when ctx
-// ends, makes Ctrl-C end the wait at once; closed is checked every
-// selectCloseCheck. poll blocks an OS thread, not the netpoller.
-func pollWait(ctx context.Context, fds []unix.PollFd, timeout time.Duration, closed func() bool) error {
-	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return os.NewSyscallError("eventfd", err)
-	}
-	defer unix.Close(efd)
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(fired)
-		var one [8]byte
-		binary.NativeEndian.PutUint64(one[:], 1)
-		unix.Write(efd, one[:])
-	})
-	defer func() {
-		if !stop() {
-			<-fired // do not close efd while it is being written
-		}
-	}()
-	set := make([]unix.PollFd, len(fds)+1)
-	copy(set, fds)
-	set[len(fds)] = unix.PollFd{Fd: int32(efd), Events: unix.POLLIN}
-	defer copy(fds, set) // the returned events
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
-	for ctx.Err() == nil && !closed() {
-		slice := selectCloseCheck
-		if timeout > 0 {
-			slice = min(slice, time.Until(deadline))
-		}
-		n, err := unix.Poll(set, pollMillis(slice))
-		if err == nil && n > 0 {
-			// Ready, or the eventfd (interrupted: the caller looks at ctx).
-			return nil
-		}
-		if err != nil && err != unix.EINTR {
-			return wrapPollErr(err)
-		}
-		// Nothing yet, or a signal (Go's preemption, say): poll again for
-		// the rest of the time.
-		if timeout > 0 && !time.Now().Before(deadline) {
-			return nil
-		}
-	}
-	return nil
-}
-
-// pollMillis is d in poll's milliseconds, rounded up so that a short
-// timeout waits rather than spins, and capped to poll's range.
-func pollMillis(d time.Duration) int {
-	if d <= 0 {
-		return 0
-	}
-	ms := (d + time.Millisecond - 1) / time.Millisecond
-	if ms > math.MaxInt32 {
-		return math.MaxInt32
-	}
-	return int(ms)
-}
-
-func wrapPollErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	return os.NewSyscallError("poll", err)
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -238,11 +239,11 @@ func (rt *Runtime) isMain(L *lua.LState) bool {
 	return false
 }
 
-// WaitContext is the context the waits of L's thread watch: the run's
-// context, and for the main thread also a signal due there. Call it with
-// the interpreter lock held.
-func (rt *Runtime) WaitContext(L *lua.LState) context.Context {
-	if L != nil && rt.isMain(L) {
+// WaitContext implements core.Host: the context the waits of c's thread
+// (a *lua.LState) watch: the run's context, and for the main thread also a
+// signal due there. Call it with the interpreter lock held.
+func (rt *Runtime) WaitContext(c core.Caller) context.Context {
+	if L, _ := c.(*lua.LState); L != nil && rt.isMain(L) {
 		rt.sig.mu.Lock()
 		defer rt.sig.mu.Unlock()
 		return rt.sig.wake

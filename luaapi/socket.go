@@ -195,7 +195,7 @@ func (rt *Runtime) socketNew(L *lua.LState) int {
 // mode IP sockets get SO_REUSEPORT, so every worker can bind the same port.
 func (rt *Runtime) openSocket3(L *lua.LState, family, stype, proto int) (*Socket, error) {
 	s := &Socket{}
-	if err := core.Open(rt.host, &s.Socket, family, stype, proto); err != nil {
+	if err := core.Open(rt, &s.Socket, family, stype, proto); err != nil {
 		return nil, err
 	}
 	if rt.cfg.ReusePort && (family == unix.AF_INET || family == unix.AF_INET6) && stype != unix.SOCK_RAW {

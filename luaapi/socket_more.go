@@ -25,7 +25,7 @@ func (rt *Runtime) socketSocketpair(L *lua.LState) int {
 	stype := optInt(L, 2, "socketpair", 0, unix.SOCK_STREAM)
 	proto := optInt(L, 3, "socketpair", 0, 0)
 	a, b := &Socket{}, &Socket{}
-	if err := core.Socketpair(rt.host, &a.Socket, &b.Socket, family, stype, proto); err != nil {
+	if err := core.Socketpair(rt, &a.Socket, &b.Socket, family, stype, proto); err != nil {
 		rt.raise(L, err, "socketpair", "")
 	}
 	L.Push(rt.newSocket(L, a).ud)
@@ -36,7 +36,7 @@ func (rt *Runtime) socketSocketpair(L *lua.LState) int {
 // adopt makes a socket object of fd, a descriptor the script holds.
 func (rt *Runtime) adopt(L *lua.LState, fd, family, stype, proto int, op string) *Socket {
 	s := &Socket{}
-	if err := core.Adopt(rt.host, &s.Socket, fd, family, stype, proto); err != nil {
+	if err := core.Adopt(rt, &s.Socket, fd, family, stype, proto); err != nil {
 		rt.raise(L, err, op, strconv.Itoa(fd))
 	}
 	return rt.newSocket(L, s)
@@ -55,7 +55,7 @@ func (rt *Runtime) socketFromfd(L *lua.LState) int {
 		rt.raise(L, os.NewSyscallError("dup", err), "fromfd", strconv.Itoa(fd))
 	}
 	s := &Socket{}
-	if err := core.Adopt(rt.host, &s.Socket, nfd, family, stype, proto); err != nil {
+	if err := core.Adopt(rt, &s.Socket, nfd, family, stype, proto); err != nil {
 		unix.Close(nfd)
 		rt.raise(L, err, "fromfd", strconv.Itoa(fd))
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
-	"github.com/sockrun/sockrun/luaapi/core"
 	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -55,7 +54,6 @@ func run(env *Env, cfg *Config, s script) int {
 		return ExitUsage
 	}
 	defer done()
-	core.SetMaxRecv(cfg.Limits.MaxRecv) // process-wide: every worker has the same
 	parent, cancelAll := context.WithCancelCause(context.Background())
 	defer cancelAll(context.Canceled)
 
@@ -89,6 +87,7 @@ func run(env *Env, cfg *Config, s script) int {
 			MaxMemory:      cfg.Limits.MaxMemory,
 			MaxThreads:     cfg.Limits.MaxThreads,
 			MaxConnections: cfg.Limits.MaxConnections,
+			MaxRecv:        cfg.Limits.MaxRecv,
 		}
 		if cfg.Timeout >= 0 {
 			lcfg.DefaultTimeout = &cfg.Timeout

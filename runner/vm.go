@@ -54,7 +54,6 @@ type vm struct {
 	epoch atomic.Pointer[epoch]
 
 	threads sync.WaitGroup
-	live    atomic.Int64 // threads running, main chunk excluded
 
 	// trace is the VM's part of --trace, nil when tracing is off.
 	trace *vmTracer
@@ -188,10 +187,6 @@ type epoch struct {
 // Context implements luaapi.Host: the context of the current epoch.
 func (v *vm) Context() context.Context { return v.epoch.Load().ctx }
 
-// WaitContext implements luaapi.Host: the runtime knows which thread is
-// the main one and what is due there.
-func (v *vm) WaitContext(L *lua.LState) context.Context { return v.rt.WaitContext(L) }
-
 // Unlock implements luaapi.Host: releases the interpreter lock.
 func (v *vm) Unlock(L *lua.LState) {
 	if v.trace != nil {
@@ -244,11 +239,9 @@ func (v *vm) Go(L *lua.LState, body func(co *lua.LState)) {
 	}
 	co.SetContext(v.luaCtx)
 	v.threads.Add(1)
-	v.live.Add(1)
 	go func() {
 		defer recoverTo(v.env.Stderr, "a thread")
 		defer v.threads.Done()
-		defer v.live.Add(-1)
 		v.gil.Lock()
 		defer v.gil.Unlock()
 		co.G.CurrentThread = co

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"unsafe"
 
-	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,19 +13,27 @@ import (
 // drained, so that an idle connection holds no receive buffer.
 var bufPools [17]sync.Pool // 64 B .. 4 MiB
 
-// MaxRecv is the most bytes one read asks of the transport, whatever the
-// script asks for (limits.max_recv): a larger request is clamped, never
-// allocated. Set it with SetMaxRecv before any socket reads.
-var MaxRecv = DefaultMaxRecv
-
-// DefaultMaxRecv is MaxRecv unless limits.max_recv says otherwise.
+// DefaultMaxRecv is the most bytes one read asks of the transport unless
+// limits.max_recv says otherwise (Group.SetMaxRecv): a larger request is
+// clamped, never allocated.
 const DefaultMaxRecv = 4 << 20
 
-// SetMaxRecv sets MaxRecv to n, within 64 bytes and 256 MiB, and returns
-// what it set. Call it before any socket reads (it is not synchronized).
-func SetMaxRecv(n int) int {
-	MaxRecv = min(max(n, 64), 256<<20)
-	return MaxRecv
+// ClampMaxRecv is limits.max_recv n as the core applies it: within 64
+// bytes and 256 MiB, DefaultMaxRecv for 0 (not set).
+func ClampMaxRecv(n int) int {
+	if n == 0 {
+		return DefaultMaxRecv
+	}
+	return min(max(n, 64), 256<<20)
+}
+
+// maxRecv is the most bytes one read of s asks of the transport: its
+// group's limit, or DefaultMaxRecv for a socket in no group.
+func (s *Socket) maxRecv() int {
+	if s.group != nil {
+		return s.group.maxRecv
+	}
+	return DefaultMaxRecv
 }
 
 // readAhead is how much a stream read asks of the transport when the
@@ -174,32 +181,32 @@ func (s *Socket) Buffered() int { return s.rbuf.len() }
 // timeout the bytes read so far stay buffered for the next call), and
 // MSG_DONTWAIT does not wait. Other flags (MSG_OOB, MSG_TRUNC, ...) and
 // datagram sockets read the transport directly.
-func (s *Socket) Recv(L *lua.LState, n, flags int) (string, error) {
+func (s *Socket) Recv(c Caller, n, flags int) (string, error) {
 	if s.stream() && flags&^(unix.MSG_PEEK|unix.MSG_WAITALL|unix.MSG_DONTWAIT) == 0 {
-		return s.recvStream(L, n, flags)
+		return s.recvStream(c, n, flags)
 	}
 	if s.conn != nil {
 		return "", ErrTransportFlags
 	}
-	data, _, err := s.recvDirect(L, n, flags, false)
+	data, _, err := s.recvDirect(c, n, flags, false)
 	return data, err
 }
 
 // RecvFrom is Recv that also returns the sender's address: nil on a
 // connected stream, where Recv's buffer serves it.
-func (s *Socket) RecvFrom(L *lua.LState, n, flags int) (string, unix.Sockaddr, error) {
+func (s *Socket) RecvFrom(c Caller, n, flags int) (string, unix.Sockaddr, error) {
 	if s.stream() && flags&^(unix.MSG_PEEK|unix.MSG_WAITALL|unix.MSG_DONTWAIT) == 0 {
-		data, err := s.recvStream(L, n, flags)
+		data, err := s.recvStream(c, n, flags)
 		return data, nil, err
 	}
 	if s.conn != nil {
 		return "", nil, ErrTransportFlags
 	}
-	return s.recvDirect(L, n, flags, true)
+	return s.recvDirect(c, n, flags, true)
 }
 
 // recvStream is Recv on a stream socket: through the receive buffer.
-func (s *Socket) recvStream(L *lua.LState, n, flags int) (string, error) {
+func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 	if n <= 0 {
 		return "", nil
 	}
@@ -212,7 +219,7 @@ func (s *Socket) recvStream(L *lua.LState, n, flags int) (string, error) {
 		cd = s.callDeadline()
 	}
 	for s.rbuf.len() < need {
-		got, err := s.fill(L, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT, cd)
+		got, err := s.fill(c, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT, cd)
 		if err == errKicked {
 			continue // another thread's read filled the buffer: look again
 		}
@@ -220,7 +227,7 @@ func (s *Socket) recvStream(L *lua.LState, n, flags int) (string, error) {
 			if s.rbuf.len() > 0 && errors.Is(err, unix.EAGAIN) {
 				break // not to wait: what there is, as the kernel gives it
 			}
-			if s.rbuf.len() == 0 || errors.Is(err, ErrTimeout) || s.host.WaitContext(L).Err() != nil {
+			if s.rbuf.len() == 0 || errors.Is(err, ErrTimeout) || s.host.WaitContext(c).Err() != nil {
 				// Nothing to return, or a deadline: what was read stays
 				// buffered for the next call.
 				return "", err
@@ -246,7 +253,7 @@ func (s *Socket) recvStream(L *lua.LState, n, flags int) (string, error) {
 // want bytes' room (more, up to readAhead, when the script asked for
 // less), waiting as the socket's mode says. It returns the count read: 0
 // at end of stream.
-func (s *Socket) fill(L *lua.LState, want, flags int, cd callDL) (int, error) {
+func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
 	if err := s.rerr; err != nil {
 		s.rerr = nil
 		return 0, err
@@ -258,18 +265,18 @@ func (s *Socket) fill(L *lua.LState, want, flags int, cd callDL) (int, error) {
 		// later recvmsg still gets its descriptors.
 		ahead = 0
 	}
-	size := min(max(want, ahead), MaxRecv)
+	size := min(max(want, ahead), s.maxRecv())
 	var b *[]byte
 	var n int
 	var err error
 	if s.conn != nil {
 		b = getBuf(size)
-		n, err = s.connRead(L, (*b)[:size], flags, cd)
+		n, err = s.connRead(c, (*b)[:size], flags, cd)
 	} else {
 		// The buffer is taken inside the poller's callback, only when
 		// there is something to read, and given back while the thread
 		// waits: an idle connection holds no receive buffer.
-		op := s.op(L, dirRead)
+		op := s.op(c, dirRead)
 		op.call, op.size, op.flags = recvCall, size, flags
 		err = s.io(op, dirRead, cd)
 		n, b = op.n, op.pb
@@ -313,8 +320,8 @@ func (s *Socket) take(n int) string {
 // recvDirect reads one chunk (a datagram) of up to n bytes from the
 // descriptor into a pooled buffer and returns it as a string (the one
 // copy), and the sender if from is set.
-func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, unix.Sockaddr, error) {
-	size := min(n, MaxRecv)
+func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Sockaddr, error) {
+	size := min(n, s.maxRecv())
 	if size <= 0 {
 		return "", nil, nil
 	}
@@ -327,7 +334,7 @@ func (s *Socket) recvDirect(L *lua.LState, n, flags int, from bool) (string, uni
 	var op *ioOp
 	var err error
 	for {
-		op = s.op(L, dirRead)
+		op = s.op(c, dirRead)
 		op.call, op.size, op.flags, op.from = recvCall, size, flags, from
 		if err = s.io(op, dirRead, cd); err != errKicked {
 			break

@@ -1,7 +1,8 @@
 // Package core is sockrun's socket core: the layer under every face a
-// script sees (Python's socket objects today, LuaSocket's next). It takes Go
-// values and returns Go values and errors; the only Lua in it is the
-// interpreter-lock hand-off through the Host, around every wait.
+// script sees (Python's socket objects, LuaSocket's). It takes Go values and
+// returns Go values and errors; it knows no Lua: the interpreter-lock
+// hand-off around every wait goes through the Host, for a Caller it never
+// looks inside.
 //
 // A Socket is a real OS socket, non-blocking and registered with Go's
 // netpoller (through an *os.File), so a thread waiting on it costs a
@@ -16,8 +17,8 @@
 // updated by each call.
 //
 // Threading: a Socket's methods are called with the interpreter lock held,
-// by the thread that passes its *lua.LState; a method that waits releases
-// the lock through the Host while it waits and takes it back before it
+// by the thread the Caller stands for; a method that waits releases the
+// lock through the Host while it waits and takes it back before it
 // returns. Close, FD and State may be called from any goroutine.
 package core
 
@@ -32,23 +33,29 @@ import (
 	"time"
 	"unsafe"
 
-	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
-// Host is what the core needs of the VM that runs the script.
+// Caller is the thread a call runs on, as the Host knows it (for sockrun's
+// VM, the Lua thread state): the core hands it back to the Host around
+// each wait and never looks inside it.
+type Caller interface{}
+
+// Host is what the core needs of the VM that runs the script: the one
+// interface a wait goes through, to release the interpreter lock and take
+// it back.
 type Host interface {
 	// Context is the run's context: done when the run is interrupted or
 	// over. Every wait ends when it is done.
 	Context() context.Context
-	// WaitContext is the context a wait of L's thread watches: Context,
+	// WaitContext is the context a wait of c's thread watches: Context,
 	// or for the main thread one also done when a signal is due there. It
 	// is called with the lock held.
-	WaitContext(L *lua.LState) context.Context
-	// Unlock releases the interpreter lock held by L's thread.
-	Unlock(L *lua.LState)
-	// Lock takes the interpreter lock back for L's thread.
-	Lock(L *lua.LState)
+	WaitContext(c Caller) context.Context
+	// Unlock releases the interpreter lock held by c's thread.
+	Unlock(c Caller)
+	// Lock takes the interpreter lock back for c's thread.
+	Lock(c Caller)
 }
 
 // State is where a socket is in its life, as the core tracks it.
@@ -414,15 +421,15 @@ func (s *Socket) GetsockoptBytes(level, opt, buflen int) (string, error) {
 // that is not one of the socket's calls (a TLS handshake over the
 // socket's transport). f must not touch Lua. It ends early with the run's
 // context error if the run ends, since the socket's waits are woken.
-func (s *Socket) Unlocked(L *lua.LState, f func() error) error {
-	ctx := s.host.WaitContext(L)
+func (s *Socket) Unlocked(c Caller, f func() error) error {
+	ctx := s.host.WaitContext(c)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	stop := s.wakeOn(ctx, s.interrupt)
-	s.host.Unlock(L)
+	s.host.Unlock(c)
 	err := f()
-	s.host.Lock(L)
+	s.host.Lock(c)
 	if stop != nil && !stop() {
 		s.armed = [2]bool{true, true}
 	}

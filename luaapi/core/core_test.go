@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,14 +35,17 @@ func newHost(t *testing.T) *testHost {
 	return h
 }
 
-func (h *testHost) Context() context.Context                  { return h.ctx }
-func (h *testHost) WaitContext(L *lua.LState) context.Context { return h.ctx }
-func (h *testHost) Unlock(L *lua.LState)                      { h.mu.Unlock() }
-func (h *testHost) Lock(L *lua.LState)                        { h.mu.Lock() }
+func (h *testHost) Context() context.Context             { return h.ctx }
+func (h *testHost) WaitContext(c Caller) context.Context { return h.ctx }
+func (h *testHost) Unlock(c Caller)                      { h.mu.Unlock() }
+func (h *testHost) Lock(c Caller)                        { h.mu.Lock() }
+
+// thread stands for the thread of a call: the Caller the tests pass.
+type thread struct{ id int }
 
 // pair returns the two ends of a TCP connection over 127.0.0.1, made by
 // the core itself. The caller holds h's lock.
-func pair(t *testing.T, h *testHost, L *lua.LState) (client, server *Socket) {
+func pair(t *testing.T, h *testHost, L Caller) (client, server *Socket) {
 	t.Helper()
 	g := NewGroup(h.ctx)
 	t.Cleanup(func() { g.CloseAll() })
@@ -117,9 +119,7 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // a timeout that keeps what was read, end of stream.
 func TestTLSTransport(t *testing.T) {
 	h := newHost(t)
-	L, L2 := lua.NewState(), lua.NewState()
-	defer L.Close()
-	defer L2.Close()
+	L, L2 := &thread{}, &thread{}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c, s := pair(t, h, L)
@@ -182,8 +182,7 @@ func TestTLSTransport(t *testing.T) {
 // with the context's error when the run's context is cancelled.
 func TestWaitEndsWhenTheRunEnds(t *testing.T) {
 	h := newHost(t)
-	L := lua.NewState()
-	defer L.Close()
+	L := &thread{}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, s := pair(t, h, L)
@@ -197,8 +196,7 @@ func TestWaitEndsWhenTheRunEnds(t *testing.T) {
 // nearer one ends a wait, and non-blocking mode does not wait at all.
 func TestDeadlines(t *testing.T) {
 	h := newHost(t)
-	L := lua.NewState()
-	defer L.Close()
+	L := &thread{}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, s := pair(t, h, L)

@@ -3,7 +3,6 @@ package core
 import (
 	"os"
 
-	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
@@ -107,7 +106,7 @@ func unnamed(sa unix.Sockaddr) bool {
 // SendMsg sends the concatenation of buffers with the ancillary data oob
 // (SCM_RIGHTS descriptors, ...), to sa if set, as sendmsg(2); it returns
 // the count of bytes sent. A stream socket may send fewer than all.
-func (s *Socket) SendMsg(L *lua.LState, buffers [][]byte, oob []byte, flags int, sa unix.Sockaddr) (int, error) {
+func (s *Socket) SendMsg(c Caller, buffers [][]byte, oob []byte, flags int, sa unix.Sockaddr) (int, error) {
 	if s.conn != nil {
 		return 0, ErrTransportFlags
 	}
@@ -119,7 +118,7 @@ func (s *Socket) SendMsg(L *lua.LState, buffers [][]byte, oob []byte, flags int,
 			data = append(data, b...)
 		}
 	}
-	op := s.op(L, dirWrite)
+	op := s.op(c, dirWrite)
 	op.call, op.buf, op.oob, op.flags, op.sa = sendmsgCall, data, oob, flags, sa
 	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
@@ -149,22 +148,22 @@ type Msg struct {
 // as recvmsg(2). On a stream socket with bytes already in the receive
 // buffer it returns those, with no ancillary data: they were read before.
 // Descriptors that arrive are the caller's to close.
-func (s *Socket) RecvMsg(L *lua.LState, n, oobn, flags int) (Msg, error) {
+func (s *Socket) RecvMsg(c Caller, n, oobn, flags int) (Msg, error) {
 	if s.conn != nil {
 		return Msg{}, ErrTransportFlags
 	}
 	if s.stream() && s.rbuf.len() > 0 {
-		data, err := s.recvStream(L, n, flags&(unix.MSG_PEEK|unix.MSG_DONTWAIT))
+		data, err := s.recvStream(c, n, flags&(unix.MSG_PEEK|unix.MSG_DONTWAIT))
 		return Msg{Data: data}, err
 	}
-	size := min(max(n, 0), MaxRecv)
+	size := min(max(n, 0), s.maxRecv())
 	b := getBuf(max(size, 1))
 	oob := make([]byte, oobn)
 	cd := s.callDeadline()
 	var op *ioOp
 	var err error
 	for {
-		op = s.op(L, dirRead)
+		op = s.op(c, dirRead)
 		op.call, op.buf, op.oob, op.flags = recvmsgCall, (*b)[:size], oob, flags
 		if err = s.io(op, dirRead, cd); err != errKicked {
 			break

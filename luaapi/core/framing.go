@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	lua "github.com/yuin/gopher-lua"
 )
 
 // The framing reads: what a protocol reads a message with, a count of
@@ -54,11 +52,11 @@ func quoteDelim(d string) string {
 // RecvExactly returns exactly n bytes. If the stream ends first it returns
 // an *IncompleteError with what came; on a timeout what came stays
 // buffered.
-func (s *Socket) RecvExactly(L *lua.LState, n int) (string, error) {
+func (s *Socket) RecvExactly(c Caller, n int) (string, error) {
 	if n <= 0 {
 		return "", nil
 	}
-	if err := s.fillTo(L, n, s.callDeadline()); err != nil {
+	if err := s.fillTo(c, n, s.callDeadline()); err != nil {
 		return "", err
 	}
 	if s.rbuf.len() < n {
@@ -68,9 +66,9 @@ func (s *Socket) RecvExactly(L *lua.LState, n int) (string, error) {
 }
 
 // fillTo reads until n bytes are buffered or the stream ends, within cd.
-func (s *Socket) fillTo(L *lua.LState, n int, cd callDL) error {
+func (s *Socket) fillTo(c Caller, n int, cd callDL) error {
 	for s.rbuf.len() < n {
-		got, err := s.fill(L, n-s.rbuf.len(), 0, cd)
+		got, err := s.fill(c, n-s.rbuf.len(), 0, cd)
 		if err == errKicked {
 			continue
 		}
@@ -88,7 +86,7 @@ func (s *Socket) fillTo(L *lua.LState, n int, cd callDL) error {
 // most max of them (delim included). With no delim within max bytes it
 // returns a *TooLongError and consumes nothing. If the stream ends first
 // it returns an *IncompleteError with what came (consumed).
-func (s *Socket) RecvUntil(L *lua.LState, delim string, max int) (string, error) {
+func (s *Socket) RecvUntil(c Caller, delim string, max int) (string, error) {
 	if delim == "" {
 		return "", errors.New("empty delimiter")
 	}
@@ -113,7 +111,7 @@ func (s *Socket) RecvUntil(L *lua.LState, delim string, max int) (string, error)
 		if !deadlineSet {
 			cd, deadlineSet = s.callDeadline(), true
 		}
-		got, err := s.fill(L, readAhead, 0, cd)
+		got, err := s.fill(c, readAhead, 0, cd)
 		if err == errKicked {
 			scanned = 0 // another thread may have taken bytes
 			continue
@@ -138,8 +136,8 @@ func max0(n int) int {
 // bytes with its end of line. ok is false at the end of the stream with
 // nothing left; a last line without an end of line is returned as it is.
 // A line longer than max is a *TooLongError and nothing is consumed.
-func (s *Socket) RecvLine(L *lua.LState, max int) (line string, ok bool, err error) {
-	line, err = s.RecvUntil(L, "\n", max)
+func (s *Socket) RecvLine(c Caller, max int) (line string, ok bool, err error) {
+	line, err = s.RecvUntil(c, "\n", max)
 	var inc *IncompleteError
 	if errors.As(err, &inc) {
 		return inc.Partial, inc.Partial != "", nil
@@ -154,10 +152,10 @@ func (s *Socket) RecvLine(L *lua.LState, max int) (line string, ok bool, err err
 // RecvAll returns everything up to the end of the stream, within one
 // deadline: what a file's read() with no count does. On a timeout what
 // came stays buffered.
-func (s *Socket) RecvAll(L *lua.LState) (string, error) {
+func (s *Socket) RecvAll(c Caller) (string, error) {
 	cd := s.callDeadline()
 	for {
-		got, err := s.fill(L, readAhead, 0, cd)
+		got, err := s.fill(c, readAhead, 0, cd)
 		if err == errKicked {
 			continue
 		}

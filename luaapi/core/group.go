@@ -33,7 +33,16 @@ type Group struct {
 	// changed is closed (and replaced) when one does.
 	accepted, maxAccepted int
 	changed               chan struct{}
+
+	// maxRecv is the most bytes one read of the group's sockets asks of
+	// the transport (limits.max_recv); set before any socket is added.
+	maxRecv int
 }
+
+// SetMaxRecv sets the most bytes one read of the group's sockets asks of
+// the transport (limits.max_recv, clamped by ClampMaxRecv). Call it
+// before the group has sockets.
+func (g *Group) SetMaxRecv(n int) { g.maxRecv = ClampMaxRecv(n) }
 
 // SetMaxAccepted sets how many sockets made by accept may be open at once
 // (0: no limit); past it, accept waits until one closes.
@@ -92,7 +101,7 @@ type Leak struct {
 // NewGroup returns an empty group whose sockets are interrupted when ctx
 // is done.
 func NewGroup(ctx context.Context) *Group {
-	g := &Group{live: map[weak.Pointer[Socket]]string{}}
+	g := &Group{live: map[weak.Pointer[Socket]]string{}, maxRecv: DefaultMaxRecv}
 	g.stop = context.AfterFunc(ctx, g.interruptAll)
 	return g
 }

@@ -6,7 +6,6 @@ import (
 	"syscall"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,7 +21,7 @@ import (
 // thread is already waiting in gets an ioOp of its own.
 type ioOp struct {
 	s    *Socket
-	L    *lua.LState
+	c    Caller                       // the calling thread, for the Host
 	call func(op *ioOp, fd int) error // the system call, retried until not EAGAIN
 
 	buf     []byte        // send: the bytes to send; recv: where to read
@@ -59,7 +58,7 @@ type ioOp struct {
 }
 
 // op returns a cleared ioOp for a call on s in direction dir.
-func (s *Socket) op(L *lua.LState, dir int) *ioOp {
+func (s *Socket) op(c Caller, dir int) *ioOp {
 	op := s.ops[dir]
 	if op == nil || s.busy[dir] > 0 {
 		op = &ioOp{}
@@ -68,7 +67,7 @@ func (s *Socket) op(L *lua.LState, dir int) *ioOp {
 			s.ops[dir] = op
 		}
 	}
-	*op = ioOp{s: s, L: L, tryFD: op.tryFD}
+	*op = ioOp{s: s, c: c, tryFD: op.tryFD}
 	return op
 }
 
@@ -89,7 +88,7 @@ func (op *ioOp) try(fd uintptr) bool {
 	if !op.unlocked {
 		op.unlocked = true
 		op.wakeOnSignal()
-		op.s.host.Unlock(op.L)
+		op.s.host.Unlock(op.c)
 	}
 	return false
 }
@@ -173,11 +172,11 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 	}
 	s.busy[dir]++
 	host := s.host
-	ctx := host.WaitContext(op.L)
+	ctx := host.WaitContext(op.c)
 	op.ctx, op.dir = ctx, dir
 	if op.unlocked {
 		op.wakeOnSignal()
-		host.Unlock(op.L)
+		host.Unlock(op.c)
 	}
 	var werr error
 	if dir == dirRead {
@@ -186,12 +185,12 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 		werr = s.rc.Write(op.tryFD)
 	}
 	if op.unlocked {
-		host.Lock(op.L)
+		host.Lock(op.c)
 	}
 	if op.stopWake != nil && !op.stopWake() {
 		s.armed[dir] = true // the wake set the deadline in the past
 	}
-	op.L, op.ctx, op.stopWake = nil, nil, nil
+	op.c, op.ctx, op.stopWake = nil, nil, nil
 	s.busy[dir]--
 	if werr != nil {
 		if err := ctx.Err(); err != nil {
@@ -217,11 +216,11 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 // Accept waits for a connection and makes conn its socket, connected, with
 // the listener's family, type and protocol and the default timeout given.
 // It returns the peer's address.
-func (s *Socket) Accept(L *lua.LState, conn *Socket) (unix.Sockaddr, error) {
-	if err := s.waitRoomToAccept(L); err != nil {
+func (s *Socket) Accept(c Caller, conn *Socket) (unix.Sockaddr, error) {
+	if err := s.waitRoomToAccept(c); err != nil {
 		return nil, err
 	}
-	op := s.op(L, dirRead)
+	op := s.op(c, dirRead)
 	op.call = acceptCall
 	err := s.io(op, dirRead, s.callDeadline())
 	nfd, sa := op.n, op.sa
@@ -242,7 +241,7 @@ func (s *Socket) Accept(L *lua.LState, conn *Socket) (unix.Sockaddr, error) {
 // accepted sockets as limits.max_connections allows: the kernel keeps new
 // clients in the listen backlog meanwhile (refusing them would teach
 // clients to retry in a storm). The socket's timeout bounds the wait.
-func (s *Socket) waitRoomToAccept(L *lua.LState) error {
+func (s *Socket) waitRoomToAccept(c Caller) error {
 	if s.group == nil {
 		return nil
 	}
@@ -261,14 +260,14 @@ func (s *Socket) waitRoomToAccept(L *lua.LState) error {
 			defer t.Stop()
 			timer = t.C
 		}
-		ctx := s.host.WaitContext(L)
-		s.host.Unlock(L)
+		ctx := s.host.WaitContext(c)
+		s.host.Unlock(c)
 		select {
 		case <-changed:
 		case <-timer:
 		case <-ctx.Done():
 		}
-		s.host.Lock(L)
+		s.host.Lock(c)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -292,9 +291,9 @@ func acceptCall(op *ioOp, fd int) error {
 // Connect connects the socket to sa, waiting (lock released) for the
 // handshake. In non-blocking mode it returns EINPROGRESS and the socket is
 // CONNECTING.
-func (s *Socket) Connect(L *lua.LState, sa unix.Sockaddr) error {
+func (s *Socket) Connect(c Caller, sa unix.Sockaddr) error {
 	before := s.State()
-	op := s.op(L, dirWrite)
+	op := s.op(c, dirWrite)
 	op.call, op.sa = connectCall, sa
 	err := s.io(op, dirWrite, s.callDeadline())
 	op.sa = nil
@@ -346,14 +345,14 @@ func connectCall(op *ioOp, fd int) error {
 
 // Send sends what the transport takes of b now, waiting until it takes
 // something, and returns the count sent.
-func (s *Socket) Send(L *lua.LState, b []byte, flags int) (int, error) {
+func (s *Socket) Send(c Caller, b []byte, flags int) (int, error) {
 	if s.conn != nil && flags&^unix.MSG_DONTWAIT != 0 {
 		return 0, ErrTransportFlags
 	}
 	if s.conn != nil {
-		return s.connWrite(L, b, s.callDeadline())
+		return s.connWrite(c, b, s.callDeadline())
 	}
-	op := s.op(L, dirWrite)
+	op := s.op(c, dirWrite)
 	op.call, op.buf, op.flags = sendCall, b, flags
 	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
@@ -363,11 +362,11 @@ func (s *Socket) Send(L *lua.LState, b []byte, flags int) (int, error) {
 
 // SendTo sends a datagram (or stream bytes) to sa and returns the count
 // sent. From an unbound socket it binds it, as the kernel does.
-func (s *Socket) SendTo(L *lua.LState, b []byte, flags int, sa unix.Sockaddr) (int, error) {
+func (s *Socket) SendTo(c Caller, b []byte, flags int, sa unix.Sockaddr) (int, error) {
 	if s.conn != nil {
 		return 0, ErrTransportFlags
 	}
-	op := s.op(L, dirWrite)
+	op := s.op(c, dirWrite)
 	op.call, op.buf, op.flags, op.sa = sendCall, b, flags, sa
 	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
@@ -391,14 +390,14 @@ func sendCall(op *ioOp, fd int) error {
 
 // SendAll sends all of b, waiting as needed, and returns the count sent:
 // len(b), or what was sent before the error.
-func (s *Socket) SendAll(L *lua.LState, b []byte, flags int) (int, error) {
+func (s *Socket) SendAll(c Caller, b []byte, flags int) (int, error) {
 	if s.conn != nil && flags&^unix.MSG_DONTWAIT != 0 {
 		return 0, ErrTransportFlags
 	}
 	if s.conn != nil {
-		return s.connWrite(L, b, s.callDeadline())
+		return s.connWrite(c, b, s.callDeadline())
 	}
-	op := s.op(L, dirWrite)
+	op := s.op(c, dirWrite)
 	op.call, op.buf, op.flags = sendallCall, b, flags
 	err := s.io(op, dirWrite, s.callDeadline())
 	sent := len(b) - len(op.buf)

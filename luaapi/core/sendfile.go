@@ -4,7 +4,6 @@ import (
 	"io"
 	"os"
 
-	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,7 +12,7 @@ import (
 // sendfile(2), so the bytes go from the file to the socket without passing
 // through the process; over a transport such as TLS it reads and sends in
 // chunks. The socket's timeout bounds the whole call.
-func (s *Socket) SendFile(L *lua.LState, f *os.File, offset, count int64) (int64, error) {
+func (s *Socket) SendFile(c Caller, f *os.File, offset, count int64) (int64, error) {
 	if count < 0 {
 		st, err := f.Stat()
 		if err != nil {
@@ -26,16 +25,16 @@ func (s *Socket) SendFile(L *lua.LState, f *os.File, offset, count int64) (int64
 	}
 	cd := s.callDeadline()
 	if s.conn != nil || !s.stream() {
-		return s.sendFileCopy(L, f, offset, count, cd)
+		return s.sendFileCopy(c, f, offset, count, cd)
 	}
-	op := s.op(L, dirWrite)
+	op := s.op(c, dirWrite)
 	op.call, op.file, op.off, op.left = sendfileCall, int(f.Fd()), offset, count
 	err := s.io(op, dirWrite, cd)
 	sent := count - op.left
 	op.file = -1
 	if err == unix.EINVAL || err == unix.ENOSYS {
 		// A file sendfile(2) cannot read from: copy it instead.
-		n, err := s.sendFileCopy(L, f, offset+sent, count-sent, cd)
+		n, err := s.sendFileCopy(c, f, offset+sent, count-sent, cd)
 		return sent + n, err
 	}
 	return sent, err
@@ -60,7 +59,7 @@ func sendfileCall(op *ioOp, fd int) error {
 
 // sendFileCopy sends count bytes of f from offset by reading and sending
 // chunks.
-func (s *Socket) sendFileCopy(L *lua.LState, f *os.File, offset, count int64, cd callDL) (int64, error) {
+func (s *Socket) sendFileCopy(c Caller, f *os.File, offset, count int64, cd callDL) (int64, error) {
 	b := getBuf(256 << 10)
 	defer putBuf(b)
 	var sent int64
@@ -70,9 +69,9 @@ func (s *Socket) sendFileCopy(L *lua.LState, f *os.File, offset, count int64, cd
 			var w int
 			var werr error
 			if s.conn != nil {
-				w, werr = s.connWrite(L, (*b)[:n], cd)
+				w, werr = s.connWrite(c, (*b)[:n], cd)
 			} else {
-				op := s.op(L, dirWrite)
+				op := s.op(c, dirWrite)
 				op.call, op.buf = sendallCall, (*b)[:n]
 				werr = s.io(op, dirWrite, cd)
 				w = n - len(op.buf)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
@@ -133,13 +132,13 @@ func sockNetAddr(sa unix.Sockaddr, err error) net.Addr {
 // connRead reads once from the transport into p, the lock released,
 // within the call's deadline. MSG_DONTWAIT and non-blocking mode try
 // without waiting: the transport's deadline is set in the past.
-func (s *Socket) connRead(L *lua.LState, p []byte, flags int, cd callDL) (int, error) {
+func (s *Socket) connRead(c Caller, p []byte, flags int, cd callDL) (int, error) {
 	dl := cd.at
 	if !cd.wait || flags&unix.MSG_DONTWAIT != 0 {
 		dl = aLongTimeAgo
 	}
 	var n int
-	err := s.connCall(L, dirRead, dl, func() (err error) {
+	err := s.connCall(c, dirRead, dl, func() (err error) {
 		n, err = s.conn.Read(p)
 		return err
 	})
@@ -154,13 +153,13 @@ func (s *Socket) connRead(L *lua.LState, p []byte, flags int, cd callDL) (int, e
 
 // connWrite writes all of p to the transport, the lock released, within
 // the call's deadline, and returns the count written.
-func (s *Socket) connWrite(L *lua.LState, p []byte, cd callDL) (int, error) {
+func (s *Socket) connWrite(c Caller, p []byte, cd callDL) (int, error) {
 	dl := cd.at
 	if !cd.wait {
 		dl = aLongTimeAgo
 	}
 	var n int
-	err := s.connCall(L, dirWrite, dl, func() (err error) {
+	err := s.connCall(c, dirWrite, dl, func() (err error) {
 		n, err = s.conn.Write(p)
 		return err
 	})
@@ -172,14 +171,14 @@ func (s *Socket) connWrite(L *lua.LState, p []byte, cd callDL) (int, error) {
 
 // connCall runs f, a blocking call of the transport, with the lock
 // released and the transport's deadline in direction dir set to dl.
-func (s *Socket) connCall(L *lua.LState, dir int, dl time.Time, f func() error) error {
+func (s *Socket) connCall(c Caller, dir int, dl time.Time, f func() error) error {
 	if dir == dirRead {
 		s.conn.SetReadDeadline(dl)
 	} else {
 		s.conn.SetWriteDeadline(dl)
 	}
 	s.armed[dir] = !dl.IsZero()
-	ctx := s.host.WaitContext(L)
+	ctx := s.host.WaitContext(c)
 	if err := ctx.Err(); err != nil {
 		return err // interrupted before the deadline above replaced its wake-up
 	}
@@ -191,9 +190,9 @@ func (s *Socket) connCall(L *lua.LState, dir int, dl time.Time, f func() error) 
 		}
 	})
 	s.busy[dir]++
-	s.host.Unlock(L)
+	s.host.Unlock(c)
 	err := f()
-	s.host.Lock(L)
+	s.host.Lock(c)
 	s.busy[dir]--
 	if stop != nil && !stop() {
 		s.armed[dir] = true
@@ -220,7 +219,7 @@ func (s *Socket) connCall(L *lua.LState, dir int, dl time.Time, f func() error) 
 // From then on the TLS connection is the socket's transport. Bytes already
 // in the receive buffer are not part of the TLS stream: a socket with
 // buffered bytes cannot start TLS.
-func (s *Socket) StartTLS(L *lua.LState, cfg *tls.Config, server bool) (*tls.Conn, error) {
+func (s *Socket) StartTLS(c Caller, cfg *tls.Config, server bool) (*tls.Conn, error) {
 	if s.conn != nil {
 		return nil, errors.New("the socket already has a TLS layer")
 	}
@@ -242,10 +241,10 @@ func (s *Socket) StartTLS(L *lua.LState, cfg *tls.Config, server bool) (*tls.Con
 	}
 	s.file.SetDeadline(dl)
 	s.armed = [2]bool{!dl.IsZero(), !dl.IsZero()}
-	err := s.Unlocked(L, tc.Handshake)
+	err := s.Unlocked(c, tc.Handshake)
 	if err != nil {
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() && s.host.WaitContext(L).Err() == nil {
+		if errors.As(err, &ne) && ne.Timeout() && s.host.WaitContext(c).Err() == nil {
 			return nil, ErrTimeout
 		}
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,8 +15,7 @@ import (
 // the call when it is nearer.
 func TestWaitTimeout(t *testing.T) {
 	h := newHost(t)
-	L := lua.NewState()
-	defer L.Close()
+	L := &thread{}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	client, s := pair(t, h, L)
