@@ -1,12 +1,11 @@
 package luaapi
 
 import (
-	"encoding/binary"
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -31,14 +30,14 @@ func openAddrMeta(L *lua.LState) {
 	}))
 	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
 		t := L.CheckTable(1)
-		L.Push(lua.LString(joinHostPort(lua.LVAsString(t.RawGetInt(1)), int(lua.LVAsNumber(t.RawGetInt(2))))))
+		L.Push(lua.LString(core.JoinHostPort(lua.LVAsString(t.RawGetInt(1)), int(lua.LVAsNumber(t.RawGetInt(2))))))
 		return 1
 	}))
 	// "addr: " .. addr joins the printed address, as error values join.
 	L.SetField(mt, "__concat", L.NewFunction(func(L *lua.LState) int {
 		part := func(v lua.LValue) string {
 			if t, ok := v.(*lua.LTable); ok && L.GetMetatable(t) == L.GetTypeMetatable(addrMetaName) {
-				return joinHostPort(lua.LVAsString(t.RawGetInt(1)), int(lua.LVAsNumber(t.RawGetInt(2))))
+				return core.JoinHostPort(lua.LVAsString(t.RawGetInt(1)), int(lua.LVAsNumber(t.RawGetInt(2))))
 			}
 			if s, ok := v.(lua.LString); ok {
 				return string(s)
@@ -58,11 +57,6 @@ func openAddrMeta(L *lua.LState) {
 			lua.LVAsNumber(a.RawGetInt(2)) == lua.LVAsNumber(b.RawGetInt(2))))
 		return 1
 	}))
-}
-
-// joinHostPort prints an address as 127.0.0.1:9999, or [::1]:9999 for IPv6.
-func joinHostPort(host string, port int) string {
-	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // newAddr is the Lua address table {host, port}.
@@ -162,33 +156,9 @@ func sockaddrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 		}
 		return newAddr(L, ip.String(), a.Port)
 	case *unix.SockaddrUnix:
-		return lua.LString(unixName(a))
+		return lua.LString(core.UnixName(a))
 	}
 	return lua.LNil
-}
-
-// unixName is the path of an AF_UNIX address: "" for an unnamed socket (as
-// Python has it), "@name" for a name in Linux's abstract namespace.
-func unixName(a *unix.SockaddrUnix) string {
-	// x/sys writes the leading NUL of an abstract name as "@", and so an
-	// unnamed socket's empty address as "@" alone.
-	if a.Name == "@" {
-		return ""
-	}
-	return a.Name
-}
-
-// sockaddrString prints a socket address for messages and reprs.
-func sockaddrString(sa unix.Sockaddr) string {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return joinHostPort(netip.AddrFrom4(a.Addr).String(), a.Port)
-	case *unix.SockaddrInet6:
-		return joinHostPort(netip.AddrFrom16(a.Addr).String(), a.Port)
-	case *unix.SockaddrUnix:
-		return unixName(a)
-	}
-	return ""
 }
 
 // addrArg is an address as a script passed it, before name resolution.
@@ -202,7 +172,7 @@ func (a addrArg) String() string {
 	if a.path != "" {
 		return a.path
 	}
-	return joinHostPort(a.host, a.port)
+	return core.JoinHostPort(a.host, a.port)
 }
 
 // checkAddr reads the address argument at n for fn: a table {host, port} (or
@@ -274,166 +244,6 @@ func toPort(v lua.LValue) (int, bool) {
 	return int(f), true
 }
 
-// parseLiteral resolves the addresses that need no lookup for family
-// (AF_UNSPEC: either): an IP literal, in the forms inet_aton accepts for
-// IPv4 ("127.1"), "" (any address) and "<broadcast>". ok is false for a name
-// to look up. A literal of the other family is EAI_ADDRFAMILY, as
-// getaddrinfo answers it; an IPv4-mapped IPv6 literal counts as IPv4.
-func parseLiteral(family int, host string) (ip netip.Addr, ok bool, err error) {
-	switch host {
-	case "":
-		if family == unix.AF_INET6 {
-			return netip.IPv6Unspecified(), true, nil
-		}
-		return netip.IPv4Unspecified(), true, nil
-	case "<broadcast>":
-		ip = netip.AddrFrom4([4]byte{255, 255, 255, 255})
-	default:
-		if ip, err = netip.ParseAddr(host); err != nil {
-			if ip, ok = inetAton(host, true); !ok {
-				return netip.Addr{}, false, nil
-			}
-		}
-	}
-	switch {
-	case family == unix.AF_INET && !ip.Unmap().Is4(),
-		family == unix.AF_INET6 && ip.Is4():
-		return netip.Addr{}, true, gaiErr(eaiAddrFamily)
-	case family == unix.AF_INET:
-		ip = ip.Unmap()
-	}
-	return ip, true, nil
-}
-
-// inetAton parses an IPv4 address as the C library's inet_aton does: one
-// to four parts separated by dots, each decimal, octal (leading 0) or hex
-// (leading 0x), the last part filling the bytes left ("127.1" is
-// 127.0.0.1). Unless exact, what follows a space is ignored.
-func inetAton(s string, exact bool) (netip.Addr, bool) {
-	var parts []uint32
-	i := 0
-	for {
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return netip.Addr{}, false
-		}
-		base, val, digits := uint64(10), uint64(0), false
-		if s[i] == '0' {
-			i++
-			if i < len(s) && (s[i] == 'x' || s[i] == 'X') {
-				base = 16
-				i++
-			} else {
-				base, digits = 8, true
-			}
-		}
-		for ; i < len(s); i++ {
-			var d uint64
-			switch c := s[i]; {
-			case c >= '0' && c <= '9':
-				d = uint64(c - '0')
-			case base == 16 && c >= 'a' && c <= 'f':
-				d = uint64(c-'a') + 10
-			case base == 16 && c >= 'A' && c <= 'F':
-				d = uint64(c-'A') + 10
-			default:
-				d = 99
-			}
-			if d >= base {
-				if d < 10 { // 8 or 9 in an octal part
-					return netip.Addr{}, false
-				}
-				break
-			}
-			val, digits = val*base+d, true
-			if val > 0xffffffff {
-				return netip.Addr{}, false
-			}
-		}
-		if !digits {
-			return netip.Addr{}, false
-		}
-		parts = append(parts, uint32(val))
-		if i < len(s) && s[i] == '.' {
-			if len(parts) == 4 || val > 0xff {
-				return netip.Addr{}, false
-			}
-			i++
-			continue
-		}
-		break
-	}
-	if i < len(s) && (exact || !strings.ContainsRune(" \t\n\v\f\r", rune(s[i]))) {
-		return netip.Addr{}, false
-	}
-	last := parts[len(parts)-1]
-	if last > 0xffffffff>>(8*(len(parts)-1)) {
-		return netip.Addr{}, false
-	}
-	v := last
-	for k, p := range parts[:len(parts)-1] {
-		v |= p << (24 - 8*k)
-	}
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], v)
-	return netip.AddrFrom4(b), true
-}
-
-// lookup resolves host for family (AF_UNSPEC: both) and returns its
-// addresses. A name is looked up with the interpreter lock released; a
-// literal needs no lookup and keeps it.
-func (rt *Runtime) lookup(L *lua.LState, family int, host string) ([]netip.Addr, error) {
-	if ip, ok, err := parseLiteral(family, host); ok {
-		return []netip.Addr{ip}, err
-	}
-	network := "ip"
-	switch family {
-	case unix.AF_INET:
-		network = "ip4"
-	case unix.AF_INET6:
-		network = "ip6"
-	}
-	ctx := rt.ctx(L)
-	rt.host.Unlock(L)
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
-	rt.host.Lock(L)
-	if err != nil {
-		return nil, err
-	}
-	if len(ips) == 0 {
-		return nil, gaiErr(eaiNoName)
-	}
-	for i := range ips {
-		ips[i] = ips[i].Unmap()
-	}
-	return ips, nil
-}
-
-// toSockaddr turns an IP address and port into the family's sockaddr.
-func toSockaddr(family int, ip netip.Addr, port int) (unix.Sockaddr, error) {
-	switch family {
-	case unix.AF_INET:
-		if !ip.Unmap().Is4() {
-			return nil, gaiErr(eaiAddrFamily)
-		}
-		return &unix.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}, nil
-	case unix.AF_INET6:
-		if ip.Is4() {
-			return nil, gaiErr(eaiAddrFamily)
-		}
-		sa := &unix.SockaddrInet6{Port: port, Addr: ip.As16()}
-		if zone := ip.Zone(); zone != "" {
-			if ifc, err := net.InterfaceByName(zone); err == nil {
-				sa.ZoneId = uint32(ifc.Index)
-			}
-		}
-		return sa, nil
-	}
-	return nil, unix.EAFNOSUPPORT
-}
-
-// maxUnixPath is the longest AF_UNIX path: sun_path less its final NUL.
-const maxUnixPath = len(unix.RawSockaddrUnix{}.Path) - 1
-
 // errUnixPathTooLong is Python's error for an AF_UNIX path that does not fit.
 var errUnixPathTooLong = &OSError{Class: "OSError", Message: "AF_UNIX path too long"}
 
@@ -441,7 +251,7 @@ var errUnixPathTooLong = &OSError{Class: "OSError", Message: "AF_UNIX path too l
 // is looked up: the interpreter lock is released around the lookup.
 func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockaddr, error) {
 	if family == unix.AF_UNIX {
-		if len(a.path) > maxUnixPath {
+		if len(a.path) > core.MaxUnixPath {
 			return nil, errUnixPathTooLong
 		}
 		return &unix.SockaddrUnix{Name: a.path}, nil
@@ -452,16 +262,16 @@ func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockad
 				return e.sa, nil // a client's address, as recvfrom got it
 			}
 		}
-		return toSockaddr(family, c.ip, a.port)
+		return core.ToSockaddr(family, c.ip, a.port)
 	}
-	ips, err := rt.lookup(L, family, a.host)
+	ips, err := core.Lookup(rt, L, family, a.host)
 	if err == nil && len(ips) == 1 {
-		if _, literal, _ := parseLiteral(family, a.host); literal {
+		if _, literal, _ := core.ParseLiteral(family, a.host); literal {
 			rt.hosts.text, rt.hosts.ip = a.host, ips[0] // a literal parses the same every time
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return toSockaddr(family, ips[0], a.port)
+	return core.ToSockaddr(family, ips[0], a.port)
 }

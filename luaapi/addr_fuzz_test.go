@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -65,7 +66,7 @@ func FuzzAddress(f *testing.F) {
 			t.Fatalf("inet_pton(AF_INET, %q) is %q but inet_aton gives %v (%v)", host, v4, aton, err)
 		}
 
-		_, literal, _ := parseLiteral(unix.AF_UNSPEC, host)
+		_, literal, _ := core.ParseLiteral(unix.AF_UNSPEC, host)
 		_, portOK := toPort(lport)
 		entries, err := callLua(t, L, "socket", "getaddrinfo", lhost, lport,
 			lua.LNumber(unix.AF_UNSPEC), lua.LNumber(unix.SOCK_STREAM), lua.LNumber(0), lua.LNumber(aiNumericHost))
@@ -88,7 +89,7 @@ func FuzzAddress(f *testing.F) {
 		}
 
 		for _, family := range []int{unix.AF_INET, unix.AF_INET6} {
-			if _, literal, _ := parseLiteral(family, host); !literal {
+			if _, literal, _ := core.ParseLiteral(family, host); !literal {
 				continue
 			}
 			sock, err := callLua(t, L, "socket", "socket", lua.LNumber(family), lua.LNumber(unix.SOCK_DGRAM))

@@ -136,38 +136,13 @@ func errnoError(errno syscall.Errno, op, addr string) *OSError {
 	}
 }
 
-// Name-resolution errors, as glibc's getaddrinfo numbers them.
-const (
-	eaiNoName     = -2
-	eaiAgain      = -3
-	eaiFail       = -4
-	eaiFamily     = -6
-	eaiService    = -8
-	eaiAddrFamily = -9
-)
-
-// gaiNames are the names and messages of the name-resolution errors.
-var gaiNames = map[int][2]string{
-	eaiNoName:     {"EAI_NONAME", "Name or service not known"},
-	eaiAgain:      {"EAI_AGAIN", "Temporary failure in name resolution"},
-	eaiFail:       {"EAI_FAIL", "Non-recoverable failure in name resolution"},
-	eaiFamily:     {"EAI_FAMILY", "ai_family not supported"},
-	eaiService:    {"EAI_SERVICE", "Servname not supported for ai_socktype"},
-	eaiAddrFamily: {"EAI_ADDRFAMILY", "Address family for hostname not supported"},
-}
-
-// gaiErr is a name-resolution error code as a Go error; toOSError turns it
-// into a socket.gaierror of the call that failed.
-type gaiErr int
-
-func (e gaiErr) Error() string { return gaiNames[int(e)][1] }
-
-func gaiError(code int, op, addr string) *OSError {
-	n, ok := gaiNames[code]
-	if !ok {
-		code, n = eaiNoName, gaiNames[eaiNoName]
+// gaiError is the socket.gaierror of code from call op on addr (an
+// unknown code is EAI_NONAME).
+func gaiError(code core.GaiError, op, addr string) *OSError {
+	if !code.Known() {
+		code = core.EAINoName
 	}
-	return &OSError{Class: "socket.gaierror", Errno: code, Name: n[0], Message: n[1], Op: op, Addr: addr}
+	return &OSError{Class: "socket.gaierror", Errno: int(code), Name: code.Name(), Message: code.Error(), Op: op, Addr: addr}
 }
 
 // timeoutError is the error of a call that ran past its socket timeout.
@@ -211,9 +186,9 @@ func classify(ctx context.Context, err error, op, addr string) *OSError {
 		e.Message = long.Error()
 		return e
 	}
-	var gai gaiErr
+	var gai core.GaiError
 	if errors.As(err, &gai) {
-		return gaiError(int(gai), op, addr)
+		return gaiError(gai, op, addr)
 	}
 	if ctx != nil && ctx.Err() != nil {
 		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
@@ -228,15 +203,15 @@ func classify(ctx context.Context, err error, op, addr string) *OSError {
 	if errors.As(err, &dnsErr) {
 		switch {
 		case dnsErr.IsTemporary || dnsErr.IsTimeout:
-			return gaiError(eaiAgain, op, addr)
+			return gaiError(core.EAIAgain, op, addr)
 		case dnsErr.IsNotFound:
-			return gaiError(eaiNoName, op, addr)
+			return gaiError(core.EAINoName, op, addr)
 		}
-		return gaiError(eaiFail, op, addr)
+		return gaiError(core.EAIFail, op, addr)
 	}
 	var addrErr *net.AddrError
 	if errors.As(err, &addrErr) {
-		return gaiError(eaiNoName, op, addr)
+		return gaiError(core.EAINoName, op, addr)
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {

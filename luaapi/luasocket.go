@@ -184,13 +184,13 @@ func (ls *LuaSocket) elapsed(L *lua.LState, n int) int {
 }
 
 // gaiMessages are LuaSocket's messages for name-resolution errors.
-var gaiMessages = map[int]string{
-	eaiNoName:     "host or service not provided, or not known",
-	eaiAgain:      "temporary failure in name resolution",
-	eaiFail:       "non-recoverable failure in name resolution",
-	eaiFamily:     "ai_family not supported",
-	eaiService:    "service not supported for socket type",
-	eaiAddrFamily: "address family for hostname not supported",
+var gaiMessages = map[core.GaiError]string{
+	core.EAINoName:     "host or service not provided, or not known",
+	core.EAIAgain:      "temporary failure in name resolution",
+	core.EAIFail:       "non-recoverable failure in name resolution",
+	core.EAIFamily:     "ai_family not supported",
+	core.EAIService:    "service not supported for socket type",
+	core.EAIAddrFamily: "address family for hostname not supported",
 }
 
 // lsError is LuaSocket's message for err, the error of call fn:
@@ -210,7 +210,7 @@ func (rt *Runtime) lsError(L *lua.LState, err error, fn string) string {
 	case e.Class == "TimeoutError":
 		return "timeout"
 	case e.Class == "socket.gaierror":
-		if msg, ok := gaiMessages[e.Errno]; ok {
+		if msg, ok := gaiMessages[core.GaiError(e.Errno)]; ok {
 			return msg
 		}
 		return strings.ToLower(e.Message)
@@ -423,10 +423,10 @@ func (rt *Runtime) lsPort(L *lua.LState, n int, fn string, network string) (int,
 		return p, nil
 	}
 	if s, ok := v.(lua.LString); ok {
-		if port, ok := services().byName[servKey{name: string(s), proto: network}]; ok {
+		if port, ok := core.ServicePort(string(s), network); ok {
 			return port, nil
 		}
-		return 0, gaiErr(eaiService)
+		return 0, core.EAIService
 	}
 	if v == lua.LNil {
 		argError(L, n-1, fn, "string expected, got no value")
@@ -446,9 +446,9 @@ func (rt *Runtime) resolve(L *lua.LState, family int, host string, passive bool)
 		return []netip.Addr{netip.IPv4Unspecified()}, nil
 	}
 	if host == "" {
-		return nil, gaiErr(eaiNoName)
+		return nil, core.EAINoName
 	}
-	ips, err := rt.lookup(L, family, host)
+	ips, err := core.Lookup(rt, L, family, host)
 	if err != nil {
 		return nil, err
 	}
@@ -463,7 +463,7 @@ func (rt *Runtime) lsBind(L *lua.LState) int {
 	ls := checkClass(L, "bind", tcpMaster, udpUnconnected, unixMaster, unixdgramUnconnected, udpConnected, unixdgramConnected)
 	if ls.kind == lsUnix || ls.kind == lsUnixDgram {
 		path := checkBytes(L, 2, "bind", 1)
-		if len(path) > maxUnixPath {
+		if len(path) > core.MaxUnixPath {
 			return failMsg(L, "path too long")
 		}
 		if !ls.open() {
@@ -502,14 +502,14 @@ func (rt *Runtime) lsBind(L *lua.LState) int {
 func (ls *LuaSocket) bindTo(ips []netip.Addr, port int) error {
 	var err error
 	for _, ip := range ips {
-		fam := familyOf(ip)
+		fam := core.FamilyOf(ip)
 		if !ls.open() || ls.family != fam {
 			if err = ls.create(fam); err != nil {
 				continue
 			}
 		}
 		var sa unix.Sockaddr
-		if sa, err = toSockaddr(fam, ip, port); err == nil {
+		if sa, err = core.ToSockaddr(fam, ip, port); err == nil {
 			if err = ls.s.Bind(sa); err == nil {
 				return nil
 			}
@@ -565,14 +565,14 @@ func (ls *LuaSocket) connectTo(L *lua.LState, host string, port int) error {
 		return err
 	}
 	for _, ip := range ips {
-		fam := familyOf(ip)
+		fam := core.FamilyOf(ip)
 		if !ls.open() || ls.family != fam {
 			if err = ls.create(fam); err != nil {
 				continue
 			}
 		}
 		var sa unix.Sockaddr
-		if sa, err = toSockaddr(fam, ip, port); err != nil {
+		if sa, err = core.ToSockaddr(fam, ip, port); err != nil {
 			continue
 		}
 		s := ls.begin()
@@ -827,7 +827,7 @@ func addrResults(L *lua.LState, sa unix.Sockaddr, portString bool) int {
 	case *unix.SockaddrInet6:
 		ip, port, family = netip.AddrFrom16(a.Addr), a.Port, "inet6"
 	case *unix.SockaddrUnix:
-		L.Push(lua.LString(unixName(a)))
+		L.Push(lua.LString(core.UnixName(a)))
 		return 1
 	default:
 		return failMsg(L, "unknown address family")
@@ -1124,7 +1124,7 @@ func (rt *Runtime) lsUDPReceivefrom(L *lua.LState) int {
 		L.Push(lua.LNumber(a.Port))
 		return 3
 	case *unix.SockaddrUnix:
-		L.Push(lua.LString(unixName(a)))
+		L.Push(lua.LString(core.UnixName(a)))
 		return 2
 	}
 	L.Push(lua.LString(""))
@@ -1169,20 +1169,20 @@ func (rt *Runtime) lsUDPSendto(L *lua.LState) int {
 			checkBytes(L, 4, "sendto", 1)
 			return failMsg(L, "Servname not supported for ai_socktype")
 		}
-		ip, literal, err := parseLiteral(ls.family, host)
+		ip, literal, err := core.ParseLiteral(ls.family, host)
 		if !literal || host == "" {
 			return failMsg(L, "Name or service not known")
 		}
 		if err != nil {
 			return failMsg(L, "Address family for hostname not supported")
 		}
-		fam := familyOf(ip)
+		fam := core.FamilyOf(ip)
 		if !ls.open() {
 			if err := ls.create(fam); err != nil {
 				return rt.fail(L, err, "sendto")
 			}
 		}
-		if sa, err = toSockaddr(ls.family, ip, port); err != nil {
+		if sa, err = core.ToSockaddr(ls.family, ip, port); err != nil {
 			return failMsg(L, "Address family for hostname not supported")
 		}
 	}

@@ -1,7 +1,6 @@
 package luaapi
 
 import (
-	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -252,13 +251,13 @@ func (rt *Runtime) lsModBind(L *lua.LState) int {
 		return rt.fail(L, err, "bind")
 	}
 	for _, ip := range ips {
-		ls := rt.newLuaSocket(L, lsTCP, familyOf(ip), tcpMaster)
-		if err = ls.create(familyOf(ip)); err != nil {
+		ls := rt.newLuaSocket(L, lsTCP, core.FamilyOf(ip), tcpMaster)
+		if err = ls.create(core.FamilyOf(ip)); err != nil {
 			return rt.fail(L, err, "bind")
 		}
 		ls.s.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
 		var sa unix.Sockaddr
-		if sa, err = toSockaddr(ls.family, ip, port); err == nil {
+		if sa, err = core.ToSockaddr(ls.family, ip, port); err == nil {
 			if err = ls.s.Bind(sa); err == nil {
 				if err = ls.s.Listen(backlog); err == nil {
 					ls.setClass(L, tcpServer)
@@ -698,10 +697,7 @@ func resolvedTable(L *lua.LState, name string, ips []netip.Addr) *lua.LTable {
 
 // reverse is the first name of ip, by reverse lookup, or "" if none.
 func (rt *Runtime) reverse(L *lua.LState, ip netip.Addr) string {
-	ctx := rt.host.Context()
-	rt.host.Unlock(L)
-	names, err := net.DefaultResolver.LookupAddr(ctx, ip.String())
-	rt.host.Lock(L)
+	names, err := core.LookupAddr(rt, L, ip.String())
 	rt.raiseIfInterrupted(L, "dns")
 	if err != nil || len(names) == 0 {
 		return ""
@@ -723,12 +719,12 @@ func (rt *Runtime) hostLookup(L *lua.LState, address string) (string, []netip.Ad
 	if address == "" {
 		return "", nil, false
 	}
-	ips, err := rt.lookup(L, unix.AF_INET, address)
+	ips, err := core.Lookup(rt, L, unix.AF_INET, address)
 	rt.raiseIfInterrupted(L, "dns")
 	if err != nil {
 		return "", nil, false
 	}
-	return rt.canonicalName(L, address), ips, true
+	return core.CanonicalName(rt, L, address), ips, true
 }
 
 // lsDNSToip is socket.dns.toip(address): the first IPv4 address of a name
@@ -829,11 +825,11 @@ func (rt *Runtime) lsDNSGetnameinfo(L *lua.LState) int {
 	serv := lua.LVAsString(port)
 	if p, ok := toPort(port); ok {
 		serv = strconv.Itoa(p)
-		if name, ok := services().byPort[servKey{port: p, proto: "tcp"}]; ok {
+		if name, ok := core.ServiceName(p, "tcp"); ok {
 			serv = name
 		}
-	} else if _, ok := services().byName[servKey{name: serv, proto: "tcp"}]; !ok {
-		return failMsg(L, gaiMessages[eaiService])
+	} else if _, ok := core.ServicePort(serv, "tcp"); !ok {
+		return failMsg(L, gaiMessages[core.EAIService])
 	}
 	if hasHost {
 		L.Push(names)

@@ -1,6 +1,7 @@
 package luaapi
 
 import (
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -85,9 +86,9 @@ func ConstArg(ev *CallEvent, i int) string {
 		pos = i + 1 // a module function has no self
 		switch pos {
 		case 1:
-			name = familyNames[v]
+			name, _ = core.FamilyName(v)
 		case 2:
-			name = typeNames[v]
+			name, _ = core.TypeName(v)
 		}
 	} else if ev.Type != "" {
 		switch ev.Func.Name {

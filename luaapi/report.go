@@ -104,15 +104,15 @@ func madeAt(where string) string {
 // describeSocket is a socket for the report: its type, descriptor, state
 // and addresses.
 func describeSocket(s *core.Socket) string {
-	kind := constName(typeNames, s.Type())
+	kind := constName(core.TypeName, s.Type())
 	what := fmt.Sprintf("%s fd=%d %s", kind, s.FD(), s.StateName())
 	if sa, err := s.LocalAddr(); err == nil {
-		if l := sockaddrString(sa); l != "" && l != "0.0.0.0:0" {
+		if l := core.SockaddrString(sa); l != "" && l != "0.0.0.0:0" {
 			what += " " + l
 		}
 	}
 	if sa := s.Peer(); sa != nil {
-		what += " -> " + sockaddrString(sa)
+		what += " -> " + core.SockaddrString(sa)
 	}
 	return what
 }

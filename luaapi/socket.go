@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
-	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -17,22 +16,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var familyNames = map[int]string{
-	unix.AF_UNSPEC: "AF_UNSPEC",
-	unix.AF_INET:   "AF_INET",
-	unix.AF_INET6:  "AF_INET6",
-	unix.AF_UNIX:   "AF_UNIX",
-}
-
-var typeNames = map[int]string{
-	unix.SOCK_STREAM:    "SOCK_STREAM",
-	unix.SOCK_DGRAM:     "SOCK_DGRAM",
-	unix.SOCK_SEQPACKET: "SOCK_SEQPACKET",
-	unix.SOCK_RAW:       "SOCK_RAW",
-}
-
-func constName(names map[int]string, v int) string {
-	if n, ok := names[v]; ok {
+// constName is the name of v, a family or type, if it has one
+// (core.FamilyName, core.TypeName), else its number.
+func constName(name func(int) (string, bool), v int) string {
+	if n, ok := name(v); ok {
 		return n
 	}
 	return lua.LNumber(v).String()
@@ -70,8 +57,8 @@ var socketConstants = map[string]int{
 	"NI_NAMEREQD": niNameReqd, "NI_DGRAM": niDgram,
 	"SOMAXCONN":  unix.SOMAXCONN,
 	"AI_PASSIVE": aiPassive, "AI_CANONNAME": aiCanonName, "AI_NUMERICHOST": aiNumericHost,
-	"EAI_NONAME": eaiNoName, "EAI_AGAIN": eaiAgain, "EAI_FAIL": eaiFail, "EAI_FAMILY": eaiFamily,
-	"EAI_SERVICE": eaiService, "EAI_ADDRFAMILY": eaiAddrFamily,
+	"EAI_NONAME": int(core.EAINoName), "EAI_AGAIN": int(core.EAIAgain), "EAI_FAIL": int(core.EAIFail),
+	"EAI_FAMILY": int(core.EAIFamily), "EAI_SERVICE": int(core.EAIService), "EAI_ADDRFAMILY": int(core.EAIAddrFamily),
 }
 
 // getaddrinfo's flags, as glibc numbers them.
@@ -207,13 +194,6 @@ func (rt *Runtime) openSocket3(L *lua.LState, family, stype, proto int) (*Socket
 	return rt.newSocket(L, s), nil
 }
 
-func familyOf(ip netip.Addr) int {
-	if ip.Is4() {
-		return unix.AF_INET
-	}
-	return unix.AF_INET6
-}
-
 // socketCreateConnection is socket.create_connection(address [, timeout]):
 // resolves address, tries each of its IPs in turn and returns the first
 // connected socket; the timeout applies to the socket.
@@ -223,13 +203,13 @@ func (rt *Runtime) socketCreateConnection(L *lua.LState) int {
 	if L.GetTop() >= next {
 		timeout = checkTimeout(L, next, "create_connection", 0)
 	}
-	ips, err := rt.lookup(L, unix.AF_UNSPEC, a.host)
+	ips, err := core.Lookup(rt, L, unix.AF_UNSPEC, a.host)
 	if err != nil {
 		rt.raise(L, err, "create_connection", a.String())
 	}
 	for _, ip := range ips {
 		var s *Socket
-		s, err = rt.openSocket3(L, familyOf(ip), unix.SOCK_STREAM, 0)
+		s, err = rt.openSocket3(L, core.FamilyOf(ip), unix.SOCK_STREAM, 0)
 		if err != nil {
 			break
 		}
@@ -336,7 +316,7 @@ func optionInt(L *lua.LState, n int, name lua.LString, v lua.LValue) int {
 // address as a string.
 func (rt *Runtime) socketGethostbyname(L *lua.LState) int {
 	host := checkString(L, 1, "gethostbyname")
-	ips, err := rt.lookup(L, unix.AF_INET, host)
+	ips, err := core.Lookup(rt, L, unix.AF_INET, host)
 	if err != nil {
 		rt.raise(L, err, "gethostbyname", host)
 	}
@@ -348,11 +328,11 @@ func (rt *Runtime) socketGethostbyname(L *lua.LState) int {
 // canonical name, a list of aliases and a list of IPv4 addresses.
 func (rt *Runtime) socketGethostbynameEx(L *lua.LState) int {
 	host := checkString(L, 1, "gethostbyname_ex")
-	ips, err := rt.lookup(L, unix.AF_INET, host)
+	ips, err := core.Lookup(rt, L, unix.AF_INET, host)
 	if err != nil {
 		rt.raise(L, err, "gethostbyname_ex", host)
 	}
-	name := rt.canonicalName(L, host)
+	name := core.CanonicalName(rt, L, host)
 	aliases := L.NewTable()
 	if name != host {
 		aliases.Append(lua.LString(host))
@@ -396,7 +376,7 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 	stype := optInt(L, 4, "getaddrinfo", 0, 0)
 	proto := optInt(L, 5, "getaddrinfo", 0, 0)
 	flags := optInt(L, 6, "getaddrinfo", 0, 0)
-	fail := func(code int, addr string) {
+	fail := func(code core.GaiError, addr string) {
 		raiseOS(L, gaiError(code, "getaddrinfo", addr))
 	}
 	port, hasPort := 0, true
@@ -413,18 +393,15 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 			break
 		}
 		if stype != 0 && stype != unix.SOCK_STREAM && stype != unix.SOCK_DGRAM {
-			fail(eaiService, string(p))
+			fail(core.EAIService, string(p))
 		}
 		network := "tcp"
 		if stype == unix.SOCK_DGRAM {
 			network = "udp"
 		}
-		ctx := rt.ctx(L)
-		rt.host.Unlock(L)
-		n, err := net.DefaultResolver.LookupPort(ctx, network, string(p))
-		rt.host.Lock(L)
+		n, err := core.LookupPort(rt, L, network, string(p))
 		if err != nil {
-			fail(eaiService, string(p))
+			fail(core.EAIService, string(p))
 		}
 		port = n
 	case *lua.LNilType:
@@ -433,30 +410,30 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 		argError(L, 2, "getaddrinfo", "number, string or nil expected, got "+typeName(p))
 	}
 	if family != unix.AF_UNSPEC && family != unix.AF_INET && family != unix.AF_INET6 {
-		fail(eaiFamily, host)
+		fail(core.EAIFamily, host)
 	}
 	var ips []netip.Addr
 	switch {
 	case !hasHost && !hasPort:
-		fail(eaiNoName, "")
+		fail(core.EAINoName, "")
 	case !hasHost && flags&aiPassive != 0:
 		ips = []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()}
 	case !hasHost:
 		ips = []netip.Addr{netip.IPv6Loopback(), netip.AddrFrom4([4]byte{127, 0, 0, 1})}
 	case host == "":
-		fail(eaiNoName, host)
+		fail(core.EAINoName, host)
 	default:
-		if _, literal, _ := parseLiteral(family, host); !literal && flags&aiNumericHost != 0 {
-			fail(eaiNoName, host)
+		if _, literal, _ := core.ParseLiteral(family, host); !literal && flags&aiNumericHost != 0 {
+			fail(core.EAINoName, host)
 		}
 		var err error
-		if ips, err = rt.lookup(L, family, host); err != nil {
+		if ips, err = core.Lookup(rt, L, family, host); err != nil {
 			rt.raise(L, err, "getaddrinfo", host)
 		}
 	}
 	canonname := ""
 	if flags&aiCanonName != 0 && hasHost {
-		canonname = rt.canonicalName(L, host)
+		canonname = core.CanonicalName(rt, L, host)
 	}
 	type kind struct{ stype, proto int }
 	kinds := []kind{{unix.SOCK_STREAM, unix.IPPROTO_TCP}, {unix.SOCK_DGRAM, unix.IPPROTO_UDP}, {unix.SOCK_RAW, 0}}
@@ -473,7 +450,7 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 				continue
 			}
 			e := L.CreateTable(5, 5)
-			e.Append(lua.LNumber(familyOf(ip)))
+			e.Append(lua.LNumber(core.FamilyOf(ip)))
 			e.Append(lua.LNumber(k.stype))
 			e.Append(lua.LNumber(k.proto))
 			e.Append(lua.LString(canonname))
@@ -489,22 +466,6 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 	return 1
 }
 
-// canonicalName is the canonical name of host for AI_CANONNAME and
-// gethostbyname_ex: host itself for a literal or when the lookup fails.
-func (rt *Runtime) canonicalName(L *lua.LState, host string) string {
-	if _, literal, _ := parseLiteral(unix.AF_UNSPEC, host); literal {
-		return host
-	}
-	ctx := rt.ctx(L)
-	rt.host.Unlock(L)
-	cname, err := net.DefaultResolver.LookupCNAME(ctx, host)
-	rt.host.Lock(L)
-	if err != nil || cname == "" {
-		return host
-	}
-	return strings.TrimSuffix(cname, ".")
-}
-
 // socketGetfqdn is socket.getfqdn([name]): the fully qualified name of
 // name (default this host), as Python finds it: the first of the names of
 // name's address that has a dot, else the first, else name itself.
@@ -517,11 +478,8 @@ func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
 		name, _ = os.Hostname()
 	}
 	fqdn := name
-	if ips, err := rt.lookup(L, unix.AF_UNSPEC, name); err == nil {
-		ctx := rt.ctx(L)
-		rt.host.Unlock(L)
-		names, err := net.DefaultResolver.LookupAddr(ctx, ips[0].String())
-		rt.host.Lock(L)
+	if ips, err := core.Lookup(rt, L, unix.AF_UNSPEC, name); err == nil {
+		names, err := core.LookupAddr(rt, L, ips[0].String())
 		if err == nil && len(names) > 0 {
 			fqdn = strings.TrimSuffix(names[0], ".")
 			for _, n := range names {
@@ -582,7 +540,7 @@ func socketInetNtop(L *lua.LState) int {
 // "010.0.0.1" (octal) as well as "127.0.0.1".
 func socketInetAton(L *lua.LState) int {
 	text := checkString(L, 1, "inet_aton")
-	ip, ok := inetAton(text, false)
+	ip, ok := core.InetAton(text, false)
 	if !ok {
 		raiseOS(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_aton", Op: "inet_aton", Addr: text})
 	}

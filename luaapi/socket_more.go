@@ -1,12 +1,9 @@
 package luaapi
 
 import (
-	"bufio"
-	"net"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/sockrun/sockrun/luaapi/core"
@@ -386,15 +383,12 @@ func herror(op, addr string) *OSError {
 // host's name, a list of aliases and a list of addresses.
 func (rt *Runtime) socketGethostbyaddr(L *lua.LState) int {
 	host := checkString(L, 1, "gethostbyaddr")
-	ips, err := rt.lookup(L, unix.AF_UNSPEC, host)
+	ips, err := core.Lookup(rt, L, unix.AF_UNSPEC, host)
 	if err != nil {
 		rt.raise(L, err, "gethostbyaddr", host)
 	}
 	ip := ips[0]
-	ctx := rt.ctx(L)
-	rt.host.Unlock(L)
-	names, err := net.DefaultResolver.LookupAddr(ctx, ip.String())
-	rt.host.Lock(L)
+	names, err := core.LookupAddr(rt, L, ip.String())
 	rt.raiseIfInterrupted(L, "gethostbyaddr")
 	if err != nil || len(names) == 0 {
 		raiseOS(L, herror("gethostbyaddr", host))
@@ -425,9 +419,9 @@ const (
 func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 	a, _ := checkAddr(L, unix.AF_INET, 1, "getnameinfo", 0)
 	flags := checkInt(L, 2, "getnameinfo", 0)
-	ip, literal, err := parseLiteral(unix.AF_UNSPEC, a.host)
+	ip, literal, err := core.ParseLiteral(unix.AF_UNSPEC, a.host)
 	if !literal || err != nil {
-		ips, err := rt.lookup(L, unix.AF_UNSPEC, a.host)
+		ips, err := core.Lookup(rt, L, unix.AF_UNSPEC, a.host)
 		if err != nil {
 			rt.raise(L, err, "getnameinfo", a.String())
 		}
@@ -435,10 +429,7 @@ func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 	}
 	host := ip.String()
 	if flags&niNumericHost == 0 {
-		ctx := rt.ctx(L)
-		rt.host.Unlock(L)
-		names, err := net.DefaultResolver.LookupAddr(ctx, host)
-		rt.host.Lock(L)
+		names, err := core.LookupAddr(rt, L, host)
 		rt.raiseIfInterrupted(L, "getnameinfo")
 		switch {
 		case err == nil && len(names) > 0:
@@ -447,7 +438,7 @@ func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 				host, _, _ = strings.Cut(host, ".")
 			}
 		case flags&niNameReqd != 0:
-			raiseOS(L, gaiError(eaiNoName, "getnameinfo", a.String()))
+			raiseOS(L, gaiError(core.EAINoName, "getnameinfo", a.String()))
 		}
 	}
 	serv := strconv.Itoa(a.port)
@@ -456,7 +447,7 @@ func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 		if flags&niDgram != 0 {
 			proto = "udp"
 		}
-		if name, ok := services().byPort[servKey{port: a.port, proto: proto}]; ok {
+		if name, ok := core.ServiceName(a.port, proto); ok {
 			serv = name
 		}
 	}
@@ -473,9 +464,8 @@ func (rt *Runtime) socketGetservbyname(L *lua.LState) int {
 	if L.Get(2) != lua.LNil {
 		proto = checkString(L, 2, "getservbyname")
 	}
-	db := services()
 	for _, p := range protosOf(proto) {
-		if port, ok := db.byName[servKey{name: name, proto: p}]; ok {
+		if port, ok := core.ServicePort(name, p); ok {
 			L.Push(lua.LNumber(port))
 			return 1
 		}
@@ -495,9 +485,8 @@ func (rt *Runtime) socketGetservbyport(L *lua.LState) int {
 	if L.Get(2) != lua.LNil {
 		proto = checkString(L, 2, "getservbyport")
 	}
-	db := services()
 	for _, p := range protosOf(proto) {
-		if name, ok := db.byPort[servKey{port: port, proto: p}]; ok {
+		if name, ok := core.ServiceName(port, p); ok {
 			L.Push(lua.LString(name))
 			return 1
 		}
@@ -512,52 +501,6 @@ func protosOf(proto string) []string {
 	}
 	return []string{proto}
 }
-
-// servKey keys the services database: by name and protocol, or by port
-// and protocol.
-type servKey struct {
-	port  int
-	name  string
-	proto string
-}
-
-type servDB struct {
-	byName map[servKey]int
-	byPort map[servKey]string
-}
-
-// services is the services database, read from /etc/services once: the
-// file the C library's getservbyname reads.
-var services = sync.OnceValue(func() servDB {
-	db := servDB{byName: map[servKey]int{}, byPort: map[servKey]string{}}
-	f, err := os.Open("/etc/services")
-	if err != nil {
-		return db
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		fields := strings.Fields(line)
-		if len(fields) < 2 {
-			continue
-		}
-		portStr, proto, ok := strings.Cut(fields[1], "/")
-		port, err := strconv.Atoi(portStr)
-		if !ok || err != nil {
-			continue
-		}
-		if _, seen := db.byPort[servKey{port: port, proto: proto}]; !seen {
-			db.byPort[servKey{port: port, proto: proto}] = fields[0]
-		}
-		for _, name := range append([]string{fields[0]}, fields[2:]...) {
-			if _, seen := db.byName[servKey{name: name, proto: proto}]; !seen {
-				db.byName[servKey{name: name, proto: proto}] = port
-			}
-		}
-	}
-	return db
-})
 
 // checkSocketArg is the open socket argument n of a module function fn.
 func (rt *Runtime) checkSocketArg(L *lua.LState, n int, fn string) *Socket {

@@ -522,7 +522,7 @@ func (s *Socket) String() string {
 	} else {
 		fmt.Fprintf(&b, "fd=%d", s.FD())
 	}
-	fmt.Fprintf(&b, ", family=%s, type=%s", constName(familyNames, s.Family()), constName(typeNames, s.Type()))
+	fmt.Fprintf(&b, ", family=%s, type=%s", constName(core.FamilyName, s.Family()), constName(core.TypeName, s.Type()))
 	if s.Proto() != 0 {
 		fmt.Fprintf(&b, ", proto=%d", s.Proto())
 	}
@@ -553,7 +553,7 @@ func (s *Socket) localString() string {
 	if in, ok := sa.(*unix.SockaddrInet6); ok && in.Port == 0 && in.Addr == [16]byte{} {
 		return ""
 	}
-	return sockaddrString(sa)
+	return core.SockaddrString(sa)
 }
 
 // peerString is the connected peer's address for messages, "" if none:
@@ -561,11 +561,11 @@ func (s *Socket) localString() string {
 // kernel's.
 func (s *Socket) peerString() string {
 	if sa := s.Peer(); sa != nil {
-		return sockaddrString(sa)
+		return core.SockaddrString(sa)
 	}
 	sa, err := s.PeerAddr()
 	if err != nil {
 		return ""
 	}
-	return sockaddrString(sa)
+	return core.SockaddrString(sa)
 }

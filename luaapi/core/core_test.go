@@ -41,7 +41,7 @@ func (h *testHost) Unlock(c Caller)                      { h.mu.Unlock() }
 func (h *testHost) Lock(c Caller)                        { h.mu.Lock() }
 
 // thread stands for the thread of a call: the Caller the tests pass.
-type thread struct{ id int }
+type thread struct{ _ byte }
 
 // pair returns the two ends of a TCP connection over 127.0.0.1, made by
 // the core itself. The caller holds h's lock.
