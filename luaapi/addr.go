@@ -3,8 +3,8 @@ package luaapi
 import (
 	"net"
 	"net/netip"
-	"strconv"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -45,7 +45,7 @@ func openAddrMeta(L *lua.LState) {
 			if n, ok := v.(lua.LNumber); ok {
 				return n.String()
 			}
-			misuse(L, "attempt to concatenate an address and a %s", v.Type().String())
+			api.Misuse(L, "attempt to concatenate an address and a %s", v.Type().String())
 			return ""
 		}
 		L.Push(lua.LString(part(L.Get(1)) + part(L.Get(2))))
@@ -183,7 +183,7 @@ func checkAddr(L *lua.LState, family int, n int, fn string, shift int) (addrArg,
 	if family == unix.AF_UNIX {
 		s, ok := v.(lua.LString)
 		if !ok {
-			argError(L, n-shift, fn, "path expected, got "+typeName(v))
+			api.ArgError(L, n-shift, fn, "path expected, got "+api.TypeName(v))
 		}
 		return addrArg{path: string(s)}, n + 1
 	}
@@ -198,54 +198,27 @@ func checkAddr(L *lua.LState, family int, n int, fn string, shift int) (addrArg,
 		}
 		h, ok := host.(lua.LString)
 		if !ok {
-			argError(L, n-shift, fn, "address host must be a string, got "+typeName(host))
+			api.ArgError(L, n-shift, fn, "address host must be a string, got "+api.TypeName(host))
 		}
-		p, ok := toPort(port)
+		p, ok := api.ToPort(port)
 		if !ok {
-			argError(L, n-shift, fn, "address port must be a number 0-65535, got "+portDesc(port))
+			api.ArgError(L, n-shift, fn, "address port must be a number 0-65535, got "+api.ValueDesc(port))
 		}
 		return addrArg{host: string(h), port: p}, n + 1
 	case lua.LString:
 		port := L.Get(n + 1)
-		p, ok := toPort(port)
+		p, ok := api.ToPort(port)
 		if !ok {
-			argError(L, n+1-shift, fn, "port must be a number 0-65535, got "+portDesc(port))
+			api.ArgError(L, n+1-shift, fn, "port must be a number 0-65535, got "+api.ValueDesc(port))
 		}
 		return addrArg{host: string(a), port: p}, n + 2
 	}
-	argError(L, n-shift, fn, "address expected, got "+typeName(v))
+	api.ArgError(L, n-shift, fn, "address expected, got "+api.TypeName(v))
 	return addrArg{}, 0
 }
 
-func portDesc(v lua.LValue) string {
-	if v.Type() == lua.LTNumber || v.Type() == lua.LTString {
-		return lua.LVAsString(v)
-	}
-	return typeName(v)
-}
-
-func toPort(v lua.LValue) (int, bool) {
-	var f float64
-	switch p := v.(type) {
-	case lua.LNumber:
-		f = float64(p)
-	case lua.LString:
-		n, err := strconv.Atoi(string(p))
-		if err != nil {
-			return 0, false
-		}
-		f = float64(n)
-	default:
-		return 0, false
-	}
-	if f < 0 || f > 65535 || f != float64(int(f)) {
-		return 0, false
-	}
-	return int(f), true
-}
-
 // errUnixPathTooLong is Python's error for an AF_UNIX path that does not fit.
-var errUnixPathTooLong = &OSError{Class: "OSError", Message: "AF_UNIX path too long"}
+var errUnixPathTooLong = &api.OSError{Class: "OSError", Message: "AF_UNIX path too long"}
 
 // sockaddrOf turns a script address into a sockaddr of family. A host name
 // is looked up: the interpreter lock is released around the lookup.
@@ -264,7 +237,7 @@ func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockad
 		}
 		return core.ToSockaddr(family, c.ip, a.port)
 	}
-	ips, err := core.Lookup(rt, L, family, a.host)
+	ips, err := core.Lookup(rt.vm, L, family, a.host)
 	if err == nil && len(ips) == 1 {
 		if _, literal, _ := core.ParseLiteral(family, a.host); literal {
 			rt.hosts.text, rt.hosts.ip = a.host, ips[0] // a literal parses the same every time

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -67,7 +68,7 @@ func FuzzAddress(f *testing.F) {
 		}
 
 		_, literal, _ := core.ParseLiteral(unix.AF_UNSPEC, host)
-		_, portOK := toPort(lport)
+		_, portOK := api.ToPort(lport)
 		entries, err := callLua(t, L, "socket", "getaddrinfo", lhost, lport,
 			lua.LNumber(unix.AF_UNSPEC), lua.LNumber(unix.SOCK_STREAM), lua.LNumber(0), lua.LNumber(aiNumericHost))
 		switch {

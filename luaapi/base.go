@@ -12,41 +12,42 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "_G",
-		Kind:    ExtendGlobal,
+		Kind:    api.ExtendGlobal,
 		Summary: "the globals sockrun adds: vars, arg and a print that goes through the host",
 		Doc:     "docs/api.md",
-		Funcs: []Func{
-			{"print", "print(...)", "writes its arguments, tab-separated, and a newline to standard output in one write", (*Runtime).basePrint},
+		Funcs: []api.Func{
+			api.Method("print", "print(...)", "writes its arguments, tab-separated, and a newline to standard output in one write", (*Runtime).basePrint),
 		},
-		Setup: setupGlobals,
+		Setup: api.SetupOf(setupGlobals),
 	})
-	register(&Module{
+	register(&api.Module{
 		Name:    "io",
-		Kind:    ExtendGlobal,
+		Kind:    api.ExtendGlobal,
 		Summary: "io.write, io.read and io.lines on the run's standard streams, the lock released while reading",
 		Doc:     "docs/api.md",
-		Funcs: []Func{
-			{"write", "io.write(...)", "writes strings and numbers to the current output; returns the file", (*Runtime).ioWriteFn},
-			{"read", "io.read(formats...)", "reads lines, numbers, counts of bytes or the rest from the current input", (*Runtime).ioReadFn},
-			{"lines", "io.lines([filename])", "an iterator over the lines of standard input, or of a file", (*Runtime).ioLinesFn},
+		Funcs: []api.Func{
+			api.Method("write", "io.write(...)", "writes strings and numbers to the current output; returns the file", (*Runtime).ioWriteFn),
+			api.Method("read", "io.read(formats...)", "reads lines, numbers, counts of bytes or the rest from the current input", (*Runtime).ioReadFn),
+			api.Method("lines", "io.lines([filename])", "an iterator over the lines of standard input, or of a file", (*Runtime).ioLinesFn),
 		},
 	})
-	register(&Module{
+	register(&api.Module{
 		Name:    "os",
-		Kind:    ExtendGlobal,
+		Kind:    api.ExtendGlobal,
 		Summary: "os.exit that closes every socket, and os.date as C's strftime",
 		Doc:     "docs/api.md",
-		Funcs: []Func{
-			{"exit", "os.exit([code])", "ends the run with code, closing every socket", (*Runtime).osExit},
-			{"date", "os.date([format [, time]])", "the date formatted as C's strftime, or a table for \"*t\"", g(osDate)},
+		Funcs: []api.Func{
+			api.Method("exit", "os.exit([code])", "ends the run with code, closing every socket", (*Runtime).osExit),
+			api.Fn("date", "os.date([format [, time]])", "the date formatted as C's strftime, or a table for \"*t\"", osDate),
 		},
 	})
 }
@@ -128,7 +129,7 @@ func (rt *Runtime) ioReadFn(L *lua.LState) int {
 		for i := 1; i <= L.GetTop(); i++ {
 			if n, ok := L.Get(i).(lua.LNumber); ok {
 				if math.IsNaN(float64(n)) {
-					argError(L, i, "read", "number has no integer representation")
+					api.ArgError(L, i, "read", "number has no integer representation")
 				}
 				if max := core.ClampMaxRecv(rt.cfg.MaxRecv); float64(n) > float64(max) {
 					L.Replace(i, lua.LNumber(max))
@@ -183,7 +184,7 @@ func (rt *Runtime) ioWrite(L *lua.LState, file lua.LValue) int {
 		case lua.LNumber:
 			b.Write(lua51.AppendNumber(b.AvailableBuffer(), float64(v)))
 		default:
-			argError(L, i, "write", "string expected, got "+typeName(v))
+			api.ArgError(L, i, "write", "string expected, got "+api.TypeName(v))
 		}
 	}
 	rt.writeStdout(L, b.Bytes())
@@ -219,7 +220,7 @@ func (rt *Runtime) osExit(L *lua.LState) int {
 		code = int(v)
 	case *lua.LNilType:
 	default:
-		argError(L, 1, "exit", "number or boolean expected, got "+typeName(v))
+		api.ArgError(L, 1, "exit", "number or boolean expected, got "+api.TypeName(v))
 	}
 	rt.CloseAll()
 	rt.host.Exit(L, code)
@@ -251,15 +252,15 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 		switch v := f.(type) {
 		case lua.LNumber:
 			if math.IsNaN(float64(v)) {
-				argError(L, i+1, "read", "number has no integer representation")
+				api.ArgError(L, i+1, "read", "number has no integer representation")
 			}
 		case lua.LString:
 			fs := strings.TrimPrefix(string(v), "*")
 			if fs == "" || !strings.Contains("lLna", fs[:1]) {
-				argError(L, i+1, "read", "invalid format")
+				api.ArgError(L, i+1, "read", "invalid format")
 			}
 		default:
-			argError(L, i+1, "read", "invalid format")
+			api.ArgError(L, i+1, "read", "invalid format")
 		}
 	}
 	type result struct {
@@ -268,7 +269,7 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 	ctx := rt.ctx(L)
 	maxRecv := core.ClampMaxRecv(rt.cfg.MaxRecv)
 	done := make(chan result, 1)
-	rt.host.Unlock(L)
+	rt.vm.Unlock(L)
 	go func() {
 		rt.stdin.mu.Lock()
 		defer rt.stdin.mu.Unlock()
@@ -294,7 +295,7 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 	case res = <-done:
 	case <-ctx.Done():
 	}
-	rt.host.Lock(L)
+	rt.vm.Lock(L)
 	if res.vals == nil {
 		rt.raise(L, ctx.Err(), "read", "stdin")
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -15,23 +16,23 @@ import (
 // 32-bit number: bit.band(0xffffffff, 0xffffffff) is -1.
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "bit",
 		Summary: "LuaJIT's bit: 32-bit bit operations",
 		Doc:     "docs/formats.md",
-		Funcs: []Func{
-			{"tobit", "bit.tobit(x)", "x reduced to a signed 32-bit number", (*Runtime).bitTobit},
-			{"tohex", "bit.tohex(x [, n])", "the low n hex digits of x (8 by default; negative n for upper case)", (*Runtime).bitTohex},
-			{"bnot", "bit.bnot(x)", "the bitwise not of x", (*Runtime).bitBnot},
-			{"band", "bit.band(x1 [, x2, ...])", "the bitwise and of all arguments", (*Runtime).bitBand},
-			{"bor", "bit.bor(x1 [, x2, ...])", "the bitwise or of all arguments", (*Runtime).bitBor},
-			{"bxor", "bit.bxor(x1 [, x2, ...])", "the bitwise xor of all arguments", (*Runtime).bitBxor},
-			{"lshift", "bit.lshift(x, n)", "x shifted left by n bits (n's low 5 bits)", (*Runtime).bitLshift},
-			{"rshift", "bit.rshift(x, n)", "x shifted right by n bits, filling with zeros", (*Runtime).bitRshift},
-			{"arshift", "bit.arshift(x, n)", "x shifted right by n bits, copying the sign bit", (*Runtime).bitArshift},
-			{"rol", "bit.rol(x, n)", "x rotated left by n bits", (*Runtime).bitRol},
-			{"ror", "bit.ror(x, n)", "x rotated right by n bits", (*Runtime).bitRor},
-			{"bswap", "bit.bswap(x)", "x with its four bytes in reverse order", (*Runtime).bitBswap},
+		Funcs: []api.Func{
+			api.Method("tobit", "bit.tobit(x)", "x reduced to a signed 32-bit number", (*Runtime).bitTobit),
+			api.Method("tohex", "bit.tohex(x [, n])", "the low n hex digits of x (8 by default; negative n for upper case)", (*Runtime).bitTohex),
+			api.Method("bnot", "bit.bnot(x)", "the bitwise not of x", (*Runtime).bitBnot),
+			api.Method("band", "bit.band(x1 [, x2, ...])", "the bitwise and of all arguments", (*Runtime).bitBand),
+			api.Method("bor", "bit.bor(x1 [, x2, ...])", "the bitwise or of all arguments", (*Runtime).bitBor),
+			api.Method("bxor", "bit.bxor(x1 [, x2, ...])", "the bitwise xor of all arguments", (*Runtime).bitBxor),
+			api.Method("lshift", "bit.lshift(x, n)", "x shifted left by n bits (n's low 5 bits)", (*Runtime).bitLshift),
+			api.Method("rshift", "bit.rshift(x, n)", "x shifted right by n bits, filling with zeros", (*Runtime).bitRshift),
+			api.Method("arshift", "bit.arshift(x, n)", "x shifted right by n bits, copying the sign bit", (*Runtime).bitArshift),
+			api.Method("rol", "bit.rol(x, n)", "x rotated left by n bits", (*Runtime).bitRol),
+			api.Method("ror", "bit.ror(x, n)", "x rotated right by n bits", (*Runtime).bitRor),
+			api.Method("bswap", "bit.bswap(x)", "x with its four bytes in reverse order", (*Runtime).bitBswap),
 		},
 	})
 }
@@ -62,11 +63,11 @@ func checkBit(L *lua.LState, n int, fn string) uint32 {
 			return toBit(f)
 		}
 	}
-	got := typeName(L.Get(n))
+	got := api.TypeName(L.Get(n))
 	if n > L.GetTop() {
 		got = "no value"
 	}
-	argError(L, n, fn, "number expected, got "+got)
+	api.ArgError(L, n, fn, "number expected, got "+got)
 	return 0
 }
 

@@ -2,14 +2,10 @@ package luaapi
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
-	"golang.org/x/sys/unix"
 )
 
 // recorder is an Observer that keeps a line per call:
@@ -155,19 +151,3 @@ func TestObserverSeesArgumentsAndResults(t *testing.T) {
 type observerFunc func(ev *CallEvent)
 
 func (f observerFunc) Call(ev *CallEvent) { f(ev) }
-
-// TestOSErrorUnwraps checks that the error value's Go side keeps the error
-// it came from, for errors.Is and errors.As.
-func TestOSErrorUnwraps(t *testing.T) {
-	e := toOSError(context.Background(), fmt.Errorf("dial: %w", unix.ECONNREFUSED), "connect", "127.0.0.1:9")
-	if e.Name != "ECONNREFUSED" {
-		t.Fatalf("name %q", e.Name)
-	}
-	var errno syscall.Errno
-	if !errors.As(e, &errno) || errno != unix.ECONNREFUSED {
-		t.Errorf("errors.As found %v", errno)
-	}
-	if !errors.Is(e, unix.ECONNREFUSED) {
-		t.Error("errors.Is does not see ECONNREFUSED")
-	}
-}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -25,18 +26,18 @@ import (
 // (layeh.com/gopher-json drops null array elements, hence this module.)
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "json",
 		Summary: "JSON text to Lua values and back",
 		Doc:     "docs/formats.md",
-		Funcs: []Func{
-			{"encode", "json.encode(value [, options])", "the JSON text of value; options.indent pretty-prints", (*Runtime).jsonEncode},
-			{"decode", "json.decode(text)", "the Lua value of a JSON document", (*Runtime).jsonDecode},
-			{"array", "json.array([t])", "marks t (or a new table) to encode as a JSON array, even when empty", (*Runtime).jsonArray},
+		Funcs: []api.Func{
+			api.Method("encode", "json.encode(value [, options])", "the JSON text of value; options.indent pretty-prints", (*Runtime).jsonEncode),
+			api.Method("decode", "json.decode(text)", "the Lua value of a JSON document", (*Runtime).jsonDecode),
+			api.Method("array", "json.array([t])", "marks t (or a new table) to encode as a JSON array, even when empty", (*Runtime).jsonArray),
 		},
-		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 			mod.RawSetString("null", jsonNullValue(L))
-		},
+		}),
 	})
 }
 
@@ -96,11 +97,11 @@ func (rt *Runtime) jsonArray(L *lua.LState) int {
 	case *lua.LTable:
 		t = v
 	default:
-		argError(L, 1, "array", "table expected, got "+typeName(v))
+		api.ArgError(L, 1, "array", "table expected, got "+api.TypeName(v))
 	}
 	mt := jsonArrayMT(L)
 	if cur, ok := t.Metatable.(*lua.LTable); ok && cur != mt {
-		argError(L, 1, "array", "the table already has a metatable")
+		api.ArgError(L, 1, "array", "the table already has a metatable")
 	}
 	t.Metatable = mt
 	L.Push(t)
@@ -172,7 +173,7 @@ func (e *jsonEncoder) value(v lua.LValue) {
 			e.buf = append(e.buf, "null"...)
 			return
 		}
-		e.fail("cannot encode a %s", typeName(v))
+		e.fail("cannot encode a %s", api.TypeName(v))
 	}
 }
 
@@ -269,7 +270,7 @@ func (e *jsonEncoder) table(t *lua.LTable) {
 		if _, ok := k.(lua.LNumber); ok {
 			return k.String()
 		}
-		return "of type " + typeName(k)
+		return "of type " + api.TypeName(k)
 	}
 	switch {
 	case badKey != lua.LNil:
@@ -345,28 +346,28 @@ func (rt *Runtime) jsonEncode(L *lua.LState) int {
 	case *lua.LTable:
 		opts.ForEach(func(k, v lua.LValue) {
 			if k != lua.LString("indent") {
-				argError(L, 2, "encode", "unknown option "+L.ToStringMeta(k).String())
+				api.ArgError(L, 2, "encode", "unknown option "+L.ToStringMeta(k).String())
 			}
 			switch v := v.(type) {
 			case lua.LNumber:
 				if v < 0 || v > 16 || float64(v) != math.Trunc(float64(v)) {
-					argError(L, 2, "encode", "indent must be 0 to 16 spaces, got "+v.String())
+					api.ArgError(L, 2, "encode", "indent must be 0 to 16 spaces, got "+v.String())
 				}
 				e.indent = strings.Repeat(" ", int(v))
 			case lua.LString:
 				if strings.Trim(string(v), " \t") != "" {
-					argError(L, 2, "encode", "an indent string may hold only spaces and tabs")
+					api.ArgError(L, 2, "encode", "an indent string may hold only spaces and tabs")
 				}
 				e.indent = string(v)
 			default:
-				argError(L, 2, "encode", "indent must be a number or a string, got "+typeName(v))
+				api.ArgError(L, 2, "encode", "indent must be a number or a string, got "+api.TypeName(v))
 			}
 		})
 	default:
-		argError(L, 2, "encode", "options table expected, got "+typeName(opts))
+		api.ArgError(L, 2, "encode", "options table expected, got "+api.TypeName(opts))
 	}
 	if L.GetTop() == 0 {
-		argError(L, 1, "encode", "value expected")
+		api.ArgError(L, 1, "encode", "value expected")
 	}
 	e.value(L.Get(1))
 	L.Push(lua.LString(e.buf))
@@ -657,7 +658,7 @@ func (d *jsonDecoder) hex4(at int) rune {
 func (rt *Runtime) jsonDecode(L *lua.LState) int {
 	text, ok := L.Get(1).(lua.LString)
 	if !ok {
-		argError(L, 1, "decode", "string expected, got "+typeName(L.Get(1)))
+		api.ArgError(L, 1, "decode", "string expected, got "+api.TypeName(L.Get(1)))
 	}
 	d := &jsonDecoder{L: L, s: string(text), null: jsonNullValue(L), arrayMT: jsonArrayMT(L)}
 	v := d.value()

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -15,13 +16,13 @@ import (
 // limits.max_memory some other way, a loop of concatenations say.)
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "string",
-		Kind:    ExtendGlobal,
+		Kind:    api.ExtendGlobal,
 		Summary: "string.rep that refuses a result larger than the memory limit, with an error that says so",
 		Doc:     "docs/api.md",
-		Funcs: []Func{
-			{"rep", "string.rep(s, n)", "s repeated n times; raises if the result would be larger than limits.max_memory", (*Runtime).stringRep},
+		Funcs: []api.Func{
+			api.Method("rep", "string.rep(s, n)", "s repeated n times; raises if the result would be larger than limits.max_memory", (*Runtime).stringRep),
 		},
 	})
 }
@@ -61,7 +62,7 @@ func (rt *Runtime) stringRep(L *lua.LState) int {
 		if rt.cfg.MaxMemory > 0 {
 			limit = fmt.Sprintf("limits.max_memory is %s", FormatBytes(rt.cfg.MaxMemory))
 		}
-		misuse(L, "string.rep: result too large (%.0f bytes; the largest string is %s, %s)", size, FormatBytes(rt.maxString()), limit)
+		api.Misuse(L, "string.rep: result too large (%.0f bytes; the largest string is %s, %s)", size, FormatBytes(rt.maxString()), limit)
 	}
 	L.Push(lua.LString(strings.Repeat(s, int(n))))
 	return 1

@@ -22,6 +22,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -126,7 +127,7 @@ func (ls *LuaSocket) stype() int {
 func (ls *LuaSocket) create(family int) error {
 	rt := ls.rt
 	s := &Socket{rt: rt, ud: ls.ud}
-	if err := core.Open(rt, &s.Socket, family, ls.stype(), 0); err != nil {
+	if err := core.Open(rt.vm, &s.Socket, family, ls.stype(), 0); err != nil {
 		return err
 	}
 	var err error
@@ -160,12 +161,12 @@ func (ls *LuaSocket) begin() *Socket {
 		s.SetTimeout(-1)
 	}
 	if ls.block > 0 {
-		s.SetWaitTimeout(seconds(ls.block))
+		s.SetWaitTimeout(api.Seconds(ls.block))
 	} else {
 		s.SetWaitTimeout(0)
 	}
 	if ls.total > 0 {
-		s.SetDeadline(ls.start.Add(seconds(ls.total)))
+		s.SetDeadline(ls.start.Add(api.Seconds(ls.total)))
 	} else {
 		s.SetDeadline(time.Time{})
 	}
@@ -205,7 +206,7 @@ func (rt *Runtime) lsError(L *lua.LState, err error, fn string) string {
 	case errors.Is(err, core.ErrTimeout), errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINPROGRESS):
 		return "timeout"
 	}
-	e := toOSError(context.TODO(), err, fn, "")
+	e := api.ToOSError(context.TODO(), err, fn, "")
 	switch {
 	case e.Class == "TimeoutError":
 		return "timeout"
@@ -231,7 +232,7 @@ func (rt *Runtime) lsError(L *lua.LState, err error, fn string) string {
 	case unix.ECONNREFUSED:
 		return "connection refused"
 	default:
-		return strerror(errno)
+		return api.Strerror(errno)
 	}
 }
 
@@ -251,7 +252,7 @@ func failMsg(L *lua.LState, msg string) int {
 
 // checkLS returns the LuaSocket object method fn was called on.
 func checkLS(L *lua.LState, fn string) *LuaSocket {
-	return checkSelf[*LuaSocket](L, fn, "LuaSocket object", "sock")
+	return api.CheckSelf[*LuaSocket](L, fn, "LuaSocket object", "sock")
 }
 
 // checkClass returns the object fn was called on, which must be of one of
@@ -263,20 +264,20 @@ func checkClass(L *lua.LState, fn string, classes ...string) *LuaSocket {
 			return ls
 		}
 	}
-	argError(L, 1, fn, classes[0]+" expected, got "+ls.class)
+	api.ArgError(L, 1, fn, classes[0]+" expected, got "+ls.class)
 	return nil
 }
 
 // lsMethod is a method of the LuaSocket face's objects.
-func lsMethod(self, name, args, summary string, fn func(*Runtime, *lua.LState) int) Func {
-	return Func{name, self + ":" + name + "(" + args + ")", summary, fn}
+func lsMethod(self, name, args, summary string, fn func(*Runtime, *lua.LState) int) api.Func {
+	return api.Method(name, self+":"+name+"("+args+")", summary, fn)
 }
 
 // The methods of each kind of object, as LuaSocket 3.1 has them. Every
 // class of a kind has all of its kind's methods; a method for another
 // class raises "tcp{client} expected, got tcp{master}", as in LuaSocket.
 var (
-	tcpMethods = []Func{
+	tcpMethods = []api.Func{
 		lsMethod("tcp", "accept", "", "waits for a connection; returns a tcp{client} object, or nil, err", (*Runtime).lsAccept),
 		lsMethod("tcp", "bind", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", (*Runtime).lsBind),
 		lsMethod("tcp", "close", "", "closes the object's socket; returns 1", (*Runtime).lsClose),
@@ -300,7 +301,7 @@ var (
 		lsMethod("tcp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", (*Runtime).lsSettimeout),
 		lsMethod("tcp", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", (*Runtime).lsShutdown),
 	}
-	udpMethods = []Func{
+	udpMethods = []api.Func{
 		lsMethod("udp", "close", "", "closes the object's socket; returns 1", (*Runtime).lsClose),
 		lsMethod("udp", "dirty", "", "false: a datagram socket buffers nothing", (*Runtime).lsDirty),
 		lsMethod("udp", "getfamily", "", "\"inet4\" or \"inet6\"", (*Runtime).lsGetfamily),
@@ -319,7 +320,7 @@ var (
 		lsMethod("udp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", (*Runtime).lsSettimeout),
 		lsMethod("udp", "gettimeout", "", "the block and total timeouts (-1: none)", (*Runtime).lsGettimeout),
 	}
-	unixMethods = []Func{
+	unixMethods = []api.Func{
 		lsMethod("unix", "accept", "", "waits for a connection; returns a unix{client} object, or nil, err", (*Runtime).lsAccept),
 		lsMethod("unix", "bind", "path", "binds to a path; returns 1, or nil, err", (*Runtime).lsBind),
 		lsMethod("unix", "close", "", "closes the object's socket; returns 1", (*Runtime).lsClose),
@@ -342,7 +343,7 @@ var (
 		lsMethod("unix", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", (*Runtime).lsSettimeout),
 		lsMethod("unix", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", (*Runtime).lsShutdown),
 	}
-	unixdgramMethods = []Func{
+	unixdgramMethods = []api.Func{
 		lsMethod("unixdgram", "bind", "path", "binds to a path; returns 1, or nil, err", (*Runtime).lsBind),
 		lsMethod("unixdgram", "close", "", "closes the object's socket; returns 1", (*Runtime).lsClose),
 		lsMethod("unixdgram", "connect", "path", "sets the peer datagrams go to; returns 1, or nil, err", (*Runtime).lsUDPSetpeername),
@@ -366,9 +367,9 @@ var (
 
 // lsTypes are the registry's types of the LuaSocket face: one per class,
 // each kind's classes sharing its methods.
-func lsTypes() []*Type {
+func lsTypes() []*api.Type {
 	kinds := []struct {
-		methods []Func
+		methods []api.Func
 		classes []string
 	}{
 		{tcpMethods, []string{tcpMaster, tcpClient, tcpServer}},
@@ -376,15 +377,15 @@ func lsTypes() []*Type {
 		{unixMethods, []string{unixMaster, unixClient, unixServer}},
 		{unixdgramMethods, []string{unixdgramUnconnected, unixdgramConnected}},
 	}
-	var types []*Type
+	var types []*api.Type
 	for _, k := range kinds {
 		for _, c := range k.classes {
-			types = append(types, &Type{
+			types = append(types, &api.Type{
 				Name:    c,
 				Meta:    c,
 				Methods: k.methods,
-				Metamethods: map[string]func(*Runtime, *lua.LState) int{
-					"__tostring": (*Runtime).lsTostring,
+				Metamethods: map[string]lua.LGFunction{
+					"__tostring": lsTostring,
 				},
 			})
 		}
@@ -395,7 +396,7 @@ func lsTypes() []*Type {
 // setupClasses makes each class's methods table look as LuaSocket's: a
 // class field naming the class (sock.class == "tcp{master}"), and nil
 // for a name it lacks (libraries probe for methods: if sock.getfd then).
-func setupClasses(L *lua.LState, types []*Type) {
+func setupClasses(L *lua.LState, types []*api.Type) {
 	for _, ty := range types {
 		mt, ok := L.GetTypeMetatable(ty.Meta).(*lua.LTable)
 		if !ok {
@@ -409,7 +410,7 @@ func setupClasses(L *lua.LState, types []*Type) {
 }
 
 // lsTostring is tostring(sock) as LuaSocket prints it: "tcp{master}: 0xc000123456".
-func (rt *Runtime) lsTostring(L *lua.LState) int {
+func lsTostring(L *lua.LState) int {
 	ls := checkLS(L, "__tostring")
 	L.Push(lua.LString(fmt.Sprintf("%s: %p", ls.class, ls)))
 	return 1
@@ -419,7 +420,7 @@ func (rt *Runtime) lsTostring(L *lua.LState) int {
 // name ("http").
 func (rt *Runtime) lsPort(L *lua.LState, n int, fn string, network string) (int, error) {
 	v := L.Get(n)
-	if p, ok := toPort(v); ok {
+	if p, ok := api.ToPort(v); ok {
 		return p, nil
 	}
 	if s, ok := v.(lua.LString); ok {
@@ -429,9 +430,9 @@ func (rt *Runtime) lsPort(L *lua.LState, n int, fn string, network string) (int,
 		return 0, core.EAIService
 	}
 	if v == lua.LNil {
-		argError(L, n-1, fn, "string expected, got no value")
+		api.ArgError(L, n-1, fn, "string expected, got no value")
 	}
-	argError(L, n-1, fn, "string expected, got "+typeName(v))
+	api.ArgError(L, n-1, fn, "string expected, got "+api.TypeName(v))
 	return 0, nil
 }
 
@@ -448,7 +449,7 @@ func (rt *Runtime) resolve(L *lua.LState, family int, host string, passive bool)
 	if host == "" {
 		return nil, core.EAINoName
 	}
-	ips, err := core.Lookup(rt, L, family, host)
+	ips, err := core.Lookup(rt.vm, L, family, host)
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +463,7 @@ func (rt *Runtime) resolve(L *lua.LState, family int, host string, passive bool)
 func (rt *Runtime) lsBind(L *lua.LState) int {
 	ls := checkClass(L, "bind", tcpMaster, udpUnconnected, unixMaster, unixdgramUnconnected, udpConnected, unixdgramConnected)
 	if ls.kind == lsUnix || ls.kind == lsUnixDgram {
-		path := checkBytes(L, 2, "bind", 1)
+		path := api.CheckBytes(L, 2, "bind", 1)
 		if len(path) > core.MaxUnixPath {
 			return failMsg(L, "path too long")
 		}
@@ -477,7 +478,7 @@ func (rt *Runtime) lsBind(L *lua.LState) int {
 		L.Push(lua.LNumber(1))
 		return 1
 	}
-	host := checkBytes(L, 2, "bind", 1)
+	host := api.CheckBytes(L, 2, "bind", 1)
 	network := "tcp"
 	if ls.kind == lsUDP {
 		network = "udp"
@@ -527,7 +528,7 @@ func (ls *LuaSocket) bindTo(ips []netip.Addr, port int) error {
 func (rt *Runtime) lsConnect(L *lua.LState) int {
 	ls := checkLS(L, "connect")
 	if ls.kind == lsUnix {
-		path := checkBytes(L, 2, "connect", 1)
+		path := api.CheckBytes(L, 2, "connect", 1)
 		var err error
 		if !ls.open() {
 			err = ls.create(unix.AF_UNIX)
@@ -542,7 +543,7 @@ func (rt *Runtime) lsConnect(L *lua.LState) int {
 		L.Push(lua.LNumber(1))
 		return 1
 	}
-	host := checkBytes(L, 2, "connect", 1)
+	host := api.CheckBytes(L, 2, "connect", 1)
 	port, err := rt.lsPort(L, 3, "connect", "tcp")
 	if err == nil {
 		err = ls.connectTo(L, host, port)
@@ -595,7 +596,7 @@ func (ls *LuaSocket) connectTo(L *lua.LState, host string, port int) error {
 // the error.
 func (rt *Runtime) lsListen(L *lua.LState) int {
 	ls := checkClass(L, "listen", tcpMaster, unixMaster)
-	backlog := optInt(L, 2, "listen", 1, 32)
+	backlog := api.OptInt(L, 2, "listen", 1, 32)
 	if !ls.open() {
 		return rt.fail(L, unix.EBADF, "listen")
 	}
@@ -677,7 +678,7 @@ func (rt *Runtime) lsGetfd(L *lua.LState) int {
 // with none. Returns nothing.
 func (rt *Runtime) lsSetfd(L *lua.LState) int {
 	ls := checkLS(L, "setfd")
-	fd := checkInt(L, 2, "setfd", 1)
+	fd := api.CheckInt(L, 2, "setfd", 1)
 	if ls.s != nil {
 		ls.s.closeFD()
 		ls.s = nil
@@ -690,7 +691,7 @@ func (rt *Runtime) lsSetfd(L *lua.LState) int {
 		return 0 // as LuaSocket: the object has a descriptor that is not one
 	}
 	s := &Socket{rt: rt, ud: ls.ud}
-	if err := core.Adopt(rt, &s.Socket, nfd, 0, 0, -1); err != nil {
+	if err := core.Adopt(rt.vm, &s.Socket, nfd, 0, 0, -1); err != nil {
 		unix.Close(nfd)
 		return 0
 	}
@@ -723,7 +724,7 @@ func (rt *Runtime) lsSetstats(L *lua.LState) int {
 		ls.sent = float64(v)
 	}
 	if v, ok := L.Get(4).(lua.LNumber); ok {
-		ls.birthday = time.Now().Add(-seconds(float64(v)))
+		ls.birthday = time.Now().Add(-api.Seconds(float64(v)))
 	}
 	L.Push(lua.LNumber(1))
 	return 1
@@ -739,15 +740,15 @@ func (rt *Runtime) lsSettimeout(L *lua.LState) int {
 	case lua.LNumber:
 		t = float64(v)
 		if t != t {
-			argError(L, 1, "settimeout", "number expected, got nan")
+			api.ArgError(L, 1, "settimeout", "number expected, got nan")
 		}
 	case *lua.LNilType:
 	default:
-		t = float64(checkNumber(L, 2, "settimeout", 1))
+		t = float64(api.CheckNumber(L, 2, "settimeout", 1))
 	}
 	mode := "b"
 	if L.Get(3) != lua.LNil {
-		mode = checkBytes(L, 3, "settimeout", 1)
+		mode = api.CheckBytes(L, 3, "settimeout", 1)
 	}
 	switch {
 	case strings.HasPrefix(mode, "b"):
@@ -755,7 +756,7 @@ func (rt *Runtime) lsSettimeout(L *lua.LState) int {
 	case strings.HasPrefix(mode, "t"), strings.HasPrefix(mode, "r"):
 		ls.total = t
 	default:
-		argError(L, 2, "settimeout", "invalid timeout mode")
+		api.ArgError(L, 2, "settimeout", "invalid timeout mode")
 	}
 	if ls.block < 0 {
 		ls.block = -1
@@ -765,21 +766,6 @@ func (rt *Runtime) lsSettimeout(L *lua.LState) int {
 	}
 	L.Push(lua.LNumber(1))
 	return 1
-}
-
-// checkNumber reads a number argument (a numeric string converts).
-func checkNumber(L *lua.LState, n int, fn string, shift int) lua.LNumber {
-	v := L.Get(n)
-	if f, ok := v.(lua.LNumber); ok {
-		return f
-	}
-	if s, ok := v.(lua.LString); ok {
-		if f, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64); err == nil {
-			return lua.LNumber(f)
-		}
-	}
-	argError(L, n-shift, fn, "number expected, got "+typeName(v))
-	return 0
 }
 
 // lsGettimeout is sock:gettimeout(): the block and total timeouts, -1 for
@@ -797,14 +783,14 @@ func (rt *Runtime) lsShutdown(L *lua.LState) int {
 	ls := checkClass(L, "shutdown", tcpClient, unixClient)
 	how := unix.SHUT_RDWR
 	if L.Get(2) != lua.LNil {
-		switch m := checkBytes(L, 2, "shutdown", 1); m {
+		switch m := api.CheckBytes(L, 2, "shutdown", 1); m {
 		case "receive":
 			how = unix.SHUT_RD
 		case "send":
 			how = unix.SHUT_WR
 		case "both":
 		default:
-			argError(L, 1, "shutdown", "invalid option '"+m+"'")
+			api.ArgError(L, 1, "shutdown", "invalid option '"+m+"'")
 		}
 	}
 	if ls.open() {
@@ -885,7 +871,7 @@ func (rt *Runtime) lsReceive(L *lua.LState) int {
 	ls := checkClass(L, "receive", tcpClient, unixClient)
 	prefix := ""
 	if L.Get(3) != lua.LNil {
-		prefix = checkBytes(L, 3, "receive", 1)
+		prefix = api.CheckBytes(L, 3, "receive", 1)
 	}
 	ls.start = time.Now()
 	var data string
@@ -906,10 +892,10 @@ func (rt *Runtime) lsReceive(L *lua.LState) int {
 		case strings.HasPrefix(string(p), "*a"), strings.HasPrefix(string(p), "a"):
 			data, err = ls.receiveAll(L)
 		default:
-			argError(L, 1, "receive", "invalid receive pattern")
+			api.ArgError(L, 1, "receive", "invalid receive pattern")
 		}
 	default:
-		argError(L, 1, "receive", "invalid receive pattern")
+		api.ArgError(L, 1, "receive", "invalid receive pattern")
 	}
 	ls.received += float64(len(data))
 	if err != nil {
@@ -933,7 +919,7 @@ var errClosed = unix.EBADF
 // stream is there, and returns "", as LuaSocket).
 func (ls *LuaSocket) receiveCount(L *lua.LState, n lua.LNumber, prefix string) (string, error) {
 	if n < 0 || n != n {
-		argError(L, 1, "receive", "invalid receive pattern")
+		api.ArgError(L, 1, "receive", "invalid receive pattern")
 	}
 	want := int(math.Min(float64(n), math.MaxInt32))
 	if prefix != "" && want <= len(prefix) {
@@ -1028,14 +1014,14 @@ func (ls *LuaSocket) takeBuffered(L *lua.LState) string {
 // the last byte sent, so that send(data, last+1) goes on.
 func (rt *Runtime) lsSend(L *lua.LState) int {
 	ls := checkClass(L, "send", tcpClient, unixClient)
-	data := checkBytes(L, 2, "send", 1)
+	data := api.CheckBytes(L, 2, "send", 1)
 	size := len(data)
 	i, j := 1, -1
 	if L.Get(3) != lua.LNil {
-		i = int(checkNumber(L, 3, "send", 1))
+		i = int(api.CheckNumber(L, 3, "send", 1))
 	}
 	if L.Get(4) != lua.LNil {
-		j = int(checkNumber(L, 4, "send", 1))
+		j = int(api.CheckNumber(L, 4, "send", 1))
 	}
 	if i < 0 {
 		i = size + i + 1
@@ -1085,7 +1071,7 @@ func (rt *Runtime) lsUDPReceive(L *lua.LState) int {
 	ls := checkLS(L, "receive")
 	size := 8192
 	if L.Get(2) != lua.LNil {
-		size = int(checkNumber(L, 2, "receive", 1))
+		size = int(api.CheckNumber(L, 2, "receive", 1))
 	}
 	if !ls.open() {
 		return rt.fail(L, errClosed, "receive")
@@ -1104,7 +1090,7 @@ func (rt *Runtime) lsUDPReceivefrom(L *lua.LState) int {
 	ls := checkClass(L, "receivefrom", udpUnconnected, unixdgramUnconnected)
 	size := 8192
 	if L.Get(2) != lua.LNil {
-		size = int(checkNumber(L, 2, "receivefrom", 1))
+		size = int(api.CheckNumber(L, 2, "receivefrom", 1))
 	}
 	if !ls.open() {
 		return rt.fail(L, errClosed, "receivefrom")
@@ -1135,7 +1121,7 @@ func (rt *Runtime) lsUDPReceivefrom(L *lua.LState) int {
 // connected object and returns the count sent, or nil and the error.
 func (rt *Runtime) lsUDPSend(L *lua.LState) int {
 	ls := checkClass(L, "send", udpConnected, unixdgramConnected)
-	data := checkBytes(L, 2, "send", 1)
+	data := api.CheckBytes(L, 2, "send", 1)
 	if !ls.open() {
 		return rt.fail(L, errClosed, "send")
 	}
@@ -1152,10 +1138,10 @@ func (rt *Runtime) lsUDPSend(L *lua.LState) int {
 // lookup, as LuaSocket) and returns the count sent, or nil and the error.
 func (rt *Runtime) lsUDPSendto(L *lua.LState) int {
 	ls := checkClass(L, "sendto", udpUnconnected, unixdgramUnconnected)
-	data := checkBytes(L, 2, "sendto", 1)
+	data := api.CheckBytes(L, 2, "sendto", 1)
 	var sa unix.Sockaddr
 	if ls.kind == lsUnixDgram {
-		path := checkBytes(L, 3, "sendto", 1)
+		path := api.CheckBytes(L, 3, "sendto", 1)
 		if !ls.open() {
 			if err := ls.create(unix.AF_UNIX); err != nil {
 				return rt.fail(L, err, "sendto")
@@ -1163,10 +1149,10 @@ func (rt *Runtime) lsUDPSendto(L *lua.LState) int {
 		}
 		sa = &unix.SockaddrUnix{Name: path}
 	} else {
-		host := checkBytes(L, 3, "sendto", 1)
-		port, ok := toPort(L.Get(4))
+		host := api.CheckBytes(L, 3, "sendto", 1)
+		port, ok := api.ToPort(L.Get(4))
 		if !ok {
-			checkBytes(L, 4, "sendto", 1)
+			api.CheckBytes(L, 4, "sendto", 1)
 			return failMsg(L, "Servname not supported for ai_socktype")
 		}
 		ip, literal, err := core.ParseLiteral(ls.family, host)
@@ -1199,7 +1185,7 @@ func (rt *Runtime) lsUDPSendto(L *lua.LState) int {
 // connected; setpeername("*") removes it. Returns 1, or nil and the error.
 func (rt *Runtime) lsUDPSetpeername(L *lua.LState) int {
 	ls := checkLS(L, "setpeername")
-	target := checkBytes(L, 2, "setpeername", 1)
+	target := api.CheckBytes(L, 2, "setpeername", 1)
 	connected, unconnected := udpConnected, udpUnconnected
 	if ls.kind == lsUnixDgram {
 		connected, unconnected = unixdgramConnected, unixdgramUnconnected

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -26,50 +27,50 @@ const luaSocketVersion = "LuaSocket 3.1.0"
 var luaSocketTypes = lsTypes()
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "socket",
 		Summary: "LuaSocket's API: tcp, udp and unix objects, select, dns, and the helpers LuaSocket's Lua modules use",
 		Doc:     "docs/luasocket.md",
-		Funcs: []Func{
-			{"tcp", "socket.tcp()", "a new TCP master object; its family is chosen at bind or connect", lsNewTCP(unix.AF_UNSPEC)},
-			{"tcp4", "socket.tcp4()", "a new IPv4 TCP master object", lsNewTCP(unix.AF_INET)},
-			{"tcp6", "socket.tcp6()", "a new IPv6 TCP master object (IPv6 only)", lsNewTCP(unix.AF_INET6)},
-			{"udp", "socket.udp()", "a new unconnected UDP object; its family is chosen at first use", lsNewUDP(unix.AF_UNSPEC)},
-			{"udp4", "socket.udp4()", "a new unconnected IPv4 UDP object", lsNewUDP(unix.AF_INET)},
-			{"udp6", "socket.udp6()", "a new unconnected IPv6 UDP object (IPv6 only)", lsNewUDP(unix.AF_INET6)},
-			{"connect", "socket.connect(address, port [, laddress [, lport [, family]]])", "a TCP client object connected to address, or nil, err", (*Runtime).lsModConnect},
-			{"connect4", "socket.connect4(address, port [, laddress [, lport]])", "socket.connect over IPv4", lsModConnectFamily("inet")},
-			{"connect6", "socket.connect6(address, port [, laddress [, lport]])", "socket.connect over IPv6", lsModConnectFamily("inet6")},
-			{"bind", "socket.bind(address, port [, backlog])", "a TCP server object bound to address and listening, or nil, err", (*Runtime).lsModBind},
-			{"select", "socket.select(recvt, sendt [, timeout])", "waits until objects of recvt are readable or of sendt writable; returns the two lists, or with \"timeout\"", (*Runtime).lsSelect},
-			{"gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", g(lsGettime)},
-			{"protect", "socket.protect(func)", "a function that calls func and returns nil, err for an error raised by try", g(lsProtect)},
-			{"newtry", "socket.newtry([finalizer])", "a try function that calls finalizer before it raises", g(lsNewtry)},
-			{"try", "socket.try(ret1 [, ret2 ...])", "returns its arguments, or raises ret2 (for protect) if ret1 is nil or false", g(lsTry)},
-			{"skip", "socket.skip(d [, ret1 ...])", "its arguments after the first d", g(lsSkip)},
-			{"choose", "socket.choose(table)", "a function that calls table[name](opt1, opt2) for its first argument name", g(lsChoose)},
-			{"sink", "socket.sink([mode,] sock)", "an LTN12 sink that sends to sock (\"keep-open\", \"close-when-done\")", (*Runtime).lsSink},
-			{"source", "socket.source(mode, sock [, length])", "an LTN12 source that receives from sock (\"until-closed\", \"by-length\")", (*Runtime).lsSource},
-			{"dns.toip", "socket.dns.toip(address)", "the first IPv4 address of a name, and what the lookup found; or nil, err", (*Runtime).lsDNSToip},
-			{"dns.tohostname", "socket.dns.tohostname(address)", "the canonical name of a name or address, and what the lookup found; or nil, err", (*Runtime).lsDNSTohostname},
-			{"dns.gethostname", "socket.dns.gethostname()", "this machine's host name", (*Runtime).lsDNSGethostname},
-			{"dns.getaddrinfo", "socket.dns.getaddrinfo(address)", "every address of a name: a list of {family = \"inet\" | \"inet6\", addr = ...}; or nil, err", (*Runtime).lsDNSGetaddrinfo},
-			{"dns.getnameinfo", "socket.dns.getnameinfo(address [, port])", "the names of an address (a list), and the service name of port; or nil, err", (*Runtime).lsDNSGetnameinfo},
+		Funcs: []api.Func{
+			api.Method("tcp", "socket.tcp()", "a new TCP master object; its family is chosen at bind or connect", lsNewTCP(unix.AF_UNSPEC)),
+			api.Method("tcp4", "socket.tcp4()", "a new IPv4 TCP master object", lsNewTCP(unix.AF_INET)),
+			api.Method("tcp6", "socket.tcp6()", "a new IPv6 TCP master object (IPv6 only)", lsNewTCP(unix.AF_INET6)),
+			api.Method("udp", "socket.udp()", "a new unconnected UDP object; its family is chosen at first use", lsNewUDP(unix.AF_UNSPEC)),
+			api.Method("udp4", "socket.udp4()", "a new unconnected IPv4 UDP object", lsNewUDP(unix.AF_INET)),
+			api.Method("udp6", "socket.udp6()", "a new unconnected IPv6 UDP object (IPv6 only)", lsNewUDP(unix.AF_INET6)),
+			api.Method("connect", "socket.connect(address, port [, laddress [, lport [, family]]])", "a TCP client object connected to address, or nil, err", (*Runtime).lsModConnect),
+			api.Method("connect4", "socket.connect4(address, port [, laddress [, lport]])", "socket.connect over IPv4", lsModConnectFamily("inet")),
+			api.Method("connect6", "socket.connect6(address, port [, laddress [, lport]])", "socket.connect over IPv6", lsModConnectFamily("inet6")),
+			api.Method("bind", "socket.bind(address, port [, backlog])", "a TCP server object bound to address and listening, or nil, err", (*Runtime).lsModBind),
+			api.Method("select", "socket.select(recvt, sendt [, timeout])", "waits until objects of recvt are readable or of sendt writable; returns the two lists, or with \"timeout\"", (*Runtime).lsSelect),
+			api.Fn("gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", lsGettime),
+			api.Fn("protect", "socket.protect(func)", "a function that calls func and returns nil, err for an error raised by try", lsProtect),
+			api.Fn("newtry", "socket.newtry([finalizer])", "a try function that calls finalizer before it raises", lsNewtry),
+			api.Fn("try", "socket.try(ret1 [, ret2 ...])", "returns its arguments, or raises ret2 (for protect) if ret1 is nil or false", lsTry),
+			api.Fn("skip", "socket.skip(d [, ret1 ...])", "its arguments after the first d", lsSkip),
+			api.Fn("choose", "socket.choose(table)", "a function that calls table[name](opt1, opt2) for its first argument name", lsChoose),
+			api.Method("sink", "socket.sink([mode,] sock)", "an LTN12 sink that sends to sock (\"keep-open\", \"close-when-done\")", (*Runtime).lsSink),
+			api.Method("source", "socket.source(mode, sock [, length])", "an LTN12 source that receives from sock (\"until-closed\", \"by-length\")", (*Runtime).lsSource),
+			api.Method("dns.toip", "socket.dns.toip(address)", "the first IPv4 address of a name, and what the lookup found; or nil, err", (*Runtime).lsDNSToip),
+			api.Method("dns.tohostname", "socket.dns.tohostname(address)", "the canonical name of a name or address, and what the lookup found; or nil, err", (*Runtime).lsDNSTohostname),
+			api.Method("dns.gethostname", "socket.dns.gethostname()", "this machine's host name", (*Runtime).lsDNSGethostname),
+			api.Method("dns.getaddrinfo", "socket.dns.getaddrinfo(address)", "every address of a name: a list of {family = \"inet\" | \"inet6\", addr = ...}; or nil, err", (*Runtime).lsDNSGetaddrinfo),
+			api.Method("dns.getnameinfo", "socket.dns.getnameinfo(address [, port])", "the names of an address (a list), and the service name of port; or nil, err", (*Runtime).lsDNSGetnameinfo),
 		},
 		Types: luaSocketTypes,
-		Setup: setupLuaSocket,
+		Setup: api.SetupOf(setupLuaSocket),
 	})
-	register(&Module{
+	register(&api.Module{
 		Name:    "socket.unix",
-		Kind:    RequireOnly,
+		Kind:    api.RequireOnly,
 		Summary: "LuaSocket's unix domain sockets: socket.unix() or .stream() for a stream, .dgram() for datagrams",
 		Doc:     "docs/luasocket.md",
 		Order:   -1, // opened before socket, whose unix field it is
-		Funcs: []Func{
-			{"stream", "socket.unix.stream()", "a new unix stream master object", lsNewUnix(lsUnix)},
-			{"dgram", "socket.unix.dgram()", "a new unconnected unix datagram object", lsNewUnix(lsUnixDgram)},
+		Funcs: []api.Func{
+			api.Method("stream", "socket.unix.stream()", "a new unix stream master object", lsNewUnix(lsUnix)),
+			api.Method("dgram", "socket.unix.dgram()", "a new unconnected unix datagram object", lsNewUnix(lsUnixDgram)),
 		},
-		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 			// socket.unix() is socket.unix.stream(), as in LuaSocket.
 			mt := L.NewTable()
 			stream := mod.RawGetString("stream")
@@ -80,7 +81,7 @@ func init() {
 				return L.GetTop()
 			}))
 			L.SetMetatable(mod, mt)
-		},
+		}),
 	})
 }
 
@@ -99,7 +100,7 @@ func setupLuaSocket(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 		mod.RawSetString("dns."+name, lua.LNil)
 	}
 	mod.RawSetString("dns", dns)
-	mod.RawSetString("unix", requireModule(L, "socket.unix"))
+	mod.RawSetString("unix", api.RequireModule(L, "socket.unix"))
 	mod.RawSetString("_VERSION", lua.LString(luaSocketVersion))
 	mod.RawSetString("_SETSIZE", lua.LNumber(selectSetSize()))
 	mod.RawSetString("_SOCKETINVALID", lua.LNumber(-1))
@@ -196,14 +197,14 @@ func lsModConnectFamily(name string) func(*Runtime, *lua.LState) int {
 }
 
 func (rt *Runtime) lsConnectWith(L *lua.LState, family int) int {
-	host := checkString(L, 1, "connect")
+	host := api.CheckString(L, 1, "connect")
 	port, err := rt.lsPort(L, 2, "connect", "tcp")
 	if err != nil {
 		return rt.fail(L, err, "connect")
 	}
 	ls := rt.newLuaSocket(L, lsTCP, family, tcpMaster)
 	if L.Get(3) != lua.LNil {
-		laddr := checkString(L, 3, "connect")
+		laddr := api.CheckString(L, 3, "connect")
 		lport := 0
 		if L.Get(4) != lua.LNil {
 			if lport, err = rt.lsPort(L, 4, "connect", "tcp"); err != nil {
@@ -237,12 +238,12 @@ func (rt *Runtime) lsConnectWith(L *lua.LState, family int) int {
 // listening, or nil and the error. Each address the name resolves to is
 // tried in turn, as LuaSocket's socket.lua does.
 func (rt *Runtime) lsModBind(L *lua.LState) int {
-	host := checkString(L, 1, "bind")
+	host := api.CheckString(L, 1, "bind")
 	port, err := rt.lsPort(L, 2, "bind", "tcp")
 	if err != nil {
 		return rt.fail(L, err, "bind")
 	}
-	backlog := optInt(L, 3, "bind", 0, 32)
+	backlog := api.OptInt(L, 3, "bind", 0, 32)
 	if host == "*" {
 		host = "0.0.0.0"
 	}
@@ -598,8 +599,8 @@ func lsSelectFD(L *lua.LState, v lua.LValue) (int, bool, interface{ IsClosed() b
 func (rt *Runtime) lsSelect(L *lua.LState) int {
 	timeout := time.Duration(-1)
 	if v := L.Get(3); v != lua.LNil {
-		if t := float64(checkNumber(L, 3, "select", 0)); t >= 0 {
-			timeout = seconds(t)
+		if t := float64(api.CheckNumber(L, 3, "select", 0)); t >= 0 {
+			timeout = api.Seconds(t)
 		}
 	}
 	var lists [2][]lsSelectEntry
@@ -613,7 +614,7 @@ func (rt *Runtime) lsSelect(L *lua.LState) int {
 		}
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			argError(L, k+1, "select", "table expected, got "+typeName(v))
+			api.ArgError(L, k+1, "select", "table expected, got "+api.TypeName(v))
 		}
 		for i := 1; ; i++ {
 			e := L.GetTable(t, lua.LNumber(i))
@@ -627,7 +628,7 @@ func (rt *Runtime) lsSelect(L *lua.LState) int {
 			slot, ok := slots[fd]
 			if !ok {
 				if len(fds) >= selectSetSize() {
-					argError(L, k+1, "select", "too many sockets")
+					api.ArgError(L, k+1, "select", "too many sockets")
 				}
 				slot = len(fds)
 				slots[fd] = slot
@@ -652,7 +653,7 @@ func (rt *Runtime) lsSelect(L *lua.LState) int {
 	if dirty {
 		timeout = 0 // something is ready already: only look at the rest
 	}
-	err := core.Poll(rt, L, fds, timeout, closed)
+	err := core.Poll(rt.vm, L, fds, timeout, closed)
 	rt.raiseIfInterrupted(L, "select")
 	if err != nil {
 		L.RaiseError("select failed: %v", err)
@@ -697,7 +698,7 @@ func resolvedTable(L *lua.LState, name string, ips []netip.Addr) *lua.LTable {
 
 // reverse is the first name of ip, by reverse lookup, or "" if none.
 func (rt *Runtime) reverse(L *lua.LState, ip netip.Addr) string {
-	names, err := core.LookupAddr(rt, L, ip.String())
+	names, err := core.LookupAddr(rt.vm, L, ip.String())
 	rt.raiseIfInterrupted(L, "dns")
 	if err != nil || len(names) == 0 {
 		return ""
@@ -719,19 +720,19 @@ func (rt *Runtime) hostLookup(L *lua.LState, address string) (string, []netip.Ad
 	if address == "" {
 		return "", nil, false
 	}
-	ips, err := core.Lookup(rt, L, unix.AF_INET, address)
+	ips, err := core.Lookup(rt.vm, L, unix.AF_INET, address)
 	rt.raiseIfInterrupted(L, "dns")
 	if err != nil {
 		return "", nil, false
 	}
-	return core.CanonicalName(rt, L, address), ips, true
+	return core.CanonicalName(rt.vm, L, address), ips, true
 }
 
 // lsDNSToip is socket.dns.toip(address): the first IPv4 address of a name
 // and the resolved table {name, alias, ip}; nil and "host not found" if
 // it has none.
 func (rt *Runtime) lsDNSToip(L *lua.LState) int {
-	address := checkString(L, 1, "toip")
+	address := api.CheckString(L, 1, "toip")
 	name, ips, ok := rt.hostLookup(L, address)
 	if !ok {
 		return failMsg(L, "host not found")
@@ -745,7 +746,7 @@ func (rt *Runtime) lsDNSToip(L *lua.LState) int {
 // a name or IPv4 address and the resolved table; nil and "host not found"
 // if there is none.
 func (rt *Runtime) lsDNSTohostname(L *lua.LState) int {
-	address := checkString(L, 1, "tohostname")
+	address := api.CheckString(L, 1, "tohostname")
 	name, ips, ok := rt.hostLookup(L, address)
 	if !ok {
 		return failMsg(L, "host not found")
@@ -769,7 +770,7 @@ func (rt *Runtime) lsDNSGethostname(L *lua.LState) int {
 // name, IPv4 and IPv6: a list of {family = "inet" | "inet6", addr =
 // "..."}; nil and the error if it has none.
 func (rt *Runtime) lsDNSGetaddrinfo(L *lua.LState) int {
-	address := checkString(L, 1, "getaddrinfo")
+	address := api.CheckString(L, 1, "getaddrinfo")
 	ips, err := rt.resolve(L, unix.AF_UNSPEC, address, false)
 	rt.raiseIfInterrupted(L, "getaddrinfo")
 	if err != nil {
@@ -797,7 +798,7 @@ func (rt *Runtime) lsDNSGetaddrinfo(L *lua.LState) int {
 func (rt *Runtime) lsDNSGetnameinfo(L *lua.LState) int {
 	host, hasHost := L.Get(1).(lua.LString)
 	if L.Get(1) != lua.LNil && !hasHost {
-		host, hasHost = lua.LString(checkString(L, 1, "getnameinfo")), true
+		host, hasHost = lua.LString(api.CheckString(L, 1, "getnameinfo")), true
 	}
 	port := L.Get(2)
 	if !hasHost && port == lua.LNil {
@@ -823,7 +824,7 @@ func (rt *Runtime) lsDNSGetnameinfo(L *lua.LState) int {
 		return 1
 	}
 	serv := lua.LVAsString(port)
-	if p, ok := toPort(port); ok {
+	if p, ok := api.ToPort(port); ok {
 		serv = strconv.Itoa(p)
 		if name, ok := core.ServiceName(p, "tcp"); ok {
 			serv = name

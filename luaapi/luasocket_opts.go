@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -63,10 +64,10 @@ var lsOptions = map[string]lsOpt{
 // lsOption looks up the option name for fn, raising LuaSocket's error for
 // one it does not know (or cannot set or get).
 func lsOption(L *lua.LState, fn string, set bool) lsOpt {
-	name := checkBytes(L, 2, fn, 1)
+	name := api.CheckBytes(L, 2, fn, 1)
 	o, ok := lsOptions[name]
 	if !ok || set && !o.set || !set && !o.get {
-		argError(L, 1, fn, "unsupported option '"+name+"'")
+		api.ArgError(L, 1, fn, "unsupported option '"+name+"'")
 	}
 	return o
 }
@@ -96,11 +97,11 @@ func (rt *Runtime) lsSetoption(L *lua.LState) int {
 		}
 		err = s.SetsockoptInt(o.level, o.opt, n)
 	case lsoptInt:
-		err = s.SetsockoptInt(o.level, o.opt, int(checkNumber(L, 3, "setoption", 1)))
+		err = s.SetsockoptInt(o.level, o.opt, int(api.CheckNumber(L, 3, "setoption", 1)))
 	case lsoptLinger:
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			argError(L, 2, "setoption", "table expected, got "+typeName(v))
+			api.ArgError(L, 2, "setoption", "table expected, got "+api.TypeName(v))
 		}
 		l := &unix.Linger{Linger: int32(lua.LVAsNumber(t.RawGetString("timeout")))}
 		if lua.LVAsBool(t.RawGetString("on")) {
@@ -108,7 +109,7 @@ func (rt *Runtime) lsSetoption(L *lua.LState) int {
 		}
 		err = s.SetsockoptLinger(o.level, o.opt, l)
 	case lsoptMulticastIf:
-		ip, perr := netip.ParseAddr(checkBytes(L, 3, "setoption", 1))
+		ip, perr := netip.ParseAddr(api.CheckBytes(L, 3, "setoption", 1))
 		if perr != nil || !ip.Is4() {
 			return failMsg(L, "invalid IP address")
 		}
@@ -117,11 +118,11 @@ func (rt *Runtime) lsSetoption(L *lua.LState) int {
 	case lsoptMembership, lsoptMembership6:
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			argError(L, 2, "setoption", "table expected, got "+typeName(v))
+			api.ArgError(L, 2, "setoption", "table expected, got "+api.TypeName(v))
 		}
 		group, perr := netip.ParseAddr(lua.LVAsString(t.RawGetString("multiaddr")))
 		if perr != nil {
-			argError(L, 2, "setoption", "invalid 'multiaddr' ip address")
+			api.ArgError(L, 2, "setoption", "invalid 'multiaddr' ip address")
 		}
 		ifc := t.RawGetString("interface")
 		if o.kind == lsoptMembership {
@@ -129,7 +130,7 @@ func (rt *Runtime) lsSetoption(L *lua.LState) int {
 			if name := lua.LVAsString(ifc); name != "*" && name != "" {
 				local, perr := netip.ParseAddr(name)
 				if perr != nil {
-					argError(L, 2, "setoption", "invalid 'interface' ip address")
+					api.ArgError(L, 2, "setoption", "invalid 'interface' ip address")
 				}
 				mreq.Interface = local.As4()
 			}
@@ -140,7 +141,7 @@ func (rt *Runtime) lsSetoption(L *lua.LState) int {
 			case lua.LNumber:
 				mreq.Interface = uint32(i)
 			case lua.LString:
-				if n, ok := toPort(i); ok {
+				if n, ok := api.ToPort(i); ok {
 					mreq.Interface = uint32(n)
 				} else if nif, ierr := net.InterfaceByName(string(i)); ierr == nil {
 					mreq.Interface = uint32(nif.Index)
@@ -215,7 +216,7 @@ func lsFamilyOption(L *lua.LState, n int, fn string) int {
 	if L.Get(n) == lua.LNil {
 		return unix.AF_UNSPEC
 	}
-	switch name := strings.ToLower(checkBytes(L, n, fn, 0)); name {
+	switch name := strings.ToLower(api.CheckBytes(L, n, fn, 0)); name {
 	case "unspec":
 		return unix.AF_UNSPEC
 	case "inet", "inet4":
@@ -223,7 +224,7 @@ func lsFamilyOption(L *lua.LState, n int, fn string) int {
 	case "inet6":
 		return unix.AF_INET6
 	default:
-		argError(L, n, fn, "invalid option '"+name+"'")
+		api.ArgError(L, n, fn, "invalid option '"+name+"'")
 	}
 	return 0
 }

@@ -3,6 +3,7 @@ package luaapi
 import (
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -13,24 +14,24 @@ import (
 // and builds its filters on top; sockrun does not ship mime.lua.
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "mime.core",
-		Kind:    RequireOnly,
+		Kind:    api.RequireOnly,
 		Summary: "the native half of LuaSocket's mime module: Base64, Quoted-Printable, line wrapping",
 		Doc:     "docs/luasocket.md",
-		Funcs: []Func{
-			{"b64", "mime.core.b64(C [, D])", "Base64 of C..D as far as whole groups go, and what is left", g(mimeB64)},
-			{"unb64", "mime.core.unb64(C [, D])", "the bytes of Base64 C..D as far as whole groups go, and what is left", g(mimeUnb64)},
-			{"qp", "mime.core.qp(C [, D [, marker]])", "Quoted-Printable of C..D, and what is left", g(mimeQp)},
-			{"unqp", "mime.core.unqp(C [, D])", "the bytes of Quoted-Printable C..D, and what is left", g(mimeUnqp)},
-			{"wrp", "mime.core.wrp(n, C [, length])", "C broken into lines of at most length, and what is left of the line", g(mimeWrp)},
-			{"qpwrp", "mime.core.qpwrp(n, C [, length])", "Quoted-Printable C broken with soft line breaks, and what is left of the line", g(mimeQpwrp)},
-			{"eol", "mime.core.eol(c, C [, marker])", "C with every end of line made marker, and the context for the next chunk", g(mimeEol)},
-			{"dot", "mime.core.dot(n, C)", "C dot-stuffed for SMTP, and the state for the next chunk", g(mimeDot)},
+		Funcs: []api.Func{
+			api.Fn("b64", "mime.core.b64(C [, D])", "Base64 of C..D as far as whole groups go, and what is left", mimeB64),
+			api.Fn("unb64", "mime.core.unb64(C [, D])", "the bytes of Base64 C..D as far as whole groups go, and what is left", mimeUnb64),
+			api.Fn("qp", "mime.core.qp(C [, D [, marker]])", "Quoted-Printable of C..D, and what is left", mimeQp),
+			api.Fn("unqp", "mime.core.unqp(C [, D])", "the bytes of Quoted-Printable C..D, and what is left", mimeUnqp),
+			api.Fn("wrp", "mime.core.wrp(n, C [, length])", "C broken into lines of at most length, and what is left of the line", mimeWrp),
+			api.Fn("qpwrp", "mime.core.qpwrp(n, C [, length])", "Quoted-Printable C broken with soft line breaks, and what is left of the line", mimeQpwrp),
+			api.Fn("eol", "mime.core.eol(c, C [, marker])", "C with every end of line made marker, and the context for the next chunk", mimeEol),
+			api.Fn("dot", "mime.core.dot(n, C)", "C dot-stuffed for SMTP, and the state for the next chunk", mimeDot),
 		},
-		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 			mod.RawSetString("_VERSION", lua.LString("MIME 1.0.3"))
-		},
+		}),
 	})
 }
 

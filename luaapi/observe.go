@@ -5,27 +5,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// What an Observer may see beyond the calls themselves (callpath.go): the
-// optional interfaces below, which the call path and the thread module
-// test for only when an observer is attached, and the accessors a tracer
-// needs to name threads, constants and a socket's endpoints.
-
-// CallStarter is an Observer that also wants to know when a call starts,
-// before it runs: CallStart gets the event with its arguments and the
-// socket's state before; the same event reaches Call when the call is
-// over. It runs with the interpreter lock held.
-type CallStarter interface {
-	CallStart(ev *CallEvent)
-}
-
-// ThreadObserver is an Observer that also sees script threads start and
-// end. Both run on the thread itself (L), with the interpreter lock held:
-// ThreadStart before the thread's function runs, ThreadEnd after it has
-// returned (err nil) or raised (err its error value).
-type ThreadObserver interface {
-	ThreadStart(L *lua.LState, id int, label string)
-	ThreadEnd(L *lua.LState, id int, err lua.LValue)
-}
+// The accessors a tracer needs to name threads, constants and a socket's
+// endpoints (the Observer and its optional interfaces are api's).
 
 // ThreadID is the id of the script thread L runs in (a coroutine runs in
 // the thread that resumed it): 1 for the main chunk, 2, 3 ... for the

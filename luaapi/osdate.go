@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -16,11 +17,11 @@ import (
 func osDate(L *lua.LState) int {
 	format := "%c"
 	if L.Get(1) != lua.LNil {
-		format = checkString(L, 1, "date")
+		format = api.CheckString(L, 1, "date")
 	}
 	t := time.Now()
 	if L.Get(2) != lua.LNil {
-		t = time.Unix(int64(checkInt(L, 2, "date", 0)), 0)
+		t = time.Unix(int64(api.CheckInt(L, 2, "date", 0)), 0)
 	}
 	if f, ok := strings.CutPrefix(format, "!"); ok {
 		format, t = f, t.UTC()

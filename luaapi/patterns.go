@@ -3,6 +3,7 @@ package luaapi
 import (
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/lpattern"
 	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
@@ -16,21 +17,21 @@ import (
 // gopher-lua's do not (docs/api.md lists where).
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "string",
-		Kind:    ExtendGlobal,
+		Kind:    api.ExtendGlobal,
 		Summary: "string.find, string.match, string.gmatch and string.gsub as Lua 5.1's, on a matcher that allocates nothing",
 		Doc:     "docs/api.md",
-		Funcs: []Func{
-			{"find", "string.find(s, pattern [, init [, plain]])", "the start and end of the first match of pattern in s from init, then its captures; nil if there is none", g(strFind)},
-			{"match", "string.match(s, pattern [, init])", "the captures of the first match of pattern in s from init, or the whole match if it has none; nil if there is none", g(strMatch)},
-			{"gmatch", "string.gmatch(s, pattern)", "an iterator over the matches of pattern in s, returning each one's captures, or the whole match", g(strGmatch)},
-			{"gsub", "string.gsub(s, pattern, repl [, n])", "s with its first n (default all) matches of pattern replaced by repl, a string, table or function; and the number of matches", g(strGsub)},
+		Funcs: []api.Func{
+			api.Fn("find", "string.find(s, pattern [, init [, plain]])", "the start and end of the first match of pattern in s from init, then its captures; nil if there is none", strFind),
+			api.Fn("match", "string.match(s, pattern [, init])", "the captures of the first match of pattern in s from init, or the whole match if it has none; nil if there is none", strMatch),
+			api.Fn("gmatch", "string.gmatch(s, pattern)", "an iterator over the matches of pattern in s, returning each one's captures, or the whole match", strGmatch),
+			api.Fn("gsub", "string.gsub(s, pattern, repl [, n])", "s with its first n (default all) matches of pattern replaced by repl, a string, table or function; and the number of matches", strGsub),
 		},
-		Setup: func(_ *Runtime, _ *lua.LState, mod *lua.LTable) {
+		Setup: api.SetupOf(func(_ *Runtime, _ *lua.LState, mod *lua.LTable) {
 			// Lua 5.1's old name of gmatch.
 			mod.RawSetString("gfind", mod.RawGetString("gmatch"))
-		},
+		}),
 	})
 }
 

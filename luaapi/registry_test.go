@@ -96,7 +96,7 @@ func TestRegistryEntries(t *testing.T) {
 		}
 		seen := byModule[m.Name]
 		for _, f := range m.Funcs {
-			if f.Fn == nil || f.Name == "" || seen[f.Name] {
+			if !f.HasFunction() || f.Name == "" || seen[f.Name] {
 				t.Errorf("%s.%s: missing function or name, or registered twice", m.Name, f.Name)
 			}
 			seen[f.Name] = true
@@ -114,7 +114,7 @@ func TestRegistryEntries(t *testing.T) {
 			}
 			seen := map[string]bool{}
 			for _, f := range ty.Methods {
-				if f.Fn == nil || seen[f.Name] {
+				if !f.HasFunction() || seen[f.Name] {
 					t.Errorf("%s:%s: missing function or registered twice", ty.Name, f.Name)
 				}
 				seen[f.Name] = true

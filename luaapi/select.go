@@ -3,6 +3,7 @@ package luaapi
 import (
 	"fmt"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -17,15 +18,15 @@ import (
 // global with it (local select = require "select") keeps both.
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "select",
-		Kind:    RequireOnly,
+		Kind:    api.RequireOnly,
 		Summary: "Python's select.select, from require \"select\"; the module can be called as Lua's base select",
 		Doc:     "docs/threads.md",
-		Funcs: []Func{
-			{"select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Runtime).selectSelect},
+		Funcs: []api.Func{
+			api.Method("select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Runtime).selectSelect),
 		},
-		Setup: setupSelect,
+		Setup: api.SetupOf(setupSelect),
 	})
 }
 
@@ -45,7 +46,7 @@ func setupSelect(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 		// select(...) as Lua's base function: drop the table itself.
 		fn, ok := base.(*lua.LFunction)
 		if !ok {
-			misuse(L, "select: Lua's base select function is not available")
+			api.Misuse(L, "select: Lua's base select function is not available")
 		}
 		L.Remove(1)
 		L.Insert(fn, 1)
@@ -71,7 +72,7 @@ type selectEntry struct {
 // as readable. A closed socket raises EBADF. The interpreter lock is
 // released while it waits; there is no limit on the number of sockets.
 func (rt *Runtime) selectSelect(L *lua.LState) int {
-	timeout := checkTimeout(L, 4, "select", 0)
+	timeout := api.CheckTimeout(L, 4, "select", 0)
 	var lists [3][]selectEntry
 	var fds []unix.PollFd
 	slots := map[int]int{} // fd → index in fds
@@ -83,7 +84,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 		}
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			argError(L, k+1, "select", "table of sockets expected, got "+typeName(v))
+			api.ArgError(L, k+1, "select", "table of sockets expected, got "+api.TypeName(v))
 		}
 		n := t.Len()
 		lists[k] = make([]selectEntry, 0, n)
@@ -91,7 +92,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 			e := t.RawGetInt(i)
 			s := socketOf(e)
 			if s == nil {
-				argError(L, k+1, "select", fmt.Sprintf("socket expected at index %d, got %s", i, typeName(e)))
+				api.ArgError(L, k+1, "select", fmt.Sprintf("socket expected at index %d, got %s", i, api.TypeName(e)))
 			}
 			fd := s.FD()
 			if fd < 0 {
@@ -114,7 +115,7 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 		timeout = 0 // something is ready already: only look at the rest
 	}
 
-	err := core.Poll(rt, L, fds, timeout, func() bool { return anyClosed(lists) })
+	err := core.Poll(rt.vm, L, fds, timeout, func() bool { return anyClosed(lists) })
 	rt.raiseIfInterrupted(L, "select")
 	if err != nil {
 		rt.raise(L, err, "select", "")

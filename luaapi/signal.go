@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/sockrun/sockrun/luaapi/core"
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -80,8 +80,7 @@ const (
 // goroutine that delivers signals (mu); handlers are Lua values, touched
 // only with the interpreter lock held.
 type signals struct {
-	rt    *Runtime
-	mainL *lua.LState
+	rt *Runtime
 
 	mu sync.Mutex
 	// disp is each signal's disposition: sigDFL, sigIGN, or handled (2)
@@ -103,7 +102,6 @@ type signals struct {
 	// taken is closed when the pending KeyboardInterrupt is raised in the
 	// main thread (nil when none is due).
 	taken chan struct{}
-	due   atomic.Bool // pending is not empty: Checkpoint's one load
 	// stopLoop unregisters the loop from the end of the host's context.
 	stopLoop func() bool
 
@@ -136,6 +134,7 @@ func (s *signals) renew() {
 			return // the run is over: the main thread's waits stay woken
 		}
 		s.wake, s.cancelWake = context.WithCancelCause(run)
+		s.rt.vm.SetMainWait(s.wake)
 	}
 	if s.stopLoop == nil {
 		s.watchRunEnd()
@@ -155,6 +154,7 @@ func (s *signals) rebase() {
 		s.cancelWake(context.Canceled)
 	}
 	s.wake, s.cancelWake = context.WithCancelCause(s.rt.host.Context())
+	s.rt.vm.SetMainWait(s.wake)
 	if s.stopLoop != nil {
 		s.stopLoop()
 	}
@@ -206,7 +206,7 @@ func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 		return SignalStop, nil
 	}
 	s.pending = append(s.pending, ss)
-	s.due.Store(true)
+	s.rt.vm.SetInterruptDue(true)
 	var taken <-chan struct{}
 	if s.disp[ss] == dispIntHandler {
 		s.cancelWake(errSignal)
@@ -225,42 +225,9 @@ func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 	return SignalDelivered, taken
 }
 
-// isMain reports whether L runs in the main thread: the main chunk's
-// state, or a coroutine it resumed.
-func (rt *Runtime) isMain(L *lua.LState) bool {
-	if rt.sig == nil || rt.sig.mainL == nil {
-		return false
-	}
-	for s := L; s != nil; s = s.Parent {
-		if s == rt.sig.mainL {
-			return true
-		}
-	}
-	return false
-}
-
-// WaitContext implements core.Host: the context the waits of c's thread
-// (a *lua.LState) watch: the run's context, and for the main thread also a
-// signal due there. Call it with the interpreter lock held.
-func (rt *Runtime) WaitContext(c core.Caller) context.Context {
-	if L, _ := c.(*lua.LState); L != nil && rt.isMain(L) {
-		rt.sig.mu.Lock()
-		defer rt.sig.mu.Unlock()
-		return rt.sig.wake
-	}
-	return rt.host.Context()
-}
-
-// ctx is the context a call of L's thread reads its outcome against:
-// WaitContext, or the run's once that ended. The run's end cancels the
-// contexts derived from it one by one, so a wait it woke can return
-// before L's wake context sees the end: the run's own says what ended.
-func (rt *Runtime) ctx(L *lua.LState) context.Context {
-	if run := rt.host.Context(); run.Err() != nil {
-		return run
-	}
-	return rt.WaitContext(L)
-}
+// Take implements api.Interrupter: in the main thread, it runs the
+// handlers of the signals due and raises a KeyboardInterrupt for op.
+func (s *signals) Take(L *lua.LState, op string) { s.rt.takeSignals(L, op) }
 
 // takeSignals runs in the main thread, with the lock held, at a call into
 // sockrun or after a wait a signal ended: it calls the handlers of the
@@ -271,7 +238,7 @@ func (rt *Runtime) takeSignals(L *lua.LState, op string) {
 	s.mu.Lock()
 	list := s.pending
 	s.pending = nil
-	s.due.Store(false)
+	s.rt.vm.SetInterruptDue(false)
 	raised := s.raised
 	s.raised = nil
 	taken := s.taken
@@ -287,13 +254,13 @@ func (rt *Runtime) takeSignals(L *lua.LState, op string) {
 		rt.callHandler(L, sig)
 	}
 	if raised != nil {
-		throw(L, raised)
+		api.Throw(L, raised)
 	}
 	if interrupt {
 		if taken != nil {
 			close(taken)
 		}
-		raiseOS(L, interruptError(op, ""))
+		api.RaiseOS(L, api.InterruptError(op, ""))
 	}
 }
 
@@ -327,9 +294,9 @@ func (rt *Runtime) runHandlersWhileWaiting() {
 		}
 	}()
 	s := rt.sig
-	L := s.mainL
-	rt.host.Lock(L)
-	defer rt.host.Unlock(L)
+	L := s.rt.vm.MainState()
+	rt.vm.Lock(L)
+	defer rt.vm.Unlock(L)
 	if rt.host.Context().Err() != nil || !rt.mainRunning.Load() {
 		return
 	}
@@ -343,7 +310,7 @@ func (rt *Runtime) runHandlersWhileWaiting() {
 		}
 	}
 	s.pending = keep
-	s.due.Store(len(keep) > 0 || s.raised != nil)
+	s.rt.vm.SetInterruptDue(len(keep) > 0 || s.raised != nil)
 	s.mu.Unlock()
 	for _, sig := range list {
 		fn, ok := s.handlers[sig].(*lua.LFunction)
@@ -355,8 +322,8 @@ func (rt *Runtime) runHandlersWhileWaiting() {
 		L.Push(lua.LNil)
 		if err := L.PCall(2, 0, nil); err != nil {
 			s.mu.Lock()
-			s.raised = errorObject(err)
-			s.due.Store(true)
+			s.raised = api.ErrorObject(err)
+			s.rt.vm.SetInterruptDue(true)
 			s.cancelWake(errSignal)
 			s.mu.Unlock()
 			return
@@ -365,26 +332,25 @@ func (rt *Runtime) runHandlersWhileWaiting() {
 }
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "signal",
 		Summary: "signal handlers, as Python's signal module: handlers run in the main thread",
 		Doc:     "docs/signal.md",
-		Funcs: []Func{
-			{"signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Runtime).signalSignal},
-			{"getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Runtime).signalGetsignal},
-			{"default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", (*Runtime).signalDefaultIntHandler},
+		Funcs: []api.Func{
+			api.Method("signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Runtime).signalSignal),
+			api.Method("getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Runtime).signalGetsignal),
+			api.Method("default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", (*Runtime).signalDefaultIntHandler),
 		},
-		Consts: func() []Const {
-			list := []Const{{"SIG_DFL", lua.LNumber(sigDFL)}, {"SIG_IGN", lua.LNumber(sigIGN)}}
+		Consts: func() []api.Const {
+			list := []api.Const{{Name: "SIG_DFL", Value: lua.LNumber(sigDFL)}, {Name: "SIG_IGN", Value: lua.LNumber(sigIGN)}}
 			for _, s := range signalNames {
-				list = append(list, Const{s.name, lua.LNumber(s.sig)})
+				list = append(list, api.Const{Name: s.name, Value: lua.LNumber(s.sig)})
 			}
 			return list
 		},
-		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
-			rt.sig.mainL = L
+		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 			rt.sig.intHandler = mod.RawGetString("default_int_handler")
-		},
+		}),
 	})
 }
 
@@ -393,14 +359,14 @@ func checkSignal(L *lua.LState, n int, fn string) syscall.Signal {
 	v := L.Get(n)
 	num, ok := v.(lua.LNumber)
 	if !ok {
-		argError(L, n, fn, "signal number expected, got "+typeName(v))
+		api.ArgError(L, n, fn, "signal number expected, got "+api.TypeName(v))
 	}
 	for _, s := range signalNames {
 		if s.sig == syscall.Signal(num) {
 			return s.sig
 		}
 	}
-	argError(L, n, fn, fmt.Sprintf("signal number %v is not one sockrun handles (SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2)", num))
+	api.ArgError(L, n, fn, fmt.Sprintf("signal number %v is not one sockrun handles (SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2)", num))
 	return 0
 }
 
@@ -434,14 +400,14 @@ func (rt *Runtime) signalSignal(L *lua.LState) int {
 		}
 	case lua.LNumber:
 		if v != sigDFL && v != sigIGN {
-			argError(L, 2, "signal", "signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a function")
+			api.ArgError(L, 2, "signal", "signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a function")
 		}
 		disp = int(v)
 	default:
-		argError(L, 2, "signal", "signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a function, got "+typeName(h))
+		api.ArgError(L, 2, "signal", "signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a function, got "+api.TypeName(h))
 	}
 	if !rt.isMain(L) {
-		misuse(L, "signal only works in main thread of the main interpreter (signal)")
+		api.Misuse(L, "signal only works in main thread of the main interpreter (signal)")
 	}
 	prev := rt.handlerValue(sig)
 	rt.sig.mu.Lock()
@@ -466,17 +432,8 @@ func (rt *Runtime) signalGetsignal(L *lua.LState) int {
 // signalDefaultIntHandler is signal.default_int_handler(signum, frame):
 // raises KeyboardInterrupt, as SIGINT does by default.
 func (rt *Runtime) signalDefaultIntHandler(L *lua.LState) int {
-	raiseOS(L, interruptError("", ""))
+	api.RaiseOS(L, api.InterruptError("", ""))
 	return 0
-}
-
-// checkSignals is the call path's look at the signals due: in the main
-// thread, the handlers run and a KeyboardInterrupt is raised here, at a
-// call into sockrun.
-func (rt *Runtime) checkSignals(L *lua.LState) {
-	if rt.sig.due.Load() && rt.isMain(L) {
-		rt.takeSignals(L, "")
-	}
 }
 
 // MainRunning tells the runtime whether the main chunk is running: a
@@ -512,7 +469,7 @@ func (c mainLuaContext) Err() error {
 	if err := c.Context.Err(); err != nil {
 		return err
 	}
-	L := c.rt.sig.mainL
+	L := c.rt.vm.MainState()
 	c.rt.takeSignals(L.G.CurrentThread, "")
 	return ErrInterrupted
 }

@@ -2,7 +2,6 @@ package luaapi
 
 import (
 	"encoding/binary"
-	"math"
 	"math/bits"
 	"net/netip"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -81,80 +81,67 @@ func optionName(level, opt int) string {
 }
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "socket",
 		Summary: "Python's socket module: sockets, addresses, name lookups, constants",
 		Doc:     "docs/api.md",
-		Funcs: []Func{
-			{"socket", "socket.socket([family [, type [, proto [, fileno]]]])", "a new socket, AF_INET and SOCK_STREAM by default; with fileno, a socket object for that descriptor", (*Runtime).socketNew},
-			{"socketpair", "socket.socketpair([family [, type [, proto]]])", "two connected sockets, AF_UNIX and SOCK_STREAM by default", (*Runtime).socketSocketpair},
-			{"fromfd", "socket.fromfd(fd [, family [, type [, proto]]])", "a socket on a duplicate of the descriptor fd", (*Runtime).socketFromfd},
-			{"close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Runtime).socketCloseFD},
-			{"send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket", (*Runtime).socketSendFds},
-			{"recv_fds", "socket.recv_fds(sock, bufsize, maxfds [, flags])", "receives data and descriptors: data, fds, msg_flags, address", (*Runtime).socketRecvFds},
-			{"CMSG_LEN", "socket.CMSG_LEN(n)", "the length of a control message of n data bytes", g(socketCmsgLen)},
-			{"CMSG_SPACE", "socket.CMSG_SPACE(n)", "the room a control message of n data bytes takes, for recvmsg's ancbufsize", g(socketCmsgSpace)},
-			{"gethostbyaddr", "socket.gethostbyaddr(ip_or_name)", "the host's name, aliases and addresses, by reverse lookup", (*Runtime).socketGethostbyaddr},
-			{"getnameinfo", "socket.getnameinfo(address, flags)", "the host name and service name of an address", (*Runtime).socketGetnameinfo},
-			{"getservbyname", "socket.getservbyname(name [, proto])", "the port of a service (/etc/services)", (*Runtime).socketGetservbyname},
-			{"getservbyport", "socket.getservbyport(port [, proto])", "the name of the service on a port", (*Runtime).socketGetservbyport},
-			{"explain", "socket.explain(err)", "one line on the likely cause of an error value, or nil", (*Runtime).socketExplain},
-			{"create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Runtime).socketCreateConnection},
-			{"create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Runtime).socketCreateServer},
-			{"gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Runtime).socketGethostbyname},
-			{"gethostbyname_ex", "socket.gethostbyname_ex(host)", "the canonical name, aliases and IPv4 addresses of host", (*Runtime).socketGethostbynameEx},
-			{"gethostname", "socket.gethostname()", "this machine's host name", (*Runtime).socketGethostname},
-			{"getaddrinfo", "socket.getaddrinfo(host, port [, family [, type [, proto [, flags]]]])", "the addresses to connect or bind to, as Python returns them", (*Runtime).socketGetaddrinfo},
-			{"getfqdn", "socket.getfqdn([name])", "the fully qualified name of name or of this machine", (*Runtime).socketGetfqdn},
-			{"inet_pton", "socket.inet_pton(family, text)", "an IPv4 or IPv6 address packed in 4 or 16 bytes", g(socketInetPton)},
-			{"inet_ntop", "socket.inet_ntop(family, packed)", "the text form of a packed address", g(socketInetNtop)},
-			{"inet_aton", "socket.inet_aton(text)", "an IPv4 address packed in 4 bytes, as C's inet_aton reads it", g(socketInetAton)},
-			{"inet_ntoa", "socket.inet_ntoa(packed)", "the dotted text of a packed IPv4 address", g(socketInetNtoa)},
-			{"htons", "socket.htons(n)", "a 16-bit number in network byte order", g(socketSwap16("htons"))},
-			{"ntohs", "socket.ntohs(n)", "a 16-bit number from network byte order", g(socketSwap16("ntohs"))},
-			{"htonl", "socket.htonl(n)", "a 32-bit number in network byte order", g(socketSwap32("htonl"))},
-			{"ntohl", "socket.ntohl(n)", "a 32-bit number from network byte order", g(socketSwap32("ntohl"))},
-			{"sleep", "socket.sleep(seconds)", "waits, letting other threads run", (*Runtime).socketSleep},
-			{"time", "socket.time()", "monotonic seconds, for measuring intervals", g(socketTime)},
-			{"getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Runtime).socketGetdefaulttimeout},
-			{"setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get", (*Runtime).socketSetdefaulttimeout},
+		Funcs: []api.Func{
+			api.Method("socket", "socket.socket([family [, type [, proto [, fileno]]]])", "a new socket, AF_INET and SOCK_STREAM by default; with fileno, a socket object for that descriptor", (*Runtime).socketNew),
+			api.Method("socketpair", "socket.socketpair([family [, type [, proto]]])", "two connected sockets, AF_UNIX and SOCK_STREAM by default", (*Runtime).socketSocketpair),
+			api.Method("fromfd", "socket.fromfd(fd [, family [, type [, proto]]])", "a socket on a duplicate of the descriptor fd", (*Runtime).socketFromfd),
+			api.Method("close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Runtime).socketCloseFD),
+			api.Method("send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket", (*Runtime).socketSendFds),
+			api.Method("recv_fds", "socket.recv_fds(sock, bufsize, maxfds [, flags])", "receives data and descriptors: data, fds, msg_flags, address", (*Runtime).socketRecvFds),
+			api.Fn("CMSG_LEN", "socket.CMSG_LEN(n)", "the length of a control message of n data bytes", socketCmsgLen),
+			api.Fn("CMSG_SPACE", "socket.CMSG_SPACE(n)", "the room a control message of n data bytes takes, for recvmsg's ancbufsize", socketCmsgSpace),
+			api.Method("gethostbyaddr", "socket.gethostbyaddr(ip_or_name)", "the host's name, aliases and addresses, by reverse lookup", (*Runtime).socketGethostbyaddr),
+			api.Method("getnameinfo", "socket.getnameinfo(address, flags)", "the host name and service name of an address", (*Runtime).socketGetnameinfo),
+			api.Method("getservbyname", "socket.getservbyname(name [, proto])", "the port of a service (/etc/services)", (*Runtime).socketGetservbyname),
+			api.Method("getservbyport", "socket.getservbyport(port [, proto])", "the name of the service on a port", (*Runtime).socketGetservbyport),
+			api.Fn("explain", "socket.explain(err)", "one line on the likely cause of an error value, or nil", socketExplain),
+			api.Method("create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Runtime).socketCreateConnection),
+			api.Method("create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Runtime).socketCreateServer),
+			api.Method("gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Runtime).socketGethostbyname),
+			api.Method("gethostbyname_ex", "socket.gethostbyname_ex(host)", "the canonical name, aliases and IPv4 addresses of host", (*Runtime).socketGethostbynameEx),
+			api.Method("gethostname", "socket.gethostname()", "this machine's host name", (*Runtime).socketGethostname),
+			api.Method("getaddrinfo", "socket.getaddrinfo(host, port [, family [, type [, proto [, flags]]]])", "the addresses to connect or bind to, as Python returns them", (*Runtime).socketGetaddrinfo),
+			api.Method("getfqdn", "socket.getfqdn([name])", "the fully qualified name of name or of this machine", (*Runtime).socketGetfqdn),
+			api.Fn("inet_pton", "socket.inet_pton(family, text)", "an IPv4 or IPv6 address packed in 4 or 16 bytes", socketInetPton),
+			api.Fn("inet_ntop", "socket.inet_ntop(family, packed)", "the text form of a packed address", socketInetNtop),
+			api.Fn("inet_aton", "socket.inet_aton(text)", "an IPv4 address packed in 4 bytes, as C's inet_aton reads it", socketInetAton),
+			api.Fn("inet_ntoa", "socket.inet_ntoa(packed)", "the dotted text of a packed IPv4 address", socketInetNtoa),
+			api.Fn("htons", "socket.htons(n)", "a 16-bit number in network byte order", socketSwap16("htons")),
+			api.Fn("ntohs", "socket.ntohs(n)", "a 16-bit number from network byte order", socketSwap16("ntohs")),
+			api.Fn("htonl", "socket.htonl(n)", "a 32-bit number in network byte order", socketSwap32("htonl")),
+			api.Fn("ntohl", "socket.ntohl(n)", "a 32-bit number from network byte order", socketSwap32("ntohl")),
+			api.Method("sleep", "socket.sleep(seconds)", "waits, letting other threads run", (*Runtime).socketSleep),
+			api.Fn("time", "socket.time()", "monotonic seconds, for measuring intervals", socketTime),
+			api.Method("getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Runtime).socketGetdefaulttimeout),
+			api.Method("setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get", (*Runtime).socketSetdefaulttimeout),
 		},
-		Types:  []*Type{socketType, socketFileType},
+		Types:  []*api.Type{socketType, socketFileType},
 		Consts: socketConsts,
-		Setup: func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 			errorcode := L.NewTable()
 			for e := syscall.Errno(1); e < 134; e++ {
-				if name := errnoName(e); name != "" {
+				if name := api.ErrnoName(e); name != "" {
 					errorcode.RawSetInt(int(e), lua.LString(name))
 				}
 			}
 			mod.RawSetString("errorcode", errorcode)
 			mod.RawSetString("has_ipv6", lua.LTrue)
-		},
+		}),
 	})
-}
-
-// g adapts a function that needs no runtime to the registry's shape.
-func g(f lua.LGFunction) func(*Runtime, *lua.LState) int {
-	return func(_ *Runtime, L *lua.LState) int { return f(L) }
 }
 
 // socketConsts are the socket module's constants: families, types,
 // options, flags, getaddrinfo's flags and errors, and every errno name.
-func socketConsts() []Const {
-	consts := make([]Const, 0, len(socketConstants)+160)
+func socketConsts() []api.Const {
+	consts := make([]api.Const, 0, len(socketConstants)+160)
 	for name, v := range socketConstants {
-		consts = append(consts, Const{name, lua.LNumber(v)})
+		consts = append(consts, api.Const{Name: name, Value: lua.LNumber(v)})
 	}
-	for e := syscall.Errno(1); e < 134; e++ {
-		if name := errnoName(e); name != "" {
-			consts = append(consts, Const{name, lua.LNumber(e)})
-		}
-	}
-	for name, e := range errnoAliases {
-		consts = append(consts, Const{name, lua.LNumber(e)})
-	}
-	return consts
+	return append(consts, api.ErrnoConsts()...)
 }
 
 // socketNew is socket.socket([family [, type [, proto]]]): a new socket,
@@ -162,14 +149,14 @@ func socketConsts() []Const {
 func (rt *Runtime) socketNew(L *lua.LState) int {
 	if L.Get(4) != lua.LNil {
 		// socket.socket(family, type, proto, fileno): adopt a descriptor.
-		fd := checkInt(L, 4, "socket", 0)
-		s := rt.adopt(L, fd, optInt(L, 1, "socket", 0, 0), optInt(L, 2, "socket", 0, 0), optInt(L, 3, "socket", 0, -1), "socket")
+		fd := api.CheckInt(L, 4, "socket", 0)
+		s := rt.adopt(L, fd, api.OptInt(L, 1, "socket", 0, 0), api.OptInt(L, 2, "socket", 0, 0), api.OptInt(L, 3, "socket", 0, -1), "socket")
 		L.Push(s.ud)
 		return 1
 	}
-	family := optInt(L, 1, "socket", 0, unix.AF_INET)
-	stype := optInt(L, 2, "socket", 0, unix.SOCK_STREAM)
-	proto := optInt(L, 3, "socket", 0, 0)
+	family := api.OptInt(L, 1, "socket", 0, unix.AF_INET)
+	stype := api.OptInt(L, 2, "socket", 0, unix.SOCK_STREAM)
+	proto := api.OptInt(L, 3, "socket", 0, 0)
 	s, err := rt.openSocket3(L, family, stype, proto)
 	if err != nil {
 		rt.raise(L, err, "socket", "")
@@ -182,7 +169,7 @@ func (rt *Runtime) socketNew(L *lua.LState) int {
 // mode IP sockets get SO_REUSEPORT, so every worker can bind the same port.
 func (rt *Runtime) openSocket3(L *lua.LState, family, stype, proto int) (*Socket, error) {
 	s := &Socket{}
-	if err := core.Open(rt, &s.Socket, family, stype, proto); err != nil {
+	if err := core.Open(rt.vm, &s.Socket, family, stype, proto); err != nil {
 		return nil, err
 	}
 	if rt.cfg.ReusePort && (family == unix.AF_INET || family == unix.AF_INET6) && stype != unix.SOCK_RAW {
@@ -201,9 +188,9 @@ func (rt *Runtime) socketCreateConnection(L *lua.LState) int {
 	a, next := checkAddr(L, unix.AF_INET, 1, "create_connection", 0)
 	timeout := rt.defaultTimeout
 	if L.GetTop() >= next {
-		timeout = checkTimeout(L, next, "create_connection", 0)
+		timeout = api.CheckTimeout(L, next, "create_connection", 0)
 	}
-	ips, err := core.Lookup(rt, L, unix.AF_UNSPEC, a.host)
+	ips, err := core.Lookup(rt.vm, L, unix.AF_UNSPEC, a.host)
 	if err != nil {
 		rt.raise(L, err, "create_connection", a.String())
 	}
@@ -247,22 +234,22 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 			case "backlog":
 				backlog = optionInt(L, next, name, v)
 			case "reuse_port":
-				reusePort = truthy(v)
+				reusePort = api.Truthy(v)
 			case "dualstack_ipv6":
-				dualstack = truthy(v)
+				dualstack = api.Truthy(v)
 			default:
-				argError(L, next, "create_server", "unknown option "+lua.LVAsString(L.ToStringMeta(k))+
+				api.ArgError(L, next, "create_server", "unknown option "+lua.LVAsString(L.ToStringMeta(k))+
 					" (options are backlog, reuse_port, family, dualstack_ipv6)")
 			}
 		})
 	} else if L.Get(next) != lua.LNil {
-		argError(L, next, "create_server", "options table expected, got "+typeName(L.Get(next)))
+		api.ArgError(L, next, "create_server", "options table expected, got "+api.TypeName(L.Get(next)))
 	}
 	switch {
 	case family != unix.AF_INET && family != unix.AF_INET6:
-		argError(L, next, "create_server", "family must be AF_INET or AF_INET6")
+		api.ArgError(L, next, "create_server", "family must be AF_INET or AF_INET6")
 	case dualstack && family != unix.AF_INET6:
-		argError(L, next, "create_server", "dualstack_ipv6 requires the AF_INET6 family")
+		api.ArgError(L, next, "create_server", "dualstack_ipv6 requires the AF_INET6 family")
 	}
 	s, err := rt.openSocket3(L, family, unix.SOCK_STREAM, 0)
 	if err != nil {
@@ -307,7 +294,7 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 func optionInt(L *lua.LState, n int, name lua.LString, v lua.LValue) int {
 	f, ok := v.(lua.LNumber)
 	if !ok {
-		argError(L, n, "create_server", "option "+string(name)+" must be a number, got "+typeName(v))
+		api.ArgError(L, n, "create_server", "option "+string(name)+" must be a number, got "+api.TypeName(v))
 	}
 	return int(f)
 }
@@ -315,8 +302,8 @@ func optionInt(L *lua.LState, n int, name lua.LString, v lua.LValue) int {
 // socketGethostbyname is socket.gethostbyname(host): the host's first IPv4
 // address as a string.
 func (rt *Runtime) socketGethostbyname(L *lua.LState) int {
-	host := checkString(L, 1, "gethostbyname")
-	ips, err := core.Lookup(rt, L, unix.AF_INET, host)
+	host := api.CheckString(L, 1, "gethostbyname")
+	ips, err := core.Lookup(rt.vm, L, unix.AF_INET, host)
 	if err != nil {
 		rt.raise(L, err, "gethostbyname", host)
 	}
@@ -327,12 +314,12 @@ func (rt *Runtime) socketGethostbyname(L *lua.LState) int {
 // socketGethostbynameEx is socket.gethostbyname_ex(host): returns the
 // canonical name, a list of aliases and a list of IPv4 addresses.
 func (rt *Runtime) socketGethostbynameEx(L *lua.LState) int {
-	host := checkString(L, 1, "gethostbyname_ex")
-	ips, err := core.Lookup(rt, L, unix.AF_INET, host)
+	host := api.CheckString(L, 1, "gethostbyname_ex")
+	ips, err := core.Lookup(rt.vm, L, unix.AF_INET, host)
 	if err != nil {
 		rt.raise(L, err, "gethostbyname_ex", host)
 	}
-	name := core.CanonicalName(rt, L, host)
+	name := core.CanonicalName(rt.vm, L, host)
 	aliases := L.NewTable()
 	if name != host {
 		aliases.Append(lua.LString(host))
@@ -370,25 +357,25 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 		host, hasHost = string(h), true
 	case *lua.LNilType:
 	default:
-		argError(L, 1, "getaddrinfo", "string or nil expected, got "+typeName(h))
+		api.ArgError(L, 1, "getaddrinfo", "string or nil expected, got "+api.TypeName(h))
 	}
-	family := optInt(L, 3, "getaddrinfo", 0, unix.AF_UNSPEC)
-	stype := optInt(L, 4, "getaddrinfo", 0, 0)
-	proto := optInt(L, 5, "getaddrinfo", 0, 0)
-	flags := optInt(L, 6, "getaddrinfo", 0, 0)
+	family := api.OptInt(L, 3, "getaddrinfo", 0, unix.AF_UNSPEC)
+	stype := api.OptInt(L, 4, "getaddrinfo", 0, 0)
+	proto := api.OptInt(L, 5, "getaddrinfo", 0, 0)
+	flags := api.OptInt(L, 6, "getaddrinfo", 0, 0)
 	fail := func(code core.GaiError, addr string) {
-		raiseOS(L, gaiError(code, "getaddrinfo", addr))
+		api.RaiseOS(L, api.GaiError(code, "getaddrinfo", addr))
 	}
 	port, hasPort := 0, true
 	switch p := L.Get(2).(type) {
 	case lua.LNumber:
-		n, ok := toPort(p)
+		n, ok := api.ToPort(p)
 		if !ok {
-			argError(L, 2, "getaddrinfo", "port must be a number 0-65535, got "+p.String())
+			api.ArgError(L, 2, "getaddrinfo", "port must be a number 0-65535, got "+p.String())
 		}
 		port = n
 	case lua.LString:
-		if n, ok := toPort(p); ok {
+		if n, ok := api.ToPort(p); ok {
 			port = n
 			break
 		}
@@ -399,7 +386,7 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 		if stype == unix.SOCK_DGRAM {
 			network = "udp"
 		}
-		n, err := core.LookupPort(rt, L, network, string(p))
+		n, err := core.LookupPort(rt.vm, L, network, string(p))
 		if err != nil {
 			fail(core.EAIService, string(p))
 		}
@@ -407,7 +394,7 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 	case *lua.LNilType:
 		hasPort = false
 	default:
-		argError(L, 2, "getaddrinfo", "number, string or nil expected, got "+typeName(p))
+		api.ArgError(L, 2, "getaddrinfo", "number, string or nil expected, got "+api.TypeName(p))
 	}
 	if family != unix.AF_UNSPEC && family != unix.AF_INET && family != unix.AF_INET6 {
 		fail(core.EAIFamily, host)
@@ -427,13 +414,13 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 			fail(core.EAINoName, host)
 		}
 		var err error
-		if ips, err = core.Lookup(rt, L, family, host); err != nil {
+		if ips, err = core.Lookup(rt.vm, L, family, host); err != nil {
 			rt.raise(L, err, "getaddrinfo", host)
 		}
 	}
 	canonname := ""
 	if flags&aiCanonName != 0 && hasHost {
-		canonname = core.CanonicalName(rt, L, host)
+		canonname = core.CanonicalName(rt.vm, L, host)
 	}
 	type kind struct{ stype, proto int }
 	kinds := []kind{{unix.SOCK_STREAM, unix.IPPROTO_TCP}, {unix.SOCK_DGRAM, unix.IPPROTO_UDP}, {unix.SOCK_RAW, 0}}
@@ -472,14 +459,14 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
 	name := ""
 	if L.Get(1) != lua.LNil {
-		name = strings.TrimSpace(checkString(L, 1, "getfqdn"))
+		name = strings.TrimSpace(api.CheckString(L, 1, "getfqdn"))
 	}
 	if name == "" || name == "0.0.0.0" || name == "::" {
 		name, _ = os.Hostname()
 	}
 	fqdn := name
-	if ips, err := core.Lookup(rt, L, unix.AF_UNSPEC, name); err == nil {
-		names, err := core.LookupAddr(rt, L, ips[0].String())
+	if ips, err := core.Lookup(rt.vm, L, unix.AF_UNSPEC, name); err == nil {
+		names, err := core.LookupAddr(rt.vm, L, ips[0].String())
 		if err == nil && len(names) > 0 {
 			fqdn = strings.TrimSuffix(names[0], ".")
 			for _, n := range names {
@@ -497,12 +484,12 @@ func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
 // socketInetPton is socket.inet_pton(family, text): the address in packed
 // binary form (4 or 16 bytes).
 func socketInetPton(L *lua.LState) int {
-	family := checkInt(L, 1, "inet_pton", 0)
-	text := checkString(L, 2, "inet_pton")
+	family := api.CheckInt(L, 1, "inet_pton", 0)
+	text := api.CheckString(L, 2, "inet_pton")
 	ip, err := netip.ParseAddr(text)
 	switch {
 	case err != nil || ip.Zone() != "":
-		raiseOS(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text})
+		api.RaiseOS(L, &api.OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text})
 	case family == unix.AF_INET && ip.Is4():
 		b := ip.As4()
 		L.Push(lua.LString(b[:]))
@@ -510,9 +497,9 @@ func socketInetPton(L *lua.LState) int {
 		b := ip.As16()
 		L.Push(lua.LString(b[:]))
 	case family == unix.AF_INET || family == unix.AF_INET6:
-		raiseOS(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text})
+		api.RaiseOS(L, &api.OSError{Class: "OSError", Message: "illegal IP address string passed to inet_pton", Op: "inet_pton", Addr: text})
 	default:
-		raiseOS(L, errnoError(unix.EAFNOSUPPORT, "inet_pton", text))
+		api.RaiseOS(L, api.ErrnoError(unix.EAFNOSUPPORT, "inet_pton", text))
 	}
 	return 1
 }
@@ -520,17 +507,17 @@ func socketInetPton(L *lua.LState) int {
 // socketInetNtop is socket.inet_ntop(family, packed): the text form of a
 // packed 4- or 16-byte address.
 func socketInetNtop(L *lua.LState) int {
-	family := checkInt(L, 1, "inet_ntop", 0)
-	packed := checkString(L, 2, "inet_ntop")
+	family := api.CheckInt(L, 1, "inet_ntop", 0)
+	packed := api.CheckString(L, 2, "inet_ntop")
 	switch {
 	case family == unix.AF_INET && len(packed) == 4:
 		L.Push(lua.LString(netip.AddrFrom4([4]byte([]byte(packed))).String()))
 	case family == unix.AF_INET6 && len(packed) == 16:
 		L.Push(lua.LString(netip.AddrFrom16([16]byte([]byte(packed))).String()))
 	case family == unix.AF_INET || family == unix.AF_INET6:
-		argError(L, 2, "inet_ntop", "invalid length of packed IP address string")
+		api.ArgError(L, 2, "inet_ntop", "invalid length of packed IP address string")
 	default:
-		argError(L, 1, "inet_ntop", "unknown address family "+strconv.Itoa(family))
+		api.ArgError(L, 1, "inet_ntop", "unknown address family "+strconv.Itoa(family))
 	}
 	return 1
 }
@@ -539,10 +526,10 @@ func socketInetNtop(L *lua.LState) int {
 // bytes. It takes what the C library's inet_aton takes: "127.1", "0x7f.1",
 // "010.0.0.1" (octal) as well as "127.0.0.1".
 func socketInetAton(L *lua.LState) int {
-	text := checkString(L, 1, "inet_aton")
+	text := api.CheckString(L, 1, "inet_aton")
 	ip, ok := core.InetAton(text, false)
 	if !ok {
-		raiseOS(L, &OSError{Class: "OSError", Message: "illegal IP address string passed to inet_aton", Op: "inet_aton", Addr: text})
+		api.RaiseOS(L, &api.OSError{Class: "OSError", Message: "illegal IP address string passed to inet_aton", Op: "inet_aton", Addr: text})
 	}
 	b := ip.As4()
 	L.Push(lua.LString(b[:]))
@@ -551,9 +538,9 @@ func socketInetAton(L *lua.LState) int {
 
 // socketInetNtoa is socket.inet_ntoa(packed): the dotted text of 4 bytes.
 func socketInetNtoa(L *lua.LState) int {
-	packed := checkString(L, 1, "inet_ntoa")
+	packed := api.CheckString(L, 1, "inet_ntoa")
 	if len(packed) != 4 {
-		argError(L, 1, "inet_ntoa", "packed IP wrong length for inet_ntoa")
+		api.ArgError(L, 1, "inet_ntoa", "packed IP wrong length for inet_ntoa")
 	}
 	L.Push(lua.LString(netip.AddrFrom4([4]byte([]byte(packed))).String()))
 	return 1
@@ -563,9 +550,9 @@ func socketInetNtoa(L *lua.LState) int {
 // the bytes of its 16 bits in network order (or back: it is the same swap).
 func socketSwap16(fn string) lua.LGFunction {
 	return func(L *lua.LState) int {
-		n := checkInt(L, 1, fn, 0)
+		n := api.CheckInt(L, 1, fn, 0)
 		if n < 0 || n > 0xffff {
-			argError(L, 1, fn, "number 0-65535 expected, got "+lua.LVAsString(L.Get(1)))
+			api.ArgError(L, 1, fn, "number 0-65535 expected, got "+lua.LVAsString(L.Get(1)))
 		}
 		L.Push(lua.LNumber(toNetwork16(uint16(n))))
 		return 1
@@ -576,9 +563,9 @@ func socketSwap16(fn string) lua.LGFunction {
 // the bytes of its 32 bits in network order (or back).
 func socketSwap32(fn string) lua.LGFunction {
 	return func(L *lua.LState) int {
-		n := checkInt(L, 1, fn, 0)
+		n := api.CheckInt(L, 1, fn, 0)
 		if n < 0 || n > 0xffffffff {
-			argError(L, 1, fn, "number 0-4294967295 expected, got "+lua.LVAsString(L.Get(1)))
+			api.ArgError(L, 1, fn, "number 0-4294967295 expected, got "+lua.LVAsString(L.Get(1)))
 		}
 		L.Push(lua.LNumber(toNetwork32(uint32(n))))
 		return 1
@@ -608,34 +595,6 @@ func (rt *Runtime) socketSleep(L *lua.LState) int {
 	return 0
 }
 
-func (rt *Runtime) sleep(L *lua.LState, fn string) {
-	v := L.Get(1)
-	secs, ok := v.(lua.LNumber)
-	if !ok || secs < 0 || secs != secs {
-		argError(L, 1, fn, "non-negative number expected, got "+portDesc(v))
-	}
-	if d := seconds(float64(secs)); d > 0 {
-		rt.await(L, nil, d)
-	} else {
-		// sleep(0) gives the threads waiting for the lock a turn: the
-		// lock is fair, Unlock hands it to the first waiter and Lock
-		// queues behind the rest.
-		rt.host.Unlock(L)
-		rt.host.Lock(L)
-	}
-	rt.raiseIfInterrupted(L, fn)
-}
-
-// seconds converts a script's seconds to a duration. One too long for a
-// Duration (math.huge, 1e10) is the longest there is, about 292 years,
-// rather than a conversion that overflows into a negative duration.
-func seconds(f float64) time.Duration {
-	if f*float64(time.Second) >= math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return time.Duration(f * float64(time.Second))
-}
-
 var start = time.Now()
 
 // socketTime is socket.time(): monotonic seconds as a float, for measuring
@@ -648,13 +607,29 @@ func socketTime(L *lua.LState) int {
 // socketGetdefaulttimeout is socket.getdefaulttimeout(): the timeout new
 // sockets get, nil for blocking.
 func (rt *Runtime) socketGetdefaulttimeout(L *lua.LState) int {
-	L.Push(timeoutValue(rt.defaultTimeout))
+	L.Push(api.TimeoutValue(rt.defaultTimeout))
 	return 1
 }
 
 // socketSetdefaulttimeout is socket.setdefaulttimeout(seconds|nil): sets
 // the timeout new sockets get.
 func (rt *Runtime) socketSetdefaulttimeout(L *lua.LState) int {
-	rt.defaultTimeout = checkTimeout(L, 1, "setdefaulttimeout", 0)
+	rt.defaultTimeout = api.CheckTimeout(L, 1, "setdefaulttimeout", 0)
 	return 0
+}
+
+// socketExplain is socket.explain(err): the explanation of an error value
+// a socket call raised, or nil if it has none.
+func socketExplain(L *lua.LState) int {
+	t, ok := L.Get(1).(*lua.LTable)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if x, ok := t.RawGetString("explanation").(lua.LString); ok && x != "" {
+		L.Push(x)
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -18,11 +19,11 @@ import (
 // socketSocketpair is socket.socketpair([family [, type [, proto]]]): two
 // connected sockets, AF_UNIX and SOCK_STREAM by default.
 func (rt *Runtime) socketSocketpair(L *lua.LState) int {
-	family := optInt(L, 1, "socketpair", 0, unix.AF_UNIX)
-	stype := optInt(L, 2, "socketpair", 0, unix.SOCK_STREAM)
-	proto := optInt(L, 3, "socketpair", 0, 0)
+	family := api.OptInt(L, 1, "socketpair", 0, unix.AF_UNIX)
+	stype := api.OptInt(L, 2, "socketpair", 0, unix.SOCK_STREAM)
+	proto := api.OptInt(L, 3, "socketpair", 0, 0)
 	a, b := &Socket{}, &Socket{}
-	if err := core.Socketpair(rt, &a.Socket, &b.Socket, family, stype, proto); err != nil {
+	if err := core.Socketpair(rt.vm, &a.Socket, &b.Socket, family, stype, proto); err != nil {
 		rt.raise(L, err, "socketpair", "")
 	}
 	L.Push(rt.newSocket(L, a).ud)
@@ -33,7 +34,7 @@ func (rt *Runtime) socketSocketpair(L *lua.LState) int {
 // adopt makes a socket object of fd, a descriptor the script holds.
 func (rt *Runtime) adopt(L *lua.LState, fd, family, stype, proto int, op string) *Socket {
 	s := &Socket{}
-	if err := core.Adopt(rt, &s.Socket, fd, family, stype, proto); err != nil {
+	if err := core.Adopt(rt.vm, &s.Socket, fd, family, stype, proto); err != nil {
 		rt.raise(L, err, op, strconv.Itoa(fd))
 	}
 	return rt.newSocket(L, s)
@@ -43,16 +44,16 @@ func (rt *Runtime) adopt(L *lua.LState, fd, family, stype, proto int, op string)
 // socket on a duplicate of the descriptor fd (fd stays open); family, type
 // and protocol are read from the descriptor when not given.
 func (rt *Runtime) socketFromfd(L *lua.LState) int {
-	fd := checkInt(L, 1, "fromfd", 0)
-	family := optInt(L, 2, "fromfd", 0, 0)
-	stype := optInt(L, 3, "fromfd", 0, 0)
-	proto := optInt(L, 4, "fromfd", 0, -1)
+	fd := api.CheckInt(L, 1, "fromfd", 0)
+	family := api.OptInt(L, 2, "fromfd", 0, 0)
+	stype := api.OptInt(L, 3, "fromfd", 0, 0)
+	proto := api.OptInt(L, 4, "fromfd", 0, -1)
 	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		rt.raise(L, os.NewSyscallError("dup", err), "fromfd", strconv.Itoa(fd))
 	}
 	s := &Socket{}
-	if err := core.Adopt(rt, &s.Socket, nfd, family, stype, proto); err != nil {
+	if err := core.Adopt(rt.vm, &s.Socket, nfd, family, stype, proto); err != nil {
 		unix.Close(nfd)
 		rt.raise(L, err, "fromfd", strconv.Itoa(fd))
 	}
@@ -63,11 +64,11 @@ func (rt *Runtime) socketFromfd(L *lua.LState) int {
 // socketCloseFD is socket.close(fd): closes a descriptor that is not a
 // socket object (one recv_fds returned and the script does not keep).
 func (rt *Runtime) socketCloseFD(L *lua.LState) int {
-	fd := checkInt(L, 1, "close", 0)
+	fd := api.CheckInt(L, 1, "close", 0)
 	owned := false
 	rt.group.Each(func(s *core.Socket, _ string) { owned = owned || s.FD() == fd })
 	if owned {
-		argError(L, 1, "close", "descriptor "+strconv.Itoa(fd)+" belongs to a socket object: call its close method")
+		api.ArgError(L, 1, "close", "descriptor "+strconv.Itoa(fd)+" belongs to a socket object: call its close method")
 	}
 	if err := unix.Close(fd); err != nil {
 		rt.raise(L, os.NewSyscallError("close", err), "close", strconv.Itoa(fd))
@@ -94,13 +95,13 @@ func (rt *Runtime) socketDup(L *lua.LState) int {
 // object from io.open.
 func (rt *Runtime) socketSendfile(L *lua.LState) int {
 	s := checkSocket(L, "sendfile")
-	offset := int64(optInt(L, 3, "sendfile", 1, 0))
+	offset := int64(api.OptInt(L, 3, "sendfile", 1, 0))
 	count := int64(-1)
 	if L.Get(4) != lua.LNil {
-		count = int64(checkInt(L, 4, "sendfile", 1))
+		count = int64(api.CheckInt(L, 4, "sendfile", 1))
 	}
 	if offset < 0 {
-		argError(L, 2, "sendfile", "negative offset")
+		api.ArgError(L, 2, "sendfile", "negative offset")
 	}
 	switch f := L.Get(2).(type) {
 	case lua.LString:
@@ -120,7 +121,7 @@ func (rt *Runtime) socketSendfile(L *lua.LState) int {
 		// offset (or from where it is), and send each chunk.
 		return rt.sendLuaFile(L, s, f, offset, count)
 	}
-	argError(L, 1, "sendfile", "file name or file object expected, got "+typeName(L.Get(2)))
+	api.ArgError(L, 1, "sendfile", "file name or file object expected, got "+api.TypeName(L.Get(2)))
 	return 0
 }
 
@@ -130,7 +131,7 @@ func (rt *Runtime) sendLuaFile(L *lua.LState, s *Socket, f *lua.LUserData, offse
 	call := func(method string, args ...lua.LValue) lua.LValue {
 		m := L.GetField(f, method)
 		if m == lua.LNil {
-			argError(L, 1, "sendfile", "file name or file object expected, got "+typeName(f))
+			api.ArgError(L, 1, "sendfile", "file name or file object expected, got "+api.TypeName(f))
 		}
 		L.Push(m)
 		L.Push(f)
@@ -175,13 +176,13 @@ func checkBuffers(L *lua.LState, n int, fn string, shift int) [][]byte {
 		for i := 1; i <= v.Len(); i++ {
 			s, ok := v.RawGetInt(i).(lua.LString)
 			if !ok {
-				argError(L, n-shift, fn, "list of strings expected, item "+strconv.Itoa(i)+" is "+typeName(v.RawGetInt(i)))
+				api.ArgError(L, n-shift, fn, "list of strings expected, item "+strconv.Itoa(i)+" is "+api.TypeName(v.RawGetInt(i)))
 			}
 			bufs = append(bufs, core.StringBytes(string(s)))
 		}
 		return bufs
 	}
-	argError(L, n-shift, fn, "string or list of strings expected, got "+typeName(L.Get(n)))
+	api.ArgError(L, n-shift, fn, "string or list of strings expected, got "+api.TypeName(L.Get(n)))
 	return nil
 }
 
@@ -194,7 +195,7 @@ func checkAncdata(L *lua.LState, n int, fn string, shift int) []byte {
 	}
 	list, ok := v.(*lua.LTable)
 	if !ok {
-		argError(L, n-shift, fn, "list of {level, type, data} expected, got "+typeName(v))
+		api.ArgError(L, n-shift, fn, "list of {level, type, data} expected, got "+api.TypeName(v))
 	}
 	var oob []byte
 	for i := 1; i <= list.Len(); i++ {
@@ -203,7 +204,7 @@ func checkAncdata(L *lua.LState, n int, fn string, shift int) []byte {
 		typ, ok2 := item.RawGetInt(2).(lua.LNumber)
 		data, ok3 := item.RawGetInt(3).(lua.LString)
 		if !ok || !ok1 || !ok2 || !ok3 {
-			argError(L, n-shift, fn, "item "+strconv.Itoa(i)+" must be {level, type, data}")
+			api.ArgError(L, n-shift, fn, "item "+strconv.Itoa(i)+" must be {level, type, data}")
 		}
 		oob = append(oob, cmsg(int32(level), int32(typ), []byte(data))...)
 	}
@@ -227,7 +228,7 @@ func (rt *Runtime) socketSendmsg(L *lua.LState) int {
 	s := checkSocket(L, "sendmsg")
 	bufs := checkBuffers(L, 2, "sendmsg", 1)
 	oob := checkAncdata(L, 3, "sendmsg", 1)
-	flags := optInt(L, 4, "sendmsg", 1, 0)
+	flags := api.OptInt(L, 4, "sendmsg", 1, 0)
 	var sa unix.Sockaddr
 	addr := ""
 	if L.Get(5) != lua.LNil {
@@ -253,11 +254,11 @@ func (rt *Runtime) socketSendmsg(L *lua.LState) int {
 // data, ancdata (a list of {level, type, data}), msg_flags, address.
 func (rt *Runtime) socketRecvmsg(L *lua.LState) int {
 	s := checkSocket(L, "recvmsg")
-	bufsize := checkInt(L, 2, "recvmsg", 1)
-	ancbufsize := optInt(L, 3, "recvmsg", 1, 0)
-	flags := optInt(L, 4, "recvmsg", 1, 0)
+	bufsize := api.CheckInt(L, 2, "recvmsg", 1)
+	ancbufsize := api.OptInt(L, 3, "recvmsg", 1, 0)
+	flags := api.OptInt(L, 4, "recvmsg", 1, 0)
 	if bufsize < 0 || ancbufsize < 0 {
-		argError(L, 1, "recvmsg", "negative buffer size")
+		api.ArgError(L, 1, "recvmsg", "negative buffer size")
 	}
 	m, err := s.RecvMsg(L, bufsize, min(ancbufsize, 1<<20), flags)
 	if err != nil {
@@ -287,7 +288,7 @@ func (rt *Runtime) socketSendFds(L *lua.LState) int {
 	bufs := checkBuffers(L, 2, "send_fds", 0)
 	list, ok := L.Get(3).(*lua.LTable)
 	if !ok {
-		argError(L, 3, "send_fds", "list of descriptors expected, got "+typeName(L.Get(3)))
+		api.ArgError(L, 3, "send_fds", "list of descriptors expected, got "+api.TypeName(L.Get(3)))
 	}
 	var fds []int
 	for i := 1; i <= list.Len(); i++ {
@@ -299,12 +300,12 @@ func (rt *Runtime) socketSendFds(L *lua.LState) int {
 				fds = append(fds, fs.FD())
 				continue
 			}
-			argError(L, 3, "send_fds", "item "+strconv.Itoa(i)+" is not an open socket")
+			api.ArgError(L, 3, "send_fds", "item "+strconv.Itoa(i)+" is not an open socket")
 		default:
-			argError(L, 3, "send_fds", "item "+strconv.Itoa(i)+" must be a descriptor or a socket")
+			api.ArgError(L, 3, "send_fds", "item "+strconv.Itoa(i)+" must be a descriptor or a socket")
 		}
 	}
-	flags := optInt(L, 4, "send_fds", 0, 0)
+	flags := api.OptInt(L, 4, "send_fds", 0, 0)
 	var sa unix.Sockaddr
 	if L.Get(5) != lua.LNil {
 		a, _ := checkAddr(L, s.Family(), 5, "send_fds", 0)
@@ -327,11 +328,11 @@ func (rt *Runtime) socketSendFds(L *lua.LState) int {
 // socket.close), msg_flags, address.
 func (rt *Runtime) socketRecvFds(L *lua.LState) int {
 	s := rt.checkSocketArg(L, 1, "recv_fds")
-	bufsize := checkInt(L, 2, "recv_fds", 0)
-	maxfds := checkInt(L, 3, "recv_fds", 0)
-	flags := optInt(L, 4, "recv_fds", 0, 0)
+	bufsize := api.CheckInt(L, 2, "recv_fds", 0)
+	maxfds := api.CheckInt(L, 3, "recv_fds", 0)
+	flags := api.OptInt(L, 4, "recv_fds", 0, 0)
 	if bufsize < 0 || maxfds < 0 || maxfds > 253 {
-		argError(L, 3, "recv_fds", "maxfds must be 0-253")
+		api.ArgError(L, 3, "recv_fds", "maxfds must be 0-253")
 	}
 	m, err := s.RecvMsg(L, bufsize, unix.CmsgSpace(4*maxfds), flags)
 	if err != nil {
@@ -357,41 +358,41 @@ func (rt *Runtime) socketRecvFds(L *lua.LState) int {
 // socket.CMSG_SPACE(n): the sizes of a control message of n data bytes,
 // for recvmsg's ancbufsize.
 func socketCmsgLen(L *lua.LState) int {
-	n := checkInt(L, 1, "CMSG_LEN", 0)
+	n := api.CheckInt(L, 1, "CMSG_LEN", 0)
 	if n < 0 || n > 1<<20 {
-		argError(L, 1, "CMSG_LEN", "CMSG_LEN() argument out of range")
+		api.ArgError(L, 1, "CMSG_LEN", "CMSG_LEN() argument out of range")
 	}
 	L.Push(lua.LNumber(unix.CmsgLen(n)))
 	return 1
 }
 
 func socketCmsgSpace(L *lua.LState) int {
-	n := checkInt(L, 1, "CMSG_SPACE", 0)
+	n := api.CheckInt(L, 1, "CMSG_SPACE", 0)
 	if n < 0 || n > 1<<20 {
-		argError(L, 1, "CMSG_SPACE", "CMSG_SPACE() argument out of range")
+		api.ArgError(L, 1, "CMSG_SPACE", "CMSG_SPACE() argument out of range")
 	}
 	L.Push(lua.LNumber(unix.CmsgSpace(n)))
 	return 1
 }
 
 // herror is Python's socket.herror of a failed reverse lookup.
-func herror(op, addr string) *OSError {
-	return &OSError{Class: "socket.herror", Errno: 1, Name: "HOST_NOT_FOUND", Message: "Unknown host", Op: op, Addr: addr}
+func herror(op, addr string) *api.OSError {
+	return &api.OSError{Class: "socket.herror", Errno: 1, Name: "HOST_NOT_FOUND", Message: "Unknown host", Op: op, Addr: addr}
 }
 
 // socketGethostbyaddr is socket.gethostbyaddr(ip_or_name): returns the
 // host's name, a list of aliases and a list of addresses.
 func (rt *Runtime) socketGethostbyaddr(L *lua.LState) int {
-	host := checkString(L, 1, "gethostbyaddr")
-	ips, err := core.Lookup(rt, L, unix.AF_UNSPEC, host)
+	host := api.CheckString(L, 1, "gethostbyaddr")
+	ips, err := core.Lookup(rt.vm, L, unix.AF_UNSPEC, host)
 	if err != nil {
 		rt.raise(L, err, "gethostbyaddr", host)
 	}
 	ip := ips[0]
-	names, err := core.LookupAddr(rt, L, ip.String())
+	names, err := core.LookupAddr(rt.vm, L, ip.String())
 	rt.raiseIfInterrupted(L, "gethostbyaddr")
 	if err != nil || len(names) == 0 {
-		raiseOS(L, herror("gethostbyaddr", host))
+		api.RaiseOS(L, herror("gethostbyaddr", host))
 	}
 	aliases := L.NewTable()
 	for _, n := range names[1:] {
@@ -418,10 +419,10 @@ const (
 // (or number) and the service name (or number) of an address.
 func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 	a, _ := checkAddr(L, unix.AF_INET, 1, "getnameinfo", 0)
-	flags := checkInt(L, 2, "getnameinfo", 0)
+	flags := api.CheckInt(L, 2, "getnameinfo", 0)
 	ip, literal, err := core.ParseLiteral(unix.AF_UNSPEC, a.host)
 	if !literal || err != nil {
-		ips, err := core.Lookup(rt, L, unix.AF_UNSPEC, a.host)
+		ips, err := core.Lookup(rt.vm, L, unix.AF_UNSPEC, a.host)
 		if err != nil {
 			rt.raise(L, err, "getnameinfo", a.String())
 		}
@@ -429,7 +430,7 @@ func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 	}
 	host := ip.String()
 	if flags&niNumericHost == 0 {
-		names, err := core.LookupAddr(rt, L, host)
+		names, err := core.LookupAddr(rt.vm, L, host)
 		rt.raiseIfInterrupted(L, "getnameinfo")
 		switch {
 		case err == nil && len(names) > 0:
@@ -438,7 +439,7 @@ func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 				host, _, _ = strings.Cut(host, ".")
 			}
 		case flags&niNameReqd != 0:
-			raiseOS(L, gaiError(core.EAINoName, "getnameinfo", a.String()))
+			api.RaiseOS(L, api.GaiError(core.EAINoName, "getnameinfo", a.String()))
 		}
 	}
 	serv := strconv.Itoa(a.port)
@@ -459,10 +460,10 @@ func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 // socketGetservbyname is socket.getservbyname(name [, proto]): the port
 // of a service in the services database (/etc/services).
 func (rt *Runtime) socketGetservbyname(L *lua.LState) int {
-	name := checkString(L, 1, "getservbyname")
+	name := api.CheckString(L, 1, "getservbyname")
 	proto := ""
 	if L.Get(2) != lua.LNil {
-		proto = checkString(L, 2, "getservbyname")
+		proto = api.CheckString(L, 2, "getservbyname")
 	}
 	for _, p := range protosOf(proto) {
 		if port, ok := core.ServicePort(name, p); ok {
@@ -470,20 +471,20 @@ func (rt *Runtime) socketGetservbyname(L *lua.LState) int {
 			return 1
 		}
 	}
-	raiseOS(L, &OSError{Class: "OSError", Message: "service/proto not found", Op: "getservbyname", Addr: name})
+	api.RaiseOS(L, &api.OSError{Class: "OSError", Message: "service/proto not found", Op: "getservbyname", Addr: name})
 	return 0
 }
 
 // socketGetservbyport is socket.getservbyport(port [, proto]): the name of
 // the service on port.
 func (rt *Runtime) socketGetservbyport(L *lua.LState) int {
-	port := checkInt(L, 1, "getservbyport", 0)
+	port := api.CheckInt(L, 1, "getservbyport", 0)
 	if port < 0 || port > 65535 {
-		argError(L, 1, "getservbyport", "getservbyport: port must be 0-65535.")
+		api.ArgError(L, 1, "getservbyport", "getservbyport: port must be 0-65535.")
 	}
 	proto := ""
 	if L.Get(2) != lua.LNil {
-		proto = checkString(L, 2, "getservbyport")
+		proto = api.CheckString(L, 2, "getservbyport")
 	}
 	for _, p := range protosOf(proto) {
 		if name, ok := core.ServiceName(port, p); ok {
@@ -491,7 +492,7 @@ func (rt *Runtime) socketGetservbyport(L *lua.LState) int {
 			return 1
 		}
 	}
-	raiseOS(L, &OSError{Class: "OSError", Message: "port/proto not found", Op: "getservbyport", Addr: strconv.Itoa(port)})
+	api.RaiseOS(L, &api.OSError{Class: "OSError", Message: "port/proto not found", Op: "getservbyport", Addr: strconv.Itoa(port)})
 	return 0
 }
 
@@ -506,7 +507,7 @@ func protosOf(proto string) []string {
 func (rt *Runtime) checkSocketArg(L *lua.LState, n int, fn string) *Socket {
 	s := socketOf(L.Get(n))
 	if s == nil {
-		argError(L, n, fn, "socket expected, got "+typeName(L.Get(n)))
+		api.ArgError(L, n, fn, "socket expected, got "+api.TypeName(L.Get(n)))
 	}
 	if s.IsClosed() {
 		rt.raise(L, unix.EBADF, fn, "")

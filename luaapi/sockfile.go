@@ -3,6 +3,7 @@ package luaapi
 import (
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -18,9 +19,9 @@ const defaultMaxLine = 64 << 10
 
 // optMax reads an optional positive byte limit at stack index n.
 func optMax(L *lua.LState, n int, fn string) int {
-	max := optInt(L, n, fn, 1, defaultMaxLine)
+	max := api.OptInt(L, n, fn, 1, defaultMaxLine)
 	if max < 1 {
-		argError(L, n-1, fn, "max must be positive")
+		api.ArgError(L, n-1, fn, "max must be positive")
 	}
 	return max
 }
@@ -29,9 +30,9 @@ func optMax(L *lua.LState, n int, fn string) int {
 // EOFError, with what came in err.partial, if the stream ends first.
 func (rt *Runtime) socketRecvExactly(L *lua.LState) int {
 	s := checkSocket(L, "recv_exactly")
-	n := checkInt(L, 2, "recv_exactly", 1)
+	n := api.CheckInt(L, 2, "recv_exactly", 1)
 	if n < 0 {
-		argError(L, 1, "recv_exactly", "negative count")
+		api.ArgError(L, 1, "recv_exactly", "negative count")
 	}
 	data, err := s.RecvExactly(L, n)
 	if err != nil {
@@ -79,9 +80,9 @@ func (rt *Runtime) linesIterator(L *lua.LState, s *Socket, max int, closed func(
 // including delim.
 func (rt *Runtime) socketRecvuntil(L *lua.LState) int {
 	s := checkSocket(L, "recvuntil")
-	delim := checkBytes(L, 2, "recvuntil", 1)
+	delim := api.CheckBytes(L, 2, "recvuntil", 1)
 	if delim == "" {
-		argError(L, 1, "recvuntil", "empty delimiter")
+		api.ArgError(L, 1, "recvuntil", "empty delimiter")
 	}
 	max := optMax(L, 3, "recvuntil")
 	data, err := s.RecvUntil(L, delim, max)
@@ -118,20 +119,20 @@ const (
 )
 
 // socketFileType is the object sock:makefile returns.
-var socketFileType = &Type{
+var socketFileType = &api.Type{
 	Name: "socketfile",
 	Meta: socketFileMetaName,
-	Methods: []Func{
-		{"read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Runtime).fileRead},
-		{"readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Runtime).fileReadline},
-		{"lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Runtime).fileLines},
-		{"write", "f:write(data)", "buffers data to send; returns its length", (*Runtime).fileWrite},
-		{"flush", "f:flush()", "sends what write buffered", (*Runtime).fileFlush},
-		{"close", "f:close()", "flushes and closes the file (not the socket)", (*Runtime).fileClose},
+	Methods: []api.Func{
+		api.Method("read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Runtime).fileRead),
+		api.Method("readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Runtime).fileReadline),
+		api.Method("lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Runtime).fileLines),
+		api.Method("write", "f:write(data)", "buffers data to send; returns its length", (*Runtime).fileWrite),
+		api.Method("flush", "f:flush()", "sends what write buffered", (*Runtime).fileFlush),
+		api.Method("close", "f:close()", "flushes and closes the file (not the socket)", (*Runtime).fileClose),
 	},
-	Metamethods: map[string]func(*Runtime, *lua.LState) int{
-		"__tostring": func(_ *Runtime, L *lua.LState) int {
-			f := checkSelf[*SocketFile](L, "__tostring", "socket file", "f")
+	Metamethods: map[string]lua.LGFunction{
+		"__tostring": func(L *lua.LState) int {
+			f := api.CheckSelf[*SocketFile](L, "__tostring", "socket file", "f")
 			state := ""
 			if f.closed {
 				state = " [closed]"
@@ -148,28 +149,28 @@ func (rt *Runtime) socketMakefile(L *lua.LState) int {
 	s := checkSocket(L, "makefile")
 	mode := "r"
 	if L.Get(2) != lua.LNil {
-		mode = checkBytes(L, 2, "makefile", 1)
+		mode = api.CheckBytes(L, 2, "makefile", 1)
 	}
 	m := strings.ReplaceAll(mode, "b", "")
 	if m == "" || strings.Trim(m, "rw") != "" || strings.Count(m, "r") > 1 || strings.Count(m, "w") > 1 {
-		argError(L, 1, "makefile", "invalid mode "+mode+" (only r, w and b allowed)")
+		api.ArgError(L, 1, "makefile", "invalid mode "+mode+" (only r, w and b allowed)")
 	}
 	f := &SocketFile{s: s, mode: mode, readable: strings.Contains(m, "r"), writes: strings.Contains(m, "w")}
-	L.Push(newObject(L, f, socketFileMetaName))
+	L.Push(api.NewObject(L, f, socketFileMetaName))
 	return 1
 }
 
 // checkFile returns the open file method fn was called on, checking it
 // may read (or write).
 func (rt *Runtime) checkFile(L *lua.LState, fn string, write bool) *SocketFile {
-	f := checkSelf[*SocketFile](L, fn, "socket file", "f")
+	f := api.CheckSelf[*SocketFile](L, fn, "socket file", "f")
 	switch {
 	case f.closed:
-		raiseOS(L, &OSError{Class: "ValueError", Message: "I/O operation on closed file", Op: fn})
+		api.RaiseOS(L, &api.OSError{Class: "ValueError", Message: "I/O operation on closed file", Op: fn})
 	case write && !f.writes:
-		raiseOS(L, &OSError{Class: "io.UnsupportedOperation", Message: "not writable", Op: fn})
+		api.RaiseOS(L, &api.OSError{Class: "io.UnsupportedOperation", Message: "not writable", Op: fn})
 	case !write && !f.readable:
-		raiseOS(L, &OSError{Class: "io.UnsupportedOperation", Message: "not readable", Op: fn})
+		api.RaiseOS(L, &api.OSError{Class: "io.UnsupportedOperation", Message: "not readable", Op: fn})
 	case f.s.IsClosed():
 		rt.raise(L, unix.EBADF, fn, "")
 	}
@@ -184,7 +185,7 @@ func (rt *Runtime) fileRead(L *lua.LState) int {
 	if L.Get(2) == lua.LNil {
 		data, err = f.s.RecvAll(L)
 	} else {
-		n := checkInt(L, 2, "read", 1)
+		n := api.CheckInt(L, 2, "read", 1)
 		if n < 0 {
 			data, err = f.s.RecvAll(L)
 		} else {
@@ -224,7 +225,7 @@ func (rt *Runtime) fileLines(L *lua.LState) int {
 // fileWrite is f:write(data).
 func (rt *Runtime) fileWrite(L *lua.LState) int {
 	f := rt.checkFile(L, "write", true)
-	data := checkBytes(L, 2, "write", 1)
+	data := api.CheckBytes(L, 2, "write", 1)
 	f.wbuf = append(f.wbuf, data...)
 	if len(f.wbuf) >= fileBufSize {
 		rt.flush(L, f, "write")
@@ -255,7 +256,7 @@ func (rt *Runtime) fileFlush(L *lua.LState) int {
 // fileClose is f:close(): flushes, then closes the file; the socket stays
 // open, as in Python. Closing twice does nothing.
 func (rt *Runtime) fileClose(L *lua.LState) int {
-	f := checkSelf[*SocketFile](L, "close", "socket file", "f")
+	f := api.CheckSelf[*SocketFile](L, "close", "socket file", "f")
 	if f.closed {
 		return 0
 	}

@@ -9,8 +9,8 @@ package luaapi
 import (
 	"fmt"
 	"strings"
-	"time"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -39,7 +39,7 @@ func (rt *Runtime) newSocket(L *lua.LState, s *Socket) *Socket {
 	L.SetMetatable(s.ud, rt.socketMeta(L, s, socketMetaName))
 	where := ""
 	if rt.cfg.Report {
-		where = scriptWhere(L)
+		where = api.ScriptWhere(L)
 	}
 	rt.group.Add(&s.Socket, where)
 	return s
@@ -73,7 +73,7 @@ func (rt *Runtime) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable
 	L.GetMetatable(fields).(*lua.LTable).RawSetString("__index", base.RawGetString("__index"))
 	mt.RawSetString("__index", fields)
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		misuse(L, "cannot set '%s' of a socket: its fields are read-only", L.ToStringMeta(L.Get(2)).String())
+		api.Misuse(L, "cannot set '%s' of a socket: its fields are read-only", L.ToStringMeta(L.Get(2)).String())
 		return 0
 	}))
 	if rt.socketMetas == nil {
@@ -83,6 +83,9 @@ func (rt *Runtime) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable
 	return mt
 }
 
+// ObjectType implements api.Object: a socket is "socket" in messages.
+func (s *Socket) ObjectType() string { return "socket" }
+
 // closeFD closes the socket once; threads blocked on it wake up with
 // EBADF. Safe from any goroutine.
 func (s *Socket) closeFD() {
@@ -90,44 +93,44 @@ func (s *Socket) closeFD() {
 }
 
 // socketType is the Python-style socket object.
-var socketType = &Type{
+var socketType = &api.Type{
 	Name: "socket",
 	Meta: socketMetaName,
-	Methods: []Func{
-		{"bind", "sock:bind(address)", "binds the socket to a local address", (*Runtime).socketBind},
-		{"listen", "sock:listen([backlog])", "makes the socket accept connections", (*Runtime).socketListen},
-		{"accept", "sock:accept()", "waits for a connection; returns conn, address", (*Runtime).socketAccept},
-		{"connect", "sock:connect(address)", "connects to a remote address", (*Runtime).socketConnect},
-		{"connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Runtime).socketConnectEx},
-		{"send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Runtime).socketSend},
-		{"sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Runtime).socketSendall},
-		{"recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Runtime).socketRecv},
-		{"sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Runtime).socketSendto},
-		{"recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Runtime).socketRecvfrom},
-		{"shutdown", "sock:shutdown(how)", "shuts down reading, writing or both", (*Runtime).socketShutdown},
-		{"close", "sock:close()", "closes the socket", (*Runtime).socketClose},
-		{"settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", (*Runtime).socketSettimeout},
-		{"gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", (*Runtime).socketGettimeout},
-		{"setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", (*Runtime).socketSetblocking},
-		{"getblocking", "sock:getblocking()", "false in non-blocking mode", (*Runtime).socketGetblocking},
-		{"setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Runtime).socketSetsockopt},
-		{"getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Runtime).socketGetsockopt},
-		{"getsockname", "sock:getsockname()", "the local address", (*Runtime).socketGetsockname},
-		{"getpeername", "sock:getpeername()", "the remote address", (*Runtime).socketGetpeername},
-		{"fileno", "sock:fileno()", "the descriptor, or -1 once closed", (*Runtime).socketFileno},
-		{"recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Runtime).socketRecvExactly},
-		{"recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Runtime).socketRecvline},
-		{"recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Runtime).socketRecvuntil},
-		{"lines", "sock:lines([max])", "an iterator over the lines received", (*Runtime).socketLines},
-		{"makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's", (*Runtime).socketMakefile},
-		{"dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Runtime).socketDup},
-		{"sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Runtime).socketSendfile},
-		{"sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Runtime).socketSendmsg},
-		{"recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Runtime).socketRecvmsg},
+	Methods: []api.Func{
+		api.Method("bind", "sock:bind(address)", "binds the socket to a local address", (*Runtime).socketBind),
+		api.Method("listen", "sock:listen([backlog])", "makes the socket accept connections", (*Runtime).socketListen),
+		api.Method("accept", "sock:accept()", "waits for a connection; returns conn, address", (*Runtime).socketAccept),
+		api.Method("connect", "sock:connect(address)", "connects to a remote address", (*Runtime).socketConnect),
+		api.Method("connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Runtime).socketConnectEx),
+		api.Method("send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Runtime).socketSend),
+		api.Method("sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Runtime).socketSendall),
+		api.Method("recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Runtime).socketRecv),
+		api.Method("sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Runtime).socketSendto),
+		api.Method("recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Runtime).socketRecvfrom),
+		api.Method("shutdown", "sock:shutdown(how)", "shuts down reading, writing or both", (*Runtime).socketShutdown),
+		api.Method("close", "sock:close()", "closes the socket", (*Runtime).socketClose),
+		api.Method("settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", (*Runtime).socketSettimeout),
+		api.Method("gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", (*Runtime).socketGettimeout),
+		api.Method("setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", (*Runtime).socketSetblocking),
+		api.Method("getblocking", "sock:getblocking()", "false in non-blocking mode", (*Runtime).socketGetblocking),
+		api.Method("setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Runtime).socketSetsockopt),
+		api.Method("getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Runtime).socketGetsockopt),
+		api.Method("getsockname", "sock:getsockname()", "the local address", (*Runtime).socketGetsockname),
+		api.Method("getpeername", "sock:getpeername()", "the remote address", (*Runtime).socketGetpeername),
+		api.Method("fileno", "sock:fileno()", "the descriptor, or -1 once closed", (*Runtime).socketFileno),
+		api.Method("recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Runtime).socketRecvExactly),
+		api.Method("recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Runtime).socketRecvline),
+		api.Method("recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Runtime).socketRecvuntil),
+		api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Runtime).socketLines),
+		api.Method("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's", (*Runtime).socketMakefile),
+		api.Method("dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Runtime).socketDup),
+		api.Method("sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Runtime).socketSendfile),
+		api.Method("sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Runtime).socketSendmsg),
+		api.Method("recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Runtime).socketRecvmsg),
 	},
-	Metamethods: map[string]func(*Runtime, *lua.LState) int{
-		"__tostring": (*Runtime).socketTostring,
-		"__eq": func(_ *Runtime, L *lua.LState) int {
+	Metamethods: map[string]lua.LGFunction{
+		"__tostring": socketTostring,
+		"__eq": func(L *lua.LState) int {
 			a, _ := L.CheckUserData(1).Value.(*Socket)
 			b, _ := L.CheckUserData(2).Value.(*Socket)
 			L.Push(lua.LBool(a != nil && a == b))
@@ -147,7 +150,7 @@ func checkSocket(L *lua.LState, fn string) *Socket {
 
 // checkSocketAny returns the socket fn was called on, open or closed.
 func checkSocketAny(L *lua.LState, fn string) *Socket {
-	return checkSelf[*Socket](L, fn, "socket", "sock")
+	return api.CheckSelf[*Socket](L, fn, "socket", "sock")
 }
 
 // socketBind is sock:bind(address) or sock:bind(host, port): binds the
@@ -169,7 +172,7 @@ func (rt *Runtime) socketBind(L *lua.LState) int {
 // connections. Returns nothing.
 func (rt *Runtime) socketListen(L *lua.LState) int {
 	s := checkSocket(L, "listen")
-	backlog := optInt(L, 2, "listen", 1, 128)
+	backlog := api.OptInt(L, 2, "listen", 1, 128)
 	if err := s.Listen(backlog); err != nil {
 		rt.raise(L, err, "listen", s.localString())
 	}
@@ -237,7 +240,7 @@ func (rt *Runtime) socketConnectEx(L *lua.LState) int {
 		L.Push(lua.LNumber(0))
 		return 1
 	}
-	e := toOSError(rt.ctx(L), err, "connect_ex", a.String())
+	e := api.ToOSError(rt.ctx(L), err, "connect_ex", a.String())
 	if e.Class == "KeyboardInterrupt" || e.Class == "socket.gaierror" {
 		rt.raise(L, e, "connect_ex", a.String())
 	}
@@ -249,8 +252,8 @@ func (rt *Runtime) socketConnectEx(L *lua.LState) int {
 // (waiting until it takes something) and returns the count of bytes sent.
 func (rt *Runtime) socketSend(L *lua.LState) int {
 	s := checkSocket(L, "send")
-	data := checkBytes(L, 2, "send", 1)
-	flags := optInt(L, 3, "send", 1, 0)
+	data := api.CheckBytes(L, 2, "send", 1)
+	flags := api.OptInt(L, 3, "send", 1, 0)
 	n, err := s.Send(L, core.StringBytes(data), flags)
 	if err != nil {
 		rt.raise(L, err, "send", s.peerString())
@@ -263,8 +266,8 @@ func (rt *Runtime) socketSend(L *lua.LState) int {
 // waiting as needed, or raises. Returns nothing.
 func (rt *Runtime) socketSendall(L *lua.LState) int {
 	s := checkSocket(L, "sendall")
-	data := checkBytes(L, 2, "sendall", 1)
-	flags := optInt(L, 3, "sendall", 1, 0)
+	data := api.CheckBytes(L, 2, "sendall", 1)
+	flags := api.OptInt(L, 3, "sendall", 1, 0)
 	if _, err := s.SendAll(L, core.StringBytes(data), flags); err != nil {
 		rt.raise(L, err, "sendall", s.peerString())
 	}
@@ -275,11 +278,11 @@ func (rt *Runtime) socketSendall(L *lua.LState) int {
 // to bufsize bytes of it; "" at end of stream.
 func (rt *Runtime) socketRecv(L *lua.LState) int {
 	s := checkSocket(L, "recv")
-	bufsize := checkInt(L, 2, "recv", 1)
+	bufsize := api.CheckInt(L, 2, "recv", 1)
 	if bufsize < 0 {
-		argError(L, 1, "recv", "negative buffersize")
+		api.ArgError(L, 1, "recv", "negative buffersize")
 	}
-	flags := optInt(L, 3, "recv", 1, 0)
+	flags := api.OptInt(L, 3, "recv", 1, 0)
 	data, err := s.Recv(L, bufsize, flags)
 	if err != nil {
 		rt.raise(L, err, "recv", s.peerString())
@@ -305,10 +308,10 @@ func (rt *Runtime) noteRead(s *Socket, fn string, bufsize, got int) {
 // address and returns the count of bytes sent.
 func (rt *Runtime) socketSendto(L *lua.LState) int {
 	s := checkSocket(L, "sendto")
-	data := checkBytes(L, 2, "sendto", 1)
+	data := api.CheckBytes(L, 2, "sendto", 1)
 	flags, n := 0, 3
 	if L.Get(3).Type() == lua.LTNumber && L.GetTop() >= 4 {
-		flags, n = checkInt(L, 3, "sendto", 1), 4
+		flags, n = api.CheckInt(L, 3, "sendto", 1), 4
 	}
 	a, _ := checkAddr(L, s.Family(), n, "sendto", 1)
 	sa, err := rt.sockaddrOf(L, s.Family(), a)
@@ -327,11 +330,11 @@ func (rt *Runtime) socketSendto(L *lua.LState) int {
 // and returns data, address (nil address for a connected stream).
 func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
 	s := checkSocket(L, "recvfrom")
-	bufsize := checkInt(L, 2, "recvfrom", 1)
+	bufsize := api.CheckInt(L, 2, "recvfrom", 1)
 	if bufsize < 0 {
-		argError(L, 1, "recvfrom", "negative buffersize")
+		api.ArgError(L, 1, "recvfrom", "negative buffersize")
 	}
-	flags := optInt(L, 3, "recvfrom", 1, 0)
+	flags := api.OptInt(L, 3, "recvfrom", 1, 0)
 	data, sa, err := s.RecvFrom(L, bufsize, flags)
 	if err != nil {
 		rt.raise(L, err, "recvfrom", s.localString())
@@ -350,7 +353,7 @@ func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
 // writing (SHUT_WR) or both (SHUT_RDWR). Returns nothing.
 func (rt *Runtime) socketShutdown(L *lua.LState) int {
 	s := checkSocket(L, "shutdown")
-	how := checkInt(L, 2, "shutdown", 1)
+	how := api.CheckInt(L, 2, "shutdown", 1)
 	if err := s.Shutdown(how); err != nil {
 		rt.raise(L, err, "shutdown", s.peerString())
 	}
@@ -361,7 +364,9 @@ func (rt *Runtime) socketShutdown(L *lua.LState) int {
 // harmless. Threads blocked on it wake up with EBADF.
 func (rt *Runtime) socketClose(L *lua.LState) int {
 	s := checkSocketAny(L, "close")
-	rt.noteClose(s)
+	if !s.IsClosed() {
+		rt.vm.NoteUnread(s.Buffered())
+	}
 	s.closeFD()
 	return 0
 }
@@ -370,36 +375,13 @@ func (rt *Runtime) socketClose(L *lua.LState) int {
 // socket non-blocking, a positive number is a deadline for each call.
 func (rt *Runtime) socketSettimeout(L *lua.LState) int {
 	s := checkSocket(L, "settimeout")
-	s.SetTimeout(checkTimeout(L, 2, "settimeout", 1))
+	s.SetTimeout(api.CheckTimeout(L, 2, "settimeout", 1))
 	return 0
-}
-
-// checkTimeout reads a Python timeout: nil (blocking) or seconds >= 0.
-func checkTimeout(L *lua.LState, n int, fn string, shift int) time.Duration {
-	v := L.Get(n)
-	if v == lua.LNil {
-		return -1
-	}
-	f, ok := v.(lua.LNumber)
-	if !ok {
-		argError(L, n-shift, fn, "number or nil expected, got "+typeName(v))
-	}
-	if f < 0 || f != f {
-		argError(L, n-shift, fn, "timeout value out of range")
-	}
-	return seconds(float64(f))
-}
-
-func timeoutValue(d time.Duration) lua.LValue {
-	if d < 0 {
-		return lua.LNil
-	}
-	return lua.LNumber(d.Seconds())
 }
 
 // socketGettimeout is sock:gettimeout(): the timeout in seconds, or nil.
 func (rt *Runtime) socketGettimeout(L *lua.LState) int {
-	L.Push(timeoutValue(checkSocket(L, "gettimeout").Timeout()))
+	L.Push(api.TimeoutValue(checkSocket(L, "gettimeout").Timeout()))
 	return 1
 }
 
@@ -407,7 +389,7 @@ func (rt *Runtime) socketGettimeout(L *lua.LState) int {
 // false is settimeout(0).
 func (rt *Runtime) socketSetblocking(L *lua.LState) int {
 	s := checkSocket(L, "setblocking")
-	if checkFlag(L, 2, "setblocking", 1) {
+	if api.CheckFlag(L, 2, "setblocking", 1) {
 		s.SetTimeout(-1)
 	} else {
 		s.SetTimeout(0)
@@ -426,8 +408,8 @@ func (rt *Runtime) socketGetblocking(L *lua.LState) int {
 // {onoff, seconds}. Returns nothing.
 func (rt *Runtime) socketSetsockopt(L *lua.LState) int {
 	s := checkSocket(L, "setsockopt")
-	level := checkInt(L, 2, "setsockopt", 1)
-	opt := checkInt(L, 3, "setsockopt", 1)
+	level := api.CheckInt(L, 2, "setsockopt", 1)
+	opt := api.CheckInt(L, 3, "setsockopt", 1)
 	var err error
 	switch v := L.Get(4).(type) {
 	case lua.LNumber:
@@ -444,7 +426,7 @@ func (rt *Runtime) socketSetsockopt(L *lua.LState) int {
 		l := &unix.Linger{Onoff: int32(lua.LVAsNumber(v.RawGetInt(1))), Linger: int32(lua.LVAsNumber(v.RawGetInt(2)))}
 		err = s.SetsockoptLinger(level, opt, l)
 	default:
-		argError(L, 3, "setsockopt", "number, boolean, string or table expected, got "+typeName(L.Get(4)))
+		api.ArgError(L, 3, "setsockopt", "number, boolean, string or table expected, got "+api.TypeName(L.Get(4)))
 	}
 	if err != nil {
 		rt.raise(L, err, "setsockopt", optionName(level, opt))
@@ -456,9 +438,9 @@ func (rt *Runtime) socketSetsockopt(L *lua.LState) int {
 // option's integer value, or buflen raw bytes if buflen is given.
 func (rt *Runtime) socketGetsockopt(L *lua.LState) int {
 	s := checkSocket(L, "getsockopt")
-	level := checkInt(L, 2, "getsockopt", 1)
-	opt := checkInt(L, 3, "getsockopt", 1)
-	buflen := optInt(L, 4, "getsockopt", 1, 0)
+	level := api.CheckInt(L, 2, "getsockopt", 1)
+	opt := api.CheckInt(L, 3, "getsockopt", 1)
+	buflen := api.OptInt(L, 4, "getsockopt", 1, 0)
 	var result lua.LValue
 	var err error
 	if buflen != 0 {
@@ -508,7 +490,7 @@ func (rt *Runtime) socketFileno(L *lua.LState) int {
 
 // socketTostring is tostring(sock), as Python's repr:
 // <socket fd=3, family=AF_INET, type=SOCK_STREAM, laddr=127.0.0.1:9999>.
-func (rt *Runtime) socketTostring(L *lua.LState) int {
+func socketTostring(L *lua.LState) int {
 	s := checkSocketAny(L, "__tostring")
 	L.Push(lua.LString(s.String()))
 	return 1

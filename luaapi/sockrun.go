@@ -3,19 +3,20 @@ package luaapi
 import (
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "sockrun",
 		Summary: "about the running sockrun: its version, this worker's number, and the threads' switch interval",
 		Doc:     "docs/api.md",
-		Funcs: []Func{
-			{"setswitchinterval", "sockrun.setswitchinterval(seconds)", "sets how long a thread may keep the interpreter lock while others wait", (*Runtime).sockrunSetswitchinterval},
-			{"getswitchinterval", "sockrun.getswitchinterval()", "the switch interval, in seconds", (*Runtime).sockrunGetswitchinterval},
+		Funcs: []api.Func{
+			api.Method("setswitchinterval", "sockrun.setswitchinterval(seconds)", "sets how long a thread may keep the interpreter lock while others wait", (*Runtime).sockrunSetswitchinterval),
+			api.Method("getswitchinterval", "sockrun.getswitchinterval()", "the switch interval, in seconds", (*Runtime).sockrunGetswitchinterval),
 		},
-		Setup: setupSockrun,
+		Setup: api.SetupOf(setupSockrun),
 	})
 }
 
@@ -38,12 +39,12 @@ func (rt *Runtime) sockrunSetswitchinterval(L *lua.LState) int {
 	v := L.Get(1)
 	secs, ok := v.(lua.LNumber)
 	if !ok {
-		argError(L, 1, "setswitchinterval", "number expected, got "+typeName(v))
+		api.ArgError(L, 1, "setswitchinterval", "number expected, got "+api.TypeName(v))
 	}
 	if !(secs > 0) { // also NaN
-		argError(L, 1, "setswitchinterval", "switch interval must be strictly positive")
+		api.ArgError(L, 1, "setswitchinterval", "switch interval must be strictly positive")
 	}
-	rt.host.SetSwitchInterval(max(seconds(float64(secs)), minSwitchInterval))
+	rt.host.SetSwitchInterval(max(api.Seconds(float64(secs)), minSwitchInterval))
 	return 0
 }
 

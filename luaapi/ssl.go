@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -56,29 +57,29 @@ const (
 )
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "ssl",
 		Summary: "Python's ssl module: TLS over sockets, with Go's crypto/tls",
 		Doc:     "docs/ssl.md",
-		Funcs: []Func{
-			{"create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", (*Runtime).sslCreateDefaultContext},
-			{"SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", (*Runtime).sslNewContext},
+		Funcs: []api.Func{
+			api.Method("create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", (*Runtime).sslCreateDefaultContext),
+			api.Method("SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", (*Runtime).sslNewContext),
 		},
-		Types:  []*Type{sslContextType, sslSocketType},
+		Types:  []*api.Type{sslContextType, sslSocketType},
 		Consts: sslConsts,
-		Setup:  setupSSL,
+		Setup:  api.SetupOf(setupSSL),
 	})
 }
 
-func sslConsts() []Const {
-	return []Const{
-		{"CERT_NONE", lua.LNumber(certNone)},
-		{"CERT_OPTIONAL", lua.LNumber(certOptional)},
-		{"CERT_REQUIRED", lua.LNumber(certRequired)},
-		{"PROTOCOL_TLS_CLIENT", lua.LNumber(16)},
-		{"PROTOCOL_TLS_SERVER", lua.LNumber(17)},
-		{"HAS_ALPN", lua.LTrue},
-		{"OPENSSL_VERSION", lua.LString("Go crypto/tls")},
+func sslConsts() []api.Const {
+	return []api.Const{
+		{Name: "CERT_NONE", Value: lua.LNumber(certNone)},
+		{Name: "CERT_OPTIONAL", Value: lua.LNumber(certOptional)},
+		{Name: "CERT_REQUIRED", Value: lua.LNumber(certRequired)},
+		{Name: "PROTOCOL_TLS_CLIENT", Value: lua.LNumber(16)},
+		{Name: "PROTOCOL_TLS_SERVER", Value: lua.LNumber(17)},
+		{Name: "HAS_ALPN", Value: lua.LTrue},
+		{Name: "OPENSSL_VERSION", Value: lua.LString("Go crypto/tls")},
 	}
 }
 
@@ -118,22 +119,22 @@ func versionName(v uint16) string {
 	return fmt.Sprintf("0x%04x", v)
 }
 
-var sslContextType = &Type{
+var sslContextType = &api.Type{
 	Name: "SSLContext",
 	Meta: sslContextMetaName,
-	Methods: []Func{
-		{"load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Runtime).sslLoadCertChain},
-		{"load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Runtime).sslLoadVerifyLocations},
-		{"load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", (*Runtime).sslLoadDefaultCerts},
-		{"set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", (*Runtime).sslSetALPN},
-		{"wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Runtime).sslWrapSocket},
+	Methods: []api.Func{
+		api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Runtime).sslLoadCertChain),
+		api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Runtime).sslLoadVerifyLocations),
+		api.Method("load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", (*Runtime).sslLoadDefaultCerts),
+		api.Method("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", (*Runtime).sslSetALPN),
+		api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Runtime).sslWrapSocket),
 	},
-	Fields: []Field{
+	Fields: []api.Field{
 		{Name: "check_hostname", Summary: "whether the peer's certificate must match server_hostname",
-			Get: func(_ *Runtime, L *lua.LState, ud *lua.LUserData) lua.LValue {
+			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LBool(ud.Value.(*SSLContext).checkHostname)
 			},
-			Set: func(_ *Runtime, L *lua.LState, ud *lua.LUserData, v lua.LValue) {
+			Set: func(L *lua.LState, ud *lua.LUserData, v lua.LValue) {
 				c := ud.Value.(*SSLContext)
 				c.checkHostname = lua.LVAsBool(v)
 				if c.checkHostname && c.verifyMode == certNone {
@@ -141,38 +142,38 @@ var sslContextType = &Type{
 				}
 			}},
 		{Name: "verify_mode", Summary: "CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED",
-			Get: func(_ *Runtime, L *lua.LState, ud *lua.LUserData) lua.LValue {
+			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).verifyMode)
 			},
-			Set: func(_ *Runtime, L *lua.LState, ud *lua.LUserData, v lua.LValue) {
+			Set: func(L *lua.LState, ud *lua.LUserData, v lua.LValue) {
 				c := ud.Value.(*SSLContext)
 				n, ok := v.(lua.LNumber)
 				if !ok || n < certNone || n > certRequired || n != lua.LNumber(int(n)) {
-					misuse(L, "verify_mode must be ssl.CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED, got %s", lua.LVAsString(L.ToStringMeta(v)))
+					api.Misuse(L, "verify_mode must be ssl.CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED, got %s", lua.LVAsString(L.ToStringMeta(v)))
 				}
 				if int(n) == certNone && c.checkHostname {
-					raiseOS(L, &OSError{Class: "ValueError", Message: "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.", Op: "verify_mode"})
+					api.RaiseOS(L, &api.OSError{Class: "ValueError", Message: "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.", Op: "verify_mode"})
 				}
 				c.verifyMode = int(n)
 			}},
 		{Name: "minimum_version", Summary: "the lowest TLS version allowed (ssl.TLSVersion)",
-			Get: func(_ *Runtime, L *lua.LState, ud *lua.LUserData) lua.LValue {
+			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).minVersion)
 			},
-			Set: func(_ *Runtime, L *lua.LState, ud *lua.LUserData, v lua.LValue) {
+			Set: func(L *lua.LState, ud *lua.LUserData, v lua.LValue) {
 				ud.Value.(*SSLContext).minVersion = checkTLSVersion(L, v, "minimum_version")
 			}},
 		{Name: "maximum_version", Summary: "the highest TLS version allowed (ssl.TLSVersion)",
-			Get: func(_ *Runtime, L *lua.LState, ud *lua.LUserData) lua.LValue {
+			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).maxVersion)
 			},
-			Set: func(_ *Runtime, L *lua.LState, ud *lua.LUserData, v lua.LValue) {
+			Set: func(L *lua.LState, ud *lua.LUserData, v lua.LValue) {
 				ud.Value.(*SSLContext).maxVersion = checkTLSVersion(L, v, "maximum_version")
 			}},
 	},
-	Metamethods: map[string]func(*Runtime, *lua.LState) int{
-		"__tostring": func(_ *Runtime, L *lua.LState) int {
-			c := checkSelf[*SSLContext](L, "__tostring", "SSLContext", "ctx")
+	Metamethods: map[string]lua.LGFunction{
+		"__tostring": func(L *lua.LState) int {
+			c := api.CheckSelf[*SSLContext](L, "__tostring", "SSLContext", "ctx")
 			side := "client"
 			if c.server {
 				side = "server"
@@ -186,24 +187,24 @@ var sslContextType = &Type{
 func checkTLSVersion(L *lua.LState, v lua.LValue, field string) uint16 {
 	n, ok := v.(lua.LNumber)
 	if !ok || n < tls.VersionTLS10 || n > tls.VersionTLS13 {
-		misuse(L, "%s must be an ssl.TLSVersion, got %s", field, lua.LVAsString(L.ToStringMeta(v)))
+		api.Misuse(L, "%s must be an ssl.TLSVersion, got %s", field, lua.LVAsString(L.ToStringMeta(v)))
 	}
 	return uint16(n)
 }
 
-var sslSocketType = &Type{
+var sslSocketType = &api.Type{
 	Name:     "SSLSocket",
 	Meta:     sslSocketMetaName,
 	Inherits: socketType,
-	Methods: []Func{
-		{"version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Runtime).sslVersion},
-		{"cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Runtime).sslCipher},
-		{"getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Runtime).sslGetpeercert},
-		{"selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Runtime).sslSelectedALPN},
-		{"do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", (*Runtime).sslDoHandshake},
+	Methods: []api.Func{
+		api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Runtime).sslVersion),
+		api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Runtime).sslCipher),
+		api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Runtime).sslGetpeercert),
+		api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Runtime).sslSelectedALPN),
+		api.Method("do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", (*Runtime).sslDoHandshake),
 	},
-	Metamethods: map[string]func(*Runtime, *lua.LState) int{
-		"__tostring": func(rt *Runtime, L *lua.LState) int {
+	Metamethods: map[string]lua.LGFunction{
+		"__tostring": func(L *lua.LState) int {
 			s := checkSocketAny(L, "__tostring")
 			L.Push(lua.LString("<ssl." + strings.TrimPrefix(s.String(), "<")))
 			return 1
@@ -224,45 +225,45 @@ func newContext(server bool) *SSLContext {
 func (rt *Runtime) sslCreateDefaultContext(L *lua.LState) int {
 	purpose := "SERVER_AUTH"
 	if L.Get(1) != lua.LNil {
-		purpose = checkString(L, 1, "create_default_context")
+		purpose = api.CheckString(L, 1, "create_default_context")
 	}
 	switch purpose {
 	case "SERVER_AUTH":
-		L.Push(newObject(L, newContext(false), sslContextMetaName))
+		L.Push(api.NewObject(L, newContext(false), sslContextMetaName))
 	case "CLIENT_AUTH":
-		L.Push(newObject(L, newContext(true), sslContextMetaName))
+		L.Push(api.NewObject(L, newContext(true), sslContextMetaName))
 	default:
-		argError(L, 1, "create_default_context", "ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH expected, got "+purpose)
+		api.ArgError(L, 1, "create_default_context", "ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH expected, got "+purpose)
 	}
 	return 1
 }
 
 // sslNewContext is ssl.SSLContext([protocol]).
 func (rt *Runtime) sslNewContext(L *lua.LState) int {
-	switch optInt(L, 1, "SSLContext", 0, 16) {
+	switch api.OptInt(L, 1, "SSLContext", 0, 16) {
 	case 16:
 		c := newContext(false)
 		c.defaultCAs = false // as Python: SSLContext() loads no CAs by itself
-		L.Push(newObject(L, c, sslContextMetaName))
+		L.Push(api.NewObject(L, c, sslContextMetaName))
 	case 17:
-		L.Push(newObject(L, newContext(true), sslContextMetaName))
+		L.Push(api.NewObject(L, newContext(true), sslContextMetaName))
 	default:
-		argError(L, 1, "SSLContext", "ssl.PROTOCOL_TLS_CLIENT or ssl.PROTOCOL_TLS_SERVER expected")
+		api.ArgError(L, 1, "SSLContext", "ssl.PROTOCOL_TLS_CLIENT or ssl.PROTOCOL_TLS_SERVER expected")
 	}
 	return 1
 }
 
 func checkContext(L *lua.LState, fn string) *SSLContext {
-	return checkSelf[*SSLContext](L, fn, "SSLContext", "ctx")
+	return api.CheckSelf[*SSLContext](L, fn, "SSLContext", "ctx")
 }
 
 // sslLoadCertChain is ctx:load_cert_chain(certfile [, keyfile]).
 func (rt *Runtime) sslLoadCertChain(L *lua.LState) int {
 	c := checkContext(L, "load_cert_chain")
-	certfile := checkBytes(L, 2, "load_cert_chain", 1)
+	certfile := api.CheckBytes(L, 2, "load_cert_chain", 1)
 	keyfile := certfile
 	if L.Get(3) != lua.LNil {
-		keyfile = checkBytes(L, 3, "load_cert_chain", 1)
+		keyfile = api.CheckBytes(L, 3, "load_cert_chain", 1)
 	}
 	certPEM, err := os.ReadFile(certfile)
 	if err != nil {
@@ -274,7 +275,7 @@ func (rt *Runtime) sslLoadCertChain(L *lua.LState) int {
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		raiseOS(L, &OSError{Class: "ssl.SSLError", Name: "PEM_LIB", Message: "[SSL] PEM lib: " + err.Error(), Op: "load_cert_chain", Addr: certfile, Err: err})
+		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: "PEM_LIB", Message: "[SSL] PEM lib: " + err.Error(), Op: "load_cert_chain", Addr: certfile, Err: err})
 	}
 	c.certs = []tls.Certificate{cert}
 	return 0
@@ -283,7 +284,7 @@ func (rt *Runtime) sslLoadCertChain(L *lua.LState) int {
 // sslLoadVerifyLocations is ctx:load_verify_locations(cafile).
 func (rt *Runtime) sslLoadVerifyLocations(L *lua.LState) int {
 	c := checkContext(L, "load_verify_locations")
-	cafile := checkBytes(L, 2, "load_verify_locations", 1)
+	cafile := api.CheckBytes(L, 2, "load_verify_locations", 1)
 	pem, err := os.ReadFile(cafile)
 	if err != nil {
 		rt.raise(L, err, "load_verify_locations", cafile)
@@ -292,7 +293,7 @@ func (rt *Runtime) sslLoadVerifyLocations(L *lua.LState) int {
 		c.cas = x509.NewCertPool()
 	}
 	if !c.cas.AppendCertsFromPEM(pem) {
-		raiseOS(L, &OSError{Class: "ssl.SSLError", Name: "X509_LIB", Message: "[X509] no certificate found in the file", Op: "load_verify_locations", Addr: cafile})
+		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: "X509_LIB", Message: "[X509] no certificate found in the file", Op: "load_verify_locations", Addr: cafile})
 	}
 	return 0
 }
@@ -308,13 +309,13 @@ func (rt *Runtime) sslSetALPN(L *lua.LState) int {
 	c := checkContext(L, "set_alpn_protocols")
 	list, ok := L.Get(2).(*lua.LTable)
 	if !ok {
-		argError(L, 1, "set_alpn_protocols", "table of strings expected, got "+typeName(L.Get(2)))
+		api.ArgError(L, 1, "set_alpn_protocols", "table of strings expected, got "+api.TypeName(L.Get(2)))
 	}
 	var protos []string
 	for i := 1; i <= list.Len(); i++ {
 		p, ok := list.RawGetInt(i).(lua.LString)
 		if !ok || len(p) == 0 || len(p) > 255 {
-			argError(L, 1, "set_alpn_protocols", "each protocol must be a string of 1 to 255 bytes")
+			api.ArgError(L, 1, "set_alpn_protocols", "each protocol must be a string of 1 to 255 bytes")
 		}
 		protos = append(protos, string(p))
 	}
@@ -408,16 +409,16 @@ func (rt *Runtime) sslWrapSocket(L *lua.LState) int {
 	c := checkContext(L, "wrap_socket")
 	s := socketOf(L.Get(2))
 	if s == nil {
-		argError(L, 1, "wrap_socket", "socket expected, got "+typeName(L.Get(2)))
+		api.ArgError(L, 1, "wrap_socket", "socket expected, got "+api.TypeName(L.Get(2)))
 	}
 	if s.IsClosed() {
 		rt.raise(L, unix.EBADF, "wrap_socket", "")
 	}
 	if s.ssl != nil {
-		raiseOS(L, &OSError{Class: "ValueError", Message: "the socket is already wrapped", Op: "wrap_socket"})
+		api.RaiseOS(L, &api.OSError{Class: "ValueError", Message: "the socket is already wrapped", Op: "wrap_socket"})
 	}
 	if s.Type() != unix.SOCK_STREAM {
-		argError(L, 1, "wrap_socket", "only stream sockets can carry TLS")
+		api.ArgError(L, 1, "wrap_socket", "only stream sockets can carry TLS")
 	}
 	st := &sslState{ctx: c, server: c.server}
 	handshake := true
@@ -433,17 +434,17 @@ func (rt *Runtime) sslWrapSocket(L *lua.LState) int {
 			case "do_handshake_on_connect":
 				handshake = lua.LVAsBool(v)
 			default:
-				argError(L, 2, "wrap_socket", "unknown option "+lua.LVAsString(k)+" (options are server_side, server_hostname, do_handshake_on_connect)")
+				api.ArgError(L, 2, "wrap_socket", "unknown option "+lua.LVAsString(k)+" (options are server_side, server_hostname, do_handshake_on_connect)")
 			}
 		})
 	} else if L.Get(3) != lua.LNil {
-		argError(L, 2, "wrap_socket", "options table expected, got "+typeName(L.Get(3)))
+		api.ArgError(L, 2, "wrap_socket", "options table expected, got "+api.TypeName(L.Get(3)))
 	}
 	if st.server && !c.server && len(c.certs) == 0 {
-		argError(L, 2, "wrap_socket", "server_side needs a context with load_cert_chain")
+		api.ArgError(L, 2, "wrap_socket", "server_side needs a context with load_cert_chain")
 	}
 	if _, err := c.config(st.server, st.hostname); err != nil {
-		raiseOS(L, &OSError{Class: "ValueError", Message: err.Error(), Op: "wrap_socket"})
+		api.RaiseOS(L, &api.OSError{Class: "ValueError", Message: err.Error(), Op: "wrap_socket"})
 	}
 	s.ssl = st
 	L.SetMetatable(s.ud, rt.socketMeta(L, s, sslSocketMetaName))
@@ -478,7 +479,7 @@ func sslError(err error) error {
 		err = ve.Err
 	}
 	verify := func(reason string) error {
-		return &OSError{Class: "ssl.SSLCertVerificationError", Name: "CERTIFICATE_VERIFY_FAILED",
+		return &api.OSError{Class: "ssl.SSLCertVerificationError", Name: "CERTIFICATE_VERIFY_FAILED",
 			Message: "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + reason, Err: err}
 	}
 	switch {
@@ -496,15 +497,15 @@ func sslError(err error) error {
 	switch {
 	case errors.As(err, &alert) && strings.Contains(msg, "protocol version"),
 		strings.Contains(msg, "protocol version not supported"), strings.Contains(msg, "unsupported versions"):
-		return &OSError{Class: "ssl.SSLError", Name: "UNSUPPORTED_PROTOCOL", Message: "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol: " + msg, Err: err}
+		return &api.OSError{Class: "ssl.SSLError", Name: "UNSUPPORTED_PROTOCOL", Message: "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol: " + msg, Err: err}
 	case strings.Contains(msg, "bad certificate"), strings.Contains(msg, "certificate required"), strings.Contains(msg, "unknown certificate authority"):
-		return &OSError{Class: "ssl.SSLError", Name: "TLSV1_ALERT", Message: "[SSL] the peer rejected the certificate: " + msg, Err: err}
+		return &api.OSError{Class: "ssl.SSLError", Name: "TLSV1_ALERT", Message: "[SSL] the peer rejected the certificate: " + msg, Err: err}
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, core.ErrTimeout):
 		return core.ErrTimeout
 	case strings.Contains(msg, "EOF"):
-		return &OSError{Class: "ssl.SSLEOFError", Name: "EOF", Message: "EOF occurred in violation of protocol", Err: err}
+		return &api.OSError{Class: "ssl.SSLEOFError", Name: "EOF", Message: "EOF occurred in violation of protocol", Err: err}
 	}
-	var oe *OSError
+	var oe *api.OSError
 	if errors.As(err, &oe) {
 		return oe
 	}
@@ -513,7 +514,7 @@ func sslError(err error) error {
 		return err
 	}
 	if strings.HasPrefix(msg, "tls: ") || strings.HasPrefix(msg, "x509: ") {
-		return &OSError{Class: "ssl.SSLError", Name: "SSL", Message: "[SSL] " + msg, Err: err}
+		return &api.OSError{Class: "ssl.SSLError", Name: "SSL", Message: "[SSL] " + msg, Err: err}
 	}
 	return err
 }
@@ -523,10 +524,10 @@ func sslError(err error) error {
 func (rt *Runtime) checkSSL(L *lua.LState, fn string) (*Socket, *tls.ConnectionState) {
 	s := checkSocket(L, fn)
 	if s.ssl == nil {
-		misuse(L, "%s is a method of SSL sockets (wrap the socket with an ssl context first)", fn)
+		api.Misuse(L, "%s is a method of SSL sockets (wrap the socket with an ssl context first)", fn)
 	}
 	if s.ssl.conn == nil {
-		raiseOS(L, &OSError{Class: "ValueError", Message: "the TLS handshake has not been done yet", Op: fn})
+		api.RaiseOS(L, &api.OSError{Class: "ValueError", Message: "the TLS handshake has not been done yet", Op: fn})
 	}
 	cs := s.ssl.conn.ConnectionState()
 	return s, &cs
@@ -643,7 +644,7 @@ func (rt *Runtime) sslSelectedALPN(L *lua.LState) int {
 func (rt *Runtime) sslDoHandshake(L *lua.LState) int {
 	s := checkSocket(L, "do_handshake")
 	if s.ssl == nil {
-		misuse(L, "do_handshake is a method of SSL sockets (wrap the socket with an ssl context first)")
+		api.Misuse(L, "do_handshake is a method of SSL sockets (wrap the socket with an ssl context first)")
 	}
 	if s.ssl.conn == nil {
 		rt.handshake(L, s, "do_handshake")

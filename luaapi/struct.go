@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -24,16 +25,16 @@ import (
 // so such values round-trip exactly.
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "struct",
 		Summary: "Python's struct: pack and unpack binary records",
 		Doc:     "docs/formats.md",
-		Funcs: []Func{
-			{"pack", "struct.pack(format, v1, v2, ...)", "the values packed as the format says, as a string", (*Runtime).structPack},
-			{"unpack", "struct.unpack(format, data)", "the values of data, which must be exactly calcsize(format) bytes", (*Runtime).structUnpack},
-			{"unpack_from", "struct.unpack_from(format, data [, offset])", "the values of the record at byte offset (from 0) of data", (*Runtime).structUnpackFrom},
-			{"iter_unpack", "struct.iter_unpack(format, data)", "an iterator over the records data holds back to back", (*Runtime).structIterUnpack},
-			{"calcsize", "struct.calcsize(format)", "the size in bytes of the format's record", (*Runtime).structCalcsize},
+		Funcs: []api.Func{
+			api.Method("pack", "struct.pack(format, v1, v2, ...)", "the values packed as the format says, as a string", (*Runtime).structPack),
+			api.Method("unpack", "struct.unpack(format, data)", "the values of data, which must be exactly calcsize(format) bytes", (*Runtime).structUnpack),
+			api.Method("unpack_from", "struct.unpack_from(format, data [, offset])", "the values of the record at byte offset (from 0) of data", (*Runtime).structUnpackFrom),
+			api.Method("iter_unpack", "struct.iter_unpack(format, data)", "an iterator over the records data holds back to back", (*Runtime).structIterUnpack),
+			api.Method("calcsize", "struct.calcsize(format)", "the size in bytes of the format's record", (*Runtime).structCalcsize),
 		},
 	})
 }
@@ -178,9 +179,9 @@ func parseStructFormat(format string) (*structFormat, error) {
 
 // checkStructFormat reads the format argument of struct function fn.
 func checkStructFormat(L *lua.LState, fn string) *structFormat {
-	f, err := parseStructFormat(checkString(L, 1, fn))
+	f, err := parseStructFormat(api.CheckString(L, 1, fn))
 	if err != nil {
-		argError(L, 1, fn, err.Error())
+		api.ArgError(L, 1, fn, err.Error())
 	}
 	return f
 }
@@ -359,7 +360,7 @@ func float16value(bits uint16) float64 {
 func structPackValues(L *lua.LState, f *structFormat, first int, fn string) []byte {
 	buf := make([]byte, f.size)
 	n := first
-	bad := func(msg string) { argError(L, n, fn, msg) }
+	bad := func(msg string) { api.ArgError(L, n, fn, msg) }
 	for _, it := range f.items {
 		switch it.code {
 		case 'x':
@@ -367,7 +368,7 @@ func structPackValues(L *lua.LState, f *structFormat, first int, fn string) []by
 		case 's', 'p':
 			s, ok := L.Get(n).(lua.LString)
 			if !ok {
-				bad(fmt.Sprintf("argument for '%c' must be a string, got %s", it.code, typeName(L.Get(n))))
+				bad(fmt.Sprintf("argument for '%c' must be a string, got %s", it.code, api.TypeName(L.Get(n))))
 			}
 			dst := buf[it.offset : it.offset+it.size]
 			if it.code == 's' {
@@ -391,13 +392,13 @@ func structPackValues(L *lua.LState, f *structFormat, first int, fn string) []by
 				}
 				b[0] = s[0]
 			case '?':
-				if truthy(v) {
+				if api.Truthy(v) {
 					b[0] = 1
 				}
 			case 'e', 'f', 'd':
 				x, ok := v.(lua.LNumber)
 				if !ok {
-					bad("required argument is not a float, got " + typeName(v))
+					bad("required argument is not a float, got " + api.TypeName(v))
 				}
 				switch it.code {
 				case 'e':
@@ -419,7 +420,7 @@ func structPackValues(L *lua.LState, f *structFormat, first int, fn string) []by
 				bits, msg := structInt(v, it.code, it.size)
 				if msg != "" {
 					if _, isNum := v.(lua.LNumber); !isNum && msg == "required argument is not an integer" {
-						msg += ", got " + typeName(v)
+						msg += ", got " + api.TypeName(v)
 					}
 					bad(msg)
 				}
@@ -497,7 +498,7 @@ func structIntValue(bits uint64, size int, signed bool) lua.LValue {
 // call may.
 func checkStructValueCount(L *lua.LState, f *structFormat, fn string) {
 	if f.nvalues > structMaxValues {
-		argError(L, 1, fn, fmt.Sprintf("too many values to unpack (%d, at most %d; use iter_unpack)", f.nvalues, structMaxValues))
+		api.ArgError(L, 1, fn, fmt.Sprintf("too many values to unpack (%d, at most %d; use iter_unpack)", f.nvalues, structMaxValues))
 	}
 }
 
@@ -507,7 +508,7 @@ func checkStructValueCount(L *lua.LState, f *structFormat, fn string) {
 func (rt *Runtime) structPack(L *lua.LState) int {
 	f := checkStructFormat(L, "pack")
 	if got := L.GetTop() - 1; got != f.nvalues {
-		argError(L, 2+min(got, f.nvalues), "pack", fmt.Sprintf("pack expected %d items for packing (got %d)", f.nvalues, got))
+		api.ArgError(L, 2+min(got, f.nvalues), "pack", fmt.Sprintf("pack expected %d items for packing (got %d)", f.nvalues, got))
 	}
 	L.Push(lua.LString(structPackValues(L, f, 2, "pack")))
 	return 1
@@ -517,9 +518,9 @@ func (rt *Runtime) structPack(L *lua.LState) int {
 // from data, which must be exactly calcsize(format) bytes.
 func (rt *Runtime) structUnpack(L *lua.LState) int {
 	f := checkStructFormat(L, "unpack")
-	data := checkString(L, 2, "unpack")
+	data := api.CheckString(L, 2, "unpack")
 	if len(data) != f.size {
-		argError(L, 2, "unpack", fmt.Sprintf("unpack requires a buffer of %d bytes, got %d", f.size, len(data)))
+		api.ArgError(L, 2, "unpack", fmt.Sprintf("unpack requires a buffer of %d bytes, got %d", f.size, len(data)))
 	}
 	checkStructValueCount(L, f, "unpack")
 	return structPushValues(L, f, []byte(data))
@@ -531,29 +532,29 @@ func (rt *Runtime) structUnpack(L *lua.LState) int {
 // record.
 func (rt *Runtime) structUnpackFrom(L *lua.LState) int {
 	f := checkStructFormat(L, "unpack_from")
-	data := checkString(L, 2, "unpack_from")
+	data := api.CheckString(L, 2, "unpack_from")
 	offset := 0
 	if L.Get(3) != lua.LNil {
 		x, ok := L.Get(3).(lua.LNumber)
 		if !ok {
-			argError(L, 3, "unpack_from", "offset must be an integer, got "+typeName(L.Get(3)))
+			api.ArgError(L, 3, "unpack_from", "offset must be an integer, got "+api.TypeName(L.Get(3)))
 		}
 		if float64(x) != math.Trunc(float64(x)) || math.Abs(float64(x)) > exactLimit {
-			argError(L, 3, "unpack_from", "offset must be an integer, got "+x.String())
+			api.ArgError(L, 3, "unpack_from", "offset must be an integer, got "+x.String())
 		}
 		offset = int(x)
 	}
 	if offset < 0 {
 		if offset+f.size > 0 {
-			argError(L, 3, "unpack_from", fmt.Sprintf("not enough data to unpack %d bytes at offset %d", f.size, offset))
+			api.ArgError(L, 3, "unpack_from", fmt.Sprintf("not enough data to unpack %d bytes at offset %d", f.size, offset))
 		}
 		if offset+len(data) < 0 {
-			argError(L, 3, "unpack_from", fmt.Sprintf("offset %d out of range for %d-byte buffer", offset, len(data)))
+			api.ArgError(L, 3, "unpack_from", fmt.Sprintf("offset %d out of range for %d-byte buffer", offset, len(data)))
 		}
 		offset += len(data)
 	}
 	if len(data)-offset < f.size {
-		argError(L, 2, "unpack_from", fmt.Sprintf(
+		api.ArgError(L, 2, "unpack_from", fmt.Sprintf(
 			"unpack_from requires a buffer of at least %d bytes for unpacking %d bytes at offset %d (actual buffer size is %d)",
 			f.size+offset, f.size, offset, len(data)))
 	}
@@ -566,15 +567,15 @@ func (rt *Runtime) structUnpackFrom(L *lua.LState) int {
 // data's length must be a multiple of calcsize(format).
 func (rt *Runtime) structIterUnpack(L *lua.LState) int {
 	f := checkStructFormat(L, "iter_unpack")
-	data := checkString(L, 2, "iter_unpack")
+	data := api.CheckString(L, 2, "iter_unpack")
 	if f.size == 0 {
-		argError(L, 1, "iter_unpack", "cannot iteratively unpack with a struct of length 0")
+		api.ArgError(L, 1, "iter_unpack", "cannot iteratively unpack with a struct of length 0")
 	}
 	if f.nvalues == 0 {
-		argError(L, 1, "iter_unpack", "cannot iteratively unpack a format without values (a for loop would end at once)")
+		api.ArgError(L, 1, "iter_unpack", "cannot iteratively unpack a format without values (a for loop would end at once)")
 	}
 	if len(data)%f.size != 0 {
-		argError(L, 2, "iter_unpack", fmt.Sprintf("iterative unpacking requires a buffer of a multiple of %d bytes, got %d", f.size, len(data)))
+		api.ArgError(L, 2, "iter_unpack", fmt.Sprintf("iterative unpacking requires a buffer of a multiple of %d bytes, got %d", f.size, len(data)))
 	}
 	checkStructValueCount(L, f, "iter_unpack")
 	pos := 0

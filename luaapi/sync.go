@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -65,36 +66,6 @@ func (w *waiter) complete(val lua.LValue) {
 
 func newWaiter() *waiter { return &waiter{wake: make(chan struct{})} }
 
-// await releases the interpreter lock, waits until wake is closed, timeout
-// passes (negative: no timeout; a nil wake waits for the timeout alone) or
-// the run is interrupted, and takes the lock back. Nothing Lua is touched
-// while unlocked. The caller then looks at what it waited for (for a
-// waiter, w.done: completed, whatever else happened meanwhile) and the
-// context.
-func (rt *Runtime) await(L *lua.LState, wake <-chan struct{}, timeout time.Duration) {
-	ctx := rt.ctx(L)
-	var expired <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		expired = t.C
-	}
-	rt.host.Unlock(L)
-	select {
-	case <-wake:
-	case <-expired:
-	case <-ctx.Done():
-	}
-	rt.host.Lock(L)
-}
-
-// raiseIfInterrupted raises the interrupt error of op if the run is over.
-func (rt *Runtime) raiseIfInterrupted(L *lua.LState, op string) {
-	if ctx := rt.ctx(L); ctx.Err() != nil {
-		rt.raise(L, ctx.Err(), op, "")
-	}
-}
-
 // waitIn queues w on list and waits for it (see await). It reports whether
 // w was completed; if not, w leaves the list, and an interrupted run raises
 // op's interrupt error.
@@ -109,19 +80,6 @@ func (rt *Runtime) waitIn(L *lua.LState, list *waitList, w *waiter, timeout time
 	return false
 }
 
-// raiseTimeout raises the timeout error of op, as a socket call does.
-func raiseTimeout(L *lua.LState, op string) {
-	raiseOS(L, timeoutError(op, ""))
-}
-
-// newObject wraps v in a userdata with the metatable registered as meta.
-func newObject(L *lua.LState, v any, meta string) *lua.LUserData {
-	ud := L.NewUserData()
-	ud.Value = v
-	L.SetMetatable(ud, L.GetTypeMetatable(meta))
-	return ud
-}
-
 const (
 	queueMetaName = "thread.queue"
 	lockMetaName  = "thread.lock"
@@ -131,37 +89,37 @@ const (
 // queueType, lockType and eventType are the thread module's
 // synchronization objects.
 var (
-	queueType = &Type{
+	queueType = &api.Type{
 		Name: "queue",
 		Meta: queueMetaName,
-		Methods: []Func{
-			{"put", "q:put(value [, timeout])", "adds value, waiting while a bounded queue is full", (*Runtime).queuePut},
-			{"get", "q:get([timeout])", "takes the oldest value, waiting while the queue is empty", (*Runtime).queueGet},
-			{"len", "q:len()", "the count of values queued", g(queueLen)},
-			{"close", "q:close()", "closes the queue: puts raise, gets drain it then return nil", g(queueClose)},
+		Methods: []api.Func{
+			api.Method("put", "q:put(value [, timeout])", "adds value, waiting while a bounded queue is full", (*Runtime).queuePut),
+			api.Method("get", "q:get([timeout])", "takes the oldest value, waiting while the queue is empty", (*Runtime).queueGet),
+			api.Fn("len", "q:len()", "the count of values queued", queueLen),
+			api.Fn("close", "q:close()", "closes the queue: puts raise, gets drain it then return nil", queueClose),
 		},
-		Metamethods: map[string]func(*Runtime, *lua.LState) int{"__tostring": g(queueTostring), "__len": g(queueLen)},
+		Metamethods: map[string]lua.LGFunction{"__tostring": queueTostring, "__len": queueLen},
 	}
-	lockType = &Type{
+	lockType = &api.Type{
 		Name: "lock",
 		Meta: lockMetaName,
-		Methods: []Func{
-			{"acquire", "l:acquire([timeout])", "takes the lock, waiting while another thread holds it", (*Runtime).lockAcquire},
-			{"release", "l:release()", "releases the lock", g(lockRelease)},
-			{"locked", "l:locked()", "whether a thread holds the lock", g(lockLocked)},
+		Methods: []api.Func{
+			api.Method("acquire", "l:acquire([timeout])", "takes the lock, waiting while another thread holds it", (*Runtime).lockAcquire),
+			api.Fn("release", "l:release()", "releases the lock", lockRelease),
+			api.Fn("locked", "l:locked()", "whether a thread holds the lock", lockLocked),
 		},
-		Metamethods: map[string]func(*Runtime, *lua.LState) int{"__tostring": g(lockTostring)},
+		Metamethods: map[string]lua.LGFunction{"__tostring": lockTostring},
 	}
-	eventType = &Type{
+	eventType = &api.Type{
 		Name: "event",
 		Meta: eventMetaName,
-		Methods: []Func{
-			{"set", "e:set()", "sets the event and wakes every waiter", g(eventSet)},
-			{"clear", "e:clear()", "clears the event", g(eventClear)},
-			{"is_set", "e:is_set()", "whether the event is set", g(eventIsSet)},
-			{"wait", "e:wait([timeout])", "waits until the event is set; false on timeout", (*Runtime).eventWait},
+		Methods: []api.Func{
+			api.Fn("set", "e:set()", "sets the event and wakes every waiter", eventSet),
+			api.Fn("clear", "e:clear()", "clears the event", eventClear),
+			api.Fn("is_set", "e:is_set()", "whether the event is set", eventIsSet),
+			api.Method("wait", "e:wait([timeout])", "waits until the event is set; false on timeout", (*Runtime).eventWait),
 		},
-		Metamethods: map[string]func(*Runtime, *lua.LState) int{"__tostring": g(eventTostring)},
+		Metamethods: map[string]lua.LGFunction{"__tostring": eventTostring},
 	}
 )
 
@@ -205,22 +163,22 @@ func (q *Queue) shift() lua.LValue {
 // (a positive count) put waits while the queue is full; nil or 0 means
 // unbounded.
 func threadQueue(L *lua.LState) int {
-	capacity := optInt(L, 1, "queue", 0, 0)
+	capacity := api.OptInt(L, 1, "queue", 0, 0)
 	if capacity < 0 {
-		argError(L, 1, "queue", "capacity must be 0 (unbounded) or more, got "+fmt.Sprint(capacity))
+		api.ArgError(L, 1, "queue", "capacity must be 0 (unbounded) or more, got "+fmt.Sprint(capacity))
 	}
-	L.Push(newObject(L, &Queue{capacity: capacity}, queueMetaName))
+	L.Push(api.NewObject(L, &Queue{capacity: capacity}, queueMetaName))
 	return 1
 }
 
 func checkQueue(L *lua.LState, fn string) *Queue {
-	return checkSelf[*Queue](L, fn, "queue", "q")
+	return api.CheckSelf[*Queue](L, fn, "queue", "q")
 }
 
 // queueClosedError is what put on a closed queue raises, shaped like the
 // socket errors so scripts can test err.name == "ESHUTDOWN".
-func queueClosedError() *OSError {
-	return &OSError{Class: "queue.ShutDown", Name: "ESHUTDOWN", Message: "queue is closed", Op: "put"}
+func queueClosedError() *api.OSError {
+	return &api.OSError{Class: "queue.ShutDown", Name: "ESHUTDOWN", Message: "queue is closed", Op: "put"}
 }
 
 // queuePut is q:put(value [, timeout]): adds value at the end of the queue.
@@ -233,11 +191,11 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 	q := checkQueue(L, "put")
 	v := L.Get(2)
 	if v == lua.LNil {
-		argError(L, 1, "put", "value expected, got nil")
+		api.ArgError(L, 1, "put", "value expected, got nil")
 	}
-	timeout := checkTimeout(L, 3, "put", 1)
+	timeout := api.CheckTimeout(L, 3, "put", 1)
 	if q.closed {
-		raiseOS(L, queueClosedError())
+		api.RaiseOS(L, queueClosedError())
 	}
 	if g := q.getters.pop(); g != nil {
 		// Someone waits for a value: hand it over directly, so that it
@@ -250,17 +208,17 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 		return 0
 	}
 	if timeout == 0 {
-		raiseTimeout(L, "put")
+		api.RaiseTimeout(L, "put")
 	}
 	w := newWaiter()
 	w.val = v
 	if rt.waitIn(L, &q.putters, w, timeout, "put") {
 		if q.closed && w.val == lua.LNil {
-			raiseOS(L, queueClosedError())
+			api.RaiseOS(L, queueClosedError())
 		}
 		return 0
 	}
-	raiseTimeout(L, "put")
+	api.RaiseTimeout(L, "put")
 	return 0
 }
 
@@ -271,7 +229,7 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 // returns nil.
 func (rt *Runtime) queueGet(L *lua.LState) int {
 	q := checkQueue(L, "get")
-	timeout := checkTimeout(L, 2, "get", 1)
+	timeout := api.CheckTimeout(L, 2, "get", 1)
 	if q.len() > 0 {
 		v := q.shift()
 		if p := q.putters.pop(); p != nil {
@@ -287,13 +245,13 @@ func (rt *Runtime) queueGet(L *lua.LState) int {
 		return 1
 	}
 	if timeout == 0 {
-		raiseTimeout(L, "get")
+		api.RaiseTimeout(L, "get")
 	}
 	if w := newWaiter(); rt.waitIn(L, &q.getters, w, timeout, "get") {
 		L.Push(w.val) // nil if woken by close
 		return 1
 	}
-	raiseTimeout(L, "get")
+	api.RaiseTimeout(L, "get")
 	return 0
 }
 
@@ -345,12 +303,12 @@ type Lock struct {
 }
 
 func checkLock(L *lua.LState, fn string) *Lock {
-	return checkSelf[*Lock](L, fn, "lock", "l")
+	return api.CheckSelf[*Lock](L, fn, "lock", "l")
 }
 
 // threadLock is thread.lock(): a new, unlocked lock.
 func threadLock(L *lua.LState) int {
-	L.Push(newObject(L, &Lock{}, lockMetaName))
+	L.Push(api.NewObject(L, &Lock{}, lockMetaName))
 	return 1
 }
 
@@ -359,7 +317,7 @@ func threadLock(L *lua.LState) int {
 // or false if the timeout (seconds; 0: do not wait) passed first.
 func (rt *Runtime) lockAcquire(L *lua.LState) int {
 	l := checkLock(L, "acquire")
-	timeout := checkTimeout(L, 2, "acquire", 1)
+	timeout := api.CheckTimeout(L, 2, "acquire", 1)
 	if !l.locked {
 		l.locked = true
 		L.Push(lua.LTrue)
@@ -379,7 +337,7 @@ func (rt *Runtime) lockAcquire(L *lua.LState) int {
 func lockRelease(L *lua.LState) int {
 	l := checkLock(L, "release")
 	if !l.locked {
-		misuse(L, "cannot release an unlocked lock (release)")
+		api.Misuse(L, "cannot release an unlocked lock (release)")
 	}
 	if w := l.waiters.pop(); w != nil {
 		w.complete(lua.LTrue) // stays locked: ownership passes to w
@@ -412,12 +370,12 @@ type Event struct {
 }
 
 func checkEvent(L *lua.LState, fn string) *Event {
-	return checkSelf[*Event](L, fn, "event", "e")
+	return api.CheckSelf[*Event](L, fn, "event", "e")
 }
 
 // threadEvent is thread.event(): a new event, not set.
 func threadEvent(L *lua.LState) int {
-	L.Push(newObject(L, &Event{}, eventMetaName))
+	L.Push(api.NewObject(L, &Event{}, eventMetaName))
 	return 1
 }
 
@@ -449,7 +407,7 @@ func eventIsSet(L *lua.LState) int {
 // cleared again before it ran.
 func (rt *Runtime) eventWait(L *lua.LState) int {
 	e := checkEvent(L, "wait")
-	timeout := checkTimeout(L, 2, "wait", 1)
+	timeout := api.CheckTimeout(L, 2, "wait", 1)
 	if e.set {
 		L.Push(lua.LTrue)
 		return 1

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -134,7 +135,7 @@ func interruptEndsWaits(t *testing.T, cases map[string]string) {
 			case err := <-done:
 				var msg string
 				if apiErr, ok := err.(*lua.ApiError); ok {
-					msg, _ = IsErrorValue(apiErr.Object)
+					msg, _ = api.IsErrorValue(apiErr.Object)
 				}
 				if !strings.Contains(msg, "KeyboardInterrupt: interrupted") {
 					t.Fatalf("got %v (%q), want a KeyboardInterrupt", err, msg)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -47,32 +48,32 @@ type threads struct {
 }
 
 func init() {
-	register(&Module{
+	register(&api.Module{
 		Name:    "thread",
 		Summary: "threads of one VM taking turns under the interpreter lock, and queues, locks and events between them",
 		Doc:     "docs/threads.md",
-		Funcs: []Func{
-			{"spawn", "thread.spawn(fn, ...)", "starts fn(...) in a new thread; returns its handle", (*Runtime).threadSpawn},
-			{"current", "thread.current()", "the handle of the calling thread", (*Runtime).threadCurrent},
-			{"sleep", "thread.sleep(seconds)", "waits, letting other threads run", (*Runtime).threadSleep},
-			{"queue", "thread.queue([capacity])", "a new FIFO queue, bounded by capacity if given", g(threadQueue)},
-			{"lock", "thread.lock()", "a new lock", g(threadLock)},
-			{"event", "thread.event()", "a new event, not set", g(threadEvent)},
+		Funcs: []api.Func{
+			api.Method("spawn", "thread.spawn(fn, ...)", "starts fn(...) in a new thread; returns its handle", (*Runtime).threadSpawn),
+			api.Method("current", "thread.current()", "the handle of the calling thread", (*Runtime).threadCurrent),
+			api.Method("sleep", "thread.sleep(seconds)", "waits, letting other threads run", (*Runtime).threadSleep),
+			api.Fn("queue", "thread.queue([capacity])", "a new FIFO queue, bounded by capacity if given", threadQueue),
+			api.Fn("lock", "thread.lock()", "a new lock", threadLock),
+			api.Fn("event", "thread.event()", "a new event, not set", threadEvent),
 		},
-		Types: []*Type{threadType, queueType, lockType, eventType},
+		Types: []*api.Type{threadType, queueType, lockType, eventType},
 	})
 }
 
 // threadType is a thread's handle.
-var threadType = &Type{
+var threadType = &api.Type{
 	Name: "thread",
 	Meta: threadMetaName,
-	Methods: []Func{
-		{"join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Runtime).threadJoin},
-		{"alive", "t:alive()", "whether the thread is still running", g(threadAlive)},
-		{"id", "t:id()", "the thread's number (the main chunk's is 1)", g(threadID)},
+	Methods: []api.Func{
+		api.Method("join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Runtime).threadJoin),
+		api.Fn("alive", "t:alive()", "whether the thread is still running", threadAlive),
+		api.Fn("id", "t:id()", "the thread's number (the main chunk's is 1)", threadID),
 	},
-	Metamethods: map[string]func(*Runtime, *lua.LState) int{"__tostring": g(threadTostring)},
+	Metamethods: map[string]lua.LGFunction{"__tostring": threadTostring},
 }
 
 // threadTostring is tostring(t): <thread 2 running serving 127.0.0.1:5000>.
@@ -112,7 +113,7 @@ func (t *Thread) running() bool {
 }
 
 func checkThread(L *lua.LState, fn string) *Thread {
-	return checkSelf[*Thread](L, fn, "thread", "t")
+	return api.CheckSelf[*Thread](L, fn, "thread", "t")
 }
 
 // threadLabel says what a thread serves, from the sockets among its
@@ -143,21 +144,21 @@ func threadLabel(args []lua.LValue) string {
 func (rt *Runtime) threadSpawn(L *lua.LState) int {
 	fn, ok := L.Get(1).(*lua.LFunction)
 	if !ok {
-		argError(L, 1, "spawn", "function expected, got "+typeName(L.Get(1)))
+		api.ArgError(L, 1, "spawn", "function expected, got "+api.TypeName(L.Get(1)))
 	}
 	args := make([]lua.LValue, 0, L.GetTop()-1)
 	for i := 2; i <= L.GetTop(); i++ {
 		args = append(args, L.Get(i))
 	}
 	if max := rt.cfg.MaxThreads; max > 0 && rt.threads.live >= max {
-		misuse(L, "can't start new thread: %d threads are running, limits.max_threads is %d (spawn)", rt.threads.live, max)
+		api.Misuse(L, "can't start new thread: %d threads are running, limits.max_threads is %d (spawn)", rt.threads.live, max)
 	}
 	t := rt.newThread(L, threadLabel(args))
 	rt.threads.live++
 	t.fn = funcName(L, fn)
 	rt.host.Go(L, func(co *lua.LState) {
 		rt.threads.byL[co] = t
-		to, _ := rt.observer.(ThreadObserver)
+		to, _ := rt.vm.Observer().(ThreadObserver)
 		if to != nil {
 			to.ThreadStart(co, t.id, t.label)
 		}
@@ -174,7 +175,7 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 			co.Push(a)
 		}
 		if err := lua51.HostCall(co, len(args), lua.MultRet); err != nil {
-			t.err = errorObject(err)
+			t.err = api.ErrorObject(err)
 			t.reported = rt.reportThreadError(t, err)
 			// As Python's garbage collector would, close the sockets the
 			// failed thread was serving, so its peers see the end.
@@ -197,14 +198,6 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 	return 1
 }
 
-// errorObject is the Lua value a failed PCall raised.
-func errorObject(err error) lua.LValue {
-	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.Object != nil {
-		return apiErr.Object
-	}
-	return lua.LString(err.Error())
-}
-
 // reportThreadError prints a thread's uncaught error and its traceback,
 // unless the run is ending anyway (interrupted or exiting), and says
 // whether it printed it. An error that a join in this thread re-raised
@@ -221,20 +214,20 @@ func (rt *Runtime) reportThreadError(t *Thread, err error) bool {
 	if t.label != "" {
 		who += " (" + t.label + ")"
 	}
-	if line, ok := t.Rejoined(errorObject(err)); ok {
+	if line, ok := t.Rejoined(api.ErrorObject(err)); ok {
 		fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n", who, line)
 		return true
 	}
-	msg, ok := IsErrorValue(errorObject(err))
+	msg, ok := api.IsErrorValue(api.ErrorObject(err))
 	if !ok {
-		msg = lua51.ErrorText(errorObject(err))
+		msg = lua51.ErrorText(api.ErrorObject(err))
 	}
 	trace := ""
 	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.StackTrace != "" {
 		trace = strings.TrimRight(nameBottomFrame(apiErr.StackTrace, t.fn), "\n") + "\n"
 	}
 	why := ""
-	if x := Explanation(errorObject(err)); x != "" && !rt.cfg.NoExplain {
+	if x := api.Explanation(api.ErrorObject(err)); x != "" && !rt.cfg.NoExplain {
 		why = "  why: " + x + "\n"
 	}
 	fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n%s%s", who, msg, why, trace)
@@ -334,25 +327,25 @@ func nameBottomFrame(trace, fn string) string {
 // a timeout error if the thread is still running.
 func (rt *Runtime) threadJoin(L *lua.LState) int {
 	t := checkThread(L, "join")
-	timeout := checkTimeout(L, 2, "join", 1)
+	timeout := api.CheckTimeout(L, 2, "join", 1)
 	if rt.current(L) == t {
-		misuse(L, "cannot join the current thread (join)")
+		api.Misuse(L, "cannot join the current thread (join)")
 	}
 	if t.running() {
 		if timeout == 0 {
-			raiseOS(L, timeoutError("join", ""))
+			api.RaiseOS(L, api.TimeoutError("join", ""))
 		}
 		rt.await(L, t.done, timeout)
 		if t.running() {
 			rt.raiseIfInterrupted(L, "join")
-			raiseOS(L, timeoutError("join", ""))
+			api.RaiseOS(L, api.TimeoutError("join", ""))
 		}
 	}
 	if t.err != nil {
 		if t.reported {
 			rt.current(L).rejoined = &rejoined{err: t.err, from: t.id, where: L.Where(1)}
 		}
-		throw(L, t.err) // the thread's own error, as it raised it
+		api.Throw(L, t.err) // the thread's own error, as it raised it
 	}
 	for _, v := range t.results {
 		L.Push(v)

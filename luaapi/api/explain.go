@@ -1,8 +1,9 @@
-package luaapi
+package api
 
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
@@ -14,9 +15,28 @@ import (
 // from the socket's state (err.explanation; socket.explain(err)). The
 // runner prints that line under an uncaught error unless --explain=false.
 
+// explainedSocket is a socket as an explanation sees it: any face's socket
+// object that has the core's state, type and timeout (the Python face's).
+type explainedSocket interface {
+	State() core.State
+	Type() int
+	Timeout() time.Duration
+}
+
+// explainable is the socket v stands for, if it is one an explanation can
+// look at, else nil.
+func explainable(v lua.LValue) explainedSocket {
+	if ud, ok := v.(*lua.LUserData); ok {
+		if s, ok := ud.Value.(explainedSocket); ok {
+			return s
+		}
+	}
+	return nil
+}
+
 // explain is the explanation of e, raised by a call on s (nil if the call
 // had no socket), or "" when there is nothing to add.
-func explain(e *OSError, s *Socket) string {
+func explain(e *OSError, s explainedSocket) string {
 	st := core.Created
 	if s != nil {
 		st = s.State()
@@ -75,22 +95,6 @@ func oneOf(s string, list ...string) bool {
 	return false
 }
 
-// socketExplain is socket.explain(err): the explanation of an error value
-// a socket call raised, or nil if it has none.
-func (rt *Runtime) socketExplain(L *lua.LState) int {
-	t, ok := L.Get(1).(*lua.LTable)
-	if !ok {
-		L.Push(lua.LNil)
-		return 1
-	}
-	if x, ok := t.RawGetString("explanation").(lua.LString); ok && x != "" {
-		L.Push(x)
-	} else {
-		L.Push(lua.LNil)
-	}
-	return 1
-}
-
 // Explanation is the explanation an error value carries, "" if none.
 func Explanation(v lua.LValue) string {
 	if t, ok := v.(*lua.LTable); ok {
@@ -99,18 +103,18 @@ func Explanation(v lua.LValue) string {
 	return ""
 }
 
-// note prints a one-line note to standard error, once per run and kind,
+// Note prints a one-line note to standard error, once per run and kind,
 // unless explanations are off: for what is not an error but surprises
 // learners (a datagram cut short).
 // Called with the interpreter lock held.
-func (rt *Runtime) note(kind, format string, args ...any) {
-	if rt.cfg.NoExplain || rt.noted[kind] {
+func (vm *VM) Note(kind, format string, args ...any) {
+	if vm.cfg.NoExplain || vm.noted[kind] {
 		return
 	}
-	if rt.noted == nil {
-		rt.noted = map[string]bool{}
+	if vm.noted == nil {
+		vm.noted = map[string]bool{}
 	}
-	rt.noted[kind] = true
+	vm.noted[kind] = true
 	msg := fmt.Sprintf(format, args...)
-	fmt.Fprintf(rt.host.Stderr(), "sockrun: note: %s\n", strings.TrimSpace(msg))
+	fmt.Fprintf(vm.host.Stderr(), "sockrun: note: %s\n", strings.TrimSpace(msg))
 }

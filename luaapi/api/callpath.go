@@ -1,4 +1,4 @@
-package luaapi
+package api
 
 import (
 	"time"
@@ -48,35 +48,39 @@ type StatefulSocket interface {
 }
 
 // Observer sees every call of a registered function when attached to a
-// runtime. Call runs on the calling thread with the interpreter lock held,
+// VM. Call runs on the calling thread with the interpreter lock held,
 // after the call has returned or raised.
 type Observer interface {
 	Call(ev *CallEvent)
 }
 
-// SetObserver attaches o to the runtime's call path (nil detaches). Call it
+// SetObserver attaches o to the VM's call path (nil detaches). Call it
 // before the script runs.
-func (rt *Runtime) SetObserver(o Observer) { rt.observer = o }
+func (vm *VM) SetObserver(o Observer) { vm.observer = o }
+
+// Observer is the observer attached to the call path, nil if none.
+func (vm *VM) Observer() Observer { return vm.observer }
 
 // call is the call path's wrapper of f, a function of module m (and of
-// type ty for a method).
-func (rt *Runtime) call(m *Module, ty *Type, f *Func) lua.LGFunction {
-	fn := f.Fn
+// type ty for a method), bound to inst, the instance of its module.
+func (vm *VM) call(m *Module, ty *Type, f *Func, inst any) lua.LGFunction {
+	fn := f.bind(inst)
 	return func(L *lua.LState) int {
-		if rt.observer == nil {
-			rt.host.Checkpoint(L)
-			rt.checkSignals(L)
-			return fn(rt, L)
+		if vm.observer == nil {
+			vm.host.Checkpoint(L)
+			vm.takeDue(L)
+			return fn(L)
 		}
-		return rt.observed(L, m, ty, f)
+		return vm.observed(L, m, ty, f, fn)
 	}
 }
 
-// observed runs f and tells the observer about it, also when f raises.
-func (rt *Runtime) observed(L *lua.LState, m *Module, ty *Type, f *Func) (n int) {
-	rt.host.Checkpoint(L)
-	rt.checkSignals(L)
-	ev := &CallEvent{L: L, Module: m.Name, Func: f, Thread: rt.ThreadID(L), Start: time.Now()}
+// observed runs fn, the function of f, and tells the observer about it,
+// also when fn raises.
+func (vm *VM) observed(L *lua.LState, m *Module, ty *Type, f *Func, fn lua.LGFunction) (n int) {
+	vm.host.Checkpoint(L)
+	vm.takeDue(L)
+	ev := &CallEvent{L: L, Module: m.Name, Func: f, Thread: vm.ThreadID(L), Start: time.Now()}
 	if ty != nil {
 		ev.Type = ty.Name
 	}
@@ -93,7 +97,7 @@ func (rt *Runtime) observed(L *lua.LState, m *Module, ty *Type, f *Func) (n int)
 			}
 		}
 	}
-	if cs, ok := rt.observer.(CallStarter); ok {
+	if cs, ok := vm.observer.(CallStarter); ok {
 		cs.CallStart(ev)
 	}
 	finish := func() {
@@ -101,7 +105,7 @@ func (rt *Runtime) observed(L *lua.LState, m *Module, ty *Type, f *Func) (n int)
 		if ev.Socket != nil {
 			ev.StateAfter = ev.Socket.StateName()
 		}
-		rt.observer.Call(ev)
+		vm.observer.Call(ev)
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -114,11 +118,28 @@ func (rt *Runtime) observed(L *lua.LState, m *Module, ty *Type, f *Func) (n int)
 			panic(r)
 		}
 	}()
-	n = f.Fn(rt, L)
+	n = fn(L)
 	ev.Results = make([]lua.LValue, n)
 	for i := range n {
 		ev.Results[i] = L.Get(L.GetTop() - n + 1 + i)
 	}
 	finish()
 	return n
+}
+
+// CallStarter is an Observer that also wants to know when a call starts,
+// before it runs: CallStart gets the event with its arguments and the
+// socket's state before; the same event reaches Call when the call is
+// over. It runs with the interpreter lock held.
+type CallStarter interface {
+	CallStart(ev *CallEvent)
+}
+
+// ThreadObserver is an Observer that also sees script threads start and
+// end. Both run on the thread itself (L), with the interpreter lock held:
+// ThreadStart before the thread's function runs, ThreadEnd after it has
+// returned (err nil) or raised (err its error value).
+type ThreadObserver interface {
+	ThreadStart(L *lua.LState, id int, label string)
+	ThreadEnd(L *lua.LState, id int, err lua.LValue)
 }

@@ -1,9 +1,11 @@
-package luaapi
+package api
 
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sockrun/sockrun/luaapi/core"
@@ -19,27 +21,27 @@ type droppedUnread struct {
 	bytes   int
 }
 
-// noteClose records, before s is closed by the script, the bytes it
-// received that nothing read. Called with the lock held.
-func (rt *Runtime) noteClose(s *Socket) {
-	if n := s.Buffered(); n > 0 && !s.IsClosed() {
-		rt.unread.sockets++
-		rt.unread.bytes += n
+// NoteUnread records n bytes received on a socket that nothing read, which
+// the script's close call throws away. Called with the lock held.
+func (vm *VM) NoteUnread(n int) {
+	if n > 0 {
+		vm.unread.sockets++
+		vm.unread.bytes += n
 	}
 }
 
 // Report writes what the script left when it ended: sockets never closed
 // (with where each was made when --report was on from the start), sockets
 // the garbage collector closed, bytes received that nothing read,
-// datagrams cut short, threads still running, timeouts hit. It writes
-// nothing when there is nothing to say but "all clean". Call it with the
-// interpreter lock held, before the run closes what is left.
-func (rt *Runtime) Report(w io.Writer, who string) {
+// datagrams cut short, threads still running (running, as the thread
+// module describes them), timeouts hit. Call it with the interpreter lock
+// held, before the run closes what is left.
+func (vm *VM) Report(w io.Writer, who string, running []string) {
 	var b strings.Builder
 	type open struct{ what, where string }
 	var left []open
-	unread := rt.unread
-	rt.group.Each(func(s *core.Socket, where string) {
+	unread := vm.unread
+	vm.group.Each(func(s *core.Socket, where string) {
 		what := describeSocket(s)
 		if n := s.Buffered(); n > 0 {
 			what += fmt.Sprintf(", %d bytes received and not read", n)
@@ -58,7 +60,7 @@ func (rt *Runtime) Report(w io.Writer, who string) {
 			fmt.Fprintf(&b, "    %s%s\n", o.what, madeAt(o.where))
 		}
 	}
-	leaks := rt.group.Leaks()
+	leaks := vm.group.Leaks()
 	if len(leaks) == 0 {
 		b.WriteString("  sockets closed by the garbage collector: none\n")
 	} else {
@@ -72,23 +74,15 @@ func (rt *Runtime) Report(w io.Writer, who string) {
 	} else {
 		fmt.Fprintf(&b, "  unread bytes in receive buffers: %d bytes on %d sockets (received, never read by the script)\n", unread.bytes, unread.sockets)
 	}
-	fmt.Fprintf(&b, "  datagrams cut short by a read smaller than them: %d\n", rt.group.Truncated())
-	var running []string
-	for _, t := range rt.threads.byL {
-		desc := fmt.Sprintf("thread %d", t.id)
-		if t.label != "" {
-			desc += " (" + t.label + ")"
-		}
-		running = append(running, desc)
-	}
-	sort.Strings(running)
+	fmt.Fprintf(&b, "  datagrams cut short by a read smaller than them: %d\n", vm.group.Truncated())
+	running = slices.Sorted(slices.Values(running))
 	if len(running) == 0 {
 		b.WriteString("  threads still running: none\n")
 	} else {
 		fmt.Fprintf(&b, "  threads still running: %d: %s\n", len(running), strings.Join(running, ", "))
 	}
-	fmt.Fprintf(&b, "  timeouts hit: %d\n", rt.group.Timeouts())
-	if !rt.cfg.Report {
+	fmt.Fprintf(&b, "  timeouts hit: %d\n", vm.group.Timeouts())
+	if !vm.cfg.Report {
 		b.WriteString("  (where each socket was made is known when --report is given from the start)\n")
 	}
 	io.WriteString(w, b.String())
@@ -104,7 +98,10 @@ func madeAt(where string) string {
 // describeSocket is a socket for the report: its type, descriptor, state
 // and addresses.
 func describeSocket(s *core.Socket) string {
-	kind := constName(core.TypeName, s.Type())
+	kind, ok := core.TypeName(s.Type())
+	if !ok {
+		kind = strconv.Itoa(s.Type())
+	}
 	what := fmt.Sprintf("%s fd=%d %s", kind, s.FD(), s.StateName())
 	if sa, err := s.LocalAddr(); err == nil {
 		if l := core.SockaddrString(sa); l != "" && l != "0.0.0.0:0" {

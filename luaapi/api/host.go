@@ -1,20 +1,15 @@
-// Package luaapi is what sockrun's scripts see: the socket module and the
-// other script modules. It never imports the runner; it reaches the host
-// (the interpreter lock, threads, the run's context, standard streams)
-// through the Host interface.
-package luaapi
+package api
 
 import (
 	"context"
 	"io"
-	"sync/atomic"
 	"time"
 
-	"github.com/sockrun/sockrun/luaapi/core"
+	"github.com/sockrun/sockrun/luaapi/store"
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Host is what the runner gives the script modules.
+// Host is what the runner gives the script modules, through the VM.
 //
 // The interpreter lock: Lua values may be touched only by the goroutine
 // holding it. A Go function called from Lua holds it on entry. Before any
@@ -94,96 +89,5 @@ type Config struct {
 	MaxRecv int
 	// Shared is the run's key-value store, common to every worker (the
 	// shared module); nil gives this VM a store of its own.
-	Shared *SharedStore
+	Shared *store.Store
 }
-
-// Runtime is one VM's script-facing state: its host, its configuration and
-// the sockets its script has open. The host closes what is left with
-// CloseAll when the run ends, since gopher-lua has no __gc.
-type Runtime struct {
-	host Host
-	cfg  Config
-
-	// group holds the script's sockets (weakly: an unreachable socket is
-	// closed when collected) and interrupts their waits when the run ends.
-	group *core.Group
-
-	stdin *lineReader
-
-	threads threads
-
-	// defaultTimeout is what new sockets get (socket.setdefaulttimeout).
-	defaultTimeout time.Duration
-
-	// stdio is the standard io table's own functions (base.go).
-	stdio stdio
-
-	// observer sees every call of a registered function (callpath.go).
-	observer Observer
-
-	// unread counts what the script's close calls threw away (report.go).
-	unread droppedUnread
-
-	// hosts caches address texts and parses (addr.go).
-	hosts hostCache
-
-	// noted are the kinds of note already printed (explain.go).
-	noted map[string]bool
-
-	// socketMetas are the metatables of sockets, one per kind (sockobj.go).
-	socketMetas map[socketMetaKey]*lua.LTable
-
-	// sig is how signals reach the main thread (signal.go).
-	sig *signals
-	// mainRunning is set while the main chunk runs.
-	mainRunning atomic.Bool
-}
-
-// New returns the runtime of one VM.
-func New(host Host, cfg Config) *Runtime {
-	if cfg.Workers < 1 {
-		cfg.Workers, cfg.Worker = 1, 1
-	}
-	timeout := time.Duration(-1)
-	if cfg.DefaultTimeout != nil {
-		timeout = *cfg.DefaultTimeout
-	}
-	if cfg.Shared == nil {
-		cfg.Shared = NewSharedStore()
-	}
-	rt := &Runtime{host: host, cfg: cfg, group: core.NewGroup(host.Context()), defaultTimeout: timeout}
-	rt.sig = newSignals(rt)
-	rt.group.SetMaxAccepted(cfg.MaxConnections)
-	rt.group.SetMaxRecv(cfg.MaxRecv)
-	return rt
-}
-
-// Lock implements core.Host: takes the interpreter lock back for c's
-// thread (a *lua.LState) through the host.
-func (rt *Runtime) Lock(c core.Caller) { rt.host.Lock(c.(*lua.LState)) }
-
-// Unlock implements core.Host: releases the interpreter lock held by c's
-// thread through the host.
-func (rt *Runtime) Unlock(c core.Caller) { rt.host.Unlock(c.(*lua.LState)) }
-
-// Context implements core.Host: the run's context.
-func (rt *Runtime) Context() context.Context { return rt.host.Context() }
-
-// CloseAll closes every socket the script left open and returns how many
-// there were. It is safe to call from any goroutine.
-func (rt *Runtime) CloseAll() int { return rt.group.CloseAll() }
-
-// Rewatch makes every open socket's waits end when ctx is done, for a host
-// that replaced its context (the prompt's, after a Ctrl-C ended the old
-// one). It is called with the interpreter lock held.
-func (rt *Runtime) Rewatch(ctx context.Context) {
-	rt.group.Rewatch(ctx)
-	rt.sig.rebase()
-}
-
-// OpenSockets is the number of sockets the script has open.
-func (rt *Runtime) OpenSockets() int { return rt.group.Len() }
-
-// Leaks are the sockets the garbage collector closed because the script
-// lost them without closing them, as Python's ResourceWarning lists.
-func (rt *Runtime) Leaks() []core.Leak { return rt.group.Leaks() }

@@ -1,4 +1,4 @@
-package luaapi
+package api
 
 import (
 	"fmt"
@@ -11,14 +11,15 @@ import (
 // The registry is the list of everything a script sees that sockrun adds to
 // Lua: each module, its functions, the object types it hands out with their
 // methods, and its constants, with the Lua signature and a one-line summary
-// of each. Runtime.Open builds the VM's modules from it, the docs check
-// (registry_test.go) holds docs/ to it, and editor definitions and
-// `sockrun doc` are made from it. A module is added by registering it from
-// its own file:
+// of each: one entry per function, found by module, type and name (Find).
+// VM.Open builds the VM's modules from it, the docs check holds docs/ to
+// it, and editor definitions and `sockrun doc` are made from it. A module
+// is added by registering it from its own package:
 //
-//	func init() { register(&Module{Name: "struct", Funcs: []Func{...}}) }
+//	func init() { api.Register(&api.Module{Name: "struct", Funcs: []api.Func{...}}) }
 //
-// Open is not edited.
+// Open is not edited. A module with state has a New that makes its
+// instance for each VM; its functions made with Method receive it.
 
 // Func is one script-facing function or method.
 type Func struct {
@@ -29,8 +30,30 @@ type Func struct {
 	Sig string
 	// Summary is one line on what it does and returns.
 	Summary string
-	// Fn is the Go function. It runs through the call path (callpath.go).
-	Fn func(rt *Runtime, L *lua.LState) int
+	// bind makes the Go function for one VM, from the instance of the
+	// module that registered the function (or its type). It runs through
+	// the call path (callpath.go).
+	bind func(inst any) lua.LGFunction
+}
+
+// HasFunction reports whether f has a Go function (Fn and Method give it
+// one).
+func (f *Func) HasFunction() bool { return f.bind != nil }
+
+// Fn is the registry's entry of fn, a function that keeps no state of its
+// own module (or gets it from its self argument).
+func Fn(name, sig, summary string, fn lua.LGFunction) Func {
+	return Func{Name: name, Sig: sig, Summary: summary, bind: func(any) lua.LGFunction { return fn }}
+}
+
+// Method is the registry's entry of fn, a function of a module's state:
+// each VM calls it with the instance its module's New made there
+// ((*Module).recv, with M the module's instance type).
+func Method[M any](name, sig, summary string, fn func(m M, L *lua.LState) int) Func {
+	return Func{Name: name, Sig: sig, Summary: summary, bind: func(inst any) lua.LGFunction {
+		m := inst.(M)
+		return func(L *lua.LState) int { return fn(m, L) }
+	}}
 }
 
 // Type is a kind of object a module hands out: a userdata with a metatable
@@ -51,7 +74,7 @@ type Type struct {
 	// Metamethods (__tostring, __eq, __len, ...) are set on the metatable
 	// as they are: they are how Lua operators see the object, not calls a
 	// trace or the docs list one by one.
-	Metamethods map[string]func(rt *Runtime, L *lua.LState) int
+	Metamethods map[string]lua.LGFunction
 }
 
 // Field is a value of an object read as obj.name, and set as obj.name = v
@@ -59,10 +82,10 @@ type Type struct {
 type Field struct {
 	Name    string
 	Summary string
-	Get     func(rt *Runtime, L *lua.LState, obj *lua.LUserData) lua.LValue
+	Get     func(L *lua.LState, obj *lua.LUserData) lua.LValue
 	// Set stores v (at stack index 3 of the __newindex call, for argument
 	// errors); nil makes the field read-only.
-	Set func(rt *Runtime, L *lua.LState, obj *lua.LUserData, v lua.LValue)
+	Set func(L *lua.LState, obj *lua.LUserData, v lua.LValue)
 }
 
 // Const is a named constant of a module.
@@ -98,19 +121,30 @@ type Module struct {
 	// Consts lists the module's constants; made when the VM opens, since
 	// some are computed (every errno name).
 	Consts func() []Const
+	// New, if set, makes the module's instance for one VM when the VM is
+	// made: the state its functions share, holding what it needs of vm.
+	// Functions made with Method receive it. A module that shares
+	// another's state returns vm.Instance(other).
+	New func(vm *VM) any
 	// Setup, if set, runs after the module's table is filled, with the
-	// interpreter lock held: fields that are not functions or constants,
-	// metatables of the module table itself.
-	Setup func(rt *Runtime, L *lua.LState, mod *lua.LTable)
+	// interpreter lock held and the module's instance (nil if it has
+	// none): fields that are not functions or constants, metatables of
+	// the module table itself. SetupOf adapts a method of the instance.
+	Setup func(inst any, L *lua.LState, mod *lua.LTable)
 	// Order sorts modules when they open; lower first, then by name.
 	Order int
 }
 
+// SetupOf is a Module's Setup from f, a method of its instance type M.
+func SetupOf[M any](f func(m M, L *lua.LState, mod *lua.LTable)) func(any, *lua.LState, *lua.LTable) {
+	return func(inst any, L *lua.LState, mod *lua.LTable) { f(inst.(M), L, mod) }
+}
+
 var registry []*Module
 
-// register adds a module to the registry; each module's file calls it from
-// init.
-func register(m *Module) {
+// Register adds a module to the registry; each module's package calls it
+// from init.
+func Register(m *Module) {
 	registry = append(registry, m)
 	sort.SliceStable(registry, func(i, j int) bool {
 		if registry[i].Order != registry[j].Order {
@@ -124,12 +158,56 @@ func register(m *Module) {
 // the VM opens them. The caller must not change what it returns.
 func Modules() []*Module { return registry }
 
-// Open registers sockrun's modules in L, as the registry lists them: each
-// new module as a global and for require, each extension into its global
-// table. It then makes the main thread's handle.
-func (rt *Runtime) Open(L *lua.LState) {
+// Find is the registered function name of module (a module function) or
+// of its type typeName (a method, typeName not ""), nil if there is none.
+func Find(module, typeName, name string) *Func {
+	for _, m := range registry {
+		if m.Name != module {
+			continue
+		}
+		if typeName == "" {
+			for i := range m.Funcs {
+				if m.Funcs[i].Name == name {
+					return &m.Funcs[i]
+				}
+			}
+			continue
+		}
+		for _, ty := range m.Types {
+			if ty.Name != typeName {
+				continue
+			}
+			for t := ty; t != nil; t = t.Inherits {
+				for i := range t.Methods {
+					if t.Methods[i].Name == name {
+						return &t.Methods[i]
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// owners are the modules that register each type, whose instance the
+// type's methods get.
+func owners() map[*Type]*Module {
+	o := map[*Type]*Module{}
+	for _, m := range registry {
+		for _, ty := range m.Types {
+			o[ty] = m
+		}
+	}
+	return o
+}
+
+// Open registers sockrun's modules in L, the VM's main state, as the
+// registry lists them: each new module as a global and for require, each
+// extension into its global table.
+func (vm *VM) Open(L *lua.LState) {
+	vm.mainL = L
 	openErrorMeta(L)
-	openAddrMeta(L)
+	owner := owners()
 	opened := map[string]bool{}
 	for _, m := range registry {
 		m := m
@@ -144,7 +222,7 @@ func (rt *Runtime) Open(L *lua.LState) {
 					continue // that standard library is not opened
 				}
 			}
-			rt.fill(L, m, t)
+			vm.fill(L, m, t, owner)
 		case !opened[m.Name]:
 			// Every part registered under this name fills one table: the
 			// socket module is Python's face and LuaSocket's.
@@ -153,17 +231,16 @@ func (rt *Runtime) Open(L *lua.LState) {
 			L.PreloadModule(m.Name, func(L *lua.LState) int {
 				mod := L.NewTable()
 				for _, part := range parts {
-					rt.fill(L, part, mod)
+					vm.fill(L, part, mod, owner)
 				}
 				L.Push(mod)
 				return 1
 			})
 			if m.Kind != RequireOnly {
-				L.SetGlobal(m.Name, requireModule(L, m.Name))
+				L.SetGlobal(m.Name, RequireModule(L, m.Name))
 			}
 		}
 	}
-	rt.threads.main = rt.newThread(L, "main")
 }
 
 // modulesNamed are the parts of the module name, in registry order: a
@@ -180,32 +257,37 @@ func modulesNamed(name string) []*Module {
 }
 
 // fill sets a module's types, functions and constants in t, then runs its
-// Setup.
-func (rt *Runtime) fill(L *lua.LState, m *Module, t *lua.LTable) {
+// Setup. A method is bound to the instance of the module that registered
+// its type (owner): an inherited method to its own module's.
+func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable, owner map[*Type]*Module) {
+	inst := vm.Instance(m)
 	for _, ty := range m.Types {
 		mt := L.NewTypeMetatable(ty.Meta)
 		methods := L.NewTable()
 		for t := ty; t != nil; t = t.Inherits {
+			tinst := inst
+			if o := owner[t]; o != nil {
+				tinst = vm.Instance(o)
+			}
 			for i := range t.Methods {
 				if methods.RawGetString(t.Methods[i].Name) == lua.LNil {
-					methods.RawSetString(t.Methods[i].Name, L.NewFunction(rt.call(m, ty, &t.Methods[i])))
+					methods.RawSetString(t.Methods[i].Name, L.NewFunction(vm.call(m, ty, &t.Methods[i], tinst)))
 				}
 			}
 		}
-		rt.setNoMethod(L, ty, methods)
+		setNoMethod(L, ty, methods)
 		if len(ty.Fields) == 0 {
 			L.SetField(mt, "__index", methods)
 		} else {
-			rt.setFields(L, ty, mt, methods)
+			setFields(L, ty, mt, methods)
 		}
 		L.SetField(mt, "__name", lua.LString(ty.Name))
 		for name, f := range ty.Metamethods {
-			f := f
-			L.SetField(mt, name, L.NewFunction(func(L *lua.LState) int { return f(rt, L) }))
+			L.SetField(mt, name, L.NewFunction(f))
 		}
 	}
 	for i := range m.Funcs {
-		t.RawSetString(m.Funcs[i].Name, L.NewFunction(rt.call(m, nil, &m.Funcs[i])))
+		t.RawSetString(m.Funcs[i].Name, L.NewFunction(vm.call(m, nil, &m.Funcs[i], inst)))
 	}
 	if m.Consts != nil {
 		for _, c := range m.Consts() {
@@ -213,13 +295,13 @@ func (rt *Runtime) fill(L *lua.LState, m *Module, t *lua.LTable) {
 		}
 	}
 	if m.Setup != nil {
-		m.Setup(rt, L, t)
+		m.Setup(inst, L, t)
 	}
 }
 
 // setFields makes the metatable mt of type ty look up methods, then
 // fields, and store fields that can be set.
-func (rt *Runtime) setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
+func setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
 	fields := map[string]*Field{}
 	for i := range ty.Fields {
 		fields[ty.Fields[i].Name] = &ty.Fields[i]
@@ -233,7 +315,7 @@ func (rt *Runtime) setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
 		}
 		if name, ok := key.(lua.LString); ok {
 			if f := fields[string(name)]; f != nil {
-				L.Push(f.Get(rt, L, ud))
+				L.Push(f.Get(L, ud))
 				return 1
 			}
 		}
@@ -245,9 +327,9 @@ func (rt *Runtime) setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
 		name := lua.LVAsString(L.Get(2))
 		f := fields[name]
 		if f == nil || f.Set == nil {
-			misuse(L, "cannot set field '%s' of a %s", name, ty.Name)
+			Misuse(L, "cannot set field '%s' of a %s", name, ty.Name)
 		}
-		f.Set(rt, L, ud, L.Get(3))
+		f.Set(L, ud, L.Get(3))
 		return 0
 	}))
 }
@@ -256,7 +338,7 @@ func (rt *Runtime) setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
 // "socket object has no method 'makefile_x'", with a suggestion when a
 // name is close, rather than return nil and leave the script to fail with
 // "attempt to call a non-function object".
-func (rt *Runtime) setNoMethod(L *lua.LState, ty *Type, methods *lua.LTable) {
+func setNoMethod(L *lua.LState, ty *Type, methods *lua.LTable) {
 	mt := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		noMethod(L, ty, L.Get(2))
@@ -269,13 +351,13 @@ func (rt *Runtime) setNoMethod(L *lua.LState, ty *Type, methods *lua.LTable) {
 func noMethod(L *lua.LState, ty *Type, key lua.LValue) {
 	name, ok := key.(lua.LString)
 	if !ok {
-		misuse(L, "%s object has no method %s", ty.Name, L.ToStringMeta(key).String())
+		Misuse(L, "%s object has no method %s", ty.Name, L.ToStringMeta(key).String())
 	}
 	msg := fmt.Sprintf("%s object has no method '%s'", ty.Name, string(name))
 	if near := nearest(string(name), ty); near != "" {
 		msg += "; did you mean '" + near + "'?"
 	}
-	misuse(L, "%s", msg)
+	Misuse(L, "%s", msg)
 }
 
 // nearest is the method or field of ty (or of the types it inherits)
@@ -327,8 +409,8 @@ func EditDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// requireModule loads a module as require would and returns it.
-func requireModule(L *lua.LState, name string) lua.LValue {
+// RequireModule loads a module as require would and returns it.
+func RequireModule(L *lua.LState, name string) lua.LValue {
 	L.Push(L.GetGlobal("require"))
 	L.Push(lua.LString(name))
 	L.Call(1, 1)

@@ -1,4 +1,4 @@
-package luaapi
+package api
 
 import (
 	"context"
@@ -95,8 +95,8 @@ func errnoClass(errno syscall.Errno) string {
 	return "OSError"
 }
 
-// strerror is the C library's message for errno, as Python shows it.
-func strerror(errno syscall.Errno) string {
+// Strerror is the C library's message for errno, as Python shows it.
+func Strerror(errno syscall.Errno) string {
 	msg := errno.Error()
 	if msg == "" {
 		return msg
@@ -104,9 +104,9 @@ func strerror(errno syscall.Errno) string {
 	return strings.ToUpper(msg[:1]) + msg[1:]
 }
 
-// errnoName is the name of errno as Python's errno.errorcode has it, which
+// ErrnoName is the name of errno as Python's errno.errorcode has it, which
 // for two numbers is not the name x/sys picks.
-func errnoName(errno syscall.Errno) string {
+func ErrnoName(errno syscall.Errno) string {
 	switch errno {
 	case unix.EDEADLK:
 		return "EDEADLOCK"
@@ -124,40 +124,55 @@ var errnoAliases = map[string]syscall.Errno{
 	"EDEADLK":     unix.EDEADLK,
 }
 
-// errnoError builds the OSError of a plain errno.
-func errnoError(errno syscall.Errno, op, addr string) *OSError {
+// ErrnoConsts are every errno as a module constant: by its name
+// (ErrnoName), and by its other names (socket.EWOULDBLOCK).
+func ErrnoConsts() []Const {
+	var consts []Const
+	for e := syscall.Errno(1); e < 134; e++ {
+		if name := ErrnoName(e); name != "" {
+			consts = append(consts, Const{name, lua.LNumber(e)})
+		}
+	}
+	for name, e := range errnoAliases {
+		consts = append(consts, Const{name, lua.LNumber(e)})
+	}
+	return consts
+}
+
+// ErrnoError builds the OSError of a plain errno.
+func ErrnoError(errno syscall.Errno, op, addr string) *OSError {
 	return &OSError{
 		Class:   errnoClass(errno),
 		Errno:   int(errno),
-		Name:    errnoName(errno),
-		Message: strerror(errno),
+		Name:    ErrnoName(errno),
+		Message: Strerror(errno),
 		Op:      op,
 		Addr:    addr,
 	}
 }
 
-// gaiError is the socket.gaierror of code from call op on addr (an
+// GaiError is the socket.gaierror of code from call op on addr (an
 // unknown code is EAI_NONAME).
-func gaiError(code core.GaiError, op, addr string) *OSError {
+func GaiError(code core.GaiError, op, addr string) *OSError {
 	if !code.Known() {
 		code = core.EAINoName
 	}
 	return &OSError{Class: "socket.gaierror", Errno: int(code), Name: code.Name(), Message: code.Error(), Op: op, Addr: addr}
 }
 
-// timeoutError is the error of a call that ran past its socket timeout.
-func timeoutError(op, addr string) *OSError {
+// TimeoutError is the error of a call that ran past its socket timeout.
+func TimeoutError(op, addr string) *OSError {
 	return &OSError{Class: "TimeoutError", Errno: int(unix.ETIMEDOUT), Name: "ETIMEDOUT", Message: "timed out", Op: op, Addr: addr}
 }
 
-// interruptError is the error of a call cut short by Ctrl-C or SIGTERM.
-func interruptError(op, addr string) *OSError {
+// InterruptError is the error of a call cut short by Ctrl-C or SIGTERM.
+func InterruptError(op, addr string) *OSError {
 	return &OSError{Class: "KeyboardInterrupt", Errno: int(unix.EINTR), Name: "EINTR", Message: "interrupted", Op: op, Addr: addr}
 }
 
-// toOSError turns a Go error from a socket call into the OSError scripts
+// ToOSError turns a Go error from a socket call into the OSError scripts
 // see, keeping the errno wherever the error chain has one.
-func toOSError(ctx context.Context, err error, op, addr string) *OSError {
+func ToOSError(ctx context.Context, err error, op, addr string) *OSError {
 	e := classify(ctx, err, op, addr)
 	if e.Err == nil && e != err {
 		e.Err = err
@@ -182,43 +197,43 @@ func classify(ctx context.Context, err error, op, addr string) *OSError {
 	}
 	var long *core.TooLongError
 	if errors.As(err, &long) {
-		e := errnoError(unix.EMSGSIZE, op, addr)
+		e := ErrnoError(unix.EMSGSIZE, op, addr)
 		e.Message = long.Error()
 		return e
 	}
 	var gai core.GaiError
 	if errors.As(err, &gai) {
-		return gaiError(gai, op, addr)
+		return GaiError(gai, op, addr)
 	}
 	if ctx != nil && ctx.Err() != nil {
 		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 			return &OSError{Class: "TimeoutError", Errno: int(unix.ETIMEDOUT), Name: "ETIMEDOUT", Message: "run deadline reached", Op: op, Addr: addr}
 		}
-		return interruptError(op, addr)
+		return InterruptError(op, addr)
 	}
 	if errors.Is(err, core.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) {
-		return timeoutError(op, addr)
+		return TimeoutError(op, addr)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		switch {
 		case dnsErr.IsTemporary || dnsErr.IsTimeout:
-			return gaiError(core.EAIAgain, op, addr)
+			return GaiError(core.EAIAgain, op, addr)
 		case dnsErr.IsNotFound:
-			return gaiError(core.EAINoName, op, addr)
+			return GaiError(core.EAINoName, op, addr)
 		}
-		return gaiError(core.EAIFail, op, addr)
+		return GaiError(core.EAIFail, op, addr)
 	}
 	var addrErr *net.AddrError
 	if errors.As(err, &addrErr) {
-		return gaiError(core.EAINoName, op, addr)
+		return GaiError(core.EAINoName, op, addr)
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		return errnoError(errno, op, addr)
+		return ErrnoError(errno, op, addr)
 	}
 	if errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed) {
-		return errnoError(unix.EBADF, op, addr)
+		return ErrnoError(unix.EBADF, op, addr)
 	}
 	return &OSError{Class: "OSError", Message: err.Error(), Op: op, Addr: addr}
 }
@@ -258,9 +273,9 @@ func errorString(t *lua.LTable) string {
 	return e.Error()
 }
 
-// errorValue is the Lua error value of e: a table with errno, name,
+// ErrorValue is the Lua error value of e: a table with errno, name,
 // message, op, addr, class and where (the script's file:line).
-func errorValue(L *lua.LState, e *OSError) *lua.LTable {
+func ErrorValue(L *lua.LState, e *OSError) *lua.LTable {
 	t := L.CreateTable(0, 8)
 	t.RawSetString("class", lua.LString(e.Class))
 	t.RawSetString("errno", lua.LNumber(e.Errno))
@@ -276,19 +291,19 @@ func errorValue(L *lua.LState, e *OSError) *lua.LTable {
 	if e.Explanation != "" {
 		t.RawSetString("explanation", lua.LString(e.Explanation))
 	}
-	if where := scriptWhere(L); where != "" {
+	if where := ScriptWhere(L); where != "" {
 		t.RawSetString("where", lua.LString(where))
 	}
 	L.SetMetatable(t, L.GetTypeMetatable(errorMetaName))
 	return t
 }
 
-// scriptWhere is the script's file:line that made the current call: the
+// ScriptWhere is the script's file:line that made the current call: the
 // innermost Lua function on the stack, skipping Go functions such as pcall,
 // as L.RaiseError does. It is "" if there is none. (The bound is there
 // because gopher-lua's GetStack can answer the bottom frame for any level
 // past a tail call.)
-func scriptWhere(L *lua.LState) string {
+func ScriptWhere(L *lua.LState) string {
 	// A function pcall called runs on a coroutine of pcall's: past its
 	// frames, the line is the caller's (lua51's pcall frames read "[G]").
 	for s := L; s != nil; s = s.Parent {
@@ -305,51 +320,51 @@ func scriptWhere(L *lua.LState) string {
 	return ""
 }
 
-// raise raises err, from the socket call op on addr, as a Lua error value:
+// Raise raises err, from the socket call op on addr, as a Lua error value:
 // the one way an error of a socket call reaches the script. It does not
 // return.
 //
 // The socket the call concerned, for the explanation, is its first
 // argument: the self of a method, the socket of send_fds.
-func (rt *Runtime) raise(L *lua.LState, err error, op, addr string) {
-	ctx := rt.ctx(L)
-	if ctx.Err() != nil && rt.host.Context().Err() == nil && rt.isMain(L) {
+func (vm *VM) Raise(L *lua.LState, err error, op, addr string) {
+	ctx := vm.CallContext(L)
+	if ctx.Err() != nil && vm.host.Context().Err() == nil && vm.intr != nil && vm.IsMain(L) {
 		// A signal due in the main thread ended the wait: its handlers
 		// run and a KeyboardInterrupt is raised here, once.
-		rt.takeSignals(L, op)
-		ctx = rt.ctx(L)
+		vm.intr.Take(L, op)
+		ctx = vm.CallContext(L)
 	}
-	e := toOSError(ctx, err, op, addr)
+	e := ToOSError(ctx, err, op, addr)
 	if e.Explanation == "" && e.Class != "KeyboardInterrupt" {
-		if x := explain(e, socketOf(L.Get(1))); x != "" {
+		if x := explain(e, explainable(L.Get(1))); x != "" {
 			c := *e
 			c.Explanation = x
 			e = &c
 		}
 	}
-	raiseOS(L, e)
+	RaiseOS(L, e)
 }
 
-// throw raises v, an error value or a message that already says where:
+// Throw raises v, an error value or a message that already says where:
 // every error sockrun's functions raise reaches the script through it
-// (rt.raise and raiseOS for failed calls, misuse for wrong use).
-func throw(L *lua.LState, v lua.LValue) {
+// (VM.Raise and RaiseOS for failed calls, Misuse for wrong use).
+func Throw(L *lua.LState, v lua.LValue) {
 	L.Error(v, 0)
 }
 
-// raiseOS raises e as the script's error value.
-func raiseOS(L *lua.LState, e *OSError) {
-	throw(L, errorValue(L, e))
+// RaiseOS raises e as the script's error value.
+func RaiseOS(L *lua.LState, e *OSError) {
+	Throw(L, ErrorValue(L, e))
 }
 
-// misuse raises a message about a wrong use of a function, at the
+// Misuse raises a message about a wrong use of a function, at the
 // script's line: "echo.lua:12: bad argument #1 to 'bind' (...)".
-func misuse(L *lua.LState, format string, args ...any) {
+func Misuse(L *lua.LState, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	if where := scriptWhere(L); where != "" {
+	if where := ScriptWhere(L); where != "" {
 		msg = where + ": " + msg
 	}
-	throw(L, lua.LString(msg))
+	Throw(L, lua.LString(msg))
 }
 
 // IsErrorValue reports whether v is a socket error value, and returns its
@@ -364,4 +379,17 @@ func IsErrorValue(v lua.LValue) (string, bool) {
 		msg = where + ": " + msg
 	}
 	return msg, true
+}
+
+// ErrorObject is the Lua value a failed PCall raised.
+func ErrorObject(err error) lua.LValue {
+	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.Object != nil {
+		return apiErr.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// RaiseTimeout raises the timeout error of op, as a socket call does.
+func RaiseTimeout(L *lua.LState, op string) {
+	RaiseOS(L, TimeoutError(op, ""))
 }

@@ -1,4 +1,4 @@
-package luaapi
+package store
 
 import (
 	"errors"
@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// TestSharedStoreConcurrent hammers one store from many goroutines, as the
+// TestStoreConcurrent hammers one store from many goroutines, as the
 // workers of a run do; -race checks the locking, the counts check
 // atomicity.
-func TestSharedStoreConcurrent(t *testing.T) {
-	st := NewSharedStore()
+func TestStoreConcurrent(t *testing.T) {
+	st := New()
 	const goroutines, rounds = 32, 500
 	var wg sync.WaitGroup
 	addWins := make([]int, goroutines)
@@ -52,8 +52,8 @@ func TestSharedStoreConcurrent(t *testing.T) {
 	}
 }
 
-func TestSharedStoreTTL(t *testing.T) {
-	st := NewSharedStore()
+func TestStoreTTL(t *testing.T) {
+	st := New()
 	now := time.Unix(1000, 0)
 	st.now = func() time.Time { return now }
 	st.Set("a", "v", 10*time.Second)
@@ -86,8 +86,8 @@ func TestSharedStoreTTL(t *testing.T) {
 	}
 }
 
-func TestSharedStoreSweep(t *testing.T) {
-	st := NewSharedStore()
+func TestStoreSweep(t *testing.T) {
+	st := New()
 	now := time.Unix(1000, 0)
 	st.now = func() time.Time { return now }
 	for i := range 100 {
@@ -105,8 +105,8 @@ func TestSharedStoreSweep(t *testing.T) {
 	}
 }
 
-func TestSharedStoreIncrNotNumber(t *testing.T) {
-	st := NewSharedStore()
+func TestStoreIncrNotNumber(t *testing.T) {
+	st := New()
 	st.Set("s", "text", 0)
 	_, err := st.Incr("s", 1, 0)
 	var nn *ErrNotNumber

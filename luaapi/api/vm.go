@@ -1,0 +1,193 @@
+package api
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/sockrun/sockrun/luaapi/core"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// VM is one VM's host as every script module sees it: the one narrow
+// interface a module instance reaches the runner through. It holds what is
+// truly per VM and shared by the modules: the Host, the configuration, the
+// run's sockets (a core.Group), the call path's observer, what reaches the
+// main thread between its calls (the signal module's interrupts), the
+// notes and the report's counts, and each module's instance.
+//
+// It is also the core's Host: a socket call that waits hands the lock
+// over through it, and it knows the context the calling thread's waits
+// watch, so a wait goes core → VM → Host and back without a round trip
+// through the runner.
+type VM struct {
+	host  Host
+	cfg   Config
+	group *core.Group
+
+	// mainL is the main chunk's Lua state, set when the VM opens.
+	mainL *lua.LState
+
+	// observer sees every call of a registered function (callpath.go).
+	observer Observer
+
+	// intr is what interrupts the main thread (the signal module); due
+	// says something is due there, mainWait is the context the main
+	// thread's waits watch (nil: the run's).
+	intr     Interrupter
+	due      atomic.Bool
+	mainWait atomic.Pointer[context.Context]
+
+	// threadID names the script thread of a Lua state (the thread
+	// module's), for the call path's events.
+	threadID func(L *lua.LState) int
+
+	// noted are the kinds of note already printed (explain.go).
+	noted map[string]bool
+	// unread counts what the script's close calls threw away (report.go).
+	unread droppedUnread
+
+	// instances are the modules' instances, made by New.
+	instances map[*Module]any
+}
+
+// Interrupter is what interrupts the main thread between its calls into
+// sockrun and ends its waits: the signal module. It tells the VM that
+// something is due (SetInterruptDue) and which context the main thread's
+// waits watch (SetMainWait); the VM calls Take when it is the main
+// thread's turn to take it.
+type Interrupter interface {
+	// Take runs in the main thread, with the lock held, at a call into
+	// sockrun (op "") or when a wait of call op ended for it: it runs
+	// what is due there, and may raise.
+	Take(L *lua.LState, op string)
+}
+
+// New returns the VM of a host and its configuration, with an instance of
+// every registered module.
+func New(host Host, cfg Config) *VM {
+	if cfg.Workers < 1 {
+		cfg.Workers, cfg.Worker = 1, 1
+	}
+	vm := &VM{host: host, cfg: cfg, group: core.NewGroup(host.Context()), instances: map[*Module]any{}}
+	vm.group.SetMaxAccepted(cfg.MaxConnections)
+	vm.group.SetMaxRecv(cfg.MaxRecv)
+	for _, m := range registry {
+		vm.Instance(m)
+	}
+	return vm
+}
+
+// Instance is module m's instance in the VM, made by m.New the first time
+// it is asked for (nil for a module with no state). A module that shares
+// another's state returns that one's instance from its New.
+func (vm *VM) Instance(m *Module) any {
+	if inst, ok := vm.instances[m]; ok {
+		return inst
+	}
+	var inst any
+	if m.New != nil {
+		inst = m.New(vm)
+	}
+	vm.instances[m] = inst
+	return inst
+}
+
+// Host is the runner's side: threads, exit, standard streams, the switch
+// interval.
+func (vm *VM) Host() Host { return vm.host }
+
+// Config is the VM's configuration.
+func (vm *VM) Config() *Config { return &vm.cfg }
+
+// Group is the run's sockets: every face adds the sockets it makes.
+func (vm *VM) Group() *core.Group { return vm.group }
+
+// MaxRecv is limits.max_recv as the core applies it.
+func (vm *VM) MaxRecv() int { return core.ClampMaxRecv(vm.cfg.MaxRecv) }
+
+// Context implements core.Host: the run's context.
+func (vm *VM) Context() context.Context { return vm.host.Context() }
+
+// Lock implements core.Host: takes the interpreter lock back for c's
+// thread (a *lua.LState) and makes it the VM's current thread.
+func (vm *VM) Lock(c core.Caller) { vm.host.Lock(c.(*lua.LState)) }
+
+// Unlock implements core.Host: releases the interpreter lock held by c's
+// thread.
+func (vm *VM) Unlock(c core.Caller) { vm.host.Unlock(c.(*lua.LState)) }
+
+// WaitContext implements core.Host: the context the waits of c's thread
+// (a *lua.LState) watch: the run's, and for the main thread also what is
+// due there (a signal). Call it with the interpreter lock held.
+func (vm *VM) WaitContext(c core.Caller) context.Context {
+	if L, _ := c.(*lua.LState); L != nil && vm.IsMain(L) {
+		if p := vm.mainWait.Load(); p != nil {
+			return *p
+		}
+	}
+	return vm.host.Context()
+}
+
+// CallContext is the context a call of L's thread reads its outcome
+// against: WaitContext, or the run's once that ended. The run's end
+// cancels the contexts derived from it one by one, so a wait it woke can
+// return before L's wait context sees the end: the run's own says what
+// ended.
+func (vm *VM) CallContext(L *lua.LState) context.Context {
+	if run := vm.host.Context(); run.Err() != nil {
+		return run
+	}
+	return vm.WaitContext(L)
+}
+
+// IsMain reports whether L runs in the main thread: the main chunk's
+// state, or a coroutine it resumed.
+func (vm *VM) IsMain(L *lua.LState) bool {
+	if vm.mainL == nil {
+		return false
+	}
+	for s := L; s != nil; s = s.Parent {
+		if s == vm.mainL {
+			return true
+		}
+	}
+	return false
+}
+
+// MainState is the main chunk's Lua state, nil before the VM opens.
+func (vm *VM) MainState() *lua.LState { return vm.mainL }
+
+// SetInterrupter makes i what interrupts the main thread.
+func (vm *VM) SetInterrupter(i Interrupter) { vm.intr = i }
+
+// SetInterruptDue says whether something is due in the main thread: its
+// next call into sockrun takes it. Safe from any goroutine.
+func (vm *VM) SetInterruptDue(due bool) { vm.due.Store(due) }
+
+// SetMainWait makes ctx the context the main thread's waits watch. Call it
+// with the interpreter lock held.
+func (vm *VM) SetMainWait(ctx context.Context) { vm.mainWait.Store(&ctx) }
+
+// takeDue runs what is due in the main thread, if L runs there, at a call
+// into sockrun.
+func (vm *VM) takeDue(L *lua.LState) {
+	if vm.due.Load() && vm.intr != nil && vm.IsMain(L) {
+		vm.intr.Take(L, "")
+	}
+}
+
+// SetThreadIDs makes id what names the script thread of a Lua state.
+func (vm *VM) SetThreadIDs(id func(L *lua.LState) int) { vm.threadID = id }
+
+// ThreadID is the id of the script thread L runs in: 1 for the main chunk,
+// as t:id() says. Call it with the interpreter lock held.
+func (vm *VM) ThreadID(L *lua.LState) int {
+	if vm.threadID != nil {
+		return vm.threadID(L)
+	}
+	return 1
+}
+
+// CloseAll closes every socket the script left open and returns how many
+// there were. It is safe to call from any goroutine.
+func (vm *VM) CloseAll() int { return vm.group.CloseAll() }
