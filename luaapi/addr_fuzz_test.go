@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sockrun/sockrun/luaapi/api"
+	"github.com/sockrun/sockrun/luaapi/api/apitest"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -115,4 +116,11 @@ func FuzzAddress(f *testing.F) {
 			L.SetGlobal("fuzzsock", lua.LNil)
 		}
 	})
+}
+
+// callLua calls module.fn with args under pcall and returns its results, or
+// the error it raised (apitest.Call).
+func callLua(t testing.TB, L *lua.LState, module, fn string, args ...lua.LValue) ([]lua.LValue, error) {
+	t.Helper()
+	return apitest.Call(t, L, module, fn, args...)
 }

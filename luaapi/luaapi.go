@@ -14,6 +14,7 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
+	_ "github.com/sockrun/sockrun/luaapi/formats" // struct, bit, json
 	"github.com/sockrun/sockrun/luaapi/store"
 	lua "github.com/yuin/gopher-lua"
 )

@@ -1,4 +1,4 @@
-package luaapi
+package formats
 
 import (
 	"bytes"
@@ -13,40 +13,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockrun/sockrun/luaapi/api/apitest"
 	lua "github.com/yuin/gopher-lua"
 )
 
-// newFormatsState is a VM with sockrun's modules open, for tests that call
-// the format modules from Go. The test goroutine is the only one using it.
+// newFormatsState is a VM with the format modules open, for tests that
+// call them from Go. The test goroutine is the only one using it.
 func newFormatsState(t testing.TB) *lua.LState {
-	t.Helper()
-	L := lua.NewState()
-	New(newTestHost(), Config{}).Open(L)
-	t.Cleanup(L.Close)
-	return L
+	return apitest.NewState(t)
 }
 
 // callLua calls module.fn with args under pcall and returns its results, or
-// the error it raised. A Go panic inside the call fails the test: every bad
-// input must be a Lua error.
+// the error it raised (apitest.Call).
 func callLua(t testing.TB, L *lua.LState, module, fn string, args ...lua.LValue) ([]lua.LValue, error) {
 	t.Helper()
-	f := L.GetField(L.GetGlobal(module), fn)
-	top := L.GetTop()
-	err := L.CallByParam(lua.P{Fn: f, NRet: lua.MultRet, Protect: true}, args...)
-	if err != nil {
-		if apiErr, ok := err.(*lua.ApiError); ok && apiErr.Type == lua.ApiErrorPanic {
-			t.Fatalf("%s.%s panicked in Go: %v", module, fn, err)
-		}
-		L.SetTop(top)
-		return nil, err
-	}
-	res := make([]lua.LValue, L.GetTop()-top)
-	for i := range res {
-		res[i] = L.Get(top + 1 + i)
-	}
-	L.SetTop(top)
-	return res, nil
+	return apitest.Call(t, L, module, fn, args...)
 }
 
 // pyValue is a value as the Python comparison passes it: "n" a Lua number

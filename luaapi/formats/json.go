@@ -1,4 +1,4 @@
-package luaapi
+package formats
 
 import (
 	"fmt"
@@ -26,18 +26,18 @@ import (
 // (layeh.com/gopher-json drops null array elements, hence this module.)
 
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "json",
 		Summary: "JSON text to Lua values and back",
 		Doc:     "docs/formats.md",
 		Funcs: []api.Func{
-			api.Method("encode", "json.encode(value [, options])", "the JSON text of value; options.indent pretty-prints", (*Runtime).jsonEncode),
-			api.Method("decode", "json.decode(text)", "the Lua value of a JSON document", (*Runtime).jsonDecode),
-			api.Method("array", "json.array([t])", "marks t (or a new table) to encode as a JSON array, even when empty", (*Runtime).jsonArray),
+			api.Fn("encode", "json.encode(value [, options])", "the JSON text of value; options.indent pretty-prints", jsonEncode),
+			api.Fn("decode", "json.decode(text)", "the Lua value of a JSON document", jsonDecode),
+			api.Fn("array", "json.array([t])", "marks t (or a new table) to encode as a JSON array, even when empty", jsonArray),
 		},
-		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+		Setup: func(_ any, L *lua.LState, mod *lua.LTable) {
 			mod.RawSetString("null", jsonNullValue(L))
-		}),
+		},
 	})
 }
 
@@ -89,7 +89,7 @@ func jsonArrayMT(L *lua.LState) *lua.LTable {
 
 // jsonArray is json.array([t]): marks t (a new table if none) as a JSON
 // array and returns it. Raises if t has another metatable.
-func (rt *Runtime) jsonArray(L *lua.LState) int {
+func jsonArray(L *lua.LState) int {
 	var t *lua.LTable
 	switch v := L.Get(1).(type) {
 	case *lua.LNilType:
@@ -339,7 +339,7 @@ func (e *jsonEncoder) object(t *lua.LTable, keys []string) {
 // Raises for a cycle, a key that is neither a string nor a positive
 // integer, NaN or infinity, a string that is not UTF-8, and values JSON
 // cannot hold (functions, userdata, threads).
-func (rt *Runtime) jsonEncode(L *lua.LState) int {
+func jsonEncode(L *lua.LState) int {
 	e := &jsonEncoder{L: L, arrayMT: jsonArrayMT(L), visiting: map[*lua.LTable]bool{}}
 	switch opts := L.Get(2).(type) {
 	case *lua.LNilType:
@@ -655,7 +655,7 @@ func (d *jsonDecoder) hex4(at int) rune {
 // Objects become tables with string keys; arrays become tables with the
 // json.array metatable; null is json.null. Raises on a syntax error, with
 // its byte position (counting from 1).
-func (rt *Runtime) jsonDecode(L *lua.LState) int {
+func jsonDecode(L *lua.LState) int {
 	text, ok := L.Get(1).(lua.LString)
 	if !ok {
 		api.ArgError(L, 1, "decode", "string expected, got "+api.TypeName(L.Get(1)))

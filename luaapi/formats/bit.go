@@ -1,4 +1,4 @@
-package luaapi
+package formats
 
 import (
 	"math"
@@ -16,23 +16,23 @@ import (
 // 32-bit number: bit.band(0xffffffff, 0xffffffff) is -1.
 
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "bit",
 		Summary: "LuaJIT's bit: 32-bit bit operations",
 		Doc:     "docs/formats.md",
 		Funcs: []api.Func{
-			api.Method("tobit", "bit.tobit(x)", "x reduced to a signed 32-bit number", (*Runtime).bitTobit),
-			api.Method("tohex", "bit.tohex(x [, n])", "the low n hex digits of x (8 by default; negative n for upper case)", (*Runtime).bitTohex),
-			api.Method("bnot", "bit.bnot(x)", "the bitwise not of x", (*Runtime).bitBnot),
-			api.Method("band", "bit.band(x1 [, x2, ...])", "the bitwise and of all arguments", (*Runtime).bitBand),
-			api.Method("bor", "bit.bor(x1 [, x2, ...])", "the bitwise or of all arguments", (*Runtime).bitBor),
-			api.Method("bxor", "bit.bxor(x1 [, x2, ...])", "the bitwise xor of all arguments", (*Runtime).bitBxor),
-			api.Method("lshift", "bit.lshift(x, n)", "x shifted left by n bits (n's low 5 bits)", (*Runtime).bitLshift),
-			api.Method("rshift", "bit.rshift(x, n)", "x shifted right by n bits, filling with zeros", (*Runtime).bitRshift),
-			api.Method("arshift", "bit.arshift(x, n)", "x shifted right by n bits, copying the sign bit", (*Runtime).bitArshift),
-			api.Method("rol", "bit.rol(x, n)", "x rotated left by n bits", (*Runtime).bitRol),
-			api.Method("ror", "bit.ror(x, n)", "x rotated right by n bits", (*Runtime).bitRor),
-			api.Method("bswap", "bit.bswap(x)", "x with its four bytes in reverse order", (*Runtime).bitBswap),
+			api.Fn("tobit", "bit.tobit(x)", "x reduced to a signed 32-bit number", bitTobit),
+			api.Fn("tohex", "bit.tohex(x [, n])", "the low n hex digits of x (8 by default; negative n for upper case)", bitTohex),
+			api.Fn("bnot", "bit.bnot(x)", "the bitwise not of x", bitBnot),
+			api.Fn("band", "bit.band(x1 [, x2, ...])", "the bitwise and of all arguments", bitBand),
+			api.Fn("bor", "bit.bor(x1 [, x2, ...])", "the bitwise or of all arguments", bitBor),
+			api.Fn("bxor", "bit.bxor(x1 [, x2, ...])", "the bitwise xor of all arguments", bitBxor),
+			api.Fn("lshift", "bit.lshift(x, n)", "x shifted left by n bits (n's low 5 bits)", bitLshift),
+			api.Fn("rshift", "bit.rshift(x, n)", "x shifted right by n bits, filling with zeros", bitRshift),
+			api.Fn("arshift", "bit.arshift(x, n)", "x shifted right by n bits, copying the sign bit", bitArshift),
+			api.Fn("rol", "bit.rol(x, n)", "x rotated left by n bits", bitRol),
+			api.Fn("ror", "bit.ror(x, n)", "x rotated right by n bits", bitRor),
+			api.Fn("bswap", "bit.bswap(x)", "x with its four bytes in reverse order", bitBswap),
 		},
 	})
 }
@@ -77,11 +77,11 @@ func pushBit(L *lua.LState, x uint32) int {
 }
 
 // bitTobit is bit.tobit(x): x reduced to a signed 32-bit number.
-func (rt *Runtime) bitTobit(L *lua.LState) int { return pushBit(L, checkBit(L, 1, "tobit")) }
+func bitTobit(L *lua.LState) int { return pushBit(L, checkBit(L, 1, "tobit")) }
 
 // bitTohex is bit.tohex(x [, n]): the low |n| hex digits of x (n at most
 // 8, default 8), lower case, or upper case for a negative n.
-func (rt *Runtime) bitTohex(L *lua.LState) int {
+func bitTohex(L *lua.LState) int {
 	x := checkBit(L, 1, "tohex")
 	n := int64(8)
 	if L.GetTop() >= 2 {
@@ -102,7 +102,7 @@ func (rt *Runtime) bitTohex(L *lua.LState) int {
 }
 
 // bitBnot is bit.bnot(x): the bitwise not of x.
-func (rt *Runtime) bitBnot(L *lua.LState) int { return pushBit(L, ^checkBit(L, 1, "bnot")) }
+func bitBnot(L *lua.LState) int { return pushBit(L, ^checkBit(L, 1, "bnot")) }
 
 // bitFold applies op to all arguments of fn, of which there is at least one.
 func bitFold(L *lua.LState, fn string, op func(a, b uint32) uint32) int {
@@ -114,17 +114,17 @@ func bitFold(L *lua.LState, fn string, op func(a, b uint32) uint32) int {
 }
 
 // bitBand is bit.band(x1 [, x2, ...]): the bitwise and of its arguments.
-func (rt *Runtime) bitBand(L *lua.LState) int {
+func bitBand(L *lua.LState) int {
 	return bitFold(L, "band", func(a, b uint32) uint32 { return a & b })
 }
 
 // bitBor is bit.bor(x1 [, x2, ...]): the bitwise or of its arguments.
-func (rt *Runtime) bitBor(L *lua.LState) int {
+func bitBor(L *lua.LState) int {
 	return bitFold(L, "bor", func(a, b uint32) uint32 { return a | b })
 }
 
 // bitBxor is bit.bxor(x1 [, x2, ...]): the bitwise xor of its arguments.
-func (rt *Runtime) bitBxor(L *lua.LState) int {
+func bitBxor(L *lua.LState) int {
 	return bitFold(L, "bxor", func(a, b uint32) uint32 { return a ^ b })
 }
 
@@ -136,32 +136,32 @@ func bitShift(L *lua.LState, fn string, op func(x uint32, n uint) uint32) int {
 }
 
 // bitLshift is bit.lshift(x, n): x shifted left by n bits.
-func (rt *Runtime) bitLshift(L *lua.LState) int {
+func bitLshift(L *lua.LState) int {
 	return bitShift(L, "lshift", func(x uint32, n uint) uint32 { return x << n })
 }
 
 // bitRshift is bit.rshift(x, n): x shifted right by n bits, zeros shifted in.
-func (rt *Runtime) bitRshift(L *lua.LState) int {
+func bitRshift(L *lua.LState) int {
 	return bitShift(L, "rshift", func(x uint32, n uint) uint32 { return x >> n })
 }
 
 // bitArshift is bit.arshift(x, n): x shifted right by n bits, the sign bit
 // copied in.
-func (rt *Runtime) bitArshift(L *lua.LState) int {
+func bitArshift(L *lua.LState) int {
 	return bitShift(L, "arshift", func(x uint32, n uint) uint32 { return uint32(int32(x) >> n) })
 }
 
 // bitRol is bit.rol(x, n): x rotated left by n bits.
-func (rt *Runtime) bitRol(L *lua.LState) int {
+func bitRol(L *lua.LState) int {
 	return bitShift(L, "rol", func(x uint32, n uint) uint32 { return bits.RotateLeft32(x, int(n)) })
 }
 
 // bitRor is bit.ror(x, n): x rotated right by n bits.
-func (rt *Runtime) bitRor(L *lua.LState) int {
+func bitRor(L *lua.LState) int {
 	return bitShift(L, "ror", func(x uint32, n uint) uint32 { return bits.RotateLeft32(x, -int(n)) })
 }
 
 // bitBswap is bit.bswap(x): x with its bytes reversed.
-func (rt *Runtime) bitBswap(L *lua.LState) int {
+func bitBswap(L *lua.LState) int {
 	return pushBit(L, bits.ReverseBytes32(checkBit(L, 1, "bswap")))
 }

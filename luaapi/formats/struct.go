@@ -1,4 +1,4 @@
-package luaapi
+package formats
 
 import (
 	"encoding/binary"
@@ -25,16 +25,16 @@ import (
 // so such values round-trip exactly.
 
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "struct",
 		Summary: "Python's struct: pack and unpack binary records",
 		Doc:     "docs/formats.md",
 		Funcs: []api.Func{
-			api.Method("pack", "struct.pack(format, v1, v2, ...)", "the values packed as the format says, as a string", (*Runtime).structPack),
-			api.Method("unpack", "struct.unpack(format, data)", "the values of data, which must be exactly calcsize(format) bytes", (*Runtime).structUnpack),
-			api.Method("unpack_from", "struct.unpack_from(format, data [, offset])", "the values of the record at byte offset (from 0) of data", (*Runtime).structUnpackFrom),
-			api.Method("iter_unpack", "struct.iter_unpack(format, data)", "an iterator over the records data holds back to back", (*Runtime).structIterUnpack),
-			api.Method("calcsize", "struct.calcsize(format)", "the size in bytes of the format's record", (*Runtime).structCalcsize),
+			api.Fn("pack", "struct.pack(format, v1, v2, ...)", "the values packed as the format says, as a string", structPack),
+			api.Fn("unpack", "struct.unpack(format, data)", "the values of data, which must be exactly calcsize(format) bytes", structUnpack),
+			api.Fn("unpack_from", "struct.unpack_from(format, data [, offset])", "the values of the record at byte offset (from 0) of data", structUnpackFrom),
+			api.Fn("iter_unpack", "struct.iter_unpack(format, data)", "an iterator over the records data holds back to back", structIterUnpack),
+			api.Fn("calcsize", "struct.calcsize(format)", "the size in bytes of the format's record", structCalcsize),
 		},
 	})
 }
@@ -505,7 +505,7 @@ func checkStructValueCount(L *lua.LState, f *structFormat, fn string) {
 // structPack is struct.pack(format, v1, v2, ...): the values packed as the
 // format says, as a string. Raises if the number of values is not the
 // format's or a value does not fit its code.
-func (rt *Runtime) structPack(L *lua.LState) int {
+func structPack(L *lua.LState) int {
 	f := checkStructFormat(L, "pack")
 	if got := L.GetTop() - 1; got != f.nvalues {
 		api.ArgError(L, 2+min(got, f.nvalues), "pack", fmt.Sprintf("pack expected %d items for packing (got %d)", f.nvalues, got))
@@ -516,7 +516,7 @@ func (rt *Runtime) structPack(L *lua.LState) int {
 
 // structUnpack is struct.unpack(format, data): the format's values read
 // from data, which must be exactly calcsize(format) bytes.
-func (rt *Runtime) structUnpack(L *lua.LState) int {
+func structUnpack(L *lua.LState) int {
 	f := checkStructFormat(L, "unpack")
 	data := api.CheckString(L, 2, "unpack")
 	if len(data) != f.size {
@@ -530,7 +530,7 @@ func (rt *Runtime) structUnpack(L *lua.LState) int {
 // values of the record at byte offset of data, counted from 0 as Python
 // does (a negative offset counts from the end). data may go on past the
 // record.
-func (rt *Runtime) structUnpackFrom(L *lua.LState) int {
+func structUnpackFrom(L *lua.LState) int {
 	f := checkStructFormat(L, "unpack_from")
 	data := api.CheckString(L, 2, "unpack_from")
 	offset := 0
@@ -565,7 +565,7 @@ func (rt *Runtime) structUnpackFrom(L *lua.LState) int {
 // structIterUnpack is struct.iter_unpack(format, data): an iterator for a
 // generic for that returns the values of each record of data in turn;
 // data's length must be a multiple of calcsize(format).
-func (rt *Runtime) structIterUnpack(L *lua.LState) int {
+func structIterUnpack(L *lua.LState) int {
 	f := checkStructFormat(L, "iter_unpack")
 	data := api.CheckString(L, 2, "iter_unpack")
 	if f.size == 0 {
@@ -592,7 +592,7 @@ func (rt *Runtime) structIterUnpack(L *lua.LState) int {
 
 // structCalcsize is struct.calcsize(format): the size in bytes of the
 // format's record.
-func (rt *Runtime) structCalcsize(L *lua.LState) int {
+func structCalcsize(L *lua.LState) int {
 	L.Push(lua.LNumber(checkStructFormat(L, "calcsize").size))
 	return 1
 }
