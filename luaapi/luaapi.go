@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi/api"
+	"github.com/sockrun/sockrun/luaapi/base"
 	"github.com/sockrun/sockrun/luaapi/core"
-	_ "github.com/sockrun/sockrun/luaapi/formats" // struct, bit, json
+	_ "github.com/sockrun/sockrun/luaapi/formats"
 	"github.com/sockrun/sockrun/luaapi/store"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -44,15 +45,10 @@ type Runtime struct {
 	// closed when collected) and interrupts their waits when the run ends.
 	group *core.Group
 
-	stdin *lineReader
-
 	threads threads
 
 	// defaultTimeout is what new sockets get (socket.setdefaulttimeout).
 	defaultTimeout time.Duration
-
-	// stdio is the standard io table's own functions (base.go).
-	stdio stdio
 
 	// hosts caches address texts and parses (addr.go).
 	hosts hostCache
@@ -175,6 +171,9 @@ const (
 // Modules returns the registry: every script-facing module, in the order
 // the VM opens them.
 func Modules() []*Module { return api.Modules() }
+
+// FormatBytes is n bytes as a person reads it: "512 MiB", "1.5 GiB".
+func FormatBytes(n int64) string { return base.FormatBytes(n) }
 
 // EditDistance is the Levenshtein distance between a and b.
 func EditDistance(a, b string) int { return api.EditDistance(a, b) }

@@ -1,4 +1,4 @@
-package luaapi
+package base
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 )
 
 // newPatternState is a plain gopher-lua state whose string library has
-// this file's pattern functions, as Runtime.Open installs them.
+// this file's pattern functions, as the base package installs them.
 func newPatternState(t testing.TB) *lua.LState {
 	L := lua.NewState()
 	t.Cleanup(L.Close)

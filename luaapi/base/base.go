@@ -1,4 +1,4 @@
-package luaapi
+package base
 
 import (
 	"bufio"
@@ -13,40 +13,76 @@ import (
 	"syscall"
 
 	"github.com/sockrun/sockrun/luaapi/api"
-	"github.com/sockrun/sockrun/luaapi/core"
 	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
+// Base is the base-library replacements' state in one VM, which the
+// globals, io, os, string.rep and sockrun modules share: the run's
+// standard streams as the io functions see them, and the configuration
+// they read.
+type Base struct {
+	vm *api.VM
+
+	args, interpreter []string          // arg: the script and its arguments, the interpreter's
+	vars              map[string]string // vars
+	maxRecv           int               // limits.max_recv, for io.read's counts
+	maxMemory         int64             // limits.max_memory, for string.rep
+	version           string            // sockrun.version
+	worker, workers   int               // sockrun.worker, sockrun.workers
+
+	stdin *lineReader
+	// stdio is the standard io table's own functions.
+	stdio stdio
+}
+
+// globals is the module whose instance the package's modules share.
+var globals = &api.Module{
+	Name:    "_G",
+	Kind:    api.ExtendGlobal,
+	Summary: "the globals sockrun adds: vars, arg and a print that goes through the host",
+	Doc:     "docs/api.md",
+	Funcs: []api.Func{
+		api.Method("print", "print(...)", "writes its arguments, tab-separated, and a newline to standard output in one write", (*Base).basePrint),
+	},
+	Setup: api.SetupOf((*Base).setupGlobals),
+	New:   newBase,
+}
+
+func newBase(vm *api.VM) any {
+	cfg := vm.Config()
+	return &Base{
+		vm: vm, args: cfg.Args, interpreter: cfg.Interpreter, vars: cfg.Vars,
+		maxRecv: vm.MaxRecv(), maxMemory: cfg.MaxMemory,
+		version: cfg.Version, worker: cfg.Worker, workers: cfg.Workers,
+	}
+}
+
+// shared is the New of the package's other modules: the globals' instance.
+func shared(vm *api.VM) any { return vm.Instance(globals) }
+
 func init() {
-	register(&api.Module{
-		Name:    "_G",
-		Kind:    api.ExtendGlobal,
-		Summary: "the globals sockrun adds: vars, arg and a print that goes through the host",
-		Doc:     "docs/api.md",
-		Funcs: []api.Func{
-			api.Method("print", "print(...)", "writes its arguments, tab-separated, and a newline to standard output in one write", (*Runtime).basePrint),
-		},
-		Setup: api.SetupOf(setupGlobals),
-	})
-	register(&api.Module{
+	api.Register(globals)
+	api.Register(&api.Module{
 		Name:    "io",
+		New:     shared,
 		Kind:    api.ExtendGlobal,
 		Summary: "io.write, io.read and io.lines on the run's standard streams, the lock released while reading",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("write", "io.write(...)", "writes strings and numbers to the current output; returns the file", (*Runtime).ioWriteFn),
-			api.Method("read", "io.read(formats...)", "reads lines, numbers, counts of bytes or the rest from the current input", (*Runtime).ioReadFn),
-			api.Method("lines", "io.lines([filename])", "an iterator over the lines of standard input, or of a file", (*Runtime).ioLinesFn),
+			api.Method("write", "io.write(...)", "writes strings and numbers to the current output; returns the file", (*Base).ioWriteFn),
+			api.Method("read", "io.read(formats...)", "reads lines, numbers, counts of bytes or the rest from the current input", (*Base).ioReadFn),
+			api.Method("lines", "io.lines([filename])", "an iterator over the lines of standard input, or of a file", (*Base).ioLinesFn),
 		},
 	})
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "os",
+		New:     shared,
 		Kind:    api.ExtendGlobal,
 		Summary: "os.exit that closes every socket, and os.date as C's strftime",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("exit", "os.exit([code])", "ends the run with code, closing every socket", (*Runtime).osExit),
+			api.Method("exit", "os.exit([code])", "ends the run with code, closing every socket", (*Base).osExit),
 			api.Fn("date", "os.date([format [, time]])", "the date formatted as C's strftime, or a table for \"*t\"", osDate),
 		},
 	})
@@ -63,25 +99,25 @@ type stdio struct {
 // setupGlobals sets the globals arg and vars, and keeps what the io
 // functions need of the standard io table before they replace its
 // functions.
-func setupGlobals(rt *Runtime, L *lua.LState, _ *lua.LTable) {
-	args := L.CreateTable(len(rt.cfg.Args), 1+len(rt.cfg.Interpreter))
-	for i, a := range rt.cfg.Args {
+func (m *Base) setupGlobals(L *lua.LState, _ *lua.LTable) {
+	args := L.CreateTable(len(m.args), 1+len(m.interpreter))
+	for i, a := range m.args {
 		args.RawSetInt(i, lua.LString(a))
 	}
-	for i, a := range rt.cfg.Interpreter {
-		args.RawSetInt(i-len(rt.cfg.Interpreter), lua.LString(a))
+	for i, a := range m.interpreter {
+		args.RawSetInt(i-len(m.interpreter), lua.LString(a))
 	}
 	L.SetGlobal("arg", args)
 
-	vars := L.CreateTable(0, len(rt.cfg.Vars))
-	for k, v := range rt.cfg.Vars {
+	vars := L.CreateTable(0, len(m.vars))
+	for k, v := range m.vars {
 		vars.RawSetString(k, lua.LString(v))
 	}
 	L.SetGlobal("vars", vars)
 
-	rt.stdin = &lineReader{r: bufio.NewReader(rt.host.Stdin())}
+	m.stdin = &lineReader{r: bufio.NewReader(m.vm.Host().Stdin())}
 	if iolib, ok := L.GetGlobal("io").(*lua.LTable); ok {
-		rt.stdio = stdio{
+		m.stdio = stdio{
 			read: iolib.RawGetString("read"), lines: iolib.RawGetString("lines"), write: iolib.RawGetString("write"),
 			input: iolib.RawGetString("input"), output: iolib.RawGetString("output"),
 			stdin: iolib.RawGetString("stdin"), stdout: iolib.RawGetString("stdout"),
@@ -112,17 +148,17 @@ func callOriginal(L *lua.LState, orig lua.LValue) int {
 
 // ioWriteFn is io.write(...): to the run's standard output (see ioWrite)
 // unless the script set another output file.
-func (rt *Runtime) ioWriteFn(L *lua.LState) int {
-	if current(L, rt.stdio.output) != rt.stdio.stdout {
-		return callOriginal(L, rt.stdio.write)
+func (m *Base) ioWriteFn(L *lua.LState) int {
+	if current(L, m.stdio.output) != m.stdio.stdout {
+		return callOriginal(L, m.stdio.write)
 	}
-	return rt.ioWrite(L, rt.stdio.stdout)
+	return m.ioWrite(L, m.stdio.stdout)
 }
 
 // ioReadFn is io.read(formats...): from the run's standard input (see
 // ioRead) unless the script set another input file.
-func (rt *Runtime) ioReadFn(L *lua.LState) int {
-	if current(L, rt.stdio.input) != rt.stdio.stdin {
+func (m *Base) ioReadFn(L *lua.LState) int {
+	if current(L, m.stdio.input) != m.stdio.stdin {
 		// The standard library's read allocates a count up front: clamp
 		// it to limits.max_recv first, as for standard input, so that
 		// io.read(2^40) on a file cannot take the machine's memory.
@@ -131,25 +167,25 @@ func (rt *Runtime) ioReadFn(L *lua.LState) int {
 				if math.IsNaN(float64(n)) {
 					api.ArgError(L, i, "read", "number has no integer representation")
 				}
-				if max := core.ClampMaxRecv(rt.cfg.MaxRecv); float64(n) > float64(max) {
+				if max := m.maxRecv; float64(n) > float64(max) {
 					L.Replace(i, lua.LNumber(max))
 				}
 			}
 		}
-		return callOriginal(L, rt.stdio.read)
+		return callOriginal(L, m.stdio.read)
 	}
-	return rt.ioRead(L, 1)
+	return m.ioRead(L, 1)
 }
 
 // ioLinesFn is io.lines([filename]): with no file, an iterator over the
 // lines of the run's standard input.
-func (rt *Runtime) ioLinesFn(L *lua.LState) int {
+func (m *Base) ioLinesFn(L *lua.LState) int {
 	if L.GetTop() > 0 {
-		return callOriginal(L, rt.stdio.lines)
+		return callOriginal(L, m.stdio.lines)
 	}
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		L.SetTop(0)
-		return rt.ioRead(L, 1)
+		return m.ioRead(L, 1)
 	}))
 	return 1
 }
@@ -160,11 +196,11 @@ var printBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b
 // basePrint is print(...): writes its arguments, tostring'ed as Lua 5.1
 // does (numbers as %.14g) and separated by tabs, and a newline to
 // standard output in one write.
-func (rt *Runtime) basePrint(L *lua.LState) int {
+func (m *Base) basePrint(L *lua.LState) int {
 	bp := printBufs.Get().(*[]byte)
 	b := lua51.AppendPrint(L, (*bp)[:0], 1, L.GetTop())
 	b = append(b, '\n')
-	rt.writeStdout(L, b)
+	m.writeStdout(L, b)
 	if cap(b) <= 64<<10 {
 		*bp = b
 		printBufs.Put(bp)
@@ -175,7 +211,7 @@ func (rt *Runtime) basePrint(L *lua.LState) int {
 // ioWrite is io.write(...) while the output is standard output: writes
 // its arguments (strings or numbers) to the run's standard output in one
 // write, so that it interleaves with print, and returns the file.
-func (rt *Runtime) ioWrite(L *lua.LState, file lua.LValue) int {
+func (m *Base) ioWrite(L *lua.LState, file lua.LValue) int {
 	var b bytes.Buffer
 	for i := 1; i <= L.GetTop(); i++ {
 		switch v := L.Get(i).(type) {
@@ -187,7 +223,7 @@ func (rt *Runtime) ioWrite(L *lua.LState, file lua.LValue) int {
 			api.ArgError(L, i, "write", "string expected, got "+api.TypeName(v))
 		}
 	}
-	rt.writeStdout(L, b.Bytes())
+	m.writeStdout(L, b.Bytes())
 	L.Push(file)
 	return 1
 }
@@ -200,16 +236,16 @@ const ExitBrokenPipe = 128 + 13
 // writeStdout writes b to the run's standard output. If the reader of a
 // pipe has gone (sockrun s.lua | head -1), the run stops cleanly, as
 // os.exit(141) would: every socket closed, nothing more printed.
-func (rt *Runtime) writeStdout(L *lua.LState, b []byte) {
-	if _, err := rt.host.Stdout().Write(b); errors.Is(err, syscall.EPIPE) {
-		rt.CloseAll()
-		rt.host.Exit(L, ExitBrokenPipe)
+func (m *Base) writeStdout(L *lua.LState, b []byte) {
+	if _, err := m.vm.Host().Stdout().Write(b); errors.Is(err, syscall.EPIPE) {
+		m.vm.CloseAll()
+		m.vm.Host().Exit(L, ExitBrokenPipe)
 	}
 }
 
 // osExit is os.exit([code]): ends the run with code (true is 0, false 1),
 // closing every socket.
-func (rt *Runtime) osExit(L *lua.LState) int {
+func (m *Base) osExit(L *lua.LState) int {
 	code := 0
 	switch v := L.Get(1).(type) {
 	case lua.LBool:
@@ -222,8 +258,8 @@ func (rt *Runtime) osExit(L *lua.LState) int {
 	default:
 		api.ArgError(L, 1, "exit", "number or boolean expected, got "+api.TypeName(v))
 	}
-	rt.CloseAll()
-	rt.host.Exit(L, code)
+	m.vm.CloseAll()
+	m.vm.Host().Exit(L, code)
 	return 0
 }
 
@@ -239,7 +275,7 @@ type lineReader struct {
 // newline, the default), "L" (with it), "n" (a number), "a" (the rest), or
 // a byte count. nil at end of input. The interpreter lock is released
 // while it waits.
-func (rt *Runtime) ioRead(L *lua.LState, first int) int {
+func (m *Base) ioRead(L *lua.LState, first int) int {
 	top := L.GetTop()
 	var formats []lua.LValue
 	for i := first; i <= top; i++ {
@@ -266,23 +302,23 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 	type result struct {
 		vals []lua.LValue
 	}
-	ctx := rt.ctx(L)
-	maxRecv := core.ClampMaxRecv(rt.cfg.MaxRecv)
+	ctx := m.vm.CallContext(L)
+	maxRecv := m.maxRecv
 	done := make(chan result, 1)
-	rt.vm.Unlock(L)
+	m.vm.Unlock(L)
 	go func() {
-		rt.stdin.mu.Lock()
-		defer rt.stdin.mu.Unlock()
+		m.stdin.mu.Lock()
+		defer m.stdin.mu.Unlock()
 		defer func() {
 			// Never a Go stack trace: a read that panics reads nothing.
 			if r := recover(); r != nil {
-				fmt.Fprintf(rt.host.Stderr(), "sockrun: internal error reading stdin: %v\n", r)
+				fmt.Fprintf(m.vm.Host().Stderr(), "sockrun: internal error reading stdin: %v\n", r)
 				done <- result{[]lua.LValue{lua.LNil}}
 			}
 		}()
 		var vals []lua.LValue
 		for _, f := range formats {
-			v := readFormat(rt.stdin.r, f, maxRecv)
+			v := readFormat(m.stdin.r, f, maxRecv)
 			vals = append(vals, v)
 			if v == lua.LNil {
 				break
@@ -295,9 +331,9 @@ func (rt *Runtime) ioRead(L *lua.LState, first int) int {
 	case res = <-done:
 	case <-ctx.Done():
 	}
-	rt.vm.Lock(L)
+	m.vm.Lock(L)
 	if res.vals == nil {
-		rt.raise(L, ctx.Err(), "read", "stdin")
+		m.vm.Raise(L, ctx.Err(), "read", "stdin")
 	}
 	for _, v := range res.vals {
 		L.Push(v)

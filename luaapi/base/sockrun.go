@@ -1,4 +1,4 @@
-package luaapi
+package base
 
 import (
 	"time"
@@ -8,23 +8,24 @@ import (
 )
 
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "sockrun",
+		New:     shared,
 		Summary: "about the running sockrun: its version, this worker's number, and the threads' switch interval",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("setswitchinterval", "sockrun.setswitchinterval(seconds)", "sets how long a thread may keep the interpreter lock while others wait", (*Runtime).sockrunSetswitchinterval),
-			api.Method("getswitchinterval", "sockrun.getswitchinterval()", "the switch interval, in seconds", (*Runtime).sockrunGetswitchinterval),
+			api.Method("setswitchinterval", "sockrun.setswitchinterval(seconds)", "sets how long a thread may keep the interpreter lock while others wait", (*Base).sockrunSetswitchinterval),
+			api.Method("getswitchinterval", "sockrun.getswitchinterval()", "the switch interval, in seconds", (*Base).sockrunGetswitchinterval),
 		},
-		Setup: api.SetupOf(setupSockrun),
+		Setup: api.SetupOf((*Base).setupSockrun),
 	})
 }
 
 // setupSockrun sets the module's fields: version, worker and workers.
-func setupSockrun(rt *Runtime, L *lua.LState, mod *lua.LTable) {
-	mod.RawSetString("version", lua.LString(rt.cfg.Version))
-	mod.RawSetString("worker", lua.LNumber(rt.cfg.Worker))
-	mod.RawSetString("workers", lua.LNumber(rt.cfg.Workers))
+func (m *Base) setupSockrun(L *lua.LState, mod *lua.LTable) {
+	mod.RawSetString("version", lua.LString(m.version))
+	mod.RawSetString("worker", lua.LNumber(m.worker))
+	mod.RawSetString("workers", lua.LNumber(m.workers))
 }
 
 // minSwitchInterval is the shortest switch interval; a shorter one is
@@ -35,7 +36,7 @@ const minSwitchInterval = time.Microsecond
 // sys.setswitchinterval: a thread that has held the interpreter lock this
 // long while others wait hands it over at its next call into sockrun.
 // seconds must be a positive number. It returns nothing.
-func (rt *Runtime) sockrunSetswitchinterval(L *lua.LState) int {
+func (m *Base) sockrunSetswitchinterval(L *lua.LState) int {
 	v := L.Get(1)
 	secs, ok := v.(lua.LNumber)
 	if !ok {
@@ -44,13 +45,13 @@ func (rt *Runtime) sockrunSetswitchinterval(L *lua.LState) int {
 	if !(secs > 0) { // also NaN
 		api.ArgError(L, 1, "setswitchinterval", "switch interval must be strictly positive")
 	}
-	rt.host.SetSwitchInterval(max(api.Seconds(float64(secs)), minSwitchInterval))
+	m.vm.Host().SetSwitchInterval(max(api.Seconds(float64(secs)), minSwitchInterval))
 	return 0
 }
 
 // sockrunGetswitchinterval is sockrun.getswitchinterval(): the switch
 // interval in seconds (0.005 unless set).
-func (rt *Runtime) sockrunGetswitchinterval(L *lua.LState) int {
-	L.Push(lua.LNumber(rt.host.SwitchInterval().Seconds()))
+func (m *Base) sockrunGetswitchinterval(L *lua.LState) int {
+	L.Push(lua.LNumber(m.vm.Host().SwitchInterval().Seconds()))
 	return 1
 }

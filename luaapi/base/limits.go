@@ -1,4 +1,4 @@
-package luaapi
+package base
 
 import (
 	"fmt"
@@ -16,13 +16,14 @@ import (
 // limits.max_memory some other way, a loop of concatenations say.)
 
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "string",
+		New:     shared,
 		Kind:    api.ExtendGlobal,
 		Summary: "string.rep that refuses a result larger than the memory limit, with an error that says so",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("rep", "string.rep(s, n)", "s repeated n times; raises if the result would be larger than limits.max_memory", (*Runtime).stringRep),
+			api.Method("rep", "string.rep(s, n)", "s repeated n times; raises if the result would be larger than limits.max_memory", (*Base).stringRep),
 		},
 	})
 }
@@ -35,9 +36,9 @@ const defaultMaxString = 1 << 30
 // maxString is the largest result string.rep makes: half the memory
 // limit, since a string's bytes are often copied once more (a
 // concatenation, a send), or defaultMaxString with no limit.
-func (rt *Runtime) maxString() int64 {
-	if rt.cfg.MaxMemory > 0 {
-		return max(rt.cfg.MaxMemory/2, 1<<20)
+func (m *Base) maxString() int64 {
+	if m.maxMemory > 0 {
+		return max(m.maxMemory/2, 1<<20)
 	}
 	return defaultMaxString
 }
@@ -48,7 +49,7 @@ func (rt *Runtime) maxString() int64 {
 // 5.2's separator). A result larger than the limit raises "string.rep:
 // result too large (N bytes)" instead of a Go runtime error, or an
 // allocation that takes the machine's memory.
-func (rt *Runtime) stringRep(L *lua.LState) int {
+func (m *Base) stringRep(L *lua.LState) int {
 	s := lua51.CheckString(L, 1)
 	nv := L.CheckNumber(2)
 	if !(float64(nv) >= 1) || len(s) == 0 {
@@ -57,12 +58,12 @@ func (rt *Runtime) stringRep(L *lua.LState) int {
 	}
 	n := math.Trunc(float64(nv))
 	size := float64(len(s)) * n
-	if size > float64(rt.maxString()) {
+	if size > float64(m.maxString()) {
 		limit := "no limits.max_memory set"
-		if rt.cfg.MaxMemory > 0 {
-			limit = fmt.Sprintf("limits.max_memory is %s", FormatBytes(rt.cfg.MaxMemory))
+		if m.maxMemory > 0 {
+			limit = fmt.Sprintf("limits.max_memory is %s", FormatBytes(m.maxMemory))
 		}
-		api.Misuse(L, "string.rep: result too large (%.0f bytes; the largest string is %s, %s)", size, FormatBytes(rt.maxString()), limit)
+		api.Misuse(L, "string.rep: result too large (%.0f bytes; the largest string is %s, %s)", size, FormatBytes(m.maxString()), limit)
 	}
 	L.Push(lua.LString(strings.Repeat(s, int(n))))
 	return 1

@@ -1,4 +1,4 @@
-package luaapi
+package base
 
 import (
 	"strings"
@@ -17,7 +17,7 @@ import (
 // gopher-lua's do not (docs/api.md lists where).
 
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "string",
 		Kind:    api.ExtendGlobal,
 		Summary: "string.find, string.match, string.gmatch and string.gsub as Lua 5.1's, on a matcher that allocates nothing",
@@ -28,10 +28,10 @@ func init() {
 			api.Fn("gmatch", "string.gmatch(s, pattern)", "an iterator over the matches of pattern in s, returning each one's captures, or the whole match", strGmatch),
 			api.Fn("gsub", "string.gsub(s, pattern, repl [, n])", "s with its first n (default all) matches of pattern replaced by repl, a string, table or function; and the number of matches", strGsub),
 		},
-		Setup: api.SetupOf(func(_ *Runtime, _ *lua.LState, mod *lua.LTable) {
+		Setup: func(_ any, _ *lua.LState, mod *lua.LTable) {
 			// Lua 5.1's old name of gmatch.
 			mod.RawSetString("gfind", mod.RawGetString("gmatch"))
-		}),
+		},
 	})
 }
 
