@@ -6,10 +6,8 @@ package luaapi
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"sort"
-	"sync/atomic"
+	"os"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi/api"
@@ -17,6 +15,7 @@ import (
 	"github.com/sockrun/sockrun/luaapi/core"
 	_ "github.com/sockrun/sockrun/luaapi/formats"
 	"github.com/sockrun/sockrun/luaapi/store"
+	"github.com/sockrun/sockrun/luaapi/threads"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -45,8 +44,6 @@ type Runtime struct {
 	// closed when collected) and interrupts their waits when the run ends.
 	group *core.Group
 
-	threads threads
-
 	// defaultTimeout is what new sockets get (socket.setdefaulttimeout).
 	defaultTimeout time.Duration
 
@@ -56,10 +53,10 @@ type Runtime struct {
 	// socketMetas are the metatables of sockets, one per kind (sockobj.go).
 	socketMetas map[socketMetaKey]*lua.LTable
 
-	// sig is how signals reach the main thread (signal.go).
-	sig *signals
-	// mainRunning is set while the main chunk runs.
-	mainRunning atomic.Bool
+	// threads and sig are the thread and signal modules' instances, which
+	// the runner asks about the VM's threads and hands signals to.
+	threads *threads.Threads
+	sig     *threads.Signals
 }
 
 // rootState is the state the modules still in this package share: an
@@ -82,11 +79,8 @@ func newRuntime(vm *api.VM) *Runtime {
 	if cfg.Shared == nil {
 		cfg.Shared = store.New()
 	}
-	rt := &Runtime{vm: vm, host: vm.Host(), cfg: cfg, group: vm.Group(), defaultTimeout: timeout}
-	rt.sig = newSignals(rt)
-	vm.SetInterrupter(rt.sig)
-	vm.SetThreadIDs(rt.ThreadID)
-	return rt
+	return &Runtime{vm: vm, host: vm.Host(), cfg: cfg, group: vm.Group(), defaultTimeout: timeout,
+		threads: threads.Of(vm), sig: threads.SignalsOf(vm)}
 }
 
 // New returns the runtime of one VM.
@@ -100,7 +94,6 @@ func New(host Host, cfg Config) *Runtime {
 func (rt *Runtime) Open(L *lua.LState) {
 	openAddrMeta(L)
 	rt.vm.Open(L)
-	rt.threads.main = rt.newThread(L, "main")
 }
 
 // SetObserver attaches o to the runtime's call path (nil detaches). Call it
@@ -116,7 +109,7 @@ func (rt *Runtime) CloseAll() int { return rt.group.CloseAll() }
 // one). It is called with the interpreter lock held.
 func (rt *Runtime) Rewatch(ctx context.Context) {
 	rt.group.Rewatch(ctx)
-	rt.sig.rebase()
+	rt.sig.Rebase()
 }
 
 // OpenSockets is the number of sockets the script has open.
@@ -129,16 +122,46 @@ func (rt *Runtime) Leaks() []core.Leak { return rt.group.Leaks() }
 // Report writes what the script left when it ended (api.VM.Report). Call
 // it with the interpreter lock held, before the run closes what is left.
 func (rt *Runtime) Report(w io.Writer, who string) {
-	var running []string
-	for _, t := range rt.threads.byL {
-		desc := fmt.Sprintf("thread %d", t.id)
-		if t.label != "" {
-			desc += " (" + t.label + ")"
-		}
-		running = append(running, desc)
-	}
-	sort.Strings(running)
-	rt.vm.Report(w, who, running)
+	rt.vm.Report(w, who, rt.threads.Running())
+}
+
+// ThreadID is the id of the script thread L runs in: 1 for the main
+// chunk, as t:id() says. Call it with the interpreter lock held.
+func (rt *Runtime) ThreadID(L *lua.LState) int { return rt.vm.ThreadID(L) }
+
+// Thread is a script thread.
+type Thread = threads.Thread
+
+// MainThread is the main chunk's thread.
+func (rt *Runtime) MainThread() *Thread { return rt.threads.MainThread() }
+
+// Disposition is what a signal does when it arrives, as Deliver reports it.
+type Disposition = threads.Disposition
+
+// The dispositions of a signal.
+const (
+	SignalIgnored   = threads.SignalIgnored
+	SignalDelivered = threads.SignalDelivered
+	SignalStop      = threads.SignalStop
+)
+
+// HandledSignals are the signals the host should pass to Deliver.
+func HandledSignals() []os.Signal { return threads.HandledSignals() }
+
+// SignalName is sig's name as the signal module has it: "SIGTERM".
+func SignalName(sig os.Signal) string { return threads.SignalName(sig) }
+
+// Deliver hands sig to the script: the host calls it from the goroutine
+// that receives signals (threads.Signals.Deliver).
+func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) { return rt.sig.Deliver(sig) }
+
+// MainRunning tells the runtime whether the main chunk is running.
+func (rt *Runtime) MainRunning(running bool) { rt.sig.MainRunning(running) }
+
+// MainLuaContext is the context the main thread's Lua state checks between
+// instructions (threads.Signals.MainLuaContext).
+func (rt *Runtime) MainLuaContext(run context.Context) context.Context {
+	return rt.sig.MainLuaContext(run)
 }
 
 // The call path's types, as the runner sees them.
@@ -207,14 +230,8 @@ func (rt *Runtime) raise(L *lua.LState, err error, op, addr string) { rt.vm.Rais
 
 func (rt *Runtime) ctx(L *lua.LState) context.Context { return rt.vm.CallContext(L) }
 
-func (rt *Runtime) await(L *lua.LState, wake <-chan struct{}, timeout time.Duration) {
-	rt.vm.Await(L, wake, timeout)
-}
-
 func (rt *Runtime) raiseIfInterrupted(L *lua.LState, op string) { rt.vm.RaiseIfInterrupted(L, op) }
 
 func (rt *Runtime) sleep(L *lua.LState, fn string) { rt.vm.Sleep(L, fn) }
 
 func (rt *Runtime) note(kind, format string, args ...any) { rt.vm.Note(kind, format, args...) }
-
-func (rt *Runtime) isMain(L *lua.LState) bool { return rt.vm.IsMain(L) }

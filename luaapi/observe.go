@@ -8,17 +8,6 @@ import (
 // The accessors a tracer needs to name threads, constants and a socket's
 // endpoints (the Observer and its optional interfaces are api's).
 
-// ThreadID is the id of the script thread L runs in (a coroutine runs in
-// the thread that resumed it): 1 for the main chunk, 2, 3 ... for the
-// threads it starts, as t:id() says. Call it with the interpreter lock
-// held.
-func (rt *Runtime) ThreadID(L *lua.LState) int {
-	if t := rt.current(L); t != nil {
-		return t.id
-	}
-	return 1
-}
-
 // Endpoints are a socket's local and peer addresses as messages print
 // them ("127.0.0.1:9999", "[::1]:5000", a path); "" where there is none
 // (not bound, not connected, closed).

@@ -86,6 +86,14 @@ func (rt *Runtime) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable
 // ObjectType implements api.Object: a socket is "socket" in messages.
 func (s *Socket) ObjectType() string { return "socket" }
 
+// Serving implements api.Served: the peer's address, else the local one.
+func (s *Socket) Serving() string {
+	if p := s.peerString(); p != "" {
+		return p
+	}
+	return s.localString()
+}
+
 // closeFD closes the socket once; threads blocked on it wake up with
 // EBADF. Safe from any goroutine.
 func (s *Socket) closeFD() {

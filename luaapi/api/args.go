@@ -21,6 +21,16 @@ type Object interface {
 	ObjectType() string
 }
 
+// A Served object is one a thread serves when it is passed to
+// thread.spawn: the thread is named after it ("serving 127.0.0.1:5000"),
+// and closes it if it fails, as Python's garbage collector would.
+type Served interface {
+	// Serving is its address as the thread's name shows it: the peer's,
+	// else the local one; "" if it has none.
+	Serving() string
+	Close() error
+}
+
 // TypeName is the Lua type of v for messages ("nil", "table", "socket").
 func TypeName(v lua.LValue) string {
 	if ud, ok := v.(*lua.LUserData); ok {

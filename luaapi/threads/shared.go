@@ -1,25 +1,42 @@
-package luaapi
+package threads
 
 import (
 	"math"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi/api"
+	"github.com/sockrun/sockrun/luaapi/store"
 	lua "github.com/yuin/gopher-lua"
 )
 
+// Shared is the shared module's state in one VM: the run's store.
+type Shared struct {
+	store *store.Store
+}
+
+// newShared is the shared module's instance: Config.Shared, or a store of
+// the VM's own.
+func newShared(vm *api.VM) any {
+	st := vm.Config().Shared
+	if st == nil {
+		st = store.New()
+	}
+	return &Shared{store: st}
+}
+
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "shared",
 		Summary: "a key-value store common to every worker of the run",
 		Doc:     "docs/threads.md",
+		New:     newShared,
 		Funcs: []api.Func{
-			api.Method("get", "shared.get(key)", "the value of key, or nil", (*Runtime).sharedGet),
-			api.Method("set", "shared.set(key, value [, ttl])", "stores value under key, for ttl seconds if given", (*Runtime).sharedSet),
-			api.Method("add", "shared.add(key, value [, ttl])", "stores value only if key is absent; returns whether it did", (*Runtime).sharedAdd),
-			api.Method("incr", "shared.incr(key [, delta [, init]])", "adds delta to a number atomically; returns the new value", (*Runtime).sharedIncr),
-			api.Method("delete", "shared.delete(key)", "removes key; returns whether it was there", (*Runtime).sharedDelete),
-			api.Method("keys", "shared.keys()", "the live keys, sorted", (*Runtime).sharedKeys),
+			api.Method("get", "shared.get(key)", "the value of key, or nil", (*Shared).sharedGet),
+			api.Method("set", "shared.set(key, value [, ttl])", "stores value under key, for ttl seconds if given", (*Shared).sharedSet),
+			api.Method("add", "shared.add(key, value [, ttl])", "stores value only if key is absent; returns whether it did", (*Shared).sharedAdd),
+			api.Method("incr", "shared.incr(key [, delta [, init]])", "adds delta to a number atomically; returns the new value", (*Shared).sharedIncr),
+			api.Method("delete", "shared.delete(key)", "removes key; returns whether it was there", (*Shared).sharedDelete),
+			api.Method("keys", "shared.keys()", "the live keys, sorted", (*Shared).sharedKeys),
 		},
 	})
 }
@@ -95,8 +112,8 @@ func sharedValue(v any) lua.LValue {
 }
 
 // sharedGet is shared.get(key): the value stored under key, or nil.
-func (rt *Runtime) sharedGet(L *lua.LState) int {
-	v, _ := rt.shared().Get(checkSharedKey(L, "get"))
+func (m *Shared) sharedGet(L *lua.LState) int {
+	v, _ := m.store.Get(checkSharedKey(L, "get"))
 	L.Push(sharedValue(v))
 	return 1
 }
@@ -104,19 +121,19 @@ func (rt *Runtime) sharedGet(L *lua.LState) int {
 // sharedSet is shared.set(key, value [, ttl]): stores value (a string,
 // number or boolean) under key, replacing what was there; with ttl
 // (seconds) it expires after that long. Returns nothing.
-func (rt *Runtime) sharedSet(L *lua.LState) int {
+func (m *Shared) sharedSet(L *lua.LState) int {
 	key := checkSharedKey(L, "set")
 	v := checkSharedValue(L, 2, "set")
-	rt.shared().Set(key, v, checkTTL(L, 3, "set"))
+	m.store.Set(key, v, checkTTL(L, 3, "set"))
 	return 0
 }
 
 // sharedAdd is shared.add(key, value [, ttl]): as set, but only if key is
 // absent. Returns true if it stored value, false if key was there.
-func (rt *Runtime) sharedAdd(L *lua.LState) int {
+func (m *Shared) sharedAdd(L *lua.LState) int {
 	key := checkSharedKey(L, "add")
 	v := checkSharedValue(L, 2, "add")
-	L.Push(lua.LBool(rt.shared().Add(key, v, checkTTL(L, 3, "add"))))
+	L.Push(lua.LBool(m.store.Add(key, v, checkTTL(L, 3, "add"))))
 	return 1
 }
 
@@ -124,11 +141,11 @@ func (rt *Runtime) sharedAdd(L *lua.LState) int {
 // 1) to the number under key, atomically across workers and threads, and
 // returns the new number. An absent key starts at init (default 0). Raises
 // if key holds a string or boolean.
-func (rt *Runtime) sharedIncr(L *lua.LState) int {
+func (m *Shared) sharedIncr(L *lua.LState) int {
 	key := checkSharedKey(L, "incr")
 	delta := optNumber(L, 2, "incr", 1)
 	init := optNumber(L, 3, "incr", 0)
-	n, err := rt.shared().Incr(key, delta, init)
+	n, err := m.store.Incr(key, delta, init)
 	if err != nil {
 		api.Misuse(L, "%v (incr)", err)
 	}
@@ -138,14 +155,14 @@ func (rt *Runtime) sharedIncr(L *lua.LState) int {
 
 // sharedDelete is shared.delete(key): removes key. Returns true if it was
 // there.
-func (rt *Runtime) sharedDelete(L *lua.LState) int {
-	L.Push(lua.LBool(rt.shared().Delete(checkSharedKey(L, "delete"))))
+func (m *Shared) sharedDelete(L *lua.LState) int {
+	L.Push(lua.LBool(m.store.Delete(checkSharedKey(L, "delete"))))
 	return 1
 }
 
 // sharedKeys is shared.keys(): a sorted list of the keys present.
-func (rt *Runtime) sharedKeys(L *lua.LState) int {
-	keys := rt.shared().Keys()
+func (m *Shared) sharedKeys(L *lua.LState) int {
+	keys := m.store.Keys()
 	t := L.CreateTable(len(keys), 0)
 	for _, k := range keys {
 		t.Append(lua.LString(k))
@@ -153,6 +170,3 @@ func (rt *Runtime) sharedKeys(L *lua.LState) int {
 	L.Push(t)
 	return 1
 }
-
-// shared is the run's store (Config.Shared, or the VM's own).
-func (rt *Runtime) shared() *SharedStore { return rt.cfg.Shared }

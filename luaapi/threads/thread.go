@@ -1,4 +1,4 @@
-package luaapi
+package threads
 
 import (
 	"fmt"
@@ -39,37 +39,63 @@ type rejoined struct {
 
 const threadMetaName = "thread.thread"
 
-// threads is the thread bookkeeping of one VM, touched under the lock.
-type threads struct {
+// Threads is the thread module's state in one VM: its threads, touched
+// under the lock. live is the one count of the threads running.
+type Threads struct {
+	vm *api.VM
+
+	maxThreads      int  // limits.max_threads (0: none)
+	worker, workers int  // for the reports of a thread's error
+	noExplain       bool // --explain=false
+
 	nextID int
 	byL    map[*lua.LState]*Thread
 	main   *Thread
 	live   int // threads spawned and not ended
 }
 
-func init() {
-	register(&api.Module{
-		Name:    "thread",
-		Summary: "threads of one VM taking turns under the interpreter lock, and queues, locks and events between them",
-		Doc:     "docs/threads.md",
-		Funcs: []api.Func{
-			api.Method("spawn", "thread.spawn(fn, ...)", "starts fn(...) in a new thread; returns its handle", (*Runtime).threadSpawn),
-			api.Method("current", "thread.current()", "the handle of the calling thread", (*Runtime).threadCurrent),
-			api.Method("sleep", "thread.sleep(seconds)", "waits, letting other threads run", (*Runtime).threadSleep),
-			api.Fn("queue", "thread.queue([capacity])", "a new FIFO queue, bounded by capacity if given", threadQueue),
-			api.Fn("lock", "thread.lock()", "a new lock", threadLock),
-			api.Fn("event", "thread.event()", "a new event, not set", threadEvent),
-		},
-		Types: []*api.Type{threadType, queueType, lockType, eventType},
-	})
+// threadModule is the thread module, whose instance Of returns.
+var threadModule = &api.Module{
+	Name:    "thread",
+	Summary: "threads of one VM taking turns under the interpreter lock, and queues, locks and events between them",
+	Doc:     "docs/threads.md",
+	Funcs: []api.Func{
+		api.Method("spawn", "thread.spawn(fn, ...)", "starts fn(...) in a new thread; returns its handle", (*Threads).threadSpawn),
+		api.Method("current", "thread.current()", "the handle of the calling thread", (*Threads).threadCurrent),
+		api.Method("sleep", "thread.sleep(seconds)", "waits, letting other threads run", (*Threads).threadSleep),
+		api.Fn("queue", "thread.queue([capacity])", "a new FIFO queue, bounded by capacity if given", threadQueue),
+		api.Fn("lock", "thread.lock()", "a new lock", threadLock),
+		api.Fn("event", "thread.event()", "a new event, not set", threadEvent),
+	},
+	Types: []*api.Type{threadType, queueType, lockType, eventType},
+	New:   newThreads,
+	Setup: api.SetupOf((*Threads).setup),
 }
+
+func newThreads(vm *api.VM) any {
+	cfg := vm.Config()
+	m := &Threads{vm: vm, maxThreads: cfg.MaxThreads, worker: cfg.Worker, workers: cfg.Workers, noExplain: cfg.NoExplain}
+	vm.SetThreadIDs(m.ThreadID)
+	return m
+}
+
+// setup makes the main chunk's thread handle, once the thread type's
+// metatable is there.
+func (m *Threads) setup(L *lua.LState, _ *lua.LTable) {
+	m.main = m.newThread(L, "main")
+}
+
+// Of is the thread module's state in vm.
+func Of(vm *api.VM) *Threads { return vm.Instance(threadModule).(*Threads) }
+
+func init() { api.Register(threadModule) }
 
 // threadType is a thread's handle.
 var threadType = &api.Type{
 	Name: "thread",
 	Meta: threadMetaName,
 	Methods: []api.Func{
-		api.Method("join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Runtime).threadJoin),
+		api.Method("join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Threads).threadJoin),
 		api.Fn("alive", "t:alive()", "whether the thread is still running", threadAlive),
 		api.Fn("id", "t:id()", "the thread's number (the main chunk's is 1)", threadID),
 	},
@@ -91,12 +117,12 @@ func threadTostring(L *lua.LState) int {
 	return 1
 }
 
-func (rt *Runtime) newThread(L *lua.LState, label string) *Thread {
-	if rt.threads.byL == nil {
-		rt.threads.byL = map[*lua.LState]*Thread{}
+func (m *Threads) newThread(L *lua.LState, label string) *Thread {
+	if m.byL == nil {
+		m.byL = map[*lua.LState]*Thread{}
 	}
-	rt.threads.nextID++
-	t := &Thread{id: rt.threads.nextID, label: label, done: make(chan struct{})}
+	m.nextID++
+	t := &Thread{id: m.nextID, label: label, done: make(chan struct{})}
 	t.ud = L.NewUserData()
 	t.ud.Value = t
 	L.SetMetatable(t.ud, L.GetTypeMetatable(threadMetaName))
@@ -122,11 +148,9 @@ func threadLabel(args []lua.LValue) string {
 	var peers []string
 	for _, a := range args {
 		if ud, ok := a.(*lua.LUserData); ok {
-			if s, ok := ud.Value.(*Socket); ok {
-				if p := s.peerString(); p != "" {
+			if s, ok := ud.Value.(api.Served); ok {
+				if p := s.Serving(); p != "" {
 					peers = append(peers, p)
-				} else if l := s.localString(); l != "" {
-					peers = append(peers, l)
 				}
 			}
 		}
@@ -141,7 +165,7 @@ func threadLabel(args []lua.LValue) string {
 // returns its handle. An error fn does not catch is printed to stderr with
 // the thread's id and what it served, closes the sockets passed to fn, and
 // ends only that thread.
-func (rt *Runtime) threadSpawn(L *lua.LState) int {
+func (m *Threads) threadSpawn(L *lua.LState) int {
 	fn, ok := L.Get(1).(*lua.LFunction)
 	if !ok {
 		api.ArgError(L, 1, "spawn", "function expected, got "+api.TypeName(L.Get(1)))
@@ -150,15 +174,15 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 	for i := 2; i <= L.GetTop(); i++ {
 		args = append(args, L.Get(i))
 	}
-	if max := rt.cfg.MaxThreads; max > 0 && rt.threads.live >= max {
-		api.Misuse(L, "can't start new thread: %d threads are running, limits.max_threads is %d (spawn)", rt.threads.live, max)
+	if max := m.maxThreads; max > 0 && m.live >= max {
+		api.Misuse(L, "can't start new thread: %d threads are running, limits.max_threads is %d (spawn)", m.live, max)
 	}
-	t := rt.newThread(L, threadLabel(args))
-	rt.threads.live++
+	t := m.newThread(L, threadLabel(args))
+	m.live++
 	t.fn = funcName(L, fn)
-	rt.host.Go(L, func(co *lua.LState) {
-		rt.threads.byL[co] = t
-		to, _ := rt.vm.Observer().(ThreadObserver)
+	m.vm.Host().Go(L, func(co *lua.LState) {
+		m.byL[co] = t
+		to, _ := m.vm.Observer().(api.ThreadObserver)
 		if to != nil {
 			to.ThreadStart(co, t.id, t.label)
 		}
@@ -166,8 +190,8 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 			if to != nil {
 				to.ThreadEnd(co, t.id, t.err)
 			}
-			delete(rt.threads.byL, co)
-			rt.threads.live--
+			delete(m.byL, co)
+			m.live--
 			close(t.done)
 		}()
 		co.Push(fn)
@@ -176,13 +200,13 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 		}
 		if err := lua51.HostCall(co, len(args), lua.MultRet); err != nil {
 			t.err = api.ErrorObject(err)
-			t.reported = rt.reportThreadError(t, err)
+			t.reported = m.reportThreadError(t, err)
 			// As Python's garbage collector would, close the sockets the
 			// failed thread was serving, so its peers see the end.
 			for _, a := range args {
 				if ud, ok := a.(*lua.LUserData); ok {
-					if s, ok := ud.Value.(*Socket); ok {
-						s.closeFD()
+					if s, ok := ud.Value.(api.Served); ok {
+						s.Close()
 					}
 				}
 			}
@@ -203,19 +227,19 @@ func (rt *Runtime) threadSpawn(L *lua.LState) int {
 // whether it printed it. An error that a join in this thread re-raised
 // from a thread that printed it already is not printed again: one line
 // says where it went on.
-func (rt *Runtime) reportThreadError(t *Thread, err error) bool {
-	if rt.host.Context().Err() != nil {
+func (m *Threads) reportThreadError(t *Thread, err error) bool {
+	if m.vm.Host().Context().Err() != nil {
 		return false
 	}
 	who := fmt.Sprintf("thread %d", t.id)
-	if rt.cfg.Workers > 1 {
-		who = fmt.Sprintf("worker %d: %s", rt.cfg.Worker, who)
+	if m.workers > 1 {
+		who = fmt.Sprintf("worker %d: %s", m.worker, who)
 	}
 	if t.label != "" {
 		who += " (" + t.label + ")"
 	}
 	if line, ok := t.Rejoined(api.ErrorObject(err)); ok {
-		fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n", who, line)
+		fmt.Fprintf(m.vm.Host().Stderr(), "sockrun: %s: %s\n", who, line)
 		return true
 	}
 	msg, ok := api.IsErrorValue(api.ErrorObject(err))
@@ -227,10 +251,10 @@ func (rt *Runtime) reportThreadError(t *Thread, err error) bool {
 		trace = strings.TrimRight(nameBottomFrame(apiErr.StackTrace, t.fn), "\n") + "\n"
 	}
 	why := ""
-	if x := api.Explanation(api.ErrorObject(err)); x != "" && !rt.cfg.NoExplain {
+	if x := api.Explanation(api.ErrorObject(err)); x != "" && !m.noExplain {
 		why = "  why: " + x + "\n"
 	}
-	fmt.Fprintf(rt.host.Stderr(), "sockrun: %s: %s\n%s%s", who, msg, why, trace)
+	fmt.Fprintf(m.vm.Host().Stderr(), "sockrun: %s: %s\n%s%s", who, msg, why, trace)
 	return true
 }
 
@@ -251,7 +275,7 @@ func (t *Thread) Rejoined(v lua.LValue) (string, bool) {
 }
 
 // MainThread is the main chunk's thread.
-func (rt *Runtime) MainThread() *Thread { return rt.threads.main }
+func (m *Threads) MainThread() *Thread { return m.main }
 
 // funcName is fn as a traceback names the function a thread runs: by the
 // name of the local, upvalue or global of the spawning function that
@@ -325,25 +349,25 @@ func nameBottomFrame(trace, fn string) string {
 // threadJoin is t:join([timeout]): waits for the thread to end and returns
 // its function's results, or raises its error. A timeout (seconds) raises
 // a timeout error if the thread is still running.
-func (rt *Runtime) threadJoin(L *lua.LState) int {
+func (m *Threads) threadJoin(L *lua.LState) int {
 	t := checkThread(L, "join")
 	timeout := api.CheckTimeout(L, 2, "join", 1)
-	if rt.current(L) == t {
+	if m.current(L) == t {
 		api.Misuse(L, "cannot join the current thread (join)")
 	}
 	if t.running() {
 		if timeout == 0 {
 			api.RaiseOS(L, api.TimeoutError("join", ""))
 		}
-		rt.await(L, t.done, timeout)
+		m.vm.Await(L, t.done, timeout)
 		if t.running() {
-			rt.raiseIfInterrupted(L, "join")
+			m.vm.RaiseIfInterrupted(L, "join")
 			api.RaiseOS(L, api.TimeoutError("join", ""))
 		}
 	}
 	if t.err != nil {
 		if t.reported {
-			rt.current(L).rejoined = &rejoined{err: t.err, from: t.id, where: L.Where(1)}
+			m.current(L).rejoined = &rejoined{err: t.err, from: t.id, where: L.Where(1)}
 		}
 		api.Throw(L, t.err) // the thread's own error, as it raised it
 	}
@@ -366,8 +390,8 @@ func threadID(L *lua.LState) int {
 }
 
 // threadCurrent is thread.current(): the handle of the calling thread.
-func (rt *Runtime) threadCurrent(L *lua.LState) int {
-	L.Push(rt.current(L).ud)
+func (m *Threads) threadCurrent(L *lua.LState) int {
+	L.Push(m.current(L).ud)
 	return 1
 }
 
@@ -375,19 +399,44 @@ func (rt *Runtime) threadCurrent(L *lua.LState) int {
 // A coroutine runs in the thread that resumed it: gopher-lua links a
 // running coroutine's state to its resumer's as Parent, so the chain ends
 // at a thread's own state (or the main chunk's, which is not in byL).
-func (rt *Runtime) current(L *lua.LState) *Thread {
+func (m *Threads) current(L *lua.LState) *Thread {
 	for s := L; s != nil; s = s.Parent {
-		if t, ok := rt.threads.byL[s]; ok {
+		if t, ok := m.byL[s]; ok {
 			return t
 		}
 	}
-	return rt.threads.main
+	return m.main
 }
 
 // threadSleep is thread.sleep(seconds): as socket.sleep, except that
 // thread.sleep(0) gives every thread waiting for the interpreter lock a
 // turn before it returns, as Python's time.sleep(0) releases the GIL.
-func (rt *Runtime) threadSleep(L *lua.LState) int {
-	rt.sleep(L, "sleep")
+func (m *Threads) threadSleep(L *lua.LState) int {
+	m.vm.Sleep(L, "sleep")
 	return 0
+}
+
+// ThreadID is the id of the script thread L runs in (a coroutine runs in
+// the thread that resumed it): 1 for the main chunk, 2, 3 ... for the
+// threads it starts, as t:id() says. Call it with the interpreter lock
+// held.
+func (m *Threads) ThreadID(L *lua.LState) int {
+	if t := m.current(L); t != nil {
+		return t.id
+	}
+	return 1
+}
+
+// Running describes the threads still running, for the report: "thread 2
+// (serving 127.0.0.1:5000)".
+func (m *Threads) Running() []string {
+	var running []string
+	for _, t := range m.byL {
+		desc := fmt.Sprintf("thread %d", t.id)
+		if t.label != "" {
+			desc += " (" + t.label + ")"
+		}
+		running = append(running, desc)
+	}
+	return running
 }

@@ -1,4 +1,4 @@
-package luaapi
+package threads
 
 import (
 	"container/list"
@@ -69,14 +69,14 @@ func newWaiter() *waiter { return &waiter{wake: make(chan struct{})} }
 // waitIn queues w on list and waits for it (see await). It reports whether
 // w was completed; if not, w leaves the list, and an interrupted run raises
 // op's interrupt error.
-func (rt *Runtime) waitIn(L *lua.LState, list *waitList, w *waiter, timeout time.Duration, op string) bool {
+func (m *Threads) waitIn(L *lua.LState, list *waitList, w *waiter, timeout time.Duration, op string) bool {
 	list.push(w)
-	rt.await(L, w.wake, timeout)
+	m.vm.Await(L, w.wake, timeout)
 	if w.done {
 		return true
 	}
 	list.remove(w)
-	rt.raiseIfInterrupted(L, op)
+	m.vm.RaiseIfInterrupted(L, op)
 	return false
 }
 
@@ -93,8 +93,8 @@ var (
 		Name: "queue",
 		Meta: queueMetaName,
 		Methods: []api.Func{
-			api.Method("put", "q:put(value [, timeout])", "adds value, waiting while a bounded queue is full", (*Runtime).queuePut),
-			api.Method("get", "q:get([timeout])", "takes the oldest value, waiting while the queue is empty", (*Runtime).queueGet),
+			api.Method("put", "q:put(value [, timeout])", "adds value, waiting while a bounded queue is full", (*Threads).queuePut),
+			api.Method("get", "q:get([timeout])", "takes the oldest value, waiting while the queue is empty", (*Threads).queueGet),
 			api.Fn("len", "q:len()", "the count of values queued", queueLen),
 			api.Fn("close", "q:close()", "closes the queue: puts raise, gets drain it then return nil", queueClose),
 		},
@@ -104,7 +104,7 @@ var (
 		Name: "lock",
 		Meta: lockMetaName,
 		Methods: []api.Func{
-			api.Method("acquire", "l:acquire([timeout])", "takes the lock, waiting while another thread holds it", (*Runtime).lockAcquire),
+			api.Method("acquire", "l:acquire([timeout])", "takes the lock, waiting while another thread holds it", (*Threads).lockAcquire),
 			api.Fn("release", "l:release()", "releases the lock", lockRelease),
 			api.Fn("locked", "l:locked()", "whether a thread holds the lock", lockLocked),
 		},
@@ -117,7 +117,7 @@ var (
 			api.Fn("set", "e:set()", "sets the event and wakes every waiter", eventSet),
 			api.Fn("clear", "e:clear()", "clears the event", eventClear),
 			api.Fn("is_set", "e:is_set()", "whether the event is set", eventIsSet),
-			api.Method("wait", "e:wait([timeout])", "waits until the event is set; false on timeout", (*Runtime).eventWait),
+			api.Method("wait", "e:wait([timeout])", "waits until the event is set; false on timeout", (*Threads).eventWait),
 		},
 		Metamethods: map[string]lua.LGFunction{"__tostring": eventTostring},
 	}
@@ -187,7 +187,7 @@ func queueClosedError() *api.OSError {
 // passes, 0 raises at once. Raises a queue.ShutDown error (name
 // "ESHUTDOWN") if the queue is closed, also while waiting. nil cannot be
 // queued: get returns nil for a closed, drained queue.
-func (rt *Runtime) queuePut(L *lua.LState) int {
+func (m *Threads) queuePut(L *lua.LState) int {
 	q := checkQueue(L, "put")
 	v := L.Get(2)
 	if v == lua.LNil {
@@ -212,7 +212,7 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 	}
 	w := newWaiter()
 	w.val = v
-	if rt.waitIn(L, &q.putters, w, timeout, "put") {
+	if m.waitIn(L, &q.putters, w, timeout, "put") {
 		if q.closed && w.val == lua.LNil {
 			api.RaiseOS(L, queueClosedError())
 		}
@@ -227,7 +227,7 @@ func (rt *Runtime) queuePut(L *lua.LState) int {
 // timeout in seconds raises a timeout error when it passes, 0 raises at
 // once if the queue is empty. Once the queue is closed and drained it
 // returns nil.
-func (rt *Runtime) queueGet(L *lua.LState) int {
+func (m *Threads) queueGet(L *lua.LState) int {
 	q := checkQueue(L, "get")
 	timeout := api.CheckTimeout(L, 2, "get", 1)
 	if q.len() > 0 {
@@ -247,7 +247,7 @@ func (rt *Runtime) queueGet(L *lua.LState) int {
 	if timeout == 0 {
 		api.RaiseTimeout(L, "get")
 	}
-	if w := newWaiter(); rt.waitIn(L, &q.getters, w, timeout, "get") {
+	if w := newWaiter(); m.waitIn(L, &q.getters, w, timeout, "get") {
 		L.Push(w.val) // nil if woken by close
 		return 1
 	}
@@ -315,7 +315,7 @@ func threadLock(L *lua.LState) int {
 // lockAcquire is l:acquire([timeout]): takes the lock, waiting (the
 // interpreter lock released) while another thread holds it. Returns true,
 // or false if the timeout (seconds; 0: do not wait) passed first.
-func (rt *Runtime) lockAcquire(L *lua.LState) int {
+func (m *Threads) lockAcquire(L *lua.LState) int {
 	l := checkLock(L, "acquire")
 	timeout := api.CheckTimeout(L, 2, "acquire", 1)
 	if !l.locked {
@@ -328,7 +328,7 @@ func (rt *Runtime) lockAcquire(L *lua.LState) int {
 		return 1
 	}
 	// true: release handed the lock over.
-	L.Push(lua.LBool(rt.waitIn(L, &l.waiters, newWaiter(), timeout, "acquire")))
+	L.Push(lua.LBool(m.waitIn(L, &l.waiters, newWaiter(), timeout, "acquire")))
 	return 1
 }
 
@@ -405,7 +405,7 @@ func eventIsSet(L *lua.LState) int {
 // until the flag is set. Returns true, or false if the timeout (seconds)
 // passed first. A thread woken by set returns true even if the flag was
 // cleared again before it ran.
-func (rt *Runtime) eventWait(L *lua.LState) int {
+func (m *Threads) eventWait(L *lua.LState) int {
 	e := checkEvent(L, "wait")
 	timeout := api.CheckTimeout(L, 2, "wait", 1)
 	if e.set {
@@ -416,7 +416,7 @@ func (rt *Runtime) eventWait(L *lua.LState) int {
 		L.Push(lua.LFalse)
 		return 1
 	}
-	L.Push(lua.LBool(rt.waitIn(L, &e.waiters, newWaiter(), timeout, "wait")))
+	L.Push(lua.LBool(m.waitIn(L, &e.waiters, newWaiter(), timeout, "wait")))
 	return 1
 }
 

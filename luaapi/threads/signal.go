@@ -1,4 +1,4 @@
-package luaapi
+package threads
 
 import (
 	"context"
@@ -76,11 +76,14 @@ const (
 	sigIGN = 1
 )
 
-// signals is one VM's signal state. disp and pending are shared with the
+// Signals is one VM's signal state: the signal module's instance, and
+// the VM's Interrupter. disp and pending are shared with the
 // goroutine that delivers signals (mu); handlers are Lua values, touched
 // only with the interpreter lock held.
-type signals struct {
-	rt *Runtime
+type Signals struct {
+	vm *api.VM
+	// mainRunning is set while the main chunk runs.
+	mainRunning atomic.Bool
 
 	mu sync.Mutex
 	// disp is each signal's disposition: sigDFL, sigIGN, or handled (2)
@@ -119,22 +122,23 @@ const (
 // is due.
 var errSignal = errors.New("signal")
 
-func newSignals(rt *Runtime) *signals {
-	s := &signals{rt: rt, disp: map[syscall.Signal]int{syscall.SIGINT: dispIntHandler}, handlers: map[syscall.Signal]lua.LValue{}}
+func newSignals(vm *api.VM) *Signals {
+	s := &Signals{vm: vm, disp: map[syscall.Signal]int{syscall.SIGINT: dispIntHandler}, handlers: map[syscall.Signal]lua.LValue{}}
 	s.renew()
+	vm.SetInterrupter(s)
 	return s
 }
 
 // renew makes a fresh wake context once the old one was used, and clears
 // the loop; s.mu is held (or s is new).
-func (s *signals) renew() {
-	run := s.rt.host.Context()
+func (s *Signals) renew() {
+	run := s.vm.Host().Context()
 	if s.wake == nil || s.wake.Err() != nil {
 		if run.Err() != nil && s.wake != nil {
 			return // the run is over: the main thread's waits stay woken
 		}
 		s.wake, s.cancelWake = context.WithCancelCause(run)
-		s.rt.vm.SetMainWait(s.wake)
+		s.vm.SetMainWait(s.wake)
 	}
 	if s.stopLoop == nil {
 		s.watchRunEnd()
@@ -142,19 +146,19 @@ func (s *signals) renew() {
 	s.clearLoop()
 }
 
-// rebase derives the main thread's wake context and loop from the host's
+// Rebase derives the main thread's wake context and loop from the host's
 // context anew, for a host that replaced its context (the prompt's, after
 // a Ctrl-C): derived from the old one, they would not see the new one
 // end. Called with the interpreter lock held, while the main thread waits
 // in nothing.
-func (s *signals) rebase() {
+func (s *Signals) Rebase() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cancelWake != nil {
 		s.cancelWake(context.Canceled)
 	}
-	s.wake, s.cancelWake = context.WithCancelCause(s.rt.host.Context())
-	s.rt.vm.SetMainWait(s.wake)
+	s.wake, s.cancelWake = context.WithCancelCause(s.vm.Host().Context())
+	s.vm.SetMainWait(s.wake)
 	if s.stopLoop != nil {
 		s.stopLoop()
 	}
@@ -170,22 +174,22 @@ var closedChan = func() chan struct{} {
 }()
 
 // watchRunEnd makes the end of the host's context show in the loop.
-func (s *signals) watchRunEnd() {
-	s.stopLoop = context.AfterFunc(s.rt.host.Context(), s.setLoop)
+func (s *Signals) watchRunEnd() {
+	s.stopLoop = context.AfterFunc(s.vm.Host().Context(), s.setLoop)
 }
 
 // setLoop makes the main thread's Lua code stop at its next instruction.
-func (s *signals) setLoop() { s.loop.Store(&closedChan) }
+func (s *Signals) setLoop() { s.loop.Store(&closedChan) }
 
 // clearLoop lets the main thread's Lua code run on, unless the run is
 // over. The second look at the context catches an end whose setLoop ran
 // just before the Store.
-func (s *signals) clearLoop() {
-	if s.rt.host.Context().Err() != nil {
+func (s *Signals) clearLoop() {
+	if s.vm.Host().Context().Err() != nil {
 		return
 	}
 	s.loop.Store(nil)
-	if s.rt.host.Context().Err() != nil {
+	if s.vm.Host().Context().Err() != nil {
 		s.setLoop()
 	}
 }
@@ -194,8 +198,7 @@ func (s *signals) clearLoop() {
 // that receives signals. It reports what the signal does; for a
 // KeyboardInterrupt it also returns a channel closed once the main thread
 // has raised it.
-func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
-	s := rt.sig
+func (s *Signals) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 	ss, _ := sig.(syscall.Signal)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,7 +209,7 @@ func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 		return SignalStop, nil
 	}
 	s.pending = append(s.pending, ss)
-	s.rt.vm.SetInterruptDue(true)
+	s.vm.SetInterruptDue(true)
 	var taken <-chan struct{}
 	if s.disp[ss] == dispIntHandler {
 		s.cancelWake(errSignal)
@@ -220,25 +223,24 @@ func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 		// goroutine, holding the interpreter lock on the main thread's
 		// behalf (the main thread's state is parked inside a call into
 		// sockrun then, as when a call runs a callback).
-		go rt.runHandlersWhileWaiting()
+		go s.runHandlersWhileWaiting()
 	}
 	return SignalDelivered, taken
 }
 
 // Take implements api.Interrupter: in the main thread, it runs the
 // handlers of the signals due and raises a KeyboardInterrupt for op.
-func (s *signals) Take(L *lua.LState, op string) { s.rt.takeSignals(L, op) }
+func (s *Signals) Take(L *lua.LState, op string) { s.takeSignals(L, op) }
 
 // takeSignals runs in the main thread, with the lock held, at a call into
 // sockrun or after a wait a signal ended: it calls the handlers of the
 // signals due, then raises KeyboardInterrupt if one is due, or the error a
 // handler that ran during the wait raised.
-func (rt *Runtime) takeSignals(L *lua.LState, op string) {
-	s := rt.sig
+func (s *Signals) takeSignals(L *lua.LState, op string) {
 	s.mu.Lock()
 	list := s.pending
 	s.pending = nil
-	s.rt.vm.SetInterruptDue(false)
+	s.vm.SetInterruptDue(false)
 	raised := s.raised
 	s.raised = nil
 	taken := s.taken
@@ -247,11 +249,11 @@ func (rt *Runtime) takeSignals(L *lua.LState, op string) {
 	s.mu.Unlock()
 	interrupt := false
 	for _, sig := range list {
-		if rt.sig.dispOf(sig) == dispIntHandler {
+		if s.dispOf(sig) == dispIntHandler {
 			interrupt = true
 			continue
 		}
-		rt.callHandler(L, sig)
+		s.callHandler(L, sig)
 	}
 	if raised != nil {
 		api.Throw(L, raised)
@@ -264,7 +266,7 @@ func (rt *Runtime) takeSignals(L *lua.LState, op string) {
 	}
 }
 
-func (s *signals) dispOf(sig syscall.Signal) int {
+func (s *Signals) dispOf(sig syscall.Signal) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.disp[sig]
@@ -272,8 +274,8 @@ func (s *signals) dispOf(sig syscall.Signal) int {
 
 // callHandler calls sig's handler, if it still has one, as Python does:
 // handler(signum). An error it raises propagates.
-func (rt *Runtime) callHandler(L *lua.LState, sig syscall.Signal) {
-	h, ok := rt.sig.handlers[sig].(*lua.LFunction)
+func (s *Signals) callHandler(L *lua.LState, sig syscall.Signal) {
+	h, ok := s.handlers[sig].(*lua.LFunction)
 	if !ok {
 		return
 	}
@@ -287,17 +289,16 @@ func (rt *Runtime) callHandler(L *lua.LState, sig syscall.Signal) {
 // behalf and runs the handlers due, if the main thread has not run them
 // itself meanwhile. An error a handler raises is kept for the main
 // thread's waiting call, which wakes and raises it.
-func (rt *Runtime) runHandlersWhileWaiting() {
+func (s *Signals) runHandlersWhileWaiting() {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(rt.host.Stderr(), "sockrun: internal error in a signal handler: %v\n", r)
+			fmt.Fprintf(s.vm.Host().Stderr(), "sockrun: internal error in a signal handler: %v\n", r)
 		}
 	}()
-	s := rt.sig
-	L := s.rt.vm.MainState()
-	rt.vm.Lock(L)
-	defer rt.vm.Unlock(L)
-	if rt.host.Context().Err() != nil || !rt.mainRunning.Load() {
+	L := s.vm.MainState()
+	s.vm.Lock(L)
+	defer s.vm.Unlock(L)
+	if s.vm.Host().Context().Err() != nil || !s.mainRunning.Load() {
 		return
 	}
 	s.mu.Lock()
@@ -310,7 +311,7 @@ func (rt *Runtime) runHandlersWhileWaiting() {
 		}
 	}
 	s.pending = keep
-	s.rt.vm.SetInterruptDue(len(keep) > 0 || s.raised != nil)
+	s.vm.SetInterruptDue(len(keep) > 0 || s.raised != nil)
 	s.mu.Unlock()
 	for _, sig := range list {
 		fn, ok := s.handlers[sig].(*lua.LFunction)
@@ -323,7 +324,7 @@ func (rt *Runtime) runHandlersWhileWaiting() {
 		if err := L.PCall(2, 0, nil); err != nil {
 			s.mu.Lock()
 			s.raised = api.ErrorObject(err)
-			s.rt.vm.SetInterruptDue(true)
+			s.vm.SetInterruptDue(true)
 			s.cancelWake(errSignal)
 			s.mu.Unlock()
 			return
@@ -331,28 +332,33 @@ func (rt *Runtime) runHandlersWhileWaiting() {
 	}
 }
 
-func init() {
-	register(&api.Module{
-		Name:    "signal",
-		Summary: "signal handlers, as Python's signal module: handlers run in the main thread",
-		Doc:     "docs/signal.md",
-		Funcs: []api.Func{
-			api.Method("signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Runtime).signalSignal),
-			api.Method("getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Runtime).signalGetsignal),
-			api.Method("default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", (*Runtime).signalDefaultIntHandler),
-		},
-		Consts: func() []api.Const {
-			list := []api.Const{{Name: "SIG_DFL", Value: lua.LNumber(sigDFL)}, {Name: "SIG_IGN", Value: lua.LNumber(sigIGN)}}
-			for _, s := range signalNames {
-				list = append(list, api.Const{Name: s.name, Value: lua.LNumber(s.sig)})
-			}
-			return list
-		},
-		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
-			rt.sig.intHandler = mod.RawGetString("default_int_handler")
-		}),
-	})
+// signalModule is the signal module, whose instance SignalsOf returns.
+var signalModule = &api.Module{
+	Name:    "signal",
+	Summary: "signal handlers, as Python's signal module: handlers run in the main thread",
+	Doc:     "docs/signal.md",
+	Funcs: []api.Func{
+		api.Method("signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Signals).signalSignal),
+		api.Method("getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Signals).signalGetsignal),
+		api.Fn("default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", signalDefaultIntHandler),
+	},
+	Consts: func() []api.Const {
+		list := []api.Const{{Name: "SIG_DFL", Value: lua.LNumber(sigDFL)}, {Name: "SIG_IGN", Value: lua.LNumber(sigIGN)}}
+		for _, s := range signalNames {
+			list = append(list, api.Const{Name: s.name, Value: lua.LNumber(s.sig)})
+		}
+		return list
+	},
+	New: func(vm *api.VM) any { return newSignals(vm) },
+	Setup: api.SetupOf(func(s *Signals, L *lua.LState, mod *lua.LTable) {
+		s.intHandler = mod.RawGetString("default_int_handler")
+	}),
 }
+
+func init() { api.Register(signalModule) }
+
+// SignalsOf is the signal module's state in vm.
+func SignalsOf(vm *api.VM) *Signals { return vm.Instance(signalModule).(*Signals) }
 
 // checkSignal is argument n as one of the signals the module handles.
 func checkSignal(L *lua.LState, n int, fn string) syscall.Signal {
@@ -371,14 +377,14 @@ func checkSignal(L *lua.LState, n int, fn string) syscall.Signal {
 }
 
 // handlerValue is sig's handler as Lua sees it; the lock is held.
-func (rt *Runtime) handlerValue(sig syscall.Signal) lua.LValue {
-	switch rt.sig.dispOf(sig) {
+func (s *Signals) handlerValue(sig syscall.Signal) lua.LValue {
+	switch s.dispOf(sig) {
 	case sigIGN:
 		return lua.LNumber(sigIGN)
 	case dispIntHandler:
-		return rt.sig.intHandler
+		return s.intHandler
 	case dispHandler:
-		return rt.sig.handlers[sig]
+		return s.handlers[sig]
 	}
 	return lua.LNumber(sigDFL)
 }
@@ -389,13 +395,13 @@ func (rt *Runtime) handlerValue(sig syscall.Signal) lua.LValue {
 // nil), signal.SIG_IGN to ignore it, or signal.SIG_DFL for the default:
 // stop the run (SIGINT's default is signal.default_int_handler, which
 // raises KeyboardInterrupt). Only the main thread may set a handler.
-func (rt *Runtime) signalSignal(L *lua.LState) int {
+func (s *Signals) signalSignal(L *lua.LState) int {
 	sig := checkSignal(L, 1, "signal")
 	h := L.Get(2)
 	disp := dispHandler
 	switch v := h.(type) {
 	case *lua.LFunction:
-		if v == rt.sig.intHandler {
+		if v == s.intHandler {
 			disp = dispIntHandler
 		}
 	case lua.LNumber:
@@ -406,17 +412,17 @@ func (rt *Runtime) signalSignal(L *lua.LState) int {
 	default:
 		api.ArgError(L, 2, "signal", "signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a function, got "+api.TypeName(h))
 	}
-	if !rt.isMain(L) {
+	if !s.vm.IsMain(L) {
 		api.Misuse(L, "signal only works in main thread of the main interpreter (signal)")
 	}
-	prev := rt.handlerValue(sig)
-	rt.sig.mu.Lock()
-	rt.sig.disp[sig] = disp
-	rt.sig.mu.Unlock()
+	prev := s.handlerValue(sig)
+	s.mu.Lock()
+	s.disp[sig] = disp
+	s.mu.Unlock()
 	if disp == dispHandler {
-		rt.sig.handlers[sig] = h
+		s.handlers[sig] = h
 	} else {
-		delete(rt.sig.handlers, sig)
+		delete(s.handlers, sig)
 	}
 	L.Push(prev)
 	return 1
@@ -424,39 +430,39 @@ func (rt *Runtime) signalSignal(L *lua.LState) int {
 
 // signalGetsignal is signal.getsignal(signalnum): its current handler, a
 // function, signal.SIG_DFL or signal.SIG_IGN.
-func (rt *Runtime) signalGetsignal(L *lua.LState) int {
-	L.Push(rt.handlerValue(checkSignal(L, 1, "getsignal")))
+func (s *Signals) signalGetsignal(L *lua.LState) int {
+	L.Push(s.handlerValue(checkSignal(L, 1, "getsignal")))
 	return 1
 }
 
 // signalDefaultIntHandler is signal.default_int_handler(signum, frame):
 // raises KeyboardInterrupt, as SIGINT does by default.
-func (rt *Runtime) signalDefaultIntHandler(L *lua.LState) int {
+func signalDefaultIntHandler(L *lua.LState) int {
 	api.RaiseOS(L, api.InterruptError("", ""))
 	return 0
 }
 
 // MainRunning tells the runtime whether the main chunk is running: a
 // handler runs while the main thread waits only then.
-func (rt *Runtime) MainRunning(running bool) { rt.mainRunning.Store(running) }
+func (s *Signals) MainRunning(running bool) { s.mainRunning.Store(running) }
 
 // MainLuaContext is the context the main thread's Lua state checks between
 // instructions: done when run is (as before), and also when a
 // KeyboardInterrupt is due, which it then raises. Coroutines must not
 // inherit it (see the host's coroutine.create).
-func (rt *Runtime) MainLuaContext(run context.Context) context.Context {
-	return mainLuaContext{run, rt}
+func (s *Signals) MainLuaContext(run context.Context) context.Context {
+	return mainLuaContext{run, s}
 }
 
 type mainLuaContext struct {
 	context.Context
-	rt *Runtime
+	s *Signals
 }
 
 // Done is the loop: one atomic load per instruction, and a nil channel
 // while nothing is due.
 func (c mainLuaContext) Done() <-chan struct{} {
-	if p := c.rt.sig.loop.Load(); p != nil {
+	if p := c.s.loop.Load(); p != nil {
 		return *p
 	}
 	return nil
@@ -469,7 +475,7 @@ func (c mainLuaContext) Err() error {
 	if err := c.Context.Err(); err != nil {
 		return err
 	}
-	L := c.rt.vm.MainState()
-	c.rt.takeSignals(L.G.CurrentThread, "")
-	return ErrInterrupted
+	L := c.s.vm.MainState()
+	c.s.takeSignals(L.G.CurrentThread, "")
+	return api.ErrInterrupted
 }
