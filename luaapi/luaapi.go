@@ -13,7 +13,8 @@ import (
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/base"
 	"github.com/sockrun/sockrun/luaapi/core"
-	_ "github.com/sockrun/sockrun/luaapi/formats"
+	_ "github.com/sockrun/sockrun/luaapi/formats"   // struct, bit, json
+	_ "github.com/sockrun/sockrun/luaapi/luasocket" // LuaSocket and mime.core
 	"github.com/sockrun/sockrun/luaapi/store"
 	"github.com/sockrun/sockrun/luaapi/threads"
 	lua "github.com/yuin/gopher-lua"

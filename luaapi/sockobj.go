@@ -83,6 +83,9 @@ func (rt *Runtime) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable
 	return mt
 }
 
+// CoreSocket implements core.Holder: the socket of the core under s.
+func (s *Socket) CoreSocket() *core.Socket { return &s.Socket }
+
 // ObjectType implements api.Object: a socket is "socket" in messages.
 func (s *Socket) ObjectType() string { return "socket" }
 

@@ -58,6 +58,13 @@ type Host interface {
 	Lock(c Caller)
 }
 
+// A Holder is a face's socket object: it holds a socket of the core (nil
+// while it has none), which what works on any face's sockets reaches
+// through it (LuaSocket's select takes the Python face's sockets too).
+type Holder interface {
+	CoreSocket() *Socket
+}
+
 // State is where a socket is in its life, as the core tracks it.
 type State uint32
 

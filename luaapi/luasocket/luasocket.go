@@ -1,4 +1,4 @@
-package luaapi
+package luasocket
 
 // The LuaSocket face: socket objects as LuaSocket 3.x has them (tcp, udp,
 // unix stream and datagram), over the same socket core as the Python face.
@@ -59,9 +59,9 @@ const (
 // until it has a descriptor: socket.tcp() and socket.udp() choose their
 // family (IPv4 or IPv6) at the first bind or connect, as LuaSocket 3 does.
 type LuaSocket struct {
-	rt     *Runtime
+	m      *Module
 	ud     *lua.LUserData
-	s      *Socket
+	s      *core.Socket
 	kind   lsKind
 	family int
 	class  string
@@ -91,13 +91,16 @@ func (ls *LuaSocket) FD() int {
 	return ls.s.FD()
 }
 
+// CoreSocket implements core.Holder: the object's socket, nil if none.
+func (ls *LuaSocket) CoreSocket() *core.Socket { return ls.s }
+
 // open reports whether the object has an open descriptor.
 func (ls *LuaSocket) open() bool { return ls.s != nil && !ls.s.IsClosed() }
 
 // newLuaSocket makes the Lua value of a LuaSocket object of class, with
 // no descriptor yet.
-func (rt *Runtime) newLuaSocket(L *lua.LState, kind lsKind, family int, class string) *LuaSocket {
-	ls := &LuaSocket{rt: rt, kind: kind, family: family, class: class, block: -1, total: -1, birthday: time.Now()}
+func (m *Module) newLuaSocket(L *lua.LState, kind lsKind, family int, class string) *LuaSocket {
+	ls := &LuaSocket{m: m, kind: kind, family: family, class: class, block: -1, total: -1, birthday: time.Now()}
 	ls.ud = L.NewUserData()
 	ls.ud.Value = ls
 	L.SetMetatable(ls.ud, L.GetTypeMetatable(class))
@@ -125,25 +128,25 @@ func (ls *LuaSocket) stype() int {
 // had. An IPv6 socket is IPv6 only, as LuaSocket makes it; in worker mode
 // IP sockets get SO_REUSEPORT, as the Python face's do.
 func (ls *LuaSocket) create(family int) error {
-	rt := ls.rt
-	s := &Socket{rt: rt, ud: ls.ud}
-	if err := core.Open(rt.vm, &s.Socket, family, ls.stype(), 0); err != nil {
+	m := ls.m
+	s := new(core.Socket)
+	if err := core.Open(m.vm, s, family, ls.stype(), 0); err != nil {
 		return err
 	}
 	var err error
 	if family == unix.AF_INET6 {
 		err = s.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
 	}
-	if err == nil && rt.cfg.ReusePort && family != unix.AF_UNIX {
+	if err == nil && m.reusePort && family != unix.AF_UNIX {
 		err = s.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
 	}
 	if err != nil {
 		s.Close()
 		return err
 	}
-	rt.group.Add(&s.Socket, "")
+	m.vm.Group().Add(s, "")
 	if ls.s != nil {
-		ls.s.closeFD()
+		ls.s.Close()
 	}
 	ls.s, ls.family = s, family
 	return nil
@@ -152,7 +155,7 @@ func (ls *LuaSocket) create(family int) error {
 // begin readies the object's socket for a call that may wait, as
 // LuaSocket's timeout_markstart: a block timeout bounds each wait, a total
 // timeout the call from now; either at zero makes the call not wait.
-func (ls *LuaSocket) begin() *Socket {
+func (ls *LuaSocket) begin() *core.Socket {
 	ls.start = time.Now()
 	s := ls.s
 	if ls.block == 0 || ls.total == 0 {
@@ -177,7 +180,7 @@ func (ls *LuaSocket) begin() *Socket {
 // with LUASOCKET_DEBUG returns it as the last value of receive and send)
 // and returns n plus what it pushed.
 func (ls *LuaSocket) elapsed(L *lua.LState, n int) int {
-	if !ls.rt.cfg.LuaSocketDebug {
+	if !ls.m.debug {
 		return n
 	}
 	L.Push(lua.LNumber(time.Since(ls.start).Seconds()))
@@ -198,9 +201,9 @@ var gaiMessages = map[core.GaiError]string{
 // "timeout", "closed", "connection refused", ... (LuaSocket's
 // socket_strerror), or the C library's message. An interrupted run
 // raises instead: Ctrl-C ends a LuaSocket program as any other.
-func (rt *Runtime) lsError(L *lua.LState, err error, fn string) string {
-	if ctx := rt.host.Context(); ctx.Err() != nil {
-		rt.raise(L, ctx.Err(), fn, "")
+func (m *Module) lsError(L *lua.LState, err error, fn string) string {
+	if ctx := m.vm.Context(); ctx.Err() != nil {
+		m.vm.Raise(L, ctx.Err(), fn, "")
 	}
 	switch {
 	case errors.Is(err, core.ErrTimeout), errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINPROGRESS):
@@ -237,9 +240,9 @@ func (rt *Runtime) lsError(L *lua.LState, err error, fn string) string {
 }
 
 // fail pushes nil and the message of err and returns 2.
-func (rt *Runtime) fail(L *lua.LState, err error, fn string) int {
+func (m *Module) fail(L *lua.LState, err error, fn string) int {
 	L.Push(lua.LNil)
-	L.Push(lua.LString(rt.lsError(L, err, fn)))
+	L.Push(lua.LString(m.lsError(L, err, fn)))
 	return 2
 }
 
@@ -269,8 +272,9 @@ func checkClass(L *lua.LState, fn string, classes ...string) *LuaSocket {
 }
 
 // lsMethod is a method of the LuaSocket face's objects.
-func lsMethod(self, name, args, summary string, fn func(*Runtime, *lua.LState) int) api.Func {
-	return api.Method(name, self+":"+name+"("+args+")", summary, fn)
+// It gets its module's state from its object (LuaSocket.m).
+func lsMethod(self, name, args, summary string, fn lua.LGFunction) api.Func {
+	return api.Fn(name, self+":"+name+"("+args+")", summary, fn)
 }
 
 // The methods of each kind of object, as LuaSocket 3.1 has them. Every
@@ -278,90 +282,90 @@ func lsMethod(self, name, args, summary string, fn func(*Runtime, *lua.LState) i
 // class raises "tcp{client} expected, got tcp{master}", as in LuaSocket.
 var (
 	tcpMethods = []api.Func{
-		lsMethod("tcp", "accept", "", "waits for a connection; returns a tcp{client} object, or nil, err", (*Runtime).lsAccept),
-		lsMethod("tcp", "bind", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", (*Runtime).lsBind),
-		lsMethod("tcp", "close", "", "closes the object's socket; returns 1", (*Runtime).lsClose),
-		lsMethod("tcp", "connect", "address, port", "connects to a remote address; returns 1, or nil, err", (*Runtime).lsConnect),
-		lsMethod("tcp", "dirty", "", "true if received bytes wait in the object's buffer", (*Runtime).lsDirty),
-		lsMethod("tcp", "getfamily", "", "\"inet4\" or \"inet6\"", (*Runtime).lsGetfamily),
-		lsMethod("tcp", "getfd", "", "the descriptor, -1 if none", (*Runtime).lsGetfd),
-		lsMethod("tcp", "getoption", "name", "the value of a named option, or nil, err", (*Runtime).lsGetoption),
-		lsMethod("tcp", "getpeername", "", "the peer's address, port and family, or nil, err", (*Runtime).lsGetpeername),
-		lsMethod("tcp", "getsockname", "", "the local address, port and family, or nil, err", (*Runtime).lsGetsockname),
-		lsMethod("tcp", "getstats", "", "bytes received, bytes sent, and the object's age in seconds", (*Runtime).lsGetstats),
-		lsMethod("tcp", "setstats", "received, sent, age", "resets the counters of getstats; returns 1", (*Runtime).lsSetstats),
-		lsMethod("tcp", "gettimeout", "", "the block and total timeouts (-1: none)", (*Runtime).lsGettimeout),
-		lsMethod("tcp", "listen", "[backlog]", "makes a master a server that accepts connections; returns 1, or nil, err", (*Runtime).lsListen),
-		lsMethod("tcp", "receive", "[pattern [, prefix]]", "reads a line (\"*l\"), everything (\"*a\") or n bytes; returns data, or nil, err, partial", (*Runtime).lsReceive),
-		lsMethod("tcp", "send", "data [, i [, j]]", "sends data:sub(i, j); returns the index of the last byte sent, or nil, err, last", (*Runtime).lsSend),
-		lsMethod("tcp", "setfd", "fd", "makes the object use a duplicate of descriptor fd", (*Runtime).lsSetfd),
-		lsMethod("tcp", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", (*Runtime).lsSetoption),
-		lsMethod("tcp", "setpeername", "address, port", "the same as connect", (*Runtime).lsConnect),
-		lsMethod("tcp", "setsockname", "address, port", "the same as bind", (*Runtime).lsBind),
-		lsMethod("tcp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", (*Runtime).lsSettimeout),
-		lsMethod("tcp", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", (*Runtime).lsShutdown),
+		lsMethod("tcp", "accept", "", "waits for a connection; returns a tcp{client} object, or nil, err", lsAccept),
+		lsMethod("tcp", "bind", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", lsBind),
+		lsMethod("tcp", "close", "", "closes the object's socket; returns 1", lsClose),
+		lsMethod("tcp", "connect", "address, port", "connects to a remote address; returns 1, or nil, err", lsConnect),
+		lsMethod("tcp", "dirty", "", "true if received bytes wait in the object's buffer", lsDirty),
+		lsMethod("tcp", "getfamily", "", "\"inet4\" or \"inet6\"", lsGetfamily),
+		lsMethod("tcp", "getfd", "", "the descriptor, -1 if none", lsGetfd),
+		lsMethod("tcp", "getoption", "name", "the value of a named option, or nil, err", lsGetoption),
+		lsMethod("tcp", "getpeername", "", "the peer's address, port and family, or nil, err", lsGetpeername),
+		lsMethod("tcp", "getsockname", "", "the local address, port and family, or nil, err", lsGetsockname),
+		lsMethod("tcp", "getstats", "", "bytes received, bytes sent, and the object's age in seconds", lsGetstats),
+		lsMethod("tcp", "setstats", "received, sent, age", "resets the counters of getstats; returns 1", lsSetstats),
+		lsMethod("tcp", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout),
+		lsMethod("tcp", "listen", "[backlog]", "makes a master a server that accepts connections; returns 1, or nil, err", lsListen),
+		lsMethod("tcp", "receive", "[pattern [, prefix]]", "reads a line (\"*l\"), everything (\"*a\") or n bytes; returns data, or nil, err, partial", lsReceive),
+		lsMethod("tcp", "send", "data [, i [, j]]", "sends data:sub(i, j); returns the index of the last byte sent, or nil, err, last", lsSend),
+		lsMethod("tcp", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd),
+		lsMethod("tcp", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption),
+		lsMethod("tcp", "setpeername", "address, port", "the same as connect", lsConnect),
+		lsMethod("tcp", "setsockname", "address, port", "the same as bind", lsBind),
+		lsMethod("tcp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", lsSettimeout),
+		lsMethod("tcp", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", lsShutdown),
 	}
 	udpMethods = []api.Func{
-		lsMethod("udp", "close", "", "closes the object's socket; returns 1", (*Runtime).lsClose),
-		lsMethod("udp", "dirty", "", "false: a datagram socket buffers nothing", (*Runtime).lsDirty),
-		lsMethod("udp", "getfamily", "", "\"inet4\" or \"inet6\"", (*Runtime).lsGetfamily),
-		lsMethod("udp", "getfd", "", "the descriptor, -1 if none", (*Runtime).lsGetfd),
-		lsMethod("udp", "getoption", "name", "the value of a named option, or nil, err", (*Runtime).lsGetoption),
-		lsMethod("udp", "getpeername", "", "the peer's address, port and family (connected only)", (*Runtime).lsGetpeername),
-		lsMethod("udp", "getsockname", "", "the local address, port and family, or nil, err", (*Runtime).lsGetsockname),
-		lsMethod("udp", "receive", "[size]", "waits for a datagram; returns up to size bytes of it (8192), or nil, err", (*Runtime).lsUDPReceive),
-		lsMethod("udp", "receivefrom", "[size]", "waits for a datagram; returns data, address, port (unconnected only)", (*Runtime).lsUDPReceivefrom),
-		lsMethod("udp", "send", "datagram", "sends a datagram to the peer (connected only); returns the count sent", (*Runtime).lsUDPSend),
-		lsMethod("udp", "sendto", "datagram, address, port", "sends a datagram to a numeric address (unconnected only)", (*Runtime).lsUDPSendto),
-		lsMethod("udp", "setfd", "fd", "makes the object use a duplicate of descriptor fd", (*Runtime).lsSetfd),
-		lsMethod("udp", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", (*Runtime).lsSetoption),
-		lsMethod("udp", "setpeername", "address [, port]", "connects to a peer (\"*\": disconnects); returns 1, or nil, err", (*Runtime).lsUDPSetpeername),
-		lsMethod("udp", "setsockname", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", (*Runtime).lsBind),
-		lsMethod("udp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", (*Runtime).lsSettimeout),
-		lsMethod("udp", "gettimeout", "", "the block and total timeouts (-1: none)", (*Runtime).lsGettimeout),
+		lsMethod("udp", "close", "", "closes the object's socket; returns 1", lsClose),
+		lsMethod("udp", "dirty", "", "false: a datagram socket buffers nothing", lsDirty),
+		lsMethod("udp", "getfamily", "", "\"inet4\" or \"inet6\"", lsGetfamily),
+		lsMethod("udp", "getfd", "", "the descriptor, -1 if none", lsGetfd),
+		lsMethod("udp", "getoption", "name", "the value of a named option, or nil, err", lsGetoption),
+		lsMethod("udp", "getpeername", "", "the peer's address, port and family (connected only)", lsGetpeername),
+		lsMethod("udp", "getsockname", "", "the local address, port and family, or nil, err", lsGetsockname),
+		lsMethod("udp", "receive", "[size]", "waits for a datagram; returns up to size bytes of it (8192), or nil, err", lsUDPReceive),
+		lsMethod("udp", "receivefrom", "[size]", "waits for a datagram; returns data, address, port (unconnected only)", lsUDPReceivefrom),
+		lsMethod("udp", "send", "datagram", "sends a datagram to the peer (connected only); returns the count sent", lsUDPSend),
+		lsMethod("udp", "sendto", "datagram, address, port", "sends a datagram to a numeric address (unconnected only)", lsUDPSendto),
+		lsMethod("udp", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd),
+		lsMethod("udp", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption),
+		lsMethod("udp", "setpeername", "address [, port]", "connects to a peer (\"*\": disconnects); returns 1, or nil, err", lsUDPSetpeername),
+		lsMethod("udp", "setsockname", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", lsBind),
+		lsMethod("udp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", lsSettimeout),
+		lsMethod("udp", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout),
 	}
 	unixMethods = []api.Func{
-		lsMethod("unix", "accept", "", "waits for a connection; returns a unix{client} object, or nil, err", (*Runtime).lsAccept),
-		lsMethod("unix", "bind", "path", "binds to a path; returns 1, or nil, err", (*Runtime).lsBind),
-		lsMethod("unix", "close", "", "closes the object's socket; returns 1", (*Runtime).lsClose),
-		lsMethod("unix", "connect", "path", "connects to the socket at path; returns 1, or nil, err", (*Runtime).lsConnect),
-		lsMethod("unix", "dirty", "", "true if received bytes wait in the object's buffer", (*Runtime).lsDirty),
-		lsMethod("unix", "getfd", "", "the descriptor, -1 if none", (*Runtime).lsGetfd),
-		lsMethod("unix", "getoption", "name", "the value of a named option, or nil, err", (*Runtime).lsGetoption),
-		lsMethod("unix", "getpeername", "", "the peer's path, or nil, err", (*Runtime).lsGetpeername),
-		lsMethod("unix", "getsockname", "", "the bound path, or nil, err", (*Runtime).lsGetsockname),
-		lsMethod("unix", "getstats", "", "bytes received, bytes sent, and the object's age in seconds", (*Runtime).lsGetstats),
-		lsMethod("unix", "setstats", "received, sent, age", "resets the counters of getstats; returns 1", (*Runtime).lsSetstats),
-		lsMethod("unix", "gettimeout", "", "the block and total timeouts (-1: none)", (*Runtime).lsGettimeout),
-		lsMethod("unix", "listen", "[backlog]", "makes a master a server that accepts connections; returns 1, or nil, err", (*Runtime).lsListen),
-		lsMethod("unix", "receive", "[pattern [, prefix]]", "as tcp:receive", (*Runtime).lsReceive),
-		lsMethod("unix", "send", "data [, i [, j]]", "as tcp:send", (*Runtime).lsSend),
-		lsMethod("unix", "setfd", "fd", "makes the object use a duplicate of descriptor fd", (*Runtime).lsSetfd),
-		lsMethod("unix", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", (*Runtime).lsSetoption),
-		lsMethod("unix", "setpeername", "path", "the same as connect", (*Runtime).lsConnect),
-		lsMethod("unix", "setsockname", "path", "the same as bind", (*Runtime).lsBind),
-		lsMethod("unix", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", (*Runtime).lsSettimeout),
-		lsMethod("unix", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", (*Runtime).lsShutdown),
+		lsMethod("unix", "accept", "", "waits for a connection; returns a unix{client} object, or nil, err", lsAccept),
+		lsMethod("unix", "bind", "path", "binds to a path; returns 1, or nil, err", lsBind),
+		lsMethod("unix", "close", "", "closes the object's socket; returns 1", lsClose),
+		lsMethod("unix", "connect", "path", "connects to the socket at path; returns 1, or nil, err", lsConnect),
+		lsMethod("unix", "dirty", "", "true if received bytes wait in the object's buffer", lsDirty),
+		lsMethod("unix", "getfd", "", "the descriptor, -1 if none", lsGetfd),
+		lsMethod("unix", "getoption", "name", "the value of a named option, or nil, err", lsGetoption),
+		lsMethod("unix", "getpeername", "", "the peer's path, or nil, err", lsGetpeername),
+		lsMethod("unix", "getsockname", "", "the bound path, or nil, err", lsGetsockname),
+		lsMethod("unix", "getstats", "", "bytes received, bytes sent, and the object's age in seconds", lsGetstats),
+		lsMethod("unix", "setstats", "received, sent, age", "resets the counters of getstats; returns 1", lsSetstats),
+		lsMethod("unix", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout),
+		lsMethod("unix", "listen", "[backlog]", "makes a master a server that accepts connections; returns 1, or nil, err", lsListen),
+		lsMethod("unix", "receive", "[pattern [, prefix]]", "as tcp:receive", lsReceive),
+		lsMethod("unix", "send", "data [, i [, j]]", "as tcp:send", lsSend),
+		lsMethod("unix", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd),
+		lsMethod("unix", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption),
+		lsMethod("unix", "setpeername", "path", "the same as connect", lsConnect),
+		lsMethod("unix", "setsockname", "path", "the same as bind", lsBind),
+		lsMethod("unix", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", lsSettimeout),
+		lsMethod("unix", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", lsShutdown),
 	}
 	unixdgramMethods = []api.Func{
-		lsMethod("unixdgram", "bind", "path", "binds to a path; returns 1, or nil, err", (*Runtime).lsBind),
-		lsMethod("unixdgram", "close", "", "closes the object's socket; returns 1", (*Runtime).lsClose),
-		lsMethod("unixdgram", "connect", "path", "sets the peer datagrams go to; returns 1, or nil, err", (*Runtime).lsUDPSetpeername),
-		lsMethod("unixdgram", "dirty", "", "false: a datagram socket buffers nothing", (*Runtime).lsDirty),
-		lsMethod("unixdgram", "getfd", "", "the descriptor, -1 if none", (*Runtime).lsGetfd),
-		lsMethod("unixdgram", "getoption", "name", "the value of a named option, or nil, err", (*Runtime).lsGetoption),
-		lsMethod("unixdgram", "getpeername", "", "the peer's path (connected only)", (*Runtime).lsGetpeername),
-		lsMethod("unixdgram", "getsockname", "", "the bound path, or nil, err", (*Runtime).lsGetsockname),
-		lsMethod("unixdgram", "receive", "[size]", "waits for a datagram; returns up to size bytes of it, or nil, err", (*Runtime).lsUDPReceive),
-		lsMethod("unixdgram", "receivefrom", "[size]", "waits for a datagram; returns data and the sender's path", (*Runtime).lsUDPReceivefrom),
-		lsMethod("unixdgram", "send", "datagram", "sends a datagram to the peer (connected only)", (*Runtime).lsUDPSend),
-		lsMethod("unixdgram", "sendto", "datagram, path", "sends a datagram to the socket at path (unconnected only)", (*Runtime).lsUDPSendto),
-		lsMethod("unixdgram", "setfd", "fd", "makes the object use a duplicate of descriptor fd", (*Runtime).lsSetfd),
-		lsMethod("unixdgram", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", (*Runtime).lsSetoption),
-		lsMethod("unixdgram", "setpeername", "path", "the same as connect", (*Runtime).lsUDPSetpeername),
-		lsMethod("unixdgram", "setsockname", "path", "the same as bind", (*Runtime).lsBind),
-		lsMethod("unixdgram", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", (*Runtime).lsSettimeout),
-		lsMethod("unixdgram", "gettimeout", "", "the block and total timeouts (-1: none)", (*Runtime).lsGettimeout),
+		lsMethod("unixdgram", "bind", "path", "binds to a path; returns 1, or nil, err", lsBind),
+		lsMethod("unixdgram", "close", "", "closes the object's socket; returns 1", lsClose),
+		lsMethod("unixdgram", "connect", "path", "sets the peer datagrams go to; returns 1, or nil, err", lsUDPSetpeername),
+		lsMethod("unixdgram", "dirty", "", "false: a datagram socket buffers nothing", lsDirty),
+		lsMethod("unixdgram", "getfd", "", "the descriptor, -1 if none", lsGetfd),
+		lsMethod("unixdgram", "getoption", "name", "the value of a named option, or nil, err", lsGetoption),
+		lsMethod("unixdgram", "getpeername", "", "the peer's path (connected only)", lsGetpeername),
+		lsMethod("unixdgram", "getsockname", "", "the bound path, or nil, err", lsGetsockname),
+		lsMethod("unixdgram", "receive", "[size]", "waits for a datagram; returns up to size bytes of it, or nil, err", lsUDPReceive),
+		lsMethod("unixdgram", "receivefrom", "[size]", "waits for a datagram; returns data and the sender's path", lsUDPReceivefrom),
+		lsMethod("unixdgram", "send", "datagram", "sends a datagram to the peer (connected only)", lsUDPSend),
+		lsMethod("unixdgram", "sendto", "datagram, path", "sends a datagram to the socket at path (unconnected only)", lsUDPSendto),
+		lsMethod("unixdgram", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd),
+		lsMethod("unixdgram", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption),
+		lsMethod("unixdgram", "setpeername", "path", "the same as connect", lsUDPSetpeername),
+		lsMethod("unixdgram", "setsockname", "path", "the same as bind", lsBind),
+		lsMethod("unixdgram", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", lsSettimeout),
+		lsMethod("unixdgram", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout),
 	}
 )
 
@@ -418,7 +422,7 @@ func lsTostring(L *lua.LState) int {
 
 // lsPort reads a port argument: a number, a numeric string, or a service
 // name ("http").
-func (rt *Runtime) lsPort(L *lua.LState, n int, fn string, network string) (int, error) {
+func (m *Module) lsPort(L *lua.LState, n int, fn string, network string) (int, error) {
 	v := L.Get(n)
 	if p, ok := api.ToPort(v); ok {
 		return p, nil
@@ -439,7 +443,7 @@ func (rt *Runtime) lsPort(L *lua.LState, n int, fn string, network string) (int,
 // resolve turns host into the addresses to try, of family (AF_UNSPEC:
 // either), as LuaSocket's getaddrinfo does: "*" (with passive) is the any
 // address, "" is no host at all.
-func (rt *Runtime) resolve(L *lua.LState, family int, host string, passive bool) ([]netip.Addr, error) {
+func (m *Module) resolve(L *lua.LState, family int, host string, passive bool) ([]netip.Addr, error) {
 	if passive && host == "*" {
 		if family == unix.AF_INET6 {
 			return []netip.Addr{netip.IPv6Unspecified()}, nil
@@ -449,7 +453,7 @@ func (rt *Runtime) resolve(L *lua.LState, family int, host string, passive bool)
 	if host == "" {
 		return nil, core.EAINoName
 	}
-	ips, err := core.Lookup(rt.vm, L, family, host)
+	ips, err := core.Lookup(m.vm, L, family, host)
 	if err != nil {
 		return nil, err
 	}
@@ -460,8 +464,9 @@ func (rt *Runtime) resolve(L *lua.LState, family int, host string, passive bool)
 // sock:bind(path) for a unix socket: binds the socket to a local address,
 // trying each address the name resolves to, as LuaSocket does. Returns 1,
 // or nil and the error.
-func (rt *Runtime) lsBind(L *lua.LState) int {
+func lsBind(L *lua.LState) int {
 	ls := checkClass(L, "bind", tcpMaster, udpUnconnected, unixMaster, unixdgramUnconnected, udpConnected, unixdgramConnected)
+	m := ls.m
 	if ls.kind == lsUnix || ls.kind == lsUnixDgram {
 		path := api.CheckBytes(L, 2, "bind", 1)
 		if len(path) > core.MaxUnixPath {
@@ -469,11 +474,11 @@ func (rt *Runtime) lsBind(L *lua.LState) int {
 		}
 		if !ls.open() {
 			if err := ls.create(unix.AF_UNIX); err != nil {
-				return rt.fail(L, err, "bind")
+				return m.fail(L, err, "bind")
 			}
 		}
 		if err := ls.s.Bind(&unix.SockaddrUnix{Name: path}); err != nil {
-			return rt.fail(L, err, "bind")
+			return m.fail(L, err, "bind")
 		}
 		L.Push(lua.LNumber(1))
 		return 1
@@ -483,16 +488,16 @@ func (rt *Runtime) lsBind(L *lua.LState) int {
 	if ls.kind == lsUDP {
 		network = "udp"
 	}
-	port, err := rt.lsPort(L, 3, "bind", network)
+	port, err := m.lsPort(L, 3, "bind", network)
 	if err != nil {
-		return rt.fail(L, err, "bind")
+		return m.fail(L, err, "bind")
 	}
-	ips, err := rt.resolve(L, ls.family, host, true)
+	ips, err := m.resolve(L, ls.family, host, true)
 	if err != nil {
-		return rt.fail(L, err, "bind")
+		return m.fail(L, err, "bind")
 	}
 	if err := ls.bindTo(ips, port); err != nil {
-		return rt.fail(L, err, "bind")
+		return m.fail(L, err, "bind")
 	}
 	L.Push(lua.LNumber(1))
 	return 1
@@ -525,8 +530,9 @@ func (ls *LuaSocket) bindTo(ips []netip.Addr, port int) error {
 // object becomes a client even if it fails (a non-blocking connect is
 // under way), as in LuaSocket. Returns 1, or nil and the error
 // ("timeout" for a connect under way in non-blocking mode).
-func (rt *Runtime) lsConnect(L *lua.LState) int {
+func lsConnect(L *lua.LState) int {
 	ls := checkLS(L, "connect")
+	m := ls.m
 	if ls.kind == lsUnix {
 		path := api.CheckBytes(L, 2, "connect", 1)
 		var err error
@@ -538,19 +544,19 @@ func (rt *Runtime) lsConnect(L *lua.LState) int {
 		}
 		ls.setClass(L, unixClient)
 		if err != nil {
-			return rt.fail(L, err, "connect")
+			return m.fail(L, err, "connect")
 		}
 		L.Push(lua.LNumber(1))
 		return 1
 	}
 	host := api.CheckBytes(L, 2, "connect", 1)
-	port, err := rt.lsPort(L, 3, "connect", "tcp")
+	port, err := m.lsPort(L, 3, "connect", "tcp")
 	if err == nil {
 		err = ls.connectTo(L, host, port)
 	}
 	ls.setClass(L, tcpClient)
 	if err != nil {
-		return rt.fail(L, err, "connect")
+		return m.fail(L, err, "connect")
 	}
 	L.Push(lua.LNumber(1))
 	return 1
@@ -561,7 +567,7 @@ func (rt *Runtime) lsConnect(L *lua.LState) int {
 // it stops at the first that connects, or at the first try in
 // non-blocking mode.
 func (ls *LuaSocket) connectTo(L *lua.LState, host string, port int) error {
-	ips, err := ls.rt.resolve(L, ls.family, host, false)
+	ips, err := ls.m.resolve(L, ls.family, host, false)
 	if err != nil {
 		return err
 	}
@@ -581,7 +587,7 @@ func (ls *LuaSocket) connectTo(L *lua.LState, host string, port int) error {
 		if err == nil || ls.block == 0 || ls.total == 0 {
 			break
 		}
-		if ls.rt.host.Context().Err() != nil {
+		if ls.m.vm.Context().Err() != nil {
 			break
 		}
 	}
@@ -594,14 +600,15 @@ func (ls *LuaSocket) connectTo(L *lua.LState, host string, port int) error {
 // lsListen is sock:listen([backlog]): makes a master a server that accepts
 // connections (backlog 32 by default, as LuaSocket). Returns 1, or nil and
 // the error.
-func (rt *Runtime) lsListen(L *lua.LState) int {
+func lsListen(L *lua.LState) int {
 	ls := checkClass(L, "listen", tcpMaster, unixMaster)
+	m := ls.m
 	backlog := api.OptInt(L, 2, "listen", 1, 32)
 	if !ls.open() {
-		return rt.fail(L, unix.EBADF, "listen")
+		return m.fail(L, unix.EBADF, "listen")
 	}
 	if err := ls.s.Listen(backlog); err != nil {
-		return rt.fail(L, err, "listen")
+		return m.fail(L, err, "listen")
 	}
 	if ls.kind == lsUnix {
 		ls.setClass(L, unixServer)
@@ -615,33 +622,33 @@ func (rt *Runtime) lsListen(L *lua.LState) int {
 // lsAccept is server:accept(): waits for a connection, within the server's
 // timeouts, and returns a new client object (with no timeouts), or nil and
 // the error ("timeout").
-func (rt *Runtime) lsAccept(L *lua.LState) int {
+func lsAccept(L *lua.LState) int {
 	ls := checkClass(L, "accept", tcpServer, unixServer)
+	m := ls.m
 	if !ls.open() {
-		return rt.fail(L, unix.EBADF, "accept")
+		return m.fail(L, unix.EBADF, "accept")
 	}
-	conn := &Socket{rt: rt}
-	if _, err := ls.begin().Accept(L, &conn.Socket); err != nil {
-		return rt.fail(L, err, "accept")
+	conn := new(core.Socket)
+	if _, err := ls.begin().Accept(L, conn); err != nil {
+		return m.fail(L, err, "accept")
 	}
 	class := tcpClient
 	if ls.kind == lsUnix {
 		class = unixClient
 	}
-	c := rt.newLuaSocket(L, ls.kind, ls.family, class)
+	c := m.newLuaSocket(L, ls.kind, ls.family, class)
 	c.family = conn.Family()
-	conn.ud = c.ud
 	c.s = conn
-	rt.group.Add(&conn.Socket, "")
+	m.vm.Group().Add(conn, "")
 	L.Push(c.ud)
 	return 1
 }
 
 // lsClose is sock:close(): closes the object's socket. Returns 1.
-func (rt *Runtime) lsClose(L *lua.LState) int {
+func lsClose(L *lua.LState) int {
 	ls := checkLS(L, "close")
 	if ls.s != nil {
-		ls.s.closeFD()
+		ls.s.Close()
 	}
 	L.Push(lua.LNumber(1))
 	return 1
@@ -649,14 +656,14 @@ func (rt *Runtime) lsClose(L *lua.LState) int {
 
 // lsDirty is sock:dirty(): true if received bytes wait in the object's
 // buffer, so that a receive returns without waiting.
-func (rt *Runtime) lsDirty(L *lua.LState) int {
+func lsDirty(L *lua.LState) int {
 	ls := checkLS(L, "dirty")
 	L.Push(lua.LBool(ls.open() && ls.s.Buffered() > 0))
 	return 1
 }
 
 // lsGetfamily is sock:getfamily(): "inet6" for an IPv6 socket, else "inet4".
-func (rt *Runtime) lsGetfamily(L *lua.LState) int {
+func lsGetfamily(L *lua.LState) int {
 	ls := checkLS(L, "getfamily")
 	if ls.family == unix.AF_INET6 {
 		L.Push(lua.LString("inet6"))
@@ -668,7 +675,7 @@ func (rt *Runtime) lsGetfamily(L *lua.LState) int {
 
 // lsGetfd is sock:getfd(): the descriptor, or -1 if the object has none
 // (closed, or not bound or connected yet).
-func (rt *Runtime) lsGetfd(L *lua.LState) int {
+func lsGetfd(L *lua.LState) int {
 	L.Push(lua.LNumber(checkLS(L, "getfd").FD()))
 	return 1
 }
@@ -676,11 +683,12 @@ func (rt *Runtime) lsGetfd(L *lua.LState) int {
 // lsSetfd is sock:setfd(fd): makes the object use a duplicate of
 // descriptor fd (its own descriptor is closed); a negative fd leaves it
 // with none. Returns nothing.
-func (rt *Runtime) lsSetfd(L *lua.LState) int {
+func lsSetfd(L *lua.LState) int {
 	ls := checkLS(L, "setfd")
+	m := ls.m
 	fd := api.CheckInt(L, 2, "setfd", 1)
 	if ls.s != nil {
-		ls.s.closeFD()
+		ls.s.Close()
 		ls.s = nil
 	}
 	if fd < 0 {
@@ -690,12 +698,12 @@ func (rt *Runtime) lsSetfd(L *lua.LState) int {
 	if err != nil {
 		return 0 // as LuaSocket: the object has a descriptor that is not one
 	}
-	s := &Socket{rt: rt, ud: ls.ud}
-	if err := core.Adopt(rt.vm, &s.Socket, nfd, 0, 0, -1); err != nil {
+	s := new(core.Socket)
+	if err := core.Adopt(m.vm, s, nfd, 0, 0, -1); err != nil {
 		unix.Close(nfd)
 		return 0
 	}
-	rt.group.Add(&s.Socket, "")
+	m.vm.Group().Add(s, "")
 	ls.s = s
 	if f := s.Family(); f == unix.AF_INET || f == unix.AF_INET6 {
 		ls.family = f
@@ -705,7 +713,7 @@ func (rt *Runtime) lsSetfd(L *lua.LState) int {
 
 // lsGetstats is sock:getstats(): the bytes received, the bytes sent, and
 // the object's age in seconds.
-func (rt *Runtime) lsGetstats(L *lua.LState) int {
+func lsGetstats(L *lua.LState) int {
 	ls := checkClass(L, "getstats", tcpClient, unixClient)
 	L.Push(lua.LNumber(ls.received))
 	L.Push(lua.LNumber(ls.sent))
@@ -715,7 +723,7 @@ func (rt *Runtime) lsGetstats(L *lua.LState) int {
 
 // lsSetstats is sock:setstats(received, sent, age): resets getstats's
 // counters (each optional). Returns 1.
-func (rt *Runtime) lsSetstats(L *lua.LState) int {
+func lsSetstats(L *lua.LState) int {
 	ls := checkClass(L, "setstats", tcpClient, unixClient)
 	if v, ok := L.Get(2).(lua.LNumber); ok {
 		ls.received = float64(v)
@@ -733,7 +741,7 @@ func (rt *Runtime) lsSetstats(L *lua.LState) int {
 // lsSettimeout is sock:settimeout(value [, mode]): mode "b" (the default)
 // bounds each wait of a call to value seconds, "t" the whole call; nil or
 // a negative value removes that bound, 0 makes calls not wait. Returns 1.
-func (rt *Runtime) lsSettimeout(L *lua.LState) int {
+func lsSettimeout(L *lua.LState) int {
 	ls := checkLS(L, "settimeout")
 	t := -1.0
 	switch v := L.Get(2).(type) {
@@ -770,7 +778,7 @@ func (rt *Runtime) lsSettimeout(L *lua.LState) int {
 
 // lsGettimeout is sock:gettimeout(): the block and total timeouts, -1 for
 // none.
-func (rt *Runtime) lsGettimeout(L *lua.LState) int {
+func lsGettimeout(L *lua.LState) int {
 	ls := checkLS(L, "gettimeout")
 	L.Push(lua.LNumber(ls.block))
 	L.Push(lua.LNumber(ls.total))
@@ -779,7 +787,7 @@ func (rt *Runtime) lsGettimeout(L *lua.LState) int {
 
 // lsShutdown is client:shutdown([mode]): shuts down "receive", "send" or
 // "both" (the default). Returns 1.
-func (rt *Runtime) lsShutdown(L *lua.LState) int {
+func lsShutdown(L *lua.LState) int {
 	ls := checkClass(L, "shutdown", tcpClient, unixClient)
 	how := unix.SHUT_RDWR
 	if L.Get(2) != lua.LNil {
@@ -831,31 +839,33 @@ func addrResults(L *lua.LState, sa unix.Sockaddr, portString bool) int {
 // lsGetsockname is sock:getsockname(): the local address, port (a string)
 // and family ("inet" or "inet6"), or the path of a unix socket; nil and
 // the error if it has none.
-func (rt *Runtime) lsGetsockname(L *lua.LState) int {
+func lsGetsockname(L *lua.LState) int {
 	ls := checkLS(L, "getsockname")
+	m := ls.m
 	if !ls.open() {
-		return rt.fail(L, unix.EBADF, "getsockname")
+		return m.fail(L, unix.EBADF, "getsockname")
 	}
 	sa, err := ls.s.LocalAddr()
 	if err != nil {
-		return rt.fail(L, err, "getsockname")
+		return m.fail(L, err, "getsockname")
 	}
 	return addrResults(L, sa, true)
 }
 
 // lsGetpeername is sock:getpeername(): the peer's address, port and
 // family, or its path; nil and the error if not connected.
-func (rt *Runtime) lsGetpeername(L *lua.LState) int {
+func lsGetpeername(L *lua.LState) int {
 	ls := checkLS(L, "getpeername")
+	m := ls.m
 	if ls.kind == lsUDP || ls.kind == lsUnixDgram {
 		checkClass(L, "getpeername", udpConnected, unixdgramConnected)
 	}
 	if !ls.open() {
-		return rt.fail(L, unix.EBADF, "getpeername")
+		return m.fail(L, unix.EBADF, "getpeername")
 	}
 	sa, err := ls.s.PeerAddr()
 	if err != nil {
-		return rt.fail(L, err, "getpeername")
+		return m.fail(L, err, "getpeername")
 	}
 	return addrResults(L, sa, false)
 }
@@ -867,8 +877,9 @@ func (rt *Runtime) lsGetpeername(L *lua.LState) int {
 // before what is read. On an error it returns nil, the error ("closed",
 // "timeout", ...) and what was read (after prefix): a later receive with
 // that as prefix goes on where this one stopped.
-func (rt *Runtime) lsReceive(L *lua.LState) int {
+func lsReceive(L *lua.LState) int {
 	ls := checkClass(L, "receive", tcpClient, unixClient)
+	m := ls.m
 	prefix := ""
 	if L.Get(3) != lua.LNil {
 		prefix = api.CheckBytes(L, 3, "receive", 1)
@@ -900,7 +911,7 @@ func (rt *Runtime) lsReceive(L *lua.LState) int {
 	ls.received += float64(len(data))
 	if err != nil {
 		L.Push(lua.LNil)
-		L.Push(lua.LString(rt.lsError(L, err, "receive")))
+		L.Push(lua.LString(m.lsError(L, err, "receive")))
 		L.Push(lua.LString(prefix + data))
 		return ls.elapsed(L, 3)
 	}
@@ -1012,8 +1023,9 @@ func (ls *LuaSocket) takeBuffered(L *lua.LState) string {
 // within the object's timeouts, and returns the index of the last byte
 // sent; on an error nil, the error ("closed", "timeout") and the index of
 // the last byte sent, so that send(data, last+1) goes on.
-func (rt *Runtime) lsSend(L *lua.LState) int {
+func lsSend(L *lua.LState) int {
 	ls := checkClass(L, "send", tcpClient, unixClient)
+	m := ls.m
 	data := api.CheckBytes(L, 2, "send", 1)
 	size := len(data)
 	i, j := 1, -1
@@ -1054,7 +1066,7 @@ func (rt *Runtime) lsSend(L *lua.LState) int {
 	last := lua.LNumber(sent + i - 1)
 	if err != nil {
 		L.Push(lua.LNil)
-		L.Push(lua.LString(rt.lsError(L, err, "send")))
+		L.Push(lua.LString(m.lsError(L, err, "send")))
 		L.Push(last)
 		return ls.elapsed(L, 3)
 	}
@@ -1067,18 +1079,19 @@ func (rt *Runtime) lsSend(L *lua.LState) int {
 // lsUDPReceive is udp:receive([size]): waits (within the timeouts) for a
 // datagram and returns up to size bytes of it (8192 by default; the rest
 // of a longer datagram is dropped), or nil and the error.
-func (rt *Runtime) lsUDPReceive(L *lua.LState) int {
+func lsUDPReceive(L *lua.LState) int {
 	ls := checkLS(L, "receive")
+	m := ls.m
 	size := 8192
 	if L.Get(2) != lua.LNil {
 		size = int(api.CheckNumber(L, 2, "receive", 1))
 	}
 	if !ls.open() {
-		return rt.fail(L, errClosed, "receive")
+		return m.fail(L, errClosed, "receive")
 	}
 	data, err := ls.begin().Recv(L, size, 0)
 	if err != nil {
-		return rt.fail(L, err, "receive")
+		return m.fail(L, err, "receive")
 	}
 	L.Push(lua.LString(data))
 	return 1
@@ -1086,18 +1099,19 @@ func (rt *Runtime) lsUDPReceive(L *lua.LState) int {
 
 // lsUDPReceivefrom is udp:receivefrom([size]): as receive, and returns the
 // sender too: data, address, port (data, path for a unix socket).
-func (rt *Runtime) lsUDPReceivefrom(L *lua.LState) int {
+func lsUDPReceivefrom(L *lua.LState) int {
 	ls := checkClass(L, "receivefrom", udpUnconnected, unixdgramUnconnected)
+	m := ls.m
 	size := 8192
 	if L.Get(2) != lua.LNil {
 		size = int(api.CheckNumber(L, 2, "receivefrom", 1))
 	}
 	if !ls.open() {
-		return rt.fail(L, errClosed, "receivefrom")
+		return m.fail(L, errClosed, "receivefrom")
 	}
 	data, sa, err := ls.begin().RecvFrom(L, size, 0)
 	if err != nil {
-		return rt.fail(L, err, "receivefrom")
+		return m.fail(L, err, "receivefrom")
 	}
 	L.Push(lua.LString(data))
 	switch a := sa.(type) {
@@ -1119,15 +1133,16 @@ func (rt *Runtime) lsUDPReceivefrom(L *lua.LState) int {
 
 // lsUDPSend is udp:send(datagram): sends a datagram to the peer of a
 // connected object and returns the count sent, or nil and the error.
-func (rt *Runtime) lsUDPSend(L *lua.LState) int {
+func lsUDPSend(L *lua.LState) int {
 	ls := checkClass(L, "send", udpConnected, unixdgramConnected)
+	m := ls.m
 	data := api.CheckBytes(L, 2, "send", 1)
 	if !ls.open() {
-		return rt.fail(L, errClosed, "send")
+		return m.fail(L, errClosed, "send")
 	}
 	n, err := ls.begin().Send(L, core.StringBytes(data), 0)
 	if err != nil {
-		return rt.fail(L, err, "send")
+		return m.fail(L, err, "send")
 	}
 	L.Push(lua.LNumber(n))
 	return 1
@@ -1136,15 +1151,16 @@ func (rt *Runtime) lsUDPSend(L *lua.LState) int {
 // lsUDPSendto is udp:sendto(datagram, address, port) (unixdgram:sendto(
 // datagram, path)): sends a datagram to a numeric address (no name
 // lookup, as LuaSocket) and returns the count sent, or nil and the error.
-func (rt *Runtime) lsUDPSendto(L *lua.LState) int {
+func lsUDPSendto(L *lua.LState) int {
 	ls := checkClass(L, "sendto", udpUnconnected, unixdgramUnconnected)
+	m := ls.m
 	data := api.CheckBytes(L, 2, "sendto", 1)
 	var sa unix.Sockaddr
 	if ls.kind == lsUnixDgram {
 		path := api.CheckBytes(L, 3, "sendto", 1)
 		if !ls.open() {
 			if err := ls.create(unix.AF_UNIX); err != nil {
-				return rt.fail(L, err, "sendto")
+				return m.fail(L, err, "sendto")
 			}
 		}
 		sa = &unix.SockaddrUnix{Name: path}
@@ -1165,7 +1181,7 @@ func (rt *Runtime) lsUDPSendto(L *lua.LState) int {
 		fam := core.FamilyOf(ip)
 		if !ls.open() {
 			if err := ls.create(fam); err != nil {
-				return rt.fail(L, err, "sendto")
+				return m.fail(L, err, "sendto")
 			}
 		}
 		if sa, err = core.ToSockaddr(ls.family, ip, port); err != nil {
@@ -1174,7 +1190,7 @@ func (rt *Runtime) lsUDPSendto(L *lua.LState) int {
 	}
 	n, err := ls.begin().SendTo(L, core.StringBytes(data), 0, sa)
 	if err != nil {
-		return rt.fail(L, err, "sendto")
+		return m.fail(L, err, "sendto")
 	}
 	L.Push(lua.LNumber(n))
 	return 1
@@ -1183,8 +1199,9 @@ func (rt *Runtime) lsUDPSendto(L *lua.LState) int {
 // lsUDPSetpeername is udp:setpeername(address, port) (unixdgram:connect(
 // path)): sets the peer datagrams go to and come from, making the object
 // connected; setpeername("*") removes it. Returns 1, or nil and the error.
-func (rt *Runtime) lsUDPSetpeername(L *lua.LState) int {
+func lsUDPSetpeername(L *lua.LState) int {
 	ls := checkLS(L, "setpeername")
+	m := ls.m
 	target := api.CheckBytes(L, 2, "setpeername", 1)
 	connected, unconnected := udpConnected, udpUnconnected
 	if ls.kind == lsUnixDgram {
@@ -1202,7 +1219,7 @@ func (rt *Runtime) lsUDPSetpeername(L *lua.LState) int {
 				return nil
 			})
 			if err != nil {
-				return rt.fail(L, err, "setpeername")
+				return m.fail(L, err, "setpeername")
 			}
 		}
 		ls.setClass(L, unconnected)
@@ -1219,12 +1236,12 @@ func (rt *Runtime) lsUDPSetpeername(L *lua.LState) int {
 		}
 	} else {
 		var port int
-		if port, err = rt.lsPort(L, 3, "setpeername", "udp"); err == nil {
+		if port, err = m.lsPort(L, 3, "setpeername", "udp"); err == nil {
 			err = ls.connectTo(L, target, port)
 		}
 	}
 	if err != nil {
-		return rt.fail(L, err, "setpeername")
+		return m.fail(L, err, "setpeername")
 	}
 	ls.setClass(L, connected)
 	L.Push(lua.LNumber(1))

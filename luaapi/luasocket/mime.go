@@ -1,4 +1,4 @@
-package luaapi
+package luasocket
 
 import (
 	"strings"
@@ -14,7 +14,7 @@ import (
 // and builds its filters on top; sockrun does not ship mime.lua.
 
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "mime.core",
 		Kind:    api.RequireOnly,
 		Summary: "the native half of LuaSocket's mime module: Base64, Quoted-Printable, line wrapping",
@@ -29,9 +29,9 @@ func init() {
 			api.Fn("eol", "mime.core.eol(c, C [, marker])", "C with every end of line made marker, and the context for the next chunk", mimeEol),
 			api.Fn("dot", "mime.core.dot(n, C)", "C dot-stuffed for SMTP, and the state for the next chunk", mimeDot),
 		},
-		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+		Setup: func(_ any, L *lua.LState, mod *lua.LTable) {
 			mod.RawSetString("_VERSION", lua.LString("MIME 1.0.3"))
-		}),
+		},
 	})
 }
 

@@ -1,4 +1,4 @@
-package luaapi
+package luasocket
 
 import (
 	"net"
@@ -76,8 +76,9 @@ func lsOption(L *lua.LState, fn string, set bool) lsOpt {
 // ("keepalive", "reuseaddr", "tcp-nodelay", "linger" {on=, timeout=},
 // "ip-add-membership" {multiaddr=, interface=}, ...). Returns 1, or nil
 // and the error (an object with no descriptor yet has no options).
-func (rt *Runtime) lsSetoption(L *lua.LState) int {
+func lsSetoption(L *lua.LState) int {
 	ls := checkLS(L, "setoption")
+	m := ls.m
 	o := lsOption(L, "setoption", true)
 	v := L.Get(3)
 	if !ls.open() {
@@ -151,7 +152,7 @@ func (rt *Runtime) lsSetoption(L *lua.LState) int {
 		}
 	}
 	if err != nil {
-		return rt.fail(L, err, "setoption")
+		return m.fail(L, err, "setoption")
 	}
 	L.Push(lua.LNumber(1))
 	return 1
@@ -160,8 +161,9 @@ func (rt *Runtime) lsSetoption(L *lua.LState) int {
 // lsGetoption is sock:getoption(name): the value of a named option: a
 // boolean, a number, {on=, timeout=} for "linger", an address for
 // "ip-multicast-if", the pending error's message (or nil) for "error".
-func (rt *Runtime) lsGetoption(L *lua.LState) int {
+func lsGetoption(L *lua.LState) int {
 	ls := checkLS(L, "getoption")
+	m := ls.m
 	o := lsOption(L, "getoption", false)
 	if !ls.open() {
 		return failMsg(L, "getsockopt failed: the object has no socket yet (bind or connect it first)")
@@ -172,7 +174,7 @@ func (rt *Runtime) lsGetoption(L *lua.LState) int {
 		var l *unix.Linger
 		err := s.Control(func(fd int) (err error) { l, err = unix.GetsockoptLinger(fd, o.level, o.opt); return err })
 		if err != nil {
-			return rt.fail(L, err, "getoption")
+			return m.fail(L, err, "getoption")
 		}
 		t := L.CreateTable(0, 2)
 		t.RawSetString("on", lua.LBool(l.Onoff != 0))
@@ -182,7 +184,7 @@ func (rt *Runtime) lsGetoption(L *lua.LState) int {
 	case lsoptMulticastIf:
 		b, err := s.GetsockoptBytes(o.level, o.opt, 4)
 		if err != nil {
-			return rt.fail(L, err, "getoption")
+			return m.fail(L, err, "getoption")
 		}
 		var a [4]byte
 		copy(a[:], b)
@@ -191,7 +193,7 @@ func (rt *Runtime) lsGetoption(L *lua.LState) int {
 	}
 	n, err := s.GetsockoptInt(o.level, o.opt)
 	if err != nil {
-		return rt.fail(L, err, "getoption")
+		return m.fail(L, err, "getoption")
 	}
 	switch o.kind {
 	case lsoptBool:
@@ -200,7 +202,7 @@ func (rt *Runtime) lsGetoption(L *lua.LState) int {
 		if n == 0 {
 			L.Push(lua.LNil)
 		} else {
-			L.Push(lua.LString(rt.lsError(L, errnoOf(n), "getoption")))
+			L.Push(lua.LString(m.lsError(L, errnoOf(n), "getoption")))
 		}
 	default:
 		L.Push(lua.LNumber(n))

@@ -1,4 +1,4 @@
-package luaapi
+package luasocket
 
 import (
 	"net/netip"
@@ -26,42 +26,65 @@ const luaSocketVersion = "LuaSocket 3.1.0"
 
 var luaSocketTypes = lsTypes()
 
+// Module is the LuaSocket face's state in one VM, which its socket and
+// socket.unix parts and every object they make share: the VM, and the two
+// settings the face reads.
+type Module struct {
+	vm *api.VM
+	// debug gives the face LuaSocket's LUASOCKET_DEBUG behaviour
+	// (Config.LuaSocketDebug).
+	debug bool
+	// reusePort makes IP sockets SO_REUSEPORT (worker mode).
+	reusePort bool
+}
+
+// luaSocketModule is the face's part of the socket module, whose instance
+// the socket.unix module shares.
+var luaSocketModule = &api.Module{
+	Name:    "socket",
+	Summary: "LuaSocket's API: tcp, udp and unix objects, select, dns, and the helpers LuaSocket's Lua modules use",
+	Doc:     "docs/luasocket.md",
+	Funcs: []api.Func{
+		api.Method("tcp", "socket.tcp()", "a new TCP master object; its family is chosen at bind or connect", lsNewTCP(unix.AF_UNSPEC)),
+		api.Method("tcp4", "socket.tcp4()", "a new IPv4 TCP master object", lsNewTCP(unix.AF_INET)),
+		api.Method("tcp6", "socket.tcp6()", "a new IPv6 TCP master object (IPv6 only)", lsNewTCP(unix.AF_INET6)),
+		api.Method("udp", "socket.udp()", "a new unconnected UDP object; its family is chosen at first use", lsNewUDP(unix.AF_UNSPEC)),
+		api.Method("udp4", "socket.udp4()", "a new unconnected IPv4 UDP object", lsNewUDP(unix.AF_INET)),
+		api.Method("udp6", "socket.udp6()", "a new unconnected IPv6 UDP object (IPv6 only)", lsNewUDP(unix.AF_INET6)),
+		api.Method("connect", "socket.connect(address, port [, laddress [, lport [, family]]])", "a TCP client object connected to address, or nil, err", (*Module).lsModConnect),
+		api.Method("connect4", "socket.connect4(address, port [, laddress [, lport]])", "socket.connect over IPv4", lsModConnectFamily("inet")),
+		api.Method("connect6", "socket.connect6(address, port [, laddress [, lport]])", "socket.connect over IPv6", lsModConnectFamily("inet6")),
+		api.Method("bind", "socket.bind(address, port [, backlog])", "a TCP server object bound to address and listening, or nil, err", (*Module).lsModBind),
+		api.Method("select", "socket.select(recvt, sendt [, timeout])", "waits until objects of recvt are readable or of sendt writable; returns the two lists, or with \"timeout\"", (*Module).lsSelect),
+		api.Fn("gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", lsGettime),
+		api.Fn("protect", "socket.protect(func)", "a function that calls func and returns nil, err for an error raised by try", lsProtect),
+		api.Fn("newtry", "socket.newtry([finalizer])", "a try function that calls finalizer before it raises", lsNewtry),
+		api.Fn("try", "socket.try(ret1 [, ret2 ...])", "returns its arguments, or raises ret2 (for protect) if ret1 is nil or false", lsTry),
+		api.Fn("skip", "socket.skip(d [, ret1 ...])", "its arguments after the first d", lsSkip),
+		api.Fn("choose", "socket.choose(table)", "a function that calls table[name](opt1, opt2) for its first argument name", lsChoose),
+		api.Fn("sink", "socket.sink([mode,] sock)", "an LTN12 sink that sends to sock (\"keep-open\", \"close-when-done\")", lsSink),
+		api.Fn("source", "socket.source(mode, sock [, length])", "an LTN12 source that receives from sock (\"until-closed\", \"by-length\")", lsSource),
+		api.Method("dns.toip", "socket.dns.toip(address)", "the first IPv4 address of a name, and what the lookup found; or nil, err", (*Module).lsDNSToip),
+		api.Method("dns.tohostname", "socket.dns.tohostname(address)", "the canonical name of a name or address, and what the lookup found; or nil, err", (*Module).lsDNSTohostname),
+		api.Method("dns.gethostname", "socket.dns.gethostname()", "this machine's host name", (*Module).lsDNSGethostname),
+		api.Method("dns.getaddrinfo", "socket.dns.getaddrinfo(address)", "every address of a name: a list of {family = \"inet\" | \"inet6\", addr = ...}; or nil, err", (*Module).lsDNSGetaddrinfo),
+		api.Method("dns.getnameinfo", "socket.dns.getnameinfo(address [, port])", "the names of an address (a list), and the service name of port; or nil, err", (*Module).lsDNSGetnameinfo),
+	},
+	Types: luaSocketTypes,
+	New:   newModule,
+	Setup: api.SetupOf((*Module).setupLuaSocket),
+}
+
+func newModule(vm *api.VM) any {
+	cfg := vm.Config()
+	return &Module{vm: vm, debug: cfg.LuaSocketDebug, reusePort: cfg.ReusePort}
+}
+
 func init() {
-	register(&api.Module{
-		Name:    "socket",
-		Summary: "LuaSocket's API: tcp, udp and unix objects, select, dns, and the helpers LuaSocket's Lua modules use",
-		Doc:     "docs/luasocket.md",
-		Funcs: []api.Func{
-			api.Method("tcp", "socket.tcp()", "a new TCP master object; its family is chosen at bind or connect", lsNewTCP(unix.AF_UNSPEC)),
-			api.Method("tcp4", "socket.tcp4()", "a new IPv4 TCP master object", lsNewTCP(unix.AF_INET)),
-			api.Method("tcp6", "socket.tcp6()", "a new IPv6 TCP master object (IPv6 only)", lsNewTCP(unix.AF_INET6)),
-			api.Method("udp", "socket.udp()", "a new unconnected UDP object; its family is chosen at first use", lsNewUDP(unix.AF_UNSPEC)),
-			api.Method("udp4", "socket.udp4()", "a new unconnected IPv4 UDP object", lsNewUDP(unix.AF_INET)),
-			api.Method("udp6", "socket.udp6()", "a new unconnected IPv6 UDP object (IPv6 only)", lsNewUDP(unix.AF_INET6)),
-			api.Method("connect", "socket.connect(address, port [, laddress [, lport [, family]]])", "a TCP client object connected to address, or nil, err", (*Runtime).lsModConnect),
-			api.Method("connect4", "socket.connect4(address, port [, laddress [, lport]])", "socket.connect over IPv4", lsModConnectFamily("inet")),
-			api.Method("connect6", "socket.connect6(address, port [, laddress [, lport]])", "socket.connect over IPv6", lsModConnectFamily("inet6")),
-			api.Method("bind", "socket.bind(address, port [, backlog])", "a TCP server object bound to address and listening, or nil, err", (*Runtime).lsModBind),
-			api.Method("select", "socket.select(recvt, sendt [, timeout])", "waits until objects of recvt are readable or of sendt writable; returns the two lists, or with \"timeout\"", (*Runtime).lsSelect),
-			api.Fn("gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", lsGettime),
-			api.Fn("protect", "socket.protect(func)", "a function that calls func and returns nil, err for an error raised by try", lsProtect),
-			api.Fn("newtry", "socket.newtry([finalizer])", "a try function that calls finalizer before it raises", lsNewtry),
-			api.Fn("try", "socket.try(ret1 [, ret2 ...])", "returns its arguments, or raises ret2 (for protect) if ret1 is nil or false", lsTry),
-			api.Fn("skip", "socket.skip(d [, ret1 ...])", "its arguments after the first d", lsSkip),
-			api.Fn("choose", "socket.choose(table)", "a function that calls table[name](opt1, opt2) for its first argument name", lsChoose),
-			api.Method("sink", "socket.sink([mode,] sock)", "an LTN12 sink that sends to sock (\"keep-open\", \"close-when-done\")", (*Runtime).lsSink),
-			api.Method("source", "socket.source(mode, sock [, length])", "an LTN12 source that receives from sock (\"until-closed\", \"by-length\")", (*Runtime).lsSource),
-			api.Method("dns.toip", "socket.dns.toip(address)", "the first IPv4 address of a name, and what the lookup found; or nil, err", (*Runtime).lsDNSToip),
-			api.Method("dns.tohostname", "socket.dns.tohostname(address)", "the canonical name of a name or address, and what the lookup found; or nil, err", (*Runtime).lsDNSTohostname),
-			api.Method("dns.gethostname", "socket.dns.gethostname()", "this machine's host name", (*Runtime).lsDNSGethostname),
-			api.Method("dns.getaddrinfo", "socket.dns.getaddrinfo(address)", "every address of a name: a list of {family = \"inet\" | \"inet6\", addr = ...}; or nil, err", (*Runtime).lsDNSGetaddrinfo),
-			api.Method("dns.getnameinfo", "socket.dns.getnameinfo(address [, port])", "the names of an address (a list), and the service name of port; or nil, err", (*Runtime).lsDNSGetnameinfo),
-		},
-		Types: luaSocketTypes,
-		Setup: api.SetupOf(setupLuaSocket),
-	})
-	register(&api.Module{
+	api.Register(luaSocketModule)
+	api.Register(&api.Module{
 		Name:    "socket.unix",
+		New:     func(vm *api.VM) any { return vm.Instance(luaSocketModule) },
 		Kind:    api.RequireOnly,
 		Summary: "LuaSocket's unix domain sockets: socket.unix() or .stream() for a stream, .dgram() for datagrams",
 		Doc:     "docs/luasocket.md",
@@ -70,7 +93,7 @@ func init() {
 			api.Method("stream", "socket.unix.stream()", "a new unix stream master object", lsNewUnix(lsUnix)),
 			api.Method("dgram", "socket.unix.dgram()", "a new unconnected unix datagram object", lsNewUnix(lsUnixDgram)),
 		},
-		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+		Setup: api.SetupOf(func(m *Module, L *lua.LState, mod *lua.LTable) {
 			// socket.unix() is socket.unix.stream(), as in LuaSocket.
 			mt := L.NewTable()
 			stream := mod.RawGetString("stream")
@@ -92,7 +115,7 @@ const luaSocketKey = "sockrun.luasocket"
 // setupLuaSocket fills the socket table's LuaSocket fields: the dns and
 // unix tables, the constants, sinkt and sourcet, the class names on the
 // methods tables, and makes require("socket.core") return the same table.
-func setupLuaSocket(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+func (m *Module) setupLuaSocket(L *lua.LState, mod *lua.LTable) {
 	setupClasses(L, luaSocketTypes)
 	dns := L.NewTable()
 	for _, name := range []string{"toip", "tohostname", "gethostname", "getaddrinfo", "getnameinfo"} {
@@ -106,7 +129,7 @@ func setupLuaSocket(rt *Runtime, L *lua.LState, mod *lua.LTable) {
 	mod.RawSetString("_SOCKETINVALID", lua.LNumber(-1))
 	mod.RawSetString("_DATAGRAMSIZE", lua.LNumber(8192))
 	mod.RawSetString("BLOCKSIZE", lua.LNumber(2048))
-	if rt.cfg.LuaSocketDebug {
+	if m.debug {
 		mod.RawSetString("_DEBUG", lua.LTrue)
 	}
 	setupSinksSources(L, mod)
@@ -135,12 +158,12 @@ func selectSetSize() int {
 // lsNewTCP is socket.tcp(), tcp4() and tcp6(): a new TCP master object.
 // With AF_UNSPEC it has no descriptor until bind or connect chooses the
 // family from the address (getfd returns -1 until then), as LuaSocket 3.
-func lsNewTCP(family int) func(*Runtime, *lua.LState) int {
-	return func(rt *Runtime, L *lua.LState) int {
-		ls := rt.newLuaSocket(L, lsTCP, family, tcpMaster)
+func lsNewTCP(family int) func(*Module, *lua.LState) int {
+	return func(m *Module, L *lua.LState) int {
+		ls := m.newLuaSocket(L, lsTCP, family, tcpMaster)
 		if family != unix.AF_UNSPEC {
 			if err := ls.create(family); err != nil {
-				return rt.fail(L, err, "tcp")
+				return m.fail(L, err, "tcp")
 			}
 		}
 		L.Push(ls.ud)
@@ -150,12 +173,12 @@ func lsNewTCP(family int) func(*Runtime, *lua.LState) int {
 
 // lsNewUDP is socket.udp(), udp4() and udp6(): a new unconnected UDP
 // object, with no descriptor until first use for AF_UNSPEC.
-func lsNewUDP(family int) func(*Runtime, *lua.LState) int {
-	return func(rt *Runtime, L *lua.LState) int {
-		ls := rt.newLuaSocket(L, lsUDP, family, udpUnconnected)
+func lsNewUDP(family int) func(*Module, *lua.LState) int {
+	return func(m *Module, L *lua.LState) int {
+		ls := m.newLuaSocket(L, lsUDP, family, udpUnconnected)
 		if family != unix.AF_UNSPEC {
 			if err := ls.create(family); err != nil {
-				return rt.fail(L, err, "udp")
+				return m.fail(L, err, "udp")
 			}
 		}
 		L.Push(ls.ud)
@@ -164,15 +187,15 @@ func lsNewUDP(family int) func(*Runtime, *lua.LState) int {
 }
 
 // lsNewUnix is socket.unix.stream() and socket.unix.dgram().
-func lsNewUnix(kind lsKind) func(*Runtime, *lua.LState) int {
-	return func(rt *Runtime, L *lua.LState) int {
+func lsNewUnix(kind lsKind) func(*Module, *lua.LState) int {
+	return func(m *Module, L *lua.LState) int {
 		class := unixMaster
 		if kind == lsUnixDgram {
 			class = unixdgramUnconnected
 		}
-		ls := rt.newLuaSocket(L, kind, unix.AF_UNIX, class)
+		ls := m.newLuaSocket(L, kind, unix.AF_UNIX, class)
 		if err := ls.create(unix.AF_UNIX); err != nil {
-			return rt.fail(L, err, "unix")
+			return m.fail(L, err, "unix")
 		}
 		L.Push(ls.ud)
 		return 1
@@ -183,50 +206,50 @@ func lsNewUnix(kind lsKind) func(*Runtime, *lua.LState) int {
 // family]]]): a TCP client object connected to address (bound first to
 // laddress and lport if given; family "inet" or "inet6" limits the
 // addresses tried), or nil and the error.
-func (rt *Runtime) lsModConnect(L *lua.LState) int {
-	return rt.lsConnectWith(L, lsFamilyOption(L, 5, "connect"))
+func (m *Module) lsModConnect(L *lua.LState) int {
+	return m.lsConnectWith(L, lsFamilyOption(L, 5, "connect"))
 }
 
 // lsModConnectFamily is socket.connect4 and socket.connect6.
-func lsModConnectFamily(name string) func(*Runtime, *lua.LState) int {
+func lsModConnectFamily(name string) func(*Module, *lua.LState) int {
 	family := unix.AF_INET
 	if name == "inet6" {
 		family = unix.AF_INET6
 	}
-	return func(rt *Runtime, L *lua.LState) int { return rt.lsConnectWith(L, family) }
+	return func(m *Module, L *lua.LState) int { return m.lsConnectWith(L, family) }
 }
 
-func (rt *Runtime) lsConnectWith(L *lua.LState, family int) int {
+func (m *Module) lsConnectWith(L *lua.LState, family int) int {
 	host := api.CheckString(L, 1, "connect")
-	port, err := rt.lsPort(L, 2, "connect", "tcp")
+	port, err := m.lsPort(L, 2, "connect", "tcp")
 	if err != nil {
-		return rt.fail(L, err, "connect")
+		return m.fail(L, err, "connect")
 	}
-	ls := rt.newLuaSocket(L, lsTCP, family, tcpMaster)
+	ls := m.newLuaSocket(L, lsTCP, family, tcpMaster)
 	if L.Get(3) != lua.LNil {
 		laddr := api.CheckString(L, 3, "connect")
 		lport := 0
 		if L.Get(4) != lua.LNil {
-			if lport, err = rt.lsPort(L, 4, "connect", "tcp"); err != nil {
-				return rt.fail(L, err, "connect")
+			if lport, err = m.lsPort(L, 4, "connect", "tcp"); err != nil {
+				return m.fail(L, err, "connect")
 			}
 		}
-		ips, err := rt.resolve(L, family, laddr, true)
+		ips, err := m.resolve(L, family, laddr, true)
 		if err == nil {
 			err = ls.bindTo(ips, lport)
 		}
 		if err != nil {
 			if ls.s != nil {
-				ls.s.closeFD()
+				ls.s.Close()
 			}
-			return rt.fail(L, err, "connect")
+			return m.fail(L, err, "connect")
 		}
 	}
 	if err := ls.connectTo(L, host, port); err != nil {
 		if ls.s != nil {
-			ls.s.closeFD()
+			ls.s.Close()
 		}
-		return rt.fail(L, err, "connect")
+		return m.fail(L, err, "connect")
 	}
 	ls.setClass(L, tcpClient)
 	L.Push(ls.ud)
@@ -237,24 +260,24 @@ func (rt *Runtime) lsConnectWith(L *lua.LState, family int) int {
 // object bound to address ("*": every IPv4 address) with SO_REUSEADDR and
 // listening, or nil and the error. Each address the name resolves to is
 // tried in turn, as LuaSocket's socket.lua does.
-func (rt *Runtime) lsModBind(L *lua.LState) int {
+func (m *Module) lsModBind(L *lua.LState) int {
 	host := api.CheckString(L, 1, "bind")
-	port, err := rt.lsPort(L, 2, "bind", "tcp")
+	port, err := m.lsPort(L, 2, "bind", "tcp")
 	if err != nil {
-		return rt.fail(L, err, "bind")
+		return m.fail(L, err, "bind")
 	}
 	backlog := api.OptInt(L, 3, "bind", 0, 32)
 	if host == "*" {
 		host = "0.0.0.0"
 	}
-	ips, err := rt.resolve(L, unix.AF_UNSPEC, host, true)
+	ips, err := m.resolve(L, unix.AF_UNSPEC, host, true)
 	if err != nil {
-		return rt.fail(L, err, "bind")
+		return m.fail(L, err, "bind")
 	}
 	for _, ip := range ips {
-		ls := rt.newLuaSocket(L, lsTCP, core.FamilyOf(ip), tcpMaster)
+		ls := m.newLuaSocket(L, lsTCP, core.FamilyOf(ip), tcpMaster)
 		if err = ls.create(core.FamilyOf(ip)); err != nil {
-			return rt.fail(L, err, "bind")
+			return m.fail(L, err, "bind")
 		}
 		ls.s.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
 		var sa unix.Sockaddr
@@ -267,9 +290,9 @@ func (rt *Runtime) lsModBind(L *lua.LState) int {
 				}
 			}
 		}
-		ls.s.closeFD()
+		ls.s.Close()
 	}
-	return rt.fail(L, err, "bind")
+	return m.fail(L, err, "bind")
 }
 
 // lsGettime is socket.gettime(): the time in seconds since the epoch, with
@@ -399,7 +422,7 @@ func moduleField(L *lua.LState, field string) *lua.LTable {
 // "keep-open" (the default) leaves it open. Modes are socket.sinkt's
 // entries, to which libraries add their own (socket.http adds
 // "http-chunked").
-func (rt *Runtime) lsSink(L *lua.LState) int {
+func lsSink(L *lua.LState) int {
 	f := chooser(L, moduleField(L, "sinkt"))
 	L.Insert(f, 1)
 	L.Call(L.GetTop()-1, lua.MultRet)
@@ -409,7 +432,7 @@ func (rt *Runtime) lsSink(L *lua.LState) int {
 // lsSource is socket.source(mode, sock [, length]): an LTN12 source that
 // receives from sock: "by-length" length bytes, "until-closed" (the
 // default) until the peer closes. Modes are socket.sourcet's entries.
-func (rt *Runtime) lsSource(L *lua.LState) int {
+func lsSource(L *lua.LState) int {
 	f := chooser(L, moduleField(L, "sourcet"))
 	L.Insert(f, 1)
 	L.Call(L.GetTop()-1, lua.MultRet)
@@ -545,18 +568,16 @@ type lsSelectEntry struct {
 }
 
 // lsSelectFD is the descriptor of a select list's element, and whether it
-// has received bytes buffered: a LuaSocket object, a Python-face socket,
-// or any value with getfd (and dirty) methods, as LuaSocket's select
+// has received bytes buffered: a socket object of either face (a
+// core.Holder), or any value with getfd (and dirty) methods, as LuaSocket's select
 // takes. -1 for an element to leave out (closed, or not a socket).
 func lsSelectFD(L *lua.LState, v lua.LValue) (int, bool, interface{ IsClosed() bool }) {
 	if ud, ok := v.(*lua.LUserData); ok {
-		switch s := ud.Value.(type) {
-		case *LuaSocket:
-			if !s.open() {
+		if h, ok := ud.Value.(core.Holder); ok {
+			s := h.CoreSocket()
+			if s == nil {
 				return -1, false, nil
 			}
-			return s.s.FD(), s.s.Buffered() > 0, s.s
-		case *Socket:
 			return s.FD(), s.Buffered() > 0, s
 		}
 	}
@@ -596,7 +617,7 @@ func lsSelectFD(L *lua.LState, v lua.LValue) (int, bool, interface{ IsClosed() b
 // limit of 1024 descriptors: it polls (socket._SETSIZE is the process's
 // limit of open descriptors). The interpreter lock is released while it
 // waits.
-func (rt *Runtime) lsSelect(L *lua.LState) int {
+func (m *Module) lsSelect(L *lua.LState) int {
 	timeout := time.Duration(-1)
 	if v := L.Get(3); v != lua.LNil {
 		if t := float64(api.CheckNumber(L, 3, "select", 0)); t >= 0 {
@@ -653,8 +674,8 @@ func (rt *Runtime) lsSelect(L *lua.LState) int {
 	if dirty {
 		timeout = 0 // something is ready already: only look at the rest
 	}
-	err := core.Poll(rt.vm, L, fds, timeout, closed)
-	rt.raiseIfInterrupted(L, "select")
+	err := core.Poll(m.vm, L, fds, timeout, closed)
+	m.vm.RaiseIfInterrupted(L, "select")
 	if err != nil {
 		L.RaiseError("select failed: %v", err)
 	}
@@ -697,9 +718,9 @@ func resolvedTable(L *lua.LState, name string, ips []netip.Addr) *lua.LTable {
 }
 
 // reverse is the first name of ip, by reverse lookup, or "" if none.
-func (rt *Runtime) reverse(L *lua.LState, ip netip.Addr) string {
-	names, err := core.LookupAddr(rt.vm, L, ip.String())
-	rt.raiseIfInterrupted(L, "dns")
+func (m *Module) reverse(L *lua.LState, ip netip.Addr) string {
+	names, err := core.LookupAddr(m.vm, L, ip.String())
+	m.vm.RaiseIfInterrupted(L, "dns")
 	if err != nil || len(names) == 0 {
 		return ""
 	}
@@ -709,9 +730,9 @@ func (rt *Runtime) reverse(L *lua.LState, ip netip.Addr) string {
 // hostLookup is LuaSocket's gethostbyname/gethostbyaddr: the canonical
 // name and IPv4 addresses of a name, or of an IPv4 address (its name by
 // reverse lookup, the address itself when there is none).
-func (rt *Runtime) hostLookup(L *lua.LState, address string) (string, []netip.Addr, bool) {
+func (m *Module) hostLookup(L *lua.LState, address string) (string, []netip.Addr, bool) {
 	if ip, err := netip.ParseAddr(address); err == nil && ip.Is4() {
-		name := rt.reverse(L, ip)
+		name := m.reverse(L, ip)
 		if name == "" {
 			name = address
 		}
@@ -720,20 +741,20 @@ func (rt *Runtime) hostLookup(L *lua.LState, address string) (string, []netip.Ad
 	if address == "" {
 		return "", nil, false
 	}
-	ips, err := core.Lookup(rt.vm, L, unix.AF_INET, address)
-	rt.raiseIfInterrupted(L, "dns")
+	ips, err := core.Lookup(m.vm, L, unix.AF_INET, address)
+	m.vm.RaiseIfInterrupted(L, "dns")
 	if err != nil {
 		return "", nil, false
 	}
-	return core.CanonicalName(rt.vm, L, address), ips, true
+	return core.CanonicalName(m.vm, L, address), ips, true
 }
 
 // lsDNSToip is socket.dns.toip(address): the first IPv4 address of a name
 // and the resolved table {name, alias, ip}; nil and "host not found" if
 // it has none.
-func (rt *Runtime) lsDNSToip(L *lua.LState) int {
+func (m *Module) lsDNSToip(L *lua.LState) int {
 	address := api.CheckString(L, 1, "toip")
-	name, ips, ok := rt.hostLookup(L, address)
+	name, ips, ok := m.hostLookup(L, address)
 	if !ok {
 		return failMsg(L, "host not found")
 	}
@@ -745,9 +766,9 @@ func (rt *Runtime) lsDNSToip(L *lua.LState) int {
 // lsDNSTohostname is socket.dns.tohostname(address): the canonical name of
 // a name or IPv4 address and the resolved table; nil and "host not found"
 // if there is none.
-func (rt *Runtime) lsDNSTohostname(L *lua.LState) int {
+func (m *Module) lsDNSTohostname(L *lua.LState) int {
 	address := api.CheckString(L, 1, "tohostname")
-	name, ips, ok := rt.hostLookup(L, address)
+	name, ips, ok := m.hostLookup(L, address)
 	if !ok {
 		return failMsg(L, "host not found")
 	}
@@ -757,10 +778,10 @@ func (rt *Runtime) lsDNSTohostname(L *lua.LState) int {
 }
 
 // lsDNSGethostname is socket.dns.gethostname(): this machine's host name.
-func (rt *Runtime) lsDNSGethostname(L *lua.LState) int {
+func (m *Module) lsDNSGethostname(L *lua.LState) int {
 	name, err := os.Hostname()
 	if err != nil {
-		return rt.fail(L, err, "gethostname")
+		return m.fail(L, err, "gethostname")
 	}
 	L.Push(lua.LString(name))
 	return 1
@@ -769,12 +790,12 @@ func (rt *Runtime) lsDNSGethostname(L *lua.LState) int {
 // lsDNSGetaddrinfo is socket.dns.getaddrinfo(address): every address of a
 // name, IPv4 and IPv6: a list of {family = "inet" | "inet6", addr =
 // "..."}; nil and the error if it has none.
-func (rt *Runtime) lsDNSGetaddrinfo(L *lua.LState) int {
+func (m *Module) lsDNSGetaddrinfo(L *lua.LState) int {
 	address := api.CheckString(L, 1, "getaddrinfo")
-	ips, err := rt.resolve(L, unix.AF_UNSPEC, address, false)
-	rt.raiseIfInterrupted(L, "getaddrinfo")
+	ips, err := m.resolve(L, unix.AF_UNSPEC, address, false)
+	m.vm.RaiseIfInterrupted(L, "getaddrinfo")
 	if err != nil {
-		return rt.fail(L, err, "getaddrinfo")
+		return m.fail(L, err, "getaddrinfo")
 	}
 	list := L.CreateTable(len(ips), 0)
 	for _, ip := range ips {
@@ -795,7 +816,7 @@ func (rt *Runtime) lsDNSGetaddrinfo(L *lua.LState) int {
 // the names of each address of address (the address itself where a
 // reverse lookup finds none), and, if port is given, its service name
 // ("http" for 80; the number if it has none). Both nil is an error.
-func (rt *Runtime) lsDNSGetnameinfo(L *lua.LState) int {
+func (m *Module) lsDNSGetnameinfo(L *lua.LState) int {
 	host, hasHost := L.Get(1).(lua.LString)
 	if L.Get(1) != lua.LNil && !hasHost {
 		host, hasHost = lua.LString(api.CheckString(L, 1, "getnameinfo")), true
@@ -806,13 +827,13 @@ func (rt *Runtime) lsDNSGetnameinfo(L *lua.LState) int {
 	}
 	names := L.NewTable()
 	if hasHost {
-		ips, err := rt.resolve(L, unix.AF_UNSPEC, string(host), false)
-		rt.raiseIfInterrupted(L, "getnameinfo")
+		ips, err := m.resolve(L, unix.AF_UNSPEC, string(host), false)
+		m.vm.RaiseIfInterrupted(L, "getnameinfo")
 		if err != nil {
-			return rt.fail(L, err, "getnameinfo")
+			return m.fail(L, err, "getnameinfo")
 		}
 		for _, ip := range ips {
-			name := rt.reverse(L, ip)
+			name := m.reverse(L, ip)
 			if name == "" {
 				name = ip.String()
 			}
