@@ -8,13 +8,14 @@ import (
 	"context"
 	"io"
 	"os"
-	"time"
 
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/base"
 	"github.com/sockrun/sockrun/luaapi/core"
 	_ "github.com/sockrun/sockrun/luaapi/formats"   // struct, bit, json
 	_ "github.com/sockrun/sockrun/luaapi/luasocket" // LuaSocket and mime.core
+	"github.com/sockrun/sockrun/luaapi/pysocket"
+	_ "github.com/sockrun/sockrun/luaapi/ssl"
 	"github.com/sockrun/sockrun/luaapi/store"
 	"github.com/sockrun/sockrun/luaapi/threads"
 	lua "github.com/yuin/gopher-lua"
@@ -33,69 +34,26 @@ type SharedStore = store.Store
 // NewSharedStore returns an empty store.
 func NewSharedStore() *SharedStore { return store.New() }
 
-// Runtime is one VM's script-facing state: its host, its configuration and
-// the sockets its script has open. The host closes what is left with
-// CloseAll when the run ends, since gopher-lua has no __gc.
+// Runtime is one VM's script-facing state: its modules, assembled on an
+// api.VM, and what the runner asks of them. The host closes what is left
+// with CloseAll when the run ends, since gopher-lua has no __gc.
 type Runtime struct {
-	vm   *api.VM
-	host Host
-	cfg  Config
-
-	// group holds the script's sockets (weakly: an unreachable socket is
-	// closed when collected) and interrupts their waits when the run ends.
-	group *core.Group
-
-	// defaultTimeout is what new sockets get (socket.setdefaulttimeout).
-	defaultTimeout time.Duration
-
-	// hosts caches address texts and parses (addr.go).
-	hosts hostCache
-
-	// socketMetas are the metatables of sockets, one per kind (sockobj.go).
-	socketMetas map[socketMetaKey]*lua.LTable
-
+	vm *api.VM
 	// threads and sig are the thread and signal modules' instances, which
 	// the runner asks about the VM's threads and hands signals to.
 	threads *threads.Threads
 	sig     *threads.Signals
 }
 
-// rootState is the state the modules still in this package share: an
-// instance of its own, which each of them gets through register.
-var rootState = &api.Module{New: func(vm *api.VM) any { return newRuntime(vm) }}
-
-// register adds a module of this package to the registry, with the
-// package's shared state as its instance.
-func register(m *api.Module) {
-	m.New = func(vm *api.VM) any { return vm.Instance(rootState) }
-	api.Register(m)
-}
-
-func newRuntime(vm *api.VM) *Runtime {
-	cfg := *vm.Config()
-	timeout := time.Duration(-1)
-	if cfg.DefaultTimeout != nil {
-		timeout = *cfg.DefaultTimeout
-	}
-	if cfg.Shared == nil {
-		cfg.Shared = store.New()
-	}
-	return &Runtime{vm: vm, host: vm.Host(), cfg: cfg, group: vm.Group(), defaultTimeout: timeout,
-		threads: threads.Of(vm), sig: threads.SignalsOf(vm)}
-}
-
 // New returns the runtime of one VM.
 func New(host Host, cfg Config) *Runtime {
 	vm := api.New(host, cfg)
-	return vm.Instance(rootState).(*Runtime)
+	return &Runtime{vm: vm, threads: threads.Of(vm), sig: threads.SignalsOf(vm)}
 }
 
-// Open registers sockrun's modules in L, the VM's main state, and makes
-// the main thread's handle.
-func (rt *Runtime) Open(L *lua.LState) {
-	openAddrMeta(L)
-	rt.vm.Open(L)
-}
+// Open registers sockrun's modules in L, the VM's main state: the
+// registry's modules, assembled from the packages imported above.
+func (rt *Runtime) Open(L *lua.LState) { rt.vm.Open(L) }
 
 // SetObserver attaches o to the runtime's call path (nil detaches). Call it
 // before the script runs.
@@ -103,22 +61,22 @@ func (rt *Runtime) SetObserver(o Observer) { rt.vm.SetObserver(o) }
 
 // CloseAll closes every socket the script left open and returns how many
 // there were. It is safe to call from any goroutine.
-func (rt *Runtime) CloseAll() int { return rt.group.CloseAll() }
+func (rt *Runtime) CloseAll() int { return rt.vm.Group().CloseAll() }
 
 // Rewatch makes every open socket's waits end when ctx is done, for a host
 // that replaced its context (the prompt's, after a Ctrl-C ended the old
 // one). It is called with the interpreter lock held.
 func (rt *Runtime) Rewatch(ctx context.Context) {
-	rt.group.Rewatch(ctx)
+	rt.vm.Group().Rewatch(ctx)
 	rt.sig.Rebase()
 }
 
 // OpenSockets is the number of sockets the script has open.
-func (rt *Runtime) OpenSockets() int { return rt.group.Len() }
+func (rt *Runtime) OpenSockets() int { return rt.vm.Group().Len() }
 
 // Leaks are the sockets the garbage collector closed because the script
 // lost them without closing them, as Python's ResourceWarning lists.
-func (rt *Runtime) Leaks() []core.Leak { return rt.group.Leaks() }
+func (rt *Runtime) Leaks() []core.Leak { return rt.vm.Group().Leaks() }
 
 // Report writes what the script left when it ended (api.VM.Report). Call
 // it with the interpreter lock held, before the run closes what is left.
@@ -129,6 +87,17 @@ func (rt *Runtime) Report(w io.Writer, who string) {
 // ThreadID is the id of the script thread L runs in: 1 for the main
 // chunk, as t:id() says. Call it with the interpreter lock held.
 func (rt *Runtime) ThreadID(L *lua.LState) int { return rt.vm.ThreadID(L) }
+
+// Socket is a script's Python-style socket object.
+type Socket = pysocket.Socket
+
+// SocketOf is the socket a Lua value stands for (a socket object or an
+// SSL socket), or nil.
+func SocketOf(v lua.LValue) *Socket { return pysocket.SocketOf(v) }
+
+// ConstArg is the name a script would write for argument i of the call
+// ev, when it is one of the socket module's constants (pysocket.ConstArg).
+func ConstArg(ev *CallEvent, i int) string { return pysocket.ConstArg(ev, i) }
 
 // Thread is a script thread.
 type Thread = threads.Thread
@@ -224,15 +193,3 @@ func LuaLSConstants() []byte { return api.LuaLSConstants() }
 
 // ConstantDoc is one line on what the constant name of module is.
 func ConstantDoc(module, name string) string { return api.ConstantDoc(module, name) }
-
-// Transitional forwarders of the modules still in this package to the VM.
-
-func (rt *Runtime) raise(L *lua.LState, err error, op, addr string) { rt.vm.Raise(L, err, op, addr) }
-
-func (rt *Runtime) ctx(L *lua.LState) context.Context { return rt.vm.CallContext(L) }
-
-func (rt *Runtime) raiseIfInterrupted(L *lua.LState, op string) { rt.vm.RaiseIfInterrupted(L, op) }
-
-func (rt *Runtime) sleep(L *lua.LState, fn string) { rt.vm.Sleep(L, fn) }
-
-func (rt *Runtime) note(kind, format string, args ...any) { rt.vm.Note(kind, format, args...) }

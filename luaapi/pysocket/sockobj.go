@@ -1,4 +1,4 @@
-package luaapi
+package pysocket
 
 // The Python face: socket objects as Python's socket module has them, over
 // the socket core (luaapi/core). Each method reads its arguments, calls the
@@ -20,28 +20,61 @@ import (
 // the Lua value that stands for it.
 type Socket struct {
 	core.Socket
-	rt *Runtime
+	m  *Module
 	ud *lua.LUserData
-	// ssl is the socket's TLS layer once an ssl context wrapped it
-	// (ssl.go), nil for a plain socket.
-	ssl *sslState
+	// tls is the socket's TLS layer once an ssl context wrapped it (the
+	// ssl module's), nil for a plain socket.
+	tls TLS
 }
+
+// TLS is a socket's TLS layer (the ssl module's), as the socket's own
+// calls see it.
+type TLS interface {
+	// Accepted lays the layer over conn, which a listening socket with
+	// this layer accepted, and runs its handshake; it raises what goes
+	// wrong.
+	Accepted(L *lua.LState, conn *Socket)
+	// Connected runs the handshake of s, whose connect succeeded, if it
+	// is due.
+	Connected(L *lua.LState, s *Socket)
+}
+
+// TLS is the socket's TLS layer, nil for a plain socket.
+func (s *Socket) TLS() TLS { return s.tls }
+
+// SetTLS lays t over the socket.
+func (s *Socket) SetTLS(t TLS) { s.tls = t }
+
+// Value is the socket's Lua value.
+func (s *Socket) Value() *lua.LUserData { return s.ud }
+
+// VM is the VM the socket belongs to.
+func (s *Socket) VM() *api.VM { return s.m.vm }
+
+// SetClass makes the socket an object of the type whose metatable is
+// named meta (an SSL socket: "ssl.socket"), keeping its fields.
+func (s *Socket) SetClass(L *lua.LState, meta string) {
+	L.SetMetatable(s.ud, s.m.socketMeta(L, s, meta))
+}
+
+// PeerString is the connected peer's address for messages, "" if none.
+func (s *Socket) PeerString() string { return s.peerString() }
 
 const socketMetaName = "socket.socket"
 
 // newSocket makes s's Lua value (a Python-style socket object), gives it
 // the default timeout, and tracks it so the run closes it at the end.
-func (rt *Runtime) newSocket(L *lua.LState, s *Socket) *Socket {
-	s.rt = rt
-	s.SetTimeout(rt.defaultTimeout)
+func (py *Module) newSocket(L *lua.LState, s *Socket) *Socket {
+	s.m = py
+	s.SetTimeout(py.defaultTimeout)
 	s.ud = L.NewUserData()
 	s.ud.Value = s
-	L.SetMetatable(s.ud, rt.socketMeta(L, s, socketMetaName))
+	L.SetMetatable(s.ud, py.socketMeta(L, s, socketMetaName))
 	where := ""
-	if rt.cfg.Report {
+	if py.report {
 		where = api.ScriptWhere(L)
 	}
-	rt.group.Add(&s.Socket, where)
+	py.vm.Group().Add(&s.Socket, where)
 	return s
 }
 
@@ -57,9 +90,9 @@ type socketMetaKey struct {
 // methods table. Fields and methods are then found by table lookups alone
 // (a Go __index function would cost a call on every method call), and
 // sockets of a kind share one metatable, so a socket costs nothing more.
-func (rt *Runtime) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable {
+func (py *Module) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable {
 	key := socketMetaKey{meta, s.Family(), s.Type(), s.Proto()}
-	if mt, ok := rt.socketMetas[key]; ok {
+	if mt, ok := py.metas[key]; ok {
 		return mt
 	}
 	base := L.GetTypeMetatable(meta).(*lua.LTable)
@@ -76,10 +109,10 @@ func (rt *Runtime) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable
 		api.Misuse(L, "cannot set '%s' of a socket: its fields are read-only", L.ToStringMeta(L.Get(2)).String())
 		return 0
 	}))
-	if rt.socketMetas == nil {
-		rt.socketMetas = map[socketMetaKey]*lua.LTable{}
+	if py.metas == nil {
+		py.metas = map[socketMetaKey]*lua.LTable{}
 	}
-	rt.socketMetas[key] = mt
+	py.metas[key] = mt
 	return mt
 }
 
@@ -103,41 +136,41 @@ func (s *Socket) closeFD() {
 	s.Close()
 }
 
-// socketType is the Python-style socket object.
-var socketType = &api.Type{
+// SocketType is the Python-style socket object.
+var SocketType = &api.Type{
 	Name: "socket",
 	Meta: socketMetaName,
 	Methods: []api.Func{
-		api.Method("bind", "sock:bind(address)", "binds the socket to a local address", (*Runtime).socketBind),
-		api.Method("listen", "sock:listen([backlog])", "makes the socket accept connections", (*Runtime).socketListen),
-		api.Method("accept", "sock:accept()", "waits for a connection; returns conn, address", (*Runtime).socketAccept),
-		api.Method("connect", "sock:connect(address)", "connects to a remote address", (*Runtime).socketConnect),
-		api.Method("connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Runtime).socketConnectEx),
-		api.Method("send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Runtime).socketSend),
-		api.Method("sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Runtime).socketSendall),
-		api.Method("recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Runtime).socketRecv),
-		api.Method("sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Runtime).socketSendto),
-		api.Method("recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Runtime).socketRecvfrom),
-		api.Method("shutdown", "sock:shutdown(how)", "shuts down reading, writing or both", (*Runtime).socketShutdown),
-		api.Method("close", "sock:close()", "closes the socket", (*Runtime).socketClose),
-		api.Method("settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", (*Runtime).socketSettimeout),
-		api.Method("gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", (*Runtime).socketGettimeout),
-		api.Method("setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", (*Runtime).socketSetblocking),
-		api.Method("getblocking", "sock:getblocking()", "false in non-blocking mode", (*Runtime).socketGetblocking),
-		api.Method("setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Runtime).socketSetsockopt),
-		api.Method("getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Runtime).socketGetsockopt),
-		api.Method("getsockname", "sock:getsockname()", "the local address", (*Runtime).socketGetsockname),
-		api.Method("getpeername", "sock:getpeername()", "the remote address", (*Runtime).socketGetpeername),
-		api.Method("fileno", "sock:fileno()", "the descriptor, or -1 once closed", (*Runtime).socketFileno),
-		api.Method("recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Runtime).socketRecvExactly),
-		api.Method("recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Runtime).socketRecvline),
-		api.Method("recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Runtime).socketRecvuntil),
-		api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Runtime).socketLines),
-		api.Method("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's", (*Runtime).socketMakefile),
-		api.Method("dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Runtime).socketDup),
-		api.Method("sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Runtime).socketSendfile),
-		api.Method("sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Runtime).socketSendmsg),
-		api.Method("recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Runtime).socketRecvmsg),
+		api.Method("bind", "sock:bind(address)", "binds the socket to a local address", (*Module).socketBind),
+		api.Method("listen", "sock:listen([backlog])", "makes the socket accept connections", (*Module).socketListen),
+		api.Method("accept", "sock:accept()", "waits for a connection; returns conn, address", (*Module).socketAccept),
+		api.Method("connect", "sock:connect(address)", "connects to a remote address", (*Module).socketConnect),
+		api.Method("connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Module).socketConnectEx),
+		api.Method("send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Module).socketSend),
+		api.Method("sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Module).socketSendall),
+		api.Method("recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Module).socketRecv),
+		api.Method("sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Module).socketSendto),
+		api.Method("recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Module).socketRecvfrom),
+		api.Method("shutdown", "sock:shutdown(how)", "shuts down reading, writing or both", (*Module).socketShutdown),
+		api.Method("close", "sock:close()", "closes the socket", (*Module).socketClose),
+		api.Fn("settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", socketSettimeout),
+		api.Fn("gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", socketGettimeout),
+		api.Fn("setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", socketSetblocking),
+		api.Fn("getblocking", "sock:getblocking()", "false in non-blocking mode", socketGetblocking),
+		api.Method("setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Module).socketSetsockopt),
+		api.Method("getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Module).socketGetsockopt),
+		api.Method("getsockname", "sock:getsockname()", "the local address", (*Module).socketGetsockname),
+		api.Method("getpeername", "sock:getpeername()", "the remote address", (*Module).socketGetpeername),
+		api.Fn("fileno", "sock:fileno()", "the descriptor, or -1 once closed", socketFileno),
+		api.Method("recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Module).socketRecvExactly),
+		api.Method("recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Module).socketRecvline),
+		api.Method("recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Module).socketRecvuntil),
+		api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Module).socketLines),
+		api.Fn("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's", socketMakefile),
+		api.Method("dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Module).socketDup),
+		api.Method("sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Module).socketSendfile),
+		api.Method("sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Module).socketSendmsg),
+		api.Method("recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Module).socketRecvmsg),
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__tostring": socketTostring,
@@ -150,77 +183,75 @@ var socketType = &api.Type{
 	},
 }
 
-// checkSocket returns the open socket that method fn was called on.
-func checkSocket(L *lua.LState, fn string) *Socket {
-	s := checkSocketAny(L, fn)
+// CheckSocket returns the open socket that method fn was called on.
+func CheckSocket(L *lua.LState, fn string) *Socket {
+	s := CheckSocketAny(L, fn)
 	if s.IsClosed() {
-		s.rt.raise(L, unix.EBADF, fn, "")
+		s.m.vm.Raise(L, unix.EBADF, fn, "")
 	}
 	return s
 }
 
-// checkSocketAny returns the socket fn was called on, open or closed.
-func checkSocketAny(L *lua.LState, fn string) *Socket {
+// CheckSocketAny returns the socket fn was called on, open or closed.
+func CheckSocketAny(L *lua.LState, fn string) *Socket {
 	return api.CheckSelf[*Socket](L, fn, "socket", "sock")
 }
 
 // socketBind is sock:bind(address) or sock:bind(host, port): binds the
 // socket to a local address. Returns nothing.
-func (rt *Runtime) socketBind(L *lua.LState) int {
-	s := checkSocket(L, "bind")
+func (py *Module) socketBind(L *lua.LState) int {
+	s := CheckSocket(L, "bind")
 	a, _ := checkAddr(L, s.Family(), 2, "bind", 1)
-	sa, err := rt.sockaddrOf(L, s.Family(), a)
+	sa, err := py.sockaddrOf(L, s.Family(), a)
 	if err == nil {
 		err = s.Bind(sa)
 	}
 	if err != nil {
-		rt.raise(L, err, "bind", a.String())
+		py.vm.Raise(L, err, "bind", a.String())
 	}
 	return 0
 }
 
 // socketListen is sock:listen([backlog]): makes the socket accept
 // connections. Returns nothing.
-func (rt *Runtime) socketListen(L *lua.LState) int {
-	s := checkSocket(L, "listen")
+func (py *Module) socketListen(L *lua.LState) int {
+	s := CheckSocket(L, "listen")
 	backlog := api.OptInt(L, 2, "listen", 1, 128)
 	if err := s.Listen(backlog); err != nil {
-		rt.raise(L, err, "listen", s.localString())
+		py.vm.Raise(L, err, "listen", s.localString())
 	}
 	return 0
 }
 
 // socketAccept is sock:accept(): waits for a connection and returns conn,
 // address.
-func (rt *Runtime) socketAccept(L *lua.LState) int {
-	s := checkSocket(L, "accept")
+func (py *Module) socketAccept(L *lua.LState) int {
+	s := CheckSocket(L, "accept")
 	conn := &Socket{}
 	sa, err := s.Accept(L, &conn.Socket)
 	if err != nil {
-		rt.raise(L, err, "accept", s.localString())
+		py.vm.Raise(L, err, "accept", s.localString())
 	}
-	rt.newSocket(L, conn)
-	if s.ssl != nil {
+	py.newSocket(L, conn)
+	if s.tls != nil {
 		// An SSL listening socket hands out SSL sockets, handshake done.
-		conn.ssl = &sslState{ctx: s.ssl.ctx, server: true}
-		L.SetMetatable(conn.ud, rt.socketMeta(L, conn, sslSocketMetaName))
 		ok := false
 		defer func() {
 			if !ok {
 				conn.closeFD()
 			}
 		}()
-		rt.handshake(L, conn, "accept")
+		s.tls.Accepted(L, conn)
 		ok = true
 	}
 	L.Push(conn.ud)
-	L.Push(rt.addrValue(L, sa))
+	L.Push(py.addrValue(L, sa))
 	return 2
 }
 
 // connect connects s to a, waiting (lock released) for the handshake.
-func (rt *Runtime) connect(L *lua.LState, s *Socket, a addrArg) error {
-	sa, err := rt.sockaddrOf(L, s.Family(), a)
+func (py *Module) connect(L *lua.LState, s *Socket, a addrArg) error {
+	sa, err := py.sockaddrOf(L, s.Family(), a)
 	if err != nil {
 		return err
 	}
@@ -229,31 +260,31 @@ func (rt *Runtime) connect(L *lua.LState, s *Socket, a addrArg) error {
 
 // socketConnect is sock:connect(address) or sock:connect(host, port):
 // connects to a remote address. Returns nothing.
-func (rt *Runtime) socketConnect(L *lua.LState) int {
-	s := checkSocket(L, "connect")
+func (py *Module) socketConnect(L *lua.LState) int {
+	s := CheckSocket(L, "connect")
 	a, _ := checkAddr(L, s.Family(), 2, "connect", 1)
-	if err := rt.connect(L, s, a); err != nil {
-		rt.raise(L, err, "connect", a.String())
+	if err := py.connect(L, s, a); err != nil {
+		py.vm.Raise(L, err, "connect", a.String())
 	}
-	if s.ssl != nil && s.ssl.conn == nil && !s.ssl.server {
-		rt.handshake(L, s, "connect")
+	if s.tls != nil {
+		s.tls.Connected(L, s)
 	}
 	return 0
 }
 
 // socketConnectEx is sock:connect_ex(address): as connect, but returns the
 // errno (0 on success) instead of raising.
-func (rt *Runtime) socketConnectEx(L *lua.LState) int {
-	s := checkSocket(L, "connect_ex")
+func (py *Module) socketConnectEx(L *lua.LState) int {
+	s := CheckSocket(L, "connect_ex")
 	a, _ := checkAddr(L, s.Family(), 2, "connect_ex", 1)
-	err := rt.connect(L, s, a)
+	err := py.connect(L, s, a)
 	if err == nil {
 		L.Push(lua.LNumber(0))
 		return 1
 	}
-	e := api.ToOSError(rt.ctx(L), err, "connect_ex", a.String())
+	e := api.ToOSError(py.vm.CallContext(L), err, "connect_ex", a.String())
 	if e.Class == "KeyboardInterrupt" || e.Class == "socket.gaierror" {
-		rt.raise(L, e, "connect_ex", a.String())
+		py.vm.Raise(L, e, "connect_ex", a.String())
 	}
 	L.Push(lua.LNumber(e.Errno))
 	return 1
@@ -261,13 +292,13 @@ func (rt *Runtime) socketConnectEx(L *lua.LState) int {
 
 // socketSend is sock:send(data [, flags]): sends what the kernel takes now
 // (waiting until it takes something) and returns the count of bytes sent.
-func (rt *Runtime) socketSend(L *lua.LState) int {
-	s := checkSocket(L, "send")
+func (py *Module) socketSend(L *lua.LState) int {
+	s := CheckSocket(L, "send")
 	data := api.CheckBytes(L, 2, "send", 1)
 	flags := api.OptInt(L, 3, "send", 1, 0)
 	n, err := s.Send(L, core.StringBytes(data), flags)
 	if err != nil {
-		rt.raise(L, err, "send", s.peerString())
+		py.vm.Raise(L, err, "send", s.peerString())
 	}
 	L.Push(lua.LNumber(n))
 	return 1
@@ -275,20 +306,20 @@ func (rt *Runtime) socketSend(L *lua.LState) int {
 
 // socketSendall is sock:sendall(data [, flags]): sends all of data,
 // waiting as needed, or raises. Returns nothing.
-func (rt *Runtime) socketSendall(L *lua.LState) int {
-	s := checkSocket(L, "sendall")
+func (py *Module) socketSendall(L *lua.LState) int {
+	s := CheckSocket(L, "sendall")
 	data := api.CheckBytes(L, 2, "sendall", 1)
 	flags := api.OptInt(L, 3, "sendall", 1, 0)
 	if _, err := s.SendAll(L, core.StringBytes(data), flags); err != nil {
-		rt.raise(L, err, "sendall", s.peerString())
+		py.vm.Raise(L, err, "sendall", s.peerString())
 	}
 	return 0
 }
 
 // socketRecv is sock:recv(bufsize [, flags]): waits for data and returns up
 // to bufsize bytes of it; "" at end of stream.
-func (rt *Runtime) socketRecv(L *lua.LState) int {
-	s := checkSocket(L, "recv")
+func (py *Module) socketRecv(L *lua.LState) int {
+	s := CheckSocket(L, "recv")
 	bufsize := api.CheckInt(L, 2, "recv", 1)
 	if bufsize < 0 {
 		api.ArgError(L, 1, "recv", "negative buffersize")
@@ -296,9 +327,9 @@ func (rt *Runtime) socketRecv(L *lua.LState) int {
 	flags := api.OptInt(L, 3, "recv", 1, 0)
 	data, err := s.Recv(L, bufsize, flags)
 	if err != nil {
-		rt.raise(L, err, "recv", s.peerString())
+		py.vm.Raise(L, err, "recv", s.peerString())
 	}
-	rt.noteRead(s, "recv", bufsize, len(data))
+	py.noteRead(s, "recv", bufsize, len(data))
 	L.Push(lua.LString(data))
 	return 1
 }
@@ -307,9 +338,9 @@ func (rt *Runtime) socketRecv(L *lua.LState) int {
 // bytes hid from a learner: a datagram cut short, its rest dropped by the
 // system. (A stream read that returns part of what the peer sent in one
 // send is how TCP works, and an echo loop does it all the time: no note.)
-func (rt *Runtime) noteRead(s *Socket, fn string, bufsize, got int) {
+func (py *Module) noteRead(s *Socket, fn string, bufsize, got int) {
 	if n := s.Truncated(); n > 0 {
-		rt.note("truncated", "%s(%d) got a datagram of %d bytes: the other %d were dropped by the system. "+
+		py.vm.Note("truncated", "%s(%d) got a datagram of %d bytes: the other %d were dropped by the system. "+
 			"A datagram is read whole or cut: ask for as many bytes as the largest datagram (65535 at most)",
 			fn, bufsize, got+n, n)
 	}
@@ -317,21 +348,21 @@ func (rt *Runtime) noteRead(s *Socket, fn string, bufsize, got int) {
 
 // socketSendto is sock:sendto(data, [flags,] address): sends a datagram to
 // address and returns the count of bytes sent.
-func (rt *Runtime) socketSendto(L *lua.LState) int {
-	s := checkSocket(L, "sendto")
+func (py *Module) socketSendto(L *lua.LState) int {
+	s := CheckSocket(L, "sendto")
 	data := api.CheckBytes(L, 2, "sendto", 1)
 	flags, n := 0, 3
 	if L.Get(3).Type() == lua.LTNumber && L.GetTop() >= 4 {
 		flags, n = api.CheckInt(L, 3, "sendto", 1), 4
 	}
 	a, _ := checkAddr(L, s.Family(), n, "sendto", 1)
-	sa, err := rt.sockaddrOf(L, s.Family(), a)
+	sa, err := py.sockaddrOf(L, s.Family(), a)
 	var sent int
 	if err == nil {
 		sent, err = s.SendTo(L, core.StringBytes(data), flags, sa)
 	}
 	if err != nil {
-		rt.raise(L, err, "sendto", a.String())
+		py.vm.Raise(L, err, "sendto", a.String())
 	}
 	L.Push(lua.LNumber(sent))
 	return 1
@@ -339,8 +370,8 @@ func (rt *Runtime) socketSendto(L *lua.LState) int {
 
 // socketRecvfrom is sock:recvfrom(bufsize [, flags]): waits for a datagram
 // and returns data, address (nil address for a connected stream).
-func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
-	s := checkSocket(L, "recvfrom")
+func (py *Module) socketRecvfrom(L *lua.LState) int {
+	s := CheckSocket(L, "recvfrom")
 	bufsize := api.CheckInt(L, 2, "recvfrom", 1)
 	if bufsize < 0 {
 		api.ArgError(L, 1, "recvfrom", "negative buffersize")
@@ -348,35 +379,35 @@ func (rt *Runtime) socketRecvfrom(L *lua.LState) int {
 	flags := api.OptInt(L, 3, "recvfrom", 1, 0)
 	data, sa, err := s.RecvFrom(L, bufsize, flags)
 	if err != nil {
-		rt.raise(L, err, "recvfrom", s.localString())
+		py.vm.Raise(L, err, "recvfrom", s.localString())
 	}
-	rt.noteRead(s, "recvfrom", bufsize, len(data))
+	py.noteRead(s, "recvfrom", bufsize, len(data))
 	L.Push(lua.LString(data))
 	if sa == nil {
 		L.Push(lua.LNil)
 	} else {
-		L.Push(rt.senderValue(L, sa))
+		L.Push(py.senderValue(L, sa))
 	}
 	return 2
 }
 
 // socketShutdown is sock:shutdown(how): shuts down reading (SHUT_RD),
 // writing (SHUT_WR) or both (SHUT_RDWR). Returns nothing.
-func (rt *Runtime) socketShutdown(L *lua.LState) int {
-	s := checkSocket(L, "shutdown")
+func (py *Module) socketShutdown(L *lua.LState) int {
+	s := CheckSocket(L, "shutdown")
 	how := api.CheckInt(L, 2, "shutdown", 1)
 	if err := s.Shutdown(how); err != nil {
-		rt.raise(L, err, "shutdown", s.peerString())
+		py.vm.Raise(L, err, "shutdown", s.peerString())
 	}
 	return 0
 }
 
 // socketClose is sock:close(): closes the socket; closing twice is
 // harmless. Threads blocked on it wake up with EBADF.
-func (rt *Runtime) socketClose(L *lua.LState) int {
-	s := checkSocketAny(L, "close")
+func (py *Module) socketClose(L *lua.LState) int {
+	s := CheckSocketAny(L, "close")
 	if !s.IsClosed() {
-		rt.vm.NoteUnread(s.Buffered())
+		py.vm.NoteUnread(s.Buffered())
 	}
 	s.closeFD()
 	return 0
@@ -384,22 +415,22 @@ func (rt *Runtime) socketClose(L *lua.LState) int {
 
 // socketSettimeout is sock:settimeout(seconds|nil): nil blocks, 0 makes the
 // socket non-blocking, a positive number is a deadline for each call.
-func (rt *Runtime) socketSettimeout(L *lua.LState) int {
-	s := checkSocket(L, "settimeout")
+func socketSettimeout(L *lua.LState) int {
+	s := CheckSocket(L, "settimeout")
 	s.SetTimeout(api.CheckTimeout(L, 2, "settimeout", 1))
 	return 0
 }
 
 // socketGettimeout is sock:gettimeout(): the timeout in seconds, or nil.
-func (rt *Runtime) socketGettimeout(L *lua.LState) int {
-	L.Push(api.TimeoutValue(checkSocket(L, "gettimeout").Timeout()))
+func socketGettimeout(L *lua.LState) int {
+	L.Push(api.TimeoutValue(CheckSocket(L, "gettimeout").Timeout()))
 	return 1
 }
 
 // socketSetblocking is sock:setblocking(flag): true is settimeout(nil),
 // false is settimeout(0).
-func (rt *Runtime) socketSetblocking(L *lua.LState) int {
-	s := checkSocket(L, "setblocking")
+func socketSetblocking(L *lua.LState) int {
+	s := CheckSocket(L, "setblocking")
 	if api.CheckFlag(L, 2, "setblocking", 1) {
 		s.SetTimeout(-1)
 	} else {
@@ -409,16 +440,16 @@ func (rt *Runtime) socketSetblocking(L *lua.LState) int {
 }
 
 // socketGetblocking is sock:getblocking(): false in non-blocking mode.
-func (rt *Runtime) socketGetblocking(L *lua.LState) int {
-	L.Push(lua.LBool(checkSocket(L, "getblocking").Timeout() != 0))
+func socketGetblocking(L *lua.LState) int {
+	L.Push(lua.LBool(CheckSocket(L, "getblocking").Timeout() != 0))
 	return 1
 }
 
 // socketSetsockopt is sock:setsockopt(level, option, value): value is a
 // number, a boolean, a string of raw bytes, or for SO_LINGER a table
 // {onoff, seconds}. Returns nothing.
-func (rt *Runtime) socketSetsockopt(L *lua.LState) int {
-	s := checkSocket(L, "setsockopt")
+func (py *Module) socketSetsockopt(L *lua.LState) int {
+	s := CheckSocket(L, "setsockopt")
 	level := api.CheckInt(L, 2, "setsockopt", 1)
 	opt := api.CheckInt(L, 3, "setsockopt", 1)
 	var err error
@@ -440,15 +471,15 @@ func (rt *Runtime) socketSetsockopt(L *lua.LState) int {
 		api.ArgError(L, 3, "setsockopt", "number, boolean, string or table expected, got "+api.TypeName(L.Get(4)))
 	}
 	if err != nil {
-		rt.raise(L, err, "setsockopt", optionName(level, opt))
+		py.vm.Raise(L, err, "setsockopt", optionName(level, opt))
 	}
 	return 0
 }
 
 // socketGetsockopt is sock:getsockopt(level, option [, buflen]): the
 // option's integer value, or buflen raw bytes if buflen is given.
-func (rt *Runtime) socketGetsockopt(L *lua.LState) int {
-	s := checkSocket(L, "getsockopt")
+func (py *Module) socketGetsockopt(L *lua.LState) int {
+	s := CheckSocket(L, "getsockopt")
 	level := api.CheckInt(L, 2, "getsockopt", 1)
 	opt := api.CheckInt(L, 3, "getsockopt", 1)
 	buflen := api.OptInt(L, 4, "getsockopt", 1, 0)
@@ -464,18 +495,18 @@ func (rt *Runtime) socketGetsockopt(L *lua.LState) int {
 		result = lua.LNumber(v)
 	}
 	if err != nil {
-		rt.raise(L, err, "getsockopt", optionName(level, opt))
+		py.vm.Raise(L, err, "getsockopt", optionName(level, opt))
 	}
 	L.Push(result)
 	return 1
 }
 
 // socketGetsockname is sock:getsockname(): the local address.
-func (rt *Runtime) socketGetsockname(L *lua.LState) int {
-	s := checkSocket(L, "getsockname")
+func (py *Module) socketGetsockname(L *lua.LState) int {
+	s := CheckSocket(L, "getsockname")
 	sa, err := s.LocalAddr()
 	if err != nil {
-		rt.raise(L, err, "getsockname", "")
+		py.vm.Raise(L, err, "getsockname", "")
 	}
 	L.Push(sockaddrValue(L, sa))
 	return 1
@@ -483,26 +514,26 @@ func (rt *Runtime) socketGetsockname(L *lua.LState) int {
 
 // socketGetpeername is sock:getpeername(): the remote address; raises
 // ENOTCONN if not connected.
-func (rt *Runtime) socketGetpeername(L *lua.LState) int {
-	s := checkSocket(L, "getpeername")
+func (py *Module) socketGetpeername(L *lua.LState) int {
+	s := CheckSocket(L, "getpeername")
 	sa, err := s.PeerAddr()
 	if err != nil {
-		rt.raise(L, err, "getpeername", "")
+		py.vm.Raise(L, err, "getpeername", "")
 	}
 	L.Push(sockaddrValue(L, sa))
 	return 1
 }
 
 // socketFileno is sock:fileno(): the descriptor, or -1 once closed.
-func (rt *Runtime) socketFileno(L *lua.LState) int {
-	L.Push(lua.LNumber(checkSocketAny(L, "fileno").FD()))
+func socketFileno(L *lua.LState) int {
+	L.Push(lua.LNumber(CheckSocketAny(L, "fileno").FD()))
 	return 1
 }
 
 // socketTostring is tostring(sock), as Python's repr:
 // <socket fd=3, family=AF_INET, type=SOCK_STREAM, laddr=127.0.0.1:9999>.
 func socketTostring(L *lua.LState) int {
-	s := checkSocketAny(L, "__tostring")
+	s := CheckSocketAny(L, "__tostring")
 	L.Push(lua.LString(s.String()))
 	return 1
 }

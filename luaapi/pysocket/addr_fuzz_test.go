@@ -1,4 +1,4 @@
-package luaapi
+package pysocket
 
 import (
 	"context"
@@ -32,17 +32,17 @@ func FuzzAddress(f *testing.F) {
 	f.Add("::ffff:10.0.0.1", "-1")
 	f.Add("<broadcast>", "9")
 	f.Add("", "")
-	h := newTestHost()
+	h := apitest.NewHost()
 	L := lua.NewState()
-	rt := New(h, Config{})
-	rt.Open(L)
+	vm := api.New(h, api.Config{})
+	vm.Open(L)
 	// The target holds the interpreter lock throughout, as a script does:
 	// a service name's lookup releases and takes it.
-	h.mu.Lock()
+	h.Mu.Lock()
 	f.Cleanup(func() {
-		h.cancel(context.Canceled)
-		rt.CloseAll()
-		h.mu.Unlock()
+		h.Cancel(context.Canceled)
+		vm.CloseAll()
+		h.Mu.Unlock()
 		L.Close()
 	})
 	f.Fuzz(func(t *testing.T, host, port string) {

@@ -1,4 +1,4 @@
-package luaapi
+package pysocket
 
 import (
 	"net"
@@ -105,9 +105,9 @@ const maxSenders = 1024
 
 // addrValue is sockaddrValue, with the text of an IPv4 address the same as
 // the last one's reused.
-func (rt *Runtime) addrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
+func (py *Module) addrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 	if a, ok := sa.(*unix.SockaddrInet4); ok {
-		c := &rt.hosts
+		c := &py.hosts
 		if c.text4 == "" || a.Addr != c.addr4 {
 			c.addr4, c.text4 = a.Addr, netip.AddrFrom4(a.Addr).String()
 		}
@@ -119,13 +119,13 @@ func (rt *Runtime) addrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 // senderValue is addrValue for the sender of a datagram: the table a
 // previous datagram from the same IPv4 sender got, if the script left its
 // host, port and metatable as they were.
-func (rt *Runtime) senderValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
+func (py *Module) senderValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 	a, ok := sa.(*unix.SockaddrInet4)
 	if !ok {
-		return rt.addrValue(L, sa)
+		return py.addrValue(L, sa)
 	}
 	key := senderKey(a.Addr, a.Port)
-	c := &rt.hosts
+	c := &py.hosts
 	if e, ok := c.senders[key]; ok {
 		t := e.t
 		if t.RawGetInt(1) == e.host && t.RawGetInt(2) == lua.LNumber(a.Port) && t.Metatable == L.GetTypeMetatable(addrMetaName) &&
@@ -133,7 +133,7 @@ func (rt *Runtime) senderValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 			return t
 		}
 	}
-	t := rt.addrValue(L, sa).(*lua.LTable)
+	t := py.addrValue(L, sa).(*lua.LTable)
 	if c.senders == nil || len(c.senders) >= maxSenders {
 		c.senders = make(map[[6]byte]sender)
 	}
@@ -222,14 +222,14 @@ var errUnixPathTooLong = &api.OSError{Class: "OSError", Message: "AF_UNIX path t
 
 // sockaddrOf turns a script address into a sockaddr of family. A host name
 // is looked up: the interpreter lock is released around the lookup.
-func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockaddr, error) {
+func (py *Module) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockaddr, error) {
 	if family == unix.AF_UNIX {
 		if len(a.path) > core.MaxUnixPath {
 			return nil, errUnixPathTooLong
 		}
 		return &unix.SockaddrUnix{Name: a.path}, nil
 	}
-	if c := &rt.hosts; a.host != "" && a.host == c.text {
+	if c := &py.hosts; a.host != "" && a.host == c.text {
 		if family == unix.AF_INET && c.ip.Is4() && a.port >= 0 && a.port <= 0xFFFF {
 			if e, ok := c.senders[senderKey(c.ip.As4(), a.port)]; ok {
 				return e.sa, nil // a client's address, as recvfrom got it
@@ -237,10 +237,10 @@ func (rt *Runtime) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockad
 		}
 		return core.ToSockaddr(family, c.ip, a.port)
 	}
-	ips, err := core.Lookup(rt.vm, L, family, a.host)
+	ips, err := core.Lookup(py.vm, L, family, a.host)
 	if err == nil && len(ips) == 1 {
 		if _, literal, _ := core.ParseLiteral(family, a.host); literal {
-			rt.hosts.text, rt.hosts.ip = a.host, ips[0] // a literal parses the same every time
+			py.hosts.text, py.hosts.ip = a.host, ips[0] // a literal parses the same every time
 		}
 	}
 	if err != nil {

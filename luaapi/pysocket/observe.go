@@ -1,6 +1,7 @@
-package luaapi
+package pysocket
 
 import (
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -41,7 +42,7 @@ func (f *SocketFile) FD() int { return f.s.FD() }
 // constants in a place that takes one: "socket.AF_INET" for
 // socket.socket's family, "socket.SO_REUSEADDR" for setsockopt's option.
 // It is "" for every other argument.
-func ConstArg(ev *CallEvent, i int) string {
+func ConstArg(ev *api.CallEvent, i int) string {
 	if i >= len(ev.Args) {
 		return ""
 	}

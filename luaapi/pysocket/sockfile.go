@@ -1,4 +1,4 @@
-package luaapi
+package pysocket
 
 import (
 	"strings"
@@ -28,15 +28,15 @@ func optMax(L *lua.LState, n int, fn string) int {
 
 // socketRecvExactly is sock:recv_exactly(n): exactly n bytes; raises an
 // EOFError, with what came in err.partial, if the stream ends first.
-func (rt *Runtime) socketRecvExactly(L *lua.LState) int {
-	s := checkSocket(L, "recv_exactly")
+func (py *Module) socketRecvExactly(L *lua.LState) int {
+	s := CheckSocket(L, "recv_exactly")
 	n := api.CheckInt(L, 2, "recv_exactly", 1)
 	if n < 0 {
 		api.ArgError(L, 1, "recv_exactly", "negative count")
 	}
 	data, err := s.RecvExactly(L, n)
 	if err != nil {
-		rt.raise(L, err, "recv_exactly", s.peerString())
+		py.vm.Raise(L, err, "recv_exactly", s.peerString())
 	}
 	L.Push(lua.LString(data))
 	return 1
@@ -44,18 +44,18 @@ func (rt *Runtime) socketRecvExactly(L *lua.LState) int {
 
 // socketRecvline is sock:recvline([max]): the next line without its end
 // of line ("\n" or "\r\n"), or nil at the end of the stream.
-func (rt *Runtime) socketRecvline(L *lua.LState) int {
-	s := checkSocket(L, "recvline")
+func (py *Module) socketRecvline(L *lua.LState) int {
+	s := CheckSocket(L, "recvline")
 	max := optMax(L, 2, "recvline")
-	return rt.pushLine(L, s, max, "recvline")
+	return py.pushLine(L, s, max, "recvline")
 }
 
 // pushLine reads the next line of s for fn (recvline, or a lines
 // iterator) and pushes it, or nil at the end of the stream.
-func (rt *Runtime) pushLine(L *lua.LState, s *Socket, max int, fn string) int {
+func (py *Module) pushLine(L *lua.LState, s *Socket, max int, fn string) int {
 	line, ok, err := s.RecvLine(L, max)
 	if err != nil {
-		rt.raise(L, err, fn, s.peerString())
+		py.vm.Raise(L, err, fn, s.peerString())
 	}
 	if !ok {
 		L.Push(lua.LNil)
@@ -67,19 +67,19 @@ func (rt *Runtime) pushLine(L *lua.LState, s *Socket, max int, fn string) int {
 
 // linesIterator is the iterator of sock:lines and f:lines: the lines of
 // s, until the stream ends; closed reports a closed socket or file.
-func (rt *Runtime) linesIterator(L *lua.LState, s *Socket, max int, closed func() bool) *lua.LFunction {
+func (py *Module) linesIterator(L *lua.LState, s *Socket, max int, closed func() bool) *lua.LFunction {
 	return L.NewFunction(func(L *lua.LState) int {
 		if closed() {
-			rt.raise(L, unix.EBADF, "lines", "")
+			py.vm.Raise(L, unix.EBADF, "lines", "")
 		}
-		return rt.pushLine(L, s, max, "lines")
+		return py.pushLine(L, s, max, "lines")
 	})
 }
 
 // socketRecvuntil is sock:recvuntil(delim [, max]): the bytes up to and
 // including delim.
-func (rt *Runtime) socketRecvuntil(L *lua.LState) int {
-	s := checkSocket(L, "recvuntil")
+func (py *Module) socketRecvuntil(L *lua.LState) int {
+	s := CheckSocket(L, "recvuntil")
 	delim := api.CheckBytes(L, 2, "recvuntil", 1)
 	if delim == "" {
 		api.ArgError(L, 1, "recvuntil", "empty delimiter")
@@ -87,7 +87,7 @@ func (rt *Runtime) socketRecvuntil(L *lua.LState) int {
 	max := optMax(L, 3, "recvuntil")
 	data, err := s.RecvUntil(L, delim, max)
 	if err != nil {
-		rt.raise(L, err, "recvuntil", s.peerString())
+		py.vm.Raise(L, err, "recvuntil", s.peerString())
 	}
 	L.Push(lua.LString(data))
 	return 1
@@ -95,10 +95,10 @@ func (rt *Runtime) socketRecvuntil(L *lua.LState) int {
 
 // socketLines is sock:lines([max]): an iterator over the lines received,
 // for a generic for: each without its end of line, until the stream ends.
-func (rt *Runtime) socketLines(L *lua.LState) int {
-	s := checkSocket(L, "lines")
+func (py *Module) socketLines(L *lua.LState) int {
+	s := CheckSocket(L, "lines")
 	max := optMax(L, 2, "lines")
-	L.Push(rt.linesIterator(L, s, max, s.IsClosed))
+	L.Push(py.linesIterator(L, s, max, s.IsClosed))
 	return 1
 }
 
@@ -123,12 +123,12 @@ var socketFileType = &api.Type{
 	Name: "socketfile",
 	Meta: socketFileMetaName,
 	Methods: []api.Func{
-		api.Method("read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Runtime).fileRead),
-		api.Method("readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Runtime).fileReadline),
-		api.Method("lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Runtime).fileLines),
-		api.Method("write", "f:write(data)", "buffers data to send; returns its length", (*Runtime).fileWrite),
-		api.Method("flush", "f:flush()", "sends what write buffered", (*Runtime).fileFlush),
-		api.Method("close", "f:close()", "flushes and closes the file (not the socket)", (*Runtime).fileClose),
+		api.Method("read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Module).fileRead),
+		api.Method("readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Module).fileReadline),
+		api.Method("lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Module).fileLines),
+		api.Method("write", "f:write(data)", "buffers data to send; returns its length", (*Module).fileWrite),
+		api.Method("flush", "f:flush()", "sends what write buffered", (*Module).fileFlush),
+		api.Method("close", "f:close()", "flushes and closes the file (not the socket)", (*Module).fileClose),
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {
@@ -145,8 +145,8 @@ var socketFileType = &api.Type{
 
 // socketMakefile is sock:makefile([mode]): a buffered file over the
 // socket; mode is "r" (default), "w", "rw", with an optional "b".
-func (rt *Runtime) socketMakefile(L *lua.LState) int {
-	s := checkSocket(L, "makefile")
+func socketMakefile(L *lua.LState) int {
+	s := CheckSocket(L, "makefile")
 	mode := "r"
 	if L.Get(2) != lua.LNil {
 		mode = api.CheckBytes(L, 2, "makefile", 1)
@@ -162,7 +162,7 @@ func (rt *Runtime) socketMakefile(L *lua.LState) int {
 
 // checkFile returns the open file method fn was called on, checking it
 // may read (or write).
-func (rt *Runtime) checkFile(L *lua.LState, fn string, write bool) *SocketFile {
+func (py *Module) checkFile(L *lua.LState, fn string, write bool) *SocketFile {
 	f := api.CheckSelf[*SocketFile](L, fn, "socket file", "f")
 	switch {
 	case f.closed:
@@ -172,14 +172,14 @@ func (rt *Runtime) checkFile(L *lua.LState, fn string, write bool) *SocketFile {
 	case !write && !f.readable:
 		api.RaiseOS(L, &api.OSError{Class: "io.UnsupportedOperation", Message: "not readable", Op: fn})
 	case f.s.IsClosed():
-		rt.raise(L, unix.EBADF, fn, "")
+		py.vm.Raise(L, unix.EBADF, fn, "")
 	}
 	return f
 }
 
 // fileRead is f:read([n]).
-func (rt *Runtime) fileRead(L *lua.LState) int {
-	f := rt.checkFile(L, "read", false)
+func (py *Module) fileRead(L *lua.LState) int {
+	f := py.checkFile(L, "read", false)
 	var data string
 	var err error
 	if L.Get(2) == lua.LNil {
@@ -193,75 +193,75 @@ func (rt *Runtime) fileRead(L *lua.LState) int {
 		}
 	}
 	if err != nil {
-		rt.raise(L, err, "read", f.s.peerString())
+		py.vm.Raise(L, err, "read", f.s.peerString())
 	}
 	L.Push(lua.LString(data))
 	return 1
 }
 
 // fileReadline is f:readline([max]).
-func (rt *Runtime) fileReadline(L *lua.LState) int {
-	f := rt.checkFile(L, "readline", false)
+func (py *Module) fileReadline(L *lua.LState) int {
+	f := py.checkFile(L, "readline", false)
 	max := optMax(L, 2, "readline")
 	line, err := f.s.RecvUntil(L, "\n", max)
 	if inc, ok := err.(*core.IncompleteError); ok {
 		line, err = inc.Partial, nil
 	}
 	if err != nil {
-		rt.raise(L, err, "readline", f.s.peerString())
+		py.vm.Raise(L, err, "readline", f.s.peerString())
 	}
 	L.Push(lua.LString(line))
 	return 1
 }
 
 // fileLines is f:lines([max]).
-func (rt *Runtime) fileLines(L *lua.LState) int {
-	f := rt.checkFile(L, "lines", false)
+func (py *Module) fileLines(L *lua.LState) int {
+	f := py.checkFile(L, "lines", false)
 	max := optMax(L, 2, "lines")
-	L.Push(rt.linesIterator(L, f.s, max, func() bool { return f.closed || f.s.IsClosed() }))
+	L.Push(py.linesIterator(L, f.s, max, func() bool { return f.closed || f.s.IsClosed() }))
 	return 1
 }
 
 // fileWrite is f:write(data).
-func (rt *Runtime) fileWrite(L *lua.LState) int {
-	f := rt.checkFile(L, "write", true)
+func (py *Module) fileWrite(L *lua.LState) int {
+	f := py.checkFile(L, "write", true)
 	data := api.CheckBytes(L, 2, "write", 1)
 	f.wbuf = append(f.wbuf, data...)
 	if len(f.wbuf) >= fileBufSize {
-		rt.flush(L, f, "write")
+		py.flush(L, f, "write")
 	}
 	L.Push(lua.LNumber(len(data)))
 	return 1
 }
 
 // flush sends what f buffered.
-func (rt *Runtime) flush(L *lua.LState, f *SocketFile, fn string) {
+func (py *Module) flush(L *lua.LState, f *SocketFile, fn string) {
 	if len(f.wbuf) == 0 {
 		return
 	}
 	n, err := f.s.SendAll(L, f.wbuf, 0)
 	f.wbuf = f.wbuf[:copy(f.wbuf, f.wbuf[n:])]
 	if err != nil {
-		rt.raise(L, err, fn, f.s.peerString())
+		py.vm.Raise(L, err, fn, f.s.peerString())
 	}
 }
 
 // fileFlush is f:flush().
-func (rt *Runtime) fileFlush(L *lua.LState) int {
-	f := rt.checkFile(L, "flush", true)
-	rt.flush(L, f, "flush")
+func (py *Module) fileFlush(L *lua.LState) int {
+	f := py.checkFile(L, "flush", true)
+	py.flush(L, f, "flush")
 	return 0
 }
 
 // fileClose is f:close(): flushes, then closes the file; the socket stays
 // open, as in Python. Closing twice does nothing.
-func (rt *Runtime) fileClose(L *lua.LState) int {
+func (py *Module) fileClose(L *lua.LState) int {
 	f := api.CheckSelf[*SocketFile](L, "close", "socket file", "f")
 	if f.closed {
 		return 0
 	}
 	if f.writes && !f.s.IsClosed() {
-		rt.flush(L, f, "close")
+		py.flush(L, f, "close")
 	}
 	f.closed = true
 	return 0

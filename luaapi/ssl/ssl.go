@@ -1,4 +1,4 @@
-package luaapi
+package ssl
 
 import (
 	"crypto/tls"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
+	"github.com/sockrun/sockrun/luaapi/pysocket"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -56,18 +57,25 @@ const (
 	sslSocketMetaName  = "ssl.socket"
 )
 
+// Module is the ssl module's state in one VM: the VM its errors are
+// raised through.
+type Module struct {
+	vm *api.VM
+}
+
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "ssl",
+		New:     func(vm *api.VM) any { return &Module{vm: vm} },
 		Summary: "Python's ssl module: TLS over sockets, with Go's crypto/tls",
 		Doc:     "docs/ssl.md",
 		Funcs: []api.Func{
-			api.Method("create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", (*Runtime).sslCreateDefaultContext),
-			api.Method("SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", (*Runtime).sslNewContext),
+			api.Fn("create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", sslCreateDefaultContext),
+			api.Fn("SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", sslNewContext),
 		},
 		Types:  []*api.Type{sslContextType, sslSocketType},
 		Consts: sslConsts,
-		Setup:  api.SetupOf(setupSSL),
+		Setup:  setupSSL,
 	})
 }
 
@@ -84,7 +92,7 @@ func sslConsts() []api.Const {
 }
 
 // setupSSL adds the tables Purpose and TLSVersion.
-func setupSSL(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+func setupSSL(_ any, L *lua.LState, mod *lua.LTable) {
 	purpose := L.CreateTable(0, 2)
 	purpose.RawSetString("SERVER_AUTH", lua.LString("SERVER_AUTH"))
 	purpose.RawSetString("CLIENT_AUTH", lua.LString("CLIENT_AUTH"))
@@ -123,11 +131,11 @@ var sslContextType = &api.Type{
 	Name: "SSLContext",
 	Meta: sslContextMetaName,
 	Methods: []api.Func{
-		api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Runtime).sslLoadCertChain),
-		api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Runtime).sslLoadVerifyLocations),
-		api.Method("load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", (*Runtime).sslLoadDefaultCerts),
-		api.Method("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", (*Runtime).sslSetALPN),
-		api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Runtime).sslWrapSocket),
+		api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Module).sslLoadCertChain),
+		api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Module).sslLoadVerifyLocations),
+		api.Fn("load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", sslLoadDefaultCerts),
+		api.Fn("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", sslSetALPN),
+		api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Module).sslWrapSocket),
 	},
 	Fields: []api.Field{
 		{Name: "check_hostname", Summary: "whether the peer's certificate must match server_hostname",
@@ -195,21 +203,21 @@ func checkTLSVersion(L *lua.LState, v lua.LValue, field string) uint16 {
 var sslSocketType = &api.Type{
 	Name:     "SSLSocket",
 	Meta:     sslSocketMetaName,
-	Inherits: socketType,
+	Inherits: pysocket.SocketType,
 	Methods: []api.Func{
-		api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Runtime).sslVersion),
-		api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Runtime).sslCipher),
-		api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Runtime).sslGetpeercert),
-		api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Runtime).sslSelectedALPN),
-		api.Method("do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", (*Runtime).sslDoHandshake),
+		api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Module).sslVersion),
+		api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Module).sslCipher),
+		api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Module).sslGetpeercert),
+		api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Module).sslSelectedALPN),
+		api.Fn("do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", sslDoHandshake),
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {
-			s := checkSocketAny(L, "__tostring")
+			s := pysocket.CheckSocketAny(L, "__tostring")
 			L.Push(lua.LString("<ssl." + strings.TrimPrefix(s.String(), "<")))
 			return 1
 		},
-		"__eq": socketType.Metamethods["__eq"],
+		"__eq": pysocket.SocketType.Metamethods["__eq"],
 	},
 }
 
@@ -222,7 +230,7 @@ func newContext(server bool) *SSLContext {
 }
 
 // sslCreateDefaultContext is ssl.create_default_context([purpose]).
-func (rt *Runtime) sslCreateDefaultContext(L *lua.LState) int {
+func sslCreateDefaultContext(L *lua.LState) int {
 	purpose := "SERVER_AUTH"
 	if L.Get(1) != lua.LNil {
 		purpose = api.CheckString(L, 1, "create_default_context")
@@ -239,7 +247,7 @@ func (rt *Runtime) sslCreateDefaultContext(L *lua.LState) int {
 }
 
 // sslNewContext is ssl.SSLContext([protocol]).
-func (rt *Runtime) sslNewContext(L *lua.LState) int {
+func sslNewContext(L *lua.LState) int {
 	switch api.OptInt(L, 1, "SSLContext", 0, 16) {
 	case 16:
 		c := newContext(false)
@@ -258,7 +266,7 @@ func checkContext(L *lua.LState, fn string) *SSLContext {
 }
 
 // sslLoadCertChain is ctx:load_cert_chain(certfile [, keyfile]).
-func (rt *Runtime) sslLoadCertChain(L *lua.LState) int {
+func (m *Module) sslLoadCertChain(L *lua.LState) int {
 	c := checkContext(L, "load_cert_chain")
 	certfile := api.CheckBytes(L, 2, "load_cert_chain", 1)
 	keyfile := certfile
@@ -267,11 +275,11 @@ func (rt *Runtime) sslLoadCertChain(L *lua.LState) int {
 	}
 	certPEM, err := os.ReadFile(certfile)
 	if err != nil {
-		rt.raise(L, err, "load_cert_chain", certfile)
+		m.vm.Raise(L, err, "load_cert_chain", certfile)
 	}
 	keyPEM, err := os.ReadFile(keyfile)
 	if err != nil {
-		rt.raise(L, err, "load_cert_chain", keyfile)
+		m.vm.Raise(L, err, "load_cert_chain", keyfile)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
@@ -282,12 +290,12 @@ func (rt *Runtime) sslLoadCertChain(L *lua.LState) int {
 }
 
 // sslLoadVerifyLocations is ctx:load_verify_locations(cafile).
-func (rt *Runtime) sslLoadVerifyLocations(L *lua.LState) int {
+func (m *Module) sslLoadVerifyLocations(L *lua.LState) int {
 	c := checkContext(L, "load_verify_locations")
 	cafile := api.CheckBytes(L, 2, "load_verify_locations", 1)
 	pem, err := os.ReadFile(cafile)
 	if err != nil {
-		rt.raise(L, err, "load_verify_locations", cafile)
+		m.vm.Raise(L, err, "load_verify_locations", cafile)
 	}
 	if c.cas == nil {
 		c.cas = x509.NewCertPool()
@@ -299,13 +307,13 @@ func (rt *Runtime) sslLoadVerifyLocations(L *lua.LState) int {
 }
 
 // sslLoadDefaultCerts is ctx:load_default_certs().
-func (rt *Runtime) sslLoadDefaultCerts(L *lua.LState) int {
+func sslLoadDefaultCerts(L *lua.LState) int {
 	checkContext(L, "load_default_certs").defaultCAs = true
 	return 0
 }
 
 // sslSetALPN is ctx:set_alpn_protocols(protocols).
-func (rt *Runtime) sslSetALPN(L *lua.LState) int {
+func sslSetALPN(L *lua.LState) int {
 	c := checkContext(L, "set_alpn_protocols")
 	list, ok := L.Get(2).(*lua.LTable)
 	if !ok {
@@ -405,16 +413,16 @@ func (c *SSLContext) config(server bool, hostname string) (*tls.Config, error) {
 // the handshake runs now (unless do_handshake_on_connect is false); on a
 // socket not yet connected it runs when connect succeeds; on a listening
 // socket every socket accept returns is wrapped and its handshake run.
-func (rt *Runtime) sslWrapSocket(L *lua.LState) int {
+func (m *Module) sslWrapSocket(L *lua.LState) int {
 	c := checkContext(L, "wrap_socket")
-	s := socketOf(L.Get(2))
+	s := pysocket.SocketOf(L.Get(2))
 	if s == nil {
 		api.ArgError(L, 1, "wrap_socket", "socket expected, got "+api.TypeName(L.Get(2)))
 	}
 	if s.IsClosed() {
-		rt.raise(L, unix.EBADF, "wrap_socket", "")
+		m.vm.Raise(L, unix.EBADF, "wrap_socket", "")
 	}
-	if s.ssl != nil {
+	if s.TLS() != nil {
 		api.RaiseOS(L, &api.OSError{Class: "ValueError", Message: "the socket is already wrapped", Op: "wrap_socket"})
 	}
 	if s.Type() != unix.SOCK_STREAM {
@@ -446,25 +454,41 @@ func (rt *Runtime) sslWrapSocket(L *lua.LState) int {
 	if _, err := c.config(st.server, st.hostname); err != nil {
 		api.RaiseOS(L, &api.OSError{Class: "ValueError", Message: err.Error(), Op: "wrap_socket"})
 	}
-	s.ssl = st
-	L.SetMetatable(s.ud, rt.socketMeta(L, s, sslSocketMetaName))
+	s.SetTLS(st)
+	s.SetClass(L, sslSocketMetaName)
 	if handshake && (s.State() == core.Connected || s.State() == core.WrShut) {
-		rt.handshake(L, s, "wrap_socket")
+		doHandshake(L, s, "wrap_socket")
 	}
-	L.Push(s.ud)
+	L.Push(s.Value())
 	return 1
 }
 
-// handshake runs s's TLS handshake now, raising what went wrong as
+// doHandshake runs s's TLS handshake now, raising what went wrong as
 // Python's ssl errors.
-func (rt *Runtime) handshake(L *lua.LState, s *Socket, op string) {
-	st := s.ssl
+func doHandshake(L *lua.LState, s *pysocket.Socket, op string) {
+	st := s.TLS().(*sslState)
 	cfg, err := st.ctx.config(st.server, st.hostname)
 	if err == nil {
 		st.conn, err = s.StartTLS(L, cfg, st.server)
 	}
 	if err != nil {
-		rt.raise(L, sslError(err), op, s.peerString())
+		s.VM().Raise(L, sslError(err), op, s.PeerString())
+	}
+}
+
+// Accepted implements pysocket.TLS: a socket an SSL listening socket
+// accepted is an SSL socket of the server side, its handshake done.
+func (st *sslState) Accepted(L *lua.LState, conn *pysocket.Socket) {
+	conn.SetTLS(&sslState{ctx: st.ctx, server: true})
+	conn.SetClass(L, sslSocketMetaName)
+	doHandshake(L, conn, "accept")
+}
+
+// Connected implements pysocket.TLS: a client's handshake runs once its
+// connect succeeds, unless it has run.
+func (st *sslState) Connected(L *lua.LState, s *pysocket.Socket) {
+	if st.conn == nil && !st.server {
+		doHandshake(L, s, "connect")
 	}
 }
 
@@ -521,29 +545,30 @@ func sslError(err error) error {
 
 // checkSSL returns the SSL socket fn was called on, with its handshake
 // done.
-func (rt *Runtime) checkSSL(L *lua.LState, fn string) (*Socket, *tls.ConnectionState) {
-	s := checkSocket(L, fn)
-	if s.ssl == nil {
+func (m *Module) checkSSL(L *lua.LState, fn string) (*pysocket.Socket, *tls.ConnectionState) {
+	s := pysocket.CheckSocket(L, fn)
+	st, _ := s.TLS().(*sslState)
+	if st == nil {
 		api.Misuse(L, "%s is a method of SSL sockets (wrap the socket with an ssl context first)", fn)
 	}
-	if s.ssl.conn == nil {
+	if st.conn == nil {
 		api.RaiseOS(L, &api.OSError{Class: "ValueError", Message: "the TLS handshake has not been done yet", Op: fn})
 	}
-	cs := s.ssl.conn.ConnectionState()
+	cs := st.conn.ConnectionState()
 	return s, &cs
 }
 
 // sslVersion is ssock:version().
-func (rt *Runtime) sslVersion(L *lua.LState) int {
-	_, cs := rt.checkSSL(L, "version")
+func (m *Module) sslVersion(L *lua.LState) int {
+	_, cs := m.checkSSL(L, "version")
 	L.Push(lua.LString(versionName(cs.Version)))
 	return 1
 }
 
 // sslCipher is ssock:cipher(): {name, version, secret bits}, as Python's
 // tuple.
-func (rt *Runtime) sslCipher(L *lua.LState) int {
-	_, cs := rt.checkSSL(L, "cipher")
+func (m *Module) sslCipher(L *lua.LState) int {
+	_, cs := m.checkSSL(L, "cipher")
 	name := tls.CipherSuiteName(cs.CipherSuite)
 	bits := 128
 	if strings.Contains(name, "AES_256") || strings.Contains(name, "CHACHA20") {
@@ -558,8 +583,8 @@ func (rt *Runtime) sslCipher(L *lua.LState) int {
 }
 
 // sslGetpeercert is ssock:getpeercert([binary_form]).
-func (rt *Runtime) sslGetpeercert(L *lua.LState) int {
-	_, cs := rt.checkSSL(L, "getpeercert")
+func (m *Module) sslGetpeercert(L *lua.LState) int {
+	_, cs := m.checkSSL(L, "getpeercert")
 	if len(cs.PeerCertificates) == 0 {
 		L.Push(lua.LNil)
 		return 1
@@ -630,8 +655,8 @@ func pair(L *lua.LState, a, b string) *lua.LTable {
 }
 
 // sslSelectedALPN is ssock:selected_alpn_protocol().
-func (rt *Runtime) sslSelectedALPN(L *lua.LState) int {
-	_, cs := rt.checkSSL(L, "selected_alpn_protocol")
+func (m *Module) sslSelectedALPN(L *lua.LState) int {
+	_, cs := m.checkSSL(L, "selected_alpn_protocol")
 	if cs.NegotiatedProtocol == "" {
 		L.Push(lua.LNil)
 	} else {
@@ -641,13 +666,14 @@ func (rt *Runtime) sslSelectedALPN(L *lua.LState) int {
 }
 
 // sslDoHandshake is ssock:do_handshake().
-func (rt *Runtime) sslDoHandshake(L *lua.LState) int {
-	s := checkSocket(L, "do_handshake")
-	if s.ssl == nil {
+func sslDoHandshake(L *lua.LState) int {
+	s := pysocket.CheckSocket(L, "do_handshake")
+	st, _ := s.TLS().(*sslState)
+	if st == nil {
 		api.Misuse(L, "do_handshake is a method of SSL sockets (wrap the socket with an ssl context first)")
 	}
-	if s.ssl.conn == nil {
-		rt.handshake(L, s, "do_handshake")
+	if st.conn == nil {
+		doHandshake(L, s, "do_handshake")
 	}
 	return 0
 }

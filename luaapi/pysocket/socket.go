@@ -1,4 +1,4 @@
-package luaapi
+package pysocket
 
 import (
 	"encoding/binary"
@@ -80,59 +80,89 @@ func optionName(level, opt int) string {
 	return lua.LNumber(level).String() + "/" + lua.LNumber(opt).String()
 }
 
-func init() {
-	register(&api.Module{
-		Name:    "socket",
-		Summary: "Python's socket module: sockets, addresses, name lookups, constants",
-		Doc:     "docs/api.md",
-		Funcs: []api.Func{
-			api.Method("socket", "socket.socket([family [, type [, proto [, fileno]]]])", "a new socket, AF_INET and SOCK_STREAM by default; with fileno, a socket object for that descriptor", (*Runtime).socketNew),
-			api.Method("socketpair", "socket.socketpair([family [, type [, proto]]])", "two connected sockets, AF_UNIX and SOCK_STREAM by default", (*Runtime).socketSocketpair),
-			api.Method("fromfd", "socket.fromfd(fd [, family [, type [, proto]]])", "a socket on a duplicate of the descriptor fd", (*Runtime).socketFromfd),
-			api.Method("close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Runtime).socketCloseFD),
-			api.Method("send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket", (*Runtime).socketSendFds),
-			api.Method("recv_fds", "socket.recv_fds(sock, bufsize, maxfds [, flags])", "receives data and descriptors: data, fds, msg_flags, address", (*Runtime).socketRecvFds),
-			api.Fn("CMSG_LEN", "socket.CMSG_LEN(n)", "the length of a control message of n data bytes", socketCmsgLen),
-			api.Fn("CMSG_SPACE", "socket.CMSG_SPACE(n)", "the room a control message of n data bytes takes, for recvmsg's ancbufsize", socketCmsgSpace),
-			api.Method("gethostbyaddr", "socket.gethostbyaddr(ip_or_name)", "the host's name, aliases and addresses, by reverse lookup", (*Runtime).socketGethostbyaddr),
-			api.Method("getnameinfo", "socket.getnameinfo(address, flags)", "the host name and service name of an address", (*Runtime).socketGetnameinfo),
-			api.Method("getservbyname", "socket.getservbyname(name [, proto])", "the port of a service (/etc/services)", (*Runtime).socketGetservbyname),
-			api.Method("getservbyport", "socket.getservbyport(port [, proto])", "the name of the service on a port", (*Runtime).socketGetservbyport),
-			api.Fn("explain", "socket.explain(err)", "one line on the likely cause of an error value, or nil", socketExplain),
-			api.Method("create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Runtime).socketCreateConnection),
-			api.Method("create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Runtime).socketCreateServer),
-			api.Method("gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Runtime).socketGethostbyname),
-			api.Method("gethostbyname_ex", "socket.gethostbyname_ex(host)", "the canonical name, aliases and IPv4 addresses of host", (*Runtime).socketGethostbynameEx),
-			api.Method("gethostname", "socket.gethostname()", "this machine's host name", (*Runtime).socketGethostname),
-			api.Method("getaddrinfo", "socket.getaddrinfo(host, port [, family [, type [, proto [, flags]]]])", "the addresses to connect or bind to, as Python returns them", (*Runtime).socketGetaddrinfo),
-			api.Method("getfqdn", "socket.getfqdn([name])", "the fully qualified name of name or of this machine", (*Runtime).socketGetfqdn),
-			api.Fn("inet_pton", "socket.inet_pton(family, text)", "an IPv4 or IPv6 address packed in 4 or 16 bytes", socketInetPton),
-			api.Fn("inet_ntop", "socket.inet_ntop(family, packed)", "the text form of a packed address", socketInetNtop),
-			api.Fn("inet_aton", "socket.inet_aton(text)", "an IPv4 address packed in 4 bytes, as C's inet_aton reads it", socketInetAton),
-			api.Fn("inet_ntoa", "socket.inet_ntoa(packed)", "the dotted text of a packed IPv4 address", socketInetNtoa),
-			api.Fn("htons", "socket.htons(n)", "a 16-bit number in network byte order", socketSwap16("htons")),
-			api.Fn("ntohs", "socket.ntohs(n)", "a 16-bit number from network byte order", socketSwap16("ntohs")),
-			api.Fn("htonl", "socket.htonl(n)", "a 32-bit number in network byte order", socketSwap32("htonl")),
-			api.Fn("ntohl", "socket.ntohl(n)", "a 32-bit number from network byte order", socketSwap32("ntohl")),
-			api.Method("sleep", "socket.sleep(seconds)", "waits, letting other threads run", (*Runtime).socketSleep),
-			api.Fn("time", "socket.time()", "monotonic seconds, for measuring intervals", socketTime),
-			api.Method("getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Runtime).socketGetdefaulttimeout),
-			api.Method("setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get", (*Runtime).socketSetdefaulttimeout),
-		},
-		Types:  []*api.Type{socketType, socketFileType},
-		Consts: socketConsts,
-		Setup: api.SetupOf(func(rt *Runtime, L *lua.LState, mod *lua.LTable) {
-			errorcode := L.NewTable()
-			for e := syscall.Errno(1); e < 134; e++ {
-				if name := api.ErrnoName(e); name != "" {
-					errorcode.RawSetInt(int(e), lua.LString(name))
-				}
-			}
-			mod.RawSetString("errorcode", errorcode)
-			mod.RawSetString("has_ipv6", lua.LTrue)
-		}),
-	})
+// Module is the Python face's state in one VM, which its socket and select
+// modules and every socket object they make share: the VM, the timeout
+// new sockets get, what --report and worker mode ask of new sockets, the
+// cache of address texts and the sockets' metatables.
+type Module struct {
+	vm *api.VM
+	// defaultTimeout is what new sockets get (socket.setdefaulttimeout).
+	defaultTimeout time.Duration
+	// reusePort makes IP sockets SO_REUSEPORT (worker mode); report keeps
+	// where each socket was made (--report).
+	reusePort, report bool
+	// hosts caches address texts and parses (addr.go).
+	hosts hostCache
+	// metas are the metatables of sockets, one per kind (sockobj.go).
+	metas map[socketMetaKey]*lua.LTable
 }
+
+func newModule(vm *api.VM) any {
+	cfg := vm.Config()
+	timeout := time.Duration(-1)
+	if cfg.DefaultTimeout != nil {
+		timeout = *cfg.DefaultTimeout
+	}
+	return &Module{vm: vm, defaultTimeout: timeout, reusePort: cfg.ReusePort, report: cfg.Report}
+}
+
+// socketModule is the Python face's part of the socket module, whose
+// instance the select module shares.
+var socketModule = &api.Module{
+	Name:    "socket",
+	New:     newModule,
+	Summary: "Python's socket module: sockets, addresses, name lookups, constants",
+	Doc:     "docs/api.md",
+	Funcs: []api.Func{
+		api.Method("socket", "socket.socket([family [, type [, proto [, fileno]]]])", "a new socket, AF_INET and SOCK_STREAM by default; with fileno, a socket object for that descriptor", (*Module).socketNew),
+		api.Method("socketpair", "socket.socketpair([family [, type [, proto]]])", "two connected sockets, AF_UNIX and SOCK_STREAM by default", (*Module).socketSocketpair),
+		api.Method("fromfd", "socket.fromfd(fd [, family [, type [, proto]]])", "a socket on a duplicate of the descriptor fd", (*Module).socketFromfd),
+		api.Method("close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Module).socketCloseFD),
+		api.Method("send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket", (*Module).socketSendFds),
+		api.Method("recv_fds", "socket.recv_fds(sock, bufsize, maxfds [, flags])", "receives data and descriptors: data, fds, msg_flags, address", (*Module).socketRecvFds),
+		api.Fn("CMSG_LEN", "socket.CMSG_LEN(n)", "the length of a control message of n data bytes", socketCmsgLen),
+		api.Fn("CMSG_SPACE", "socket.CMSG_SPACE(n)", "the room a control message of n data bytes takes, for recvmsg's ancbufsize", socketCmsgSpace),
+		api.Method("gethostbyaddr", "socket.gethostbyaddr(ip_or_name)", "the host's name, aliases and addresses, by reverse lookup", (*Module).socketGethostbyaddr),
+		api.Method("getnameinfo", "socket.getnameinfo(address, flags)", "the host name and service name of an address", (*Module).socketGetnameinfo),
+		api.Fn("getservbyname", "socket.getservbyname(name [, proto])", "the port of a service (/etc/services)", socketGetservbyname),
+		api.Fn("getservbyport", "socket.getservbyport(port [, proto])", "the name of the service on a port", socketGetservbyport),
+		api.Fn("explain", "socket.explain(err)", "one line on the likely cause of an error value, or nil", socketExplain),
+		api.Method("create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Module).socketCreateConnection),
+		api.Method("create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Module).socketCreateServer),
+		api.Method("gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Module).socketGethostbyname),
+		api.Method("gethostbyname_ex", "socket.gethostbyname_ex(host)", "the canonical name, aliases and IPv4 addresses of host", (*Module).socketGethostbynameEx),
+		api.Method("gethostname", "socket.gethostname()", "this machine's host name", (*Module).socketGethostname),
+		api.Method("getaddrinfo", "socket.getaddrinfo(host, port [, family [, type [, proto [, flags]]]])", "the addresses to connect or bind to, as Python returns them", (*Module).socketGetaddrinfo),
+		api.Method("getfqdn", "socket.getfqdn([name])", "the fully qualified name of name or of this machine", (*Module).socketGetfqdn),
+		api.Fn("inet_pton", "socket.inet_pton(family, text)", "an IPv4 or IPv6 address packed in 4 or 16 bytes", socketInetPton),
+		api.Fn("inet_ntop", "socket.inet_ntop(family, packed)", "the text form of a packed address", socketInetNtop),
+		api.Fn("inet_aton", "socket.inet_aton(text)", "an IPv4 address packed in 4 bytes, as C's inet_aton reads it", socketInetAton),
+		api.Fn("inet_ntoa", "socket.inet_ntoa(packed)", "the dotted text of a packed IPv4 address", socketInetNtoa),
+		api.Fn("htons", "socket.htons(n)", "a 16-bit number in network byte order", socketSwap16("htons")),
+		api.Fn("ntohs", "socket.ntohs(n)", "a 16-bit number from network byte order", socketSwap16("ntohs")),
+		api.Fn("htonl", "socket.htonl(n)", "a 32-bit number in network byte order", socketSwap32("htonl")),
+		api.Fn("ntohl", "socket.ntohl(n)", "a 32-bit number from network byte order", socketSwap32("ntohl")),
+		api.Method("sleep", "socket.sleep(seconds)", "waits, letting other threads run", (*Module).socketSleep),
+		api.Fn("time", "socket.time()", "monotonic seconds, for measuring intervals", socketTime),
+		api.Method("getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Module).socketGetdefaulttimeout),
+		api.Method("setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get", (*Module).socketSetdefaulttimeout),
+	},
+	Types:  []*api.Type{SocketType, socketFileType},
+	Consts: socketConsts,
+	Setup: func(_ any, L *lua.LState, mod *lua.LTable) {
+		openAddrMeta(L)
+		errorcode := L.NewTable()
+		for e := syscall.Errno(1); e < 134; e++ {
+			if name := api.ErrnoName(e); name != "" {
+				errorcode.RawSetInt(int(e), lua.LString(name))
+			}
+		}
+		mod.RawSetString("errorcode", errorcode)
+		mod.RawSetString("has_ipv6", lua.LTrue)
+	},
+}
+
+func init() { api.Register(socketModule) }
 
 // socketConsts are the socket module's constants: families, types,
 // options, flags, getaddrinfo's flags and errors, and every errno name.
@@ -146,20 +176,20 @@ func socketConsts() []api.Const {
 
 // socketNew is socket.socket([family [, type [, proto]]]): a new socket,
 // AF_INET and SOCK_STREAM by default.
-func (rt *Runtime) socketNew(L *lua.LState) int {
+func (py *Module) socketNew(L *lua.LState) int {
 	if L.Get(4) != lua.LNil {
 		// socket.socket(family, type, proto, fileno): adopt a descriptor.
 		fd := api.CheckInt(L, 4, "socket", 0)
-		s := rt.adopt(L, fd, api.OptInt(L, 1, "socket", 0, 0), api.OptInt(L, 2, "socket", 0, 0), api.OptInt(L, 3, "socket", 0, -1), "socket")
+		s := py.adopt(L, fd, api.OptInt(L, 1, "socket", 0, 0), api.OptInt(L, 2, "socket", 0, 0), api.OptInt(L, 3, "socket", 0, -1), "socket")
 		L.Push(s.ud)
 		return 1
 	}
 	family := api.OptInt(L, 1, "socket", 0, unix.AF_INET)
 	stype := api.OptInt(L, 2, "socket", 0, unix.SOCK_STREAM)
 	proto := api.OptInt(L, 3, "socket", 0, 0)
-	s, err := rt.openSocket3(L, family, stype, proto)
+	s, err := py.openSocket3(L, family, stype, proto)
 	if err != nil {
-		rt.raise(L, err, "socket", "")
+		py.vm.Raise(L, err, "socket", "")
 	}
 	L.Push(s.ud)
 	return 1
@@ -167,58 +197,58 @@ func (rt *Runtime) socketNew(L *lua.LState) int {
 
 // openSocket3 creates a socket of family, type and protocol. In worker
 // mode IP sockets get SO_REUSEPORT, so every worker can bind the same port.
-func (rt *Runtime) openSocket3(L *lua.LState, family, stype, proto int) (*Socket, error) {
+func (py *Module) openSocket3(L *lua.LState, family, stype, proto int) (*Socket, error) {
 	s := &Socket{}
-	if err := core.Open(rt.vm, &s.Socket, family, stype, proto); err != nil {
+	if err := core.Open(py.vm, &s.Socket, family, stype, proto); err != nil {
 		return nil, err
 	}
-	if rt.cfg.ReusePort && (family == unix.AF_INET || family == unix.AF_INET6) && stype != unix.SOCK_RAW {
+	if py.reusePort && (family == unix.AF_INET || family == unix.AF_INET6) && stype != unix.SOCK_RAW {
 		if err := s.SetsockoptInt(unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
 			s.Close()
 			return nil, os.NewSyscallError("setsockopt", err)
 		}
 	}
-	return rt.newSocket(L, s), nil
+	return py.newSocket(L, s), nil
 }
 
 // socketCreateConnection is socket.create_connection(address [, timeout]):
 // resolves address, tries each of its IPs in turn and returns the first
 // connected socket; the timeout applies to the socket.
-func (rt *Runtime) socketCreateConnection(L *lua.LState) int {
+func (py *Module) socketCreateConnection(L *lua.LState) int {
 	a, next := checkAddr(L, unix.AF_INET, 1, "create_connection", 0)
-	timeout := rt.defaultTimeout
+	timeout := py.defaultTimeout
 	if L.GetTop() >= next {
 		timeout = api.CheckTimeout(L, next, "create_connection", 0)
 	}
-	ips, err := core.Lookup(rt.vm, L, unix.AF_UNSPEC, a.host)
+	ips, err := core.Lookup(py.vm, L, unix.AF_UNSPEC, a.host)
 	if err != nil {
-		rt.raise(L, err, "create_connection", a.String())
+		py.vm.Raise(L, err, "create_connection", a.String())
 	}
 	for _, ip := range ips {
 		var s *Socket
-		s, err = rt.openSocket3(L, core.FamilyOf(ip), unix.SOCK_STREAM, 0)
+		s, err = py.openSocket3(L, core.FamilyOf(ip), unix.SOCK_STREAM, 0)
 		if err != nil {
 			break
 		}
 		s.SetTimeout(timeout)
-		err = rt.connect(L, s, addrArg{host: ip.String(), port: a.port})
+		err = py.connect(L, s, addrArg{host: ip.String(), port: a.port})
 		if err == nil {
 			L.Push(s.ud)
 			return 1
 		}
 		s.closeFD()
-		if rt.ctx(L).Err() != nil {
+		if py.vm.CallContext(L).Err() != nil {
 			break
 		}
 	}
-	rt.raise(L, err, "create_connection", a.String())
+	py.vm.Raise(L, err, "create_connection", a.String())
 	return 0
 }
 
 // socketCreateServer is socket.create_server(address [, options]): a
 // listening TCP socket with SO_REUSEADDR. options: backlog (default 128),
 // reuse_port, family (default from the host), dualstack_ipv6.
-func (rt *Runtime) socketCreateServer(L *lua.LState) int {
+func (py *Module) socketCreateServer(L *lua.LState) int {
 	a, next := checkAddr(L, unix.AF_INET, 1, "create_server", 0)
 	family, backlog := unix.AF_INET, 128
 	reusePort, dualstack := false, false
@@ -251,9 +281,9 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 	case dualstack && family != unix.AF_INET6:
 		api.ArgError(L, next, "create_server", "dualstack_ipv6 requires the AF_INET6 family")
 	}
-	s, err := rt.openSocket3(L, family, unix.SOCK_STREAM, 0)
+	s, err := py.openSocket3(L, family, unix.SOCK_STREAM, 0)
 	if err != nil {
-		rt.raise(L, err, "create_server", a.String())
+		py.vm.Raise(L, err, "create_server", a.String())
 	}
 	err = s.Control(func(fd int) error {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
@@ -275,7 +305,7 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 	})
 	if err == nil {
 		var sa unix.Sockaddr
-		if sa, err = rt.sockaddrOf(L, family, a); err == nil {
+		if sa, err = py.sockaddrOf(L, family, a); err == nil {
 			if err = s.Bind(sa); err == nil {
 				err = s.Listen(backlog)
 			}
@@ -283,7 +313,7 @@ func (rt *Runtime) socketCreateServer(L *lua.LState) int {
 	}
 	if err != nil {
 		s.closeFD()
-		rt.raise(L, err, "create_server", a.String())
+		py.vm.Raise(L, err, "create_server", a.String())
 	}
 	L.Push(s.ud)
 	return 1
@@ -301,11 +331,11 @@ func optionInt(L *lua.LState, n int, name lua.LString, v lua.LValue) int {
 
 // socketGethostbyname is socket.gethostbyname(host): the host's first IPv4
 // address as a string.
-func (rt *Runtime) socketGethostbyname(L *lua.LState) int {
+func (py *Module) socketGethostbyname(L *lua.LState) int {
 	host := api.CheckString(L, 1, "gethostbyname")
-	ips, err := core.Lookup(rt.vm, L, unix.AF_INET, host)
+	ips, err := core.Lookup(py.vm, L, unix.AF_INET, host)
 	if err != nil {
-		rt.raise(L, err, "gethostbyname", host)
+		py.vm.Raise(L, err, "gethostbyname", host)
 	}
 	L.Push(lua.LString(ips[0].String()))
 	return 1
@@ -313,13 +343,13 @@ func (rt *Runtime) socketGethostbyname(L *lua.LState) int {
 
 // socketGethostbynameEx is socket.gethostbyname_ex(host): returns the
 // canonical name, a list of aliases and a list of IPv4 addresses.
-func (rt *Runtime) socketGethostbynameEx(L *lua.LState) int {
+func (py *Module) socketGethostbynameEx(L *lua.LState) int {
 	host := api.CheckString(L, 1, "gethostbyname_ex")
-	ips, err := core.Lookup(rt.vm, L, unix.AF_INET, host)
+	ips, err := core.Lookup(py.vm, L, unix.AF_INET, host)
 	if err != nil {
-		rt.raise(L, err, "gethostbyname_ex", host)
+		py.vm.Raise(L, err, "gethostbyname_ex", host)
 	}
-	name := core.CanonicalName(rt.vm, L, host)
+	name := core.CanonicalName(py.vm, L, host)
 	aliases := L.NewTable()
 	if name != host {
 		aliases.Append(lua.LString(host))
@@ -335,10 +365,10 @@ func (rt *Runtime) socketGethostbynameEx(L *lua.LState) int {
 }
 
 // socketGethostname is socket.gethostname(): this machine's host name.
-func (rt *Runtime) socketGethostname(L *lua.LState) int {
+func (py *Module) socketGethostname(L *lua.LState) int {
 	name, err := os.Hostname()
 	if err != nil {
-		rt.raise(L, err, "gethostname", "")
+		py.vm.Raise(L, err, "gethostname", "")
 	}
 	L.Push(lua.LString(name))
 	return 1
@@ -350,7 +380,7 @@ func (rt *Runtime) socketGethostname(L *lua.LState) int {
 // type, as Python returns them. host is a name, a literal or nil (the
 // loopback addresses, or the any addresses with AI_PASSIVE); port is a
 // number, a service name ("http") or nil.
-func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
+func (py *Module) socketGetaddrinfo(L *lua.LState) int {
 	host, hasHost := "", false
 	switch h := L.Get(1).(type) {
 	case lua.LString:
@@ -386,7 +416,7 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 		if stype == unix.SOCK_DGRAM {
 			network = "udp"
 		}
-		n, err := core.LookupPort(rt.vm, L, network, string(p))
+		n, err := core.LookupPort(py.vm, L, network, string(p))
 		if err != nil {
 			fail(core.EAIService, string(p))
 		}
@@ -414,13 +444,13 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 			fail(core.EAINoName, host)
 		}
 		var err error
-		if ips, err = core.Lookup(rt.vm, L, family, host); err != nil {
-			rt.raise(L, err, "getaddrinfo", host)
+		if ips, err = core.Lookup(py.vm, L, family, host); err != nil {
+			py.vm.Raise(L, err, "getaddrinfo", host)
 		}
 	}
 	canonname := ""
 	if flags&aiCanonName != 0 && hasHost {
-		canonname = core.CanonicalName(rt.vm, L, host)
+		canonname = core.CanonicalName(py.vm, L, host)
 	}
 	type kind struct{ stype, proto int }
 	kinds := []kind{{unix.SOCK_STREAM, unix.IPPROTO_TCP}, {unix.SOCK_DGRAM, unix.IPPROTO_UDP}, {unix.SOCK_RAW, 0}}
@@ -456,7 +486,7 @@ func (rt *Runtime) socketGetaddrinfo(L *lua.LState) int {
 // socketGetfqdn is socket.getfqdn([name]): the fully qualified name of
 // name (default this host), as Python finds it: the first of the names of
 // name's address that has a dot, else the first, else name itself.
-func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
+func (py *Module) socketGetfqdn(L *lua.LState) int {
 	name := ""
 	if L.Get(1) != lua.LNil {
 		name = strings.TrimSpace(api.CheckString(L, 1, "getfqdn"))
@@ -465,8 +495,8 @@ func (rt *Runtime) socketGetfqdn(L *lua.LState) int {
 		name, _ = os.Hostname()
 	}
 	fqdn := name
-	if ips, err := core.Lookup(rt.vm, L, unix.AF_UNSPEC, name); err == nil {
-		names, err := core.LookupAddr(rt.vm, L, ips[0].String())
+	if ips, err := core.Lookup(py.vm, L, unix.AF_UNSPEC, name); err == nil {
+		names, err := core.LookupAddr(py.vm, L, ips[0].String())
 		if err == nil && len(names) > 0 {
 			fqdn = strings.TrimSuffix(names[0], ".")
 			for _, n := range names {
@@ -590,8 +620,8 @@ func toNetwork32(n uint32) uint32 {
 
 // socketSleep is socket.sleep(seconds): waits, letting other threads run;
 // Ctrl-C ends the wait with an interrupt error.
-func (rt *Runtime) socketSleep(L *lua.LState) int {
-	rt.sleep(L, "sleep")
+func (py *Module) socketSleep(L *lua.LState) int {
+	py.vm.Sleep(L, "sleep")
 	return 0
 }
 
@@ -606,15 +636,15 @@ func socketTime(L *lua.LState) int {
 
 // socketGetdefaulttimeout is socket.getdefaulttimeout(): the timeout new
 // sockets get, nil for blocking.
-func (rt *Runtime) socketGetdefaulttimeout(L *lua.LState) int {
-	L.Push(api.TimeoutValue(rt.defaultTimeout))
+func (py *Module) socketGetdefaulttimeout(L *lua.LState) int {
+	L.Push(api.TimeoutValue(py.defaultTimeout))
 	return 1
 }
 
 // socketSetdefaulttimeout is socket.setdefaulttimeout(seconds|nil): sets
 // the timeout new sockets get.
-func (rt *Runtime) socketSetdefaulttimeout(L *lua.LState) int {
-	rt.defaultTimeout = api.CheckTimeout(L, 1, "setdefaulttimeout", 0)
+func (py *Module) socketSetdefaulttimeout(L *lua.LState) int {
+	py.defaultTimeout = api.CheckTimeout(L, 1, "setdefaulttimeout", 0)
 	return 0
 }
 

@@ -1,4 +1,4 @@
-package luaapi
+package pysocket
 
 import (
 	"fmt"
@@ -18,21 +18,22 @@ import (
 // global with it (local select = require "select") keeps both.
 
 func init() {
-	register(&api.Module{
+	api.Register(&api.Module{
 		Name:    "select",
 		Kind:    api.RequireOnly,
+		New:     func(vm *api.VM) any { return vm.Instance(socketModule) },
 		Summary: "Python's select.select, from require \"select\"; the module can be called as Lua's base select",
 		Doc:     "docs/threads.md",
 		Funcs: []api.Func{
-			api.Method("select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Runtime).selectSelect),
+			api.Method("select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Module).selectSelect),
 		},
-		Setup: api.SetupOf(setupSelect),
+		Setup: setupSelect,
 	})
 }
 
 // setupSelect makes the select module callable as Lua's base select, the
 // global.
-func setupSelect(rt *Runtime, L *lua.LState, mod *lua.LTable) {
+func setupSelect(_ any, L *lua.LState, mod *lua.LTable) {
 	base := L.GetGlobal("select")
 	if t, ok := base.(*lua.LTable); ok {
 		// Loaded again after the global was replaced: reuse what it wraps.
@@ -71,7 +72,7 @@ type selectEntry struct {
 // the three lists are empty. A socket with buffered received data counts
 // as readable. A closed socket raises EBADF. The interpreter lock is
 // released while it waits; there is no limit on the number of sockets.
-func (rt *Runtime) selectSelect(L *lua.LState) int {
+func (py *Module) selectSelect(L *lua.LState) int {
 	timeout := api.CheckTimeout(L, 4, "select", 0)
 	var lists [3][]selectEntry
 	var fds []unix.PollFd
@@ -90,13 +91,13 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 		lists[k] = make([]selectEntry, 0, n)
 		for i := 1; i <= n; i++ {
 			e := t.RawGetInt(i)
-			s := socketOf(e)
+			s := SocketOf(e)
 			if s == nil {
 				api.ArgError(L, k+1, "select", fmt.Sprintf("socket expected at index %d, got %s", i, api.TypeName(e)))
 			}
 			fd := s.FD()
 			if fd < 0 {
-				rt.raise(L, unix.EBADF, "select", "")
+				py.vm.Raise(L, unix.EBADF, "select", "")
 			}
 			slot, ok := slots[fd]
 			if !ok {
@@ -115,10 +116,10 @@ func (rt *Runtime) selectSelect(L *lua.LState) int {
 		timeout = 0 // something is ready already: only look at the rest
 	}
 
-	err := core.Poll(rt.vm, L, fds, timeout, func() bool { return anyClosed(lists) })
-	rt.raiseIfInterrupted(L, "select")
+	err := core.Poll(py.vm, L, fds, timeout, func() bool { return anyClosed(lists) })
+	py.vm.RaiseIfInterrupted(L, "select")
 	if err != nil {
-		rt.raise(L, err, "select", "")
+		py.vm.Raise(L, err, "select", "")
 	}
 	for k, list := range lists {
 		ready := L.CreateTable(len(list), 0)
@@ -146,14 +147,4 @@ func anyClosed(lists [3][]selectEntry) bool {
 		}
 	}
 	return false
-}
-
-// socketOf is the socket v holds, or nil.
-func socketOf(v lua.LValue) *Socket {
-	if ud, ok := v.(*lua.LUserData); ok {
-		if s, ok := ud.Value.(*Socket); ok {
-			return s
-		}
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package luaapi
+package pysocket
 
 import (
 	"os"
@@ -18,73 +18,73 @@ import (
 
 // socketSocketpair is socket.socketpair([family [, type [, proto]]]): two
 // connected sockets, AF_UNIX and SOCK_STREAM by default.
-func (rt *Runtime) socketSocketpair(L *lua.LState) int {
+func (py *Module) socketSocketpair(L *lua.LState) int {
 	family := api.OptInt(L, 1, "socketpair", 0, unix.AF_UNIX)
 	stype := api.OptInt(L, 2, "socketpair", 0, unix.SOCK_STREAM)
 	proto := api.OptInt(L, 3, "socketpair", 0, 0)
 	a, b := &Socket{}, &Socket{}
-	if err := core.Socketpair(rt.vm, &a.Socket, &b.Socket, family, stype, proto); err != nil {
-		rt.raise(L, err, "socketpair", "")
+	if err := core.Socketpair(py.vm, &a.Socket, &b.Socket, family, stype, proto); err != nil {
+		py.vm.Raise(L, err, "socketpair", "")
 	}
-	L.Push(rt.newSocket(L, a).ud)
-	L.Push(rt.newSocket(L, b).ud)
+	L.Push(py.newSocket(L, a).ud)
+	L.Push(py.newSocket(L, b).ud)
 	return 2
 }
 
 // adopt makes a socket object of fd, a descriptor the script holds.
-func (rt *Runtime) adopt(L *lua.LState, fd, family, stype, proto int, op string) *Socket {
+func (py *Module) adopt(L *lua.LState, fd, family, stype, proto int, op string) *Socket {
 	s := &Socket{}
-	if err := core.Adopt(rt.vm, &s.Socket, fd, family, stype, proto); err != nil {
-		rt.raise(L, err, op, strconv.Itoa(fd))
+	if err := core.Adopt(py.vm, &s.Socket, fd, family, stype, proto); err != nil {
+		py.vm.Raise(L, err, op, strconv.Itoa(fd))
 	}
-	return rt.newSocket(L, s)
+	return py.newSocket(L, s)
 }
 
 // socketFromfd is socket.fromfd(fd [, family [, type [, proto]]]): a
 // socket on a duplicate of the descriptor fd (fd stays open); family, type
 // and protocol are read from the descriptor when not given.
-func (rt *Runtime) socketFromfd(L *lua.LState) int {
+func (py *Module) socketFromfd(L *lua.LState) int {
 	fd := api.CheckInt(L, 1, "fromfd", 0)
 	family := api.OptInt(L, 2, "fromfd", 0, 0)
 	stype := api.OptInt(L, 3, "fromfd", 0, 0)
 	proto := api.OptInt(L, 4, "fromfd", 0, -1)
 	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		rt.raise(L, os.NewSyscallError("dup", err), "fromfd", strconv.Itoa(fd))
+		py.vm.Raise(L, os.NewSyscallError("dup", err), "fromfd", strconv.Itoa(fd))
 	}
 	s := &Socket{}
-	if err := core.Adopt(rt.vm, &s.Socket, nfd, family, stype, proto); err != nil {
+	if err := core.Adopt(py.vm, &s.Socket, nfd, family, stype, proto); err != nil {
 		unix.Close(nfd)
-		rt.raise(L, err, "fromfd", strconv.Itoa(fd))
+		py.vm.Raise(L, err, "fromfd", strconv.Itoa(fd))
 	}
-	L.Push(rt.newSocket(L, s).ud)
+	L.Push(py.newSocket(L, s).ud)
 	return 1
 }
 
 // socketCloseFD is socket.close(fd): closes a descriptor that is not a
 // socket object (one recv_fds returned and the script does not keep).
-func (rt *Runtime) socketCloseFD(L *lua.LState) int {
+func (py *Module) socketCloseFD(L *lua.LState) int {
 	fd := api.CheckInt(L, 1, "close", 0)
 	owned := false
-	rt.group.Each(func(s *core.Socket, _ string) { owned = owned || s.FD() == fd })
+	py.vm.Group().Each(func(s *core.Socket, _ string) { owned = owned || s.FD() == fd })
 	if owned {
 		api.ArgError(L, 1, "close", "descriptor "+strconv.Itoa(fd)+" belongs to a socket object: call its close method")
 	}
 	if err := unix.Close(fd); err != nil {
-		rt.raise(L, os.NewSyscallError("close", err), "close", strconv.Itoa(fd))
+		py.vm.Raise(L, os.NewSyscallError("close", err), "close", strconv.Itoa(fd))
 	}
 	return 0
 }
 
 // socketDup is sock:dup(): a new socket object on a duplicate of the
 // descriptor, with the same timeout.
-func (rt *Runtime) socketDup(L *lua.LState) int {
-	s := checkSocket(L, "dup")
+func (py *Module) socketDup(L *lua.LState) int {
+	s := CheckSocket(L, "dup")
 	d := &Socket{}
 	if err := s.Dup(&d.Socket); err != nil {
-		rt.raise(L, err, "dup", s.localString())
+		py.vm.Raise(L, err, "dup", s.localString())
 	}
-	rt.newSocket(L, d)
+	py.newSocket(L, d)
 	d.SetTimeout(s.Timeout())
 	L.Push(d.ud)
 	return 1
@@ -93,8 +93,8 @@ func (rt *Runtime) socketDup(L *lua.LState) int {
 // socketSendfile is sock:sendfile(file [, offset [, count]]): sends a
 // file's bytes and returns how many were sent. file is a path or a file
 // object from io.open.
-func (rt *Runtime) socketSendfile(L *lua.LState) int {
-	s := checkSocket(L, "sendfile")
+func (py *Module) socketSendfile(L *lua.LState) int {
+	s := CheckSocket(L, "sendfile")
 	offset := int64(api.OptInt(L, 3, "sendfile", 1, 0))
 	count := int64(-1)
 	if L.Get(4) != lua.LNil {
@@ -107,19 +107,19 @@ func (rt *Runtime) socketSendfile(L *lua.LState) int {
 	case lua.LString:
 		file, err := os.Open(string(f))
 		if err != nil {
-			rt.raise(L, err, "sendfile", string(f))
+			py.vm.Raise(L, err, "sendfile", string(f))
 		}
 		defer file.Close()
 		n, err := s.SendFile(L, file, offset, count)
 		if err != nil {
-			rt.raise(L, err, "sendfile", s.peerString())
+			py.vm.Raise(L, err, "sendfile", s.peerString())
 		}
 		L.Push(lua.LNumber(n))
 		return 1
 	case *lua.LUserData:
 		// A Lua file object: read it through its own methods, from
 		// offset (or from where it is), and send each chunk.
-		return rt.sendLuaFile(L, s, f, offset, count)
+		return py.sendLuaFile(L, s, f, offset, count)
 	}
 	api.ArgError(L, 1, "sendfile", "file name or file object expected, got "+api.TypeName(L.Get(2)))
 	return 0
@@ -127,7 +127,7 @@ func (rt *Runtime) socketSendfile(L *lua.LState) int {
 
 // sendLuaFile sends count bytes (all if negative) of the Lua file object
 // f from offset.
-func (rt *Runtime) sendLuaFile(L *lua.LState, s *Socket, f *lua.LUserData, offset, count int64) int {
+func (py *Module) sendLuaFile(L *lua.LState, s *Socket, f *lua.LUserData, offset, count int64) int {
 	call := func(method string, args ...lua.LValue) lua.LValue {
 		m := L.GetField(f, method)
 		if m == lua.LNil {
@@ -159,7 +159,7 @@ func (rt *Runtime) sendLuaFile(L *lua.LState, s *Socket, f *lua.LUserData, offse
 		n, err := s.SendAll(L, core.StringBytes(string(data)), 0)
 		sent += int64(n)
 		if err != nil {
-			rt.raise(L, err, "sendfile", s.peerString())
+			py.vm.Raise(L, err, "sendfile", s.peerString())
 		}
 	}
 	L.Push(lua.LNumber(sent))
@@ -224,8 +224,8 @@ func cmsg(level, typ int32, data []byte) []byte {
 // socketSendmsg is sock:sendmsg(buffers [, ancdata [, flags [, address]]]):
 // sends buffers (a string or a list of strings) with ancillary data, as
 // Python's; returns the count of bytes sent.
-func (rt *Runtime) socketSendmsg(L *lua.LState) int {
-	s := checkSocket(L, "sendmsg")
+func (py *Module) socketSendmsg(L *lua.LState) int {
+	s := CheckSocket(L, "sendmsg")
 	bufs := checkBuffers(L, 2, "sendmsg", 1)
 	oob := checkAncdata(L, 3, "sendmsg", 1)
 	flags := api.OptInt(L, 4, "sendmsg", 1, 0)
@@ -234,8 +234,8 @@ func (rt *Runtime) socketSendmsg(L *lua.LState) int {
 	if L.Get(5) != lua.LNil {
 		a, _ := checkAddr(L, s.Family(), 5, "sendmsg", 1)
 		var err error
-		if sa, err = rt.sockaddrOf(L, s.Family(), a); err != nil {
-			rt.raise(L, err, "sendmsg", a.String())
+		if sa, err = py.sockaddrOf(L, s.Family(), a); err != nil {
+			py.vm.Raise(L, err, "sendmsg", a.String())
 		}
 		addr = a.String()
 	}
@@ -244,7 +244,7 @@ func (rt *Runtime) socketSendmsg(L *lua.LState) int {
 		if addr == "" {
 			addr = s.peerString()
 		}
-		rt.raise(L, err, "sendmsg", addr)
+		py.vm.Raise(L, err, "sendmsg", addr)
 	}
 	L.Push(lua.LNumber(n))
 	return 1
@@ -252,8 +252,8 @@ func (rt *Runtime) socketSendmsg(L *lua.LState) int {
 
 // socketRecvmsg is sock:recvmsg(bufsize [, ancbufsize [, flags]]): returns
 // data, ancdata (a list of {level, type, data}), msg_flags, address.
-func (rt *Runtime) socketRecvmsg(L *lua.LState) int {
-	s := checkSocket(L, "recvmsg")
+func (py *Module) socketRecvmsg(L *lua.LState) int {
+	s := CheckSocket(L, "recvmsg")
 	bufsize := api.CheckInt(L, 2, "recvmsg", 1)
 	ancbufsize := api.OptInt(L, 3, "recvmsg", 1, 0)
 	flags := api.OptInt(L, 4, "recvmsg", 1, 0)
@@ -262,7 +262,7 @@ func (rt *Runtime) socketRecvmsg(L *lua.LState) int {
 	}
 	m, err := s.RecvMsg(L, bufsize, min(ancbufsize, 1<<20), flags)
 	if err != nil {
-		rt.raise(L, err, "recvmsg", s.localString())
+		py.vm.Raise(L, err, "recvmsg", s.localString())
 	}
 	anc := L.NewTable()
 	if cms, err := unix.ParseSocketControlMessage(m.OOB); err == nil {
@@ -283,8 +283,8 @@ func (rt *Runtime) socketRecvmsg(L *lua.LState) int {
 // socketSendFds is socket.send_fds(sock, buffers, fds [, flags [,
 // address]]): sendmsg with the descriptors fds (numbers, or socket
 // objects) passed as SCM_RIGHTS.
-func (rt *Runtime) socketSendFds(L *lua.LState) int {
-	s := rt.checkSocketArg(L, 1, "send_fds")
+func (py *Module) socketSendFds(L *lua.LState) int {
+	s := py.checkSocketArg(L, 1, "send_fds")
 	bufs := checkBuffers(L, 2, "send_fds", 0)
 	list, ok := L.Get(3).(*lua.LTable)
 	if !ok {
@@ -296,7 +296,7 @@ func (rt *Runtime) socketSendFds(L *lua.LState) int {
 		case lua.LNumber:
 			fds = append(fds, int(v))
 		case *lua.LUserData:
-			if fs := socketOf(v); fs != nil && !fs.IsClosed() {
+			if fs := SocketOf(v); fs != nil && !fs.IsClosed() {
 				fds = append(fds, fs.FD())
 				continue
 			}
@@ -310,13 +310,13 @@ func (rt *Runtime) socketSendFds(L *lua.LState) int {
 	if L.Get(5) != lua.LNil {
 		a, _ := checkAddr(L, s.Family(), 5, "send_fds", 0)
 		var err error
-		if sa, err = rt.sockaddrOf(L, s.Family(), a); err != nil {
-			rt.raise(L, err, "send_fds", a.String())
+		if sa, err = py.sockaddrOf(L, s.Family(), a); err != nil {
+			py.vm.Raise(L, err, "send_fds", a.String())
 		}
 	}
 	n, err := s.SendMsg(L, bufs, unix.UnixRights(fds...), flags, sa)
 	if err != nil {
-		rt.raise(L, err, "send_fds", s.peerString())
+		py.vm.Raise(L, err, "send_fds", s.peerString())
 	}
 	L.Push(lua.LNumber(n))
 	return 1
@@ -326,8 +326,8 @@ func (rt *Runtime) socketSendFds(L *lua.LState) int {
 // returns data, fds (a list of descriptor numbers, the script's to adopt
 // with socket.fromfd or socket.socket(..., fd), or to close with
 // socket.close), msg_flags, address.
-func (rt *Runtime) socketRecvFds(L *lua.LState) int {
-	s := rt.checkSocketArg(L, 1, "recv_fds")
+func (py *Module) socketRecvFds(L *lua.LState) int {
+	s := py.checkSocketArg(L, 1, "recv_fds")
 	bufsize := api.CheckInt(L, 2, "recv_fds", 0)
 	maxfds := api.CheckInt(L, 3, "recv_fds", 0)
 	flags := api.OptInt(L, 4, "recv_fds", 0, 0)
@@ -336,7 +336,7 @@ func (rt *Runtime) socketRecvFds(L *lua.LState) int {
 	}
 	m, err := s.RecvMsg(L, bufsize, unix.CmsgSpace(4*maxfds), flags)
 	if err != nil {
-		rt.raise(L, err, "recv_fds", s.localString())
+		py.vm.Raise(L, err, "recv_fds", s.localString())
 	}
 	fds := L.NewTable()
 	if cms, err := unix.ParseSocketControlMessage(m.OOB); err == nil {
@@ -382,15 +382,15 @@ func herror(op, addr string) *api.OSError {
 
 // socketGethostbyaddr is socket.gethostbyaddr(ip_or_name): returns the
 // host's name, a list of aliases and a list of addresses.
-func (rt *Runtime) socketGethostbyaddr(L *lua.LState) int {
+func (py *Module) socketGethostbyaddr(L *lua.LState) int {
 	host := api.CheckString(L, 1, "gethostbyaddr")
-	ips, err := core.Lookup(rt.vm, L, unix.AF_UNSPEC, host)
+	ips, err := core.Lookup(py.vm, L, unix.AF_UNSPEC, host)
 	if err != nil {
-		rt.raise(L, err, "gethostbyaddr", host)
+		py.vm.Raise(L, err, "gethostbyaddr", host)
 	}
 	ip := ips[0]
-	names, err := core.LookupAddr(rt.vm, L, ip.String())
-	rt.raiseIfInterrupted(L, "gethostbyaddr")
+	names, err := core.LookupAddr(py.vm, L, ip.String())
+	py.vm.RaiseIfInterrupted(L, "gethostbyaddr")
 	if err != nil || len(names) == 0 {
 		api.RaiseOS(L, herror("gethostbyaddr", host))
 	}
@@ -417,21 +417,21 @@ const (
 
 // socketGetnameinfo is socket.getnameinfo(address, flags): the host name
 // (or number) and the service name (or number) of an address.
-func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
+func (py *Module) socketGetnameinfo(L *lua.LState) int {
 	a, _ := checkAddr(L, unix.AF_INET, 1, "getnameinfo", 0)
 	flags := api.CheckInt(L, 2, "getnameinfo", 0)
 	ip, literal, err := core.ParseLiteral(unix.AF_UNSPEC, a.host)
 	if !literal || err != nil {
-		ips, err := core.Lookup(rt.vm, L, unix.AF_UNSPEC, a.host)
+		ips, err := core.Lookup(py.vm, L, unix.AF_UNSPEC, a.host)
 		if err != nil {
-			rt.raise(L, err, "getnameinfo", a.String())
+			py.vm.Raise(L, err, "getnameinfo", a.String())
 		}
 		ip = ips[0]
 	}
 	host := ip.String()
 	if flags&niNumericHost == 0 {
-		names, err := core.LookupAddr(rt.vm, L, host)
-		rt.raiseIfInterrupted(L, "getnameinfo")
+		names, err := core.LookupAddr(py.vm, L, host)
+		py.vm.RaiseIfInterrupted(L, "getnameinfo")
 		switch {
 		case err == nil && len(names) > 0:
 			host = strings.TrimSuffix(names[0], ".")
@@ -459,7 +459,7 @@ func (rt *Runtime) socketGetnameinfo(L *lua.LState) int {
 
 // socketGetservbyname is socket.getservbyname(name [, proto]): the port
 // of a service in the services database (/etc/services).
-func (rt *Runtime) socketGetservbyname(L *lua.LState) int {
+func socketGetservbyname(L *lua.LState) int {
 	name := api.CheckString(L, 1, "getservbyname")
 	proto := ""
 	if L.Get(2) != lua.LNil {
@@ -477,7 +477,7 @@ func (rt *Runtime) socketGetservbyname(L *lua.LState) int {
 
 // socketGetservbyport is socket.getservbyport(port [, proto]): the name of
 // the service on port.
-func (rt *Runtime) socketGetservbyport(L *lua.LState) int {
+func socketGetservbyport(L *lua.LState) int {
 	port := api.CheckInt(L, 1, "getservbyport", 0)
 	if port < 0 || port > 65535 {
 		api.ArgError(L, 1, "getservbyport", "getservbyport: port must be 0-65535.")
@@ -504,13 +504,13 @@ func protosOf(proto string) []string {
 }
 
 // checkSocketArg is the open socket argument n of a module function fn.
-func (rt *Runtime) checkSocketArg(L *lua.LState, n int, fn string) *Socket {
-	s := socketOf(L.Get(n))
+func (py *Module) checkSocketArg(L *lua.LState, n int, fn string) *Socket {
+	s := SocketOf(L.Get(n))
 	if s == nil {
 		api.ArgError(L, n, fn, "socket expected, got "+api.TypeName(L.Get(n)))
 	}
 	if s.IsClosed() {
-		rt.raise(L, unix.EBADF, fn, "")
+		py.vm.Raise(L, unix.EBADF, fn, "")
 	}
 	return s
 }
