@@ -1,7 +1,3 @@
-// Package luaapi is what sockrun's scripts see: the socket module and the
-// other script modules. It never imports the runner; it reaches the host
-// (the interpreter lock, threads, the run's context, standard streams)
-// through the Host interface.
 package luaapi
 
 import (
