@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sockrun/sockrun/luaapi/api"
 )
 
 // callOf is the part of a signature that names the call: "sock:recv(" of
@@ -122,6 +124,31 @@ func TestRegistryEntries(t *testing.T) {
 					t.Errorf("%s:%s: signature %q does not name the method", ty.Name, f.Name, f.Sig)
 				}
 			}
+		}
+	}
+}
+
+// TestFind checks that a function is reached by module, type and name:
+// a module function, a method, a method an SSL socket inherits, and none
+// for a name that is not registered.
+func TestFind(t *testing.T) {
+	cases := []struct{ module, typ, name, sig string }{
+		{"socket", "", "socket", "socket.socket([family [, type [, proto [, fileno]]]])"},
+		{"socket", "", "tcp", "socket.tcp()"},
+		{"socket", "socket", "recv", "sock:recv(bufsize [, flags])"},
+		{"ssl", "SSLSocket", "recv", "sock:recv(bufsize [, flags])"},
+		{"ssl", "SSLSocket", "version", "ssock:version()"},
+		{"thread", "queue", "put", "q:put(value [, timeout])"},
+	}
+	for _, c := range cases {
+		f := api.Find(c.module, c.typ, c.name)
+		if f == nil || f.Sig != c.sig {
+			t.Errorf("Find(%q, %q, %q) = %v, want the entry %q", c.module, c.typ, c.name, f, c.sig)
+		}
+	}
+	for _, c := range [][3]string{{"socket", "", "recv"}, {"socket", "socket", "nope"}, {"nope", "", "socket"}} {
+		if f := api.Find(c[0], c[1], c[2]); f != nil {
+			t.Errorf("Find(%q, %q, %q) = %q, want nil", c[0], c[1], c[2], f.Sig)
 		}
 	}
 }
