@@ -11,6 +11,7 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/luaapi/lua51"
+	"github.com/sockrun/sockrun/runner/repr"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -301,9 +302,10 @@ func (p *prompt) printValues(top int) {
 		return
 	}
 	show := L.NewFunction(func(L *lua.LState) int {
+		pr := valuePrinter(L)
 		parts := make([]string, L.GetTop())
 		for i := range parts {
-			parts[i] = repr(L, L.Get(i+1))
+			parts[i] = pr.Value(L.Get(i + 1))
 		}
 		L.Push(lua.LString(strings.Join(parts, "\t")))
 		return 1
@@ -314,4 +316,29 @@ func (p *prompt) printValues(top int) {
 		return
 	}
 	fmt.Fprintln(p.env.Stdout, L.Get(-1).String())
+}
+
+// Bounds of what the prompt prints of one value.
+const (
+	reprDepth = 4   // tables nested deeper print as {...}
+	reprItems = 100 // fields printed in all; the rest is "..."
+)
+
+// valuePrinter is how the prompt shows values: as repr.Printer does, an
+// error value as its message and userdata through __tostring. It calls
+// __tostring, so it runs where a Lua error is caught.
+func valuePrinter(L *lua.LState) *repr.Printer {
+	return &repr.Printer{
+		Depth: reprDepth,
+		Items: reprItems,
+		Special: func(v lua.LValue) (string, bool) {
+			switch v := v.(type) {
+			case *lua.LTable:
+				return luaapi.IsErrorValue(v)
+			case *lua.LUserData:
+				return L.ToStringMeta(v).String(), true
+			}
+			return "", false
+		},
+	}
 }
