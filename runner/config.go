@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockrun/sockrun/runner/trace"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
@@ -43,8 +44,8 @@ type Config struct {
 	LuaSocketDebug bool
 	// File is the config file that was read, if any.
 	File string
-	// Trace is --trace's: on, where to, in what format (trace.go).
-	Trace TraceConfig
+	// Trace is --trace's: on, where to, in what format.
+	Trace trace.Config
 	// Limits are the limits: section (limits.go).
 	Limits Limits
 	// Profiles are --cpuprofile's and --memprofile's files (flags only).
@@ -138,8 +139,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {
 		return nil, err
 	}
-	if cfg.Trace, err = traceConfig(v); err != nil {
-		return nil, err
+	tc := trace.Config{On: v.GetBool("trace"), File: v.GetString("trace_file"), Format: v.GetString("trace_format")}
+	if cfg.Trace, err = tc.Resolve(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	cfg.Path = configPath(v.Get("path"))
 	if cfg.Limits.MaxMemory, err = parseSize(v.GetString("limits.max_memory"), "limits.max_memory"); err != nil {

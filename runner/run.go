@@ -12,6 +12,7 @@ import (
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/luaapi/core"
 	"github.com/sockrun/sockrun/luaapi/lua51"
+	"github.com/sockrun/sockrun/runner/trace"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -43,12 +44,12 @@ func run(env *Env, cfg *Config, s script) int {
 	if code := checkQuiet(env, &s); code != ExitOK {
 		return code
 	}
-	tr, err := newTracer(env, cfg.Trace, s.name(), cfg.Workers)
+	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.name(), cfg.Workers)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return ExitUsage
 	}
-	defer tr.close()
+	defer tr.Close()
 	done, err := setupProcess(env, cfg.Profiles)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
@@ -95,8 +96,9 @@ func run(env *Env, cfg *Config, s script) int {
 		}
 		v := newVM(parent, env, lcfg, s.dir(), cfg.Path)
 		if tr != nil {
-			v.trace = tr.forVM(i+1, v.rt)
-			v.rt.SetObserver(v.trace)
+			vt := tr.ForVM(i+1, v.rt)
+			v.trace = vt
+			v.rt.SetObserver(vt)
 		}
 		vms = append(vms, v)
 		fn, args, err := s.load(v.L)
@@ -145,7 +147,7 @@ func run(env *Env, cfg *Config, s script) int {
 		if terminating(sig) {
 			signals++
 		}
-		tr.signal(sig, max(signals, 1))
+		tr.Signal(sig, max(signals, 1))
 		if signals > 1 && terminating(sig) {
 			fmt.Fprintln(env.Stderr, "sockrun: interrupted twice, exiting now")
 			close(abort)

@@ -57,7 +57,7 @@ type vm struct {
 	live    atomic.Int64 // threads running, main chunk excluded
 
 	// trace is the VM's part of --trace, nil when tracing is off.
-	trace *vmTracer
+	trace lockTracer
 
 	exitOnce sync.Once
 	exitCode atomic.Int64
@@ -179,6 +179,14 @@ func (c luaContext) Done() <-chan struct{} {
 	return nil
 }
 
+// lockTracer is the trace's view of the interpreter lock (--trace): told
+// when a thread releases it and when one had to wait for it, at a switch
+// interval or not.
+type lockTracer interface {
+	Unlocking(L *lua.LState)
+	LockWait(L *lua.LState, d time.Duration, switched bool)
+}
+
 // epoch is a context the blocking calls watch, and its cancel.
 type epoch struct {
 	ctx    context.Context
@@ -195,7 +203,7 @@ func (v *vm) WaitContext(L *lua.LState) context.Context { return v.rt.WaitContex
 // Unlock implements luaapi.Host: releases the interpreter lock.
 func (v *vm) Unlock(L *lua.LState) {
 	if v.trace != nil {
-		v.trace.unlocking(L)
+		v.trace.Unlocking(L)
 	}
 	v.gil.Unlock()
 }
@@ -209,6 +217,30 @@ func (v *vm) Lock(L *lua.LState) {
 	}
 	v.gil.Lock()
 	L.G.CurrentThread = L
+}
+
+// lockTraced is vm.Lock with tracing: a wait behind other threads is
+// traced.
+func (v *vm) lockTraced(L *lua.LState) {
+	start := time.Now()
+	waited := v.gil.lock()
+	L.G.CurrentThread = L
+	if waited {
+		v.trace.LockWait(L, time.Since(start), false)
+	}
+}
+
+// checkpointTraced is vm.Checkpoint with tracing: a hand-off at the
+// switch interval is traced with how long the thread waited for its turn.
+func (v *vm) checkpointTraced(L *lua.LState) {
+	if !v.gil.drop.Load() {
+		return
+	}
+	start := time.Now()
+	if v.gil.Yield() {
+		L.G.CurrentThread = L
+		v.trace.LockWait(L, time.Since(start), true)
+	}
 }
 
 // Checkpoint implements luaapi.Host: if another thread has waited for the
