@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockrun/sockrun/runner/host"
 	"github.com/sockrun/sockrun/runner/trace"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"golang.org/x/sys/unix"
 )
 
 // Config is sockrun's configuration after every source is applied: flags,
@@ -46,10 +48,10 @@ type Config struct {
 	File string
 	// Trace is --trace's: on, where to, in what format.
 	Trace trace.Config
-	// Limits are the limits: section (limits.go).
-	Limits Limits
+	// Limits are the limits: section.
+	Limits host.Limits
 	// Profiles are --cpuprofile's and --memprofile's files (flags only).
-	Profiles Profiles
+	Profiles host.Profiles
 }
 
 // configKeys maps each config key to its flag.
@@ -110,7 +112,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	warnUnknownKeys(env, v)
 	// The environment sits between flags and the file: a variable applies
 	// unless its flag was given.
-	environ := envMap(env.Environ)
+	environ := env.EnvironMap()
 	for key, flag := range configKeys {
 		name := "SOCKRUN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 		if val, ok := environ[name]; ok && !flags.Changed(flag) {
@@ -223,12 +225,59 @@ func parseWorkers(s string) (int, error) {
 	return n, nil
 }
 
-func envMap(environ []string) map[string]string {
-	m := make(map[string]string, len(environ))
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
+// Defaults of the limits: generous enough for a benchmark's 10,000
+// connections, tight enough that a runaway script stops with a clear
+// error before the machine swaps.
+const defaultMaxThreads = 100000
+
+// defaultMaxConnections lets a benchmark hold its 10,000 idle connections
+// and stops a runaway accept loop long before the descriptor table.
+const defaultMaxConnections = 20000
+
+// parseSize reads a byte size: "512MiB", "2G", "1073741824"; "0", "none"
+// or "off" is no limit; "auto" is half the machine's memory.
+func parseSize(s, key string) (int64, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	switch s {
+	case "", "0", "none", "off":
+		return 0, nil
+	case "auto":
+		var si unix.Sysinfo_t
+		if unix.Sysinfo(&si) != nil {
+			return 0, nil
 		}
+		return int64(si.Totalram) * int64(si.Unit) / 2, nil
 	}
-	return m
+	num := strings.TrimRight(s, "kmgtib ")
+	unit := strings.TrimSpace(s[len(num):])
+	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40}[unit]
+	if err != nil || mult == 0 || f < 0 {
+		return 0, fmt.Errorf("config: %s %q: want a size (512MiB, 2GiB, bytes), auto or none", key, s)
+	}
+	return int64(f * mult), nil
+}
+
+// parseCount reads a count from 0 (0: no limit).
+func parseCount(s, key string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "none" || s == "off" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("config: %s %q: want a count (0 or none: no limit)", key, s)
+	}
+	return n, nil
+}
+
+// parseRuntime reads limits.max_runtime: seconds or a duration; 0 or
+// none is no limit.
+func parseRuntime(s string) (time.Duration, error) {
+	d, err := parseTimeout(s)
+	if err != nil {
+		return 0, fmt.Errorf("config: limits.max_runtime %q: want seconds (30) or a duration (1h30m), or none", s)
+	}
+	return max(d, 0), nil
 }

@@ -67,13 +67,13 @@ func warnUnknownKeys(env *Env, v *viper.Viper) {
 func configPath(val any) string {
 	switch p := val.(type) {
 	case string:
-		return cleanPath(p)
+		return p
 	case []any:
 		parts := make([]string, 0, len(p))
 		for _, e := range p {
 			parts = append(parts, fmt.Sprint(e))
 		}
-		return cleanPath(strings.Join(parts, ";"))
+		return strings.Join(parts, ";")
 	}
 	return ""
 }

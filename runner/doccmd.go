@@ -10,6 +10,7 @@ import (
 
 	"github.com/sockrun/sockrun/docs"
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/runner/host"
 	"github.com/spf13/cobra"
 )
 
@@ -43,7 +44,7 @@ queue), or a bare name (recv), which finds every function and method so named.`,
 				if near := idx.near(args[0]); len(near) > 0 {
 					msg += "; did you mean " + strings.Join(near, ", ") + "?"
 				}
-				return &exitError{code: ExitUsage, msg: msg + "\nRun 'sockrun doc' for the modules."}
+				return &exitError{code: host.ExitUsage, msg: msg + "\nRun 'sockrun doc' for the modules."}
 			}
 			return nil
 		},

@@ -40,7 +40,7 @@ func newLineEditor(env *Env) lineEditor {
 // empty value keeps none), else $XDG_STATE_HOME/sockrun_history, else
 // ~/.sockrun_history.
 func historyFile(env *Env) string {
-	environ := envMap(env.Environ)
+	environ := env.EnvironMap()
 	if f, ok := environ["SOCKRUN_HISTORY"]; ok {
 		return f
 	}

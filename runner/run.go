@@ -11,7 +11,7 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/luaapi/core"
-	"github.com/sockrun/sockrun/luaapi/lua51"
+	"github.com/sockrun/sockrun/runner/host"
 	"github.com/sockrun/sockrun/runner/trace"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -29,31 +29,31 @@ const Version = "0.1.0"
 const interruptGrace = 2 * time.Second
 
 // check compiles a script without running it.
-func check(env *Env, s script) int {
-	if code := checkQuiet(env, &s); code != ExitOK {
+func check(env *Env, s host.Script) int {
+	if code := checkQuiet(env, &s); code != host.ExitOK {
 		return code
 	}
-	fmt.Fprintf(env.Stdout, "%s: ok\n", s.name())
-	return ExitOK
+	fmt.Fprintf(env.Stdout, "%s: ok\n", s.Name())
+	return host.ExitOK
 }
 
 // run runs a script in cfg.Workers VMs and returns the exit code.
-func run(env *Env, cfg *Config, s script) int {
+func run(env *Env, cfg *Config, s host.Script) int {
 	// Compile once up front so a syntax error is a usage error (exit 2)
 	// before anything starts.
-	if code := checkQuiet(env, &s); code != ExitOK {
+	if code := checkQuiet(env, &s); code != host.ExitOK {
 		return code
 	}
-	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.name(), cfg.Workers)
+	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.Name(), cfg.Workers)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
+		return host.ExitUsage
 	}
 	defer tr.Close()
-	done, err := setupProcess(env, cfg.Profiles)
+	done, err := host.SetupProcess(env, cfg.Profiles)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
+		return host.ExitUsage
 	}
 	defer done()
 	core.SetMaxRecv(cfg.Limits.MaxRecv) // process-wide: every worker has the same
@@ -63,12 +63,12 @@ func run(env *Env, cfg *Config, s script) int {
 	// The limits are watched from before the script starts: the memory
 	// watchdog's descriptor is not one a script could count as its own.
 	limitHit := make(chan error, 1)
-	watchLimits(parent, env, cfg.Limits, limitHit)
+	host.WatchLimits(parent, env, cfg.Limits, limitHit)
 
-	vms := make([]*vm, 0, cfg.Workers)
+	vms := make([]*host.VM, 0, cfg.Workers)
 	defer func() {
 		for _, v := range vms {
-			v.close()
+			v.Close()
 		}
 	}()
 	// The workers' only common state: the shared module's store.
@@ -80,8 +80,8 @@ func run(env *Env, cfg *Config, s script) int {
 			Worker:         i + 1,
 			Workers:        cfg.Workers,
 			ReusePort:      cfg.Workers > 1,
-			Args:           append([]string{s.arg0()}, s.args...),
-			Interpreter:    s.before,
+			Args:           append([]string{s.Arg0()}, s.Args...),
+			Interpreter:    s.Before,
 			Version:        Version,
 			Shared:         store,
 			NoExplain:      !cfg.Explain,
@@ -94,30 +94,30 @@ func run(env *Env, cfg *Config, s script) int {
 		if cfg.Timeout >= 0 {
 			lcfg.DefaultTimeout = &cfg.Timeout
 		}
-		v := newVM(parent, env, lcfg, s.dir(), cfg.Path)
+		v := host.NewVM(parent, env, lcfg, s.Dir(), cfg.Path)
 		if tr != nil {
-			vt := tr.ForVM(i+1, v.rt)
-			v.trace = vt
-			v.rt.SetObserver(vt)
+			vt := tr.ForVM(i+1, v.Runtime())
+			v.SetLockTracer(vt)
+			v.Runtime().SetObserver(vt)
 		}
 		vms = append(vms, v)
-		fn, args, err := s.load(v.L)
+		fn, args, err := s.Load(v.L)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-			return ExitUsage
+			return host.ExitUsage
 		}
 		// os.exit in any worker ends the whole run, every worker.
-		context.AfterFunc(v.ctx, func() {
-			if v.exited.Load() {
+		context.AfterFunc(v.RunContext(), func() {
+			if _, exited := v.Exited(); exited {
 				cancelAll(luaapi.ErrExited)
 			}
 		})
 		done := make(chan error, 1)
-		v.runChunk(fn, args, done)
+		v.RunChunk(fn, args, done)
 		go func() { results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
 
-	code := ExitOK
+	code := host.ExitOK
 	rep := &errorReporter{env: env, vms: vms, explain: cfg.Explain}
 	signals := 0
 	abort := make(chan struct{})
@@ -131,7 +131,7 @@ func run(env *Env, cfg *Config, s script) int {
 		stop, delivered := false, false
 		var raised []<-chan struct{}
 		for _, v := range vms {
-			switch d, tk := v.rt.Deliver(sig); d {
+			switch d, tk := v.Runtime().Deliver(sig); d {
 			case luaapi.SignalStop:
 				stop = true
 			case luaapi.SignalDelivered:
@@ -190,21 +190,21 @@ func run(env *Env, cfg *Config, s script) int {
 	onOverdue := func() int {
 		if limitErr != nil {
 			close(abort)
-			return ExitError
+			return host.ExitError
 		}
 		if !rep.interruptPrinted {
 			fmt.Fprintln(env.Stderr, "KeyboardInterrupt: interrupted")
 		}
 		fmt.Fprintf(env.Stderr, "sockrun: still busy %v after the interrupt (in a long call), exiting\n", interruptGrace)
 		close(abort)
-		return ExitInterrupted
+		return host.ExitInterrupted
 	}
 	for finished := 0; finished < len(vms); {
 		select {
 		case r := <-results:
 			finished++
 			if r.err != nil {
-				if c := rep.report(r); c > code || c == ExitInterrupted {
+				if c := rep.report(r); c > code || c == host.ExitInterrupted {
 					code = c
 				}
 				// A failed main chunk ends the whole run.
@@ -212,7 +212,7 @@ func run(env *Env, cfg *Config, s script) int {
 			}
 		case sig := <-env.Signals:
 			if onSignal(sig) {
-				return ExitInterrupted
+				return host.ExitInterrupted
 			}
 		case <-taken:
 			onTaken()
@@ -226,7 +226,7 @@ func run(env *Env, cfg *Config, s script) int {
 	// worker is (waited for together: an interrupt's grace runs once).
 	waited := make(chan bool, len(vms))
 	for _, v := range vms {
-		go func() { waited <- v.waitThreads(interruptGrace, abort) }()
+		go func() { waited <- v.WaitThreads(interruptGrace, abort) }()
 	}
 	for pending := len(vms); pending > 0; {
 		select {
@@ -234,7 +234,7 @@ func run(env *Env, cfg *Config, s script) int {
 			pending--
 		case sig := <-env.Signals:
 			if onSignal(sig) {
-				return ExitInterrupted
+				return host.ExitInterrupted
 			}
 		case <-taken:
 			onTaken()
@@ -250,19 +250,19 @@ func run(env *Env, cfg *Config, s script) int {
 			if len(vms) > 1 {
 				who = fmt.Sprintf(" (worker %d)", i+1)
 			}
-			v.report(env.Stderr, who)
+			v.Report(env.Stderr, who)
 		}
 	}
 	for _, v := range vms {
-		if v.exited.Load() {
-			return int(v.exitCode.Load())
+		if code, exited := v.Exited(); exited {
+			return code
 		}
 	}
 	if errors.Is(context.Cause(parent), luaapi.ErrInterrupted) {
-		return ExitInterrupted
+		return host.ExitInterrupted
 	}
 	if limitErr != nil {
-		return ExitError
+		return host.ExitError
 	}
 	return code
 }
@@ -293,23 +293,17 @@ func allClosed(chans []<-chan struct{}) <-chan struct{} {
 
 // checkQuiet reads the script and compiles every chunk, and reports only
 // a failure.
-func checkQuiet(env *Env, s *script) int {
-	if err := s.read(env); err != nil {
+func checkQuiet(env *Env, s *host.Script) int {
+	if err := s.Check(env); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
+		return host.ExitUsage
 	}
-	protos, err := compileChunks(s.chunks())
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
-	}
-	s.protos = protos
-	return ExitOK
+	return host.ExitOK
 }
 
 // chunkResult is how a worker's main chunk ended.
 type chunkResult struct {
-	v      *vm
+	v      *host.VM
 	worker int // 1..Workers
 	err    error
 }
@@ -317,7 +311,7 @@ type chunkResult struct {
 // errorReporter prints the uncaught errors of the workers' main chunks.
 type errorReporter struct {
 	env              *Env
-	vms              []*vm
+	vms              []*host.VM
 	interruptPrinted bool
 	explain          bool // print explanations under errors
 }
@@ -328,22 +322,22 @@ type errorReporter struct {
 // when another worker's chunk failed, is not printed, and Ctrl-C's is
 // printed once, not once per worker.
 func (rep *errorReporter) report(r chunkResult) int {
-	cause := context.Cause(r.v.ctx)
+	cause := context.Cause(r.v.RunContext())
 	switch {
 	case errors.Is(cause, luaapi.ErrExited):
-		return ExitOK // the exit code is os.exit's
+		return host.ExitOK // the exit code is os.exit's
 	case errors.Is(cause, errMainFailed):
-		return ExitError // reported with the chunk that failed
-	case isLimit(cause):
-		return ExitError // the limit's message is printed
+		return host.ExitError // reported with the chunk that failed
+	case host.IsLimit(cause):
+		return host.ExitError // the limit's message is printed
 	}
 	interrupted := isKeyboardInterrupt(r.err)
 	for _, v := range rep.vms {
-		if errors.Is(context.Cause(v.ctx), luaapi.ErrInterrupted) {
+		if errors.Is(context.Cause(v.RunContext()), luaapi.ErrInterrupted) {
 			interrupted = true
 		}
 	}
-	msg, trace := describeError(r.err)
+	msg, trace := host.DescribeError(r.err)
 	if interrupted {
 		// Interrupted between two instructions rather than in a blocking
 		// call, the VM raises the context's own error: say it as the
@@ -355,7 +349,7 @@ func (rep *errorReporter) report(r chunkResult) int {
 			rep.interruptPrinted = true
 			fmt.Fprintf(rep.env.Stderr, "%s\n", msg)
 		}
-		return ExitInterrupted
+		return host.ExitInterrupted
 	}
 	who := ""
 	if len(rep.vms) > 1 {
@@ -364,9 +358,9 @@ func (rep *errorReporter) report(r chunkResult) int {
 	var apiErr *lua.ApiError
 	if errors.As(r.err, &apiErr) {
 		// An error join re-raised from a thread that printed it: once is enough.
-		if line, ok := r.v.rt.MainThread().Rejoined(apiErr.Object); ok {
+		if line, ok := r.v.Runtime().MainThread().Rejoined(apiErr.Object); ok {
 			fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, line)
-			return ExitError
+			return host.ExitError
 		}
 	}
 	fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, msg)
@@ -376,7 +370,7 @@ func (rep *errorReporter) report(r chunkResult) int {
 	if trace != "" {
 		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
 	}
-	return ExitError
+	return host.ExitError
 }
 
 // isKeyboardInterrupt reports whether err, from PCall, is the
@@ -397,20 +391,4 @@ func explanation(err error) string {
 		return luaapi.Explanation(apiErr.Object)
 	}
 	return ""
-}
-
-// describeError is the message and Lua traceback of an error from PCall.
-func describeError(err error) (msg, trace string) {
-	var apiErr *lua.ApiError
-	if !errors.As(err, &apiErr) {
-		return err.Error(), ""
-	}
-	if m, ok := luaapi.IsErrorValue(apiErr.Object); ok {
-		msg = m
-	} else if apiErr.Object != nil {
-		msg = lua51.ErrorText(apiErr.Object)
-	} else {
-		msg = err.Error()
-	}
-	return msg, strings.TrimRight(apiErr.StackTrace, "\n")
 }
