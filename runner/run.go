@@ -12,6 +12,7 @@ import (
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/luaapi/core"
 	"github.com/sockrun/sockrun/runner/host"
+	"github.com/sockrun/sockrun/runner/prompt"
 	"github.com/sockrun/sockrun/runner/trace"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -265,6 +266,38 @@ func run(env *Env, cfg *Config, s host.Script) int {
 		return host.ExitError
 	}
 	return code
+}
+
+// repl runs s's chunks (the -e chunks, -l modules and the script, if any),
+// then reads statements at the prompt and runs each in the same VM, as lua
+// and python3 do, until end of input (Ctrl-D). It returns the exit code.
+func repl(env *Env, cfg *Config, s host.Script) int {
+	if cfg.Workers > 1 {
+		fmt.Fprintln(env.Stderr, "sockrun: the prompt runs one VM: --workers does not apply to it")
+		return host.ExitUsage
+	}
+	if err := s.Read(env); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return host.ExitUsage
+	}
+	done, err := host.SetupProcess(env, cfg.Profiles)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return host.ExitUsage
+	}
+	defer done()
+	lcfg := luaapi.Config{
+		Vars:        cfg.Vars,
+		Args:        append([]string{s.Arg0()}, s.Args...),
+		Interpreter: s.Before,
+		Version:     Version,
+	}
+	if cfg.Timeout >= 0 {
+		lcfg.DefaultTimeout = &cfg.Timeout
+	}
+	v := host.NewVM(context.Background(), env, lcfg, s.Dir(), cfg.Path)
+	defer v.Close()
+	return prompt.Run(env, v, s)
 }
 
 var errMainFailed = errors.New("main chunk failed")

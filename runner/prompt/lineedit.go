@@ -1,4 +1,4 @@
-package runner
+package prompt
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/peterh/liner"
+	"github.com/sockrun/sockrun/runner/host"
 )
 
 // errPromptAborted is a line abandoned with Ctrl-C at the prompt.
@@ -29,7 +30,7 @@ type lineEditor interface {
 // newLineEditor is a line editor with history on a terminal, or one that
 // reads plain lines from standard input, prompting on standard error, as
 // python3 -i does when its input is not a terminal.
-func newLineEditor(env *Env) lineEditor {
+func newLineEditor(env *host.Env) lineEditor {
 	if !env.Terminal {
 		return &plainEditor{in: bufio.NewReader(env.Stdin), prompts: env.Stderr}
 	}
@@ -39,7 +40,7 @@ func newLineEditor(env *Env) lineEditor {
 // historyFile is where the prompt's history is kept: $SOCKRUN_HISTORY (an
 // empty value keeps none), else $XDG_STATE_HOME/sockrun_history, else
 // ~/.sockrun_history.
-func historyFile(env *Env) string {
+func historyFile(env *host.Env) string {
 	environ := env.EnvironMap()
 	if f, ok := environ["SOCKRUN_HISTORY"]; ok {
 		return f

@@ -1,4 +1,4 @@
-package runner
+package prompt
 
 import (
 	"context"
@@ -22,35 +22,12 @@ const (
 	promptMore  = ">> "
 )
 
-// repl runs s's chunks (the -e chunks, -l modules and the script, if any),
-// then reads statements at the prompt and runs each in the same VM, as lua
-// and python3 do, until end of input (Ctrl-D). It returns the exit code.
-func repl(env *Env, cfg *Config, s host.Script) int {
-	if cfg.Workers > 1 {
-		fmt.Fprintln(env.Stderr, "sockrun: the prompt runs one VM: --workers does not apply to it")
-		return host.ExitUsage
-	}
-	if err := s.Read(env); err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return host.ExitUsage
-	}
-	done, err := host.SetupProcess(env, cfg.Profiles)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return host.ExitUsage
-	}
-	defer done()
-	lcfg := luaapi.Config{
-		Vars:        cfg.Vars,
-		Args:        append([]string{s.Arg0()}, s.Args...),
-		Interpreter: s.Before,
-		Version:     Version,
-	}
-	if cfg.Timeout >= 0 {
-		lcfg.DefaultTimeout = &cfg.Timeout
-	}
-	v := host.NewVM(context.Background(), env, lcfg, s.Dir(), cfg.Path)
-	defer v.Close()
+// Run runs s's chunks (the -e chunks, -l modules and the script, if any)
+// in v, then reads statements at the prompt and runs each in the same VM,
+// as lua and python3 do, until end of input (Ctrl-D). It returns the exit
+// code: 0 at end of input, os.exit's code, or 130 for SIGTERM or a second
+// Ctrl-C. s has been read (host.Script.Read).
+func Run(env *host.Env, v *host.VM, s host.Script) int {
 	p := &prompt{v: v, env: env, ed: newLineEditor(env)}
 	code := p.session(s)
 	if err := p.ed.Close(); err != nil {
@@ -70,7 +47,7 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 // statement (one inside a long built-in call) exits, as in a run.
 type prompt struct {
 	v   *host.VM
-	env *Env
+	env *host.Env
 	ed  lineEditor
 
 	mu         sync.Mutex // guards what follows
