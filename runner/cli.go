@@ -1,6 +1,3 @@
-// Package runner is sockrun's command line and the life of its Lua VMs:
-// configuration, the interpreter lock, threads, signals, errors and exit
-// codes.
 package runner
 
 import (
