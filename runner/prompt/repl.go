@@ -53,7 +53,7 @@ type prompt struct {
 	mu         sync.Mutex // guards what follows
 	busy       bool       // a statement runs
 	pending    bool       // a Ctrl-C came after a line was read, before its statement ran
-	reading    bool       // a line is being read: Ctrl-C is the line editor's
+	reading    bool       // from before Prompt until before Release: the editor has the terminal
 	interrupts int        // Ctrl-Cs while it runs
 	cur        *host.Epoch
 }
@@ -111,7 +111,7 @@ func (p *prompt) interrupt() int {
 	defer p.mu.Unlock()
 	if !p.busy {
 		// Between reading a line (the terminal in raw mode: Ctrl-C is a
-		// key, not a signal, while a line is edited) and running it: the
+		// key, not a signal, from Prompt to Release) and running it: the
 		// Ctrl-C is for that statement. One that comes as the editor
 		// starts, before it takes the terminal, is dropped.
 		if !p.reading {
@@ -150,9 +150,14 @@ func (p *prompt) loop() {
 		p.reading = true
 		p.mu.Unlock()
 		line, err := p.ed.Prompt(pr)
+		// The editor keeps the terminal, Ctrl-C a key, until Release: the
+		// prompt leaves reading first, so that a Ctrl-C from the moment
+		// the terminal is given back is taken for the statement just read
+		// (pending), never for the editor's and dropped.
 		p.mu.Lock()
 		p.reading = false
 		p.mu.Unlock()
+		p.ed.Release()
 		v.Lock(L)
 		switch {
 		case errors.Is(err, errPromptAborted):
