@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/sockrun/sockrun/luaapi"
@@ -121,20 +120,7 @@ working directory (or --config FILE), then defaults.`,
 	pf := root.PersistentFlags()
 	pf.String("config", "", "read the configuration from `FILE` (default: sockrun.yaml|toml|json here)")
 	pf.StringArray("var", nil, "set a script parameter, read as vars.KEY (repeatable): `KEY=VALUE`")
-	pf.String("timeout", "", "default socket timeout in `SECONDS` (config timeout.default; unset = blocking)")
-	pf.String("workers", "1", "run `N` VMs of the script on every core, or auto (config workers)")
-	pf.String("explain", "true", "print a line explaining common mistakes under errors, and notes on surprising reads (config explain)")
-	pf.Lookup("explain").NoOptDefVal = "true"
-	pf.String("report", "false", "at the end, print what the script left: sockets never closed, unread bytes, threads running, timeouts (config report)")
-	pf.Lookup("report").NoOptDefVal = "true"
-	pf.Bool("trace", false, "print every socket call, thread and signal to stderr as it happens (config trace)")
-	pf.String("trace-file", "", "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)")
-	pf.String("max-memory", "auto", "end the run when its resident memory passes `SIZE` (512MiB, 2GiB; auto: half the machine's memory; none) (config limits.max_memory)")
-	pf.String("max-runtime", "none", "end the run after `SECONDS` or a duration (1h) (config limits.max_runtime)")
-	pf.String("max-connections", strconv.Itoa(defaultMaxConnections), "the most connections accept keeps open at once in a VM, `N` (0: no limit); past it accept waits for one to close (config limits.max_connections)")
-	pf.String("max-recv", "4MiB", "the most bytes one recv, recvfrom or io.read returns, `SIZE` (64 bytes to 256MiB; larger requests are clamped) (config limits.max_recv)")
-	pf.String("max-threads", strconv.Itoa(defaultMaxThreads), "the most script threads one VM runs at once, `N` (0: no limit) (config limits.max_threads)")
-	pf.String("trace-format", "", "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)")
+	addConfigFlags(pf)
 
 	root.AddCommand(&cobra.Command{
 		Use:   "check SCRIPT.lua...",

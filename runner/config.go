@@ -54,41 +54,15 @@ type Config struct {
 	Profiles host.Profiles
 }
 
-// configKeys maps each config key to its flag.
-var configKeys = map[string]string{
-	"timeout.default":        "timeout",
-	"workers":                "workers",
-	"explain":                "explain",
-	"report":                 "report",
-	"trace":                  "trace",
-	"trace_file":             "trace-file",
-	"trace_format":           "trace-format",
-	"limits.max_memory":      "max-memory",
-	"limits.max_runtime":     "max-runtime",
-	"limits.max_threads":     "max-threads",
-	"limits.max_recv":        "max-recv",
-	"limits.max_connections": "max-connections",
-}
-
 // loadConfig reads the configuration: one viper instance, with flags bound.
 func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v := viper.New()
-	v.SetDefault("timeout.default", "")
-	v.SetDefault("workers", "1")
-	v.SetDefault("explain", "true")
-	v.SetDefault("report", "false")
-	v.SetDefault("luasocket.debug", "false")
-	v.SetDefault("trace", false)
-	v.SetDefault("trace_file", "")
-	v.SetDefault("trace_format", "")
-	v.SetDefault("limits.max_memory", "auto")
-	v.SetDefault("limits.max_runtime", "none")
-	v.SetDefault("limits.max_threads", strconv.Itoa(defaultMaxThreads))
-	v.SetDefault("limits.max_recv", "4MiB")
-	v.SetDefault("limits.max_connections", strconv.Itoa(defaultMaxConnections))
-	for key, flag := range configKeys {
-		if f := flags.Lookup(flag); f != nil {
-			if err := v.BindPFlag(key, f); err != nil {
+	for _, k := range configKeys {
+		if k.def != nil {
+			v.SetDefault(k.name, k.def)
+		}
+		if f := flags.Lookup(k.flag); k.flag != "" && f != nil {
+			if err := v.BindPFlag(k.name, f); err != nil {
 				return nil, err
 			}
 		}
@@ -113,15 +87,11 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	// The environment sits between flags and the file: a variable applies
 	// unless its flag was given.
 	environ := env.EnvironMap()
-	for key, flag := range configKeys {
-		name := "SOCKRUN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-		if val, ok := environ[name]; ok && !flags.Changed(flag) {
-			v.Set(key, val)
+	for _, k := range configKeys {
+		name := "SOCKRUN_" + strings.ToUpper(strings.ReplaceAll(k.name, ".", "_"))
+		if val, ok := environ[name]; ok && k.env && (k.flag == "" || !flags.Changed(k.flag)) {
+			v.Set(k.name, val)
 		}
-	}
-
-	if val, ok := environ["SOCKRUN_LUASOCKET_DEBUG"]; ok {
-		v.Set("luasocket.debug", val) // a key with no flag
 	}
 
 	cfg := &Config{File: v.ConfigFileUsed(), Vars: map[string]string{}}
