@@ -1,19 +1,35 @@
-// Package runner is sockrun's command line and the life of its Lua VMs:
-// configuration, the interpreter lock, threads, signals, errors and exit
-// codes.
 package runner
 
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"os"
+	"strings"
 
+	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/runner/host"
 	"github.com/spf13/cobra"
 )
 
+// Env is everything of the process that a run touches (host.Env): main
+// hands in the real ones; tests hand in their own.
+type Env = host.Env
+
+// HandledSignals are the signals a run handles (SIGINT, SIGTERM, SIGHUP,
+// SIGUSR1, SIGUSR2): main passes them to Env.Signals.
+func HandledSignals() []os.Signal { return luaapi.HandledSignals() }
+
+// exitError carries an exit code out of a cobra command.
+type exitError struct {
+	code int
+	msg  string // printed to stderr if not empty
+}
+
+func (e *exitError) Error() string { return e.msg }
+
 // Main runs sockrun with env and returns the process's exit code.
 func Main(env *Env) int {
-	code := ExitOK
+	code := host.ExitOK
 	root := newRootCmd(env, &code)
 	root.SetArgs(env.Args)
 	root.SetIn(env.Stdin)
@@ -28,7 +44,7 @@ func Main(env *Env) int {
 			return ee.code
 		}
 		fmt.Fprintf(env.Stderr, "sockrun: %v\nRun 'sockrun --help' for usage.\n", err)
-		return ExitUsage
+		return host.ExitUsage
 	}
 	return code
 }
@@ -43,9 +59,9 @@ const examples = `  sockrun scripts/tcp_server.lua                  run a script
   sockrun --workers auto scripts/threaded_echo_server.lua`
 
 func newRootCmd(env *Env, code *int) *cobra.Command {
-	var pre []chunk
+	var pre []host.Chunk
 	var interactive bool
-	var profiles Profiles
+	var profiles host.Profiles
 	root := &cobra.Command{
 		Use:   "sockrun [flags] [SCRIPT.lua | -] [ARGS...]",
 		Short: "Run Lua scripts that speak real sockets",
@@ -62,7 +78,7 @@ working directory (or --config FILE), then defaults.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig(env, cmd.Flags())
 			if err != nil {
-				return &exitError{code: ExitUsage, msg: err.Error()}
+				return &exitError{code: host.ExitUsage, msg: err.Error()}
 			}
 			cfg.Profiles = profiles
 			program := env.Program
@@ -70,16 +86,16 @@ working directory (or --config FILE), then defaults.`,
 				program = "sockrun"
 			}
 			// What came before the script: the program and the options.
-			s := script{pre: pre, before: append([]string{program}, env.Args[:len(env.Args)-len(args)]...)}
+			s := host.Script{Pre: pre, Before: append([]string{program}, env.Args[:len(env.Args)-len(args)]...)}
 			if len(args) > 0 {
-				s.path, s.args = args[0], args[1:]
+				s.Path, s.Args = args[0], args[1:]
 			} else if !cmd.Flags().Changed("execute") && !interactive {
 				// As lua and python3: the prompt on a terminal, else the
 				// script on standard input.
 				if env.Terminal {
 					interactive = true
 				} else {
-					s.path = "-"
+					s.Path = "-"
 				}
 			}
 			if interactive {
@@ -104,20 +120,7 @@ working directory (or --config FILE), then defaults.`,
 	pf := root.PersistentFlags()
 	pf.String("config", "", "read the configuration from `FILE` (default: sockrun.yaml|toml|json here)")
 	pf.StringArray("var", nil, "set a script parameter, read as vars.KEY (repeatable): `KEY=VALUE`")
-	pf.String("timeout", "", "default socket timeout in `SECONDS` (config timeout.default; unset = blocking)")
-	pf.String("workers", "1", "run `N` VMs of the script on every core, or auto (config workers)")
-	pf.String("explain", "true", "print a line explaining common mistakes under errors, and notes on surprising reads (config explain)")
-	pf.Lookup("explain").NoOptDefVal = "true"
-	pf.String("report", "false", "at the end, print what the script left: sockets never closed, unread bytes, threads running, timeouts (config report)")
-	pf.Lookup("report").NoOptDefVal = "true"
-	pf.Bool("trace", false, "print every socket call, thread and signal to stderr as it happens (config trace)")
-	pf.String("trace-file", "", "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)")
-	pf.String("max-memory", "auto", "end the run when its resident memory passes `SIZE` (512MiB, 2GiB; auto: half the machine's memory; none) (config limits.max_memory)")
-	pf.String("max-runtime", "none", "end the run after `SECONDS` or a duration (1h) (config limits.max_runtime)")
-	pf.String("max-connections", strconv.Itoa(defaultMaxConnections), "the most connections accept keeps open at once in a VM, `N` (0: no limit); past it accept waits for one to close (config limits.max_connections)")
-	pf.String("max-recv", "4MiB", "the most bytes one recv, recvfrom or io.read returns, `SIZE` (64 bytes to 256MiB; larger requests are clamped) (config limits.max_recv)")
-	pf.String("max-threads", strconv.Itoa(defaultMaxThreads), "the most script threads one VM runs at once, `N` (0: no limit) (config limits.max_threads)")
-	pf.String("trace-format", "", "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)")
+	addConfigFlags(pf)
 
 	root.AddCommand(&cobra.Command{
 		Use:   "check SCRIPT.lua...",
@@ -125,7 +128,7 @@ working directory (or --config FILE), then defaults.`,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
-				if c := check(env, script{path: a}); c != ExitOK {
+				if c := check(env, host.Script{Path: a}); c != host.ExitOK {
 					*code = c
 				}
 			}
@@ -143,4 +146,35 @@ working directory (or --config FILE), then defaults.`,
 	root.AddCommand(newDocCmd(env))
 	root.AddCommand(newLspDefsCmd(env))
 	return root
+}
+
+// chunkFlag is -e or -l: each use appends to the one list both share, so
+// that the chunks and modules run in the order given.
+type chunkFlag struct {
+	list   *[]host.Chunk
+	module bool
+}
+
+// String implements pflag.Value.
+func (f chunkFlag) String() string { return "" }
+
+// Type implements pflag.Value.
+func (f chunkFlag) Type() string {
+	if f.module {
+		return "NAME"
+	}
+	return "CHUNK"
+}
+
+// Set implements pflag.Value.
+func (f chunkFlag) Set(val string) error {
+	if f.module {
+		if val == "" || strings.HasSuffix(val, "=") {
+			return errors.New("want a module name")
+		}
+		*f.list = append(*f.list, host.Chunk{Name: "(command line)", Module: val})
+	} else {
+		*f.list = append(*f.list, host.Chunk{Name: "(command line)", Src: val})
+	}
+	return nil
 }

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockrun/sockrun/runner/host"
+	"github.com/sockrun/sockrun/runner/trace"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"golang.org/x/sys/unix"
 )
 
 // Config is sockrun's configuration after every source is applied: flags,
@@ -43,49 +46,23 @@ type Config struct {
 	LuaSocketDebug bool
 	// File is the config file that was read, if any.
 	File string
-	// Trace is --trace's: on, where to, in what format (trace.go).
-	Trace TraceConfig
-	// Limits are the limits: section (limits.go).
-	Limits Limits
+	// Trace is --trace's: on, where to, in what format.
+	Trace trace.Config
+	// Limits are the limits: section.
+	Limits host.Limits
 	// Profiles are --cpuprofile's and --memprofile's files (flags only).
-	Profiles Profiles
-}
-
-// configKeys maps each config key to its flag.
-var configKeys = map[string]string{
-	"timeout.default":        "timeout",
-	"workers":                "workers",
-	"explain":                "explain",
-	"report":                 "report",
-	"trace":                  "trace",
-	"trace_file":             "trace-file",
-	"trace_format":           "trace-format",
-	"limits.max_memory":      "max-memory",
-	"limits.max_runtime":     "max-runtime",
-	"limits.max_threads":     "max-threads",
-	"limits.max_recv":        "max-recv",
-	"limits.max_connections": "max-connections",
+	Profiles host.Profiles
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
 func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	v := viper.New()
-	v.SetDefault("timeout.default", "")
-	v.SetDefault("workers", "1")
-	v.SetDefault("explain", "true")
-	v.SetDefault("report", "false")
-	v.SetDefault("luasocket.debug", "false")
-	v.SetDefault("trace", false)
-	v.SetDefault("trace_file", "")
-	v.SetDefault("trace_format", "")
-	v.SetDefault("limits.max_memory", "auto")
-	v.SetDefault("limits.max_runtime", "none")
-	v.SetDefault("limits.max_threads", strconv.Itoa(defaultMaxThreads))
-	v.SetDefault("limits.max_recv", "4MiB")
-	v.SetDefault("limits.max_connections", strconv.Itoa(defaultMaxConnections))
-	for key, flag := range configKeys {
-		if f := flags.Lookup(flag); f != nil {
-			if err := v.BindPFlag(key, f); err != nil {
+	for _, k := range configKeys {
+		if k.def != nil {
+			v.SetDefault(k.name, k.def)
+		}
+		if f := flags.Lookup(k.flag); k.flag != "" && f != nil {
+			if err := v.BindPFlag(k.name, f); err != nil {
 				return nil, err
 			}
 		}
@@ -109,16 +86,12 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	warnUnknownKeys(env, v)
 	// The environment sits between flags and the file: a variable applies
 	// unless its flag was given.
-	environ := envMap(env.Environ)
-	for key, flag := range configKeys {
-		name := "SOCKRUN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-		if val, ok := environ[name]; ok && !flags.Changed(flag) {
-			v.Set(key, val)
+	environ := env.EnvironMap()
+	for _, k := range configKeys {
+		name := "SOCKRUN_" + strings.ToUpper(strings.ReplaceAll(k.name, ".", "_"))
+		if val, ok := environ[name]; ok && k.env && (k.flag == "" || !flags.Changed(k.flag)) {
+			v.Set(k.name, val)
 		}
-	}
-
-	if val, ok := environ["SOCKRUN_LUASOCKET_DEBUG"]; ok {
-		v.Set("luasocket.debug", val) // a key with no flag
 	}
 
 	cfg := &Config{File: v.ConfigFileUsed(), Vars: map[string]string{}}
@@ -138,8 +111,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {
 		return nil, err
 	}
-	if cfg.Trace, err = traceConfig(v); err != nil {
-		return nil, err
+	tc := trace.Config{On: v.GetBool("trace"), File: v.GetString("trace_file"), Format: v.GetString("trace_format")}
+	if cfg.Trace, err = tc.Resolve(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	cfg.Path = configPath(v.Get("path"))
 	if cfg.Limits.MaxMemory, err = parseSize(v.GetString("limits.max_memory"), "limits.max_memory"); err != nil {
@@ -221,12 +195,59 @@ func parseWorkers(s string) (int, error) {
 	return n, nil
 }
 
-func envMap(environ []string) map[string]string {
-	m := make(map[string]string, len(environ))
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
+// Defaults of the limits: generous enough for a benchmark's 10,000
+// connections, tight enough that a runaway script stops with a clear
+// error before the machine swaps.
+const defaultMaxThreads = 100000
+
+// defaultMaxConnections lets a benchmark hold its 10,000 idle connections
+// and stops a runaway accept loop long before the descriptor table.
+const defaultMaxConnections = 20000
+
+// parseSize reads a byte size: "512MiB", "2G", "1073741824"; "0", "none"
+// or "off" is no limit; "auto" is half the machine's memory.
+func parseSize(s, key string) (int64, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	switch s {
+	case "", "0", "none", "off":
+		return 0, nil
+	case "auto":
+		var si unix.Sysinfo_t
+		if unix.Sysinfo(&si) != nil {
+			return 0, nil
 		}
+		return int64(si.Totalram) * int64(si.Unit) / 2, nil
 	}
-	return m
+	num := strings.TrimRight(s, "kmgtib ")
+	unit := strings.TrimSpace(s[len(num):])
+	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40}[unit]
+	if err != nil || mult == 0 || f < 0 {
+		return 0, fmt.Errorf("config: %s %q: want a size (512MiB, 2GiB, bytes), auto or none", key, s)
+	}
+	return int64(f * mult), nil
+}
+
+// parseCount reads a count from 0 (0: no limit).
+func parseCount(s, key string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "none" || s == "off" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("config: %s %q: want a count (0 or none: no limit)", key, s)
+	}
+	return n, nil
+}
+
+// parseRuntime reads limits.max_runtime: seconds or a duration; 0 or
+// none is no limit.
+func parseRuntime(s string) (time.Duration, error) {
+	d, err := parseTimeout(s)
+	if err != nil {
+		return 0, fmt.Errorf("config: limits.max_runtime %q: want seconds (30) or a duration (1h30m), or none", s)
+	}
+	return max(d, 0), nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/runner/host"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -14,7 +15,7 @@ import (
 // the same Lua state, modules, interpreter lock and threads a run of a
 // script gets. The Lua tests of package luaapi run in it.
 type Embedded struct {
-	v *vm
+	v *host.VM
 }
 
 // Embed creates a VM as a run of the script at scriptPath creates one (its
@@ -26,7 +27,7 @@ func Embed(ctx context.Context, env *Env, cfg luaapi.Config, scriptPath string) 
 	if scriptPath != "" {
 		dir = filepath.Dir(scriptPath)
 	}
-	return &Embedded{v: newVM(ctx, env, cfg, dir, "")}
+	return &Embedded{v: host.NewVM(ctx, env, cfg, dir, "")}
 }
 
 // Run calls body as the main chunk: on its own goroutine, holding the
@@ -43,11 +44,11 @@ func (e *Embedded) Run(body func(L *lua.LState)) error {
 		return 0
 	})
 	done := make(chan error, 1)
-	e.v.runChunk(fn, nil, done)
+	e.v.RunChunk(fn, nil, done)
 	if err := <-done; err != nil {
 		return err
 	}
-	if !e.v.waitThreads(threadGrace, nil) {
+	if !e.v.WaitThreads(threadGrace, nil) {
 		return errors.New("threads still running when the main chunk ended")
 	}
 	return nil
@@ -55,12 +56,12 @@ func (e *Embedded) Run(body func(L *lua.LState)) error {
 
 // Close interrupts what still runs and closes every socket and the Lua
 // state's resources.
-func (e *Embedded) Close() { e.v.close() }
+func (e *Embedded) Close() { e.v.Close() }
 
 // DescribeError is the message of an error that Run returned, as sockrun
 // prints it (a Lua error value's "TimeoutError: timed out ..."), and the
 // Lua traceback if there is one.
-func DescribeError(err error) (msg, trace string) { return describeError(err) }
+func DescribeError(err error) (msg, trace string) { return host.DescribeError(err) }
 
 // threadGrace is how long Run waits for threads once the context ended.
 const threadGrace = time.Second

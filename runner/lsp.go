@@ -11,6 +11,7 @@ import (
 
 	"github.com/sockrun/sockrun/docs"
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/runner/host"
 	"github.com/spf13/cobra"
 )
 
@@ -30,18 +31,18 @@ method, field and constant sockrun gives scripts into DIR, for lua-language-serv
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := LuaLSFiles()
 			if err != nil {
-				return &exitError{code: ExitError, msg: err.Error()}
+				return &exitError{code: host.ExitError, msg: err.Error()}
 			}
 			dir := args[0]
 			if !filepath.IsAbs(dir) && env.Dir != "" {
 				dir = filepath.Join(env.Dir, dir)
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return &exitError{code: ExitError, msg: err.Error()}
+				return &exitError{code: host.ExitError, msg: err.Error()}
 			}
 			for _, f := range files {
 				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
-					return &exitError{code: ExitError, msg: err.Error()}
+					return &exitError{code: host.ExitError, msg: err.Error()}
 				}
 			}
 			fmt.Fprintf(env.Stdout, "wrote %d files to %s\n", len(files), args[0])

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
-	"github.com/sockrun/sockrun/luaapi/lua51"
+	"github.com/sockrun/sockrun/runner/host"
+	"github.com/sockrun/sockrun/runner/prompt"
+	"github.com/sockrun/sockrun/runner/trace"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -27,241 +29,335 @@ const Version = "0.1.0"
 const interruptGrace = 2 * time.Second
 
 // check compiles a script without running it.
-func check(env *Env, s script) int {
-	if code := checkQuiet(env, &s); code != ExitOK {
+func check(env *Env, s host.Script) int {
+	if code := checkQuiet(env, &s); code != host.ExitOK {
 		return code
 	}
-	fmt.Fprintf(env.Stdout, "%s: ok\n", s.name())
-	return ExitOK
+	fmt.Fprintf(env.Stdout, "%s: ok\n", s.Name())
+	return host.ExitOK
 }
 
 // run runs a script in cfg.Workers VMs and returns the exit code.
-func run(env *Env, cfg *Config, s script) int {
+func run(env *Env, cfg *Config, s host.Script) int {
 	// Compile once up front so a syntax error is a usage error (exit 2)
 	// before anything starts.
-	if code := checkQuiet(env, &s); code != ExitOK {
+	if code := checkQuiet(env, &s); code != host.ExitOK {
 		return code
 	}
-	tr, err := newTracer(env, cfg.Trace, s.name(), cfg.Workers)
+	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.Name(), cfg.Workers)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
+		return host.ExitUsage
 	}
-	defer tr.close()
-	done, err := setupProcess(env, cfg.Profiles)
+	defer tr.Close()
+	done, err := host.SetupProcess(env, cfg.Profiles)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
+		return host.ExitUsage
 	}
 	defer done()
-	parent, cancelAll := context.WithCancelCause(context.Background())
-	defer cancelAll(context.Canceled)
+	w := newWorkers(env, cfg, tr)
+	defer w.close()
+	if err := w.start(&s); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return host.ExitUsage
+	}
+	return w.wait()
+}
 
+// luaConfig is the script modules' configuration for a VM of s, as the
+// configuration says: what a run's workers and the prompt's VM share.
+func luaConfig(cfg *Config, s *host.Script) luaapi.Config {
+	lcfg := luaapi.Config{
+		Vars:           cfg.Vars,
+		Args:           append([]string{s.Arg0()}, s.Args...),
+		Interpreter:    s.Before,
+		Version:        Version,
+		NoExplain:      !cfg.Explain,
+		LuaSocketDebug: cfg.LuaSocketDebug,
+		MaxMemory:      cfg.Limits.MaxMemory,
+		MaxThreads:     cfg.Limits.MaxThreads,
+		MaxConnections: cfg.Limits.MaxConnections,
+		MaxRecv:        cfg.Limits.MaxRecv,
+	}
+	if cfg.Timeout >= 0 {
+		lcfg.DefaultTimeout = &cfg.Timeout
+	}
+	return lcfg
+}
+
+// workers is a run of a script in its VMs, from their start to the exit
+// code: what its one loop (wait) keeps track of.
+type workers struct {
+	env *Env
+	cfg *Config
+	tr  *trace.Tracer // nil without --trace
+
+	// ctx is the run's context, every VM's parent; cancelAll ends it,
+	// with the cause: an interrupt, a limit, os.exit, a failed chunk.
+	ctx       context.Context
+	cancelAll context.CancelCauseFunc
+	vms       []*host.VM
+	results   chan chunkResult // how each main chunk ended
+	limitHit  chan error       // the first limit reached
+	rep       *errorReporter
+	code      int // the exit code the main chunks' errors gave
+
+	signals  int  // terminating signals received
+	stopping bool // a signal or a limit is ending the run
+	limitErr error
+	// overdue fires interruptGrace after the first signal or limit that
+	// stops the run, or after a Ctrl-C until every main thread has raised
+	// its KeyboardInterrupt (taken).
+	overdue <-chan time.Time
+	taken   <-chan struct{}
+	// abort is closed when the run ends without waiting for its threads.
+	abort chan struct{}
+}
+
+func newWorkers(env *Env, cfg *Config, tr *trace.Tracer) *workers {
+	w := &workers{env: env, cfg: cfg, tr: tr,
+		results: make(chan chunkResult, cfg.Workers), limitHit: make(chan error, 1), abort: make(chan struct{})}
+	w.ctx, w.cancelAll = context.WithCancelCause(context.Background())
+	w.rep = &errorReporter{env: env, explain: cfg.Explain}
 	// The limits are watched from before the script starts: the memory
 	// watchdog's descriptor is not one a script could count as its own.
-	limitHit := make(chan error, 1)
-	watchLimits(parent, env, cfg.Limits, limitHit)
+	host.WatchLimits(w.ctx, env, cfg.Limits, w.limitHit)
+	return w
+}
 
-	vms := make([]*vm, 0, cfg.Workers)
-	defer func() {
-		for _, v := range vms {
-			v.close()
-		}
-	}()
+// start creates the VMs and starts each one's main chunk.
+func (w *workers) start(s *host.Script) error {
 	// The workers' only common state: the shared module's store.
 	store := luaapi.NewSharedStore()
-	results := make(chan chunkResult, cfg.Workers)
-	for i := range cfg.Workers {
-		lcfg := luaapi.Config{
-			Vars:           cfg.Vars,
-			Worker:         i + 1,
-			Workers:        cfg.Workers,
-			ReusePort:      cfg.Workers > 1,
-			Args:           append([]string{s.arg0()}, s.args...),
-			Interpreter:    s.before,
-			Version:        Version,
-			Shared:         store,
-			NoExplain:      !cfg.Explain,
-			Report:         cfg.Report,
-			LuaSocketDebug: cfg.LuaSocketDebug,
-			MaxMemory:      cfg.Limits.MaxMemory,
-			MaxThreads:     cfg.Limits.MaxThreads,
-			MaxConnections: cfg.Limits.MaxConnections,
-			MaxRecv:        cfg.Limits.MaxRecv,
+	for i := range w.cfg.Workers {
+		lcfg := luaConfig(w.cfg, s)
+		lcfg.Worker, lcfg.Workers = i+1, w.cfg.Workers
+		lcfg.ReusePort = w.cfg.Workers > 1
+		lcfg.Shared = store
+		lcfg.Report = w.cfg.Report
+		v := host.NewVM(w.ctx, w.env, lcfg, s.Dir(), w.cfg.Path)
+		if w.tr != nil {
+			vt := w.tr.ForVM(i+1, v.Runtime())
+			v.SetLockTracer(vt)
+			v.Runtime().SetObserver(vt)
 		}
-		if cfg.Timeout >= 0 {
-			lcfg.DefaultTimeout = &cfg.Timeout
-		}
-		v := newVM(parent, env, lcfg, s.dir(), cfg.Path)
-		if tr != nil {
-			v.trace = tr.forVM(i+1, v.rt)
-			v.rt.SetObserver(v.trace)
-		}
-		vms = append(vms, v)
-		fn, args, err := s.load(v.L)
+		w.vms = append(w.vms, v)
+		w.rep.vms = w.vms
+		fn, args, err := s.Load(v.L)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-			return ExitUsage
+			return err
 		}
 		// os.exit in any worker ends the whole run, every worker.
-		context.AfterFunc(v.ctx, func() {
-			if v.exited.Load() {
-				cancelAll(luaapi.ErrExited)
+		context.AfterFunc(v.RunContext(), func() {
+			if _, exited := v.Exited(); exited {
+				w.cancelAll(luaapi.ErrExited)
 			}
 		})
 		done := make(chan error, 1)
-		v.runChunk(fn, args, done)
-		go func() { results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
+		v.RunChunk(fn, args, done)
+		go func() { w.results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
+	return nil
+}
 
-	code := ExitOK
-	rep := &errorReporter{env: env, vms: vms, explain: cfg.Explain}
-	signals := 0
-	abort := make(chan struct{})
-	// overdue fires interruptGrace after the first signal that stops the
-	// run, or after a Ctrl-C until every main thread has raised its
-	// KeyboardInterrupt (taken).
-	var overdue <-chan time.Time
-	var taken <-chan struct{}
-	stopping := false
-	onSignal := func(sig os.Signal) bool {
-		stop, delivered := false, false
-		var raised []<-chan struct{}
-		for _, v := range vms {
-			switch d, tk := v.rt.Deliver(sig); d {
-			case luaapi.SignalStop:
-				stop = true
-			case luaapi.SignalDelivered:
-				delivered = true
-				if tk != nil {
-					raised = append(raised, tk)
-				}
-			}
-		}
-		if !stop && !delivered {
-			return false // ignored: signal.SIG_IGN
-		}
-		if terminating(sig) {
-			signals++
-		}
-		tr.signal(sig, max(signals, 1))
-		if signals > 1 && terminating(sig) {
-			fmt.Fprintln(env.Stderr, "sockrun: interrupted twice, exiting now")
-			close(abort)
-			return true
-		}
-		switch {
-		case stop && !stopping:
-			stopping = true
-			cancelAll(luaapi.ErrInterrupted)
-			overdue = time.After(interruptGrace)
-		case len(raised) > 0 && !stopping:
-			overdue = time.After(interruptGrace)
-			taken = allClosed(raised)
-		}
-		return false
-	}
-	// onLimit ends a run a limit stopped, as a signal that stops it does,
-	// with its own message and exit code.
-	var limitErr error
-	onLimit := func(err error) {
-		if limitErr != nil {
-			return
-		}
-		limitErr = err
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		stopping = true
-		cancelAll(err)
-		if overdue == nil {
-			overdue = time.After(interruptGrace)
-		}
-	}
-	onTaken := func() {
-		taken = nil
-		if !stopping {
-			overdue = nil
-		}
-	}
-	// onOverdue ends a run the first signal could not end in time; the
-	// deferred closes close every socket.
-	onOverdue := func() int {
-		if limitErr != nil {
-			close(abort)
-			return ExitError
-		}
-		if !rep.interruptPrinted {
-			fmt.Fprintln(env.Stderr, "KeyboardInterrupt: interrupted")
-		}
-		fmt.Fprintf(env.Stderr, "sockrun: still busy %v after the interrupt (in a long call), exiting\n", interruptGrace)
-		close(abort)
-		return ExitInterrupted
-	}
-	for finished := 0; finished < len(vms); {
+// wait is the run's one loop: it takes the main chunks' ends, then waits
+// for every thread of every worker (together: an interrupt's grace runs
+// once), and meanwhile takes the signals and the limits. It returns the
+// exit code.
+func (w *workers) wait() int {
+	chunks := len(w.vms)   // main chunks running
+	threads := 0           // workers whose threads are waited for
+	var waited <-chan bool // nil until the main chunks are done
+	for chunks > 0 || threads > 0 {
 		select {
-		case r := <-results:
-			finished++
-			if r.err != nil {
-				if c := rep.report(r); c > code || c == ExitInterrupted {
-					code = c
-				}
-				// A failed main chunk ends the whole run.
-				cancelAll(errMainFailed)
+		case r := <-w.results:
+			w.chunkEnded(r)
+			if chunks--; chunks == 0 {
+				waited, threads = w.waitThreads(), len(w.vms)
 			}
-		case sig := <-env.Signals:
-			if onSignal(sig) {
-				return ExitInterrupted
-			}
-		case <-taken:
-			onTaken()
-		case err := <-limitHit:
-			onLimit(err)
-		case <-overdue:
-			return onOverdue()
-		}
-	}
-	// The main chunks are done; the run ends when every thread of every
-	// worker is (waited for together: an interrupt's grace runs once).
-	waited := make(chan bool, len(vms))
-	for _, v := range vms {
-		go func() { waited <- v.waitThreads(interruptGrace, abort) }()
-	}
-	for pending := len(vms); pending > 0; {
-		select {
 		case <-waited:
-			pending--
-		case sig := <-env.Signals:
-			if onSignal(sig) {
-				return ExitInterrupted
+			threads--
+		case sig := <-w.env.Signals:
+			if w.signal(sig) {
+				return host.ExitInterrupted
 			}
-		case <-taken:
-			onTaken()
-		case err := <-limitHit:
-			onLimit(err)
-		case <-overdue:
-			return onOverdue()
+		case <-w.taken:
+			w.interruptTaken()
+		case err := <-w.limitHit:
+			w.limitReached(err)
+		case <-w.overdue:
+			return w.overdueExit()
 		}
 	}
-	if cfg.Report {
-		for i, v := range vms {
-			who := ""
-			if len(vms) > 1 {
-				who = fmt.Sprintf(" (worker %d)", i+1)
+	w.report()
+	return w.exitCode()
+}
+
+// chunkEnded takes a main chunk's end: its error, if any, is printed and
+// ends the whole run.
+func (w *workers) chunkEnded(r chunkResult) {
+	if r.err == nil {
+		return
+	}
+	if c := w.rep.report(r); c > w.code || c == host.ExitInterrupted {
+		w.code = c
+	}
+	w.cancelAll(errMainFailed)
+}
+
+// waitThreads waits for every worker's threads, each reporting on the
+// channel returned when its threads have ended (or been given up on).
+func (w *workers) waitThreads() <-chan bool {
+	waited := make(chan bool, len(w.vms))
+	for _, v := range w.vms {
+		go func() { waited <- v.WaitThreads(interruptGrace, w.abort) }()
+	}
+	return waited
+}
+
+// signal delivers sig to every worker, and reports whether the run ends
+// at once: a second SIGINT, SIGTERM or SIGHUP. A first that stops the run
+// ends every VM's context, with interruptGrace to end in; a Ctrl-C that
+// main threads take as a KeyboardInterrupt gives them interruptGrace to
+// raise it.
+func (w *workers) signal(sig os.Signal) bool {
+	stop, delivered := false, false
+	var raised []<-chan struct{}
+	for _, v := range w.vms {
+		switch d, tk := v.Runtime().Deliver(sig); d {
+		case luaapi.SignalStop:
+			stop = true
+		case luaapi.SignalDelivered:
+			delivered = true
+			if tk != nil {
+				raised = append(raised, tk)
 			}
-			v.report(env.Stderr, who)
 		}
 	}
-	for _, v := range vms {
-		if v.exited.Load() {
-			return int(v.exitCode.Load())
+	if !stop && !delivered {
+		return false // ignored: signal.SIG_IGN
+	}
+	if terminating(sig) {
+		w.signals++
+	}
+	w.tr.Signal(sig, max(w.signals, 1))
+	if w.signals > 1 && terminating(sig) {
+		fmt.Fprintln(w.env.Stderr, "sockrun: interrupted twice, exiting now")
+		close(w.abort)
+		return true
+	}
+	switch {
+	case stop && !w.stopping:
+		w.stopping = true
+		w.cancelAll(luaapi.ErrInterrupted)
+		w.overdue = time.After(interruptGrace)
+	case len(raised) > 0 && !w.stopping:
+		w.overdue = time.After(interruptGrace)
+		w.taken = allClosed(raised)
+	}
+	return false
+}
+
+// interruptTaken is every main thread having raised the KeyboardInterrupt
+// of a Ctrl-C: the script has it, and no grace runs unless the run is
+// stopping anyway.
+func (w *workers) interruptTaken() {
+	w.taken = nil
+	if !w.stopping {
+		w.overdue = nil
+	}
+}
+
+// limitReached ends a run a limit stopped, as a signal that stops it
+// does, with its own message and exit code.
+func (w *workers) limitReached(err error) {
+	if w.limitErr != nil {
+		return
+	}
+	w.limitErr = err
+	fmt.Fprintf(w.env.Stderr, "sockrun: %v\n", err)
+	w.stopping = true
+	w.cancelAll(err)
+	if w.overdue == nil {
+		w.overdue = time.After(interruptGrace)
+	}
+}
+
+// overdueExit ends a run the first signal or limit could not end in
+// time; close, deferred, closes every socket.
+func (w *workers) overdueExit() int {
+	close(w.abort)
+	if w.limitErr != nil {
+		return host.ExitError
+	}
+	if !w.rep.interruptPrinted {
+		fmt.Fprintln(w.env.Stderr, "KeyboardInterrupt: interrupted")
+	}
+	fmt.Fprintf(w.env.Stderr, "sockrun: still busy %v after the interrupt (in a long call), exiting\n", interruptGrace)
+	return host.ExitInterrupted
+}
+
+// report prints each worker's leak report, if --report asks for it.
+func (w *workers) report() {
+	if !w.cfg.Report {
+		return
+	}
+	for i, v := range w.vms {
+		who := ""
+		if len(w.vms) > 1 {
+			who = fmt.Sprintf(" (worker %d)", i+1)
+		}
+		v.Report(w.env.Stderr, who)
+	}
+}
+
+// exitCode is the code of a run whose workers all ended: os.exit's, an
+// interrupt's, a limit's, else the main chunks' errors'.
+func (w *workers) exitCode() int {
+	for _, v := range w.vms {
+		if code, exited := v.Exited(); exited {
+			return code
 		}
 	}
-	if errors.Is(context.Cause(parent), luaapi.ErrInterrupted) {
-		return ExitInterrupted
+	if errors.Is(context.Cause(w.ctx), luaapi.ErrInterrupted) {
+		return host.ExitInterrupted
 	}
-	if limitErr != nil {
-		return ExitError
+	if w.limitErr != nil {
+		return host.ExitError
 	}
-	return code
+	return w.code
+}
+
+// close ends the run: every VM is interrupted and its sockets closed.
+func (w *workers) close() {
+	for _, v := range w.vms {
+		v.Close()
+	}
+	w.cancelAll(context.Canceled)
+}
+
+// repl runs s's chunks (the -e chunks, -l modules and the script, if any),
+// then reads statements at the prompt and runs each in the same VM, as lua
+// and python3 do, until end of input (Ctrl-D). It returns the exit code.
+func repl(env *Env, cfg *Config, s host.Script) int {
+	if cfg.Workers > 1 {
+		fmt.Fprintln(env.Stderr, "sockrun: the prompt runs one VM: --workers does not apply to it")
+		return host.ExitUsage
+	}
+	if err := s.Read(env); err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return host.ExitUsage
+	}
+	done, err := host.SetupProcess(env, cfg.Profiles)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		return host.ExitUsage
+	}
+	defer done()
+	v := host.NewVM(context.Background(), env, luaConfig(cfg, &s), s.Dir(), cfg.Path)
+	defer v.Close()
+	return prompt.Run(env, v, s)
 }
 
 var errMainFailed = errors.New("main chunk failed")
@@ -290,23 +386,17 @@ func allClosed(chans []<-chan struct{}) <-chan struct{} {
 
 // checkQuiet reads the script and compiles every chunk, and reports only
 // a failure.
-func checkQuiet(env *Env, s *script) int {
-	if err := s.read(env); err != nil {
+func checkQuiet(env *Env, s *host.Script) int {
+	if err := s.Check(env); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
+		return host.ExitUsage
 	}
-	protos, err := compileChunks(s.chunks())
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
-	}
-	s.protos = protos
-	return ExitOK
+	return host.ExitOK
 }
 
 // chunkResult is how a worker's main chunk ended.
 type chunkResult struct {
-	v      *vm
+	v      *host.VM
 	worker int // 1..Workers
 	err    error
 }
@@ -314,7 +404,7 @@ type chunkResult struct {
 // errorReporter prints the uncaught errors of the workers' main chunks.
 type errorReporter struct {
 	env              *Env
-	vms              []*vm
+	vms              []*host.VM
 	interruptPrinted bool
 	explain          bool // print explanations under errors
 }
@@ -325,22 +415,22 @@ type errorReporter struct {
 // when another worker's chunk failed, is not printed, and Ctrl-C's is
 // printed once, not once per worker.
 func (rep *errorReporter) report(r chunkResult) int {
-	cause := context.Cause(r.v.ctx)
+	cause := context.Cause(r.v.RunContext())
 	switch {
 	case errors.Is(cause, luaapi.ErrExited):
-		return ExitOK // the exit code is os.exit's
+		return host.ExitOK // the exit code is os.exit's
 	case errors.Is(cause, errMainFailed):
-		return ExitError // reported with the chunk that failed
-	case isLimit(cause):
-		return ExitError // the limit's message is printed
+		return host.ExitError // reported with the chunk that failed
+	case host.IsLimit(cause):
+		return host.ExitError // the limit's message is printed
 	}
 	interrupted := isKeyboardInterrupt(r.err)
 	for _, v := range rep.vms {
-		if errors.Is(context.Cause(v.ctx), luaapi.ErrInterrupted) {
+		if errors.Is(context.Cause(v.RunContext()), luaapi.ErrInterrupted) {
 			interrupted = true
 		}
 	}
-	msg, trace := describeError(r.err)
+	msg, trace := host.DescribeError(r.err)
 	if interrupted {
 		// Interrupted between two instructions rather than in a blocking
 		// call, the VM raises the context's own error: say it as the
@@ -352,7 +442,7 @@ func (rep *errorReporter) report(r chunkResult) int {
 			rep.interruptPrinted = true
 			fmt.Fprintf(rep.env.Stderr, "%s\n", msg)
 		}
-		return ExitInterrupted
+		return host.ExitInterrupted
 	}
 	who := ""
 	if len(rep.vms) > 1 {
@@ -361,9 +451,9 @@ func (rep *errorReporter) report(r chunkResult) int {
 	var apiErr *lua.ApiError
 	if errors.As(r.err, &apiErr) {
 		// An error join re-raised from a thread that printed it: once is enough.
-		if line, ok := r.v.rt.MainThread().Rejoined(apiErr.Object); ok {
+		if line, ok := r.v.Runtime().MainThread().Rejoined(apiErr.Object); ok {
 			fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, line)
-			return ExitError
+			return host.ExitError
 		}
 	}
 	fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, msg)
@@ -373,7 +463,7 @@ func (rep *errorReporter) report(r chunkResult) int {
 	if trace != "" {
 		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
 	}
-	return ExitError
+	return host.ExitError
 }
 
 // isKeyboardInterrupt reports whether err, from PCall, is the
@@ -394,20 +484,4 @@ func explanation(err error) string {
 		return luaapi.Explanation(apiErr.Object)
 	}
 	return ""
-}
-
-// describeError is the message and Lua traceback of an error from PCall.
-func describeError(err error) (msg, trace string) {
-	var apiErr *lua.ApiError
-	if !errors.As(err, &apiErr) {
-		return err.Error(), ""
-	}
-	if m, ok := luaapi.IsErrorValue(apiErr.Object); ok {
-		msg = m
-	} else if apiErr.Object != nil {
-		msg = lua51.ErrorText(apiErr.Object)
-	} else {
-		msg = err.Error()
-	}
-	return msg, strings.TrimRight(apiErr.StackTrace, "\n")
 }

@@ -1,4 +1,4 @@
-package runner
+package repr
 
 import (
 	"cmp"
@@ -7,46 +7,63 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Bounds of what the prompt prints of one value.
-const (
-	reprDepth = 4   // tables nested deeper print as {...}
-	reprItems = 100 // fields printed in all; the rest is "..."
-)
+// Printer prints Lua values readably, as Lua source: strings quoted,
+// numbers as Lua 5.1 writes them, tables as constructors ({"127.0.0.1",
+// 53422}, {1, 2, x = "y"}) with their keys sorted, bounded in depth and
+// size, a table met again inside itself as <cycle>. The prompt shows
+// values with one, the trace a call's arguments and results with
+// another; they differ only in their bounds and in what they print their
+// own way.
+type Printer struct {
+	// Depth is how deep tables nest before they print as {...}: 1 prints
+	// a table's values but not those of the tables in it.
+	Depth int
+	// Items is how many values and fields print in all; the rest is "...".
+	Items int
+	// String prints a string; Quote if nil.
+	String func(s string) string
+	// Special, if not nil, is asked first for every value: when it reports
+	// true, its text is the value's (an error value as its message, an
+	// address as host:port, a socket as fd=3).
+	Special func(v lua.LValue) (string, bool)
+}
 
-// repr is v as the prompt prints it, readably: strings quoted, tables as
-// constructors ({"127.0.0.1", 53422}, {1, 2, x = "y"}) with their keys
-// sorted, bounded in depth and size, a table met again inside itself as
-// <cycle>; an error value as its message, userdata through __tostring.
-// It calls __tostring, so it runs where a Lua error is caught.
-func repr(L *lua.LState, v lua.LValue) string {
-	r := reprState{L: L, items: reprItems, open: map[*lua.LTable]bool{}}
+// Value is v as p prints it.
+func (p *Printer) Value(v lua.LValue) string {
+	r := reprState{p: p, items: p.Items, open: map[*lua.LTable]bool{}}
 	r.value(v, 0)
 	return r.b.String()
 }
 
 type reprState struct {
-	L     *lua.LState
+	p     *Printer
 	b     strings.Builder
 	items int
 	open  map[*lua.LTable]bool // tables being printed, for cycles
 }
 
 func (r *reprState) value(v lua.LValue, depth int) {
-	switch v := v.(type) {
-	case lua.LString:
-		r.b.WriteString(luaQuote(string(v)))
-	case *lua.LTable:
-		if msg, ok := luaapi.IsErrorValue(v); ok {
-			r.b.WriteString(msg)
+	if r.p.Special != nil {
+		if s, ok := r.p.Special(v); ok {
+			r.b.WriteString(s)
 			return
 		}
+	}
+	switch v := v.(type) {
+	case lua.LString:
+		if r.p.String != nil {
+			r.b.WriteString(r.p.String(string(v)))
+		} else {
+			r.b.WriteString(Quote(string(v)))
+		}
+	case lua.LNumber:
+		r.b.WriteString(lua51.FormatNumber(float64(v)))
+	case *lua.LTable:
 		r.table(v, depth)
-	case *lua.LUserData:
-		r.b.WriteString(r.L.ToStringMeta(v).String())
 	default:
 		r.b.WriteString(v.String())
 	}
@@ -57,7 +74,7 @@ func (r *reprState) table(t *lua.LTable, depth int) {
 		r.b.WriteString("<cycle>")
 		return
 	}
-	if depth >= reprDepth {
+	if depth >= r.p.Depth {
 		r.b.WriteString("{...}")
 		return
 	}
@@ -154,9 +171,9 @@ func isIdentifier(s string) bool {
 	return true
 }
 
-// luaQuote quotes s as a Lua 5.1 string literal: printable UTF-8 as it is,
+// Quote quotes s as a Lua 5.1 string literal: printable UTF-8 as it is,
 // other bytes as \ddd.
-func luaQuote(s string) string {
+func Quote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); {

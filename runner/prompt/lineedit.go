@@ -1,4 +1,4 @@
-package runner
+package prompt
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/peterh/liner"
+	"github.com/sockrun/sockrun/runner/host"
+	"golang.org/x/sys/unix"
 )
 
 // errPromptAborted is a line abandoned with Ctrl-C at the prompt.
@@ -18,8 +20,13 @@ var errPromptAborted = errors.New("prompt aborted")
 // lineEditor reads the prompt's lines.
 type lineEditor interface {
 	// Prompt shows prompt and reads a line: io.EOF at end of input
-	// (Ctrl-D), errPromptAborted for Ctrl-C.
+	// (Ctrl-D), errPromptAborted for Ctrl-C. It keeps the terminal, where
+	// Ctrl-C is a key and not a signal, until Release.
 	Prompt(prompt string) (string, error)
+	// Release gives the terminal back as it was before Prompt: Ctrl-C is
+	// a signal again. The prompt calls it once it is ready to take that
+	// signal as an interrupt of the statement read.
+	Release()
 	// AppendHistory records a line entered.
 	AppendHistory(line string)
 	// Close restores the terminal and saves the history.
@@ -29,7 +36,7 @@ type lineEditor interface {
 // newLineEditor is a line editor with history on a terminal, or one that
 // reads plain lines from standard input, prompting on standard error, as
 // python3 -i does when its input is not a terminal.
-func newLineEditor(env *Env) lineEditor {
+func newLineEditor(env *host.Env) lineEditor {
 	if !env.Terminal {
 		return &plainEditor{in: bufio.NewReader(env.Stdin), prompts: env.Stderr}
 	}
@@ -39,8 +46,8 @@ func newLineEditor(env *Env) lineEditor {
 // historyFile is where the prompt's history is kept: $SOCKRUN_HISTORY (an
 // empty value keeps none), else $XDG_STATE_HOME/sockrun_history, else
 // ~/.sockrun_history.
-func historyFile(env *Env) string {
-	environ := envMap(env.Environ)
+func historyFile(env *host.Env) string {
+	environ := env.EnvironMap()
 	if f, ok := environ["SOCKRUN_HISTORY"]; ok {
 		return f
 	}
@@ -56,18 +63,29 @@ func historyFile(env *Env) string {
 // termEditor edits lines on the terminal with liner. While a statement
 // runs the terminal is in the mode it had before (echo, line input,
 // Ctrl-C a signal), so that io.read works and Ctrl-C interrupts; liner's
-// raw mode is on only while a line is read.
+// raw mode, without signals, is on only from Prompt to Release.
+//
+// liner turns signals off itself only while it reads, and gives back the
+// mode it found when it returns: so the mode Prompt sets is liner's raw
+// mode with signals off too, or a Ctrl-C right after a line was read
+// would be a signal before the prompt was ready to take it for the
+// statement (it was dropped, and a blocking s:accept() typed at the
+// prompt waited for ever).
 type termEditor struct {
-	l                  *liner.State
-	origMode, lineMode liner.ModeApplier
+	l *liner.State
+	// origMode is the terminal's mode before, lineMode the one to read a
+	// line in; nil if standard input's mode could not be read.
+	origMode, lineMode *unix.Termios
 	history            string
 }
 
 func newTermEditor(history string) *termEditor {
 	e := &termEditor{history: history}
-	e.origMode, _ = liner.TerminalMode()
+	e.origMode = terminalMode()
 	e.l = liner.NewLiner()
-	e.lineMode, _ = liner.TerminalMode()
+	if e.lineMode = terminalMode(); e.lineMode != nil {
+		e.lineMode.Lflag &^= unix.ISIG
+	}
 	e.l.SetCtrlCAborts(true)
 	if history != "" {
 		if f, err := os.Open(history); err == nil {
@@ -75,28 +93,38 @@ func newTermEditor(history string) *termEditor {
 			f.Close()
 		}
 	}
-	e.restore()
+	e.Release()
 	return e
 }
 
-func (e *termEditor) restore() {
-	if e.origMode != nil {
-		e.origMode.ApplyMode()
+// terminalMode is standard input's terminal mode, nil if it has none.
+func terminalMode() *unix.Termios {
+	t, err := unix.IoctlGetTermios(unix.Stdin, unix.TCGETS)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+// setTerminalMode sets standard input's terminal mode to t, if not nil.
+func setTerminalMode(t *unix.Termios) {
+	if t != nil {
+		unix.IoctlSetTermios(unix.Stdin, unix.TCSETS, t)
 	}
 }
 
 // Prompt implements lineEditor.
 func (e *termEditor) Prompt(prompt string) (string, error) {
-	if e.lineMode != nil {
-		e.lineMode.ApplyMode()
-	}
-	defer e.restore()
+	setTerminalMode(e.lineMode)
 	line, err := e.l.Prompt(prompt)
 	if errors.Is(err, liner.ErrPromptAborted) {
 		return "", errPromptAborted
 	}
 	return line, err
 }
+
+// Release implements lineEditor.
+func (e *termEditor) Release() { setTerminalMode(e.origMode) }
 
 // AppendHistory implements lineEditor.
 func (e *termEditor) AppendHistory(line string) { e.l.AppendHistory(line) }
@@ -117,7 +145,7 @@ func (e *termEditor) Close() error {
 		}
 	}
 	e.l.Close()
-	e.restore()
+	e.Release()
 	return err
 }
 
@@ -139,6 +167,9 @@ func (e *plainEditor) Prompt(prompt string) (string, error) {
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
+
+// Release implements lineEditor.
+func (e *plainEditor) Release() {}
 
 // AppendHistory implements lineEditor.
 func (e *plainEditor) AppendHistory(string) {}

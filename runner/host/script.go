@@ -1,4 +1,4 @@
-package runner
+package host
 
 import (
 	"errors"
@@ -12,71 +12,71 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// chunk is one piece of Lua a run runs: a -e chunk, a -l module, or the
+// Chunk is one piece of Lua a run runs: a -e chunk, a -l module, or the
 // script itself.
-type chunk struct {
-	name string // in messages: the script's path, "stdin" or "(command line)"
-	src  string // the Lua source; unused for a module
-	// module is -l's NAME or GLOBAL=NAME: the run requires NAME and sets
+type Chunk struct {
+	Name string // in messages: the script's path, "stdin" or "(command line)"
+	Src  string // the Lua source; unused for a module
+	// Module is -l's NAME or GLOBAL=NAME: the run requires NAME and sets
 	// the global (NAME if not given) to what it returns, as lua -l does.
-	module string
+	Module string
 }
 
-// script is what a run runs, in order: the -e chunks and -l modules as
+// Script is what a run runs, in order: the -e chunks and -l modules as
 // given, then the script file, if any, with its arguments.
-type script struct {
-	path string   // the script file, "-" for standard input, "" for none
-	pre  []chunk  // -e chunks and -l modules, in the order given
-	args []string // arg[1..], and the script's "..."
-	// before is the command line before the script, arg's negative
+type Script struct {
+	Path string   // the script file, "-" for standard input, "" for none
+	Pre  []Chunk  // -e chunks and -l modules, in the order given
+	Args []string // arg[1..], and the script's "..."
+	// Before is the command line before the script, arg's negative
 	// indices as lua sets them: the program and its options
 	// (sockrun -e x s.lua gives arg[-3] == "sockrun", arg[-2] == "-e").
-	before []string
+	Before []string
 	src    string // the script's source, once read
 
 	// protos are the chunks' compiled prototypes (nil for a module),
-	// compiled once: the syntax check (checkQuiet, before any worker
-	// starts) and every worker's VM share them, as gopher-lua's
-	// prototypes are read-only once compiled.
+	// compiled once: the syntax check (Check, before any worker starts)
+	// and every worker's VM share them, as gopher-lua's prototypes are
+	// read-only once compiled.
 	protos []*lua.FunctionProto
 }
 
-// name is arg[0]: the script's path, "stdin", or "(command line)" when
-// only -e chunks run.
-func (s *script) name() string {
-	switch s.path {
+// Name is the script as messages name it: its path, "stdin", or
+// "(command line)" when only -e chunks run.
+func (s *Script) Name() string {
+	switch s.Path {
 	case "":
 		return "(command line)"
 	case "-":
 		return "stdin"
 	}
-	return s.path
+	return s.Path
 }
 
-// arg0 is arg[0]: the script's path ("-" for standard input, as lua), or
+// Arg0 is arg[0]: the script's path ("-" for standard input, as lua), or
 // "(command line)" when only -e chunks run.
-func (s *script) arg0() string {
-	if s.path == "" {
+func (s *Script) Arg0() string {
+	if s.Path == "" {
 		return "(command line)"
 	}
-	return s.path
+	return s.Path
 }
 
-// dir is the script's directory, first on package.path.
-func (s *script) dir() string {
-	if s.path == "" || s.path == "-" {
+// Dir is the script's directory, first on package.path.
+func (s *Script) Dir() string {
+	if s.Path == "" || s.Path == "-" {
 		return "."
 	}
-	return filepath.Dir(s.path)
+	return filepath.Dir(s.Path)
 }
 
-// read reads the script's source: the file, or standard input for "-". A
+// Read reads the script's source: the file, or standard input for "-". A
 // first line starting with "#" (#!/usr/bin/env sockrun) is blanked, as
 // lua does, keeping the line numbers.
-func (s *script) read(env *Env) error {
+func (s *Script) Read(env *Env) error {
 	var b []byte
 	var err error
-	switch s.path {
+	switch s.Path {
 	case "":
 		return nil
 	case "-":
@@ -84,10 +84,10 @@ func (s *script) read(env *Env) error {
 			return fmt.Errorf("cannot read stdin: %v", err)
 		}
 	default:
-		if fi, err := os.Stat(s.path); err == nil && fi.IsDir() {
-			return fmt.Errorf("%s is a directory", s.path)
+		if fi, err := os.Stat(s.Path); err == nil && fi.IsDir() {
+			return fmt.Errorf("%s is a directory", s.Path)
 		}
-		if b, err = os.ReadFile(s.path); err != nil {
+		if b, err = os.ReadFile(s.Path); err != nil {
 			var pathErr *os.PathError
 			if errors.As(err, &pathErr) {
 				return fmt.Errorf("cannot open %s: %v", pathErr.Path, pathErr.Err)
@@ -110,28 +110,43 @@ func skipShebang(src string) string {
 	return ""
 }
 
-// chunks is everything the run runs, in order.
-func (s *script) chunks() []chunk {
-	if s.path == "" {
-		return s.pre
+// Chunks is everything the run runs, in order.
+func (s *Script) Chunks() []Chunk {
+	if s.Path == "" {
+		return s.Pre
 	}
-	return append(s.pre[:len(s.pre):len(s.pre)], chunk{name: s.name(), src: s.src})
+	return append(s.Pre[:len(s.Pre):len(s.Pre)], Chunk{Name: s.Name(), Src: s.src})
+}
+
+// Check reads the script's source and compiles every chunk, reporting
+// the first syntax error as "file:line: message". Load, later, uses what
+// it compiled.
+func (s *Script) Check(env *Env) error {
+	if err := s.Read(env); err != nil {
+		return err
+	}
+	protos, err := compileChunks(s.Chunks())
+	if err != nil {
+		return err
+	}
+	s.protos = protos
+	return nil
 }
 
 // compile compiles every chunk in L, reporting the first syntax error as
 // "file:line: message".
-func (s *script) compile(L *lua.LState) ([]*lua.LFunction, error) {
+func (s *Script) compile(L *lua.LState) ([]*lua.LFunction, error) {
 	if s.protos == nil {
-		protos, err := compileChunks(s.chunks())
+		protos, err := compileChunks(s.Chunks())
 		if err != nil {
 			return nil, err
 		}
 		s.protos = protos
 	}
 	var fns []*lua.LFunction
-	for i, c := range s.chunks() {
-		if c.module != "" {
-			fns = append(fns, requireFunc(L, c.module))
+	for i, c := range s.Chunks() {
+		if c.Module != "" {
+			fns = append(fns, requireFunc(L, c.Module))
 			continue
 		}
 		fns = append(fns, L.NewFunctionFromProto(s.protos[i]))
@@ -141,34 +156,34 @@ func (s *script) compile(L *lua.LState) ([]*lua.LFunction, error) {
 
 // compileChunks compiles each chunk of Lua source into its prototype (nil
 // for a module), reporting the first syntax error as "file:line: message".
-func compileChunks(chunks []chunk) ([]*lua.FunctionProto, error) {
+func compileChunks(chunks []Chunk) ([]*lua.FunctionProto, error) {
 	protos := make([]*lua.FunctionProto, len(chunks))
 	for i, c := range chunks {
-		if c.module != "" {
+		if c.Module != "" {
 			continue
 		}
 		var err error
-		if protos[i], err = lua51.Compile(c.src, c.name); err != nil {
+		if protos[i], err = lua51.Compile(c.Src, c.Name); err != nil {
 			return nil, err
 		}
 	}
 	return protos, nil
 }
 
-// load compiles the run's chunks into the one function the main thread
+// Load compiles the run's chunks into the one function the main thread
 // runs, and the arguments to call it with: the only chunk itself (so its
 // traceback is the script's alone), or a function that calls each in
 // turn. As lua does, the script is called with its arguments as "...";
 // the -e chunks with none.
-func (s *script) load(L *lua.LState) (*lua.LFunction, []lua.LValue, error) {
+func (s *Script) Load(L *lua.LState) (*lua.LFunction, []lua.LValue, error) {
 	fns, err := s.compile(L)
 	if err != nil {
 		return nil, nil, err
 	}
 	var args []lua.LValue
-	if s.path != "" {
-		args = make([]lua.LValue, len(s.args))
-		for i, a := range s.args {
+	if s.Path != "" {
+		args = make([]lua.LValue, len(s.Args))
+		for i, a := range s.Args {
 			args[i] = lua.LString(a)
 		}
 	}
@@ -207,28 +222,6 @@ func requireFunc(L *lua.LState, module string) *lua.LFunction {
 	})
 }
 
-// explainError gives err, from a PCall in L, lua5.1's message where it is
-// a runtime error gopher-lua words differently ("attempt to index global
-// 'sockt' (a nil value)": lua51.Explain). Call it with the interpreter lock
-// held, right after the PCall.
-func explainError(L *lua.LState, err error) error {
-	var apiErr *lua.ApiError
-	if errors.As(err, &apiErr) {
-		if s, ok := apiErr.Object.(lua.LString); ok {
-			apiErr.Object = lua.LString(lua51.Explain(L, string(s)))
-		}
-	}
-	return err
-}
-
-// incomplete reports whether err, from compiling src, says that src ends
-// before its statement does (the prompt then asks for more), as lua5.1's
-// prompt decides it.
-func incomplete(err error) bool {
-	var se *lua51.SyntaxError
-	return errors.As(err, &se) && se.Incomplete()
-}
-
 // packagePath is package.path for a script in dir: the script's directory
 // first, then the config's path entries, then LUA_PATH (";;" in it
 // standing for the default, as in lua) or the default, ./?.lua;./?/init.lua.
@@ -261,35 +254,4 @@ func cleanPath(p string) string {
 		}
 	}
 	return strings.Join(out, ";")
-}
-
-// chunkFlag is -e or -l: each use appends to the one list both share, so
-// that the chunks and modules run in the order given.
-type chunkFlag struct {
-	list   *[]chunk
-	module bool
-}
-
-// String implements pflag.Value.
-func (f chunkFlag) String() string { return "" }
-
-// Type implements pflag.Value.
-func (f chunkFlag) Type() string {
-	if f.module {
-		return "NAME"
-	}
-	return "CHUNK"
-}
-
-// Set implements pflag.Value.
-func (f chunkFlag) Set(val string) error {
-	if f.module {
-		if val == "" || strings.HasSuffix(val, "=") {
-			return errors.New("want a module name")
-		}
-		*f.list = append(*f.list, chunk{name: "(command line)", module: val})
-	} else {
-		*f.list = append(*f.list, chunk{name: "(command line)", src: val})
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package runner
+package trace
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 // The trace's sequence diagram drawn as a standalone SVG, so that it
 // opens in any browser: the same participants and steps as the Mermaid
-// diagram (trace_mermaid.go), laid out on a fixed grid in a monospace
+// diagram (mermaid.go), laid out on a fixed grid in a monospace
 // font: a column per participant with its box at the top and bottom and
 // a dashed lifeline between, a row per step with its time on the left.
 

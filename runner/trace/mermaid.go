@@ -1,4 +1,4 @@
-package runner
+package trace
 
 import (
 	"fmt"
@@ -75,7 +75,7 @@ func (d *diagram) own(addr string) {
 }
 
 // draw adds what a call shows in the diagram, if anything.
-func (vt *vmTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
+func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 	d := vt.t.diag
 	d.own(te.Local)
 	at := func(kind itemKind, from, to, label string) {
@@ -117,7 +117,7 @@ func (vt *vmTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 	case name == "connect" || name == "connect_ex":
 		target := ""
 		if len(ev.Args) > 1 {
-			target = formatValue(ev.Args[1], 0, false)
+			target = resultPrinter.Value(ev.Args[1])
 		}
 		switch {
 		case te.Error != "":
@@ -137,7 +137,7 @@ func (vt *vmTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 	case dataOut[name] && te.Bytes != nil:
 		to := te.Peer
 		if name == "sendto" && len(ev.Args) > 2 {
-			to = formatValue(ev.Args[len(ev.Args)-1], 0, false)
+			to = resultPrinter.Value(ev.Args[len(ev.Args)-1])
 		}
 		if to != "" {
 			at(itemMsg, me, to, bytes())
@@ -145,7 +145,7 @@ func (vt *vmTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 	case dataIn[name] && te.Bytes != nil:
 		from := te.Peer
 		if name == "recvfrom" && len(ev.Results) > 1 && ev.Results[1] != lua.LNil {
-			from = formatValue(ev.Results[1], 0, false)
+			from = resultPrinter.Value(ev.Results[1])
 		}
 		label := bytes()
 		if *te.Bytes == 0 {

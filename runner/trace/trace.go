@@ -1,4 +1,4 @@
-package runner
+package trace
 
 import (
 	"encoding/json"
@@ -6,12 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
-	"github.com/spf13/viper"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -19,16 +19,16 @@ import (
 // thread, descriptor, arguments, result or error, the bytes it moved and
 // the socket's state before and after; thread starts and ends, lock
 // hand-offs that made a thread wait, and signals. The tracer is the call
-// path's observer (luaapi/callpath.go) and sees the lock and the signals
-// from the runner. Without --trace no observer is attached, and the call
+// path's observer (luaapi/callpath.go) and is told of the lock by the VM
+// host and of the signals by the runner. Without --trace no observer is attached, and the call
 // path and the lock run as they do untraced.
 //
 // Text and jsonl lines are written as they happen, one write per line, so
 // lines of several threads or workers never mix. A diagram (mermaid, svg)
 // is drawn from the events kept, when the run ends.
 
-// TraceConfig is the trace part of the configuration.
-type TraceConfig struct {
+// Config is the trace part of the configuration.
+type Config struct {
 	// On turns tracing on (trace; also on when a trace file is given).
 	On bool
 	// File is where the trace goes (trace_file); "" is standard error.
@@ -38,41 +38,37 @@ type TraceConfig struct {
 	Format string
 }
 
-// traceFormats are the formats --trace-format takes.
-var traceFormats = []string{"text", "jsonl", "mermaid", "svg"}
+// Formats are the formats a trace is written in (--trace-format).
+var Formats = []string{"text", "jsonl", "mermaid", "svg"}
 
-// traceConfig reads the trace keys of v.
-func traceConfig(v *viper.Viper) (TraceConfig, error) {
-	tc := TraceConfig{
-		On:     v.GetBool("trace"),
-		File:   strings.TrimSpace(v.GetString("trace_file")),
-		Format: strings.ToLower(strings.TrimSpace(v.GetString("trace_format"))),
+// Resolve is c as a run uses it: on if a file is given, and with a format
+// (from the file's extension if unset, else text) that is one of Formats.
+func (c Config) Resolve() (Config, error) {
+	c.File = strings.TrimSpace(c.File)
+	c.Format = strings.ToLower(strings.TrimSpace(c.Format))
+	if c.File != "" {
+		c.On = true
 	}
-	if tc.File != "" {
-		tc.On = true
-	}
-	if tc.Format == "" {
-		tc.Format = "text"
-		switch strings.ToLower(filepath.Ext(tc.File)) {
+	if c.Format == "" {
+		c.Format = "text"
+		switch strings.ToLower(filepath.Ext(c.File)) {
 		case ".jsonl", ".json", ".ndjson":
-			tc.Format = "jsonl"
+			c.Format = "jsonl"
 		case ".mmd", ".mermaid", ".md":
-			tc.Format = "mermaid"
+			c.Format = "mermaid"
 		case ".svg":
-			tc.Format = "svg"
+			c.Format = "svg"
 		}
 	}
-	for _, f := range traceFormats {
-		if tc.Format == f {
-			return tc, nil
-		}
+	if !slices.Contains(Formats, c.Format) {
+		return c, fmt.Errorf("trace_format %q: want %s", c.Format, strings.Join(Formats, ", "))
 	}
-	return tc, fmt.Errorf("config: trace_format %q: want %s", tc.Format, strings.Join(traceFormats, ", "))
+	return c, nil
 }
 
-// tracer is a run's trace: where it goes and, for a diagram, the events
+// Tracer is a run's trace: where it goes and, for a diagram, the events
 // kept until the end. Several workers share it; mu orders their writes.
-type tracer struct {
+type Tracer struct {
 	start   time.Time
 	format  string
 	workers int
@@ -86,17 +82,18 @@ type tracer struct {
 	line   []byte   // the line being written, under mu
 }
 
-// newTracer starts the trace of a run of script by workers VMs, or
-// returns nil if tracing is off.
-func newTracer(env *Env, tc TraceConfig, script string, workers int) (*tracer, error) {
+// New starts the trace of a run of script by workers VMs, or returns nil
+// if tracing is off. The trace goes to stderr, or to tc.File, relative to
+// dir; tc is resolved (Config.Resolve).
+func New(stderr io.Writer, dir string, tc Config, script string, workers int) (*Tracer, error) {
 	if !tc.On {
 		return nil, nil
 	}
-	t := &tracer{start: time.Now(), format: tc.Format, workers: workers, title: script, w: env.Stderr}
+	t := &Tracer{start: time.Now(), format: tc.Format, workers: workers, title: script, w: stderr}
 	if tc.File != "" {
 		path := tc.File
 		if !filepath.IsAbs(path) {
-			path = filepath.Join(env.Dir, path)
+			path = filepath.Join(dir, path)
 		}
 		f, err := os.Create(path)
 		if err != nil {
@@ -110,9 +107,9 @@ func newTracer(env *Env, tc TraceConfig, script string, workers int) (*tracer, e
 	return t, nil
 }
 
-// close ends the trace: a diagram is drawn now, and the file closed. Events
-// after close are dropped.
-func (t *tracer) close() {
+// Close ends the trace: a diagram is drawn now, and the file closed.
+// Events after Close are dropped. A nil Tracer does nothing.
+func (t *Tracer) Close() {
 	if t == nil {
 		return
 	}
@@ -173,11 +170,11 @@ const (
 )
 
 // since is the time of at in seconds since the trace started.
-func (t *tracer) since(at time.Time) float64 { return at.Sub(t.start).Seconds() }
+func (t *Tracer) since(at time.Time) float64 { return at.Sub(t.start).Seconds() }
 
 // emit writes ev as its format says: a line of text or JSON, in one write.
 // A diagram's events are kept by the diagram, not written.
-func (t *tracer) emit(ev *traceEvent) {
+func (t *Tracer) emit(ev *traceEvent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed || t.diag != nil {
@@ -196,9 +193,9 @@ func (t *tracer) emit(ev *traceEvent) {
 	t.w.Write(t.line)
 }
 
-// signal traces a signal the run received: the first interrupts it, a
-// second ends it at once.
-func (t *tracer) signal(sig os.Signal, count int) {
+// Signal traces a signal the run received: the first (count 1)
+// interrupts it, a second ends it at once. A nil Tracer does nothing.
+func (t *Tracer) Signal(sig os.Signal, count int) {
 	if t == nil {
 		return
 	}
@@ -214,10 +211,11 @@ func (t *tracer) signal(sig os.Signal, count int) {
 	}
 }
 
-// vmTracer is the trace of one VM: the call path's observer. Its methods
-// run with the VM's interpreter lock held, so its maps need no lock.
-type vmTracer struct {
-	t      *tracer
+// VMTracer is the trace of one VM: the call path's observer, and the
+// lock's. Its methods run with the VM's interpreter lock held, so its
+// maps need no lock.
+type VMTracer struct {
+	t      *Tracer
 	rt     *luaapi.Runtime
 	worker int
 	// calls are the traced calls under way, by calling state, so that a
@@ -236,14 +234,14 @@ type pendingCall struct {
 // endpoints are a socket's local and peer addresses ("" if none).
 type endpoints struct{ local, peer string }
 
-// forVM is the trace of worker's VM, made before its script starts. The
+// ForVM is the trace of worker's VM, made before its script starts. The
 // clock starts with the first worker's, so that the time of a line is
 // the script's, not sockrun's start-up.
-func (t *tracer) forVM(worker int, rt *luaapi.Runtime) *vmTracer {
+func (t *Tracer) ForVM(worker int, rt *luaapi.Runtime) *VMTracer {
 	if worker == 1 {
 		t.start = time.Now() // no VM runs yet: nothing reads it meanwhile
 	}
-	return &vmTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{}, addrs: map[luaapi.StatefulSocket]endpoints{}}
+	return &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{}, addrs: map[luaapi.StatefulSocket]endpoints{}}
 }
 
 // traced says whether a call is socket-level: the socket, ssl and select
@@ -261,14 +259,14 @@ func traced(ev *luaapi.CallEvent) bool {
 
 // CallStart implements luaapi.CallStarter: it notes the call, for the
 // waiting marker.
-func (vt *vmTracer) CallStart(ev *luaapi.CallEvent) {
+func (vt *VMTracer) CallStart(ev *luaapi.CallEvent) {
 	if traced(ev) {
 		vt.calls[ev.L] = &pendingCall{ev: ev}
 	}
 }
 
 // Call implements luaapi.Observer: a line for a socket-level call.
-func (vt *vmTracer) Call(ev *luaapi.CallEvent) {
+func (vt *VMTracer) Call(ev *luaapi.CallEvent) {
 	if !traced(ev) {
 		return
 	}
@@ -286,7 +284,7 @@ func (vt *vmTracer) Call(ev *luaapi.CallEvent) {
 }
 
 // callEvent is the part of ev's trace event known before the call returns.
-func (vt *vmTracer) callEvent(ev *luaapi.CallEvent, kind string) *traceEvent {
+func (vt *VMTracer) callEvent(ev *luaapi.CallEvent, kind string) *traceEvent {
 	te := &traceEvent{Kind: kind, Worker: vt.worker, Thread: ev.Thread}
 	if ev.Type != "" {
 		te.Call = ev.Func.Name
@@ -311,7 +309,7 @@ func (vt *vmTracer) callEvent(ev *luaapi.CallEvent, kind string) *traceEvent {
 
 // endpointsOf is s's endpoints: as last seen, or asked of the socket if
 // they were not known or (fresh) its state changed.
-func (vt *vmTracer) endpointsOf(s luaapi.StatefulSocket, fresh bool) (endpoints, bool) {
+func (vt *VMTracer) endpointsOf(s luaapi.StatefulSocket, fresh bool) (endpoints, bool) {
 	e, ok := vt.addrs[s]
 	if ok && !fresh && e.local != "" {
 		return e, true
@@ -332,9 +330,9 @@ func (vt *vmTracer) endpointsOf(s luaapi.StatefulSocket, fresh bool) (endpoints,
 	return e, true
 }
 
-// unlocking is called when a thread releases the lock: if it does so in
+// Unlocking is called when a thread releases the lock: if it does so in
 // a traced call, the call waits, and the trace says so once.
-func (vt *vmTracer) unlocking(L *lua.LState) {
+func (vt *VMTracer) Unlocking(L *lua.LState) {
 	p := vt.calls[L]
 	if p == nil || p.waited {
 		return
@@ -345,10 +343,10 @@ func (vt *vmTracer) unlocking(L *lua.LState) {
 	vt.t.emit(te)
 }
 
-// lockWait traces a thread that waited d for the lock: behind others
-// after a call that waited, or (switch) because it handed the lock over
+// LockWait traces a thread that waited d for the lock: behind others
+// after a call that waited, or (switched) because it handed the lock over
 // after holding it a switch interval while others waited.
-func (vt *vmTracer) lockWait(L *lua.LState, d time.Duration, switched bool) {
+func (vt *VMTracer) LockWait(L *lua.LState, d time.Duration, switched bool) {
 	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindLockWait, Worker: vt.worker, Thread: vt.rt.ThreadID(L), Wait: d.Seconds()}
 	if switched {
 		te.Detail = "switch interval"
@@ -357,39 +355,15 @@ func (vt *vmTracer) lockWait(L *lua.LState, d time.Duration, switched bool) {
 }
 
 // ThreadStart implements luaapi.ThreadObserver.
-func (vt *vmTracer) ThreadStart(L *lua.LState, id int, label string) {
+func (vt *VMTracer) ThreadStart(L *lua.LState, id int, label string) {
 	vt.t.emit(&traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadStart, Worker: vt.worker, Thread: id, Detail: label})
 }
 
 // ThreadEnd implements luaapi.ThreadObserver.
-func (vt *vmTracer) ThreadEnd(L *lua.LState, id int, err lua.LValue) {
+func (vt *VMTracer) ThreadEnd(L *lua.LState, id int, err lua.LValue) {
 	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadEnd, Worker: vt.worker, Thread: id}
 	if err != nil {
 		te.Error = errorName(err)
 	}
 	vt.t.emit(te)
-}
-
-// lockTraced is vm.Lock with tracing: a wait behind other threads is
-// traced.
-func (v *vm) lockTraced(L *lua.LState) {
-	start := time.Now()
-	waited := v.gil.lock()
-	L.G.CurrentThread = L
-	if waited {
-		v.trace.lockWait(L, time.Since(start), false)
-	}
-}
-
-// checkpointTraced is vm.Checkpoint with tracing: a hand-off at the
-// switch interval is traced with how long the thread waited for its turn.
-func (v *vm) checkpointTraced(L *lua.LState) {
-	if !v.gil.drop.Load() {
-		return
-	}
-	start := time.Now()
-	if v.gil.Yield() {
-		L.G.CurrentThread = L
-		v.trace.lockWait(L, time.Since(start), true)
-	}
 }

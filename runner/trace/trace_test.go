@@ -1,4 +1,4 @@
-package runner
+package trace
 
 import (
 	"encoding/xml"

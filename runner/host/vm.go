@@ -1,4 +1,4 @@
-package runner
+package host
 
 import (
 	"context"
@@ -34,13 +34,15 @@ var vmOptions = lua.Options{
 // 4.7, with 4,096 7.3, with 16,384 20.9).
 const threadCallDepth = 1024
 
-// vm is one Lua VM running a script: its state, its interpreter lock and
+// VM is one Lua VM running a script: its state, its interpreter lock and
 // its threads. It is the luaapi.Host of the script modules.
-type vm struct {
+type VM struct {
 	// gil is the interpreter lock: only the goroutine holding it runs Lua
 	// or touches Lua values.
 	gil *gil
 
+	// L is the main thread's state: touched only by the goroutine that
+	// holds the interpreter lock.
 	L   *lua.LState
 	rt  *luaapi.Runtime
 	env *Env
@@ -51,27 +53,28 @@ type vm struct {
 	luaCtx context.Context
 	// epoch is what Context returns: ctx itself for a run; at the prompt,
 	// a child of ctx that a Ctrl-C cancels and the prompt replaces.
-	epoch atomic.Pointer[epoch]
+	epoch atomic.Pointer[Epoch]
 
 	threads sync.WaitGroup
+	live    atomic.Int64 // threads running, main chunk excluded
 
 	// trace is the VM's part of --trace, nil when tracing is off.
-	trace *vmTracer
+	trace LockTracer
 
 	exitOnce sync.Once
 	exitCode atomic.Int64
 	exited   atomic.Bool
 }
 
-// newVM creates the VM for one run of a script: the Lua state with the
+// NewVM creates the VM for one run of a script: the Lua state with the
 // standard libraries a script needs and sockrun's modules. dir is the
 // script's directory, first on package.path; extraPath is the config's
-// path entries, after it.
-func newVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath string) *vm {
-	v := &vm{env: env, gil: newGIL()}
+// path entries, after it. The VM's run ends when parent does.
+func NewVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath string) *VM {
+	v := &VM{env: env, gil: newGIL()}
 	v.ctx, v.cancel = context.WithCancelCause(parent)
 	v.luaCtx = newLuaContext(v.ctx)
-	v.epoch.Store(&epoch{ctx: v.ctx, cancel: v.cancel})
+	v.epoch.Store(&Epoch{ctx: v.ctx, cancel: v.cancel})
 	v.L = lua.NewState(vmOptions)
 	// Every thread state copies the options of the state that made it.
 	// NewState raised the RegistrySize under 128 to 5,120 slots (80 KiB):
@@ -83,7 +86,7 @@ func newVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath s
 	v.L.Options.CallStackSize = threadCallDepth
 	lua51.Open(v.L, lua51.Options{Stdin: env.Stdin})
 	if pkg, ok := v.L.GetGlobal("package").(*lua.LTable); ok {
-		environ := envMap(env.Environ)
+		environ := env.EnvironMap()
 		luaPath, hasLuaPath := environ["LUA_PATH"]
 		pkg.RawSetString("path", lua.LString(packagePath(dir, extraPath, luaPath, hasLuaPath)))
 		// gopher-lua loads no C modules; cpath is kept for scripts that
@@ -104,7 +107,7 @@ func newVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath s
 // a new coroutine the run's context, not a child of its creator's:
 // gopher-lua's would make a coroutine of the main thread inherit the main
 // thread's interrupt, which a coroutine resumed later would raise forever.
-func (v *vm) coroutinesWithRunContext() {
+func (v *VM) coroutinesWithRunContext() {
 	co, ok := v.L.GetGlobal("coroutine").(*lua.LTable)
 	if !ok {
 		return
@@ -155,7 +158,7 @@ func createdCoroutine(v lua.LValue) *lua.LState {
 //
 // A context derived from a luaContext with context.WithCancel would never
 // end (its parent's Done was nil when it was made): the states that check
-// one are given it directly (vm.Go, coroutinesWithRunContext).
+// one are given it directly (VM.Go, coroutinesWithRunContext).
 type luaContext struct {
 	context.Context
 	done *atomic.Pointer[<-chan struct{}]
@@ -178,26 +181,56 @@ func (c luaContext) Done() <-chan struct{} {
 	return nil
 }
 
-// epoch is a context the blocking calls watch, and its cancel.
-type epoch struct {
+// LockTracer is the trace's view of the interpreter lock (--trace): told
+// when a thread releases it and when one had to wait for it, at a switch
+// interval or not. Its methods run holding the lock.
+type LockTracer interface {
+	Unlocking(L *lua.LState)
+	LockWait(L *lua.LState, d time.Duration, switched bool)
+}
+
+// Epoch is a context the blocking calls watch, and its cancel: the run's
+// own, or at the prompt one of a series (NewEpoch).
+type Epoch struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 }
 
+// Interrupt ends the epoch: whatever the VM waits in ends with
+// KeyboardInterrupt.
+func (e *Epoch) Interrupt() { e.cancel(luaapi.ErrInterrupted) }
+
+// Ended reports whether the epoch ended: interrupted, or the run over.
+func (e *Epoch) Ended() bool { return e.ctx.Err() != nil }
+
+// NewEpoch gives the VM a fresh epoch, a child of the run's context, for
+// its blocking calls, the main state's checks between instructions and
+// its sockets' interrupts: the prompt starts one after a statement was
+// interrupted, so that the session goes on. Call it holding the
+// interpreter lock.
+func (v *VM) NewEpoch() *Epoch {
+	ctx, cancel := context.WithCancelCause(v.ctx)
+	e := &Epoch{ctx: ctx, cancel: cancel}
+	v.epoch.Store(e)
+	v.L.SetContext(newLuaContext(ctx))
+	v.rt.Rewatch(ctx)
+	return e
+}
+
 // Context implements luaapi.Host: the context of the current epoch.
-func (v *vm) Context() context.Context { return v.epoch.Load().ctx }
+func (v *VM) Context() context.Context { return v.epoch.Load().ctx }
 
 // Unlock implements luaapi.Host: releases the interpreter lock.
-func (v *vm) Unlock(L *lua.LState) {
+func (v *VM) Unlock(L *lua.LState) {
 	if v.trace != nil {
-		v.trace.unlocking(L)
+		v.trace.Unlocking(L)
 	}
 	v.gil.Unlock()
 }
 
 // Lock implements luaapi.Host: takes the interpreter lock for L's thread,
 // after the threads already waiting for it.
-func (v *vm) Lock(L *lua.LState) {
+func (v *VM) Lock(L *lua.LState) {
 	if v.trace != nil {
 		v.lockTraced(L)
 		return
@@ -206,10 +239,34 @@ func (v *vm) Lock(L *lua.LState) {
 	L.G.CurrentThread = L
 }
 
+// lockTraced is VM.Lock with tracing: a wait behind other threads is
+// traced.
+func (v *VM) lockTraced(L *lua.LState) {
+	start := time.Now()
+	waited := v.gil.lock()
+	L.G.CurrentThread = L
+	if waited {
+		v.trace.LockWait(L, time.Since(start), false)
+	}
+}
+
+// checkpointTraced is VM.Checkpoint with tracing: a hand-off at the
+// switch interval is traced with how long the thread waited for its turn.
+func (v *VM) checkpointTraced(L *lua.LState) {
+	if !v.gil.drop.Load() {
+		return
+	}
+	start := time.Now()
+	if v.gil.Yield() {
+		L.G.CurrentThread = L
+		v.trace.LockWait(L, time.Since(start), true)
+	}
+}
+
 // Checkpoint implements luaapi.Host: if another thread has waited for the
 // lock longer than the switch interval, L's thread hands it over and takes
 // it back in turn.
-func (v *vm) Checkpoint(L *lua.LState) {
+func (v *VM) Checkpoint(L *lua.LState) {
 	if v.trace != nil {
 		v.checkpointTraced(L)
 		return
@@ -219,15 +276,23 @@ func (v *vm) Checkpoint(L *lua.LState) {
 	}
 }
 
+// Yield hands the interpreter lock, held by L's thread, to the threads
+// waiting for it, if any, and takes it back after them.
+func (v *VM) Yield(L *lua.LState) {
+	if v.gil.Yield() {
+		L.G.CurrentThread = L
+	}
+}
+
 // SwitchInterval implements luaapi.Host.
-func (v *vm) SwitchInterval() time.Duration { return v.gil.Interval() }
+func (v *VM) SwitchInterval() time.Duration { return v.gil.Interval() }
 
 // SetSwitchInterval implements luaapi.Host.
-func (v *vm) SetSwitchInterval(d time.Duration) { v.gil.SetInterval(d) }
+func (v *VM) SetSwitchInterval(d time.Duration) { v.gil.SetInterval(d) }
 
 // Go implements luaapi.Host: body runs on a new goroutine with a new thread
 // state, holding the interpreter lock.
-func (v *vm) Go(L *lua.LState, body func(co *lua.LState)) {
+func (v *VM) Go(L *lua.LState, body func(co *lua.LState)) {
 	// A thread lives on its own, not as long as the thread that started
 	// it: it watches the run's context, not a child of its parent's. Made
 	// from L without its context, the thread gets none of its own, which
@@ -239,9 +304,11 @@ func (v *vm) Go(L *lua.LState, body func(co *lua.LState)) {
 	}
 	co.SetContext(v.luaCtx)
 	v.threads.Add(1)
+	v.live.Add(1)
 	go func() {
 		defer recoverTo(v.env.Stderr, "a thread")
 		defer v.threads.Done()
+		defer v.live.Add(-1)
 		v.gil.Lock()
 		defer v.gil.Unlock()
 		co.G.CurrentThread = co
@@ -251,7 +318,7 @@ func (v *vm) Go(L *lua.LState, body func(co *lua.LState)) {
 
 // Exit implements luaapi.Host: ends the run with code. The calling thread
 // stops here (its deferred unlock runs); the others are interrupted.
-func (v *vm) Exit(L *lua.LState, code int) {
+func (v *VM) Exit(L *lua.LState, code int) {
 	v.exitOnce.Do(func() {
 		v.exitCode.Store(int64(code))
 		v.exited.Store(true)
@@ -261,18 +328,37 @@ func (v *vm) Exit(L *lua.LState, code int) {
 }
 
 // Stdout implements luaapi.Host.
-func (v *vm) Stdout() io.Writer { return v.env.Stdout }
+func (v *VM) Stdout() io.Writer { return v.env.Stdout }
 
 // Stderr implements luaapi.Host.
-func (v *vm) Stderr() io.Writer { return v.env.Stderr }
+func (v *VM) Stderr() io.Writer { return v.env.Stderr }
 
 // Stdin implements luaapi.Host.
-func (v *vm) Stdin() io.Reader { return v.env.Stdin }
+func (v *VM) Stdin() io.Reader { return v.env.Stdin }
 
-// runChunk runs fn(args...) as the main chunk on its own goroutine,
+// Runtime is the script modules' runtime of the VM.
+func (v *VM) Runtime() *luaapi.Runtime { return v.rt }
+
+// RunContext is the context of the VM's run: it ends when the run does
+// (interrupted, a limit reached, os.exit, Close), with the cause.
+func (v *VM) RunContext() context.Context { return v.ctx }
+
+// SetLockTracer has t told of the interpreter lock's hand-offs. Call it
+// before the script runs.
+func (v *VM) SetLockTracer(t LockTracer) { v.trace = t }
+
+// Exited reports whether the script called os.exit, and with what code.
+func (v *VM) Exited() (code int, ok bool) {
+	if !v.exited.Load() {
+		return 0, false
+	}
+	return int(v.exitCode.Load()), true
+}
+
+// RunChunk runs fn(args...) as the main chunk on its own goroutine,
 // holding the lock, and reports on done how it ended: nil, or its
-// *lua.ApiError. A chunk that called os.exit reports nil; v.exited tells.
-func (v *vm) runChunk(fn *lua.LFunction, args []lua.LValue, done chan<- error) {
+// *lua.ApiError. A chunk that called os.exit reports nil; Exited tells.
+func (v *VM) RunChunk(fn *lua.LFunction, args []lua.LValue, done chan<- error) {
 	go func() {
 		defer recoverTo(v.env.Stderr, "the main chunk")
 		var err error
@@ -292,14 +378,14 @@ func (v *vm) runChunk(fn *lua.LFunction, args []lua.LValue, done chan<- error) {
 		for _, a := range args {
 			v.L.Push(a)
 		}
-		err = explainError(v.L, lua51.HostCall(v.L, len(args), 0))
+		err = ExplainError(v.L, lua51.HostCall(v.L, len(args), 0))
 		finished = true
 	}()
 }
 
-// report writes the VM's leak report (--report) under its interpreter
+// Report writes the VM's leak report (--report) under its interpreter
 // lock, unless a thread still holds the lock after a second.
-func (v *vm) report(w io.Writer, who string) {
+func (v *VM) Report(w io.Writer, who string) {
 	var mu sync.Mutex
 	acquired, gaveUp := false, false
 	got := make(chan struct{})
@@ -330,9 +416,10 @@ func (v *vm) report(w io.Writer, who string) {
 	v.gil.Unlock()
 }
 
-// waitThreads waits for every thread to end, or for the grace period if
-// the run was interrupted; it reports whether they all ended.
-func (v *vm) waitThreads(grace time.Duration, stop <-chan struct{}) bool {
+// WaitThreads waits for every thread to end, or for the grace period if
+// the run was interrupted, or until stop is closed; it reports whether
+// they all ended.
+func (v *VM) WaitThreads(grace time.Duration, stop <-chan struct{}) bool {
 	all := make(chan struct{})
 	go func() {
 		v.threads.Wait()
@@ -355,9 +442,9 @@ func (v *vm) waitThreads(grace time.Duration, stop <-chan struct{}) bool {
 	}
 }
 
-// close ends the run: interrupts what is left, closes every socket and the
+// Close ends the run: interrupts what is left, closes every socket and the
 // Lua state's resources.
-func (v *vm) close() {
+func (v *VM) Close() {
 	v.cancel(context.Canceled)
 	v.rt.CloseAll()
 }

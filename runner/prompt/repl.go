@@ -1,4 +1,4 @@
-package runner
+package prompt
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/luaapi/lua51"
+	"github.com/sockrun/sockrun/runner/host"
+	"github.com/sockrun/sockrun/runner/repr"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -20,35 +22,12 @@ const (
 	promptMore  = ">> "
 )
 
-// repl runs s's chunks (the -e chunks, -l modules and the script, if any),
-// then reads statements at the prompt and runs each in the same VM, as lua
-// and python3 do, until end of input (Ctrl-D). It returns the exit code.
-func repl(env *Env, cfg *Config, s script) int {
-	if cfg.Workers > 1 {
-		fmt.Fprintln(env.Stderr, "sockrun: the prompt runs one VM: --workers does not apply to it")
-		return ExitUsage
-	}
-	if err := s.read(env); err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
-	}
-	done, err := setupProcess(env, cfg.Profiles)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
-		return ExitUsage
-	}
-	defer done()
-	lcfg := luaapi.Config{
-		Vars:        cfg.Vars,
-		Args:        append([]string{s.arg0()}, s.args...),
-		Interpreter: s.before,
-		Version:     Version,
-	}
-	if cfg.Timeout >= 0 {
-		lcfg.DefaultTimeout = &cfg.Timeout
-	}
-	v := newVM(context.Background(), env, lcfg, s.dir(), cfg.Path)
-	defer v.close()
+// Run runs s's chunks (the -e chunks, -l modules and the script, if any)
+// in v, then reads statements at the prompt and runs each in the same VM,
+// as lua and python3 do, until end of input (Ctrl-D). It returns the exit
+// code: 0 at end of input, os.exit's code, or 130 for SIGTERM or a second
+// Ctrl-C. s has been read (host.Script.Read).
+func Run(env *host.Env, v *host.VM, s host.Script) int {
 	p := &prompt{v: v, env: env, ed: newLineEditor(env)}
 	code := p.session(s)
 	if err := p.ed.Close(); err != nil {
@@ -67,33 +46,32 @@ func repl(env *Env, cfg *Config, s script) int {
 // epoch, so that the session goes on. A second Ctrl-C during the same
 // statement (one inside a long built-in call) exits, as in a run.
 type prompt struct {
-	v   *vm
-	env *Env
+	v   *host.VM
+	env *host.Env
 	ed  lineEditor
 
 	mu         sync.Mutex // guards what follows
 	busy       bool       // a statement runs
 	pending    bool       // a Ctrl-C came after a line was read, before its statement ran
-	reading    bool       // a line is being read: Ctrl-C is the line editor's
+	reading    bool       // from before Prompt until before Release: the editor has the terminal
 	interrupts int        // Ctrl-Cs while it runs
-	cur        *epoch
+	cur        *host.Epoch
 }
 
 // session runs the session and returns the exit code: 0 at end of input,
 // os.exit's code, or 130 for SIGTERM or a second Ctrl-C.
-func (p *prompt) session(s script) int {
+func (p *prompt) session(s host.Script) int {
 	v := p.v
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		v.gil.Lock()
-		defer v.gil.Unlock()
-		v.L.G.CurrentThread = v.L
+		v.Lock(v.L)
+		defer v.Unlock(v.L)
 		p.newEpoch()
-		if len(s.chunks()) > 0 {
+		if len(s.Chunks()) > 0 {
 			// As python3 -i: an error in the script is printed and the
 			// prompt opens, with the script's globals, to look at it.
-			if fn, args, err := s.load(v.L); err != nil {
+			if fn, args, err := s.Load(v.L); err != nil {
 				fmt.Fprintf(p.env.Stderr, "sockrun: %v\n", err)
 			} else {
 				p.exec(fn, args, false)
@@ -105,25 +83,25 @@ func (p *prompt) session(s script) int {
 		select {
 		case <-done:
 			return p.exitCode()
-		case <-v.ctx.Done():
+		case <-v.RunContext().Done():
 			return p.exitCode() // os.exit in a thread
 		case sig := <-p.env.Signals:
 			if sig == syscall.SIGTERM {
-				return ExitInterrupted
+				return host.ExitInterrupted
 			}
 			if p.interrupt() > 1 {
 				fmt.Fprintln(p.env.Stderr, "sockrun: interrupted twice, exiting now")
-				return ExitInterrupted
+				return host.ExitInterrupted
 			}
 		}
 	}
 }
 
 func (p *prompt) exitCode() int {
-	if p.v.exited.Load() {
-		return int(p.v.exitCode.Load())
+	if code, exited := p.v.Exited(); exited {
+		return code
 	}
-	return ExitOK
+	return host.ExitOK
 }
 
 // interrupt is Ctrl-C: it ends the waits of the statement running, if
@@ -133,7 +111,7 @@ func (p *prompt) interrupt() int {
 	defer p.mu.Unlock()
 	if !p.busy {
 		// Between reading a line (the terminal in raw mode: Ctrl-C is a
-		// key, not a signal, while a line is edited) and running it: the
+		// key, not a signal, from Prompt to Release) and running it: the
 		// Ctrl-C is for that statement. One that comes as the editor
 		// starts, before it takes the terminal, is dropped.
 		if !p.reading {
@@ -142,7 +120,7 @@ func (p *prompt) interrupt() int {
 		return 0
 	}
 	p.interrupts++
-	p.cur.cancel(luaapi.ErrInterrupted)
+	p.cur.Interrupt()
 	return p.interrupts
 }
 
@@ -150,14 +128,10 @@ func (p *prompt) interrupt() int {
 // state's checks between instructions and its sockets' interrupts. It is
 // called holding the interpreter lock.
 func (p *prompt) newEpoch() {
-	ctx, cancel := context.WithCancelCause(p.v.ctx)
-	e := &epoch{ctx: ctx, cancel: cancel}
+	e := p.v.NewEpoch()
 	p.mu.Lock()
 	p.cur = e
 	p.mu.Unlock()
-	p.v.epoch.Store(e)
-	p.v.L.SetContext(newLuaContext(ctx))
-	p.v.rt.Rewatch(ctx)
 }
 
 // loop reads statements and runs them until end of input. It holds the
@@ -170,17 +144,21 @@ func (p *prompt) loop() {
 		if len(lines) > 0 {
 			pr = promptMore
 		}
-		v.gil.Unlock()
+		v.Unlock(L)
 		p.mu.Lock()
 		p.pending = false // a Ctrl-C before this prompt was for the statement before
 		p.reading = true
 		p.mu.Unlock()
 		line, err := p.ed.Prompt(pr)
+		// The editor keeps the terminal, Ctrl-C a key, until Release: the
+		// prompt leaves reading first, so that a Ctrl-C from the moment
+		// the terminal is given back is taken for the statement just read
+		// (pending), never for the editor's and dropped.
 		p.mu.Lock()
 		p.reading = false
 		p.mu.Unlock()
-		v.gil.Lock()
-		L.G.CurrentThread = L
+		p.ed.Release()
+		v.Lock(L)
 		switch {
 		case errors.Is(err, errPromptAborted):
 			// As python3: Ctrl-C drops the line being typed.
@@ -245,7 +223,7 @@ func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
 	if p.pending {
 		p.pending = false
 		p.interrupts++
-		p.cur.cancel(luaapi.ErrInterrupted)
+		p.cur.Interrupt()
 	}
 	p.mu.Unlock()
 	top := L.GetTop()
@@ -253,10 +231,10 @@ func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
 	for _, a := range args {
 		L.Push(a)
 	}
-	err := explainError(L, L.PCall(len(args), lua.MultRet, nil))
+	err := host.ExplainError(L, L.PCall(len(args), lua.MultRet, nil))
 	p.mu.Lock()
 	p.busy = false
-	interrupted := p.cur.ctx.Err() != nil
+	interrupted := p.cur.Ended()
 	p.mu.Unlock()
 	if err != nil {
 		p.printError(err, interrupted)
@@ -264,20 +242,18 @@ func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
 		p.printValues(top)
 	}
 	L.SetTop(top)
-	if interrupted && p.v.ctx.Err() == nil {
+	if interrupted && p.v.RunContext().Err() == nil {
 		// The threads whose waits the Ctrl-C ended and that wait for the
 		// lock run first, while the old epoch is still cancelled, so that
 		// they see they were interrupted.
-		if p.v.gil.Yield() {
-			L.G.CurrentThread = L
-		}
+		p.v.Yield(L)
 		p.newEpoch()
 	}
 }
 
 // printError prints a statement's error and its traceback on stderr.
 func (p *prompt) printError(err error, interrupted bool) {
-	msg, trace := describeError(err)
+	msg, trace := host.DescribeError(err)
 	if interrupted {
 		// Interrupted between two instructions, the VM raises the
 		// context's own error: say it as the blocking calls do.
@@ -301,9 +277,10 @@ func (p *prompt) printValues(top int) {
 		return
 	}
 	show := L.NewFunction(func(L *lua.LState) int {
+		pr := valuePrinter(L)
 		parts := make([]string, L.GetTop())
 		for i := range parts {
-			parts[i] = repr(L, L.Get(i+1))
+			parts[i] = pr.Value(L.Get(i + 1))
 		}
 		L.Push(lua.LString(strings.Join(parts, "\t")))
 		return 1
@@ -314,4 +291,37 @@ func (p *prompt) printValues(top int) {
 		return
 	}
 	fmt.Fprintln(p.env.Stdout, L.Get(-1).String())
+}
+
+// Bounds of what the prompt prints of one value.
+const (
+	reprDepth = 4   // tables nested deeper print as {...}
+	reprItems = 100 // fields printed in all; the rest is "..."
+)
+
+// valuePrinter is how the prompt shows values: as repr.Printer does, an
+// error value as its message and userdata through __tostring. It calls
+// __tostring, so it runs where a Lua error is caught.
+func valuePrinter(L *lua.LState) *repr.Printer {
+	return &repr.Printer{
+		Depth: reprDepth,
+		Items: reprItems,
+		Special: func(v lua.LValue) (string, bool) {
+			switch v := v.(type) {
+			case *lua.LTable:
+				return luaapi.IsErrorValue(v)
+			case *lua.LUserData:
+				return L.ToStringMeta(v).String(), true
+			}
+			return "", false
+		},
+	}
+}
+
+// incomplete reports whether err, from compiling src, says that src ends
+// before its statement does (the prompt then asks for more), as lua5.1's
+// prompt decides it.
+func incomplete(err error) bool {
+	var se *lua51.SyntaxError
+	return errors.As(err, &se) && se.Incomplete()
 }

@@ -1,10 +1,9 @@
-package runner
+package host
 
 import (
 	"io"
 	"os"
-
-	"github.com/sockrun/sockrun/luaapi"
+	"strings"
 )
 
 // Env is everything of the process that a run touches: arguments, standard
@@ -24,13 +23,21 @@ type Env struct {
 	// with no script opens the prompt rather than reading the script
 	// from standard input.
 	Terminal bool
-	// Signals delivers the signals HandledSignals lists; nil for none.
+	// Signals delivers the signals a run handles (runner.HandledSignals);
+	// nil for none.
 	Signals <-chan os.Signal
 }
 
-// HandledSignals are the signals a run handles (SIGINT, SIGTERM, SIGHUP,
-// SIGUSR1, SIGUSR2): main passes them to Env.Signals.
-func HandledSignals() []os.Signal { return luaapi.HandledSignals() }
+// EnvironMap is Environ as a map, KEY to value.
+func (env *Env) EnvironMap() map[string]string {
+	m := make(map[string]string, len(env.Environ))
+	for _, kv := range env.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
 
 // Exit codes of a run.
 const (
@@ -39,11 +46,3 @@ const (
 	ExitUsage       = 2   // usage errors, a missing script, a syntax error, a bad config
 	ExitInterrupted = 130 // Ctrl-C or SIGTERM
 )
-
-// exitError carries an exit code out of a cobra command.
-type exitError struct {
-	code int
-	msg  string // printed to stderr if not empty
-}
-
-func (e *exitError) Error() string { return e.msg }

@@ -1,4 +1,4 @@
-package runner
+package host
 
 import (
 	"fmt"
@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 )
 
-// setupProcess does a run's process-wide set-up, once before its VMs start,
+// SetupProcess does a run's process-wide set-up, once before its VMs start,
 // and returns what undoes it when the run ends.
-func setupProcess(env *Env, p Profiles) (done func(), err error) {
+func SetupProcess(env *Env, p Profiles) (done func(), err error) {
 	stopProfiles, err := startProfiles(p, env.Dir)
 	if err != nil {
 		return nil, err

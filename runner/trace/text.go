@@ -1,4 +1,4 @@
-package runner
+package trace
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/runner/repr"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -76,86 +77,50 @@ func formatArgs(ev *luaapi.CallEvent) string {
 			parts = append(parts, name)
 			continue
 		}
-		parts = append(parts, formatValue(ev.Args[i], 0, true))
+		parts = append(parts, argPrinter.Value(ev.Args[i]))
 	}
 	return strings.Join(parts, ", ")
 }
 
-// formatValue is v in a trace: as Lua source if asArg, with an address
-// as host:port and a socket as fd=N otherwise; tables nested only once.
-func formatValue(v lua.LValue, depth int, asArg bool) string {
+// Bounds of what a trace prints of one value.
+const (
+	maxTableDepth = 1 // tables inside a table print as {...}
+	maxTableItems = 8 // values and fields a table prints; the rest is "..."
+)
+
+// argPrinter prints a call's arguments as the script wrote them: as Lua
+// source, with a string as its preview.
+var argPrinter = &repr.Printer{Depth: maxTableDepth, Items: maxTableItems, String: dataValue, Special: specialValue}
+
+// resultPrinter prints what a call returned: as argPrinter does, but an
+// address as host:port.
+var resultPrinter = &repr.Printer{Depth: maxTableDepth, Items: maxTableItems, String: dataValue,
+	Special: func(v lua.LValue) (string, bool) {
+		if t, ok := v.(*lua.LTable); ok {
+			return addrString(t)
+		}
+		return specialValue(v)
+	}}
+
+// specialValue prints what a trace shows its own way: a socket as fd=N,
+// other userdata by its type's name, a function as function. A trace
+// calls no metamethod (__tostring) of the script's.
+func specialValue(v lua.LValue) (string, bool) {
 	switch v := v.(type) {
-	case lua.LString:
-		return dataValue(string(v))
-	case lua.LNumber:
-		return v.String()
-	case *lua.LTable:
-		if !asArg {
-			if a, ok := addrString(v); ok {
-				return a
-			}
-		}
-		if depth > 0 {
-			return "{...}"
-		}
-		return formatTable(v, depth, asArg)
 	case *lua.LUserData:
 		if s, ok := v.Value.(luaapi.StatefulSocket); ok {
-			return "fd=" + strconv.Itoa(s.FD())
+			return "fd=" + strconv.Itoa(s.FD()), true
 		}
 		if mt, ok := v.Metatable.(*lua.LTable); ok {
 			if name, ok := mt.RawGetString("__name").(lua.LString); ok {
-				return "<" + string(name) + ">"
+				return "<" + string(name) + ">", true
 			}
 		}
-		return "<userdata>"
+		return "<userdata>", true
 	case *lua.LFunction:
-		return "function"
+		return "function", true
 	}
-	return v.String()
-}
-
-// maxTableItems is how many items of a table a trace shows.
-const maxTableItems = 8
-
-// formatTable is t as a table constructor: {1, 2, key=value}.
-func formatTable(t *lua.LTable, depth int, asArg bool) string {
-	var parts []string
-	n := t.Len()
-	for i := 1; i <= n && len(parts) < maxTableItems; i++ {
-		parts = append(parts, formatValue(t.RawGetInt(i), depth+1, asArg))
-	}
-	more := false
-	t.ForEach(func(k, v lua.LValue) {
-		if kn, ok := k.(lua.LNumber); ok && float64(kn) >= 1 && float64(kn) <= float64(n) && float64(kn) == float64(int(kn)) {
-			return
-		}
-		if len(parts) >= maxTableItems {
-			more = true
-			return
-		}
-		key := "[" + formatValue(k, depth+1, asArg) + "]"
-		if ks, ok := k.(lua.LString); ok && isName(string(ks)) {
-			key = string(ks)
-		}
-		parts = append(parts, key+"="+formatValue(v, depth+1, asArg))
-	})
-	if n > maxTableItems || more {
-		parts = append(parts, "...")
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
-
-func isName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r < utf8.RuneSelf && unicode.IsLetter(r) || i > 0 && r < utf8.RuneSelf && unicode.IsDigit(r)) {
-			return false
-		}
-	}
-	return true
+	return "", false
 }
 
 // addrString is an address table {host, port} as host:port.
@@ -194,7 +159,7 @@ var (
 // describeResult fills in what a call returned or raised: the result in
 // words, the bytes it moved with their preview, the new socket's fd.
 
-func (vt *vmTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
+func (vt *VMTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 	if ev.Err != nil {
 		te.Error = errorName(ev.Err)
 		return
@@ -214,7 +179,7 @@ func (vt *vmTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 			te.Result = fmt.Sprintf("%d bytes %s", n, te.Preview)
 		}
 		if name == "recvfrom" && len(ev.Results) > 1 && ev.Results[1] != lua.LNil {
-			te.Result += " from " + formatValue(ev.Results[1], 0, false)
+			te.Result += " from " + resultPrinter.Value(ev.Results[1])
 		}
 		// A stream read that filled its bufsize while more had arrived:
 		// the bytes of one send can take several recv calls, and the trace
@@ -246,7 +211,7 @@ func (vt *vmTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 	}
 	parts := make([]string, len(ev.Results))
 	for i, r := range ev.Results {
-		parts[i] = formatValue(r, 0, false)
+		parts[i] = resultPrinter.Value(r)
 	}
 	te.Result = strings.Join(parts, " ")
 	// A call that made a socket (socket.socket, accept,

@@ -1,4 +1,4 @@
-package runner
+package host
 
 import (
 	"context"
@@ -34,81 +34,25 @@ type Limits struct {
 	MaxRecv int
 }
 
-// Defaults of the limits: generous enough for a benchmark's 10,000
-// connections, tight enough that a runaway script stops with a clear
-// error before the machine swaps.
-const defaultMaxThreads = 100000
-
-// defaultMaxConnections lets a benchmark hold its 10,000 idle connections
-// and stops a runaway accept loop long before the descriptor table.
-const defaultMaxConnections = 20000
-
 // limitError is the cause of a run a limit ended.
 type limitError struct{ msg string }
 
 func (e *limitError) Error() string { return e.msg }
 
-// isLimit reports whether err is a limit's.
-func isLimit(err error) bool {
+// IsLimit reports whether err is a limit's: the cause of a run that
+// WatchLimits ended.
+func IsLimit(err error) bool {
 	var le *limitError
 	return errors.As(err, &le)
 }
 
-// parseSize reads a byte size: "512MiB", "2G", "1073741824"; "0", "none"
-// or "off" is no limit; "auto" is half the machine's memory.
-func parseSize(s, key string) (int64, error) {
-	s = strings.TrimSpace(strings.ToLower(s))
-	switch s {
-	case "", "0", "none", "off":
-		return 0, nil
-	case "auto":
-		var si unix.Sysinfo_t
-		if unix.Sysinfo(&si) != nil {
-			return 0, nil
-		}
-		return int64(si.Totalram) * int64(si.Unit) / 2, nil
-	}
-	num := strings.TrimRight(s, "kmgtib ")
-	unit := strings.TrimSpace(s[len(num):])
-	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40}[unit]
-	if err != nil || mult == 0 || f < 0 {
-		return 0, fmt.Errorf("config: %s %q: want a size (512MiB, 2GiB, bytes), auto or none", key, s)
-	}
-	return int64(f * mult), nil
-}
-
-// parseCount reads a count from 0 (0: no limit).
-func parseCount(s, key string) (int, error) {
-	s = strings.TrimSpace(s)
-	if s == "none" || s == "off" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("config: %s %q: want a count (0 or none: no limit)", key, s)
-	}
-	return n, nil
-}
-
-// parseRuntime reads limits.max_runtime: seconds or a duration; 0 or
-// none is no limit.
-func parseRuntime(s string) (time.Duration, error) {
-	d, err := parseTimeout(s)
-	if err != nil {
-		return 0, fmt.Errorf("config: limits.max_runtime %q: want seconds (30) or a duration (1h30m), or none", s)
-	}
-	return max(d, 0), nil
-}
-
-// watchLimits enforces limits.max_memory and limits.max_runtime until ctx
+// WatchLimits enforces limits.max_memory and limits.max_runtime until ctx
 // is done: it sends the error of the first one reached on hit. The memory
 // limit is not made the Go runtime's soft limit (debug.SetMemoryLimit):
 // with a live heap past a soft limit the collector runs without pause,
 // and a script growing a string stalled for tens of seconds before the
 // watchdog could end it.
-func watchLimits(ctx context.Context, env *Env, lim Limits, hit chan<- error) {
+func WatchLimits(ctx context.Context, env *Env, lim Limits, hit chan<- error) {
 	if lim.MaxMemory > 0 {
 		rss := openStatm()
 		go watchMemory(ctx, env.Stderr, rss, lim.MaxMemory, hit)
