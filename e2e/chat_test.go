@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // chatPeer is one client of the chat server as the test sees it: a Go
@@ -88,8 +90,8 @@ const chatWelcome = "; commands: /nick NAME, /who, /quit"
 // that resets or floods is dropped without disturbing the others, and
 // every way of leaving is announced.
 func TestChatServer(t *testing.T) {
-	nc := needTool(t, "nc")
-	socat := needTool(t, "socat")
+	nc := testenv.Tool(t, "nc")
+	socat := testenv.Tool(t, "socat")
 	port := freePort(t)
 	srv := start(t, "--var", fmt.Sprintf("port=%d", port), script("chat_server.lua"))
 	addr := srv.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // startDNS runs scripts/dns_server.lua with the zone text (the script's
@@ -32,7 +34,7 @@ func startDNS(t *testing.T, zone string) string {
 // dig runs dig against the server and returns its output.
 func dig(t *testing.T, port string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(needTool(t, "dig"), append([]string{"@127.0.0.1", "-p", port, "+time=5", "+tries=1"}, args...)...)
+	cmd := exec.Command(testenv.Tool(t, "dig"), append([]string{"@127.0.0.1", "-p", port, "+time=5", "+tries=1"}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("dig %v: %v\n%s", args, err, out)

@@ -252,21 +252,6 @@ func waitPort(t *testing.T, addr string, timeout time.Duration) {
 	}
 }
 
-// needTool returns the path of an external program a test talks to
-// (python3, nc, socat). Without it the test is skipped on a developer's
-// machine, but fails under CI, where .ci/run installs it.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed; .ci/run should have installed it", name)
-		}
-		t.Skipf("%s is not installed (.ci/run installs it)", name)
-	}
-	return path
-}
-
 // clientsAtOnce runs n clients concurrently: each dials addr, then talk(i,
 // conn) with the connection's deadline set; every error fails the test.
 // All of it ends by timeout.

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // startHTTP runs scripts/http_server.lua on a free port with extra vars
@@ -33,7 +35,7 @@ func runTool(t *testing.T, timeout time.Duration, stdin string, name string, arg
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
+	cmd := exec.CommandContext(ctx, testenv.Tool(t, name), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -93,7 +95,7 @@ func stillServing(t *testing.T, p *proc, url string) {
 // static route, the JSON route and a HEAD, each with a right Content-Length
 // (curl reuses a connection only after reading a response whole).
 func TestHTTPCurlKeepAlive(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t)
 	base := "http://" + addr
 	out, errOut := runTool(t, 30*time.Second, "", "curl", "-s", "-S", "-v", "--max-time", "20",
@@ -134,7 +136,7 @@ func TestHTTPCurlKeepAlive(t *testing.T) {
 // TestHTTPCurlPost: bodies reach /echo whole, sent with a Content-Length,
 // chunked, and after "Expect: 100-continue".
 func TestHTTPCurlPost(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t)
 	url := "http://" + addr + "/echo"
 	body := string(payload(7, 300000)) // binary, with every byte value, "\r\n" included
@@ -171,7 +173,7 @@ func TestHTTPCurlPost(t *testing.T) {
 // TestHTTPStatuses: what a client did wrong gets its status, from curl
 // and from a raw connection, and the server goes on serving.
 func TestHTTPStatuses(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t, "--var", "max_body=1000")
 	base := "http://" + addr
 	status := func(args ...string) string {
@@ -304,7 +306,7 @@ func TestHTTPKeepAlive(t *testing.T) {
 // stalls gets 408 and is closed after the script's timeout (1 s here), one
 // that sends nothing is closed, and a normal client is served meanwhile.
 func TestHTTPRequestTimeout(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t, "--var", "timeout=1", "--var", "idle=1")
 	stalled := dial(t, addr, time.Now().Add(20*time.Second))
 	io.WriteString(stalled, "GET / HT")
@@ -353,7 +355,7 @@ func TestHTTPRequestTimeout(t *testing.T) {
 // TestHTTPHostileClients: clients that reset, half-close, send garbage or
 // flood requests without reading end only their own connections.
 func TestHTTPHostileClients(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t, "--var", "timeout=2")
 	deadline := time.Now().Add(30 * time.Second)
 
@@ -423,7 +425,7 @@ func TestHTTPHostileClients(t *testing.T) {
 // TestHTTPWrk: wrk's short run over keep-alive connections ends with
 // every request answered and no socket errors. (No speed is asserted.)
 func TestHTTPWrk(t *testing.T) {
-	needTool(t, "wrk")
+	testenv.Tool(t, "wrk")
 	for _, workers := range []string{"1", "2"} {
 		t.Run("workers="+workers, func(t *testing.T) {
 			p, addr := startHTTP(t, "--workers", workers)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	"github.com/sockrun/sockrun/luaapi/testcerts"
 )
 
@@ -57,7 +58,7 @@ func TestHTTPSGet(t *testing.T) {
 		t.Errorf("ftp: exit %d, stderr:\n%s", code, stderr)
 	}
 	// curl agrees with the HTTPS server.
-	curl := needTool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	p := startIn(t, "", nil, curl, "-s", "--cacert", certs["ca"], "https://localhost:"+tlsPort+"/")
 	if code := p.wait(20 * time.Second); code != 0 || strings.Join(p.Stdout(), "\n") != "Hello from sockrun!" {
 		t.Errorf("curl over HTTPS: exit %d, %q %s", code, p.Stdout(), p.Stderr())

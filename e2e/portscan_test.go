@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // listenNear opens TCP listeners on 127.0.0.1 at base+offset for each
@@ -205,7 +207,7 @@ func TestPortScan(t *testing.T) {
 func TestPortScanIPv6(t *testing.T) {
 	l, err := net.Listen("tcp", "[::1]:0")
 	if err != nil {
-		t.Skipf("no IPv6 loopback: %v", err)
+		testenv.Missing(t, "no IPv6 loopback: %v", err)
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port

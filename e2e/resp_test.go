@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // startRESP runs scripts/resp_server.lua on a free port with extra vars
@@ -117,7 +119,7 @@ func (c *respConn) expect(want string) {
 // TestRESPRedisCLI: each command, run by redis-cli, answers as Redis
 // would.
 func TestRESPRedisCLI(t *testing.T) {
-	needTool(t, "redis-cli")
+	testenv.Tool(t, "redis-cli")
 	p, port := startRESP(t)
 	for _, c := range []struct {
 		args []string
@@ -351,7 +353,7 @@ func TestRESPHostileClients(t *testing.T) {
 // TestRESPBenchmark: redis-benchmark's SET and GET runs complete, with one
 // worker and with two sharing the data. (No speed is asserted.)
 func TestRESPBenchmark(t *testing.T) {
-	needTool(t, "redis-benchmark")
+	testenv.Tool(t, "redis-benchmark")
 	for _, workers := range []string{"1", "2"} {
 		t.Run("workers="+workers, func(t *testing.T) {
 			p, port := startRESP(t, "--workers", workers)

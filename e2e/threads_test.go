@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // raiseFileLimit makes sure this process, and the processes it starts,
@@ -26,7 +28,7 @@ func raiseFileLimit(t *testing.T, need uint64) {
 		t.Fatal(err)
 	}
 	if lim.Max < need {
-		t.Skipf("the hard limit on open files is %d; this test needs %d", lim.Max, need)
+		testenv.Missing(t, "the hard limit on open files is %d; this test needs %d", lim.Max, need)
 	}
 	lim.Cur = max(lim.Cur, need)
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {

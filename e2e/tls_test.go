@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	"github.com/sockrun/sockrun/luaapi/testcerts"
 )
 
@@ -34,7 +35,7 @@ func startTLSEcho(t *testing.T) (string, map[string]string) {
 // TestTLSEchoWithOpenSSL talks to tls_echo_server.lua with openssl
 // s_client, verifying the server against the test's CA.
 func TestTLSEchoWithOpenSSL(t *testing.T) {
-	openssl := needTool(t, "openssl")
+	openssl := testenv.Tool(t, "openssl")
 	addr, certs := startTLSEcho(t)
 	cmd := exec.Command(openssl, "s_client", "-connect", addr, "-CAfile", certs["ca"],
 		"-verify_return_error", "-servername", "localhost", "-quiet", "-no_ign_eof")

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // traceConversation is a script that talks to itself over loopback: a
@@ -320,7 +322,7 @@ func TestTraceSVG(t *testing.T) {
 		}
 	}
 
-	rsvg := needTool(t, "rsvg-convert")
+	rsvg := testenv.Tool(t, "rsvg-convert")
 	pngPath := filepath.Join(dir, "trace.png")
 	cmd := exec.Command(rsvg, "-o", pngPath, out)
 	if msg, err := cmd.CombinedOutput(); err != nil {

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // tutorialPair is a tutorial's server and client, and what they print when
@@ -189,7 +191,7 @@ func startTutorial(t *testing.T, lang, script string, port int, args ...string) 
 		return start(t, append([]string{"--var", "port=" + strconv.Itoa(port), "scripts/" + script}, args...)...)
 	}
 	py := filepath.Join(repoRoot, "e2e", "testdata", "python", strings.TrimSuffix(script, ".lua")+".py")
-	return startIn(t, "", []string{"SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, needTool(t, "python3"), append([]string{"-u", py}, args...)...)
+	return startIn(t, "", []string{"SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, testenv.Tool(t, "python3"), append([]string{"-u", py}, args...)...)
 }
 
 // output counts the lines a process has printed, reading them from its
@@ -381,7 +383,7 @@ func startHTTPClient(t *testing.T, lang, host string, port int) *proc {
 		return start(t, "--var", "host="+host, "--var", "port="+strconv.Itoa(port), "scripts/tcp_http_client.lua")
 	}
 	py := filepath.Join(repoRoot, "e2e", "testdata", "python", "tcp_http_client.py")
-	return startIn(t, "", []string{"SOCKRUN_VARS_HOST=" + host, "SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, needTool(t, "python3"), "-u", py)
+	return startIn(t, "", []string{"SOCKRUN_VARS_HOST=" + host, "SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, testenv.Tool(t, "python3"), "-u", py)
 }
 
 // TestTutorialCtime checks os.date("%c"), the time servers' ctime(), against
@@ -401,7 +403,7 @@ func TestTutorialCtime(t *testing.T) {
 			t.Parallel()
 			loc, err := time.LoadLocation(tz)
 			if err != nil {
-				t.Skipf("no zoneinfo for %s: %v", tz, err)
+				testenv.Missing(t, "no zoneinfo for %s: %v", tz, err)
 			}
 			// Go's time.ANSIC layout is ctime's format.
 			var want []string
@@ -418,7 +420,7 @@ func TestTutorialCtime(t *testing.T) {
 				t.Errorf("os.date('%%c'):\n%s\nwant:\n%s", quoteLines(got), quoteLines(want))
 			}
 			t.Run("python", func(t *testing.T) {
-				py := startIn(t, "", env, needTool(t, "python3"), "-c", "import time\nfor secs in ["+list+"]: print(time.ctime(secs))")
+				py := startIn(t, "", env, testenv.Tool(t, "python3"), "-c", "import time\nfor secs in ["+list+"]: print(time.ctime(secs))")
 				py.closeStdin()
 				if code := py.wait(20 * time.Second); code != 0 {
 					t.Fatalf("python3: exit %d: %s", code, py.Stderr())

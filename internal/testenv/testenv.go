@@ -11,6 +11,7 @@ import (
 // *testing.B and *testing.F have it.
 type TB interface {
 	Helper()
+	Log(args ...any)
 	Skip(args ...any)
 	Fatal(args ...any)
 }
@@ -29,7 +30,7 @@ func Missing(t TB, format string, args ...any) {
 	t.Helper()
 	reason := fmt.Sprintf(format, args...)
 	if CI() {
-		t.Fatal(reason + " (under CI=true this fails: .ci/run provides it)")
+		t.Fatal(reason + "; under CI=true that fails the test")
 		return
 	}
 	t.Skip(reason)
@@ -44,6 +45,23 @@ func Tool(t TB, name string) string {
 		Missing(t, "%s is not installed (.ci/run installs it)", name)
 	}
 	return path
+}
+
+// OptionalTool is Tool for a program that only part of a test needs: on
+// a developer's machine without it, it logs what goes unchecked (without)
+// and returns "", and the test goes on; under CI it fails the test.
+func OptionalTool(t TB, name, without string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if CI() {
+		t.Fatal(name + " is not installed (.ci/run installs it); under CI=true that fails the test")
+		return ""
+	}
+	t.Log(name + " is not installed: " + without)
+	return ""
 }
 
 // File makes sure the file path exists (what says what it is and where it

@@ -6,9 +6,10 @@ import (
 )
 
 // recorder is a TB that records how a test would have ended.
-type recorder struct{ skipped, failed string }
+type recorder struct{ logged, skipped, failed string }
 
 func (r *recorder) Helper()           {}
+func (r *recorder) Log(args ...any)   { r.logged = args[0].(string) }
 func (r *recorder) Skip(args ...any)  { r.skipped = args[0].(string) }
 func (r *recorder) Fatal(args ...any) { r.failed = args[0].(string) }
 
@@ -40,6 +41,15 @@ func TestMissing(t *testing.T) {
 	if path := Tool(r, "sh"); path == "" || r.skipped != "" || r.failed != "" {
 		t.Errorf("sh: path %q, skipped %q, failed %q", path, r.skipped, r.failed)
 	}
+	if path := OptionalTool(r, "sockrun-no-such-tool", "not compared"); path != "" || !strings.Contains(r.failed, "sockrun-no-such-tool is not installed") {
+		t.Errorf("OptionalTool under CI: path %q, failed %q", path, r.failed)
+	}
+	t.Setenv("CI", "")
+	r = &recorder{}
+	if path := OptionalTool(r, "sockrun-no-such-tool", "not compared"); path != "" || r.failed != "" || r.skipped != "" || !strings.Contains(r.logged, "not compared") {
+		t.Errorf("OptionalTool: path %q, failed %q, skipped %q, logged %q", path, r.failed, r.skipped, r.logged)
+	}
+	t.Setenv("CI", "true")
 	File(r, "/no/such/file", "a test file")
 	if !strings.Contains(r.failed, "/no/such/file is missing (a test file)") {
 		t.Errorf("File under CI: failed %q", r.failed)
