@@ -206,7 +206,8 @@ func (rt *Runtime) writeStdout(L *lua.LState, b []byte) {
 	}
 }
 
-// osExit is os.exit([code]): ends the run with code (true is 0, false 1),
+// osExit is os.exit([code]): ends the run with code (true is 0, false 1;
+// a string that is a number counts as that number, as in Lua 5.1),
 // closing every socket.
 func (rt *Runtime) osExit(L *lua.LState) int {
 	code := 0
@@ -217,6 +218,12 @@ func (rt *Runtime) osExit(L *lua.LState) int {
 		}
 	case lua.LNumber:
 		code = int(v)
+	case lua.LString:
+		n, ok := lua51.ParseNumber(string(v))
+		if !ok {
+			argError(L, 1, "exit", "number or boolean expected, got string")
+		}
+		code = int(n)
 	case *lua.LNilType:
 	default:
 		argError(L, 1, "exit", "number or boolean expected, got "+typeName(v))
