@@ -175,7 +175,13 @@ function TestShutdownAndStats(t)
 end
 
 function TestErrors(t)
-  local c, err = socket.connect("127.0.0.1", 1)
+  -- A port bound and not listening, held for the test: connects to it
+  -- are refused.
+  local holder = assert(socket.tcp())
+  assert(holder:bind("127.0.0.1", 0))
+  local _, port = holder:getsockname()
+  local c, err = socket.connect("127.0.0.1", port)
+  holder:close()
   t:eq(c, nil); t:eq(err, "connection refused")
   c, err = socket.connect("host.invalid", 80)
   t:eq(c, nil); assert(type(err) == "string" and err ~= "", tostring(err))
