@@ -13,7 +13,7 @@ import (
 // address.
 func startChat(t *testing.T) (*proc, string) {
 	t.Helper()
-	srv := start(t, "--var", fmt.Sprintf("port=%d", freePort(t)), script("chat_server.lua"))
+	srv := start(t, "--var", "port=0", script("chat_server.lua"))
 	return srv, srv.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 }
 

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +16,7 @@ import (
 // example zone if "") and returns its port.
 func startDNS(t *testing.T, zone string) string {
 	t.Helper()
-	port := strconv.Itoa(freePort(t))
-	args := []string{"--var", "port=" + port}
+	args := []string{"--var", "port=0"}
 	if zone != "" {
 		path := filepath.Join(t.TempDir(), "test.zone")
 		if err := os.WriteFile(path, []byte(zone), 0o644); err != nil {
@@ -27,8 +25,7 @@ func startDNS(t *testing.T, zone string) string {
 		args = append(args, "--var", "zone="+path)
 	}
 	p := start(t, append(args, script("dns_server.lua"))...)
-	p.waitLine("^serving DNS on", 10*time.Second)
-	return port
+	return p.waitLine(`^serving DNS on 127\.0\.0\.1:(\d+)$`, 10*time.Second)[1]
 }
 
 // dig runs dig against the server and returns its output.

@@ -12,11 +12,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // sockrunBin is the binary built once for the package's tests.
@@ -213,43 +216,101 @@ func runSockrun(t *testing.T, stdin string, args ...string) (string, string, int
 	return strings.Join(p.Stdout(), "\n"), p.Stderr(), code
 }
 
-// freePort returns a TCP port free on 127.0.0.1 now (also free for UDP in
-// practice: both are checked).
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		u.Close()
-		return port
-	}
-	t.Fatal("no free port")
-	return 0
-}
+// Ports. A test never picks a port, closes it and hands its number on: by
+// then another test may hold it. A server is started on port 0 instead,
+// and the test learns the port the kernel chose: from the line the server
+// prints ("listening on 127.0.0.1:PORT"), or, for a program that prints no
+// address (the tutorials print only what the Python originals print),
+// from the kernel's tables with boundPort. A program that cannot be told
+// port 0 listens on a port heldPort keeps for it.
 
-// waitPort waits until something accepts TCP connections on addr.
-func waitPort(t *testing.T, addr string, timeout time.Duration) {
+// boundPort waits until process p has a socket listening (TCP) or bound
+// and unconnected (UDP) and returns its port. It looks the process's
+// sockets up in the kernel's tables: the socket inodes among
+// /proc/PID/fd, and their rows in /proc/net/{tcp,udp}{,6}. A process with
+// more than one such port fails the test: the caller could not tell which.
+func boundPort(t *testing.T, p *proc, udp bool, timeout time.Duration) int {
 	t.Helper()
+	tables, state := []string{"/proc/net/tcp", "/proc/net/tcp6"}, "0A" // TCP_LISTEN
+	if udp {
+		tables, state = []string{"/proc/net/udp", "/proc/net/udp6"}, "07" // TCP_CLOSE: an unconnected UDP socket
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
 	deadline := time.Now().Add(timeout)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
+		inodes := map[string]bool{}
+		fds, _ := os.ReadDir(fdDir)
+		for _, fd := range fds {
+			if link, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && strings.HasPrefix(link, "socket:[") {
+				inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+			}
+		}
+		ports := map[int]bool{}
+		for _, table := range tables {
+			data, err := os.ReadFile(table)
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(data), "\n")[1:] {
+				// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+				f := strings.Fields(line)
+				if len(f) < 10 || f[3] != state || !inodes[f[9]] {
+					continue
+				}
+				_, hexPort, _ := strings.Cut(f[1], ":")
+				if port, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+					ports[int(port)] = true
+				}
+			}
+		}
+		switch len(ports) {
+		case 1:
+			for port := range ports {
+				return port
+			}
+		case 0:
+		default:
+			t.Fatalf("%s: more than one port bound (udp %v): %v", p.name, udp, ports)
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("%s ended before it bound a port (udp %v); stderr:\n%s", p.name, udp, p.Stderr())
+		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s after %v: %v", addr, timeout, err)
+			t.Fatalf("%s: no port bound (udp %v) after %v", p.name, udp, timeout)
 		}
-		time.Sleep(10 * time.Millisecond) // polling a port, not waiting for a fixed time
+		time.Sleep(10 * time.Millisecond) // polling the kernel's tables, not waiting for a fixed time
 	}
+}
+
+// heldPort binds a TCP socket to 127.0.0.1:0, with SO_REUSEADDR and
+// SO_REUSEPORT, and holds it bound, not listening, until the test ends. It
+// returns the port: a connect to it is refused, and no socket can take it
+// (no bind to port 0, no connect's local port) except one that sets
+// SO_REUSEADDR or SO_REUSEPORT before it binds, as a server does: a
+// program that cannot be told port 0 (redis-server; the listeners of
+// sockrun --workers, which share one port) can listen there.
+func heldPort(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	for _, opt := range []int{syscall.SO_REUSEADDR, unix.SO_REUSEPORT} {
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, opt, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
 }
 
 // clientsAtOnce runs n clients concurrently: each dials addr, then talk(i,

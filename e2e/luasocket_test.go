@@ -84,7 +84,7 @@ func TestLuaSocketRedis(t *testing.T) {
 	})
 	t.Run("redis-server", func(t *testing.T) {
 		testenv.File(t, "/usr/bin/redis-server", "redis-server")
-		port := strconv.Itoa(freePort(t))
+		port := strconv.Itoa(heldPort(t)) // redis-server binds with SO_REUSEADDR; --port 0 would not listen at all
 		srv := startIn(t, t.TempDir(), nil, "/usr/bin/redis-server", "--port", port, "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no")
 		srv.waitLine(`Ready to accept connections`, 20*time.Second)

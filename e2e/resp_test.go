@@ -15,14 +15,12 @@ import (
 	"github.com/sockrun/sockrun/internal/testenv"
 )
 
-// startRESP runs scripts/resp_server.lua on a free port with extra vars
+// startRESP runs scripts/resp_server.lua on a port the kernel picks, with extra vars
 // (and flags) and returns it and its port.
 func startRESP(t *testing.T, args ...string) (*proc, string) {
 	t.Helper()
-	port := strconv.Itoa(freePort(t))
-	p := start(t, append(append([]string{"--var", "port=" + port}, args...), script("resp_server.lua"))...)
-	p.waitLine(`^listening on `, 10*time.Second)
-	return p, port
+	p := start(t, append(append([]string{"--var", "port=0"}, args...), script("resp_server.lua"))...)
+	return p, p.waitLine(`^listening on 127\.0\.0\.1:(\d+)$`, 10*time.Second)[1]
 }
 
 // cli runs redis-cli with args against port and returns its output, as it

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,11 +24,9 @@ func startTLSEcho(t *testing.T) (string, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	p := start(t, "--var", "port="+strconv.Itoa(port), "--var", "cert="+certs["server_cert"],
+	p := start(t, "--var", "port=0", "--var", "cert="+certs["server_cert"],
 		"--var", "key="+certs["server_key"], script("tls_echo_server.lua"))
-	p.waitLine("listening on", 10*time.Second)
-	return "127.0.0.1:" + strconv.Itoa(port), certs
+	return p.waitLine(`^listening on (\S+) \(TLS\)$`, 10*time.Second)[1], certs
 }
 
 // TestTLSEchoWithOpenSSL talks to tls_echo_server.lua with openssl
