@@ -225,43 +225,15 @@ func runSockrun(t *testing.T, stdin string, args ...string) (string, string, int
 // port 0 listens on a port heldPort keeps for it.
 
 // boundPort waits until process p has a socket listening (TCP) or bound
-// and unconnected (UDP) and returns its port. It looks the process's
-// sockets up in the kernel's tables: the socket inodes among
-// /proc/PID/fd, and their rows in /proc/net/{tcp,udp}{,6}. A process with
+// and unconnected (UDP) and returns its port. A process with sockets on
 // more than one such port fails the test: the caller could not tell which.
 func boundPort(t *testing.T, p *proc, udp bool, timeout time.Duration) int {
 	t.Helper()
-	tables, state := []string{"/proc/net/tcp", "/proc/net/tcp6"}, "0A" // TCP_LISTEN
-	if udp {
-		tables, state = []string{"/proc/net/udp", "/proc/net/udp6"}, "07" // TCP_CLOSE: an unconnected UDP socket
-	}
-	fdDir := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
 	deadline := time.Now().Add(timeout)
 	for {
-		inodes := map[string]bool{}
-		fds, _ := os.ReadDir(fdDir)
-		for _, fd := range fds {
-			if link, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && strings.HasPrefix(link, "socket:[") {
-				inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
-			}
-		}
 		ports := map[int]bool{}
-		for _, table := range tables {
-			data, err := os.ReadFile(table)
-			if err != nil {
-				continue
-			}
-			for _, line := range strings.Split(string(data), "\n")[1:] {
-				// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-				f := strings.Fields(line)
-				if len(f) < 10 || f[3] != state || !inodes[f[9]] {
-					continue
-				}
-				_, hexPort, _ := strings.Cut(f[1], ":")
-				if port, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
-					ports[int(port)] = true
-				}
-			}
+		for _, port := range listeningSockets(p.cmd.Process.Pid, udp) {
+			ports[port] = true
 		}
 		switch len(ports) {
 		case 1:
@@ -281,6 +253,84 @@ func boundPort(t *testing.T, p *proc, udp bool, timeout time.Duration) int {
 			t.Fatalf("%s: no port bound (udp %v) after %v", p.name, udp, timeout)
 		}
 		time.Sleep(10 * time.Millisecond) // polling the kernel's tables, not waiting for a fixed time
+	}
+}
+
+// listeningSockets is process pid's sockets that listen (TCP) or are bound
+// and unconnected (UDP): their local ports by socket inode. It reads the
+// kernel's tables: the socket inodes among /proc/PID/fd, and their rows in
+// /proc/net/{tcp,udp}{,6}.
+func listeningSockets(pid int, udp bool) map[string]int {
+	state := "0A" // TCP_LISTEN
+	if udp {
+		state = "07" // TCP_CLOSE: an unconnected UDP socket
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir(fdDir)
+	for _, fd := range fds {
+		if link, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	found := map[string]int{}
+	for _, r := range socketRows(udp) {
+		if r.state == state && inodes[r.inode] {
+			found[r.inode] = r.port
+		}
+	}
+	return found
+}
+
+// socketRow is a row of the kernel's socket tables.
+type socketRow struct {
+	inode, state string // state: a TCP state in hex, "0A" is LISTEN
+	port         int    // the local port
+}
+
+// socketRows reads the kernel's tables of TCP (or UDP) sockets, IPv4 and
+// IPv6. A socket's inode names it for as long as it exists, whoever binds
+// its port next.
+func socketRows(udp bool) []socketRow {
+	tables := []string{"/proc/net/tcp", "/proc/net/tcp6"}
+	if udp {
+		tables = []string{"/proc/net/udp", "/proc/net/udp6"}
+	}
+	var rows []socketRow
+	for _, table := range tables {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			if len(f) < 10 {
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if port, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+				rows = append(rows, socketRow{inode: f[9], state: f[3], port: int(port)})
+			}
+		}
+	}
+	return rows
+}
+
+// listenerClosed checks, after process p has ended, that the sockets it
+// listened on are gone from the kernel's tables: no child process
+// inherited them. listeners is what listeningSockets gave while it ran.
+// (A connect to the port could only fail the test when another test has
+// taken the port meanwhile; the socket's inode is this socket's alone.)
+func listenerClosed(t *testing.T, listeners map[string]int) {
+	t.Helper()
+	if len(listeners) == 0 {
+		t.Fatal("no listening socket to check")
+	}
+	for _, r := range socketRows(false) {
+		if port, ok := listeners[r.inode]; ok {
+			t.Errorf("the listener on port %d is still open after the process ended (state %s)", port, r.state)
+		}
 	}
 }
 

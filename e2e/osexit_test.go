@@ -105,7 +105,7 @@ func TestOSExit(t *testing.T) {
 
 // TestOSExitClosesSockets: os.exit ends the run at once while threads wait
 // in accept and recv: a peer gets what was sent before it, then the end of
-// the stream (no reset).
+// the stream (no reset), and the listener is gone.
 func TestOSExitClosesSockets(t *testing.T) {
 	p := start(t, writeScript(t, `
 local srv = socket.create_server({"127.0.0.1", 0})
@@ -116,6 +116,7 @@ thread.spawn(function() srv:accept() end) -- waits for ever
 c:sendall("bye")
 os.exit(5)`))
 	addr := p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
+	listeners := listeningSockets(p.cmd.Process.Pid, false)
 	c := dial(t, addr, time.Now().Add(20*time.Second))
 	got, err := io.ReadAll(c)
 	if string(got) != "bye" || err != nil {
@@ -127,4 +128,5 @@ os.exit(5)`))
 	if stderr := p.Stderr(); stderr != "" {
 		t.Errorf("stderr %q", stderr)
 	}
+	listenerClosed(t, listeners)
 }
