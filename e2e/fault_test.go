@@ -570,11 +570,10 @@ func faultReset(f *faultRun) {
 		}
 		c.Write([]byte(req))
 		if f.srv.sequential {
-			// Wait until the server has the connection (it reads or
-			// answers), so that the reset comes mid-conversation, not while
-			// the connection waits in the backlog.
-			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-			c.Read(make([]byte, 1))
+			// Wait until the server has the connection, so that the reset
+			// comes mid-conversation, not while the connection waits in
+			// the backlog.
+			waitAccepted(f.t, f.p, c, faultTimeout)
 		}
 		c.(*net.TCPConn).SetLinger(0)
 		c.Close()
@@ -634,10 +633,9 @@ func (f *faultRun) stall(slow bool) {
 		}
 	}()
 	if f.srv.sequential {
-		// Make sure the server holds the stalled connection (it reads or
-		// has answered) before the next client queues.
-		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		c.Read(make([]byte, 1))
+		// Make sure the server holds the stalled connection before the
+		// next client queues.
+		waitAccepted(f.t, f.p, c, faultTimeout)
 		served := make(chan error, 1)
 		go func() { served <- f.srv.normal(f) }()
 		<-stalled

@@ -257,22 +257,14 @@ func boundPort(t *testing.T, p *proc, udp bool, timeout time.Duration) int {
 }
 
 // listeningSockets is process pid's sockets that listen (TCP) or are bound
-// and unconnected (UDP): their local ports by socket inode. It reads the
-// kernel's tables: the socket inodes among /proc/PID/fd, and their rows in
-// /proc/net/{tcp,udp}{,6}.
+// and unconnected (UDP): their local ports by socket inode, from the
+// kernel's tables (socketInodes, socketRows).
 func listeningSockets(pid int, udp bool) map[string]int {
 	state := "0A" // TCP_LISTEN
 	if udp {
 		state = "07" // TCP_CLOSE: an unconnected UDP socket
 	}
-	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
-	inodes := map[string]bool{}
-	fds, _ := os.ReadDir(fdDir)
-	for _, fd := range fds {
-		if link, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && strings.HasPrefix(link, "socket:[") {
-			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
-		}
-	}
+	inodes := socketInodes(pid)
 	found := map[string]int{}
 	for _, r := range socketRows(udp) {
 		if r.state == state && inodes[r.inode] {
@@ -282,10 +274,25 @@ func listeningSockets(pid int, udp bool) map[string]int {
 	return found
 }
 
+// socketInodes is the inodes of the sockets among process pid's open
+// descriptors (/proc/PID/fd).
+func socketInodes(pid int) map[string]bool {
+	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir(fdDir)
+	for _, fd := range fds {
+		if link, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	return inodes
+}
+
 // socketRow is a row of the kernel's socket tables.
 type socketRow struct {
 	inode, state string // state: a TCP state in hex, "0A" is LISTEN
 	port         int    // the local port
+	peerPort     int    // the remote port, 0 if none
 }
 
 // socketRows reads the kernel's tables of TCP (or UDP) sockets, IPv4 and
@@ -309,12 +316,38 @@ func socketRows(udp bool) []socketRow {
 				continue
 			}
 			_, hexPort, _ := strings.Cut(f[1], ":")
-			if port, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
-				rows = append(rows, socketRow{inode: f[9], state: f[3], port: int(port)})
+			_, hexPeer, _ := strings.Cut(f[2], ":")
+			port, err := strconv.ParseUint(hexPort, 16, 16)
+			peer, err2 := strconv.ParseUint(hexPeer, 16, 16)
+			if err == nil && err2 == nil {
+				rows = append(rows, socketRow{inode: f[9], state: f[3], port: int(port), peerPort: int(peer)})
 			}
 		}
 	}
 	return rows
+}
+
+// waitAccepted waits until process p has accepted the TCP connection c,
+// which this test dialled: p holds the server's end, or has closed it
+// already (c is in CLOSE_WAIT; a connection still in the listener's
+// queue cannot be closed by the server). So a server that serves one
+// client at a time serves c before any client that connects after this
+// returns.
+func waitAccepted(t *testing.T, p *proc, c net.Conn, timeout time.Duration) {
+	t.Helper()
+	local, remote := c.LocalAddr().(*net.TCPAddr).Port, c.RemoteAddr().(*net.TCPAddr).Port
+	for deadline := time.Now().Add(timeout); ; {
+		inodes := socketInodes(p.cmd.Process.Pid)
+		for _, r := range socketRows(false) {
+			if r.peerPort == local && inodes[r.inode] || r.port == local && r.peerPort == remote && r.state == "08" { // TCP_CLOSE_WAIT
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not accept the connection from port %d within %v", p.name, local, timeout)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the kernel's tables, not waiting for a fixed time
+	}
 }
 
 // listenerClosed checks, after process p has ended, that the sockets it

@@ -19,14 +19,14 @@ local s = socket.socket()
 s:bind({"127.0.0.1", 0}); s:listen(5)
 print("listening on " .. tostring(s:getsockname()))
 local c = s:accept()
-c:recv(10)
+print("received " .. c:recv(10))
 c:recv(10)`)
 	addr := p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 	c := dial(t, addr, time.Now().Add(10*time.Second))
 	if _, err := c.Write([]byte("hi")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the recv take the bytes before the signal
+	p.waitLine(`^received hi$`, 10*time.Second) // the first recv took the bytes: the signal comes after it
 	p.signal(syscall.SIGINT)
 	if code := p.wait(10 * time.Second); code != 130 {
 		t.Fatalf("exit code %d, want 130", code)
