@@ -326,7 +326,6 @@ func TestHTTPRequestTimeout(t *testing.T) {
 		}
 	}()
 
-	begin := time.Now()
 	stillServing(t, p, "http://"+addr+"/")
 
 	r := bufio.NewReader(stalled)
@@ -345,10 +344,8 @@ func TestHTTPRequestTimeout(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("the slowloris connection is still open")
 	}
-	// Generous bounds: the point is that they end, not how fast.
-	if d := time.Since(begin); d > 8*time.Second {
-		t.Errorf("closing the stalled clients took %v with a 1 s timeout", d)
-	}
+	// Without the timeouts none of them would end: each read above would
+	// reach its connection's 20 s deadline and fail the test.
 	p.waitLine(`: 408 Request Timeout \(request not complete within 1 s\)$`, 10*time.Second)
 }
 

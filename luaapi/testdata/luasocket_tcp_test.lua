@@ -150,11 +150,11 @@ function TestBlockTimeoutIsPerWait(t)
   conn:settimeout(0.3, "t")
   local b, tt = conn:gettimeout()
   t:eq(b, -1); t:eq(tt, 0.3, "gettimeout")
-  local start = socket.gettime()
   data, err, partial = conn:receive(12)
   t:eq(err, "timeout", "total mode")
+  -- Fewer than 12: the total timeout ended the call while the writer
+  -- was still sending.
   assert(#partial > 0 and #partial < 12, "partial " .. #partial)
-  assert(socket.gettime() - start < 2, "ended near the total timeout")
 end
 
 function TestShutdownAndStats(t)
