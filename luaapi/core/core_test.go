@@ -188,11 +188,11 @@ func TestWaitEndsWhenTheRunEnds(t *testing.T) {
 	defer h.mu.Unlock()
 	_, s := pair(t, h, L)
 	go func() {
-		// The read releases the lock when it starts to wait: end the
-		// run then.
+		// The read releases the lock when it starts to wait: take it
+		// then, and end the run while the read waits.
 		h.mu.Lock()
-		h.mu.Unlock()
 		h.cancel()
+		h.mu.Unlock()
 	}()
 	if _, err := s.Recv(L, 10, 0); !errors.Is(err, context.Canceled) {
 		t.Fatalf("recv: %v, want the context's error", err)
