@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // chatPeer is one client of the chat server as the test sees it: a Go
@@ -88,14 +90,11 @@ const chatWelcome = "; commands: /nick NAME, /who, /quit"
 // that resets or floods is dropped without disturbing the others, and
 // every way of leaving is announced.
 func TestChatServer(t *testing.T) {
-	nc := needTool(t, "nc")
-	socat := needTool(t, "socat")
-	port := freePort(t)
-	srv := start(t, "--var", fmt.Sprintf("port=%d", port), script("chat_server.lua"))
-	addr := srv.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
-	if want := fmt.Sprintf("127.0.0.1:%d", port); addr != want {
-		t.Fatalf("listening on %s, want %s", addr, want)
-	}
+	nc := testenv.Tool(t, "nc")
+	socat := testenv.Tool(t, "socat")
+	srv := start(t, "--var", "port=0", script("chat_server.lua"))
+	m := srv.waitLine(`^listening on (127\.0\.0\.1:([1-9]\d*))$`, 10*time.Second)
+	addr, port := m[1], m[2]
 	var room []*chatPeer
 	// join brings a new peer in: it gets the welcome with its default nick
 	// and the others hear about it; then it picks its nick.
@@ -110,11 +109,11 @@ func TestChatServer(t *testing.T) {
 	alice := goChatPeer(t, "alice", addr)
 	join(alice, 1)
 	// nc -N shuts its side down at the end of its input.
-	bob := &chatPeer{t: t, name: "bob", p: startIn(t, "", nil, nc, "-N", "127.0.0.1", fmt.Sprint(port))}
+	bob := &chatPeer{t: t, name: "bob", p: startIn(t, "", nil, nc, "-N", "127.0.0.1", port)}
 	join(bob, 2)
 	carol := &chatPeer{t: t, name: "carol", p: startIn(t, "", nil, socat, "-", "TCP:"+addr)}
 	join(carol, 3)
-	dave := &chatPeer{t: t, name: "dave", p: start(t, "--var", fmt.Sprintf("port=%d", port), script("chat_client.lua"))}
+	dave := &chatPeer{t: t, name: "dave", p: start(t, "--var", "port="+port, script("chat_client.lua"))}
 	join(dave, 4)
 
 	// Each line goes to everyone but its sender (who would otherwise get
@@ -216,8 +215,7 @@ func TestChatServer(t *testing.T) {
 // sent them, and none of its own.
 func TestChatServerBusyRoom(t *testing.T) {
 	const clients, lines = 20, 25
-	port := freePort(t)
-	srv := start(t, "--var", fmt.Sprintf("port=%d", port), script("chat_server.lua"))
+	srv := start(t, "--var", "port=0", script("chat_server.lua"))
 	addr := srv.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 
 	nicks := make([]string, clients)

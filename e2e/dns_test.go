@@ -5,18 +5,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // startDNS runs scripts/dns_server.lua with the zone text (the script's
 // example zone if "") and returns its port.
 func startDNS(t *testing.T, zone string) string {
 	t.Helper()
-	port := strconv.Itoa(freePort(t))
-	args := []string{"--var", "port=" + port}
+	args := []string{"--var", "port=0"}
 	if zone != "" {
 		path := filepath.Join(t.TempDir(), "test.zone")
 		if err := os.WriteFile(path, []byte(zone), 0o644); err != nil {
@@ -25,14 +25,13 @@ func startDNS(t *testing.T, zone string) string {
 		args = append(args, "--var", "zone="+path)
 	}
 	p := start(t, append(args, script("dns_server.lua"))...)
-	p.waitLine("^serving DNS on", 10*time.Second)
-	return port
+	return p.waitLine(`^serving DNS on 127\.0\.0\.1:(\d+)$`, 10*time.Second)[1]
 }
 
 // dig runs dig against the server and returns its output.
 func dig(t *testing.T, port string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(needTool(t, "dig"), append([]string{"@127.0.0.1", "-p", port, "+time=5", "+tries=1"}, args...)...)
+	cmd := exec.Command(testenv.Tool(t, "dig"), append([]string{"@127.0.0.1", "-p", port, "+time=5", "+tries=1"}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("dig %v: %v\n%s", args, err, out)

@@ -8,7 +8,8 @@ import (
 // TestExplainLine checks the explanation printed under an uncaught error,
 // in the main chunk and in a thread, and that --explain=false drops it.
 func TestExplainLine(t *testing.T) {
-	const refused = `local l = socket.socket(); l:bind({"127.0.0.1", 0}); local port = l:getsockname().port; l:close()
+	// l holds its port, bound and not listening: a connect is refused.
+	const refused = `local l = socket.socket(); l:bind({"127.0.0.1", 0}); local port = l:getsockname().port
 		socket.socket():connect({"127.0.0.1", port})`
 	_, stderr, code := runSockrun(t, "", "-e", refused)
 	if code != 1 {

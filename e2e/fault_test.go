@@ -240,16 +240,16 @@ func TestFaultsDescriptorLimit(t *testing.T) {
 	}
 }
 
-// startFaultServer runs srv's script on a free port, under the shell
-// command limit (e.g. "ulimit -n 64") if any, and waits until it listens.
+// startFaultServer runs srv's script on a port the kernel picks, under the
+// shell command limit (e.g. "ulimit -n 64") if any, and waits until it
+// listens; the port is looked up in the kernel's tables (boundPort): not
+// every script prints it.
 // Its output is drained as it comes (a server may print a line per client:
 // 10,000 of them must not fill a pipe); waitOut looks through it.
 func startFaultServer(t *testing.T, srv *faultServer, limit string) *faultRun {
 	t.Helper()
 	f := &faultRun{t: t, srv: srv}
-	port := freePort(t)
-	f.addr = "127.0.0.1:" + strconv.Itoa(port)
-	args := []string{"--var", "host=127.0.0.1", "--var", "port=" + strconv.Itoa(port)}
+	args := []string{"--var", "host=127.0.0.1", "--var", "port=0"}
 	if srv.tls {
 		certs, err := testcerts.Make(t.TempDir())
 		if err != nil {
@@ -275,9 +275,8 @@ func startFaultServer(t *testing.T, srv *faultServer, limit string) *faultRun {
 	}
 	if srv.ready != "" {
 		f.p.waitLine(srv.ready, 10*time.Second)
-	} else {
-		waitBound(t, port, srv.udp, 10*time.Second)
 	}
+	f.addr = "127.0.0.1:" + strconv.Itoa(boundPort(t, f.p, srv.udp, 10*time.Second))
 	go func() {
 		for range f.p.lines {
 		}
@@ -292,8 +291,7 @@ func proxyArgs(f *faultRun) []string {
 		io.Copy(c, c)
 		c.CloseWrite()
 	})
-	port := strings.TrimPrefix(f.addr, "127.0.0.1:")
-	return []string{"--var", "listen_port=" + port, "--var", "upstream_port=" + strconv.Itoa(up)}
+	return []string{"--var", "listen_port=0", "--var", "upstream_port=" + strconv.Itoa(up)}
 }
 
 // tlsArgs gives tls_echo_server.lua the test's certificate.
@@ -572,11 +570,10 @@ func faultReset(f *faultRun) {
 		}
 		c.Write([]byte(req))
 		if f.srv.sequential {
-			// Wait until the server has the connection (it reads or
-			// answers), so that the reset comes mid-conversation, not while
-			// the connection waits in the backlog.
-			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-			c.Read(make([]byte, 1))
+			// Wait until the server has the connection, so that the reset
+			// comes mid-conversation, not while the connection waits in
+			// the backlog.
+			waitAccepted(f.t, f.p, c, faultTimeout)
 		}
 		c.(*net.TCPConn).SetLinger(0)
 		c.Close()
@@ -636,10 +633,9 @@ func (f *faultRun) stall(slow bool) {
 		}
 	}()
 	if f.srv.sequential {
-		// Make sure the server holds the stalled connection (it reads or
-		// has answered) before the next client queues.
-		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		c.Read(make([]byte, 1))
+		// Make sure the server holds the stalled connection before the
+		// next client queues.
+		waitAccepted(f.t, f.p, c, faultTimeout)
 		served := make(chan error, 1)
 		go func() { served <- f.srv.normal(f) }()
 		<-stalled

@@ -12,11 +12,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // sockrunBin is the binary built once for the package's tests.
@@ -213,58 +216,184 @@ func runSockrun(t *testing.T, stdin string, args ...string) (string, string, int
 	return strings.Join(p.Stdout(), "\n"), p.Stderr(), code
 }
 
-// freePort returns a TCP port free on 127.0.0.1 now (also free for UDP in
-// practice: both are checked).
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		u.Close()
-		return port
-	}
-	t.Fatal("no free port")
-	return 0
-}
+// Ports. A test never picks a port, closes it and hands its number on: by
+// then another test may hold it. A server is started on port 0 instead,
+// and the test learns the port the kernel chose: from the line the server
+// prints ("listening on 127.0.0.1:PORT"), or, for a program that prints no
+// address (the tutorials print only what the Python originals print),
+// from the kernel's tables with boundPort. A program that cannot be told
+// port 0 listens on a port heldPort keeps for it.
 
-// waitPort waits until something accepts TCP connections on addr.
-func waitPort(t *testing.T, addr string, timeout time.Duration) {
+// boundPort waits until process p has a socket listening (TCP) or bound
+// and unconnected (UDP) and returns its port. A process with sockets on
+// more than one such port fails the test: the caller could not tell which.
+func boundPort(t *testing.T, p *proc, udp bool, timeout time.Duration) int {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
+		ports := map[int]bool{}
+		for _, port := range listeningSockets(p.cmd.Process.Pid, udp) {
+			ports[port] = true
+		}
+		switch len(ports) {
+		case 1:
+			for port := range ports {
+				return port
+			}
+		case 0:
+		default:
+			t.Fatalf("%s: more than one port bound (udp %v): %v", p.name, udp, ports)
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("%s ended before it bound a port (udp %v); stderr:\n%s", p.name, udp, p.Stderr())
+		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s after %v: %v", addr, timeout, err)
+			t.Fatalf("%s: no port bound (udp %v) after %v", p.name, udp, timeout)
 		}
-		time.Sleep(10 * time.Millisecond) // polling a port, not waiting for a fixed time
+		time.Sleep(10 * time.Millisecond) // polling the kernel's tables, not waiting for a fixed time
 	}
 }
 
-// needTool returns the path of an external program a test talks to
-// (python3, nc, socat). Without it the test is skipped on a developer's
-// machine, but fails under CI, where .ci/run installs it.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed; .ci/run should have installed it", name)
-		}
-		t.Skipf("%s is not installed (.ci/run installs it)", name)
+// listeningSockets is process pid's sockets that listen (TCP) or are bound
+// and unconnected (UDP): their local ports by socket inode, from the
+// kernel's tables (socketInodes, socketRows).
+func listeningSockets(pid int, udp bool) map[string]int {
+	state := "0A" // TCP_LISTEN
+	if udp {
+		state = "07" // TCP_CLOSE: an unconnected UDP socket
 	}
-	return path
+	inodes := socketInodes(pid)
+	found := map[string]int{}
+	for _, r := range socketRows(udp) {
+		if r.state == state && inodes[r.inode] {
+			found[r.inode] = r.port
+		}
+	}
+	return found
+}
+
+// socketInodes is the inodes of the sockets among process pid's open
+// descriptors (/proc/PID/fd).
+func socketInodes(pid int) map[string]bool {
+	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir(fdDir)
+	for _, fd := range fds {
+		if link, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	return inodes
+}
+
+// socketRow is a row of the kernel's socket tables.
+type socketRow struct {
+	inode, state string // state: a TCP state in hex, "0A" is LISTEN
+	port         int    // the local port
+	peerPort     int    // the remote port, 0 if none
+}
+
+// socketRows reads the kernel's tables of TCP (or UDP) sockets, IPv4 and
+// IPv6. A socket's inode names it for as long as it exists, whoever binds
+// its port next.
+func socketRows(udp bool) []socketRow {
+	tables := []string{"/proc/net/tcp", "/proc/net/tcp6"}
+	if udp {
+		tables = []string{"/proc/net/udp", "/proc/net/udp6"}
+	}
+	var rows []socketRow
+	for _, table := range tables {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			if len(f) < 10 {
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			_, hexPeer, _ := strings.Cut(f[2], ":")
+			port, err := strconv.ParseUint(hexPort, 16, 16)
+			peer, err2 := strconv.ParseUint(hexPeer, 16, 16)
+			if err == nil && err2 == nil {
+				rows = append(rows, socketRow{inode: f[9], state: f[3], port: int(port), peerPort: int(peer)})
+			}
+		}
+	}
+	return rows
+}
+
+// waitAccepted waits until process p has accepted the TCP connection c,
+// which this test dialled: p holds the server's end, or has closed it
+// already (c is in CLOSE_WAIT; a connection still in the listener's
+// queue cannot be closed by the server). So a server that serves one
+// client at a time serves c before any client that connects after this
+// returns.
+func waitAccepted(t *testing.T, p *proc, c net.Conn, timeout time.Duration) {
+	t.Helper()
+	local, remote := c.LocalAddr().(*net.TCPAddr).Port, c.RemoteAddr().(*net.TCPAddr).Port
+	for deadline := time.Now().Add(timeout); ; {
+		inodes := socketInodes(p.cmd.Process.Pid)
+		for _, r := range socketRows(false) {
+			if r.peerPort == local && inodes[r.inode] || r.port == local && r.peerPort == remote && r.state == "08" { // TCP_CLOSE_WAIT
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not accept the connection from port %d within %v", p.name, local, timeout)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the kernel's tables, not waiting for a fixed time
+	}
+}
+
+// listenerClosed checks, after process p has ended, that the sockets it
+// listened on are gone from the kernel's tables: no child process
+// inherited them. listeners is what listeningSockets gave while it ran.
+// (A connect to the port could only fail the test when another test has
+// taken the port meanwhile; the socket's inode is this socket's alone.)
+func listenerClosed(t *testing.T, listeners map[string]int) {
+	t.Helper()
+	if len(listeners) == 0 {
+		t.Fatal("no listening socket to check")
+	}
+	for _, r := range socketRows(false) {
+		if port, ok := listeners[r.inode]; ok {
+			t.Errorf("the listener on port %d is still open after the process ended (state %s)", port, r.state)
+		}
+	}
+}
+
+// heldPort binds a TCP socket to 127.0.0.1:0, with SO_REUSEADDR and
+// SO_REUSEPORT, and holds it bound, not listening, until the test ends. It
+// returns the port: a connect to it is refused, and no socket can take it
+// (no bind to port 0, no connect's local port) except one that sets
+// SO_REUSEADDR or SO_REUSEPORT before it binds, as a server does: a
+// program that cannot be told port 0 (redis-server; the listeners of
+// sockrun --workers, which share one port) can listen there.
+func heldPort(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	for _, opt := range []int{syscall.SO_REUSEADDR, unix.SO_REUSEPORT} {
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, opt, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
 }
 
 // clientsAtOnce runs n clients concurrently: each dials addr, then talk(i,

@@ -16,13 +16,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
-// startHTTP runs scripts/http_server.lua on a free port with extra vars
+// startHTTP runs scripts/http_server.lua on a port the kernel picks, with extra vars
 // (and flags) and returns it and its address.
 func startHTTP(t *testing.T, args ...string) (*proc, string) {
 	t.Helper()
-	args = append([]string{"--var", fmt.Sprintf("port=%d", freePort(t))}, args...)
+	args = append([]string{"--var", "port=0"}, args...)
 	p := start(t, append(args, script("http_server.lua"))...)
 	return p, p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 }
@@ -33,7 +35,7 @@ func runTool(t *testing.T, timeout time.Duration, stdin string, name string, arg
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
+	cmd := exec.CommandContext(ctx, testenv.Tool(t, name), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -93,7 +95,7 @@ func stillServing(t *testing.T, p *proc, url string) {
 // static route, the JSON route and a HEAD, each with a right Content-Length
 // (curl reuses a connection only after reading a response whole).
 func TestHTTPCurlKeepAlive(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t)
 	base := "http://" + addr
 	out, errOut := runTool(t, 30*time.Second, "", "curl", "-s", "-S", "-v", "--max-time", "20",
@@ -134,7 +136,7 @@ func TestHTTPCurlKeepAlive(t *testing.T) {
 // TestHTTPCurlPost: bodies reach /echo whole, sent with a Content-Length,
 // chunked, and after "Expect: 100-continue".
 func TestHTTPCurlPost(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t)
 	url := "http://" + addr + "/echo"
 	body := string(payload(7, 300000)) // binary, with every byte value, "\r\n" included
@@ -171,7 +173,7 @@ func TestHTTPCurlPost(t *testing.T) {
 // TestHTTPStatuses: what a client did wrong gets its status, from curl
 // and from a raw connection, and the server goes on serving.
 func TestHTTPStatuses(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t, "--var", "max_body=1000")
 	base := "http://" + addr
 	status := func(args ...string) string {
@@ -304,7 +306,7 @@ func TestHTTPKeepAlive(t *testing.T) {
 // stalls gets 408 and is closed after the script's timeout (1 s here), one
 // that sends nothing is closed, and a normal client is served meanwhile.
 func TestHTTPRequestTimeout(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t, "--var", "timeout=1", "--var", "idle=1")
 	stalled := dial(t, addr, time.Now().Add(20*time.Second))
 	io.WriteString(stalled, "GET / HT")
@@ -324,7 +326,6 @@ func TestHTTPRequestTimeout(t *testing.T) {
 		}
 	}()
 
-	begin := time.Now()
 	stillServing(t, p, "http://"+addr+"/")
 
 	r := bufio.NewReader(stalled)
@@ -343,17 +344,15 @@ func TestHTTPRequestTimeout(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("the slowloris connection is still open")
 	}
-	// Generous bounds: the point is that they end, not how fast.
-	if d := time.Since(begin); d > 8*time.Second {
-		t.Errorf("closing the stalled clients took %v with a 1 s timeout", d)
-	}
+	// Without the timeouts none of them would end: each read above would
+	// reach its connection's 20 s deadline and fail the test.
 	p.waitLine(`: 408 Request Timeout \(request not complete within 1 s\)$`, 10*time.Second)
 }
 
 // TestHTTPHostileClients: clients that reset, half-close, send garbage or
 // flood requests without reading end only their own connections.
 func TestHTTPHostileClients(t *testing.T) {
-	needTool(t, "curl")
+	testenv.Tool(t, "curl")
 	p, addr := startHTTP(t, "--var", "timeout=2")
 	deadline := time.Now().Add(30 * time.Second)
 
@@ -423,7 +422,7 @@ func TestHTTPHostileClients(t *testing.T) {
 // TestHTTPWrk: wrk's short run over keep-alive connections ends with
 // every request answered and no socket errors. (No speed is asserted.)
 func TestHTTPWrk(t *testing.T) {
-	needTool(t, "wrk")
+	testenv.Tool(t, "wrk")
 	for _, workers := range []string{"1", "2"} {
 		t.Run("workers="+workers, func(t *testing.T) {
 			p, addr := startHTTP(t, "--workers", workers)
@@ -457,9 +456,8 @@ func TestProtocolServersOutOfDescriptors(t *testing.T) {
 		{"resp_server.lua", "PING\r\n", "+PONG\r\n"},
 	} {
 		t.Run(c.script, func(t *testing.T) {
-			port := freePort(t)
 			// The limit, soft and hard (Go raises the soft one to the hard one).
-			p := startIn(t, "", nil, "/bin/sh", "-c", fmt.Sprintf("ulimit -n 40 && exec %s --var port=%d %s", sockrunBin, port, script(c.script)))
+			p := startIn(t, "", nil, "/bin/sh", "-c", fmt.Sprintf("ulimit -n 40 && exec %s --var port=0 %s", sockrunBin, script(c.script)))
 			addr := p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 			deadline := time.Now().Add(30 * time.Second)
 			var held []net.Conn

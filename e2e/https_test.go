@@ -1,11 +1,11 @@
 package e2e
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	"github.com/sockrun/sockrun/luaapi/testcerts"
 )
 
@@ -17,15 +17,12 @@ func TestHTTPSGet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plainPort := strconv.Itoa(freePort(t))
-	plain := start(t, "--var", "port="+plainPort, script("http_server.lua"))
-	plain.waitLine(`^listening on `, 10*time.Second)
-	tlsPort := strconv.Itoa(freePort(t))
-	secure := start(t, "--var", "port="+tlsPort, "--var", "cert="+certs["server_cert"], "--var", "key="+certs["server_key"], script("http_server.lua"))
-	secure.waitLine(`^listening on .* \(HTTPS\)$`, 10*time.Second)
-	expired := strconv.Itoa(freePort(t))
-	old := start(t, "--var", "port="+expired, "--var", "cert="+certs["expired_cert"], "--var", "key="+certs["expired_key"], script("http_server.lua"))
-	old.waitLine(`\(HTTPS\)$`, 10*time.Second)
+	plain := start(t, "--var", "port=0", script("http_server.lua"))
+	plainPort := plain.waitLine(`^listening on 127\.0\.0\.1:(\d+)$`, 10*time.Second)[1]
+	secure := start(t, "--var", "port=0", "--var", "cert="+certs["server_cert"], "--var", "key="+certs["server_key"], script("http_server.lua"))
+	tlsPort := secure.waitLine(`^listening on 127\.0\.0\.1:(\d+) \(HTTPS\)$`, 10*time.Second)[1]
+	old := start(t, "--var", "port=0", "--var", "cert="+certs["expired_cert"], "--var", "key="+certs["expired_key"], script("http_server.lua"))
+	expired := old.waitLine(`^listening on 127\.0\.0\.1:(\d+) \(HTTPS\)$`, 10*time.Second)[1]
 
 	get := func(args ...string) (string, string, int) {
 		t.Helper()
@@ -57,7 +54,7 @@ func TestHTTPSGet(t *testing.T) {
 		t.Errorf("ftp: exit %d, stderr:\n%s", code, stderr)
 	}
 	// curl agrees with the HTTPS server.
-	curl := needTool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	p := startIn(t, "", nil, curl, "-s", "--cacert", certs["ca"], "https://localhost:"+tlsPort+"/")
 	if code := p.wait(20 * time.Second); code != 0 || strings.Join(p.Stdout(), "\n") != "Hello from sockrun!" {
 		t.Errorf("curl over HTTPS: exit %d, %q %s", code, p.Stdout(), p.Stderr())

@@ -98,7 +98,7 @@ func TestLimitsConfig(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "limits.max_memory") {
 		t.Errorf("code %d, stderr %q", code, stderr)
 	}
-	p := startIn(t, "", []string{"SOCKRUN_LIMITS_MAX_THREADS=1"}, sockrunBin, "-e", `thread.spawn(function() thread.sleep(0.1) end); print(pcall(thread.spawn, function() end))`)
+	p := startIn(t, "", []string{"SOCKRUN_LIMITS_MAX_THREADS=1"}, sockrunBin, "-e", `local e = thread.event(); thread.spawn(function() e:wait() end); print(pcall(thread.spawn, function() end)); e:set()`)
 	p.closeStdin()
 	p.wait(10e9)
 	if out := strings.Join(p.Stdout(), "\n"); !strings.Contains(out, "limits.max_threads is 1") {

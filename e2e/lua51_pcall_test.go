@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // The proofs of pcall as Lua 5.1 runs it (issue #16): a closure keeps
@@ -55,8 +57,8 @@ func TestPcallKeepsUpvaluesOpen(t *testing.T) {
 // talks to it from several clients at once: each client's handler is a
 // coroutine that yields inside Copas's copcall whenever it waits.
 func TestCopasEcho(t *testing.T) {
-	need(t, debianLua+"/copas.lua", "lua-copas")
-	need(t, debianLua+"/coxpcall.lua", "lua-coxpcall")
+	testenv.File(t, debianLua+"/copas.lua", "lua-copas")
+	testenv.File(t, debianLua+"/coxpcall.lua", "lua-coxpcall")
 	srv := startIn(t, filepath.Join(repoRoot, "e2e", "testdata", "lua51"), nil, sockrunBin, "copas_echo.lua")
 	addr := srv.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 	clientsAtOnce(t, addr, 8, 20*time.Second, func(i int, c net.Conn) error {

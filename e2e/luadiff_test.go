@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/e2e/luagen"
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // The differential test (issue #16): programs from luagen, run under
@@ -340,7 +341,7 @@ type categoryCount struct {
 // process, and fails on the first difference in a category docs/lua.md
 // does not list. With -v it prints the mismatches of every category.
 func TestLuaDiff(t *testing.T) {
-	lua := needTool(t, "lua5.1")
+	lua := testenv.Tool(t, "lua5.1")
 	known := knownDiffs(t)
 	d := newDiffRunner(lua, known)
 	programs, first := *luadiffPrograms, *luadiffSeed
@@ -482,13 +483,7 @@ func countTable(counts map[string]*categoryCount) string {
 // program of 8 snippets. A difference in a category docs/lua.md does not
 // list fails the input.
 func FuzzLuaDiff(f *testing.F) {
-	lua, err := exec.LookPath("lua5.1")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			f.Fatal("lua5.1 is not installed; .ci/run installs it")
-		}
-		f.Skip("lua5.1 is not installed")
-	}
+	lua := testenv.Tool(f, "lua5.1")
 	known := knownDiffs(f)
 	f.Add(uint64(1), []byte{})
 	f.Add(uint64(2), []byte{0, 0, 0, 0})
@@ -520,7 +515,7 @@ func FuzzLuaDiff(f *testing.F) {
 // snippets behave otherwise there only, which refuses (as a syntax error
 // would) any chunk with a snippet that says so.
 func TestLuaDiffRunner(t *testing.T) {
-	lua := needTool(t, "lua5.1")
+	lua := testenv.Tool(t, "lua5.1")
 	fake := filepath.Join(t.TempDir(), "fake-sockrun")
 	script := "#!/bin/sh\ngrep -q 'REFUSE THE CHUNK' \"$1\" && { echo 'p.lua:1: refused' >&2; exit 1; }\nexec " + lua + " -e 'FAKE = true; io.stdout:setvbuf(\"line\")' \"$@\"\n"
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {

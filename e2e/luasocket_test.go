@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // The proofs of the LuaSocket face (issue #11): LuaSocket's own Lua
@@ -21,18 +23,6 @@ import (
 // modules.
 const debianLua = "/usr/share/lua/5.1"
 
-// need skips the test when a file it needs is missing, or fails it under
-// CI, where .ci/run installs it.
-func need(t *testing.T, path, what string) {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing (%s): .ci/run installs it", path, what)
-		}
-		t.Skipf("%s missing: install %s", path, what)
-	}
-}
-
 func luaPath() string { return debianLua + "/?.lua;" + debianLua + "/?/init.lua" }
 
 func client(name string) string {
@@ -42,7 +32,7 @@ func client(name string) string {
 // TestLuaSocketHTTP fetches from http_server.lua with LuaSocket's
 // socket.http: a GET, a POST with a body, and a redirect.
 func TestLuaSocketHTTP(t *testing.T) {
-	need(t, debianLua+"/socket/http.lua", "lua-socket")
+	testenv.File(t, debianLua+"/socket/http.lua", "lua-socket")
 	srv := start(t, "--var", "port=0", script("http_server.lua"))
 	url := "http://" + srv.waitLine(`listening on (\S+)`, 10*time.Second)[1]
 	redirect := httptest.NewServer(http.RedirectHandler(url+"/", http.StatusFound))
@@ -59,7 +49,7 @@ func TestLuaSocketHTTP(t *testing.T) {
 // TestLuaSocketSMTP sends a message with LuaSocket's socket.smtp to
 // smtp_sink.lua, which prints it with the dot-stuffing undone.
 func TestLuaSocketSMTP(t *testing.T) {
-	need(t, debianLua+"/socket/smtp.lua", "lua-socket")
+	testenv.File(t, debianLua+"/socket/smtp.lua", "lua-socket")
 	sink := start(t, "--var", "port=0", script("smtp_sink.lua"))
 	port := sink.waitLine(`listening on \S+:(\d+)`, 10*time.Second)[1]
 	c := start(t, "--var", "lua_path="+luaPath(), "--var", "port="+port, client("smtp_client.lua"))
@@ -77,7 +67,7 @@ func TestLuaSocketSMTP(t *testing.T) {
 // TestLuaSocketRedis runs redis-lua (SET, GET, INCR, a pipeline) against
 // Debian's redis-server and against resp_server.lua.
 func TestLuaSocketRedis(t *testing.T) {
-	need(t, debianLua+"/redis.lua", "lua-redis")
+	testenv.File(t, debianLua+"/redis.lua", "lua-redis")
 	run := func(t *testing.T, port string) {
 		c := start(t, "--var", "lua_path="+luaPath(), "--var", "port="+port, client("redis_client.lua"))
 		c.waitLine(`^PING\ttrue$`, 20*time.Second)
@@ -93,8 +83,8 @@ func TestLuaSocketRedis(t *testing.T) {
 		run(t, srv.waitLine(`listening on \S+:(\d+)`, 10*time.Second)[1])
 	})
 	t.Run("redis-server", func(t *testing.T) {
-		need(t, "/usr/bin/redis-server", "redis-server")
-		port := strconv.Itoa(freePort(t))
+		testenv.File(t, "/usr/bin/redis-server", "redis-server")
+		port := strconv.Itoa(heldPort(t)) // redis-server binds with SO_REUSEADDR; --port 0 would not listen at all
 		srv := startIn(t, t.TempDir(), nil, "/usr/bin/redis-server", "--port", port, "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no")
 		srv.waitLine(`Ready to accept connections`, 20*time.Second)
@@ -110,14 +100,8 @@ func TestLuaSocketRedis(t *testing.T) {
 // of their own (only loopback), never on the machine's network. testclnt.lua reports a
 // failure as "ERROR: ..." (and exits 0) or an assertion.
 func TestLuaSocketTestPair(t *testing.T) {
-	dir := os.Getenv("LUASOCKET_TEST_DIR")
-	if dir == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LUASOCKET_TEST_DIR is not set: .ci/run extracts LuaSocket's test pair")
-		}
-		t.Skip("LUASOCKET_TEST_DIR not set (the directory of LuaSocket's testsrvr.lua and testclnt.lua)")
-	}
-	need(t, filepath.Join(dir, "testclnt.lua"), "LuaSocket's test/testclnt.lua")
+	dir := testenv.Getenv(t, "LUASOCKET_TEST_DIR", "the directory of LuaSocket's testsrvr.lua and testclnt.lua, which .ci/run extracts")
+	testenv.File(t, filepath.Join(dir, "testclnt.lua"), "LuaSocket's test/testclnt.lua")
 	work := t.TempDir()
 	sh := `set -e
 ip link set lo up 2>/dev/null || true
@@ -132,10 +116,7 @@ wait
 	// Only in a namespace of its own: the pair's connect-timeout check
 	// connects to 10.0.0.1, which must never leave this machine.
 	if err := exec.Command("unshare", "-n", "true").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no network namespace (unshare -n: %v): LuaSocket's test pair connects to 10.0.0.1, and runs only where that cannot leave the machine", err)
-		}
-		t.Skipf("no network namespace (unshare -n: %v): LuaSocket's test pair connects to 10.0.0.1, and runs only where that cannot leave the machine", err)
+		testenv.Missing(t, "no network namespace (unshare -n: %v): LuaSocket's test pair connects to 10.0.0.1, and runs only where that cannot leave the machine", err)
 	}
 	cmd := exec.Command("unshare", "-n", "sh", "-c", sh)
 	cmd.Dir = work

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // The proofs that sockrun runs Lua 5.1 (issue #16): gopher-lua's shipped
@@ -292,15 +294,7 @@ func goModuleDir(t *testing.T, mod string) string {
 // skipped), a failure under CI, where .ci/run installs it.
 func lua51(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("lua5.1")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("lua5.1 is not installed; .ci/run installs it")
-		}
-		t.Log("lua5.1 is not installed: not compared with it")
-		return ""
-	}
-	return path
+	return testenv.OptionalTool(t, "lua5.1", "not compared with it")
 }
 
 // mimetestRow is the row of LuaSocket's test/mimetest.lua in the table
@@ -315,17 +309,11 @@ const mimetestRow = "luasocket/test/mimetest.lua"
 // same but for the time it took. The file writes its scratch files into
 // its working directory: each run has a directory of its own.
 func TestLuaSocketMimeTest(t *testing.T) {
-	dir := os.Getenv("LUASOCKET_TEST_DIR")
-	if dir == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LUASOCKET_TEST_DIR is not set: .ci/run extracts LuaSocket's test/mimetest.lua")
-		}
-		t.Skip("LUASOCKET_TEST_DIR not set (the directory of LuaSocket's mimetest.lua and testsupport.lua)")
-	}
-	need(t, filepath.Join(dir, "mimetest.lua"), "LuaSocket's test/mimetest.lua")
-	need(t, filepath.Join(dir, "testsupport.lua"), "LuaSocket's test/testsupport.lua")
-	need(t, debianLua+"/mime.lua", "lua-socket")
-	lua := needTool(t, "lua5.1")
+	dir := testenv.Getenv(t, "LUASOCKET_TEST_DIR", "the directory of LuaSocket's mimetest.lua and testsupport.lua, which .ci/run extracts")
+	testenv.File(t, filepath.Join(dir, "mimetest.lua"), "LuaSocket's test/mimetest.lua")
+	testenv.File(t, filepath.Join(dir, "testsupport.lua"), "LuaSocket's test/testsupport.lua")
+	testenv.File(t, debianLua+"/mime.lua", "lua-socket")
+	lua := testenv.Tool(t, "lua5.1")
 	table := readDocTable(t, "luasuite")
 	var row []string
 	for _, r := range table.rows {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,10 +31,8 @@ func TestMaxRecv(t *testing.T) {
 // TestMaxConnections checks limits.max_connections: with 2, a third client
 // waits in the backlog, unserved, until one of the first two leaves.
 func TestMaxConnections(t *testing.T) {
-	port := freePort(t)
-	p := start(t, "--max-connections", "2", "--var", "port="+strconv.Itoa(port), script("threaded_echo_server.lua"))
-	p.waitLine(`^listening on`, 10*time.Second)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	p := start(t, "--max-connections", "2", "--var", "port=0", script("threaded_echo_server.lua"))
+	addr := p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 	echo := func(c net.Conn, msg string, within time.Duration) error {
 		c.SetDeadline(time.Now().Add(within))
 		if _, err := c.Write([]byte(msg)); err != nil {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,12 +10,14 @@ import (
 // multicast_sender.lua with three lines: each receiver prints each line.
 // Everything stays on this host (the loopback interface, TTL 0).
 func TestMulticastPair(t *testing.T) {
-	port := strconv.Itoa(freePort(t))
 	group := "239.255.77.1"
+	// The first receiver binds a port the kernel picks, the second binds
+	// the same one (SO_REUSEADDR).
+	port := "0"
 	var receivers []*proc
 	for range 2 {
 		r := start(t, "--var", "group="+group, "--var", "port="+port, script("multicast_receiver.lua"))
-		r.waitLine("^joined "+strings.ReplaceAll(group, ".", `\.`), 10*time.Second)
+		port = r.waitLine("^joined "+strings.ReplaceAll(group, ".", `\.`)+` on 127\.0\.0\.1, port ([1-9]\d*)$`, 10*time.Second)[1]
 		receivers = append(receivers, r)
 	}
 	out, stderr, code := runSockrun(t, "one\ntwo\nthree\n", "--var", "group="+group, "--var", "port="+port, script("multicast_sender.lua"))

@@ -60,7 +60,7 @@ func digestOf(b []byte) string { return fmt.Sprintf("%d %x\n", len(b), sha256.Su
 // and returns it and its address.
 func startProxy(t *testing.T, upstreamPort int) (*proc, string) {
 	t.Helper()
-	p := start(t, "--var", fmt.Sprintf("listen_port=%d", freePort(t)), "--var", fmt.Sprintf("upstream_port=%d", upstreamPort), script("tcp_proxy.lua"))
+	p := start(t, "--var", "listen_port=0", "--var", fmt.Sprintf("upstream_port=%d", upstreamPort), script("tcp_proxy.lua"))
 	m := p.waitLine(`^listening on (\S+), forwarding to (\S+)$`, 10*time.Second)
 	if want := fmt.Sprintf("127.0.0.1:%d", upstreamPort); m[2] != want {
 		t.Fatalf("forwarding to %s, want %s", m[2], want)
@@ -173,7 +173,7 @@ func TestTCPProxyManyClients(t *testing.T) {
 // and is logged; the proxy goes on.
 func TestTCPProxyErrors(t *testing.T) {
 	t.Run("upstream down", func(t *testing.T) {
-		p, addr := startProxy(t, freePort(t)) // nothing listens there
+		p, addr := startProxy(t, heldPort(t)) // held, nothing listens there
 		for range 2 {
 			c := dial(t, addr, time.Now().Add(10*time.Second))
 			if got, err := io.ReadAll(c); err != nil || len(got) > 0 {

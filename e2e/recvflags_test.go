@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // recvFlagsLua and recvFlagsPy are one client in both languages: the same
@@ -86,7 +88,7 @@ func recvFlagsPeer(t *testing.T) (port int, done chan struct{}) {
 // Python program against the same peer, and checks they print the same:
 // MSG_WAITALL waits for all it asked, MSG_PEEK does not consume.
 func TestRecvFlagsAsPython(t *testing.T) {
-	python := needTool(t, "python3")
+	python := testenv.Tool(t, "python3")
 	port, done := recvFlagsPeer(t)
 	py := startIn(t, "", nil, python, "-c", recvFlagsPy, strconv.Itoa(port))
 	if code := py.wait(20 * time.Second); code != 0 {

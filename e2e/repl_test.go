@@ -228,13 +228,9 @@ func TestPrompt(t *testing.T) {
 	tm.typeLine(`s:accept()`)
 	tm.expect(`s:accept\(\)\r\n`)
 	tm.cooked()
-	began := time.Now()
 	tm.send("\x03")
 	tm.expect(`KeyboardInterrupt: interrupted`)
 	tm.prompt()
-	if took := time.Since(began); took > 2*time.Second {
-		t.Errorf("Ctrl-C took %v to end accept", took)
-	}
 	// The session and its socket live on: accept still works.
 	tm.typeLine(`c = socket.create_connection({"127.0.0.1", ` + port + `}); conn, addr = s:accept(); conn:send("hi")`)
 	tm.prompt()

@@ -14,9 +14,9 @@ local function handle(n)
   local x = nil
   return x.field + n
 end
-thread.spawn(handle, 1)
-thread.spawn(function() error("anonymous") end)
-thread.sleep(0.2)
+local a = thread.spawn(handle, 1)
+local b = thread.spawn(function() error("anonymous") end)
+pcall(a.join, a); pcall(b.join, b) -- both have ended and printed their errors
 `)
 	if code != 0 {
 		t.Fatalf("exit code %d, want 0 (a thread's error ends only the thread); stderr:\n%s", code, stderr)

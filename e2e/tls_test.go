@@ -8,11 +8,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	"github.com/sockrun/sockrun/luaapi/testcerts"
 )
 
@@ -24,17 +24,15 @@ func startTLSEcho(t *testing.T) (string, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	p := start(t, "--var", "port="+strconv.Itoa(port), "--var", "cert="+certs["server_cert"],
+	p := start(t, "--var", "port=0", "--var", "cert="+certs["server_cert"],
 		"--var", "key="+certs["server_key"], script("tls_echo_server.lua"))
-	p.waitLine("listening on", 10*time.Second)
-	return "127.0.0.1:" + strconv.Itoa(port), certs
+	return p.waitLine(`^listening on (\S+) \(TLS\)$`, 10*time.Second)[1], certs
 }
 
 // TestTLSEchoWithOpenSSL talks to tls_echo_server.lua with openssl
 // s_client, verifying the server against the test's CA.
 func TestTLSEchoWithOpenSSL(t *testing.T) {
-	openssl := needTool(t, "openssl")
+	openssl := testenv.Tool(t, "openssl")
 	addr, certs := startTLSEcho(t)
 	cmd := exec.Command(openssl, "s_client", "-connect", addr, "-CAfile", certs["ca"],
 		"-verify_return_error", "-servername", "localhost", "-quiet", "-no_ign_eof")

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,22 +13,20 @@ import (
 // where it happened, after the calls before it, not at the top of the
 // diagram.
 func TestDiagramSignalAtItsTime(t *testing.T) {
-	port := freePort(t)
 	file := filepath.Join(t.TempDir(), "run.mmd")
-	p := start(t, "--trace-file", file, "-e", fmt.Sprintf(`
+	p := start(t, "--trace-file", file, "-e", `
 local s = socket.socket()
-s:bind({"127.0.0.1", %d}); s:listen(5)
-print("listening")
+s:bind({"127.0.0.1", 0}); s:listen(5)
+print("listening on " .. tostring(s:getsockname()))
 local c = s:accept()
-c:recv(10)
-c:recv(10)`, port))
-	p.waitLine("listening", 10*time.Second)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+print("received " .. c:recv(10))
+c:recv(10)`)
+	addr := p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 	c := dial(t, addr, time.Now().Add(10*time.Second))
 	if _, err := c.Write([]byte("hi")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the recv take the bytes before the signal
+	p.waitLine(`^received hi$`, 10*time.Second) // the first recv took the bytes: the signal comes after it
 	p.signal(syscall.SIGINT)
 	if code := p.wait(10 * time.Second); code != 130 {
 		t.Fatalf("exit code %d, want 130", code)

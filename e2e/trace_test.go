@@ -17,11 +17,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // traceConversation is a script that talks to itself over loopback: a
 // listener, a client in a thread, data both ways, a preview that is cut,
-// end of stream, and a refused connect (to a port just closed).
+// end of stream, and a refused connect (to a port bound and not
+// listening).
 const traceConversation = `
 local l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 l:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -44,9 +47,9 @@ t:join()
 local gone = socket.socket()
 gone:bind({"127.0.0.1", 0})
 local port = gone:getsockname().port
-gone:close()
 local refused = socket.socket()
 print(pcall(refused.connect, refused, {"127.0.0.1", port}))
+gone:close()
 l:close()
 `
 
@@ -320,7 +323,7 @@ func TestTraceSVG(t *testing.T) {
 		}
 	}
 
-	rsvg := needTool(t, "rsvg-convert")
+	rsvg := testenv.Tool(t, "rsvg-convert")
 	pngPath := filepath.Join(dir, "trace.png")
 	cmd := exec.Command(rsvg, "-o", pngPath, out)
 	if msg, err := cmd.CombinedOutput(); err != nil {

@@ -3,15 +3,15 @@ package e2e
 // The tutorial programs of scripts/ proven against the Python originals in
 // testdata/python: every pair runs Python server + Python client (which shows
 // that the expected transcript below is what the original prints), Lua server
-// + Python client, Python server + Lua client, and Lua + Lua, on a free port,
-// and what each side prints, normalized, must be the expected transcript.
+// + Python client, Python server + Lua client, and Lua + Lua, the server on
+// a port the kernel picks, and what each side prints, normalized, must be
+// the expected transcript.
 
 import (
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // tutorialPair is a tutorial's server and client, and what they print when
@@ -27,12 +29,9 @@ type tutorialPair struct {
 	server, client string // the scripts: scripts/NAME.lua, and the originals testdata/python/NAME.py
 	udp            bool
 	// ready is the number of lines the server prints before it can be
-	// reached; 0 means it prints nothing first, and the test waits for its
-	// port instead: by connecting to it if probe is set (a connection that
-	// sends nothing changes nothing the server prints), else by looking it
-	// up in the kernel's tables.
+	// reached (0: it prints nothing first). The port it listens on is
+	// looked up in the kernel's tables (boundPort): it prints none.
 	ready int
-	probe bool
 	runs  []clientRun // the client runs one after the other
 	want  []string    // what the server prints over all the runs, normalized
 }
@@ -51,7 +50,7 @@ type clientRun struct {
 // without a newline, so a prompt starts the line of what is printed next.
 var tutorialPairs = []tutorialPair{
 	{
-		server: "tcp_echo_server.lua", client: "tcp_echo_client.lua", probe: true,
+		server: "tcp_echo_server.lua", client: "tcp_echo_client.lua",
 		runs: []clientRun{
 			{want: []string{"received 'This is the mess'", "received 'age.  It will be'", "received ' repeated.'"}},
 			{args: []string{"你好, sockrun"}, want: []string{"received '你好, sockrun'"}},
@@ -148,15 +147,9 @@ func TestTutorialPairs(t *testing.T) {
 // runPair runs pair's server in language server ("lua" or "python") and its
 // client runs in language client, and checks both transcripts.
 func runPair(t *testing.T, pair tutorialPair, server, client string) {
-	port := freePort(t)
-	srv := &output{p: startTutorial(t, server, pair.server, port)}
-	if pair.ready > 0 {
-		srv.await(pair.ready, 10*time.Second)
-	} else if pair.probe {
-		waitPort(t, "127.0.0.1:"+strconv.Itoa(port), 10*time.Second)
-	} else {
-		waitBound(t, port, pair.udp, 10*time.Second)
-	}
+	srv := &output{p: startTutorial(t, server, pair.server, 0)}
+	srv.await(pair.ready, 10*time.Second)
+	port := boundPort(t, srv.p, pair.udp, 10*time.Second)
 	for i, run := range pair.runs {
 		c := startTutorial(t, client, pair.client, port, run.args...)
 		c.write(run.stdin)
@@ -179,7 +172,7 @@ func runPair(t *testing.T, pair tutorialPair, server, client string) {
 }
 
 // startTutorial starts the tutorial program name in lang, talking to (or
-// listening on) port, as a user would: `sockrun --var port=N
+// listening on: 0 for a port the kernel picks) port, as a user would: `sockrun --var port=N
 // scripts/NAME.lua ARGS` from the repository's top, or the Python original
 // with the port in SOCKRUN_VARS_PORT (the variable sockrun reads as
 // vars.port). Hosts stay the tutorials' defaults.
@@ -189,7 +182,7 @@ func startTutorial(t *testing.T, lang, script string, port int, args ...string) 
 		return start(t, append([]string{"--var", "port=" + strconv.Itoa(port), "scripts/" + script}, args...)...)
 	}
 	py := filepath.Join(repoRoot, "e2e", "testdata", "python", strings.TrimSuffix(script, ".lua")+".py")
-	return startIn(t, "", []string{"SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, needTool(t, "python3"), append([]string{"-u", py}, args...)...)
+	return startIn(t, "", []string{"SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, testenv.Tool(t, "python3"), append([]string{"-u", py}, args...)...)
 }
 
 // output counts the lines a process has printed, reading them from its
@@ -242,8 +235,8 @@ var (
 	// Addresses: Python prints a tuple, ('127.0.0.1', 5555); sockrun prints
 	// an address as 127.0.0.1:5555. The tuple becomes the sockrun form.
 	pyAddrRe = regexp.MustCompile(`\('([^']*)', (\d+)\)`)
-	// Ports: the server's port is picked free for each run, and a client's
-	// is the kernel's choice. The server's becomes PORT, any other EPHEMERAL.
+	// Ports: the kernel picks the server's for each run, and a client's.
+	// The server's becomes PORT, any other EPHEMERAL.
 	ipPortRe = regexp.MustCompile(`\b(\d{1,3}(?:\.\d{1,3}){3}):(\d+)\b`)
 	// Socket objects: Python prints <socket.socket fd=4, family=2, type=1,
 	// proto=0, laddr=..., raddr=...>, sockrun <socket fd=7, family=AF_INET,
@@ -255,6 +248,10 @@ var (
 	// space) and the time of the run.
 	ctimeRe = regexp.MustCompile(`[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d\d:\d\d:\d\d \d{4}`)
 )
+
+// testsBegan is when the package's tests began: every time a tutorial
+// prints comes after it.
+var testsBegan = time.Now()
 
 // normalize rewrites what must differ between runs (see above); everything
 // else must be the same, character for character.
@@ -275,45 +272,12 @@ func normalize(t *testing.T, line string, port int) string {
 			t.Errorf("%q is not time.ctime()'s format (that would be %q)", s, tm.Format(time.ANSIC))
 			return s
 		}
-		if d := time.Since(tm); d < -time.Minute || d > 5*time.Minute {
-			t.Errorf("ctime %q is not the time of the run (%s)", s, time.Now().Format(time.ANSIC))
+		// Between the start of the tests and now: ctime has whole seconds.
+		if tm.Before(testsBegan.Truncate(time.Second)) || tm.After(time.Now()) {
+			t.Errorf("ctime %q is not a time of the run (%s to %s)", s, testsBegan.Format(time.ANSIC), time.Now().Format(time.ANSIC))
 		}
 		return "CTIME"
 	})
-}
-
-// waitBound waits until a socket on port is listening (TCP) or bound (UDP),
-// from the kernel's socket tables in /proc/net. It is for servers that print
-// nothing before their first client: a UDP socket cannot be probed by
-// connecting, and a probe connection to a TCP server that prints at accept
-// would add to its transcript.
-func waitBound(t *testing.T, port int, udp bool, timeout time.Duration) {
-	t.Helper()
-	tables, state := []string{"/proc/net/tcp", "/proc/net/tcp6"}, "0A" // TCP_LISTEN
-	if udp {
-		tables, state = []string{"/proc/net/udp", "/proc/net/udp6"}, "07" // TCP_CLOSE: an unconnected UDP socket
-	}
-	suffix := fmt.Sprintf(":%04X", port)
-	deadline := time.Now().Add(timeout)
-	for {
-		for _, table := range tables {
-			data, err := os.ReadFile(table)
-			if err != nil {
-				continue
-			}
-			for _, line := range strings.Split(string(data), "\n")[1:] {
-				// sl local_address rem_address st ...
-				f := strings.Fields(line)
-				if len(f) > 3 && strings.HasSuffix(f[1], suffix) && f[3] == state {
-					return
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing bound to port %d (udp %v) after %v", port, udp, timeout)
-		}
-		time.Sleep(10 * time.Millisecond) // polling the kernel's tables, not waiting for a fixed time
-	}
 }
 
 // TestTutorialHTTPClient runs tcp_http_client (www.google.com:80 by
@@ -381,7 +345,7 @@ func startHTTPClient(t *testing.T, lang, host string, port int) *proc {
 		return start(t, "--var", "host="+host, "--var", "port="+strconv.Itoa(port), "scripts/tcp_http_client.lua")
 	}
 	py := filepath.Join(repoRoot, "e2e", "testdata", "python", "tcp_http_client.py")
-	return startIn(t, "", []string{"SOCKRUN_VARS_HOST=" + host, "SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, needTool(t, "python3"), "-u", py)
+	return startIn(t, "", []string{"SOCKRUN_VARS_HOST=" + host, "SOCKRUN_VARS_PORT=" + strconv.Itoa(port)}, testenv.Tool(t, "python3"), "-u", py)
 }
 
 // TestTutorialCtime checks os.date("%c"), the time servers' ctime(), against
@@ -401,7 +365,7 @@ func TestTutorialCtime(t *testing.T) {
 			t.Parallel()
 			loc, err := time.LoadLocation(tz)
 			if err != nil {
-				t.Skipf("no zoneinfo for %s: %v", tz, err)
+				testenv.Missing(t, "no zoneinfo for %s: %v", tz, err)
 			}
 			// Go's time.ANSIC layout is ctime's format.
 			var want []string
@@ -418,7 +382,7 @@ func TestTutorialCtime(t *testing.T) {
 				t.Errorf("os.date('%%c'):\n%s\nwant:\n%s", quoteLines(got), quoteLines(want))
 			}
 			t.Run("python", func(t *testing.T) {
-				py := startIn(t, "", env, needTool(t, "python3"), "-c", "import time\nfor secs in ["+list+"]: print(time.ctime(secs))")
+				py := startIn(t, "", env, testenv.Tool(t, "python3"), "-c", "import time\nfor secs in ["+list+"]: print(time.ctime(secs))")
 				py.closeStdin()
 				if code := py.wait(20 * time.Second); code != 0 {
 					t.Fatalf("python3: exit %d: %s", code, py.Stderr())
@@ -437,9 +401,9 @@ func TestTutorialServerSurvivesReset(t *testing.T) {
 	for _, lang := range []string{"python", "lua"} {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
-			port := freePort(t)
-			srv := &output{p: startTutorial(t, lang, "tcp_time_server.lua", port)}
+			srv := &output{p: startTutorial(t, lang, "tcp_time_server.lua", 0)}
 			srv.await(1, 10*time.Second)
+			port := boundPort(t, srv.p, false, 10*time.Second)
 			c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 			if err != nil {
 				t.Fatal(err)

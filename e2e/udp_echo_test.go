@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -36,12 +37,7 @@ func TestUDPEchoServer(t *testing.T) {
 	}
 
 	// A client that sends and leaves at once: its reply finds no one.
-	gone, err := net.DialUDP("udp", nil, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gone.Write([]byte("nobody waits for this"))
-	gone.Close()
+	goneClient(t, addr, []byte("nobody waits for this"))
 
 	c, err := net.DialUDP("udp", nil, addr)
 	if err != nil {
@@ -85,5 +81,35 @@ func TestUDPEchoServer(t *testing.T) {
 	}
 	if p.Stderr() != "" {
 		t.Errorf("stderr: %q", p.Stderr())
+	}
+}
+
+// goneClient sends msg to addr from a UDP socket that takes no reply: it
+// is connected to itself, so a datagram from addr finds no receiver and
+// the kernel answers it with port unreachable, as it would for a client
+// that has gone. Unlike a client closed after sending, it keeps its port
+// until the test ends: the reply cannot reach another test's socket that
+// took the port meanwhile.
+func goneClient(t *testing.T, addr *net.UDPAddr, msg []byte) {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	self, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Connect(fd, self); err != nil {
+		t.Fatal(err)
+	}
+	to := &syscall.SockaddrInet4{Port: addr.Port}
+	copy(to.Addr[:], addr.IP.To4())
+	if err := syscall.Sendto(fd, msg, 0, to); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -42,7 +42,7 @@ end
 // shared.incr counts across them without losing or repeating a count.
 // Ctrl-C then stops both, with one interrupt message.
 func TestWorkersSharePort(t *testing.T) {
-	port := freePort(t)
+	port := heldPort(t) // the workers' listeners share it (SO_REUSEPORT)
 	p := start(t, "--workers", "2", "--var", fmt.Sprintf("port=%d", port), writeScript(t, workerServer))
 	ready := map[string]bool{}
 	for range 2 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/luaapi/testcerts"
 	"github.com/sockrun/sockrun/runner"
@@ -265,7 +266,7 @@ func runLuaTest(t *testing.T, file, name string) {
 	skip := lt.skip
 	lt.mu.Unlock()
 	if skip != "" {
-		t.Skip(skip)
+		testenv.Missing(t, "%s", skip)
 	}
 	if err != nil {
 		msg, trace := runner.DescribeError(err)

@@ -121,15 +121,14 @@ func TestWaitsEndOnInterrupt(t *testing.T) {
 }
 
 // interruptEndsWaits runs each chunk until it waits, cancels the run's
-// context, and checks that the wait ends within a second with a
-// KeyboardInterrupt.
+// context, and checks that the wait ends with a KeyboardInterrupt (before
+// its own timeout, 60 s or none, could end it).
 func interruptEndsWaits(t *testing.T, cases map[string]string) {
 	for name, chunk := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			h, _, done := startLua(t, chunk, Config{})
 			waitBlocked(t, h, done)
-			start := time.Now()
 			h.cancel(ErrInterrupted)
 			select {
 			case err := <-done:
@@ -139,9 +138,6 @@ func interruptEndsWaits(t *testing.T, cases map[string]string) {
 				}
 				if !strings.Contains(msg, "KeyboardInterrupt: interrupted") {
 					t.Fatalf("got %v (%q), want a KeyboardInterrupt", err, msg)
-				}
-				if d := time.Since(start); d > time.Second {
-					t.Errorf("took %v to end", d)
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatal("the wait did not end on interrupt")

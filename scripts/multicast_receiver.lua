@@ -23,7 +23,7 @@ sock:bind({"", PORT})
 -- then the interface's, 4 bytes each.
 local mreq = struct.pack("4s4s", socket.inet_aton(GROUP), socket.inet_aton(IFACE))
 sock:setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
-print("joined " .. GROUP .. " on " .. IFACE .. ", port " .. PORT)
+print("joined " .. GROUP .. " on " .. IFACE .. ", port " .. sock:getsockname().port)
 
 while true do
   local data, sender = sock:recvfrom(65535)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // TestDeterministic: the same seed gives the same program, another seed
@@ -108,13 +110,7 @@ func TestScriptKeepsLines(t *testing.T) {
 // it catches itself, and no loop runs away): a program lua5.1 does not
 // define is the generator's mistake.
 func TestLua51RunsEveryProgram(t *testing.T) {
-	lua, err := exec.LookPath("lua5.1")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("lua5.1 is not installed; .ci/run installs it")
-		}
-		t.Skip("lua5.1 is not installed")
-	}
+	lua := testenv.Tool(t, "lua5.1")
 	dir := t.TempDir()
 	for seed := uint64(1); seed <= 40; seed++ {
 		snips := Program(seed, 100)

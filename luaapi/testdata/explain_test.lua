@@ -37,11 +37,11 @@ function TestExplainAddressInUse(t)
 end
 
 function TestExplainRefused(t)
-  local l, addr = st.listener()
-  l:close()
+  local holder, addr = st.refusing()
   local s = socket.socket()
   st.contains(t, why(t, s.connect, s, addr), "nothing is listening on that port")
   st.contains(t, why(t, socket.create_connection, addr), "nothing is listening on that port")
+  holder:close()
 end
 
 function TestExplainClosedAndNotConnected(t)

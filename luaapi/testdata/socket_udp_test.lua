@@ -69,14 +69,13 @@ end
 -- Linux reports an ICMP port unreachable to a connected datagram socket as
 -- ECONNREFUSED on its next call.
 function TestUDPRefused(t)
-  local gone = udp(true)
-  local addr = gone:getsockname()
-  gone:close()
+  local holder, addr = st.unreachable()
   local b = udp()
   b:connect(addr)
   b:send("anyone?")
   b:settimeout(5)
   local err = st.raises(t, b.recv, b, 10)
+  holder:close()
   t:eq(err.name, "ECONNREFUSED", "port unreachable")
 end
 

@@ -11,6 +11,28 @@ function M.listener(host, family)
   return s, s:getsockname()
 end
 
+-- refusing returns the address on 127.0.0.1 of a port where a TCP
+-- connect is refused, and the socket that holds it: bound there, not
+-- listening. While it is open no other socket takes the port, so the
+-- address refuses for as long as the test needs (a listener closed to
+-- free its port could lose it to another test's socket first).
+function M.refusing()
+  local s = socket.socket()
+  s:bind({"127.0.0.1", 0})
+  return s, s:getsockname()
+end
+
+-- unreachable returns the address on 127.0.0.1 of a UDP port where a
+-- datagram finds no receiver, so the kernel answers it with port
+-- unreachable, and the socket that holds it: bound there and connected to
+-- itself, it takes only its own datagrams.
+function M.unreachable()
+  local s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+  s:bind({"127.0.0.1", 0})
+  s:connect(s:getsockname())
+  return s, s:getsockname()
+end
+
 -- pair returns the two ends of a TCP connection over host (default
 -- 127.0.0.1): the client, the server's end, and the listener.
 function M.pair(host, family)

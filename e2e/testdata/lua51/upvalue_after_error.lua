@@ -6,16 +6,17 @@ local socket = require "socket"
 local handled = 0
 local function get() return handled end
 
--- A port nobody listens on: bind one, then close it.
+-- A port nobody listens on: one bound, not listening, held until the
+-- connect is refused.
 local probe = socket.socket()
 probe:bind({"127.0.0.1", 0})
 local addr = probe:getsockname()
-probe:close()
 
 local s = socket.socket()
 local ok, err = pcall(s.connect, s, addr)
 assert(not ok and err.name == "ECONNREFUSED", tostring(err))
 s:close()
+probe:close()
 handled = handled + 1
 print(handled, get())
 
