@@ -67,6 +67,22 @@ var pcallCases = []struct{ name, src, want string }{
 			clobber(100, 200, 300, 400, 500)
 			return handled, get(), g()
 		end)()`, "2\t2\t10"},
+	{"#448 through a Go function: a closure its callback made keeps its value", `
+		local g
+		local ok = pcall(table.sort, {2, 1}, function(a, b) local v = 42; g = function() return v end; error("x", 0) end)
+		local function clobber(a, b, c, d, e) local x, y, z = 1, 2, 3 return x end
+		clobber(100, 200, 300, 400, 500)
+		local ok2, e = pcall(string.gsub, "ab", "%w", function(c) local v = c .. "!"; g = function() return v end; if c == "b" then error("stop", 0) end end)
+		clobber(100, 200, 300, 400, 500)
+		return ok, ok2, e, g()`, "false\tfalse\tstop\tb!"},
+	{"#448 after protected calls inside a Go function's callback", `
+		local handled = 0; local function get() return handled end
+		pcall(table.sort, {2, 1}, function(a, b) pcall(math.floor, "x"); pcall(error, "y"); error("z") end)
+		handled = handled + 1
+		pcall(table.sort, {2, 1}, function(a, b) pcall(function() pcall(math.floor, "x") error("w") end); error("z") end)
+		handled = handled + 1
+		pcall(pcall, error, "x"); handled = handled + 1
+		return handled, get()`, "3\t3"},
 	{"xpcall handler in a coroutine sees the failed frames", `
 		local function inner() local secret = "s"; error("e") end
 		return coroutine.wrap(function() return xpcall(inner, function(e) return probe() end) end)()`, "false\tt.lua:2: "},
