@@ -48,6 +48,8 @@ www.test.example.   AAAA  ::1
 test.example.       TXT   "v=spf1 -all"
 long.test.example.  TXT   "`+strings.Repeat("x", 300)+`"
 alias.test.example. CNAME www.test.example.   # points at www
+dotted\.alias.test.example. CNAME www.test.example.  ; one label with a dot
+odd\032name.test.example. A 127.0.0.9
 `)
 	cases := []struct {
 		args []string
@@ -58,6 +60,8 @@ alias.test.example. CNAME www.test.example.   # points at www
 		{[]string{"test.example", "TXT", "+short"}, "\"v=spf1 -all\"\n"},
 		{[]string{"alias.test.example", "A", "+short"}, "www.test.example.\n127.0.0.2\n127.0.0.3\n"},
 		{[]string{"alias.test.example", "CNAME", "+short"}, "www.test.example.\n"},
+		{[]string{`dotted\.alias.test.example`, "A", "+short"}, "www.test.example.\n127.0.0.2\n127.0.0.3\n"},
+		{[]string{`odd\032name.test.example`, "A", "+short"}, "127.0.0.9\n"},
 		{[]string{"long.test.example", "TXT", "+short"}, "\"" + strings.Repeat("x", 255) + "\" \"" + strings.Repeat("x", 45) + "\"\n"},
 	}
 	for _, c := range cases {
@@ -68,6 +72,12 @@ alias.test.example. CNAME www.test.example.   # points at www
 	full := dig(t, port, "nothing.test.example", "A")
 	if !strings.Contains(full, "status: NXDOMAIN") || !strings.Contains(full, "flags: qr aa rd") {
 		t.Errorf("a name not in the zone:\n%s", full)
+	}
+	// A dot inside a label is not a dot between labels: "www\.test" is
+	// one label, and no name of the zone.
+	dotted := dig(t, port, `www\.test.example`, "A")
+	if !strings.Contains(dotted, "status: NXDOMAIN") || strings.Contains(dotted, "WARNING: Message has") {
+		t.Errorf("a label with a dot:\n%s", dotted)
 	}
 	nodata := dig(t, port, "test.example", "AAAA")
 	if !strings.Contains(nodata, "status: NOERROR") || !strings.Contains(nodata, "ANSWER: 0") {

@@ -28,14 +28,13 @@ local SEND_TIMEOUT = 10 -- seconds a client may take to accept what we send
 local clients = {}
 local guests = 0 -- how many default nicks were handed out
 
+-- nicks maps each nick in use to its client, so that finding whether a
+-- name is taken does not walk the whole room.
+local nicks = {}
+
 -- nick_taken says whether someone in the room is called name.
 local function nick_taken(name)
-  for _, c in pairs(clients) do
-    if c.nick == name then
-      return true
-    end
-  end
-  return false
+  return nicks[name] ~= nil
 end
 
 -- drop disconnects a client that does not keep up: shutting the socket
@@ -65,24 +64,67 @@ local function tell(c, text)
     return
   end
   c.queued = c.queued + #text
-  -- The queue has no limit of its own (queued counts the bytes); put
-  -- raises only if the queue was closed meanwhile: the client is gone.
-  pcall(c.out.put, c.out, text)
+  -- The queue has no limit of its own (queued counts the bytes), so put
+  -- never waits; it would raise on a closed queue, but the queue is closed
+  -- only after dropped or gone is set.
+  c.out:put(text)
 end
 
--- broadcast sends a line to everyone in the room except `except`.
-local function broadcast(text, except)
-  -- tell is a call into sockrun, where another thread may run and join or
-  -- leave: go through a copy of the room, not the room itself.
-  local targets = {}
-  for _, c in pairs(clients) do
-    if c ~= except then
+-- The room's lines go out through one thread, the announcer. broadcast
+-- hands it a line and returns: it never waits, and costs the same however
+-- full the room is. The announcer then hands each client every line that
+-- waits for it in one put. Without it, each join would cost one put per
+-- client already in: a crowd joining at once would cost the square of its
+-- size, all of it holding the interpreter lock, and a newcomer would wait
+-- seconds for its welcome.
+local room = thread.queue()
+local said = 0 -- lines broadcast so far: a line goes to those in the room when it was said
+local announcer
+
+local function announce()
+  while true do
+    local batch = { room:get() }
+    while #batch < 100 and room:len() > 0 do
+      batch[#batch + 1] = room:get()
+    end
+    local first = batch[1].seq
+    local lines, senders = {}, {}
+    for i, item in ipairs(batch) do
+      lines[i] = item.text
+      if item.except then
+        senders[item.except] = true
+      end
+    end
+    local everything = table.concat(lines, "\n")
+    -- tell is a call into sockrun, where another thread may run and join
+    -- or leave: go through a copy of the room, not the room itself.
+    local targets = {}
+    for _, c in pairs(clients) do
       targets[#targets + 1] = c
     end
+    for _, c in ipairs(targets) do
+      if not senders[c] and c.since < first then
+        tell(c, everything)
+      else -- it said some of these lines, or joined after some were said
+        local own = {}
+        for _, item in ipairs(batch) do
+          if item.except ~= c and item.seq > c.since then
+            own[#own + 1] = item.text
+          end
+        end
+        if #own > 0 then
+          tell(c, table.concat(own, "\n"))
+        end
+      end
+    end
   end
-  for _, c in ipairs(targets) do
-    tell(c, text)
-  end
+end
+
+-- broadcast says a line to everyone in the room except `except`.
+local function broadcast(text, except)
+  announcer = announcer or thread.spawn(announce)
+  said = said + 1
+  room:put({ text = text, except = except, seq = said })
 end
 
 -- words splits a line at white space. gmatch with "%S+" looks at each byte
@@ -128,9 +170,12 @@ local function command(c, line)
       tell(c, "* nick " .. name .. " is taken")
     else
       local old = c.nick
+      nicks[c.nick], nicks[name] = nil, c
       c.nick = name
       print("* " .. old .. " is now known as " .. name)
-      broadcast("* " .. old .. " is now known as " .. name) -- c hears it too
+      local notice = "* " .. old .. " is now known as " .. name
+      tell(c, notice) -- in order with c's other replies
+      broadcast(notice, c)
     end
   else
     tell(c, "* unknown command " .. cmd .. "; try /nick NAME, /who, /quit")
@@ -179,6 +224,16 @@ local function write(c)
     if text == nil then
       return -- closed: the client left
     end
+    -- Send what else is queued with it, in one sendall: when many lines
+    -- come at once (a crowd joining, a busy room) one system call carries
+    -- them all, and the writer is quickly done and out of others' way.
+    if c.out:len() > 0 then
+      local batch = { text }
+      while c.out:len() > 0 and #batch < 1000 do
+        batch[#batch + 1] = c.out:get()
+      end
+      text = table.concat(batch)
+    end
     c.queued = c.queued - #text
     local ok, err = pcall(c.conn.sendall, c.conn, text)
     if not ok then
@@ -198,8 +253,9 @@ local function handle(conn, addr)
   repeat
     guests = guests + 1
   until not nick_taken("guest" .. guests)
-  local c = { conn = conn, addr = addr, nick = "guest" .. guests, out = thread.queue(), queued = 0 }
+  local c = { conn = conn, addr = addr, nick = "guest" .. guests, out = thread.queue(), queued = 0, since = said }
   clients[conn] = c
+  nicks[c.nick] = c
   local writer = thread.spawn(write, c)
   print("* " .. c.nick .. " joined from " .. tostring(addr))
   tell(c, "* welcome " .. c.nick .. "; commands: /nick NAME, /who, /quit")
@@ -213,6 +269,7 @@ local function handle(conn, addr)
   end
 
   clients[conn] = nil
+  nicks[c.nick] = nil
   c.gone = true -- tell queues nothing more
   -- Let the writer send what is queued ("* bye", "* line too long"), then
   -- close. It ends within SEND_TIMEOUT, even for a client that reads

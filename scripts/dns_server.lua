@@ -7,7 +7,9 @@
 --
 -- A zone file has one record a line, as in BIND's files (without $TTL,
 -- SOA and the other directives): a name, a type (A, AAAA, TXT or CNAME)
--- and its value. "#" or ";" starts a comment.
+-- and its value. "#" or ";" starts a comment. A dot inside a label is
+-- written "\.", a space or other unprintable byte "\DDD", as BIND and dig
+-- write them.
 --
 --   www.example.test.    A      127.0.0.1
 --   www.example.test.    AAAA   ::1
@@ -38,12 +40,56 @@ local TYPE_NAMES = {[1] = "A", [5] = "CNAME", [16] = "TXT", [28] = "AAAA"}
 local NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP = 0, 1, 2, 3, 4
 local CLASS_IN = 1
 
+-- A name is its labels, and a label may hold any byte, a "." included:
+-- "www\.example.test" is two labels, "www.example" and "test". Names are
+-- written as dig and zone files write them: a dot inside a label is "\.",
+-- a backslash "\\", a byte that is not printable "\DDD" (decimal).
+
+-- labels_of splits a written name into its labels, undoing the escapes.
+local function labels_of(name)
+  local labels, label, i = {}, {}, 1
+  while i <= #name do
+    local c = name:sub(i, i)
+    if c == "\\" then
+      local ddd = name:match("^%d%d%d", i + 1)
+      if ddd then
+        label[#label + 1] = string.char(tonumber(ddd) % 256)
+        i = i + 3
+      else
+        label[#label + 1] = name:sub(i + 1, i + 1)
+        i = i + 1
+      end
+    elseif c == "." then
+      labels[#labels + 1] = table.concat(label)
+      label = {}
+    else
+      label[#label + 1] = c
+    end
+    i = i + 1
+  end
+  if #label > 0 then labels[#labels + 1] = table.concat(label) end
+  return labels
+end
+
+-- written is labels[from], labels[from + 1] ... as a written name.
+local function written(labels, from)
+  local out = {}
+  for i = from or 1, #labels do
+    local label = labels[i]:gsub("[%.\\]", "\\%0")
+    out[#out + 1] = label:gsub("[%z\1-\32\127-\255]", function(c)
+      return string.format("\\%03d", c:byte())
+    end)
+  end
+  return table.concat(out, ".")
+end
+
 -- zone[name][type] is the list of values of that name and type. Names are
--- kept lower-case and without the final dot: DNS names ignore case.
+-- kept written, lower-case and without the final dot: DNS names ignore
+-- case, and "a\046b" and "a\.b" are one name.
 local zone, origins = {}, {}
 
 local function canonical(name)
-  return (name:lower():gsub("%.$", ""))
+  return written(labels_of(name)):lower()
 end
 
 local function load_zone(text, where)
@@ -103,7 +149,7 @@ local function read_name(msg, offset)
       offset = offset + 1 + len
     end
   end
-  return table.concat(labels, "."), after or offset
+  return written(labels), after or offset
 end
 
 -- A response under construction: its parts and the offsets of the names
@@ -117,20 +163,20 @@ local function put(resp, bytes)
   resp.size = resp.size + #bytes
 end
 
--- put_name writes name, or a pointer to it (or to its longest suffix)
--- when it is already in the message.
+-- put_name writes a written name, or a pointer to it (or to its longest
+-- suffix) when it is already in the message. resp.names holds where each
+-- name written so far, and each of its suffixes, starts.
 local function put_name(resp, name)
-  name = name:gsub("%.$", "") -- "www.example.test." and "www.example.test" are one name
-  while name ~= "" do
-    local at = resp.names[name:lower()]
+  local labels = labels_of(name)
+  for i, label in ipairs(labels) do
+    local suffix = written(labels, i):lower()
+    local at = resp.names[suffix]
     if at then
       put(resp, struct.pack("!H", 0xC000 + at))
       return
     end
-    if resp.size < 0x3FFF then resp.names[name:lower()] = resp.size end
-    local label, rest = name:match("^([^.]*)%.?(.*)$")
+    if resp.size < 0x3FFF then resp.names[suffix] = resp.size end
     put(resp, string.char(#label) .. label)
-    name = rest
   end
   put(resp, "\0")
 end
@@ -223,11 +269,10 @@ local function answer(msg)
   put(resp, header(rcode, #records, origins[canonical(qname)] or rcode == NXDOMAIN))
   -- The question's name sits right after the header: it and each of its
   -- suffixes can be pointed to ("example.test" inside "www.example.test").
-  local at, rest = 12, qname
-  while rest ~= "" do
-    resp.names[rest:lower()] = at
-    local label, tail = rest:match("^([^.]*)%.?(.*)$")
-    at, rest = at + 1 + #label, tail
+  local at, labels = 12, labels_of(qname)
+  for i, label in ipairs(labels) do
+    resp.names[written(labels, i):lower()] = at
+    at = at + 1 + #label
   end
   put(resp, question)
   for _, r in ipairs(records) do put_record(resp, r[1], r[2], r[3]) end

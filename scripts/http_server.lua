@@ -223,6 +223,9 @@ local function body_length(req)
     end
     n = digits
   end
+  if not n then -- "Content-Length:" with no value, or only commas
+    refuse(400, "bad Content-Length")
+  end
   if #n > 15 or tonumber(n) > MAX_BODY then -- 15 digits: still exact as a Lua number
     refuse(413, "body over " .. MAX_BODY .. " bytes")
   end

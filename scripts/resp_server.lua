@@ -218,55 +218,99 @@ local function integer_arg(s)
   return tonumber(s)
 end
 
--- glob_pattern turns a KEYS glob (*, ?, [abc], [a-z], [^a], \x) into a Lua
--- pattern that matches the whole key.
-local function glob_pattern(glob)
-  local out, i = { "^" }, 1
-  local function literal(c) -- c, escaped if Lua's patterns give it a meaning
-    return c:match("%w") and c or "%" .. c
+-- glob_compile turns a KEYS glob (*, ?, [abc], [a-z], [^a], \x) into a
+-- list of steps: "*" matches any run of characters, and every other step is
+-- a function that says whether it matches one character (a byte).
+local function glob_compile(glob)
+  local steps, i = {}, 1
+  local function literal(c)
+    local b = c:byte()
+    return function(x)
+      return x == b
+    end
   end
   while i <= #glob do
     local c = glob:sub(i, i)
     if c == "*" then
-      out[#out + 1] = ".*"
+      if steps[#steps] ~= "*" then -- "**" is "*"
+        steps[#steps + 1] = "*"
+      end
     elseif c == "?" then
-      out[#out + 1] = "."
+      steps[#steps + 1] = function()
+        return true
+      end
     elseif c == "\\" and i < #glob then
       i = i + 1
-      out[#out + 1] = literal(glob:sub(i, i))
-    elseif c == "[" and glob:find("]", i + 1, true) then
-      local close = glob:find("]", i + 1, true)
-      local set = { "[" }
-      local j = i + 1
+      steps[#steps + 1] = literal(glob:sub(i, i))
+    elseif c == "[" then
+      -- A class as Redis reads it: "\\x" is x, "a-z" (or "z-a") a range,
+      -- "]" the end; a class left open runs to the end of the glob.
+      local j, negate, ranges = i + 1, false, {}
       if glob:sub(j, j) == "^" then
-        set[#set + 1] = "^"
+        negate, j = true, j + 1
+      end
+      while true do
+        local p = glob:sub(j, j)
+        if p == "\\" and j < #glob then
+          j = j + 1
+          ranges[#ranges + 1] = { glob:byte(j), glob:byte(j) }
+        elseif p == "]" then
+          break
+        elseif j > #glob then
+          j = #glob
+          break
+        elseif j + 2 <= #glob and glob:sub(j + 1, j + 1) == "-" then
+          local a, b = glob:byte(j), glob:byte(j + 2)
+          ranges[#ranges + 1] = { math.min(a, b), math.max(a, b) }
+          j = j + 2
+        else
+          ranges[#ranges + 1] = { glob:byte(j), glob:byte(j) }
+        end
         j = j + 1
       end
-      -- "[]" matches nothing (and "[^]" any character); Lua's patterns
-      -- have no empty set, so add one that no character is outside of.
-      if j == close then
-        set[#set + 1] = "^%s%S"
-      end
-      while j < close do
-        local a, dash, b = glob:sub(j, j), glob:sub(j + 1, j + 1), glob:sub(j + 2, j + 2)
-        if dash == "-" and j + 2 < close and a:match("%w") and b:match("%w") then
-          set[#set + 1] = a .. "-" .. b -- a range
-          j = j + 3
-        else
-          set[#set + 1] = literal(a)
-          j = j + 1
+      steps[#steps + 1] = function(x)
+        for _, r in ipairs(ranges) do
+          if x >= r[1] and x <= r[2] then
+            return not negate
+          end
         end
+        return negate
       end
-      set[#set + 1] = "]"
-      out[#out + 1] = table.concat(set)
-      i = close
+      i = j
     else
-      out[#out + 1] = literal(c)
+      steps[#steps + 1] = literal(c)
     end
     i = i + 1
   end
-  out[#out + 1] = "$"
-  return table.concat(out)
+  return steps
+end
+
+-- glob_match says whether the steps of a glob match all of key. It never
+-- backtracks further than the last star: on a mismatch the last star takes
+-- one more character and the steps after it start again. That is enough
+-- for globs, and it keeps the work to (key length) x (steps), so no pattern
+-- a client sends can keep the server busy: a backtracking matcher (a Lua
+-- pattern with several ".*") takes exponential time on "*a*a*a*a*a*b".
+local function glob_match(steps, key)
+  local k, s = 1, 1 -- the next character of the key, the next step
+  local star, resume = nil, 0 -- the last star's step, where its run ends
+  while k <= #key do
+    local step = steps[s]
+    if step == "*" then
+      star, resume, s = s, k, s + 1
+    elseif step and step(key:byte(k)) then
+      k, s = k + 1, s + 1
+    elseif star then
+      resume = resume + 1
+      k, s = resume, star + 1
+    else
+      return false
+    end
+  end
+  while steps[s] == "*" do
+    s = s + 1
+  end
+  return s > #steps
 end
 
 -- The commands: for each name, its arity as Redis counts it (the words,
@@ -420,12 +464,12 @@ COMMANDS.MSET = {
 COMMANDS.KEYS = {
   2,
   function(w)
-    local pattern = glob_pattern(w[2])
+    local steps = glob_compile(w[2])
     local replies = {}
     for _, k in ipairs(shared.keys()) do
       if k:sub(1, 2) == "v:" then
         local key = k:sub(3)
-        if key:match(pattern) then
+        if glob_match(steps, key) then
           replies[#replies + 1] = bulk(key)
         end
       end

@@ -16,6 +16,9 @@
 
 local HOST = vars.host or "127.0.0.1"
 local PORT = tonumber(vars.port or 2525)
+-- What one client can make the server hold: RFC 5321 asks a server to take
+-- at least 100 recipients per message, and answers more with 452.
+local MAX_RECIPIENTS = tonumber(vars.max_recipients or 100)
 
 local server = socket.create_server({HOST, PORT})
 print("listening on " .. tostring(server:getsockname()))
@@ -25,9 +28,20 @@ local function serve(conn, addr)
   conn:settimeout(60)
   local function reply(line) conn:sendall(line .. "\r\n") end
   reply("220 sockrun smtp sink ready")
+  -- read_line is the next line, or nil when the client went away or sent
+  -- a line longer than recvline's bound (64 KiB), which is answered first.
+  local function read_line()
+    local ok, line = pcall(conn.recvline, conn)
+    if ok then return line end
+    if type(line) == "table" and line.name == "EMSGSIZE" then
+      reply("500 line too long")
+      return nil
+    end
+    error(line, 0)
+  end
   local from, to = nil, {}
   while true do
-    local line = conn:recvline()
+    local line = read_line()
     if not line then return end                      -- the client went away
     local verb, arg = line:match("^(%a+)%s*(.-)%s*$")
     verb = (verb or ""):upper()
@@ -37,8 +51,15 @@ local function serve(conn, addr)
       from, to = arg:match("^[Ff][Rr][Oo][Mm]:%s*(.*)$"), {}
       reply("250 sender ok")
     elseif verb == "RCPT" then
-      to[#to + 1] = arg:match("^[Tt][Oo]:%s*(.*)$")
-      reply("250 recipient ok")
+      local rcpt = arg:match("^[Tt][Oo]:%s*(.*)$")
+      if not rcpt then
+        reply("501 syntax: RCPT TO:<address>")
+      elseif #to >= MAX_RECIPIENTS then
+        reply("452 too many recipients")
+      else
+        to[#to + 1] = rcpt
+        reply("250 recipient ok")
+      end
     elseif verb == "DATA" then
       if not from or #to == 0 then
         reply("503 MAIL and RCPT first")
@@ -46,8 +67,9 @@ local function serve(conn, addr)
         reply("354 end with <CRLF>.<CRLF>")
         print("message from " .. from .. " to " .. table.concat(to, ", ") .. ":")
         while true do
-          local body = conn:recvline()
-          if not body or body == "." then break end
+          local body = read_line()
+          if not body then return end                -- gone mid-message
+          if body == "." then break end
           if body:sub(1, 2) == ".." then body = body:sub(2) end   -- undo dot-stuffing
           print("  " .. body)
         end
