@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"net"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -54,7 +56,7 @@ func keysOf(t *testing.T, c net.Conn, r *bufio.Reader, glob string) string {
 // matcher run for minutes on a 3,000-character key is answered at once:
 // another client's PING gets its PONG right after.
 func TestRESPKeysAsRedis(t *testing.T) {
-	need(t, "/usr/bin/redis-server", "redis-server")
+	testenv.File(t, "/usr/bin/redis-server", "redis-server")
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "redis.sock")
 	redis := startIn(t, dir, nil, "/usr/bin/redis-server", "--port", "0", "--unixsocket", sock,
