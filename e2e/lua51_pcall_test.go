@@ -108,3 +108,18 @@ func TestDeepRecursionAndNesting(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%.300s", code, stderr)
 	}
 }
+
+// TestProtectKeepsUpvaluesOpen: socket.protect catching try's errors (and
+// so signal handlers, which use the same protected call) leaves closures
+// sharing their variables, as lua5.1 with Debian's LuaSocket prints.
+func TestProtectKeepsUpvaluesOpen(t *testing.T) {
+	out, stderr, code := runLua51Script(t, "protect_upvalues.lua")
+	noGoCrash(t, stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "nil\tboom\n1\t1\nnil\tboom\n2\t2\nnil\tboom\n3\t3\nnil\tboom\nnil\tboom\nnil\tboom\n3"
+	if out != want {
+		t.Fatalf("got\n%s\nwant (lua5.1's)\n%s", out, want)
+	}
+}

@@ -948,3 +948,37 @@ func topWhere(th *lua.LState) string {
 	}
 	return debugWhere(th, d)
 }
+
+// Protect is pcall for Go code that must catch a Lua error (LuaSocket's
+// socket.protect, signal handlers): it calls the function under the nargs
+// arguments on top of L's stack as the script's pcall does, so that only
+// the upvalues of the frames it unwinds are closed, where gopher-lua's
+// own PCall closes every open upvalue of the state (its bug #448). It
+// leaves the results (nret of them, or all with lua.MultRet) in the
+// function's place and returns nil, or leaves nothing and returns the
+// error value.
+func Protect(L *lua.LState, nargs, nret int) lua.LValue {
+	base := L.GetTop() - nargs // the function's index
+	p := protectedOf(L)
+	if p == nil {
+		if err := L.PCall(nargs, nret, nil); err != nil {
+			if apiErr, ok := err.(*lua.ApiError); ok {
+				return apiErr.Object
+			}
+			return lua.LString(err.Error())
+		}
+		return nil
+	}
+	L.Insert(p.pcall, base)
+	L.Call(nargs+1, lua.MultRet)
+	if !lua.LVAsBool(L.Get(base)) {
+		errv := L.Get(base + 1)
+		L.SetTop(base - 1)
+		return errv
+	}
+	L.Remove(base)
+	if nret != lua.MultRet {
+		L.SetTop(base - 1 + nret)
+	}
+	return nil
+}

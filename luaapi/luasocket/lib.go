@@ -9,6 +9,7 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
@@ -314,11 +315,7 @@ func lsProtect(L *lua.LState) int {
 	fn := L.CheckFunction(1)
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		L.Insert(fn, 1)
-		if err := L.PCall(L.GetTop()-1, lua.MultRet, nil); err != nil {
-			obj := lua.LValue(lua.LString(err.Error()))
-			if apiErr, ok := err.(*lua.ApiError); ok {
-				obj = apiErr.Object
-			}
+		if obj := lua51.Protect(L, L.GetTop()-1, lua.MultRet); obj != nil {
 			if t, ok := obj.(*lua.LTable); ok && t.Metatable == L.GetTypeMetatable(exceptMetaName) {
 				L.SetTop(0)
 				L.Push(lua.LNil)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/sockrun/sockrun/luaapi/api"
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -321,9 +322,9 @@ func (s *Signals) runHandlersWhileWaiting() {
 		L.Push(fn)
 		L.Push(lua.LNumber(sig))
 		L.Push(lua.LNil)
-		if err := L.PCall(2, 0, nil); err != nil {
+		if obj := lua51.Protect(L, 2, 0); obj != nil {
 			s.mu.Lock()
-			s.raised = api.ErrorObject(err)
+			s.raised = obj
 			s.vm.SetInterruptDue(true)
 			s.cancelWake(errSignal)
 			s.mu.Unlock()
