@@ -617,7 +617,11 @@ func lsSelectFD(L *lua.LState, v lua.LValue) (int, bool, interface{ IsClosed() b
 func (m *Module) lsSelect(L *lua.LState) int {
 	timeout := time.Duration(-1)
 	if v := L.Get(3); v != lua.LNil {
-		if t := float64(api.CheckNumber(L, 3, "select", 0)); t >= 0 {
+		t := float64(api.CheckNumber(L, 3, "select", 0))
+		if t != t {
+			api.ArgError(L, 3, "select", "number expected, got nan")
+		}
+		if t >= 0 {
 			timeout = api.Seconds(t)
 		}
 	}

@@ -200,10 +200,13 @@ func checkAncdata(L *lua.LState, n int, fn string, shift int) []byte {
 	var oob []byte
 	for i := 1; i <= list.Len(); i++ {
 		item, ok := list.RawGetInt(i).(*lua.LTable)
+		if !ok {
+			api.ArgError(L, n-shift, fn, "item "+strconv.Itoa(i)+" must be {level, type, data}, got "+api.TypeName(list.RawGetInt(i)))
+		}
 		level, ok1 := item.RawGetInt(1).(lua.LNumber)
 		typ, ok2 := item.RawGetInt(2).(lua.LNumber)
 		data, ok3 := item.RawGetInt(3).(lua.LString)
-		if !ok || !ok1 || !ok2 || !ok3 {
+		if !ok1 || !ok2 || !ok3 {
 			api.ArgError(L, n-shift, fn, "item "+strconv.Itoa(i)+" must be {level, type, data}")
 		}
 		oob = append(oob, cmsg(int32(level), int32(typ), []byte(data))...)

@@ -90,6 +90,9 @@ function TestDNS(t)
   t:eq(type(names[1]), "string"); t:eq(serv, "http")
   t:eq(select(2, socket.dns.getnameinfo(nil, 22)), "ssh")
   t:eq(pcall(socket.dns.getnameinfo), false, "both nil")
+  local ok, err = pcall(socket.select, {}, nil, 0 / 0)
+  t:eq(ok, false, "select refuses a NaN timeout rather than wait forever")
+  t:eq(tostring(err):find("bad argument #3 to 'select'", 1, true) ~= nil, true, tostring(err))
 end
 
 function TestBindConnect(t)

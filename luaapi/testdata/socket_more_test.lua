@@ -73,6 +73,15 @@ function TestSendmsgRecvmsg(t)
   t:eq(flags % (2 * socket.MSG_TRUNC) >= socket.MSG_TRUNC, true, "MSG_TRUNC says so")
 end
 
+function TestSendmsgBadAncillaryData(t)
+  local a = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+  local ok, err = pcall(a.sendmsg, a, "x", {"not a table"})
+  t:eq(ok, false, "an item that is not a table is refused")
+  t:eq(tostring(err):find("bad argument #2 to 'sendmsg' (item 1 must be {level, type, data}, got string)", 1, true) ~= nil,
+    true, "and named: " .. tostring(err))
+  a:close()
+end
+
 function TestPassDescriptors(t)
   local p1, p2 = socket.socketpair()
   local x, y = socket.socketpair()
