@@ -64,10 +64,10 @@ local function tell(c, text)
     return
   end
   c.queued = c.queued + #text
-  -- The queue has no limit of its own (queued counts the bytes), so put
-  -- never waits; it would raise on a closed queue, but the queue is closed
-  -- only after dropped or gone is set.
-  c.out:put(text)
+  -- The queue has no limit of its own (queued counts the bytes); put
+  -- raises only if the queue was closed meanwhile (a call into sockrun may
+  -- let another thread run first): the client is gone.
+  pcall(c.out.put, c.out, text)
 end
 
 -- The room's lines go out through one thread, the announcer. broadcast
