@@ -130,7 +130,7 @@ func sendmsgCall(op *ioOp, fd int) error {
 	for {
 		n, err := unix.SendmsgN(fd, op.buf, op.oob, op.sa, op.flags|unix.MSG_NOSIGNAL)
 		if err != unix.EINTR {
-			op.n = n
+			op.n = max(n, 0) // a failed call sent nothing (the system call says -1)
 			return dontWait(op.flags, err)
 		}
 	}

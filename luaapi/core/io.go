@@ -382,7 +382,7 @@ func sendCall(op *ioOp, fd int) error {
 	for {
 		n, err := sendto(fd, op.buf, op.sa, op.flags|unix.MSG_NOSIGNAL)
 		if err != unix.EINTR {
-			op.n = n
+			op.n = max(n, 0) // a failed call sent nothing (the system call says -1)
 			return dontWait(op.flags, err)
 		}
 	}

@@ -288,3 +288,47 @@ function TestSelect(t)
   t:eq(r[1], wrapped, "any value with getfd")
   assert(socket._SETSIZE > 1024, "no 1024 cap")
 end
+
+-- The resume loop Copas uses, send(data, last + 1) after a "timeout",
+-- delivers every byte once: the partial index is the last byte the kernel
+-- took. A peer that closed makes send return nil, "closed" and an index
+-- that is never below 0 (the failed system call sent nothing).
+function TestSendResumesWhereItStopped(t)
+  local c, conn = pair()
+  local data = string.rep("0123456789", 800000) -- 8,000,000 bytes
+  local reader = thread.spawn(function()
+    local got = 0
+    while true do
+      local chunk, err, partial = conn:receive(65536)
+      chunk = chunk or partial
+      got = got + #chunk
+      if err == "closed" then return got end
+    end
+  end)
+  c:settimeout(0)
+  local last, timeouts = 0, 0
+  while last < #data do
+    local i, err, partial = c:send(data, last + 1)
+    if i then
+      last = i
+    else
+      t:eq(err, "timeout", "only timeouts")
+      assert(partial >= last, "the index never goes back")
+      last, timeouts = partial, timeouts + 1
+      socket.select(nil, { c }, 5)
+    end
+  end
+  c:close()
+  t:eq(reader:join(), #data, "every byte arrived once")
+  assert(timeouts > 0, "the loop met a full buffer")
+
+  local d, e = pair()
+  e:close()
+  local i, err, partial
+  repeat
+    i, err, partial = d:send(string.rep("x", 100000))
+  until not i
+  t:eq(err, "closed", "a closed peer")
+  assert(partial >= 0, "the index is never negative: " .. tostring(partial))
+  d:close()
+end
