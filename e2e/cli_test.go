@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 func writeScript(t *testing.T, src string) string {
@@ -247,7 +245,7 @@ func TestRequireNextToScript(t *testing.T) {
 func TestInterruptConnect(t *testing.T) {
 	port, silent := silentListener(t, 0)
 	if !silent {
-		testenv.Missing(t, "could not make a listener that never answers")
+		t.Skip("this network stack answered every handshake (not a missing tool)")
 	}
 	p := start(t, "--var", fmt.Sprintf("port=%d", port), writeScript(t, `
 local s = socket.socket()

@@ -213,7 +213,7 @@ func TestPortScan(t *testing.T) {
 func TestPortScanIPv6(t *testing.T) {
 	l, err := net.Listen("tcp", "[::1]:0")
 	if err != nil {
-		testenv.Missing(t, "no IPv6 loopback: %v", err)
+		t.Skipf("no IPv6 loopback (containers may have none; not a missing tool): %v", err)
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
