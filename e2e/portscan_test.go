@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // listenNear opens TCP listeners on 127.0.0.1 at base+offset for each

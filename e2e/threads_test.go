@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // raiseFileLimit makes sure this process, and the processes it starts,
