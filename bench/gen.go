@@ -32,6 +32,13 @@ type genConfig struct {
 	// Flood adds one connection that writes and reads at full speed
 	// beside the measured ones (echo mode).
 	Flood bool `json:"flood"`
+	// Lines makes every request a line of text ending in "\n" (echo
+	// mode), for servers that read lines.
+	Lines bool `json:"lines"`
+	// LongLine, when not 0, adds one connection that sends lines of this
+	// many bytes (the last one "\n") and reads each echo back, beside the
+	// measured ones (echo mode).
+	LongLine int `json:"long_line"`
 }
 
 // genResult is what the generator reports, as JSON on its last line of
@@ -49,6 +56,8 @@ type genResult struct {
 	// included: what a profile of the server over the run divides by.
 	Total int64 `json:"total"`
 	Lost  int64 `json:"lost"` // udp: datagrams whose echo did not come in time
+	// LongLines: the long lines echoed whole over the run (LongLine).
+	LongLines int64 `json:"long_lines"`
 }
 
 // Generator phases: round trips in the warm-up are not counted.
@@ -176,6 +185,14 @@ func genEcho(cfg genConfig) (*genResult, error) {
 		}
 		defer stop()
 	}
+	var longLines atomic.Int64
+	if cfg.LongLine > 0 {
+		stop, err := longLiner(cfg.Addr, cfg.LongLine, &longLines)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 
 	var phase atomic.Int32
 	var total atomic.Int64
@@ -193,6 +210,9 @@ func genEcho(cfg genConfig) (*genResult, error) {
 					return
 				}
 				fillRequest(req, i, seq)
+				if cfg.Lines {
+					asLine(req)
+				}
 				t0 := time.Now()
 				if err := roundTrip(c, req, resp); err != nil {
 					errs <- fmt.Errorf("connection %d, request %d: %w", i, seq, err)
@@ -200,7 +220,10 @@ func genEcho(cfg genConfig) (*genResult, error) {
 				}
 				d := time.Since(t0)
 				total.Add(1)
-				if p == phaseMeasure && phase.Load() == phaseMeasure {
+				// A round trip counts if it began in the window; with a
+				// hostile client one that ends after it (a server frozen
+				// past the window) counts too: its wait is the figure.
+				if p == phaseMeasure && (cfg.LongLine > 0 || phase.Load() == phaseMeasure) {
 					lat[i] = append(lat[i], uint32(min(d, time.Duration(1<<32-1))))
 				}
 			}
@@ -225,6 +248,10 @@ func genEcho(cfg genConfig) (*genResult, error) {
 	}
 	w.Requests = int64(len(all))
 	w.Total = total.Load()
+	w.LongLines = longLines.Load()
+	if cfg.LongLine > 0 && w.LongLines == 0 {
+		return nil, fmt.Errorf("no %d-byte line was echoed during the run", cfg.LongLine)
+	}
 	setPercentiles(w, all)
 	return w, nil
 }
@@ -498,6 +525,52 @@ func flood(addr string) (stop func(), err error) {
 		}
 	})
 	wg.Go(func() { io.Copy(io.Discard, c) })
+	return func() {
+		c.Close()
+		wg.Wait()
+	}, nil
+}
+
+// asLine turns a request made by fillRequest into a line of text: each
+// byte a lower-case letter that still depends on the request's bytes, the
+// last one "\n".
+func asLine(req []byte) {
+	for i := range req {
+		req[i] = 'a' + req[i]%26
+	}
+	req[len(req)-1] = '\n'
+}
+
+// longLiner opens a connection to addr that sends lines of n bytes, the
+// first n-1 of them letters, in 1 MiB writes, and reads each echo back
+// whole before sending the next: the hostile client of the long-line row,
+// whose every line a line-reading server must gather before it can answer.
+// Each line echoed whole counts in done. stop closes the connection.
+func longLiner(addr string, n int, done *atomic.Int64) (stop func(), err error) {
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("long-line connection: %w", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		line := bytes.Repeat([]byte{'x'}, n)
+		line[n-1] = '\n'
+		back := make([]byte, n)
+		for {
+			for off := 0; off < n; off += 1 << 20 {
+				if _, err := c.Write(line[off:min(n, off+1<<20)]); err != nil {
+					return
+				}
+			}
+			if _, err := io.ReadFull(c, back); err != nil {
+				return
+			}
+			if !bytes.Equal(back, line) {
+				return
+			}
+			done.Add(1)
+		}
+	})
 	return func() {
 		c.Close()
 		wg.Wait()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"net"
@@ -19,6 +20,7 @@ func goEchoMain(args []string) int {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	size := fs.Int("buf", 4096, "read buffer size of each connection")
 	udp := fs.Bool("udp", false, "a UDP echo server")
+	lines := fs.Bool("lines", false, "echo whole lines: read up to each \"\\n\" and write the line back")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -38,7 +40,29 @@ func goEchoMain(args []string) int {
 			fmt.Fprintln(os.Stderr, "goecho:", err)
 			return 1
 		}
-		go serveEcho(c, *size)
+		if *lines {
+			go serveLines(c, *size)
+		} else {
+			go serveEcho(c, *size)
+		}
+	}
+}
+
+// serveLines is the plain Go line echo: a bufio.Reader gathers each line
+// (ReadBytes grows its result as lines need), and the line goes back whole.
+func serveLines(c net.Conn, size int) {
+	defer c.Close()
+	r := bufio.NewReaderSize(c, size)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 {
+			if _, err := c.Write(line); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }
 

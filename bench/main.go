@@ -2,7 +2,8 @@
 // same run: TCP echo at 1, 50 and 1,000 connections against Go, Python
 // asyncio and LuaSocket + Copas on LuaJIT and Lua 5.1; TCP bulk and UDP
 // echo against Go (and Copas, asyncio); the echo latency while one client
-// floods; memory per idle connection at 10,000; start-up against lua5.1
+// floods and while one sends 40 MB lines; memory per idle connection at
+// 10,000; start-up against lua5.1
 // and python3; http_server.lua against nginx under wrk; resp_server.lua
 // against redis-server under redis-benchmark; a CPU-heavy handler under
 // --workers 2 against --workers 1; --trace against without.
@@ -70,8 +71,11 @@ type options struct {
 	// floodConns: connections whose echo latency is measured while one
 	// more connection floods the server (0 skips it).
 	floodConns int
-	size       int // request size in bytes
-	idle       int // idle connections held for the memory test
+	// longLine: the bytes of each line the long-line row's hostile
+	// client sends (0 skips the row).
+	longLine int
+	size     int // request size in bytes
+	idle     int // idle connections held for the memory test
 	// workersConns, iterations: connections and Lua loop iterations per
 	// request of the --workers rounds.
 	workersConns int
@@ -99,7 +103,7 @@ type options struct {
 }
 
 // workloads -only may name.
-var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "idle", "http", "resp", "workers", "trace"}
+var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "longline", "idle", "http", "resp", "workers", "trace"}
 
 func (o *options) wants(w string) bool { return o.only == nil || o.only[w] }
 
@@ -118,6 +122,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.respConns, "resp-conns", 50, "redis-benchmark's connections")
 	fs.IntVar(&o.respRequests, "resp-requests", 100000, "requests of each redis-benchmark test per round")
 	fs.IntVar(&o.startupRuns, "startup-runs", 30, "start-ups timed per program")
+	fs.IntVar(&o.longLine, "long-line", 40_000_000, "bytes of each line the long-line row's hostile client sends (0 skips the row)")
 	fs.IntVar(&o.floodConns, "flood-conns", 10, "connections measured while one more floods the server (0 skips them)")
 	fs.IntVar(&o.size, "size", 64, "request and response size in bytes")
 	fs.IntVar(&o.idle, "idle", 10000, "idle connections held for the memory test (0 skips it)")

@@ -146,6 +146,9 @@ func (b *benchmark) runAll() {
 	if o.wants("flood") && o.floodConns > 0 {
 		b.comps = append(b.comps, b.runFlood())
 	}
+	if o.wants("longline") && o.floodConns > 0 && o.longLine > 0 {
+		b.comps = append(b.comps, b.runLongLine())
+	}
 	if o.wants("idle") && o.idle > 0 {
 		for _, name := range []string{"Go", "sockrun"} {
 			r, err := b.runIdle(name)
@@ -251,6 +254,26 @@ func (b *benchmark) runFlood() *comparison {
 	b.compare(c, split, []contender{
 		b.goServer("Go", srv, m),
 		b.sockrunServer("sockrun", c.key, b.echoScript, srv, 1, nil, m),
+	})
+	return c
+}
+
+// runLongLine measures the line-echo latency of a few connections while
+// one more sends long lines: the freeze of hostile clients' round two,
+// where a server gathering a 40 MB line held the interpreter lock.
+func (b *benchmark) runLongLine() *comparison {
+	n := b.o.floodConns
+	mb := float64(b.o.longLine) / 1e6
+	c := &comparison{key: "longline", title: fmt.Sprintf("Fairness: line echo latency while one client sends %.0f MB lines", mb),
+		about: fmt.Sprintf("%d connections make closed-loop round trips of %d-byte lines while one more sends %.0f MB lines (in 1 MiB writes) and reads each echo back; only the %d are measured (the p99 is the figure to read). sockrun runs `%s` (`recvline` with a 64 MiB bound, a thread per connection); Go reads lines with `bufio.Reader.ReadBytes`.",
+			n, b.o.size, mb, n, b.rel(filepath.Join(b.root, "bench", "lua", "line_echo.lua"))),
+		rateName: "req/s", rateScale: 1, cpuName: "µs/round trip", cpuScale: 1, latency: true, anyShare: true,
+		anchor: "sockrun", subjectAnchor: true}
+	srv, gen := b.cpus(split)
+	m := b.genMeasure(gen, genConfig{Mode: "echo", Conns: n, Size: b.o.size, Lines: true, LongLine: b.o.longLine})
+	b.compare(c, split, []contender{
+		b.goServer("Go", srv, m, "-lines"),
+		b.sockrunServer("sockrun", c.key, filepath.Join(b.root, "bench", "lua", "line_echo.lua"), srv, 1, nil, m),
 	})
 	return c
 }
