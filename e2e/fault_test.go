@@ -113,6 +113,10 @@ var faultServers = []*faultServer{
 	{script: "udp_upper_server.lua", udp: true, ready: `^Waiting for connection`, normal: udpExchange(strings.ToUpper, false)},
 	{script: "udp_print_server.lua", udp: true, normal: udpPrintExchange},
 	{script: "udp_echo_server.lua", udp: true, ready: `^listening on`, normal: udpExchange(func(s string) string { return s }, false)},
+	{script: "http_server.lua", ready: `^listening on`, normal: httpExchange, request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", burst: true},
+	{script: "resp_server.lua", ready: `^listening on`, normal: respExchange, request: "*1\r\n$4\r\nPING\r\n", burst: true},
+	{script: "smtp_sink.lua", ready: `^listening on`, normal: smtpExchange, request: "HELO x\r\n", burst: true},
+	{script: "dns_server.lua", udp: true, ready: `^serving DNS on`, normal: dnsExchange},
 }
 
 // fault is one hostile (or merely unusual) client.
@@ -126,6 +130,8 @@ var (
 	tcpOnly  = func(s *faultServer) bool { return !s.udp }
 	udpOnly  = func(s *faultServer) bool { return s.udp }
 	echoOnly = func(s *faultServer) bool { return s.echo }
+	// concurrentTCP: the TCP servers that serve clients at once.
+	concurrentTCP = func(s *faultServer) bool { return !s.udp && !s.sequential }
 )
 
 var faults = []fault{
@@ -136,6 +142,7 @@ var faults = []fault{
 	{"bulk stream", echoOnly, faultBulk},
 	{"connect/close cycles", tcpOnly, faultCycles},
 	{"garbage and oversized lines", tcpOnly, faultGarbage},
+	{"a 40 MB line beside a normal client", concurrentTCP, faultLongLine},
 	{"garbage and oversized datagrams", udpOnly, faultDatagrams},
 }
 
@@ -556,6 +563,122 @@ func udpPrintExchange(f *faultRun) error {
 	return fmt.Errorf("%q was never printed", msg)
 }
 
+// httpExchange: http_server.lua's front page, on a connection the client
+// closes after it.
+func httpExchange(f *faultRun) error {
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	got, err := io.ReadAll(c)
+	if err != nil || !bytes.HasPrefix(got, []byte("HTTP/1.1 200 ")) || !bytes.HasSuffix(got, []byte("\r\n\r\nHello from sockrun!\n")) {
+		return fmt.Errorf("response %q, %v", got, err)
+	}
+	return nil
+}
+
+// respExchange: resp_server.lua stores a value of this exchange's own and
+// gives it back.
+func respExchange(f *faultRun) error {
+	n := f.seq.Add(1)
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	key, val := fmt.Sprintf("fault:%d", n), fmt.Sprintf("value %d", n)
+	io.WriteString(c, respCommand("SET", key, val)+respCommand("GET", key))
+	want := fmt.Sprintf("+OK\r\n$%d\r\n%s\r\n", len(val), val)
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		return fmt.Errorf("replies %q, %v; want %q", got, err, want)
+	}
+	return nil
+}
+
+// smtpExchange: smtp_sink.lua takes one message, then the client quits.
+func smtpExchange(f *faultRun) error {
+	n := f.seq.Add(1)
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	expect := func(code string) error {
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return fmt.Errorf("waiting for %s: %q, %v", code, line, err)
+			}
+			if strings.HasPrefix(line, code+" ") {
+				return nil
+			}
+			if !strings.HasPrefix(line, code+"-") {
+				return fmt.Errorf("got %q, want %s", line, code)
+			}
+		}
+	}
+	if err := expect("220"); err != nil {
+		return err
+	}
+	for _, step := range []struct{ send, code string }{
+		{"HELO fault.test\r\n", "250"},
+		{"MAIL FROM:<a@fault.test>\r\n", "250"},
+		{fmt.Sprintf("RCPT TO:<b%d@fault.test>\r\n", n), "250"},
+		{"DATA\r\n", "354"},
+		{fmt.Sprintf("Subject: fault %d\r\n\r\nbody %d\r\n.\r\n", n, n), "250"},
+		{"QUIT\r\n", "221"},
+	} {
+		io.WriteString(c, step.send)
+		if err := expect(step.code); err != nil {
+			return fmt.Errorf("after %q: %w", step.send, err)
+		}
+	}
+	return nil
+}
+
+// dnsExchange asks dns_server.lua for its example zone's www.example.test
+// and expects the one A record, 127.0.0.1; the query is sent again if no
+// answer comes (UDP may drop it), a few times.
+func dnsExchange(f *faultRun) error {
+	id := uint16(f.seq.Add(1))
+	c, err := net.Dial("udp", f.addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	q := []byte{byte(id >> 8), byte(id), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}
+	for _, label := range []string{"www", "example", "test"} {
+		q = append(append(q, byte(len(label))), label...)
+	}
+	q = append(q, 0, 0, 1, 0, 1) // the root, type A, class IN
+	buf := make([]byte, 1500)
+	for range 10 {
+		c.Write(q)
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		k, err := c.Read(buf)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		a := buf[:k]
+		if k < 12 || binary.BigEndian.Uint16(a) != id {
+			continue // an answer to an earlier query
+		}
+		if a[3]&0x0f != 0 || binary.BigEndian.Uint16(a[6:]) != 1 || !bytes.HasSuffix(a, []byte{0, 4, 127, 0, 0, 1}) {
+			return fmt.Errorf("answer % x, want one A record 127.0.0.1", a)
+		}
+		return nil
+	}
+	return fmt.Errorf("no answer to query %d", id)
+}
+
 // The faults.
 
 // faultReset: a client sends part of a request (for TLS, part of a
@@ -751,6 +874,59 @@ func faultGarbage(f *faultRun) {
 	case <-time.After(faultTimeout):
 		f.t.Fatal("the server did not close the connection after garbage and the end of the stream")
 	}
+}
+
+// faultLongLine: a client sends a 40 MB line (letters, no end of line)
+// while a normal client comes and goes. Whatever the server does with the
+// long line (gather it, refuse it, close the connection), the normal
+// client must be answered before the server has taken the whole line: a
+// server that gathered the line under its interpreter lock answered nobody
+// until the line was in. The normal exchange starts once 8 MB are in the
+// server's hands (or once the server refused the line).
+func faultLongLine(f *faultRun) {
+	const size, chunk, first = 40 << 20, 1 << 20, 8 << 20
+	c := f.dialRaw()
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(4 * faultTimeout))
+	go io.Copy(io.Discard, c) // whatever the server answers, it is not kept waiting
+	var sent atomic.Int64
+	started := make(chan struct{})
+	done := make(chan struct{})
+	var refused atomic.Bool
+	go func() {
+		defer close(done)
+		line := bytes.Repeat([]byte("a"), chunk)
+		for sent.Load() < size {
+			k, err := c.Write(line)
+			if sent.Add(int64(k)) >= first && k > 0 {
+				select {
+				case <-started:
+				default:
+					close(started)
+				}
+			}
+			if err != nil {
+				refused.Store(true) // the server refused the line and closed: its right
+				return
+			}
+		}
+	}()
+	select {
+	case <-started:
+	case <-done: // refused before 8 MB: the normal client comes now
+	}
+	if err := f.srv.normal(f); err != nil {
+		f.t.Errorf("a normal client while another sends a 40 MB line (%d MB sent so far): %v", sent.Load()>>20, err)
+	}
+	select {
+	case <-done:
+		if !refused.Load() {
+			f.t.Errorf("the normal client was answered only after the server had taken the whole 40 MB line")
+		}
+	default:
+	}
+	c.Close()
+	<-done
 }
 
 // faultDatagrams sends an empty datagram, the largest one UDP carries,
