@@ -265,6 +265,58 @@ func LookupAddr(h Host, c Caller, ip string) ([]string, error) {
 	return names, err
 }
 
+// ReverseLookup is the name and aliases of ip as the C library's
+// gethostbyaddr gives them, looked up with the lock of c's thread
+// released: from the first line of /etc/hosts with that address (its
+// first name, and that line's other names as the aliases), else by
+// reverse lookup in DNS (the first name, the others as aliases). Go's
+// resolver alone would gather the names of every /etc/hosts line with the
+// address, where gethostbyaddr stops at the first.
+func ReverseLookup(h Host, c Caller, ip netip.Addr) (string, []string, error) {
+	var names []string
+	var err error
+	Release(h, c, func(ctx context.Context) {
+		if names = hostsNames(hostsPath, ip); names == nil {
+			names, err = net.DefaultResolver.LookupAddr(ctx, ip.String())
+		}
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(names) == 0 {
+		return "", nil, EAINoName
+	}
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(n, ".")
+	}
+	return names[0], names[1:], nil
+}
+
+// hostsPath is the hosts file ReverseLookup reads.
+var hostsPath = "/etc/hosts"
+
+// hostsNames is the names on the first line of the hosts file at path
+// whose address is ip, nil if there is none (or no file).
+func hostsNames(path string, ip netip.Addr) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		if a, err := netip.ParseAddr(fields[0]); err == nil && a.WithZone("") == ip.WithZone("") {
+			return fields[1:]
+		}
+	}
+	return nil
+}
+
 // LookupPort is the port of the service named service on network ("tcp",
 // "udp"), looked up with the lock of c's thread released.
 func LookupPort(h Host, c Caller, network, service string) (int, error) {

@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockrun/sockrun/internal/testenv"
+)
+
+// Programs that print the same under python3 and sockrun: each case is
+// one program in both languages, making the same calls; what they print
+// must be the same, line for line. These are the differences found by
+// running Python programs and their sockrun ports side by side.
+
+type pyfaceCase struct {
+	name string
+	lua  string
+	py   string
+}
+
+var pyfaceCases = []pyfaceCase{
+	{
+		// gethostbyaddr answers from the first /etc/hosts line with the
+		// address, as glibc's does: a machine with "127.0.0.1 localhost"
+		// and "127.0.0.1 vm" has no aliases for 127.0.0.1.
+		name: "gethostbyaddr",
+		lua: `
+local name, aliases, addrs = socket.gethostbyaddr("127.0.0.1")
+print(name, table.concat(aliases, ","), table.concat(addrs, ","))`,
+		py: `
+import socket
+name, aliases, addrs = socket.gethostbyaddr("127.0.0.1")
+print(name, ",".join(aliases), ",".join(addrs), sep="\t")`,
+	},
+}
+
+// TestPythonFace runs each case under python3 and sockrun and compares
+// what they print.
+func TestPythonFace(t *testing.T) {
+	python := testenv.Tool(t, "python3")
+	for _, c := range pyfaceCases {
+		t.Run(c.name, func(t *testing.T) {
+			py := startIn(t, "", nil, python, "-c", c.py)
+			if code := py.wait(20 * time.Second); code != 0 {
+				t.Fatalf("python3 exit %d: %s", code, py.Stderr())
+			}
+			want := strings.Join(py.Stdout(), "\n")
+			got, stderr, code := runSockrun(t, "", writeScript(t, c.lua))
+			if code != 0 {
+				t.Fatalf("sockrun exit %d: %s", code, stderr)
+			}
+			if got != want {
+				t.Errorf("sockrun printed\n%s\npython3 printed\n%s", got, want)
+			}
+		})
+	}
+}
