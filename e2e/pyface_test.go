@@ -33,6 +33,23 @@ import socket
 name, aliases, addrs = socket.gethostbyaddr("127.0.0.1")
 print(name, ",".join(aliases), ",".join(addrs), sep="\t")`,
 	},
+	{
+		// inet_ntop writes an IPv4-compatible address as glibc does,
+		// "::1.2.3.4", and so do getaddrinfo and getnameinfo.
+		name: "inet_ntop",
+		lua: `
+for _, text in ipairs({"::1.2.3.4", "::ffff:1.2.3.4", "::0.0.1.2", "::2", "::ffff:0:1.2.3.4", "1::1.2.3.4", "::fffe:1.2.3.4", "::ffff"}) do
+  print(socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text)))
+end
+print(socket.getaddrinfo("::1.2.3.4", 80)[1].addr[1])
+print(socket.getnameinfo({"::1.2.3.4", 80}, socket.NI_NUMERICHOST + socket.NI_NUMERICSERV))`,
+		py: `
+import socket
+for text in ["::1.2.3.4", "::ffff:1.2.3.4", "::0.0.1.2", "::2", "::ffff:0:1.2.3.4", "1::1.2.3.4", "::fffe:1.2.3.4", "::ffff"]:
+    print(socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text)))
+print(socket.getaddrinfo("::1.2.3.4", 80)[0][4][0])
+print(*socket.getnameinfo(("::1.2.3.4", 80), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV), sep="\t")`,
+	},
 }
 
 // TestPythonFace runs each case under python3 and sockrun and compares

@@ -105,13 +105,31 @@ func UnixName(a *unix.SockaddrUnix) string {
 	return a.Name
 }
 
+// IPString is the text of ip as the C library's inet_ntop writes it. It is
+// Go's text except for an IPv4-compatible IPv6 address (96 zero bits, then
+// an IPv4 address that is not 0.0.x.x): glibc writes its last 32 bits as
+// an IPv4 address, "::1.2.3.4", where Go writes "::102:304".
+func IPString(ip netip.Addr) string {
+	if ip.Is6() && !ip.Is4In6() {
+		b := ip.As16()
+		if [12]byte(b[:12]) == [12]byte{} && b[12]|b[13] != 0 {
+			s := "::" + netip.AddrFrom4([4]byte(b[12:])).String()
+			if z := ip.Zone(); z != "" {
+				s += "%" + z
+			}
+			return s
+		}
+	}
+	return ip.String()
+}
+
 // SockaddrString prints a socket address for messages and reprs.
 func SockaddrString(sa unix.Sockaddr) string {
 	switch a := sa.(type) {
 	case *unix.SockaddrInet4:
 		return JoinHostPort(netip.AddrFrom4(a.Addr).String(), a.Port)
 	case *unix.SockaddrInet6:
-		return JoinHostPort(netip.AddrFrom16(a.Addr).String(), a.Port)
+		return JoinHostPort(IPString(netip.AddrFrom16(a.Addr)), a.Port)
 	case *unix.SockaddrUnix:
 		return UnixName(a)
 	}

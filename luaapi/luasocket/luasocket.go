@@ -826,7 +826,7 @@ func addrResults(L *lua.LState, sa unix.Sockaddr, portString bool) int {
 	default:
 		return failMsg(L, "unknown address family")
 	}
-	L.Push(lua.LString(ip.String()))
+	L.Push(lua.LString(core.IPString(ip)))
 	if portString {
 		L.Push(lua.LString(strconv.Itoa(port)))
 	} else {
@@ -1120,7 +1120,7 @@ func lsUDPReceivefrom(L *lua.LState) int {
 		L.Push(lua.LNumber(a.Port))
 		return 3
 	case *unix.SockaddrInet6:
-		L.Push(lua.LString(netip.AddrFrom16(a.Addr).String()))
+		L.Push(lua.LString(core.IPString(netip.AddrFrom16(a.Addr))))
 		L.Push(lua.LNumber(a.Port))
 		return 3
 	case *unix.SockaddrUnix:

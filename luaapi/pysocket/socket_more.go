@@ -402,7 +402,7 @@ func (py *Module) socketGethostbyaddr(L *lua.LState) int {
 		aliases.Append(lua.LString(n))
 	}
 	addrs := L.NewTable()
-	addrs.Append(lua.LString(ip.String()))
+	addrs.Append(lua.LString(core.IPString(ip)))
 	L.Push(lua.LString(name))
 	L.Push(aliases)
 	L.Push(addrs)
@@ -431,7 +431,7 @@ func (py *Module) socketGetnameinfo(L *lua.LState) int {
 		}
 		ip = ips[0]
 	}
-	host := ip.String()
+	host := core.IPString(ip)
 	if flags&niNumericHost == 0 {
 		names, err := core.LookupAddr(py.vm, L, host)
 		py.vm.RaiseIfInterrupted(L, "getnameinfo")
