@@ -50,6 +50,30 @@ for text in ["::1.2.3.4", "::ffff:1.2.3.4", "::0.0.1.2", "::2", "::ffff:0:1.2.3.
 print(socket.getaddrinfo("::1.2.3.4", 80)[0][4][0])
 print(*socket.getnameinfo(("::1.2.3.4", 80), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV), sep="\t")`,
 	},
+	{
+		// The flags of a received message are the kernel's, less the
+		// MSG_CMSG_CLOEXEC sockrun adds to every recvmsg.
+		name: "recv_fds flags",
+		lua: `
+local a, b = socket.socketpair()
+local x, y = socket.socketpair()
+socket.send_fds(a, "x", {y:fileno()})
+local data, fds, flags = socket.recv_fds(b, 10, 1)
+print(data, #fds, flags)
+a:sendmsg("y")
+local d, anc, mflags = b:recvmsg(10)
+print(d, #anc, mflags)`,
+		py: `
+import socket
+a, b = socket.socketpair()
+x, y = socket.socketpair()
+socket.send_fds(a, [b"x"], [y.fileno()])
+data, fds, flags, addr = socket.recv_fds(b, 10, 1)
+print(data.decode(), len(fds), flags, sep="\t")
+a.sendmsg([b"y"])
+d, anc, mflags, addr = b.recvmsg(10)
+print(d.decode(), len(anc), mflags, sep="\t")`,
+	},
 }
 
 // TestPythonFace runs each case under python3 and sockrun and compares
