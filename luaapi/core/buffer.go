@@ -210,6 +210,14 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 	if n <= 0 {
 		return "", nil
 	}
+	if flags&(unix.MSG_PEEK|unix.MSG_WAITALL) == unix.MSG_PEEK && s.rbuf.len() == 0 && s.rerr == nil && s.conn == nil {
+		// A peek with nothing buffered peeks in the kernel: the bytes
+		// stay there, so the next read gets all the kernel has (a unix
+		// socket reads no more than asked), and the descriptors that
+		// came with them are still there for recvmsg.
+		data, _, err := s.recvDirect(c, n, flags, false)
+		return data, err
+	}
 	need := 1
 	if flags&unix.MSG_WAITALL != 0 {
 		need = n
