@@ -74,6 +74,31 @@ a.sendmsg([b"y"])
 d, anc, mflags, addr = b.recvmsg(10)
 print(d.decode(), len(anc), mflags, sep="\t")`,
 	},
+	{
+		// A peek consumes nothing: on a stream socketpair the next recv
+		// gets all the bytes, and a datagram stays whole (and sockrun
+		// notes no truncation: stderr stays empty).
+		name: "MSG_PEEK",
+		lua: `
+local a, b = socket.socketpair()
+a:sendall("peekdata")
+print(b:recv(4, socket.MSG_PEEK))
+print(b:recv(100))
+local c, d = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+c:send("peekdata")
+print(d:recv(4, socket.MSG_PEEK))
+print(d:recv(100))`,
+		py: `
+import socket
+a, b = socket.socketpair()
+a.sendall(b"peekdata")
+print(b.recv(4, socket.MSG_PEEK).decode())
+print(b.recv(100).decode())
+c, d = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+c.send(b"peekdata")
+print(d.recv(4, socket.MSG_PEEK).decode())
+print(d.recv(100).decode())`,
+	},
 }
 
 // TestPythonFace runs each case under python3 and sockrun and compares
@@ -93,6 +118,9 @@ func TestPythonFace(t *testing.T) {
 			}
 			if got != want {
 				t.Errorf("sockrun printed\n%s\npython3 printed\n%s", got, want)
+			}
+			if stderr != "" {
+				t.Errorf("sockrun wrote to stderr, python3 did not:\n%s", stderr)
 			}
 		})
 	}

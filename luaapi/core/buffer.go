@@ -354,7 +354,8 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 	s.truncated = 0
 	if err == nil {
 		data = string((*b)[:min(got, size)])
-		if got > size {
+		if got > size && flags&unix.MSG_PEEK == 0 {
+			// (A peek drops nothing: the datagram stays whole.)
 			s.truncated = got - size
 			s.truncatedTotal++
 			if s.group != nil {
