@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/tls"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -106,6 +107,32 @@ func TestHTTPSCorruptRecord(t *testing.T) {
 	}
 	if s := p.Stderr(); s != "" {
 		t.Errorf("stderr: %s", s)
+	}
+}
+
+// TestTLSEchoCorruptRecord: tls_echo_server.lua drops a client whose
+// record arrives corrupt (the client hears the bad record MAC alert) and
+// serves the next client.
+func TestTLSEchoCorruptRecord(t *testing.T) {
+	addr, certs := startTLSEcho(t)
+	c := spoiledClient(t, addr, certs, "flip", "hello")
+	buf := make([]byte, 100)
+	if n, err := c.Read(buf); err == nil || !strings.Contains(err.Error(), "bad record MAC") {
+		t.Errorf("the client read %q, %v; want the server's bad record MAC alert", buf[:n], err)
+	}
+	pool, err := loadPool(certs["ca"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr, &tls.Config{RootCAs: pool, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	good.SetDeadline(time.Now().Add(20 * time.Second))
+	good.Write([]byte("still here"))
+	if n, err := io.ReadFull(good, buf[:10]); err != nil || string(buf[:n]) != "still here" {
+		t.Fatalf("echo %q, %v", buf[:n], err)
 	}
 }
 
