@@ -210,11 +210,14 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 	if n <= 0 {
 		return "", nil
 	}
-	if flags&(unix.MSG_PEEK|unix.MSG_WAITALL) == unix.MSG_PEEK && s.rbuf.len() == 0 && s.rerr == nil && s.conn == nil {
-		// A peek with nothing buffered peeks in the kernel: the bytes
-		// stay there, so the next read gets all the kernel has (a unix
-		// socket reads no more than asked), and the descriptors that
-		// came with them are still there for recvmsg.
+	if flags&(unix.MSG_PEEK|unix.MSG_WAITALL) == unix.MSG_PEEK && s.family == unix.AF_UNIX && s.rbuf.len() == 0 && s.rerr == nil && s.conn == nil {
+		// A unix socket reads no more than asked (fill), so a peek that
+		// filled the buffer would make the next read return only the
+		// peeked bytes, and drop the descriptors that came with them.
+		// With nothing buffered it peeks in the kernel instead: the
+		// bytes stay there for the next read, and for recvmsg. (Other
+		// sockets read ahead: a peek fills the buffer with all there
+		// is, which the next read returns.)
 		data, _, err := s.recvDirect(c, n, flags, false)
 		return data, err
 	}

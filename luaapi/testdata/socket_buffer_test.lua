@@ -77,12 +77,13 @@ function TestPeekDoesNotConsume(t)
   t:eq(s:recv(100, socket.MSG_WAITALL + socket.MSG_DONTWAIT), "lo world", "the rest")
 end
 
--- TestPeekLeavesBytesInTheKernel: a peek with nothing buffered peeks in
--- the kernel, so the next read gets everything there is, as Python's does
--- (a unix socket reads ahead no more than asked: a peek that buffered its
--- 4 bytes made the next recv(100) return those 4 alone), and descriptors
--- sent with the bytes are still there for recv_fds.
-function TestPeekLeavesBytesInTheKernel(t)
+-- TestPeekOnUnixSockets: on a unix socket (which reads no more than
+-- asked) a peek with nothing buffered peeks in the kernel, so the next
+-- read gets everything there is, as Python's does (a peek that buffered
+-- its 4 bytes made the next recv(100) return those 4 alone), and
+-- descriptors sent with the bytes are still there for recv_fds. With
+-- bytes buffered, on a unix or TCP socket, a peek consumes nothing either.
+function TestPeekOnUnixSockets(t)
   local a, b = socket.socketpair()
   a:sendall("peekdata")
   t:eq(b:recv(4, socket.MSG_PEEK), "peek", "peek")
