@@ -51,7 +51,7 @@ socket.dns = {}
 
 ---LuaSocket's unix domain sockets (also `require("socket.unix")`): calling it is `stream()`.
 ---@class socket.unixlib
----@overload fun(): unix.master|nil, string?
+---@overload fun(): unixstream.master|nil, string?
 socket.unix = {}
 
 ---A new TCP master object; its family is chosen at bind or connect.
@@ -151,13 +151,13 @@ function socket.choose(table) end
 
 ---An LTN12 sink that sends to sock ("keep-open", "close-when-done").
 ---@param mode? "keep-open"|"close-when-done"
----@param sock tcp.client|unix.client|any
+---@param sock tcp.client|unixstream.client|any
 ---@return function
 function socket.sink(mode, sock) end
 
 ---An LTN12 source that receives from sock ("until-closed", "by-length").
 ---@param mode "until-closed"|"by-length"
----@param sock tcp.client|unix.client|any
+---@param sock tcp.client|unixstream.client|any
 ---@param length? integer
 ---@return function
 function socket.source(mode, sock, length) end
@@ -188,7 +188,7 @@ function socket.dns.getaddrinfo(address) end
 function socket.dns.getnameinfo(address, port) end
 
 ---A new unix stream master object.
----@return unix.master|nil, string? err
+---@return unixstream.master|nil, string? err
 function socket.unix.stream() end
 
 ---A new unconnected unix datagram object.
@@ -709,11 +709,11 @@ function udp:setsockname(address, port) end
 ---@return 1
 function udp:settimeout(value, mode) end
 
----@class unix.master
+---@class unixstream.master
 local unix = {}
 
----Waits for a connection; returns a unix{client} object, or nil, err.
----@return unix.client|nil, string? err
+---Waits for a connection; returns a unixstream{client} object, or nil, err.
+---@return unixstream.client|nil, string? err
 function unix:accept() end
 
 ---Binds to a path; returns 1, or nil, err.
@@ -815,11 +815,11 @@ function unix:settimeout(value, mode) end
 ---@return 1
 function unix:shutdown(mode) end
 
----@class unix.client
+---@class unixstream.client
 local unix = {}
 
----Waits for a connection; returns a unix{client} object, or nil, err.
----@return unix.client|nil, string? err
+---Waits for a connection; returns a unixstream{client} object, or nil, err.
+---@return unixstream.client|nil, string? err
 function unix:accept() end
 
 ---Binds to a path; returns 1, or nil, err.
@@ -921,11 +921,11 @@ function unix:settimeout(value, mode) end
 ---@return 1
 function unix:shutdown(mode) end
 
----@class unix.server
+---@class unixstream.server
 local unix = {}
 
----Waits for a connection; returns a unix{client} object, or nil, err.
----@return unix.client|nil, string? err
+---Waits for a connection; returns a unixstream{client} object, or nil, err.
+---@return unixstream.client|nil, string? err
 function unix:accept() end
 
 ---Binds to a path; returns 1, or nil, err.

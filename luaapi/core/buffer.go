@@ -210,6 +210,17 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 	if n <= 0 {
 		return "", nil
 	}
+	if flags&(unix.MSG_PEEK|unix.MSG_WAITALL) == unix.MSG_PEEK && s.family == unix.AF_UNIX && s.rbuf.len() == 0 && s.rerr == nil && s.conn == nil {
+		// A unix socket reads no more than asked (fill), so a peek that
+		// filled the buffer would make the next read return only the
+		// peeked bytes, and drop the descriptors that came with them.
+		// With nothing buffered it peeks in the kernel instead: the
+		// bytes stay there for the next read, and for recvmsg. (Other
+		// sockets read ahead: a peek fills the buffer with all there
+		// is, which the next read returns.)
+		data, _, err := s.recvDirect(c, n, flags, false)
+		return data, err
+	}
 	need := 1
 	if flags&unix.MSG_WAITALL != 0 {
 		need = n
@@ -346,7 +357,8 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 	s.truncated = 0
 	if err == nil {
 		data = string((*b)[:min(got, size)])
-		if got > size {
+		if got > size && flags&unix.MSG_PEEK == 0 {
+			// (A peek drops nothing: the datagram stays whole.)
 			s.truncated = got - size
 			s.truncatedTotal++
 			if s.group != nil {

@@ -183,6 +183,9 @@ func recvmsgCall(op *ioOp, fd int) error {
 	for {
 		n, oobn, mflags, sa, err := unix.Recvmsg(fd, op.buf, op.oob, op.flags|unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {
+			// Linux reports the MSG_CMSG_CLOEXEC it was called with among
+			// the message's flags: not the script's, unless it asked too.
+			mflags &^= unix.MSG_CMSG_CLOEXEC &^ op.flags
 			op.n, op.oobn, op.msgFlags, op.sa = n, oobn, mflags, sa
 			return dontWait(op.flags, err)
 		}

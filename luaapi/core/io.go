@@ -338,6 +338,11 @@ func connectCall(op *ioOp, fd int) error {
 		return err
 	}
 	if soerr != 0 {
+		// Linux forgets the failed handshake only when connect is called
+		// again too: until then the next connect fails with
+		// ECONNABORTED instead of trying again (as a blocking connect,
+		// which sees the error itself, would).
+		unix.Connect(fd, op.sa)
 		return syscall.Errno(soerr)
 	}
 	return unix.EAGAIN

@@ -47,9 +47,9 @@ const (
 	tcpServer            = "tcp{server}"
 	udpUnconnected       = "udp{unconnected}"
 	udpConnected         = "udp{connected}"
-	unixMaster           = "unix{master}"
-	unixClient           = "unix{client}"
-	unixServer           = "unix{server}"
+	unixMaster           = "unixstream{master}"
+	unixClient           = "unixstream{client}"
+	unixServer           = "unixstream{server}"
 	unixdgramUnconnected = "unixdgram{unconnected}"
 	unixdgramConnected   = "unixdgram{connected}"
 )
@@ -325,7 +325,7 @@ var (
 		lsMethod("udp", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout),
 	}
 	unixMethods = []api.Func{
-		lsMethod("unix", "accept", "", "waits for a connection; returns a unix{client} object, or nil, err", lsAccept),
+		lsMethod("unix", "accept", "", "waits for a connection; returns a unixstream{client} object, or nil, err", lsAccept),
 		lsMethod("unix", "bind", "path", "binds to a path; returns 1, or nil, err", lsBind),
 		lsMethod("unix", "close", "", "closes the object's socket; returns 1", lsClose),
 		lsMethod("unix", "connect", "path", "connects to the socket at path; returns 1, or nil, err", lsConnect),
@@ -826,7 +826,7 @@ func addrResults(L *lua.LState, sa unix.Sockaddr, portString bool) int {
 	default:
 		return failMsg(L, "unknown address family")
 	}
-	L.Push(lua.LString(ip.String()))
+	L.Push(lua.LString(core.IPString(ip)))
 	if portString {
 		L.Push(lua.LString(strconv.Itoa(port)))
 	} else {
@@ -1120,7 +1120,7 @@ func lsUDPReceivefrom(L *lua.LState) int {
 		L.Push(lua.LNumber(a.Port))
 		return 3
 	case *unix.SockaddrInet6:
-		L.Push(lua.LString(netip.AddrFrom16(a.Addr).String()))
+		L.Push(lua.LString(core.IPString(netip.AddrFrom16(a.Addr))))
 		L.Push(lua.LNumber(a.Port))
 		return 3
 	case *unix.SockaddrUnix:

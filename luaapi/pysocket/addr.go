@@ -154,7 +154,7 @@ func sockaddrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 				ip = ip.WithZone(ifc.Name)
 			}
 		}
-		return newAddr(L, ip.String(), a.Port)
+		return newAddr(L, core.IPString(ip), a.Port)
 	case *unix.SockaddrUnix:
 		return lua.LString(core.UnixName(a))
 	}

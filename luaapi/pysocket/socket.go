@@ -471,7 +471,7 @@ func (py *Module) socketGetaddrinfo(L *lua.LState) int {
 			e.Append(lua.LNumber(k.stype))
 			e.Append(lua.LNumber(k.proto))
 			e.Append(lua.LString(canonname))
-			e.Append(newAddr(L, ip.String(), port))
+			e.Append(newAddr(L, core.IPString(ip), port))
 			for i, name := range []string{"family", "type", "proto", "canonname", "addr"} {
 				e.RawSetString(name, e.RawGetInt(i+1))
 			}
@@ -543,7 +543,7 @@ func socketInetNtop(L *lua.LState) int {
 	case family == unix.AF_INET && len(packed) == 4:
 		L.Push(lua.LString(netip.AddrFrom4([4]byte([]byte(packed))).String()))
 	case family == unix.AF_INET6 && len(packed) == 16:
-		L.Push(lua.LString(netip.AddrFrom16([16]byte([]byte(packed))).String()))
+		L.Push(lua.LString(core.IPString(netip.AddrFrom16([16]byte([]byte(packed))))))
 	case family == unix.AF_INET || family == unix.AF_INET6:
 		api.ArgError(L, 2, "inet_ntop", "invalid length of packed IP address string")
 	default:

@@ -392,18 +392,18 @@ func (py *Module) socketGethostbyaddr(L *lua.LState) int {
 		py.vm.Raise(L, err, "gethostbyaddr", host)
 	}
 	ip := ips[0]
-	names, err := core.LookupAddr(py.vm, L, ip.String())
+	name, aliasNames, err := core.ReverseLookup(py.vm, L, ip)
 	py.vm.RaiseIfInterrupted(L, "gethostbyaddr")
-	if err != nil || len(names) == 0 {
+	if err != nil {
 		api.RaiseOS(L, herror("gethostbyaddr", host))
 	}
 	aliases := L.NewTable()
-	for _, n := range names[1:] {
-		aliases.Append(lua.LString(strings.TrimSuffix(n, ".")))
+	for _, n := range aliasNames {
+		aliases.Append(lua.LString(n))
 	}
 	addrs := L.NewTable()
-	addrs.Append(lua.LString(ip.String()))
-	L.Push(lua.LString(strings.TrimSuffix(names[0], ".")))
+	addrs.Append(lua.LString(core.IPString(ip)))
+	L.Push(lua.LString(name))
 	L.Push(aliases)
 	L.Push(addrs)
 	return 3
@@ -431,7 +431,7 @@ func (py *Module) socketGetnameinfo(L *lua.LState) int {
 		}
 		ip = ips[0]
 	}
-	host := ip.String()
+	host := core.IPString(ip)
 	if flags&niNumericHost == 0 {
 		names, err := core.LookupAddr(py.vm, L, host)
 		py.vm.RaiseIfInterrupted(L, "getnameinfo")

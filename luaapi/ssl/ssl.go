@@ -283,7 +283,7 @@ func (m *Module) sslLoadCertChain(L *lua.LState) int {
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: "PEM_LIB", Message: "[SSL] PEM lib: " + err.Error(), Op: "load_cert_chain", Addr: certfile, Err: err})
+		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: "PEM_LIB", Library: "SSL", Message: "[SSL] PEM lib: " + err.Error(), Op: "load_cert_chain", Addr: certfile, Err: err})
 	}
 	c.certs = []tls.Certificate{cert}
 	return 0
@@ -301,7 +301,9 @@ func (m *Module) sslLoadVerifyLocations(L *lua.LState) int {
 		c.cas = x509.NewCertPool()
 	}
 	if !c.cas.AppendCertsFromPEM(pem) {
-		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: "X509_LIB", Message: "[X509] no certificate found in the file", Op: "load_verify_locations", Addr: cafile})
+		const reason = "NO_CERTIFICATE_OR_CRL_FOUND"
+		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: reason, Library: "X509", Reason: reason,
+			Message: "[X509: " + reason + "] no certificate or crl found", Op: "load_verify_locations", Addr: cafile})
 	}
 	return 0
 }
@@ -472,8 +474,10 @@ func doHandshake(L *lua.LState, s *pysocket.Socket, op string) {
 		st.conn, err = s.StartTLS(L, cfg, st.server)
 	}
 	if err != nil {
-		s.VM().Raise(L, sslError(err), op, s.PeerString())
+		s.VM().Raise(L, tlsError(err, true), op, s.PeerString())
 	}
+	// From now on the socket's reads and writes fail with ssl errors.
+	s.SetTransport(recordLayer{st.conn})
 }
 
 // Accepted implements pysocket.TLS: a socket an SSL listening socket
@@ -490,57 +494,6 @@ func (st *sslState) Connected(L *lua.LState, s *pysocket.Socket) {
 	if st.conn == nil && !st.server {
 		doHandshake(L, s, "connect")
 	}
-}
-
-// sslError turns a handshake failure into the error Python's ssl module
-// raises for it.
-func sslError(err error) error {
-	var ue x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ie x509.CertificateInvalidError
-	var ve *tls.CertificateVerificationError
-	if errors.As(err, &ve) {
-		err = ve.Err
-	}
-	verify := func(reason string) error {
-		return &api.OSError{Class: "ssl.SSLCertVerificationError", Name: "CERTIFICATE_VERIFY_FAILED",
-			Message: "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + reason, Err: err}
-	}
-	switch {
-	case errors.As(err, &ue):
-		return verify("unable to get local issuer certificate (unknown authority)")
-	case errors.As(err, &he):
-		return verify("Hostname mismatch, certificate is not valid for '" + he.Host + "'")
-	case errors.As(err, &ie) && ie.Reason == x509.Expired:
-		return verify("certificate has expired")
-	case errors.As(err, &ie):
-		return verify(ie.Error())
-	}
-	var alert tls.AlertError
-	msg := err.Error()
-	switch {
-	case errors.As(err, &alert) && strings.Contains(msg, "protocol version"),
-		strings.Contains(msg, "protocol version not supported"), strings.Contains(msg, "unsupported versions"):
-		return &api.OSError{Class: "ssl.SSLError", Name: "UNSUPPORTED_PROTOCOL", Message: "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol: " + msg, Err: err}
-	case strings.Contains(msg, "bad certificate"), strings.Contains(msg, "certificate required"), strings.Contains(msg, "unknown certificate authority"):
-		return &api.OSError{Class: "ssl.SSLError", Name: "TLSV1_ALERT", Message: "[SSL] the peer rejected the certificate: " + msg, Err: err}
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, core.ErrTimeout):
-		return core.ErrTimeout
-	case strings.Contains(msg, "EOF"):
-		return &api.OSError{Class: "ssl.SSLEOFError", Name: "EOF", Message: "EOF occurred in violation of protocol", Err: err}
-	}
-	var oe *api.OSError
-	if errors.As(err, &oe) {
-		return oe
-	}
-	var errno unix.Errno
-	if errors.As(err, &errno) {
-		return err
-	}
-	if strings.HasPrefix(msg, "tls: ") || strings.HasPrefix(msg, "x509: ") {
-		return &api.OSError{Class: "ssl.SSLError", Name: "SSL", Message: "[SSL] " + msg, Err: err}
-	}
-	return err
 }
 
 // checkSSL returns the SSL socket fn was called on, with its handshake

@@ -157,6 +157,26 @@ function TestConnectRefused(t)
   t:eq(tostring(err), "ConnectionRefusedError: [Errno " .. socket.ECONNREFUSED .. "] Connection refused (connect " .. tostring(addr) .. ")", "message")
 end
 
+-- TestConnectAgainAfterRefused: a refused connect can be tried again on
+-- the same socket, as Python's: refused again (not ECONNABORTED), with a
+-- timeout too, and then it connects once something listens.
+function TestConnectAgainAfterRefused(t)
+  for _, timeout in ipairs({false, 5}) do
+    local holder, addr = st.refusing()
+    local c = socket.socket()
+    if timeout then c:settimeout(timeout) end
+    t:eq(st.raises(t, c.connect, c, addr).name, "ECONNREFUSED", "refused")
+    t:eq(st.raises(t, c.connect, c, addr).name, "ECONNREFUSED", "refused again")
+    t:eq(c:connect_ex(addr), socket.ECONNREFUSED, "and again by connect_ex")
+    holder:close()
+    local srv, there = st.listener()
+    c:connect(there)
+    t:eq(c:getpeername(), there, "then it connects")
+    c:close()
+    srv:close()
+  end
+end
+
 function TestConnectEx(t)
   local srv, addr = st.listener()
   local c = socket.socket()
