@@ -30,6 +30,18 @@ type Func struct {
 	Sig string
 	// Summary is one line on what it does and returns.
 	Summary string
+	// What it means (meaning.go): what it does, where the bytes of a
+	// receive or a send are, its parameters' and results' kinds, how it
+	// fails. Declared with Does, Receives, Sends, Params, Returns and
+	// Failing.
+	Dir    Direction
+	DataAt Place
+	In     []Param
+	Out    []Kind
+	Fail   Failure
+	// paramsDeclared is how many parameters the signature had when
+	// Params was given its kinds.
+	paramsDeclared int
 	// bind makes the Go function for one VM, from the instance of the
 	// module that registered the function (or its type). It runs through
 	// the call path (callpath.go).
@@ -133,6 +145,9 @@ type Module struct {
 	Setup func(inst any, L *lua.LState, mod *lua.LTable)
 	// Order sorts modules when they open; lower first, then by name.
 	Order int
+	// Families are the named families of the module's constants that
+	// parameters take (meaning.go): "AF_*", "MSG_*".
+	Families []*Family
 }
 
 // SetupOf is a Module's Setup from f, a method of its instance type M.
@@ -145,6 +160,9 @@ var registry []*Module
 // Register adds a module to the registry; each module's package calls it
 // from init.
 func Register(m *Module) {
+	for _, fam := range m.Families {
+		fam.module = m
+	}
 	registry = append(registry, m)
 	sort.SliceStable(registry, func(i, j int) bool {
 		if registry[i].Order != registry[j].Order {

@@ -244,9 +244,9 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 		return "", nil
 	}
 	if flags&unix.MSG_PEEK != 0 {
-		return string(s.rbuf.bytes()[:k]), nil
+		return s.received(string(s.rbuf.bytes()[:k])), nil
 	}
-	return s.rbuf.take(k), nil
+	return s.received(s.rbuf.take(k)), nil
 }
 
 // fill reads once from the transport into the receive buffer, at least
@@ -288,6 +288,9 @@ func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
 		}
 		return 0, err
 	}
+	if n == 0 {
+		s.traffic.Ends++
+	}
 	s.rbuf.adopt(b, n)
 	if s.busy[dirRead] > 0 && s.conn == nil {
 		s.kick()
@@ -314,7 +317,7 @@ func (s *Socket) take(n int) string {
 	if n == 0 {
 		return ""
 	}
-	return s.rbuf.take(n)
+	return s.received(s.rbuf.take(n))
 }
 
 // recvDirect reads one chunk (a datagram) of up to n bytes from the
@@ -345,7 +348,7 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 	var data string
 	s.truncated = 0
 	if err == nil {
-		data = string((*b)[:min(got, size)])
+		data = s.received(string((*b)[:min(got, size)]))
 		if got > size {
 			s.truncated = got - size
 			s.truncatedTotal++

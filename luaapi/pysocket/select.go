@@ -25,7 +25,9 @@ func init() {
 		Summary: "Python's select.select, from require \"select\"; the module can be called as Lua's base select",
 		Doc:     "docs/threads.md",
 		Funcs: []api.Func{
-			api.Method("select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Module).selectSelect),
+			api.Method("select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Module).selectSelect).
+				Does(api.Waits).Params(api.T("T[]"), api.T("T[]"), api.T("T[]"), api.Timeout).
+				Returns(api.T("T[]").Named("readable"), api.T("T[]").Named("writable"), api.T("T[]").Named("exceptional")),
 		},
 		Setup: setupSelect,
 	})
