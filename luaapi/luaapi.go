@@ -174,11 +174,21 @@ func IsErrorValue(v lua.LValue) (string, bool) { return api.IsErrorValue(v) }
 // Explanation is the explanation an error value carries, "" if none.
 func Explanation(v lua.LValue) string { return api.Explanation(v) }
 
-// LuaLSConstantsFile is the generated file of the LuaLS definitions.
+// LuaLSConstantsFile is the file of the modules' constants in the LuaLS
+// definitions.
 const LuaLSConstantsFile = api.LuaLSConstantsFile
 
-// LuaLSConstants returns the generated part of the LuaLS definitions.
+// LuaLSConstants returns constants.lua of the LuaLS definitions.
 func LuaLSConstants() []byte { return api.LuaLSConstants() }
+
+// LuaLSFile is one file of the LuaLS definitions.
+type LuaLSFile = api.LuaLSFile
+
+// LuaLSFiles are the LuaLS definitions, generated from the registry.
+func LuaLSFiles() []LuaLSFile { return api.LuaLSFiles() }
+
+// LuaLSCommand is how the committed definitions are made again.
+const LuaLSCommand = api.LuaLSCommand
 
 // ConstantDoc is one line on what the constant name of module is.
 func ConstantDoc(module, name string) string { return api.ConstantDoc(module, name) }

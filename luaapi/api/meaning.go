@@ -247,6 +247,19 @@ func (f Func) Returns(kinds ...Kind) Func { f.Out = kinds; return f }
 // Failing is f declared to fail as how says (it raises by default).
 func (f Func) Failing(how Failure) Func { f.Fail = how; return f }
 
+// Generic is f with type parameters for the editor definitions ("T",
+// "T: table"), which its kinds' types use.
+func (f Func) Generic(params string) Func { f.TypeParams = params; return f }
+
+// Or is f with another way to call it, sig, whose parameters have kinds
+// (sock:bind(host, port) beside sock:bind(address)); it returns what f
+// returns.
+func (f Func) Or(sig string, kinds ...Kind) Func {
+	alt := Func{Sig: sig}.Params(kinds...)
+	f.Alts = append(f.Alts, alt.In)
+	return f
+}
+
 // ParamsMatchSig reports whether f declares one kind for each parameter
 // its signature names (or declares none).
 func (f *Func) ParamsMatchSig() bool {

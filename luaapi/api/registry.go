@@ -39,6 +39,10 @@ type Func struct {
 	In     []Param
 	Out    []Kind
 	Fail   Failure
+	// TypeParams are the editor definitions' generic parameters ("T");
+	// Alts are other ways to call it, each its parameters (Or).
+	TypeParams string
+	Alts       [][]Param
 	// paramsDeclared is how many parameters the signature had when
 	// Params was given its kinds.
 	paramsDeclared int
@@ -87,6 +91,33 @@ type Type struct {
 	// as they are: they are how Lua operators see the object, not calls a
 	// trace or the docs list one by one.
 	Metamethods map[string]lua.LGFunction
+	// Summary is one line on the object, for the editor definitions.
+	Summary string
+	// Values are fields the object has that its face sets itself (not
+	// Fields): the socket object's family, type and proto. They are
+	// documented, not installed.
+	Values []Value
+}
+
+// Value is a documented value a module or an object has beside its
+// functions, methods and constants: a field its Setup or its face sets
+// (socket.errorcode, sock.family), or a global (vars). Type is its LuaLS
+// type.
+type Value struct {
+	Name    string
+	Type    string
+	Summary string
+}
+
+// Shape is the shape of a table a module's functions take or return,
+// named after the module (socket.address, socket.serveroptions), for the
+// editor definitions: a class with fields, or, with Alias set, another
+// name of a LuaLS type.
+type Shape struct {
+	Name    string
+	Summary string
+	Fields  []Value
+	Alias   string
 }
 
 // Field is a value of an object read as obj.name, and set as obj.name = v
@@ -94,7 +125,9 @@ type Type struct {
 type Field struct {
 	Name    string
 	Summary string
-	Get     func(L *lua.LState, obj *lua.LUserData) lua.LValue
+	// Type is its LuaLS type: "boolean", "integer".
+	Type string
+	Get  func(L *lua.LState, obj *lua.LUserData) lua.LValue
 	// Set stores v (at stack index 3 of the __newindex call, for argument
 	// errors); nil makes the field read-only.
 	Set func(L *lua.LState, obj *lua.LUserData, v lua.LValue)
@@ -148,6 +181,15 @@ type Module struct {
 	// Families are the named families of the module's constants that
 	// parameters take (meaning.go): "AF_*", "MSG_*".
 	Families []*Family
+	// What the editor definitions (luals.go) say beside the functions,
+	// types and constants: the module table's other fields (Values), the
+	// shapes of tables its functions take and return, the LuaLS type of
+	// calling the module table itself (Callable: select, socket.unix),
+	// and the file they go in (Defs; unset, the module's name + ".lua").
+	Values   []Value
+	Shapes   []Shape
+	Callable string
+	Defs     string
 }
 
 // SetupOf is a Module's Setup from f, a method of its instance type M.

@@ -103,6 +103,26 @@ var luaSocketModule = &api.Module{
 	},
 	Types: luaSocketTypes,
 	New:   newModule,
+	Defs:  "luasocket.lua",
+	Values: []api.Value{
+		{Name: "_VERSION", Type: "string", Summary: "`\"LuaSocket 3.1.0\"`: the LuaSocket API this face follows"},
+		{Name: "_SETSIZE", Type: "integer", Summary: "the most descriptors `socket.select` takes: the process's limit of open files"},
+		{Name: "_SOCKETINVALID", Type: "integer", Summary: "`-1`: what `getfd` returns for an object with no descriptor"},
+		{Name: "_DATAGRAMSIZE", Type: "integer", Summary: "`8192`: the default size of `udp:receive`"},
+		{Name: "BLOCKSIZE", Type: "integer", Summary: "`2048`: the chunk size of `socket.source`"},
+		{Name: "sinkt", Type: "table<string, fun(sock: any): function>", Summary: "the modes of `socket.sink` (`\"keep-open\"`, `\"close-when-done\"`); libraries add their own"},
+		{Name: "sourcet", Type: "table<string, fun(sock: any, length?: integer): function>", Summary: "the modes of `socket.source` (`\"until-closed\"`, `\"by-length\"`); libraries add their own"},
+		{Name: "dns", Type: "socket.dnslib", Summary: "LuaSocket's name lookups"},
+		{Name: "unix", Type: "socket.unixlib", Summary: "LuaSocket's unix domain sockets (also `require(\"socket.unix\")`)"},
+	},
+	Shapes: []api.Shape{
+		{Name: "socket.dnsresolved", Summary: "what `socket.dns.toip` and `socket.dns.tohostname` found",
+			Fields: []api.Value{
+				{Name: "name", Type: "string", Summary: "the canonical name"},
+				{Name: "alias", Type: "string[]", Summary: "other names"},
+				{Name: "ip", Type: "string[]", Summary: "the addresses"},
+			}},
+	},
 	Setup: api.SetupOf((*Module).setupLuaSocket),
 }
 
@@ -120,6 +140,9 @@ func init() {
 		Summary: "LuaSocket's unix domain sockets: socket.unix() or .stream() for a stream, .dgram() for datagrams",
 		Doc:     "docs/luasocket.md",
 		Order:   -1, // opened before socket, whose unix field it is
+		Defs:    "luasocket.lua",
+		// Calling the table is stream().
+		Callable: "fun(): unix.master|nil, string?",
 		Funcs: []api.Func{
 			api.Method("stream", "socket.unix.stream()", "a new unix stream master object", lsNewUnix(lsUnix)).
 				Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("unix.master").As("unix.master|nil"), api.T("string?").Named("err")),

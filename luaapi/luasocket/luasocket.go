@@ -319,7 +319,7 @@ var (
 			Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
 		lsMethod("tcp", "dirty", "", "true if received bytes wait in the object's buffer", lsDirty).
 			Returns(api.Bool),
-		lsMethod("tcp", "getfamily", "", "\"inet4\" or \"inet6\"", lsGetfamily).
+		lsMethod("tcp", "getfamily", "", "the family: \"inet4\" or \"inet6\"", lsGetfamily).
 			Returns(api.T(`"inet4"|"inet6"`)),
 		lsMethod("tcp", "getfd", "", "the descriptor, -1 if none", lsGetfd).
 			Returns(api.Int),
@@ -361,7 +361,7 @@ var (
 			Does(api.Closes).Returns(api.T("1")),
 		lsMethod("udp", "dirty", "", "false: a datagram socket buffers nothing", lsDirty).
 			Returns(api.T("false")),
-		lsMethod("udp", "getfamily", "", "\"inet4\" or \"inet6\"", lsGetfamily).
+		lsMethod("udp", "getfamily", "", "the family: \"inet4\" or \"inet6\"", lsGetfamily).
 			Returns(api.T(`"inet4"|"inet6"`)),
 		lsMethod("udp", "getfd", "", "the descriptor, -1 if none", lsGetfd).
 			Returns(api.Int),
@@ -478,6 +478,22 @@ var (
 	}
 )
 
+// classSummaries say what each class of object is, for the editor
+// definitions. Every class of a kind has all of its kind's methods, as
+// in LuaSocket; one meant for another class (a master's accept) raises.
+var classSummaries = map[string]string{
+	tcpMaster:            "a TCP object (`tcp{master}`) before bind or connect: listen makes it a server, connect a client",
+	tcpClient:            "a connected TCP object (`tcp{client}`): receive and send",
+	tcpServer:            "a listening TCP object (`tcp{server}`): accept returns clients",
+	udpUnconnected:       "a UDP object with no peer (`udp{unconnected}`): sendto and receivefrom",
+	udpConnected:         "a UDP object with a peer (`udp{connected}`, setpeername): send and receive",
+	unixMaster:           "a unix stream object (`unix{master}`) before bind or connect",
+	unixClient:           "a connected unix stream object (`unix{client}`)",
+	unixServer:           "a listening unix stream object (`unix{server}`)",
+	unixdgramUnconnected: "a unix datagram object with no peer (`unixdgram{unconnected}`)",
+	unixdgramConnected:   "a unix datagram object with a peer (`unixdgram{connected}`)",
+}
+
 // lsTypes are the registry's types of the LuaSocket face: one per class,
 // each kind's classes sharing its methods.
 func lsTypes() []*api.Type {
@@ -496,6 +512,7 @@ func lsTypes() []*api.Type {
 			types = append(types, &api.Type{
 				Name:    c,
 				Meta:    c,
+				Summary: classSummaries[c],
 				Methods: k.methods,
 				Metamethods: map[string]lua.LGFunction{
 					"__tostring": lsTostring,

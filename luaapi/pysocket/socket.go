@@ -122,7 +122,7 @@ var socketModule = &api.Module{
 			Does(api.Opens).Params(api.Int, api.OneOf("AF_*"), api.OneOf("SOCK_*"), api.OneOf("IPPROTO_*")).Returns(api.Obj("socket.socket")),
 		api.Method("close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Module).socketCloseFD).
 			Does(api.Closes).Params(api.Int),
-		api.Method("send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket", (*Module).socketSendFds).
+		api.Method("send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket; returns the count sent", (*Module).socketSendFds).
 			Sends(api.Arg("buffers")).Params(api.Obj("socket.socket"), api.Data.As("string|string[]"), api.T("integer[]"), api.Flags("MSG_*"), api.Address).Returns(api.Int),
 		api.Method("recv_fds", "socket.recv_fds(sock, bufsize, maxfds [, flags])", "receives data and descriptors: data, fds, msg_flags, address", (*Module).socketRecvFds).
 			Receives(api.Result(1)).Params(api.Obj("socket.socket"), api.Size, api.Int, api.Flags("MSG_*")).
@@ -178,12 +178,17 @@ var socketModule = &api.Module{
 			Returns(api.Num),
 		api.Method("getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Module).socketGetdefaulttimeout).
 			Returns(api.T("number?")),
-		api.Method("setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get", (*Module).socketSetdefaulttimeout).
+		api.Method("setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get: nil blocking, 0 non-blocking, seconds a deadline for each call", (*Module).socketSetdefaulttimeout).
 			Params(api.Timeout.As("number?")),
 	},
 	Types:    []*api.Type{SocketType, socketFileType},
 	Consts:   socketConsts,
 	Families: socketFamilies,
+	Values: []api.Value{
+		{Name: "errorcode", Type: "table<integer, string>", Summary: "the name of each errno: `socket.errorcode[socket.ECONNREFUSED] == \"ECONNREFUSED\"`"},
+		{Name: "has_ipv6", Type: "boolean", Summary: "`true`"},
+	},
+	Shapes: socketShapes,
 	Setup: func(_ any, L *lua.LState, mod *lua.LTable) {
 		openAddrMeta(L)
 		errorcode := L.NewTable()

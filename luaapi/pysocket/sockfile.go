@@ -120,8 +120,9 @@ const (
 
 // socketFileType is the object sock:makefile returns.
 var socketFileType = &api.Type{
-	Name: "socketfile",
-	Meta: socketFileMetaName,
+	Name:    "socketfile",
+	Meta:    socketFileMetaName,
+	Summary: "a file over a socket: `sock:makefile(mode)`",
 	Methods: []api.Func{
 		api.Method("read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Module).fileRead).
 			Receives(api.Result(1)).Params(api.Size).Returns(api.Data),

@@ -135,19 +135,26 @@ func (s *Socket) closeFD() {
 
 // SocketType is the Python-style socket object.
 var SocketType = &api.Type{
-	Name: "socket",
-	Meta: socketMetaName,
+	Name:    "socket",
+	Meta:    socketMetaName,
+	Summary: "a socket object, as Python's",
+	Values: []api.Value{
+		{Name: "family", Type: "integer", Summary: "the family: `socket.AF_INET`, ... (read-only)"},
+		{Name: "type", Type: "integer", Summary: "the type: `socket.SOCK_STREAM`, ... (read-only)"},
+		{Name: "proto", Type: "integer", Summary: "the protocol (read-only)"},
+	},
 	Methods: []api.Func{
 		api.Method("bind", "sock:bind(address)", "binds the socket to a local address", (*Module).socketBind).
-			Does(api.Binds).Params(api.Address),
+			Does(api.Binds).Params(api.Address).Or("sock:bind(host, port)", api.HostName, api.Port.As("integer")),
 		api.Method("listen", "sock:listen([backlog])", "makes the socket accept connections", (*Module).socketListen).
 			Does(api.Listens).Params(api.Int),
 		api.Method("accept", "sock:accept()", "waits for a connection; returns conn, address", (*Module).socketAccept).
 			Does(api.Accepts).Returns(api.Obj("socket.socket").Named("conn"), api.Address.As("socket.address|string").Named("address")),
 		api.Method("connect", "sock:connect(address)", "connects to a remote address", (*Module).socketConnect).
-			Does(api.Connects).Params(api.Address),
+			Does(api.Connects).Params(api.Address).Or("sock:connect(host, port)", api.HostName, api.Port.As("integer")),
 		api.Method("connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Module).socketConnectEx).
-			Does(api.Connects).Failing(api.ReturnsErrno).Params(api.Address).Returns(api.Int.Named("errno")),
+			Does(api.Connects).Failing(api.ReturnsErrno).Params(api.Address).Returns(api.Int.Named("errno")).
+			Or("sock:connect_ex(host, port)", api.HostName, api.Port.As("integer")),
 		api.Method("send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Module).socketSend).
 			Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*")).Returns(api.Int),
 		api.Method("sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Module).socketSendall).
@@ -158,7 +165,7 @@ var SocketType = &api.Type{
 			Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*"), api.Address).Returns(api.Int),
 		api.Method("recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Module).socketRecvfrom).
 			Receives(api.Result(1)).Params(api.Size, api.Flags("MSG_*")).Returns(api.Data.Named("data"), api.Address.As("socket.address|string|nil").Named("address")),
-		api.Method("shutdown", "sock:shutdown(how)", "shuts down reading, writing or both", (*Module).socketShutdown).
+		api.Method("shutdown", "sock:shutdown(how)", "shuts down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR)", (*Module).socketShutdown).
 			Does(api.Shuts).Params(api.OneOf("SHUT_*")),
 		api.Method("close", "sock:close()", "closes the socket", (*Module).socketClose).
 			Does(api.Closes),
@@ -188,7 +195,7 @@ var SocketType = &api.Type{
 			Receives(api.Result(1)).Params(api.Str, api.Size).Returns(api.Data),
 		api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Module).socketLines).
 			Receives(api.FromIterator).Params(api.Size).Returns(api.T("fun(): string?")),
-		api.Fn("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's", socketMakefile).
+		api.Fn("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's: \"r\" (default), \"w\", \"rw\"", socketMakefile).
 			Params(api.Str).Returns(api.Obj("socket.file")),
 		api.Method("dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Module).socketDup).
 			Does(api.Opens).Returns(api.Obj("socket.socket")),
