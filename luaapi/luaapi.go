@@ -10,7 +10,7 @@ import (
 	"github.com/sockrun/sockrun/luaapi/core"
 	_ "github.com/sockrun/sockrun/luaapi/formats"   // struct, bit, json
 	_ "github.com/sockrun/sockrun/luaapi/luasocket" // LuaSocket and mime.core
-	"github.com/sockrun/sockrun/luaapi/pysocket"
+	_ "github.com/sockrun/sockrun/luaapi/pysocket"  // Python's socket and select
 	_ "github.com/sockrun/sockrun/luaapi/ssl"
 	"github.com/sockrun/sockrun/luaapi/store"
 	"github.com/sockrun/sockrun/luaapi/threads"
@@ -84,16 +84,9 @@ func (rt *Runtime) Report(w io.Writer, who string) {
 // chunk, as t:id() says. Call it with the interpreter lock held.
 func (rt *Runtime) ThreadID(L *lua.LState) int { return rt.vm.ThreadID(L) }
 
-// Socket is a script's Python-style socket object.
-type Socket = pysocket.Socket
-
-// SocketOf is the socket a Lua value stands for (a socket object or an
-// SSL socket), or nil.
-func SocketOf(v lua.LValue) *Socket { return pysocket.SocketOf(v) }
-
 // ConstArg is the name a script would write for argument i of the call
-// ev, when it is one of the socket module's constants (pysocket.ConstArg).
-func ConstArg(ev *CallEvent, i int) string { return pysocket.ConstArg(ev, i) }
+// ev, when its parameter takes a family of constants (api.ConstArg).
+func ConstArg(ev *CallEvent, i int) string { return api.ConstArg(ev, i) }
 
 // Thread is a script thread.
 type Thread = threads.Thread
@@ -181,11 +174,21 @@ func IsErrorValue(v lua.LValue) (string, bool) { return api.IsErrorValue(v) }
 // Explanation is the explanation an error value carries, "" if none.
 func Explanation(v lua.LValue) string { return api.Explanation(v) }
 
-// LuaLSConstantsFile is the generated file of the LuaLS definitions.
+// LuaLSConstantsFile is the file of the modules' constants in the LuaLS
+// definitions.
 const LuaLSConstantsFile = api.LuaLSConstantsFile
 
-// LuaLSConstants returns the generated part of the LuaLS definitions.
+// LuaLSConstants returns constants.lua of the LuaLS definitions.
 func LuaLSConstants() []byte { return api.LuaLSConstants() }
+
+// LuaLSFile is one file of the LuaLS definitions.
+type LuaLSFile = api.LuaLSFile
+
+// LuaLSFiles are the LuaLS definitions, generated from the registry.
+func LuaLSFiles() []LuaLSFile { return api.LuaLSFiles() }
+
+// LuaLSCommand is how the committed definitions are made again.
+const LuaLSCommand = api.LuaLSCommand
 
 // ConstantDoc is one line on what the constant name of module is.
 func ConstantDoc(module, name string) string { return api.ConstantDoc(module, name) }

@@ -30,6 +30,22 @@ type Func struct {
 	Sig string
 	// Summary is one line on what it does and returns.
 	Summary string
+	// What it means (meaning.go): what it does, where the bytes of a
+	// receive or a send are, its parameters' and results' kinds, how it
+	// fails. Declared with Does, Receives, Sends, Params, Returns and
+	// Failing.
+	Dir    Direction
+	DataAt Place
+	In     []Param
+	Out    []Kind
+	Fail   Failure
+	// TypeParams are the editor definitions' generic parameters ("T");
+	// Alts are other ways to call it, each its parameters (Or).
+	TypeParams string
+	Alts       [][]Param
+	// paramsDeclared is how many parameters the signature had when
+	// Params was given its kinds.
+	paramsDeclared int
 	// bind makes the Go function for one VM, from the instance of the
 	// module that registered the function (or its type). It runs through
 	// the call path (callpath.go).
@@ -75,6 +91,33 @@ type Type struct {
 	// as they are: they are how Lua operators see the object, not calls a
 	// trace or the docs list one by one.
 	Metamethods map[string]lua.LGFunction
+	// Summary is one line on the object, for the editor definitions.
+	Summary string
+	// Values are fields the object has that its face sets itself (not
+	// Fields): the socket object's family, type and proto. They are
+	// documented, not installed.
+	Values []Value
+}
+
+// Value is a documented value a module or an object has beside its
+// functions, methods and constants: a field its Setup or its face sets
+// (socket.errorcode, sock.family), or a global (vars). Type is its LuaLS
+// type.
+type Value struct {
+	Name    string
+	Type    string
+	Summary string
+}
+
+// Shape is the shape of a table a module's functions take or return,
+// named after the module (socket.address, socket.serveroptions), for the
+// editor definitions: a class with fields, or, with Alias set, another
+// name of a LuaLS type.
+type Shape struct {
+	Name    string
+	Summary string
+	Fields  []Value
+	Alias   string
 }
 
 // Field is a value of an object read as obj.name, and set as obj.name = v
@@ -82,7 +125,9 @@ type Type struct {
 type Field struct {
 	Name    string
 	Summary string
-	Get     func(L *lua.LState, obj *lua.LUserData) lua.LValue
+	// Type is its LuaLS type: "boolean", "integer".
+	Type string
+	Get  func(L *lua.LState, obj *lua.LUserData) lua.LValue
 	// Set stores v (at stack index 3 of the __newindex call, for argument
 	// errors); nil makes the field read-only.
 	Set func(L *lua.LState, obj *lua.LUserData, v lua.LValue)
@@ -133,6 +178,18 @@ type Module struct {
 	Setup func(inst any, L *lua.LState, mod *lua.LTable)
 	// Order sorts modules when they open; lower first, then by name.
 	Order int
+	// Families are the named families of the module's constants that
+	// parameters take (meaning.go): "AF_*", "MSG_*".
+	Families []*Family
+	// What the editor definitions (luals.go) say beside the functions,
+	// types and constants: the module table's other fields (Values), the
+	// shapes of tables its functions take and return, the LuaLS type of
+	// calling the module table itself (Callable: select, socket.unix),
+	// and the file they go in (Defs; unset, the module's name + ".lua").
+	Values   []Value
+	Shapes   []Shape
+	Callable string
+	Defs     string
 }
 
 // SetupOf is a Module's Setup from f, a method of its instance type M.
@@ -145,6 +202,9 @@ var registry []*Module
 // Register adds a module to the registry; each module's package calls it
 // from init.
 func Register(m *Module) {
+	for _, fam := range m.Families {
+		fam.module = m
+	}
 	registry = append(registry, m)
 	sort.SliceStable(registry, func(i, j int) bool {
 		if registry[i].Order != registry[j].Order {

@@ -255,9 +255,9 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 		return "", nil
 	}
 	if flags&unix.MSG_PEEK != 0 {
-		return string(s.rbuf.bytes()[:k]), nil
+		return s.received(string(s.rbuf.bytes()[:k])), nil
 	}
-	return s.rbuf.take(k), nil
+	return s.received(s.rbuf.take(k)), nil
 }
 
 // fill reads once from the transport into the receive buffer, at least
@@ -299,6 +299,9 @@ func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
 		}
 		return 0, err
 	}
+	if n == 0 {
+		s.traffic.Ends++
+	}
 	s.rbuf.adopt(b, n)
 	if s.busy[dirRead] > 0 && s.conn == nil {
 		s.kick()
@@ -325,7 +328,7 @@ func (s *Socket) take(n int) string {
 	if n == 0 {
 		return ""
 	}
-	return s.rbuf.take(n)
+	return s.received(s.rbuf.take(n))
 }
 
 // recvDirect reads one chunk (a datagram) of up to n bytes from the
@@ -356,7 +359,7 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 	var data string
 	s.truncated = 0
 	if err == nil {
-		data = string((*b)[:min(got, size)])
+		data = s.received(string((*b)[:min(got, size)]))
 		if got > size && flags&unix.MSG_PEEK == 0 {
 			// (A peek drops nothing: the datagram stays whole.)
 			s.truncated = got - size

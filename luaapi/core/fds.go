@@ -123,6 +123,7 @@ func (s *Socket) SendMsg(c Caller, buffers [][]byte, oob []byte, flags int, sa u
 	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
 	op.buf, op.oob, op.sa = nil, nil, nil
+	s.sent(n)
 	return n, err
 }
 
@@ -171,7 +172,7 @@ func (s *Socket) RecvMsg(c Caller, n, oobn, flags int) (Msg, error) {
 	}
 	m := Msg{Flags: op.msgFlags, From: op.sa}
 	if err == nil {
-		m.Data = string((*b)[:min(op.n, size)])
+		m.Data = s.received(string((*b)[:min(op.n, size)]))
 		m.OOB = oob[:op.oobn]
 	}
 	op.buf, op.oob, op.sa = nil, nil, nil

@@ -82,7 +82,7 @@ func (py *Module) socketDup(L *lua.LState) int {
 	s := CheckSocket(L, "dup")
 	d := &Socket{}
 	if err := s.Dup(&d.Socket); err != nil {
-		py.vm.Raise(L, err, "dup", s.localString())
+		py.vm.Raise(L, err, "dup", s.LocalString())
 	}
 	py.newSocket(L, d)
 	d.SetTimeout(s.Timeout())
@@ -112,7 +112,7 @@ func (py *Module) socketSendfile(L *lua.LState) int {
 		defer file.Close()
 		n, err := s.SendFile(L, file, offset, count)
 		if err != nil {
-			py.vm.Raise(L, err, "sendfile", s.peerString())
+			py.vm.Raise(L, err, "sendfile", s.PeerString())
 		}
 		L.Push(lua.LNumber(n))
 		return 1
@@ -159,7 +159,7 @@ func (py *Module) sendLuaFile(L *lua.LState, s *Socket, f *lua.LUserData, offset
 		n, err := s.SendAll(L, core.StringBytes(string(data)), 0)
 		sent += int64(n)
 		if err != nil {
-			py.vm.Raise(L, err, "sendfile", s.peerString())
+			py.vm.Raise(L, err, "sendfile", s.PeerString())
 		}
 	}
 	L.Push(lua.LNumber(sent))
@@ -245,7 +245,7 @@ func (py *Module) socketSendmsg(L *lua.LState) int {
 	n, err := s.SendMsg(L, bufs, oob, flags, sa)
 	if err != nil {
 		if addr == "" {
-			addr = s.peerString()
+			addr = s.PeerString()
 		}
 		py.vm.Raise(L, err, "sendmsg", addr)
 	}
@@ -265,7 +265,7 @@ func (py *Module) socketRecvmsg(L *lua.LState) int {
 	}
 	m, err := s.RecvMsg(L, bufsize, min(ancbufsize, 1<<20), flags)
 	if err != nil {
-		py.vm.Raise(L, err, "recvmsg", s.localString())
+		py.vm.Raise(L, err, "recvmsg", s.LocalString())
 	}
 	anc := L.NewTable()
 	if cms, err := unix.ParseSocketControlMessage(m.OOB); err == nil {
@@ -319,7 +319,7 @@ func (py *Module) socketSendFds(L *lua.LState) int {
 	}
 	n, err := s.SendMsg(L, bufs, unix.UnixRights(fds...), flags, sa)
 	if err != nil {
-		py.vm.Raise(L, err, "send_fds", s.peerString())
+		py.vm.Raise(L, err, "send_fds", s.PeerString())
 	}
 	L.Push(lua.LNumber(n))
 	return 1
@@ -339,7 +339,7 @@ func (py *Module) socketRecvFds(L *lua.LState) int {
 	}
 	m, err := s.RecvMsg(L, bufsize, unix.CmsgSpace(4*maxfds), flags)
 	if err != nil {
-		py.vm.Raise(L, err, "recv_fds", s.localString())
+		py.vm.Raise(L, err, "recv_fds", s.LocalString())
 	}
 	fds := L.NewTable()
 	if cms, err := unix.ParseSocketControlMessage(m.OOB); err == nil {

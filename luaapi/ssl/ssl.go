@@ -70,12 +70,28 @@ func init() {
 		Summary: "Python's ssl module: TLS over sockets, with Go's crypto/tls",
 		Doc:     "docs/ssl.md",
 		Funcs: []api.Func{
-			api.Fn("create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", sslCreateDefaultContext),
-			api.Fn("SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", sslNewContext),
+			api.Fn("create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", sslCreateDefaultContext).
+				Params(api.Str).Returns(api.Obj("ssl.context")),
+			api.Fn("SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", sslNewContext).
+				Params(api.OneOf("PROTOCOL_*")).Returns(api.Obj("ssl.context")),
 		},
 		Types:  []*api.Type{sslContextType, sslSocketType},
 		Consts: sslConsts,
 		Setup:  setupSSL,
+		Families: []*api.Family{
+			{Name: "PROTOCOL_*", Prefixes: []string{"PROTOCOL_"}, Summary: "the side a context is for"},
+		},
+		Values: []api.Value{
+			{Name: "Purpose", Type: "{SERVER_AUTH: string, CLIENT_AUTH: string}", Summary: "what `create_default_context` makes a context for"},
+			{Name: "TLSVersion", Type: "{TLSv1: integer, TLSv1_1: integer, TLSv1_2: integer, TLSv1_3: integer, MINIMUM_SUPPORTED: integer, MAXIMUM_SUPPORTED: integer}", Summary: "TLS versions, for `minimum_version` and `maximum_version`"},
+		},
+		Shapes: []api.Shape{
+			{Name: "ssl.wrapoptions", Summary: "options of `ctx:wrap_socket`", Fields: []api.Value{
+				{Name: "server_side?", Type: "boolean", Summary: "this is the server's end"},
+				{Name: "server_hostname?", Type: "string", Summary: "the name the server's certificate must match"},
+				{Name: "do_handshake_on_connect?", Type: "boolean", Summary: "`false` to run the handshake later, with `do_handshake`"},
+			}},
+		},
 	})
 }
 
@@ -128,17 +144,22 @@ func versionName(v uint16) string {
 }
 
 var sslContextType = &api.Type{
-	Name: "SSLContext",
-	Meta: sslContextMetaName,
+	Name:    "SSLContext",
+	Meta:    sslContextMetaName,
+	Summary: "a TLS context: certificates, verification, versions",
 	Methods: []api.Func{
-		api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Module).sslLoadCertChain),
-		api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Module).sslLoadVerifyLocations),
+		api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Module).sslLoadCertChain).
+			Params(api.Str, api.Str),
+		api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Module).sslLoadVerifyLocations).
+			Params(api.Str),
 		api.Fn("load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", sslLoadDefaultCerts),
-		api.Fn("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", sslSetALPN),
-		api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Module).sslWrapSocket),
+		api.Fn("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", sslSetALPN).
+			Params(api.T("string[]")),
+		api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Module).sslWrapSocket).
+			Params(api.Obj("socket.socket"), api.T("ssl.wrapoptions")).Returns(api.Obj("ssl.socket")),
 	},
 	Fields: []api.Field{
-		{Name: "check_hostname", Summary: "whether the peer's certificate must match server_hostname",
+		{Name: "check_hostname", Type: "boolean", Summary: "whether the peer's certificate must match server_hostname",
 			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LBool(ud.Value.(*SSLContext).checkHostname)
 			},
@@ -149,7 +170,7 @@ var sslContextType = &api.Type{
 					c.verifyMode = certRequired // as Python does
 				}
 			}},
-		{Name: "verify_mode", Summary: "CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED",
+		{Name: "verify_mode", Type: "integer", Summary: "CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED",
 			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).verifyMode)
 			},
@@ -164,14 +185,14 @@ var sslContextType = &api.Type{
 				}
 				c.verifyMode = int(n)
 			}},
-		{Name: "minimum_version", Summary: "the lowest TLS version allowed (ssl.TLSVersion)",
+		{Name: "minimum_version", Type: "integer", Summary: "the lowest TLS version allowed (ssl.TLSVersion)",
 			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).minVersion)
 			},
 			Set: func(L *lua.LState, ud *lua.LUserData, v lua.LValue) {
 				ud.Value.(*SSLContext).minVersion = checkTLSVersion(L, v, "minimum_version")
 			}},
-		{Name: "maximum_version", Summary: "the highest TLS version allowed (ssl.TLSVersion)",
+		{Name: "maximum_version", Type: "integer", Summary: "the highest TLS version allowed (ssl.TLSVersion)",
 			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).maxVersion)
 			},
@@ -203,12 +224,17 @@ func checkTLSVersion(L *lua.LState, v lua.LValue, field string) uint16 {
 var sslSocketType = &api.Type{
 	Name:     "SSLSocket",
 	Meta:     sslSocketMetaName,
+	Summary:  "a socket with a TLS layer: every socket method, and these",
 	Inherits: pysocket.SocketType,
 	Methods: []api.Func{
-		api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Module).sslVersion),
-		api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Module).sslCipher),
-		api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Module).sslGetpeercert),
-		api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Module).sslSelectedALPN),
+		api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Module).sslVersion).
+			Returns(api.Str),
+		api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Module).sslCipher).
+			Returns(api.T("{[1]: string, [2]: string, [3]: integer}")),
+		api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Module).sslGetpeercert).
+			Params(api.Bool).Returns(api.T("table|string|nil")),
+		api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Module).sslSelectedALPN).
+			Returns(api.T("string?")),
 		api.Fn("do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", sslDoHandshake),
 	},
 	Metamethods: map[string]lua.LGFunction{

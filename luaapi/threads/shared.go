@@ -31,12 +31,18 @@ func init() {
 		Doc:     "docs/threads.md",
 		New:     newShared,
 		Funcs: []api.Func{
-			api.Method("get", "shared.get(key)", "the value of key, or nil", (*Shared).sharedGet),
-			api.Method("set", "shared.set(key, value [, ttl])", "stores value under key, for ttl seconds if given", (*Shared).sharedSet),
-			api.Method("add", "shared.add(key, value [, ttl])", "stores value only if key is absent; returns whether it did", (*Shared).sharedAdd),
-			api.Method("incr", "shared.incr(key [, delta [, init]])", "adds delta to a number atomically; returns the new value", (*Shared).sharedIncr),
-			api.Method("delete", "shared.delete(key)", "removes key; returns whether it was there", (*Shared).sharedDelete),
-			api.Method("keys", "shared.keys()", "the live keys, sorted", (*Shared).sharedKeys),
+			api.Method("get", "shared.get(key)", "the value of key, or nil", (*Shared).sharedGet).
+				Params(api.Str).Returns(api.T("string|number|boolean|nil")),
+			api.Method("set", "shared.set(key, value [, ttl])", "stores value under key, for ttl seconds if given", (*Shared).sharedSet).
+				Params(api.Str, api.T("string|number|boolean|nil"), api.Num),
+			api.Method("add", "shared.add(key, value [, ttl])", "stores value only if key is absent; returns whether it did", (*Shared).sharedAdd).
+				Params(api.Str, api.T("string|number|boolean"), api.Num).Returns(api.Bool),
+			api.Method("incr", "shared.incr(key [, delta [, init]])", "adds delta to a number atomically; returns the new value", (*Shared).sharedIncr).
+				Params(api.Str, api.Num, api.Num).Returns(api.Num),
+			api.Method("delete", "shared.delete(key)", "removes key; returns whether it was there", (*Shared).sharedDelete).
+				Params(api.Str).Returns(api.Bool),
+			api.Method("keys", "shared.keys()", "the live keys, sorted", (*Shared).sharedKeys).
+				Returns(api.T("string[]")),
 		},
 	})
 }

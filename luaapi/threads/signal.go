@@ -338,10 +338,21 @@ var signalModule = &api.Module{
 	Name:    "signal",
 	Summary: "signal handlers, as Python's signal module: handlers run in the main thread",
 	Doc:     "docs/signal.md",
+	Families: []*api.Family{{Name: "SIG*", Summary: "a signal a script may handle",
+		Members: func() []string {
+			var names []string
+			for _, s := range signalNames {
+				names = append(names, s.name)
+			}
+			return names
+		}()}},
 	Funcs: []api.Func{
-		api.Method("signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Signals).signalSignal),
-		api.Method("getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Signals).signalGetsignal),
-		api.Fn("default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", signalDefaultIntHandler),
+		api.Method("signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Signals).signalSignal).
+			Params(api.OneOf("SIG*"), api.T("fun(signum: integer, frame: nil)|integer").Says("or `signal.SIG_DFL`, `signal.SIG_IGN`")).Returns(api.T("fun(signum: integer, frame: nil)|integer").Named("previous")),
+		api.Method("getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Signals).signalGetsignal).
+			Params(api.OneOf("SIG*")).Returns(api.T("fun(signum: integer, frame: nil)|integer")),
+		api.Fn("default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", signalDefaultIntHandler).
+			Params(api.Int, api.T("nil")),
 	},
 	Consts: func() []api.Const {
 		list := []api.Const{{Name: "SIG_DFL", Value: lua.LNumber(sigDFL)}, {Name: "SIG_IGN", Value: lua.LNumber(sigIGN)}}
