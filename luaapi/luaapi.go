@@ -164,7 +164,8 @@ func Modules() []*Module { return api.Modules() }
 // FormatBytes is n bytes as a person reads it: "512 MiB", "1.5 GiB".
 func FormatBytes(n int64) string { return base.FormatBytes(n) }
 
-// EditDistance is the Levenshtein distance between a and b.
+// EditDistance is the edit distance between a and b, a swap of two
+// adjacent bytes counting as one edit (api.EditDistance).
 func EditDistance(a, b string) int { return api.EditDistance(a, b) }
 
 // ErrInterrupted and ErrExited are the causes the host gives the run's
