@@ -115,6 +115,11 @@ func TestLuaSuites(t *testing.T) {
 					mu.Lock()
 					results[name] = result{got, ref}
 					mu.Unlock()
+					if ok && oneOfResults(row[1], got) {
+						// One of the results the row lists for a file that
+						// fails where Go's collector decides (gc.lua).
+						got = row[1]
+					}
 					switch {
 					case !ok:
 						t.Errorf("%s has no row in docs/lua.md's table of suite files: add it (sockrun: %s; lua5.1: %s)", name, got, ref)
@@ -466,6 +471,21 @@ func readDocTable(t testing.TB, name string) *docTable {
 		d.rows = append(d.rows, cells)
 	}
 	return d
+}
+
+// oneOfResults reports whether got is one of the results cell lists as
+// "`a` or `b`": a file whose first failure depends on when Go's collector
+// runs has each line it stops at in its row.
+func oneOfResults(cell, got string) bool {
+	if !strings.Contains(cell, "` or `") {
+		return false
+	}
+	for _, r := range strings.Split(cell, " or ") {
+		if strings.Trim(r, "`") == got {
+			return true
+		}
+	}
+	return false
 }
 
 // splitRow is the cells of a table row.
