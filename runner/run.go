@@ -144,7 +144,7 @@ func (w *workers) start(s *host.Script) error {
 		}
 		w.vms = append(w.vms, v)
 		w.rep.vms = w.vms
-		fn, args, err := s.Load(v.L)
+		calls, err := s.Load(v.L)
 		if err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func (w *workers) start(s *host.Script) error {
 			}
 		})
 		done := make(chan error, 1)
-		v.RunChunk(fn, args, done)
+		v.RunChunk(calls, done)
 		go func() { w.results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
 	return nil

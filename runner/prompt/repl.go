@@ -68,13 +68,16 @@ func (p *prompt) session(s host.Script) int {
 		v.Lock(v.L)
 		defer v.Unlock(v.L)
 		p.newEpoch()
-		if len(s.Chunks()) > 0 {
-			// As python3 -i: an error in the script is printed and the
-			// prompt opens, with the script's globals, to look at it.
-			if fn, args, err := s.Load(v.L); err != nil {
-				fmt.Fprintf(p.env.Stderr, "sockrun: %v\n", err)
-			} else {
-				p.exec(fn, args, false)
+		// As python3 -i: an error in the chunks is printed as a run
+		// prints it, and the prompt opens, with the globals they set, to
+		// look at it.
+		if calls, err := s.Load(v.L); err != nil {
+			fmt.Fprintf(p.env.Stderr, "sockrun: %v\n", err)
+		} else {
+			for _, c := range calls {
+				if !p.run(c.Run, false, "sockrun: ") {
+					break
+				}
 			}
 		}
 		p.loop()
@@ -193,7 +196,7 @@ func (p *prompt) loop() {
 			continue
 		}
 		lines = nil
-		p.exec(fn, nil, true)
+		p.exec(fn)
 	}
 }
 
@@ -214,9 +217,20 @@ func (p *prompt) compile(src string) (*lua.LFunction, error) {
 	return p.v.L.NewFunctionFromProto(proto), nil
 }
 
-// exec runs fn on the main thread, holding the lock, and prints its error
-// or, if show, its values.
-func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
+// exec runs fn, a statement typed, on the main thread, holding the lock,
+// and prints its error or its values.
+func (p *prompt) exec(fn *lua.LFunction) {
+	p.run(func(L *lua.LState) error {
+		L.Push(fn)
+		return host.ExplainError(L, L.PCall(0, lua.MultRet, nil))
+	}, true, "")
+}
+
+// run makes call on the main thread, holding the lock, as the statement
+// that Ctrl-C interrupts, and prints its error (after prefix) or, if
+// show, the values it left on the stack. It reports whether call
+// succeeded.
+func (p *prompt) run(call func(L *lua.LState) error, show bool, prefix string) bool {
 	L := p.v.L
 	p.mu.Lock()
 	p.busy, p.interrupts = true, 0
@@ -227,17 +241,13 @@ func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
 	}
 	p.mu.Unlock()
 	top := L.GetTop()
-	L.Push(fn)
-	for _, a := range args {
-		L.Push(a)
-	}
-	err := host.ExplainError(L, L.PCall(len(args), lua.MultRet, nil))
+	err := call(L)
 	p.mu.Lock()
 	p.busy = false
 	interrupted := p.cur.Ended()
 	p.mu.Unlock()
 	if err != nil {
-		p.printError(err, interrupted)
+		p.printError(err, interrupted, prefix)
 	} else if show {
 		p.printValues(top)
 	}
@@ -249,10 +259,12 @@ func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
 		p.v.Yield(L)
 		p.newEpoch()
 	}
+	return err == nil
 }
 
-// printError prints a statement's error and its traceback on stderr.
-func (p *prompt) printError(err error, interrupted bool) {
+// printError prints a statement's error, after prefix, and its traceback
+// on stderr.
+func (p *prompt) printError(err error, interrupted bool, prefix string) {
 	msg, trace := host.DescribeError(err)
 	if interrupted {
 		// Interrupted between two instructions, the VM raises the
@@ -262,7 +274,7 @@ func (p *prompt) printError(err error, interrupted bool) {
 		}
 		trace = ""
 	}
-	fmt.Fprintln(p.env.Stderr, msg)
+	fmt.Fprintln(p.env.Stderr, prefix+msg)
 	if trace != "" {
 		fmt.Fprintln(p.env.Stderr, trace)
 	}
@@ -287,7 +299,7 @@ func (p *prompt) printValues(top int) {
 	})
 	L.Insert(show, top+1)
 	if err := L.PCall(n, 1, nil); err != nil {
-		p.printError(err, false)
+		p.printError(err, false, "")
 		return
 	}
 	fmt.Fprintln(p.env.Stdout, L.Get(-1).String())
