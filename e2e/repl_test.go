@@ -254,6 +254,31 @@ func TestPrompt(t *testing.T) {
 	}
 }
 
+// TestPromptCtrlCSparesThreads: Ctrl-C on a busy statement interrupts the
+// main thread only, as Python's prompt: a thread started before answers
+// after it.
+func TestPromptCtrlCSparesThreads(t *testing.T) {
+	tm := startTerm(t, t.TempDir())
+	tm.prompt()
+	tm.typeLine(`q, r = thread.queue(), thread.queue(); thread.spawn(function() while true do r:put(q:get() * 2) end end)`)
+	tm.prompt()
+	tm.typeLine(`print("spin" .. "ning"); while true do end`)
+	tm.expect(`\r\nspinning\r\n`)
+	tm.cooked()
+	tm.send("\x03")
+	tm.expect(`KeyboardInterrupt: interrupted`)
+	tm.prompt()
+	tm.typeLine(`q:put(21)`)
+	tm.prompt()
+	tm.typeLine(`r:get()`)
+	tm.expect(`\r\n42\r\n`)
+	tm.prompt()
+	tm.send("\x04")
+	if code := tm.wait(); code != 0 {
+		t.Fatalf("Ctrl-D: exit %d", code)
+	}
+}
+
 // TestPromptAfterScript: -i opens the prompt after the -e chunks, with
 // their globals; threads started there run while the prompt waits.
 func TestPromptAfterScript(t *testing.T) {

@@ -121,6 +121,10 @@ func SignalName(sig os.Signal) string { return threads.SignalName(sig) }
 // that receives signals (threads.Signals.Deliver).
 func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) { return rt.sig.Deliver(sig) }
 
+// DropInterrupt forgets a KeyboardInterrupt delivered to the main thread
+// and not raised (threads.Signals.DropInterrupt).
+func (rt *Runtime) DropInterrupt() { rt.sig.DropInterrupt() }
+
 // MainRunning tells the runtime whether the main chunk is running.
 func (rt *Runtime) MainRunning(running bool) { rt.sig.MainRunning(running) }
 

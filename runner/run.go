@@ -424,7 +424,7 @@ func (rep *errorReporter) report(r chunkResult) int {
 	case host.IsLimit(cause):
 		return host.ExitError // the limit's message is printed
 	}
-	interrupted := isKeyboardInterrupt(r.err)
+	interrupted := host.IsKeyboardInterrupt(r.err)
 	for _, v := range rep.vms {
 		if errors.Is(context.Cause(v.RunContext()), luaapi.ErrInterrupted) {
 			interrupted = true
@@ -464,17 +464,6 @@ func (rep *errorReporter) report(r chunkResult) int {
 		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
 	}
 	return host.ExitError
-}
-
-// isKeyboardInterrupt reports whether err, from PCall, is the
-// KeyboardInterrupt a signal raised in the main thread.
-func isKeyboardInterrupt(err error) bool {
-	var apiErr *lua.ApiError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	t, ok := apiErr.Object.(*lua.LTable)
-	return ok && t.RawGetString("class") == lua.LString("KeyboardInterrupt")
 }
 
 // explanation is the explanation an error from PCall carries, if any.

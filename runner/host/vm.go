@@ -212,7 +212,7 @@ func (v *VM) NewEpoch() *Epoch {
 	ctx, cancel := context.WithCancelCause(v.ctx)
 	e := &Epoch{ctx: ctx, cancel: cancel}
 	v.epoch.Store(e)
-	v.L.SetContext(newLuaContext(ctx))
+	v.L.SetContext(v.rt.MainLuaContext(ctx))
 	v.rt.Rewatch(ctx)
 	return e
 }

@@ -40,11 +40,15 @@ func Run(env *host.Env, v *host.VM, s host.Script) int {
 // main thread, holding the interpreter lock, which is released while a
 // line is read: threads started at the prompt run meanwhile.
 //
-// A Ctrl-C while a statement runs cancels the VM's current epoch (the
-// context every blocking call watches): whatever the VM waits in ends with
-// KeyboardInterrupt, the statement fails, and the prompt starts a new
-// epoch, so that the session goes on. A second Ctrl-C during the same
-// statement (one inside a long built-in call) exits, as in a run.
+// A Ctrl-C while a statement runs is delivered as in a run, as Python
+// does at its prompt: a KeyboardInterrupt in the main thread only, which
+// ends what the statement waits in (accept, recv, sleep, a join ...) or
+// its Lua code between two instructions; the threads started before run
+// on. If the script made SIGINT stop the run (signal.SIG_DFL), the Ctrl-C
+// cancels the VM's current epoch instead (the context every blocking call
+// of every thread watches), and the prompt starts a new one, so that the
+// session goes on. A second Ctrl-C during the same statement (one inside
+// a long built-in call) exits, as in a run.
 type prompt struct {
 	v   *host.VM
 	env *host.Env
@@ -107,8 +111,8 @@ func (p *prompt) exitCode() int {
 	return host.ExitOK
 }
 
-// interrupt is Ctrl-C: it ends the waits of the statement running, if
-// one is, and returns how many Ctrl-Cs it has had.
+// interrupt is Ctrl-C: it interrupts the statement running, if one is,
+// and returns how many Ctrl-Cs it has had.
 func (p *prompt) interrupt() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -123,8 +127,18 @@ func (p *prompt) interrupt() int {
 		return 0
 	}
 	p.interrupts++
-	p.cur.Interrupt()
+	p.deliver()
 	return p.interrupts
+}
+
+// deliver hands a Ctrl-C to the statement that runs: to the main thread,
+// as signal.signal has SIGINT do (a KeyboardInterrupt by default, or the
+// script's handler; nothing with signal.SIG_IGN), or, with signal.SIG_DFL,
+// to every wait of the VM. p.mu is held.
+func (p *prompt) deliver() {
+	if d, _ := p.v.Runtime().Deliver(syscall.SIGINT); d == luaapi.SignalStop {
+		p.cur.Interrupt()
+	}
 }
 
 // newEpoch gives the VM a fresh context for its blocking calls, the main
@@ -232,12 +246,13 @@ func (p *prompt) exec(fn *lua.LFunction) {
 // succeeded.
 func (p *prompt) run(call func(L *lua.LState) error, show bool, prefix string) bool {
 	L := p.v.L
+	p.v.Runtime().MainRunning(true)
 	p.mu.Lock()
 	p.busy, p.interrupts = true, 0
 	if p.pending {
 		p.pending = false
 		p.interrupts++
-		p.cur.Interrupt()
+		p.deliver()
 	}
 	p.mu.Unlock()
 	top := L.GetTop()
@@ -246,8 +261,12 @@ func (p *prompt) run(call func(L *lua.LState) error, show bool, prefix string) b
 	p.busy = false
 	interrupted := p.cur.Ended()
 	p.mu.Unlock()
+	p.v.Runtime().MainRunning(false)
+	// A KeyboardInterrupt that came as the statement ended is not the
+	// next one's.
+	p.v.Runtime().DropInterrupt()
 	if err != nil {
-		p.printError(err, interrupted, prefix)
+		p.printError(err, interrupted || host.IsKeyboardInterrupt(err), prefix)
 	} else if show {
 		p.printValues(top)
 	}
