@@ -254,6 +254,37 @@ func TestPrompt(t *testing.T) {
 	}
 }
 
+// TestPromptBannerAndTab: on a terminal the prompt first says how to
+// leave; Tab completes a module's constant and a live socket's method,
+// and a second Tab lists what a name may become.
+func TestPromptBannerAndTab(t *testing.T) {
+	tm := startTerm(t, t.TempDir())
+	tm.expect(`Leave with Ctrl-D \(end of input\) or os\.exit\(\)`)
+	tm.prompt()
+	tm.send("x = socket.SOCK_DGR\t")
+	tm.expect(`SOCK_DGRAM`)
+	tm.send("\r")
+	tm.prompt()
+	tm.typeLine(`x == socket.SOCK_DGRAM`)
+	tm.expect(`\r\ntrue\r\n`)
+	tm.prompt()
+	tm.typeLine(`s = socket.socket()`)
+	tm.prompt()
+	tm.send("s:getsockn\t")
+	tm.expect(`getsockname`)
+	tm.send("()\r")
+	tm.expect(`\{"0\.0\.0\.0", 0\}`)
+	tm.prompt()
+	tm.send("socket.creat\t\t")
+	tm.expect(`create_connection\s+create_server`)
+	tm.interruptEditor()
+	tm.prompt()
+	tm.send("\x04")
+	if code := tm.wait(); code != 0 {
+		t.Fatalf("Ctrl-D: exit %d", code)
+	}
+}
+
 // TestPromptCtrlCSparesThreads: Ctrl-C on a busy statement interrupts the
 // main thread only, as Python's prompt: a thread started before answers
 // after it.

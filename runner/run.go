@@ -357,7 +357,7 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 	defer done()
 	v := host.NewVM(context.Background(), env, luaConfig(cfg, &s), s.Dir(), cfg.Path)
 	defer v.Close()
-	return prompt.Run(env, v, s)
+	return prompt.Run(env, v, s, Version)
 }
 
 var errMainFailed = errors.New("main chunk failed")

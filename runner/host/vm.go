@@ -239,6 +239,17 @@ func (v *VM) Lock(L *lua.LState) {
 	L.G.CurrentThread = L
 }
 
+// TryLock takes the interpreter lock for L's thread if no thread holds
+// it, and reports whether it did: for work that had better be skipped
+// than wait behind a thread busy in Lua code (the prompt's completion).
+func (v *VM) TryLock(L *lua.LState) bool {
+	if !v.gil.TryLock() {
+		return false
+	}
+	L.G.CurrentThread = L
+	return true
+}
+
 // lockTraced is VM.Lock with tracing: a wait behind other threads is
 // traced.
 func (v *VM) lockTraced(L *lua.LState) {

@@ -27,13 +27,27 @@ const (
 // as lua and python3 do, until end of input (Ctrl-D). It returns the exit
 // code: 0 at end of input, os.exit's code, or 130 for SIGTERM or a second
 // Ctrl-C. s has been read (host.Script.Read).
-func Run(env *host.Env, v *host.VM, s host.Script) int {
-	p := &prompt{v: v, env: env, ed: newLineEditor(env)}
+//
+// On a terminal it first says how to leave, as python3 does: banner is
+// what it prints, version the one it names.
+func Run(env *host.Env, v *host.VM, s host.Script, version string) int {
+	p := &prompt{v: v, env: env}
+	p.ed = newLineEditor(env, p.complete)
+	if env.Terminal {
+		fmt.Fprint(env.Stderr, banner(version))
+	}
 	code := p.session(s)
 	if err := p.ed.Close(); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 	}
 	return code
+}
+
+// banner is what the prompt says first on a terminal: what runs, how to
+// leave, what Ctrl-C and Tab do.
+func banner(version string) string {
+	return "sockrun " + version + " (Lua 5.1). Leave with Ctrl-D (end of input) or os.exit().\n" +
+		"Ctrl-C interrupts the statement that runs (threads run on); Tab completes names.\n"
 }
 
 // prompt is an interactive session on one VM. Its statements run on the
