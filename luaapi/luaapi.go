@@ -114,6 +114,10 @@ func SignalName(sig os.Signal) string { return threads.SignalName(sig) }
 // that receives signals (threads.Signals.Deliver).
 func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) { return rt.sig.Deliver(sig) }
 
+// DropInterrupt forgets a KeyboardInterrupt delivered to the main thread
+// and not raised (threads.Signals.DropInterrupt).
+func (rt *Runtime) DropInterrupt() { rt.sig.DropInterrupt() }
+
 // MainRunning tells the runtime whether the main chunk is running.
 func (rt *Runtime) MainRunning(running bool) { rt.sig.MainRunning(running) }
 
@@ -157,7 +161,8 @@ func Modules() []*Module { return api.Modules() }
 // FormatBytes is n bytes as a person reads it: "512 MiB", "1.5 GiB".
 func FormatBytes(n int64) string { return base.FormatBytes(n) }
 
-// EditDistance is the Levenshtein distance between a and b.
+// EditDistance is the edit distance between a and b, a swap of two
+// adjacent bytes counting as one edit (api.EditDistance).
 func EditDistance(a, b string) int { return api.EditDistance(a, b) }
 
 // ErrInterrupted and ErrExited are the causes the host gives the run's

@@ -144,7 +144,7 @@ func (w *workers) start(s *host.Script) error {
 		}
 		w.vms = append(w.vms, v)
 		w.rep.vms = w.vms
-		fn, args, err := s.Load(v.L)
+		calls, err := s.Load(v.L)
 		if err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func (w *workers) start(s *host.Script) error {
 			}
 		})
 		done := make(chan error, 1)
-		v.RunChunk(fn, args, done)
+		v.RunChunk(calls, done)
 		go func() { w.results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
 	return nil
@@ -357,7 +357,7 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 	defer done()
 	v := host.NewVM(context.Background(), env, luaConfig(cfg, &s), s.Dir(), cfg.Path)
 	defer v.Close()
-	return prompt.Run(env, v, s)
+	return prompt.Run(env, v, s, Version)
 }
 
 var errMainFailed = errors.New("main chunk failed")
@@ -424,7 +424,7 @@ func (rep *errorReporter) report(r chunkResult) int {
 	case host.IsLimit(cause):
 		return host.ExitError // the limit's message is printed
 	}
-	interrupted := isKeyboardInterrupt(r.err)
+	interrupted := host.IsKeyboardInterrupt(r.err)
 	for _, v := range rep.vms {
 		if errors.Is(context.Cause(v.RunContext()), luaapi.ErrInterrupted) {
 			interrupted = true
@@ -464,17 +464,6 @@ func (rep *errorReporter) report(r chunkResult) int {
 		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
 	}
 	return host.ExitError
-}
-
-// isKeyboardInterrupt reports whether err, from PCall, is the
-// KeyboardInterrupt a signal raised in the main thread.
-func isKeyboardInterrupt(err error) bool {
-	var apiErr *lua.ApiError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	t, ok := apiErr.Object.(*lua.LTable)
-	return ok && t.RawGetString("class") == lua.LString("KeyboardInterrupt")
 }
 
 // explanation is the explanation an error from PCall carries, if any.

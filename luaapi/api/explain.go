@@ -70,6 +70,9 @@ func explain(e *OSError, s explainedSocket) string {
 		return "that address is not one of this machine's: bind to \"\" (every address), \"127.0.0.1\" or an address this machine has"
 	case binding && e.Name == "EACCES":
 		return "ports below 1024 are for root: use a port of 1024 or more"
+	case (reading || sending) && e.Name == "ECONNREFUSED" && s != nil && s.Type() == unix.SOCK_DGRAM:
+		return "nothing listened on the peer's port when an earlier datagram of this socket got there: the peer's host answered with an ICMP \"port unreachable\" message, " +
+			"which the kernel hands to this connected socket as an error on its next call. Is the server running, on this port?"
 	case connecting && e.Name == "ECONNREFUSED":
 		return "nothing is listening on that port of that host: is the server running, on this port, and listening on that address?"
 	case connecting && e.Name == "ETIMEDOUT":

@@ -293,6 +293,7 @@ func (vm *VM) Open(L *lua.LState) {
 				for _, part := range parts {
 					vm.fill(L, part, mod, owner)
 				}
+				guardModule(L, m.Name, mod)
 				L.Push(mod)
 				return 1
 			})
@@ -423,8 +424,24 @@ func noMethod(L *lua.LState, ty *Type, key lua.LValue) {
 // nearest is the method or field of ty (or of the types it inherits)
 // closest to name, if one is close enough to be a likely typo.
 func nearest(name string, ty *Type) string {
+	var names []string
+	for t := ty; t != nil; t = t.Inherits {
+		for _, f := range t.Methods {
+			names = append(names, f.Name)
+		}
+		for _, f := range t.Fields {
+			names = append(names, f.Name)
+		}
+	}
+	return closest(name, names)
+}
+
+// closest is the name of names closest to name, if one is close enough to
+// be a likely typo: how a missing method's error and a missing module
+// field's (missing.go) suggest one.
+func closest(name string, names []string) string {
 	best, bestDist := "", 3
-	consider := func(cand string) {
+	for _, cand := range names {
 		d := EditDistance(strings.ToLower(name), strings.ToLower(cand))
 		if d < bestDist || d == bestDist && best != "" && cand < best {
 			best, bestDist = cand, d
@@ -433,23 +450,20 @@ func nearest(name string, ty *Type) string {
 			best, bestDist = cand, 1
 		}
 	}
-	for t := ty; t != nil; t = t.Inherits {
-		for _, f := range t.Methods {
-			consider(f.Name)
-		}
-		for _, f := range t.Fields {
-			consider(f.Name)
-		}
-	}
 	if bestDist > max(1, len(name)/3) {
 		return ""
 	}
 	return best
 }
 
-// EditDistance is the Levenshtein distance between a and b: how the
-// suggestions of a missing method and of sockrun doc find close names.
+// EditDistance is the number of edits that make a into b: a byte
+// inserted, deleted or changed, or two adjacent bytes swapped (the
+// optimal string alignment distance: "spwan" is one edit from "spawn", as
+// a typist sees it). It is how the suggestions of a missing method or
+// module field and of sockrun doc find close names.
 func EditDistance(a, b string) int {
+	// Rows i-2, i-1 and i of the table of distances between prefixes.
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -463,8 +477,11 @@ func EditDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

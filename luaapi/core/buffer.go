@@ -174,6 +174,24 @@ func (rb *readBuffer) append(p []byte) {
 // that has some as readable.
 func (s *Socket) Buffered() int { return s.rbuf.len() }
 
+// Unread is the count of bytes the socket received that the script has
+// not read: Buffered, and what the kernel still holds for it (FIONREAD,
+// Linux's SIOCINQ): every byte of a stream; on a datagram socket the size
+// of the first datagram waiting, which is all the kernel tells. A
+// listening or closed socket has none in the kernel.
+func (s *Socket) Unread() int {
+	n := s.Buffered()
+	var queued int
+	if err := s.control(func(fd int) error {
+		var err error
+		queued, err = unix.IoctlGetInt(fd, unix.SIOCINQ)
+		return err
+	}); err == nil && queued > 0 {
+		n += queued
+	}
+	return n
+}
+
 // Recv reads up to n bytes: "" at end of stream (or n == 0). Flags are the
 // socket's MSG_ flags. On a stream socket every read goes through the
 // receive buffer: MSG_PEEK returns bytes without consuming them,

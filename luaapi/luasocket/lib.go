@@ -178,6 +178,7 @@ func (m *Module) setupLuaSocket(L *lua.LState, mod *lua.LTable) {
 		dns.RawSetString(name, mod.RawGetString("dns."+name))
 		mod.RawSetString("dns."+name, lua.LNil)
 	}
+	api.GuardTable(L, "socket.dns", dns, nil)
 	mod.RawSetString("dns", dns)
 	mod.RawSetString("unix", api.RequireModule(L, "socket.unix"))
 	mod.RawSetString("_VERSION", lua.LString(luaSocketVersion))

@@ -774,6 +774,9 @@ func lsAccept(L *lua.LState) int {
 func lsClose(L *lua.LState) int {
 	ls := checkLS(L, "close")
 	if ls.s != nil {
+		if ls.open() {
+			ls.m.vm.NoteUnread(ls.s.Unread())
+		}
 		ls.s.Close()
 	}
 	L.Push(lua.LNumber(1))

@@ -2,6 +2,7 @@ package pysocket
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"net/netip"
 	"os"
@@ -425,6 +426,11 @@ func (py *Module) socketGetaddrinfo(L *lua.LState) int {
 	switch h := L.Get(1).(type) {
 	case lua.LString:
 		host, hasHost = string(h), true
+		if hp, ok := splitHostPort(host); ok {
+			// socket.getaddrinfo("example.com:80"): no name has a colon.
+			ex := strings.TrimSuffix(strings.TrimPrefix(hp, "{"), "}")
+			api.ArgError(L, 1, "getaddrinfo", fmt.Sprintf("host %q has a port in it: the port is the second argument, socket.getaddrinfo(%s)", host, ex))
+		}
 	case *lua.LNilType:
 	default:
 		api.ArgError(L, 1, "getaddrinfo", "string or nil expected, got "+api.TypeName(h))

@@ -442,7 +442,7 @@ func (py *Module) socketShutdown(L *lua.LState) int {
 func (py *Module) socketClose(L *lua.LState) int {
 	s := CheckSocketAny(L, "close")
 	if !s.IsClosed() {
-		py.vm.NoteUnread(s.Buffered())
+		py.vm.NoteUnread(s.Unread())
 	}
 	s.closeFD()
 	return 0

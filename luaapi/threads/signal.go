@@ -229,6 +229,26 @@ func (s *Signals) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 	return SignalDelivered, taken
 }
 
+// DropInterrupt forgets a KeyboardInterrupt delivered and not raised yet,
+// for a host whose main chunk ended before it could raise it: the prompt,
+// whose statement ended as Ctrl-C came, so that the next one does not
+// start interrupted. Signals with handlers stay due. Call it with the
+// interpreter lock held.
+func (s *Signals) DropInterrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := s.pending[:0]
+	for _, sig := range s.pending {
+		if s.disp[sig] != dispIntHandler {
+			keep = append(keep, sig)
+		}
+	}
+	s.pending = keep
+	s.taken = nil
+	s.vm.SetInterruptDue(len(s.pending) > 0 || s.raised != nil)
+	s.renew()
+}
+
 // Take implements api.Interrupter: in the main thread, it runs the
 // handlers of the signals due and raises a KeyboardInterrupt for op.
 func (s *Signals) Take(L *lua.LState, op string) { s.takeSignals(L, op) }
