@@ -2,9 +2,14 @@
 -- sockrun's shared module, for lua-language-server. Hand-written; held to
 -- the registry by luaapi's tests.
 
----A key-value store common to every worker of the run.
+---A key-value store and messages common to every worker of the run, or to every process on one Redis.
 ---@class sharedlib
 shared = {}
+
+---A subscription to channels: read like a `thread.queue`.
+---@class shared.subscription
+---@operator len: integer
+local sub = {}
 
 ---The value of `key`, or `nil`.
 ---@param key string
@@ -39,5 +44,30 @@ function shared.delete(key) end
 ---The live keys, sorted.
 ---@return string[]
 function shared.keys() end
+
+---Sends text to every subscription to channel; returns how many got it.
+---@param channel string
+---@param text string
+---@return integer
+function shared.publish(channel, text) end
+
+---A subscription to the channels, read like a `thread.queue`.
+---@param channel string
+---@param ... string
+---@return shared.subscription
+function shared.subscribe(channel, ...) end
+
+---Takes the oldest message and its channel, waiting while there is none; `nil` once closed and drained.
+---@param timeout? number
+---@return string|nil text
+---@return string channel
+function sub:get(timeout) end
+
+---The count of messages waiting.
+---@return integer
+function sub:len() end
+
+---Ends the subscription: gets drain it then return `nil`.
+function sub:close() end
 
 return shared

@@ -1,23 +1,27 @@
 package store
 
 import (
-	"fmt"
+	"context"
 	"slices"
 	"sync"
 	"time"
 )
 
-// Store is the key-value store that every worker (VM) and thread of
-// one run shares: the only state that crosses VMs. It holds plain Go
-// values (string, float64, bool), never Lua values, and its mutex is held
-// only for map operations, never across anything that blocks. The runner
-// creates one per run and hands it to every VM in Config.Shared.
-type Store struct {
+// Memory is the in-process store: every worker (VM) and thread of one
+// run shares it, no other process sees it. It holds plain Go values
+// (string, float64, bool), never Lua values, and its mutexes are held only
+// for map operations, never across anything that blocks; no call waits.
+// The runner creates one per run (unless shared.url names a Redis) and
+// hands it to every VM in Config.Shared.
+type Memory struct {
 	mu     sync.Mutex
 	m      map[string]entry
 	writes int // since the last sweep of expired entries
 
 	now func() time.Time // time.Now; tests replace it
+
+	subMu sync.Mutex
+	subs  map[string]map[*Subscription]struct{} // by channel
 }
 
 type entry struct {
@@ -29,24 +33,24 @@ type entry struct {
 // that keys set with a TTL and never read again do not pile up.
 const sweepEvery = 4096
 
-// ErrNotNumber is returned by Incr when the key holds something other than
-// a number.
-type ErrNotNumber struct {
-	Key  string
-	Kind string // "string", "boolean"
+// NewMemory returns an empty in-process store.
+func NewMemory() *Memory {
+	return &Memory{m: map[string]entry{}, now: time.Now, subs: map[string]map[*Subscription]struct{}{}}
 }
 
-func (e *ErrNotNumber) Error() string {
-	return fmt.Sprintf("shared key %q holds a %s, not a number", e.Key, e.Kind)
-}
+var _ Store = (*Memory)(nil)
 
-// New returns an empty store.
-func New() *Store {
-	return &Store{m: map[string]entry{}, now: time.Now}
-}
+// Remote is false: no call of the in-process store waits.
+func (st *Memory) Remote() bool { return false }
+
+// Name is "in-process".
+func (st *Memory) Name() string { return "in-process" }
+
+// Close does nothing: the store goes with the process.
+func (st *Memory) Close() error { return nil }
 
 // expiry is when a value set now with ttl expires (zero: never).
-func (st *Store) expiry(ttl time.Duration) time.Time {
+func (st *Memory) expiry(ttl time.Duration) time.Time {
 	if ttl <= 0 {
 		return time.Time{}
 	}
@@ -55,7 +59,7 @@ func (st *Store) expiry(ttl time.Duration) time.Time {
 
 // live returns key's entry if it exists and has not expired, deleting it
 // if it has. The caller holds st.mu.
-func (st *Store) live(key string, now time.Time) (entry, bool) {
+func (st *Memory) live(key string, now time.Time) (entry, bool) {
 	e, ok := st.m[key]
 	if !ok {
 		return e, false
@@ -69,7 +73,7 @@ func (st *Store) live(key string, now time.Time) (entry, bool) {
 
 // wrote counts a write and sweeps expired entries now and then. The caller
 // holds st.mu.
-func (st *Store) wrote(now time.Time) {
+func (st *Memory) wrote(now time.Time) {
 	st.writes++
 	if st.writes < sweepEvery {
 		return
@@ -83,44 +87,45 @@ func (st *Store) wrote(now time.Time) {
 }
 
 // Get returns key's value and whether it is there.
-func (st *Store) Get(key string) (any, bool) {
+func (st *Memory) Get(_ context.Context, key string) (any, bool, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	e, ok := st.live(key, st.now())
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
-	return e.v, true
+	return e.v, true, nil
 }
 
 // Set stores v (string, float64 or bool) under key; a positive ttl makes it
 // expire after that long.
-func (st *Store) Set(key string, v any, ttl time.Duration) {
+func (st *Memory) Set(_ context.Context, key string, v any, ttl time.Duration) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := st.now()
 	st.m[key] = entry{v: v, expires: st.expiry(ttl)}
 	st.wrote(now)
+	return nil
 }
 
 // Add stores v under key only if key is absent (or expired), and reports
 // whether it did.
-func (st *Store) Add(key string, v any, ttl time.Duration) bool {
+func (st *Memory) Add(_ context.Context, key string, v any, ttl time.Duration) (bool, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := st.now()
 	if _, ok := st.live(key, now); ok {
-		return false
+		return false, nil
 	}
 	st.m[key] = entry{v: v, expires: st.expiry(ttl)}
 	st.wrote(now)
-	return true
+	return true, nil
 }
 
 // Incr adds delta to key's number and returns the result. An absent (or
 // expired) key starts at init, without expiry; an existing key keeps its
 // expiry. A key holding a string or boolean is an *ErrNotNumber.
-func (st *Store) Incr(key string, delta, init float64) (float64, error) {
+func (st *Memory) Incr(_ context.Context, key string, delta, init float64) (float64, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := st.now()
@@ -139,16 +144,16 @@ func (st *Store) Incr(key string, delta, init float64) (float64, error) {
 }
 
 // Delete removes key and reports whether it was there.
-func (st *Store) Delete(key string) bool {
+func (st *Memory) Delete(_ context.Context, key string) (bool, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	_, ok := st.live(key, st.now())
 	delete(st.m, key)
-	return ok
+	return ok, nil
 }
 
 // Keys returns the keys present, sorted.
-func (st *Store) Keys() []string {
+func (st *Memory) Keys(context.Context) ([]string, error) {
 	st.mu.Lock()
 	now := st.now()
 	keys := make([]string, 0, len(st.m))
@@ -159,7 +164,46 @@ func (st *Store) Keys() []string {
 	}
 	st.mu.Unlock()
 	slices.Sort(keys)
-	return keys
+	return keys, nil
+}
+
+// Publish hands text to every subscription to channel in this process
+// and returns how many took it.
+func (st *Memory) Publish(_ context.Context, channel, text string) (int, error) {
+	st.subMu.Lock()
+	defer st.subMu.Unlock()
+	n := 0
+	for sub := range st.subs[channel] {
+		if sub.deliver(Message{Channel: channel, Text: text}) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Subscribe returns a subscription to channels; closing it takes it off
+// them.
+func (st *Memory) Subscribe(_ context.Context, channels []string) (*Subscription, error) {
+	var sub *Subscription
+	sub = newSubscription(channels, func() {
+		st.subMu.Lock()
+		defer st.subMu.Unlock()
+		for _, ch := range sub.channels {
+			delete(st.subs[ch], sub)
+			if len(st.subs[ch]) == 0 {
+				delete(st.subs, ch)
+			}
+		}
+	})
+	st.subMu.Lock()
+	defer st.subMu.Unlock()
+	for _, ch := range channels {
+		if st.subs[ch] == nil {
+			st.subs[ch] = map[*Subscription]struct{}{}
+		}
+		st.subs[ch][sub] = struct{}{}
+	}
+	return sub, nil
 }
 
 func sharedKind(v any) string {
