@@ -26,13 +26,16 @@ import (
 // Every call waits at most the client's dial timeout plus its read
 // timeout (2 s each unless the URL says otherwise), and fails with a
 // *StoreError past it; no call is retried, so an incr is never counted
-// twice. The connections are go-redis's pool, made as calls need them:
-// a Redis that is down when the run starts, or goes away, fails the calls
-// made meanwhile and is used again when it is back.
+// twice. Connections are made as calls need them (lanes.go): a Redis that
+// is down when the run starts, or goes away, fails the calls made
+// meanwhile and is used again when it is back.
 type Redis struct {
-	c     *redis.Client
 	name  string
 	bound time.Duration // the most one call waits; 0: no bound (the URL disabled the timeouts)
+	opt   *redis.Options
+	// pubsub makes the subscriptions' connections, one each.
+	pubsub *redis.Client
+	lanes  lanes
 
 	// ctx ends when the store closes: the subscriptions' goroutines stop.
 	ctx    context.Context
@@ -96,10 +99,11 @@ func OpenRedis(rawURL string) (*Redis, error) {
 	// goes wrong reaches the script as errors instead.
 	quietOnce.Do(func() { redis.SetLogger(&logging.VoidLogger{}) })
 
-	r := &Redis{c: redis.NewClient(opt), name: redactURL(u)}
+	r := &Redis{name: redactURL(u), opt: opt, pubsub: redis.NewClient(opt)}
 	if opt.DialTimeout > 0 && opt.ReadTimeout > 0 {
 		r.bound = opt.DialTimeout + opt.ReadTimeout
 	}
+	r.lanes.init(opt)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r, nil
 }
@@ -126,22 +130,48 @@ func (r *Redis) Name() string { return r.name }
 // Close closes the client's connections and ends the subscriptions.
 func (r *Redis) Close() error {
 	r.cancel()
-	err := r.c.Close()
+	r.lanes.close()
+	err := r.pubsub.Close()
 	r.subs.Wait()
 	return err
 }
 
-// call runs f, a call of op, with the store's bound on its wait, and
-// returns as soon as ctx ends even if the client still waits (go-redis
-// does not watch a context's cancellation during a read; its goroutine
-// ends by the bound, and its result is dropped).
-func call[T any](r *Redis, ctx context.Context, op string, f func(ctx context.Context) (T, error)) (T, error) {
-	return callDrop(r, ctx, op, f, nil)
+// call runs f, a call of op, on a connection of its own (a lane), with
+// the store's bound on the whole wait: for a free connection, to connect,
+// for the answer. When ctx ends first (Ctrl-C), the connection is cut at
+// once, which ends the call where it waits, and the lane gets a new one.
+// f runs on the calling goroutine: a call costs no goroutine switch.
+func call[T any](r *Redis, ctx context.Context, op string, f func(ctx context.Context, c *redis.Client) (T, error)) (T, error) {
+	var zero T
+	fctx := ctx
+	if r.bound > 0 {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, r.bound)
+		defer cancel()
+	}
+	l, err := r.lanes.take(fctx)
+	if err != nil {
+		return zero, storeError(r.name, op, err)
+	}
+	cut := context.AfterFunc(ctx, l.cut)
+	v, err := f(fctx, l.c)
+	if !cut() {
+		// Cut: the connection is dead, and go-redis may still hold it.
+		l.renew()
+		if err != nil {
+			err = ctx.Err()
+		}
+	}
+	r.lanes.give(l)
+	return v, storeError(r.name, op, r.foreign(err))
 }
 
-// callDrop is call for a result that holds something to release (a
-// connection): drop releases a result that came too late to be returned.
-func callDrop[T any](r *Redis, ctx context.Context, op string, f func(ctx context.Context) (T, error), drop func(T)) (T, error) {
+// bounded runs f, a call of op, with the store's bound on its wait, and
+// returns as soon as ctx ends even if f still waits (on a goroutine of
+// its own: go-redis watches a context's deadline, not its cancellation,
+// during a read). drop releases a result that came too late to be
+// returned. For what call cannot do on a lane: subscribing.
+func bounded[T any](r *Redis, ctx context.Context, op string, f func(ctx context.Context) (T, error), drop func(T)) (T, error) {
 	if r.bound > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.bound)
@@ -158,15 +188,13 @@ func callDrop[T any](r *Redis, ctx context.Context, op string, f func(ctx contex
 	}()
 	select {
 	case res := <-done:
-		return res.v, storeError(r.name, op, r.foreign(res.err))
+		return res.v, storeError(r.name, op, res.err)
 	case <-ctx.Done():
-		if drop != nil {
-			go func() {
-				if res := <-done; res.err == nil {
-					drop(res.v)
-				}
-			}()
-		}
+		go func() {
+			if res := <-done; res.err == nil {
+				drop(res.v)
+			}
+		}()
 		var zero T
 		return zero, storeError(r.name, op, ctx.Err())
 	}
@@ -190,11 +218,11 @@ func (e *wrongTypeError) Error() string { return "WRONGTYPE " + e.key }
 
 // checkWrongType returns err, or a *wrongTypeError naming key's type if
 // err is Redis's WRONGTYPE.
-func (r *Redis) checkWrongType(ctx context.Context, key string, err error) error {
+func checkWrongType(ctx context.Context, c *redis.Client, key string, err error) error {
 	if err == nil || !strings.HasPrefix(err.Error(), "WRONGTYPE") {
 		return err
 	}
-	typ, terr := r.c.Type(ctx, key).Result()
+	typ, terr := c.Type(ctx, key).Result()
 	if terr != nil {
 		typ = "value of another type"
 	}
@@ -207,13 +235,13 @@ func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
 		v  any
 		ok bool
 	}
-	g, err := call(r, ctx, "get", func(ctx context.Context) (got, error) {
-		s, err := r.c.Get(ctx, key).Result()
+	g, err := call(r, ctx, "get", func(ctx context.Context, c *redis.Client) (got, error) {
+		s, err := c.Get(ctx, key).Result()
 		if err == redis.Nil {
 			return got{}, nil
 		}
 		if err != nil {
-			return got{}, r.checkWrongType(ctx, key, err)
+			return got{}, checkWrongType(ctx, c, key, err)
 		}
 		return got{decode(s), true}, nil
 	})
@@ -222,16 +250,16 @@ func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
 
 // Set is SET, with PX for a TTL.
 func (r *Redis) Set(ctx context.Context, key string, v any, ttl time.Duration) error {
-	_, err := call(r, ctx, "set", func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, r.c.Set(ctx, key, encode(v), redisTTL(ttl)).Err()
+	_, err := call(r, ctx, "set", func(ctx context.Context, c *redis.Client) (struct{}, error) {
+		return struct{}{}, c.Set(ctx, key, encode(v), redisTTL(ttl)).Err()
 	})
 	return err
 }
 
 // Add is SET NX.
 func (r *Redis) Add(ctx context.Context, key string, v any, ttl time.Duration) (bool, error) {
-	return call(r, ctx, "add", func(ctx context.Context) (bool, error) {
-		ok, err := r.c.SetNX(ctx, key, encode(v), redisTTL(ttl)).Result()
+	return call(r, ctx, "add", func(ctx context.Context, c *redis.Client) (bool, error) {
+		ok, err := c.SetNX(ctx, key, encode(v), redisTTL(ttl)).Result()
 		if err == redis.Nil {
 			return false, nil
 		}
@@ -285,13 +313,13 @@ return s
 
 // Incr runs incrScript.
 func (r *Redis) Incr(ctx context.Context, key string, delta, init float64) (float64, error) {
-	return call(r, ctx, "incr", func(ctx context.Context) (float64, error) {
-		s, err := incrScript.Run(ctx, r.c, []string{key}, formatNumber(delta), formatNumber(init)).Text()
+	return call(r, ctx, "incr", func(ctx context.Context, c *redis.Client) (float64, error) {
+		s, err := incrScript.Run(ctx, c, []string{key}, formatNumber(delta), formatNumber(init)).Text()
 		if err != nil {
 			if kind, ok := strings.CutPrefix(err.Error(), "NOTNUMBER "); ok {
 				return 0, &ErrNotNumber{Key: key, Kind: kind}
 			}
-			return 0, r.checkWrongType(ctx, key, err)
+			return 0, checkWrongType(ctx, c, key, err)
 		}
 		n, err := strconv.ParseFloat(s, 64)
 		if err != nil {
@@ -303,8 +331,8 @@ func (r *Redis) Incr(ctx context.Context, key string, delta, init float64) (floa
 
 // Delete is DEL.
 func (r *Redis) Delete(ctx context.Context, key string) (bool, error) {
-	return call(r, ctx, "delete", func(ctx context.Context) (bool, error) {
-		n, err := r.c.Del(ctx, key).Result()
+	return call(r, ctx, "delete", func(ctx context.Context, c *redis.Client) (bool, error) {
+		n, err := c.Del(ctx, key).Result()
 		return n > 0, err
 	})
 }
@@ -313,11 +341,11 @@ func (r *Redis) Delete(ctx context.Context, key string) (bool, error) {
 // large one) and returns every key, sorted: the keys of other clients
 // too.
 func (r *Redis) Keys(ctx context.Context) ([]string, error) {
-	return call(r, ctx, "keys", func(ctx context.Context) ([]string, error) {
+	return call(r, ctx, "keys", func(ctx context.Context, c *redis.Client) ([]string, error) {
 		seen := map[string]bool{}
 		var cursor uint64
 		for {
-			keys, next, err := r.c.Scan(ctx, cursor, "", 1000).Result()
+			keys, next, err := c.Scan(ctx, cursor, "", 1000).Result()
 			if err != nil {
 				return nil, err
 			}
@@ -340,8 +368,8 @@ func (r *Redis) Keys(ctx context.Context) ([]string, error) {
 // Publish is PUBLISH: the count is of the subscribers Redis handed it to,
 // in every process.
 func (r *Redis) Publish(ctx context.Context, channel, text string) (int, error) {
-	return call(r, ctx, "publish", func(ctx context.Context) (int, error) {
-		n, err := r.c.Publish(ctx, channel, text).Result()
+	return call(r, ctx, "publish", func(ctx context.Context, c *redis.Client) (int, error) {
+		n, err := c.Publish(ctx, channel, text).Result()
 		return int(n), err
 	})
 }
@@ -378,7 +406,7 @@ type redisSubscribed struct {
 // subscribeBounded is subscribe as a call of the store: bounded, and
 // ended by ctx (a connection subscribed too late is closed).
 func (r *Redis) subscribeBounded(ctx context.Context, channels []string) (redisSubscribed, error) {
-	return callDrop(r, ctx, "subscribe", func(ctx context.Context) (redisSubscribed, error) {
+	return bounded(r, ctx, "subscribe", func(ctx context.Context) (redisSubscribed, error) {
 		ps, early, err := r.subscribe(ctx, channels)
 		return redisSubscribed{ps, early}, err
 	}, func(s redisSubscribed) { s.ps.Close() })
@@ -388,7 +416,7 @@ func (r *Redis) subscribeBounded(ctx context.Context, channels []string) (redisS
 // confirmations; messages that arrive in between are returned to be
 // delivered first.
 func (r *Redis) subscribe(ctx context.Context, channels []string) (*redis.PubSub, []Message, error) {
-	ps := r.c.Subscribe(ctx)
+	ps := r.pubsub.Subscribe(ctx)
 	if err := ps.Subscribe(ctx, channels...); err != nil {
 		ps.Close()
 		return nil, nil, err

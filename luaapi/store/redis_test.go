@@ -157,9 +157,8 @@ func TestRedisDown(t *testing.T) {
 }
 
 // TestRedisStalled: a Redis that accepts but does not answer (stopped
-// with SIGSTOP) fails calls with a timeout within the URL's read_timeout,
-// and a cancelled context (Ctrl-C) ends a call at once; the store works
-// again when Redis continues.
+// with SIGSTOP) fails calls with a timeout within the URL's read_timeout;
+// the store works again when Redis continues.
 func TestRedisStalled(t *testing.T) {
 	srv := testredis.Start(t)
 	st := openRedis(t, srv.TCPURL(1)+"?read_timeout=200ms&dial_timeout=200ms")
@@ -170,13 +169,37 @@ func TestRedisStalled(t *testing.T) {
 		t.Errorf("stalled: %v (timeout %v, errno %v)", err, se.Timeout, se.Errno)
 	}
 
-	slow := openRedis(t, srv.TCPURL(1)+"?read_timeout=1h&dial_timeout=1h")
+	srv.Resume()
+	// The timed-out call's INCR may have run once Redis continued: the
+	// script was told it failed, which is all an error can say.
+	if n, err := st.Incr(ctx, "k", 1, 0); err != nil || n < 2 {
+		t.Errorf("after Redis continued: %v %v", n, err)
+	}
+}
+
+// TestRedisCancel: a call that waits in Redis (held back by CLIENT PAUSE,
+// with timeouts of an hour) ends at once when its context is cancelled,
+// as Ctrl-C does; the lane it used works for the next call.
+func TestRedisCancel(t *testing.T) {
+	srv := testredis.Start(t)
+	raw := rawClient(t, srv.URL(0))
+	st := openRedis(t, srv.TCPURL(1)+"?read_timeout=1h&dial_timeout=1h&pool_size=1")
+	must(t, st.Set(ctx, "k", 1.0, 0))
+	must(t, raw.Do(ctx, "CLIENT", "PAUSE", "3600000", "WRITE").Err())
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		_, err := slow.Incr(cctx, "k", 1, 0)
+		_, err := st.Incr(cctx, "k", 1, 0)
 		done <- err
 	}()
+	// Wait until the incr waits inside Redis.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(raw.ClientList(ctx).Val(), "cmd=evalsha") {
+		if time.Now().After(deadline) {
+			t.Fatal("the incr never reached Redis")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -184,13 +207,12 @@ func TestRedisStalled(t *testing.T) {
 			t.Errorf("cancelled call: %v", err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("a cancelled call still waits for a stalled Redis")
+		t.Fatal("a cancelled call still waits for Redis")
 	}
-	srv.Resume()
-	// The timed-out call's INCR may have run once Redis continued: the
-	// script was told it failed, which is all an error can say.
+	must(t, raw.Do(ctx, "CLIENT", "UNPAUSE").Err())
+	// One lane (pool_size=1): the next call gets it, with a new connection.
 	if n, err := st.Incr(ctx, "k", 1, 0); err != nil || n < 2 {
-		t.Errorf("after Redis continued: %v %v", n, err)
+		t.Errorf("after the cancelled call: %v %v", n, err)
 	}
 }
 
