@@ -276,3 +276,25 @@ func TestRedisURL(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisCloseEndsSubscriptions: closing the store ends its
+// subscriptions' connections at once (closing go-redis's client closes
+// them), though their reads wait for messages that do not come and do not
+// watch the store's context.
+func TestRedisCloseEndsSubscriptions(t *testing.T) {
+	srv := testredis.Start(t)
+	st, err := OpenRedis(srv.URL(1))
+	must(t, err)
+	sub, err := st.Subscribe(ctx, []string{"quiet"})
+	must(t, err)
+	closed := make(chan error, 1)
+	go func() { closed <- st.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waits for a subscription's read")
+	}
+	if _, ok := sub.Take(); ok {
+		t.Error("a message from nowhere")
+	}
+}
