@@ -32,7 +32,6 @@ import (
 type Redis struct {
 	name  string
 	bound time.Duration // the most one call waits; 0: no bound (the URL disabled the timeouts)
-	opt   *redis.Options
 	// pubsub makes the subscriptions' connections, one each.
 	pubsub *redis.Client
 	lanes  lanes
@@ -68,7 +67,11 @@ var quietOnce sync.Once
 func OpenRedis(rawURL string) (*Redis, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("shared.url: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		return nil, fmt.Errorf("shared.url: not a URL: %w", err)
 	}
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
@@ -99,7 +102,7 @@ func OpenRedis(rawURL string) (*Redis, error) {
 	// goes wrong reaches the script as errors instead.
 	quietOnce.Do(func() { redis.SetLogger(&logging.VoidLogger{}) })
 
-	r := &Redis{name: redactURL(u), opt: opt, pubsub: redis.NewClient(opt)}
+	r := &Redis{name: redactURL(u), pubsub: redis.NewClient(opt)}
 	if opt.DialTimeout > 0 && opt.ReadTimeout > 0 {
 		r.bound = opt.DialTimeout + opt.ReadTimeout
 	}

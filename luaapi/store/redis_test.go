@@ -270,8 +270,9 @@ func TestRedisURL(t *testing.T) {
 	if strings.Contains(with.Name(), "s3cret") || !strings.Contains(with.Name(), "127.0.0.1") {
 		t.Errorf("name %q", with.Name())
 	}
-	for _, bad := range []string{"http://127.0.0.1/", "redis://127.0.0.1/x", "redis://h/0?bogus=1", "unix://"} {
-		if _, err := OpenRedis(bad); err == nil || !strings.Contains(err.Error(), "shared.url") {
+	for _, bad := range []string{"http://127.0.0.1/", "redis://127.0.0.1/x", "redis://h/0?bogus=1", "unix://",
+		"redis://:s3cret@127.0.0.1:xx/0", "redis://:s3cret@127.0.0.1/x", "redis://:s3cret@h/0?bogus=1"} {
+		if _, err := OpenRedis(bad); err == nil || !strings.Contains(err.Error(), "shared.url") || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("OpenRedis(%q): %v", bad, err)
 		}
 	}
