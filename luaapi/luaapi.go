@@ -24,11 +24,20 @@ type Host = api.Host
 // values (api.Config).
 type Config = api.Config
 
-// SharedStore is the run's key-value store, common to every worker.
+// SharedStore is the run's store (the shared module's), common to every
+// worker: in the process, or Redis.
 type SharedStore = store.Store
 
-// NewSharedStore returns an empty store.
-func NewSharedStore() *SharedStore { return store.New() }
+// OpenSharedStore returns the store shared.url names: the in-process
+// store for "", else the Redis at that URL (redis://, rediss://,
+// unix://). It connects only when a script's call needs it; close it
+// when the run is over.
+func OpenSharedStore(url string) (SharedStore, error) {
+	if url == "" {
+		return store.NewMemory(), nil
+	}
+	return store.OpenRedis(url)
+}
 
 // Runtime is one VM's script-facing state: its modules, assembled on an
 // api.VM, and what the runner asks of them. The host closes what is left

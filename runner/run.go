@@ -56,7 +56,13 @@ func run(env *Env, cfg *Config, s host.Script) int {
 		return host.ExitUsage
 	}
 	defer done()
-	w := newWorkers(env, cfg, tr)
+	shared, err := luaapi.OpenSharedStore(cfg.SharedURL)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: config: %v\n", err)
+		return host.ExitUsage
+	}
+	defer shared.Close()
+	w := newWorkers(env, cfg, tr, shared)
 	defer w.close()
 	if err := w.start(&s); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
@@ -92,6 +98,9 @@ type workers struct {
 	env *Env
 	cfg *Config
 	tr  *trace.Tracer // nil without --trace
+	// shared is the workers' only common state: the shared module's
+	// store, in the process or Redis.
+	shared luaapi.SharedStore
 
 	// ctx is the run's context, every VM's parent; cancelAll ends it,
 	// with the cause: an interrupt, a limit, os.exit, a failed chunk.
@@ -115,8 +124,8 @@ type workers struct {
 	abort chan struct{}
 }
 
-func newWorkers(env *Env, cfg *Config, tr *trace.Tracer) *workers {
-	w := &workers{env: env, cfg: cfg, tr: tr,
+func newWorkers(env *Env, cfg *Config, tr *trace.Tracer, shared luaapi.SharedStore) *workers {
+	w := &workers{env: env, cfg: cfg, tr: tr, shared: shared,
 		results: make(chan chunkResult, cfg.Workers), limitHit: make(chan error, 1), abort: make(chan struct{})}
 	w.ctx, w.cancelAll = context.WithCancelCause(context.Background())
 	w.rep = &errorReporter{env: env, explain: cfg.Explain}
@@ -128,13 +137,11 @@ func newWorkers(env *Env, cfg *Config, tr *trace.Tracer) *workers {
 
 // start creates the VMs and starts each one's main chunk.
 func (w *workers) start(s *host.Script) error {
-	// The workers' only common state: the shared module's store.
-	store := luaapi.NewSharedStore()
 	for i := range w.cfg.Workers {
 		lcfg := luaConfig(w.cfg, s)
 		lcfg.Worker, lcfg.Workers = i+1, w.cfg.Workers
 		lcfg.ReusePort = w.cfg.Workers > 1
-		lcfg.Shared = store
+		lcfg.Shared = w.shared
 		lcfg.Report = w.cfg.Report
 		v := host.NewVM(w.ctx, w.env, lcfg, s.Dir(), w.cfg.Path)
 		if w.tr != nil {
@@ -355,7 +362,15 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 		return host.ExitUsage
 	}
 	defer done()
-	v := host.NewVM(context.Background(), env, luaConfig(cfg, &s), s.Dir(), cfg.Path)
+	lcfg := luaConfig(cfg, &s)
+	shared, err := luaapi.OpenSharedStore(cfg.SharedURL)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: config: %v\n", err)
+		return host.ExitUsage
+	}
+	defer shared.Close()
+	lcfg.Shared = shared
+	v := host.NewVM(context.Background(), env, lcfg, s.Dir(), cfg.Path)
 	defer v.Close()
 	return prompt.Run(env, v, s, Version)
 }

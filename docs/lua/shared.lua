@@ -4,7 +4,7 @@
 -- repository: `go run . lsp-defs docs/lua`); do not edit.
 -- See docs/threads.md.
 
----A key-value store common to every worker of the run.
+---A key-value store and messages common to every worker of the run, or to every process on one Redis.
 ---@class sharedlib
 shared = {}
 
@@ -41,5 +41,34 @@ function shared.delete(key) end
 ---The live keys, sorted.
 ---@return string[]
 function shared.keys() end
+
+---Sends `text` to every subscription to `channel`; returns how many got it.
+---@param channel string
+---@param text string
+---@return integer
+function shared.publish(channel, text) end
+
+---A subscription to the channels, read like a thread.queue.
+---@param channel string
+---@param ... string
+---@return shared.subscription
+function shared.subscribe(channel, ...) end
+
+---@class shared.subscription
+---@operator len: integer
+local sub = {}
+
+---Takes the oldest message and its channel, waiting while there is none.
+---@param timeout? number
+---@return string|nil
+---@return string? channel
+function sub:get(timeout) end
+
+---The count of messages waiting.
+---@return integer
+function sub:len() end
+
+---Ends the subscription: gets drain it then return `nil`.
+function sub:close() end
 
 return shared
