@@ -76,6 +76,7 @@ func luaConfig(cfg *Config, s *host.Script) luaapi.Config {
 		NoExplain:      !cfg.Explain,
 		LuaSocketDebug: cfg.LuaSocketDebug,
 		MaxMemory:      cfg.Limits.MaxMemory,
+		MaxMemoryNote:  cfg.Limits.MaxMemoryNote,
 		MaxThreads:     cfg.Limits.MaxThreads,
 		MaxConnections: cfg.Limits.MaxConnections,
 		MaxRecv:        cfg.Limits.MaxRecv,
