@@ -96,6 +96,22 @@ print(#s)`)
 	}
 }
 
+// TestAddressSpaceLimit: under an address-space limit (ulimit -v) lower
+// than what the default memory limit allows, the limit sockrun applies
+// respects it: the doubling string ends with the memory error, not with
+// Go's "fatal error: out of memory" and a dump of every goroutine.
+func TestAddressSpaceLimit(t *testing.T) {
+	p := startIn(t, "", nil, "/bin/sh", "-c", `ulimit -v 2000000 && exec "$0" "$@"`, sockrunBin, "-e", `local s = "x"
+while true do s = s .. s end`)
+	p.closeStdin()
+	code := p.wait(60 * time.Second)
+	stderr := p.Stderr()
+	if code == 0 || !strings.Contains(stderr, "not enough memory") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	noGoCrash(t, stderr)
+}
+
 // checkPeak fails the test if the ended process's peak resident memory
 // (ru_maxrss: the kernel's high-water mark of its resident set, VmHWM in
 // /proc/PID/status, taken at exit) passed the limit by more than 25%.
