@@ -74,6 +74,7 @@ func (b *Base) strFindAux(L *lua.LState, find bool) int {
 	var m lpattern.Matcher
 	pat, anchored := lpattern.Anchored(pat)
 	m.Reset(s, pat)
+	m.Limit(lockedSteps, nil)
 	op := "string.match"
 	if find {
 		op = "string.find"
@@ -100,12 +101,13 @@ const (
 	checkSteps  = 1 << 14
 )
 
-// search is m.Find(init, anchored) for a call of L to op: the matches
-// bounds, or -1, -1. A search that runs past lockedSteps is run again
-// without the interpreter lock. It raises a malformed pattern's error,
-// and the interrupt error if the run is interrupted meanwhile.
+// search is m.Find(init, anchored) for a call of L to op: the match's
+// bounds, or -1, -1. m is limited to lockedSteps (its caller sets the
+// limit once, so that the searches of one gsub count together): a search
+// that runs past them is run again without the interpreter lock, and the
+// limit starts again. It raises a malformed pattern's error, and the
+// interrupt error if the run is interrupted meanwhile.
 func (b *Base) search(L *lua.LState, m *lpattern.Matcher, init int, anchored bool, op string) (start, end int) {
-	m.Limit(lockedSteps, nil)
 	start, end, err := m.Find(init, anchored)
 	if err == lpattern.ErrLong {
 		start, end, err = b.searchUnlocked(L, m, init, anchored, op)
@@ -119,6 +121,7 @@ func (b *Base) search(L *lua.LState, m *lpattern.Matcher, init int, anchored boo
 // searchUnlocked is search's long search, made again from its start with
 // the lock released (with no VM, a test's state, with no limit).
 func (b *Base) searchUnlocked(L *lua.LState, m *lpattern.Matcher, init int, anchored bool, op string) (start, end int, err error) {
+	defer m.Limit(lockedSteps, nil)
 	if b.vm == nil {
 		m.Limit(0, nil)
 		return m.Find(init, anchored)
@@ -195,6 +198,7 @@ func (b *Base) strGmatch(L *lua.LState) int {
 		b.checkpoint(L)
 		var m lpattern.Matcher
 		m.Reset(s, pat)
+		m.Limit(lockedSteps, nil)
 		start, end := b.search(L, &m, pos, false, "string.gmatch")
 		if start < 0 {
 			pos = len(s) + 1
@@ -238,6 +242,7 @@ func (b *Base) strGsub(L *lua.LState) int {
 	pat, anchored := lpattern.Anchored(pat)
 	var m lpattern.Matcher
 	m.Reset(src, pat)
+	m.Limit(lockedSteps, nil)
 	// Each '%' of a string repl stands for at most the whole match, or a
 	// position's number.
 	escapes := strings.Count(replStr, "%")
