@@ -22,9 +22,10 @@ const Version = "0.1.0"
 // interruptGrace is how long a run gets to end after a signal that stops
 // it (SIGTERM, SIGHUP), or how long the main thread gets to take the
 // KeyboardInterrupt of Ctrl-C, before sockrun closes every socket and
-// exits anyway: a thread inside one long built-in call (string.find
-// backtracking, a huge string.rep) cannot be interrupted, and it holds the
-// interpreter lock the main thread needs to raise it. A main thread that
+// exits anyway: a thread inside one long built-in call that cannot be
+// interrupted (a table.sort of millions of numbers) holds the interpreter
+// lock the main thread needs to raise it. (A long pattern search runs
+// without the lock and stops at the interrupt.) A main thread that
 // has raised it is in the script's hands: it may catch it and carry on.
 const interruptGrace = 2 * time.Second
 
@@ -82,6 +83,7 @@ func luaConfig(cfg *Config, s *host.Script) luaapi.Config {
 		NoExplain:      !cfg.Explain,
 		LuaSocketDebug: cfg.LuaSocketDebug,
 		MaxMemory:      cfg.Limits.MaxMemory,
+		MaxMemoryNote:  cfg.Limits.MaxMemoryNote,
 		MaxThreads:     cfg.Limits.MaxThreads,
 		MaxConnections: cfg.Limits.MaxConnections,
 		MaxRecv:        cfg.Limits.MaxRecv,
