@@ -47,13 +47,13 @@ func init() {
 		Summary: "HTTP/1.1 over a connected socket, parsed in Go: requests and responses, for servers and clients",
 		Doc:     "docs/http.md",
 		Funcs: []api.Func{
-			api.Method("read_request", "http.read_request(conn [, limits])", "the next request on conn: a table with method, target, path, query, version, headers, body, keep_alive; nil at the end of the stream; nil and an error value with the status to answer for a request to refuse", (*Module).readRequest),
+			api.Method("read_request", "http.read_request(conn [, limits])", "the next request on conn: a request object (method, target, path, query, version, headers, body, keep_alive); nil at the end of the stream; nil and an error value with the status to answer for a request to refuse", (*Module).readRequest),
 			api.Method("write_response", "http.write_response(conn, status [, headers [, body [, req]]])", "sends a response (Content-Length from a string body, chunked from a function); returns whether the connection stays open", (*Module).writeResponse),
 			api.Method("send_error", "http.send_error(conn, status [, message])", "sends a short text response for an error status (or an error value of read_request) that closes the connection", (*Module).sendError),
 			api.Method("request", "http.request(conn, method, target [, headers [, body]])", "sends a request (Host from the peer's address unless given)", (*Module).request),
-			api.Method("read_response", "http.read_response(conn [, limits])", "the next response on conn: a table with status, reason, version, headers, body, keep_alive", (*Module).readResponse),
+			api.Method("read_response", "http.read_response(conn [, limits])", "the next response on conn: a response object (status, reason, version, headers, body, keep_alive)", (*Module).readResponse),
 		},
-		Types: []*api.Type{headersType, bodyType},
+		Types: []*api.Type{requestType, responseType, headersType, bodyType},
 		Setup: api.SetupOf((*Module).setup),
 	})
 }
@@ -147,59 +147,66 @@ func checkOpts(L *lua.LState, n int, fn string, method bool) opts {
 	if !ok {
 		api.ArgError(L, n, fn, "table of limits expected, got "+api.TypeName(v))
 	}
-	t.ForEach(func(k, v lua.LValue) {
-		name, _ := k.(lua.LString)
-		positive := func() int64 {
-			f, ok := v.(lua.LNumber)
-			if !ok || f < 1 || f != f || float64(f) > 1<<53 {
-				api.ArgError(L, n, fn, "limit "+string(name)+" must be a positive integer, got "+lua.LVAsString(L.ToStringMeta(v)))
-			}
-			return int64(f)
-		}
-		seconds := func() time.Duration {
-			f, ok := v.(lua.LNumber)
-			if !ok || f < 0 || f != f {
-				api.ArgError(L, n, fn, string(name)+" must be a number of seconds, got "+lua.LVAsString(L.ToStringMeta(v)))
-			}
-			return api.Seconds(float64(f))
-		}
-		switch string(name) {
-		case "max_line":
-			o.MaxLine = int(min(positive(), 1<<30))
-		case "max_head":
-			o.MaxHead = int(min(positive(), 1<<30))
-		case "max_headers":
-			o.MaxHeaders = int(min(positive(), 1<<20))
-		case "max_body":
-			o.MaxBody = positive()
-		case "timeout":
-			o.timeout = seconds()
-		case "idle":
-			o.idle = seconds()
-		case "method":
-			if !method {
-				api.ArgError(L, n, fn, "unknown limit 'method'")
-			}
-			s, ok := v.(lua.LString)
-			if !ok {
-				api.ArgError(L, n, fn, "method must be a string")
-			}
-			o.method = string(s)
-		default:
-			msg := "unknown limit " + lua.LVAsString(L.ToStringMeta(k))
-			best, dist := "", 3
-			for _, c := range limitNames {
-				if d := api.EditDistance(string(name), c); d < dist {
-					best, dist = c, d
-				}
-			}
-			if best != "" {
-				msg += "; did you mean " + best + "?"
-			}
-			api.ArgError(L, n, fn, msg)
-		}
-	})
+	// A loop over Next rather than ForEach: no closure to allocate on
+	// every request.
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		setOpt(L, n, fn, method, &o, k, v)
+	}
 	return o
+}
+
+// setOpt reads the limit k = v of the limits table at stack index n.
+func setOpt(L *lua.LState, n int, fn string, method bool, o *opts, k, v lua.LValue) {
+	name, _ := k.(lua.LString)
+	positive := func() int64 {
+		f, ok := v.(lua.LNumber)
+		if !ok || f < 1 || f != f || float64(f) > 1<<53 {
+			api.ArgError(L, n, fn, "limit "+string(name)+" must be a positive integer, got "+lua.LVAsString(L.ToStringMeta(v)))
+		}
+		return int64(f)
+	}
+	seconds := func() time.Duration {
+		f, ok := v.(lua.LNumber)
+		if !ok || f < 0 || f != f {
+			api.ArgError(L, n, fn, string(name)+" must be a number of seconds, got "+lua.LVAsString(L.ToStringMeta(v)))
+		}
+		return api.Seconds(float64(f))
+	}
+	switch string(name) {
+	case "max_line":
+		o.MaxLine = int(min(positive(), 1<<30))
+	case "max_head":
+		o.MaxHead = int(min(positive(), 1<<30))
+	case "max_headers":
+		o.MaxHeaders = int(min(positive(), 1<<20))
+	case "max_body":
+		o.MaxBody = positive()
+	case "timeout":
+		o.timeout = seconds()
+	case "idle":
+		o.idle = seconds()
+	case "method":
+		if !method {
+			api.ArgError(L, n, fn, "unknown limit 'method'")
+		}
+		s, ok := v.(lua.LString)
+		if !ok {
+			api.ArgError(L, n, fn, "method must be a string")
+		}
+		o.method = string(s)
+	default:
+		msg := "unknown limit " + lua.LVAsString(L.ToStringMeta(k))
+		best, dist := "", 3
+		for _, c := range limitNames {
+			if d := api.EditDistance(string(name), c); d < dist {
+				best, dist = c, d
+			}
+		}
+		if best != "" {
+			msg += "; did you mean " + best + "?"
+		}
+		api.ArgError(L, n, fn, msg)
+	}
 }
 
 // httpError is the error value of a refusal r from op: class
@@ -374,23 +381,13 @@ func (m *Module) pushRequest(L *lua.LState, s *core.Socket, hs *headScanner, raw
 		L.Push(httpError(L, r, "read_request", peer(s)))
 		return 2
 	}
-	t := L.CreateTable(0, 8)
-	t.RawSetString("method", methodValue(hd.method))
-	t.RawSetString("target", stringValue(hd.target))
-	path, query, _ := strings.Cut(hd.target, "?")
-	t.RawSetString("path", stringValue(path))
-	t.RawSetString("query", stringValue(query))
-	t.RawSetString("version", versionValue(hd.minor))
-	t.RawSetString("headers", api.NewObject(L, &Headers{raw: hd.raw, fields: hd.fields}, headersMeta))
-	t.RawSetString("keep_alive", lua.LBool(!hd.close))
-	if hd.framing == noBody {
-		t.RawSetString("body", m.emptyBody)
-	} else {
+	msg := &Message{hd: hd, keepAlive: !hd.close, body: m.emptyBody}
+	if hd.framing != noBody {
 		b := &Body{m: m, s: s, server: true, framing: hd.framing, left: hd.length, lim: o.Limits, expect: hd.expect, timeout: o.timeout, deadline: deadline}
 		m.state(s, true).body = b
-		t.RawSetString("body", api.NewObject(L, b, bodyMeta))
+		msg.body = api.NewObject(L, b, bodyMeta)
 	}
-	L.Push(t)
+	L.Push(api.NewObject(L, msg, requestMeta))
 	return 1
 }
 
@@ -426,23 +423,16 @@ func (m *Module) readResponse(L *lua.LState) int {
 			if r := hd.frameResponse(method == "HEAD"); r != nil {
 				api.Throw(L, httpError(L, r, fn, peer(s)))
 			}
-			t := L.CreateTable(0, 6)
-			t.RawSetString("status", lua.LNumber(hd.status))
-			t.RawSetString("reason", lua.LString(hd.reason))
-			t.RawSetString("version", versionValue(hd.minor))
-			t.RawSetString("headers", api.NewObject(L, &Headers{raw: hd.raw, fields: hd.fields}, headersMeta))
-			t.RawSetString("keep_alive", lua.LBool(!hd.close))
-			if hd.framing == noBody {
-				t.RawSetString("body", m.emptyBody)
-			} else {
+			msg := &Message{hd: hd, response: true, keepAlive: !hd.close, body: m.emptyBody}
+			if hd.framing != noBody {
 				b := &Body{m: m, s: s, framing: hd.framing, left: hd.length, lim: o.Limits, timeout: o.timeout}
 				if o.timeout >= 0 {
 					b.deadline = time.Now().Add(o.timeout)
 				}
 				m.state(s, true).body = b
-				t.RawSetString("body", api.NewObject(L, b, bodyMeta))
+				msg.body = api.NewObject(L, b, bodyMeta)
 			}
-			L.Push(t)
+			L.Push(api.NewObject(L, msg, responseMeta))
 			return 1
 		}
 	}

@@ -111,6 +111,9 @@ func (h *headScanner) scan(b []byte) (int, *Refusal) {
 		if !ok {
 			return 0, refuse(h.refusal(400), "malformed header line")
 		}
+		if h.fields == nil {
+			h.fields = make([]field, 0, 8) // one allocation for most heads
+		}
 		h.fields = append(h.fields, f)
 	}
 }

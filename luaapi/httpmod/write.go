@@ -301,17 +301,17 @@ func (m *Module) writeResponse(L *lua.LState) int {
 	minor, head, keep := byte('1'), false, true
 	var rb *Body
 	if v := L.Get(5); v != lua.LNil {
-		t, ok := v.(*lua.LTable)
-		if !ok {
-			api.ArgError(L, 5, fn, "request table (from read_request) expected, got "+api.TypeName(v))
+		ud, _ := v.(*lua.LUserData)
+		var req *Message
+		if ud != nil {
+			req, _ = ud.Value.(*Message)
 		}
-		head = lua.LVAsString(t.RawGetString("method")) == "HEAD"
-		if lua.LVAsString(t.RawGetString("version")) == "HTTP/1.0" {
-			minor = '0'
+		if req == nil || req.response {
+			api.ArgError(L, 5, fn, "request (from read_request) expected, got "+api.TypeName(v))
 		}
-		keep = lua.LVAsBool(t.RawGetString("keep_alive"))
-		if ud, ok := t.RawGetString("body").(*lua.LUserData); ok {
-			rb, _ = ud.Value.(*Body)
+		head, minor, keep = req.hd.method == "HEAD", req.hd.minor, req.keepAlive
+		if b, ok := req.body.(*lua.LUserData); ok {
+			rb, _ = b.Value.(*Body)
 		}
 	}
 
