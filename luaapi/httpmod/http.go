@@ -73,15 +73,14 @@ func (m *Module) setup(L *lua.LState, mod *lua.LTable) {
 func (m *Module) checkConn(L *lua.LState, fn string) *core.Socket {
 	if ud, ok := L.Get(1).(*lua.LUserData); ok {
 		if h, ok := ud.Value.(core.Holder); ok {
-			if s := h.CoreSocket(); s != nil {
-				if s.IsClosed() {
-					m.vm.Raise(L, unix.EBADF, fn, "")
-				}
-				if s.Type() != unix.SOCK_STREAM {
-					api.ArgError(L, 1, fn, "a stream socket expected, got a datagram socket")
-				}
-				return s
+			s := h.CoreSocket()
+			if s == nil || s.IsClosed() {
+				m.vm.Raise(L, unix.EBADF, fn, "") // a LuaSocket object without a descriptor, or closed
 			}
+			if s.Type() != unix.SOCK_STREAM {
+				api.ArgError(L, 1, fn, "a stream socket expected, got a datagram socket")
+			}
+			return s
 		}
 	}
 	api.ArgError(L, 1, fn, "socket expected, got "+api.TypeName(L.Get(1)))
