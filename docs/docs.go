@@ -1,18 +1,17 @@
-// Package docs embeds sockrun's documentation in the binary: the
-// reference pages, which `sockrun doc` prints sections of, and the
-// definitions for lua-language-server, which `sockrun lsp-defs` writes
-// out. It has no code of its own.
+// Package docs embeds sockrun's reference pages in the binary, which
+// `sockrun doc` prints sections of. It has no code of its own.
+//
+// lua/ holds the definitions of the API for lua-language-server, generated
+// from the registry (luaapi/api/luals.go); a test fails when they are
+// stale. Make them again with `go generate ./docs` (or, from the
+// repository's root, `go run . lsp-defs docs/lua`).
 package docs
 
 import "embed"
+
+//go:generate go run .. lsp-defs lua
 
 // Markdown holds the pages of docs/: api.md, threads.md, ssl.md, ...
 //
 //go:embed *.md
 var Markdown embed.FS
-
-// LuaLS holds the definitions for lua-language-server, lua/*.lua: the
-// hand-written ones and the generated constants.lua as committed.
-//
-//go:embed lua/*.lua
-var LuaLS embed.FS

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +45,45 @@ func TestExecuteChunksThenScript(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "(command line):1:") {
 		t.Errorf("-e syntax error: code %d, stderr %q", code, stderr)
 	}
+}
+
+// TestMissingModuleAsLua51: -l of a module that is nowhere prints what
+// lua5.1 prints: the message, each place looked in, and the traceback of
+// the require call alone ("[C]: ?" twice), with nothing of the host's
+// calls; and an error in a script run after -e chunks has the script's
+// frames and one "[C]: ?", as lua5.1's.
+func TestMissingModuleAsLua51(t *testing.T) {
+	check := func(t *testing.T, prog, stderr string) {
+		t.Helper()
+		msg, trace, ok := strings.Cut(stderr, "stack traceback:\n")
+		lines := strings.Split(strings.TrimSuffix(msg, "\n"), "\n")
+		if !ok || lines[0] != prog+": module 'no_such_module' not found:" || lines[1] != "\tno field package.preload['no_such_module']" {
+			t.Fatalf("%s: stderr %q", prog, stderr)
+		}
+		for _, l := range lines[2:] {
+			if !strings.HasPrefix(l, "\tno file '") || !strings.HasSuffix(l, "'") {
+				t.Errorf("%s: line %q is not a place looked in (stderr %q)", prog, l, stderr)
+			}
+		}
+		if trace != "\t[C]: ?\n\t[C]: ?\n" && trace != "\t[C]: ?\n\t[C]: ?" {
+			t.Errorf("%s: traceback %q", prog, trace)
+		}
+	}
+	_, stderr, code := runSockrun(t, "", "-l", "no_such_module", "-e", "print(1)")
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	check(t, "sockrun", stderr)
+	script := writeScript(t, "error('boom')")
+	_, stderr, _ = runSockrun(t, "", "-e", "x = 5", script)
+	if want := script + ":1: boom\nstack traceback:\n\t[C]: in function 'error'\n\t" + script + ":1: in main chunk\n\t[C]: ?"; strings.TrimSpace(stderr) != "sockrun: "+want {
+		t.Errorf("a script after -e: stderr %q, want %q", stderr, want)
+	}
+	t.Run("lua5.1", func(t *testing.T) {
+		lua := lua51(t)
+		out, _ := exec.Command(lua, "-l", "no_such_module", "-e", "print(1)").CombinedOutput()
+		check(t, lua, string(out)) // lua.c names itself as invoked
+	})
 }
 
 // TestScriptFromStdin: "-" reads the script from standard input, and so

@@ -123,3 +123,20 @@ func TestProtectKeepsUpvaluesOpen(t *testing.T) {
 		t.Fatalf("got\n%s\nwant (lua5.1's)\n%s", out, want)
 	}
 }
+
+// TestErrorClosesUpvalues: a thread that dies with an error after handing
+// out a closure over its locals leaves the closure their last values, as
+// Lua 5.1 closes a dead call's upvalues; before, the closure read the dead
+// thread's cleared registers and met a Go nil (as smtp_sink.lua's threads
+// did, started just as its main chunk died of EMFILE at accept).
+func TestErrorClosesUpvalues(t *testing.T) {
+	out, stderr, code := runLua51Script(t, "error_closes_upvalues.lua")
+	noGoCrash(t, stderr)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	want := "false\tthread dies\nstill here\t42\nstill here\t43"
+	if out != want {
+		t.Fatalf("stdout:\n%s\nwant\n%s", out, want)
+	}
+}

@@ -139,3 +139,42 @@ wait
 	t.Logf("%d checks passed, %d warnings", strings.Count(text, "ok\n")+strings.Count(text, "match\n")+
 		strings.Count(text, "proper timeout\n"), strings.Count(text, "WARNING"))
 }
+
+// luasocketNames prints the names of LuaSocket's objects in each state
+// (tostring without the address, and the class field).
+const luasocketNames = `
+local socket = require "socket"
+local unix = require "socket.unix"
+local function name(o) return (tostring(o):gsub(": 0x%x+$", "")) end
+print(name(socket.tcp()), name(socket.udp()), name(unix.stream()), name(unix.dgram()), name(unix()))
+local path = arg[1]
+local s = unix.stream(); assert(s:bind(path)); assert(s:listen(1)); print(name(s), s.class)
+local c = unix.stream(); assert(c:connect(path)); print(name(c), c.class)
+local a = s:accept(); print(name(a), a.class)
+os.remove(path)
+`
+
+// TestLuaSocketObjectNames: sockrun's LuaSocket objects are named as
+// Debian's lua-socket on lua5.1 names them (unix stream objects are
+// unixstream{...}, as LuaSocket 3 has them).
+func TestLuaSocketObjectNames(t *testing.T) {
+	lua := testenv.Tool(t, "lua5.1")
+	testenv.File(t, debianLua+"/socket/http.lua", "lua-socket")
+	src := writeScript(t, luasocketNames)
+	dir := t.TempDir()
+	ref := startIn(t, "", nil, lua, src, filepath.Join(dir, "ref.sock"))
+	if code := ref.wait(20 * time.Second); code != 0 {
+		t.Fatalf("lua5.1 exit %d: %s", code, ref.Stderr())
+	}
+	want := strings.Join(ref.Stdout(), "\n")
+	got, stderr, code := runSockrun(t, "", src, filepath.Join(dir, "s.sock"))
+	if code != 0 {
+		t.Fatalf("sockrun exit %d: %s", code, stderr)
+	}
+	if got != want {
+		t.Errorf("sockrun printed\n%s\nlua5.1 with LuaSocket printed\n%s", got, want)
+	}
+	if !strings.Contains(want, "unixstream{client}") {
+		t.Errorf("lua5.1 printed %q, not what this test expects of it", want)
+	}
+}

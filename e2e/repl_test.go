@@ -254,6 +254,62 @@ func TestPrompt(t *testing.T) {
 	}
 }
 
+// TestPromptBannerAndTab: on a terminal the prompt first says how to
+// leave; Tab completes a module's constant and a live socket's method,
+// and a second Tab lists what a name may become.
+func TestPromptBannerAndTab(t *testing.T) {
+	tm := startTerm(t, t.TempDir())
+	tm.expect(`Leave with Ctrl-D \(end of input\) or os\.exit\(\)`)
+	tm.prompt()
+	tm.send("x = socket.SOCK_DGR\t")
+	tm.expect(`SOCK_DGRAM`)
+	tm.send("\r")
+	tm.prompt()
+	tm.typeLine(`x == socket.SOCK_DGRAM`)
+	tm.expect(`\r\ntrue\r\n`)
+	tm.prompt()
+	tm.typeLine(`s = socket.socket()`)
+	tm.prompt()
+	tm.send("s:getsockn\t")
+	tm.expect(`getsockname`)
+	tm.send("()\r")
+	tm.expect(`\{"0\.0\.0\.0", 0\}`)
+	tm.prompt()
+	tm.send("socket.creat\t\t")
+	tm.expect(`create_connection\s+create_server`)
+	tm.interruptEditor()
+	tm.prompt()
+	tm.send("\x04")
+	if code := tm.wait(); code != 0 {
+		t.Fatalf("Ctrl-D: exit %d", code)
+	}
+}
+
+// TestPromptCtrlCSparesThreads: Ctrl-C on a busy statement interrupts the
+// main thread only, as Python's prompt: a thread started before answers
+// after it.
+func TestPromptCtrlCSparesThreads(t *testing.T) {
+	tm := startTerm(t, t.TempDir())
+	tm.prompt()
+	tm.typeLine(`q, r = thread.queue(), thread.queue(); thread.spawn(function() while true do r:put(q:get() * 2) end end)`)
+	tm.prompt()
+	tm.typeLine(`print("spin" .. "ning"); while true do end`)
+	tm.expect(`\r\nspinning\r\n`)
+	tm.cooked()
+	tm.send("\x03")
+	tm.expect(`KeyboardInterrupt: interrupted`)
+	tm.prompt()
+	tm.typeLine(`q:put(21)`)
+	tm.prompt()
+	tm.typeLine(`r:get()`)
+	tm.expect(`\r\n42\r\n`)
+	tm.prompt()
+	tm.send("\x04")
+	if code := tm.wait(); code != 0 {
+		t.Fatalf("Ctrl-D: exit %d", code)
+	}
+}
+
 // TestPromptAfterScript: -i opens the prompt after the -e chunks, with
 // their globals; threads started there run while the prompt waits.
 func TestPromptAfterScript(t *testing.T) {

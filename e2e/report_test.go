@@ -53,3 +53,42 @@ for _ = 1, 5 do collectgarbage() end
 		t.Errorf("a report without --report:\n%s", stderr)
 	}
 }
+
+// TestReportKernelBytes checks that the report counts the bytes the kernel
+// still holds for a socket, not only sockrun's own buffer: a client sent
+// 12 bytes the server never read (no call read them into sockrun), and a
+// datagram nobody received; and bytes still unread in a socket the script
+// closed.
+func TestReportKernelBytes(t *testing.T) {
+	const src = `local select = require "select"
+local l = socket.socket(); l:bind({"127.0.0.1", 0}); l:listen()
+local c = socket.create_connection(l:getsockname())
+local s = l:accept()
+c:sendall("hello, world")
+local u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u:bind({"127.0.0.1", 0})
+local sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sender:sendto("a datagram", u:getsockname())
+local c2 = socket.create_connection(l:getsockname())
+local s2 = l:accept()
+c2:sendall("dropped")
+-- Wait until each has arrived, without reading it.
+assert(#select.select({s, u, s2}, {}, {}, 10) == 3)
+s2:close()
+sender:close(); c2:close()
+`
+	script := writeScript(t, src)
+	_, stderr, code := runSockrun(t, "", "--report", "--explain=false", script)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		" -> 127.0.0.1:", // the server's end, with what it holds:
+		"12 bytes received and not read, made at " + script + ":4",
+		"10 bytes received and not read, made at " + script + ":6",
+		"  unread bytes in receive buffers: 29 bytes on 3 sockets",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("report lacks %q:\n%s", want, stderr)
+		}
+	}
+}

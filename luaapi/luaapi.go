@@ -11,7 +11,7 @@ import (
 	_ "github.com/sockrun/sockrun/luaapi/formats"   // struct, bit, json
 	_ "github.com/sockrun/sockrun/luaapi/httpmod"   // http
 	_ "github.com/sockrun/sockrun/luaapi/luasocket" // LuaSocket and mime.core
-	"github.com/sockrun/sockrun/luaapi/pysocket"
+	_ "github.com/sockrun/sockrun/luaapi/pysocket"  // Python's socket and select
 	_ "github.com/sockrun/sockrun/luaapi/ssl"
 	"github.com/sockrun/sockrun/luaapi/store"
 	"github.com/sockrun/sockrun/luaapi/threads"
@@ -25,11 +25,20 @@ type Host = api.Host
 // values (api.Config).
 type Config = api.Config
 
-// SharedStore is the run's key-value store, common to every worker.
+// SharedStore is the run's store (the shared module's), common to every
+// worker: in the process, or Redis.
 type SharedStore = store.Store
 
-// NewSharedStore returns an empty store.
-func NewSharedStore() *SharedStore { return store.New() }
+// OpenSharedStore returns the store shared.url names: the in-process
+// store for "", else the Redis at that URL (redis://, rediss://,
+// unix://). It connects only when a script's call needs it; close it
+// when the run is over.
+func OpenSharedStore(url string) (SharedStore, error) {
+	if url == "" {
+		return store.NewMemory(), nil
+	}
+	return store.OpenRedis(url)
+}
 
 // Runtime is one VM's script-facing state: its modules, assembled on an
 // api.VM, and what the runner asks of them. The host closes what is left
@@ -85,16 +94,9 @@ func (rt *Runtime) Report(w io.Writer, who string) {
 // chunk, as t:id() says. Call it with the interpreter lock held.
 func (rt *Runtime) ThreadID(L *lua.LState) int { return rt.vm.ThreadID(L) }
 
-// Socket is a script's Python-style socket object.
-type Socket = pysocket.Socket
-
-// SocketOf is the socket a Lua value stands for (a socket object or an
-// SSL socket), or nil.
-func SocketOf(v lua.LValue) *Socket { return pysocket.SocketOf(v) }
-
 // ConstArg is the name a script would write for argument i of the call
-// ev, when it is one of the socket module's constants (pysocket.ConstArg).
-func ConstArg(ev *CallEvent, i int) string { return pysocket.ConstArg(ev, i) }
+// ev, when its parameter takes a family of constants (api.ConstArg).
+func ConstArg(ev *CallEvent, i int) string { return api.ConstArg(ev, i) }
 
 // Thread is a script thread.
 type Thread = threads.Thread
@@ -121,6 +123,10 @@ func SignalName(sig os.Signal) string { return threads.SignalName(sig) }
 // Deliver hands sig to the script: the host calls it from the goroutine
 // that receives signals (threads.Signals.Deliver).
 func (rt *Runtime) Deliver(sig os.Signal) (Disposition, <-chan struct{}) { return rt.sig.Deliver(sig) }
+
+// DropInterrupt forgets a KeyboardInterrupt delivered to the main thread
+// and not raised (threads.Signals.DropInterrupt).
+func (rt *Runtime) DropInterrupt() { rt.sig.DropInterrupt() }
 
 // MainRunning tells the runtime whether the main chunk is running.
 func (rt *Runtime) MainRunning(running bool) { rt.sig.MainRunning(running) }
@@ -165,7 +171,8 @@ func Modules() []*Module { return api.Modules() }
 // FormatBytes is n bytes as a person reads it: "512 MiB", "1.5 GiB".
 func FormatBytes(n int64) string { return base.FormatBytes(n) }
 
-// EditDistance is the Levenshtein distance between a and b.
+// EditDistance is the edit distance between a and b, a swap of two
+// adjacent bytes counting as one edit (api.EditDistance).
 func EditDistance(a, b string) int { return api.EditDistance(a, b) }
 
 // ErrInterrupted and ErrExited are the causes the host gives the run's
@@ -182,11 +189,21 @@ func IsErrorValue(v lua.LValue) (string, bool) { return api.IsErrorValue(v) }
 // Explanation is the explanation an error value carries, "" if none.
 func Explanation(v lua.LValue) string { return api.Explanation(v) }
 
-// LuaLSConstantsFile is the generated file of the LuaLS definitions.
+// LuaLSConstantsFile is the file of the modules' constants in the LuaLS
+// definitions.
 const LuaLSConstantsFile = api.LuaLSConstantsFile
 
-// LuaLSConstants returns the generated part of the LuaLS definitions.
+// LuaLSConstants returns constants.lua of the LuaLS definitions.
 func LuaLSConstants() []byte { return api.LuaLSConstants() }
+
+// LuaLSFile is one file of the LuaLS definitions.
+type LuaLSFile = api.LuaLSFile
+
+// LuaLSFiles are the LuaLS definitions, generated from the registry.
+func LuaLSFiles() []LuaLSFile { return api.LuaLSFiles() }
+
+// LuaLSCommand is how the committed definitions are made again.
+const LuaLSCommand = api.LuaLSCommand
 
 // ConstantDoc is one line on what the constant name of module is.
 func ConstantDoc(module, name string) string { return api.ConstantDoc(module, name) }

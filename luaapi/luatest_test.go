@@ -78,12 +78,13 @@ function defs.TestField(t) end
 }
 
 // newLuaVM is a VM as the harness runs a test file in, and its standard
-// output and error; the VM's context ends after luaTestTimeout.
-func newLuaVM(t *testing.T, file string, stdin *testStdin) (*runner.Embedded, context.Context, *lockedWriter, *lockedWriter) {
+// output and error; the VM's context ends after luaTestTimeout. shared is
+// the shared module's store; nil gives the VM an in-process one.
+func newLuaVM(t *testing.T, file string, stdin *testStdin, shared luaapi.SharedStore) (*runner.Embedded, context.Context, *lockedWriter, *lockedWriter) {
 	ctx, cancel := context.WithTimeout(context.Background(), luaTestTimeout)
 	stdout, stderr := &lockedWriter{}, &lockedWriter{}
 	env := &runner.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Dir: "."}
-	cfg := luaapi.Config{Vars: map[string]string{}, Args: []string{file}, Version: runner.Version}
+	cfg := luaapi.Config{Vars: map[string]string{}, Args: []string{file}, Version: runner.Version, Shared: shared}
 	vm := runner.Embed(ctx, env, cfg, file)
 	t.Cleanup(func() {
 		vm.Close()
@@ -105,7 +106,7 @@ func loadChunk(L *lua.LState, file string) {
 // luaTestNames loads file in a VM of its own and lists the global
 // functions named Test* it defines, by their line of definition.
 func luaTestNames(t *testing.T, file string) []string {
-	vm, _, _, _ := newLuaVM(t, file, &testStdin{r: strings.NewReader("")})
+	vm, _, _, _ := newLuaVM(t, file, &testStdin{r: strings.NewReader("")}, nil)
 	type test struct {
 		name string
 		line int
@@ -240,9 +241,12 @@ func luaRepr(L *lua.LState, v lua.LValue) string {
 
 // runLuaTest runs the Test* function name of file in a fresh VM: it loads
 // the file, then calls the function with a t object.
-func runLuaTest(t *testing.T, file, name string) {
+func runLuaTest(t *testing.T, file, name string) { runLuaTestWith(t, file, name, nil) }
+
+// runLuaTestWith is runLuaTest with shared as the shared module's store.
+func runLuaTestWith(t *testing.T, file, name string, shared luaapi.SharedStore) {
 	stdin := &testStdin{r: strings.NewReader("")}
-	vm, ctx, stdout, stderr := newLuaVM(t, file, stdin)
+	vm, ctx, stdout, stderr := newLuaVM(t, file, stdin, shared)
 	lt := &luaT{t: t, stdin: stdin, stdout: stdout}
 	err := vm.Run(func(L *lua.LState) {
 		tObj := L.NewTable()

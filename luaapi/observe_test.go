@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockrun/sockrun/luaapi/api"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -92,5 +93,69 @@ func TestConstArg(t *testing.T) {
 	want := []string{"socket.AF_INET", "socket.SOCK_DGRAM", "socket.SOL_SOCKET", "socket.SO_REUSEADDR", ""}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("ConstArg: %q, want %q", got, want)
+	}
+}
+
+// TestBytesCountedForBothFaces checks that the call path tells an
+// observer the bytes each receive and send moved, and where their data
+// is, for the Python face and LuaSocket's alike: the core counts them,
+// whatever face made the call. A line reader moves the end of line it
+// does not return; a read at the end of the stream says so.
+func TestBytesCountedForBothFaces(t *testing.T) {
+	type moved struct {
+		call           string
+		received, sent int
+		end            bool
+		data           string
+	}
+	var got []moved
+	h := newTestHost()
+	defer h.cancel(context.Canceled)
+	L := lua.NewState()
+	defer L.Close()
+	rt := New(h, Config{})
+	defer rt.CloseAll()
+	rt.Open(L)
+	rt.SetObserver(observerFunc(func(ev *CallEvent) {
+		if ev.Func.Dir&(api.Receives|api.Sends) == 0 {
+			return
+		}
+		data, _ := ev.Data()
+		got = append(got, moved{ev.Func.Name, ev.Received, ev.Sent, ev.EndOfStream, data})
+	}))
+	h.mu.Lock()
+	err := L.DoString(`
+		local a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+		a:sendall("hello\n")
+		assert(b:recv(100) == "hello\n")
+		a:close()
+		assert(b:recv(100) == "")
+		b:close()
+
+		local srv = assert(socket.bind("127.0.0.1", 0))
+		local ip, port = srv:getsockname()
+		local c = assert(socket.connect(ip, port))
+		local s = assert(srv:accept())
+		assert(c:send("hello\n") == 6)
+		assert(s:receive("*l") == "hello")
+		c:close()
+		local none, err = s:receive("*l")
+		assert(none == nil and err == "closed")
+		s:close()
+		srv:close()`)
+	h.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []moved{
+		{"sendall", 0, 6, false, "hello\n"},
+		{"recv", 6, 0, false, "hello\n"},
+		{"recv", 0, 0, true, ""},
+		{"send", 0, 6, false, "hello\n"},
+		{"receive", 6, 0, false, "hello"},
+		{"receive", 0, 0, true, ""},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("moved:\n%v\nwant:\n%v", got, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,6 +150,115 @@ func TestFind(t *testing.T) {
 	for _, c := range [][3]string{{"socket", "", "recv"}, {"socket", "socket", "nope"}, {"nope", "", "socket"}} {
 		if f := api.Find(c[0], c[1], c[2]); f != nil {
 			t.Errorf("Find(%q, %q, %q) = %q, want nil", c[0], c[1], c[2], f.Sig)
+		}
+	}
+}
+
+// TestRegistryMeaning holds the registry's meaning of each function
+// (luaapi/api/meaning.go) to what a trace, an explanation and the editor
+// definitions need of it: a receive or a send says where its data is (a
+// result of role data, an argument of role data or a file, an iterator,
+// a buffer), and only they have data; the kinds of the parameters match
+// the signature's; a parameter that takes constants names a family that
+// exists and has constants; a call that opens or accepts a socket returns
+// one; a function that fails by returning says so only where it can.
+func TestRegistryMeaning(t *testing.T) {
+	check := func(where string, f *api.Func) {
+		moves := f.Dir&(api.Receives|api.Sends) != 0
+		if f.Dir&api.Receives != 0 && f.Dir&api.Sends != 0 {
+			t.Errorf("%s both receives and sends", where)
+		}
+		if moves && !f.DataAt.Declared() {
+			t.Errorf("%s %s but does not say where its data is", where, f.Dir)
+		}
+		if !moves && f.DataAt.Declared() {
+			t.Errorf("%s has a place for data but neither receives nor sends", where)
+		}
+		if !f.ParamsMatchSig() {
+			t.Errorf("%s declares %d parameter kinds, its signature has %d", where, len(f.In), len(api.SigParams(f.Sig)))
+		}
+		for _, p := range f.In {
+			if (p.Role == api.RoleData || p.Role == api.RoleFile) && f.Dir&api.Sends == 0 {
+				t.Errorf("%s: parameter %s is data, but the function sends nothing", where, p.Name)
+			}
+			if p.Type == "" {
+				t.Errorf("%s: parameter %s has no type", where, p.Name)
+			}
+			if p.Role != api.RoleConst && p.Role != api.RoleFlags {
+				continue
+			}
+			fam := api.FamilyNamed(p.Family)
+			if fam == nil {
+				t.Errorf("%s: parameter %s takes constants of %q, which no module has", where, p.Name, p.Family)
+				continue
+			}
+			n := 0
+			for _, c := range fam.Module().Consts() {
+				if fam.Has(c.Name) {
+					n++
+				}
+			}
+			if n == 0 {
+				t.Errorf("%s: family %s of parameter %s has no constants in %s", where, p.Family, p.Name, fam.Module().Name)
+			}
+		}
+		for i, k := range f.Out {
+			if k.Role == api.RoleData && f.Dir&api.Receives == 0 {
+				t.Errorf("%s: result %d is data, but the function receives nothing", where, i+1)
+			}
+			if k.Type == "" {
+				t.Errorf("%s: result %d has no type", where, i+1)
+			}
+		}
+		if f.Dir&(api.Opens|api.Accepts) != 0 && !slices.ContainsFunc(f.Out, func(k api.Kind) bool { return k.Role == api.RoleObject }) {
+			t.Errorf("%s %s a socket but returns no object", where, f.Dir)
+		}
+		if f.Fail == api.ReturnsNilErr && len(f.Out) < 2 && len(f.Out) > 0 {
+			t.Errorf("%s fails by returning nil, err but declares %d result", where, len(f.Out))
+		}
+	}
+	receives, sends := 0, 0
+	for _, m := range Modules() {
+		for i := range m.Funcs {
+			check(m.Name+"."+m.Funcs[i].Name, &m.Funcs[i])
+		}
+		for _, ty := range m.Types {
+			for i := range ty.Methods {
+				f := &ty.Methods[i]
+				check(ty.Name+":"+f.Name, f)
+				if f.Dir&api.Receives != 0 {
+					receives++
+				}
+				if f.Dir&api.Sends != 0 {
+					sends++
+				}
+			}
+		}
+		for _, fam := range m.Families {
+			if api.FamilyNamed(fam.Name) != fam {
+				t.Errorf("family %s is declared twice", fam.Name)
+			}
+		}
+	}
+	// Both faces' receives and sends are declared: the Python socket's
+	// and its file's, LuaSocket's four kinds of object.
+	if receives < 15 || sends < 12 {
+		t.Errorf("%d methods receive and %d send: the faces' declarations are missing", receives, sends)
+	}
+	// Every function declares its parameters (the editor definitions are
+	// made of them).
+	for _, m := range Modules() {
+		for _, f := range m.Funcs {
+			if f.In == nil && len(api.SigParams(f.Sig)) > 0 {
+				t.Errorf("%s.%s declares no parameter kinds", m.Name, f.Name)
+			}
+		}
+		for _, ty := range m.Types {
+			for _, f := range ty.Methods {
+				if f.In == nil && len(api.SigParams(f.Sig)) > 0 {
+					t.Errorf("%s:%s declares no parameter kinds", ty.Name, f.Name)
+				}
+			}
 		}
 	}
 }

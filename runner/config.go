@@ -44,6 +44,9 @@ type Config struct {
 	// return the time they took as a last value (luasocket.debug; no flag,
 	// for LuaSocket's own test programs).
 	LuaSocketDebug bool
+	// SharedURL is shared.url: the Redis that holds the shared module's
+	// store and carries its messages; "" keeps them in the process.
+	SharedURL string
 	// File is the config file that was read, if any.
 	File string
 	// Trace is --trace's: on, where to, in what format.
@@ -116,6 +119,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	cfg.Path = configPath(v.Get("path"))
+	cfg.SharedURL = strings.TrimSpace(v.GetString("shared.url"))
 	if cfg.Limits.MaxMemory, err = parseSize(v.GetString("limits.max_memory"), "limits.max_memory"); err != nil {
 		return nil, err
 	}

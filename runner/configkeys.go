@@ -59,6 +59,8 @@ var configKeys = []configKey{
 		usage: "the most bytes one recv, recvfrom or io.read returns, `SIZE` (64 bytes to 256MiB; larger requests are clamped) (config limits.max_recv)"},
 	{name: "limits.max_threads", env: true, def: strconv.Itoa(defaultMaxThreads), flag: "max-threads",
 		usage: "the most script threads one VM runs at once, `N` (0: no limit) (config limits.max_threads)"},
+	{name: "shared.url", env: true, def: "", flag: "shared-url",
+		usage: "keep the shared module's store and messages in the Redis at `URL` (redis://host:port/db, rediss:// for TLS, unix:///path), common to every sockrun on it; default: in this process (config shared.url)"},
 	// LuaSocket built with LUASOCKET_DEBUG, for LuaSocket's own test
 	// programs: no flag.
 	{name: "luasocket.debug", env: true, def: "false"},

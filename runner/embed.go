@@ -44,7 +44,7 @@ func (e *Embedded) Run(body func(L *lua.LState)) error {
 		return 0
 	})
 	done := make(chan error, 1)
-	e.v.RunChunk(fn, nil, done)
+	e.v.RunChunk([]host.Call{{Fn: fn}}, done)
 	if err := <-done; err != nil {
 		return err
 	}

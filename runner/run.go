@@ -56,7 +56,13 @@ func run(env *Env, cfg *Config, s host.Script) int {
 		return host.ExitUsage
 	}
 	defer done()
-	w := newWorkers(env, cfg, tr)
+	shared, err := luaapi.OpenSharedStore(cfg.SharedURL)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: config: %v\n", err)
+		return host.ExitUsage
+	}
+	defer shared.Close()
+	w := newWorkers(env, cfg, tr, shared)
 	defer w.close()
 	if err := w.start(&s); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
@@ -92,6 +98,9 @@ type workers struct {
 	env *Env
 	cfg *Config
 	tr  *trace.Tracer // nil without --trace
+	// shared is the workers' only common state: the shared module's
+	// store, in the process or Redis.
+	shared luaapi.SharedStore
 
 	// ctx is the run's context, every VM's parent; cancelAll ends it,
 	// with the cause: an interrupt, a limit, os.exit, a failed chunk.
@@ -115,8 +124,8 @@ type workers struct {
 	abort chan struct{}
 }
 
-func newWorkers(env *Env, cfg *Config, tr *trace.Tracer) *workers {
-	w := &workers{env: env, cfg: cfg, tr: tr,
+func newWorkers(env *Env, cfg *Config, tr *trace.Tracer, shared luaapi.SharedStore) *workers {
+	w := &workers{env: env, cfg: cfg, tr: tr, shared: shared,
 		results: make(chan chunkResult, cfg.Workers), limitHit: make(chan error, 1), abort: make(chan struct{})}
 	w.ctx, w.cancelAll = context.WithCancelCause(context.Background())
 	w.rep = &errorReporter{env: env, explain: cfg.Explain}
@@ -128,13 +137,11 @@ func newWorkers(env *Env, cfg *Config, tr *trace.Tracer) *workers {
 
 // start creates the VMs and starts each one's main chunk.
 func (w *workers) start(s *host.Script) error {
-	// The workers' only common state: the shared module's store.
-	store := luaapi.NewSharedStore()
 	for i := range w.cfg.Workers {
 		lcfg := luaConfig(w.cfg, s)
 		lcfg.Worker, lcfg.Workers = i+1, w.cfg.Workers
 		lcfg.ReusePort = w.cfg.Workers > 1
-		lcfg.Shared = store
+		lcfg.Shared = w.shared
 		lcfg.Report = w.cfg.Report
 		v := host.NewVM(w.ctx, w.env, lcfg, s.Dir(), w.cfg.Path)
 		if w.tr != nil {
@@ -144,7 +151,7 @@ func (w *workers) start(s *host.Script) error {
 		}
 		w.vms = append(w.vms, v)
 		w.rep.vms = w.vms
-		fn, args, err := s.Load(v.L)
+		calls, err := s.Load(v.L)
 		if err != nil {
 			return err
 		}
@@ -155,7 +162,7 @@ func (w *workers) start(s *host.Script) error {
 			}
 		})
 		done := make(chan error, 1)
-		v.RunChunk(fn, args, done)
+		v.RunChunk(calls, done)
 		go func() { w.results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
 	return nil
@@ -355,9 +362,17 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 		return host.ExitUsage
 	}
 	defer done()
-	v := host.NewVM(context.Background(), env, luaConfig(cfg, &s), s.Dir(), cfg.Path)
+	lcfg := luaConfig(cfg, &s)
+	shared, err := luaapi.OpenSharedStore(cfg.SharedURL)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sockrun: config: %v\n", err)
+		return host.ExitUsage
+	}
+	defer shared.Close()
+	lcfg.Shared = shared
+	v := host.NewVM(context.Background(), env, lcfg, s.Dir(), cfg.Path)
 	defer v.Close()
-	return prompt.Run(env, v, s)
+	return prompt.Run(env, v, s, Version)
 }
 
 var errMainFailed = errors.New("main chunk failed")
@@ -424,7 +439,7 @@ func (rep *errorReporter) report(r chunkResult) int {
 	case host.IsLimit(cause):
 		return host.ExitError // the limit's message is printed
 	}
-	interrupted := isKeyboardInterrupt(r.err)
+	interrupted := host.IsKeyboardInterrupt(r.err)
 	for _, v := range rep.vms {
 		if errors.Is(context.Cause(v.RunContext()), luaapi.ErrInterrupted) {
 			interrupted = true
@@ -464,17 +479,6 @@ func (rep *errorReporter) report(r chunkResult) int {
 		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
 	}
 	return host.ExitError
-}
-
-// isKeyboardInterrupt reports whether err, from PCall, is the
-// KeyboardInterrupt a signal raised in the main thread.
-func isKeyboardInterrupt(err error) bool {
-	var apiErr *lua.ApiError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	t, ok := apiErr.Object.(*lua.LTable)
-	return ok && t.RawGetString("class") == lua.LString("KeyboardInterrupt")
 }
 
 // explanation is the explanation an error from PCall carries, if any.

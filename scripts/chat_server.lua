@@ -2,10 +2,18 @@
 --
 --   sockrun scripts/chat_server.lua                  (127.0.0.1:10001)
 --   sockrun --var host=0.0.0.0 --var port=9000 scripts/chat_server.lua
+--   sockrun --shared-url redis://HOST:6379/0 scripts/chat_server.lua
 --
 -- Join with `nc 127.0.0.1 10001` (or scripts/chat_client.lua) from a few
 -- terminals. Every line you type reaches everyone else as "[nick] text".
 -- Commands: /nick NAME, /who, /quit.
+--
+-- Chat servers that share a store form one room: the workers of one
+-- sockrun (--workers 2), and, with the store in Redis (--shared-url, or
+-- shared.url in sockrun.yaml), servers on any number of hosts. Every line
+-- said is published on the store's channel "chat" (--var room=NAME for
+-- another), and each server hands what the others publish to its own
+-- clients. /who and the nicks are each server's own.
 --
 -- A server people can reach must assume some of them are hostile or
 -- broken. This one bounds what each client may cost it: a line is at most
@@ -19,6 +27,7 @@ local PORT = tonumber(vars.port or 10001)
 local MAX_LINE = 4096 -- a longer line without "\n" gets its sender dropped
 local MAX_QUEUED = 1024 * 1024 -- bytes waiting to be sent to one client; more drops it
 local SEND_TIMEOUT = 10 -- seconds a client may take to accept what we send
+local CHANNEL = vars.room or "chat" -- where the servers sharing a store meet
 
 -- The room: every connected client's socket, mapped to its state
 -- ({conn, addr, nick, out, queued}). All threads share this table. They take turns
@@ -26,7 +35,7 @@ local SEND_TIMEOUT = 10 -- seconds a client may take to accept what we send
 -- accept...), so between two such calls a thread has the table to itself:
 -- no lock is needed.
 local clients = {}
-local guests = 0 -- how many default nicks were handed out
+local guests = 0 -- the number of the last default nick handed out
 
 -- nicks maps each nick in use to its client, so that finding whether a
 -- name is taken does not walk the whole room.
@@ -81,6 +90,15 @@ local room = thread.queue()
 local said = 0 -- lines broadcast so far: a line goes to those in the room when it was said
 local announcer
 
+-- The other servers. Each server sharing the store has a number of its
+-- own, from a counter in the store, and publishes each line as "NUMBER
+-- line", so that it knows its own lines when they come back. me is taken
+-- before the first client: with the store in Redis, a server that cannot
+-- reach it does not start.
+local me = shared.incr(CHANNEL .. ":servers")
+local others = shared.subscribe(CHANNEL)
+local cut_off = false -- the last publish failed: said once, not for every line
+
 local function announce()
   while true do
     local batch = { room:get() }
@@ -120,12 +138,81 @@ local function announce()
   end
 end
 
--- broadcast says a line to everyone in the room except `except`.
+-- store_error says whether err is the store's: Redis down or too slow
+-- (shared.StoreError). Anything else (Ctrl-C) is not ours to catch.
+local function store_error(err)
+  return type(err) == "table" and err.class == "shared.StoreError"
+end
+
+-- tell_others publishes a line for the other servers. A store that
+-- cannot be reached costs them the line, not this room: the error is
+-- caught, and said once on the server's output.
+local function tell_others(text)
+  local ok, err = pcall(shared.publish, CHANNEL, me .. " " .. text)
+  if not ok and not store_error(err) then
+    error(err, 0)
+  end
+  if not ok and not cut_off then
+    print("* the other servers miss what is said here: " .. tostring(err))
+  elseif ok and cut_off then
+    print("* the other servers hear this room again")
+  end
+  cut_off = not ok
+end
+
+-- next_guest is the number of the next default nick ("guest7"), counted
+-- in the store so that no two servers sharing it hand out the same one;
+-- if the store cannot be reached, this server counts on by itself.
+local function next_guest()
+  local ok, n = pcall(shared.incr, CHANNEL .. ":guests")
+  if ok then
+    return n
+  end
+  if not store_error(n) then
+    error(n, 0)
+  end
+  return guests + 1
+end
+
+-- broadcast says a line to everyone in the room except `except`, here
+-- and on the other servers.
 local function broadcast(text, except)
   announcer = announcer or thread.spawn(announce)
   said = said + 1
   room:put({ text = text, except = except, seq = said })
+  tell_others(text)
 end
+
+-- relay is the thread that reads the other servers' lines, as a queue is
+-- read, and hands them to the announcer as lines said here. When the
+-- subscription's link to Redis broke, get raises once it is back: lines
+-- said meanwhile on the other servers are lost, and the room is told.
+local function relay()
+  while true do
+    local ok, msg = pcall(others.get, others)
+    local line
+    if not ok then
+      if not store_error(msg) then
+        error(msg, 0)
+      end
+      print("* " .. tostring(msg))
+      line = "* some lines from the other servers were lost"
+    elseif msg == nil then
+      return -- the subscription is closed: the run is ending
+    else
+      local from, text = msg:match("^(%d+) (.*)")
+      if tonumber(from) ~= me then
+        line = text or msg
+      end
+    end
+    if line then
+      announcer = announcer or thread.spawn(announce)
+      said = said + 1
+      room:put({ text = line, seq = said })
+    end
+  end
+end
+thread.spawn(relay)
 
 -- words splits a line at white space. gmatch with "%S+" looks at each byte
 -- once. (A pattern such as "^(/%S*)%s*(.-)%s*$" looks simpler, but "(.-)"
@@ -251,7 +338,7 @@ end
 local function handle(conn, addr)
   conn:settimeout(SEND_TIMEOUT)
   repeat
-    guests = guests + 1
+    guests = next_guest()
   until not nick_taken("guest" .. guests)
   local c = { conn = conn, addr = addr, nick = "guest" .. guests, out = thread.queue(), queued = 0, since = said }
   clients[conn] = c

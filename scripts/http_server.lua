@@ -88,8 +88,14 @@ local function refuse(status, why)
 end
 
 -- Socket errors that mean the client is gone or too slow: part of serving
--- the public, not a fault of this script. Anything else is a bug.
+-- the public, not a fault of this script. So is every error of the TLS
+-- layer (err.library == "SSL", as Python's ssl.SSLError has it): a record
+-- that arrives corrupt, an alert the client sends. Anything else is a bug.
 local CLIENT_GONE = { ECONNRESET = true, EPIPE = true, ETIMEDOUT = true, EOF = true, ENOTCONN = true }
+
+local function client_gone(err)
+  return type(err) == "table" and (CLIENT_GONE[err.name] or err.library == "SSL")
+end
 
 -- A request has one deadline for all of it: before each read the socket's
 -- timeout is set to what is left. A per-read timeout alone would let a
@@ -485,7 +491,7 @@ local function connection(conn, addr)
   local ok, err = pcall(serve, conn, addr)
   lingering_close(conn)
   if not ok then
-    if type(err) == "table" and CLIENT_GONE[err.name] then
+    if client_gone(err) then
       print(tostring(addr) .. ": " .. tostring(err.message or err))
     else
       -- Not the client's doing: a bug in this script. Raise it again, so

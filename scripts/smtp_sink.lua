@@ -91,11 +91,29 @@ local function serve(conn, addr)
   end
 end
 
+local out_of_fds = false
 while true do
-  local conn, addr = server:accept()
-  thread.spawn(function()
-    local ok, err = pcall(serve, conn, addr)
-    if not ok then print(tostring(addr) .. ": " .. tostring(err)) end
-    conn:close()
-  end)
+  local ok, conn, addr = pcall(server.accept, server)
+  if ok then
+    out_of_fds = false
+    thread.spawn(function()
+      local ok, err = pcall(serve, conn, addr)
+      if not ok then print(tostring(addr) .. ": " .. tostring(err)) end
+      conn:close()
+    end)
+  elseif type(conn) == "table" and (conn.name == "EMFILE" or conn.name == "ENFILE") then
+    -- Out of file descriptors: every open connection holds one. Raising
+    -- here would end the server for every client; instead wait a moment
+    -- for some connection to close and accept again, while new clients
+    -- wait in the listen backlog.
+    if not out_of_fds then
+      print("accept: " .. tostring(conn) .. "; waiting for connections to close")
+      out_of_fds = true
+    end
+    thread.sleep(0.1)
+  elseif type(conn) == "table" and conn.name == "ECONNABORTED" then
+    -- A client gave up while waiting in the backlog: nothing to do.
+  else
+    error(conn, 0) -- Ctrl-C, or something unexpected: stop the server
+  end
 end

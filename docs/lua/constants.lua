@@ -1,9 +1,9 @@
 ---@meta
--- The constants of sockrun's modules, for lua-language-server. Generated
--- from the registry by `sockrun lsp-defs DIR` (in this repository:
--- `go run . lsp-defs docs/lua`); do not edit. The values are those of
--- the system that generated the file: compare names (err.name ==
--- "ECONNREFUSED") or these constants, never raw numbers.
+-- The constants of sockrun's modules, for lua-language-server (LuaLS).
+-- Generated from sockrun's registry by `sockrun lsp-defs DIR` (in this
+-- repository: `go run . lsp-defs docs/lua`); do not edit.
+-- The values are those of the system that generated the file: compare
+-- names (err.name == "ECONNREFUSED") or these constants, never raw numbers.
 
 -- signal
 

@@ -1,42 +1,8 @@
 ---@meta
--- sockrun's struct, bit and json modules, for lua-language-server.
--- Hand-written; held to the registry by luaapi's tests. (`require "struct"`,
--- `require "bit"` and `require "json"` return the same globals.)
-
----Python's struct: pack and unpack binary records.
----@class structlib
-struct = {}
-
----The values packed as the format says, as a string.
----@param format string
----@param v1 any
----@param ... any
----@return string
-function struct.pack(format, v1, ...) end
-
----The values of data, which must be exactly `calcsize(format)` bytes.
----@param format string
----@param data string
----@return any ...
-function struct.unpack(format, data) end
-
----The values of the record at byte `offset` (from 0) of data.
----@param format string
----@param data string
----@param offset? integer
----@return any ...
-function struct.unpack_from(format, data, offset) end
-
----An iterator over the records data holds back to back.
----@param format string
----@param data string
----@return fun(): any ...
-function struct.iter_unpack(format, data) end
-
----The size in bytes of the format's record.
----@param format string
----@return integer
-function struct.calcsize(format) end
+-- sockrun's bit, json, struct, for lua-language-server (LuaLS).
+-- Generated from sockrun's registry by `sockrun lsp-defs DIR` (in this
+-- repository: `go run . lsp-defs docs/lua`); do not edit.
+-- See docs/formats.md.
 
 ---LuaJIT's bit: 32-bit bit operations.
 ---@class bitlib
@@ -76,7 +42,7 @@ function bit.bor(x1, ...) end
 ---@return integer
 function bit.bxor(x1, ...) end
 
----`x` shifted left by `n` bits (`n`'s low 5 bits).
+---`x` shifted left by `n` bits (n's low 5 bits).
 ---@param x number
 ---@param n integer
 ---@return integer
@@ -111,16 +77,16 @@ function bit.ror(x, n) end
 ---@return integer
 function bit.bswap(x) end
 
+---Options of `json.encode`.
+---@class json.encodeoptions
+---@field indent? integer|string pretty-print with this many spaces (1-16) or this string per level
+
 ---JSON text to Lua values and back.
 ---@class jsonlib
 ---@field null userdata JSON's `null`, where `nil` cannot stand (in an array, as a value to keep)
 json = {}
 
----Options of `json.encode`.
----@class json.encodeoptions
----@field indent? integer|string pretty-print with this many spaces (1-16) or this string per level
-
----The JSON text of value; `options.indent` pretty-prints.
+---The JSON text of `value`; options.indent pretty-prints.
 ---@param value any
 ---@param options? json.encodeoptions
 ---@return string
@@ -136,3 +102,38 @@ function json.decode(text) end
 ---@param t? T
 ---@return T
 function json.array(t) end
+
+---Python's struct: pack and unpack binary records.
+---@class structlib
+struct = {}
+
+---The values packed as the `format` says, as a string.
+---@param format string
+---@param v1 any
+---@param ... any
+---@return string
+function struct.pack(format, v1, ...) end
+
+---The values of `data`, which must be exactly `calcsize(format)` bytes.
+---@param format string
+---@param data string
+---@return any ...
+function struct.unpack(format, data) end
+
+---The values of the record at byte `offset` (from 0) of `data`.
+---@param format string
+---@param data string
+---@param offset? integer
+---@return any ...
+function struct.unpack_from(format, data, offset) end
+
+---An iterator over the records `data` holds back to back.
+---@param format string
+---@param data string
+---@return fun(): ...
+function struct.iter_unpack(format, data) end
+
+---The size in bytes of the format's record.
+---@param format string
+---@return integer
+function struct.calcsize(format) end

@@ -1,8 +1,10 @@
 ---@meta select
--- sockrun's select module, for lua-language-server. Hand-written; held to
--- the registry by luaapi's tests.
+-- sockrun's select, for lua-language-server (LuaLS).
+-- Generated from sockrun's registry by `sockrun lsp-defs DIR` (in this
+-- repository: `go run . lsp-defs docs/lua`); do not edit.
+-- See docs/threads.md.
 
----Python's select module (`local select = require "select"`). It can be called as Lua's base function `select`: `select("#", ...)` works.
+---Python's select module (`local select = require "select"`); it can be called as Lua's base function `select`: `select("#", ...)` works.
 ---@class select
 ---@overload fun(n: integer|"#", ...: any): any
 local select = {}
@@ -13,7 +15,9 @@ local select = {}
 ---@param wlist T[]
 ---@param xlist T[]
 ---@param timeout? number
----@return T[] readable, T[] writable, T[] exceptional
+---@return T[] readable
+---@return T[] writable
+---@return T[] exceptional
 function select.select(rlist, wlist, xlist, timeout) end
 
 return select

@@ -1,26 +1,20 @@
 ---@meta socket
--- sockrun's socket module, for lua-language-server (LuaLS). Hand-written
--- with full types; luaapi's tests hold it to the registry (every function,
--- method and field, with its parameters). The constants are in
--- constants.lua, generated: `go run . lsp-defs docs/lua`.
+-- sockrun's socket, for lua-language-server (LuaLS).
+-- Generated from sockrun's registry by `sockrun lsp-defs DIR` (in this
+-- repository: `go run . lsp-defs docs/lua`); do not edit.
+-- See docs/api.md.
 
----An address: `{host, port}` (also `addr.host`, `addr.port`), as Python's
----`(host, port)` tuple; `tostring(addr)` is `127.0.0.1:9000`. An `AF_UNIX`
----address is a path string.
+---An address: `{host, port}` (also `addr.host`, `addr.port`), as Python's `(host, port)` tuple; `tostring(addr)` is `127.0.0.1:9000`. An `AF_UNIX` address is a path string.
 ---@class socket.address
 ---@field [1] string the host
 ---@field [2] integer the port
 ---@field host string the host: `addr[1]`
 ---@field port integer the port: `addr[2]`
 
----An address as an argument: `{host, port}`, `{host = h, port = p}`, a
----returned address, or an `AF_UNIX` path.
+---An address as an argument: `{host, port}`, `{host = h, port = p}`, a returned address, or an `AF_UNIX` path.
 ---@alias socket.addresslike socket.address|{[1]: string, [2]: integer}|{host: string, port: integer}|string
 
----The error value a failed call raises: catch it with `pcall`, compare
----`err.name` (never `err.errno`: the numbers differ between systems).
----`tostring(err)` is Python's line:
----`ConnectionRefusedError: [Errno 111] Connection refused (connect 127.0.0.1:9)`.
+---The error value a failed call raises: catch it with `pcall`, compare `err.name` (never `err.errno`: the numbers differ between systems). `tostring(err)` is Python's line: `ConnectionRefusedError: [Errno 111] Connection refused (connect 127.0.0.1:9)`.
 ---@class socket.error
 ---@field class string Python's exception class: `"ConnectionRefusedError"`, `"TimeoutError"`, `"socket.gaierror"`
 ---@field errno integer the error number; negative for name resolution; `0` if there is none
@@ -61,41 +55,31 @@
 ---@field has_ipv6 boolean `true`
 socket = {}
 
----A socket object, as Python's.
----@class socket.socket
----@field family integer the family: `socket.AF_INET`, ... (read-only)
----@field type integer the type: `socket.SOCK_STREAM`, ... (read-only)
----@field proto integer the protocol (read-only)
-local sock = {}
-
----A file over a socket: `sock:makefile(mode)`.
----@class socket.file
-local f = {}
-
----Creates a socket, `AF_INET` and `SOCK_STREAM` by default; with `fileno`, a socket object for that descriptor.
----@param family? integer
----@param type? integer
----@param proto? integer
+---A new socket, `AF_INET` and `SOCK_STREAM` by default; with `fileno`, a socket object for that descriptor.
+---@param family? integer `socket.AF_*`: an address family
+---@param type? integer `socket.SOCK_*`: a socket type
+---@param proto? integer `socket.IPPROTO_*`: a protocol
 ---@param fileno? integer
 ---@return socket.socket
 function socket.socket(family, type, proto, fileno) end
 
 ---Two connected sockets, `AF_UNIX` and `SOCK_STREAM` by default.
----@param family? integer
----@param type? integer
----@param proto? integer
----@return socket.socket, socket.socket
+---@param family? integer `socket.AF_*`: an address family
+---@param type? integer `socket.SOCK_*`: a socket type
+---@param proto? integer `socket.IPPROTO_*`: a protocol
+---@return socket.socket
+---@return socket.socket
 function socket.socketpair(family, type, proto) end
 
 ---A socket on a duplicate of the descriptor `fd`.
 ---@param fd integer
----@param family? integer
----@param type? integer
----@param proto? integer
+---@param family? integer `socket.AF_*`: an address family
+---@param type? integer `socket.SOCK_*`: a socket type
+---@param proto? integer `socket.IPPROTO_*`: a protocol
 ---@return socket.socket
 function socket.fromfd(fd, family, type, proto) end
 
----Closes a descriptor that is not a socket object's.
+---Closes a descriptor that is not a socket object.
 ---@param fd integer
 function socket.close(fd) end
 
@@ -103,17 +87,20 @@ function socket.close(fd) end
 ---@param sock socket.socket
 ---@param buffers string|string[]
 ---@param fds integer[]
----@param flags? integer
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
 ---@param address? socket.addresslike
 ---@return integer
 function socket.send_fds(sock, buffers, fds, flags, address) end
 
----Receives data and descriptors.
+---Receives data and descriptors: data, fds, msg_flags, address.
 ---@param sock socket.socket
 ---@param bufsize integer
 ---@param maxfds integer
----@param flags? integer
----@return string data, integer[] fds, integer msg_flags, socket.address|string|nil address
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
+---@return string data
+---@return integer[] fds
+---@return integer msg_flags
+---@return socket.address|string|nil address
 function socket.recv_fds(sock, bufsize, maxfds, flags) end
 
 ---The length of a control message of `n` data bytes.
@@ -121,29 +108,32 @@ function socket.recv_fds(sock, bufsize, maxfds, flags) end
 ---@return integer
 function socket.CMSG_LEN(n) end
 
----The room a control message of `n` data bytes takes, for `recvmsg`'s `ancbufsize`.
+---The room a control message of `n` data bytes takes, for recvmsg's ancbufsize.
 ---@param n integer
 ---@return integer
 function socket.CMSG_SPACE(n) end
 
 ---The host's name, aliases and addresses, by reverse lookup.
 ---@param ip_or_name string
----@return string hostname, string[] aliases, string[] addresses
+---@return string hostname
+---@return string[] aliases
+---@return string[] addresses
 function socket.gethostbyaddr(ip_or_name) end
 
----The host name and service name of an address.
+---The host name and service name of an `address`.
 ---@param address socket.addresslike
----@param flags integer
----@return string host, string port
+---@param flags integer `socket.NI_*`, or-ed together: flags of getnameinfo
+---@return string host
+---@return string port
 function socket.getnameinfo(address, flags) end
 
----The port of a service (`/etc/services`).
+---The port of a service (/etc/services).
 ---@param name string
 ---@param proto? string
 ---@return integer
 function socket.getservbyname(name, proto) end
 
----The name of the service on a port.
+---The name of the service on a `port`.
 ---@param port integer
 ---@param proto? string
 ---@return string
@@ -154,7 +144,7 @@ function socket.getservbyport(port, proto) end
 ---@return string?
 function socket.explain(err) end
 
----A TCP socket connected to the first address of host that answers.
+---A TCP socket connected to the first `address` of host that answers.
 ---@param address socket.addresslike
 ---@param timeout? number
 ---@return socket.socket
@@ -171,9 +161,11 @@ function socket.create_server(address, options) end
 ---@return string
 function socket.gethostbyname(host) end
 
----The canonical name, aliases and IPv4 addresses of host.
+---The canonical name, aliases and IPv4 addresses of `host`.
 ---@param host string
----@return string hostname, string[] aliases, string[] addresses
+---@return string hostname
+---@return string[] aliases
+---@return string[] addresses
 function socket.gethostbyname_ex(host) end
 
 ---This machine's host name.
@@ -183,36 +175,36 @@ function socket.gethostname() end
 ---The addresses to connect or bind to, as Python returns them.
 ---@param host string?
 ---@param port integer|string|nil
----@param family? integer
----@param type? integer
----@param proto? integer
----@param flags? integer
+---@param family? integer `socket.AF_*`: an address family
+---@param type? integer `socket.SOCK_*`: a socket type
+---@param proto? integer `socket.IPPROTO_*`: a protocol
+---@param flags? integer `socket.AI_*`, or-ed together: flags of getaddrinfo
 ---@return socket.addrinfo[]
 function socket.getaddrinfo(host, port, family, type, proto, flags) end
 
----The fully qualified name of `name` or of this machine.
+---The fully qualified `name` of `name` or of this machine.
 ---@param name? string
 ---@return string
 function socket.getfqdn(name) end
 
 ---An IPv4 or IPv6 address packed in 4 or 16 bytes.
----@param family integer
+---@param family integer `socket.AF_*`: an address family
 ---@param text string
 ---@return string
 function socket.inet_pton(family, text) end
 
----The text form of a packed address.
----@param family integer
+---The text form of a `packed` address.
+---@param family integer `socket.AF_*`: an address family
 ---@param packed string
 ---@return string
 function socket.inet_ntop(family, packed) end
 
----An IPv4 address packed in 4 bytes, as C's `inet_aton` reads it.
+---An IPv4 address packed in 4 bytes, as C's inet_aton reads it.
 ---@param text string
 ---@return string
 function socket.inet_aton(text) end
 
----The dotted text of a packed IPv4 address.
+---The dotted text of a `packed` IPv4 address.
 ---@param packed string
 ---@return string
 function socket.inet_ntoa(packed) end
@@ -249,11 +241,18 @@ function socket.time() end
 ---@return number?
 function socket.getdefaulttimeout() end
 
----Sets the timeout new sockets get: `nil` blocking, `0` non-blocking, seconds.
+---Sets the timeout new sockets get: `nil` blocking, 0 non-blocking, `seconds` a deadline for each call.
 ---@param seconds number?
 function socket.setdefaulttimeout(seconds) end
 
----Binds the socket to a local address.
+---A socket object, as Python's.
+---@class socket.socket
+---@field family integer the family: `socket.AF_INET`, ... (read-only)
+---@field type integer the type: `socket.SOCK_STREAM`, ... (read-only)
+---@field proto integer the protocol (read-only)
+local sock = {}
+
+---Binds the socket to a local `address`.
 ---@param address socket.addresslike
 ---@overload fun(self: socket.socket, host: string, port: integer)
 function sock:bind(address) end
@@ -263,15 +262,16 @@ function sock:bind(address) end
 function sock:listen(backlog) end
 
 ---Waits for a connection; returns conn, address.
----@return socket.socket conn, socket.address|string address
+---@return socket.socket conn
+---@return socket.address|string address
 function sock:accept() end
 
----Connects to a remote address.
+---Connects to a remote `address`.
 ---@param address socket.addresslike
 ---@overload fun(self: socket.socket, host: string, port: integer)
 function sock:connect(address) end
 
----Connects; returns `0` or the errno instead of raising.
+---Connects; returns 0 or the errno instead of raising.
 ---@param address socket.addresslike
 ---@return integer errno
 ---@overload fun(self: socket.socket, host: string, port: integer): integer
@@ -279,24 +279,24 @@ function sock:connect_ex(address) end
 
 ---Sends what the kernel takes now; returns the count sent.
 ---@param data string
----@param flags? integer
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
 ---@return integer
 function sock:send(data, flags) end
 
----Sends all of data, waiting as needed.
+---Sends all of `data`, waiting as needed.
 ---@param data string
----@param flags? integer
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
 function sock:sendall(data, flags) end
 
 ---Waits for data; returns up to `bufsize` bytes, `""` at end of stream.
 ---@param bufsize integer
----@param flags? integer
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
 ---@return string
 function sock:recv(bufsize, flags) end
 
----Sends a datagram to address; returns the count sent. `sock:sendto(data, address)` or `sock:sendto(data, flags, address)`.
+---Sends a datagram to `address`; returns the count sent.
 ---@param data string
----@param flags? integer
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
 ---@param address socket.addresslike
 ---@return integer
 ---@overload fun(self: socket.socket, data: string, address: socket.addresslike): integer
@@ -304,18 +304,19 @@ function sock:sendto(data, flags, address) end
 
 ---Waits for a datagram; returns data, address.
 ---@param bufsize integer
----@param flags? integer
----@return string data, socket.address|string|nil address
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
+---@return string data
+---@return socket.address|string|nil address
 function sock:recvfrom(bufsize, flags) end
 
 ---Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`).
----@param how integer
+---@param how integer `socket.SHUT_*`: what shutdown shuts down
 function sock:shutdown(how) end
 
 ---Closes the socket.
 function sock:close() end
 
----`nil` blocks, `0` is non-blocking, seconds a deadline for each call.
+---`nil` blocks, 0 is non-blocking, `seconds` a deadline for each call.
 ---@param seconds number?
 function sock:settimeout(seconds) end
 
@@ -331,15 +332,15 @@ function sock:setblocking(flag) end
 ---@return boolean
 function sock:getblocking() end
 
----Sets a socket option.
----@param level integer
----@param option integer
+---Sets a socket `option`.
+---@param level integer `socket.SOL_SOCKET`, `socket.IPPROTO_TCP`, `socket.IPPROTO_IP`, `socket.IPPROTO_IPV6`, `socket.IPPROTO_UDP`: the level of an option: SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, IPPROTO_IPV6
+---@param option integer `socket.SO_*`: an option of the level: SO_* (SOL_SOCKET), TCP_*, IP_*, IPV6_*
 ---@param value integer|boolean|string|{[1]: integer, [2]: integer}
 function sock:setsockopt(level, option, value) end
 
 ---An option's value, or `buflen` raw bytes of it.
----@param level integer
----@param option integer
+---@param level integer `socket.SOL_SOCKET`, `socket.IPPROTO_TCP`, `socket.IPPROTO_IP`, `socket.IPPROTO_IPV6`, `socket.IPPROTO_UDP`: the level of an option: SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, IPPROTO_IPV6
+---@param option integer `socket.SO_*`: an option of the level: SO_* (SOL_SOCKET), TCP_*, IP_*, IPV6_*
 ---@param buflen? integer
 ---@return integer|string
 function sock:getsockopt(level, option, buflen) end
@@ -352,11 +353,11 @@ function sock:getsockname() end
 ---@return socket.address|string
 function sock:getpeername() end
 
----The descriptor, or `-1` once closed.
+---The descriptor, or -1 once closed.
 ---@return integer
 function sock:fileno() end
 
----Exactly `n` bytes; raises `EOFError` with `err.partial` if the stream ends first.
+---Exactly `n` bytes; raises EOFError with err.partial if the stream ends first.
 ---@param n integer
 ---@return string
 function sock:recv_exactly(n) end
@@ -386,27 +387,34 @@ function sock:makefile(mode) end
 ---@return socket.socket
 function sock:dup() end
 
----Sends a file (a path or an io file) and returns the count sent.
+---Sends a `file` (a path or an io `file`) and returns the `count` sent.
 ---@param file string|file*
 ---@param offset? integer
 ---@param count? integer
 ---@return integer
 function sock:sendfile(file, offset, count) end
 
----Sends buffers with ancillary data; returns the count sent.
+---Sends `buffers` with ancillary data; returns the count sent.
 ---@param buffers string|string[]
 ---@param ancdata? socket.ancdata[]
----@param flags? integer
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
 ---@param address? socket.addresslike
 ---@return integer
 function sock:sendmsg(buffers, ancdata, flags, address) end
 
----Receives data and ancillary data.
+---Receives data and ancillary data: data, ancdata, msg_flags, address.
 ---@param bufsize integer
 ---@param ancbufsize? integer
----@param flags? integer
----@return string data, socket.ancdata[] ancdata, integer msg_flags, socket.address|string|nil address
+---@param flags? integer `socket.MSG_*`, or-ed together: flags of send and recv
+---@return string data
+---@return socket.ancdata[] ancdata
+---@return integer msg_flags
+---@return socket.address|string|nil address
 function sock:recvmsg(bufsize, ancbufsize, flags) end
+
+---A file over a socket: `sock:makefile(mode)`.
+---@class socket.file
+local f = {}
 
 ---`n` bytes, fewer only at the end of the stream; with no `n`, all until the end.
 ---@param n? integer
@@ -423,7 +431,7 @@ function f:readline(max) end
 ---@return fun(): string?
 function f:lines(max) end
 
----Buffers data to send; returns its length.
+---Buffers `data` to send; returns its length.
 ---@param data string
 ---@return integer
 function f:write(data) end

@@ -1,7 +1,8 @@
 ---@meta sockrun
--- The sockrun module and the globals and standard functions sockrun adds
--- or replaces, for lua-language-server. Hand-written; held to the registry
--- by luaapi's tests.
+-- sockrun's sockrun, globals, io (extended), os (extended), string (extended), for lua-language-server (LuaLS).
+-- Generated from sockrun's registry by `sockrun lsp-defs DIR` (in this
+-- repository: `go run . lsp-defs docs/lua`); do not edit.
+-- See docs/api.md.
 
 ---About the running sockrun: its version, this worker's number, and the threads' switch interval.
 ---@class sockrunlib
@@ -10,7 +11,7 @@
 ---@field workers integer how many VMs run the script (`--workers N`; 1 otherwise)
 sockrun = {}
 
----Sets how long a thread may keep the interpreter lock while others wait (Python's `sys.setswitchinterval`).
+---Sets how long a thread may keep the interpreter lock while others wait (Python's sys.setswitchinterval).
 ---@param seconds number
 function sockrun.setswitchinterval(seconds) end
 
@@ -25,6 +26,10 @@ vars = {}
 ---The script's path (`arg[0]`) and the arguments after it (`arg[1]`, ..., also the script's `...`); the program and the options before the script at the negative indices.
 ---@type table<integer, string>
 arg = {}
+
+---The KiB of memory in use, a whole number (Lua 5.1's; `collectgarbage("count")` has the fraction too).
+---@type fun(): integer
+_G.gcinfo = function() end
 
 ---Writes its arguments, tab-separated, and a newline to standard output in one write.
 ---@param ... any
@@ -45,7 +50,7 @@ function io.read(...) end
 ---@return fun(): string?
 function io.lines(filename) end
 
----Ends the run with code, closing every socket.
+---Ends the run with `code`, closing every socket.
 ---@param code? integer|boolean
 function os.exit(code) end
 
@@ -55,31 +60,27 @@ function os.exit(code) end
 ---@return string|osdate
 function os.date(format, time) end
 
----`s` repeated `n` times; raises if the result would be larger than `limits.max_memory`.
+---`s` repeated `n` times; raises if the result would be larger than limits.max_memory.
 ---@param s string|number
 ---@param n integer
 ---@return string
 function string.rep(s, n) end
 
----The KiB of memory in use, a whole number (Lua 5.1's; `collectgarbage("count")` has the fraction too).
----@type fun(): integer
-_G.gcinfo = function() end
-
----The start and end of the first match of `pattern` in `s` from `init`, then its captures; `nil` if there is none. With `plain`, or a pattern without special characters, a plain search.
+---The start and end of the first match of `pattern` in `s` from `init`, then its captures; `nil` if there is none. With `plain`, or a `pattern` without special characters, a `plain` search.
 ---@param s string|number
 ---@param pattern string|number
 ---@param init? integer
 ---@param plain? boolean
 ---@return integer|nil start
 ---@return integer|nil end
----@return any ... captures
+---@return any ...
 function string.find(s, pattern, init, plain) end
 
 ---The captures of the first match of `pattern` in `s` from `init`, or the whole match if it has none; `nil` if there is none.
 ---@param s string|number
 ---@param pattern string|number
 ---@param init? integer
----@return any ... captures
+---@return any ...
 function string.match(s, pattern, init) end
 
 ---An iterator over the matches of `pattern` in `s`, returning each one's captures, or the whole match.
@@ -88,7 +89,7 @@ function string.match(s, pattern, init) end
 ---@return fun(): string|integer, ...
 function string.gmatch(s, pattern) end
 
----`s` with its first `n` (default all) matches of `pattern` replaced by `repl` (a string with `%0`-`%9`, a table, or a function), and the number of matches.
+---`s` with its first `n` (default all) matches of `pattern` replaced by `repl` (a string with %0-%9, a table, or a function), and the number of matches.
 ---@param s string|number
 ---@param pattern string|number
 ---@param repl string|number|table|fun(...: string|integer): any

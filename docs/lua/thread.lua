@@ -1,27 +1,12 @@
 ---@meta thread
--- sockrun's thread module, for lua-language-server. Hand-written; held to
--- the registry by luaapi's tests.
+-- sockrun's thread, for lua-language-server (LuaLS).
+-- Generated from sockrun's registry by `sockrun lsp-defs DIR` (in this
+-- repository: `go run . lsp-defs docs/lua`); do not edit.
+-- See docs/threads.md.
 
 ---Threads of one VM taking turns under the interpreter lock, and queues, locks and events between them.
 ---@class threadlib
 thread = {}
-
----A thread's handle.
----@class thread.thread
-local t = {}
-
----A first-in, first-out queue of values between threads.
----@class thread.queue
----@operator len: integer
-local q = {}
-
----A lock (Python's `threading.Lock`), not reentrant.
----@class thread.lock
-local l = {}
-
----An event (Python's `threading.Event`): a flag threads can wait for.
----@class thread.event
-local e = {}
 
 ---Starts `fn(...)` in a new thread; returns its handle.
 ---@param fn function
@@ -33,7 +18,7 @@ function thread.spawn(fn, ...) end
 ---@return thread.thread
 function thread.current() end
 
----Waits, letting other threads run; `0` gives every waiting thread a turn.
+---Waits, letting other threads run; 0 gives every waiting thread a turn.
 ---@param seconds number
 function thread.sleep(seconds) end
 
@@ -50,6 +35,10 @@ function thread.lock() end
 ---@return thread.event
 function thread.event() end
 
+---A thread's handle.
+---@class thread.thread
+local t = {}
+
 ---Waits for the thread to end; returns its results or raises its error.
 ---@param timeout? number
 ---@return any ...
@@ -63,7 +52,12 @@ function t:alive() end
 ---@return integer
 function t:id() end
 
----Adds value, waiting while a bounded queue is full.
+---A first-in, first-out queue of values between threads.
+---@class thread.queue
+---@operator len: integer
+local q = {}
+
+---Adds `value`, waiting while a bounded queue is full.
 ---@param value any
 ---@param timeout? number
 function q:put(value, timeout) end
@@ -80,7 +74,11 @@ function q:len() end
 ---Closes the queue: puts raise, gets drain it then return `nil`.
 function q:close() end
 
----Takes the lock, waiting while another thread holds it; `false` on timeout.
+---A lock (Python's `threading.Lock`), not reentrant.
+---@class thread.lock
+local l = {}
+
+---Takes the lock, waiting while another thread holds it; `false` on `timeout`.
 ---@param timeout? number
 ---@return boolean
 function l:acquire(timeout) end
@@ -92,6 +90,10 @@ function l:release() end
 ---@return boolean
 function l:locked() end
 
+---An event (Python's `threading.Event`): a flag threads can wait for.
+---@class thread.event
+local e = {}
+
 ---Sets the event and wakes every waiter.
 function e:set() end
 
@@ -102,7 +104,7 @@ function e:clear() end
 ---@return boolean
 function e:is_set() end
 
----Waits until the event is set; `false` on timeout.
+---Waits until the event is set; `false` on `timeout`.
 ---@param timeout? number
 ---@return boolean
 function e:wait(timeout) end

@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -35,7 +36,14 @@ type CallEvent struct {
 	Socket                  StatefulSocket
 	StateBefore, StateAfter string
 	FDBefore                int
-	Start, End              time.Time
+	// Received and Sent are the bytes the call moved on Socket, whatever
+	// face made it (the core counts them); EndOfStream says a read met
+	// the end of the stream.
+	Received, Sent int
+	EndOfStream    bool
+	Start, End     time.Time
+	// traffic is the socket's count before the call.
+	traffic core.Traffic
 }
 
 // StatefulSocket is a socket as the call path sees it: any face's socket
@@ -45,6 +53,11 @@ type StatefulSocket interface {
 	StateName() string
 	// FD is the descriptor, -1 once closed.
 	FD() int
+	// Endpoints are the local and peer addresses as messages print them
+	// ("127.0.0.1:9999", "[::1]:5000", a path), "" where there is none.
+	Endpoints() (local, peer string)
+	// Traffic is what the socket's calls have moved so far.
+	Traffic() core.Traffic
 }
 
 // Observer sees every call of a registered function when attached to a
@@ -90,20 +103,29 @@ func (vm *VM) observed(L *lua.LState, m *Module, ty *Type, f *Func, fn lua.LGFun
 		ev.Args[i] = L.Get(i + 1)
 	}
 	if ty != nil && top > 0 {
-		if ud, ok := ev.Args[0].(*lua.LUserData); ok {
-			if s, ok := ud.Value.(StatefulSocket); ok {
-				ev.Socket = s
-				ev.StateBefore, ev.FDBefore = s.StateName(), s.FD()
-			}
-		}
+		ev.Socket = SocketValue(ev.Args[0])
+	} else if ty == nil {
+		// A module function that takes a socket (socket.send_fds) is a
+		// call on it.
+		ev.Socket = SocketValue(ev.ArgWith(RoleObject))
+	}
+	if s := ev.Socket; s != nil {
+		ev.StateBefore, ev.FDBefore = s.StateName(), s.FD()
+		ev.traffic = s.Traffic()
 	}
 	if cs, ok := vm.observer.(CallStarter); ok {
 		cs.CallStart(ev)
 	}
 	finish := func() {
 		ev.End = time.Now()
-		if ev.Socket != nil {
-			ev.StateAfter = ev.Socket.StateName()
+		if s := ev.Socket; s != nil {
+			ev.StateAfter = s.StateName()
+			t := s.Traffic()
+			// (A count that went down is a socket the call replaced:
+			// LuaSocket's setfd.)
+			ev.Received = int(max(t.Received-ev.traffic.Received, 0))
+			ev.Sent = int(max(t.Sent-ev.traffic.Sent, 0))
+			ev.EndOfStream = t.Ends > ev.traffic.Ends
 		}
 		vm.observer.Call(ev)
 	}

@@ -37,6 +37,10 @@ type OSError struct {
 	// Partial is what a framing read got before the stream ended
 	// (err.partial), if it is such an error.
 	Partial *string
+	// Library and Reason are an ssl error's library ("SSL") and OpenSSL's
+	// name of what went wrong ("DECRYPTION_FAILED_OR_BAD_RECORD_MAC"), as
+	// Python's ssl.SSLError has them; "" for other errors.
+	Library, Reason string
 	// Err is the Go error it came from, if any: errors.As and errors.Is
 	// see through an OSError to it (a syscall.Errno, core.ErrTimeout, a
 	// *net.DNSError, the run's context error).
@@ -48,11 +52,13 @@ func (e *OSError) Unwrap() error { return e.Err }
 
 // Error formats the error as Python prints it, plus the call and address:
 // "ConnectionRefusedError: [Errno 111] Connection refused (connect 127.0.0.1:9)".
+// An ssl error prints its message alone, as Python's does:
+// "ssl.SSLError: [SSL: ...] ... (recv 127.0.0.1:443)".
 func (e *OSError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Class)
 	b.WriteString(": ")
-	if e.Errno != 0 && e.Class != "KeyboardInterrupt" && e.Message != "timed out" {
+	if e.Errno != 0 && e.Class != "KeyboardInterrupt" && e.Message != "timed out" && !strings.HasPrefix(e.Class, "ssl.") {
 		fmt.Fprintf(&b, "[Errno %d] ", e.Errno)
 	}
 	b.WriteString(e.Message)
@@ -287,6 +293,12 @@ func ErrorValue(L *lua.LState, e *OSError) *lua.LTable {
 	}
 	if e.Partial != nil {
 		t.RawSetString("partial", lua.LString(*e.Partial))
+	}
+	if e.Library != "" {
+		t.RawSetString("library", lua.LString(e.Library))
+	}
+	if e.Reason != "" {
+		t.RawSetString("reason", lua.LString(e.Reason))
 	}
 	if e.Explanation != "" {
 		t.RawSetString("explanation", lua.LString(e.Explanation))

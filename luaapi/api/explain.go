@@ -42,10 +42,14 @@ func explain(e *OSError, s explainedSocket) string {
 		st = s.State()
 	}
 	op := e.Op
-	reading := oneOf(op, "recv", "recvfrom", "recv_exactly", "recvline", "recvuntil", "lines", "recvmsg", "recv_fds", "read", "readline")
-	sending := oneOf(op, "send", "sendall", "sendto", "sendmsg", "sendfile", "send_fds", "write", "flush")
+	// What the failed call was doing, as the registry declares it.
+	does := DirectionOf(op)
+	reading := does&Receives != 0
+	sending := does&Sends != 0
+	binding := does&Binds != 0
+	connecting := does&Connects != 0
 	switch {
-	case op == "accept" && e.Name == "EINVAL" && st != core.Listening:
+	case does&Accepts != 0 && e.Name == "EINVAL" && st != core.Listening:
 		return "accept() needs a listening socket: call listen() after bind() and before accept()"
 	case (reading || sending) && st == core.Listening:
 		return "this socket is listening: it only accepts connections. Talk on the socket accept() returns: local conn, addr = srv:accept(); conn:recv(1024)"
@@ -59,20 +63,23 @@ func explain(e *OSError, s explainedSocket) string {
 		return "the peer has closed the connection, so nothing more can be sent on it; close this socket too"
 	case e.Name == "ECONNRESET":
 		return "the peer closed the connection abruptly (it reset it): it crashed, was killed, or closed with unread data. A server should close this connection and carry on"
-	case oneOf(op, "bind", "create_server") && e.Name == "EADDRINUSE":
+	case binding && e.Name == "EADDRINUSE":
 		return "another socket holds this address: another program, another run of this script, or a server that just stopped, whose connections linger in TIME_WAIT for a minute. " +
 			"Set SO_REUSEADDR before bind() to reuse the port at once: sock:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)"
-	case oneOf(op, "bind", "create_server") && e.Name == "EADDRNOTAVAIL":
+	case binding && e.Name == "EADDRNOTAVAIL":
 		return "that address is not one of this machine's: bind to \"\" (every address), \"127.0.0.1\" or an address this machine has"
-	case oneOf(op, "bind", "create_server") && e.Name == "EACCES":
+	case binding && e.Name == "EACCES":
 		return "ports below 1024 are for root: use a port of 1024 or more"
-	case oneOf(op, "connect", "create_connection", "connect_ex") && e.Name == "ECONNREFUSED":
+	case (reading || sending) && e.Name == "ECONNREFUSED" && s != nil && s.Type() == unix.SOCK_DGRAM:
+		return "nothing listened on the peer's port when an earlier datagram of this socket got there: the peer's host answered with an ICMP \"port unreachable\" message, " +
+			"which the kernel hands to this connected socket as an error on its next call. Is the server running, on this port?"
+	case connecting && e.Name == "ECONNREFUSED":
 		return "nothing is listening on that port of that host: is the server running, on this port, and listening on that address?"
-	case oneOf(op, "connect", "create_connection") && e.Name == "ETIMEDOUT":
+	case connecting && e.Name == "ETIMEDOUT":
 		return "the host did not answer in time: it may be down, unreachable, or dropping the connection silently (a firewall)"
 	case (reading || sending || op == "getpeername") && e.Name == "ENOTCONN" && (st == core.Created || st == core.Bound):
 		return "the socket is not connected: call connect() first, or use sendto()/recvfrom() on a datagram socket"
-	case op == "connect" && e.Name == "EISCONN":
+	case connecting && e.Name == "EISCONN":
 		return "the socket is already connected: one socket makes one connection; make a new socket for another"
 	case e.Name == "EBADF" && st == core.Closed:
 		return "the socket is closed: close() was called on it, or the thread it was passed to ended"
@@ -84,15 +91,6 @@ func explain(e *OSError, s explainedSocket) string {
 		return "the socket is non-blocking (setblocking(false) or settimeout(0)): the call would have had to wait. Wait with select.select (require \"select\"), or give the socket a timeout"
 	}
 	return ""
-}
-
-func oneOf(s string, list ...string) bool {
-	for _, x := range list {
-		if s == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Explanation is the explanation an error value carries, "" if none.

@@ -87,7 +87,8 @@ type Config struct {
 	// MaxRecv is limits.max_recv (0: core.DefaultMaxRecv): the most bytes
 	// one recv, recvfrom or io.read returns, and asks of the system.
 	MaxRecv int
-	// Shared is the run's key-value store, common to every worker (the
-	// shared module); nil gives this VM a store of its own.
-	Shared *store.Store
+	// Shared is the run's store, common to every worker (the shared
+	// module): in the process, or Redis (shared.url); nil gives this VM
+	// an in-process store of its own.
+	Shared store.Store
 }

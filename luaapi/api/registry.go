@@ -30,6 +30,22 @@ type Func struct {
 	Sig string
 	// Summary is one line on what it does and returns.
 	Summary string
+	// What it means (meaning.go): what it does, where the bytes of a
+	// receive or a send are, its parameters' and results' kinds, how it
+	// fails. Declared with Does, Receives, Sends, Params, Returns and
+	// Failing.
+	Dir    Direction
+	DataAt Place
+	In     []Param
+	Out    []Kind
+	Fail   Failure
+	// TypeParams are the editor definitions' generic parameters ("T");
+	// Alts are other ways to call it, each its parameters (Or).
+	TypeParams string
+	Alts       [][]Param
+	// paramsDeclared is how many parameters the signature had when
+	// Params was given its kinds.
+	paramsDeclared int
 	// bind makes the Go function for one VM, from the instance of the
 	// module that registered the function (or its type). It runs through
 	// the call path (callpath.go).
@@ -75,6 +91,33 @@ type Type struct {
 	// as they are: they are how Lua operators see the object, not calls a
 	// trace or the docs list one by one.
 	Metamethods map[string]lua.LGFunction
+	// Summary is one line on the object, for the editor definitions.
+	Summary string
+	// Values are fields the object has that its face sets itself (not
+	// Fields): the socket object's family, type and proto. They are
+	// documented, not installed.
+	Values []Value
+}
+
+// Value is a documented value a module or an object has beside its
+// functions, methods and constants: a field its Setup or its face sets
+// (socket.errorcode, sock.family), or a global (vars). Type is its LuaLS
+// type.
+type Value struct {
+	Name    string
+	Type    string
+	Summary string
+}
+
+// Shape is the shape of a table a module's functions take or return,
+// named after the module (socket.address, socket.serveroptions), for the
+// editor definitions: a class with fields, or, with Alias set, another
+// name of a LuaLS type.
+type Shape struct {
+	Name    string
+	Summary string
+	Fields  []Value
+	Alias   string
 }
 
 // Field is a value of an object read as obj.name, and set as obj.name = v
@@ -82,7 +125,9 @@ type Type struct {
 type Field struct {
 	Name    string
 	Summary string
-	Get     func(L *lua.LState, obj *lua.LUserData) lua.LValue
+	// Type is its LuaLS type: "boolean", "integer".
+	Type string
+	Get  func(L *lua.LState, obj *lua.LUserData) lua.LValue
 	// Set stores v (at stack index 3 of the __newindex call, for argument
 	// errors); nil makes the field read-only.
 	Set func(L *lua.LState, obj *lua.LUserData, v lua.LValue)
@@ -133,6 +178,18 @@ type Module struct {
 	Setup func(inst any, L *lua.LState, mod *lua.LTable)
 	// Order sorts modules when they open; lower first, then by name.
 	Order int
+	// Families are the named families of the module's constants that
+	// parameters take (meaning.go): "AF_*", "MSG_*".
+	Families []*Family
+	// What the editor definitions (luals.go) say beside the functions,
+	// types and constants: the module table's other fields (Values), the
+	// shapes of tables its functions take and return, the LuaLS type of
+	// calling the module table itself (Callable: select, socket.unix),
+	// and the file they go in (Defs; unset, the module's name + ".lua").
+	Values   []Value
+	Shapes   []Shape
+	Callable string
+	Defs     string
 }
 
 // SetupOf is a Module's Setup from f, a method of its instance type M.
@@ -145,6 +202,9 @@ var registry []*Module
 // Register adds a module to the registry; each module's package calls it
 // from init.
 func Register(m *Module) {
+	for _, fam := range m.Families {
+		fam.module = m
+	}
 	registry = append(registry, m)
 	sort.SliceStable(registry, func(i, j int) bool {
 		if registry[i].Order != registry[j].Order {
@@ -233,6 +293,7 @@ func (vm *VM) Open(L *lua.LState) {
 				for _, part := range parts {
 					vm.fill(L, part, mod, owner)
 				}
+				guardModule(L, m.Name, mod)
 				L.Push(mod)
 				return 1
 			})
@@ -363,8 +424,24 @@ func noMethod(L *lua.LState, ty *Type, key lua.LValue) {
 // nearest is the method or field of ty (or of the types it inherits)
 // closest to name, if one is close enough to be a likely typo.
 func nearest(name string, ty *Type) string {
+	var names []string
+	for t := ty; t != nil; t = t.Inherits {
+		for _, f := range t.Methods {
+			names = append(names, f.Name)
+		}
+		for _, f := range t.Fields {
+			names = append(names, f.Name)
+		}
+	}
+	return closest(name, names)
+}
+
+// closest is the name of names closest to name, if one is close enough to
+// be a likely typo: how a missing method's error and a missing module
+// field's (missing.go) suggest one.
+func closest(name string, names []string) string {
 	best, bestDist := "", 3
-	consider := func(cand string) {
+	for _, cand := range names {
 		d := EditDistance(strings.ToLower(name), strings.ToLower(cand))
 		if d < bestDist || d == bestDist && best != "" && cand < best {
 			best, bestDist = cand, d
@@ -373,23 +450,20 @@ func nearest(name string, ty *Type) string {
 			best, bestDist = cand, 1
 		}
 	}
-	for t := ty; t != nil; t = t.Inherits {
-		for _, f := range t.Methods {
-			consider(f.Name)
-		}
-		for _, f := range t.Fields {
-			consider(f.Name)
-		}
-	}
 	if bestDist > max(1, len(name)/3) {
 		return ""
 	}
 	return best
 }
 
-// EditDistance is the Levenshtein distance between a and b: how the
-// suggestions of a missing method and of sockrun doc find close names.
+// EditDistance is the number of edits that make a into b: a byte
+// inserted, deleted or changed, or two adjacent bytes swapped (the
+// optimal string alignment distance: "spwan" is one edit from "spawn", as
+// a typist sees it). It is how the suggestions of a missing method or
+// module field and of sockrun doc find close names.
 func EditDistance(a, b string) int {
+	// Rows i-2, i-1 and i of the table of distances between prefixes.
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -403,8 +477,11 @@ func EditDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

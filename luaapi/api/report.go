@@ -22,7 +22,8 @@ type droppedUnread struct {
 }
 
 // NoteUnread records n bytes received on a socket that nothing read, which
-// the script's close call throws away. Called with the lock held.
+// the script's close call throws away (core.Socket.Unread: sockrun's
+// buffer and the kernel's). Called with the lock held.
 func (vm *VM) NoteUnread(n int) {
 	if n > 0 {
 		vm.unread.sockets++
@@ -43,7 +44,7 @@ func (vm *VM) Report(w io.Writer, who string, running []string) {
 	unread := vm.unread
 	vm.group.Each(func(s *core.Socket, where string) {
 		what := describeSocket(s)
-		if n := s.Buffered(); n > 0 {
+		if n := s.Unread(); n > 0 {
 			what += fmt.Sprintf(", %d bytes received and not read", n)
 			unread.sockets++
 			unread.bytes += n

@@ -29,6 +29,15 @@ func (vm *VM) Await(L *lua.LState, wake <-chan struct{}, timeout time.Duration) 
 	})
 }
 
+// Release runs f with the interpreter lock released and takes the lock
+// back: the way a module waits for something that is not a socket (a
+// store across the network). f gets the context the thread's waits watch,
+// which the run's interruption ends, and must touch no Lua value. The
+// caller then looks at the context (RaiseIfInterrupted).
+func (vm *VM) Release(L *lua.LState, f func(ctx context.Context)) {
+	core.Release(vm, L, f)
+}
+
 // RaiseIfInterrupted raises the interrupt error of op if the run is over
 // (or a signal is due in the main thread).
 func (vm *VM) RaiseIfInterrupted(L *lua.LState, op string) {

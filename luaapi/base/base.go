@@ -43,10 +43,17 @@ var globals = &api.Module{
 	Summary: "the globals sockrun adds: vars, arg and a print that goes through the host",
 	Doc:     "docs/api.md",
 	Funcs: []api.Func{
-		api.Method("print", "print(...)", "writes its arguments, tab-separated, and a newline to standard output in one write", (*Base).basePrint),
+		api.Method("print", "print(...)", "writes its arguments, tab-separated, and a newline to standard output in one write", (*Base).basePrint).
+			Params(api.Any),
 	},
 	Setup: api.SetupOf((*Base).setupGlobals),
 	New:   newBase,
+	Defs:  "sockrun.lua",
+	Values: []api.Value{
+		{Name: "vars", Type: "table<string, string>", Summary: "the script's parameters, strings: `--var port=9000` gives `vars.port == \"9000\"`"},
+		{Name: "arg", Type: "table<integer, string>", Summary: "the script's path (`arg[0]`) and the arguments after it (`arg[1]`, ..., also the script's `...`); the program and the options before the script at the negative indices"},
+		{Name: "gcinfo", Type: "fun(): integer", Summary: "the KiB of memory in use, a whole number (Lua 5.1's; `collectgarbage(\"count\")` has the fraction too)"},
+	},
 }
 
 func newBase(vm *api.VM) any {
@@ -66,24 +73,31 @@ func init() {
 	api.Register(&api.Module{
 		Name:    "io",
 		New:     shared,
+		Defs:    "sockrun.lua",
 		Kind:    api.ExtendGlobal,
 		Summary: "io.write, io.read and io.lines on the run's standard streams, the lock released while reading",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("write", "io.write(...)", "writes strings and numbers to the current output; returns the file", (*Base).ioWriteFn),
-			api.Method("read", "io.read(formats...)", "reads lines, numbers, counts of bytes or the rest from the current input", (*Base).ioReadFn),
-			api.Method("lines", "io.lines([filename])", "an iterator over the lines of standard input, or of a file", (*Base).ioLinesFn),
+			api.Method("write", "io.write(...)", "writes strings and numbers to the current output; returns the file", (*Base).ioWriteFn).
+				Params(api.T("string|number")).Returns(api.T("file*")),
+			api.Method("read", "io.read(formats...)", "reads lines (\"l\", \"L\"), numbers (\"n\"), counts of bytes or the rest (\"a\") from the current input, the lock released while it waits", (*Base).ioReadFn).
+				Params(api.T("string|integer")).Returns(api.T("string|number|nil").Named("...")),
+			api.Method("lines", "io.lines([filename])", "an iterator over the lines of standard input, or of a file", (*Base).ioLinesFn).
+				Params(api.Str).Returns(api.T("fun(): string?")),
 		},
 	})
 	api.Register(&api.Module{
 		Name:    "os",
 		New:     shared,
+		Defs:    "sockrun.lua",
 		Kind:    api.ExtendGlobal,
 		Summary: "os.exit that closes every socket, and os.date as C's strftime",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("exit", "os.exit([code])", "ends the run with code, closing every socket", (*Base).osExit),
-			api.Fn("date", "os.date([format [, time]])", "the date formatted as C's strftime, or a table for \"*t\"", osDate),
+			api.Method("exit", "os.exit([code])", "ends the run with code, closing every socket", (*Base).osExit).
+				Params(api.T("integer|boolean")),
+			api.Fn("date", "os.date([format [, time]])", "the date formatted as C's strftime, or a table for \"*t\"", osDate).
+				Params(api.Str, api.Int).Returns(api.T("string|osdate")),
 		},
 	})
 }

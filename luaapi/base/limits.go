@@ -18,12 +18,14 @@ import (
 func init() {
 	api.Register(&api.Module{
 		Name:    "string",
+		Defs:    "sockrun.lua",
 		New:     shared,
 		Kind:    api.ExtendGlobal,
 		Summary: "string.rep that refuses a result larger than the memory limit, with an error that says so",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("rep", "string.rep(s, n)", "s repeated n times; raises if the result would be larger than limits.max_memory", (*Base).stringRep),
+			api.Method("rep", "string.rep(s, n)", "s repeated n times; raises if the result would be larger than limits.max_memory", (*Base).stringRep).
+				Params(api.T("string|number"), api.Int).Returns(api.Str),
 		},
 	})
 }

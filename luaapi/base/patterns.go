@@ -19,14 +19,20 @@ import (
 func init() {
 	api.Register(&api.Module{
 		Name:    "string",
+		Defs:    "sockrun.lua",
 		Kind:    api.ExtendGlobal,
 		Summary: "string.find, string.match, string.gmatch and string.gsub as Lua 5.1's, on a matcher that allocates nothing",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Fn("find", "string.find(s, pattern [, init [, plain]])", "the start and end of the first match of pattern in s from init, then its captures; nil if there is none", strFind),
-			api.Fn("match", "string.match(s, pattern [, init])", "the captures of the first match of pattern in s from init, or the whole match if it has none; nil if there is none", strMatch),
-			api.Fn("gmatch", "string.gmatch(s, pattern)", "an iterator over the matches of pattern in s, returning each one's captures, or the whole match", strGmatch),
-			api.Fn("gsub", "string.gsub(s, pattern, repl [, n])", "s with its first n (default all) matches of pattern replaced by repl, a string, table or function; and the number of matches", strGsub),
+			api.Fn("find", "string.find(s, pattern [, init [, plain]])", "the start and end of the first match of pattern in s from init, then its captures; nil if there is none. With plain, or a pattern without special characters, a plain search", strFind).
+				Params(api.T("string|number"), api.T("string|number"), api.Int, api.Bool).
+				Returns(api.T("integer|nil").Named("start"), api.T("integer|nil").Named("end"), api.Any.Named("...")),
+			api.Fn("match", "string.match(s, pattern [, init])", "the captures of the first match of pattern in s from init, or the whole match if it has none; nil if there is none", strMatch).
+				Params(api.T("string|number"), api.T("string|number"), api.Int).Returns(api.Any.Named("...")),
+			api.Fn("gmatch", "string.gmatch(s, pattern)", "an iterator over the matches of pattern in s, returning each one's captures, or the whole match", strGmatch).
+				Params(api.T("string|number"), api.T("string|number")).Returns(api.T("fun(): string|integer, ...")),
+			api.Fn("gsub", "string.gsub(s, pattern, repl [, n])", "s with its first n (default all) matches of pattern replaced by repl (a string with %0-%9, a table, or a function), and the number of matches", strGsub).
+				Params(api.T("string|number"), api.T("string|number"), api.T("string|number|table|fun(...: string|integer): any"), api.Int).Returns(api.Str, api.Int.Named("count")),
 		},
 		Setup: func(_ any, _ *lua.LState, mod *lua.LTable) {
 			// Lua 5.1's old name of gmatch.

@@ -14,10 +14,17 @@ func init() {
 		Summary: "about the running sockrun: its version, this worker's number, and the threads' switch interval",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("setswitchinterval", "sockrun.setswitchinterval(seconds)", "sets how long a thread may keep the interpreter lock while others wait", (*Base).sockrunSetswitchinterval),
-			api.Method("getswitchinterval", "sockrun.getswitchinterval()", "the switch interval, in seconds", (*Base).sockrunGetswitchinterval),
+			api.Method("setswitchinterval", "sockrun.setswitchinterval(seconds)", "sets how long a thread may keep the interpreter lock while others wait (Python's sys.setswitchinterval)", (*Base).sockrunSetswitchinterval).
+				Params(api.Num),
+			api.Method("getswitchinterval", "sockrun.getswitchinterval()", "the switch interval, in seconds", (*Base).sockrunGetswitchinterval).
+				Returns(api.Num),
 		},
 		Setup: api.SetupOf((*Base).setupSockrun),
+		Values: []api.Value{
+			{Name: "version", Type: "string", Summary: "sockrun's version: `\"0.1.0\"`"},
+			{Name: "worker", Type: "integer", Summary: "this VM's number, 1 to `workers` (`--workers N`)"},
+			{Name: "workers", Type: "integer", Summary: "how many VMs run the script (`--workers N`; 1 otherwise)"},
+		},
 	})
 }
 

@@ -105,13 +105,31 @@ func UnixName(a *unix.SockaddrUnix) string {
 	return a.Name
 }
 
+// IPString is the text of ip as the C library's inet_ntop writes it. It is
+// Go's text except for an IPv4-compatible IPv6 address (96 zero bits, then
+// an IPv4 address that is not 0.0.x.x): glibc writes its last 32 bits as
+// an IPv4 address, "::1.2.3.4", where Go writes "::102:304".
+func IPString(ip netip.Addr) string {
+	if ip.Is6() && !ip.Is4In6() {
+		b := ip.As16()
+		if [12]byte(b[:12]) == [12]byte{} && b[12]|b[13] != 0 {
+			s := "::" + netip.AddrFrom4([4]byte(b[12:])).String()
+			if z := ip.Zone(); z != "" {
+				s += "%" + z
+			}
+			return s
+		}
+	}
+	return ip.String()
+}
+
 // SockaddrString prints a socket address for messages and reprs.
 func SockaddrString(sa unix.Sockaddr) string {
 	switch a := sa.(type) {
 	case *unix.SockaddrInet4:
 		return JoinHostPort(netip.AddrFrom4(a.Addr).String(), a.Port)
 	case *unix.SockaddrInet6:
-		return JoinHostPort(netip.AddrFrom16(a.Addr).String(), a.Port)
+		return JoinHostPort(IPString(netip.AddrFrom16(a.Addr)), a.Port)
 	case *unix.SockaddrUnix:
 		return UnixName(a)
 	}
@@ -263,6 +281,58 @@ func LookupAddr(h Host, c Caller, ip string) ([]string, error) {
 		names, err = net.DefaultResolver.LookupAddr(ctx, ip)
 	})
 	return names, err
+}
+
+// ReverseLookup is the name and aliases of ip as the C library's
+// gethostbyaddr gives them, looked up with the lock of c's thread
+// released: from the first line of /etc/hosts with that address (its
+// first name, and that line's other names as the aliases), else by
+// reverse lookup in DNS (the first name, the others as aliases). Go's
+// resolver alone would gather the names of every /etc/hosts line with the
+// address, where gethostbyaddr stops at the first.
+func ReverseLookup(h Host, c Caller, ip netip.Addr) (string, []string, error) {
+	var names []string
+	var err error
+	Release(h, c, func(ctx context.Context) {
+		if names = hostsNames(hostsPath, ip); names == nil {
+			names, err = net.DefaultResolver.LookupAddr(ctx, ip.String())
+		}
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(names) == 0 {
+		return "", nil, EAINoName
+	}
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(n, ".")
+	}
+	return names[0], names[1:], nil
+}
+
+// hostsPath is the hosts file ReverseLookup reads.
+var hostsPath = "/etc/hosts"
+
+// hostsNames is the names on the first line of the hosts file at path
+// whose address is ip, nil if there is none (or no file).
+func hostsNames(path string, ip netip.Addr) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		if a, err := netip.ParseAddr(fields[0]); err == nil && a.WithZone("") == ip.WithZone("") {
+			return fields[1:]
+		}
+	}
+	return nil
 }
 
 // LookupPort is the port of the service named service on network ("tcp",

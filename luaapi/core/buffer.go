@@ -174,6 +174,24 @@ func (rb *readBuffer) append(p []byte) {
 // that has some as readable.
 func (s *Socket) Buffered() int { return s.rbuf.len() }
 
+// Unread is the count of bytes the socket received that the script has
+// not read: Buffered, and what the kernel still holds for it (FIONREAD,
+// Linux's SIOCINQ): every byte of a stream; on a datagram socket the size
+// of the first datagram waiting, which is all the kernel tells. A
+// listening or closed socket has none in the kernel.
+func (s *Socket) Unread() int {
+	n := s.Buffered()
+	var queued int
+	if err := s.control(func(fd int) error {
+		var err error
+		queued, err = unix.IoctlGetInt(fd, unix.SIOCINQ)
+		return err
+	}); err == nil && queued > 0 {
+		n += queued
+	}
+	return n
+}
+
 // Recv reads up to n bytes: "" at end of stream (or n == 0). Flags are the
 // socket's MSG_ flags. On a stream socket every read goes through the
 // receive buffer: MSG_PEEK returns bytes without consuming them,
@@ -210,6 +228,17 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 	if n <= 0 {
 		return "", nil
 	}
+	if flags&(unix.MSG_PEEK|unix.MSG_WAITALL) == unix.MSG_PEEK && s.family == unix.AF_UNIX && s.rbuf.len() == 0 && s.rerr == nil && s.conn == nil {
+		// A unix socket reads no more than asked (fill), so a peek that
+		// filled the buffer would make the next read return only the
+		// peeked bytes, and drop the descriptors that came with them.
+		// With nothing buffered it peeks in the kernel instead: the
+		// bytes stay there for the next read, and for recvmsg. (Other
+		// sockets read ahead: a peek fills the buffer with all there
+		// is, which the next read returns.)
+		data, _, err := s.recvDirect(c, n, flags, false)
+		return data, err
+	}
 	need := 1
 	if flags&unix.MSG_WAITALL != 0 {
 		need = n
@@ -244,9 +273,9 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 		return "", nil
 	}
 	if flags&unix.MSG_PEEK != 0 {
-		return string(s.rbuf.bytes()[:k]), nil
+		return s.received(string(s.rbuf.bytes()[:k])), nil
 	}
-	return s.rbuf.take(k), nil
+	return s.received(s.rbuf.take(k)), nil
 }
 
 // fill reads once from the transport into the receive buffer, at least
@@ -288,6 +317,9 @@ func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
 		}
 		return 0, err
 	}
+	if n == 0 {
+		s.traffic.Ends++
+	}
 	s.rbuf.adopt(b, n)
 	if s.busy[dirRead] > 0 && s.conn == nil {
 		s.kick()
@@ -314,7 +346,7 @@ func (s *Socket) take(n int) string {
 	if n == 0 {
 		return ""
 	}
-	return s.rbuf.take(n)
+	return s.received(s.rbuf.take(n))
 }
 
 // recvDirect reads one chunk (a datagram) of up to n bytes from the
@@ -345,8 +377,9 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 	var data string
 	s.truncated = 0
 	if err == nil {
-		data = string((*b)[:min(got, size)])
-		if got > size {
+		data = s.received(string((*b)[:min(got, size)]))
+		if got > size && flags&unix.MSG_PEEK == 0 {
+			// (A peek drops nothing: the datagram stays whole.)
 			s.truncated = got - size
 			s.truncatedTotal++
 			if s.group != nil {

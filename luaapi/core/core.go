@@ -141,7 +141,35 @@ type Socket struct {
 	// conn, if set, carries the socket's bytes instead of the descriptor
 	// (a TLS connection over RawConn).
 	conn Transport
+
+	// traffic counts what the socket's calls moved (Traffic).
+	traffic Traffic
 }
+
+// Traffic is what a socket's calls have moved so far, whatever face made
+// them: the bytes handed to the script (Received, peeks included), the
+// bytes the kernel or the transport took from it (Sent), and the reads
+// that met the end of the stream (Ends). The call path takes it before
+// and after a call, so that a trace shows what each call moved (two
+// threads reading, or two writing, one socket at once would see each
+// other's bytes in a call that waited). It is read and written with the
+// interpreter lock held.
+type Traffic struct {
+	Received, Sent, Ends int64
+}
+
+// Traffic is what the socket's calls have moved so far.
+func (s *Socket) Traffic() Traffic { return s.traffic }
+
+// received counts the bytes of data, handed to the script, and returns
+// data.
+func (s *Socket) received(data string) string {
+	s.traffic.Received += int64(len(data))
+	return data
+}
+
+// sent counts n bytes sent (none for a negative n).
+func (s *Socket) sent(n int) { s.traffic.Sent += int64(max(n, 0)) }
 
 const (
 	dirRead  = 0
@@ -331,6 +359,54 @@ func (s *Socket) Shutdown(how int) error {
 		s.setState(WrShut)
 	}
 	return nil
+}
+
+// LocalString is the socket's bound address as messages print it
+// ("127.0.0.1:9999", "[::1]:5000", a path), "" if it has none: not
+// bound, unnamed, or the wildcard address with no port yet.
+func (s *Socket) LocalString() string {
+	sa, err := s.LocalAddr()
+	if err != nil {
+		return ""
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrUnix:
+		if a.Name == "" {
+			return ""
+		}
+	case *unix.SockaddrInet4:
+		if a.Port == 0 && a.Addr == [4]byte{} {
+			return ""
+		}
+	case *unix.SockaddrInet6:
+		if a.Port == 0 && a.Addr == [16]byte{} {
+			return ""
+		}
+	}
+	return SockaddrString(sa)
+}
+
+// PeerString is the connected peer's address as messages print it, ""
+// if none: the one accept or connect gave, which a reset does not erase,
+// else the kernel's.
+func (s *Socket) PeerString() string {
+	if sa := s.Peer(); sa != nil {
+		return SockaddrString(sa)
+	}
+	sa, err := s.PeerAddr()
+	if err != nil {
+		return ""
+	}
+	return SockaddrString(sa)
+}
+
+// Endpoints are the socket's local and peer addresses (LocalString,
+// PeerString); both "" once it is closed.
+func (s *Socket) Endpoints() (local, peer string) {
+	if s.IsClosed() {
+		return "", ""
+	}
+	return s.LocalString(), s.PeerString()
 }
 
 // LocalAddr is the socket's bound address (getsockname).

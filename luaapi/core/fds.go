@@ -123,6 +123,7 @@ func (s *Socket) SendMsg(c Caller, buffers [][]byte, oob []byte, flags int, sa u
 	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
 	op.buf, op.oob, op.sa = nil, nil, nil
+	s.sent(n)
 	return n, err
 }
 
@@ -171,7 +172,7 @@ func (s *Socket) RecvMsg(c Caller, n, oobn, flags int) (Msg, error) {
 	}
 	m := Msg{Flags: op.msgFlags, From: op.sa}
 	if err == nil {
-		m.Data = string((*b)[:min(op.n, size)])
+		m.Data = s.received(string((*b)[:min(op.n, size)]))
 		m.OOB = oob[:op.oobn]
 	}
 	op.buf, op.oob, op.sa = nil, nil, nil
@@ -183,6 +184,9 @@ func recvmsgCall(op *ioOp, fd int) error {
 	for {
 		n, oobn, mflags, sa, err := unix.Recvmsg(fd, op.buf, op.oob, op.flags|unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {
+			// Linux reports the MSG_CMSG_CLOEXEC it was called with among
+			// the message's flags: not the script's, unless it asked too.
+			mflags &^= unix.MSG_CMSG_CLOEXEC &^ op.flags
 			op.n, op.oobn, op.msgFlags, op.sa = n, oobn, mflags, sa
 			return dontWait(op.flags, err)
 		}

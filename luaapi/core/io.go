@@ -338,6 +338,11 @@ func connectCall(op *ioOp, fd int) error {
 		return err
 	}
 	if soerr != 0 {
+		// Linux forgets the failed handshake only when connect is called
+		// again too: until then the next connect fails with
+		// ECONNABORTED instead of trying again (as a blocking connect,
+		// which sees the error itself, would).
+		unix.Connect(fd, op.sa)
 		return syscall.Errno(soerr)
 	}
 	return unix.EAGAIN
@@ -350,13 +355,16 @@ func (s *Socket) Send(c Caller, b []byte, flags int) (int, error) {
 		return 0, ErrTransportFlags
 	}
 	if s.conn != nil {
-		return s.connWrite(c, b, s.callDeadline())
+		n, err := s.connWrite(c, b, s.callDeadline())
+		s.sent(n)
+		return n, err
 	}
 	op := s.op(c, dirWrite)
 	op.call, op.buf, op.flags = sendCall, b, flags
 	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
 	op.buf = nil
+	s.sent(n)
 	return n, err
 }
 
@@ -371,6 +379,7 @@ func (s *Socket) SendTo(c Caller, b []byte, flags int, sa unix.Sockaddr) (int, e
 	err := s.io(op, dirWrite, s.callDeadline())
 	n := op.n
 	op.buf, op.sa = nil, nil
+	s.sent(n)
 	if err == nil && s.State() == Created {
 		s.setState(Bound)
 	}
@@ -395,13 +404,16 @@ func (s *Socket) SendAll(c Caller, b []byte, flags int) (int, error) {
 		return 0, ErrTransportFlags
 	}
 	if s.conn != nil {
-		return s.connWrite(c, b, s.callDeadline())
+		n, err := s.connWrite(c, b, s.callDeadline())
+		s.sent(n)
+		return n, err
 	}
 	op := s.op(c, dirWrite)
 	op.call, op.buf, op.flags = sendallCall, b, flags
 	err := s.io(op, dirWrite, s.callDeadline())
 	sent := len(b) - len(op.buf)
 	op.buf = nil
+	s.sent(sent)
 	return sent, err
 }
 

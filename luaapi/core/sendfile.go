@@ -32,6 +32,7 @@ func (s *Socket) SendFile(c Caller, f *os.File, offset, count int64) (int64, err
 	err := s.io(op, dirWrite, cd)
 	sent := count - op.left
 	op.file = -1
+	s.sent(int(sent))
 	if err == unix.EINVAL || err == unix.ENOSYS {
 		// A file sendfile(2) cannot read from: copy it instead.
 		n, err := s.sendFileCopy(c, f, offset+sent, count-sent, cd)
@@ -78,6 +79,7 @@ func (s *Socket) sendFileCopy(c Caller, f *os.File, offset, count int64, cd call
 				op.buf = nil
 			}
 			sent += int64(w)
+			s.sent(w)
 			if werr != nil {
 				return sent, werr
 			}

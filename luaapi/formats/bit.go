@@ -18,21 +18,34 @@ import (
 func init() {
 	api.Register(&api.Module{
 		Name:    "bit",
+		Defs:    "formats.lua",
 		Summary: "LuaJIT's bit: 32-bit bit operations",
 		Doc:     "docs/formats.md",
 		Funcs: []api.Func{
-			api.Fn("tobit", "bit.tobit(x)", "x reduced to a signed 32-bit number", bitTobit),
-			api.Fn("tohex", "bit.tohex(x [, n])", "the low n hex digits of x (8 by default; negative n for upper case)", bitTohex),
-			api.Fn("bnot", "bit.bnot(x)", "the bitwise not of x", bitBnot),
-			api.Fn("band", "bit.band(x1 [, x2, ...])", "the bitwise and of all arguments", bitBand),
-			api.Fn("bor", "bit.bor(x1 [, x2, ...])", "the bitwise or of all arguments", bitBor),
-			api.Fn("bxor", "bit.bxor(x1 [, x2, ...])", "the bitwise xor of all arguments", bitBxor),
-			api.Fn("lshift", "bit.lshift(x, n)", "x shifted left by n bits (n's low 5 bits)", bitLshift),
-			api.Fn("rshift", "bit.rshift(x, n)", "x shifted right by n bits, filling with zeros", bitRshift),
-			api.Fn("arshift", "bit.arshift(x, n)", "x shifted right by n bits, copying the sign bit", bitArshift),
-			api.Fn("rol", "bit.rol(x, n)", "x rotated left by n bits", bitRol),
-			api.Fn("ror", "bit.ror(x, n)", "x rotated right by n bits", bitRor),
-			api.Fn("bswap", "bit.bswap(x)", "x with its four bytes in reverse order", bitBswap),
+			api.Fn("tobit", "bit.tobit(x)", "x reduced to a signed 32-bit number", bitTobit).
+				Params(api.Num).Returns(api.Int),
+			api.Fn("tohex", "bit.tohex(x [, n])", "the low n hex digits of x (8 by default; negative n for upper case)", bitTohex).
+				Params(api.Num, api.Int).Returns(api.Str),
+			api.Fn("bnot", "bit.bnot(x)", "the bitwise not of x", bitBnot).
+				Params(api.Num).Returns(api.Int),
+			api.Fn("band", "bit.band(x1 [, x2, ...])", "the bitwise and of all arguments", bitBand).
+				Params(api.Num, api.Num).Returns(api.Int),
+			api.Fn("bor", "bit.bor(x1 [, x2, ...])", "the bitwise or of all arguments", bitBor).
+				Params(api.Num, api.Num).Returns(api.Int),
+			api.Fn("bxor", "bit.bxor(x1 [, x2, ...])", "the bitwise xor of all arguments", bitBxor).
+				Params(api.Num, api.Num).Returns(api.Int),
+			api.Fn("lshift", "bit.lshift(x, n)", "x shifted left by n bits (n's low 5 bits)", bitLshift).
+				Params(api.Num, api.Int).Returns(api.Int),
+			api.Fn("rshift", "bit.rshift(x, n)", "x shifted right by n bits, filling with zeros", bitRshift).
+				Params(api.Num, api.Int).Returns(api.Int),
+			api.Fn("arshift", "bit.arshift(x, n)", "x shifted right by n bits, copying the sign bit", bitArshift).
+				Params(api.Num, api.Int).Returns(api.Int),
+			api.Fn("rol", "bit.rol(x, n)", "x rotated left by n bits", bitRol).
+				Params(api.Num, api.Int).Returns(api.Int),
+			api.Fn("ror", "bit.ror(x, n)", "x rotated right by n bits", bitRor).
+				Params(api.Num, api.Int).Returns(api.Int),
+			api.Fn("bswap", "bit.bswap(x)", "x with its four bytes in reverse order", bitBswap).
+				Params(api.Num).Returns(api.Int),
 		},
 	})
 }

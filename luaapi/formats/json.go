@@ -27,13 +27,25 @@ import (
 
 func init() {
 	api.Register(&api.Module{
-		Name:    "json",
+		Name: "json",
+		Defs: "formats.lua",
+		Values: []api.Value{
+			{Name: "null", Type: "userdata", Summary: "JSON's `null`, where `nil` cannot stand (in an array, as a value to keep)"},
+		},
+		Shapes: []api.Shape{
+			{Name: "json.encodeoptions", Summary: "options of `json.encode`", Fields: []api.Value{
+				{Name: "indent?", Type: "integer|string", Summary: "pretty-print with this many spaces (1-16) or this string per level"},
+			}},
+		},
 		Summary: "JSON text to Lua values and back",
 		Doc:     "docs/formats.md",
 		Funcs: []api.Func{
-			api.Fn("encode", "json.encode(value [, options])", "the JSON text of value; options.indent pretty-prints", jsonEncode),
-			api.Fn("decode", "json.decode(text)", "the Lua value of a JSON document", jsonDecode),
-			api.Fn("array", "json.array([t])", "marks t (or a new table) to encode as a JSON array, even when empty", jsonArray),
+			api.Fn("encode", "json.encode(value [, options])", "the JSON text of value; options.indent pretty-prints", jsonEncode).
+				Params(api.Any, api.T("json.encodeoptions")).Returns(api.Str),
+			api.Fn("decode", "json.decode(text)", "the Lua value of a JSON document", jsonDecode).
+				Params(api.Str).Returns(api.Any),
+			api.Fn("array", "json.array([t])", "marks t (or a new table) to encode as a JSON array, even when empty", jsonArray).
+				Generic("T: table").Params(api.T("T")).Returns(api.T("T")),
 		},
 		Setup: func(_ any, L *lua.LState, mod *lua.LTable) {
 			mod.RawSetString("null", jsonNullValue(L))

@@ -27,14 +27,20 @@ import (
 func init() {
 	api.Register(&api.Module{
 		Name:    "struct",
+		Defs:    "formats.lua",
 		Summary: "Python's struct: pack and unpack binary records",
 		Doc:     "docs/formats.md",
 		Funcs: []api.Func{
-			api.Fn("pack", "struct.pack(format, v1, v2, ...)", "the values packed as the format says, as a string", structPack),
-			api.Fn("unpack", "struct.unpack(format, data)", "the values of data, which must be exactly calcsize(format) bytes", structUnpack),
-			api.Fn("unpack_from", "struct.unpack_from(format, data [, offset])", "the values of the record at byte offset (from 0) of data", structUnpackFrom),
-			api.Fn("iter_unpack", "struct.iter_unpack(format, data)", "an iterator over the records data holds back to back", structIterUnpack),
-			api.Fn("calcsize", "struct.calcsize(format)", "the size in bytes of the format's record", structCalcsize),
+			api.Fn("pack", "struct.pack(format, v1, v2, ...)", "the values packed as the format says, as a string", structPack).
+				Params(api.Str, api.Any, api.Any).Returns(api.Str),
+			api.Fn("unpack", "struct.unpack(format, data)", "the values of data, which must be exactly calcsize(format) bytes", structUnpack).
+				Params(api.Str, api.Str).Returns(api.Any.Named("...")),
+			api.Fn("unpack_from", "struct.unpack_from(format, data [, offset])", "the values of the record at byte offset (from 0) of data", structUnpackFrom).
+				Params(api.Str, api.Str, api.Int).Returns(api.Any.Named("...")),
+			api.Fn("iter_unpack", "struct.iter_unpack(format, data)", "an iterator over the records data holds back to back", structIterUnpack).
+				Params(api.Str, api.Str).Returns(api.T("fun(): ...")),
+			api.Fn("calcsize", "struct.calcsize(format)", "the size in bytes of the format's record", structCalcsize).
+				Params(api.Str).Returns(api.Int),
 		},
 	})
 }

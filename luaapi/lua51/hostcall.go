@@ -19,16 +19,31 @@ import (
 // calls, pcall's machinery shown); when the handler that takes Lua 5.1's
 // cannot run (a call stack overflow leaves no room for it), that one is
 // kept, written as Lua 5.1 would name its frames.
+//
+// The error closes the upvalues of the frames it unwound, as Lua 5.1 does
+// (gopher-lua's PCall with a message handler leaves them open): a closure
+// made there that still runs, a thread's body made by the main chunk,
+// keeps the variables' last values instead of reading registers the
+// state reuses, or clears.
 func HostCall(L *lua.LState, nargs, nret int) error {
 	trace := ""
+	var raised lua.LValue
 	handler := L.NewFunction(func(L *lua.LState) int {
 		trace = Traceback(L, L, "", 1)
-		L.Push(explained(L, L.Get(1)))
-		return 1
+		raised = explained(L, L.Get(1))
+		// Raised again from here, where gopher-lua no longer counts a
+		// message handler, the error closes every open upvalue of L:
+		// those of the frames it unwinds, which are all of L's.
+		L.Panic = unwind
+		L.Error(raised, 0)
+		return 0
 	})
 	err := L.PCall(nargs, nret, handler)
 	if err == nil {
 		return nil
+	}
+	if raised != nil {
+		err = &lua.ApiError{Type: lua.ApiErrorRun, Object: raised}
 	}
 	apiErr, ok := err.(*lua.ApiError)
 	if !ok {

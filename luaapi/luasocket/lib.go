@@ -46,33 +46,83 @@ var luaSocketModule = &api.Module{
 	Summary: "LuaSocket's API: tcp, udp and unix objects, select, dns, and the helpers LuaSocket's Lua modules use",
 	Doc:     "docs/luasocket.md",
 	Funcs: []api.Func{
-		api.Method("tcp", "socket.tcp()", "a new TCP master object; its family is chosen at bind or connect", lsNewTCP(unix.AF_UNSPEC)),
-		api.Method("tcp4", "socket.tcp4()", "a new IPv4 TCP master object", lsNewTCP(unix.AF_INET)),
-		api.Method("tcp6", "socket.tcp6()", "a new IPv6 TCP master object (IPv6 only)", lsNewTCP(unix.AF_INET6)),
-		api.Method("udp", "socket.udp()", "a new unconnected UDP object; its family is chosen at first use", lsNewUDP(unix.AF_UNSPEC)),
-		api.Method("udp4", "socket.udp4()", "a new unconnected IPv4 UDP object", lsNewUDP(unix.AF_INET)),
-		api.Method("udp6", "socket.udp6()", "a new unconnected IPv6 UDP object (IPv6 only)", lsNewUDP(unix.AF_INET6)),
-		api.Method("connect", "socket.connect(address, port [, laddress [, lport [, family]]])", "a TCP client object connected to address, or nil, err", (*Module).lsModConnect),
-		api.Method("connect4", "socket.connect4(address, port [, laddress [, lport]])", "socket.connect over IPv4", lsModConnectFamily("inet")),
-		api.Method("connect6", "socket.connect6(address, port [, laddress [, lport]])", "socket.connect over IPv6", lsModConnectFamily("inet6")),
-		api.Method("bind", "socket.bind(address, port [, backlog])", "a TCP server object bound to address and listening, or nil, err", (*Module).lsModBind),
-		api.Method("select", "socket.select(recvt, sendt [, timeout])", "waits until objects of recvt are readable or of sendt writable; returns the two lists, or with \"timeout\"", (*Module).lsSelect),
-		api.Fn("gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", lsGettime),
-		api.Fn("protect", "socket.protect(func)", "a function that calls func and returns nil, err for an error raised by try", lsProtect),
-		api.Fn("newtry", "socket.newtry([finalizer])", "a try function that calls finalizer before it raises", lsNewtry),
-		api.Fn("try", "socket.try(ret1 [, ret2 ...])", "returns its arguments, or raises ret2 (for protect) if ret1 is nil or false", lsTry),
-		api.Fn("skip", "socket.skip(d [, ret1 ...])", "its arguments after the first d", lsSkip),
-		api.Fn("choose", "socket.choose(table)", "a function that calls table[name](opt1, opt2) for its first argument name", lsChoose),
-		api.Fn("sink", "socket.sink([mode,] sock)", "an LTN12 sink that sends to sock (\"keep-open\", \"close-when-done\")", lsSink),
-		api.Fn("source", "socket.source(mode, sock [, length])", "an LTN12 source that receives from sock (\"until-closed\", \"by-length\")", lsSource),
-		api.Method("dns.toip", "socket.dns.toip(address)", "the first IPv4 address of a name, and what the lookup found; or nil, err", (*Module).lsDNSToip),
-		api.Method("dns.tohostname", "socket.dns.tohostname(address)", "the canonical name of a name or address, and what the lookup found; or nil, err", (*Module).lsDNSTohostname),
-		api.Method("dns.gethostname", "socket.dns.gethostname()", "this machine's host name", (*Module).lsDNSGethostname),
-		api.Method("dns.getaddrinfo", "socket.dns.getaddrinfo(address)", "every address of a name: a list of {family = \"inet\" | \"inet6\", addr = ...}; or nil, err", (*Module).lsDNSGetaddrinfo),
-		api.Method("dns.getnameinfo", "socket.dns.getnameinfo(address [, port])", "the names of an address (a list), and the service name of port; or nil, err", (*Module).lsDNSGetnameinfo),
+		api.Method("tcp", "socket.tcp()", "a new TCP master object; its family is chosen at bind or connect", lsNewTCP(unix.AF_UNSPEC)).
+			Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("tcp.master").As("tcp.master|nil"), api.T("string?").Named("err")),
+		api.Method("tcp4", "socket.tcp4()", "a new IPv4 TCP master object", lsNewTCP(unix.AF_INET)).
+			Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("tcp.master").As("tcp.master|nil"), api.T("string?").Named("err")),
+		api.Method("tcp6", "socket.tcp6()", "a new IPv6 TCP master object (IPv6 only)", lsNewTCP(unix.AF_INET6)).
+			Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("tcp.master").As("tcp.master|nil"), api.T("string?").Named("err")),
+		api.Method("udp", "socket.udp()", "a new unconnected UDP object; its family is chosen at first use", lsNewUDP(unix.AF_UNSPEC)).
+			Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("udp.unconnected").As("udp.unconnected|nil"), api.T("string?").Named("err")),
+		api.Method("udp4", "socket.udp4()", "a new unconnected IPv4 UDP object", lsNewUDP(unix.AF_INET)).
+			Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("udp.unconnected").As("udp.unconnected|nil"), api.T("string?").Named("err")),
+		api.Method("udp6", "socket.udp6()", "a new unconnected IPv6 UDP object (IPv6 only)", lsNewUDP(unix.AF_INET6)).
+			Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("udp.unconnected").As("udp.unconnected|nil"), api.T("string?").Named("err")),
+		api.Method("connect", "socket.connect(address, port [, laddress [, lport [, family]]])", "a TCP client object connected to address, or nil, err", (*Module).lsModConnect).
+			Does(api.Opens|api.Connects).Failing(api.ReturnsNilErr).
+			Params(api.HostName, api.Port, api.HostName, api.Port, api.T(`"inet"|"inet6"|"unspec"`)).
+			Returns(api.Obj("tcp.client").As("tcp.client|nil"), api.T("string?").Named("err")),
+		api.Method("connect4", "socket.connect4(address, port [, laddress [, lport]])", "socket.connect over IPv4", lsModConnectFamily("inet")).
+			Does(api.Opens|api.Connects).Failing(api.ReturnsNilErr).Params(api.HostName, api.Port, api.HostName, api.Port).
+			Returns(api.Obj("tcp.client").As("tcp.client|nil"), api.T("string?").Named("err")),
+		api.Method("connect6", "socket.connect6(address, port [, laddress [, lport]])", "socket.connect over IPv6", lsModConnectFamily("inet6")).
+			Does(api.Opens|api.Connects).Failing(api.ReturnsNilErr).Params(api.HostName, api.Port, api.HostName, api.Port).
+			Returns(api.Obj("tcp.client").As("tcp.client|nil"), api.T("string?").Named("err")),
+		api.Method("bind", "socket.bind(address, port [, backlog])", "a TCP server object bound to address and listening, or nil, err", (*Module).lsModBind).
+			Does(api.Opens|api.Binds|api.Listens).Failing(api.ReturnsNilErr).Params(api.HostName, api.Port, api.Int).
+			Returns(api.Obj("tcp.server").As("tcp.server|nil"), api.T("string?").Named("err")),
+		api.Method("select", "socket.select(recvt, sendt [, timeout])", "waits until objects of recvt are readable or of sendt writable; returns the two lists, or with \"timeout\"", (*Module).lsSelect).
+			Does(api.Waits).Params(api.T("table|nil"), api.T("table|nil"), api.Timeout).
+			Returns(api.Table.Named("readable"), api.Table.Named("writable"), api.T("string?").Named("err")),
+		api.Fn("gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", lsGettime).
+			Returns(api.Num),
+		api.Fn("protect", "socket.protect(func)", "a function that calls func and returns nil, err for an error raised by try", lsProtect).
+			Params(api.Function).Returns(api.Function),
+		api.Fn("newtry", "socket.newtry([finalizer])", "a try function that calls finalizer before it raises", lsNewtry).
+			Params(api.T("fun()")).Returns(api.T("fun(ret1: any, ...: any): ...")),
+		api.Fn("try", "socket.try(ret1 [, ret2 ...])", "returns its arguments, or raises ret2 (for protect) if ret1 is nil or false", lsTry).
+			Params(api.Any, api.Any).Returns(api.T("...")),
+		api.Fn("skip", "socket.skip(d [, ret1 ...])", "its arguments after the first d", lsSkip).
+			Params(api.Int, api.Any, api.Any).Returns(api.T("...")),
+		api.Fn("choose", "socket.choose(table)", "a function that calls table[name](opt1, opt2) for its first argument name", lsChoose).
+			Params(api.T("table<any, function>")).Returns(api.T("fun(name: any, opt1: any, opt2: any): ...")),
+		api.Fn("sink", "socket.sink([mode,] sock)", "an LTN12 sink that sends to sock (\"keep-open\", \"close-when-done\")", lsSink).
+			Params(api.T(`"keep-open"|"close-when-done"`), api.T("tcp.client|unix.client|any")).Returns(api.Function),
+		api.Fn("source", "socket.source(mode, sock [, length])", "an LTN12 source that receives from sock (\"until-closed\", \"by-length\")", lsSource).
+			Params(api.T(`"until-closed"|"by-length"`), api.T("tcp.client|unix.client|any"), api.Int).Returns(api.Function),
+		api.Method("dns.toip", "socket.dns.toip(address)", "the first IPv4 address of a name, and what the lookup found; or nil, err", (*Module).lsDNSToip).
+			Failing(api.ReturnsNilErr).Params(api.HostName).Returns(api.T("string|nil"), api.T("socket.dnsresolved|string")),
+		api.Method("dns.tohostname", "socket.dns.tohostname(address)", "the canonical name of a name or address, and what the lookup found; or nil, err", (*Module).lsDNSTohostname).
+			Failing(api.ReturnsNilErr).Params(api.HostName).Returns(api.T("string|nil"), api.T("socket.dnsresolved|string")),
+		api.Method("dns.gethostname", "socket.dns.gethostname()", "this machine's host name", (*Module).lsDNSGethostname).
+			Returns(api.Str),
+		api.Method("dns.getaddrinfo", "socket.dns.getaddrinfo(address)", "every address of a name: a list of {family = \"inet\" | \"inet6\", addr = ...}; or nil, err", (*Module).lsDNSGetaddrinfo).
+			Failing(api.ReturnsNilErr).Params(api.HostName).Returns(api.T(`{family: "inet"|"inet6", addr: string}[]|nil`), api.T("string?").Named("err")),
+		api.Method("dns.getnameinfo", "socket.dns.getnameinfo(address [, port])", "the names of an address (a list), and the service name of port; or nil, err", (*Module).lsDNSGetnameinfo).
+			Failing(api.ReturnsNilErr).Params(api.HostName.As("string|nil"), api.Port).Returns(api.T("string[]|nil"), api.T("string?").Named("service_or_err")),
 	},
 	Types: luaSocketTypes,
 	New:   newModule,
+	Defs:  "luasocket.lua",
+	Values: []api.Value{
+		{Name: "_VERSION", Type: "string", Summary: "`\"LuaSocket 3.1.0\"`: the LuaSocket API this face follows"},
+		{Name: "_SETSIZE", Type: "integer", Summary: "the most descriptors `socket.select` takes: the process's limit of open files"},
+		{Name: "_SOCKETINVALID", Type: "integer", Summary: "`-1`: what `getfd` returns for an object with no descriptor"},
+		{Name: "_DATAGRAMSIZE", Type: "integer", Summary: "`8192`: the default size of `udp:receive`"},
+		{Name: "BLOCKSIZE", Type: "integer", Summary: "`2048`: the chunk size of `socket.source`"},
+		{Name: "sinkt", Type: "table<string, fun(sock: any): function>", Summary: "the modes of `socket.sink` (`\"keep-open\"`, `\"close-when-done\"`); libraries add their own"},
+		{Name: "sourcet", Type: "table<string, fun(sock: any, length?: integer): function>", Summary: "the modes of `socket.source` (`\"until-closed\"`, `\"by-length\"`); libraries add their own"},
+		{Name: "dns", Type: "socket.dnslib", Summary: "LuaSocket's name lookups"},
+		{Name: "unix", Type: "socket.unixlib", Summary: "LuaSocket's unix domain sockets (also `require(\"socket.unix\")`)"},
+	},
+	Shapes: []api.Shape{
+		{Name: "socket.dnsresolved", Summary: "what `socket.dns.toip` and `socket.dns.tohostname` found",
+			Fields: []api.Value{
+				{Name: "name", Type: "string", Summary: "the canonical name"},
+				{Name: "alias", Type: "string[]", Summary: "other names"},
+				{Name: "ip", Type: "string[]", Summary: "the addresses"},
+			}},
+	},
 	Setup: api.SetupOf((*Module).setupLuaSocket),
 }
 
@@ -90,9 +140,14 @@ func init() {
 		Summary: "LuaSocket's unix domain sockets: socket.unix() or .stream() for a stream, .dgram() for datagrams",
 		Doc:     "docs/luasocket.md",
 		Order:   -1, // opened before socket, whose unix field it is
+		Defs:    "luasocket.lua",
+		// Calling the table is stream().
+		Callable: "fun(): unix.master|nil, string?",
 		Funcs: []api.Func{
-			api.Method("stream", "socket.unix.stream()", "a new unix stream master object", lsNewUnix(lsUnix)),
-			api.Method("dgram", "socket.unix.dgram()", "a new unconnected unix datagram object", lsNewUnix(lsUnixDgram)),
+			api.Method("stream", "socket.unix.stream()", "a new unix stream master object", lsNewUnix(lsUnix)).
+				Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("unix.master").As("unix.master|nil"), api.T("string?").Named("err")),
+			api.Method("dgram", "socket.unix.dgram()", "a new unconnected unix datagram object", lsNewUnix(lsUnixDgram)).
+				Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("unixdgram.unconnected").As("unixdgram.unconnected|nil"), api.T("string?").Named("err")),
 		},
 		Setup: api.SetupOf(func(m *Module, L *lua.LState, mod *lua.LTable) {
 			// socket.unix() is socket.unix.stream(), as in LuaSocket.
@@ -123,6 +178,7 @@ func (m *Module) setupLuaSocket(L *lua.LState, mod *lua.LTable) {
 		dns.RawSetString(name, mod.RawGetString("dns."+name))
 		mod.RawSetString("dns."+name, lua.LNil)
 	}
+	api.GuardTable(L, "socket.dns", dns, nil)
 	mod.RawSetString("dns", dns)
 	mod.RawSetString("unix", api.RequireModule(L, "socket.unix"))
 	mod.RawSetString("_VERSION", lua.LString(luaSocketVersion))

@@ -19,15 +19,24 @@ func init() {
 		Kind:    api.RequireOnly,
 		Summary: "the native half of LuaSocket's mime module: Base64, Quoted-Printable, line wrapping",
 		Doc:     "docs/luasocket.md",
+		Defs:    "mime.lua",
 		Funcs: []api.Func{
-			api.Fn("b64", "mime.core.b64(C [, D])", "Base64 of C..D as far as whole groups go, and what is left", mimeB64),
-			api.Fn("unb64", "mime.core.unb64(C [, D])", "the bytes of Base64 C..D as far as whole groups go, and what is left", mimeUnb64),
-			api.Fn("qp", "mime.core.qp(C [, D [, marker]])", "Quoted-Printable of C..D, and what is left", mimeQp),
-			api.Fn("unqp", "mime.core.unqp(C [, D])", "the bytes of Quoted-Printable C..D, and what is left", mimeUnqp),
-			api.Fn("wrp", "mime.core.wrp(n, C [, length])", "C broken into lines of at most length, and what is left of the line", mimeWrp),
-			api.Fn("qpwrp", "mime.core.qpwrp(n, C [, length])", "Quoted-Printable C broken with soft line breaks, and what is left of the line", mimeQpwrp),
-			api.Fn("eol", "mime.core.eol(c, C [, marker])", "C with every end of line made marker, and the context for the next chunk", mimeEol),
-			api.Fn("dot", "mime.core.dot(n, C)", "C dot-stuffed for SMTP, and the state for the next chunk", mimeDot),
+			api.Fn("b64", "mime.core.b64(C [, D])", "Base64 of C..D as far as whole groups go, and what is left", mimeB64).
+				Params(api.T("string|nil"), api.T("string|nil")).Returns(api.T("string|nil"), api.T("string|nil").Named("rest")),
+			api.Fn("unb64", "mime.core.unb64(C [, D])", "the bytes of Base64 C..D as far as whole groups go, and what is left", mimeUnb64).
+				Params(api.T("string|nil"), api.T("string|nil")).Returns(api.T("string|nil"), api.T("string|nil").Named("rest")),
+			api.Fn("qp", "mime.core.qp(C [, D [, marker]])", "Quoted-Printable of C..D, and what is left", mimeQp).
+				Params(api.T("string|nil"), api.T("string|nil"), api.Str).Returns(api.T("string|nil"), api.T("string|nil").Named("rest")),
+			api.Fn("unqp", "mime.core.unqp(C [, D])", "the bytes of Quoted-Printable C..D, and what is left", mimeUnqp).
+				Params(api.T("string|nil"), api.T("string|nil")).Returns(api.T("string|nil"), api.T("string|nil").Named("rest")),
+			api.Fn("wrp", "mime.core.wrp(n, C [, length])", "C broken into lines of at most length, and what is left of the line", mimeWrp).
+				Params(api.Int, api.T("string|nil"), api.Int).Returns(api.T("string|nil"), api.Int.Named("n")),
+			api.Fn("qpwrp", "mime.core.qpwrp(n, C [, length])", "Quoted-Printable C broken with soft line breaks, and what is left of the line", mimeQpwrp).
+				Params(api.Int, api.T("string|nil"), api.Int).Returns(api.T("string|nil"), api.Int.Named("n")),
+			api.Fn("eol", "mime.core.eol(c, C [, marker])", "C with every end of line made marker, and the context for the next chunk", mimeEol).
+				Params(api.Int, api.T("string|nil"), api.Str).Returns(api.T("string|nil"), api.Int.Named("c")),
+			api.Fn("dot", "mime.core.dot(n, C)", "C dot-stuffed for SMTP, and the state for the next chunk", mimeDot).
+				Params(api.Int, api.T("string|nil")).Returns(api.T("string|nil"), api.Int.Named("n")),
 		},
 		Setup: func(_ any, L *lua.LState, mod *lua.LTable) {
 			mod.RawSetString("_VERSION", lua.LString("MIME 1.0.3"))

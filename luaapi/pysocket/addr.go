@@ -1,8 +1,11 @@
 package pysocket
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
@@ -154,7 +157,7 @@ func sockaddrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 				ip = ip.WithZone(ifc.Name)
 			}
 		}
-		return newAddr(L, ip.String(), a.Port)
+		return newAddr(L, core.IPString(ip), a.Port)
 	case *unix.SockaddrUnix:
 		return lua.LString(core.UnixName(a))
 	}
@@ -177,7 +180,9 @@ func (a addrArg) String() string {
 
 // checkAddr reads the address argument at n for fn: a table {host, port} (or
 // {host=, port=}), a host and a port as two arguments, or a path for AF_UNIX.
-// It returns the index of the argument after the address.
+// It returns the index of the argument after the address. shift is what
+// to take from n to count arguments as docs/api.md does (1 for a method:
+// the socket before the colon is not counted).
 func checkAddr(L *lua.LState, family int, n int, fn string, shift int) (addrArg, int) {
 	v := L.Get(n)
 	if family == unix.AF_UNIX {
@@ -200,6 +205,9 @@ func checkAddr(L *lua.LState, family int, n int, fn string, shift int) (addrArg,
 		if !ok {
 			api.ArgError(L, n-shift, fn, "address host must be a string, got "+api.TypeName(host))
 		}
+		if hp, ok := splitHostPort(string(h)); ok {
+			api.ArgError(L, n-shift, fn, fmt.Sprintf("address host %q has a port in it: write %s", string(h), hp))
+		}
 		p, ok := api.ToPort(port)
 		if !ok {
 			api.ArgError(L, n-shift, fn, "address port must be a number 0-65535, got "+api.ValueDesc(port))
@@ -207,14 +215,70 @@ func checkAddr(L *lua.LState, family int, n int, fn string, shift int) (addrArg,
 		return addrArg{host: string(h), port: p}, n + 1
 	case lua.LString:
 		port := L.Get(n + 1)
+		if port == lua.LNil {
+			// Python: "AF_INET address must be tuple, not str".
+			api.ArgError(L, n-shift, fn, fmt.Sprintf("%s must be a table {host, port}, not a string: write %s",
+				addrLabel(family, shift), addrExample(family, string(a))))
+		}
+		if hp, ok := splitHostPort(string(a)); ok {
+			api.ArgError(L, n-shift, fn, fmt.Sprintf("host %q has a port in it: write %s", string(a), hp))
+		}
 		p, ok := api.ToPort(port)
 		if !ok {
 			api.ArgError(L, n+1-shift, fn, "port must be a number 0-65535, got "+api.ValueDesc(port))
 		}
 		return addrArg{host: string(a), port: p}, n + 2
+	case *lua.LNilType:
+		api.ArgError(L, n-shift, fn, "address expected, got "+api.TypeName(v))
 	}
-	api.ArgError(L, n-shift, fn, "address expected, got "+api.TypeName(v))
+	api.ArgError(L, n-shift, fn, fmt.Sprintf("%s must be a table {host, port}, not a %s", addrLabel(family, shift), api.TypeName(v)))
 	return addrArg{}, 0
+}
+
+// addrLabel is the address of a call in checkAddr's messages: "AF_INET
+// address" for a socket's method, as Python words it, else "address" (a
+// module function that takes either family).
+func addrLabel(family, shift int) string {
+	if name, ok := core.FamilyName(family); ok && shift == 1 {
+		return name + " address"
+	}
+	return "address"
+}
+
+// addrExample is the address table a script meant by the string s, to
+// show in a message: {"127.0.0.1", 20025} for "127.0.0.1:20025", {s,
+// port} for a bare host.
+func addrExample(family int, s string) string {
+	if hp, ok := splitHostPort(s); ok {
+		return hp
+	}
+	if s == "" {
+		if family == unix.AF_INET6 {
+			s = "::1"
+		} else {
+			s = "127.0.0.1"
+		}
+	}
+	return fmt.Sprintf("{%q, port}", s)
+}
+
+// splitHostPort reports whether s is a host and a port written as one
+// string, "127.0.0.1:20025", "localhost:80" or "[::1]:80", and gives the
+// address table it stands for, {"127.0.0.1", 20025}. An IPv6 literal
+// ("::1", "fe80::1") has two colons or more and is not one.
+func splitHostPort(s string) (string, bool) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return "", false
+	}
+	if !strings.HasPrefix(s, "[") && strings.Count(s, ":") != 1 {
+		return "", false
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 0xFFFF {
+		return "", false
+	}
+	return fmt.Sprintf("{%q, %d}", host, p), true
 }
 
 // errUnixPathTooLong is Python's error for an AF_UNIX path that does not fit.

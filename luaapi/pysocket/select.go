@@ -22,12 +22,15 @@ func init() {
 		Name:    "select",
 		Kind:    api.RequireOnly,
 		New:     func(vm *api.VM) any { return vm.Instance(socketModule) },
-		Summary: "Python's select.select, from require \"select\"; the module can be called as Lua's base select",
+		Summary: "Python's select module (`local select = require \"select\"`); it can be called as Lua's base function `select`: `select(\"#\", ...)` works",
 		Doc:     "docs/threads.md",
 		Funcs: []api.Func{
-			api.Method("select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Module).selectSelect),
+			api.Method("select", "select.select(rlist, wlist, xlist [, timeout])", "waits until sockets are ready; returns the ready ones of each list", (*Module).selectSelect).
+				Generic("T").Does(api.Waits).Params(api.T("T[]"), api.T("T[]"), api.T("T[]"), api.Timeout).
+				Returns(api.T("T[]").Named("readable"), api.T("T[]").Named("writable"), api.T("T[]").Named("exceptional")),
 		},
-		Setup: setupSelect,
+		Setup:    setupSelect,
+		Callable: `fun(n: integer|"#", ...: any): any`,
 	})
 }
 

@@ -2,6 +2,7 @@ package pysocket
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"net/netip"
 	"os"
@@ -114,41 +115,81 @@ var socketModule = &api.Module{
 	Summary: "Python's socket module: sockets, addresses, name lookups, constants",
 	Doc:     "docs/api.md",
 	Funcs: []api.Func{
-		api.Method("socket", "socket.socket([family [, type [, proto [, fileno]]]])", "a new socket, AF_INET and SOCK_STREAM by default; with fileno, a socket object for that descriptor", (*Module).socketNew),
-		api.Method("socketpair", "socket.socketpair([family [, type [, proto]]])", "two connected sockets, AF_UNIX and SOCK_STREAM by default", (*Module).socketSocketpair),
-		api.Method("fromfd", "socket.fromfd(fd [, family [, type [, proto]]])", "a socket on a duplicate of the descriptor fd", (*Module).socketFromfd),
-		api.Method("close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Module).socketCloseFD),
-		api.Method("send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket", (*Module).socketSendFds),
-		api.Method("recv_fds", "socket.recv_fds(sock, bufsize, maxfds [, flags])", "receives data and descriptors: data, fds, msg_flags, address", (*Module).socketRecvFds),
-		api.Fn("CMSG_LEN", "socket.CMSG_LEN(n)", "the length of a control message of n data bytes", socketCmsgLen),
-		api.Fn("CMSG_SPACE", "socket.CMSG_SPACE(n)", "the room a control message of n data bytes takes, for recvmsg's ancbufsize", socketCmsgSpace),
-		api.Method("gethostbyaddr", "socket.gethostbyaddr(ip_or_name)", "the host's name, aliases and addresses, by reverse lookup", (*Module).socketGethostbyaddr),
-		api.Method("getnameinfo", "socket.getnameinfo(address, flags)", "the host name and service name of an address", (*Module).socketGetnameinfo),
-		api.Fn("getservbyname", "socket.getservbyname(name [, proto])", "the port of a service (/etc/services)", socketGetservbyname),
-		api.Fn("getservbyport", "socket.getservbyport(port [, proto])", "the name of the service on a port", socketGetservbyport),
-		api.Fn("explain", "socket.explain(err)", "one line on the likely cause of an error value, or nil", socketExplain),
-		api.Method("create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Module).socketCreateConnection),
-		api.Method("create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Module).socketCreateServer),
-		api.Method("gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Module).socketGethostbyname),
-		api.Method("gethostbyname_ex", "socket.gethostbyname_ex(host)", "the canonical name, aliases and IPv4 addresses of host", (*Module).socketGethostbynameEx),
-		api.Method("gethostname", "socket.gethostname()", "this machine's host name", (*Module).socketGethostname),
-		api.Method("getaddrinfo", "socket.getaddrinfo(host, port [, family [, type [, proto [, flags]]]])", "the addresses to connect or bind to, as Python returns them", (*Module).socketGetaddrinfo),
-		api.Method("getfqdn", "socket.getfqdn([name])", "the fully qualified name of name or of this machine", (*Module).socketGetfqdn),
-		api.Fn("inet_pton", "socket.inet_pton(family, text)", "an IPv4 or IPv6 address packed in 4 or 16 bytes", socketInetPton),
-		api.Fn("inet_ntop", "socket.inet_ntop(family, packed)", "the text form of a packed address", socketInetNtop),
-		api.Fn("inet_aton", "socket.inet_aton(text)", "an IPv4 address packed in 4 bytes, as C's inet_aton reads it", socketInetAton),
-		api.Fn("inet_ntoa", "socket.inet_ntoa(packed)", "the dotted text of a packed IPv4 address", socketInetNtoa),
-		api.Fn("htons", "socket.htons(n)", "a 16-bit number in network byte order", socketSwap16("htons")),
-		api.Fn("ntohs", "socket.ntohs(n)", "a 16-bit number from network byte order", socketSwap16("ntohs")),
-		api.Fn("htonl", "socket.htonl(n)", "a 32-bit number in network byte order", socketSwap32("htonl")),
-		api.Fn("ntohl", "socket.ntohl(n)", "a 32-bit number from network byte order", socketSwap32("ntohl")),
-		api.Method("sleep", "socket.sleep(seconds)", "waits, letting other threads run", (*Module).socketSleep),
-		api.Fn("time", "socket.time()", "monotonic seconds, for measuring intervals", socketTime),
-		api.Method("getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Module).socketGetdefaulttimeout),
-		api.Method("setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get", (*Module).socketSetdefaulttimeout),
+		api.Method("socket", "socket.socket([family [, type [, proto [, fileno]]]])", "a new socket, AF_INET and SOCK_STREAM by default; with fileno, a socket object for that descriptor", (*Module).socketNew).
+			Does(api.Opens).Params(api.OneOf("AF_*"), api.OneOf("SOCK_*"), api.OneOf("IPPROTO_*"), api.Int).Returns(api.Obj("socket.socket")),
+		api.Method("socketpair", "socket.socketpair([family [, type [, proto]]])", "two connected sockets, AF_UNIX and SOCK_STREAM by default", (*Module).socketSocketpair).
+			Does(api.Opens).Params(api.OneOf("AF_*"), api.OneOf("SOCK_*"), api.OneOf("IPPROTO_*")).Returns(api.Obj("socket.socket"), api.Obj("socket.socket")),
+		api.Method("fromfd", "socket.fromfd(fd [, family [, type [, proto]]])", "a socket on a duplicate of the descriptor fd", (*Module).socketFromfd).
+			Does(api.Opens).Params(api.Int, api.OneOf("AF_*"), api.OneOf("SOCK_*"), api.OneOf("IPPROTO_*")).Returns(api.Obj("socket.socket")),
+		api.Method("close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Module).socketCloseFD).
+			Does(api.Closes).Params(api.Int),
+		api.Method("send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket; returns the count sent", (*Module).socketSendFds).
+			Sends(api.Arg("buffers")).Params(api.Obj("socket.socket"), api.Data.As("string|string[]"), api.T("integer[]"), api.Flags("MSG_*"), api.Address).Returns(api.Int),
+		api.Method("recv_fds", "socket.recv_fds(sock, bufsize, maxfds [, flags])", "receives data and descriptors: data, fds, msg_flags, address", (*Module).socketRecvFds).
+			Receives(api.Result(1)).Params(api.Obj("socket.socket"), api.Size, api.Int, api.Flags("MSG_*")).
+			Returns(api.Data.Named("data"), api.T("integer[]").Named("fds"), api.Int.Named("msg_flags"), api.Address.As("socket.address|string|nil").Named("address")),
+		api.Fn("CMSG_LEN", "socket.CMSG_LEN(n)", "the length of a control message of n data bytes", socketCmsgLen).
+			Params(api.Int).Returns(api.Int),
+		api.Fn("CMSG_SPACE", "socket.CMSG_SPACE(n)", "the room a control message of n data bytes takes, for recvmsg's ancbufsize", socketCmsgSpace).
+			Params(api.Int).Returns(api.Int),
+		api.Method("gethostbyaddr", "socket.gethostbyaddr(ip_or_name)", "the host's name, aliases and addresses, by reverse lookup", (*Module).socketGethostbyaddr).
+			Params(api.HostName).Returns(api.Str.Named("hostname"), api.T("string[]").Named("aliases"), api.T("string[]").Named("addresses")),
+		api.Method("getnameinfo", "socket.getnameinfo(address, flags)", "the host name and service name of an address", (*Module).socketGetnameinfo).
+			Params(api.Address, api.Flags("NI_*")).Returns(api.Str.Named("host"), api.Str.Named("port")),
+		api.Fn("getservbyname", "socket.getservbyname(name [, proto])", "the port of a service (/etc/services)", socketGetservbyname).
+			Params(api.Str, api.Str).Returns(api.Int),
+		api.Fn("getservbyport", "socket.getservbyport(port [, proto])", "the name of the service on a port", socketGetservbyport).
+			Params(api.Int, api.Str).Returns(api.Str),
+		api.Fn("explain", "socket.explain(err)", "one line on the likely cause of an error value, or nil", socketExplain).
+			Params(api.T("socket.error|any")).Returns(api.T("string?")),
+		api.Method("create_connection", "socket.create_connection(address [, timeout])", "a TCP socket connected to the first address of host that answers", (*Module).socketCreateConnection).
+			Does(api.Opens|api.Connects).Params(api.Address, api.Timeout).Returns(api.Obj("socket.socket")),
+		api.Method("create_server", "socket.create_server(address [, options])", "a listening TCP socket with SO_REUSEADDR", (*Module).socketCreateServer).
+			Does(api.Opens|api.Binds|api.Listens).Params(api.Address, api.T("socket.serveroptions")).Returns(api.Obj("socket.socket")),
+		api.Method("gethostbyname", "socket.gethostbyname(host)", "the host's first IPv4 address", (*Module).socketGethostbyname).
+			Params(api.HostName).Returns(api.Str),
+		api.Method("gethostbyname_ex", "socket.gethostbyname_ex(host)", "the canonical name, aliases and IPv4 addresses of host", (*Module).socketGethostbynameEx).
+			Params(api.HostName).Returns(api.Str.Named("hostname"), api.T("string[]").Named("aliases"), api.T("string[]").Named("addresses")),
+		api.Method("gethostname", "socket.gethostname()", "this machine's host name", (*Module).socketGethostname).
+			Returns(api.Str),
+		api.Method("getaddrinfo", "socket.getaddrinfo(host, port [, family [, type [, proto [, flags]]]])", "the addresses to connect or bind to, as Python returns them", (*Module).socketGetaddrinfo).
+			Params(api.HostName.As("string?"), api.Port.As("integer|string|nil"), api.OneOf("AF_*"), api.OneOf("SOCK_*"), api.OneOf("IPPROTO_*"), api.Flags("AI_*")).
+			Returns(api.T("socket.addrinfo[]")),
+		api.Method("getfqdn", "socket.getfqdn([name])", "the fully qualified name of name or of this machine", (*Module).socketGetfqdn).
+			Params(api.HostName).Returns(api.Str),
+		api.Fn("inet_pton", "socket.inet_pton(family, text)", "an IPv4 or IPv6 address packed in 4 or 16 bytes", socketInetPton).
+			Params(api.OneOf("AF_*"), api.Str).Returns(api.Str),
+		api.Fn("inet_ntop", "socket.inet_ntop(family, packed)", "the text form of a packed address", socketInetNtop).
+			Params(api.OneOf("AF_*"), api.Str).Returns(api.Str),
+		api.Fn("inet_aton", "socket.inet_aton(text)", "an IPv4 address packed in 4 bytes, as C's inet_aton reads it", socketInetAton).
+			Params(api.Str).Returns(api.Str),
+		api.Fn("inet_ntoa", "socket.inet_ntoa(packed)", "the dotted text of a packed IPv4 address", socketInetNtoa).
+			Params(api.Str).Returns(api.Str),
+		api.Fn("htons", "socket.htons(n)", "a 16-bit number in network byte order", socketSwap16("htons")).
+			Params(api.Int).Returns(api.Int),
+		api.Fn("ntohs", "socket.ntohs(n)", "a 16-bit number from network byte order", socketSwap16("ntohs")).
+			Params(api.Int).Returns(api.Int),
+		api.Fn("htonl", "socket.htonl(n)", "a 32-bit number in network byte order", socketSwap32("htonl")).
+			Params(api.Int).Returns(api.Int),
+		api.Fn("ntohl", "socket.ntohl(n)", "a 32-bit number from network byte order", socketSwap32("ntohl")).
+			Params(api.Int).Returns(api.Int),
+		api.Method("sleep", "socket.sleep(seconds)", "waits, letting other threads run", (*Module).socketSleep).
+			Does(api.Waits).Params(api.Num),
+		api.Fn("time", "socket.time()", "monotonic seconds, for measuring intervals", socketTime).
+			Returns(api.Num),
+		api.Method("getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Module).socketGetdefaulttimeout).
+			Returns(api.T("number?")),
+		api.Method("setdefaulttimeout", "socket.setdefaulttimeout(seconds)", "sets the timeout new sockets get: nil blocking, 0 non-blocking, seconds a deadline for each call", (*Module).socketSetdefaulttimeout).
+			Params(api.Timeout.As("number?")),
 	},
-	Types:  []*api.Type{SocketType, socketFileType},
-	Consts: socketConsts,
+	Types:    []*api.Type{SocketType, socketFileType},
+	Consts:   socketConsts,
+	Families: socketFamilies,
+	Values: []api.Value{
+		{Name: "errorcode", Type: "table<integer, string>", Summary: "the name of each errno: `socket.errorcode[socket.ECONNREFUSED] == \"ECONNREFUSED\"`"},
+		{Name: "has_ipv6", Type: "boolean", Summary: "`true`"},
+	},
+	Shapes: socketShapes,
 	Setup: func(_ any, L *lua.LState, mod *lua.LTable) {
 		openAddrMeta(L)
 		errorcode := L.NewTable()
@@ -385,6 +426,11 @@ func (py *Module) socketGetaddrinfo(L *lua.LState) int {
 	switch h := L.Get(1).(type) {
 	case lua.LString:
 		host, hasHost = string(h), true
+		if hp, ok := splitHostPort(host); ok {
+			// socket.getaddrinfo("example.com:80"): no name has a colon.
+			ex := strings.TrimSuffix(strings.TrimPrefix(hp, "{"), "}")
+			api.ArgError(L, 1, "getaddrinfo", fmt.Sprintf("host %q has a port in it: the port is the second argument, socket.getaddrinfo(%s)", host, ex))
+		}
 	case *lua.LNilType:
 	default:
 		api.ArgError(L, 1, "getaddrinfo", "string or nil expected, got "+api.TypeName(h))
@@ -471,7 +517,7 @@ func (py *Module) socketGetaddrinfo(L *lua.LState) int {
 			e.Append(lua.LNumber(k.stype))
 			e.Append(lua.LNumber(k.proto))
 			e.Append(lua.LString(canonname))
-			e.Append(newAddr(L, ip.String(), port))
+			e.Append(newAddr(L, core.IPString(ip), port))
 			for i, name := range []string{"family", "type", "proto", "canonname", "addr"} {
 				e.RawSetString(name, e.RawGetInt(i+1))
 			}
@@ -543,7 +589,7 @@ func socketInetNtop(L *lua.LState) int {
 	case family == unix.AF_INET && len(packed) == 4:
 		L.Push(lua.LString(netip.AddrFrom4([4]byte([]byte(packed))).String()))
 	case family == unix.AF_INET6 && len(packed) == 16:
-		L.Push(lua.LString(netip.AddrFrom16([16]byte([]byte(packed))).String()))
+		L.Push(lua.LString(core.IPString(netip.AddrFrom16([16]byte([]byte(packed))))))
 	case family == unix.AF_INET || family == unix.AF_INET6:
 		api.ArgError(L, 2, "inet_ntop", "invalid length of packed IP address string")
 	default:

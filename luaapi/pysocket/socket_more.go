@@ -82,7 +82,7 @@ func (py *Module) socketDup(L *lua.LState) int {
 	s := CheckSocket(L, "dup")
 	d := &Socket{}
 	if err := s.Dup(&d.Socket); err != nil {
-		py.vm.Raise(L, err, "dup", s.localString())
+		py.vm.Raise(L, err, "dup", s.LocalString())
 	}
 	py.newSocket(L, d)
 	d.SetTimeout(s.Timeout())
@@ -112,7 +112,7 @@ func (py *Module) socketSendfile(L *lua.LState) int {
 		defer file.Close()
 		n, err := s.SendFile(L, file, offset, count)
 		if err != nil {
-			py.vm.Raise(L, err, "sendfile", s.peerString())
+			py.vm.Raise(L, err, "sendfile", s.PeerString())
 		}
 		L.Push(lua.LNumber(n))
 		return 1
@@ -159,7 +159,7 @@ func (py *Module) sendLuaFile(L *lua.LState, s *Socket, f *lua.LUserData, offset
 		n, err := s.SendAll(L, core.StringBytes(string(data)), 0)
 		sent += int64(n)
 		if err != nil {
-			py.vm.Raise(L, err, "sendfile", s.peerString())
+			py.vm.Raise(L, err, "sendfile", s.PeerString())
 		}
 	}
 	L.Push(lua.LNumber(sent))
@@ -245,7 +245,7 @@ func (py *Module) socketSendmsg(L *lua.LState) int {
 	n, err := s.SendMsg(L, bufs, oob, flags, sa)
 	if err != nil {
 		if addr == "" {
-			addr = s.peerString()
+			addr = s.PeerString()
 		}
 		py.vm.Raise(L, err, "sendmsg", addr)
 	}
@@ -265,7 +265,7 @@ func (py *Module) socketRecvmsg(L *lua.LState) int {
 	}
 	m, err := s.RecvMsg(L, bufsize, min(ancbufsize, 1<<20), flags)
 	if err != nil {
-		py.vm.Raise(L, err, "recvmsg", s.localString())
+		py.vm.Raise(L, err, "recvmsg", s.LocalString())
 	}
 	anc := L.NewTable()
 	if cms, err := unix.ParseSocketControlMessage(m.OOB); err == nil {
@@ -319,7 +319,7 @@ func (py *Module) socketSendFds(L *lua.LState) int {
 	}
 	n, err := s.SendMsg(L, bufs, unix.UnixRights(fds...), flags, sa)
 	if err != nil {
-		py.vm.Raise(L, err, "send_fds", s.peerString())
+		py.vm.Raise(L, err, "send_fds", s.PeerString())
 	}
 	L.Push(lua.LNumber(n))
 	return 1
@@ -339,7 +339,7 @@ func (py *Module) socketRecvFds(L *lua.LState) int {
 	}
 	m, err := s.RecvMsg(L, bufsize, unix.CmsgSpace(4*maxfds), flags)
 	if err != nil {
-		py.vm.Raise(L, err, "recv_fds", s.localString())
+		py.vm.Raise(L, err, "recv_fds", s.LocalString())
 	}
 	fds := L.NewTable()
 	if cms, err := unix.ParseSocketControlMessage(m.OOB); err == nil {
@@ -392,18 +392,18 @@ func (py *Module) socketGethostbyaddr(L *lua.LState) int {
 		py.vm.Raise(L, err, "gethostbyaddr", host)
 	}
 	ip := ips[0]
-	names, err := core.LookupAddr(py.vm, L, ip.String())
+	name, aliasNames, err := core.ReverseLookup(py.vm, L, ip)
 	py.vm.RaiseIfInterrupted(L, "gethostbyaddr")
-	if err != nil || len(names) == 0 {
+	if err != nil {
 		api.RaiseOS(L, herror("gethostbyaddr", host))
 	}
 	aliases := L.NewTable()
-	for _, n := range names[1:] {
-		aliases.Append(lua.LString(strings.TrimSuffix(n, ".")))
+	for _, n := range aliasNames {
+		aliases.Append(lua.LString(n))
 	}
 	addrs := L.NewTable()
-	addrs.Append(lua.LString(ip.String()))
-	L.Push(lua.LString(strings.TrimSuffix(names[0], ".")))
+	addrs.Append(lua.LString(core.IPString(ip)))
+	L.Push(lua.LString(name))
 	L.Push(aliases)
 	L.Push(addrs)
 	return 3
@@ -431,7 +431,7 @@ func (py *Module) socketGetnameinfo(L *lua.LState) int {
 		}
 		ip = ips[0]
 	}
-	host := ip.String()
+	host := core.IPString(ip)
 	if flags&niNumericHost == 0 {
 		names, err := core.LookupAddr(py.vm, L, host)
 		py.vm.RaiseIfInterrupted(L, "getnameinfo")

@@ -36,7 +36,7 @@ func (py *Module) socketRecvExactly(L *lua.LState) int {
 	}
 	data, err := s.RecvExactly(L, n)
 	if err != nil {
-		py.vm.Raise(L, err, "recv_exactly", s.peerString())
+		py.vm.Raise(L, err, "recv_exactly", s.PeerString())
 	}
 	L.Push(lua.LString(data))
 	return 1
@@ -55,7 +55,7 @@ func (py *Module) socketRecvline(L *lua.LState) int {
 func (py *Module) pushLine(L *lua.LState, s *Socket, max int, fn string) int {
 	line, ok, err := s.RecvLine(L, max)
 	if err != nil {
-		py.vm.Raise(L, err, fn, s.peerString())
+		py.vm.Raise(L, err, fn, s.PeerString())
 	}
 	if !ok {
 		L.Push(lua.LNil)
@@ -87,7 +87,7 @@ func (py *Module) socketRecvuntil(L *lua.LState) int {
 	max := optMax(L, 3, "recvuntil")
 	data, err := s.RecvUntil(L, delim, max)
 	if err != nil {
-		py.vm.Raise(L, err, "recvuntil", s.peerString())
+		py.vm.Raise(L, err, "recvuntil", s.PeerString())
 	}
 	L.Push(lua.LString(data))
 	return 1
@@ -120,15 +120,22 @@ const (
 
 // socketFileType is the object sock:makefile returns.
 var socketFileType = &api.Type{
-	Name: "socketfile",
-	Meta: socketFileMetaName,
+	Name:    "socketfile",
+	Meta:    socketFileMetaName,
+	Summary: "a file over a socket: `sock:makefile(mode)`",
 	Methods: []api.Func{
-		api.Method("read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Module).fileRead),
-		api.Method("readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Module).fileReadline),
-		api.Method("lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Module).fileLines),
-		api.Method("write", "f:write(data)", "buffers data to send; returns its length", (*Module).fileWrite),
-		api.Method("flush", "f:flush()", "sends what write buffered", (*Module).fileFlush),
-		api.Method("close", "f:close()", "flushes and closes the file (not the socket)", (*Module).fileClose),
+		api.Method("read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Module).fileRead).
+			Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
+		api.Method("readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Module).fileReadline).
+			Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
+		api.Method("lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Module).fileLines).
+			Receives(api.FromIterator).Params(api.Size).Returns(api.T("fun(): string?")),
+		api.Method("write", "f:write(data)", "buffers data to send; returns its length", (*Module).fileWrite).
+			Sends(api.Arg("data")).Params(api.Data).Returns(api.Int),
+		api.Method("flush", "f:flush()", "sends what write buffered", (*Module).fileFlush).
+			Sends(api.FromBuffer),
+		api.Method("close", "f:close()", "flushes and closes the file (not the socket)", (*Module).fileClose).
+			Sends(api.FromBuffer),
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {
@@ -193,7 +200,7 @@ func (py *Module) fileRead(L *lua.LState) int {
 		}
 	}
 	if err != nil {
-		py.vm.Raise(L, err, "read", f.s.peerString())
+		py.vm.Raise(L, err, "read", f.s.PeerString())
 	}
 	L.Push(lua.LString(data))
 	return 1
@@ -208,7 +215,7 @@ func (py *Module) fileReadline(L *lua.LState) int {
 		line, err = inc.Partial, nil
 	}
 	if err != nil {
-		py.vm.Raise(L, err, "readline", f.s.peerString())
+		py.vm.Raise(L, err, "readline", f.s.PeerString())
 	}
 	L.Push(lua.LString(line))
 	return 1
@@ -242,7 +249,7 @@ func (py *Module) flush(L *lua.LState, f *SocketFile, fn string) {
 	n, err := f.s.SendAll(L, f.wbuf, 0)
 	f.wbuf = f.wbuf[:copy(f.wbuf, f.wbuf[n:])]
 	if err != nil {
-		py.vm.Raise(L, err, fn, f.s.peerString())
+		py.vm.Raise(L, err, fn, f.s.PeerString())
 	}
 }
 

@@ -57,9 +57,6 @@ func (s *Socket) SetClass(L *lua.LState, meta string) {
 	L.SetMetatable(s.ud, s.m.socketMeta(L, s, meta))
 }
 
-// PeerString is the connected peer's address for messages, "" if none.
-func (s *Socket) PeerString() string { return s.peerString() }
-
 const socketMetaName = "socket.socket"
 
 // newSocket makes s's Lua value (a Python-style socket object), gives it
@@ -124,10 +121,10 @@ func (s *Socket) ObjectType() string { return "socket" }
 
 // Serving implements api.Served: the peer's address, else the local one.
 func (s *Socket) Serving() string {
-	if p := s.peerString(); p != "" {
+	if p := s.PeerString(); p != "" {
 		return p
 	}
-	return s.localString()
+	return s.LocalString()
 }
 
 // closeFD closes the socket once; threads blocked on it wake up with
@@ -138,39 +135,77 @@ func (s *Socket) closeFD() {
 
 // SocketType is the Python-style socket object.
 var SocketType = &api.Type{
-	Name: "socket",
-	Meta: socketMetaName,
+	Name:    "socket",
+	Meta:    socketMetaName,
+	Summary: "a socket object, as Python's",
+	Values: []api.Value{
+		{Name: "family", Type: "integer", Summary: "the family: `socket.AF_INET`, ... (read-only)"},
+		{Name: "type", Type: "integer", Summary: "the type: `socket.SOCK_STREAM`, ... (read-only)"},
+		{Name: "proto", Type: "integer", Summary: "the protocol (read-only)"},
+	},
 	Methods: []api.Func{
-		api.Method("bind", "sock:bind(address)", "binds the socket to a local address", (*Module).socketBind),
-		api.Method("listen", "sock:listen([backlog])", "makes the socket accept connections", (*Module).socketListen),
-		api.Method("accept", "sock:accept()", "waits for a connection; returns conn, address", (*Module).socketAccept),
-		api.Method("connect", "sock:connect(address)", "connects to a remote address", (*Module).socketConnect),
-		api.Method("connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Module).socketConnectEx),
-		api.Method("send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Module).socketSend),
-		api.Method("sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Module).socketSendall),
-		api.Method("recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Module).socketRecv),
-		api.Method("sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Module).socketSendto),
-		api.Method("recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Module).socketRecvfrom),
-		api.Method("shutdown", "sock:shutdown(how)", "shuts down reading, writing or both", (*Module).socketShutdown),
-		api.Method("close", "sock:close()", "closes the socket", (*Module).socketClose),
-		api.Fn("settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", socketSettimeout),
-		api.Fn("gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", socketGettimeout),
-		api.Fn("setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", socketSetblocking),
-		api.Fn("getblocking", "sock:getblocking()", "false in non-blocking mode", socketGetblocking),
-		api.Method("setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Module).socketSetsockopt),
-		api.Method("getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Module).socketGetsockopt),
-		api.Method("getsockname", "sock:getsockname()", "the local address", (*Module).socketGetsockname),
-		api.Method("getpeername", "sock:getpeername()", "the remote address", (*Module).socketGetpeername),
-		api.Fn("fileno", "sock:fileno()", "the descriptor, or -1 once closed", socketFileno),
-		api.Method("recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Module).socketRecvExactly),
-		api.Method("recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Module).socketRecvline),
-		api.Method("recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Module).socketRecvuntil),
-		api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Module).socketLines),
-		api.Fn("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's", socketMakefile),
-		api.Method("dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Module).socketDup),
-		api.Method("sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Module).socketSendfile),
-		api.Method("sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Module).socketSendmsg),
-		api.Method("recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Module).socketRecvmsg),
+		api.Method("bind", "sock:bind(address)", "binds the socket to a local address", (*Module).socketBind).
+			Does(api.Binds).Params(api.Address).Or("sock:bind(host, port)", api.HostName, api.Port.As("integer")),
+		api.Method("listen", "sock:listen([backlog])", "makes the socket accept connections", (*Module).socketListen).
+			Does(api.Listens).Params(api.Int),
+		api.Method("accept", "sock:accept()", "waits for a connection; returns conn, address", (*Module).socketAccept).
+			Does(api.Accepts).Returns(api.Obj("socket.socket").Named("conn"), api.Address.As("socket.address|string").Named("address")),
+		api.Method("connect", "sock:connect(address)", "connects to a remote address", (*Module).socketConnect).
+			Does(api.Connects).Params(api.Address).Or("sock:connect(host, port)", api.HostName, api.Port.As("integer")),
+		api.Method("connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Module).socketConnectEx).
+			Does(api.Connects).Failing(api.ReturnsErrno).Params(api.Address).Returns(api.Int.Named("errno")).
+			Or("sock:connect_ex(host, port)", api.HostName, api.Port.As("integer")),
+		api.Method("send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Module).socketSend).
+			Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*")).Returns(api.Int),
+		api.Method("sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Module).socketSendall).
+			Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*")),
+		api.Method("recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Module).socketRecv).
+			Receives(api.Result(1)).Params(api.Size, api.Flags("MSG_*")).Returns(api.Data),
+		api.Method("sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Module).socketSendto).
+			Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*"), api.Address).Returns(api.Int),
+		api.Method("recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Module).socketRecvfrom).
+			Receives(api.Result(1)).Params(api.Size, api.Flags("MSG_*")).Returns(api.Data.Named("data"), api.Address.As("socket.address|string|nil").Named("address")),
+		api.Method("shutdown", "sock:shutdown(how)", "shuts down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR)", (*Module).socketShutdown).
+			Does(api.Shuts).Params(api.OneOf("SHUT_*")),
+		api.Method("close", "sock:close()", "closes the socket", (*Module).socketClose).
+			Does(api.Closes),
+		api.Fn("settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", socketSettimeout).
+			Params(api.Timeout.As("number?")),
+		api.Fn("gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", socketGettimeout).
+			Returns(api.T("number?")),
+		api.Fn("setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", socketSetblocking).
+			Params(api.T("boolean|integer")),
+		api.Fn("getblocking", "sock:getblocking()", "false in non-blocking mode", socketGetblocking).
+			Returns(api.Bool),
+		api.Method("setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Module).socketSetsockopt).
+			Params(api.OneOf("SOL_*"), api.OneOf("SO_*"), api.T("integer|boolean|string|{[1]: integer, [2]: integer}")),
+		api.Method("getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Module).socketGetsockopt).
+			Params(api.OneOf("SOL_*"), api.OneOf("SO_*"), api.Size).Returns(api.T("integer|string")),
+		api.Method("getsockname", "sock:getsockname()", "the local address", (*Module).socketGetsockname).
+			Returns(api.Address.As("socket.address|string")),
+		api.Method("getpeername", "sock:getpeername()", "the remote address", (*Module).socketGetpeername).
+			Returns(api.Address.As("socket.address|string")),
+		api.Fn("fileno", "sock:fileno()", "the descriptor, or -1 once closed", socketFileno).
+			Returns(api.Int),
+		api.Method("recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Module).socketRecvExactly).
+			Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
+		api.Method("recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Module).socketRecvline).
+			Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string?")),
+		api.Method("recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Module).socketRecvuntil).
+			Receives(api.Result(1)).Params(api.Str, api.Size).Returns(api.Data),
+		api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Module).socketLines).
+			Receives(api.FromIterator).Params(api.Size).Returns(api.T("fun(): string?")),
+		api.Fn("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's: \"r\" (default), \"w\", \"rw\"", socketMakefile).
+			Params(api.Str).Returns(api.Obj("socket.file")),
+		api.Method("dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Module).socketDup).
+			Does(api.Opens).Returns(api.Obj("socket.socket")),
+		api.Method("sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Module).socketSendfile).
+			Sends(api.Arg("file")).Params(api.File, api.Int, api.Int).Returns(api.Int),
+		api.Method("sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Module).socketSendmsg).
+			Sends(api.Arg("buffers")).Params(api.Data.As("string|string[]"), api.T("socket.ancdata[]"), api.Flags("MSG_*"), api.Address).Returns(api.Int),
+		api.Method("recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Module).socketRecvmsg).
+			Receives(api.Result(1)).Params(api.Size, api.Size, api.Flags("MSG_*")).
+			Returns(api.Data.Named("data"), api.T("socket.ancdata[]").Named("ancdata"), api.Int.Named("msg_flags"), api.Address.As("socket.address|string|nil").Named("address")),
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__tostring": socketTostring,
@@ -218,7 +253,7 @@ func (py *Module) socketListen(L *lua.LState) int {
 	s := CheckSocket(L, "listen")
 	backlog := api.OptInt(L, 2, "listen", 1, 128)
 	if err := s.Listen(backlog); err != nil {
-		py.vm.Raise(L, err, "listen", s.localString())
+		py.vm.Raise(L, err, "listen", s.LocalString())
 	}
 	return 0
 }
@@ -230,7 +265,7 @@ func (py *Module) socketAccept(L *lua.LState) int {
 	conn := &Socket{}
 	sa, err := s.Accept(L, &conn.Socket)
 	if err != nil {
-		py.vm.Raise(L, err, "accept", s.localString())
+		py.vm.Raise(L, err, "accept", s.LocalString())
 	}
 	py.newSocket(L, conn)
 	if s.tls != nil {
@@ -298,7 +333,7 @@ func (py *Module) socketSend(L *lua.LState) int {
 	flags := api.OptInt(L, 3, "send", 1, 0)
 	n, err := s.Send(L, core.StringBytes(data), flags)
 	if err != nil {
-		py.vm.Raise(L, err, "send", s.peerString())
+		py.vm.Raise(L, err, "send", s.PeerString())
 	}
 	L.Push(lua.LNumber(n))
 	return 1
@@ -311,7 +346,7 @@ func (py *Module) socketSendall(L *lua.LState) int {
 	data := api.CheckBytes(L, 2, "sendall", 1)
 	flags := api.OptInt(L, 3, "sendall", 1, 0)
 	if _, err := s.SendAll(L, core.StringBytes(data), flags); err != nil {
-		py.vm.Raise(L, err, "sendall", s.peerString())
+		py.vm.Raise(L, err, "sendall", s.PeerString())
 	}
 	return 0
 }
@@ -327,7 +362,7 @@ func (py *Module) socketRecv(L *lua.LState) int {
 	flags := api.OptInt(L, 3, "recv", 1, 0)
 	data, err := s.Recv(L, bufsize, flags)
 	if err != nil {
-		py.vm.Raise(L, err, "recv", s.peerString())
+		py.vm.Raise(L, err, "recv", s.PeerString())
 	}
 	py.noteRead(s, "recv", bufsize, len(data))
 	L.Push(lua.LString(data))
@@ -379,7 +414,7 @@ func (py *Module) socketRecvfrom(L *lua.LState) int {
 	flags := api.OptInt(L, 3, "recvfrom", 1, 0)
 	data, sa, err := s.RecvFrom(L, bufsize, flags)
 	if err != nil {
-		py.vm.Raise(L, err, "recvfrom", s.localString())
+		py.vm.Raise(L, err, "recvfrom", s.LocalString())
 	}
 	py.noteRead(s, "recvfrom", bufsize, len(data))
 	L.Push(lua.LString(data))
@@ -397,7 +432,7 @@ func (py *Module) socketShutdown(L *lua.LState) int {
 	s := CheckSocket(L, "shutdown")
 	how := api.CheckInt(L, 2, "shutdown", 1)
 	if err := s.Shutdown(how); err != nil {
-		py.vm.Raise(L, err, "shutdown", s.peerString())
+		py.vm.Raise(L, err, "shutdown", s.PeerString())
 	}
 	return 0
 }
@@ -407,7 +442,7 @@ func (py *Module) socketShutdown(L *lua.LState) int {
 func (py *Module) socketClose(L *lua.LState) int {
 	s := CheckSocketAny(L, "close")
 	if !s.IsClosed() {
-		py.vm.NoteUnread(s.Buffered())
+		py.vm.NoteUnread(s.Unread())
 	}
 	s.closeFD()
 	return 0
@@ -551,45 +586,13 @@ func (s *Socket) String() string {
 		fmt.Fprintf(&b, ", proto=%d", s.Proto())
 	}
 	if !s.IsClosed() {
-		if l := s.localString(); l != "" {
+		if l := s.LocalString(); l != "" {
 			fmt.Fprintf(&b, ", laddr=%s", l)
 		}
-		if r := s.peerString(); r != "" {
+		if r := s.PeerString(); r != "" {
 			fmt.Fprintf(&b, ", raddr=%s", r)
 		}
 	}
 	b.WriteString(">")
 	return b.String()
-}
-
-// localString is the bound address for messages, "" if none.
-func (s *Socket) localString() string {
-	sa, err := s.LocalAddr()
-	if err != nil {
-		return ""
-	}
-	if u, ok := sa.(*unix.SockaddrUnix); ok && u.Name == "" {
-		return ""
-	}
-	if in, ok := sa.(*unix.SockaddrInet4); ok && in.Port == 0 && in.Addr == [4]byte{} {
-		return ""
-	}
-	if in, ok := sa.(*unix.SockaddrInet6); ok && in.Port == 0 && in.Addr == [16]byte{} {
-		return ""
-	}
-	return core.SockaddrString(sa)
-}
-
-// peerString is the connected peer's address for messages, "" if none:
-// the one accept or connect gave, which a reset does not erase, else the
-// kernel's.
-func (s *Socket) peerString() string {
-	if sa := s.Peer(); sa != nil {
-		return core.SockaddrString(sa)
-	}
-	sa, err := s.PeerAddr()
-	if err != nil {
-		return ""
-	}
-	return core.SockaddrString(sa)
 }

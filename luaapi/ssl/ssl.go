@@ -70,12 +70,28 @@ func init() {
 		Summary: "Python's ssl module: TLS over sockets, with Go's crypto/tls",
 		Doc:     "docs/ssl.md",
 		Funcs: []api.Func{
-			api.Fn("create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", sslCreateDefaultContext),
-			api.Fn("SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", sslNewContext),
+			api.Fn("create_default_context", "ssl.create_default_context([purpose])", "a context with secure defaults: for a client (Purpose.SERVER_AUTH, default) or a server (Purpose.CLIENT_AUTH)", sslCreateDefaultContext).
+				Params(api.Str).Returns(api.Obj("ssl.context")),
+			api.Fn("SSLContext", "ssl.SSLContext([protocol])", "a context for PROTOCOL_TLS_CLIENT (default) or PROTOCOL_TLS_SERVER", sslNewContext).
+				Params(api.OneOf("PROTOCOL_*")).Returns(api.Obj("ssl.context")),
 		},
 		Types:  []*api.Type{sslContextType, sslSocketType},
 		Consts: sslConsts,
 		Setup:  setupSSL,
+		Families: []*api.Family{
+			{Name: "PROTOCOL_*", Prefixes: []string{"PROTOCOL_"}, Summary: "the side a context is for"},
+		},
+		Values: []api.Value{
+			{Name: "Purpose", Type: "{SERVER_AUTH: string, CLIENT_AUTH: string}", Summary: "what `create_default_context` makes a context for"},
+			{Name: "TLSVersion", Type: "{TLSv1: integer, TLSv1_1: integer, TLSv1_2: integer, TLSv1_3: integer, MINIMUM_SUPPORTED: integer, MAXIMUM_SUPPORTED: integer}", Summary: "TLS versions, for `minimum_version` and `maximum_version`"},
+		},
+		Shapes: []api.Shape{
+			{Name: "ssl.wrapoptions", Summary: "options of `ctx:wrap_socket`", Fields: []api.Value{
+				{Name: "server_side?", Type: "boolean", Summary: "this is the server's end"},
+				{Name: "server_hostname?", Type: "string", Summary: "the name the server's certificate must match"},
+				{Name: "do_handshake_on_connect?", Type: "boolean", Summary: "`false` to run the handshake later, with `do_handshake`"},
+			}},
+		},
 	})
 }
 
@@ -128,17 +144,22 @@ func versionName(v uint16) string {
 }
 
 var sslContextType = &api.Type{
-	Name: "SSLContext",
-	Meta: sslContextMetaName,
+	Name:    "SSLContext",
+	Meta:    sslContextMetaName,
+	Summary: "a TLS context: certificates, verification, versions",
 	Methods: []api.Func{
-		api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Module).sslLoadCertChain),
-		api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Module).sslLoadVerifyLocations),
+		api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Module).sslLoadCertChain).
+			Params(api.Str, api.Str),
+		api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Module).sslLoadVerifyLocations).
+			Params(api.Str),
 		api.Fn("load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", sslLoadDefaultCerts),
-		api.Fn("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", sslSetALPN),
-		api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Module).sslWrapSocket),
+		api.Fn("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", sslSetALPN).
+			Params(api.T("string[]")),
+		api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Module).sslWrapSocket).
+			Params(api.Obj("socket.socket"), api.T("ssl.wrapoptions")).Returns(api.Obj("ssl.socket")),
 	},
 	Fields: []api.Field{
-		{Name: "check_hostname", Summary: "whether the peer's certificate must match server_hostname",
+		{Name: "check_hostname", Type: "boolean", Summary: "whether the peer's certificate must match server_hostname",
 			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LBool(ud.Value.(*SSLContext).checkHostname)
 			},
@@ -149,7 +170,7 @@ var sslContextType = &api.Type{
 					c.verifyMode = certRequired // as Python does
 				}
 			}},
-		{Name: "verify_mode", Summary: "CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED",
+		{Name: "verify_mode", Type: "integer", Summary: "CERT_NONE, CERT_OPTIONAL or CERT_REQUIRED",
 			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).verifyMode)
 			},
@@ -164,14 +185,14 @@ var sslContextType = &api.Type{
 				}
 				c.verifyMode = int(n)
 			}},
-		{Name: "minimum_version", Summary: "the lowest TLS version allowed (ssl.TLSVersion)",
+		{Name: "minimum_version", Type: "integer", Summary: "the lowest TLS version allowed (ssl.TLSVersion)",
 			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).minVersion)
 			},
 			Set: func(L *lua.LState, ud *lua.LUserData, v lua.LValue) {
 				ud.Value.(*SSLContext).minVersion = checkTLSVersion(L, v, "minimum_version")
 			}},
-		{Name: "maximum_version", Summary: "the highest TLS version allowed (ssl.TLSVersion)",
+		{Name: "maximum_version", Type: "integer", Summary: "the highest TLS version allowed (ssl.TLSVersion)",
 			Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 				return lua.LNumber(ud.Value.(*SSLContext).maxVersion)
 			},
@@ -203,12 +224,17 @@ func checkTLSVersion(L *lua.LState, v lua.LValue, field string) uint16 {
 var sslSocketType = &api.Type{
 	Name:     "SSLSocket",
 	Meta:     sslSocketMetaName,
+	Summary:  "a socket with a TLS layer: every socket method, and these",
 	Inherits: pysocket.SocketType,
 	Methods: []api.Func{
-		api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Module).sslVersion),
-		api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Module).sslCipher),
-		api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Module).sslGetpeercert),
-		api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Module).sslSelectedALPN),
+		api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Module).sslVersion).
+			Returns(api.Str),
+		api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Module).sslCipher).
+			Returns(api.T("{[1]: string, [2]: string, [3]: integer}")),
+		api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Module).sslGetpeercert).
+			Params(api.Bool).Returns(api.T("table|string|nil")),
+		api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Module).sslSelectedALPN).
+			Returns(api.T("string?")),
 		api.Fn("do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", sslDoHandshake),
 	},
 	Metamethods: map[string]lua.LGFunction{
@@ -283,7 +309,7 @@ func (m *Module) sslLoadCertChain(L *lua.LState) int {
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: "PEM_LIB", Message: "[SSL] PEM lib: " + err.Error(), Op: "load_cert_chain", Addr: certfile, Err: err})
+		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: "PEM_LIB", Library: "SSL", Message: "[SSL] PEM lib: " + err.Error(), Op: "load_cert_chain", Addr: certfile, Err: err})
 	}
 	c.certs = []tls.Certificate{cert}
 	return 0
@@ -301,7 +327,9 @@ func (m *Module) sslLoadVerifyLocations(L *lua.LState) int {
 		c.cas = x509.NewCertPool()
 	}
 	if !c.cas.AppendCertsFromPEM(pem) {
-		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: "X509_LIB", Message: "[X509] no certificate found in the file", Op: "load_verify_locations", Addr: cafile})
+		const reason = "NO_CERTIFICATE_OR_CRL_FOUND"
+		api.RaiseOS(L, &api.OSError{Class: "ssl.SSLError", Name: reason, Library: "X509", Reason: reason,
+			Message: "[X509: " + reason + "] no certificate or crl found", Op: "load_verify_locations", Addr: cafile})
 	}
 	return 0
 }
@@ -472,8 +500,10 @@ func doHandshake(L *lua.LState, s *pysocket.Socket, op string) {
 		st.conn, err = s.StartTLS(L, cfg, st.server)
 	}
 	if err != nil {
-		s.VM().Raise(L, sslError(err), op, s.PeerString())
+		s.VM().Raise(L, tlsError(err, true), op, s.PeerString())
 	}
+	// From now on the socket's reads and writes fail with ssl errors.
+	s.SetTransport(recordLayer{st.conn})
 }
 
 // Accepted implements pysocket.TLS: a socket an SSL listening socket
@@ -490,57 +520,6 @@ func (st *sslState) Connected(L *lua.LState, s *pysocket.Socket) {
 	if st.conn == nil && !st.server {
 		doHandshake(L, s, "connect")
 	}
-}
-
-// sslError turns a handshake failure into the error Python's ssl module
-// raises for it.
-func sslError(err error) error {
-	var ue x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ie x509.CertificateInvalidError
-	var ve *tls.CertificateVerificationError
-	if errors.As(err, &ve) {
-		err = ve.Err
-	}
-	verify := func(reason string) error {
-		return &api.OSError{Class: "ssl.SSLCertVerificationError", Name: "CERTIFICATE_VERIFY_FAILED",
-			Message: "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + reason, Err: err}
-	}
-	switch {
-	case errors.As(err, &ue):
-		return verify("unable to get local issuer certificate (unknown authority)")
-	case errors.As(err, &he):
-		return verify("Hostname mismatch, certificate is not valid for '" + he.Host + "'")
-	case errors.As(err, &ie) && ie.Reason == x509.Expired:
-		return verify("certificate has expired")
-	case errors.As(err, &ie):
-		return verify(ie.Error())
-	}
-	var alert tls.AlertError
-	msg := err.Error()
-	switch {
-	case errors.As(err, &alert) && strings.Contains(msg, "protocol version"),
-		strings.Contains(msg, "protocol version not supported"), strings.Contains(msg, "unsupported versions"):
-		return &api.OSError{Class: "ssl.SSLError", Name: "UNSUPPORTED_PROTOCOL", Message: "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol: " + msg, Err: err}
-	case strings.Contains(msg, "bad certificate"), strings.Contains(msg, "certificate required"), strings.Contains(msg, "unknown certificate authority"):
-		return &api.OSError{Class: "ssl.SSLError", Name: "TLSV1_ALERT", Message: "[SSL] the peer rejected the certificate: " + msg, Err: err}
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, core.ErrTimeout):
-		return core.ErrTimeout
-	case strings.Contains(msg, "EOF"):
-		return &api.OSError{Class: "ssl.SSLEOFError", Name: "EOF", Message: "EOF occurred in violation of protocol", Err: err}
-	}
-	var oe *api.OSError
-	if errors.As(err, &oe) {
-		return oe
-	}
-	var errno unix.Errno
-	if errors.As(err, &errno) {
-		return err
-	}
-	if strings.HasPrefix(msg, "tls: ") || strings.HasPrefix(msg, "x509: ") {
-		return &api.OSError{Class: "ssl.SSLError", Name: "SSL", Message: "[SSL] " + msg, Err: err}
-	}
-	return err
 }
 
 // checkSSL returns the SSL socket fn was called on, with its handshake

@@ -1,33 +1,59 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"slices"
-	"sync"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
 	"time"
 )
 
-// Store is the key-value store that every worker (VM) and thread of
-// one run shares: the only state that crosses VMs. It holds plain Go
-// values (string, float64, bool), never Lua values, and its mutex is held
-// only for map operations, never across anything that blocks. The runner
-// creates one per run and hands it to every VM in Config.Shared.
-type Store struct {
-	mu     sync.Mutex
-	m      map[string]entry
-	writes int // since the last sweep of expired entries
-
-	now func() time.Time // time.Now; tests replace it
+// Store is the shared module's backend: a key-value store and a
+// publish/subscribe broker common to every worker (VM) and thread of a
+// run, and with the Redis backend to every sockrun process that names the
+// same Redis. Values are plain Go values (string, float64, bool), never
+// Lua values. Every method is safe for concurrent use.
+//
+// Two implement it: Memory, in the process (the default), and Redis. A
+// method of a store that is Remote may wait on the network: the caller
+// releases the interpreter lock around it and gives it a context that the
+// run's interruption cancels; the store bounds every call's wait itself.
+type Store interface {
+	// Get returns key's value and whether it is there.
+	Get(ctx context.Context, key string) (any, bool, error)
+	// Set stores v (string, float64 or bool) under key, replacing any
+	// value and its expiry; a positive ttl makes it expire after that long.
+	Set(ctx context.Context, key string, v any, ttl time.Duration) error
+	// Add stores v under key only if key is absent (or expired), and
+	// reports whether it did.
+	Add(ctx context.Context, key string, v any, ttl time.Duration) (bool, error)
+	// Incr adds delta to key's number atomically and returns the result.
+	// An absent (or expired) key starts at init, without expiry; an
+	// existing key keeps its expiry. A key holding a string or boolean is
+	// an *ErrNotNumber, and keeps its value.
+	Incr(ctx context.Context, key string, delta, init float64) (float64, error)
+	// Delete removes key and reports whether it was there.
+	Delete(ctx context.Context, key string) (bool, error)
+	// Keys returns the keys present, sorted.
+	Keys(ctx context.Context) ([]string, error)
+	// Publish sends text to every subscription to channel and returns how
+	// many received it.
+	Publish(ctx context.Context, channel, text string) (int, error)
+	// Subscribe returns a subscription to channels, which receives what
+	// is published to any of them from now on.
+	Subscribe(ctx context.Context, channels []string) (*Subscription, error)
+	// Remote reports whether calls may wait on the network.
+	Remote() bool
+	// Name names the store in errors: "in-process", or the Redis URL
+	// without its password.
+	Name() string
+	// Close releases the store's connections; subscriptions end.
+	Close() error
 }
-
-type entry struct {
-	v       any       // string, float64 or bool
-	expires time.Time // zero: never
-}
-
-// sweepEvery is how many writes pass between sweeps of expired entries, so
-// that keys set with a TTL and never read again do not pile up.
-const sweepEvery = 4096
 
 // ErrNotNumber is returned by Incr when the key holds something other than
 // a number.
@@ -40,134 +66,79 @@ func (e *ErrNotNumber) Error() string {
 	return fmt.Sprintf("shared key %q holds a %s, not a number", e.Key, e.Kind)
 }
 
-// New returns an empty store.
-func New() *Store {
-	return &Store{m: map[string]entry{}, now: time.Now}
+// ErrForeign is returned when a key of a Redis store holds a value of
+// another Redis type (a list, a hash ...), which another client wrote and
+// the shared module cannot read.
+type ErrForeign struct {
+	Key  string
+	Type string // Redis's name of the type: "list", "hash" ...
 }
 
-// expiry is when a value set now with ttl expires (zero: never).
-func (st *Store) expiry(ttl time.Duration) time.Time {
-	if ttl <= 0 {
-		return time.Time{}
-	}
-	return st.now().Add(ttl)
+func (e *ErrForeign) Error() string {
+	return fmt.Sprintf("shared key %q holds a Redis %s, not a string, number or boolean", e.Key, e.Type)
 }
 
-// live returns key's entry if it exists and has not expired, deleting it
-// if it has. The caller holds st.mu.
-func (st *Store) live(key string, now time.Time) (entry, bool) {
-	e, ok := st.m[key]
-	if !ok {
-		return e, false
-	}
-	if !e.expires.IsZero() && !now.Before(e.expires) {
-		delete(st.m, key)
-		return entry{}, false
-	}
-	return e, true
+// StoreError is a call the store could not carry out: the store is
+// unreachable, did not answer in time, or refused the command. Errno is
+// the system's error when there is one (ECONNREFUSED, ETIMEDOUT,
+// ECONNRESET), 0 otherwise; Err is the client's error.
+type StoreError struct {
+	Store string // the store's Name
+	Op    string // the store operation: "get", "incr", "subscribe" ...
+	Errno syscall.Errno
+	// Timeout says the store did not answer within its timeout.
+	Timeout bool
+	Err     error
 }
 
-// wrote counts a write and sweeps expired entries now and then. The caller
-// holds st.mu.
-func (st *Store) wrote(now time.Time) {
-	st.writes++
-	if st.writes < sweepEvery {
-		return
-	}
-	st.writes = 0
-	for k, e := range st.m {
-		if !e.expires.IsZero() && !now.Before(e.expires) {
-			delete(st.m, k)
-		}
-	}
+func (e *StoreError) Error() string {
+	return fmt.Sprintf("shared store %s: %s: %v", e.Store, e.Op, e.Err)
 }
 
-// Get returns key's value and whether it is there.
-func (st *Store) Get(key string) (any, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	e, ok := st.live(key, st.now())
-	if !ok {
-		return nil, false
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// Message is what went wrong, as a script's error value says it: the
+// system's message for the errno ("Connection refused"), "timed out", or
+// the store's own words.
+func (e *StoreError) Message() string {
+	switch {
+	case e.Timeout:
+		return "timed out"
+	case e.Errno != 0:
+		s := e.Errno.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
 	}
-	return e.v, true
+	return e.Err.Error()
 }
 
-// Set stores v (string, float64 or bool) under key; a positive ttl makes it
-// expire after that long.
-func (st *Store) Set(key string, v any, ttl time.Duration) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	now := st.now()
-	st.m[key] = entry{v: v, expires: st.expiry(ttl)}
-	st.wrote(now)
+// storeError wraps err, a failure of op on store name, as a *StoreError
+// with the errno and timeout read from its chain. A nil err stays nil;
+// the errors that are the script's own (ErrNotNumber, ErrForeign) and the
+// caller's cancellation pass through.
+func storeError(name, op string, err error) error {
+	var nn *ErrNotNumber
+	var fo *ErrForeign
+	if err == nil || errors.As(err, &nn) || errors.As(err, &fo) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	se := &StoreError{Store: name, Op: op, Err: err}
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		se.Timeout, se.Errno = true, syscall.ETIMEDOUT
+	case errors.As(err, &se.Errno):
+	case errors.Is(err, errClosed):
+	case isEOF(err):
+		se.Errno = syscall.ECONNRESET
+	}
+	return se
 }
 
-// Add stores v under key only if key is absent (or expired), and reports
-// whether it did.
-func (st *Store) Add(key string, v any, ttl time.Duration) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	now := st.now()
-	if _, ok := st.live(key, now); ok {
-		return false
-	}
-	st.m[key] = entry{v: v, expires: st.expiry(ttl)}
-	st.wrote(now)
-	return true
-}
+// errClosed is a call on a store that was closed.
+var errClosed = errors.New("store closed")
 
-// Incr adds delta to key's number and returns the result. An absent (or
-// expired) key starts at init, without expiry; an existing key keeps its
-// expiry. A key holding a string or boolean is an *ErrNotNumber.
-func (st *Store) Incr(key string, delta, init float64) (float64, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	now := st.now()
-	e, ok := st.live(key, now)
-	if !ok {
-		e = entry{v: init}
-	}
-	n, isNum := e.v.(float64)
-	if !isNum {
-		return 0, &ErrNotNumber{Key: key, Kind: sharedKind(e.v)}
-	}
-	e.v = n + delta
-	st.m[key] = e
-	st.wrote(now)
-	return n + delta, nil
-}
-
-// Delete removes key and reports whether it was there.
-func (st *Store) Delete(key string) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	_, ok := st.live(key, st.now())
-	delete(st.m, key)
-	return ok
-}
-
-// Keys returns the keys present, sorted.
-func (st *Store) Keys() []string {
-	st.mu.Lock()
-	now := st.now()
-	keys := make([]string, 0, len(st.m))
-	for k := range st.m {
-		if _, ok := st.live(k, now); ok {
-			keys = append(keys, k)
-		}
-	}
-	st.mu.Unlock()
-	slices.Sort(keys)
-	return keys
-}
-
-func sharedKind(v any) string {
-	switch v.(type) {
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	}
-	return "number"
+// isEOF reports whether err says the connection ended under the call.
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -44,6 +44,21 @@ function TestExplainRefused(t)
   holder:close()
 end
 
+-- A datagram to a port where nothing listens comes back as an ICMP port
+-- unreachable, which a connected UDP socket's next call raises.
+function TestExplainUDPRefused(t)
+  local holder, addr = st.unreachable()
+  local s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+  s:connect(addr)
+  s:send("anyone?")
+  local x, err = why(t, s.recv, s, 100)
+  t:eq(err.name, "ECONNREFUSED", "port unreachable")
+  st.contains(t, x, "ICMP \"port unreachable\"")
+  st.contains(t, x, "next call")
+  s:close()
+  holder:close()
+end
+
 function TestExplainClosedAndNotConnected(t)
   local s = socket.socket()
   st.contains(t, why(t, s.send, s, "x"), "the socket is not connected: call connect() first")

@@ -145,3 +145,94 @@ function TestSharedBadArguments(t)
   contains(t, raises(t, shared.delete, {}), "bad argument #1 to 'delete' (string expected, got table)")
   t:eq(#shared.keys(), 0, "nothing stored by the failed calls")
 end
+
+-- Publish and subscribe. Channels are not per database in Redis, and the
+-- Redis run of this suite gives each test a database, not a Redis: every
+-- channel name starts with the test's name.
+
+function TestSharedPublishSubscribe(t)
+  local ch = t:name() .. ":"
+  local sub = shared.subscribe(ch .. "news", ch .. "sport")
+  local other = shared.subscribe(ch .. "news")
+  t:eq(shared.publish(ch .. "news", "first"), 2, "two subscriptions got it")
+  t:eq(shared.publish(ch .. "sport", "a\0b"), 1, "one got it")
+  t:eq(shared.publish(ch .. "nobody", "lost"), 0, "no one subscribed")
+  t:eq(shared.publish(ch .. "news", 42), 2, "a number is sent as its text")
+  local text, channel = sub:get(10)
+  t:eq(text, "first", "text")
+  t:eq(channel, ch .. "news", "channel")
+  text, channel = sub:get(10)
+  t:eq(text, "a\0b", "binary text")
+  t:eq(channel, ch .. "sport", "the other channel")
+  t:eq(sub:get(10), "42", "in order")
+  t:eq(other:get(10), "first", "the other subscription")
+  t:eq(other:get(10), "42", "and its next")
+  t:eq(sub:len(), 0, "nothing left")
+  t:eq(#other, 0, "# is len")
+  t:eq(tostring(sub), "<subscription " .. ch .. "news, " .. ch .. "sport: 0 waiting>", "tostring")
+  sub:close()
+  other:close()
+  t:eq(tostring(sub), "<subscription " .. ch .. "news, " .. ch .. "sport closed: 0 waiting>", "tostring closed")
+end
+
+-- A subscription is read like a thread.queue: get waits with the
+-- interpreter lock released, wakes when a message comes, times out, and
+-- returns nil once the subscription is closed and drained.
+function TestSharedSubscriptionLikeAQueue(t)
+  local ch = t:name()
+  local sub = shared.subscribe(ch)
+  contains(t, raises(t, sub.get, sub, 0), "TimeoutError: timed out (get)")
+  local err = raises(t, sub.get, sub, 0.01)
+  t:eq(err.name, "ETIMEDOUT", "a timeout's name")
+  local got = {}
+  local reader = thread.spawn(function()
+    while #got < 100 do
+      got[#got + 1] = sub:get()
+    end
+  end)
+  for i = 1, 100 do
+    shared.publish(ch, tostring(i))
+    if i % 10 == 0 then thread.sleep(0) end
+  end
+  reader:join(20)
+  t:eq(#got, 100, "every message")
+  t:eq(got[1] .. " " .. got[50] .. " " .. got[100], "1 50 100", "in order")
+
+  -- close wakes a waiting thread with nil; what was queued is drained
+  -- first.
+  local waiter = thread.spawn(function() return sub:get() end)
+  thread.sleep(0)
+  sub:close()
+  t:eq(waiter:join(10), nil, "a waiting get returns nil on close")
+  t:eq(sub:get(), nil, "closed and drained: nil")
+  t:eq(sub:get(0), nil, "even with timeout 0")
+  sub:close() -- harmless
+  shared.publish(ch, "after")
+  t:eq(sub:get(), nil, "a closed subscription receives nothing")
+
+  local sub2 = shared.subscribe(ch)
+  shared.publish(ch, "queued")
+  -- wait for it to arrive (Redis delivers on a connection of its own), then close
+  t:eq(sub2:get(10), "queued", "arrived")
+  shared.publish(ch, "kept")
+  local deadline = socket.time() + 10
+  while sub2:len() == 0 and socket.time() < deadline do thread.sleep(0.001) end
+  sub2:close()
+  t:eq(sub2:get(), "kept", "what arrived before close is still there")
+  t:eq(sub2:get(), nil, "then nil")
+end
+
+function TestSharedSubscribeBadArguments(t)
+  contains(t, raises(t, shared.publish), "bad argument #1 to 'publish' (string expected, got nil)")
+  contains(t, raises(t, shared.publish, "ch"), "bad argument #2 to 'publish' (string expected, got nil)")
+  contains(t, raises(t, shared.publish, "ch", {}), "bad argument #2 to 'publish' (string expected, got table)")
+  contains(t, raises(t, shared.publish, true, "x"), "bad argument #1 to 'publish' (string expected, got boolean)")
+  contains(t, raises(t, shared.subscribe), "bad argument #1 to 'subscribe' (string expected, got nil)")
+  contains(t, raises(t, shared.subscribe, "a", {}), "bad argument #2 to 'subscribe' (string expected, got table)")
+  local sub = shared.subscribe(t:name())
+  contains(t, raises(t, sub.get, sub, -1), "bad argument #1 to 'get' (timeout value out of range)")
+  contains(t, raises(t, sub.get, sub, "1"), "bad argument #1 to 'get' (number or nil expected, got string)")
+  contains(t, raises(t, sub.get, {}), "bad self to 'get' (subscription expected, got table; call it as sub:get(...))")
+  contains(t, raises(t, sub.len), "bad self to 'len' (subscription expected, got nil")
+  sub:close()
+end

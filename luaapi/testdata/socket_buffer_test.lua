@@ -77,6 +77,44 @@ function TestPeekDoesNotConsume(t)
   t:eq(s:recv(100, socket.MSG_WAITALL + socket.MSG_DONTWAIT), "lo world", "the rest")
 end
 
+-- TestPeekOnUnixSockets: on a unix socket (which reads no more than
+-- asked) a peek with nothing buffered peeks in the kernel, so the next
+-- read gets everything there is, as Python's does (a peek that buffered
+-- its 4 bytes made the next recv(100) return those 4 alone), and
+-- descriptors sent with the bytes are still there for recv_fds. With
+-- bytes buffered, on a unix or TCP socket, a peek consumes nothing either.
+function TestPeekOnUnixSockets(t)
+  local a, b = socket.socketpair()
+  a:sendall("peekdata")
+  t:eq(b:recv(4, socket.MSG_PEEK), "peek", "peek")
+  t:eq(b:recv(4, socket.MSG_PEEK), "peek", "peek again")
+  t:eq(b:recv(100), "peekdata", "recv after the peeks gets all of it")
+  -- With bytes buffered by a framing read, a peek reads the buffer and
+  -- consumes nothing either.
+  for _, pair in ipairs({{socket.socketpair()}, {st.pair()}}) do
+    local c, s = pair[1], pair[2]
+    c:sendall("line\npeekdata")
+    t:eq(s:recvline(), "line", "a framing read first")
+    t:eq(s:recv(4, socket.MSG_PEEK), "peek", "peek after it")
+    local rest = s:recv(100)
+    t:eq(rest:sub(1, 4), "peek", "the next recv starts with the peeked bytes")
+    while #rest < 8 do rest = rest .. s:recv(100) end
+    t:eq(rest, "peekdata", "and nothing is lost")
+  end
+  local p1, p2 = socket.socketpair()
+  local x = socket.socketpair()
+  socket.send_fds(p1, "take", {x})
+  t:eq(p2:recv(2, socket.MSG_PEEK), "ta", "peek at bytes that carry a descriptor")
+  local data, fds = socket.recv_fds(p2, 100, 4)
+  t:eq(data, "take", "recv_fds after the peek")
+  t:eq(#fds, 1, "the descriptor is still there")
+  socket.close(fds[1])
+  local d1, d2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+  d1:send("peekdata")
+  t:eq(d2:recv(4, socket.MSG_PEEK), "peek", "peek at a datagram")
+  t:eq(d2:recv(100), "peekdata", "the datagram is whole")
+end
+
 function TestWaitallWaitsForEverything(t)
   local c, s = st.pair()
   local q = thread.queue()

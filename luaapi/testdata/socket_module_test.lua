@@ -218,6 +218,17 @@ function TestInetPtonNtop(t)
   t:eq(socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, "2001:db8:0:0:0:0:0:1")), "2001:db8::1", "compressed")
   t:eq(socket.inet_pton(socket.AF_INET6, "::ffff:1.2.3.4"), string.rep("\0", 10) .. "\255\255\1\2\3\4", "mapped")
   t:eq(socket.inet_ntop(socket.AF_INET6, string.rep("\0", 10) .. "\255\255\1\2\3\4"), "::ffff:1.2.3.4", "mapped back")
+  -- The C library's forms, as python3 prints them: an IPv4-compatible
+  -- address ends in dotted decimal, other embeddings stay hex.
+  for text, want in pairs({
+    ["::1.2.3.4"] = "::1.2.3.4", ["::0.0.1.2"] = "::102", ["::2"] = "::2", ["::ffff"] = "::ffff",
+    ["::ffff:0.0.0.0"] = "::ffff:0.0.0.0", ["::ffff:0:1.2.3.4"] = "::ffff:0:102:304",
+    ["1::1.2.3.4"] = "1::102:304", ["::fffe:1.2.3.4"] = "::fffe:102:304",
+  }) do
+    t:eq(socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text)), want, text)
+  end
+  t:eq(socket.getaddrinfo("::1.2.3.4", 80)[1].addr[1], "::1.2.3.4", "getaddrinfo's address")
+  t:eq(socket.getnameinfo({"::1.2.3.4", 80}, socket.NI_NUMERICHOST), "::1.2.3.4", "getnameinfo's")
   for _, bad in ipairs({{socket.AF_INET, "1.2.3"}, {socket.AF_INET, "01.2.3.4"}, {socket.AF_INET, "1.2.3.4 "},
       {socket.AF_INET, "::1"}, {socket.AF_INET6, "1.2.3.4"}, {socket.AF_INET6, "fe80::1%lo"}, {socket.AF_INET6, "nonsense"}}) do
     local err = st.raises(t, socket.inet_pton, bad[1], bad[2])

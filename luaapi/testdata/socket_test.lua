@@ -157,6 +157,26 @@ function TestConnectRefused(t)
   t:eq(tostring(err), "ConnectionRefusedError: [Errno " .. socket.ECONNREFUSED .. "] Connection refused (connect " .. tostring(addr) .. ")", "message")
 end
 
+-- TestConnectAgainAfterRefused: a refused connect can be tried again on
+-- the same socket, as Python's: refused again (not ECONNABORTED), with a
+-- timeout too, and then it connects once something listens.
+function TestConnectAgainAfterRefused(t)
+  for _, timeout in ipairs({false, 5}) do
+    local holder, addr = st.refusing()
+    local c = socket.socket()
+    if timeout then c:settimeout(timeout) end
+    t:eq(st.raises(t, c.connect, c, addr).name, "ECONNREFUSED", "refused")
+    t:eq(st.raises(t, c.connect, c, addr).name, "ECONNREFUSED", "refused again")
+    t:eq(c:connect_ex(addr), socket.ECONNREFUSED, "and again by connect_ex")
+    holder:close()
+    local srv, there = st.listener()
+    c:connect(there)
+    t:eq(c:getpeername(), there, "then it connects")
+    c:close()
+    srv:close()
+  end
+end
+
 function TestConnectEx(t)
   local srv, addr = st.listener()
   local c = socket.socket()
@@ -409,13 +429,46 @@ function TestClosedSocket(t)
   t:eq(n, 19, "methods checked")
 end
 
+-- An address written as "host:port", Python's "AF_INET address must be
+-- tuple, not str": the message names the argument as written and shows
+-- the table meant, for every function that takes an address.
+function TestAddressAsOneString(t)
+  local s = socket.socket()
+  local want = "AF_INET address must be a table {host, port}, not a string: write {\"127.0.0.1\", 20025})"
+  st.misuse(t, "bad argument #1 to 'connect' (" .. want, function() s:connect("127.0.0.1:20025") end)
+  st.misuse(t, "bad argument #1 to 'connect_ex' (" .. want, function() s:connect_ex("127.0.0.1:20025") end)
+  st.misuse(t, "bad argument #1 to 'bind' (" .. want, function() s:bind("127.0.0.1:20025") end)
+  local u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+  st.misuse(t, "bad argument #2 to 'sendto' (" .. want, function() u:sendto("x", "127.0.0.1:20025") end)
+  st.misuse(t, "bad argument #3 to 'sendto' (" .. want, function() u:sendto("x", 0, "127.0.0.1:20025") end)
+  st.misuse(t, "bad argument #2 to 'sendto' (AF_INET address must be a table {host, port}, not a string: write {\"localhost\", port})",
+    function() u:sendto("x", "localhost") end)
+  st.misuse(t, "bad argument #1 to 'create_connection' (address must be a table {host, port}, not a string: write {\"localhost\", 80})",
+    function() socket.create_connection("localhost:80") end)
+  st.misuse(t, "bad argument #1 to 'create_server' (address must be a table {host, port}, not a string: write {\"127.0.0.1\", 0})",
+    function() socket.create_server("127.0.0.1:0") end)
+  st.misuse(t, "bad argument #1 to 'connect' (address host \"127.0.0.1:20025\" has a port in it: write {\"127.0.0.1\", 20025})",
+    function() s:connect({"127.0.0.1:20025"}) end)
+  st.misuse(t, "bad argument #1 to 'connect' (host \"[::1]:80\" has a port in it: write {\"::1\", 80})",
+    function() s:connect("[::1]:80", 80) end)
+  st.misuse(t, "bad argument #1 to 'getaddrinfo' (host \"example.com:80\" has a port in it: the port is the second argument, socket.getaddrinfo(\"example.com\", 80))",
+    function() socket.getaddrinfo("example.com:80") end)
+  local u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+  st.misuse(t, "bad argument #2 to 'sendto' (AF_INET6 address must be a table {host, port}, not a string: write {\"::1\", 53})",
+    function() u6:sendto("x", "[::1]:53") end)
+  -- An IPv6 literal alone is a host, not a host and a port.
+  st.misuse(t, "not a string: write {\"::1\", port})", function() u6:sendto("x", "::1") end)
+  s:close(); u:close(); u6:close()
+end
+
 function TestBadArguments(t)
   local s = socket.socket()
   local err = st.misuse(t, "bad argument #1 to 'bind' (address expected, got nil)", function() s:bind() end)
-  st.misuse(t, "bad argument #2 to 'bind' (port must be a number 0-65535, got nil)", function() s:bind("127.0.0.1") end)
+  st.misuse(t, "bad argument #1 to 'bind' (AF_INET address must be a table {host, port}, not a string: write {\"127.0.0.1\", port})", function() s:bind("127.0.0.1") end)
+  st.misuse(t, "bad argument #2 to 'bind' (port must be a number 0-65535, got boolean)", function() s:bind("127.0.0.1", true) end)
   st.misuse(t, "bad argument #1 to 'bind' (address port must be a number 0-65535, got 70000)", function() s:bind({"127.0.0.1", 70000}) end)
   st.misuse(t, "bad argument #1 to 'bind' (address host must be a string, got number)", function() s:bind({1, 2}) end)
-  st.misuse(t, "bad argument #1 to 'connect' (address expected, got boolean)", function() s:connect(true) end)
+  st.misuse(t, "bad argument #1 to 'connect' (AF_INET address must be a table {host, port}, not a boolean)", function() s:connect(true) end)
   st.misuse(t, "bad argument #1 to 'recv' (number expected, got nil)", function() s:recv() end)
   st.misuse(t, "bad argument #1 to 'recv' (negative buffersize)", function() s:recv(-1) end)
   st.misuse(t, "bad argument #1 to 'recvfrom' (number expected, got table)", function() s:recvfrom({}) end)

@@ -139,10 +139,18 @@ function TestTLSProtocolVersion(t)
   local certs = t:certs()
   local ctx = client_ctx(certs)
   ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-  local err = fails(t, ctx, certs.server_cert, certs.server_key, "localhost",
+  local addr, th = serve(t, certs.server_cert, certs.server_key, function() end,
     function(sctx) sctx.minimum_version = ssl.TLSVersion.TLSv1_3 end)
-  t:eq(err.name, "UNSUPPORTED_PROTOCOL", "name")
-  st.contains(t, err, "ssl.SSLError: [SSL: UNSUPPORTED_PROTOCOL] unsupported protocol")
+  local raw = socket.create_connection(addr)
+  local err = st.raises(t, ctx.wrap_socket, ctx, raw, {server_hostname = "localhost"})
+  raw:close()
+  -- As python3's ssl: the server finds no version in common, the client
+  -- hears the server's alert.
+  local serr = th:join()
+  t:eq(serr.reason, "UNSUPPORTED_PROTOCOL", "the server's reason")
+  st.contains(t, serr, "ssl.SSLError: [SSL: UNSUPPORTED_PROTOCOL] unsupported protocol (wrap_socket ")
+  t:eq(err.name, "TLSV1_ALERT_PROTOCOL_VERSION", "name")
+  st.contains(t, err, "ssl.SSLError: [SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version (wrap_socket 127.0.0.1:")
 end
 
 function TestTLSNoVerification(t)
@@ -184,6 +192,132 @@ function TestTLSTimeoutAndInterrupts(t)
   t:eq(err.name, "ETIMEDOUT", "the handshake honours the socket's timeout")
 end
 
+-- tamper starts a proxy in front of addr that passes TLS records through,
+-- a record at a time, and returns its address and a function that makes
+-- it spoil the next record from the client: "flip" flips the record's last
+-- byte, "cut" sends all but its last three bytes and ends the stream.
+local function tamper(addr)
+  local l, paddr = st.listener()
+  local spoil = nil
+  thread.spawn(function()
+    local c = l:accept()
+    l:close()
+    local u = socket.create_connection(addr)
+    thread.spawn(function()
+      pcall(function()
+        while true do
+          local data = u:recv(65536)
+          if data == "" then break end
+          c:sendall(data)
+        end
+      end)
+      pcall(c.shutdown, c, socket.SHUT_WR)
+    end)
+    while true do
+      local ok, head = pcall(c.recv_exactly, c, 5)
+      if not ok then break end
+      local body = c:recv_exactly(head:byte(4) * 256 + head:byte(5))
+      local record = head .. body
+      if spoil == "flip" then
+        record = record:sub(1, -2) .. string.char(bit.bxor(record:byte(-1), 1))
+      elseif spoil == "cut" then
+        u:sendall(record:sub(1, -4))
+        break
+      end
+      spoil = nil
+      u:sendall(record)
+    end
+    u:shutdown(socket.SHUT_WR)
+  end)
+  return paddr, function(how) spoil = how end
+end
+
+-- tampered runs a TLS server (TLS 1.2 at most if tls12) behind tamper,
+-- connects a client through it and spoils the client's first record after
+-- both handshakes with how; it returns the error (or result) of the
+-- server's recv, and the client's socket.
+local function tampered(t, tls12, how)
+  local certs = t:certs()
+  local done = thread.event()
+  local result = thread.queue()
+  local addr = serve(t, certs.server_cert, certs.server_key, function(conn)
+    done:set()
+    local ok, got = pcall(conn.recv, conn, 100)
+    local sent, serr = pcall(conn.sendall, conn, "reply")
+    result:put({ok = ok, got = got, sent = sent, serr = serr})
+  end, function(sctx)
+    if tls12 then sctx.maximum_version = ssl.TLSVersion.TLSv1_2 end
+  end)
+  local paddr, spoil = tamper(addr)
+  local s = client_ctx(certs):wrap_socket(socket.create_connection(paddr), {server_hostname = "localhost"})
+  s:settimeout(10)
+  assert(done:wait(10), "the server's handshake")
+  spoil(how)
+  s:sendall("hello")
+  return result:get(10), s
+end
+
+-- TestTLSCorruptRecord: a record spoiled after the handshake is an
+-- ssl.SSLError with Python's reason, on both sides (python3's ssl module
+-- raises the same), in TLS 1.3 and 1.2.
+function TestTLSCorruptRecord(t)
+  for _, tls12 in ipairs({false, true}) do
+    local r, s = tampered(t, tls12, "flip")
+    t:eq(r.ok, false, "the server's recv fails")
+    local err = r.got
+    t:eq(err.class, "ssl.SSLError", "class")
+    t:eq(err.errno, 1, "errno (SSL_ERROR_SSL)")
+    t:eq(err.library, "SSL", "library")
+    t:eq(err.reason, "DECRYPTION_FAILED_OR_BAD_RECORD_MAC", "reason")
+    t:eq(err.name, "DECRYPTION_FAILED_OR_BAD_RECORD_MAC", "name")
+    t:eq(err.op, "recv", "op")
+    st.contains(t, err, "ssl.SSLError: [SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed or bad record mac (recv 127.0.0.1:")
+    -- The server answered with an alert: the client hears it.
+    local cerr = st.raises(t, s.recv, s, 100)
+    t:eq(cerr.class, "ssl.SSLError", "the client's class")
+    t:eq(cerr.reason, "SSLV3_ALERT_BAD_RECORD_MAC", "the client's reason")
+    st.contains(t, cerr, "ssl.SSLError: [SSL: SSLV3_ALERT_BAD_RECORD_MAC] sslv3 alert bad record mac (recv ")
+    -- The server's send after the failure fails the same way.
+    t:eq(r.sent, false, "the server's send after it fails")
+    t:eq(r.serr.class, "ssl.SSLError", "and raises an ssl.SSLError")
+    s:close()
+  end
+end
+
+-- TestTLSTruncatedRecord: a stream that ends in the middle of a record
+-- ends as Python's recv ends it (suppress_ragged_eofs): "".
+function TestTLSTruncatedRecord(t)
+  local r, s = tampered(t, false, "cut")
+  t:eq(r.ok, true, "no error: " .. tostring(r.got))
+  t:eq(r.got, "", "end of stream")
+  s:close()
+end
+
+-- TestTLSHandshakeErrorsAsPython: a client that is not TLS, or leaves in
+-- the middle of the handshake, fails the server's handshake with the
+-- errors python3's ssl module raises for it.
+function TestTLSHandshakeErrorsAsPython(t)
+  local certs = t:certs()
+  local cases = {
+    {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "ssl.SSLError", 1, "HTTP_REQUEST", "[SSL: HTTP_REQUEST] http request"},
+    {"hello there\r\n", "ssl.SSLError", 1, "WRONG_VERSION_NUMBER", "[SSL: WRONG_VERSION_NUMBER] wrong version number"},
+    {"", "ssl.SSLEOFError", 8, "UNEXPECTED_EOF_WHILE_READING", "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol"},
+  }
+  for _, c in ipairs(cases) do
+    local addr, th = serve(t, certs.server_cert, certs.server_key, function() end)
+    local raw = socket.create_connection(addr)
+    raw:sendall(c[1])
+    raw:shutdown(socket.SHUT_WR)
+    local err = th:join()
+    raw:close()
+    t:eq(err.class, c[2], "class of " .. c[4])
+    t:eq(err.errno, c[3], "errno of " .. c[4])
+    t:eq(err.reason, c[4], "reason")
+    t:eq(err.library, "SSL", "library of " .. c[4])
+    t:eq(err.message, c[5], "message")
+  end
+end
+
 function TestSSLMisuse(t)
   local certs = t:certs()
   local ctx = ssl.create_default_context()
@@ -198,6 +332,12 @@ function TestSSLMisuse(t)
   t:eq(err.class, "FileNotFoundError", "missing file")
   err = st.raises(t, ctx.load_cert_chain, ctx, certs.ca)
   t:eq(err.class, "ssl.SSLError", "a certificate without its key")
+  t:eq(err.library, "SSL", "its library")
+  local empty = t:tempdir() .. "/empty.pem"
+  local f = io.open(empty, "w"); f:write("nothing\n"); f:close()
+  err = st.raises(t, ctx.load_verify_locations, ctx, empty)
+  t:eq(err.library .. " " .. err.reason, "X509 NO_CERTIFICATE_OR_CRL_FOUND", "a CA file without certificates, as Python")
+  st.contains(t, err, "ssl.SSLError: [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found (load_verify_locations ")
   err = st.raises(t, ctx.wrap_socket, ctx, socket.socket())
   st.contains(t, err, "ValueError: check_hostname requires server_hostname")
   local s = ctx:wrap_socket(socket.socket(), {server_hostname = "localhost"})

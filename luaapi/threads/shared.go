@@ -1,7 +1,13 @@
 package threads
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"math"
+	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi/api"
@@ -9,36 +15,137 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Shared is the shared module's state in one VM: the run's store.
+// Shared is the shared module's state in one VM: the run's store (in the
+// process, or Redis), and the subscriptions the VM's threads made, closed
+// when the run ends.
 type Shared struct {
-	store *store.Store
+	vm    *api.VM
+	store store.Store
+
+	mu   sync.Mutex
+	subs map[*store.Subscription]bool // open; nil once the run has ended
 }
 
-// newShared is the shared module's instance: Config.Shared, or a store of
-// the VM's own.
+// newShared is the shared module's instance: Config.Shared, or an
+// in-process store of the VM's own.
 func newShared(vm *api.VM) any {
 	st := vm.Config().Shared
 	if st == nil {
-		st = store.New()
+		st = store.NewMemory()
 	}
-	return &Shared{store: st}
+	m := &Shared{vm: vm, store: st, subs: map[*store.Subscription]bool{}}
+	context.AfterFunc(vm.Context(), m.closeSubs)
+	return m
+}
+
+// closeSubs closes every subscription still open: gopher-lua has no
+// __gc, and a Redis subscription holds a connection.
+func (m *Shared) closeSubs() {
+	m.mu.Lock()
+	subs := m.subs
+	m.subs = nil
+	m.mu.Unlock()
+	for sub := range subs {
+		sub.Close()
+	}
+}
+
+const subscriptionMetaName = "shared.subscription"
+
+// subscriptionType is what shared.subscribe returns: read like a
+// thread.queue.
+var subscriptionType = &api.Type{
+	Name: "subscription",
+	Meta: subscriptionMetaName,
+	Methods: []api.Func{
+		api.Method("get", "sub:get([timeout])", "takes the oldest message and its channel, waiting while there is none", (*Shared).subGet).
+			Does(api.Waits).Params(api.Timeout).Returns(api.T("string|nil"), api.T("string?").Named("channel")),
+		api.Fn("len", "sub:len()", "the count of messages waiting", subLen).
+			Returns(api.Int),
+		api.Method("close", "sub:close()", "ends the subscription: gets drain it then return nil", (*Shared).subClose),
+	},
+	Metamethods: map[string]lua.LGFunction{"__tostring": subTostring, "__len": subLen},
 }
 
 func init() {
 	api.Register(&api.Module{
 		Name:    "shared",
-		Summary: "a key-value store common to every worker of the run",
+		Summary: "a key-value store and messages common to every worker of the run, or to every process on one Redis",
 		Doc:     "docs/threads.md",
 		New:     newShared,
 		Funcs: []api.Func{
-			api.Method("get", "shared.get(key)", "the value of key, or nil", (*Shared).sharedGet),
-			api.Method("set", "shared.set(key, value [, ttl])", "stores value under key, for ttl seconds if given", (*Shared).sharedSet),
-			api.Method("add", "shared.add(key, value [, ttl])", "stores value only if key is absent; returns whether it did", (*Shared).sharedAdd),
-			api.Method("incr", "shared.incr(key [, delta [, init]])", "adds delta to a number atomically; returns the new value", (*Shared).sharedIncr),
-			api.Method("delete", "shared.delete(key)", "removes key; returns whether it was there", (*Shared).sharedDelete),
-			api.Method("keys", "shared.keys()", "the live keys, sorted", (*Shared).sharedKeys),
+			api.Method("get", "shared.get(key)", "the value of key, or nil", (*Shared).sharedGet).
+				Params(api.Str).Returns(api.T("string|number|boolean|nil")),
+			api.Method("set", "shared.set(key, value [, ttl])", "stores value under key, for ttl seconds if given", (*Shared).sharedSet).
+				Params(api.Str, api.T("string|number|boolean|nil"), api.Num),
+			api.Method("add", "shared.add(key, value [, ttl])", "stores value only if key is absent; returns whether it did", (*Shared).sharedAdd).
+				Params(api.Str, api.T("string|number|boolean"), api.Num).Returns(api.Bool),
+			api.Method("incr", "shared.incr(key [, delta [, init]])", "adds delta to a number atomically; returns the new value", (*Shared).sharedIncr).
+				Params(api.Str, api.Num, api.Num).Returns(api.Num),
+			api.Method("delete", "shared.delete(key)", "removes key; returns whether it was there", (*Shared).sharedDelete).
+				Params(api.Str).Returns(api.Bool),
+			api.Method("keys", "shared.keys()", "the live keys, sorted", (*Shared).sharedKeys).
+				Returns(api.T("string[]")),
+			api.Method("publish", "shared.publish(channel, text)", "sends text to every subscription to channel; returns how many got it", (*Shared).sharedPublish).
+				Params(api.Str, api.Str).Returns(api.Int),
+			api.Method("subscribe", "shared.subscribe(channel [, ...])", "a subscription to the channels, read like a thread.queue", (*Shared).sharedSubscribe).
+				Params(api.Str, api.Str).Returns(api.Obj("shared.subscription")),
 		},
+		Types: []*api.Type{subscriptionType},
 	})
+}
+
+// do runs f, the store call of function fn: at once for the in-process
+// store, which never waits; for Redis with the interpreter lock released
+// (f touches no Lua value), and ended by the run's interruption. A
+// failure is raised as the script sees it (raise).
+func (m *Shared) do(L *lua.LState, fn string, f func(ctx context.Context) error) {
+	var err error
+	if !m.store.Remote() {
+		err = f(context.Background())
+	} else {
+		m.vm.Release(L, func(ctx context.Context) { err = f(ctx) })
+		m.vm.RaiseIfInterrupted(L, fn)
+	}
+	if err != nil {
+		m.raise(L, fn, err)
+	}
+}
+
+// raise raises err from function fn: a key of the wrong type is a misuse,
+// at the script's line, worded alike for both stores; a store that
+// cannot be reached, does not answer in time or refuses is a
+// shared.StoreError naming the store (err.addr), with the errno's name
+// when there is one (ECONNREFUSED, ETIMEDOUT, ECONNRESET), else EIO.
+func (m *Shared) raise(L *lua.LState, fn string, err error) {
+	var nn *store.ErrNotNumber
+	var fo *store.ErrForeign
+	var se *store.StoreError
+	switch {
+	case errors.As(err, &nn), errors.As(err, &fo):
+		api.Misuse(L, "%v (%s)", err, fn)
+	case errors.As(err, &se):
+		api.RaiseOS(L, storeOSError(se, fn, ""))
+	}
+	m.vm.Raise(L, err, fn, "")
+}
+
+// storeOSError is the error value of se, from function fn; more is added
+// to its message.
+func storeOSError(se *store.StoreError, fn, more string) *api.OSError {
+	errno := se.Errno
+	if errno == 0 {
+		errno = syscall.EIO
+	}
+	e := &api.OSError{Class: "shared.StoreError", Errno: int(errno), Name: api.ErrnoName(errno),
+		Message: se.Message() + more, Op: fn, Addr: se.Store, Err: se}
+	switch {
+	case errno == syscall.ECONNREFUSED || errno == syscall.ENOENT:
+		e.Explanation = "the shared store named by shared.url (--shared-url) is not there: is redis-server running at that address? The call did not happen"
+	case se.Timeout:
+		e.Explanation = "the shared store did not answer in time (read_timeout in shared.url, 2 s by default): Redis is stalled or overloaded, or the network is; the call may or may not have taken effect"
+	}
+	return e
 }
 
 // checkSharedKey reads a key argument: a string (a number is converted, as
@@ -113,7 +220,12 @@ func sharedValue(v any) lua.LValue {
 
 // sharedGet is shared.get(key): the value stored under key, or nil.
 func (m *Shared) sharedGet(L *lua.LState) int {
-	v, _ := m.store.Get(checkSharedKey(L, "get"))
+	key := checkSharedKey(L, "get")
+	var v any
+	m.do(L, "get", func(ctx context.Context) (err error) {
+		v, _, err = m.store.Get(ctx, key)
+		return err
+	})
 	L.Push(sharedValue(v))
 	return 1
 }
@@ -124,7 +236,8 @@ func (m *Shared) sharedGet(L *lua.LState) int {
 func (m *Shared) sharedSet(L *lua.LState) int {
 	key := checkSharedKey(L, "set")
 	v := checkSharedValue(L, 2, "set")
-	m.store.Set(key, v, checkTTL(L, 3, "set"))
+	ttl := checkTTL(L, 3, "set")
+	m.do(L, "set", func(ctx context.Context) error { return m.store.Set(ctx, key, v, ttl) })
 	return 0
 }
 
@@ -133,7 +246,13 @@ func (m *Shared) sharedSet(L *lua.LState) int {
 func (m *Shared) sharedAdd(L *lua.LState) int {
 	key := checkSharedKey(L, "add")
 	v := checkSharedValue(L, 2, "add")
-	L.Push(lua.LBool(m.store.Add(key, v, checkTTL(L, 3, "add"))))
+	ttl := checkTTL(L, 3, "add")
+	var added bool
+	m.do(L, "add", func(ctx context.Context) (err error) {
+		added, err = m.store.Add(ctx, key, v, ttl)
+		return err
+	})
+	L.Push(lua.LBool(added))
 	return 1
 }
 
@@ -145,10 +264,11 @@ func (m *Shared) sharedIncr(L *lua.LState) int {
 	key := checkSharedKey(L, "incr")
 	delta := optNumber(L, 2, "incr", 1)
 	init := optNumber(L, 3, "incr", 0)
-	n, err := m.store.Incr(key, delta, init)
-	if err != nil {
-		api.Misuse(L, "%v (incr)", err)
-	}
+	var n float64
+	m.do(L, "incr", func(ctx context.Context) (err error) {
+		n, err = m.store.Incr(ctx, key, delta, init)
+		return err
+	})
 	L.Push(lua.LNumber(n))
 	return 1
 }
@@ -156,17 +276,146 @@ func (m *Shared) sharedIncr(L *lua.LState) int {
 // sharedDelete is shared.delete(key): removes key. Returns true if it was
 // there.
 func (m *Shared) sharedDelete(L *lua.LState) int {
-	L.Push(lua.LBool(m.store.Delete(checkSharedKey(L, "delete"))))
+	key := checkSharedKey(L, "delete")
+	var was bool
+	m.do(L, "delete", func(ctx context.Context) (err error) {
+		was, err = m.store.Delete(ctx, key)
+		return err
+	})
+	L.Push(lua.LBool(was))
 	return 1
 }
 
 // sharedKeys is shared.keys(): a sorted list of the keys present.
 func (m *Shared) sharedKeys(L *lua.LState) int {
-	keys := m.store.Keys()
+	var keys []string
+	m.do(L, "keys", func(ctx context.Context) (err error) {
+		keys, err = m.store.Keys(ctx)
+		return err
+	})
 	t := L.CreateTable(len(keys), 0)
 	for _, k := range keys {
 		t.Append(lua.LString(k))
 	}
 	L.Push(t)
+	return 1
+}
+
+// sharedPublish is shared.publish(channel, text): sends text to every
+// subscription to channel (in this process with the in-process store; in
+// every process on the Redis with Redis) and returns how many received
+// it. Nothing is kept: a message published while no one is subscribed is
+// gone.
+func (m *Shared) sharedPublish(L *lua.LState) int {
+	channel := api.CheckString(L, 1, "publish")
+	text := api.CheckString(L, 2, "publish")
+	var n int
+	m.do(L, "publish", func(ctx context.Context) (err error) {
+		n, err = m.store.Publish(ctx, channel, text)
+		return err
+	})
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// sharedSubscribe is shared.subscribe(channel [, ...]): a subscription to
+// the channels, which receives from now on what is published to any of
+// them: once it returns, a publish reaches it.
+func (m *Shared) sharedSubscribe(L *lua.LState) int {
+	channels := make([]string, max(L.GetTop(), 1))
+	for i := range channels {
+		channels[i] = api.CheckString(L, i+1, "subscribe")
+	}
+	var sub *store.Subscription
+	m.do(L, "subscribe", func(ctx context.Context) (err error) {
+		sub, err = m.store.Subscribe(ctx, channels)
+		return err
+	})
+	m.mu.Lock()
+	if m.subs == nil { // the run ended meanwhile
+		m.mu.Unlock()
+		sub.Close()
+		m.vm.RaiseIfInterrupted(L, "subscribe")
+	} else {
+		m.subs[sub] = true
+		m.mu.Unlock()
+	}
+	L.Push(api.NewObject(L, sub, subscriptionMetaName))
+	return 1
+}
+
+func checkSub(L *lua.LState, fn string) *store.Subscription {
+	return api.CheckSelf[*store.Subscription](L, fn, "subscription", "sub")
+}
+
+// subGet is sub:get([timeout]): removes and returns the oldest message
+// and the channel it came on, waiting (the interpreter lock released)
+// while there is none. A timeout in seconds raises a timeout error when it
+// passes, 0 raises at once if there is none. Once the subscription is
+// closed and drained it returns nil. Where the subscription's connection
+// to Redis broke, get raises a shared.StoreError once: messages published
+// until it was subscribed again were lost; the next get goes on.
+func (m *Shared) subGet(L *lua.LState) int {
+	sub := checkSub(L, "get")
+	timeout := api.CheckTimeout(L, 2, "get", 1)
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		if msg, ok := sub.Take(); ok {
+			if msg.Lost != nil {
+				var se *store.StoreError
+				if errors.As(msg.Lost, &se) {
+					api.RaiseOS(L, storeOSError(se, "get", "; messages may have been lost"))
+				}
+				m.vm.Raise(L, msg.Lost, "get", "")
+			}
+			L.Push(lua.LString(msg.Text))
+			L.Push(lua.LString(msg.Channel))
+			return 2
+		}
+		if sub.Closed() {
+			L.Push(lua.LNil)
+			return 1
+		}
+		wait := time.Duration(-1)
+		if timeout >= 0 {
+			if wait = time.Until(deadline); timeout == 0 || wait <= 0 {
+				api.RaiseTimeout(L, "get")
+			}
+		}
+		m.vm.Await(L, sub.Ready(), wait)
+		m.vm.RaiseIfInterrupted(L, "get")
+	}
+}
+
+// subLen is sub:len() and #sub: the number of messages waiting.
+func subLen(L *lua.LState) int {
+	L.Push(lua.LNumber(checkSub(L, "len").Len()))
+	return 1
+}
+
+// subClose is sub:close(): ends the subscription. Nothing more arrives;
+// what arrived can still be got, then get returns nil; threads waiting in
+// get wake. Closing twice is harmless.
+func (m *Shared) subClose(L *lua.LState) int {
+	sub := checkSub(L, "close")
+	sub.Close()
+	m.mu.Lock()
+	delete(m.subs, sub)
+	m.mu.Unlock()
+	return 0
+}
+
+// subTostring is tostring(sub): <subscription news, sport: 2 waiting>,
+// <subscription news closed: 0 waiting>.
+func subTostring(L *lua.LState) int {
+	sub := checkSub(L, "__tostring")
+	s := "<subscription " + strings.Join(sub.Channels(), ", ")
+	if sub.Closed() {
+		s += " closed"
+	}
+	L.Push(lua.LString(fmt.Sprintf("%s: %d waiting>", s, sub.Len())))
 	return 1
 }

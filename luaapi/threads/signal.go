@@ -229,6 +229,26 @@ func (s *Signals) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 	return SignalDelivered, taken
 }
 
+// DropInterrupt forgets a KeyboardInterrupt delivered and not raised yet,
+// for a host whose main chunk ended before it could raise it: the prompt,
+// whose statement ended as Ctrl-C came, so that the next one does not
+// start interrupted. Signals with handlers stay due. Call it with the
+// interpreter lock held.
+func (s *Signals) DropInterrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := s.pending[:0]
+	for _, sig := range s.pending {
+		if s.disp[sig] != dispIntHandler {
+			keep = append(keep, sig)
+		}
+	}
+	s.pending = keep
+	s.taken = nil
+	s.vm.SetInterruptDue(len(s.pending) > 0 || s.raised != nil)
+	s.renew()
+}
+
 // Take implements api.Interrupter: in the main thread, it runs the
 // handlers of the signals due and raises a KeyboardInterrupt for op.
 func (s *Signals) Take(L *lua.LState, op string) { s.takeSignals(L, op) }
@@ -338,10 +358,21 @@ var signalModule = &api.Module{
 	Name:    "signal",
 	Summary: "signal handlers, as Python's signal module: handlers run in the main thread",
 	Doc:     "docs/signal.md",
+	Families: []*api.Family{{Name: "SIG*", Summary: "a signal a script may handle",
+		Members: func() []string {
+			var names []string
+			for _, s := range signalNames {
+				names = append(names, s.name)
+			}
+			return names
+		}()}},
 	Funcs: []api.Func{
-		api.Method("signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Signals).signalSignal),
-		api.Method("getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Signals).signalGetsignal),
-		api.Fn("default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", signalDefaultIntHandler),
+		api.Method("signal", "signal.signal(signalnum, handler)", "sets what signalnum does: a function handler(signum, frame), signal.SIG_DFL or signal.SIG_IGN; returns the previous handler", (*Signals).signalSignal).
+			Params(api.OneOf("SIG*"), api.T("fun(signum: integer, frame: nil)|integer").Says("or `signal.SIG_DFL`, `signal.SIG_IGN`")).Returns(api.T("fun(signum: integer, frame: nil)|integer").Named("previous")),
+		api.Method("getsignal", "signal.getsignal(signalnum)", "the current handler of signalnum", (*Signals).signalGetsignal).
+			Params(api.OneOf("SIG*")).Returns(api.T("fun(signum: integer, frame: nil)|integer")),
+		api.Fn("default_int_handler", "signal.default_int_handler(signum, frame)", "SIGINT's default handler: raises KeyboardInterrupt", signalDefaultIntHandler).
+			Params(api.Int, api.T("nil")),
 	},
 	Consts: func() []api.Const {
 		list := []api.Const{{Name: "SIG_DFL", Value: lua.LNumber(sigDFL)}, {Name: "SIG_IGN", Value: lua.LNumber(sigIGN)}}

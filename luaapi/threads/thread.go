@@ -60,12 +60,18 @@ var threadModule = &api.Module{
 	Summary: "threads of one VM taking turns under the interpreter lock, and queues, locks and events between them",
 	Doc:     "docs/threads.md",
 	Funcs: []api.Func{
-		api.Method("spawn", "thread.spawn(fn, ...)", "starts fn(...) in a new thread; returns its handle", (*Threads).threadSpawn),
-		api.Method("current", "thread.current()", "the handle of the calling thread", (*Threads).threadCurrent),
-		api.Method("sleep", "thread.sleep(seconds)", "waits, letting other threads run", (*Threads).threadSleep),
-		api.Fn("queue", "thread.queue([capacity])", "a new FIFO queue, bounded by capacity if given", threadQueue),
-		api.Fn("lock", "thread.lock()", "a new lock", threadLock),
-		api.Fn("event", "thread.event()", "a new event, not set", threadEvent),
+		api.Method("spawn", "thread.spawn(fn, ...)", "starts fn(...) in a new thread; returns its handle", (*Threads).threadSpawn).
+			Params(api.Function, api.Any).Returns(api.Obj("thread.thread")),
+		api.Method("current", "thread.current()", "the handle of the calling thread", (*Threads).threadCurrent).
+			Returns(api.Obj("thread.thread")),
+		api.Method("sleep", "thread.sleep(seconds)", "waits, letting other threads run; 0 gives every waiting thread a turn", (*Threads).threadSleep).
+			Does(api.Waits).Params(api.Num),
+		api.Fn("queue", "thread.queue([capacity])", "a new FIFO queue, bounded by capacity if given", threadQueue).
+			Params(api.Int).Returns(api.Obj("thread.queue")),
+		api.Fn("lock", "thread.lock()", "a new lock", threadLock).
+			Returns(api.Obj("thread.lock")),
+		api.Fn("event", "thread.event()", "a new event, not set", threadEvent).
+			Returns(api.Obj("thread.event")),
 	},
 	Types: []*api.Type{threadType, queueType, lockType, eventType},
 	New:   newThreads,
@@ -92,12 +98,16 @@ func init() { api.Register(threadModule) }
 
 // threadType is a thread's handle.
 var threadType = &api.Type{
-	Name: "thread",
-	Meta: threadMetaName,
+	Name:    "thread",
+	Meta:    threadMetaName,
+	Summary: "a thread's handle",
 	Methods: []api.Func{
-		api.Method("join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Threads).threadJoin),
-		api.Fn("alive", "t:alive()", "whether the thread is still running", threadAlive),
-		api.Fn("id", "t:id()", "the thread's number (the main chunk's is 1)", threadID),
+		api.Method("join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Threads).threadJoin).
+			Does(api.Waits).Params(api.Timeout).Returns(api.Any.Named("...")),
+		api.Fn("alive", "t:alive()", "whether the thread is still running", threadAlive).
+			Returns(api.Bool),
+		api.Fn("id", "t:id()", "the thread's number (the main chunk's is 1)", threadID).
+			Returns(api.Int),
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": threadTostring},
 }

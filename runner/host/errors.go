@@ -40,3 +40,14 @@ func DescribeError(err error) (msg, trace string) {
 	}
 	return msg, strings.TrimRight(apiErr.StackTrace, "\n")
 }
+
+// IsKeyboardInterrupt reports whether err, from PCall, is the
+// KeyboardInterrupt a signal raised in the main thread.
+func IsKeyboardInterrupt(err error) bool {
+	var apiErr *lua.ApiError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	t, ok := apiErr.Object.(*lua.LTable)
+	return ok && t.RawGetString("class") == lua.LString("KeyboardInterrupt")
+}

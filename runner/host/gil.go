@@ -75,6 +75,18 @@ func (g *gil) lock() (waited bool) {
 	return true
 }
 
+// TryLock takes the lock if no thread holds it, and reports whether it
+// did; it never waits.
+func (g *gil) TryLock() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held {
+		return false
+	}
+	g.held = true
+	return true
+}
+
 // Unlock releases the lock: to the first waiter if there is one.
 func (g *gil) Unlock() {
 	g.mu.Lock()

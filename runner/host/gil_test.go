@@ -163,3 +163,19 @@ func TestGILExclusive(t *testing.T) {
 		t.Errorf("counter %d, want %d", counter, threads*rounds*50)
 	}
 }
+
+// TestTryLock: TryLock takes a free lock and never waits for a held one.
+func TestTryLock(t *testing.T) {
+	g := newGIL()
+	if !g.TryLock() {
+		t.Fatal("TryLock of a free lock failed")
+	}
+	if g.TryLock() {
+		t.Fatal("TryLock of a held lock succeeded")
+	}
+	g.Unlock()
+	if !g.TryLock() {
+		t.Fatal("TryLock after Unlock failed")
+	}
+	g.Unlock()
+}

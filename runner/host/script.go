@@ -133,27 +133,6 @@ func (s *Script) Check(env *Env) error {
 	return nil
 }
 
-// compile compiles every chunk in L, reporting the first syntax error as
-// "file:line: message".
-func (s *Script) compile(L *lua.LState) ([]*lua.LFunction, error) {
-	if s.protos == nil {
-		protos, err := compileChunks(s.Chunks())
-		if err != nil {
-			return nil, err
-		}
-		s.protos = protos
-	}
-	var fns []*lua.LFunction
-	for i, c := range s.Chunks() {
-		if c.Module != "" {
-			fns = append(fns, requireFunc(L, c.Module))
-			continue
-		}
-		fns = append(fns, L.NewFunctionFromProto(s.protos[i]))
-	}
-	return fns, nil
-}
-
 // compileChunks compiles each chunk of Lua source into its prototype (nil
 // for a module), reporting the first syntax error as "file:line: message".
 func compileChunks(chunks []Chunk) ([]*lua.FunctionProto, error) {
@@ -170,56 +149,74 @@ func compileChunks(chunks []Chunk) ([]*lua.FunctionProto, error) {
 	return protos, nil
 }
 
-// Load compiles the run's chunks into the one function the main thread
-// runs, and the arguments to call it with: the only chunk itself (so its
-// traceback is the script's alone), or a function that calls each in
-// turn. As lua does, the script is called with its arguments as "...";
-// the -e chunks with none.
-func (s *Script) Load(L *lua.LState) (*lua.LFunction, []lua.LValue, error) {
-	fns, err := s.compile(L)
-	if err != nil {
-		return nil, nil, err
+// Call is one of the run's chunks as the main thread runs it, as lua.c
+// runs each of its -e, -l and script chunks (docall): a compiled chunk and
+// its arguments, or for a -l module require(NAME), whose value becomes a
+// global. Each is called from the host, so that an error's traceback is
+// the chunk's own frames and nothing of the host's.
+type Call struct {
+	// Fn is the compiled chunk; nil for a module, whose call is the
+	// global require as it is when the call runs.
+	Fn   *lua.LFunction
+	Args []lua.LValue
+	// Module is the name require is called with, and Global the global
+	// set to what it returns (-l GLOBAL=NAME; NAME when not given).
+	Module, Global string
+}
+
+// Run calls c on L, the main thread's state, with the interpreter lock
+// held: protected, with Lua 5.1's traceback of an error
+// (lua51.HostCall), as lua.c's docall.
+func (c Call) Run(L *lua.LState) error {
+	if c.Fn == nil {
+		L.Push(L.GetGlobal("require"))
+		L.Push(lua.LString(c.Module))
+		if err := lua51.HostCall(L, 1, 1); err != nil {
+			return err
+		}
+		L.SetGlobal(c.Global, L.Get(-1))
+		L.Pop(1)
+		return nil
 	}
-	var args []lua.LValue
+	L.Push(c.Fn)
+	for _, a := range c.Args {
+		L.Push(a)
+	}
+	return lua51.HostCall(L, len(c.Args), 0)
+}
+
+// Load compiles the run's chunks into the calls the main thread makes in
+// turn, stopping at the first that fails. As lua does, the script is
+// called with its arguments as "..."; the -e chunks with none.
+func (s *Script) Load(L *lua.LState) ([]Call, error) {
+	if s.protos == nil {
+		protos, err := compileChunks(s.Chunks())
+		if err != nil {
+			return nil, err
+		}
+		s.protos = protos
+	}
+	var calls []Call
+	for i, c := range s.Chunks() {
+		if c.Module != "" {
+			global, name, ok := strings.Cut(c.Module, "=")
+			if !ok {
+				name = global
+			}
+			calls = append(calls, Call{Module: name, Global: global})
+			continue
+		}
+		calls = append(calls, Call{Fn: L.NewFunctionFromProto(s.protos[i])})
+	}
 	if s.Path != "" {
-		args = make([]lua.LValue, len(s.Args))
+		// The script is the last chunk.
+		args := make([]lua.LValue, len(s.Args))
 		for i, a := range s.Args {
 			args[i] = lua.LString(a)
 		}
+		calls[len(calls)-1].Args = args
 	}
-	if len(fns) == 1 {
-		return fns[0], args, nil
-	}
-	return L.NewFunction(func(L *lua.LState) int {
-		for i, fn := range fns {
-			L.Push(fn)
-			n := 0
-			if i == len(fns)-1 {
-				// The script is the last chunk; args is nil without one.
-				for _, a := range args {
-					L.Push(a)
-				}
-				n = len(args)
-			}
-			L.Call(n, 0)
-		}
-		return 0
-	}), nil, nil
-}
-
-// requireFunc is -l's work: GLOBAL = require(NAME).
-func requireFunc(L *lua.LState, module string) *lua.LFunction {
-	global, name, ok := strings.Cut(module, "=")
-	if !ok {
-		name = global
-	}
-	return L.NewFunction(func(L *lua.LState) int {
-		L.Push(L.GetGlobal("require"))
-		L.Push(lua.LString(name))
-		L.Call(1, 1)
-		L.SetGlobal(global, L.Get(-1))
-		return 0
-	})
+	return calls, nil
 }
 
 // packagePath is package.path for a script in dir: the script's directory

@@ -212,7 +212,7 @@ func (v *VM) NewEpoch() *Epoch {
 	ctx, cancel := context.WithCancelCause(v.ctx)
 	e := &Epoch{ctx: ctx, cancel: cancel}
 	v.epoch.Store(e)
-	v.L.SetContext(newLuaContext(ctx))
+	v.L.SetContext(v.rt.MainLuaContext(ctx))
 	v.rt.Rewatch(ctx)
 	return e
 }
@@ -237,6 +237,17 @@ func (v *VM) Lock(L *lua.LState) {
 	}
 	v.gil.Lock()
 	L.G.CurrentThread = L
+}
+
+// TryLock takes the interpreter lock for L's thread if no thread holds
+// it, and reports whether it did: for work that had better be skipped
+// than wait behind a thread busy in Lua code (the prompt's completion).
+func (v *VM) TryLock(L *lua.LState) bool {
+	if !v.gil.TryLock() {
+		return false
+	}
+	L.G.CurrentThread = L
+	return true
 }
 
 // lockTraced is VM.Lock with tracing: a wait behind other threads is
@@ -355,10 +366,11 @@ func (v *VM) Exited() (code int, ok bool) {
 	return int(v.exitCode.Load()), true
 }
 
-// RunChunk runs fn(args...) as the main chunk on its own goroutine,
-// holding the lock, and reports on done how it ended: nil, or its
-// *lua.ApiError. A chunk that called os.exit reports nil; Exited tells.
-func (v *VM) RunChunk(fn *lua.LFunction, args []lua.LValue, done chan<- error) {
+// RunChunk runs calls in turn as the main chunk on its own goroutine,
+// holding the lock, until one fails, and reports on done how it ended:
+// nil, or the *lua.ApiError of the call that failed. A chunk that called
+// os.exit reports nil; Exited tells.
+func (v *VM) RunChunk(calls []Call, done chan<- error) {
 	go func() {
 		defer recoverTo(v.env.Stderr, "the main chunk")
 		var err error
@@ -374,11 +386,11 @@ func (v *VM) RunChunk(fn *lua.LFunction, args []lua.LValue, done chan<- error) {
 		v.gil.Lock()
 		v.rt.MainRunning(true)
 		v.L.G.CurrentThread = v.L
-		v.L.Push(fn)
-		for _, a := range args {
-			v.L.Push(a)
+		for _, c := range calls {
+			if err = ExplainError(v.L, c.Run(v.L)); err != nil {
+				break
+			}
 		}
-		err = ExplainError(v.L, lua51.HostCall(v.L, len(args), 0))
 		finished = true
 	}()
 }

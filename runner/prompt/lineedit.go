@@ -36,11 +36,13 @@ type lineEditor interface {
 // newLineEditor is a line editor with history on a terminal, or one that
 // reads plain lines from standard input, prompting on standard error, as
 // python3 -i does when its input is not a terminal.
-func newLineEditor(env *host.Env) lineEditor {
+// On a terminal, Tab completes with complete (liner's word completer):
+// the first Tab what the names share, a second lists them.
+func newLineEditor(env *host.Env, complete liner.WordCompleter) lineEditor {
 	if !env.Terminal {
 		return &plainEditor{in: bufio.NewReader(env.Stdin), prompts: env.Stderr}
 	}
-	return newTermEditor(historyFile(env))
+	return newTermEditor(historyFile(env), complete)
 }
 
 // historyFile is where the prompt's history is kept: $SOCKRUN_HISTORY (an
@@ -79,7 +81,7 @@ type termEditor struct {
 	history            string
 }
 
-func newTermEditor(history string) *termEditor {
+func newTermEditor(history string, complete liner.WordCompleter) *termEditor {
 	e := &termEditor{history: history}
 	e.origMode = terminalMode()
 	e.l = liner.NewLiner()
@@ -87,6 +89,10 @@ func newTermEditor(history string) *termEditor {
 		e.lineMode.Lflag &^= unix.ISIG
 	}
 	e.l.SetCtrlCAborts(true)
+	if complete != nil {
+		e.l.SetWordCompleter(complete)
+		e.l.SetTabCompletionStyle(liner.TabPrints)
+	}
 	if history != "" {
 		if f, err := os.Open(history); err == nil {
 			e.l.ReadHistory(f)

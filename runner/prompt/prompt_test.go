@@ -99,3 +99,60 @@ func TestCtrlCAsTheTerminalIsGivenBack(t *testing.T) {
 		t.Errorf("stdout %q: the session did not go on after the interrupt", stdout.String())
 	}
 }
+
+// triggerWriter is standard output that calls fire, once, in a goroutine
+// of its own, when what was written contains mark.
+type triggerWriter struct {
+	lockedBuffer
+	mark  string
+	fire  func()
+	fired bool
+}
+
+func (w *triggerWriter) Write(p []byte) (int, error) {
+	n, err := w.lockedBuffer.Write(p)
+	w.mu.Lock()
+	if !w.fired && strings.Contains(w.b.String(), w.mark) {
+		w.fired = true
+		go w.fire()
+	}
+	w.mu.Unlock()
+	return n, err
+}
+
+// TestCtrlCInterruptsOnlyTheStatement: Ctrl-C on a statement busy in Lua
+// code raises KeyboardInterrupt in the main thread only, as Python's
+// prompt does: a thread started before keeps running and answers after.
+// It used to end every wait of the VM, the thread's q:get() too.
+func TestCtrlCInterruptsOnlyTheStatement(t *testing.T) {
+	var stderr lockedBuffer
+	stdout := &triggerWriter{mark: "spinning"}
+	env := &host.Env{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: &stderr, Dir: t.TempDir()}
+	v := host.NewVM(context.Background(), env, luaapi.Config{}, ".", "")
+	defer v.Close()
+	ed := &fakeTerminal{lines: []string{
+		`q, r = thread.queue(), thread.queue(); t = thread.spawn(function() while true do r:put(q:get() * 2) end end)`,
+		`print("spinning"); while true do end`,
+		`q:put(21); print("answer", r:get())`,
+	}}
+	p := &prompt{v: v, env: env, ed: ed}
+	stdout.fire = func() { p.interrupt() }
+	done := make(chan int, 1)
+	go func() { done <- p.session(host.Script{}) }()
+	select {
+	case code := <-done:
+		if code != host.ExitOK {
+			t.Errorf("exit code %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		v.Close()
+		<-done
+		t.Fatalf("the session did not end within 10s\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "KeyboardInterrupt: interrupted") {
+		t.Errorf("stderr %q, want the KeyboardInterrupt of the busy loop", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "answer\t42") {
+		t.Errorf("stdout %q: the thread did not answer after the Ctrl-C\nstderr: %s", stdout.String(), stderr.String())
+	}
+}

@@ -27,8 +27,15 @@ const (
 // as lua and python3 do, until end of input (Ctrl-D). It returns the exit
 // code: 0 at end of input, os.exit's code, or 130 for SIGTERM or a second
 // Ctrl-C. s has been read (host.Script.Read).
-func Run(env *host.Env, v *host.VM, s host.Script) int {
-	p := &prompt{v: v, env: env, ed: newLineEditor(env)}
+//
+// On a terminal it first says how to leave, as python3 does: banner is
+// what it prints, version the one it names.
+func Run(env *host.Env, v *host.VM, s host.Script, version string) int {
+	p := &prompt{v: v, env: env}
+	p.ed = newLineEditor(env, p.complete)
+	if env.Terminal {
+		fmt.Fprint(env.Stderr, banner(version))
+	}
 	code := p.session(s)
 	if err := p.ed.Close(); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
@@ -36,15 +43,26 @@ func Run(env *host.Env, v *host.VM, s host.Script) int {
 	return code
 }
 
+// banner is what the prompt says first on a terminal: what runs, how to
+// leave, what Ctrl-C and Tab do.
+func banner(version string) string {
+	return "sockrun " + version + " (Lua 5.1). Leave with Ctrl-D (end of input) or os.exit().\n" +
+		"Ctrl-C interrupts the statement that runs (threads run on); Tab completes names.\n"
+}
+
 // prompt is an interactive session on one VM. Its statements run on the
 // main thread, holding the interpreter lock, which is released while a
 // line is read: threads started at the prompt run meanwhile.
 //
-// A Ctrl-C while a statement runs cancels the VM's current epoch (the
-// context every blocking call watches): whatever the VM waits in ends with
-// KeyboardInterrupt, the statement fails, and the prompt starts a new
-// epoch, so that the session goes on. A second Ctrl-C during the same
-// statement (one inside a long built-in call) exits, as in a run.
+// A Ctrl-C while a statement runs is delivered as in a run, as Python
+// does at its prompt: a KeyboardInterrupt in the main thread only, which
+// ends what the statement waits in (accept, recv, sleep, a join ...) or
+// its Lua code between two instructions; the threads started before run
+// on. If the script made SIGINT stop the run (signal.SIG_DFL), the Ctrl-C
+// cancels the VM's current epoch instead (the context every blocking call
+// of every thread watches), and the prompt starts a new one, so that the
+// session goes on. A second Ctrl-C during the same statement (one inside
+// a long built-in call) exits, as in a run.
 type prompt struct {
 	v   *host.VM
 	env *host.Env
@@ -68,13 +86,16 @@ func (p *prompt) session(s host.Script) int {
 		v.Lock(v.L)
 		defer v.Unlock(v.L)
 		p.newEpoch()
-		if len(s.Chunks()) > 0 {
-			// As python3 -i: an error in the script is printed and the
-			// prompt opens, with the script's globals, to look at it.
-			if fn, args, err := s.Load(v.L); err != nil {
-				fmt.Fprintf(p.env.Stderr, "sockrun: %v\n", err)
-			} else {
-				p.exec(fn, args, false)
+		// As python3 -i: an error in the chunks is printed as a run
+		// prints it, and the prompt opens, with the globals they set, to
+		// look at it.
+		if calls, err := s.Load(v.L); err != nil {
+			fmt.Fprintf(p.env.Stderr, "sockrun: %v\n", err)
+		} else {
+			for _, c := range calls {
+				if !p.run(c.Run, false, "sockrun: ") {
+					break
+				}
 			}
 		}
 		p.loop()
@@ -104,8 +125,8 @@ func (p *prompt) exitCode() int {
 	return host.ExitOK
 }
 
-// interrupt is Ctrl-C: it ends the waits of the statement running, if
-// one is, and returns how many Ctrl-Cs it has had.
+// interrupt is Ctrl-C: it interrupts the statement running, if one is,
+// and returns how many Ctrl-Cs it has had.
 func (p *prompt) interrupt() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -120,8 +141,18 @@ func (p *prompt) interrupt() int {
 		return 0
 	}
 	p.interrupts++
-	p.cur.Interrupt()
+	p.deliver()
 	return p.interrupts
+}
+
+// deliver hands a Ctrl-C to the statement that runs: to the main thread,
+// as signal.signal has SIGINT do (a KeyboardInterrupt by default, or the
+// script's handler; nothing with signal.SIG_IGN), or, with signal.SIG_DFL,
+// to every wait of the VM. p.mu is held.
+func (p *prompt) deliver() {
+	if d, _ := p.v.Runtime().Deliver(syscall.SIGINT); d == luaapi.SignalStop {
+		p.cur.Interrupt()
+	}
 }
 
 // newEpoch gives the VM a fresh context for its blocking calls, the main
@@ -193,7 +224,7 @@ func (p *prompt) loop() {
 			continue
 		}
 		lines = nil
-		p.exec(fn, nil, true)
+		p.exec(fn)
 	}
 }
 
@@ -214,30 +245,42 @@ func (p *prompt) compile(src string) (*lua.LFunction, error) {
 	return p.v.L.NewFunctionFromProto(proto), nil
 }
 
-// exec runs fn on the main thread, holding the lock, and prints its error
-// or, if show, its values.
-func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
+// exec runs fn, a statement typed, on the main thread, holding the lock,
+// and prints its error or its values.
+func (p *prompt) exec(fn *lua.LFunction) {
+	p.run(func(L *lua.LState) error {
+		L.Push(fn)
+		return host.ExplainError(L, L.PCall(0, lua.MultRet, nil))
+	}, true, "")
+}
+
+// run makes call on the main thread, holding the lock, as the statement
+// that Ctrl-C interrupts, and prints its error (after prefix) or, if
+// show, the values it left on the stack. It reports whether call
+// succeeded.
+func (p *prompt) run(call func(L *lua.LState) error, show bool, prefix string) bool {
 	L := p.v.L
+	p.v.Runtime().MainRunning(true)
 	p.mu.Lock()
 	p.busy, p.interrupts = true, 0
 	if p.pending {
 		p.pending = false
 		p.interrupts++
-		p.cur.Interrupt()
+		p.deliver()
 	}
 	p.mu.Unlock()
 	top := L.GetTop()
-	L.Push(fn)
-	for _, a := range args {
-		L.Push(a)
-	}
-	err := host.ExplainError(L, L.PCall(len(args), lua.MultRet, nil))
+	err := call(L)
 	p.mu.Lock()
 	p.busy = false
 	interrupted := p.cur.Ended()
 	p.mu.Unlock()
+	p.v.Runtime().MainRunning(false)
+	// A KeyboardInterrupt that came as the statement ended is not the
+	// next one's.
+	p.v.Runtime().DropInterrupt()
 	if err != nil {
-		p.printError(err, interrupted)
+		p.printError(err, interrupted || host.IsKeyboardInterrupt(err), prefix)
 	} else if show {
 		p.printValues(top)
 	}
@@ -249,10 +292,12 @@ func (p *prompt) exec(fn *lua.LFunction, args []lua.LValue, show bool) {
 		p.v.Yield(L)
 		p.newEpoch()
 	}
+	return err == nil
 }
 
-// printError prints a statement's error and its traceback on stderr.
-func (p *prompt) printError(err error, interrupted bool) {
+// printError prints a statement's error, after prefix, and its traceback
+// on stderr.
+func (p *prompt) printError(err error, interrupted bool, prefix string) {
 	msg, trace := host.DescribeError(err)
 	if interrupted {
 		// Interrupted between two instructions, the VM raises the
@@ -262,7 +307,7 @@ func (p *prompt) printError(err error, interrupted bool) {
 		}
 		trace = ""
 	}
-	fmt.Fprintln(p.env.Stderr, msg)
+	fmt.Fprintln(p.env.Stderr, prefix+msg)
 	if trace != "" {
 		fmt.Fprintln(p.env.Stderr, trace)
 	}
@@ -287,7 +332,7 @@ func (p *prompt) printValues(top int) {
 	})
 	L.Insert(show, top+1)
 	if err := L.PCall(n, 1, nil); err != nil {
-		p.printError(err, false)
+		p.printError(err, false, "")
 		return
 	}
 	fmt.Fprintln(p.env.Stdout, L.Get(-1).String())

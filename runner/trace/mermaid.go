@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/sockrun/sockrun/luaapi"
-	lua "github.com/yuin/gopher-lua"
+	"github.com/sockrun/sockrun/luaapi/api"
 )
 
 // The trace as a sequence diagram (--trace-format mermaid or svg). Its
@@ -74,31 +74,34 @@ func (d *diagram) own(addr string) {
 	d.mu.Unlock()
 }
 
-// draw adds what a call shows in the diagram, if anything.
+// draw adds what a call shows in the diagram, if anything. What the call
+// does (connects, sends, closes ...) is the registry's (api: Func.Dir),
+// so that the calls of every face draw the same.
 func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 	d := vt.t.diag
 	d.own(te.Local)
 	at := func(kind itemKind, from, to, label string) {
 		d.add(item{kind: kind, t: te.T, from: from, to: to, label: label})
 	}
-	name := ev.Func.Name
+	does := ev.Func.Dir
 	var made endpoints // a socket the call returned
-	if te.Error == "" && len(ev.Results) > 0 {
-		if s := luaapi.SocketOf(ev.Results[0]); s != nil {
+	if te.Error == "" {
+		if s := ev.Made(); s != nil {
 			made = vt.addrs[s]
 			d.own(made.local)
 		}
 	}
-	if ev.Type == "" {
+	if ev.Socket == nil {
+		// A module function that made a socket (create_connection).
 		switch {
-		case name == "create_connection" && made.peer != "":
+		case does&api.Connects != 0 && made.peer != "":
 			at(itemMsg, made.local, made.peer, "connect")
-		case name == "create_server" && made.local != "":
+		case does&api.Listens != 0 && made.local != "":
 			at(itemNote, made.local, "", "listen")
 		}
 		return
 	}
-	if ev.Socket == nil || te.FD == nil {
+	if te.FD == nil {
 		return
 	}
 	me := te.Local
@@ -106,24 +109,22 @@ func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 		me = fmt.Sprintf("fd %d", *te.FD)
 	}
 	bytes := func() string {
-		if te.Bytes == nil {
-			return ""
+		if te.Preview == "" {
+			return fmt.Sprintf("%d bytes", *te.Bytes)
 		}
 		return fmt.Sprintf("%s (%d bytes)", te.Preview, *te.Bytes)
 	}
+	name := ev.Func.Name
 	switch {
-	case name == "listen" && te.Error == "":
+	case does&api.Listens != 0 && te.Error == "":
 		at(itemNote, me, "", "listen")
-	case name == "connect" || name == "connect_ex":
-		target := ""
-		if len(ev.Args) > 1 {
-			target = resultPrinter.Value(ev.Args[1])
-		}
+	case does&api.Connects != 0:
+		target := destination(ev)
 		switch {
 		case te.Error != "":
-			at(itemFail, me, target, "connect: "+te.Error)
-		case name == "connect_ex" && te.Result != "0":
-			at(itemFail, me, target, "connect_ex: errno "+te.Result)
+			at(itemFail, me, target, name+": "+te.Error)
+		case ev.Returned() != "":
+			at(itemFail, me, target, name+": errno "+ev.Returned())
 		default:
 			to := te.Peer
 			if to == "" {
@@ -131,21 +132,20 @@ func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 			}
 			at(itemMsg, me, to, "connect")
 		}
-	case name == "accept" && made.peer != "":
+	case does&api.Accepts != 0 && made.peer != "":
 		at(itemAccept, made.peer, made.local, "accept")
-	case te.Error != "":
-	case dataOut[name] && te.Bytes != nil:
+	case does&api.Sends != 0 && te.Bytes != nil && *te.Bytes > 0:
 		to := te.Peer
-		if name == "sendto" && len(ev.Args) > 2 {
-			to = resultPrinter.Value(ev.Args[len(ev.Args)-1])
+		if dest := destination(ev); dest != "" {
+			to = dest
 		}
 		if to != "" {
 			at(itemMsg, me, to, bytes())
 		}
-	case dataIn[name] && te.Bytes != nil:
+	case does&api.Receives != 0 && te.Bytes != nil && (*te.Bytes > 0 || ev.EndOfStream):
 		from := te.Peer
-		if name == "recvfrom" && len(ev.Results) > 1 && ev.Results[1] != lua.LNil {
-			from = resultPrinter.Value(ev.Results[1])
+		if s := sender(ev); s != "" {
+			from = s
 		}
 		label := bytes()
 		if *te.Bytes == 0 {
@@ -154,13 +154,14 @@ func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 		if from != "" {
 			at(itemRecv, from, me, label)
 		}
-	case name == "shutdown" && te.Peer != "":
-		if how, ok := ev.Args[1].(lua.LNumber); ok && int(how) == 0 {
-			at(itemNote, me, "", "shutdown(SHUT_RD)")
-		} else {
+	case te.Error != "":
+	case does&api.Shuts != 0 && te.Peer != "":
+		if sendingBefore(te.StateBefore) && !sendingBefore(te.StateAfter) {
 			at(itemMsg, me, te.Peer, "FIN (shutdown)")
+		} else {
+			at(itemNote, me, "", "shutdown(SHUT_RD)")
 		}
-	case name == "close" && te.StateBefore != "CLOSED":
+	case does&api.Closes != 0 && te.StateBefore != "CLOSED":
 		switch {
 		case te.Peer != "":
 			at(itemMsg, me, te.Peer, "close")
@@ -169,6 +170,10 @@ func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 		}
 	}
 }
+
+// sendingBefore says whether a socket in state can still send: its
+// sending side is not shut down.
+func sendingBefore(state string) bool { return state == "CONNECTED" || state == "RD_SHUT" }
 
 // step is one drawn line of the diagram: an arrow, a cross or a note
 // over participants from..to (indexes).

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/runner/repr"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -150,59 +151,31 @@ func errorName(err lua.LValue) string {
 	return strings.TrimSpace(lua.LVAsString(err))
 }
 
-// Calls by the way they move data.
-var (
-	dataIn  = map[string]bool{"recv": true, "recvfrom": true, "recv_exactly": true, "recvline": true, "recvuntil": true, "read": true, "readline": true}
-	dataOut = map[string]bool{"send": true, "sendall": true, "sendto": true}
-)
-
 // describeResult fills in what a call returned or raised: the result in
-// words, the bytes it moved with their preview, the new socket's fd.
-
+// words, the bytes it moved with their preview, the new socket's fd. What
+// the call does (receives, sends, opens) and where its data is are the
+// registry's (api: Func.Dir, Func.DataAt); the bytes are what the socket
+// core counted, whatever face made the call.
 func (vt *VMTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
+	moves := ev.Socket != nil && ev.Func.Dir&(api.Receives|api.Sends) != 0
 	if ev.Err != nil {
 		te.Error = errorName(ev.Err)
+		if moves && ev.Received+ev.Sent > 0 {
+			vt.describeBytes(ev, te) // a failed read may have consumed some (err.partial)
+		}
 		return
 	}
-	name := ev.Func.Name
-	switch {
-	case ev.Type != "" && dataIn[name] && len(ev.Results) > 0:
-		data, ok := ev.Results[0].(lua.LString)
-		if !ok {
-			break
-		}
-		n := len(data)
-		te.Bytes, te.Preview = &n, preview(string(data))
-		if n == 0 && (name == "recv" || name == "recvfrom" || name == "read") {
-			te.Result = "0 bytes (end of stream)"
-		} else {
-			te.Result = fmt.Sprintf("%d bytes %s", n, te.Preview)
-		}
-		if name == "recvfrom" && len(ev.Results) > 1 && ev.Results[1] != lua.LNil {
-			te.Result += " from " + resultPrinter.Value(ev.Results[1])
-		}
-		// A stream read that filled its bufsize while more had arrived:
-		// the bytes of one send can take several recv calls, and the trace
-		// says so (a learner's most common surprise).
-		if bufsize, ok := argNumber(ev, 1); ok && n > 0 && n == bufsize {
-			if b, ok := ev.Socket.(interface{ Buffered() int }); ok && b.Buffered() > 0 {
-				te.Result += fmt.Sprintf(" (+%d more received, waiting for the next read)", b.Buffered())
-			}
+	if ev.Func.Fail == api.ReturnsNilErr {
+		te.Error = ev.Returned() // LuaSocket's nil, "timeout"
+	}
+	if moves {
+		vt.describeBytes(ev, te)
+		if te.Error != "" && *te.Bytes == 0 && !ev.EndOfStream {
+			te.Bytes, te.Preview, te.Result = nil, "", ""
 		}
 		return
-	case ev.Type != "" && dataOut[name] && len(ev.Args) > 1:
-		data, ok := ev.Args[1].(lua.LString)
-		if !ok {
-			break
-		}
-		n := len(data)
-		if len(ev.Results) > 0 {
-			if sent, ok := ev.Results[0].(lua.LNumber); ok && int(sent) <= n {
-				n = int(sent)
-			}
-		}
-		te.Bytes, te.Preview = &n, preview(string(data[:n]))
-		te.Result = fmt.Sprintf("%d bytes", n)
+	}
+	if te.Error != "" {
 		return
 	}
 	if len(ev.Results) == 0 {
@@ -216,7 +189,7 @@ func (vt *VMTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 	te.Result = strings.Join(parts, " ")
 	// A call that made a socket (socket.socket, accept,
 	// create_connection): its descriptor, state and endpoints.
-	if s := luaapi.SocketOf(ev.Results[0]); s != nil {
+	if s := ev.Made(); s != nil {
 		if ev.Socket == nil {
 			fd := s.FD()
 			te.FD = &fd
@@ -225,6 +198,97 @@ func (vt *VMTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 		local, peer := s.Endpoints()
 		vt.addrs[s] = endpoints{local, peer}
 	}
+}
+
+// describeBytes fills in the bytes a receive or a send moved, their
+// preview, and the result in words.
+func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
+	data, isData := ev.Data()
+	if ev.Func.Dir&api.Sends != 0 {
+		n := ev.Sent
+		te.Bytes = &n
+		if isData {
+			start := sendStart(ev, len(data))
+			te.Preview = preview(data[start:min(start+n, len(data))])
+		}
+		te.Result = fmt.Sprintf("%d bytes", n)
+		return
+	}
+	n := ev.Received
+	te.Bytes = &n
+	if isData && n > 0 {
+		// The data may hold more than the bytes moved (LuaSocket's prefix)
+		// or fewer (a line without its end of line): the preview is of
+		// what the call returned, from the bytes it moved.
+		te.Preview = preview(data[max(len(data)-n, 0):])
+	}
+	switch {
+	case n == 0 && ev.EndOfStream:
+		te.Result = "0 bytes (end of stream)"
+	case te.Preview != "":
+		te.Result = fmt.Sprintf("%d bytes %s", n, te.Preview)
+	default:
+		te.Result = fmt.Sprintf("%d bytes", n)
+	}
+	if from := sender(ev); from != "" {
+		te.Result += " from " + from
+	}
+	// A stream read that filled its bufsize while more had arrived:
+	// the bytes of one send can take several recv calls, and the trace
+	// says so (a learner's most common surprise).
+	if bufsize, ok := ev.ArgWith(api.RoleSize).(lua.LNumber); ok && n > 0 && n == int(bufsize) {
+		if b, ok := ev.Socket.(interface{ Buffered() int }); ok && b.Buffered() > 0 {
+			te.Result += fmt.Sprintf(" (+%d more received, waiting for the next read)", b.Buffered())
+		}
+	}
+}
+
+// sendStart is where in data of length size a send starts: at its index
+// argument (LuaSocket's send(data, i): from 1, negative from the end), else
+// at the start.
+func sendStart(ev *luaapi.CallEvent, size int) int {
+	i, ok := ev.ArgWith(api.RoleIndex).(lua.LNumber)
+	if !ok {
+		return 0
+	}
+	start := int(i)
+	if start < 0 {
+		start = size + start + 1
+	}
+	return min(max(start-1, 0), size)
+}
+
+// sender is the address a receive says its data came from (recvfrom's,
+// LuaSocket's receivefrom's), "" if none.
+func sender(ev *luaapi.CallEvent) string {
+	for _, a := range ev.ResultsWith(api.RoleAddress) {
+		if a != lua.LNil {
+			return resultPrinter.Value(a)
+		}
+	}
+	return hostPort(ev.ResultsWith(api.RoleHost), ev.ResultsWith(api.RolePort))
+}
+
+// destination is the address a call's arguments name (sendto's, a
+// connect's), "" if none.
+func destination(ev *luaapi.CallEvent) string {
+	if a := ev.ArgWith(api.RoleAddress); a != nil && a != lua.LNil {
+		return resultPrinter.Value(a)
+	}
+	return hostPort([]lua.LValue{ev.ArgWith(api.RoleHost)}, []lua.LValue{ev.ArgWith(api.RolePort)})
+}
+
+// hostPort is host:port of the first host and port given apart, "" if
+// there is no host.
+func hostPort(hosts, ports []lua.LValue) string {
+	if len(hosts) == 0 || len(ports) == 0 {
+		return ""
+	}
+	host, ok := hosts[0].(lua.LString)
+	if !ok || ports[0] == nil || ports[0] == lua.LNil {
+		return ""
+	}
+	return net.JoinHostPort(string(host), lua.LVAsString(ports[0]))
 }
 
 // threadName is how the text trace names thread id: main, t2, t3 ...
@@ -290,10 +354,15 @@ func appendTextLine(b []byte, ev *traceEvent, workers bool) []byte {
 		b = append(b, " waiting..."...)
 	} else {
 		b = append(b, " -> "...)
-		if ev.Error != "" {
+		switch {
+		case ev.Error != "" && ev.Result != "":
+			b = append(b, ev.Result...) // bytes a failed call moved
+			b = append(b, ", error "...)
+			b = append(b, ev.Error...)
+		case ev.Error != "":
 			b = append(b, "error "...)
 			b = append(b, ev.Error...)
-		} else {
+		default:
 			b = append(b, ev.Result...)
 		}
 	}
@@ -306,13 +375,4 @@ func appendTextLine(b []byte, ev *traceEvent, workers bool) []byte {
 		b = append(b, "  "+ev.StateAfter...)
 	}
 	return append(b, '\n')
-}
-
-// argNumber is the call's argument i (after self) as a whole number.
-func argNumber(ev *luaapi.CallEvent, i int) (int, bool) {
-	if i >= len(ev.Args) {
-		return 0, false
-	}
-	n, ok := ev.Args[i].(lua.LNumber)
-	return int(n), ok
 }

@@ -308,22 +308,16 @@ func (vt *VMTracer) callEvent(ev *luaapi.CallEvent, kind string) *traceEvent {
 }
 
 // endpointsOf is s's endpoints: as last seen, or asked of the socket if
-// they were not known or (fresh) its state changed.
+// they were not known or (fresh) its state changed. Every face's socket
+// tells them (luaapi.StatefulSocket).
 func (vt *VMTracer) endpointsOf(s luaapi.StatefulSocket, fresh bool) (endpoints, bool) {
 	e, ok := vt.addrs[s]
 	if ok && !fresh && e.local != "" {
 		return e, true
 	}
-	sock, isSock := s.(*luaapi.Socket)
-	if !isSock {
-		return e, ok
-	}
-	if sock.IsClosed() {
-		return e, ok
-	}
-	local, peer := sock.Endpoints()
+	local, peer := s.Endpoints()
 	if local == "" && peer == "" && ok {
-		return e, true // keep what was known
+		return e, true // keep what was known (a closed socket tells nothing)
 	}
 	e = endpoints{local, peer}
 	vt.addrs[s] = e
