@@ -40,6 +40,13 @@ const (
 	bodyMeta    = "http.body"
 )
 
+// The kinds of the parameters the module's functions share.
+var (
+	conn        = api.Obj("socket.socket").Says("a connected stream socket of either face, or an SSL socket")
+	headersKind = api.T("table|http.headers")
+	bodyKind    = api.Data.As("string|fun(): string?")
+)
+
 func init() {
 	api.Register(&api.Module{
 		Name:    "http",
@@ -47,13 +54,34 @@ func init() {
 		Summary: "HTTP/1.1 over a connected socket, parsed in Go: requests and responses, for servers and clients",
 		Doc:     "docs/http.md",
 		Funcs: []api.Func{
-			api.Method("read_request", "http.read_request(conn [, limits])", "the next request on conn: a request object (method, target, path, query, version, headers, body, keep_alive); nil at the end of the stream; nil and an error value with the status to answer for a request to refuse", (*Module).readRequest),
-			api.Method("write_response", "http.write_response(conn, status [, headers [, body [, req]]])", "sends a response (Content-Length from a string body, chunked from a function); returns whether the connection stays open", (*Module).writeResponse),
-			api.Method("send_error", "http.send_error(conn, status [, message])", "sends a short text response for an error status (or an error value of read_request) that closes the connection", (*Module).sendError),
-			api.Method("request", "http.request(conn, method, target [, headers [, body]])", "sends a request (Host from the peer's address unless given)", (*Module).request),
-			api.Method("read_response", "http.read_response(conn [, limits])", "the next response on conn: a response object (status, reason, version, headers, body, keep_alive)", (*Module).readResponse),
+			api.Method("read_request", "http.read_request(conn [, limits])", "the next request on conn: a request object (method, target, path, query, version, headers, body, keep_alive); nil at the end of the stream; nil and an error value with the status to answer for a request to refuse", (*Module).readRequest).
+				Receives(api.Result(1)).Params(conn, api.T("http.limits")).
+				Returns(api.Obj(requestMeta).As(requestMeta+"|nil").Named("req"), api.T("socket.error?").Named("err")),
+			api.Method("write_response", "http.write_response(conn, status [, headers [, body [, req]]])", "sends a response (Content-Length from a string body, chunked from a function); returns whether the connection stays open", (*Module).writeResponse).
+				Sends(api.Arg("body")).Params(conn, api.Int, headersKind, bodyKind, api.Obj(requestMeta)).
+				Returns(api.Bool.Named("keep")),
+			api.Method("send_error", "http.send_error(conn, status [, message])", "sends a short text response for an error status (or an error value of read_request) that closes the connection", (*Module).sendError).
+				Sends(api.Arg("message")).Params(conn, api.T("integer|socket.error"), api.Data),
+			api.Method("request", "http.request(conn, method, target [, headers [, body]])", "sends a request (Host from the peer's address unless given)", (*Module).request).
+				Sends(api.Arg("body")).Params(conn, api.Str, api.Str, headersKind, bodyKind),
+			api.Method("read_response", "http.read_response(conn [, limits])", "the next response on conn: a response object (status, reason, version, headers, body, keep_alive)", (*Module).readResponse).
+				Receives(api.Result(1)).Params(conn, api.T("http.limits")).Returns(api.Obj(responseMeta).Named("resp")),
 		},
 		Types: []*api.Type{requestType, responseType, headersType, bodyType},
+		Values: []api.Value{
+			{Name: "responses", Type: "table<integer, string>", Summary: "the reason phrase of each status: `http.responses[404] == \"Not Found\"`"},
+		},
+		Shapes: []api.Shape{
+			{Name: "http.limits", Summary: "the limits of `read_request` and `read_response`", Fields: []api.Value{
+				{Name: "max_line?", Type: "integer", Summary: "bytes of the start line or of one header line, CRLF included (8192)"},
+				{Name: "max_head?", Type: "integer", Summary: "bytes of all the header lines (32768)"},
+				{Name: "max_headers?", Type: "integer", Summary: "header lines (100)"},
+				{Name: "max_body?", Type: "integer", Summary: "bytes of a request's body; of a body read whole (1048576)"},
+				{Name: "timeout?", Type: "number", Summary: "seconds for the whole message from its first byte (default: the socket's timeout)"},
+				{Name: "idle?", Type: "number", Summary: "seconds to wait for a request's first byte (read_request)"},
+				{Name: "method?", Type: "string", Summary: "the request's method, if not sent with `http.request` (read_response)"},
+			}},
+		},
 		Setup: api.SetupOf((*Module).setup),
 	})
 }
@@ -484,12 +512,16 @@ func (h *Headers) name(i int) string  { return h.raw[h.fields[i].name.from:h.fie
 func (h *Headers) value(i int) string { return h.raw[h.fields[i].value.from:h.fields[i].value.to] }
 
 var headersType = &api.Type{
-	Name: "headers",
-	Meta: headersMeta,
+	Name:    "headers",
+	Meta:    headersMeta,
+	Summary: "a message's header lines, in the order received: looked up in any case, repeated lines kept; #headers counts them, tostring(headers) is the lines",
 	Methods: []api.Func{
-		api.Fn("get", "headers:get(name [, default])", "the value of the first header line named name, in any case; default (or nil) if there is none", headersGet),
-		api.Fn("get_all", "headers:get_all(name)", "the values of every header line named name, in order: a list, empty if none", headersGetAll),
-		api.Fn("items", "headers:items()", "an iterator over the header lines in order: for name, value in h:items() do ... end", headersItems),
+		api.Fn("get", "headers:get(name [, default])", "the value of the first header line named name, in any case; default (or nil) if there is none", headersGet).
+			Params(api.Str, api.Str).Returns(api.T("string?")),
+		api.Fn("get_all", "headers:get_all(name)", "the values of every header line named name, in order: a list, empty if none", headersGetAll).
+			Params(api.Str).Returns(api.T("string[]")),
+		api.Fn("items", "headers:items()", "an iterator over the header lines in order: for name, value in h:items() do ... end", headersItems).
+			Returns(api.T("fun(): string, string")),
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__len": func(L *lua.LState) int {

@@ -79,31 +79,31 @@ func (msg *Message) headersValue(L *lua.LState) lua.LValue {
 
 // The summaries of the fields, for the registry (the docs, sockrun doc,
 // the editor definitions).
-var requestFieldDocs = [][2]string{
-	{"method", "the method: \"GET\""},
-	{"target", "the request target as sent: \"/a?x=1\""},
-	{"path", "the target before \"?\""},
-	{"query", "the target after \"?\", \"\" if none"},
-	{"version", "\"HTTP/1.1\" or \"HTTP/1.0\""},
-	{"headers", "the header lines: a headers object"},
-	{"body", "the body: a body object (body:read())"},
-	{"keep_alive", "whether the connection may stay open after the response (may be set to false)"},
+var requestFieldDocs = [][3]string{
+	{"method", "string", "the method: \"GET\""},
+	{"target", "string", "the request target as sent: \"/a?x=1\""},
+	{"path", "string", "the target before \"?\""},
+	{"query", "string", "the target after \"?\", \"\" if none"},
+	{"version", "string", "\"HTTP/1.1\" or \"HTTP/1.0\""},
+	{"headers", "http.headers", "the header lines: a headers object"},
+	{"body", "http.body", "the body: a body object (body:read())"},
+	{"keep_alive", "boolean", "whether the connection may stay open after the response (may be set to false)"},
 }
 
-var responseFieldDocs = [][2]string{
-	{"status", "the status: 200"},
-	{"reason", "the reason phrase as sent: \"OK\""},
-	{"version", "\"HTTP/1.1\" or \"HTTP/1.0\""},
-	{"headers", "the header lines: a headers object"},
-	{"body", "the body: a body object (body:read())"},
-	{"keep_alive", "whether the server keeps the connection open"},
+var responseFieldDocs = [][3]string{
+	{"status", "integer", "the status: 200"},
+	{"reason", "string", "the reason phrase as sent: \"OK\""},
+	{"version", "string", "\"HTTP/1.1\" or \"HTTP/1.0\""},
+	{"headers", "http.headers", "the header lines: a headers object"},
+	{"body", "http.body", "the body: a body object (body:read())"},
+	{"keep_alive", "boolean", "whether the server keeps the connection open"},
 }
 
-func messageType(name, meta string, fields map[string]messageField, docs [][2]string) *api.Type {
-	ty := &api.Type{Name: name, Meta: meta}
+func messageType(name, meta, summary string, fields map[string]messageField, docs [][3]string) *api.Type {
+	ty := &api.Type{Name: name, Meta: meta, Summary: summary}
 	for _, d := range docs {
 		get := fields[d[0]]
-		ty.Fields = append(ty.Fields, api.Field{Name: d[0], Summary: d[1], Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
+		ty.Fields = append(ty.Fields, api.Field{Name: d[0], Type: d[1], Summary: d[2], Get: func(L *lua.LState, ud *lua.LUserData) lua.LValue {
 			return get(L, ud.Value.(*Message))
 		}})
 	}
@@ -159,8 +159,10 @@ func messageType(name, meta string, fields map[string]messageField, docs [][2]st
 }
 
 var (
-	requestType  = messageType("request", requestMeta, requestFields, requestFieldDocs)
-	responseType = messageType("response", responseMeta, responseFields, responseFieldDocs)
+	requestType = messageType("request", requestMeta, "a request http.read_request read: its fields come from the parsed head when read; keep_alive and a script's own fields may be set",
+		requestFields, requestFieldDocs)
+	responseType = messageType("response", responseMeta, "a response http.read_response read: its fields come from the parsed head when read",
+		responseFields, responseFieldDocs)
 )
 
 func checkMessage(L *lua.LState, fn, meta string) *Message {
