@@ -103,7 +103,10 @@ local ROUTES = {
 -- route answers one request: status, headers, body (or nil and an error).
 local function route(req, number)
   local r = ROUTES[req.path]
-  local method = req.method == "HEAD" and "GET" or req.method
+  local method = req.method -- (each field read asks the request object)
+  if method == "HEAD" then
+    method = "GET"
+  end
   local handler = r and (r[method] or r.ANY)
   if handler then
     return handler(req, number)

@@ -338,7 +338,8 @@ func (m *Module) readRequest(L *lua.LState) int {
 	if o.idle >= 0 {
 		sc.SetDeadline(time.Now().Add(o.idle))
 	}
-	hs := headScanner{lim: &o.Limits}
+	msg := &Message{}
+	hs := headScanner{lim: o.Limits, fields: msg.fieldBuf[:0]}
 	started := false
 	var deadline time.Time // the request's, when limits.timeout gives one
 	for {
@@ -367,7 +368,7 @@ func (m *Module) readRequest(L *lua.LState) int {
 				return 2
 			}
 			if n > 0 {
-				return m.pushRequest(L, s, &hs, sc.Take(n), &o, deadline)
+				return m.pushRequest(L, s, msg, &hs, sc.Take(n), &o, deadline)
 			}
 		}
 		got, err := sc.More(0)
@@ -394,21 +395,22 @@ func (m *Module) readRequest(L *lua.LState) int {
 			sc.Discard(n)
 			api.RaiseOS(L, eofError(fn, peer(s), "a request's head (after "+strconv.Itoa(n)+" bytes)"))
 		case got < 0:
-			hs = headScanner{lim: &o.Limits} // another thread read: scan again
+			hs = headScanner{lim: o.Limits, fields: msg.fieldBuf[:0]} // another thread read: scan again
 		}
 	}
 }
 
 // pushRequest checks the head raw, which hs scanned, as a request and
-// pushes the request table, or nil and the refusal.
-func (m *Module) pushRequest(L *lua.LState, s *core.Socket, hs *headScanner, raw string, o *opts, deadline time.Time) int {
-	hd := hs.newHead(raw)
+// pushes msg, the request, or nil and the refusal.
+func (m *Module) pushRequest(L *lua.LState, s *core.Socket, msg *Message, hs *headScanner, raw string, o *opts, deadline time.Time) int {
+	hd := &msg.hd
+	hs.fill(hd, raw)
 	if r := hd.frameRequest(o.MaxBody); r != nil {
 		L.Push(lua.LNil)
 		L.Push(httpError(L, r, "read_request", peer(s)))
 		return 2
 	}
-	msg := &Message{hd: hd, keepAlive: !hd.close, body: m.emptyBody}
+	msg.keepAlive, msg.body = !hd.close, m.emptyBody
 	if hd.framing != noBody {
 		b := &Body{m: m, s: s, server: true, framing: hd.framing, left: hd.length, lim: o.Limits, expect: hd.expect, timeout: o.timeout, deadline: deadline}
 		m.state(s, true).body = b
@@ -445,12 +447,14 @@ func (m *Module) readResponse(L *lua.LState) int {
 		m.forget(s, st)
 	}
 	for {
-		hd := m.readResponseHead(L, s, &sc, &o.Limits, fn)
+		msg := &Message{response: true}
+		hd := &msg.hd
+		m.readResponseHead(L, s, &sc, msg, o.Limits, fn)
 		if hd.status >= 200 || hd.status == 101 {
 			if r := hd.frameResponse(method == "HEAD"); r != nil {
 				api.Throw(L, httpError(L, r, fn, peer(s)))
 			}
-			msg := &Message{hd: hd, response: true, keepAlive: !hd.close, body: m.emptyBody}
+			msg.keepAlive, msg.body = !hd.close, m.emptyBody
 			if hd.framing != noBody {
 				b := &Body{m: m, s: s, framing: hd.framing, left: hd.length, lim: o.Limits, timeout: o.timeout}
 				if o.timeout >= 0 {
@@ -465,9 +469,10 @@ func (m *Module) readResponse(L *lua.LState) int {
 	}
 }
 
-// readResponseHead reads one response head; what goes wrong is raised.
-func (m *Module) readResponseHead(L *lua.LState, s *core.Socket, sc *core.Scanner, lim *Limits, fn string) *head {
-	hs := headScanner{lim: lim, response: true}
+// readResponseHead reads one response head into msg; what goes wrong is
+// raised.
+func (m *Module) readResponseHead(L *lua.LState, s *core.Socket, sc *core.Scanner, msg *Message, lim Limits, fn string) {
+	hs := headScanner{lim: lim, response: true, fields: msg.fieldBuf[:0]}
 	for {
 		b := sc.Buffered()
 		if len(b) > 0 {
@@ -476,7 +481,8 @@ func (m *Module) readResponseHead(L *lua.LState, s *core.Socket, sc *core.Scanne
 				api.Throw(L, httpError(L, r, fn, peer(s)))
 			}
 			if n > 0 {
-				return hs.newHead(sc.Take(n))
+				hs.fill(&msg.hd, sc.Take(n))
+				return
 			}
 		}
 		got, err := sc.More(0)
@@ -492,7 +498,7 @@ func (m *Module) readResponseHead(L *lua.LState, s *core.Socket, sc *core.Scanne
 			}
 			api.RaiseOS(L, eofError(fn, peer(s), what))
 		case got < 0:
-			hs = headScanner{lim: lim, response: true}
+			hs = headScanner{lim: lim, response: true, fields: msg.fieldBuf[:0]}
 		}
 	}
 }

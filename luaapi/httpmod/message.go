@@ -12,10 +12,12 @@ import (
 // from the parsed head on demand. A table would cost a server a Lua
 // string and two map entries per field for every request, most never
 // looked at; the object is one allocation, and its headers object is
-// made only when a script asks for it. A script may set keep_alive, and
-// fields of its own (kept in a table made for the first one).
+// made only when a script asks for it (a head, its first header lines and
+// the object are one allocation). A script may set keep_alive, and fields
+// of its own (kept in a table made for the first one).
 type Message struct {
-	hd        *head
+	hd        head
+	fieldBuf  [8]field // the header lines of most heads, in the same allocation
 	response  bool
 	headers   lua.LValue // the headers object, once asked for
 	body      lua.LValue

@@ -43,7 +43,7 @@ type field struct{ name, value span }
 // of the buffered bytes; nothing is taken from the buffer until the head
 // is whole, so they stay valid while more bytes are appended.
 type headScanner struct {
-	lim      *Limits
+	lim      Limits
 	response bool // a status line first, rather than a request line
 
 	pos   int // where the next line starts
@@ -297,13 +297,19 @@ func (hd *head) str(s span) string { return hd.raw[s.from:s.to] }
 
 // newHead makes the head of raw, which h scanned.
 func (h *headScanner) newHead(raw string) *head {
-	hd := &head{raw: raw, fields: h.fields, minor: h.minor, status: h.status}
+	hd := &head{}
+	h.fill(hd, raw)
+	return hd
+}
+
+// fill makes hd the head of raw, which h scanned.
+func (h *headScanner) fill(hd *head, raw string) {
+	*hd = head{raw: raw, fields: h.fields, minor: h.minor, status: h.status}
 	if h.response {
 		hd.reason = hd.str(h.reason)
 	} else {
 		hd.method, hd.target = hd.str(h.method), hd.str(h.target)
 	}
-	return hd
 }
 
 // asciiEqualFold reports whether a and b are equal, ignoring ASCII case.

@@ -9,7 +9,7 @@ import (
 // connection might deliver them, and returns what it finally says: the
 // head's length, or the refusal, and the head if whole.
 func scanIn(b []byte, lim *Limits, response bool, step int) (int, *Refusal, *head) {
-	h := headScanner{lim: lim, response: response}
+	h := headScanner{lim: *lim, response: response}
 	for k := min(step, len(b)); ; k = min(k+step, len(b)) {
 		n, r := h.scan(b[:k])
 		if r != nil {
