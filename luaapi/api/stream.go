@@ -1,0 +1,285 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sync"
+	"syscall"
+
+	"github.com/sockrun/sockrun/luaapi/core"
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+// A Stream is a writer the scripts write to through the VM (standard
+// output, standard error), written as a socket is: a write tries first
+// holding the interpreter lock, and if it would wait (a full pipe, a
+// terminal after Ctrl-S, a pager that stopped reading) the rest is queued
+// and the lock released while it waits, as CPython writes to a file. So a
+// stalled reader stalls the thread that writes, not the whole server.
+// Each write is whole (two threads' lines never interleave inside a line)
+// and the writes come out in the order they were made: one goroutine at a
+// time writes the queue, in turn. A wait for a write ends with the run
+// (Ctrl-C), though the write itself stays queued: a blocked pipe cannot
+// be unblocked.
+//
+// How a write tries without waiting depends on what w is:
+//   - a regular file, or a device that is not a terminal (/dev/null),
+//     never makes a write wait: it is written at once;
+//   - a pipe or a terminal is opened again, with a file description of its
+//     own in non-blocking mode (on Linux, /proc/self/fd/N): a write there
+//     returns at once with what the reader had room for, and the rest
+//     waits in Go's poller, not in the kernel. The descriptor sockrun was
+//     given keeps its mode: the shell's terminal is not touched;
+//   - any other descriptor (a socket) is asked with poll whether a write
+//     of at most PIPE_BUF bytes would be made at once;
+//   - any other writer is always written by the queue's goroutine.
+type Stream struct {
+	w io.Writer
+	// rc is w's descriptor when w is a file; never says a write to it
+	// never waits.
+	rc    syscall.RawConn
+	never bool
+
+	// nb is w opened again in non-blocking mode, nbrc its descriptor;
+	// nil if w is no pipe or terminal, or could not be.
+	nbOnce sync.Once
+	nb     *os.File
+	nbrc   syscall.RawConn
+
+	mu      sync.Mutex // guards what follows
+	queue   []*streamWrite
+	head    int
+	writing bool // a write is being made, or a goroutine writes the queue
+}
+
+// streamWrite is one write queued: done gets its error once written.
+type streamWrite struct {
+	b    []byte
+	done chan error
+}
+
+// streams are the Streams of the writers seen so far, one per writer, so
+// that every VM of the process (--workers) writing to standard output
+// queues in the same line.
+var streams sync.Map // io.Writer → *Stream
+
+// StreamOf returns the Stream that writes to w: the same for the same w.
+func StreamOf(w io.Writer) *Stream {
+	if t := reflect.TypeOf(w); t == nil || !t.Comparable() {
+		return newStream(w) // cannot be a map key: a stream of its own
+	}
+	if st, ok := streams.Load(w); ok {
+		return st.(*Stream)
+	}
+	v, _ := streams.LoadOrStore(w, newStream(w))
+	st := v.(*Stream)
+	// Before the script runs: the descriptor it opens is not one the
+	// script's sockets come before.
+	st.nbOnce.Do(st.openNonBlocking)
+	return st
+}
+
+func newStream(w io.Writer) *Stream {
+	st := &Stream{w: w}
+	f, ok := w.(*os.File)
+	if !ok {
+		return st
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return st
+	}
+	st.rc = rc
+	rc.Control(func(fd uintptr) {
+		var sb unix.Stat_t
+		if unix.Fstat(int(fd), &sb) != nil {
+			return
+		}
+		switch sb.Mode & unix.S_IFMT {
+		case unix.S_IFREG:
+			st.never = true
+		case unix.S_IFCHR:
+			_, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
+			st.never = err != nil // a device that is not a terminal
+		}
+	})
+	return st
+}
+
+// openNonBlocking opens st's pipe or terminal again, in non-blocking mode
+// (see Stream), if it can.
+func (st *Stream) openNonBlocking() {
+	if st.rc == nil || st.never {
+		return
+	}
+	st.rc.Control(func(fd uintptr) {
+		var sb unix.Stat_t
+		if unix.Fstat(int(fd), &sb) != nil {
+			return
+		}
+		if t := sb.Mode & unix.S_IFMT; t != unix.S_IFIFO && t != unix.S_IFCHR {
+			return // a socket: /proc cannot open it
+		}
+		before, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		if err != nil {
+			return
+		}
+		nfd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return
+		}
+		// Where opening it again shares the file description (dup, as
+		// /dev/fd does on other systems), the given descriptor changed
+		// mode too: undo it and keep to poll.
+		if after, err := unix.FcntlInt(fd, unix.F_GETFL, 0); err != nil || after != before {
+			unix.FcntlInt(fd, unix.F_SETFL, before)
+			unix.Close(nfd)
+			return
+		}
+		nb := os.NewFile(uintptr(nfd), "stream")
+		nbrc, err := nb.SyscallConn()
+		if err != nil {
+			nb.Close()
+			return
+		}
+		st.nb, st.nbrc = nb, nbrc
+	})
+}
+
+// pipeBuf is the most bytes a write to a pipe with room makes at once
+// (PIPE_BUF): a longer one may wait for the reader halfway.
+const pipeBuf = 4096
+
+// try writes what of b can be written at once and returns the count. A
+// stream it cannot try on (see Stream) writes nothing: the queue does.
+// Called with the interpreter lock held, by the one writer.
+func (st *Stream) try(b []byte) (int, error) {
+	switch {
+	case st.never:
+		return st.w.Write(b)
+	case st.nb != nil:
+		n := 0
+		var werr error
+		err := st.nbrc.Write(func(fd uintptr) bool {
+			for n < len(b) {
+				k, err := unix.Write(int(fd), b[n:])
+				if err == unix.EINTR {
+					continue
+				}
+				if err != nil {
+					if err != unix.EAGAIN {
+						werr = os.NewSyscallError("write", err)
+					}
+					break
+				}
+				n += k
+			}
+			return true // never wait here
+		})
+		if err != nil {
+			return n, err
+		}
+		return n, werr
+	case st.rc != nil && len(b) <= pipeBuf && st.pollWritable():
+		return st.w.Write(b)
+	}
+	return 0, nil
+}
+
+// pollWritable asks poll whether st's descriptor takes a write of at most
+// pipeBuf bytes at once (or is broken: the write fails at once).
+func (st *Stream) pollWritable() bool {
+	ready := false
+	st.rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		for {
+			k, err := unix.Poll(fds, 0)
+			if err == unix.EINTR {
+				continue
+			}
+			ready = err == nil && k == 1 && fds[0].Revents&(unix.POLLOUT|unix.POLLERR|unix.POLLHUP) != 0
+			return
+		}
+	})
+	return ready
+}
+
+// drain writes the queued writes in order, until the queue is empty.
+func (st *Stream) drain() {
+	w := st.w
+	if st.nb != nil {
+		w = st.nb // waits in the poller
+	}
+	for {
+		st.mu.Lock()
+		if st.head == len(st.queue) {
+			clear(st.queue)
+			st.queue, st.head, st.writing = st.queue[:0], 0, false
+			st.mu.Unlock()
+			return
+		}
+		sw := st.queue[st.head]
+		st.queue[st.head] = nil
+		st.head++
+		st.mu.Unlock()
+		_, err := w.Write(sw.b)
+		sw.done <- err
+	}
+}
+
+// Write writes b to st in one write, after every write to st made before,
+// trying first holding the interpreter lock of L's thread and releasing it
+// while the rest waits; it returns whether b was written, and the write's
+// error. If the run ends first (or a signal is due in the main thread), it
+// returns with written false: the rest is still queued, b must not
+// change, and the caller raises the interrupt (RaiseIfInterrupted).
+func (vm *VM) Write(L *lua.LState, st *Stream, b []byte) (written bool, err error) {
+	st.mu.Lock()
+	rest := b
+	if !st.writing {
+		// Nothing queued before it: try it now, as a socket call tries
+		// its system call before it waits.
+		st.writing = true
+		st.mu.Unlock()
+		n, err := st.try(b)
+		st.mu.Lock()
+		if rest = b[n:]; err != nil || len(rest) == 0 {
+			if st.head < len(st.queue) {
+				go st.drain() // another worker's writes came meanwhile
+			} else {
+				st.writing = false
+			}
+			st.mu.Unlock()
+			return true, err
+		}
+		// The rest goes first: every write queued meanwhile came after.
+		st.queue = append(st.queue, nil)
+		copy(st.queue[st.head+1:], st.queue[st.head:])
+		sw := &streamWrite{b: rest, done: make(chan error, 1)}
+		st.queue[st.head] = sw
+		st.mu.Unlock()
+		go st.drain()
+		return vm.awaitWrite(L, sw)
+	}
+	sw := &streamWrite{b: rest, done: make(chan error, 1)}
+	st.queue = append(st.queue, sw)
+	st.mu.Unlock()
+	return vm.awaitWrite(L, sw)
+}
+
+// awaitWrite waits, the lock released, until sw is written or L's thread
+// is interrupted.
+func (vm *VM) awaitWrite(L *lua.LState, sw *streamWrite) (written bool, err error) {
+	core.Release(vm, L, func(ctx context.Context) {
+		select {
+		case err = <-sw.done:
+			written = true
+		case <-ctx.Done():
+		}
+	})
+	return written, err
+}
