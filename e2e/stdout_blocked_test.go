@@ -27,21 +27,31 @@ type heldOut struct {
 	out    *os.File // the pipe's read end
 	r      *bufio.Reader
 	mu     sync.Mutex
-	stderr bytes.Buffer
+	stderr bytes.Buffer // standard error, unless it is the held pipe
 	done   chan struct{}
 	code   int
 }
 
+// startHeldOut runs sockrun with args, its standard output the held pipe.
 func startHeldOut(t *testing.T, args ...string) *heldOut {
 	t.Helper()
 	h := &heldOut{t: t, cmd: exec.Command(sockrunBin, args...), done: make(chan struct{})}
+	h.cmd.Stderr = &lockedWriter{mu: &h.mu, w: &h.stderr}
+	h.start(&h.cmd.Stdout)
+	return h
+}
+
+// start starts h's process with *held, its standard output or error, the
+// held pipe.
+func (h *heldOut) start(held *io.Writer) {
+	t := h.t
+	t.Helper()
 	h.cmd.Dir = repoRoot
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.cmd.Stdout = w
-	h.cmd.Stderr = &lockedWriter{mu: &h.mu, w: &h.stderr}
+	*held = w
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +70,6 @@ func startHeldOut(t *testing.T, args ...string) *heldOut {
 			t.Logf("stderr:\n%s", h.Stderr())
 		}
 	})
-	return h
 }
 
 func (h *heldOut) Stderr() string {
@@ -81,24 +90,30 @@ func (h *heldOut) line(d time.Duration) string {
 	return strings.TrimSuffix(l, "\n")
 }
 
-// waitFull waits (a bounded poll of a condition) until the pipe holds
-// three quarters of what it can: the writer is about to wait for the
-// reader, or waits already.
+// waitFull waits (a bounded poll of a condition) until the pipe is full:
+// it holds three quarters of what it can, and for 100 looks in a row,
+// a millisecond apart, no more, while the process is kept writing: its
+// writer waits for the reader.
 func (h *heldOut) waitFull() {
 	h.t.Helper()
 	rc, err := h.out.SyscallConn()
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var size, held int
+	var size, held, last, same int
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		rc.Control(func(fd uintptr) {
 			size, _ = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
 			held, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ) // FIONREAD: bytes in the pipe
 		})
-		if size > 0 && held >= size*3/4 {
-			return
+		if size > 0 && held >= size*3/4 && held == last {
+			if same++; same == 100 {
+				return
+			}
+		} else {
+			same = 0
 		}
+		last = held
 		if time.Now().After(deadline) {
 			h.t.Fatalf("standard output holds %d bytes of %d after 20 s", held, size)
 		}
@@ -248,5 +263,78 @@ func TestStdoutWholeLines(t *testing.T) {
 	}
 	if h.code != 0 || h.Stderr() != "done\n" {
 		t.Fatalf("exit %d, stderr %q", h.code, h.Stderr())
+	}
+}
+
+// TestTraceBlockedKeepsServing: with --trace writing to a standard error
+// nobody reads (full), the threaded echo server still answers a new
+// client while another keeps it busy. Before, the trace wrote its lines
+// holding the interpreter lock, so the first line that found the pipe
+// full stopped every thread. Once the pipe is read, its lines are whole.
+func TestTraceBlockedKeepsServing(t *testing.T) {
+	h := &heldOut{t: t, cmd: exec.Command(sockrunBin, "--trace", "--var", "port=0", script("threaded_echo_server.lua")), done: make(chan struct{})}
+	stdout, err := h.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.start(&h.cmd.Stderr)
+	stdout.(*os.File).SetReadDeadline(time.Now().Add(10 * time.Second))
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("first line: %q, %v", first, err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(first, "listening on "))
+
+	// A busy client, writing without waiting for its echoes: each recv
+	// and sendall of the server is a line of trace.
+	busy, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	stop := make(chan struct{})
+	echoed := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				echoed <- nil
+				return
+			default:
+			}
+			busy.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			if _, err := io.WriteString(busy, "busy\n"); err != nil {
+				echoed <- err
+				return
+			}
+		}
+	}()
+	go io.Copy(io.Discard, busy)
+	h.waitFull()
+
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	io.WriteString(c, "ping\n")
+	got := make([]byte, 5)
+	_, err = io.ReadFull(c, got)
+	close(stop)
+	if err != nil || string(got) != "ping\n" {
+		t.Fatalf("a new client while the trace's reader stalls: %q, %v; want its echo", got, err)
+	}
+	if err := <-echoed; err != nil {
+		t.Fatalf("the busy client: %v", err)
+	}
+	// The trace, read now: whole lines (a time, then what happened), or
+	// the note of lines dropped while the reader stalled. The pipe held
+	// more than 500.
+	for range 500 {
+		l := h.line(20 * time.Second)
+		if f := strings.Fields(l); len(f) < 3 || strings.Trim(f[0], "0123456789.") != "" && !strings.HasPrefix(l, "sockrun: trace: ") {
+			t.Fatalf("a trace line not whole: %.100q", l)
+		}
 	}
 }

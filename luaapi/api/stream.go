@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/sockrun/sockrun/luaapi/core"
 	lua "github.com/yuin/gopher-lua"
@@ -53,10 +55,13 @@ type Stream struct {
 	mu      sync.Mutex // guards what follows
 	queue   []*streamWrite
 	head    int
-	writing bool // a write is being made, or a goroutine writes the queue
+	pending int           // bytes queued
+	writing bool          // a write is being made, or a goroutine writes the queue
+	idle    chan struct{} // closed when writing ends
 }
 
-// streamWrite is one write queued: done gets its error once written.
+// streamWrite is one write queued: done, if not nil, gets its error once
+// written.
 type streamWrite struct {
 	b    []byte
 	done chan error
@@ -208,6 +213,42 @@ func (st *Stream) pollWritable() bool {
 	return ready
 }
 
+// claim makes the caller the stream's one writer, if nothing is being
+// written: it reports whether it did. st.mu is held.
+func (st *Stream) claim() bool {
+	if st.writing {
+		return false
+	}
+	st.writing = true
+	st.idle = make(chan struct{})
+	return true
+}
+
+// handOn ends a write made by the caller, the stream's writer: the queue's
+// goroutine goes on with what was queued meanwhile (another worker's
+// writes), if anything. st.mu is held.
+func (st *Stream) handOn() {
+	if st.head < len(st.queue) {
+		go st.drain()
+		return
+	}
+	st.writing = false
+	close(st.idle)
+}
+
+// push queues sw, first if front (what is left of the write being made),
+// else last. st.mu is held.
+func (st *Stream) push(sw *streamWrite, front bool) {
+	st.pending += len(sw.b)
+	if !front {
+		st.queue = append(st.queue, sw)
+		return
+	}
+	st.queue = append(st.queue, nil)
+	copy(st.queue[st.head+1:], st.queue[st.head:])
+	st.queue[st.head] = sw
+}
+
 // drain writes the queued writes in order, until the queue is empty.
 func (st *Stream) drain() {
 	w := st.w
@@ -218,16 +259,21 @@ func (st *Stream) drain() {
 		st.mu.Lock()
 		if st.head == len(st.queue) {
 			clear(st.queue)
-			st.queue, st.head, st.writing = st.queue[:0], 0, false
+			st.queue, st.head = st.queue[:0], 0
+			st.writing = false
+			close(st.idle)
 			st.mu.Unlock()
 			return
 		}
 		sw := st.queue[st.head]
 		st.queue[st.head] = nil
 		st.head++
+		st.pending -= len(sw.b)
 		st.mu.Unlock()
 		_, err := w.Write(sw.b)
-		sw.done <- err
+		if sw.done != nil {
+			sw.done <- err
+		}
 	}
 }
 
@@ -239,41 +285,26 @@ func (st *Stream) drain() {
 // change, and the caller raises the interrupt (RaiseIfInterrupted).
 func (vm *VM) Write(L *lua.LState, st *Stream, b []byte) (written bool, err error) {
 	st.mu.Lock()
-	rest := b
-	if !st.writing {
+	front := false
+	if st.claim() {
 		// Nothing queued before it: try it now, as a socket call tries
 		// its system call before it waits.
-		st.writing = true
 		st.mu.Unlock()
 		n, err := st.try(b)
 		st.mu.Lock()
-		if rest = b[n:]; err != nil || len(rest) == 0 {
-			if st.head < len(st.queue) {
-				go st.drain() // another worker's writes came meanwhile
-			} else {
-				st.writing = false
-			}
+		if b = b[n:]; err != nil || len(b) == 0 {
+			st.handOn()
 			st.mu.Unlock()
 			return true, err
 		}
-		// The rest goes first: every write queued meanwhile came after.
-		st.queue = append(st.queue, nil)
-		copy(st.queue[st.head+1:], st.queue[st.head:])
-		sw := &streamWrite{b: rest, done: make(chan error, 1)}
-		st.queue[st.head] = sw
-		st.mu.Unlock()
-		go st.drain()
-		return vm.awaitWrite(L, sw)
+		front = true // the rest goes first: what was queued meanwhile came after
 	}
-	sw := &streamWrite{b: rest, done: make(chan error, 1)}
-	st.queue = append(st.queue, sw)
+	sw := &streamWrite{b: b, done: make(chan error, 1)}
+	st.push(sw, front)
 	st.mu.Unlock()
-	return vm.awaitWrite(L, sw)
-}
-
-// awaitWrite waits, the lock released, until sw is written or L's thread
-// is interrupted.
-func (vm *VM) awaitWrite(L *lua.LState, sw *streamWrite) (written bool, err error) {
+	if front {
+		go st.drain()
+	}
 	core.Release(vm, L, func(ctx context.Context) {
 		select {
 		case err = <-sw.done:
@@ -282,4 +313,56 @@ func (vm *VM) awaitWrite(L *lua.LState, sw *streamWrite) (written bool, err erro
 		}
 	})
 	return written, err
+}
+
+// maxBacklog is the most bytes Send leaves queued: past it the reader has
+// stalled, and what is sent is dropped rather than held.
+const maxBacklog = 8 << 20
+
+// Send writes b to st after every write to st made before, without
+// waiting for it: for a writer that cannot release the interpreter lock
+// (the trace, written as the lock changes hands). It tries at once if
+// nothing is queued, and queues a copy of the rest. It reports false,
+// writing nothing, when maxBacklog bytes wait already.
+func (st *Stream) Send(b []byte) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	front := false
+	if st.claim() {
+		st.mu.Unlock()
+		n, err := st.try(b)
+		st.mu.Lock()
+		if b = b[n:]; err != nil || len(b) == 0 {
+			st.handOn()
+			return true
+		}
+		front = true
+	} else if st.pending+len(b) > maxBacklog {
+		return false
+	}
+	st.push(&streamWrite{b: bytes.Clone(b)}, front)
+	if front {
+		go st.drain()
+	}
+	return true
+}
+
+// Flush waits until everything queued is written, or d passes; it reports
+// whether everything was.
+func (st *Stream) Flush(d time.Duration) bool {
+	st.mu.Lock()
+	if !st.writing {
+		st.mu.Unlock()
+		return true
+	}
+	idle := st.idle
+	st.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-idle:
+		return true
+	case <-t.C:
+		return false
+	}
 }
