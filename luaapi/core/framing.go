@@ -134,6 +134,7 @@ func (s *Socket) RecvUntil(c Caller, delim string, max int) (string, error) {
 		default:
 			return s.take(end), nil
 		}
+		s.rbuf.setScanned(delim, scanned)
 		if !deadlineSet {
 			cd, deadlineSet = s.callDeadline(), true
 		}
@@ -141,12 +142,13 @@ func (s *Socket) RecvUntil(c Caller, delim string, max int) (string, error) {
 			return s.recvUntilLong(c, delim, max, cd, &scanned, find)
 		}
 		got, err := s.fill(c, readAhead, 0, cd)
+		// While the read waited, another thread may have taken bytes:
+		// then the buffer forgot how far it was searched.
+		scanned = s.rbuf.scanned(delim)
 		if err == errKicked {
-			scanned = s.rbuf.scanned(delim) // another thread may have taken bytes
 			continue
 		}
 		if err != nil {
-			s.rbuf.setScanned(delim, scanned)
 			return "", err
 		}
 		if got == 0 {
@@ -157,7 +159,6 @@ func (s *Socket) RecvUntil(c Caller, delim string, max int) (string, error) {
 
 // recvUntilLong is RecvUntil going on as a long read, without the lock.
 func (s *Socket) recvUntilLong(c Caller, delim string, max int, cd callDL, scanned *int, find func(b []byte) int) (string, error) {
-	s.rbuf.setScanned(delim, *scanned)
 	limit := max
 	if limit < math.MaxInt-s.maxRecv() {
 		limit += s.maxRecv() // a read may go past max

@@ -253,3 +253,36 @@ func TestLongReadTLS(t *testing.T) {
 		t.Fatalf("the rest: %q, %v", got, err)
 	}
 }
+
+// TestRecvUntilAfterAnotherThreadTook: while a read up to a delimiter
+// waits, another thread takes buffered bytes it had searched; the read
+// then searches what is left from its start. (It used to search from
+// where it had got to, past the end of what was left: a slice out of
+// range.)
+func TestRecvUntilAfterAnotherThreadTook(t *testing.T) {
+	h := newHost(t)
+	L, L2 := &thread{}, &thread{}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, s := pair(t, h, L)
+	c.NetConn().Write([]byte("abcdefgh"))
+	if got, err := s.Recv(L, 8, unix.MSG_PEEK|unix.MSG_WAITALL); got != "abcdefgh" || err != nil {
+		t.Fatalf("peek: %q, %v", got, err)
+	}
+	took := make(chan string, 1)
+	go func() {
+		// The read below waits for more: its lock is free.
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		got, _ := s.Recv(L2, 7, 0)
+		took <- got
+		c.NetConn().Write([]byte("x\n"))
+	}()
+	line, err := s.RecvUntil(L, "\n", math.MaxInt)
+	if got := <-took; got != "abcdefg" {
+		t.Fatalf("the other thread took %q", got)
+	}
+	if err != nil || line != "hx\n" {
+		t.Fatalf("RecvUntil: %q, %v; want the rest of the line", line, err)
+	}
+}
