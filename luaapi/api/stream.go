@@ -220,8 +220,17 @@ func (st *Stream) claim() bool {
 		return false
 	}
 	st.writing = true
-	st.idle = make(chan struct{})
 	return true
+}
+
+// stopWriting ends the stream's writing: Flush's wait, if any, is over.
+// st.mu is held.
+func (st *Stream) stopWriting() {
+	st.writing = false
+	if st.idle != nil {
+		close(st.idle)
+		st.idle = nil
+	}
 }
 
 // handOn ends a write made by the caller, the stream's writer: the queue's
@@ -232,8 +241,7 @@ func (st *Stream) handOn() {
 		go st.drain()
 		return
 	}
-	st.writing = false
-	close(st.idle)
+	st.stopWriting()
 }
 
 // push queues sw, first if front (what is left of the write being made),
@@ -260,8 +268,7 @@ func (st *Stream) drain() {
 		if st.head == len(st.queue) {
 			clear(st.queue)
 			st.queue, st.head = st.queue[:0], 0
-			st.writing = false
-			close(st.idle)
+			st.stopWriting()
 			st.mu.Unlock()
 			return
 		}
@@ -354,6 +361,9 @@ func (st *Stream) Flush(d time.Duration) bool {
 	if !st.writing {
 		st.mu.Unlock()
 		return true
+	}
+	if st.idle == nil {
+		st.idle = make(chan struct{})
 	}
 	idle := st.idle
 	st.mu.Unlock()
