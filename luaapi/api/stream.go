@@ -51,6 +51,12 @@ type Stream struct {
 	nbOnce sync.Once
 	nb     *os.File
 	nbrc   syscall.RawConn
+	// nbTry is st.writeNonBlocking, bound once; nbBuf, nbN and nbErr its
+	// argument and results. Only the stream's one writer uses them.
+	nbTry func(fd uintptr) bool
+	nbBuf []byte
+	nbN   int
+	nbErr error
 
 	mu      sync.Mutex // guards what follows
 	queue   []*streamWrite
@@ -151,8 +157,28 @@ func (st *Stream) openNonBlocking() {
 			nb.Close()
 			return
 		}
-		st.nb, st.nbrc = nb, nbrc
+		st.nb, st.nbrc, st.nbTry = nb, nbrc, st.writeNonBlocking
 	})
+}
+
+// writeNonBlocking writes what the descriptor takes of st.nbBuf now,
+// adding the count to st.nbN: RawConn.Write's callback, which never lets
+// it wait.
+func (st *Stream) writeNonBlocking(fd uintptr) bool {
+	for st.nbN < len(st.nbBuf) {
+		k, err := unix.Write(int(fd), st.nbBuf[st.nbN:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			if err != unix.EAGAIN {
+				st.nbErr = os.NewSyscallError("write", err)
+			}
+			break
+		}
+		st.nbN += k
+	}
+	return true
 }
 
 // pipeBuf is the most bytes a write to a pipe with room makes at once
@@ -167,28 +193,14 @@ func (st *Stream) try(b []byte) (int, error) {
 	case st.never:
 		return st.w.Write(b)
 	case st.nb != nil:
-		n := 0
-		var werr error
-		err := st.nbrc.Write(func(fd uintptr) bool {
-			for n < len(b) {
-				k, err := unix.Write(int(fd), b[n:])
-				if err == unix.EINTR {
-					continue
-				}
-				if err != nil {
-					if err != unix.EAGAIN {
-						werr = os.NewSyscallError("write", err)
-					}
-					break
-				}
-				n += k
-			}
-			return true // never wait here
-		})
-		if err != nil {
-			return n, err
+		st.nbBuf, st.nbN, st.nbErr = b, 0, nil
+		err := st.nbrc.Write(st.nbTry)
+		n := st.nbN
+		if err == nil {
+			err = st.nbErr
 		}
-		return n, werr
+		st.nbBuf, st.nbErr = nil, nil
+		return n, err
 	case st.rc != nil && len(b) <= pipeBuf && st.pollWritable():
 		return st.w.Write(b)
 	}
