@@ -338,3 +338,24 @@ func TestTraceBlockedKeepsServing(t *testing.T) {
 		}
 	}
 }
+
+// TestStderrBlockedCtrlC: with --trace filling a standard error nobody
+// reads, one Ctrl-C still ends the run, with its exit code. Before, the
+// trace's writes held the interpreter lock, sockrun's own messages waited
+// for the reader too, and not even a second Ctrl-C ended the process.
+func TestStderrBlockedCtrlC(t *testing.T) {
+	h := &heldOut{t: t, cmd: exec.Command(sockrunBin, "--trace", "-e", `
+		local a, b = socket.socketpair()
+		while true do a:sendall("x"); b:recv(1) end`), done: make(chan struct{})}
+	h.start(&h.cmd.Stderr)
+	h.waitFull()
+	h.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-h.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("still running 20 s after Ctrl-C, with its standard error blocked")
+	}
+	if h.code != 130 {
+		t.Fatalf("exit %d after Ctrl-C, want 130", h.code)
+	}
+}

@@ -343,7 +343,16 @@ const maxBacklog = 8 << 20
 // (the trace, written as the lock changes hands). It tries at once if
 // nothing is queued, and queues a copy of the rest. It reports false,
 // writing nothing, when maxBacklog bytes wait already.
-func (st *Stream) Send(b []byte) bool {
+func (st *Stream) Send(b []byte) bool { return st.queueCopy(b, true) }
+
+// Post queues b (a copy) to be written after every write to st made
+// before, without waiting and whatever is queued already: for sockrun's
+// own few messages (an error report, "interrupted twice"), which must not
+// wait for a reader that stalled and must not be dropped either.
+func (st *Stream) Post(b []byte) { st.queueCopy(b, false) }
+
+// queueCopy is Send (bounded) and Post.
+func (st *Stream) queueCopy(b []byte, bounded bool) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	front := false
@@ -356,7 +365,7 @@ func (st *Stream) Send(b []byte) bool {
 			return true
 		}
 		front = true
-	} else if st.pending+len(b) > maxBacklog {
+	} else if bounded && st.pending+len(b) > maxBacklog {
 		return false
 	}
 	st.push(&streamWrite{b: bytes.Clone(b)}, front)
@@ -366,19 +375,26 @@ func (st *Stream) Send(b []byte) bool {
 	return true
 }
 
-// Flush waits until everything queued is written, or d passes; it reports
-// whether everything was.
-func (st *Stream) Flush(d time.Duration) bool {
+// Idle returns a channel closed once nothing is queued or being written
+// (at once if nothing is).
+func (st *Stream) Idle() <-chan struct{} {
 	st.mu.Lock()
+	defer st.mu.Unlock()
 	if !st.writing {
-		st.mu.Unlock()
-		return true
+		return closedChan
 	}
 	if st.idle == nil {
 		st.idle = make(chan struct{})
 	}
-	idle := st.idle
-	st.mu.Unlock()
+	return st.idle
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Flush waits until everything queued is written, or d passes; it reports
+// whether everything was.
+func (st *Stream) Flush(d time.Duration) bool {
+	idle := st.Idle()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

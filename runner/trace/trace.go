@@ -86,6 +86,9 @@ type Tracer struct {
 	// lines dropped while too much was queued.
 	out     *luaapi.Stream
 	dropped int
+	// abandoned: the reader stalled and the run gave up on it; Close
+	// does not wait for it again.
+	abandoned bool
 }
 
 // flushWait is how long Close waits for the lines queued for a stalled
@@ -118,6 +121,18 @@ func New(stderr io.Writer, dir string, tc Config, script string, workers int) (*
 	return t, nil
 }
 
+// Abandon tells the trace that the reader of st stalled and the run gave
+// up waiting for it: if the trace goes to st, Close will not wait again.
+// A nil Tracer does nothing.
+func (t *Tracer) Abandon(st *luaapi.Stream) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.abandoned = t.out == st
+	t.mu.Unlock()
+}
+
 // Close ends the trace: a diagram is drawn now, and the file closed.
 // Events after Close are dropped. A nil Tracer does nothing.
 func (t *Tracer) Close() {
@@ -132,7 +147,7 @@ func (t *Tracer) Close() {
 	t.closed = true
 	// A reader that stalled gets what was queued for it, if it comes
 	// back in time, and no diagram.
-	if t.out.Flush(flushWait) {
+	if !t.abandoned && t.out.Flush(flushWait) {
 		switch t.format {
 		case "mermaid":
 			io.WriteString(t.w, t.diag.mermaid(t.file == nil || !isBareMermaid(t.file.Name())))
