@@ -87,3 +87,21 @@ func (sc *Scanner) Discard(n int) {
 		sc.s.rbuf.drop(n)
 	}
 }
+
+// fillTo reads until n bytes are buffered or the stream ends, within cd,
+// with the interpreter lock held between reads (each wait releases it).
+func (s *Socket) fillTo(c Caller, n int, cd callDL) error {
+	for s.rbuf.len() < n {
+		got, err := s.fill(c, n-s.rbuf.len(), 0, cd)
+		if err == errKicked {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if got == 0 {
+			return nil
+		}
+	}
+	return nil
+}

@@ -1077,24 +1077,17 @@ func (ls *LuaSocket) receiveCount(L *lua.LState, n lua.LNumber, prefix string) (
 		}
 		return "", err
 	}
-	if s.Buffered() >= want {
-		return s.Recv(L, want, 0)
+	// One read of the core for the whole count: a long one goes on
+	// without the interpreter lock.
+	data, err := s.RecvExactly(L, want)
+	var inc *core.IncompleteError
+	switch {
+	case errors.As(err, &inc):
+		return inc.Partial, errClosed
+	case err != nil:
+		return ls.takeBuffered(L), err // what came is the partial result
 	}
-	var b strings.Builder
-	for b.Len() < want {
-		chunk, err := s.Recv(L, want-b.Len(), 0)
-		if err != nil {
-			return b.String(), err
-		}
-		if chunk == "" {
-			return b.String(), errClosed
-		}
-		if b.Len() == 0 && len(chunk) == want {
-			return chunk, nil
-		}
-		b.WriteString(chunk)
-	}
-	return b.String(), nil
+	return data, nil
 }
 
 // receiveLine reads up to "\n" and returns the line without it and without

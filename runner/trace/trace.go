@@ -80,7 +80,20 @@ type Tracer struct {
 	closed bool
 	diag   *diagram // mermaid and svg: what the diagram draws
 	line   []byte   // the line being written, under mu
+	// out is w as the scripts' writes to it go (luaapi.Stream): a line
+	// is written at once, or queued while the reader stalls, never
+	// waited for with the interpreter lock held. dropped counts the
+	// lines dropped while too much was queued.
+	out     *luaapi.Stream
+	dropped int
+	// abandoned: the reader stalled and the run gave up on it; Close
+	// does not wait for it again.
+	abandoned bool
 }
+
+// flushWait is how long Close waits for the lines queued for a stalled
+// reader before it gives up on them.
+const flushWait = 2 * time.Second
 
 // New starts the trace of a run of script by workers VMs, or returns nil
 // if tracing is off. The trace goes to stderr, or to tc.File, relative to
@@ -101,10 +114,23 @@ func New(stderr io.Writer, dir string, tc Config, script string, workers int) (*
 		}
 		t.file, t.w = f, f
 	}
+	t.out = luaapi.StreamOf(t.w)
 	if t.format == "mermaid" || t.format == "svg" {
 		t.diag = newDiagram()
 	}
 	return t, nil
+}
+
+// Abandon tells the trace that the reader of st stalled and the run gave
+// up waiting for it: if the trace goes to st, Close will not wait again.
+// A nil Tracer does nothing.
+func (t *Tracer) Abandon(st *luaapi.Stream) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.abandoned = t.out == st
+	t.mu.Unlock()
 }
 
 // Close ends the trace: a diagram is drawn now, and the file closed.
@@ -119,11 +145,15 @@ func (t *Tracer) Close() {
 		return
 	}
 	t.closed = true
-	switch t.format {
-	case "mermaid":
-		io.WriteString(t.w, t.diag.mermaid(t.file == nil || !isBareMermaid(t.file.Name())))
-	case "svg":
-		io.WriteString(t.w, t.diag.svg(t.title))
+	// A reader that stalled gets what was queued for it, if it comes
+	// back in time, and no diagram.
+	if !t.abandoned && t.out.Flush(flushWait) {
+		switch t.format {
+		case "mermaid":
+			io.WriteString(t.w, t.diag.mermaid(t.file == nil || !isBareMermaid(t.file.Name())))
+		case "svg":
+			io.WriteString(t.w, t.diag.svg(t.title))
+		}
 	}
 	if t.file != nil {
 		t.file.Close()
@@ -190,7 +220,17 @@ func (t *Tracer) emit(ev *traceEvent) {
 	default:
 		t.line = appendTextLine(t.line[:0], ev, t.workers > 1)
 	}
-	t.w.Write(t.line)
+	if t.dropped > 0 {
+		note := fmt.Appendf(nil, "sockrun: trace: %d lines dropped while the trace's reader stalled\n", t.dropped)
+		if !t.out.Send(note) {
+			t.dropped++
+			return
+		}
+		t.dropped = 0
+	}
+	if !t.out.Send(t.line) {
+		t.dropped++
+	}
 }
 
 // Signal traces a signal the run received: the first (count 1)
