@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
@@ -81,6 +83,9 @@ type Tracer struct {
 	closed bool
 	diag   *diagram // mermaid and svg: what the diagram draws
 	line   []byte   // the line being written, under mu
+	// interrupted: a signal interrupted the run (read by the VMs'
+	// tracers, hence atomic).
+	interrupted atomic.Bool
 }
 
 // New starts the trace of a run of script by workers VMs, or returns nil
@@ -201,6 +206,7 @@ func (t *Tracer) Signal(sig os.Signal, count int) {
 	if t == nil {
 		return
 	}
+	t.interrupted.Store(true)
 	name := luaapi.SignalName(sig)
 	detail := "interrupting the run"
 	if count > 1 {
@@ -385,6 +391,13 @@ func (vt *VMTracer) ThreadEnd(L *lua.LState, id int, err lua.LValue) {
 	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadEnd, Worker: vt.worker, Thread: id}
 	if err != nil {
 		te.Error = errorName(err)
+		// Interrupted between two instructions rather than in a blocking
+		// call, a thread raises gopher-lua's "context canceled" (which a
+		// script may catch and raise again): the signal's error, as the
+		// blocking calls say it.
+		if vt.t.interrupted.Load() && strings.HasSuffix(te.Error, context.Canceled.Error()) {
+			te.Error = "KeyboardInterrupt"
+		}
 	}
 	vt.t.emit(te)
 }
