@@ -2,6 +2,9 @@ package trace
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -10,15 +13,18 @@ import (
 )
 
 // The trace as a sequence diagram (--trace-format mermaid or svg). Its
-// participants are endpoints named by address: a listening or server
-// socket by its own address (an accepted connection shares the
-// listener's), a client by its local address, a peer that is not this
-// script by the address it has. Its arrows are connects, accepts, data
-// sent (with a preview), FIN (shutdown, or end of stream from a peer
-// that is not this script) and closes. Data a peer that is this script
-// sent is drawn once, at the send; data from any other peer at the
-// receive. Which addresses are this script's is known only at the end,
-// so the events are kept and drawn then.
+// participants are endpoints, one lifeline per address as the kernel has
+// it (a name the script wrote, "localhost", resolved), labelled as the
+// script first named it: a listening or server socket by its own address
+// (an accepted connection shares the listener's, and a socket bound to
+// every interface, 0.0.0.0, is the address its peers see), a client by
+// its local address, a peer that is not this script by the address it
+// has, a socket with no address (socket.socketpair) as "fd N". Its arrows
+// are connects, accepts, data sent (with a preview), FIN (shutdown, or
+// end of stream from a peer that is not this script) and closes. Data a
+// peer that is this script sent is drawn once, at the send; data from any
+// other peer at the receive. Which addresses are this script's is known
+// only at the end, so the events are kept and drawn then.
 
 // maxDiagramItems bounds what a diagram keeps: a server traced for hours
 // would otherwise grow it without end.
@@ -35,7 +41,8 @@ const (
 	itemSignal                 // a signal: a note over every participant
 )
 
-// item is one thing the diagram may draw.
+// item is one thing the diagram may draw. from and to are addresses as
+// the kernel has them, the participants' keys.
 type item struct {
 	kind     itemKind
 	t        float64
@@ -43,16 +50,17 @@ type item struct {
 	label    string
 }
 
-// diagram keeps the items of a run, and the addresses of this script's
-// sockets. Workers share it.
+// diagram keeps the items of a run, the addresses of this script's
+// sockets, and the names the script gave addresses. Workers share it.
 type diagram struct {
 	mu      sync.Mutex
 	items   []item
 	ours    map[string]bool
+	names   map[string]string // the first name the script wrote for an address
 	dropped int
 }
 
-func newDiagram() *diagram { return &diagram{ours: map[string]bool{}} }
+func newDiagram() *diagram { return &diagram{ours: map[string]bool{}, names: map[string]string{}} }
 
 func (d *diagram) add(it item) {
 	d.mu.Lock()
@@ -71,6 +79,26 @@ func (d *diagram) own(addr string) {
 	}
 	d.mu.Lock()
 	d.ours[addr] = true
+	d.mu.Unlock()
+}
+
+// name records that the script wrote name for addr, the address the
+// kernel was given (connect's, sendto's, bind's): the first name labels
+// the participant. A name of every interface (0.0.0.0) names none; a
+// name's port 0 (bind's "any port") is the port the kernel gave.
+func (d *diagram) name(addr, name string) {
+	if addr == "" || name == "" || unspecified(name) {
+		return
+	}
+	if host, port, err := net.SplitHostPort(name); err == nil {
+		if _, addrPort, err := net.SplitHostPort(addr); err == nil && port != addrPort {
+			name = net.JoinHostPort(host, addrPort)
+		}
+	}
+	d.mu.Lock()
+	if _, ok := d.names[addr]; !ok {
+		d.names[addr] = name
+	}
 	d.mu.Unlock()
 }
 
@@ -95,8 +123,10 @@ func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 		// A module function that made a socket (create_connection).
 		switch {
 		case does&api.Connects != 0 && made.peer != "":
+			d.name(made.peer, destination(ev))
 			at(itemMsg, made.local, made.peer, "connect")
 		case does&api.Listens != 0 && made.local != "":
+			d.name(made.local, destination(ev))
 			at(itemNote, made.local, "", "listen")
 		}
 		return
@@ -106,8 +136,10 @@ func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 	}
 	me := te.Local
 	if me == "" {
-		me = fmt.Sprintf("fd %d", *te.FD)
+		me = fdName(*te.FD)
+		d.own(me)
 	}
+	peer := vt.peerName(ev, te)
 	bytes := func() string {
 		if te.Preview == "" {
 			return fmt.Sprintf("%d bytes", *te.Bytes)
@@ -116,55 +148,66 @@ func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
 	}
 	name := ev.Func.Name
 	switch {
+	case does&api.Binds != 0 && te.Error == "":
+		d.name(te.Local, destination(ev))
 	case does&api.Listens != 0 && te.Error == "":
 		at(itemNote, me, "", "listen")
 	case does&api.Connects != 0:
+		// The address connected to, as the kernel was given it, named
+		// as the script wrote it.
 		target := destination(ev)
+		to := ev.To
+		if to == "" {
+			to = target
+		}
+		d.name(to, target)
 		switch {
 		case te.Error != "":
-			at(itemFail, me, target, name+": "+te.Error)
+			at(itemFail, me, to, name+": "+te.Error)
 		case ev.Returned() != "":
-			at(itemFail, me, target, name+": errno "+ev.Returned())
+			at(itemFail, me, to, name+": errno "+ev.Returned())
 		default:
-			to := te.Peer
-			if to == "" {
-				to = target
+			if te.Peer != "" {
+				to = te.Peer
 			}
 			at(itemMsg, me, to, "connect")
 		}
 	case does&api.Accepts != 0 && made.peer != "":
 		at(itemAccept, made.peer, made.local, "accept")
 	case does&api.Sends != 0 && te.Bytes != nil && *te.Bytes > 0:
-		to := te.Peer
-		if dest := destination(ev); dest != "" {
-			to = dest
+		to := peer
+		if ev.To != "" {
+			to = ev.To
+			d.name(to, destination(ev))
 		}
 		if to != "" {
 			at(itemMsg, me, to, bytes())
 		}
-	case does&api.Receives != 0 && te.Bytes != nil && (*te.Bytes > 0 || ev.EndOfStream):
-		from := te.Peer
+	case does&api.Receives != 0 && te.Bytes != nil:
+		from := peer
 		if s := sender(ev); s != "" {
 			from = s
 		}
-		label := bytes()
-		if *te.Bytes == 0 {
-			label = "FIN"
+		if from == "" {
+			break
 		}
-		if from != "" {
-			at(itemRecv, from, me, label)
+		if *te.Bytes > 0 {
+			at(itemRecv, from, me, bytes())
+		}
+		if te.FIN {
+			at(itemRecv, from, me, "FIN")
 		}
 	case te.Error != "":
-	case does&api.Shuts != 0 && te.Peer != "":
+	case does&api.Shuts != 0 && peer != "":
 		if sendingBefore(te.StateBefore) && !sendingBefore(te.StateAfter) {
-			at(itemMsg, me, te.Peer, "FIN (shutdown)")
+			at(itemMsg, me, peer, "FIN (shutdown)")
 		} else {
 			at(itemNote, me, "", "shutdown(SHUT_RD)")
 		}
 	case does&api.Closes != 0 && te.StateBefore != "CLOSED":
 		switch {
-		case te.Peer != "":
-			at(itemMsg, me, te.Peer, "close")
+		case peer != "":
+			at(itemMsg, me, peer, "close")
 		case te.StateBefore == "LISTENING":
 			at(itemNote, me, "", "close")
 		}
@@ -184,18 +227,28 @@ type step struct {
 	label    string
 }
 
-// layout turns the items into the participants and steps to draw, in the
-// order they happened.
+// layout turns the items into the participants (their labels) and steps
+// to draw, in the order they happened.
 func (d *diagram) layout() (parts []string, steps []step) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	alias := d.aliases()
+	ours := map[string]bool{}
+	for a := range d.ours {
+		ours[alias(a)] = true
+	}
 	index := map[string]int{}
 	part := func(addr string) int {
+		addr = alias(addr)
 		if i, ok := index[addr]; ok {
 			return i
 		}
 		index[addr] = len(parts)
-		parts = append(parts, addr)
+		label := addr
+		if name, ok := d.names[addr]; ok {
+			label = name
+		}
+		parts = append(parts, label)
 		return len(parts) - 1
 	}
 	var signals []item // signals before any participant: drawn once one exists
@@ -207,13 +260,13 @@ func (d *diagram) layout() (parts []string, steps []step) {
 			i := part(it.from)
 			steps = append(steps, step{itemNote, it.t, i, i, it.label})
 		case itemAccept:
-			if !d.ours[it.from] {
+			if !ours[alias(it.from)] {
 				steps = append(steps, step{itemMsg, it.t, part(it.from), part(it.to), "connect"})
 			}
 			i := part(it.to)
-			steps = append(steps, step{itemNote, it.t, i, i, "accept " + it.from})
+			steps = append(steps, step{itemNote, it.t, i, i, "accept " + parts[part(it.from)]})
 		case itemRecv:
-			if !d.ours[it.from] {
+			if !ours[alias(it.from)] {
 				steps = append(steps, step{itemMsg, it.t, part(it.from), part(it.to), it.label})
 			}
 		case itemSignal:
@@ -238,6 +291,68 @@ func (d *diagram) layout() (parts []string, steps []step) {
 			fmt.Sprintf("... %d more events not drawn (a diagram keeps the first %d)", d.dropped, maxDiagramItems)})
 	}
 	return parts, steps
+}
+
+// aliases is how the diagram keys an address: a socket of this script
+// bound to every interface (0.0.0.0:P, [::]:P) is the address its peers
+// see, an address of this host with the same port (127.0.0.1:P), if one
+// appears; every other address is itself.
+func (d *diagram) aliases() func(string) string {
+	var local []netip.Addr // this host's addresses, asked once
+	isLocal := func(ip netip.Addr) bool {
+		if ip.IsLoopback() {
+			return true
+		}
+		if local == nil {
+			local = []netip.Addr{}
+			addrs, _ := net.InterfaceAddrs()
+			for _, a := range addrs {
+				if p, err := netip.ParsePrefix(a.String()); err == nil {
+					local = append(local, p.Addr().Unmap())
+				}
+			}
+		}
+		return slices.Contains(local, ip.Unmap())
+	}
+	var keys []netip.AddrPort // the specified addresses, in order of appearance
+	seen := map[netip.AddrPort]bool{}
+	for _, it := range d.items {
+		for _, a := range []string{it.from, it.to} {
+			if ap, err := netip.ParseAddrPort(a); err == nil && !ap.Addr().IsUnspecified() && !seen[ap] {
+				seen[ap] = true
+				keys = append(keys, ap)
+			}
+		}
+	}
+	alias := map[string]string{}
+	for a := range d.ours {
+		w, err := netip.ParseAddrPort(a)
+		if err != nil || !w.Addr().IsUnspecified() {
+			continue
+		}
+		for _, k := range keys {
+			if k.Port() == w.Port() && isLocal(k.Addr()) {
+				alias[a] = k.String()
+				break
+			}
+		}
+	}
+	return func(addr string) string {
+		if k, ok := alias[addr]; ok {
+			return k
+		}
+		return addr
+	}
+}
+
+// unspecified says whether addr (host:port) names every interface.
+func unspecified(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return host == "" || err == nil && ip.IsUnspecified()
 }
 
 // mermaid is the diagram as a Mermaid sequence diagram, in a Markdown

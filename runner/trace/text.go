@@ -198,16 +198,41 @@ func (vt *VMTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 		local, peer := s.Endpoints()
 		vt.addrs[s] = endpoints{local, peer}
 	}
+	vt.pair(ev)
+}
+
+// pair notes the sockets a call made together, connected to each other
+// and with no address (socket.socketpair): each names the other, by its
+// descriptor, as its peer.
+func (vt *VMTracer) pair(ev *luaapi.CallEvent) {
+	if ev.Func.Dir&api.Opens == 0 {
+		return
+	}
+	var made []luaapi.StatefulSocket
+	for _, r := range ev.Results {
+		if s := api.SocketValue(r); s != nil {
+			made = append(made, s)
+		}
+	}
+	if len(made) != 2 {
+		return
+	}
+	a, b := made[0], made[1]
+	for _, s := range made {
+		if local, peer := s.Endpoints(); local != "" || peer != "" {
+			return
+		}
+	}
+	vt.pairs[a], vt.pairs[b] = b.FD(), a.FD()
 }
 
 // describeBytes fills in the bytes a receive or a send moved, their
 // preview, and the result in words.
 func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
-	data, isData := ev.Data()
 	if ev.Func.Dir&api.Sends != 0 {
 		n := ev.Sent
 		te.Bytes = &n
-		if isData {
+		if data, isData := ev.Data(); isData {
 			start := sendStart(ev, len(data))
 			te.Preview = preview(data[start:min(start+n, len(data))])
 		}
@@ -216,15 +241,14 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 	}
 	n := ev.Received
 	te.Bytes = &n
-	if isData && n > 0 {
-		// The data may hold more than the bytes moved (LuaSocket's prefix)
-		// or fewer (a line without its end of line): the preview is of
-		// what the call returned, from the bytes it moved.
-		te.Preview = preview(data[max(len(data)-n, 0):])
+	if moved, ok := ev.Moved(); ok && n > 0 {
+		// The bytes the call took off the wire: a line reader's line
+		// with the end of line it does not return.
+		te.Preview = preview(moved)
 	}
 	switch {
 	case n == 0 && ev.EndOfStream:
-		te.Result = "0 bytes (end of stream)"
+		te.Result = "0 bytes"
 	case te.Preview != "":
 		te.Result = fmt.Sprintf("%d bytes %s", n, te.Preview)
 	default:
@@ -232,6 +256,9 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 	}
 	if from := sender(ev); from != "" {
 		te.Result += " from " + from
+	}
+	if ev.EndOfStream {
+		te.Result += vt.endOfStream(ev, te)
 	}
 	// A stream read that filled its bufsize while more had arrived:
 	// the bytes of one send can take several recv calls, and the trace
@@ -241,6 +268,22 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 			te.Result += fmt.Sprintf(" (+%d more received, waiting for the next read)", b.Buffered())
 		}
 	}
+}
+
+// endOfStream is what a read that met the end of the stream adds to its
+// result: the peer's FIN, the first time the socket meets it (te.FIN; the
+// FIN came once, whatever reads after it return), unless the script shut
+// the socket's reading side itself.
+func (vt *VMTracer) endOfStream(ev *luaapi.CallEvent, te *traceEvent) string {
+	if vt.fins[ev.Socket] || ev.StateBefore == "RD_SHUT" || ev.StateBefore == "SHUT" {
+		return " (end of stream)"
+	}
+	vt.fins[ev.Socket] = true
+	te.FIN = true
+	if peer := vt.peerName(ev, te); peer != "" {
+		return " (end of stream: FIN from " + peer + ")"
+	}
+	return " (end of stream: FIN)"
 }
 
 // sendStart is where in data of length size a send starts: at its index

@@ -1,14 +1,17 @@
 package trace
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
@@ -89,6 +92,9 @@ type Tracer struct {
 	// abandoned: the reader stalled and the run gave up on it; Close
 	// does not wait for it again.
 	abandoned bool
+	// interrupted: a signal interrupted the run (read by the VMs'
+	// tracers, hence atomic).
+	interrupted atomic.Bool
 }
 
 // flushWait is how long Close waits for the lines queued for a stalled
@@ -181,6 +187,7 @@ type traceEvent struct {
 	Error       string  `json:"error,omitempty"`
 	Bytes       *int    `json:"bytes,omitempty"`
 	Preview     string  `json:"preview,omitempty"`
+	FIN         bool    `json:"fin,omitempty"`
 	StateBefore string  `json:"state_before,omitempty"`
 	StateAfter  string  `json:"state_after,omitempty"`
 	Local       string  `json:"local,omitempty"`
@@ -239,6 +246,7 @@ func (t *Tracer) Signal(sig os.Signal, count int) {
 	if t == nil {
 		return
 	}
+	t.interrupted.Store(true)
 	name := luaapi.SignalName(sig)
 	detail := "interrupting the run"
 	if count > 1 {
@@ -264,6 +272,12 @@ type VMTracer struct {
 	// addrs are the endpoints of the sockets seen, kept while they are
 	// open so that a close can be drawn between them.
 	addrs map[luaapi.StatefulSocket]endpoints
+	// pairs are, for each socket of a pair made together with no address
+	// (socket.socketpair), the other's descriptor: its peer's name.
+	pairs map[luaapi.StatefulSocket]int
+	// fins are the sockets whose peer's end of stream (FIN) was traced:
+	// it came once, whatever the reads after it return.
+	fins map[luaapi.StatefulSocket]bool
 }
 
 type pendingCall struct {
@@ -274,6 +288,22 @@ type pendingCall struct {
 // endpoints are a socket's local and peer addresses ("" if none).
 type endpoints struct{ local, peer string }
 
+// peerName is how the trace names the peer of a call's socket: its
+// address, or "fd N" for the other end of a pair that has none; "" if
+// it has no peer the trace knows.
+func (vt *VMTracer) peerName(ev *luaapi.CallEvent, te *traceEvent) string {
+	if te.Peer != "" {
+		return te.Peer
+	}
+	if fd, ok := vt.pairs[ev.Socket]; ok {
+		return fdName(fd)
+	}
+	return ""
+}
+
+// fdName names a socket that has no address by its descriptor: "fd 7".
+func fdName(fd int) string { return "fd " + strconv.Itoa(fd) }
+
 // ForVM is the trace of worker's VM, made before its script starts. The
 // clock starts with the first worker's, so that the time of a line is
 // the script's, not sockrun's start-up.
@@ -281,7 +311,8 @@ func (t *Tracer) ForVM(worker int, rt *luaapi.Runtime) *VMTracer {
 	if worker == 1 {
 		t.start = time.Now() // no VM runs yet: nothing reads it meanwhile
 	}
-	return &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{}, addrs: map[luaapi.StatefulSocket]endpoints{}}
+	return &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{},
+		addrs: map[luaapi.StatefulSocket]endpoints{}, pairs: map[luaapi.StatefulSocket]int{}, fins: map[luaapi.StatefulSocket]bool{}}
 }
 
 // traced says whether a call is socket-level: the socket, ssl and select
@@ -319,6 +350,8 @@ func (vt *VMTracer) Call(ev *luaapi.CallEvent) {
 	}
 	if ev.Socket != nil && ev.StateAfter == "CLOSED" {
 		delete(vt.addrs, ev.Socket)
+		delete(vt.pairs, ev.Socket)
+		delete(vt.fins, ev.Socket)
 	}
 	vt.t.emit(te)
 }
@@ -398,6 +431,13 @@ func (vt *VMTracer) ThreadEnd(L *lua.LState, id int, err lua.LValue) {
 	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadEnd, Worker: vt.worker, Thread: id}
 	if err != nil {
 		te.Error = errorName(err)
+		// Interrupted between two instructions rather than in a blocking
+		// call, a thread raises gopher-lua's "context canceled" (which a
+		// script may catch and raise again): the signal's error, as the
+		// blocking calls say it.
+		if vt.t.interrupted.Load() && strings.HasSuffix(te.Error, context.Canceled.Error()) {
+			te.Error = "KeyboardInterrupt"
+		}
 	}
 	vt.t.emit(te)
 }
