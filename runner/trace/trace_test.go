@@ -81,6 +81,7 @@ func TestThreadEndInterruptedInLua(t *testing.T) {
 	vt.ThreadEnd(nil, 2, lua.LString("s.lua:3: context canceled"))
 	tr.Signal(os.Interrupt, 1)
 	vt.ThreadEnd(nil, 3, lua.LString("s.lua:7: context canceled"))
+	tr.Close()
 	got := out.String()
 	for _, w := range []string{"t2 thread ended with error s.lua:3: context canceled\n", "t3 thread ended with error KeyboardInterrupt\n"} {
 		if !strings.Contains(got, w) {
