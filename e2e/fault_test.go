@@ -143,7 +143,7 @@ var faults = []fault{
 	{"bulk stream", echoOnly, faultBulk},
 	{"connect/close cycles", tcpOnly, faultCycles},
 	{"garbage and oversized lines", tcpOnly, faultGarbage},
-	{"a 40 MB line beside a normal client", concurrentTCP, faultLongLine},
+	{"a long line beside a normal client", concurrentTCP, faultLongLine},
 	{"garbage and oversized datagrams", udpOnly, faultDatagrams},
 }
 
@@ -877,29 +877,30 @@ func faultGarbage(f *faultRun) {
 	}
 }
 
-// faultLongLine: a client sends a 40 MB line (letters, no end of line)
-// while a normal client comes and goes. Whatever the server does with the
-// long line (gather it, refuse it, close the connection), the normal
-// client must be answered before the server has taken the whole line: a
-// server that gathered the line under its interpreter lock answered nobody
-// until the line was in. The normal exchange starts once 8 MB are in the
-// server's hands (or once the server refused the line).
+// faultLongLine: a client sends one long line (letters, no end of line),
+// 40 MB and on until a normal client, which comes once 8 MB are sent, has
+// been served (at most 1 GiB); whatever the server does with the line
+// (gathers it, refuses it, drains it, closes the connection), the normal
+// client must be served meanwhile, and the server must go on. (That a
+// server gathering such a line never keeps the others waiting is
+// TestLongReadKeepsServing's: this fault holds every server of the suite
+// to it.)
 func faultLongLine(f *faultRun) {
-	const size, chunk, first = 40 << 20, 1 << 20, 8 << 20
+	const chunk, first, most = 1 << 20, 8 << 20, 1 << 30
 	c := f.dialRaw()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(4 * faultTimeout))
 	go io.Copy(io.Discard, c) // whatever the server answers, it is not kept waiting
 	var sent atomic.Int64
+	var served atomic.Bool
 	started := make(chan struct{})
 	done := make(chan struct{})
-	var refused atomic.Bool
 	go func() {
 		defer close(done)
 		line := bytes.Repeat([]byte("a"), chunk)
-		for sent.Load() < size {
+		for sent.Load() < most && (sent.Load() < 40<<20 || !served.Load()) {
 			k, err := c.Write(line)
-			if sent.Add(int64(k)) >= first && k > 0 {
+			if sent.Add(int64(k)) >= first {
 				select {
 				case <-started:
 				default:
@@ -907,8 +908,7 @@ func faultLongLine(f *faultRun) {
 				}
 			}
 			if err != nil {
-				refused.Store(true) // the server refused the line and closed: its right
-				return
+				return // the server refused the line and closed: its right
 			}
 		}
 	}()
@@ -917,15 +917,9 @@ func faultLongLine(f *faultRun) {
 	case <-done: // refused before 8 MB: the normal client comes now
 	}
 	if err := f.srv.normal(f); err != nil {
-		f.t.Errorf("a normal client while another sends a 40 MB line (%d MB sent so far): %v", sent.Load()>>20, err)
+		f.t.Errorf("a normal client while another sends a long line (%d MB sent so far): %v", sent.Load()>>20, err)
 	}
-	select {
-	case <-done:
-		if !refused.Load() {
-			f.t.Errorf("the normal client was answered only after the server had taken the whole 40 MB line")
-		}
-	default:
-	}
+	served.Store(true)
 	c.Close()
 	<-done
 }
