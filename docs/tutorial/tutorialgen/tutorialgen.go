@@ -123,6 +123,7 @@ type run struct {
 	server          *proc
 	clientTraceFile string
 	clients         int
+	fds             int // the server's open descriptors once it listened
 }
 
 // start starts the server with port 0, tracing to file, and waits until
@@ -133,6 +134,7 @@ func (r *run) start(file string) {
 	for {
 		if port := listeningPort(r.server.cmd.Process.Pid); port != 0 {
 			r.port = port
+			r.fds = openFDs(r.server.cmd.Process.Pid)
 			return
 		}
 		select {
@@ -158,8 +160,18 @@ func (r *run) client(script string, args ...string) *proc {
 	return r.startProc(append(append(flags, "scripts/"+script), args...)...)
 }
 
-// stop interrupts the server as Ctrl-C does and waits for it to end.
+// stop interrupts the server as Ctrl-C does, once it has closed its
+// clients' connections (a reader presses Ctrl-C after the conversation,
+// not in the middle of the server reading the clients' FIN), and waits
+// for it to end.
 func (r *run) stop() {
+	pid := r.server.cmd.Process.Pid
+	for deadline := time.Now().Add(timeout); openFDs(pid) > r.fds; {
+		if time.Now().After(deadline) {
+			failf("%s still has %d descriptors open %v after its clients ended, %d when it listened", r.step.server, openFDs(pid), timeout, r.fds)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the process's descriptors
+	}
 	check(r.server.cmd.Process.Signal(syscall.SIGINT))
 	r.server.wait()
 }
@@ -318,6 +330,12 @@ func diagramTexts(svg string) []string {
 // none yet: from its descriptors (/proc/PID/fd) and the kernel's tables
 // (/proc/net/tcp, tcp6), without connecting, which would show in the
 // trace.
+// openFDs is how many descriptors process pid has open (0 once it ended).
+func openFDs(pid int) int {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(fds)
+}
+
 func listeningPort(pid int) int {
 	inodes := map[string]bool{}
 	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
