@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -40,16 +40,23 @@ func addressSpaceLimit() int64 {
 
 // mappedSize is the process's address space in use (VmSize), 0 if
 // unknown.
-func mappedSize() int64 {
+func mappedSize() int64 { return statmField(0) }
+
+// residentSize is the process's resident memory (VmRSS), what the
+// watchdog holds to the limit; 0 if unknown.
+func residentSize() int64 { return statmField(1) }
+
+// statmField is field i of /proc/self/statm, in bytes; 0 if unknown.
+func statmField(i int) int64 {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
 		return 0
 	}
 	f := strings.Fields(string(b))
-	if len(f) < 1 {
+	if len(f) <= i {
 		return 0
 	}
-	pages, _ := strconv.ParseInt(f[0], 10, 64)
+	pages, _ := strconv.ParseInt(f[i], 10, 64)
 	return pages * int64(os.Getpagesize())
 }
 
@@ -71,9 +78,13 @@ func newMemoryBudget(limit int64, note string) *memoryBudget {
 const addressSpaceMargin = 64 << 20
 
 // reserve returns nil if a string of n bytes may be made now, else the
-// error that says why not. When the heap's objects and n would pass the
-// limit, it asks collect to collect the garbage and looks again at what is
-// live.
+// error that says why not. What counts is the larger of the heap's
+// objects and the process's resident memory (which also holds the
+// runtime's own, and freed pages not yet given back: what the watchdog
+// reads), so that a string this allows does not take the process past
+// the watchdog's line. When that and n would pass the limit, it asks
+// collect to collect the garbage and give freed pages back, and looks
+// again.
 func (b *memoryBudget) reserve(n int64, collect func()) error {
 	if b.asLimit > 0 {
 		if mapped := mappedSize(); mapped+n+addressSpaceMargin > b.asLimit {
@@ -84,12 +95,12 @@ func (b *memoryBudget) reserve(n int64, collect func()) error {
 	if b.limit <= 0 {
 		return nil
 	}
-	used := heapInUse()
+	used := max(heapInUse(), residentSize())
 	if used+n <= b.limit {
 		return nil
 	}
 	collect()
-	if used = heapInUse(); used+n <= b.limit {
+	if used = max(heapInUse(), residentSize()); used+n <= b.limit {
 		return nil
 	}
 	why := ""
@@ -115,6 +126,9 @@ func heapInUse() int64 {
 	return max(used, 0)
 }
 
-// collectGarbage runs a whole collection: what reserve's caller runs
-// with the interpreter lock released.
-func collectGarbage() { runtime.GC() }
+// collectGarbage runs a whole collection and gives the freed pages back
+// to the system: what reserve's caller runs, with the interpreter lock
+// released, when a string would take the process past the limit. (It
+// stops the world for the scavenging, as the watchdog never does: only a
+// thread about to pass the limit pays for it.)
+func collectGarbage() { debug.FreeOSMemory() }
