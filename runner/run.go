@@ -44,7 +44,7 @@ func run(env *Env, cfg *Config, s host.Script) int {
 	if code := checkQuiet(env, &s); code != host.ExitOK {
 		return code
 	}
-	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.Name(), cfg.Workers)
+	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.Name(), cfg.Workers, nil)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return host.ExitUsage

@@ -41,6 +41,7 @@ type item struct {
 	t        float64
 	from, to string
 	label    string
+	seq      int // the live view's number of the event that drew it
 }
 
 // diagram keeps the items of a run, and the addresses of this script's
@@ -74,11 +75,17 @@ func (d *diagram) own(addr string) {
 	d.mu.Unlock()
 }
 
-// draw adds what a call shows in the diagram, if anything. What the call
-// does (connects, sends, closes ...) is the registry's (api: Func.Dir),
-// so that the calls of every face draw the same.
-func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
-	d := vt.t.diag
+// canvas is what draw draws on: the diagram drawn when the run ends, or
+// the live view's (liveOps).
+type canvas interface {
+	add(it item)
+	own(addr string)
+}
+
+// draw adds what a call shows in the diagram to d, if anything. What the
+// call does (connects, sends, closes ...) is the registry's (api:
+// Func.Dir), so that the calls of every face draw the same.
+func (vt *VMTracer) draw(d canvas, ev *luaapi.CallEvent, te *traceEvent) {
 	d.own(te.Local)
 	at := func(kind itemKind, from, to, label string) {
 		d.add(item{kind: kind, t: te.T, from: from, to: to, label: label})
@@ -182,6 +189,7 @@ type step struct {
 	t        float64
 	from, to int
 	label    string
+	seq      int // the live view's number of the event that drew it
 }
 
 // layout turns the items into the participants and steps to draw, in the
@@ -189,44 +197,23 @@ type step struct {
 func (d *diagram) layout() (parts []string, steps []step) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	index := map[string]int{}
-	part := func(addr string) int {
-		if i, ok := index[addr]; ok {
-			return i
-		}
-		index[addr] = len(parts)
-		parts = append(parts, addr)
-		return len(parts) - 1
-	}
+	l := newLayouter(d.ours)
 	var signals []item // signals before any participant: drawn once one exists
 	for _, it := range d.items {
-		switch it.kind {
-		case itemMsg, itemFail:
-			steps = append(steps, step{it.kind, it.t, part(it.from), part(it.to), it.label})
-		case itemNote:
-			i := part(it.from)
-			steps = append(steps, step{itemNote, it.t, i, i, it.label})
-		case itemAccept:
-			if !d.ours[it.from] {
-				steps = append(steps, step{itemMsg, it.t, part(it.from), part(it.to), "connect"})
-			}
-			i := part(it.to)
-			steps = append(steps, step{itemNote, it.t, i, i, "accept " + it.from})
-		case itemRecv:
-			if !d.ours[it.from] {
-				steps = append(steps, step{itemMsg, it.t, part(it.from), part(it.to), it.label})
-			}
-		case itemSignal:
+		if it.kind == itemSignal {
 			signals = append(signals, it)
+			continue
 		}
+		l.place(it)
 	}
+	parts, steps = l.parts, l.steps
 	// Signals span every participant, so they are placed once all are
 	// known, at their time.
 	for _, it := range signals {
 		if len(parts) == 0 {
 			break
 		}
-		s := step{itemNote, it.t, 0, len(parts) - 1, it.label}
+		s := step{kind: itemNote, t: it.t, from: 0, to: len(parts) - 1, label: it.label}
 		i := len(steps)
 		for i > 0 && steps[i-1].t > it.t {
 			i--
@@ -234,10 +221,71 @@ func (d *diagram) layout() (parts []string, steps []step) {
 		steps = append(steps[:i], append([]step{s}, steps[i:]...)...)
 	}
 	if d.dropped > 0 && len(parts) > 0 {
-		steps = append(steps, step{itemNote, steps[len(steps)-1].t, 0, len(parts) - 1,
-			fmt.Sprintf("... %d more events not drawn (a diagram keeps the first %d)", d.dropped, maxDiagramItems)})
+		steps = append(steps, step{kind: itemNote, t: steps[len(steps)-1].t, from: 0, to: len(parts) - 1,
+			label: fmt.Sprintf("... %d more events not drawn (a diagram keeps the first %d)", d.dropped, maxDiagramItems)})
 	}
 	return parts, steps
+}
+
+// layouter lays items out one at a time: a participant for each address,
+// in the order they appear, and the steps each item draws. The diagram
+// drawn when the run ends and the live view (live.go) both lay out with
+// it, so that both draw the same arrows.
+type layouter struct {
+	// ours are the addresses of this script's sockets: a peer that is
+	// this script draws its sends itself.
+	ours map[string]bool
+	// theirs are the addresses laid out as a peer that is not this
+	// script (a receive or an accept drew its arrow).
+	theirs map[string]bool
+	index  map[string]int
+	parts  []string
+	steps  []step
+}
+
+func newLayouter(ours map[string]bool) *layouter {
+	return &layouter{ours: ours, theirs: map[string]bool{}, index: map[string]int{}}
+}
+
+// part is the participant of addr, added if new.
+func (l *layouter) part(addr string) int {
+	if i, ok := l.index[addr]; ok {
+		return i
+	}
+	l.index[addr] = len(l.parts)
+	l.parts = append(l.parts, addr)
+	return len(l.parts) - 1
+}
+
+// place lays out it, a signal as a note over every participant known so
+// far (layout places the end-of-run diagram's signals itself).
+func (l *layouter) place(it item) {
+	add := func(kind itemKind, from, to int, label string) {
+		l.steps = append(l.steps, step{kind: kind, t: it.t, from: from, to: to, label: label, seq: it.seq})
+	}
+	switch it.kind {
+	case itemMsg, itemFail:
+		add(it.kind, l.part(it.from), l.part(it.to), it.label)
+	case itemNote:
+		i := l.part(it.from)
+		add(itemNote, i, i, it.label)
+	case itemAccept:
+		if !l.ours[it.from] {
+			l.theirs[it.from] = true
+			add(itemMsg, l.part(it.from), l.part(it.to), "connect")
+		}
+		i := l.part(it.to)
+		add(itemNote, i, i, "accept "+it.from)
+	case itemRecv:
+		if !l.ours[it.from] {
+			l.theirs[it.from] = true
+			add(itemMsg, l.part(it.from), l.part(it.to), it.label)
+		}
+	case itemSignal:
+		if len(l.parts) > 0 {
+			add(itemNote, 0, len(l.parts)-1, it.label)
+		}
+	}
 }
 
 // mermaid is the diagram as a Mermaid sequence diagram, in a Markdown

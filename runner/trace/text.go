@@ -203,13 +203,12 @@ func (vt *VMTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 // describeBytes fills in the bytes a receive or a send moved, their
 // preview, and the result in words.
 func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
-	data, isData := ev.Data()
+	data, isData := movedData(ev)
 	if ev.Func.Dir&api.Sends != 0 {
 		n := ev.Sent
 		te.Bytes = &n
 		if isData {
-			start := sendStart(ev, len(data))
-			te.Preview = preview(data[start:min(start+n, len(data))])
+			te.Preview = preview(data)
 		}
 		te.Result = fmt.Sprintf("%d bytes", n)
 		return
@@ -217,10 +216,7 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 	n := ev.Received
 	te.Bytes = &n
 	if isData && n > 0 {
-		// The data may hold more than the bytes moved (LuaSocket's prefix)
-		// or fewer (a line without its end of line): the preview is of
-		// what the call returned, from the bytes it moved.
-		te.Preview = preview(data[max(len(data)-n, 0):])
+		te.Preview = preview(data)
 	}
 	switch {
 	case n == 0 && ev.EndOfStream:
@@ -241,6 +237,23 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 			te.Result += fmt.Sprintf(" (+%d more received, waiting for the next read)", b.Buffered())
 		}
 	}
+}
+
+// movedData is the bytes ev's receive or send moved, as far as its data
+// tells them (ok false if it has none). A send's are what it sent of its
+// data, from its index argument. A receive's data may hold more than the
+// bytes moved (LuaSocket's prefix) or fewer (a line without its end of
+// line): they are what the call returned, from the bytes it moved.
+func movedData(ev *luaapi.CallEvent) (moved string, ok bool) {
+	data, ok := ev.Data()
+	if !ok {
+		return "", false
+	}
+	if ev.Func.Dir&api.Sends != 0 {
+		start := sendStart(ev, len(data))
+		return data[start:min(start+ev.Sent, len(data))], true
+	}
+	return data[max(len(data)-ev.Received, 0):], true
 }
 
 // sendStart is where in data of length size a send starts: at its index

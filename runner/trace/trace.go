@@ -75,21 +75,33 @@ type Tracer struct {
 	title   string
 
 	mu     sync.Mutex
-	w      io.Writer
-	file   *os.File // the trace file, if not standard error
+	w      io.Writer // nil when only the live view watches
+	file   *os.File  // the trace file, if not standard error
 	closed bool
 	diag   *diagram // mermaid and svg: what the diagram draws
 	line   []byte   // the line being written, under mu
+
+	// live is the live view's feed (--live), nil without it.
+	live *liveFeed
 }
 
 // New starts the trace of a run of script by workers VMs, or returns nil
-// if tracing is off. The trace goes to stderr, or to tc.File, relative to
-// dir; tc is resolved (Config.Resolve).
-func New(stderr io.Writer, dir string, tc Config, script string, workers int) (*Tracer, error) {
-	if !tc.On {
+// if tracing is off and no live view (l) watches. The trace goes to
+// stderr, or to tc.File, relative to dir; tc is resolved (Config.Resolve).
+// l, if not nil, is told of every event as it happens (--live), whether
+// the trace is on or not.
+func New(stderr io.Writer, dir string, tc Config, script string, workers int, l Listener) (*Tracer, error) {
+	if !tc.On && l == nil {
 		return nil, nil
 	}
 	t := &Tracer{start: time.Now(), format: tc.Format, workers: workers, title: script, w: stderr}
+	if l != nil {
+		t.live = newLiveFeed(l)
+	}
+	if !tc.On {
+		t.w, t.format = nil, ""
+		return t, nil
+	}
 	if tc.File != "" {
 		path := tc.File
 		if !filepath.IsAbs(path) {
@@ -119,6 +131,9 @@ func (t *Tracer) Close() {
 		return
 	}
 	t.closed = true
+	if t.w == nil {
+		return
+	}
 	switch t.format {
 	case "mermaid":
 		io.WriteString(t.w, t.diag.mermaid(t.file == nil || !isBareMermaid(t.file.Name())))
@@ -177,7 +192,7 @@ func (t *Tracer) since(at time.Time) float64 { return at.Sub(t.start).Seconds() 
 func (t *Tracer) emit(ev *traceEvent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed || t.diag != nil {
+	if t.closed || t.diag != nil || t.w == nil {
 		return
 	}
 	switch t.format {
@@ -206,8 +221,12 @@ func (t *Tracer) Signal(sig os.Signal, count int) {
 	}
 	ev := &traceEvent{T: t.since(time.Now()), Kind: kindSignal, Call: name, Detail: detail}
 	t.emit(ev)
+	it := item{kind: itemSignal, t: ev.T, label: name + ": " + detail}
 	if t.diag != nil {
-		t.diag.add(item{kind: itemSignal, t: ev.T, label: name + ": " + detail})
+		t.diag.add(it)
+	}
+	if t.live != nil {
+		t.live.publish(&LiveEvent{Event: ev}, liveOps{{item: it}})
 	}
 }
 
@@ -224,6 +243,12 @@ type VMTracer struct {
 	// addrs are the endpoints of the sockets seen, kept while they are
 	// open so that a close can be drawn between them.
 	addrs map[luaapi.StatefulSocket]endpoints
+	// For the live view only (nil without it): the run's number of each
+	// socket seen, while it is open; and the calls under way the trace
+	// does not show (a queue's get, a join), to tell what a thread waits
+	// on.
+	ids    map[luaapi.StatefulSocket]int
+	others map[*lua.LState]*pendingCall
 }
 
 type pendingCall struct {
@@ -241,7 +266,11 @@ func (t *Tracer) ForVM(worker int, rt *luaapi.Runtime) *VMTracer {
 	if worker == 1 {
 		t.start = time.Now() // no VM runs yet: nothing reads it meanwhile
 	}
-	return &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{}, addrs: map[luaapi.StatefulSocket]endpoints{}}
+	vt := &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{}, addrs: map[luaapi.StatefulSocket]endpoints{}}
+	if t.live != nil {
+		vt.ids, vt.others = map[luaapi.StatefulSocket]int{}, map[*lua.LState]*pendingCall{}
+	}
+	return vt
 }
 
 // traced says whether a call is socket-level: the socket, ssl and select
@@ -262,12 +291,17 @@ func traced(ev *luaapi.CallEvent) bool {
 func (vt *VMTracer) CallStart(ev *luaapi.CallEvent) {
 	if traced(ev) {
 		vt.calls[ev.L] = &pendingCall{ev: ev}
+	} else if vt.others != nil {
+		vt.others[ev.L] = &pendingCall{ev: ev}
 	}
 }
 
 // Call implements luaapi.Observer: a line for a socket-level call.
 func (vt *VMTracer) Call(ev *luaapi.CallEvent) {
 	if !traced(ev) {
+		if vt.others != nil {
+			vt.liveUntraced(ev)
+		}
 		return
 	}
 	delete(vt.calls, ev.L)
@@ -275,7 +309,10 @@ func (vt *VMTracer) Call(ev *luaapi.CallEvent) {
 	te.T = vt.t.since(ev.End)
 	vt.describeResult(ev, te)
 	if vt.t.diag != nil {
-		vt.draw(ev, te)
+		vt.draw(vt.t.diag, ev, te)
+	}
+	if vt.t.live != nil {
+		vt.liveCall(ev, te)
 	}
 	if ev.Socket != nil && ev.StateAfter == "CLOSED" {
 		delete(vt.addrs, ev.Socket)
@@ -328,6 +365,10 @@ func (vt *VMTracer) endpointsOf(s luaapi.StatefulSocket, fresh bool) (endpoints,
 // a traced call, the call waits, and the trace says so once.
 func (vt *VMTracer) Unlocking(L *lua.LState) {
 	p := vt.calls[L]
+	if p == nil && vt.others != nil {
+		vt.liveWaiting(L)
+		return
+	}
 	if p == nil || p.waited {
 		return
 	}
@@ -335,6 +376,9 @@ func (vt *VMTracer) Unlocking(L *lua.LState) {
 	te := vt.callEvent(p.ev, kindWaiting)
 	te.T = vt.t.since(time.Now())
 	vt.t.emit(te)
+	if vt.t.live != nil {
+		vt.t.live.publish(&LiveEvent{Event: te, Socket: vt.socketID(p.ev.Socket)}, nil)
+	}
 }
 
 // LockWait traces a thread that waited d for the lock: behind others
@@ -350,7 +394,11 @@ func (vt *VMTracer) LockWait(L *lua.LState, d time.Duration, switched bool) {
 
 // ThreadStart implements luaapi.ThreadObserver.
 func (vt *VMTracer) ThreadStart(L *lua.LState, id int, label string) {
-	vt.t.emit(&traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadStart, Worker: vt.worker, Thread: id, Detail: label})
+	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadStart, Worker: vt.worker, Thread: id, Detail: label}
+	vt.t.emit(te)
+	if vt.t.live != nil {
+		vt.t.live.publish(&LiveEvent{Event: te}, nil)
+	}
 }
 
 // ThreadEnd implements luaapi.ThreadObserver.
@@ -360,4 +408,7 @@ func (vt *VMTracer) ThreadEnd(L *lua.LState, id int, err lua.LValue) {
 		te.Error = errorName(err)
 	}
 	vt.t.emit(te)
+	if vt.t.live != nil {
+		vt.liveThreadEnd(te, err)
+	}
 }
