@@ -118,10 +118,20 @@ func (s *Server) End(code int) {
 }
 
 // message is one change of the view as a page receives it: a line of
-// JSON in a server-sent event.
+// JSON in a server-sent event. It is made into JSON by the first page's
+// writer that sends it, not by the run (nor under the hub's lock): c is
+// never changed once published.
 type message struct {
 	seq  int
+	c    *change
+	once sync.Once
 	data []byte
+}
+
+// json is the message's JSON.
+func (m *message) json() []byte {
+	m.once.Do(func() { m.data, _ = json.Marshal(m.c) })
+	return m.data
 }
 
 // hub is the view's state and the ring of its latest changes. Its lock
@@ -135,9 +145,9 @@ type hub struct {
 	changed chan struct{} // closed (and replaced) at every change
 	// progress is closed (and replaced) when a page was sent changes.
 	progress chan struct{}
-	seq      int       // changes so far
-	ring     []message // the latest changes, oldest first
-	pages    int       // pages being sent changes
+	seq      int        // changes so far
+	ring     []*message // the latest changes, oldest first
+	pages    int        // pages being sent changes
 	sent     map[*pageConn]int
 	ended    *endState
 
@@ -410,12 +420,9 @@ func (h *hub) publish(c *change) {
 	h.seq++
 	c.Seq = h.seq
 	if h.pages > 0 {
-		data, err := json.Marshal(c)
-		if err == nil {
-			h.ring = append(h.ring, message{seq: h.seq, data: data})
-			if len(h.ring) > maxMessages {
-				h.ring = append(h.ring[:0], h.ring[len(h.ring)-maxMessages/2:]...)
-			}
+		h.ring = append(h.ring, &message{seq: h.seq, c: c})
+		if len(h.ring) > maxMessages {
+			h.ring = append(h.ring[:0:0], h.ring[len(h.ring)-maxMessages/2:]...)
 		}
 	} else {
 		h.ring = h.ring[:0]
@@ -441,20 +448,24 @@ type snapshot struct {
 	Limits  map[string]int `json:"limits"`
 }
 
-// snapshotLocked is the state now; h.mu is held.
-func (h *hub) snapshotLocked(skipped int) ([]byte, error) {
-	s := snapshot{Type: "snapshot", Seq: h.seq, Script: h.script, Workers: h.workers, Events: h.events, Skipped: skipped,
+// snapshotLocked is the state now, h.mu held: the rows copied, so that
+// it is made into JSON without the lock (the diagram's and the errors'
+// slices are only ever appended to, or replaced).
+func (h *hub) snapshotLocked(skipped int) *snapshot {
+	s := &snapshot{Type: "snapshot", Seq: h.seq, Script: h.script, Workers: h.workers, Events: h.events, Skipped: skipped,
 		Diagram: diagramJSON{Reset: true, Parts: h.parts, Steps: h.steps, Forgot: h.forgot},
 		Sockets: make([]*socketRow, 0, len(h.sockets)), Threads: make([]*threadRow, 0, len(h.threads)),
 		Errors: h.errors, End: h.ended,
 		Limits: map[string]int{"closed": maxClosed, "ended": maxEnded, "errors": maxErrors, "data": maxArrowData}}
 	for _, r := range h.sockets {
-		s.Sockets = append(s.Sockets, r)
+		c := *r
+		s.Sockets = append(s.Sockets, &c)
 	}
 	for _, r := range h.threads {
-		s.Threads = append(s.Threads, r)
+		c := *r
+		s.Threads = append(s.Threads, &c)
 	}
-	return json.Marshal(s)
+	return s
 }
 
 // serveEvents streams the view to a page: the state now, then every
@@ -467,7 +478,7 @@ func (h *hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	pc := &pageConn{}
 	h.mu.Lock()
 	h.pages++
-	first, err := h.snapshotLocked(0)
+	snap := h.snapshotLocked(0)
 	cursor, changed, ended := h.seq, h.changed, h.ended != nil
 	h.sent[pc] = cursor
 	h.mu.Unlock()
@@ -479,12 +490,18 @@ func (h *hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 		h.progress = make(chan struct{})
 		h.mu.Unlock()
 	}()
-	if err != nil {
-		return
-	}
 	var buf []byte
-	buf = appendSSE(buf, first)
+	var msgs []*message
 	for {
+		// Made into JSON here, without the lock.
+		if snap != nil {
+			if data, err := json.Marshal(snap); err == nil {
+				buf = appendSSE(buf, data)
+			}
+		}
+		for _, m := range msgs {
+			buf = appendSSE(buf, m.json())
+		}
 		rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if _, err := w.Write(buf); err != nil {
 			return
@@ -505,7 +522,7 @@ func (h *hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
-		buf = buf[:0]
+		buf, snap, msgs = buf[:0], nil, msgs[:0]
 		h.mu.Lock()
 		start := h.seq + 1
 		if len(h.ring) > 0 {
@@ -513,14 +530,9 @@ func (h *hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		if cursor+1 < start {
 			// Behind the ring: the state now, and what was skipped.
-			snap, err := h.snapshotLocked(h.seq - cursor)
-			if err == nil {
-				buf = appendSSE(buf, snap)
-			}
+			snap = h.snapshotLocked(h.seq - cursor)
 		} else {
-			for _, m := range h.ring[cursor+1-start:] {
-				buf = appendSSE(buf, m.data)
-			}
+			msgs = append(msgs, h.ring[cursor+1-start:]...)
 		}
 		cursor, changed, ended = h.seq, h.changed, h.ended != nil
 		h.mu.Unlock()
