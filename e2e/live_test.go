@@ -136,23 +136,23 @@ func TestLiveView(t *testing.T) {
 		t.Errorf("threads waiting: %v, want 3 in recvline(4096), 3 or more in queue:get(), main in accept()", waitingIn)
 	}
 
-	// A click on an arrow shows its bytes: the server's send of alice's
-	// line to bob, and the line alice sent (a line read's data is the
-	// line without its end: its first bytes).
-	sent := "[alice] hello, anyone here?\n"
-	text, dump := clickArrow(t, b, `"[alice] hello, anyone here?\n" (28 bytes)`)
-	if text != `[alice] hello, anyone here?\n`+"\n" {
-		t.Errorf("a send's bytes as text: %q", text)
-	}
-	if got := hexOfDump(dump); got != hex.EncodeToString([]byte(sent)) {
-		t.Errorf("a send's bytes as hex:\n%s\nwant %x", dump, sent)
-	}
-	text, dump = clickArrow(t, b, `"hello, anyone here?`)
+	// A click on an arrow shows its bytes: the line alice sent (a line
+	// read's data is the line without its end: its first bytes), and the
+	// server's send of it to bob.
+	text, dump := clickArrow(t, b, `"hello, anyone here?`)
 	if !strings.HasPrefix(text, "hello, anyone here?") {
 		t.Errorf("a receive's bytes as text: %q", text)
 	}
 	if got := hexOfDump(dump); !strings.HasPrefix(got, hex.EncodeToString([]byte("hello, anyone here?"))) {
 		t.Errorf("a receive's bytes as hex:\n%s", dump)
+	}
+	sent := "[alice] hello, anyone here?\n"
+	text, dump = clickArrow(t, b, `"[alice] hello, anyone here?\n" (28 bytes)`)
+	if text != `[alice] hello, anyone here?\n`+"\n" {
+		t.Errorf("a send's bytes as text: %q", text)
+	}
+	if got := hexOfDump(dump); got != hex.EncodeToString([]byte(sent)) {
+		t.Errorf("a send's bytes as hex:\n%s\nwant %x", dump, sent)
 	}
 
 	// A client whose connection is reset: its error is listed with the
