@@ -5,7 +5,9 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -91,12 +93,36 @@ func Start(addr, script string, workers int) (*Server, error) {
 	mux.Handle("GET /", http.FileServerFS(page))
 	mux.HandleFunc("GET /events", s.h.serveEvents)
 	mux.HandleFunc("GET /bytes/{seq}", s.h.serveBytes)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var h http.Handler = mux
+	if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsLoopback() {
+		h = loopbackOnly(mux)
+	}
+	// (net/http's own log would go to the script's stderr.)
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go func() {
 		defer close(s.done)
 		s.srv.Serve(ln)
 	}()
 	return s, nil
+}
+
+// loopbackOnly answers only requests that name this machine's loopback
+// (127.0.0.1, [::1], localhost) as their host: a web page elsewhere that
+// has a name of its own resolve to 127.0.0.1 (DNS rebinding) could
+// otherwise read every byte the script moves.
+func loopbackOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && !strings.EqualFold(host, "localhost") {
+			http.Error(w, "the live view answers only at its loopback address (http://127.0.0.1:PORT/)", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Listener is what the trace tells of each event.

@@ -113,7 +113,7 @@ func TestSlowPage(t *testing.T) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Minute))
-	fmt.Fprintf(c, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	fmt.Fprintf(c, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 	r := bufio.NewReader(c)
 	resp, err := http.ReadResponse(r, nil)
 	if err != nil {
@@ -201,6 +201,37 @@ func TestPageAndBytes(t *testing.T) {
 	resp.Body.Close()
 	if b["kept"] != true || b["text"] != "hi\\n\n" || b["length"] != 3.0 || b["thread"] != "t3" || b["call"] != "sendall(data)" {
 		t.Errorf("bytes/1: %v", b)
+	}
+}
+
+// TestLoopbackOnly: on a loopback address, the view answers only requests
+// that name a loopback host, not a name that a page elsewhere resolved to
+// 127.0.0.1.
+func TestLoopbackOnly(t *testing.T) {
+	s, err := Start("127.0.0.1:0", "x.lua", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.End(0)
+	port := s.ln.Addr().(*net.TCPAddr).Port
+	for host, want := range map[string]int{
+		"127.0.0.1":                          200,
+		"localhost":                          200,
+		"[::1]":                              200,
+		"evil.example":                       403,
+		"127.0.0.1.nip.io":                   403,
+		fmt.Sprintf("evil.example:%d", port): 403,
+	} {
+		req, _ := http.NewRequest("GET", s.URL+"live.css", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
 	}
 }
 
