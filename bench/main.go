@@ -4,7 +4,8 @@
 // echo against Go (and Copas, asyncio); the echo latency while one client
 // floods and while one sends 40 MB lines; memory per idle connection at
 // 10,000; start-up against lua5.1
-// and python3; http_server.lua against nginx under wrk; resp_server.lua
+// and python3; http_server.lua and http_module_server.lua against nginx
+// (and nginx with a Lua handler) under wrk; resp_server.lua
 // against redis-server under redis-benchmark; a CPU-heavy handler under
 // --workers 2 against --workers 1; --trace against without.
 //

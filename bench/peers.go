@@ -121,16 +121,32 @@ func startPortServer(name string, cpu, port int, argv ...string) (*server, error
 // same bytes.
 const httpBody = "Hello from sockrun!\n"
 
+// The Lua module of Debian's libnginx-mod-http-lua (OpenResty's
+// ngx_http_lua_module) and the NDK module it needs, loaded by path.
+const (
+	nginxNDKModule = "/usr/lib/nginx/modules/ndk_http_module.so"
+	nginxLuaModule = "/usr/lib/nginx/modules/ngx_http_lua_module.so"
+)
+
 // nginxServer is nginx with one worker process (master_process off: the
-// process started is the one serving), serving httpBody.
-func (b *benchmark) nginxServer(cpu int, measure func(*server) (echoRound, error)) contender {
+// process started is the one serving), serving httpBody: with `return
+// 200`, or with lua set, from a Lua handler (content_by_lua_block, the
+// OpenResty way: nginx parses, Lua answers).
+func (b *benchmark) nginxServer(cpu int, lua bool, measure func(*server) (echoRound, error)) contender {
+	name := "nginx"
 	path, missing := lookTool("nginx", "nginx-light")
 	if missing == "" {
 		if _, err := os.Stat(path); err != nil {
 			missing = "skipped: no nginx"
 		}
 	}
-	return contender{name: "nginx", missing: missing, measure: measure, start: func() (*server, error) {
+	if lua {
+		name = "nginx + Lua"
+		if _, err := os.Stat(nginxLuaModule); missing == "" && err != nil {
+			missing = "skipped: no " + nginxLuaModule + " (Debian's libnginx-mod-http-lua; bench/setup installs it)"
+		}
+	}
+	return contender{name: name, missing: missing, measure: measure, start: func() (*server, error) {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
@@ -139,8 +155,19 @@ func (b *benchmark) nginxServer(cpu int, measure func(*server) (echoRound, error
 		if err != nil {
 			return nil, err
 		}
-		body, _ := json.Marshal(httpBody) // a quoted string nginx reads the same way
-		conf := fmt.Sprintf(`daemon off;
+		body, _ := json.Marshal(httpBody) // a quoted string nginx (and Lua) read the same way
+		modules, content := "", "return 200 "+string(body)+";"
+		if lua {
+			modules = "load_module " + nginxNDKModule + ";\nload_module " + nginxLuaModule + ";\n"
+			// The body's length set, as the other servers send it (without
+			// it nginx would send the Lua handler's output chunked).
+			content = fmt.Sprintf(`content_by_lua_block {
+                local body = %s
+                ngx.header["Content-Length"] = #body
+                ngx.print(body)
+            }`, body)
+		}
+		conf := fmt.Sprintf(`%[4]sdaemon off;
 master_process off;
 worker_processes 1;
 pid %[1]s/nginx.pid;
@@ -158,16 +185,16 @@ http {
         listen 127.0.0.1:%[2]d;
         location = / {
             default_type "text/plain; charset=utf-8";
-            return 200 %[3]s;
+            %[3]s
         }
     }
 }
-`, dir, port, body)
+`, dir, port, content, modules)
 		file := filepath.Join(dir, "nginx.conf")
 		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 			return nil, err
 		}
-		return startPortServer("nginx", cpu, port, path, "-p", dir, "-c", file, "-e", "stderr")
+		return startPortServer(name, cpu, port, path, "-p", dir, "-c", file, "-e", "stderr")
 	}}
 }
 

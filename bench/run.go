@@ -278,18 +278,23 @@ func (b *benchmark) runLongLine() *comparison {
 	return c
 }
 
-// runHTTP compares http_server.lua with nginx under wrk.
+// runHTTP compares http_server.lua (HTTP parsed in Lua) and
+// http_module_server.lua (parsed by the http module, in Go) with nginx,
+// and with nginx running a Lua handler, under wrk.
 func (b *benchmark) runHTTP() *comparison {
-	c := &comparison{key: "http", title: "HTTP: `http_server.lua` and nginx under wrk",
-		about:    fmt.Sprintf("`wrk -t1 -c%d` on GET / (a %d-byte text body, the same from both) with keep-alive; nginx with one worker process (master_process off) and no access log.", b.o.httpConns, len(httpBody)),
+	c := &comparison{key: "http", title: "HTTP: `http_server.lua`, `http_module_server.lua` and nginx under wrk",
+		about: fmt.Sprintf("`wrk -t1 -c%d` on GET / (a %d-byte text body, the same from all) with keep-alive. sockrun runs `scripts/http_server.lua` (HTTP parsed in Lua) and `scripts/http_module_server.lua` (the same server on the `http` module, parsed in Go); nginx has one worker process (master_process off) and no access log, and answers with `return 200`, or (nginx + Lua) from a `content_by_lua_block` handler of Debian's libnginx-mod-http-lua, the OpenResty way.",
+			b.o.httpConns, len(httpBody)),
 		rateName: "req/s", rateScale: 1, cpuName: "µs/request", cpuScale: 1, latency: true,
 		anchor: "nginx"}
 	srv, gen := b.cpus(split)
 	_, missing := lookTool("wrk", "wrk")
 	m := b.wrkMeasure(gen, b.o.httpConns)
 	cs := []contender{
-		b.nginxServer(srv, m),
-		b.sockrunServer("sockrun", c.key, filepath.Join(b.root, "scripts", "http_server.lua"), srv, 1, nil, m),
+		b.nginxServer(srv, false, m),
+		b.nginxServer(srv, true, m),
+		b.sockrunServer("sockrun http_server.lua", c.key, filepath.Join(b.root, "scripts", "http_server.lua"), srv, 1, nil, m),
+		b.sockrunServer("sockrun http module", "http-module", filepath.Join(b.root, "scripts", "http_module_server.lua"), srv, 1, nil, m),
 	}
 	for i := range cs {
 		if missing != "" && cs[i].missing == "" {
@@ -297,7 +302,11 @@ func (b *benchmark) runHTTP() *comparison {
 		}
 	}
 	b.compare(c, split, cs)
-	c.targets = []target{{num: "sockrun", den: "nginx", bound: 0.5}}
+	c.targets = []target{
+		{num: "sockrun http module", den: "nginx", bound: 0.6},
+		{num: "sockrun http module", den: "nginx + Lua", bound: 0.6},
+		{num: "sockrun http_server.lua", den: "nginx", bound: 0.5},
+	}
 	return c
 }
 

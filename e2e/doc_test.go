@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"sort"
 	"strings"
 	"testing"
 )
@@ -41,7 +42,42 @@ func TestDoc(t *testing.T) {
 			}
 		}
 	}
-	_, stderr, code := runSockrun(t, "", "doc", "socket.creat_connection")
+	// A method written as a module's function, or with its class as
+	// Python writes it, finds the method.
+	for _, tc := range []struct{ name, want string }{
+		{"socket.recv", "socket.recv is not a function of the socket module: recv is a method of socket objects"},
+		{"socket.socket.recv", "sock:recv(bufsize [, flags])\n"},
+		{"ssl.SSLContext.wrap_socket", "ctx:wrap_socket(sock [, options])\n"},
+	} {
+		stdout, stderr, code := runSockrun(t, "", "doc", tc.name)
+		if code != 0 || !strings.Contains(stdout, tc.want) || !strings.Contains(stdout, "From docs/") {
+			t.Errorf("doc %s: exit code %d, stdout:\n%s\nstderr:\n%s", tc.name, code, stdout, stderr)
+		}
+	}
+	_, stderr, code := runSockrun(t, "", "doc", "socket.recvv")
+	if code != 2 || !strings.Contains(stderr, "did you mean sock:recv") {
+		t.Errorf("doc socket.recvv: exit code %d, stderr:\n%s", code, stderr)
+	}
+	// socket is Python's face first, LuaSocket's after it, in brief.
+	stdout, _, _ := runSockrun(t, "", "doc", "socket")
+	py, ls := strings.Index(stdout, "socket objects (sock):"), strings.Index(stdout, "socket.tcp()")
+	if py < 0 || ls < 0 || py > ls || strings.Contains(stdout, "tcp{client} objects (tcp):") {
+		t.Errorf("doc socket: Python's socket objects at %d, LuaSocket's socket.tcp at %d, LuaSocket's objects in full %v:\n%s",
+			py, ls, strings.Contains(stdout, "tcp{client} objects (tcp):"), stdout)
+	}
+	// The modules, sorted.
+	stdout, _, _ = runSockrun(t, "", "doc")
+	var names []string
+	for _, l := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(l); strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") && len(f) > 0 {
+			names = append(names, f[0])
+		}
+	}
+	if !sort.StringsAreSorted(names) || len(names) < 10 {
+		t.Errorf("doc: the modules %v are not sorted:\n%s", names, stdout)
+	}
+
+	_, stderr, code = runSockrun(t, "", "doc", "socket.creat_connection")
 	if code != 2 || !strings.Contains(stderr, `nothing is named "socket.creat_connection"; did you mean socket.create_connection?`) {
 		t.Errorf("doc of an unknown name: exit code %d, stderr:\n%s", code, stderr)
 	}

@@ -114,6 +114,7 @@ var faultServers = []*faultServer{
 	{script: "udp_print_server.lua", udp: true, normal: udpPrintExchange},
 	{script: "udp_echo_server.lua", udp: true, ready: `^listening on`, normal: udpExchange(func(s string) string { return s }, false)},
 	{script: "http_server.lua", ready: `^listening on`, normal: httpExchange, request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", burst: true},
+	{script: "http_module_server.lua", ready: `^listening on`, normal: httpExchange, request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", burst: true},
 	{script: "resp_server.lua", ready: `^listening on`, normal: respExchange, request: "*1\r\n$4\r\nPING\r\n", burst: true},
 	{script: "smtp_sink.lua", ready: `^listening on`, normal: smtpExchange, request: "HELO x\r\n", burst: true},
 	{script: "dns_server.lua", udp: true, ready: `^serving DNS on`, normal: dnsExchange},

@@ -151,6 +151,24 @@ func FuzzHTTPServer(f *testing.F) {
 	})
 }
 
+// FuzzHTTPModuleServer sends arbitrary bytes to
+// scripts/http_module_server.lua, whose requests the http module parses in
+// Go; a GET / must be answered after each.
+func FuzzHTTPModuleServer(f *testing.F) {
+	f.Add([]byte("GET /json HTTP/1.1\r\nHost: x\r\n\r\n"))
+	f.Add([]byte("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"))
+	f.Add([]byte("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n"))
+	f.Add([]byte("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab"))
+	f.Add([]byte("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"))
+	f.Add([]byte("\r\n\x00\xff\r\n\r\n"))
+	s := startFuzzServer(f, "http_module_server.lua")
+	f.Fuzz(func(t *testing.T, input []byte) {
+		s.sendStream(t, input)
+		s.expectStream(t, input, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 ")
+	})
+}
+
 // FuzzRESPServer sends arbitrary bytes to scripts/resp_server.lua as
 // commands; a PING must be answered after each.
 func FuzzRESPServer(f *testing.F) {

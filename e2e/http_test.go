@@ -20,12 +20,25 @@ import (
 	"github.com/sockrun/sockrun/internal/testenv"
 )
 
-// startHTTP runs scripts/http_server.lua on a port the kernel picks, with extra vars
-// (and flags) and returns it and its address.
-func startHTTP(t *testing.T, args ...string) (*proc, string) {
+// httpScripts are the HTTP servers the tests below hold to the same
+// behaviour: the one that parses HTTP in Lua, and the one on the http
+// module.
+var httpScripts = []string{"http_server.lua", "http_module_server.lua"}
+
+// forHTTPScripts runs test on each of httpScripts, as a subtest named
+// after it.
+func forHTTPScripts(t *testing.T, test func(t *testing.T, script string)) {
+	for _, name := range httpScripts {
+		t.Run(strings.TrimSuffix(name, ".lua"), func(t *testing.T) { test(t, name) })
+	}
+}
+
+// startHTTP runs scripts/name, an HTTP server, on a port the kernel
+// picks, with extra vars (and flags) and returns it and its address.
+func startHTTP(t *testing.T, name string, args ...string) (*proc, string) {
 	t.Helper()
 	args = append([]string{"--var", "port=0"}, args...)
-	p := start(t, append(args, script("http_server.lua"))...)
+	p := start(t, append(args, script(name))...)
 	return p, p.waitLine(`^listening on (\S+)$`, 10*time.Second)[1]
 }
 
@@ -94,9 +107,11 @@ func stillServing(t *testing.T, p *proc, url string) {
 // TestHTTPCurlKeepAlive: curl fetches three URLs over one connection, the
 // static route, the JSON route and a HEAD, each with a right Content-Length
 // (curl reuses a connection only after reading a response whole).
-func TestHTTPCurlKeepAlive(t *testing.T) {
+func TestHTTPCurlKeepAlive(t *testing.T) { forHTTPScripts(t, testHTTPCurlKeepAlive) }
+
+func testHTTPCurlKeepAlive(t *testing.T, name string) {
 	testenv.Tool(t, "curl")
-	p, addr := startHTTP(t)
+	p, addr := startHTTP(t, name)
 	base := "http://" + addr
 	out, errOut := runTool(t, 30*time.Second, "", "curl", "-s", "-S", "-v", "--max-time", "20",
 		base+"/", base+"/json?q=a%20b", base+"/missing")
@@ -135,9 +150,11 @@ func TestHTTPCurlKeepAlive(t *testing.T) {
 
 // TestHTTPCurlPost: bodies reach /echo whole, sent with a Content-Length,
 // chunked, and after "Expect: 100-continue".
-func TestHTTPCurlPost(t *testing.T) {
+func TestHTTPCurlPost(t *testing.T) { forHTTPScripts(t, testHTTPCurlPost) }
+
+func testHTTPCurlPost(t *testing.T, name string) {
 	testenv.Tool(t, "curl")
-	p, addr := startHTTP(t)
+	p, addr := startHTTP(t, name)
 	url := "http://" + addr + "/echo"
 	body := string(payload(7, 300000)) // binary, with every byte value, "\r\n" included
 	file := filepath.Join(t.TempDir(), "body")
@@ -172,9 +189,11 @@ func TestHTTPCurlPost(t *testing.T) {
 
 // TestHTTPStatuses: what a client did wrong gets its status, from curl
 // and from a raw connection, and the server goes on serving.
-func TestHTTPStatuses(t *testing.T) {
+func TestHTTPStatuses(t *testing.T) { forHTTPScripts(t, testHTTPStatuses) }
+
+func testHTTPStatuses(t *testing.T, name string) {
 	testenv.Tool(t, "curl")
-	p, addr := startHTTP(t, "--var", "max_body=1000")
+	p, addr := startHTTP(t, name, "--var", "max_body=1000")
 	base := "http://" + addr
 	status := func(args ...string) string {
 		t.Helper()
@@ -240,8 +259,10 @@ func TestHTTPStatuses(t *testing.T) {
 // TestHTTPPipelining: three requests in one write get three responses, in
 // order, each framed by its Content-Length; the connection stays open
 // until a request says "Connection: close".
-func TestHTTPPipelining(t *testing.T) {
-	_, addr := startHTTP(t)
+func TestHTTPPipelining(t *testing.T) { forHTTPScripts(t, testHTTPPipelining) }
+
+func testHTTPPipelining(t *testing.T, name string) {
+	_, addr := startHTTP(t, name)
 	c := dial(t, addr, time.Now().Add(20*time.Second))
 	requests := "GET / HTTP/1.1\r\nHost: x\r\n\r\n" +
 		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello\r\nGET " +
@@ -274,8 +295,10 @@ func TestHTTPPipelining(t *testing.T) {
 
 // TestHTTPKeepAlive: HTTP/1.1 keeps the connection by default; HTTP/1.0
 // only when asked, and then says so.
-func TestHTTPKeepAlive(t *testing.T) {
-	_, addr := startHTTP(t)
+func TestHTTPKeepAlive(t *testing.T) { forHTTPScripts(t, testHTTPKeepAlive) }
+
+func testHTTPKeepAlive(t *testing.T, name string) {
+	_, addr := startHTTP(t, name)
 	t.Run("HTTP/1.1", func(t *testing.T) {
 		c := dial(t, addr, time.Now().Add(20*time.Second))
 		r := bufio.NewReader(c)
@@ -307,9 +330,11 @@ func TestHTTPKeepAlive(t *testing.T) {
 // TestHTTPRequestTimeout: a client that sends half a request line and
 // stalls gets 408 and is closed after the script's timeout (1 s here), one
 // that sends nothing is closed, and a normal client is served meanwhile.
-func TestHTTPRequestTimeout(t *testing.T) {
+func TestHTTPRequestTimeout(t *testing.T) { forHTTPScripts(t, testHTTPRequestTimeout) }
+
+func testHTTPRequestTimeout(t *testing.T, name string) {
 	testenv.Tool(t, "curl")
-	p, addr := startHTTP(t, "--var", "timeout=1", "--var", "idle=1")
+	p, addr := startHTTP(t, name, "--var", "timeout=1", "--var", "idle=1")
 	stalled := dial(t, addr, time.Now().Add(20*time.Second))
 	io.WriteString(stalled, "GET / HT")
 	silent := dial(t, addr, time.Now().Add(20*time.Second))
@@ -353,9 +378,11 @@ func TestHTTPRequestTimeout(t *testing.T) {
 
 // TestHTTPHostileClients: clients that reset, half-close, send garbage or
 // flood requests without reading end only their own connections.
-func TestHTTPHostileClients(t *testing.T) {
+func TestHTTPHostileClients(t *testing.T) { forHTTPScripts(t, testHTTPHostileClients) }
+
+func testHTTPHostileClients(t *testing.T, name string) {
 	testenv.Tool(t, "curl")
-	p, addr := startHTTP(t, "--var", "timeout=2")
+	p, addr := startHTTP(t, name, "--var", "timeout=2")
 	deadline := time.Now().Add(30 * time.Second)
 
 	func() { // reset mid-request
@@ -423,11 +450,13 @@ func TestHTTPHostileClients(t *testing.T) {
 
 // TestHTTPWrk: wrk's short run over keep-alive connections ends with
 // every request answered and no socket errors. (No speed is asserted.)
-func TestHTTPWrk(t *testing.T) {
+func TestHTTPWrk(t *testing.T) { forHTTPScripts(t, testHTTPWrk) }
+
+func testHTTPWrk(t *testing.T, name string) {
 	testenv.Tool(t, "wrk")
 	for _, workers := range []string{"1", "2"} {
 		t.Run("workers="+workers, func(t *testing.T) {
-			p, addr := startHTTP(t, "--workers", workers)
+			p, addr := startHTTP(t, name, "--workers", workers)
 			if workers == "2" {
 				p.waitLine(`^listening on `, 10*time.Second) // the second worker
 			}
@@ -455,6 +484,7 @@ func TestHTTPWrk(t *testing.T) {
 func TestProtocolServersOutOfDescriptors(t *testing.T) {
 	for _, c := range []struct{ script, request, reply string }{
 		{"http_server.lua", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK\r\n"},
+		{"http_module_server.lua", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK\r\n"},
 		{"resp_server.lua", "PING\r\n", "+PONG\r\n"},
 	} {
 		t.Run(c.script, func(t *testing.T) {

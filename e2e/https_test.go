@@ -9,19 +9,21 @@ import (
 	"github.com/sockrun/sockrun/luaapi/testcerts"
 )
 
-// TestHTTPSGet fetches from http_server.lua with https_get.lua, over HTTP
+// TestHTTPSGet fetches from each HTTP server with https_get.lua, over HTTP
 // and over HTTPS (the server with the test's certificate), and checks what
 // the client says when it cannot verify the server.
-func TestHTTPSGet(t *testing.T) {
+func TestHTTPSGet(t *testing.T) { forHTTPScripts(t, testHTTPSGet) }
+
+func testHTTPSGet(t *testing.T, name string) {
 	certs, err := testcerts.Make(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain := start(t, "--var", "port=0", script("http_server.lua"))
+	plain := start(t, "--var", "port=0", script(name))
 	plainPort := plain.waitLine(`^listening on 127\.0\.0\.1:(\d+)$`, 10*time.Second)[1]
-	secure := start(t, "--var", "port=0", "--var", "cert="+certs["server_cert"], "--var", "key="+certs["server_key"], script("http_server.lua"))
+	secure := start(t, "--var", "port=0", "--var", "cert="+certs["server_cert"], "--var", "key="+certs["server_key"], script(name))
 	tlsPort := secure.waitLine(`^listening on 127\.0\.0\.1:(\d+) \(HTTPS\)$`, 10*time.Second)[1]
-	old := start(t, "--var", "port=0", "--var", "cert="+certs["expired_cert"], "--var", "key="+certs["expired_key"], script("http_server.lua"))
+	old := start(t, "--var", "port=0", "--var", "cert="+certs["expired_cert"], "--var", "key="+certs["expired_key"], script(name))
 	expired := old.waitLine(`^listening on 127\.0\.0\.1:(\d+) \(HTTPS\)$`, 10*time.Second)[1]
 
 	get := func(args ...string) (string, string, int) {

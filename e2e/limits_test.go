@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStringRepTooLarge: a string.rep too large to make raises an error
@@ -23,20 +26,134 @@ ababab	1000`
 	}
 }
 
-// TestMemoryLimit: a script that grows without bound (a loop of
-// concatenations) is stopped by the watchdog with a message naming the
+// TestMemoryLimit: a script that grows without bound in small pieces (a
+// list of tables) is stopped by the watchdog with a message naming the
 // limit, exit 1, rather than dying with Go's "fatal error: out of memory"
-// and a goroutine dump.
+// and a goroutine dump; and the process's peak stays near the limit.
 func TestMemoryLimit(t *testing.T) {
-	_, stderr, code := runSockrun(t, "", "--max-memory", "128MiB", "-e", `
+	p := start(t, "--max-memory", "128MiB", "-e", `
 local s = socket.create_server({"127.0.0.1", 0})
-local x = "x"
-for i = 1, 40 do x = x .. x end`)
+local list, i = nil, 0
+while true do i = i + 1; list = {list, i} end`)
+	peak := watchPeak(p)
+	p.closeStdin()
+	code := p.wait(60 * time.Second)
+	stderr := p.Stderr()
 	if code != 1 || !strings.Contains(stderr, "more than limits.max_memory (128 MiB)") {
 		t.Errorf("code %d, stderr %q", code, stderr)
 	}
-	if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "fatal error") {
-		t.Errorf("a Go crash: %q", stderr)
+	noGoCrash(t, stderr)
+	checkPeak(t, peak(), 128<<20)
+}
+
+// memoryHogs are scripts that each reach the memory limit through one of
+// the built-ins that make large strings.
+var memoryHogs = map[string]string{
+	// The doubling string: each .. makes a string twice the last.
+	"concat": `local s = "x"
+while true do s = s .. s end`,
+	// Strings each under half the limit, kept until they are too many.
+	"string.rep": `local t = {}
+for i = 1, 100 do t[i] = ("x"):rep(100 * 2^20) end`,
+	"table.concat": `local t, s = {}, ("x"):rep(2^20)
+for i = 1, 100 do t[i] = s end
+local u = {}
+for i = 1, 100 do u[i] = table.concat(t) end`,
+	"gsub": `local t, s = {}, ("x"):rep(8 * 2^20)
+for i = 1, 100 do t[i] = s:gsub("x+", "%0%0") end`,
+}
+
+// TestMemoryLimitHoldsForBigStrings: a script making strings larger and
+// larger, or many large ones, under --max-memory 256MiB gets Lua's "not
+// enough memory" error naming the limit before the string is made, and
+// the process's peak resident memory stays within 25% of the limit.
+// Before, the doubling string peaked at two to four times the limit
+// before the watchdog could stop it.
+func TestMemoryLimitHoldsForBigStrings(t *testing.T) {
+	for name, script := range memoryHogs {
+		t.Run(name, func(t *testing.T) {
+			p := start(t, "--max-memory", "256MiB", "-e", script)
+			peak := watchPeak(p)
+			p.closeStdin()
+			code := p.wait(60 * time.Second)
+			stderr := p.Stderr()
+			if code == 0 || !strings.Contains(stderr, "not enough memory") || !strings.Contains(stderr, "limits.max_memory is 256 MiB") {
+				t.Errorf("exit %d, stderr %q", code, stderr)
+			}
+			noGoCrash(t, stderr)
+			checkPeak(t, peak(), 256<<20)
+		})
+	}
+}
+
+// TestMemoryErrorIsCatchable: the memory error is a Lua error pcall
+// catches, as Lua 5.1's "not enough memory" is, and the script goes on.
+func TestMemoryErrorIsCatchable(t *testing.T) {
+	out, stderr, code := runSockrun(t, "", "--max-memory", "64MiB", "-e", `
+local s = ("x"):rep(2^20)
+local ok, err = pcall(function() while true do s = s .. s end end)
+print(ok, err)
+print(#s)`)
+	if code != 0 || !strings.Contains(out, "false\t(command line):3: not enough memory") || !strings.HasSuffix(out, "\n33554432") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
+// TestAddressSpaceLimit: under an address-space limit (ulimit -v) lower
+// than what the default memory limit allows, the limit sockrun applies
+// respects it: the doubling string ends with the memory error, not with
+// Go's "fatal error: out of memory" and a dump of every goroutine.
+func TestAddressSpaceLimit(t *testing.T) {
+	p := startIn(t, "", nil, "/bin/sh", "-c", `ulimit -v 2000000 && exec "$0" "$@"`, sockrunBin, "-e", `local s = "x"
+while true do s = s .. s end`)
+	p.closeStdin()
+	code := p.wait(60 * time.Second)
+	stderr := p.Stderr()
+	if code == 0 || !strings.Contains(stderr, "not enough memory") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	noGoCrash(t, stderr)
+}
+
+// watchPeak follows the process's peak resident memory, the kernel's
+// VmHWM of its own address space (/proc/PID/status), read every 2 ms
+// until it exits; the returned function waits for the exit and gives the
+// highest reading, the peak up to 2 ms before the end. (The exit status's
+// ru_maxrss will not do: a child forked with vfork starts with the test
+// process's resident memory counted, hundreds of MiB under -race.)
+func watchPeak(p *proc) func() int64 {
+	path := fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)
+	peak := make(chan int64, 1)
+	go func() {
+		var hwm int64
+		for {
+			if data, err := os.ReadFile(path); err == nil {
+				for _, line := range strings.Split(string(data), "\n") {
+					if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						var kb int64
+						fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb)
+						hwm = max(hwm, kb<<10)
+					}
+				}
+			}
+			select {
+			case <-p.done:
+				peak <- hwm
+				return
+			case <-time.After(2 * time.Millisecond): // polling a counter
+			}
+		}
+	}()
+	return func() int64 { return <-peak }
+}
+
+// checkPeak fails the test if peak, a process's peak resident memory, is
+// more than 25% over limit.
+func checkPeak(t *testing.T, peak, limit int64) {
+	t.Helper()
+	t.Logf("peak resident memory %d MiB, limit %d MiB", peak>>20, limit>>20)
+	if peak > limit+limit/4 {
+		t.Errorf("peak resident memory %d MiB, more than 125%% of the limit (%d MiB)", peak>>20, limit>>20)
 	}
 }
 

@@ -36,7 +36,7 @@ func TestLspDefs(t *testing.T) {
 			t.Errorf("%s differs from docs/lua's", filepath.Base(w))
 		}
 	}
-	if _, _, code := runSockrun(t, "", "lsp-defs"); code != 2 {
-		t.Errorf("lsp-defs without DIR: exit code %d, want 2", code)
+	if _, stderr, code := runSockrun(t, "", "lsp-defs"); code != 2 || !strings.Contains(stderr, "sockrun lsp-defs DIR") || strings.Contains(stderr, "arg(s)") {
+		t.Errorf("lsp-defs without DIR: exit code %d, want 2 and what to type; stderr:\n%s", code, stderr)
 	}
 }

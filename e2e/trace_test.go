@@ -84,7 +84,7 @@ func TestTraceText(t *testing.T) {
 		`t2 fd=\d+ recv(1024) -> 47 bytes "HELLO\r\nxxxxxxxxxxxxxxxxxxxxxxxxx..."  CONNECTED$`,
 		`t2 fd=\d+ close() -> ok  CONNECTED→CLOSED$`,
 		`t2 thread ended$`,
-		`main fd=\d+ recv(10) -> 0 bytes (end of stream)  CONNECTED$`,
+		`main fd=\d+ recv(10) -> 0 bytes (end of stream: FIN from 127.0.0.1:\d+)  CONNECTED$`,
 		`main fd=\d+ close() -> ok  CONNECTED→CLOSED$`,
 		`main fd=\d+ connect({"127.0.0.1", \d+}) -> error ECONNREFUSED  CREATED$`,
 		`main fd=\d+ close() -> ok  LISTENING→CLOSED$`,
@@ -148,6 +148,7 @@ func TestTraceJSONL(t *testing.T) {
 		Error       string   `json:"error"`
 		Bytes       *int     `json:"bytes"`
 		Preview     string   `json:"preview"`
+		FIN         bool     `json:"fin"`
 		StateBefore string   `json:"state_before"`
 		StateAfter  string   `json:"state_after"`
 		Local       string   `json:"local"`

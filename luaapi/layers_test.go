@@ -21,7 +21,7 @@ import (
 //	0 core, store, lua51, lpattern, testcerts: Go values, no script modules
 //	1 api: the VM, registry, call path, errors every module stands on
 //	2 the faces and module families: pysocket, luasocket, ssl, threads,
-//	  formats, base (and api/apitest, which their tests use)
+//	  formats, httpmod, base (and api/apitest, which their tests use)
 //	3 luaapi: the assembly the runner imports
 //	4 runner and its packages
 const modulePath = "github.com/sockrun/sockrun/"
@@ -39,6 +39,7 @@ var layers = map[string]int{
 	"luaapi/ssl":         2,
 	"luaapi/threads":     2,
 	"luaapi/formats":     2,
+	"luaapi/httpmod":     2,
 	"luaapi/base":        2,
 	"luaapi":             3,
 	"runner":             4,

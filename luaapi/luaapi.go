@@ -9,6 +9,7 @@ import (
 	"github.com/sockrun/sockrun/luaapi/base"
 	"github.com/sockrun/sockrun/luaapi/core"
 	_ "github.com/sockrun/sockrun/luaapi/formats"   // struct, bit, json
+	_ "github.com/sockrun/sockrun/luaapi/httpmod"   // http
 	_ "github.com/sockrun/sockrun/luaapi/luasocket" // LuaSocket and mime.core
 	_ "github.com/sockrun/sockrun/luaapi/pysocket"  // Python's socket and select
 	_ "github.com/sockrun/sockrun/luaapi/ssl"
@@ -166,6 +167,16 @@ const (
 // Modules returns the registry: every script-facing module, in the order
 // the VM opens them.
 func Modules() []*Module { return api.Modules() }
+
+// Stream is a writer the scripts write to (standard output and error), as
+// the runner's own writers that share it reach it: the trace writes to
+// standard error through the Stream print and io.stderr:write use, so
+// that its lines stay in order with theirs and never hold the
+// interpreter lock while the reader stalls.
+type Stream = api.Stream
+
+// StreamOf returns the Stream that writes to w.
+func StreamOf(w io.Writer) *Stream { return api.StreamOf(w) }
 
 // FormatBytes is n bytes as a person reads it: "512 MiB", "1.5 GiB".
 func FormatBytes(n int64) string { return base.FormatBytes(n) }

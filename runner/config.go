@@ -129,7 +129,7 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	}
 	cfg.Path = configPath(v.Get("path"))
 	cfg.SharedURL = strings.TrimSpace(v.GetString("shared.url"))
-	if cfg.Limits.MaxMemory, err = parseSize(v.GetString("limits.max_memory"), "limits.max_memory"); err != nil {
+	if cfg.Limits.MaxMemory, cfg.Limits.MaxMemoryNote, err = parseMaxMemory(v.GetString("limits.max_memory")); err != nil {
 		return nil, err
 	}
 	if cfg.Limits.MaxRuntime, err = parseRuntime(v.GetString("limits.max_runtime")); err != nil {
@@ -240,6 +240,20 @@ func parseSize(s, key string) (int64, error) {
 		return 0, fmt.Errorf("config: %s %q: want a size (512MiB, 2GiB, bytes), auto or none", key, s)
 	}
 	return int64(f * mult), nil
+}
+
+// parseMaxMemory reads limits.max_memory: a size, none, or auto (half
+// the machine's or the cgroup's memory), lowered to what an address-space
+// limit (ulimit -v) leaves room for; note says why it is what it is when
+// sockrun chose it.
+func parseMaxMemory(s string) (limit int64, note string, err error) {
+	if strings.TrimSpace(strings.ToLower(s)) == "auto" {
+		limit, note = host.AutoMemoryLimit()
+	} else if limit, err = parseSize(s, "limits.max_memory"); err != nil {
+		return 0, "", err
+	}
+	limit, note = host.WithinAddressSpace(limit, note)
+	return limit, note, nil
 }
 
 // parseCount reads a count from 0 (0: no limit).

@@ -25,9 +25,11 @@ func newDocCmd(env *Env) *cobra.Command {
 the section of the reference that describes it (returns, errors, example).
 
 NAME is a module (socket, ssl, thread), a function (socket.create_connection,
-io.read, print), a method as the docs write it (sock:recv, q:get, ctx:wrap_socket),
+io.read, print), a method as the docs write it (sock:recv, q:get, ctx:wrap_socket)
+or with its class as Python does (socket.socket.recv, ssl.SSLContext.wrap_socket),
 a field or constant (ctx.verify_mode, socket.AF_INET), an object type (sock,
-queue), or a bare name (recv), which finds every function and method so named.`,
+queue, tcp{client}), or a bare name (recv), which finds every function and method
+so named. A module's method written as its function (socket.recv) finds the method.`,
 		Example: `  sockrun doc                          list the modules
   sockrun doc socket.create_connection
   sockrun doc sock:recv
@@ -59,12 +61,14 @@ type docEntry struct {
 	summary string
 	doc     string // the doc file: "docs/api.md"
 	kind    string // "function", "method", "field", "constant"
+	module  string // the module it is in: "socket"
+	typ     *luaapi.Type
 }
 
 // docIndex is everything script-facing, by name.
 type docIndex struct {
-	modules []string // in registry order, each once
-	parts   map[string][]*luaapi.Module
+	modules []string                    // sorted as they are shown, each once
+	parts   map[string][]*luaapi.Module // the module's own part first
 	entries []docEntry
 	types   map[string]*luaapi.Type // by self name ("sock") and type name ("queue")
 	typeDoc map[*luaapi.Type]string
@@ -82,7 +86,7 @@ func newDocIndex() *docIndex {
 			if m.Name == "_G" {
 				name = f.Name
 			}
-			idx.entries = append(idx.entries, docEntry{name, f.Name, f.Sig, f.Summary, m.Doc, "function"})
+			idx.entries = append(idx.entries, docEntry{name, f.Name, f.Sig, f.Summary, m.Doc, "function", m.Name, nil})
 		}
 		for _, ty := range m.Types {
 			idx.types[ty.Name] = ty
@@ -90,20 +94,24 @@ func newDocIndex() *docIndex {
 			for _, f := range ty.Methods {
 				self, _, _ := strings.Cut(f.Sig, ":")
 				idx.types[self] = ty
-				idx.entries = append(idx.entries, docEntry{self + ":" + f.Name, f.Name, f.Sig, f.Summary, m.Doc, "method"})
+				idx.entries = append(idx.entries, docEntry{self + ":" + f.Name, f.Name, f.Sig, f.Summary, m.Doc, "method", m.Name, ty})
 			}
 			for _, f := range ty.Fields {
 				self := selfName(ty)
-				idx.entries = append(idx.entries, docEntry{self + "." + f.Name, f.Name, self + "." + f.Name, f.Summary, m.Doc, "field"})
+				idx.entries = append(idx.entries, docEntry{self + "." + f.Name, f.Name, self + "." + f.Name, f.Summary, m.Doc, "field", m.Name, ty})
 			}
 		}
 		if m.Consts != nil {
 			for _, c := range m.Consts() {
-				idx.entries = append(idx.entries, docEntry{m.Name + "." + c.Name, c.Name, m.Name + "." + c.Name + " = " + c.Value.String(), luaapi.ConstantDoc(m.Name, c.Name), m.Doc, "constant"})
+				idx.entries = append(idx.entries, docEntry{m.Name + "." + c.Name, c.Name, m.Name + "." + c.Name + " = " + c.Value.String(), luaapi.ConstantDoc(m.Name, c.Name), m.Doc, "constant", m.Name, nil})
 			}
 		}
 	}
 	sort.SliceStable(idx.entries, func(i, j int) bool { return idx.entries[i].name < idx.entries[j].name })
+	sort.Slice(idx.modules, func(i, j int) bool { return moduleName(idx.modules[i]) < moduleName(idx.modules[j]) })
+	for _, parts := range idx.parts {
+		sort.SliceStable(parts, func(i, j int) bool { return !parts[i].Secondary && parts[j].Secondary })
+	}
 	return idx
 }
 
@@ -126,17 +134,22 @@ func moduleName(name string) string {
 	return name
 }
 
-// listModules prints every module and its summary.
+// listModules prints every module and its summary, sorted by name, a
+// module's own part before another library's (LuaSocket's in socket).
 func (idx *docIndex) listModules(w io.Writer) {
 	fmt.Fprintln(w, "The modules and globals a sockrun script sees (sockrun doc NAME for one):")
 	fmt.Fprintln(w)
+	width := 0
+	for _, name := range idx.modules {
+		width = max(width, len(moduleName(name)))
+	}
 	for _, name := range idx.modules {
 		for i, m := range idx.parts[name] {
 			shown := moduleName(name)
 			if i > 0 {
 				shown = ""
 			}
-			fmt.Fprintf(w, "  %-9s %s (%s)\n", shown, m.Summary, m.Doc)
+			fmt.Fprintf(w, "  %-*s %s (%s)\n", width, shown, m.Summary, m.Doc)
 		}
 	}
 }
@@ -158,6 +171,9 @@ func (idx *docIndex) print(w io.Writer, name string) bool {
 	}
 	if ty := idx.types[name]; ty != nil {
 		idx.printType(w, ty)
+		return true
+	}
+	if idx.printMethodSpelt(w, name) {
 		return true
 	}
 	if section, file := headingAnywhere(name); section != "" {
@@ -185,13 +201,104 @@ func (idx *docIndex) print(w io.Writer, name string) bool {
 	return true
 }
 
+// printMethodSpelt prints the method that name writes as a module's
+// function ("socket.recv": a method of the module's objects) or with its
+// class, as Python does ("socket.socket.recv", "ssl.SSLContext.wrap_socket"),
+// and says whether it found one.
+func (idx *docIndex) printMethodSpelt(w io.Writer, name string) bool {
+	prefix, last, ok := cutLast(name, ".")
+	if !ok {
+		return false
+	}
+	if module, class, ok := cutLast(prefix, "."); ok {
+		if ty := idx.typeOf(module, class); ty != nil {
+			if e := idx.methodOf(ty, last); e != nil {
+				printEntry(w, *e) // socket.socket.recv
+				return true
+			}
+		}
+	}
+	if idx.parts[prefix] == nil {
+		return false
+	}
+	if ty := idx.typeOf(prefix, last); ty != nil {
+		idx.printType(w, ty) // ssl.SSLContext
+		return true
+	}
+	for _, ty := range idx.typesOf(prefix) {
+		if e := idx.methodOf(ty, last); e != nil {
+			fmt.Fprintf(w, "%s is not a function of the %s module: %s is a method of %s objects (%s).\n\n",
+				name, moduleName(prefix), last, e.typ.Name, e.name)
+			printEntry(w, *e)
+			return true
+		}
+	}
+	return false
+}
+
+// cutLast cuts s around the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
+// typesOf are the object types of module, its own part's first.
+func (idx *docIndex) typesOf(module string) []*luaapi.Type {
+	var types []*luaapi.Type
+	for _, m := range idx.parts[module] {
+		types = append(types, m.Types...)
+	}
+	return types
+}
+
+// typeOf is module's object type named class, nil if none.
+func (idx *docIndex) typeOf(module, class string) *luaapi.Type {
+	for _, ty := range idx.typesOf(module) {
+		if ty.Name == class {
+			return ty
+		}
+	}
+	return nil
+}
+
+// methodOf is the entry of ty's method named method, its own or one it
+// inherits; nil if it has none.
+func (idx *docIndex) methodOf(ty *luaapi.Type, method string) *docEntry {
+	for t := ty; t != nil; t = t.Inherits {
+		for i := range idx.entries {
+			if e := &idx.entries[i]; e.kind == "method" && e.typ == t && e.bare == method {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
 // printModule prints a module's summary and its functions, types and
-// constants.
+// constants: its own part in full, then in brief a part that is another
+// library's API (LuaSocket's in socket), whose objects have a doc of
+// their own.
 func (idx *docIndex) printModule(w io.Writer, name string, parts []*luaapi.Module) {
 	for _, m := range parts {
 		fmt.Fprintf(w, "%s: %s (%s)\n", moduleName(name), m.Summary, m.Doc)
 	}
 	for _, m := range parts {
+		if m.Secondary {
+			fmt.Fprintf(w, "\n%s (%s):\n", m.Summary, m.Doc)
+			for _, f := range m.Funcs {
+				fmt.Fprintf(w, "  %-44s %s\n", f.Sig, f.Summary)
+			}
+			if len(m.Types) > 0 {
+				names := make([]string, len(m.Types))
+				for i, ty := range m.Types {
+					names[i] = ty.Name
+				}
+				fmt.Fprintf(w, "\nIts objects (sockrun doc NAME for one): %s\n", wrap(strings.Join(names, " "), 90, "  "))
+			}
+			continue
+		}
 		if len(m.Funcs) > 0 {
 			fmt.Fprintln(w, "\nFunctions:")
 		}
@@ -339,8 +446,13 @@ func (idx *docIndex) near(name string) []string {
 	}
 	var cands []cand
 	seen := map[string]bool{}
-	consider := func(full, bare string) {
-		d := min(luaapi.EditDistance(name, full), luaapi.EditDistance(name, bare))
+	// consider suggests full if name is close to it or to one of its
+	// other spellings.
+	consider := func(full string, spellings ...string) {
+		d := luaapi.EditDistance(name, full)
+		for _, sp := range spellings {
+			d = min(d, luaapi.EditDistance(name, sp))
+		}
 		if strings.Contains(full, name) && len(name) >= 3 {
 			d = min(d, 1)
 		}
@@ -350,10 +462,15 @@ func (idx *docIndex) near(name string) []string {
 		}
 	}
 	for _, m := range idx.modules {
-		consider(moduleName(m), moduleName(m))
+		consider(moduleName(m))
 	}
 	for _, e := range idx.entries {
-		if e.kind != "constant" || strings.HasPrefix(name, strings.ToUpper(name[:1])) {
+		switch {
+		case e.kind == "method":
+			// As a function of its module (socket.recv), and with its
+			// class, as Python writes it (socket.socket.recv).
+			consider(e.name, e.bare, e.module+"."+e.bare, e.module+"."+e.typ.Name+"."+e.bare)
+		case e.kind != "constant" || strings.HasPrefix(name, strings.ToUpper(name[:1])):
 			consider(e.name, e.bare)
 		}
 	}

@@ -49,6 +49,9 @@ func TestLayers(t *testing.T) {
 		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
+			if p == module+"internal/testenv" && strings.HasSuffix(path, "_test.go") {
+				continue // what tests do when a tool is missing: any package's tests may
+			}
 			imports[pkg][p] = true
 		}
 		return nil

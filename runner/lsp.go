@@ -22,7 +22,18 @@ func newLspDefsCmd(env *Env) *cobra.Command {
 method, field and constant sockrun gives scripts into DIR, for lua-language-server
 (LuaLS): add DIR to its workspace.library setting (.luarc.json:
 {"workspace.library": ["DIR"], "runtime.version": "Lua 5.1"}).`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			// No default directory: definitions written where nobody
+			// looks would be a silent mistake.
+			const how = "sockrun lsp-defs DIR\n(then name DIR in your .luarc.json's workspace.library; a clone of sockrun has them in docs/lua)"
+			switch len(args) {
+			case 0:
+				return &exitError{code: host.ExitUsage, msg: "lsp-defs needs the directory to write the definitions into: " + how}
+			case 1:
+				return nil
+			}
+			return &exitError{code: host.ExitUsage, msg: fmt.Sprintf("lsp-defs writes into one directory, got %d: %s", len(args), how)}
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files := luaapi.LuaLSFiles()
 			dir := args[0]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -23,9 +24,10 @@ const Version = "0.1.0"
 // interruptGrace is how long a run gets to end after a signal that stops
 // it (SIGTERM, SIGHUP), or how long the main thread gets to take the
 // KeyboardInterrupt of Ctrl-C, before sockrun closes every socket and
-// exits anyway: a thread inside one long built-in call (string.find
-// backtracking, a huge string.rep) cannot be interrupted, and it holds the
-// interpreter lock the main thread needs to raise it. A main thread that
+// exits anyway: a thread inside one long built-in call that cannot be
+// interrupted (a table.sort of millions of numbers) holds the interpreter
+// lock the main thread needs to raise it. (A long pattern search runs
+// without the lock and stops at the interrupt.) A main thread that
 // has raised it is in the script's hands: it may catch it and carry on.
 const interruptGrace = 2 * time.Second
 
@@ -94,7 +96,55 @@ func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *li
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return host.ExitUsage
 	}
-	return w.wait()
+	code := w.wait()
+	if !w.flushStderr() {
+		tr.Abandon(w.stderr.st) // its lines wait for the same reader: no second wait
+	}
+	return code
+}
+
+// postWriter writes to a Stream without waiting (Stream.Post): what the
+// run's own messages to standard error go through once the script runs,
+// in order with the script's writes there and the trace's, so that a
+// reader that stalled cannot keep Ctrl-C from ending the run.
+type postWriter struct{ st *luaapi.Stream }
+
+func (p postWriter) Write(b []byte) (int, error) {
+	p.st.Post(b)
+	return len(b), nil
+}
+
+// flushStderr waits until what was queued for standard error is written,
+// as a program that ends writes its last words. A run that a signal or a
+// limit ended gives them interruptGrace, one abandoned (a second signal,
+// the grace ran out) none, and a terminating signal that comes meanwhile
+// ends the wait: a reader that stalled must not keep the run from ending.
+// It reports whether everything was written.
+func (w *workers) flushStderr() bool {
+	select {
+	case <-w.abort:
+		return false
+	default:
+	}
+	var timeout <-chan time.Time
+	if w.signals > 0 || w.stopping {
+		t := time.NewTimer(interruptGrace)
+		defer t.Stop()
+		timeout = t.C
+	}
+	idle := w.stderr.st.Idle()
+	for {
+		select {
+		case <-idle:
+			return true
+		case <-timeout:
+			return false
+		case sig := <-w.env.Signals:
+			if terminating(sig) {
+				return false
+			}
+		}
+	}
 }
 
 // luaConfig is the script modules' configuration for a VM of s, as the
@@ -108,6 +158,7 @@ func luaConfig(cfg *Config, s *host.Script) luaapi.Config {
 		NoExplain:      !cfg.Explain,
 		LuaSocketDebug: cfg.LuaSocketDebug,
 		MaxMemory:      cfg.Limits.MaxMemory,
+		MaxMemoryNote:  cfg.Limits.MaxMemoryNote,
 		MaxThreads:     cfg.Limits.MaxThreads,
 		MaxConnections: cfg.Limits.MaxConnections,
 		MaxRecv:        cfg.Limits.MaxRecv,
@@ -127,6 +178,9 @@ type workers struct {
 	// shared is the workers' only common state: the shared module's
 	// store, in the process or Redis.
 	shared luaapi.SharedStore
+	// stderr is standard error as the run's messages reach it, through
+	// its Stream (postWriter).
+	stderr postWriter
 
 	// ctx is the run's context, every VM's parent; cancelAll ends it,
 	// with the cause: an interrupt, a limit, os.exit, a failed chunk.
@@ -154,7 +208,8 @@ func newWorkers(env *Env, cfg *Config, tr *trace.Tracer, shared luaapi.SharedSto
 	w := &workers{env: env, cfg: cfg, tr: tr, shared: shared,
 		results: make(chan chunkResult, cfg.Workers), limitHit: make(chan error, 1), abort: make(chan struct{})}
 	w.ctx, w.cancelAll = context.WithCancelCause(context.Background())
-	w.rep = &errorReporter{env: env, explain: cfg.Explain}
+	w.stderr = postWriter{luaapi.StreamOf(env.Stderr)}
+	w.rep = &errorReporter{stderr: w.stderr, explain: cfg.Explain}
 	// The limits are watched from before the script starts: the memory
 	// watchdog's descriptor is not one a script could count as its own.
 	host.WatchLimits(w.ctx, env, cfg.Limits, w.limitHit)
@@ -276,7 +331,7 @@ func (w *workers) signal(sig os.Signal) bool {
 	}
 	w.tr.Signal(sig, max(w.signals, 1))
 	if w.signals > 1 && terminating(sig) {
-		fmt.Fprintln(w.env.Stderr, "sockrun: interrupted twice, exiting now")
+		fmt.Fprintln(w.stderr, "sockrun: interrupted twice, exiting now")
 		close(w.abort)
 		return true
 	}
@@ -309,7 +364,7 @@ func (w *workers) limitReached(err error) {
 		return
 	}
 	w.limitErr = err
-	fmt.Fprintf(w.env.Stderr, "sockrun: %v\n", err)
+	fmt.Fprintf(w.stderr, "sockrun: %v\n", err)
 	w.stopping = true
 	w.cancelAll(err)
 	if w.overdue == nil {
@@ -325,9 +380,9 @@ func (w *workers) overdueExit() int {
 		return host.ExitError
 	}
 	if !w.rep.interruptPrinted {
-		fmt.Fprintln(w.env.Stderr, "KeyboardInterrupt: interrupted")
+		fmt.Fprintln(w.stderr, "KeyboardInterrupt: interrupted")
 	}
-	fmt.Fprintf(w.env.Stderr, "sockrun: still busy %v after the interrupt (in a long call), exiting\n", interruptGrace)
+	fmt.Fprintf(w.stderr, "sockrun: still busy %v after the interrupt (in a long call), exiting\n", interruptGrace)
 	return host.ExitInterrupted
 }
 
@@ -341,7 +396,7 @@ func (w *workers) report() {
 		if len(w.vms) > 1 {
 			who = fmt.Sprintf(" (worker %d)", i+1)
 		}
-		v.Report(w.env.Stderr, who)
+		v.Report(w.stderr, who)
 	}
 }
 
@@ -448,7 +503,7 @@ type chunkResult struct {
 
 // errorReporter prints the uncaught errors of the workers' main chunks.
 type errorReporter struct {
-	env              *Env
+	stderr           io.Writer
 	vms              []*host.VM
 	interruptPrinted bool
 	explain          bool         // print explanations under errors
@@ -486,7 +541,7 @@ func (rep *errorReporter) report(r chunkResult) int {
 		}
 		if !rep.interruptPrinted {
 			rep.interruptPrinted = true
-			fmt.Fprintf(rep.env.Stderr, "%s\n", msg)
+			fmt.Fprintf(rep.stderr, "%s\n", msg)
 		}
 		return host.ExitInterrupted
 	}
@@ -498,20 +553,20 @@ func (rep *errorReporter) report(r chunkResult) int {
 	if errors.As(r.err, &apiErr) {
 		// An error join re-raised from a thread that printed it: once is enough.
 		if line, ok := r.v.Runtime().MainThread().Rejoined(apiErr.Object); ok {
-			fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, line)
+			fmt.Fprintf(rep.stderr, "sockrun: %s%s\n", who, line)
 			return host.ExitError
 		}
 	}
-	fmt.Fprintf(rep.env.Stderr, "sockrun: %s%s\n", who, msg)
+	fmt.Fprintf(rep.stderr, "sockrun: %s%s\n", who, msg)
 	why := explanation(r.err)
 	if why != "" && rep.explain {
-		fmt.Fprintf(rep.env.Stderr, "  why: %s\n", why)
+		fmt.Fprintf(rep.stderr, "  why: %s\n", why)
 	}
 	if rep.view != nil {
 		rep.view.RunError(r.worker, msg, why)
 	}
 	if trace != "" {
-		fmt.Fprintf(rep.env.Stderr, "%s\n", trace)
+		fmt.Fprintf(rep.stderr, "%s\n", trace)
 	}
 	return host.ExitError
 }

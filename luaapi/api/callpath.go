@@ -41,7 +41,11 @@ type CallEvent struct {
 	// the end of the stream.
 	Received, Sent int
 	EndOfStream    bool
-	Start, End     time.Time
+	// To is the address the call connected or sent to, when it named one,
+	// as the kernel was given it (resolved: "127.0.0.1:9999" for the
+	// script's {"localhost", 9999}); "" otherwise.
+	To         string
+	Start, End time.Time
 	// traffic is the socket's count before the call.
 	traffic core.Traffic
 }
@@ -126,6 +130,9 @@ func (vm *VM) observed(L *lua.LState, m *Module, ty *Type, f *Func, fn lua.LGFun
 			ev.Received = int(max(t.Received-ev.traffic.Received, 0))
 			ev.Sent = int(max(t.Sent-ev.traffic.Sent, 0))
 			ev.EndOfStream = t.Ends > ev.traffic.Ends
+			if t.Aimed > ev.traffic.Aimed && t.To != nil {
+				ev.To = core.SockaddrString(t.To)
+			}
 		}
 		vm.observer.Call(ev)
 	}

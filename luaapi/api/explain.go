@@ -104,7 +104,7 @@ func Explanation(v lua.LValue) string {
 // Note prints a one-line note to standard error, once per run and kind,
 // unless explanations are off: for what is not an error but surprises
 // learners (a datagram cut short).
-// Called with the interpreter lock held.
+// Called with the interpreter lock held; it does not wait for the write.
 func (vm *VM) Note(kind, format string, args ...any) {
 	if vm.cfg.NoExplain || vm.noted[kind] {
 		return
@@ -114,5 +114,7 @@ func (vm *VM) Note(kind, format string, args ...any) {
 	}
 	vm.noted[kind] = true
 	msg := fmt.Sprintf(format, args...)
-	fmt.Fprintf(vm.host.Stderr(), "sockrun: note: %s\n", strings.TrimSpace(msg))
+	// Through standard error's Stream, in order with the script's own
+	// writes there, and never waiting for a reader that stalled.
+	StreamOf(vm.host.Stderr()).Send(fmt.Appendf(nil, "sockrun: note: %s\n", strings.TrimSpace(msg)))
 }

@@ -76,8 +76,11 @@ type Config struct {
 	// last result of receive and send), which LuaSocket's own tests need.
 	LuaSocketDebug bool
 	// MaxMemory is limits.max_memory in bytes (0: none): string.rep
-	// refuses a result that would not fit in it.
-	MaxMemory int64
+	// refuses a result that would not fit in it. MaxMemoryNote says why
+	// it is what it is when sockrun chose it ("auto: half of the
+	// machine's memory"), for the messages that name it.
+	MaxMemory     int64
+	MaxMemoryNote string
 	// MaxConnections is limits.max_connections (0: none): past it,
 	// accept waits until a connection it made closes.
 	MaxConnections int

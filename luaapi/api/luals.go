@@ -390,7 +390,9 @@ func (d *defs) objectType(ty *Type) {
 	if _, ok := ty.Metamethods["__len"]; ok {
 		d.line("---@operator len: integer")
 	}
-	d.line("local %s = {}", self)
+	if self != "" { // a type with fields only (http.request) is a class, with no local to hang methods on
+		d.line("local %s = {}", self)
+	}
 	for i := range ty.Methods {
 		d.function(&ty.Methods[i], nil, class)
 	}

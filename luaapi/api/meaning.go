@@ -73,6 +73,9 @@ type Place struct {
 	kind  placeKind
 	param string // placeArg: the parameter's name
 	n     int    // placeResult: the result's number, from 1
+	// lines: the data is a line, returned without the end of line the
+	// call took off the wire (WithoutLineEnd).
+	lines bool
 }
 
 type placeKind uint8
@@ -100,6 +103,12 @@ var (
 	// object buffered earlier (f:flush).
 	FromBuffer = Place{kind: placeBuffer}
 )
+
+// WithoutLineEnd is p holding a line that its call returns without the
+// end of line it took off the wire: "\n" or "\r\n" (sock:recvline),
+// every "\r" of the line with the "\n" (LuaSocket's receive("*l")). What
+// the call moved (CallEvent.Moved) is the line with that end.
+func (p Place) WithoutLineEnd() Place { p.lines = true; return p }
 
 // Declared reports whether p is a place (the zero Place is none).
 func (p Place) Declared() bool { return p.kind != placeNone }
@@ -416,6 +425,27 @@ func (ev *CallEvent) Data() (string, bool) {
 	}
 	s, ok := v.(lua.LString)
 	return string(s), ok
+}
+
+// Moved is the bytes ev's receive took off the wire, as its data shows
+// them: the last Received bytes of the data (LuaSocket's prefix is not
+// among them), or, for data that is a line without its end
+// (Place.WithoutLineEnd), the line with the end the call dropped, "\n"
+// ("\r\n" for two bytes more: a dropped "\r" is shown before the "\n").
+// ok is false if the call returned no data where it declares it.
+func (ev *CallEvent) Moved() (data string, ok bool) {
+	data, ok = ev.Data()
+	if !ok {
+		return "", false
+	}
+	n := ev.Received
+	switch {
+	case n <= len(data):
+		return data[len(data)-n:], true
+	case ev.Func.DataAt.lines:
+		return data + strings.Repeat("\r", n-len(data)-1) + "\n", true
+	}
+	return data, true
 }
 
 // Returned is the failure ev's call returned rather than raised, by how

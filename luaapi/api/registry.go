@@ -178,6 +178,11 @@ type Module struct {
 	Setup func(inst any, L *lua.LState, mod *lua.LTable)
 	// Order sorts modules when they open; lower first, then by name.
 	Order int
+	// Secondary marks a part of a module registered in parts that is
+	// another library's API, kept for that library's scripts (LuaSocket's
+	// part of socket), rather than the module's own: `sockrun doc` shows
+	// it after the module's own part, and in brief.
+	Secondary bool
 	// Families are the named families of the module's constants that
 	// parameters take (meaning.go): "AF_*", "MSG_*".
 	Families []*Family

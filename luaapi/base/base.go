@@ -32,6 +32,10 @@ type Base struct {
 	worker, workers   int               // sockrun.worker, sockrun.workers
 
 	stdin *lineReader
+	// stdout and stderr are the run's standard output and error as the
+	// scripts write to them: print, io.write, io.stdout:write and
+	// io.stderr:write, with the lock released while a write waits.
+	stdout, stderr *api.Stream
 	// stdio is the standard io table's own functions.
 	stdio stdio
 }
@@ -62,6 +66,7 @@ func newBase(vm *api.VM) any {
 		vm: vm, args: cfg.Args, interpreter: cfg.Interpreter, vars: cfg.Vars,
 		maxRecv: vm.MaxRecv(), maxMemory: cfg.MaxMemory,
 		version: cfg.Version, worker: cfg.Worker, workers: cfg.Workers,
+		stdout: api.StreamOf(vm.Host().Stdout()), stderr: api.StreamOf(vm.Host().Stderr()),
 	}
 }
 
@@ -105,9 +110,9 @@ func init() {
 // stdio is what the io functions need of the standard library's io table,
 // captured before sockrun replaces its functions.
 type stdio struct {
-	read, lines, write lua.LValue // the originals, for files other than the standard streams
-	input, output      lua.LValue // io.input and io.output
-	stdin, stdout      lua.LValue // io.stdin and io.stdout
+	read, lines, write    lua.LValue // the originals, for files other than the standard streams
+	input, output, typ    lua.LValue // io.input, io.output and io.type
+	stdin, stdout, stderr lua.LValue // io.stdin, io.stdout and io.stderr
 }
 
 // setupGlobals sets the globals arg and vars, and keeps what the io
@@ -133,10 +138,62 @@ func (m *Base) setupGlobals(L *lua.LState, _ *lua.LTable) {
 	if iolib, ok := L.GetGlobal("io").(*lua.LTable); ok {
 		m.stdio = stdio{
 			read: iolib.RawGetString("read"), lines: iolib.RawGetString("lines"), write: iolib.RawGetString("write"),
-			input: iolib.RawGetString("input"), output: iolib.RawGetString("output"),
-			stdin: iolib.RawGetString("stdin"), stdout: iolib.RawGetString("stdout"),
+			input: iolib.RawGetString("input"), output: iolib.RawGetString("output"), typ: iolib.RawGetString("type"),
+			stdin: iolib.RawGetString("stdin"), stdout: iolib.RawGetString("stdout"), stderr: iolib.RawGetString("stderr"),
 		}
 	}
+	if mt, ok := L.GetTypeMetatable("FILE*").(*lua.LTable); ok {
+		orig := mt.RawGetString("write")
+		mt.RawSetString("write", L.NewFunction(func(L *lua.LState) int { return m.fileWrite(L, orig) }))
+	}
+}
+
+// fileWrite is the write method of files (f:write(...)): io.stdout's and
+// io.stderr's write to the run's streams as print does, with the lock
+// released while the write waits; another file's is orig, the standard
+// library's.
+func (m *Base) fileWrite(L *lua.LState, orig lua.LValue) int {
+	st := m.streamOf(L.Get(1))
+	if st == nil || m.closedFile(L, L.Get(1)) {
+		return callOriginal(L, orig)
+	}
+	if err := m.writeArgs(L, st, 2, "write"); err != nil {
+		// As the standard library's write: nil, the message, an errno.
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		L.Push(lua.LNumber(1))
+		return 3
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// streamOf is the run's stream that file, a standard library file, stands
+// for: nil for a file other than io.stdout and io.stderr.
+func (m *Base) streamOf(file lua.LValue) *api.Stream {
+	switch {
+	case file == lua.LNil:
+		return nil
+	case file == m.stdio.stdout:
+		return m.stdout
+	case file == m.stdio.stderr:
+		return m.stderr
+	}
+	return nil
+}
+
+// closedFile says whether file was closed (io.type says "closed file"):
+// the standard library's write then raises as it should.
+func (m *Base) closedFile(L *lua.LState, file lua.LValue) bool {
+	if m.stdio.typ == lua.LNil {
+		return false
+	}
+	L.Push(m.stdio.typ)
+	L.Push(file)
+	L.Call(1, 1)
+	closed := L.Get(-1) == lua.LString("closed file")
+	L.Pop(1)
+	return closed
 }
 
 // current is io.input() or io.output() (get): the standard stream unless
@@ -163,10 +220,14 @@ func callOriginal(L *lua.LState, orig lua.LValue) int {
 // ioWriteFn is io.write(...): to the run's standard output (see ioWrite)
 // unless the script set another output file.
 func (m *Base) ioWriteFn(L *lua.LState) int {
-	if current(L, m.stdio.output) != m.stdio.stdout {
+	out := current(L, m.stdio.output)
+	st := m.streamOf(out)
+	if st == nil || m.closedFile(L, out) {
 		return callOriginal(L, m.stdio.write)
 	}
-	return m.ioWrite(L, m.stdio.stdout)
+	m.writeArgs(L, st, 1, "write")
+	L.Push(out)
+	return 1
 }
 
 // ioReadFn is io.read(formats...): from the run's standard input (see
@@ -204,7 +265,7 @@ func (m *Base) ioLinesFn(L *lua.LState) int {
 	return 1
 }
 
-// printBufs are print's buffers, reused across calls.
+// printBufs are print's and io.write's buffers, reused across calls.
 var printBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // basePrint is print(...): writes its arguments, tostring'ed as Lua 5.1
@@ -214,32 +275,31 @@ func (m *Base) basePrint(L *lua.LState) int {
 	bp := printBufs.Get().(*[]byte)
 	b := lua51.AppendPrint(L, (*bp)[:0], 1, L.GetTop())
 	b = append(b, '\n')
-	m.writeStdout(L, b)
-	if cap(b) <= 64<<10 {
-		*bp = b
-		printBufs.Put(bp)
-	}
+	*bp = b
+	m.write(L, m.stdout, bp, "print")
 	return 0
 }
 
-// ioWrite is io.write(...) while the output is standard output: writes
-// its arguments (strings or numbers) to the run's standard output in one
-// write, so that it interleaves with print, and returns the file.
-func (m *Base) ioWrite(L *lua.LState, file lua.LValue) int {
-	var b bytes.Buffer
-	for i := 1; i <= L.GetTop(); i++ {
+// writeArgs writes the arguments from index first on (strings or
+// numbers) to st in one write, so that it interleaves with print: io.write
+// and the write method of io.stdout and io.stderr, named fn.
+func (m *Base) writeArgs(L *lua.LState, st *api.Stream, first int, fn string) error {
+	bp := printBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for i := first; i <= L.GetTop(); i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
-			b.WriteString(string(v))
+			b = append(b, v...)
 		case lua.LNumber:
-			b.Write(lua51.AppendNumber(b.AvailableBuffer(), float64(v)))
+			b = lua51.AppendNumber(b, float64(v))
 		default:
-			api.ArgError(L, i, "write", "string expected, got "+api.TypeName(v))
+			*bp = b
+			printBufs.Put(bp)
+			api.ArgError(L, i-first+1, fn, "string expected, got "+api.TypeName(v))
 		}
 	}
-	m.writeStdout(L, b.Bytes())
-	L.Push(file)
-	return 1
+	*bp = b
+	return m.write(L, st, bp, fn)
 }
 
 // ExitBrokenPipe is the exit code of a run stopped because its standard
@@ -247,14 +307,27 @@ func (m *Base) ioWrite(L *lua.LState, file lua.LValue) int {
 // SIGPIPE killed, so that a pipeline with pipefail reads it the same.
 const ExitBrokenPipe = 128 + 13
 
-// writeStdout writes b to the run's standard output. If the reader of a
-// pipe has gone (sockrun s.lua | head -1), the run stops cleanly, as
-// os.exit(141) would: every socket closed, nothing more printed.
-func (m *Base) writeStdout(L *lua.LState, b []byte) {
-	if _, err := m.vm.Host().Stdout().Write(b); errors.Is(err, syscall.EPIPE) {
+// write writes *bp, one of printBufs, to st with the interpreter lock
+// released while the write waits (a reader that stalls stalls this thread
+// alone), gives the buffer back once written and returns the write's
+// error. Ctrl-C ends the wait (the bytes stay queued, written once the
+// reader takes them). If the reader of standard output has gone (sockrun
+// s.lua | head -1), the run stops cleanly, as os.exit(141) would: every
+// socket closed, nothing more printed.
+func (m *Base) write(L *lua.LState, st *api.Stream, bp *[]byte, fn string) error {
+	written, err := m.vm.Write(L, st, *bp)
+	if !written {
+		m.vm.RaiseIfInterrupted(L, fn)
+		return nil // still queued: the buffer is not given back
+	}
+	if cap(*bp) <= 64<<10 {
+		printBufs.Put(bp)
+	}
+	if st == m.stdout && errors.Is(err, syscall.EPIPE) {
 		m.vm.CloseAll()
 		m.vm.Host().Exit(L, ExitBrokenPipe)
 	}
+	return err
 }
 
 // osExit is os.exit([code]): ends the run with code (true is 0, false 1;

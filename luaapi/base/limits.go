@@ -11,9 +11,11 @@ import (
 )
 
 // This file is what keeps one script from taking the machine: a
-// string.rep that checks the size of its result before it allocates it.
-// (The runner's memory watchdog ends a run that grows past
-// limits.max_memory some other way, a loop of concatenations say.)
+// string.rep that checks the size of its result before it allocates it,
+// against the largest string it makes and, through the Lua layer's host
+// (lua51.Reserve), against what the heap holds already. (The runner's
+// memory watchdog ends a run that grows past limits.max_memory some other
+// way, a list of many small tables say.)
 
 func init() {
 	api.Register(&api.Module{
@@ -50,7 +52,9 @@ func (m *Base) maxString() int64 {
 // number, n < 1 gives "", and a third argument is ignored: it is Lua
 // 5.2's separator). A result larger than the limit raises "string.rep:
 // result too large (N bytes)" instead of a Go runtime error, or an
-// allocation that takes the machine's memory.
+// allocation that takes the machine's memory. A result the heap has no
+// room for under the limit raises Lua's "not enough memory" (Reserve); a
+// large one is made without the interpreter lock.
 func (m *Base) stringRep(L *lua.LState) int {
 	s := lua51.CheckString(L, 1)
 	nv := L.CheckNumber(2)
@@ -67,7 +71,10 @@ func (m *Base) stringRep(L *lua.LState) int {
 		}
 		api.Misuse(L, "string.rep: result too large (%.0f bytes; the largest string is %s, %s)", size, FormatBytes(m.maxString()), limit)
 	}
-	L.Push(lua.LString(strings.Repeat(s, int(n))))
+	lua51.Reserve(L, int64(size))
+	var r string
+	lua51.Unlocked(L, int64(size), func() { r = strings.Repeat(s, int(n)) })
+	L.Push(lua.LString(r))
 	return 1
 }
 

@@ -15,23 +15,33 @@ import (
 // a third of the HTTP and RESP servers' CPU. lpattern reads both strings
 // in place, as Lua's C library does. The functions follow Lua 5.1 where
 // gopher-lua's do not (docs/api.md lists where).
+//
+// A backtracking pattern can run for minutes. Each search runs with the
+// interpreter lock held for lockedSteps steps of the matcher at most
+// (lpattern.Matcher.Limit), which the common search is far from needing;
+// one that needs more is started again without the lock (the subject and
+// the pattern are Go strings no other thread can change), other threads
+// running meanwhile, and ends early if the run is interrupted. gmatch's
+// iterator and gsub's calls of a function or table let the host hand the
+// lock over at the switch interval, as any call into sockrun does.
 
 func init() {
 	api.Register(&api.Module{
 		Name:    "string",
 		Defs:    "sockrun.lua",
+		New:     shared,
 		Kind:    api.ExtendGlobal,
-		Summary: "string.find, string.match, string.gmatch and string.gsub as Lua 5.1's, on a matcher that allocates nothing",
+		Summary: "string.find, string.match, string.gmatch and string.gsub as Lua 5.1's, on a matcher that allocates nothing and runs long searches without the interpreter lock",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Fn("find", "string.find(s, pattern [, init [, plain]])", "the start and end of the first match of pattern in s from init, then its captures; nil if there is none. With plain, or a pattern without special characters, a plain search", strFind).
+			api.Method("find", "string.find(s, pattern [, init [, plain]])", "the start and end of the first match of pattern in s from init, then its captures; nil if there is none. With plain, or a pattern without special characters, a plain search", (*Base).strFind).
 				Params(api.T("string|number"), api.T("string|number"), api.Int, api.Bool).
 				Returns(api.T("integer|nil").Named("start"), api.T("integer|nil").Named("end"), api.Any.Named("...")),
-			api.Fn("match", "string.match(s, pattern [, init])", "the captures of the first match of pattern in s from init, or the whole match if it has none; nil if there is none", strMatch).
+			api.Method("match", "string.match(s, pattern [, init])", "the captures of the first match of pattern in s from init, or the whole match if it has none; nil if there is none", (*Base).strMatch).
 				Params(api.T("string|number"), api.T("string|number"), api.Int).Returns(api.Any.Named("...")),
-			api.Fn("gmatch", "string.gmatch(s, pattern)", "an iterator over the matches of pattern in s, returning each one's captures, or the whole match", strGmatch).
+			api.Method("gmatch", "string.gmatch(s, pattern)", "an iterator over the matches of pattern in s, returning each one's captures, or the whole match", (*Base).strGmatch).
 				Params(api.T("string|number"), api.T("string|number")).Returns(api.T("fun(): string|integer, ...")),
-			api.Fn("gsub", "string.gsub(s, pattern, repl [, n])", "s with its first n (default all) matches of pattern replaced by repl (a string with %0-%9, a table, or a function), and the number of matches", strGsub).
+			api.Method("gsub", "string.gsub(s, pattern, repl [, n])", "s with its first n (default all) matches of pattern replaced by repl (a string with %0-%9, a table, or a function), and the number of matches", (*Base).strGsub).
 				Params(api.T("string|number"), api.T("string|number"), api.T("string|number|table|fun(...: string|integer): any"), api.Int).Returns(api.Str, api.Int.Named("count")),
 		},
 		Setup: func(_ any, _ *lua.LState, mod *lua.LTable) {
@@ -45,19 +55,20 @@ func init() {
 // (from 1) of the first match of pattern in s at or after init, then its
 // captures; nil if there is none. With plain true, or a pattern that has
 // no special character, it searches for pattern as plain text.
-func strFind(L *lua.LState) int { return strFindAux(L, true) }
+func (b *Base) strFind(L *lua.LState) int { return b.strFindAux(L, true) }
 
 // strMatch is string.match(s, pattern [, init]): the captures of the first
 // match of pattern in s at or after init, the whole match if the pattern
 // has no captures; nil if there is none.
-func strMatch(L *lua.LState) int { return strFindAux(L, false) }
+func (b *Base) strMatch(L *lua.LState) int { return b.strFindAux(L, false) }
 
-func strFindAux(L *lua.LState, find bool) int {
+func (b *Base) strFindAux(L *lua.LState, find bool) int {
 	s := lua51.CheckString(L, 1)
 	pat := lua51.CheckString(L, 2)
 	init := startOffset(L.OptInt(3, 1), len(s))
 	if find && (lua.LVAsBool(L.Get(4)) || !lpattern.HasSpecials(pat)) {
-		i := strings.Index(s[init:], pat)
+		var i int
+		lua51.Unlocked(L, int64(len(s)-init), func() { i = strings.Index(s[init:], pat) })
 		if i < 0 {
 			L.Push(lua.LNil)
 			return 1
@@ -69,10 +80,12 @@ func strFindAux(L *lua.LState, find bool) int {
 	var m lpattern.Matcher
 	pat, anchored := lpattern.Anchored(pat)
 	m.Reset(s, pat)
-	start, end, err := m.Find(init, anchored)
-	if err != nil {
-		L.RaiseError("%s", err.Error())
+	m.Limit(lockedSteps, nil)
+	op := "string.match"
+	if find {
+		op = "string.find"
 	}
+	start, end := b.search(L, &m, init, anchored, op)
 	if start < 0 {
 		L.Push(lua.LNil)
 		return 1
@@ -83,6 +96,61 @@ func strFindAux(L *lua.LState, find bool) int {
 	L.Push(lua.LNumber(start + 1))
 	L.Push(lua.LNumber(end))
 	return 2 + pushCaptures(L, &m, s, false)
+}
+
+// lockedSteps is how many steps of the matcher a search takes with the
+// interpreter lock held: a millisecond or two at most, far more than
+// the patterns of a protocol server take. checkSteps is how often a
+// search without the lock looks whether the run was interrupted.
+const (
+	lockedSteps = 1 << 14
+	checkSteps  = 1 << 14
+)
+
+// search is m.Find(init, anchored) for a call of L to op: the match's
+// bounds, or -1, -1. m is limited to lockedSteps (its caller sets the
+// limit once, so that the searches of one gsub count together): a search
+// that runs past them is run again without the interpreter lock, and the
+// limit starts again. It raises a malformed pattern's error, and the
+// interrupt error if the run is interrupted meanwhile.
+func (b *Base) search(L *lua.LState, m *lpattern.Matcher, init int, anchored bool, op string) (start, end int) {
+	start, end, err := m.Find(init, anchored)
+	if err == lpattern.ErrLong {
+		start, end, err = b.searchUnlocked(L, m, init, anchored, op)
+	}
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	return start, end
+}
+
+// searchUnlocked is search's long search, made again from its start with
+// the lock released (with no VM, a test's state, with no limit).
+func (b *Base) searchUnlocked(L *lua.LState, m *lpattern.Matcher, init int, anchored bool, op string) (start, end int, err error) {
+	defer m.Limit(lockedSteps, nil)
+	if b.vm == nil {
+		m.Limit(0, nil)
+		return m.Find(init, anchored)
+	}
+	ctx := b.vm.CallContext(L)
+	m.Limit(checkSteps, ctx.Err)
+	host := b.vm.Host()
+	// Nothing Lua is touched until Lock: the matcher reads Go strings.
+	host.Unlock(L)
+	start, end, err = m.Find(init, anchored)
+	host.Lock(L)
+	if err != nil && ctx.Err() != nil {
+		b.vm.RaiseIfInterrupted(L, op)
+	}
+	return start, end, err
+}
+
+// checkpoint lets the host hand the lock over between the steps of a
+// long call that calls back into Lua or returns to it many times.
+func (b *Base) checkpoint(L *lua.LState) {
+	if b.vm != nil {
+		b.vm.Host().Checkpoint(L)
+	}
 }
 
 // startOffset is the offset in a string of length n where a search from
@@ -127,17 +195,17 @@ func captureValue(L *lua.LState, m *lpattern.Matcher, s string, i int) lua.LValu
 // none), and nothing after the last. As in Lua 5.1, a '^' in pattern is
 // an ordinary character, and an empty match moves the next search one
 // byte on.
-func strGmatch(L *lua.LState) int {
+func (b *Base) strGmatch(L *lua.LState) int {
 	s := lua51.CheckString(L, 1)
 	pat := lua51.CheckString(L, 2)
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
+		// Called by the loop, not through sockrun's call path.
+		b.checkpoint(L)
 		var m lpattern.Matcher
 		m.Reset(s, pat)
-		start, end, err := m.Find(pos, false)
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
+		m.Limit(lockedSteps, nil)
+		start, end := b.search(L, &m, pos, false, "string.gmatch")
 		if start < 0 {
 			pos = len(s) + 1
 			return 0
@@ -159,7 +227,11 @@ func strGmatch(L *lua.LState) int {
 // captures or the whole match. A value of false or nil from the table or
 // the function keeps the match as it is. An empty match moves on by one
 // byte, and a '^' anchors the pattern at the start of s.
-func strGsub(L *lua.LState) int {
+//
+// The result grows with the memory limit checked (gsubRoom), and a
+// function or table repl lets the host hand the lock over before each
+// call.
+func (b *Base) strGsub(L *lua.LState) int {
 	src := lua51.CheckString(L, 1)
 	pat := lua51.CheckString(L, 2)
 	repl := L.Get(3)
@@ -176,44 +248,60 @@ func strGsub(L *lua.LState) int {
 	pat, anchored := lpattern.Anchored(pat)
 	var m lpattern.Matcher
 	m.Reset(src, pat)
-	var b strings.Builder
-	done := 0 // src[:done] is in b, or replaced in it
+	m.Limit(lockedSteps, nil)
+	// Each '%' of a string repl stands for at most the whole match, or a
+	// position's number.
+	escapes := strings.Count(replStr, "%")
+	var out strings.Builder
+	done := 0 // src[:done] is in out, or replaced in it
 	n := 0
 	for s := 0; n < maxN && s <= len(src); {
-		start, e, err := m.Find(s, anchored)
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
+		start, e := b.search(L, &m, s, anchored, "string.gsub")
 		if start < 0 {
 			break
 		}
 		n++
 		if isStr {
-			b.Grow(len(src) - done + len(replStr))
-			b.WriteString(src[done:start])
-			if err := m.Expand(&b, replStr); err != nil {
+			gsubRoom(L, &out, len(src)-done+len(replStr)+escapes*max(e-start, 20))
+			out.WriteString(src[done:start])
+			if err := m.Expand(&out, replStr); err != nil {
 				L.RaiseError("%s", err.Error())
 			}
 			done = e
-		} else if v, ok := gsubValue(L, &m, src, repl); ok {
-			b.Grow(len(src) - done + len(v))
-			b.WriteString(src[done:start])
-			b.WriteString(v)
-			done = e
+		} else {
+			b.checkpoint(L)
+			if v, ok := gsubValue(L, &m, src, repl); ok {
+				gsubRoom(L, &out, len(src)-done+len(v))
+				out.WriteString(src[done:start])
+				out.WriteString(v)
+				done = e
+			}
 		}
 		if anchored {
 			break
 		}
 		s = max(e, start+1) // past the match, or a byte on from an empty one
 	}
-	if done == 0 && b.Len() == 0 {
+	if done == 0 && out.Len() == 0 {
 		L.Push(lua.LString(src)) // nothing replaced: s as it is
 	} else {
-		b.WriteString(src[done:])
-		L.Push(lua.LString(b.String()))
+		out.WriteString(src[done:])
+		L.Push(lua.LString(out.String()))
 	}
 	L.Push(lua.LNumber(n))
 	return 2
+}
+
+// gsubRoom makes room in out for n more bytes. When that grows out to
+// lua51.BigString bytes or more, it asks the host first (lua51.Reserve),
+// which raises Lua's memory error if the heap has no room for it.
+func gsubRoom(L *lua.LState, out *strings.Builder, n int) {
+	if out.Cap()-out.Len() >= n {
+		return
+	}
+	// What strings.Builder.Grow allocates.
+	lua51.Reserve(L, int64(2*out.Cap()+n))
+	out.Grow(n)
 }
 
 // gsubValue is what a table or function repl gives for m's last match in

@@ -93,7 +93,31 @@ var ErrTransportFlags = errors.New("not possible over the socket's TLS layer")
 type readBuffer struct {
 	b    *[]byte
 	r, w int
+	// scan is how far a read up to a delimiter searched the bytes
+	// buffered: a read that comes back (non-blocking, or after a
+	// timeout) searches only what came since.
+	scan scanMemo
 }
+
+// scanMemo says that the first n buffered bytes hold no delim (though a
+// delim may start in the last len(delim)-1 of them). Consuming bytes
+// forgets it.
+type scanMemo struct {
+	delim string
+	n     int
+}
+
+// scanned is how many of the first buffered bytes are known to hold no
+// delim.
+func (rb *readBuffer) scanned(delim string) int {
+	if rb.scan.delim != delim {
+		return 0
+	}
+	return min(rb.scan.n, rb.len())
+}
+
+// setScanned records that the first n buffered bytes hold no delim.
+func (rb *readBuffer) setScanned(delim string, n int) { rb.scan = scanMemo{delim, n} }
 
 func (rb *readBuffer) len() int { return rb.w - rb.r }
 
@@ -114,6 +138,7 @@ func (rb *readBuffer) take(n int) string {
 	if rb.r == 0 && n == rb.w && n >= donateMin {
 		s := unsafe.String(&(*rb.b)[0], n)
 		rb.b, rb.r, rb.w = nil, 0, 0
+		rb.scan = scanMemo{}
 		return s
 	}
 	s := string((*rb.b)[rb.r : rb.r+n])
@@ -130,6 +155,7 @@ const donateMin = 32 << 10
 // pool once it is empty.
 func (rb *readBuffer) drop(n int) {
 	rb.r += n
+	rb.scan = scanMemo{}
 	if rb.r == rb.w {
 		putBuf(rb.b)
 		rb.b, rb.r, rb.w = nil, 0, 0
@@ -159,7 +185,9 @@ func (rb *readBuffer) append(p []byte) {
 		if rb.len()+len(p) <= cap(*rb.b) {
 			copy(*rb.b, (*rb.b)[rb.r:rb.w])
 		} else {
-			nb := getBuf(rb.len() + len(p))
+			// Half as large again at least: a buffer that grows by a
+			// read at a time would copy its bytes again on every read.
+			nb := getBuf(max(rb.len()+len(p), cap(*rb.b)+cap(*rb.b)/2))
 			copy(*nb, (*rb.b)[rb.r:rb.w])
 			putBuf(rb.b)
 			rb.b = nb
@@ -248,6 +276,9 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 		cd = s.callDeadline()
 	}
 	for s.rbuf.len() < need {
+		if flags == unix.MSG_WAITALL && s.rbuf.len() >= longReadMin {
+			return s.recvWaitAllLong(c, n, cd)
+		}
 		got, err := s.fill(c, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT, cd)
 		if err == errKicked {
 			continue // another thread's read filled the buffer: look again
@@ -276,6 +307,25 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 		return s.received(string(s.rbuf.bytes()[:k])), nil
 	}
 	return s.received(s.rbuf.take(k)), nil
+}
+
+// recvWaitAllLong is recvStream with MSG_WAITALL going on as a long read,
+// without the lock: n bytes, fewer at the end of the stream.
+func (s *Socket) recvWaitAllLong(c Caller, n int, cd callDL) (string, error) {
+	res, _, _, err := s.longRead(c, cd, n, func(b []byte, eof bool) int {
+		if len(b) >= n || eof {
+			return min(n, len(b))
+		}
+		return readMore
+	})
+	if err == nil {
+		return res, nil
+	}
+	if s.rbuf.len() == 0 || errors.Is(err, ErrTimeout) || s.host.WaitContext(c).Err() != nil {
+		return "", err // as recvStream: what came stays buffered
+	}
+	s.rerr = err // returned by the next read, after these bytes
+	return s.take(min(n, s.rbuf.len())), nil
 }
 
 // fill reads once from the transport into the receive buffer, at least

@@ -148,14 +148,24 @@ type Socket struct {
 
 // Traffic is what a socket's calls have moved so far, whatever face made
 // them: the bytes handed to the script (Received, peeks included), the
-// bytes the kernel or the transport took from it (Sent), and the reads
-// that met the end of the stream (Ends). The call path takes it before
-// and after a call, so that a trace shows what each call moved (two
-// threads reading, or two writing, one socket at once would see each
-// other's bytes in a call that waited). It is read and written with the
-// interpreter lock held.
+// bytes the kernel or the transport took from it (Sent), the reads that
+// met the end of the stream (Ends), and the calls that named an address
+// (connect, a send to an address: Aimed) with the last one's address as
+// the kernel was given it (To: a name the script wrote, "localhost",
+// resolved). The call path takes it before
+// and after a call, so that a trace shows what each call moved and where
+// it went (two threads reading, or two writing, one socket at once would
+// see each other's bytes in a call that waited). It is read and written
+// with the interpreter lock held.
 type Traffic struct {
-	Received, Sent, Ends int64
+	Received, Sent, Ends, Aimed int64
+	To                          unix.Sockaddr
+}
+
+// aimed notes that a call connects or sends to sa.
+func (s *Socket) aimed(sa unix.Sockaddr) {
+	s.traffic.Aimed++
+	s.traffic.To = sa
 }
 
 // Traffic is what the socket's calls have moved so far.

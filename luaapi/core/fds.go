@@ -118,6 +118,9 @@ func (s *Socket) SendMsg(c Caller, buffers [][]byte, oob []byte, flags int, sa u
 			data = append(data, b...)
 		}
 	}
+	if sa != nil {
+		s.aimed(sa)
+	}
 	op := s.op(c, dirWrite)
 	op.call, op.buf, op.oob, op.flags, op.sa = sendmsgCall, data, oob, flags, sa
 	err := s.io(op, dirWrite, s.callDeadline())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -56,8 +57,36 @@ func (s *Socket) RecvExactly(c Caller, n int) (string, error) {
 	if n <= 0 {
 		return "", nil
 	}
-	if err := s.fillTo(c, n, s.callDeadline()); err != nil {
-		return "", err
+	cd := s.callDeadline()
+	for s.rbuf.len() < n {
+		if s.rbuf.len() >= longReadMin {
+			res, _, eof, err := s.longRead(c, cd, n, func(b []byte, eof bool) int {
+				if len(b) >= n {
+					return n
+				}
+				if eof {
+					return len(b)
+				}
+				return readMore
+			})
+			if err != nil {
+				return "", err
+			}
+			if eof && len(res) < n {
+				return "", &IncompleteError{Partial: res, Want: n}
+			}
+			return res, nil
+		}
+		got, err := s.fill(c, n-s.rbuf.len(), 0, cd)
+		if err == errKicked {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if got == 0 {
+			break
+		}
 	}
 	if s.rbuf.len() < n {
 		return "", &IncompleteError{Partial: s.take(s.rbuf.len()), Want: n}
@@ -65,27 +94,12 @@ func (s *Socket) RecvExactly(c Caller, n int) (string, error) {
 	return s.take(n), nil
 }
 
-// fillTo reads until n bytes are buffered or the stream ends, within cd.
-func (s *Socket) fillTo(c Caller, n int, cd callDL) error {
-	for s.rbuf.len() < n {
-		got, err := s.fill(c, n-s.rbuf.len(), 0, cd)
-		if err == errKicked {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if got == 0 {
-			return nil
-		}
-	}
-	return nil
-}
-
 // RecvUntil returns the bytes up to and including the first delim, at
 // most max of them (delim included). With no delim within max bytes it
 // returns a *TooLongError and consumes nothing. If the stream ends first
-// it returns an *IncompleteError with what came (consumed).
+// it returns an *IncompleteError with what came (consumed). The bytes are
+// searched once: each read searches only what came since the last, and a
+// call after a timeout only what came since the call before.
 func (s *Socket) RecvUntil(c Caller, delim string, max int) (string, error) {
 	if delim == "" {
 		return "", errors.New("empty delimiter")
@@ -93,27 +107,45 @@ func (s *Socket) RecvUntil(c Caller, delim string, max int) (string, error) {
 	d := StringBytes(delim)
 	var cd callDL
 	deadlineSet := false
-	scanned := 0 // the buffered bytes already searched
-	for {
-		b := s.rbuf.bytes()
+	scanned := s.rbuf.scanned(delim) // the buffered bytes already searched
+	// find is the end of the first delim in b, searching what was not
+	// searched yet: readMore if there is none, readKeep if it ends past
+	// max or there is none within max.
+	find := func(b []byte) int {
 		from := max0(scanned - len(d) + 1)
 		if i := bytes.Index(b[from:], d); i >= 0 {
-			end := from + i + len(d)
-			if end > max {
-				return "", &TooLongError{Max: max, Delim: delim}
+			if end := from + i + len(d); end <= max {
+				return end
 			}
-			return s.take(end), nil
-		}
-		if len(b) >= max {
-			return "", &TooLongError{Max: max, Delim: delim}
+			return readKeep
 		}
 		scanned = len(b)
+		if len(b) >= max {
+			return readKeep
+		}
+		return readMore
+	}
+	for {
+		switch end := find(s.rbuf.bytes()); end {
+		case readKeep:
+			s.rbuf.setScanned(delim, scanned)
+			return "", &TooLongError{Max: max, Delim: delim}
+		case readMore:
+		default:
+			return s.take(end), nil
+		}
+		s.rbuf.setScanned(delim, scanned)
 		if !deadlineSet {
 			cd, deadlineSet = s.callDeadline(), true
 		}
+		if s.rbuf.len() >= longReadMin {
+			return s.recvUntilLong(c, delim, max, cd, &scanned, find)
+		}
 		got, err := s.fill(c, readAhead, 0, cd)
+		// While the read waited, another thread may have taken bytes:
+		// then the buffer forgot how far it was searched.
+		scanned = s.rbuf.scanned(delim)
 		if err == errKicked {
-			scanned = 0 // another thread may have taken bytes
 			continue
 		}
 		if err != nil {
@@ -123,6 +155,31 @@ func (s *Socket) RecvUntil(c Caller, delim string, max int) (string, error) {
 			return "", &IncompleteError{Partial: s.take(s.rbuf.len()), Want: -1}
 		}
 	}
+}
+
+// recvUntilLong is RecvUntil going on as a long read, without the lock.
+func (s *Socket) recvUntilLong(c Caller, delim string, max int, cd callDL, scanned *int, find func(b []byte) int) (string, error) {
+	limit := max
+	if limit < math.MaxInt-s.maxRecv() {
+		limit += s.maxRecv() // a read may go past max
+	}
+	res, end, eof, err := s.longRead(c, cd, limit, func(b []byte, eof bool) int {
+		if eof {
+			return len(b)
+		}
+		return find(b)
+	})
+	switch {
+	case err != nil:
+		s.rbuf.setScanned(delim, *scanned)
+		return "", err
+	case eof:
+		return "", &IncompleteError{Partial: res, Want: -1}
+	case end == readKeep:
+		s.rbuf.setScanned(delim, *scanned)
+		return "", &TooLongError{Max: max, Delim: delim}
+	}
+	return res, nil
 }
 
 func max0(n int) int {
@@ -155,6 +212,15 @@ func (s *Socket) RecvLine(c Caller, max int) (line string, ok bool, err error) {
 func (s *Socket) RecvAll(c Caller) (string, error) {
 	cd := s.callDeadline()
 	for {
+		if s.rbuf.len() >= longReadMin {
+			res, _, _, err := s.longRead(c, cd, math.MaxInt, func(b []byte, eof bool) int {
+				if eof {
+					return len(b)
+				}
+				return readMore
+			})
+			return res, err
+		}
 		got, err := s.fill(c, readAhead, 0, cd)
 		if err == errKicked {
 			continue

@@ -293,6 +293,7 @@ func acceptCall(op *ioOp, fd int) error {
 // CONNECTING.
 func (s *Socket) Connect(c Caller, sa unix.Sockaddr) error {
 	before := s.State()
+	s.aimed(sa)
 	op := s.op(c, dirWrite)
 	op.call, op.sa = connectCall, sa
 	err := s.io(op, dirWrite, s.callDeadline())
@@ -373,6 +374,9 @@ func (s *Socket) Send(c Caller, b []byte, flags int) (int, error) {
 func (s *Socket) SendTo(c Caller, b []byte, flags int, sa unix.Sockaddr) (int, error) {
 	if s.conn != nil {
 		return 0, ErrTransportFlags
+	}
+	if sa != nil {
+		s.aimed(sa)
 	}
 	op := s.op(c, dirWrite)
 	op.call, op.buf, op.flags, op.sa = sendCall, b, flags, sa

@@ -10,9 +10,16 @@
 //
 // Where a pattern holds a NUL byte the matcher reads it as an ordinary
 // character, as Lua 5.2 and later do; Lua 5.1 ends the pattern there.
+//
+// A search may be bounded (Matcher.Limit): it counts its steps, and past
+// a number of them ends with ErrLong or asks its caller whether to go on,
+// so that a host can run a long search without its interpreter lock, and
+// stop it when the run is interrupted. Counting costs one decrement per
+// step.
 package lpattern
 
 import (
+	"math"
 	"strconv"
 	"strings"
 )
@@ -51,6 +58,14 @@ const (
 	errTooComplex      Error = "pattern too complex"
 )
 
+// ErrLong ends a search that used up the steps Limit allowed it, with no
+// check to ask. Nothing is wrong with the pattern: the search may be run
+// again, without a limit.
+const ErrLong Error = "pattern search too long"
+
+// stopped is what a check's error unwinds the search with.
+type stopped struct{ err error }
+
 // A capture's length while it is open, and the length of a position
 // capture "()".
 const (
@@ -71,7 +86,11 @@ type Matcher struct {
 	src, pat   string
 	level      int // captures opened so far
 	start, end int // the last match's bounds
-	caps       [MaxCaptures]capture
+	// steps are the steps left until the limit is next reached; every is
+	// the limit's number of steps (0: none) and check what it asks then.
+	steps, every int
+	check        func() error
+	caps         [MaxCaptures]capture
 }
 
 // Anchored splits the anchor off a pattern: a '^' at its start ties a
@@ -86,6 +105,43 @@ func HasSpecials(pat string) bool {
 	return strings.ContainsAny(pat, Specials)
 }
 
+// Limit bounds the work of m's searches from now on, counted in steps:
+// one a try of the pattern at a position or of a repeated or optional
+// item, one per byte a loop of the matcher passes over, one per sixteen
+// bytes a search for a first byte skips. A step takes from a few to a
+// hundred nanoseconds or so: the longer the pattern, the longer its
+// tries. Once n steps (n > 0) have been taken since Limit or the last
+// check, a search calls check: a non-nil error ends the search with that
+// error, nil lets it go on for n more steps. With a nil check the search
+// ends with ErrLong instead. The steps count across searches until Limit
+// is called again; Reset keeps them.
+func (m *Matcher) Limit(n int, check func() error) {
+	m.steps, m.every, m.check = n, n, check
+}
+
+// tick counts n steps and reaches the limit if they were the last.
+func (m *Matcher) tick(n int) {
+	if m.steps -= n; m.steps < 0 {
+		m.limitReached()
+	}
+}
+
+// limitReached is the limit reached: with no limit set (a zero Matcher)
+// the steps left are set out of reach.
+func (m *Matcher) limitReached() {
+	if m.every <= 0 {
+		m.steps = math.MaxInt
+		return
+	}
+	m.steps = m.every
+	if m.check == nil {
+		panic(ErrLong)
+	}
+	if err := m.check(); err != nil {
+		panic(stopped{err})
+	}
+}
+
 // Reset prepares m to match pat (without its anchor, see Anchored) in src.
 func (m *Matcher) Reset(src, pat string) {
 	m.src, m.pat = src, pat
@@ -95,8 +151,9 @@ func (m *Matcher) Reset(src, pat string) {
 
 // Find returns the first match starting at or after offset init,
 // 0 <= init <= len(src): its bounds, or -1, -1. An anchored find only
-// tries init. err is set only for a malformed pattern or a misused
-// capture that matching reached.
+// tries init. err is set for a malformed pattern or a misused capture
+// that matching reached, and for a search the limit ended (ErrLong, or
+// the error of Limit's check).
 func (m *Matcher) Find(init int, anchored bool) (start, end int, err error) {
 	defer catch(&err)
 	first := 0
@@ -109,18 +166,23 @@ func (m *Matcher) Find(init int, anchored bool) (start, end int, err error) {
 			if first == 1 && m.pat[0] != '.' {
 				i := strings.IndexByte(m.src[s:], m.pat[0])
 				if i < 0 {
+					m.tick((len(m.src) - s) >> 4)
 					break
 				}
+				m.tick(i >> 4)
 				s += i
 			} else {
+				from := s
 				for s < len(m.src) && !m.single(m.src[s], 0, first) {
 					s++
 				}
+				m.tick(s - from)
 				if s == len(m.src) {
 					break
 				}
 			}
 		}
+		m.tick(1)
 		if e := m.matchAt(s); e >= 0 {
 			return s, e, nil
 		}
@@ -163,11 +225,14 @@ func (m *Matcher) firstItem() int {
 // goes on.
 func catch(err *error) {
 	if r := recover(); r != nil {
-		e, ok := r.(Error)
-		if !ok {
+		switch e := r.(type) {
+		case Error:
+			*err = e
+		case stopped:
+			*err = e.err
+		default:
 			panic(r)
 		}
-		*err = e
 	}
 }
 
@@ -315,6 +380,7 @@ func (m *Matcher) match(s, p, d int) int {
 			switch pat[ep] {
 			case '?':
 				if ok {
+					m.tick(1)
 					if e := m.match(s+1, ep+1, d+1); e >= 0 {
 						return e
 					}
@@ -352,6 +418,8 @@ func (m *Matcher) maxExpand(s, p, ep, d int) int {
 			n++
 		}
 	}
+	// The bytes passed over, and as many tries at most: counted ahead.
+	m.tick(n + 1)
 	for ; n >= 0; n-- {
 		if e := m.match(s+n, ep+1, d+1); e >= 0 {
 			return e
@@ -363,13 +431,18 @@ func (m *Matcher) maxExpand(s, p, ep, d int) int {
 // minExpand matches the class at p (ending at ep) as few times as it can
 // from s for the rest to match.
 func (m *Matcher) minExpand(s, p, ep, d int) int {
+	// The tries are counted once they are over: each is a search for the
+	// rest of the pattern, which counts its own repetitions.
+	from := s
 	for {
 		if e := m.match(s, ep+1, d+1); e >= 0 {
+			m.tick(s - from + 1)
 			return e
 		}
 		if s < len(m.src) && m.single(m.src[s], p, ep) {
 			s++
 		} else {
+			m.tick(s - from + 1)
 			return -1
 		}
 	}
@@ -412,6 +485,7 @@ func (m *Matcher) backReference(s int, c byte) int {
 		panic(errInvalidIndex)
 	}
 	cp := m.caps[l]
+	m.tick(max(cp.n, 0) >> 4)
 	if cp.n == capPosition || len(m.src)-s < cp.n || m.src[s:s+cp.n] != m.src[cp.start:cp.start+cp.n] {
 		return -1
 	}
@@ -429,16 +503,19 @@ func (m *Matcher) balance(s, p int) int {
 	}
 	open, close := m.pat[p], m.pat[p+1]
 	depth := 1
+	from := s
 	for s++; s < len(m.src); s++ {
 		switch m.src[s] {
 		case close:
 			if depth--; depth == 0 {
+				m.tick(s - from)
 				return s + 1
 			}
 		case open:
 			depth++
 		}
 	}
+	m.tick(s - from)
 	return -1
 }
 

@@ -1,6 +1,7 @@
 package lpattern
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -237,6 +238,53 @@ func TestNoAllocation(t *testing.T) {
 	// b.Reset drops the buffer: Grow allocates it again.
 	if allocs > 1 {
 		t.Errorf("%v allocations per match", allocs)
+	}
+}
+
+// TestLimit: a limited search that runs past its steps ends with ErrLong
+// when it has no check, with the check's error when the check says stop,
+// and finds what an unlimited search finds when the check lets it go on.
+// Each kind of repetition and scan counts: none runs unchecked for long.
+func TestLimit(t *testing.T) {
+	stop := errors.New("stop")
+	for _, c := range []struct{ src, pat string }{
+		{strings.Repeat("a", 30), "a*a*a*a*b"},                                              // greedy repetitions
+		{strings.Repeat("a", 30), "a-a-a-a-b"},                                              // lazy ones
+		{strings.Repeat("a", 14), strings.Repeat("a?", 14) + strings.Repeat("a", 14) + "b"}, // options
+		{strings.Repeat("(", 3000), "%b()"},                                                 // a balance from every position
+		{strings.Repeat("a", 3000) + "c", "[ab]c"},                                          // a scan for a first class
+		{strings.Repeat("a", 1<<16) + "c", "ac"},                                            // a skip to a first byte
+		{strings.Repeat("ab", 200), "(.*)%1%1x"},                                            // back references
+	} {
+		var m Matcher
+		m.Reset(c.src, c.pat)
+		wantStart, wantEnd, err := m.Find(0, false)
+		if err != nil {
+			t.Fatalf("%q: %v", c.pat, err)
+		}
+
+		m.Limit(100, nil)
+		if _, _, err := m.Find(0, false); err != ErrLong {
+			t.Errorf("%q limited to 100 steps: %v, want ErrLong", c.pat, err)
+		}
+
+		calls := 0
+		m.Limit(100, func() error {
+			if calls++; calls == 3 {
+				return stop
+			}
+			return nil
+		})
+		if _, _, err := m.Find(0, false); err != stop || calls != 3 {
+			t.Errorf("%q checked every 100 steps: %v after %d checks, want stop after 3", c.pat, err, calls)
+		}
+
+		calls = 0
+		m.Limit(100, func() error { calls++; return nil })
+		start, end, err := m.Find(0, false)
+		if start != wantStart || end != wantEnd || err != nil || calls == 0 {
+			t.Errorf("%q checked, going on: %d %d %v after %d checks, want %d %d", c.pat, start, end, err, calls, wantStart, wantEnd)
+		}
 	}
 }
 

@@ -132,6 +132,14 @@ func concatValues(L *lua.LState, names []string) int {
 			return concatSlow(L, names, n)
 		}
 	}
+	if size >= BigString {
+		vals := make([]lua.LValue, n)
+		for i := range vals {
+			vals[i] = L.Get(i + 1)
+		}
+		L.Push(concatBig(L, vals, size))
+		return 1
+	}
 	var b strings.Builder
 	b.Grow(size)
 	var num [32]byte
@@ -197,9 +205,24 @@ func concatSlow(L *lua.LState, names []string, n int) int {
 		for k < total && isText(vals[top-k]) {
 			k++
 		}
+		run := vals[top-k+1 : top+1]
+		size := 0
+		for _, v := range run {
+			if s, ok := v.(lua.LString); ok {
+				size += len(s)
+			} else {
+				size += 24
+			}
+		}
+		if size >= BigString {
+			vals[top-k+1] = concatBig(L, run, size)
+			total -= k - 1
+			continue
+		}
 		var sb strings.Builder
+		sb.Grow(size)
 		var num [32]byte
-		for _, v := range vals[top-k+1 : top+1] {
+		for _, v := range run {
 			if s, ok := v.(lua.LString); ok {
 				sb.WriteString(string(s))
 			} else {
@@ -211,6 +234,27 @@ func concatSlow(L *lua.LState, names []string, n int) int {
 	}
 	L.Push(vals[0])
 	return 1
+}
+
+// concatBig joins vals, strings and numbers whose text is size bytes long
+// at most (size >= BigString), as concatValues does: it asks the host
+// whether so large a string may be made (Reserve raises if not), and
+// copies without the interpreter lock.
+func concatBig(L *lua.LState, vals []lua.LValue, size int) lua.LString {
+	Reserve(L, int64(size))
+	parts := make([]string, len(vals))
+	var num [32]byte
+	for i, v := range vals {
+		switch v := v.(type) {
+		case lua.LString:
+			parts[i] = string(v)
+		case lua.LNumber:
+			parts[i] = string(AppendNumber(num[:0], float64(v)))
+		}
+	}
+	var s string
+	Unlocked(L, int64(size), func() { s = strings.Join(parts, "") })
+	return lua.LString(s)
 }
 
 // opError is Lua 5.1's message for an operation op on a value v of the

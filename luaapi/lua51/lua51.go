@@ -24,6 +24,9 @@ import (
 type Options struct {
 	// Stdin is what loadfile() and dofile() without a file name read.
 	Stdin io.Reader
+	// Host is asked by the built-ins that run long or make large strings
+	// (longcall.go); nil runs them without asking.
+	Host Host
 }
 
 // correction is one group of library functions replaced or added, opened

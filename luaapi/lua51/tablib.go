@@ -2,6 +2,7 @@ package lua51
 
 import (
 	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -28,9 +29,20 @@ func init() {
 	})
 }
 
+// concatCheckpoint is how many elements table.concat joins between two
+// checkpoints of the host (a few milliseconds' work at most).
+const concatCheckpoint = 1 << 14
+
 // tabConcat is table.concat(t [, sep [, i [, j]]]): t[i] .. sep .. ... ..
 // t[j] (by default 1 and #t); each element must be a string or a number,
 // written as tostring writes it.
+//
+// It measures the result first, so that it allocates it once, and a
+// result of BigString bytes or more only if the host agrees (Reserve).
+// Every concatCheckpoint elements it lets the host hand the lock over,
+// and it copies an element of BigString bytes or more without the lock.
+// Another thread may then change t: the result is made of the elements
+// as they were when each was copied.
 func tabConcat(L *lua.LState) int {
 	sep := optString(L, 2, "")
 	t := checkTable(L, 1)
@@ -41,25 +53,53 @@ func tabConcat(L *lua.LState) int {
 	} else {
 		last = checkInt(L, 4)
 	}
-	var b []byte
-	add := func(i int) {
-		switch v := t.RawGetInt(i).(type) {
+	if i > last {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	invalid := func(i int, v lua.LValue) {
+		raise(L, "invalid value ("+v.Type().String()+") at index "+strconv.Itoa(i)+" in table for 'concat'")
+	}
+	size := int64(len(sep)) * int64(last-i)
+	for k := i; k <= last; k++ {
+		switch v := t.RawGetInt(k).(type) {
 		case lua.LString:
-			b = append(b, v...)
+			size += int64(len(v))
 		case lua.LNumber:
-			b = AppendNumber(b, float64(v))
+			size += 24
 		default:
-			raise(L, "invalid value ("+v.Type().String()+") at index "+strconv.Itoa(i)+" in table for 'concat'")
+			invalid(k, v)
 		}
 	}
-	for ; i < last; i++ {
-		add(i)
-		b = append(b, sep...)
+	Reserve(L, size)
+	host := HostOf(L)
+	var b strings.Builder
+	b.Grow(int(size))
+	var num [32]byte
+	for k := i; ; k++ {
+		switch v := t.RawGetInt(k).(type) {
+		case lua.LString:
+			if host != nil && len(v) >= BigString {
+				host.Unlock(L)
+				b.WriteString(string(v))
+				host.Lock(L)
+			} else {
+				b.WriteString(string(v))
+			}
+		case lua.LNumber:
+			b.Write(AppendNumber(num[:0], float64(v)))
+		default:
+			invalid(k, v)
+		}
+		if k == last {
+			break
+		}
+		b.WriteString(sep)
+		if host != nil && (k-i)%concatCheckpoint == concatCheckpoint-1 {
+			host.Checkpoint(L)
+		}
 	}
-	if i == last {
-		add(i)
-	}
-	L.Push(lua.LString(b))
+	L.Push(lua.LString(b.String()))
 	return 1
 }
 
@@ -183,6 +223,12 @@ func tabRemove(L *lua.LState) int {
 // comp finds equal end in the same order, comp is called with the same
 // pairs, and an inconsistent comp raises "invalid order function for
 // sorting" where Lua 5.1 does.
+//
+// Before each call of comp or of a __lt metamethod, and every
+// sortCheckpoint comparisons of numbers or strings, it lets the host hand
+// the lock over (Checkpoint). Another thread may then change t, as comp
+// may: the sort goes on over what t holds, and may raise "invalid order
+// function for sorting".
 func tabSort(L *lua.LState) int {
 	t := checkTable(L, 1)
 	n := t.Len()
@@ -190,20 +236,29 @@ func tabSort(L *lua.LState) int {
 	if L.Get(2) != lua.LNil {
 		comp = checkFunction(L, 2)
 	}
-	s := sorter{L: L, t: t, comp: comp}
+	s := sorter{L: L, t: t, comp: comp, host: HostOf(L)}
 	s.sort(1, n)
 	return 0
 }
+
+// sortCheckpoint is how many comparisons of numbers or strings table.sort
+// makes between two checkpoints of the host.
+const sortCheckpoint = 1 << 12
 
 type sorter struct {
 	L    *lua.LState
 	t    *lua.LTable
 	comp *lua.LFunction
+	host Host // nil: none to ask
+	n    int  // comparisons since the last checkpoint
 }
 
 // less is sort_comp: comp(a, b), or a < b.
 func (s *sorter) less(a, b lua.LValue) bool {
 	L := s.L
+	if s.host != nil {
+		s.checkpoint(a, b)
+	}
 	if s.comp != nil {
 		L.Push(s.comp)
 		L.Push(a)
@@ -214,6 +269,23 @@ func (s *sorter) less(a, b lua.LValue) bool {
 		return r
 	}
 	return lessThan(L, a, b)
+}
+
+// checkpoint lets the host hand the lock over before a comparison of a
+// and b that calls Lua, or after sortCheckpoint that did not.
+func (s *sorter) checkpoint(a, b lua.LValue) {
+	if s.comp == nil {
+		switch a.(type) {
+		case lua.LNumber, lua.LString:
+			if a.Type() == b.Type() {
+				if s.n++; s.n < sortCheckpoint {
+					return
+				}
+			}
+		}
+	}
+	s.n = 0
+	s.host.Checkpoint(s.L)
 }
 
 // lessThan is Lua 5.1's a < b (luaV_lessthan): numbers and strings

@@ -42,9 +42,10 @@ type Module struct {
 // luaSocketModule is the face's part of the socket module, whose instance
 // the socket.unix module shares.
 var luaSocketModule = &api.Module{
-	Name:    "socket",
-	Summary: "LuaSocket's API: tcp, udp and unix objects, select, dns, and the helpers LuaSocket's Lua modules use",
-	Doc:     "docs/luasocket.md",
+	Name:      "socket",
+	Summary:   "LuaSocket's API: tcp, udp and unix objects, select, dns, and the helpers LuaSocket's Lua modules use",
+	Doc:       "docs/luasocket.md",
+	Secondary: true, // Python's socket module is the reference; this face is for LuaSocket's scripts
 	Funcs: []api.Func{
 		api.Method("tcp", "socket.tcp()", "a new TCP master object; its family is chosen at bind or connect", lsNewTCP(unix.AF_UNSPEC)).
 			Does(api.Opens).Failing(api.ReturnsNilErr).Returns(api.Obj("tcp.master").As("tcp.master|nil"), api.T("string?").Named("err")),

@@ -190,7 +190,7 @@ var SocketType = &api.Type{
 		api.Method("recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Module).socketRecvExactly).
 			Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
 		api.Method("recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Module).socketRecvline).
-			Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string?")),
+			Receives(api.Result(1).WithoutLineEnd()).Params(api.Size).Returns(api.Data.As("string?")),
 		api.Method("recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Module).socketRecvuntil).
 			Receives(api.Result(1)).Params(api.Str, api.Size).Returns(api.Data),
 		api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Module).socketLines).

@@ -1,7 +1,7 @@
 -- Lua-side tests of the globals every script sees besides the modules:
--- vars, arg, sockrun, print, io.write, io.read and io.lines. The harness
--- runs each test with no --var, no arguments and an empty standard input
--- unless t:stdin gives it one.
+-- vars, arg, sockrun, print, io.write, io.stdout:write, io.read and
+-- io.lines. The harness runs each test with no --var, no arguments and an
+-- empty standard input unless t:stdin gives it one.
 
 function TestVars(t)
   t:eq(type(vars), "table", "vars is a table")
@@ -43,6 +43,20 @@ function TestIOWrite(t)
   t:eq(t:stdout(), "a1 2.5\nb\nc", "io.write goes to standard output, in order with print")
   local ok, err = pcall(io.write, {})
   assert(not ok and err:find("bad argument #1 to 'write' %(string expected, got table%)"), tostring(err))
+end
+
+function TestStdoutWrite(t)
+  print("a")
+  t:eq(io.stdout:write("b", 2, " ", 1e15, "\n"), true, "io.stdout:write returns true, as Lua 5.1's")
+  io.write("c\n")
+  t:eq(t:stdout(), "a\nb2 1e+15\nc\n", "io.stdout:write goes to standard output, in order, numbers as Lua 5.1 writes them")
+  local ok, err = pcall(io.stdout.write, io.stdout, "x", {})
+  assert(not ok and err:find("bad argument #2 to 'write' %(string expected, got table%)"), tostring(err))
+  t:eq(io.stderr:write("to stderr\n"), true, "io.stderr:write")
+  t:eq(io.output(io.stderr), io.stderr, "io.output set to io.stderr")
+  t:eq(io.write("also to stderr\n"), io.stderr, "io.write then returns io.stderr")
+  io.output(io.stdout)
+  t:eq(t:stdout(), "a\nb2 1e+15\nc\n", "none of it on standard output")
 end
 
 function TestIOReadAtEOF(t)

@@ -210,7 +210,7 @@ func (m *Threads) threadSpawn(L *lua.LState) int {
 		}
 		if err := lua51.HostCall(co, len(args), lua.MultRet); err != nil {
 			t.err = api.ErrorObject(err)
-			t.reported = m.reportThreadError(t, err)
+			t.reported = m.reportThreadError(co, t, err)
 			// As Python's garbage collector would, close the sockets the
 			// failed thread was serving, so its peers see the end.
 			for _, a := range args {
@@ -236,8 +236,10 @@ func (m *Threads) threadSpawn(L *lua.LState) int {
 // unless the run is ending anyway (interrupted or exiting), and says
 // whether it printed it. An error that a join in this thread re-raised
 // from a thread that printed it already is not printed again: one line
-// says where it went on.
-func (m *Threads) reportThreadError(t *Thread, err error) bool {
+// says where it went on. It writes to standard error as print writes
+// (api.VM.Write): with the lock of co, the thread's state, released while
+// the write waits.
+func (m *Threads) reportThreadError(co *lua.LState, t *Thread, err error) bool {
 	if m.vm.Host().Context().Err() != nil {
 		return false
 	}
@@ -248,8 +250,9 @@ func (m *Threads) reportThreadError(t *Thread, err error) bool {
 	if t.label != "" {
 		who += " (" + t.label + ")"
 	}
+	stderr := api.StreamOf(m.vm.Host().Stderr())
 	if line, ok := t.Rejoined(api.ErrorObject(err)); ok {
-		fmt.Fprintf(m.vm.Host().Stderr(), "sockrun: %s: %s\n", who, line)
+		m.vm.Write(co, stderr, fmt.Appendf(nil, "sockrun: %s: %s\n", who, line))
 		return true
 	}
 	msg, ok := api.IsErrorValue(api.ErrorObject(err))
@@ -264,7 +267,7 @@ func (m *Threads) reportThreadError(t *Thread, err error) bool {
 	if x := api.Explanation(api.ErrorObject(err)); x != "" && !m.noExplain {
 		why = "  why: " + x + "\n"
 	}
-	fmt.Fprintf(m.vm.Host().Stderr(), "sockrun: %s: %s\n%s%s", who, msg, why, trace)
+	m.vm.Write(co, stderr, fmt.Appendf(nil, "sockrun: %s: %s\n%s%s", who, msg, why, trace))
 	return true
 }
 

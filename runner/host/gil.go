@@ -23,8 +23,10 @@ const defaultSwitchInterval = 5 * time.Millisecond
 //     next call into sockrun (Checkpoint, one atomic load) and, if it is
 //     set, hands the lock to the first waiter and queues at the tail.
 //
-// A thread busy in Lua code that calls nothing of sockrun, or in one long
-// built-in call, keeps the lock: gopher-lua cannot be interrupted there.
+// A thread busy in Lua code that calls nothing of sockrun keeps the lock:
+// gopher-lua cannot be interrupted there. The long built-ins check in
+// (lua51.Host): between their callbacks into Lua, and a long pattern
+// search or a large copy runs without the lock.
 type gil struct {
 	drop     atomic.Bool  // a waiter asks the holder to hand the lock over
 	interval atomic.Int64 // the switch interval, in nanoseconds

@@ -18,8 +18,11 @@ import (
 // Limits are what a user may bound a run by (the limits: section).
 type Limits struct {
 	// MaxMemory is the most resident memory the process may use, in bytes (0: none);
-	// limits.max_memory, by default half the machine's memory.
-	MaxMemory int64
+	// limits.max_memory, by default half the machine's memory (or the
+	// cgroup's). MaxMemoryNote says why it is what it is when sockrun
+	// chose it (AutoMemoryLimit, WithinAddressSpace).
+	MaxMemory     int64
+	MaxMemoryNote string
 	// MaxRuntime ends the run after this long (0: never).
 	MaxRuntime time.Duration
 	// MaxThreads is the most script threads a VM may run at once (0: no
@@ -47,15 +50,21 @@ func IsLimit(err error) bool {
 }
 
 // WatchLimits enforces limits.max_memory and limits.max_runtime until ctx
-// is done: it sends the error of the first one reached on hit. The memory
-// limit is not made the Go runtime's soft limit (debug.SetMemoryLimit):
-// with a live heap past a soft limit the collector runs without pause,
-// and a script growing a string stalled for tens of seconds before the
-// watchdog could end it.
+// is done: it sends the error of the first one reached on hit.
+//
+// The memory limit is also made the Go runtime's soft limit, a little
+// below it (softMemoryLimit), until ctx is done: the collector then works
+// before the heap's garbage could take the process past the limit, and
+// the watchdog acts only on memory the script keeps alive.
 func WatchLimits(ctx context.Context, env *Env, lim Limits, hit chan<- error) {
 	if lim.MaxMemory > 0 {
+		soft := softMemoryLimit(lim.MaxMemory, !tunedGC(env))
+		if prev := debug.SetMemoryLimit(-1); prev > soft {
+			debug.SetMemoryLimit(soft)
+			context.AfterFunc(ctx, func() { debug.SetMemoryLimit(prev) })
+		}
 		rss := openStatm()
-		go watchMemory(ctx, env.Stderr, rss, lim.MaxMemory, hit)
+		go watchMemory(ctx, env.Stderr, rss, lim.MaxMemory, lim.MaxMemoryNote, hit)
 	}
 	if lim.MaxRuntime > 0 {
 		t := time.AfterFunc(lim.MaxRuntime, func() {
@@ -65,25 +74,40 @@ func WatchLimits(ctx context.Context, env *Env, lim Limits, hit chan<- error) {
 	}
 }
 
-// memoryPoll is how often the watchdog reads the heap's size: a loop
-// doubling a string grows by gigabytes in a few hundred milliseconds.
+// softMemoryLimit is the Go runtime's soft memory limit for a run whose
+// resident memory may reach limit: below it by what the runtime does not
+// count (the program's code, the C library's memory) and some room, an
+// eighth of the limit up to 32 MiB; above it by the GC floor when there
+// is one, which the runtime counts but which never takes resident memory.
+func softMemoryLimit(limit int64, floor bool) int64 {
+	soft := limit - min(limit/8, 32<<20)
+	if floor {
+		soft += gcFloorSize
+	}
+	return soft
+}
+
+// memoryPoll is how often the watchdog reads the process's resident
+// memory: a loop doubling a string grows by gigabytes in a few hundred
+// milliseconds.
 const memoryPoll = 25 * time.Millisecond
 
-// watchMemory ends the run when the process's resident memory stays past
-// limit: at a reading over it, it asks for a collection that returns
-// freed memory to the system (what was over may have been garbage), and
-// gives up once that has finished with the process still over, or at once
-// at twice the limit. It reads /proc/self/statm, not runtime/metrics or
-// runtime.ReadMemStats, and never waits for the collection itself: those
-// may stop the world, which waits for every goroutine, and one copying a
-// string of a gigabyte cannot stop until it is done: the run's end would
-// wait for it.
-func watchMemory(ctx context.Context, stderr io.Writer, rss *statm, limit int64, hit chan<- error) {
+// watchMemory ends the run when the process's resident memory passes
+// limit at two readings in a row, or a quarter past it at one, with an
+// error that names the limit and note, why it is what it is. With the
+// runtime's soft limit below it, the collector has returned what garbage
+// it could by then: what is resident is the script's.
+//
+// It reads /proc/self/statm, not runtime/metrics or runtime.ReadMemStats,
+// and never forces a collection: those may stop the world, which waits
+// for every goroutine, one copying a string of a gigabyte included, and
+// the run's end would wait for it.
+func watchMemory(ctx context.Context, stderr io.Writer, rss *statm, limit int64, note string, hit chan<- error) {
 	defer recoverTo(stderr, "the memory watchdog")
 	tick := time.NewTicker(memoryPoll)
 	defer tick.Stop()
 	defer rss.close()
-	var freed chan struct{}
+	over := 0 // readings in a row past the limit
 	for {
 		select {
 		case <-ctx.Done():
@@ -91,18 +115,16 @@ func watchMemory(ctx context.Context, stderr io.Writer, rss *statm, limit int64,
 		case <-tick.C:
 		}
 		used := rss.resident()
-		switch {
-		case used <= limit:
-			freed = nil
-		case freed == nil && used <= 2*limit:
-			freed = make(chan struct{})
-			go func(done chan struct{}) {
-				debug.FreeOSMemory()
-				close(done)
-			}(freed)
-		case used > 2*limit || isDone(freed):
-			send(hit, &limitError{fmt.Sprintf("stopped: the script uses %s of memory, more than limits.max_memory (%s)",
-				luaapi.FormatBytes(used), luaapi.FormatBytes(limit))})
+		if used <= limit {
+			over = 0
+			continue
+		}
+		if over++; over >= 2 || used > limit+limit/4 {
+			if note != "" {
+				note = ", " + note
+			}
+			send(hit, &limitError{fmt.Sprintf("stopped: the script uses %s of memory, more than limits.max_memory (%s%s)",
+				luaapi.FormatBytes(used), luaapi.FormatBytes(limit), note)})
 			return
 		}
 	}
@@ -145,15 +167,6 @@ func (s *statm) resident() int64 {
 func (s *statm) close() {
 	if s.fd >= 0 {
 		unix.Close(s.fd)
-	}
-}
-
-func isDone(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
 	}
 }
 

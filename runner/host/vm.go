@@ -61,6 +61,9 @@ type VM struct {
 	// trace is the VM's part of --trace, nil when tracing is off.
 	trace LockTracer
 
+	// memory is what Reserve asks: limits.max_memory.
+	memory *memoryBudget
+
 	exitOnce sync.Once
 	exitCode atomic.Int64
 	exited   atomic.Bool
@@ -71,7 +74,7 @@ type VM struct {
 // script's directory, first on package.path; extraPath is the config's
 // path entries, after it. The VM's run ends when parent does.
 func NewVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath string) *VM {
-	v := &VM{env: env, gil: newGIL()}
+	v := &VM{env: env, gil: newGIL(), memory: newMemoryBudget(cfg.MaxMemory, cfg.MaxMemoryNote)}
 	v.ctx, v.cancel = context.WithCancelCause(parent)
 	v.luaCtx = newLuaContext(v.ctx)
 	v.epoch.Store(&Epoch{ctx: v.ctx, cancel: v.cancel})
@@ -84,7 +87,7 @@ func NewVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath s
 	// front.
 	v.L.Options.RegistrySize = vmOptions.RegistrySize
 	v.L.Options.CallStackSize = threadCallDepth
-	lua51.Open(v.L, lua51.Options{Stdin: env.Stdin})
+	lua51.Open(v.L, lua51.Options{Stdin: env.Stdin, Host: v})
 	if pkg, ok := v.L.GetGlobal("package").(*lua.LTable); ok {
 		environ := env.EnvironMap()
 		luaPath, hasLuaPath := environ["LUA_PATH"]
@@ -293,6 +296,18 @@ func (v *VM) Yield(L *lua.LState) {
 	if v.gil.Yield() {
 		L.G.CurrentThread = L
 	}
+}
+
+// Reserve implements lua51.Host: it returns nil if a string of n bytes
+// may be made now without passing limits.max_memory (or the address-space
+// limit), else the error to raise. Near the limit it collects the garbage
+// first, with the interpreter lock released.
+func (v *VM) Reserve(L *lua.LState, n int64) error {
+	return v.memory.reserve(n, func() {
+		v.Unlock(L)
+		defer v.Lock(L)
+		collectGarbage()
+	})
 }
 
 // SwitchInterval implements luaapi.Host.

@@ -57,8 +57,8 @@ type LiveEvent struct {
 	// the call's socket, and one the call made.
 	Sockets []SocketState
 	// Data is the bytes the call moved, as far as its data tells them
-	// (its first MaxLiveData; a line read's line, without its end);
-	// DataLen is how many it moved.
+	// (its first MaxLiveData; a line read's line with its end of line,
+	// as the trace's preview shows them); DataLen is how many it moved.
 	Data    string
 	DataLen int
 	// Message is the error the call raised, or that ended a thread, as
@@ -108,12 +108,13 @@ type Step struct {
 	Seq int
 }
 
-// liveOp is one thing draw did on the live canvas: an item added, or
-// (isOwn) an address found to be this script's.
+// liveOp is one thing draw did on the live canvas: an item added, an
+// address found to be this script's (isOwn), or a name the script wrote
+// for an address (isName).
 type liveOp struct {
-	item  item
-	isOwn bool
-	own   string
+	item          item
+	isOwn, isName bool
+	addr, name    string
 }
 
 // liveOps is a call's drawing for the live view, laid out when the event
@@ -124,7 +125,13 @@ func (o *liveOps) add(it item) { *o = append(*o, liveOp{item: it}) }
 
 func (o *liveOps) own(addr string) {
 	if addr != "" {
-		*o = append(*o, liveOp{isOwn: true, own: addr})
+		*o = append(*o, liveOp{isOwn: true, addr: addr})
+	}
+}
+
+func (o *liveOps) name(addr, name string) {
+	if name, ok := addrName(addr, name); ok {
+		*o = append(*o, liveOp{isName: true, addr: addr, name: name})
 	}
 }
 
@@ -137,13 +144,18 @@ type liveFeed struct {
 	socketIDs int
 	seq       int
 	items     []item // kept to lay out again
-	ours      map[string]bool
-	lay       *layouter
+	// ours, names and keys are the diagram's (diagram): this script's
+	// addresses, the names it wrote, how addresses are keyed.
+	ours  map[string]bool
+	names map[string]string
+	keys  *wildcards
+	lay   *layouter
 }
 
 func newLiveFeed(l Listener) *liveFeed {
-	ours := map[string]bool{}
-	return &liveFeed{l: l, ours: ours, lay: newLayouter(ours)}
+	f := &liveFeed{l: l, ours: map[string]bool{}, names: map[string]string{}, keys: newWildcards()}
+	f.lay = newLayouter(f.ours, f.names, f.keys)
+	return f
 }
 
 // nextSocketID is the number of a socket seen for the first time.
@@ -154,7 +166,12 @@ func (f *liveFeed) nextSocketID() int {
 	return f.socketIDs
 }
 
-// publish lays out what ev's call drew (ops) and tells the listener.
+// publish lays out what ev's call drew (ops) and tells the listener. The
+// diagram is laid out again (a Reset) when what was laid out changes: an
+// address laid out as another's turns out to be this script's, an address
+// of every interface is keyed by the address its peers see, a participant
+// gets the name the script wrote for it, or the oldest steps are
+// forgotten.
 func (f *liveFeed) publish(ev *LiveEvent, ops liveOps) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -164,26 +181,35 @@ func (f *liveFeed) publish(ev *LiveEvent, ops liveOps) {
 	f.lay.steps = f.lay.steps[:0]
 	reset := false
 	for _, op := range ops {
-		if op.isOwn {
-			if !f.ours[op.own] {
-				f.ours[op.own] = true
-				// Laid out as another's: its arrows were drawn from the
-				// receives, and now its sends draw them.
-				reset = reset || f.lay.theirs[op.own]
+		switch {
+		case op.isOwn:
+			if !f.ours[op.addr] {
+				f.ours[op.addr] = true
+				keyed := f.keys.own(op.addr)
+				reset = f.lay.own(op.addr) || keyed || reset
 			}
-			continue
+		case op.isName:
+			if _, ok := f.names[op.addr]; !ok {
+				f.names[op.addr] = op.name
+				if i, ok := f.lay.index[op.addr]; ok && f.lay.parts[i] != op.name {
+					reset = true
+				}
+			}
+		default:
+			it := op.item
+			it.seq = ev.Seq
+			keyedFrom, keyedTo := f.keys.see(it.from), f.keys.see(it.to)
+			reset = keyedFrom || keyedTo || reset
+			f.items = append(f.items, it)
+			f.lay.place(it)
 		}
-		it := op.item
-		it.seq = ev.Seq
-		f.items = append(f.items, it)
-		f.lay.place(it)
 	}
 	if len(f.items) > 2*maxLiveItems {
 		f.items = append(f.items[:0], f.items[len(f.items)-maxLiveItems:]...)
 		reset = true
 	}
 	if reset {
-		f.lay = newLayouter(f.ours)
+		f.lay = newLayouter(f.ours, f.names, f.keys)
 		for _, it := range f.items {
 			f.lay.place(it)
 		}

@@ -31,9 +31,12 @@ func drawBoth(d *diagram, f *liveFeed, calls []liveOps) {
 			ops[i].item.t = float64(n) / 1000
 		}
 		for _, op := range ops {
-			if op.isOwn {
-				d.own(op.own)
-			} else {
+			switch {
+			case op.isOwn:
+				d.own(op.addr)
+			case op.isName:
+				d.name(op.addr, op.name)
+			default:
 				d.add(op.item)
 			}
 		}
@@ -60,7 +63,10 @@ func sameDiagram(t *testing.T, d *diagram, live *liveDiagram) {
 }
 
 func call(ops ...liveOp) liveOps { return ops }
-func own(addr string) liveOp     { return liveOp{isOwn: true, own: addr} }
+func own(addr string) liveOp     { return liveOp{isOwn: true, addr: addr} }
+func name(addr, name string) liveOp {
+	return liveOp{isName: true, addr: addr, name: name}
+}
 func draws(kind itemKind, from, to, label string) liveOp {
 	return liveOp{item: item{kind: kind, from: from, to: to, label: label}}
 }
@@ -70,7 +76,9 @@ func draws(kind itemKind, from, to, label string) liveOp {
 // happens: a server whose clients are not this script, and a script that
 // connects to itself, whose accept is seen before the connect returns (so
 // the client's address is known as its own only then: the live diagram
-// is laid out again).
+// is laid out again); a server bound to every interface, whose lifeline
+// is the address its clients connect to once one does; a lifeline named
+// as the script wrote its address after it was laid out.
 func TestLiveLayout(t *testing.T) {
 	srv, cli := "127.0.0.1:80", "127.0.0.1:5000"
 	for _, c := range []struct {
@@ -92,6 +100,17 @@ func TestLiveLayout(t *testing.T) {
 			call(own(cli), draws(itemMsg, cli, srv, "connect")),
 			call(own(cli), draws(itemMsg, cli, srv, `"hi" (2 bytes)`)),
 			call(own(srv), draws(itemRecv, cli, srv, `"hi" (2 bytes)`)),
+		}, 1},
+		{"a server bound to every interface", []liveOps{
+			call(own("0.0.0.0:80"), draws(itemNote, "0.0.0.0:80", "", "listen")),
+			call(own("0.0.0.0:80"), own(srv), draws(itemAccept, cli, srv, "accept")),
+			call(own(srv), draws(itemRecv, cli, srv, `"hi" (2 bytes)`)),
+			call(own("0.0.0.0:80"), draws(itemNote, "0.0.0.0:80", "", "close")),
+		}, 1},
+		{"a name after the lifeline", []liveOps{
+			call(own(srv), draws(itemNote, srv, "", "listen")),
+			call(own(cli), name(srv, "localhost:80"), draws(itemMsg, cli, srv, "connect")),
+			call(own(cli), name(srv, "127.0.0.1:80"), draws(itemMsg, cli, srv, "close")),
 		}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,6 +11,10 @@ import (
 // diagram (mermaid.go), laid out on a fixed grid in a monospace
 // font: a column per participant with its box at the top and bottom and
 // a dashed lifeline between, a row per step with its time on the left.
+// Text keeps its runs of spaces (xml:space="preserve", and white-space:
+// pre for browsers that follow CSS), since a preview's spaces are bytes
+// of the data; an arrow's label sits on a white background, so that the
+// lifelines it crosses do not run through it.
 
 // Layout, in pixels. charW is the advance of a 12px monospace character.
 const (
@@ -59,7 +63,7 @@ func (d *diagram) svg(title string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12">`+"\n",
+	p(`<svg xmlns="http://www.w3.org/2000/svg" xml:space="preserve" style="white-space: pre" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12">`+"\n",
 		width, height, width, height)
 	p(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#222"/></marker></defs>` + "\n")
 	p(`<rect width="100%%" height="100%%" fill="#fff"/>` + "\n")
@@ -102,6 +106,8 @@ func (d *diagram) svg(title string) string {
 			if s.kind == itemFail {
 				fill = "#b00"
 			}
+			w := float64(utf8.RuneCountInString(label))*svgCharW + 6
+			p(`<rect x="%.1f" y="%.1f" width="%.1f" height="15" fill="#fff"/>`+"\n", (x1+x2)/2-w/2, y-12, w)
 			p(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text>`+"\n", (x1+x2)/2, y, fill, xmlText(label))
 		}
 	}

@@ -198,6 +198,32 @@ func (vt *VMTracer) describeResult(ev *luaapi.CallEvent, te *traceEvent) {
 		local, peer := s.Endpoints()
 		vt.addrs[s] = endpoints{local, peer}
 	}
+	vt.pair(ev)
+}
+
+// pair notes the sockets a call made together, connected to each other
+// and with no address (socket.socketpair): each names the other, by its
+// descriptor, as its peer.
+func (vt *VMTracer) pair(ev *luaapi.CallEvent) {
+	if ev.Func.Dir&api.Opens == 0 {
+		return
+	}
+	var made []luaapi.StatefulSocket
+	for _, r := range ev.Results {
+		if s := api.SocketValue(r); s != nil {
+			made = append(made, s)
+		}
+	}
+	if len(made) != 2 {
+		return
+	}
+	a, b := made[0], made[1]
+	for _, s := range made {
+		if local, peer := s.Endpoints(); local != "" || peer != "" {
+			return
+		}
+	}
+	vt.pairs[a], vt.pairs[b] = b.FD(), a.FD()
 }
 
 // describeBytes fills in the bytes a receive or a send moved, their
@@ -220,7 +246,7 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 	}
 	switch {
 	case n == 0 && ev.EndOfStream:
-		te.Result = "0 bytes (end of stream)"
+		te.Result = "0 bytes"
 	case te.Preview != "":
 		te.Result = fmt.Sprintf("%d bytes %s", n, te.Preview)
 	default:
@@ -228,6 +254,9 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 	}
 	if from := sender(ev); from != "" {
 		te.Result += " from " + from
+	}
+	if ev.EndOfStream {
+		te.Result += vt.endOfStream(ev, te)
 	}
 	// A stream read that filled its bufsize while more had arrived:
 	// the bytes of one send can take several recv calls, and the trace
@@ -241,19 +270,35 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 
 // movedData is the bytes ev's receive or send moved, as far as its data
 // tells them (ok false if it has none). A send's are what it sent of its
-// data, from its index argument. A receive's data may hold more than the
-// bytes moved (LuaSocket's prefix) or fewer (a line without its end of
-// line): they are what the call returned, from the bytes it moved.
+// data, from its index argument. A receive's are what the call took off
+// the wire (luaapi.CallEvent.Moved): its data without LuaSocket's prefix,
+// a line reader's line with the end of line it does not return.
 func movedData(ev *luaapi.CallEvent) (moved string, ok bool) {
+	if ev.Func.Dir&api.Sends == 0 {
+		return ev.Moved()
+	}
 	data, ok := ev.Data()
 	if !ok {
 		return "", false
 	}
-	if ev.Func.Dir&api.Sends != 0 {
-		start := sendStart(ev, len(data))
-		return data[start:min(start+ev.Sent, len(data))], true
+	start := sendStart(ev, len(data))
+	return data[start:min(start+ev.Sent, len(data))], true
+}
+
+// endOfStream is what a read that met the end of the stream adds to its
+// result: the peer's FIN, the first time the socket meets it (te.FIN; the
+// FIN came once, whatever reads after it return), unless the script shut
+// the socket's reading side itself.
+func (vt *VMTracer) endOfStream(ev *luaapi.CallEvent, te *traceEvent) string {
+	if vt.fins[ev.Socket] || ev.StateBefore == "RD_SHUT" || ev.StateBefore == "SHUT" {
+		return " (end of stream)"
 	}
-	return data[max(len(data)-ev.Received, 0):], true
+	vt.fins[ev.Socket] = true
+	te.FIN = true
+	if peer := vt.peerName(ev, te); peer != "" {
+		return " (end of stream: FIN from " + peer + ")"
+	}
+	return " (end of stream: FIN)"
 }
 
 // sendStart is where in data of length size a send starts: at its index

@@ -1,14 +1,17 @@
 package trace
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
@@ -80,10 +83,26 @@ type Tracer struct {
 	closed bool
 	diag   *diagram // mermaid and svg: what the diagram draws
 	line   []byte   // the line being written, under mu
+	// out is w as the scripts' writes to it go (luaapi.Stream): a line
+	// is written at once, or queued while the reader stalls, never
+	// waited for with the interpreter lock held. dropped counts the
+	// lines dropped while too much was queued.
+	out     *luaapi.Stream
+	dropped int
+	// abandoned: the reader stalled and the run gave up on it; Close
+	// does not wait for it again.
+	abandoned bool
+	// interrupted: a signal interrupted the run (read by the VMs'
+	// tracers, hence atomic).
+	interrupted atomic.Bool
 
 	// live is the live view's feed (--live), nil without it.
 	live *liveFeed
 }
+
+// flushWait is how long Close waits for the lines queued for a stalled
+// reader before it gives up on them.
+const flushWait = 2 * time.Second
 
 // New starts the trace of a run of script by workers VMs, or returns nil
 // if tracing is off and no live view (l) watches. The trace goes to
@@ -113,10 +132,23 @@ func New(stderr io.Writer, dir string, tc Config, script string, workers int, l 
 		}
 		t.file, t.w = f, f
 	}
+	t.out = luaapi.StreamOf(t.w)
 	if t.format == "mermaid" || t.format == "svg" {
 		t.diag = newDiagram()
 	}
 	return t, nil
+}
+
+// Abandon tells the trace that the reader of st stalled and the run gave
+// up waiting for it: if the trace goes to st, Close will not wait again.
+// A nil Tracer does nothing.
+func (t *Tracer) Abandon(st *luaapi.Stream) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.abandoned = t.out == st
+	t.mu.Unlock()
 }
 
 // Close ends the trace: a diagram is drawn now, and the file closed.
@@ -134,11 +166,15 @@ func (t *Tracer) Close() {
 	if t.w == nil {
 		return
 	}
-	switch t.format {
-	case "mermaid":
-		io.WriteString(t.w, t.diag.mermaid(t.file == nil || !isBareMermaid(t.file.Name())))
-	case "svg":
-		io.WriteString(t.w, t.diag.svg(t.title))
+	// A reader that stalled gets what was queued for it, if it comes
+	// back in time, and no diagram.
+	if !t.abandoned && t.out.Flush(flushWait) {
+		switch t.format {
+		case "mermaid":
+			io.WriteString(t.w, t.diag.mermaid(t.file == nil || !isBareMermaid(t.file.Name())))
+		case "svg":
+			io.WriteString(t.w, t.diag.svg(t.title))
+		}
 	}
 	if t.file != nil {
 		t.file.Close()
@@ -166,6 +202,7 @@ type traceEvent struct {
 	Error       string  `json:"error,omitempty"`
 	Bytes       *int    `json:"bytes,omitempty"`
 	Preview     string  `json:"preview,omitempty"`
+	FIN         bool    `json:"fin,omitempty"`
 	StateBefore string  `json:"state_before,omitempty"`
 	StateAfter  string  `json:"state_after,omitempty"`
 	Local       string  `json:"local,omitempty"`
@@ -205,7 +242,17 @@ func (t *Tracer) emit(ev *traceEvent) {
 	default:
 		t.line = appendTextLine(t.line[:0], ev, t.workers > 1)
 	}
-	t.w.Write(t.line)
+	if t.dropped > 0 {
+		note := fmt.Appendf(nil, "sockrun: trace: %d lines dropped while the trace's reader stalled\n", t.dropped)
+		if !t.out.Send(note) {
+			t.dropped++
+			return
+		}
+		t.dropped = 0
+	}
+	if !t.out.Send(t.line) {
+		t.dropped++
+	}
 }
 
 // Signal traces a signal the run received: the first (count 1)
@@ -214,6 +261,7 @@ func (t *Tracer) Signal(sig os.Signal, count int) {
 	if t == nil {
 		return
 	}
+	t.interrupted.Store(true)
 	name := luaapi.SignalName(sig)
 	detail := "interrupting the run"
 	if count > 1 {
@@ -243,6 +291,12 @@ type VMTracer struct {
 	// addrs are the endpoints of the sockets seen, kept while they are
 	// open so that a close can be drawn between them.
 	addrs map[luaapi.StatefulSocket]endpoints
+	// pairs are, for each socket of a pair made together with no address
+	// (socket.socketpair), the other's descriptor: its peer's name.
+	pairs map[luaapi.StatefulSocket]int
+	// fins are the sockets whose peer's end of stream (FIN) was traced:
+	// it came once, whatever the reads after it return.
+	fins map[luaapi.StatefulSocket]bool
 	// For the live view only (nil without it): the run's number of each
 	// socket seen, while it is open; and the calls under way the trace
 	// does not show (a queue's get, a join), to tell what a thread waits
@@ -259,6 +313,22 @@ type pendingCall struct {
 // endpoints are a socket's local and peer addresses ("" if none).
 type endpoints struct{ local, peer string }
 
+// peerName is how the trace names the peer of a call's socket: its
+// address, or "fd N" for the other end of a pair that has none; "" if
+// it has no peer the trace knows.
+func (vt *VMTracer) peerName(ev *luaapi.CallEvent, te *traceEvent) string {
+	if te.Peer != "" {
+		return te.Peer
+	}
+	if fd, ok := vt.pairs[ev.Socket]; ok {
+		return fdName(fd)
+	}
+	return ""
+}
+
+// fdName names a socket that has no address by its descriptor: "fd 7".
+func fdName(fd int) string { return "fd " + strconv.Itoa(fd) }
+
 // ForVM is the trace of worker's VM, made before its script starts. The
 // clock starts with the first worker's, so that the time of a line is
 // the script's, not sockrun's start-up.
@@ -266,7 +336,8 @@ func (t *Tracer) ForVM(worker int, rt *luaapi.Runtime) *VMTracer {
 	if worker == 1 {
 		t.start = time.Now() // no VM runs yet: nothing reads it meanwhile
 	}
-	vt := &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{}, addrs: map[luaapi.StatefulSocket]endpoints{}}
+	vt := &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{},
+		addrs: map[luaapi.StatefulSocket]endpoints{}, pairs: map[luaapi.StatefulSocket]int{}, fins: map[luaapi.StatefulSocket]bool{}}
 	if t.live != nil {
 		vt.ids, vt.others = map[luaapi.StatefulSocket]int{}, map[*lua.LState]*pendingCall{}
 	}
@@ -316,6 +387,8 @@ func (vt *VMTracer) Call(ev *luaapi.CallEvent) {
 	}
 	if ev.Socket != nil && ev.StateAfter == "CLOSED" {
 		delete(vt.addrs, ev.Socket)
+		delete(vt.pairs, ev.Socket)
+		delete(vt.fins, ev.Socket)
 	}
 	vt.t.emit(te)
 }
@@ -406,6 +479,13 @@ func (vt *VMTracer) ThreadEnd(L *lua.LState, id int, err lua.LValue) {
 	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadEnd, Worker: vt.worker, Thread: id}
 	if err != nil {
 		te.Error = errorName(err)
+		// Interrupted between two instructions rather than in a blocking
+		// call, a thread raises gopher-lua's "context canceled" (which a
+		// script may catch and raise again): the signal's error, as the
+		// blocking calls say it.
+		if vt.t.interrupted.Load() && strings.HasSuffix(te.Error, context.Canceled.Error()) {
+			te.Error = "KeyboardInterrupt"
+		}
 	}
 	vt.t.emit(te)
 	if vt.t.live != nil {

@@ -2,8 +2,11 @@ package trace
 
 import (
 	"encoding/xml"
+	"os"
 	"strings"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 func TestPreview(t *testing.T) {
@@ -59,6 +62,30 @@ func TestSVGEscapes(t *testing.T) {
 	for _, w := range []string{`"</svg>&amp;" (9 bytes)`, "<a&b>", `a "script" & <more>.lua`, "SIGINT"} {
 		if !strings.Contains(text.String(), w) {
 			t.Errorf("no %q in the SVG's text", w)
+		}
+	}
+}
+
+// TestThreadEndInterruptedInLua: a thread that the end of an interrupted
+// run stops between two instructions raises gopher-lua's "context
+// canceled" (a script may catch it and raise it again, with a position);
+// the trace says KeyboardInterrupt, as for a thread stopped in a call.
+// Before any signal, the message is the error's own.
+func TestThreadEndInterruptedInLua(t *testing.T) {
+	var out strings.Builder
+	tr, err := New(&out, "", Config{On: true, Format: "text"}, "s.lua", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vt := tr.ForVM(1, nil)
+	vt.ThreadEnd(nil, 2, lua.LString("s.lua:3: context canceled"))
+	tr.Signal(os.Interrupt, 1)
+	vt.ThreadEnd(nil, 3, lua.LString("s.lua:7: context canceled"))
+	tr.Close()
+	got := out.String()
+	for _, w := range []string{"t2 thread ended with error s.lua:3: context canceled\n", "t3 thread ended with error KeyboardInterrupt\n"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("no %q in:\n%s", w, got)
 		}
 	}
 }
