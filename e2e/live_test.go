@@ -136,15 +136,16 @@ func TestLiveView(t *testing.T) {
 		t.Errorf("threads waiting: %v, want 3 in recvline(4096), 3 or more in queue:get(), main in accept()", waitingIn)
 	}
 
-	// A click on an arrow shows its bytes: the line alice sent (a line
-	// read's data is the line without its end: its first bytes), and the
-	// server's send of it to bob.
-	text, dump := clickArrow(t, b, `"hello, anyone here?`)
-	if !strings.HasPrefix(text, "hello, anyone here?") {
+	// A click on an arrow shows its bytes: the line alice sent, as the
+	// server's recvline took it off the wire (with its end of line, which
+	// recvline does not return), and the server's send of it to bob.
+	line := "hello, anyone here?\n"
+	text, dump := clickArrow(t, b, `"hello, anyone here?\n" (20 bytes)`)
+	if text != `hello, anyone here?\n`+"\n" {
 		t.Errorf("a receive's bytes as text: %q", text)
 	}
-	if got := hexOfDump(dump); !strings.HasPrefix(got, hex.EncodeToString([]byte("hello, anyone here?"))) {
-		t.Errorf("a receive's bytes as hex:\n%s", dump)
+	if got := hexOfDump(dump); got != hex.EncodeToString([]byte(line)) {
+		t.Errorf("a receive's bytes as hex:\n%s\nwant %x", dump, line)
 	}
 	sent := "[alice] hello, anyone here?\n"
 	text, dump = clickArrow(t, b, `"[alice] hello, anyone here?\n" (28 bytes)`)
