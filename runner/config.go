@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/runner/host"
+	"github.com/sockrun/sockrun/runner/live"
 	"github.com/sockrun/sockrun/runner/trace"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -51,6 +52,9 @@ type Config struct {
 	File string
 	// Trace is --trace's: on, where to, in what format.
 	Trace trace.Config
+	// Live is the address the live view listens on (live; --live), ""
+	// for none.
+	Live string
 	// Limits are the limits: section.
 	Limits host.Limits
 	// Profiles are --cpuprofile's and --memprofile's files (flags only).
@@ -117,6 +121,11 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	tc := trace.Config{On: v.GetBool("trace"), File: v.GetString("trace_file"), Format: v.GetString("trace_format")}
 	if cfg.Trace, err = tc.Resolve(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if s := strings.TrimSpace(v.GetString("live")); s != "" {
+		if cfg.Live, err = live.ParseAddr(s); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
 	}
 	cfg.Path = configPath(v.Get("path"))
 	cfg.SharedURL = strings.TrimSpace(v.GetString("shared.url"))

@@ -11,6 +11,8 @@
 //     lock, threads, limits, the script's chunks, errors, exit codes);
 //   - runner/trace: --trace, its events and renderers (text, JSON lines,
 //     Mermaid, SVG);
+//   - runner/live: --live, the page that shows a run as it happens, fed by
+//     runner/trace;
 //   - runner/prompt: the interactive prompt and its line editor;
 //   - runner/repr: Lua values printed readably, for the prompt and the trace.
 //

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/runner/host"
+	"github.com/sockrun/sockrun/runner/live"
 	"github.com/sockrun/sockrun/runner/prompt"
 	"github.com/sockrun/sockrun/runner/trace"
 	lua "github.com/yuin/gopher-lua"
@@ -46,12 +47,36 @@ func run(env *Env, cfg *Config, s host.Script) int {
 	if code := checkQuiet(env, &s); code != host.ExitOK {
 		return code
 	}
-	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.Name(), cfg.Workers)
+	var view *live.Server
+	var listener trace.Listener
+	if cfg.Live != "" {
+		var err error
+		if view, err = live.Start(cfg.Live, s.Name(), cfg.Workers); err != nil {
+			fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+			return host.ExitUsage
+		}
+		listener = view.Listener()
+		fmt.Fprintf(env.Stderr, "sockrun: live view on %s\n", view.URL)
+	}
+	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.Name(), cfg.Workers, listener)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		if view != nil {
+			view.End(host.ExitUsage)
+		}
 		return host.ExitUsage
 	}
 	defer tr.Close()
+	code := runWorkers(env, cfg, s, tr, view)
+	if view != nil {
+		view.End(code)
+	}
+	return code
+}
+
+// runWorkers runs s in its workers, traced by tr (nil if nobody watches)
+// and shown by view (nil without --live), and returns the exit code.
+func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *live.Server) int {
 	done, err := host.SetupProcess(env, cfg.Profiles)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
@@ -65,6 +90,7 @@ func run(env *Env, cfg *Config, s host.Script) int {
 	}
 	defer shared.Close()
 	w := newWorkers(env, cfg, tr, shared)
+	w.rep.view = view
 	defer w.close()
 	if err := w.start(&s); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
@@ -407,6 +433,10 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 		fmt.Fprintln(env.Stderr, "sockrun: the prompt runs one VM: --workers does not apply to it")
 		return host.ExitUsage
 	}
+	if cfg.Live != "" {
+		fmt.Fprintln(env.Stderr, "sockrun: --live shows a script's run: it does not apply to the prompt")
+		return host.ExitUsage
+	}
 	if err := s.Read(env); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return host.ExitUsage
@@ -476,7 +506,8 @@ type errorReporter struct {
 	stderr           io.Writer
 	vms              []*host.VM
 	interruptPrinted bool
-	explain          bool // print explanations under errors
+	explain          bool         // print explanations under errors
+	view             *live.Server // the live view, nil without --live
 }
 
 // report prints r's error and returns the exit code it means. An error
@@ -527,8 +558,12 @@ func (rep *errorReporter) report(r chunkResult) int {
 		}
 	}
 	fmt.Fprintf(rep.stderr, "sockrun: %s%s\n", who, msg)
-	if why := explanation(r.err); why != "" && rep.explain {
+	why := explanation(r.err)
+	if why != "" && rep.explain {
 		fmt.Fprintf(rep.stderr, "  why: %s\n", why)
+	}
+	if rep.view != nil {
+		rep.view.RunError(r.worker, msg, why)
 	}
 	if trace != "" {
 		fmt.Fprintf(rep.stderr, "%s\n", trace)

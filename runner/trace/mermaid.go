@@ -48,6 +48,7 @@ type item struct {
 	t        float64
 	from, to string
 	label    string
+	seq      int // the live view's number of the event that drew it
 }
 
 // diagram keeps the items of a run, the addresses of this script's
@@ -84,16 +85,11 @@ func (d *diagram) own(addr string) {
 
 // name records that the script wrote name for addr, the address the
 // kernel was given (connect's, sendto's, bind's): the first name labels
-// the participant. A name of every interface (0.0.0.0) names none; a
-// name's port 0 (bind's "any port") is the port the kernel gave.
+// the participant.
 func (d *diagram) name(addr, name string) {
-	if addr == "" || name == "" || unspecified(name) {
+	name, ok := addrName(addr, name)
+	if !ok {
 		return
-	}
-	if host, port, err := net.SplitHostPort(name); err == nil {
-		if _, addrPort, err := net.SplitHostPort(addr); err == nil && port != addrPort {
-			name = net.JoinHostPort(host, addrPort)
-		}
 	}
 	d.mu.Lock()
 	if _, ok := d.names[addr]; !ok {
@@ -102,11 +98,34 @@ func (d *diagram) name(addr, name string) {
 	d.mu.Unlock()
 }
 
-// draw adds what a call shows in the diagram, if anything. What the call
-// does (connects, sends, closes ...) is the registry's (api: Func.Dir),
-// so that the calls of every face draw the same.
-func (vt *VMTracer) draw(ev *luaapi.CallEvent, te *traceEvent) {
-	d := vt.t.diag
+// addrName is the name that the script writing name for addr gives the
+// address, ok false if it names none: a name of every interface
+// (0.0.0.0) names none; a name's port 0 (bind's "any port") is the port
+// the kernel gave.
+func addrName(addr, name string) (string, bool) {
+	if addr == "" || name == "" || unspecified(name) {
+		return "", false
+	}
+	if host, port, err := net.SplitHostPort(name); err == nil {
+		if _, addrPort, err := net.SplitHostPort(addr); err == nil && port != addrPort {
+			name = net.JoinHostPort(host, addrPort)
+		}
+	}
+	return name, true
+}
+
+// canvas is what draw draws on: the diagram drawn when the run ends, or
+// the live view's (liveOps).
+type canvas interface {
+	add(it item)
+	own(addr string)
+	name(addr, name string)
+}
+
+// draw adds what a call shows in the diagram to d, if anything. What the
+// call does (connects, sends, closes ...) is the registry's (api:
+// Func.Dir), so that the calls of every face draw the same.
+func (vt *VMTracer) draw(d canvas, ev *luaapi.CallEvent, te *traceEvent) {
 	d.own(te.Local)
 	at := func(kind itemKind, from, to, label string) {
 		d.add(item{kind: kind, t: te.T, from: from, to: to, label: label})
@@ -225,6 +244,7 @@ type step struct {
 	t        float64
 	from, to int
 	label    string
+	seq      int // the live view's number of the event that drew it
 }
 
 // layout turns the items into the participants (their labels) and steps
@@ -232,54 +252,23 @@ type step struct {
 func (d *diagram) layout() (parts []string, steps []step) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	alias := d.aliases()
-	ours := map[string]bool{}
-	for a := range d.ours {
-		ours[alias(a)] = true
-	}
-	index := map[string]int{}
-	part := func(addr string) int {
-		addr = alias(addr)
-		if i, ok := index[addr]; ok {
-			return i
-		}
-		index[addr] = len(parts)
-		label := addr
-		if name, ok := d.names[addr]; ok {
-			label = name
-		}
-		parts = append(parts, label)
-		return len(parts) - 1
-	}
+	l := newLayouter(d.ours, d.names, d.keys())
 	var signals []item // signals before any participant: drawn once one exists
 	for _, it := range d.items {
-		switch it.kind {
-		case itemMsg, itemFail:
-			steps = append(steps, step{it.kind, it.t, part(it.from), part(it.to), it.label})
-		case itemNote:
-			i := part(it.from)
-			steps = append(steps, step{itemNote, it.t, i, i, it.label})
-		case itemAccept:
-			if !ours[alias(it.from)] {
-				steps = append(steps, step{itemMsg, it.t, part(it.from), part(it.to), "connect"})
-			}
-			i := part(it.to)
-			steps = append(steps, step{itemNote, it.t, i, i, "accept " + parts[part(it.from)]})
-		case itemRecv:
-			if !ours[alias(it.from)] {
-				steps = append(steps, step{itemMsg, it.t, part(it.from), part(it.to), it.label})
-			}
-		case itemSignal:
+		if it.kind == itemSignal {
 			signals = append(signals, it)
+			continue
 		}
+		l.place(it)
 	}
+	parts, steps = l.parts, l.steps
 	// Signals span every participant, so they are placed once all are
 	// known, at their time.
 	for _, it := range signals {
 		if len(parts) == 0 {
 			break
 		}
-		s := step{itemNote, it.t, 0, len(parts) - 1, it.label}
+		s := step{kind: itemNote, t: it.t, from: 0, to: len(parts) - 1, label: it.label}
 		i := len(steps)
 		for i > 0 && steps[i-1].t > it.t {
 			i--
@@ -287,62 +276,196 @@ func (d *diagram) layout() (parts []string, steps []step) {
 		steps = append(steps[:i], append([]step{s}, steps[i:]...)...)
 	}
 	if d.dropped > 0 && len(parts) > 0 {
-		steps = append(steps, step{itemNote, steps[len(steps)-1].t, 0, len(parts) - 1,
-			fmt.Sprintf("... %d more events not drawn (a diagram keeps the first %d)", d.dropped, maxDiagramItems)})
+		steps = append(steps, step{kind: itemNote, t: steps[len(steps)-1].t, from: 0, to: len(parts) - 1,
+			label: fmt.Sprintf("... %d more events not drawn (a diagram keeps the first %d)", d.dropped, maxDiagramItems)})
 	}
 	return parts, steps
 }
 
-// aliases is how the diagram keys an address: a socket of this script
-// bound to every interface (0.0.0.0:P, [::]:P) is the address its peers
-// see, an address of this host with the same port (127.0.0.1:P), if one
-// appears; every other address is itself.
-func (d *diagram) aliases() func(string) string {
-	var local []netip.Addr // this host's addresses, asked once
-	isLocal := func(ip netip.Addr) bool {
-		if ip.IsLoopback() {
-			return true
-		}
-		if local == nil {
-			local = []netip.Addr{}
-			addrs, _ := net.InterfaceAddrs()
-			for _, a := range addrs {
-				if p, err := netip.ParsePrefix(a.String()); err == nil {
-					local = append(local, p.Addr().Unmap())
-				}
-			}
-		}
-		return slices.Contains(local, ip.Unmap())
+// layouter lays items out one at a time: a participant for each address
+// (by its key, wildcards.key), in the order they appear, labelled by the
+// name the script first wrote for it, and the steps each item draws. The
+// diagram drawn when the run ends and the live view (live.go) both lay
+// out with it, so that both draw the same arrows.
+type layouter struct {
+	keys  *wildcards
+	names map[string]string // the first name the script wrote for an address
+	// ours are the keys of this script's sockets: a peer that is this
+	// script draws its sends itself.
+	ours map[string]bool
+	// theirs are the keys laid out as a peer that is not this script (a
+	// receive or an accept drew its arrow).
+	theirs map[string]bool
+	index  map[string]int
+	parts  []string
+	steps  []step
+}
+
+// newLayouter lays out with ours the addresses of this script's sockets,
+// names the names the script wrote, keys how addresses are keyed.
+func newLayouter(ours map[string]bool, names map[string]string, keys *wildcards) *layouter {
+	l := &layouter{keys: keys, names: names, ours: map[string]bool{}, theirs: map[string]bool{}, index: map[string]int{}}
+	for a := range ours {
+		l.ours[keys.key(a)] = true
 	}
-	var keys []netip.AddrPort // the specified addresses, in order of appearance
-	seen := map[netip.AddrPort]bool{}
-	for _, it := range d.items {
-		for _, a := range []string{it.from, it.to} {
-			if ap, err := netip.ParseAddrPort(a); err == nil && !ap.Addr().IsUnspecified() && !seen[ap] {
-				seen[ap] = true
-				keys = append(keys, ap)
-			}
+	return l
+}
+
+// own notes that addr is one of this script's addresses. It reports
+// whether it was laid out as another's, so that what was laid out is to
+// be laid out again: its arrows were drawn from the receives, and now its
+// sends draw them.
+func (l *layouter) own(addr string) bool {
+	k := l.keys.key(addr)
+	if l.ours[k] {
+		return false
+	}
+	l.ours[k] = true
+	return l.theirs[k]
+}
+
+// part is the participant of addr, added if new.
+func (l *layouter) part(addr string) int {
+	k := l.keys.key(addr)
+	if i, ok := l.index[k]; ok {
+		return i
+	}
+	l.index[k] = len(l.parts)
+	label := k
+	if name, ok := l.names[k]; ok {
+		label = name
+	}
+	l.parts = append(l.parts, label)
+	return len(l.parts) - 1
+}
+
+// place lays out it, a signal as a note over every participant known so
+// far (layout places the end-of-run diagram's signals itself).
+func (l *layouter) place(it item) {
+	add := func(kind itemKind, from, to int, label string) {
+		l.steps = append(l.steps, step{kind: kind, t: it.t, from: from, to: to, label: label, seq: it.seq})
+	}
+	switch it.kind {
+	case itemMsg, itemFail:
+		add(it.kind, l.part(it.from), l.part(it.to), it.label)
+	case itemNote:
+		i := l.part(it.from)
+		add(itemNote, i, i, it.label)
+	case itemAccept:
+		if k := l.keys.key(it.from); !l.ours[k] {
+			l.theirs[k] = true
+			add(itemMsg, l.part(it.from), l.part(it.to), "connect")
+		}
+		i := l.part(it.to)
+		add(itemNote, i, i, "accept "+l.parts[l.part(it.from)])
+	case itemRecv:
+		if k := l.keys.key(it.from); !l.ours[k] {
+			l.theirs[k] = true
+			add(itemMsg, l.part(it.from), l.part(it.to), it.label)
+		}
+	case itemSignal:
+		if len(l.parts) > 0 {
+			add(itemNote, 0, len(l.parts)-1, it.label)
 		}
 	}
-	alias := map[string]string{}
+}
+
+// keys is how the diagram keys the addresses it has drawn (wildcards).
+func (d *diagram) keys() *wildcards {
+	w := newWildcards()
 	for a := range d.ours {
-		w, err := netip.ParseAddrPort(a)
-		if err != nil || !w.Addr().IsUnspecified() {
-			continue
+		w.own(a)
+	}
+	for _, it := range d.items {
+		w.see(it.from)
+		w.see(it.to)
+	}
+	return w
+}
+
+// wildcards keys the diagram's addresses: a socket of this script bound
+// to every interface (0.0.0.0:P, [::]:P) is the address its peers see,
+// the first address of this host with the same port (127.0.0.1:P) to
+// appear, if one does; every other address is itself. It learns the
+// addresses as they appear (own, see), so that the live view keys them
+// as the diagram drawn at the end does.
+type wildcards struct {
+	local []netip.Addr // this host's addresses, asked once
+	// first is, for each port, the first address of this host seen
+	// with it.
+	first map[uint16]netip.AddrPort
+	// open are this script's addresses of every interface not keyed yet.
+	open  map[string]uint16
+	alias map[string]string
+}
+
+func newWildcards() *wildcards {
+	return &wildcards{first: map[uint16]netip.AddrPort{}, open: map[string]uint16{}, alias: map[string]string{}}
+}
+
+// key is addr's key.
+func (w *wildcards) key(addr string) string {
+	if k, ok := w.alias[addr]; ok {
+		return k
+	}
+	return addr
+}
+
+// own notes addr as an address of this script's. It reports whether
+// that keyed it anew (an address of every interface whose port was seen).
+func (w *wildcards) own(addr string) bool {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().IsUnspecified() {
+		return false
+	}
+	if _, ok := w.alias[addr]; ok {
+		return false
+	}
+	if k, ok := w.first[ap.Port()]; ok {
+		w.alias[addr] = k.String()
+		return true
+	}
+	w.open[addr] = ap.Port()
+	return false
+}
+
+// see notes addr as one the diagram draws. It reports whether that keyed
+// an address of this script's anew.
+func (w *wildcards) see(addr string) bool {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || ap.Addr().IsUnspecified() {
+		return false
+	}
+	if _, ok := w.first[ap.Port()]; ok || !w.isLocal(ap.Addr()) {
+		return false
+	}
+	w.first[ap.Port()] = ap
+	keyed := false
+	for a, port := range w.open {
+		if port == ap.Port() {
+			w.alias[a] = ap.String()
+			delete(w.open, a)
+			keyed = true
 		}
-		for _, k := range keys {
-			if k.Port() == w.Port() && isLocal(k.Addr()) {
-				alias[a] = k.String()
-				break
+	}
+	return keyed
+}
+
+// isLocal says whether ip is an address of this host.
+func (w *wildcards) isLocal(ip netip.Addr) bool {
+	if ip.IsLoopback() {
+		return true
+	}
+	if w.local == nil {
+		w.local = []netip.Addr{}
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				w.local = append(w.local, p.Addr().Unmap())
 			}
 		}
 	}
-	return func(addr string) string {
-		if k, ok := alias[addr]; ok {
-			return k
-		}
-		return addr
-	}
+	return slices.Contains(w.local, ip.Unmap())
 }
 
 // unspecified says whether addr (host:port) names every interface.

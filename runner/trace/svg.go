@@ -34,7 +34,7 @@ func (d *diagram) svg(title string) string {
 	parts, steps := d.layout()
 	if len(parts) == 0 {
 		parts = []string{"(no endpoints)"}
-		steps = append(steps, step{itemNote, 0, 0, 0, "no connections, sends or closes were traced"})
+		steps = append(steps, step{kind: itemNote, label: "no connections, sends or closes were traced"})
 	}
 	// Columns are as wide as the longest label between neighbours needs.
 	longest := 0

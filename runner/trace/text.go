@@ -229,22 +229,20 @@ func (vt *VMTracer) pair(ev *luaapi.CallEvent) {
 // describeBytes fills in the bytes a receive or a send moved, their
 // preview, and the result in words.
 func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
+	data, isData := movedData(ev)
 	if ev.Func.Dir&api.Sends != 0 {
 		n := ev.Sent
 		te.Bytes = &n
-		if data, isData := ev.Data(); isData {
-			start := sendStart(ev, len(data))
-			te.Preview = preview(data[start:min(start+n, len(data))])
+		if isData {
+			te.Preview = preview(data)
 		}
 		te.Result = fmt.Sprintf("%d bytes", n)
 		return
 	}
 	n := ev.Received
 	te.Bytes = &n
-	if moved, ok := ev.Moved(); ok && n > 0 {
-		// The bytes the call took off the wire: a line reader's line
-		// with the end of line it does not return.
-		te.Preview = preview(moved)
+	if isData && n > 0 {
+		te.Preview = preview(data)
 	}
 	switch {
 	case n == 0 && ev.EndOfStream:
@@ -268,6 +266,23 @@ func (vt *VMTracer) describeBytes(ev *luaapi.CallEvent, te *traceEvent) {
 			te.Result += fmt.Sprintf(" (+%d more received, waiting for the next read)", b.Buffered())
 		}
 	}
+}
+
+// movedData is the bytes ev's receive or send moved, as far as its data
+// tells them (ok false if it has none). A send's are what it sent of its
+// data, from its index argument. A receive's are what the call took off
+// the wire (luaapi.CallEvent.Moved): its data without LuaSocket's prefix,
+// a line reader's line with the end of line it does not return.
+func movedData(ev *luaapi.CallEvent) (moved string, ok bool) {
+	if ev.Func.Dir&api.Sends == 0 {
+		return ev.Moved()
+	}
+	data, ok := ev.Data()
+	if !ok {
+		return "", false
+	}
+	start := sendStart(ev, len(data))
+	return data[start:min(start+ev.Sent, len(data))], true
 }
 
 // endOfStream is what a read that met the end of the stream adds to its

@@ -78,8 +78,8 @@ type Tracer struct {
 	title   string
 
 	mu     sync.Mutex
-	w      io.Writer
-	file   *os.File // the trace file, if not standard error
+	w      io.Writer // nil when only the live view watches
+	file   *os.File  // the trace file, if not standard error
 	closed bool
 	diag   *diagram // mermaid and svg: what the diagram draws
 	line   []byte   // the line being written, under mu
@@ -95,6 +95,9 @@ type Tracer struct {
 	// interrupted: a signal interrupted the run (read by the VMs'
 	// tracers, hence atomic).
 	interrupted atomic.Bool
+
+	// live is the live view's feed (--live), nil without it.
+	live *liveFeed
 }
 
 // flushWait is how long Close waits for the lines queued for a stalled
@@ -102,13 +105,22 @@ type Tracer struct {
 const flushWait = 2 * time.Second
 
 // New starts the trace of a run of script by workers VMs, or returns nil
-// if tracing is off. The trace goes to stderr, or to tc.File, relative to
-// dir; tc is resolved (Config.Resolve).
-func New(stderr io.Writer, dir string, tc Config, script string, workers int) (*Tracer, error) {
-	if !tc.On {
+// if tracing is off and no live view (l) watches. The trace goes to
+// stderr, or to tc.File, relative to dir; tc is resolved (Config.Resolve).
+// l, if not nil, is told of every event as it happens (--live), whether
+// the trace is on or not.
+func New(stderr io.Writer, dir string, tc Config, script string, workers int, l Listener) (*Tracer, error) {
+	if !tc.On && l == nil {
 		return nil, nil
 	}
 	t := &Tracer{start: time.Now(), format: tc.Format, workers: workers, title: script, w: stderr}
+	if l != nil {
+		t.live = newLiveFeed(l)
+	}
+	if !tc.On {
+		t.w, t.format = nil, ""
+		return t, nil
+	}
 	if tc.File != "" {
 		path := tc.File
 		if !filepath.IsAbs(path) {
@@ -151,6 +163,9 @@ func (t *Tracer) Close() {
 		return
 	}
 	t.closed = true
+	if t.w == nil {
+		return
+	}
 	// A reader that stalled gets what was queued for it, if it comes
 	// back in time, and no diagram.
 	if !t.abandoned && t.out.Flush(flushWait) {
@@ -214,7 +229,7 @@ func (t *Tracer) since(at time.Time) float64 { return at.Sub(t.start).Seconds() 
 func (t *Tracer) emit(ev *traceEvent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed || t.diag != nil {
+	if t.closed || t.diag != nil || t.w == nil {
 		return
 	}
 	switch t.format {
@@ -254,8 +269,12 @@ func (t *Tracer) Signal(sig os.Signal, count int) {
 	}
 	ev := &traceEvent{T: t.since(time.Now()), Kind: kindSignal, Call: name, Detail: detail}
 	t.emit(ev)
+	it := item{kind: itemSignal, t: ev.T, label: name + ": " + detail}
 	if t.diag != nil {
-		t.diag.add(item{kind: itemSignal, t: ev.T, label: name + ": " + detail})
+		t.diag.add(it)
+	}
+	if t.live != nil {
+		t.live.publish(&LiveEvent{Event: ev}, liveOps{{item: it}})
 	}
 }
 
@@ -278,6 +297,12 @@ type VMTracer struct {
 	// fins are the sockets whose peer's end of stream (FIN) was traced:
 	// it came once, whatever the reads after it return.
 	fins map[luaapi.StatefulSocket]bool
+	// For the live view only (nil without it): the run's number of each
+	// socket seen, while it is open; and the calls under way the trace
+	// does not show (a queue's get, a join), to tell what a thread waits
+	// on.
+	ids    map[luaapi.StatefulSocket]int
+	others map[*lua.LState]*pendingCall
 }
 
 type pendingCall struct {
@@ -311,8 +336,12 @@ func (t *Tracer) ForVM(worker int, rt *luaapi.Runtime) *VMTracer {
 	if worker == 1 {
 		t.start = time.Now() // no VM runs yet: nothing reads it meanwhile
 	}
-	return &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{},
+	vt := &VMTracer{t: t, rt: rt, worker: worker, calls: map[*lua.LState]*pendingCall{},
 		addrs: map[luaapi.StatefulSocket]endpoints{}, pairs: map[luaapi.StatefulSocket]int{}, fins: map[luaapi.StatefulSocket]bool{}}
+	if t.live != nil {
+		vt.ids, vt.others = map[luaapi.StatefulSocket]int{}, map[*lua.LState]*pendingCall{}
+	}
+	return vt
 }
 
 // traced says whether a call is socket-level: the socket, ssl and select
@@ -333,12 +362,17 @@ func traced(ev *luaapi.CallEvent) bool {
 func (vt *VMTracer) CallStart(ev *luaapi.CallEvent) {
 	if traced(ev) {
 		vt.calls[ev.L] = &pendingCall{ev: ev}
+	} else if vt.others != nil {
+		vt.others[ev.L] = &pendingCall{ev: ev}
 	}
 }
 
 // Call implements luaapi.Observer: a line for a socket-level call.
 func (vt *VMTracer) Call(ev *luaapi.CallEvent) {
 	if !traced(ev) {
+		if vt.others != nil {
+			vt.liveUntraced(ev)
+		}
 		return
 	}
 	delete(vt.calls, ev.L)
@@ -346,7 +380,10 @@ func (vt *VMTracer) Call(ev *luaapi.CallEvent) {
 	te.T = vt.t.since(ev.End)
 	vt.describeResult(ev, te)
 	if vt.t.diag != nil {
-		vt.draw(ev, te)
+		vt.draw(vt.t.diag, ev, te)
+	}
+	if vt.t.live != nil {
+		vt.liveCall(ev, te)
 	}
 	if ev.Socket != nil && ev.StateAfter == "CLOSED" {
 		delete(vt.addrs, ev.Socket)
@@ -401,6 +438,10 @@ func (vt *VMTracer) endpointsOf(s luaapi.StatefulSocket, fresh bool) (endpoints,
 // a traced call, the call waits, and the trace says so once.
 func (vt *VMTracer) Unlocking(L *lua.LState) {
 	p := vt.calls[L]
+	if p == nil && vt.others != nil {
+		vt.liveWaiting(L)
+		return
+	}
 	if p == nil || p.waited {
 		return
 	}
@@ -408,6 +449,9 @@ func (vt *VMTracer) Unlocking(L *lua.LState) {
 	te := vt.callEvent(p.ev, kindWaiting)
 	te.T = vt.t.since(time.Now())
 	vt.t.emit(te)
+	if vt.t.live != nil {
+		vt.t.live.publish(&LiveEvent{Event: te, Socket: vt.socketID(p.ev.Socket)}, nil)
+	}
 }
 
 // LockWait traces a thread that waited d for the lock: behind others
@@ -423,7 +467,11 @@ func (vt *VMTracer) LockWait(L *lua.LState, d time.Duration, switched bool) {
 
 // ThreadStart implements luaapi.ThreadObserver.
 func (vt *VMTracer) ThreadStart(L *lua.LState, id int, label string) {
-	vt.t.emit(&traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadStart, Worker: vt.worker, Thread: id, Detail: label})
+	te := &traceEvent{T: vt.t.since(time.Now()), Kind: kindThreadStart, Worker: vt.worker, Thread: id, Detail: label}
+	vt.t.emit(te)
+	if vt.t.live != nil {
+		vt.t.live.publish(&LiveEvent{Event: te}, nil)
+	}
 }
 
 // ThreadEnd implements luaapi.ThreadObserver.
@@ -440,4 +488,7 @@ func (vt *VMTracer) ThreadEnd(L *lua.LState, id int, err lua.LValue) {
 		}
 	}
 	vt.t.emit(te)
+	if vt.t.live != nil {
+		vt.liveThreadEnd(te, err)
+	}
 }

@@ -73,7 +73,7 @@ func TestSVGEscapes(t *testing.T) {
 // Before any signal, the message is the error's own.
 func TestThreadEndInterruptedInLua(t *testing.T) {
 	var out strings.Builder
-	tr, err := New(&out, "", Config{On: true, Format: "text"}, "s.lua", 1)
+	tr, err := New(&out, "", Config{On: true, Format: "text"}, "s.lua", 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
