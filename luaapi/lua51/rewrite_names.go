@@ -195,6 +195,7 @@ var (
 	indexError   = regexp.MustCompile(`^attempt to index a non-table object\((\w+)\) with key '(.*)'$`)
 	arithError   = regexp.MustCompile(`^cannot perform (\w+) operation between (\w+) and (\w+)$`)
 	unmError     = "__unm undefined"
+	unmTypeError = regexp.MustCompile(`^cannot perform unm operation on (\w+)$`)
 	lenError     = "__len undefined"
 	callError    = "attempt to call a non-function object"
 	compareError = regexp.MustCompile(`^attempt to compare (\w+) with (\w+)$`)
@@ -259,6 +260,10 @@ func Explain(L *lua.LState, msg string) string {
 			}
 			return s.other, s.kind == siteArith && arithNames[s.op] == am[1]
 		})
+		return prefix + typeMessage("perform arithmetic on", desc, typ)
+	case unmTypeError.MatchString(text):
+		typ := unmTypeError.FindStringSubmatch(text)[1]
+		desc, _ := only(sites, func(s site) (string, bool) { return s.desc, s.kind == siteUnm })
 		return prefix + typeMessage("perform arithmetic on", desc, typ)
 	case text == unmError:
 		m, _ := untypedMessage(L, sites, "perform arithmetic on", "not a number", func(s site) bool {

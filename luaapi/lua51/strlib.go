@@ -39,6 +39,7 @@ func init() {
 		mod.RawSetString("__index", lua.LNil)
 		mt := L.NewTable()
 		mt.RawSetString("__index", mod)
+		setStringArith(L, mt)
 		L.SetMetatable(lua.LString(""), mt)
 	})
 }
