@@ -317,10 +317,12 @@ func TestProtectedCallOf(t *testing.T) {
 		got = append(got, pc.name+" "+top+" "+layout+" "+map[bool]string{true: "failed", false: "-"}[pc.failed != nil])
 		return 0
 	}))
-	runIn(t, L, `look(); pcall(look); xpcall(function() error("x") end, look); xpcall(42, look)
+	// pcall(look) calls the Go function look on the caller's own state
+	// (callDirect): no protected call's coroutine.
+	runIn(t, L, `look(); pcall(look); pcall(function() look() end); xpcall(function() error("x") end, look); xpcall(42, look)
 		coroutine.wrap(function() pcall(function() look() end); xpcall(function() error("x") end, look) end)()`)
 	// The caller's top frame is the pcall or xpcall that made the call.
-	want := "none|pcall called bare -|xpcall called bare -|xpcall called bare -|pcall called looping -|xpcall called looping -"
+	want := "none|none|pcall called bare -|xpcall called bare -|xpcall called bare -|pcall called looping -|xpcall called looping -"
 	if s := strings.Join(got, "|"); s != want {
 		t.Errorf("got %s, want %s", s, want)
 	}
