@@ -39,6 +39,13 @@ import (
 //
 // The coroutines are pooled: a new state costs a 7 KiB global table
 // gopher-lua builds and drops, and more.
+//
+// pcall of a Go function (pcall(conn.recv, conn, n), the common case in a
+// server) needs none: it has no Lua frame whose upvalues an error could
+// leave open, yields only through coroutine.yield, which pcall takes
+// apart, and a yield from a Lua function it calls cannot cross it. It runs
+// on the caller's own state (callDirect), and only the upvalues of its
+// callbacks' frames, if an error unwound any, are closed.
 
 // MainCallDepth is how deep Lua calls may nest in the main thread, and in
 // a protected call the main thread makes: Lua 5.1's LUAI_MAXCALLS. Past
