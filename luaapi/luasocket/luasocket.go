@@ -359,7 +359,7 @@ var (
 	udpMethods = []api.Func{
 		lsMethod("udp", "close", "", "closes the object's socket; returns 1", lsClose).
 			Does(api.Closes).Returns(api.T("1")),
-		lsMethod("udp", "dirty", "", "false: a datagram socket buffers nothing", lsDirty).
+		lsMethod("udp", "dirty", "", "true if datagrams read ahead wait in the object's queue", lsDirty).
 			Returns(api.T("false")),
 		lsMethod("udp", "getfamily", "", "the family: \"inet4\" or \"inet6\"", lsGetfamily).
 			Returns(api.T(`"inet4"|"inet6"`)),
