@@ -131,6 +131,9 @@ type Socket struct {
 	// read that finds the buffer empty returns it.
 	rerr error
 
+	// dq, on a UDP socket, holds the datagrams read ahead (dgram.go).
+	dq *dgramQueue
+
 	// truncated is what the kernel dropped of the last datagram read;
 	// truncatedTotal counts the datagrams cut short.
 	truncated, truncatedTotal int
@@ -197,6 +200,7 @@ func Open(h Host, s *Socket, family, stype, proto int) error {
 		unix.Close(fd)
 		return err
 	}
+	s.newDgramQueue()
 	return nil
 }
 
@@ -277,7 +281,8 @@ func (s *Socket) WaitTimeout() time.Duration { return s.waitTimeout }
 func (s *Socket) SetWaitTimeout(d time.Duration) { s.waitTimeout = max(d, 0) }
 
 // Close closes the socket once; threads blocked on it wake up with EBADF.
-// Safe from any goroutine. Unread buffered bytes are dropped.
+// Safe from any goroutine. Unread buffered bytes, and datagrams read ahead,
+// are dropped.
 func (s *Socket) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
@@ -286,6 +291,9 @@ func (s *Socket) Close() error {
 			s.group.remove(s)
 		}
 		err = s.file.Close()
+		if s.dq != nil {
+			s.dq.release() // the datagrams read ahead go with the socket
+		}
 	})
 	return err
 }
@@ -315,7 +323,10 @@ func (s *Socket) control(f func(fd int) error) error {
 
 // Control runs f on the descriptor, for a system call that does not
 // block and that the core has no method for.
-func (s *Socket) Control(f func(fd int) error) error { return s.control(f) }
+func (s *Socket) Control(f func(fd int) error) error {
+	s.noReadAhead(true) // f may change anything: read the kernel directly
+	return s.control(f)
+}
 
 // retryEINTR repeats a system call interrupted by a signal.
 func retryEINTR(f func() error) error {
@@ -440,16 +451,19 @@ func (s *Socket) PeerAddr() (unix.Sockaddr, error) {
 
 // SetsockoptInt sets an integer option.
 func (s *Socket) SetsockoptInt(level, opt, v int) error {
+	s.setsockopt(level, opt)
 	return s.control(func(fd int) error { return unix.SetsockoptInt(fd, level, opt, v) })
 }
 
 // SetsockoptString sets an option to raw bytes.
 func (s *Socket) SetsockoptString(level, opt int, v string) error {
+	s.setsockopt(level, opt)
 	return s.control(func(fd int) error { return unix.SetsockoptString(fd, level, opt, v) })
 }
 
 // SetsockoptLinger sets SO_LINGER-shaped option.
 func (s *Socket) SetsockoptLinger(level, opt int, l *unix.Linger) error {
+	s.setsockopt(level, opt)
 	return s.control(func(fd int) error { return unix.SetsockoptLinger(fd, level, opt, l) })
 }
 

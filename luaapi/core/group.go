@@ -237,6 +237,17 @@ func (g *Group) Each(f func(s *Socket, where string)) {
 	}
 }
 
+// ShareDatagrams makes s, a socket on descriptor fd or a duplicate of it,
+// share the datagrams read ahead by the group's socket on fd, if there is
+// one (Socket.Share): reads of either take them first, in order.
+func (g *Group) ShareDatagrams(s *Socket, fd int) {
+	g.Each(func(o *Socket, _ string) {
+		if o != s && o.FD() == fd {
+			s.Share(o)
+		}
+	})
+}
+
 // Leaks are the sockets the garbage collector closed, in the order it
 // found them.
 func (g *Group) Leaks() []Leak {
