@@ -15,7 +15,9 @@ then the median of each binary per workload and its ratio to the first.
 The load is the simplest real client of each protocol, one connection in a
 closed loop (valgrind runs the server about 50 times slower, so it is
 always the bottleneck): a 64-byte TCP echo, a 64-byte UDP echo, 64 KiB
-bulk chunks (per MB), HTTP GET / with keep-alive, RESP SET and GET.
+bulk chunks (per MB), HTTP GET / with keep-alive, RESP SET and GET, and
+the CPU-heavy handler of the --workers rows (cpu: 10,000 Lua loop
+iterations, then the echo).
 GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off: callgrind stops on the runtime's
 preemption signals, and valgrind 3.19 does not know RDTSCP.
 """
@@ -41,11 +43,12 @@ SCRIPTS = {
     "http": "scripts/http_server.lua",
     "http-module": "scripts/http_module_server.lua",
     "resp": "scripts/resp_server.lua",
+    "cpu": "bench/lua/cpu_server.lua",
 }
 
 # Requests measured, after WARMUP of them (bulk: 64 KiB chunks).
-COUNTS = {"echo": 3000, "udp": 3000, "bulk": 400, "http": 1500, "http-module": 1500, "resp": 1500}
-WARMUP = 200
+COUNTS = {"echo": 3000, "udp": 3000, "bulk": 400, "http": 1500, "http-module": 1500, "resp": 1500, "cpu": 200}
+WARMUP = {"cpu": 20}  # 200 for the others
 CHUNK = 64 << 10
 
 
@@ -69,7 +72,7 @@ def tcp_client(port, workload):
     """Returns do(n): n requests of the workload over one connection."""
     c = socket.create_connection(("127.0.0.1", port), timeout=120)
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    if workload == "echo":
+    if workload in ("echo", "cpu"):
         req = bytes(range(64))
 
         def do(n):
@@ -172,7 +175,7 @@ def measure(binary, workload, outdir):
             raise RuntimeError("%s did not say it listens: %r" % (binary, line))
         do, c = udp_client(port) if workload == "udp" else tcp_client(port, workload)
         n = COUNTS[workload]
-        do(WARMUP)
+        do(WARMUP.get(workload, 200))
         before = set(glob.glob(os.path.join(outdir, "cg.%d.*" % srv.pid)))
         _, before = dump(srv.pid, outdir, before)
         do(n)
@@ -190,7 +193,7 @@ def measure(binary, workload, outdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-w", "--workloads", default="echo,udp,bulk,http,resp")
+    ap.add_argument("-w", "--workloads", default="echo,udp,bulk,http,http-module,resp,cpu")
     ap.add_argument("-r", "--runs", type=int, default=3)
     ap.add_argument("binaries", nargs="+", metavar="NAME=BINARY")
     a = ap.parse_args()
