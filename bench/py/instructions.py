@@ -47,7 +47,7 @@ SCRIPTS = {
 }
 
 # Requests measured, after WARMUP of them (bulk: 64 KiB chunks).
-COUNTS = {"echo": 3000, "udp": 3000, "bulk": 400, "http": 1500, "http-module": 1500, "resp": 1500, "cpu": 200}
+COUNTS = {"echo": 3000, "udp": 3000, "bulk": 2000, "http": 1500, "http-module": 1500, "resp": 1500, "cpu": 200}
 WARMUP = {"cpu": 20}  # 200 for the others
 CHUNK = 64 << 10
 
