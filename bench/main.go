@@ -87,8 +87,12 @@ type options struct {
 	out        string // markdown report file; "" prints only
 	script     string // the echo server script; "" finds it
 	sockrun    string // a built sockrun binary; "" builds one
-	pin        bool   // pin server and generator to a CPU each
-	quick      bool
+	// baseline is a second sockrun binary measured beside sockrun in
+	// every table, as its "(baseline)" twin: an A/B of two builds in one
+	// run ("" for none).
+	baseline string
+	pin      bool // pin server and generator to a CPU each
+	quick    bool
 	// profileDir gets a CPU and a heap profile of every sockrun server,
 	// and the round trips it served (-profile).
 	profileDir string
@@ -133,6 +137,7 @@ func parseFlags(args []string) (*options, error) {
 	out := fs.String("out", "", "write the markdown report to `FILE` (default docs/benchmarks.md for a full run)")
 	fs.StringVar(&o.script, "script", "", "echo server `SCRIPT` (default scripts/threaded_echo_server.lua)")
 	fs.StringVar(&o.sockrun, "sockrun", "", "use this sockrun `BINARY` instead of building one")
+	fs.StringVar(&o.baseline, "baseline", "", "also measure this sockrun `BINARY` in every table, start-up and idle included, as a \"(baseline)\" row beside each sockrun row, rounds interleaved: an A/B of two builds in one run")
 	fs.BoolVar(&o.pin, "pin", true, "pin the servers to CPU 0 and the generator to CPU 1 (taskset)")
 	fs.IntVar(&o.retries, "retries", 2, "measure a round again, up to this many times, if neither the server nor the generator got 85% of its CPU")
 	fs.StringVar(&o.profileDir, "profile", "", "write a CPU and a heap profile of every sockrun server into `DIR` (KEY.cpu.pprof, KEY.mem.pprof; KEY.count: the round trips, or bytes, it served)")
