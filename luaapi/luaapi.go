@@ -8,10 +8,11 @@ import (
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/base"
 	"github.com/sockrun/sockrun/luaapi/core"
-	_ "github.com/sockrun/sockrun/luaapi/formats"   // struct, bit, json
-	_ "github.com/sockrun/sockrun/luaapi/httpmod"   // http
-	_ "github.com/sockrun/sockrun/luaapi/luasocket" // LuaSocket and mime.core
-	_ "github.com/sockrun/sockrun/luaapi/pysocket"  // Python's socket and select
+	_ "github.com/sockrun/sockrun/luaapi/formats"    // struct, bit, json
+	_ "github.com/sockrun/sockrun/luaapi/httpmod"    // http
+	_ "github.com/sockrun/sockrun/luaapi/luasocket"  // LuaSocket and mime.core
+	_ "github.com/sockrun/sockrun/luaapi/metricsmod" // metrics
+	_ "github.com/sockrun/sockrun/luaapi/pysocket"   // Python's socket and select
 	_ "github.com/sockrun/sockrun/luaapi/ssl"
 	"github.com/sockrun/sockrun/luaapi/store"
 	"github.com/sockrun/sockrun/luaapi/threads"
