@@ -11,5 +11,6 @@
 // locks: it never takes a VM's interpreter lock, so it answers while a
 // script spins in a loop that holds it.
 //
-// It may import the rest of the runner's packages and luaapi's.
+// It may import runner/host (the VMs it reads) and luaapi/metricset (the
+// script's metrics); never the command line (cobra, viper, pflag).
 package metrics
