@@ -281,16 +281,21 @@ func TestMetricsScrapeWhileBusy(t *testing.T) {
 	}
 }
 
-// TestMetricsHTTPModuleServer runs scripts/http_module_server.lua with
-// --metrics and asks it known requests with a real client: its own
-// http_requests_total counts them by method and status, its histogram
-// counts each answered request once, and a method no server knows is
-// counted as "other".
+// TestMetricsHTTPModuleServer runs scripts/http_module_server.lua in two
+// workers with --metrics and asks it known requests with a real client,
+// a connection each, so that the kernel spreads them over both workers:
+// its own http_requests_total, which both workers define and share,
+// counts them by method and status, its histogram counts each answered
+// request once, and a method no server knows is counted as "other".
 func TestMetricsHTTPModuleServer(t *testing.T) {
-	p := start(t, "--metrics", "127.0.0.1:0", "--var", "port=0", script("http_module_server.lua"))
-	addr := p.waitLine(`^listening on (127\.0\.0\.1:\d+)$`, 10*time.Second)[1]
+	port := heldPort(t)
+	p := start(t, "--metrics", "127.0.0.1:0", "--workers", "2", "--var", fmt.Sprintf("port=%d", port), script("http_module_server.lua"))
+	for range 2 {
+		p.waitLine(`^listening on 127\.0\.0\.1:\d+$`, 10*time.Second)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	url := waitStderrMatch(t, p, `sockrun: metrics on (http://127\.0\.0\.1:[1-9]\d*/metrics)`, 10*time.Second)[1]
-	client := http.Client{Timeout: 20 * time.Second}
+	client := http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	ask := func(method, path string, want int) {
 		t.Helper()
 		req, _ := http.NewRequest(method, "http://"+addr+path, nil)

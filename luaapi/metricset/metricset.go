@@ -84,10 +84,10 @@ func (d *Def) same(o *Def) bool {
 		slices.Equal(d.Labels, o.Labels) && slices.Equal(d.Buckets, o.Buckets)
 }
 
-// describe is d as an error message names it: "counter requests_total
-// with labels code, method".
+// describe is d as an error message names it: "counter with labels
+// code, method".
 func (d *Def) describe() string {
-	s := d.Kind.String() + " " + d.Name
+	s := d.Kind.String()
 	if len(d.Labels) == 0 {
 		return s + " with no labels"
 	}
