@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -335,4 +337,41 @@ func TestMetricsHTTPModuleServer(t *testing.T) {
 	}
 	p.signal(syscall.SIGINT)
 	p.wait(20 * time.Second)
+}
+
+// TestMetricsConfig: --metrics is read from SOCKRUN_METRICS and from the
+// config file's metrics key as from the flag; a bad address is a usage
+// error before the script runs; the prompt refuses it; and without
+// --metrics the metrics module still counts, and nothing is served.
+func TestMetricsConfig(t *testing.T) {
+	const printValue = `local c = metrics.counter("x_total", "h") c:inc() print("value " .. c:value())`
+	s := writeScript(t, printValue)
+	p := startIn(t, "", []string{"SOCKRUN_METRICS=127.0.0.1:0"}, sockrunBin, s)
+	p.waitLine(`^value 1$`, 10*time.Second)
+	if code := p.wait(30 * time.Second); code != 0 || !strings.Contains(p.Stderr(), "sockrun: metrics on http://127.0.0.1:") {
+		t.Errorf("SOCKRUN_METRICS: exit %d, stderr:\n%s", code, p.Stderr())
+	}
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "sockrun.yaml"), []byte("metrics: 127.0.0.1:0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runSockrun(t, "", "--config", filepath.Join(dir, "sockrun.yaml"), s)
+	if code != 0 || out != "value 1" || !strings.Contains(stderr, "sockrun: metrics on http://127.0.0.1:") {
+		t.Errorf("config file: exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+
+	out, stderr, code = runSockrun(t, "", s)
+	if code != 0 || out != "value 1" || strings.Contains(stderr, "metrics on") {
+		t.Errorf("without --metrics: exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+
+	_, stderr, code = runSockrun(t, "", "--metrics", "nope", s)
+	if code != 2 || !strings.Contains(stderr, `metrics "nope": want host:port`) {
+		t.Errorf("--metrics nope: exit %d, stderr:\n%s", code, stderr)
+	}
+	_, stderr, code = runSockrun(t, "", "--metrics", "127.0.0.1:0", "-i")
+	if code != 2 || !strings.Contains(stderr, "--metrics serves a script's run: it does not apply to the prompt") {
+		t.Errorf("--metrics at the prompt: exit %d, stderr:\n%s", code, stderr)
+	}
 }
