@@ -84,9 +84,12 @@ type options struct {
 	// traceConns: connections of the rounds of the echo server with
 	// --trace against without (0 skips them).
 	traceConns int
-	out        string // markdown report file; "" prints only
-	script     string // the echo server script; "" finds it
-	sockrun    string // a built sockrun binary; "" builds one
+	// metricsConns: connections of the echo rounds with --metrics
+	// against without.
+	metricsConns int
+	out          string // markdown report file; "" prints only
+	script       string // the echo server script; "" finds it
+	sockrun      string // a built sockrun binary; "" builds one
 	// baseline is a second sockrun binary measured beside sockrun in
 	// every table, as its "(baseline)" twin: an A/B of two builds in one
 	// run ("" for none).
@@ -108,7 +111,7 @@ type options struct {
 }
 
 // workloads -only may name.
-var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "longline", "idle", "http", "resp", "workers", "trace"}
+var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "longline", "idle", "http", "resp", "workers", "trace", "metrics"}
 
 func (o *options) wants(w string) bool { return o.only == nil || o.only[w] }
 
@@ -133,6 +136,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.idle, "idle", 10000, "idle connections held for the memory test (0 skips it)")
 	fs.IntVar(&o.workersConns, "workers-conns", 32, "connections of the --workers rounds (0 skips them)")
 	fs.IntVar(&o.traceConns, "trace-conns", 50, "connections of the echo rounds with --trace --trace-file /dev/null against without (0 skips them)")
+	fs.IntVar(&o.metricsConns, "metrics-conns", 50, "connections of the echo rounds with --metrics (scraped every second) against without (0 skips them)")
 	fs.IntVar(&o.iterations, "iterations", 10000, "Lua loop iterations per request of the CPU-heavy handler")
 	out := fs.String("out", "", "write the markdown report to `FILE` (default docs/benchmarks.md for a full run)")
 	fs.StringVar(&o.script, "script", "", "echo server `SCRIPT` (default scripts/threaded_echo_server.lua)")

@@ -178,6 +178,9 @@ func (b *benchmark) runAll() {
 	if o.wants("trace") && o.traceConns > 0 {
 		b.comps = append(b.comps, b.runTrace())
 	}
+	if o.wants("metrics") && o.metricsConns > 0 {
+		b.comps = append(b.comps, b.runMetrics())
+	}
 }
 
 // runEcho compares the echo servers at n connections: with one, server and

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sockrun/sockrun/runner/host"
 	"github.com/sockrun/sockrun/runner/live"
+	"github.com/sockrun/sockrun/runner/metrics"
 	"github.com/sockrun/sockrun/runner/trace"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -55,6 +56,9 @@ type Config struct {
 	// Live is the address the live view listens on (live; --live), ""
 	// for none.
 	Live string
+	// Metrics is the address the metrics are served at (metrics;
+	// --metrics), "" for none.
+	Metrics string
 	// Limits are the limits: section.
 	Limits host.Limits
 	// Profiles are --cpuprofile's and --memprofile's files (flags only).
@@ -124,6 +128,11 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	}
 	if s := strings.TrimSpace(v.GetString("live")); s != "" {
 		if cfg.Live, err = live.ParseAddr(s); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	if s := strings.TrimSpace(v.GetString("metrics")); s != "" {
+		if cfg.Metrics, err = metrics.ParseAddr(s); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 	}

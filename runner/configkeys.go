@@ -51,6 +51,8 @@ var configKeys = []configKey{
 		usage: "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)"},
 	{name: "live", env: true, def: "", flag: "live",
 		usage: "serve a page at `ADDR` (127.0.0.1:8080; port 0 picks one) that shows the run as it happens: its sequence diagram, sockets, threads and errors (config live)"},
+	{name: "metrics", env: true, def: "", flag: "metrics",
+		usage: "serve Prometheus metrics at `ADDR`/metrics and a health check at /healthz (127.0.0.1:9100; :9100 for every interface; port 0 picks one) (config metrics)"},
 	{name: "limits.max_memory", env: true, def: "auto", flag: "max-memory",
 		usage: "end the run when its resident memory passes `SIZE` (512MiB, 2GiB; auto: half the machine's memory; none) (config limits.max_memory)"},
 	{name: "limits.max_runtime", env: true, def: "none", flag: "max-runtime",

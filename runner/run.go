@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/luaapi/metricset"
 	"github.com/sockrun/sockrun/runner/host"
 	"github.com/sockrun/sockrun/runner/live"
+	"github.com/sockrun/sockrun/runner/metrics"
 	"github.com/sockrun/sockrun/runner/prompt"
 	"github.com/sockrun/sockrun/runner/trace"
 	lua "github.com/yuin/gopher-lua"
@@ -58,6 +60,21 @@ func run(env *Env, cfg *Config, s host.Script) int {
 		listener = view.Listener()
 		fmt.Fprintf(env.Stderr, "sockrun: live view on %s\n", view.URL)
 	}
+	// The script's metrics are kept whether they are served or not.
+	set := metricset.New()
+	var served *metrics.Server
+	if cfg.Metrics != "" {
+		var err error
+		if served, err = metrics.Start(cfg.Metrics, set); err != nil {
+			fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+			if view != nil {
+				view.End(host.ExitUsage)
+			}
+			return host.ExitUsage
+		}
+		defer served.Close()
+		fmt.Fprintf(env.Stderr, "sockrun: metrics on %s\n", served.URL)
+	}
 	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.Name(), cfg.Workers, listener)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
@@ -67,16 +84,18 @@ func run(env *Env, cfg *Config, s host.Script) int {
 		return host.ExitUsage
 	}
 	defer tr.Close()
-	code := runWorkers(env, cfg, s, tr, view)
+	code := runWorkers(env, cfg, s, tr, view, set, served)
 	if view != nil {
 		view.End(code)
 	}
 	return code
 }
 
-// runWorkers runs s in its workers, traced by tr (nil if nobody watches)
-// and shown by view (nil without --live), and returns the exit code.
-func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *live.Server) int {
+// runWorkers runs s in its workers, traced by tr (nil if nobody watches),
+// shown by view (nil without --live), with the script's metrics kept in
+// set and served by served (nil without --metrics), and returns the exit
+// code.
+func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *live.Server, set *metricset.Set, served *metrics.Server) int {
 	done, err := host.SetupProcess(env, cfg.Profiles)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
@@ -91,12 +110,15 @@ func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *li
 	defer shared.Close()
 	w := newWorkers(env, cfg, tr, shared)
 	w.rep.view = view
+	w.metrics, w.served = set, served
 	defer w.close()
 	if err := w.start(&s); err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
 		return host.ExitUsage
 	}
+	w.setState(metrics.Running)
 	code := w.wait()
+	w.setState(metrics.Stopping)
 	if !w.flushStderr() {
 		tr.Abandon(w.stderr.st) // its lines wait for the same reader: no second wait
 	}
@@ -181,6 +203,10 @@ type workers struct {
 	// stderr is standard error as the run's messages reach it, through
 	// its Stream (postWriter).
 	stderr postWriter
+	// metrics are the script's metrics, common to every worker; served
+	// serves them and the VMs' counts (nil without --metrics).
+	metrics *metricset.Set
+	served  *metrics.Server
 
 	// ctx is the run's context, every VM's parent; cancelAll ends it,
 	// with the cause: an interrupt, a limit, os.exit, a failed chunk.
@@ -224,7 +250,12 @@ func (w *workers) start(s *host.Script) error {
 		lcfg.ReusePort = w.cfg.Workers > 1
 		lcfg.Shared = w.shared
 		lcfg.Report = w.cfg.Report
+		lcfg.Metrics = w.metrics
+		lcfg.CountCalls = w.served != nil
 		v := host.NewVM(w.ctx, w.env, lcfg, s.Dir(), w.cfg.Path)
+		if w.served != nil {
+			w.served.Add(v)
+		}
 		if w.tr != nil {
 			vt := w.tr.ForVM(i+1, v.Runtime())
 			v.SetLockTracer(vt)
@@ -247,6 +278,14 @@ func (w *workers) start(s *host.Script) error {
 		go func() { w.results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
 	return nil
+}
+
+// setState tells the metrics' health check how the run is, if they are
+// served.
+func (w *workers) setState(st metrics.State) {
+	if w.served != nil {
+		w.served.SetState(st)
+	}
 }
 
 // wait is the run's one loop: it takes the main chunks' ends, then waits
@@ -338,6 +377,7 @@ func (w *workers) signal(sig os.Signal) bool {
 	switch {
 	case stop && !w.stopping:
 		w.stopping = true
+		w.setState(metrics.Stopping)
 		w.cancelAll(luaapi.ErrInterrupted)
 		w.overdue = time.After(interruptGrace)
 	case len(raised) > 0 && !w.stopping:
@@ -366,6 +406,7 @@ func (w *workers) limitReached(err error) {
 	w.limitErr = err
 	fmt.Fprintf(w.stderr, "sockrun: %v\n", err)
 	w.stopping = true
+	w.setState(metrics.Stopping)
 	w.cancelAll(err)
 	if w.overdue == nil {
 		w.overdue = time.After(interruptGrace)
@@ -435,6 +476,10 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 	}
 	if cfg.Live != "" {
 		fmt.Fprintln(env.Stderr, "sockrun: --live shows a script's run: it does not apply to the prompt")
+		return host.ExitUsage
+	}
+	if cfg.Metrics != "" {
+		fmt.Fprintln(env.Stderr, "sockrun: --metrics serves a script's run: it does not apply to the prompt")
 		return host.ExitUsage
 	}
 	if err := s.Read(env); err != nil {

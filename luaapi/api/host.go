@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/metricset"
 	"github.com/sockrun/sockrun/luaapi/store"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -90,6 +91,12 @@ type Config struct {
 	// MaxRecv is limits.max_recv (0: core.DefaultMaxRecv): the most bytes
 	// one recv, recvfrom or io.read returns, and asks of the system.
 	MaxRecv int
+	// CountCalls counts every registered function's calls and the errors
+	// they raise (VM.CallCounts), for --metrics.
+	CountCalls bool
+	// Metrics are the script's metrics (the metrics module), common to
+	// every worker; nil gives this VM a set of its own.
+	Metrics *metricset.Set
 	// Shared is the run's store, common to every worker (the shared
 	// module): in the process, or Redis (shared.url); nil gives this VM
 	// an in-process store of its own.

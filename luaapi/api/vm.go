@@ -29,6 +29,8 @@ type VM struct {
 
 	// observer sees every call of a registered function (callpath.go).
 	observer Observer
+	// counts are the call path's counts, with Config.CountCalls (counts.go).
+	counts callCounts
 
 	// intr is what interrupts the main thread (the signal module); due
 	// says something is due there, mainWait is the context the main

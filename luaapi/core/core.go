@@ -178,11 +178,19 @@ func (s *Socket) Traffic() Traffic { return s.traffic }
 // data.
 func (s *Socket) received(data string) string {
 	s.traffic.Received += int64(len(data))
+	if s.group != nil {
+		s.group.received.Add(int64(len(data)))
+	}
 	return data
 }
 
 // sent counts n bytes sent (none for a negative n).
-func (s *Socket) sent(n int) { s.traffic.Sent += int64(max(n, 0)) }
+func (s *Socket) sent(n int) {
+	s.traffic.Sent += int64(max(n, 0))
+	if s.group != nil && n > 0 {
+		s.group.sent.Add(int64(n))
+	}
+}
 
 const (
 	dirRead  = 0
