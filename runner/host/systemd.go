@@ -147,16 +147,23 @@ func (n *Notifier) Notify(state string) error {
 	return n.send(state)
 }
 
-// Ready sends READY=1 unless it was sent already.
-func (n *Notifier) Ready() { n.once(&n.ready, "READY=1") }
+// Ready sends READY=1 unless it was sent already. A nil Notifier (no
+// manager listens) does nothing.
+func (n *Notifier) Ready() {
+	if n != nil {
+		n.once(&n.ready, "READY=1")
+	}
+}
 
-// Stopping sends STOPPING=1 unless it was sent already.
-func (n *Notifier) Stopping() { n.once(&n.stopping, "STOPPING=1") }
+// Stopping sends STOPPING=1 unless it was sent already. A nil Notifier
+// does nothing.
+func (n *Notifier) Stopping() {
+	if n != nil {
+		n.once(&n.stopping, "STOPPING=1")
+	}
+}
 
 func (n *Notifier) once(sent *bool, state string) {
-	if n == nil {
-		return
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if *sent {
