@@ -94,12 +94,12 @@ func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *li
 	w := newWorkers(env, cfg, tr, shared)
 	w.rep.view = view
 	defer w.close()
+	w.log.log(luaapi.Message{Kind: "start", Text: "started " + s.Name(), Fields: map[string]any{
+		"script": s.Name(), "pid": os.Getpid(), "workers": cfg.Workers, "version": Version}})
 	if err := w.start(&s); err != nil {
 		w.log.log(luaapi.Message{Kind: "usage", Text: err.Error()})
 		return host.ExitUsage
 	}
-	w.log.log(luaapi.Message{Kind: "start", Text: "started " + s.Name(), Fields: map[string]any{
-		"script": s.Name(), "pid": os.Getpid(), "workers": cfg.Workers, "version": Version}})
 	code := w.wait()
 	w.notifyStopping()
 	w.log.log(luaapi.Message{Kind: "stop", Text: fmt.Sprintf("stopped %s, exit code %d", s.Name(), code),
