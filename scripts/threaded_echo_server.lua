@@ -17,7 +17,7 @@ local HOST = vars.host or "127.0.0.1" -- the interface to listen on
 local PORT = tonumber(vars.port or 10000) -- the port to listen on
 local DRAIN = tonumber(vars.drain or 30) -- seconds the clients get to finish on SIGTERM
 
-local clients = {} -- the connections being served, for the drain
+local clients = {} -- the connections being served, each to its thread, for the drain
 
 -- handle serves one client until it closes its side: everything it sends
 -- comes straight back. It runs in a thread of its own, so while it waits in
@@ -30,7 +30,7 @@ local function handle(conn)
   if conn.family ~= socket.AF_UNIX then
     conn:setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
   end
-  clients[conn] = true
+  clients[conn] = thread.current()
   while true do
     -- recv returns what has arrived, up to 65536 bytes: a small message
     -- costs no more with a large bufsize, and a big transfer takes one
@@ -99,38 +99,27 @@ local function accept()
   end
 end
 
-local threads = {}
 while true do
   local conn = accept()
   if not conn then
-    break
+    break -- draining
   end
   -- An error in one client's thread is printed and ends only that thread;
   -- the server goes on accepting.
-  threads[#threads + 1] = thread.spawn(handle, conn)
-  -- Forget the threads that have ended, so the list stays short.
-  if #threads > 64 then
-    local alive = {}
-    for _, t in ipairs(threads) do
-      if t:alive() then
-        alive[#alive + 1] = t
-      end
-    end
-    threads = alive
-  end
+  thread.spawn(handle, conn)
 end
 
 -- Drain: wait for each client's thread until the deadline, then end the
 -- reading side of the connections left, so that their threads see the end
 -- of the stream and finish what they were sending.
-local open = 0
-for _ in pairs(clients) do
-  open = open + 1
+local serving = {}
+for conn, t in pairs(clients) do
+  serving[#serving + 1] = t
 end
-print("draining " .. open .. " connections")
-sockrun.notify("STATUS=draining " .. open .. " connections")
+print("draining " .. #serving .. " connections")
+sockrun.notify("STATUS=draining " .. #serving .. " connections")
 local deadline = socket.time() + DRAIN
-for _, t in ipairs(threads) do
+for _, t in ipairs(serving) do
   pcall(t.join, t, math.max(deadline - socket.time(), 0))
 end
 for conn in pairs(clients) do
