@@ -186,6 +186,25 @@ const (
 // the VM opens them.
 func Modules() []*Module { return api.Modules() }
 
+// LogFormat, Message, ListenFD and Notifier: sockrun's own messages in
+// the run's format (--log-format), and what a service manager hands the
+// run (api's).
+type (
+	LogFormat = api.LogFormat
+	Message   = api.Message
+	ListenFD  = api.ListenFD
+	Notifier  = api.Notifier
+)
+
+// The log formats.
+const (
+	LogText = api.LogText
+	LogJSON = api.LogJSON
+)
+
+// ParseLogFormat reads a --log-format value.
+func ParseLogFormat(s string) (LogFormat, error) { return api.ParseLogFormat(s) }
+
 // Stream is a writer the scripts write to (standard output and error), as
 // the runner's own writers that share it reach it: the trace writes to
 // standard error through the Stream print and io.stderr:write use, so

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/runner/host"
 	"github.com/sockrun/sockrun/runner/live"
 	"github.com/sockrun/sockrun/runner/metrics"
@@ -53,6 +54,9 @@ type Config struct {
 	File string
 	// Trace is --trace's: on, where to, in what format.
 	Trace trace.Config
+	// LogFormat is how sockrun's own messages reach standard error
+	// (log_format; --log-format): text or JSON lines.
+	LogFormat luaapi.LogFormat
 	// Live is the address the live view listens on (live; --live), ""
 	// for none.
 	Live string
@@ -121,6 +125,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	}
 	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {
 		return nil, err
+	}
+	if cfg.LogFormat, err = luaapi.ParseLogFormat(v.GetString("log_format")); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	tc := trace.Config{On: v.GetBool("trace"), File: v.GetString("trace_file"), Format: v.GetString("trace_format")}
 	if cfg.Trace, err = tc.Resolve(); err != nil {

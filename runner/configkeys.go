@@ -49,6 +49,8 @@ var configKeys = []configKey{
 		usage: "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)"},
 	{name: "trace_format", env: true, def: "", flag: "trace-format",
 		usage: "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)"},
+	{name: "log_format", env: true, def: "text", flag: "log-format",
+		usage: "write sockrun's own messages (start, stop, errors, thread tracebacks, notes) to stderr as text or json, one object a line (config log_format)"},
 	{name: "live", env: true, def: "", flag: "live",
 		usage: "serve a page at `ADDR` (127.0.0.1:8080; port 0 picks one) that shows the run as it happens: its sequence diagram, sockets, threads and errors (config live)"},
 	{name: "metrics", env: true, def: "", flag: "metrics",

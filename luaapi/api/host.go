@@ -101,4 +101,33 @@ type Config struct {
 	// module): in the process, or Redis (shared.url); nil gives this VM
 	// an in-process store of its own.
 	Shared store.Store
+	// ListenFDs are the listening sockets a service manager handed the
+	// run (socket activation: LISTEN_FDS), this VM's own descriptors of
+	// them, which socket.listen_fds gives the script; the VM closes those
+	// the script never took when its run ends.
+	ListenFDs []ListenFD
+	// Notifier tells the service manager the run's state (sd_notify,
+	// NOTIFY_SOCKET); nil when none listens.
+	Notifier Notifier
+	// LogFormat is how sockrun's own messages are written to standard
+	// error (--log-format): LogText or LogJSON.
+	LogFormat LogFormat
+}
+
+// ListenFD is a listening socket handed down by a service manager: its
+// descriptor and its name (LISTEN_FDNAMES; "unknown" when not named).
+type ListenFD struct {
+	FD   int
+	Name string
+}
+
+// Notifier tells a service manager what the run is doing, as sd_notify
+// does over NOTIFY_SOCKET. Its methods may be called from any goroutine.
+type Notifier interface {
+	// Notify sends state, one or more KEY=value lines ("READY=1",
+	// "STATUS=serving"), as the script asks.
+	Notify(state string) error
+	// Ready sends READY=1 unless it was sent already: the script has
+	// started to serve (its first accept).
+	Ready()
 }

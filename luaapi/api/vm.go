@@ -94,6 +94,23 @@ func (vm *VM) Instance(m *Module) any {
 	return inst
 }
 
+// worker is the VM's worker number when several run the script, else 0.
+func (vm *VM) worker() int {
+	if vm.cfg.Workers > 1 {
+		return vm.cfg.Worker
+	}
+	return 0
+}
+
+// Serving implements core.ServingHost: the script has started to serve
+// (its first accept on a listening socket), which the service manager
+// hears as READY=1 unless the script said it already.
+func (vm *VM) Serving() {
+	if vm.cfg.Notifier != nil {
+		vm.cfg.Notifier.Ready()
+	}
+}
+
 // Host is the runner's side: threads, exit, standard streams, the switch
 // interval.
 func (vm *VM) Host() Host { return vm.host }

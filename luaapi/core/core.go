@@ -36,6 +36,13 @@ type Host interface {
 	Lock(c Caller)
 }
 
+// A ServingHost is a Host told when a script starts to serve: the first
+// accept on each listening socket calls Serving (socket activation's
+// readiness, sd_notify's READY=1). With the lock held.
+type ServingHost interface {
+	Serving()
+}
+
 // A Holder is a face's socket object: it holds a socket of the core (nil
 // while it has none), which what works on any face's sockets reaches
 // through it (LuaSocket's select takes the Python face's sockets too).
@@ -123,6 +130,8 @@ type Socket struct {
 	group *Group
 	// accepted: accept made this socket (limits.max_connections counts it).
 	accepted bool
+	// served: an accept was called on this listening socket.
+	served bool
 
 	// rbuf holds bytes received from the transport and not yet returned
 	// to the script: the one read path of a stream socket.

@@ -223,6 +223,12 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 // the listener's family, type and protocol and the default timeout given.
 // It returns the peer's address.
 func (s *Socket) Accept(c Caller, conn *Socket) (unix.Sockaddr, error) {
+	if !s.served {
+		s.served = true
+		if h, ok := s.host.(ServingHost); ok {
+			h.Serving()
+		}
+	}
 	if err := s.waitRoomToAccept(c); err != nil {
 		return nil, err
 	}
