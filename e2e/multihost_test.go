@@ -566,36 +566,46 @@ func TestMultiHost(t *testing.T) {
 		// something.
 		time.Sleep(time.Until(stopped.Add(2 * time.Second)))
 		m.startRedis()
-		// Both hosts recover by themselves: a line said on A reaches B again.
-		// Say numbered lines until one arrives (the subscriptions come back
-		// after a pause of their own).
-		wait := bound(t, mhWait)
-		deadline := time.Now().Add(wait)
-		for i := 1; ; i++ {
-			line := fmt.Sprintf("after the outage %d", i)
-			onA[0].send(line)
-			arrived := false
-			for wait := time.Now().Add(200 * time.Millisecond); time.Now().Before(wait) && !arrived; time.Sleep(10 * time.Millisecond) {
-				arrived = onB[0].has("[" + onA[0].nick + "] " + line)
-			}
-			if arrived {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no line from A reached B within %v of Redis's return", wait)
+		// Both hosts recover by themselves: a line said on A reaches B
+		// again, and one said on B reaches A. Each host's subscription
+		// comes back after a pause of its own (and a line published before
+		// it has is lost, as the room is told): say numbered lines until
+		// one arrives.
+		heard := func(from, to *mhClient, what string) {
+			t.Helper()
+			wait := bound(t, mhWait)
+			deadline := time.Now().Add(wait)
+			for i := 1; ; i++ {
+				line := fmt.Sprintf("%s %d", what, i)
+				from.send(line)
+				arrived := false
+				for poll := time.Now().Add(200 * time.Millisecond); time.Now().Before(poll) && !arrived; time.Sleep(10 * time.Millisecond) {
+					arrived = to.has("[" + from.nick + "] " + line)
+				}
+				if arrived {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no line from host %s reached host %s within %v of Redis's return", from.host, to.host, wait)
+				}
 			}
 		}
+		heard(onA[0], onB[0], "A after the outage")
 		m.a.waitLine(`^\* the other servers hear this room again$`, bound(t, mhWait))
+		heard(onB[1], onA[1], "B after the outage")
+		// The rooms were told that lines from the other host were lost.
+		for _, c := range everyone {
+			c.want(`^\* some lines from the other servers were lost$`)
+		}
+		// Once both are back, every line reaches every client of the other
+		// host, the first time.
+		onA[1].send("A once both are back")
+		onB[0].send("B once both are back")
 		for _, c := range onB {
-			c.want(`^\* some lines from the other servers were lost$`)
+			c.want(`^\[` + onA[1].nick + `\] A once both are back$`)
 		}
 		for _, c := range onA {
-			c.want(`^\* some lines from the other servers were lost$`)
-		}
-		// And B to A.
-		onB[1].send("B after the outage")
-		for _, c := range onA {
-			c.want(`^\[` + onB[1].nick + `\] B after the outage$`)
+			c.want(`^\[` + onB[0].nick + `\] B once both are back$`)
 		}
 	}
 
