@@ -314,6 +314,14 @@ end
 -- everyone_left is set when, stopping, the last client has left.
 local stopping = false
 local everyone_left = thread.event()
+local STOPPING = "* this server is stopping; connect again to go on chatting"
+
+-- stop_telling tells client c the server is stopping; its writer sends
+-- that after what is queued, then ends our side of the stream.
+local function stop_telling(c)
+  tell(c, STOPPING)
+  c.out:close()
+end
 
 -- write is a client's writer thread: it sends the client's queued lines
 -- in order until the queue is closed and empty. A client that takes longer
@@ -369,6 +377,9 @@ local function handle(conn, addr)
   print("* " .. c.nick .. " joined from " .. tostring(addr))
   tell(c, "* welcome " .. c.nick .. "; commands: /nick NAME, /who, /quit")
   broadcast("* " .. c.nick .. " joined", c)
+  if stopping then -- accepted just before the listener closed
+    stop_telling(c)
+  end
 
   -- A reset connection makes recvline raise: catch it so that this client
   -- still leaves the room properly (and the others are not disturbed).
@@ -448,12 +459,20 @@ end
 -- leaves the room as anyone does, its leaving still said to the other
 -- servers. A client that has not hung up after DRAIN seconds is cut off.
 print("* stopping")
-for _, c in pairs(clients) do
-  tell(c, "* this server is stopping; connect again to go on chatting")
-  c.out:close()
+-- tell and drop are calls into sockrun, where other threads run and
+-- leave: go through a copy of the room.
+local function everyone()
+  local list = {}
+  for _, c in pairs(clients) do
+    list[#list + 1] = c
+  end
+  return list
+end
+for _, c in ipairs(everyone()) do
+  stop_telling(c)
 end
 if next(clients) ~= nil and not everyone_left:wait(DRAIN) then
-  for _, c in pairs(clients) do
+  for _, c in ipairs(everyone()) do
     drop(c, "still connected " .. DRAIN .. " s after the server began to stop")
   end
   everyone_left:wait()
