@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/csv"
@@ -21,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 	"github.com/sockrun/sockrun/internal/testenv"
 )
@@ -84,7 +87,10 @@ type multiHost struct {
 	dir    string // short: Redis's and HAProxy's Unix sockets live here
 	redis  *proc
 	a, b   *proc // the chat servers on host A and host B
-	lbPort int   // HAProxy's port on 127.0.0.1
+	// metrics are the chat servers' --metrics endpoints by host ("a",
+	// "b"), reached from inside the host's namespace.
+	metrics map[string]string
+	lbPort  int // HAProxy's port on 127.0.0.1
 }
 
 // ns is the name of one of the run's namespaces: "lb", "redis", "a", "b".
@@ -214,8 +220,14 @@ func (m *multiHost) redisGet(key string) string {
 // process and its port.
 func (m *multiHost) startChat(h, ip string) (*proc, string) {
 	m.t.Helper()
-	p := m.in(h, nil, sockrunBin, "--shared-url", m.redisURL(), "--var", "host="+ip, "--var", "port=0", script("chat_server.lua"))
+	p := m.in(h, nil, sockrunBin, "--shared-url", m.redisURL(), "--metrics", ip+":0",
+		"--var", "host="+ip, "--var", "port=0", script("chat_server.lua"))
 	port := p.waitLine(`^listening on `+regexp.QuoteMeta(ip)+`:(\d+)$`, bound(m.t, mhWait))[1]
+	url := waitStderrMatch(m.t, p, `sockrun: metrics on (http://`+regexp.QuoteMeta(ip)+`:[1-9]\d*/metrics)`, bound(m.t, mhWait))[1]
+	if m.metrics == nil {
+		m.metrics = map[string]string{}
+	}
+	m.metrics[h] = url
 	return p, port
 }
 
@@ -324,21 +336,44 @@ func (m *multiHost) waitServers(want map[string]string) {
 	m.t.Fatalf("HAProxy's checks say %v after %v, want %v", got, wait, want)
 }
 
-// scrapeMetrics is where the run's --metrics endpoints are to be scraped
-// and checked against what the test sent (issue 19: "the metrics
-// endpoint is scraped during the e2e run and parsed with the Prometheus
-// text parser; the counters match what the test sent").
-//
-// TODO(lead, after merging h-metrics): start the chat servers with
-// "--metrics", m.hostIP(h)+":0" (startChat), learn each endpoint's
-// address from the line sockrun prints, fetch it from inside the host's
-// namespace (ip netns exec NS curl, or a dial made there), parse it with
-// github.com/prometheus/common/expfmt and compare: connections accepted
-// by each host with the clients that landed there (landed), bytes in
-// with the lines they sent. It is called where those counts are known.
+// scrapeMetrics scrapes the --metrics endpoint of each host in landed
+// from inside its namespace (curl run there), parses it with the
+// Prometheus text parser and checks it against what the test did: the
+// clients that landed on the host are its open connections (HAProxy's
+// health checks connect too, and close at once: the scrape is repeated
+// until they are not counted), it accepted at least that many, and it
+// received at least the bytes of their nick commands.
 func (m *multiHost) scrapeMetrics(phase string, landed map[string]int) {
 	m.t.Helper()
-	m.t.Logf("metrics not scraped (%s: %v clients landed): --metrics is not on this branch", phase, landed)
+	curl := testenv.Tool(m.t, "curl")
+	for h, want := range landed {
+		deadline := time.Now().Add(bound(m.t, mhWait))
+		for {
+			out, err := exec.Command("ip", "netns", "exec", m.ns(h), curl, "-sS", "--max-time", "10", m.metrics[h]).Output()
+			if err != nil {
+				m.t.Fatalf("%s: scrape host %s at %s: %v", phase, h, m.metrics[h], err)
+			}
+			parser := expfmt.NewTextParser(model.LegacyValidation)
+			fams, err := parser.TextToMetricFamilies(bytes.NewReader(out))
+			if err != nil {
+				m.t.Fatalf("%s: host %s's metrics do not parse: %v\n%s", phase, h, err, out)
+			}
+			open := mustValue(m.t, fams, "sockrun_connections_open")
+			accepted := mustValue(m.t, fams, "sockrun_connections_accepted_total")
+			in := mustValue(m.t, fams, "sockrun_received_bytes_total")
+			if accepted < float64(want) || in < float64(want*len("/nick cN\n")) {
+				m.t.Fatalf("%s: host %s accepted %v connections and received %v bytes; %d clients landed there", phase, h, accepted, in, want)
+			}
+			if open == float64(want) {
+				m.t.Logf("%s: host %s: %v open, %v accepted, %v bytes in", phase, h, open, accepted, in)
+				break
+			}
+			if time.Now().After(deadline) {
+				m.t.Fatalf("%s: host %s has %v connections open, want the %d clients that landed there", phase, h, open, want)
+			}
+			time.Sleep(50 * time.Millisecond) // polling a condition: a health check's connection closing
+		}
+	}
 }
 
 // mhClient is a chat client connected through HAProxy. A goroutine
@@ -658,7 +693,7 @@ func TestMultiHost(t *testing.T) {
 				t.Errorf("%s came back on host %s", c.nick, c.host)
 			}
 		}
-		m.scrapeMetrics("host A stopped", map[string]int{"b": len(fresh) + len(back)})
+		m.scrapeMetrics("host A stopped", map[string]int{"b": len(onB) + len(fresh) + len(back)})
 		// Nothing said since the SIGTERM is lost: A's client's line reached
 		// B; every line said now reaches every client of B, the old ones
 		// and the ones that came from A.
