@@ -18,7 +18,14 @@ func main() {
 	// the process with SIGPIPE before it closes its sockets.
 	signal.Ignore(syscall.SIGPIPE)
 	dir, _ := os.Getwd()
+	// Socket activation's sockets and sd_notify's socket are sockrun's,
+	// not its children's.
+	systemd := runner.TakeSystemd(os.Environ(), os.Getpid())
+	for _, k := range runner.SystemdVars {
+		os.Unsetenv(k)
+	}
 	os.Exit(runner.Main(&runner.Env{
+		Systemd:  systemd,
 		Args:     os.Args[1:],
 		Program:  os.Args[0],
 		Stdin:    os.Stdin,

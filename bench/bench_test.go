@@ -1,6 +1,7 @@
 package main
 
 import (
+	"golang.org/x/sys/unix"
 	"net"
 	"os"
 	"strings"
@@ -192,6 +193,22 @@ func TestProcessReadings(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("CPU time did not move in 10s of work: process %v -> %v, machine %v -> %v (%d)", u0+s0, u+s, all0, all, x)
 		}
+	}
+	// Touching fresh pages of a new mapping faults each in.
+	_, _, f0, err := procTimes(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := unix.Mmap(-1, 0, 64*os.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(mem); i += os.Getpagesize() {
+		mem[i] = 1
+	}
+	unix.Munmap(mem)
+	if _, _, f1, err := procTimes(os.Getpid()); err != nil || f1-f0 < 64 {
+		t.Errorf("minor faults %d -> %d, %v; want at least 64 more", f0, f1, err)
 	}
 	if n, err := rss(os.Getpid()); err != nil || n < 1<<20 {
 		t.Errorf("rss = %d, %v; want at least 1 MiB", n, err)

@@ -19,6 +19,10 @@ type comparison struct {
 	rateName, cpuName   string
 	rateScale, cpuScale float64
 	latency             bool // p50 and p99 mean something
+	// faultName, when set, adds a column of the server's minor page
+	// faults per unit, scaled by faultScale as the rate is.
+	faultName  string
+	faultScale float64
 	// anyShare: every round counts, whatever CPU the processes got (a
 	// row whose figure is the latency under a hostile client, where
 	// neither process need be the bottleneck).
@@ -63,7 +67,14 @@ type contender struct {
 	missing string
 	start   func() (*server, error)
 	measure func(s *server) (echoRound, error)
+	// baseline is the same server on the -baseline binary, measured in
+	// the row after this one; nil for none.
+	baseline *contender
 }
+
+// baselineName is the name of a sockrun row's twin on the -baseline
+// binary.
+func baselineName(name string) string { return name + " (baseline)" }
 
 // placement of a comparison's processes.
 type placement int
@@ -114,6 +125,14 @@ func valid(r echoRound, p placement) bool {
 // instead of figures; the run goes on.
 func (b *benchmark) compare(c *comparison, p placement, cs []contender) {
 	c.pinning = b.pinningText(p)
+	var all []contender
+	for _, ct := range cs {
+		all = append(all, ct)
+		if ct.baseline != nil {
+			all = append(all, *ct.baseline)
+		}
+	}
+	cs = all
 	servers := make([]*server, len(cs))
 	for i, ct := range cs {
 		se := &series{name: ct.name, note: ct.missing}
@@ -281,7 +300,7 @@ func (b *benchmark) writeProfileCount(c *comparison) {
 	}
 	var total int64
 	for _, s := range c.series {
-		if strings.HasPrefix(s.name, "sockrun") {
+		if strings.HasPrefix(s.name, "sockrun") && !strings.HasSuffix(s.name, baselineName("")) {
 			for _, r := range s.rounds {
 				total += r.total
 			}

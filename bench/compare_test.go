@@ -25,6 +25,9 @@ func TestGenBulk(t *testing.T) {
 	if res.Requests < 1 || res.Total < res.Requests || srv.echoed.Load() < res.Total {
 		t.Errorf("bytes: %d in the window, %d in all, the server echoed %d", res.Requests, res.Total, srv.echoed.Load())
 	}
+	if res.ServerFaults < 0 {
+		t.Errorf("server page faults %d in the window", res.ServerFaults)
+	}
 
 	bad := startCountingEcho(t, true)
 	_, err = genBulk(genConfig{Mode: "bulk", Addr: bad.l.Addr().String(), Conns: 1, Size: 64 << 10,
@@ -121,10 +124,15 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	c := &comparison{key: "t", anchor: "sockrun", subjectAnchor: true, rateScale: 1, cpuScale: 1,
+		faultName: "page faults/MB", faultScale: 1e6,
 		targets: []target{{num: "sockrun", den: "Go", bound: 0.8}, {num: "sockrun", den: "Go", cpu: true, bound: 1.1}}}
+	// sockrun's twin on a -baseline binary is measured in the row after it.
+	baseline := &contender{name: baselineName("sockrun"), start: goStart, measure: func(*server) (echoRound, error) {
+		return echoRound{rate: 45, cpuRT: 22, srvShare: 1, faults: 2e-6}, nil
+	}}
 	b.compare(c, split, []contender{
 		{name: "Go", start: goStart, measure: measure("Go")},
-		{name: "sockrun", start: goStart, measure: measure("sockrun")},
+		{name: "sockrun", start: goStart, measure: measure("sockrun"), baseline: baseline},
 		{name: "missing", missing: "skipped: no such thing"},
 		{name: "broken", start: func() (*server, error) { return nil, errors.New("no way\nsecond line") }},
 		{name: "failing", start: goStart, measure: func(*server) (echoRound, error) { return echoRound{}, errors.New("boom") }},
@@ -156,7 +164,8 @@ func TestCompare(t *testing.T) {
 	md := b.markdown()
 	for _, want := range []string{
 		beginMarker,
-		"| Go (1 of 3 rounds dropped†) | 110 | 10.0 | 0.000 | **0.85×** | 1.15× |", // sockrun ÷ Go, over the rounds both counted
+		"| Go (1 of 3 rounds dropped†) | 110 | 10.0 | 0.000 | 0.000 | **0.85×** | 1.15× |", // sockrun ÷ Go, over the rounds both counted
+		"| sockrun (baseline) | 45.0 | 22.0 | 0.000 | 2.00 | **2.11×** | 0.50× |",          // sockrun ÷ its baseline: median(90/45, 95/45, 96/45)
 		"| missing | skipped: no such thing |", "| broken | did not start: no way |",
 		"- Target sockrun ÷ Go ≥ 0.8×: 0.85×, met.", "- Target sockrun ÷ Go CPU ≤ 1.1×: 1.15×, **not met**.",
 		"| `sockrun -e ' '` | 5.00 | 4.00 |  |", "| `lua5.1 -e ' '` | 1.00 | 1.00 | 5.00× |", "| `python3 -c ''` | skipped: no python3 |",
@@ -178,8 +187,8 @@ func TestCompare(t *testing.T) {
 	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
 		t.Errorf("chart is not XML: %v", err)
 	}
-	if n := strings.Count(svg, "<rect "); n != 1+2 {
-		t.Errorf("%d rects, want a background and 2 bars:\n%s", n, svg)
+	if n := strings.Count(svg, "<rect "); n != 1+3 {
+		t.Errorf("%d rects, want a background and 3 bars:\n%s", n, svg)
 	}
 	if !strings.Contains(svg, "t: sockrun ÷ Go, CPU") || !strings.Contains(svg, `fill="#c62828"`) {
 		t.Errorf("chart lacks the CPU bar, red:\n%s", svg)

@@ -52,6 +52,8 @@ type genResult struct {
 	ServerUsr float64 `json:"server_usr"` // the part of it in user space
 	GenCPU    float64 `json:"gen_cpu"`    // generator CPU seconds in the window
 	AllCPU    float64 `json:"all_cpu"`    // CPU seconds every process used in the window
+	// ServerFaults: the server's minor page faults in the window.
+	ServerFaults int64 `json:"server_faults"`
 	// Total is the round trips (bulk: bytes) of the whole run, warm-up
 	// included: what a profile of the server over the run divides by.
 	Total int64 `json:"total"`
@@ -269,12 +271,13 @@ func setPercentiles(r *genResult, all []uint32) {
 // every process.
 type cpuSnap struct {
 	srvUsr, srvSys, genUsr, genSys, all time.Duration
+	srvFaults                           int64 // the server's minor page faults
 }
 
 func snapCPU(serverPID int) (cpuSnap, error) {
 	var s cpuSnap
 	var err1, err2, err3 error
-	s.srvUsr, s.srvSys, err1 = cpuTime(serverPID)
+	s.srvUsr, s.srvSys, s.srvFaults, err1 = procTimes(serverPID)
 	s.genUsr, s.genSys, err2 = cpuTime(os.Getpid())
 	s.all, err3 = busyTime()
 	return s, errors.Join(err1, err2, err3)
@@ -322,6 +325,8 @@ func runWindow(cfg genConfig, phase *atomic.Int32, errs chan error, stop func())
 		ServerUsr: (s1.srvUsr - s0.srvUsr).Seconds(),
 		GenCPU:    (s1.genUsr + s1.genSys - s0.genUsr - s0.genSys).Seconds(),
 		AllCPU:    (s1.all - s0.all).Seconds(),
+
+		ServerFaults: s1.srvFaults - s0.srvFaults,
 	}, nil
 }
 

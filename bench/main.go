@@ -84,11 +84,18 @@ type options struct {
 	// traceConns: connections of the rounds of the echo server with
 	// --trace against without (0 skips them).
 	traceConns int
-	out        string // markdown report file; "" prints only
-	script     string // the echo server script; "" finds it
-	sockrun    string // a built sockrun binary; "" builds one
-	pin        bool   // pin server and generator to a CPU each
-	quick      bool
+	// metricsConns: connections of the echo rounds with --metrics
+	// against without.
+	metricsConns int
+	out          string // markdown report file; "" prints only
+	script       string // the echo server script; "" finds it
+	sockrun      string // a built sockrun binary; "" builds one
+	// baseline is a second sockrun binary measured beside sockrun in
+	// every table, as its "(baseline)" twin: an A/B of two builds in one
+	// run ("" for none).
+	baseline string
+	pin      bool // pin server and generator to a CPU each
+	quick    bool
 	// profileDir gets a CPU and a heap profile of every sockrun server,
 	// and the round trips it served (-profile).
 	profileDir string
@@ -104,7 +111,7 @@ type options struct {
 }
 
 // workloads -only may name.
-var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "longline", "idle", "http", "resp", "workers", "trace"}
+var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "longline", "idle", "http", "resp", "workers", "trace", "metrics"}
 
 func (o *options) wants(w string) bool { return o.only == nil || o.only[w] }
 
@@ -129,10 +136,12 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.idle, "idle", 10000, "idle connections held for the memory test (0 skips it)")
 	fs.IntVar(&o.workersConns, "workers-conns", 32, "connections of the --workers rounds (0 skips them)")
 	fs.IntVar(&o.traceConns, "trace-conns", 50, "connections of the echo rounds with --trace --trace-file /dev/null against without (0 skips them)")
+	fs.IntVar(&o.metricsConns, "metrics-conns", 50, "connections of the echo rounds with --metrics (scraped every second) against without (0 skips them)")
 	fs.IntVar(&o.iterations, "iterations", 10000, "Lua loop iterations per request of the CPU-heavy handler")
 	out := fs.String("out", "", "write the markdown report to `FILE` (default docs/benchmarks.md for a full run)")
 	fs.StringVar(&o.script, "script", "", "echo server `SCRIPT` (default scripts/threaded_echo_server.lua)")
 	fs.StringVar(&o.sockrun, "sockrun", "", "use this sockrun `BINARY` instead of building one")
+	fs.StringVar(&o.baseline, "baseline", "", "also measure this sockrun `BINARY` in every table, start-up and idle included, as a \"(baseline)\" row beside each sockrun row, rounds interleaved: an A/B of two builds in one run")
 	fs.BoolVar(&o.pin, "pin", true, "pin the servers to CPU 0 and the generator to CPU 1 (taskset)")
 	fs.IntVar(&o.retries, "retries", 2, "measure a round again, up to this many times, if neither the server nor the generator got 85% of its CPU")
 	fs.StringVar(&o.profileDir, "profile", "", "write a CPU and a heap profile of every sockrun server into `DIR` (KEY.cpu.pprof, KEY.mem.pprof; KEY.count: the round trips, or bytes, it served)")

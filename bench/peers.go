@@ -68,10 +68,18 @@ func (b *benchmark) goServer(name string, cpu int, measure func(*server) (echoRo
 }
 
 // sockrunServer is sockrun running script with flags.
+// With -baseline, its twin on the baseline binary (without profiles) is
+// measured in the next row.
 func (b *benchmark) sockrunServer(name, key, script string, cpu, workers int, flags []string, measure func(*server) (echoRound, error), vars ...string) contender {
-	return contender{name: name, measure: measure, start: func() (*server, error) {
-		return b.startSockrunFlags(append(b.sockrunArgs(key), flags...), script, cpu, workers, nil, vars...)
+	c := contender{name: name, measure: measure, start: func() (*server, error) {
+		return b.startSockrunFlags(b.sockrun, append(b.sockrunArgs(key), flags...), script, cpu, workers, nil, vars...)
 	}}
+	if b.o.baseline != "" {
+		c.baseline = &contender{name: baselineName(name), measure: measure, start: func() (*server, error) {
+			return b.startSockrunFlags(b.o.baseline, flags, script, cpu, workers, nil, vars...)
+		}}
+	}
+	return c
 }
 
 // asyncioServer is bench/py/asyncio_echo.py (proto tcp or udp).

@@ -155,28 +155,37 @@ func raiseNoFile(pid int) {
 // cpuTime is a process's user and system CPU time so far, from
 // /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
 func cpuTime(pid int) (user, sys time.Duration, err error) {
+	user, sys, _, err = procTimes(pid)
+	return user, sys, err
+}
+
+// procTimes is cpuTime and the process's minor page faults so far (field
+// 10 of /proc/PID/stat): faults that found the page in memory but had to
+// map it, as a heap page the runtime gave back and touches again does.
+func procTimes(pid int) (user, sys time.Duration, minflt int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	// The command name (field 2) may hold spaces: fields count from the
 	// last ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, 0, errors.New("cannot parse /proc/PID/stat")
+		return 0, 0, 0, errors.New("cannot parse /proc/PID/stat")
 	}
 	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state); utime is field 14, stime field 15.
+	// f[0] is field 3 (state); minflt is field 10, utime 14, stime 15.
 	if len(f) < 13 {
-		return 0, 0, errors.New("cannot parse /proc/PID/stat")
+		return 0, 0, 0, errors.New("cannot parse /proc/PID/stat")
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, errors.New("cannot parse /proc/PID/stat")
+	flt, err3 := strconv.ParseInt(f[7], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, 0, errors.New("cannot parse /proc/PID/stat")
 	}
 	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
-	return time.Duration(ut) * tick, time.Duration(st) * tick, nil
+	return time.Duration(ut) * tick, time.Duration(st) * tick, flt, nil
 }
 
 // busyTime is the CPU time all processes have used so far, on every CPU,

@@ -20,11 +20,12 @@ const (
 // targetIdleKiB is the bound on server RSS per idle connection.
 const targetIdleKiB = 12.0
 
-func rate(r echoRound) float64  { return r.rate }
-func p50(r echoRound) float64   { return r.p50 }
-func p99(r echoRound) float64   { return r.p99 }
-func cpuRT(r echoRound) float64 { return r.cpuRT }
-func usrRT(r echoRound) float64 { return r.usrRT }
+func rate(r echoRound) float64   { return r.rate }
+func p50(r echoRound) float64    { return r.p50 }
+func p99(r echoRound) float64    { return r.p99 }
+func cpuRT(r echoRound) float64  { return r.cpuRT }
+func usrRT(r echoRound) float64  { return r.usrRT }
+func faults(r echoRound) float64 { return r.faults }
 
 func verdict(ok bool) string {
 	if ok {
@@ -82,11 +83,15 @@ func (b *benchmark) compMarkdown(w *bytes.Buffer, c *comparison) {
 	if c.latency {
 		lat = " p50 µs | p99 µs |"
 	}
-	p("| server | %s |%s server CPU %s | of it user space | %s: %s | %s: CPU |\n", c.rateName, lat, c.cpuName, ratioHead, c.rateName, ratioHead)
-	p("| --- | ---: |%s ---: | ---: | ---: | ---: |\n", strings.Repeat(" ---: |", boolInt(c.latency)*2))
+	flt := ""
+	if c.faultName != "" {
+		flt = " " + c.faultName + " |"
+	}
+	p("| server | %s |%s server CPU %s | of it user space |%s %s: %s | %s: CPU |\n", c.rateName, lat, c.cpuName, flt, ratioHead, c.rateName, ratioHead)
+	p("| --- | ---: |%s ---: | ---: | ---: | ---: |\n", strings.Repeat(" ---: |", boolInt(c.latency)*2+boolInt(flt != "")))
 	for _, s := range c.series {
 		if len(s.rounds) == 0 {
-			p("| %s | %s |%s | | | |\n", s.name, s.note, strings.Repeat(" |", boolInt(c.latency)*2))
+			p("| %s | %s |%s | | | |\n", s.name, s.note, strings.Repeat(" |", boolInt(c.latency)*2+boolInt(flt != "")))
 			continue
 		}
 		rs := counted(s.rounds)
@@ -101,6 +106,10 @@ func (b *benchmark) compMarkdown(w *bytes.Buffer, c *comparison) {
 		if c.latency {
 			l = fmt.Sprintf(" %.1f | %.1f |", median(field(rs, p50)), median(field(rs, p99)))
 		}
+		f := ""
+		if flt != "" {
+			f = " " + num(median(field(rs, faults))*c.faultScale) + " |"
+		}
 		rr, cr := "", ""
 		if v, ok := c.rowRatio(s, false); ok {
 			rr = fmt.Sprintf("**%.2f×**", v)
@@ -111,8 +120,8 @@ func (b *benchmark) compMarkdown(w *bytes.Buffer, c *comparison) {
 		if v, ok := c.rowRatio(s, true); ok {
 			cr = fmt.Sprintf("%.2f×", v)
 		}
-		p("| %s | %s |%s %s | %s | %s | %s |\n", name, num(median(field(rs, rate))*c.rateScale), l,
-			num(median(field(rs, cpuRT))*c.cpuScale), num(median(field(rs, usrRT))*c.cpuScale), rr, cr)
+		p("| %s | %s |%s %s | %s |%s %s | %s |\n", name, num(median(field(rs, rate))*c.rateScale), l,
+			num(median(field(rs, cpuRT))*c.cpuScale), num(median(field(rs, usrRT))*c.cpuScale), f, rr, cr)
 	}
 	p("\n")
 	for _, t := range c.targets {

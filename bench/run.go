@@ -27,6 +27,9 @@ type echoRound struct {
 	dropped            bool  // neither process got its CPU: not counted
 	total              int64 // round trips of the whole round, warm-up included
 	lost               int64 // udp: datagrams lost
+	// faults: the server's minor page faults per round trip (bulk: per
+	// byte) in the window.
+	faults float64
 }
 
 // idleResult is a server's memory with the idle connections held.
@@ -150,7 +153,11 @@ func (b *benchmark) runAll() {
 		b.comps = append(b.comps, b.runLongLine())
 	}
 	if o.wants("idle") && o.idle > 0 {
-		for _, name := range []string{"Go", "sockrun"} {
+		names := []string{"Go", "sockrun"}
+		if o.baseline != "" {
+			names = append(names, baselineName("sockrun"))
+		}
+		for _, name := range names {
 			r, err := b.runIdle(name)
 			if err != nil {
 				r = idleResult{name: name, conns: o.idle, note: "failed: " + firstLine(err.Error())}
@@ -170,6 +177,9 @@ func (b *benchmark) runAll() {
 	}
 	if o.wants("trace") && o.traceConns > 0 {
 		b.comps = append(b.comps, b.runTrace())
+	}
+	if o.wants("metrics") && o.metricsConns > 0 {
+		b.comps = append(b.comps, b.runMetrics())
 	}
 }
 
@@ -211,6 +221,7 @@ func (b *benchmark) runBulk() *comparison {
 	c := &comparison{key: "bulk", title: "TCP bulk, 4 connections",
 		about:    fmt.Sprintf("Each connection writes %d KiB chunks and reads the echo, both at full speed; every byte checked. sockrun runs `%s` as shipped (recv(65536)); Go reads into 32 KiB buffers (a plain loop, not io.Copy, which splices on Linux).", b.o.bulkSize>>10, b.rel(b.echoScript)),
 		rateName: "MB/s", rateScale: 1e-6, cpuName: "ms/MB", cpuScale: 1e3,
+		faultName: "page faults/MB", faultScale: 1e6,
 		anchor: "sockrun", subjectAnchor: true}
 	srv, gen := b.cpus(split)
 	m := b.genMeasure(gen, genConfig{Mode: "bulk", Conns: 4, Size: b.o.bulkSize})
@@ -359,15 +370,15 @@ func (b *benchmark) startGo() (*server, error) {
 	return startServer("Go", b.serverCPU, []string{roleEnv + "=goecho"}, 1, b.self, "-addr", "127.0.0.1:0")
 }
 
-// startSockrunFlags starts sockrun with flags on script on cpu (-1:
-// anywhere), passing host and a free port, and waits for every worker to
-// say it listens.
-func (b *benchmark) startSockrunFlags(flags []string, script string, cpu, workers int, env []string, vars ...string) (*server, error) {
+// startSockrunFlags starts the sockrun binary bin with flags on script on
+// cpu (-1: anywhere), passing host and a free port, and waits for every
+// worker to say it listens.
+func (b *benchmark) startSockrunFlags(bin string, flags []string, script string, cpu, workers int, env []string, vars ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	argv := []string{b.sockrun, "--workers", strconv.Itoa(workers), "--var", "host=127.0.0.1", "--var", "port=" + strconv.Itoa(port)}
+	argv := []string{bin, "--workers", strconv.Itoa(workers), "--var", "host=127.0.0.1", "--var", "port=" + strconv.Itoa(port)}
 	argv = append(argv, flags...)
 	for _, v := range vars {
 		argv = append(argv, "--var", v)
@@ -415,6 +426,7 @@ func roundOf(r *genResult) echoRound {
 		genShare: r.GenCPU / r.Seconds,
 		total:    r.Total,
 		lost:     r.Lost,
+		faults:   float64(r.ServerFaults) / float64(r.Requests),
 	}
 }
 
@@ -430,10 +442,13 @@ func plural(n int) string {
 func (b *benchmark) runIdle(name string) (idleResult, error) {
 	var s *server
 	var err error
-	if name == "Go" {
+	switch name {
+	case "Go":
 		s, err = b.startGo()
-	} else {
-		s, err = b.startSockrunFlags(b.sockrunArgs("idle"), b.echoScript, b.serverCPU, 1, nil)
+	case "sockrun":
+		s, err = b.startSockrunFlags(b.sockrun, b.sockrunArgs("idle"), b.echoScript, b.serverCPU, 1, nil)
+	default:
+		s, err = b.startSockrunFlags(b.o.baseline, nil, b.echoScript, b.serverCPU, 1, nil)
 	}
 	if err != nil {
 		return idleResult{}, err

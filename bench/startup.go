@@ -35,6 +35,12 @@ func (b *benchmark) runStartup() *startupResult {
 		{"lua5.1 -e ' '", luaMissing, []string{lua, "-e", " "}},
 		{"python3 -c ''", pyMissing, []string{py, "-c", ""}},
 	}
+	if b.o.baseline != "" {
+		cmds = append(cmds, struct {
+			name, missing string
+			argv          []string
+		}{baselineName("sockrun") + " -e ' '", "", []string{b.o.baseline, "-e", " "}})
+	}
 	res := &startupResult{runs: b.o.startupRuns}
 	for _, c := range cmds {
 		res.progs = append(res.progs, startupProg{name: c.name, note: c.missing})

@@ -294,3 +294,63 @@ func sender(line string) int {
 	fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%d", &n)
 	return n
 }
+
+// TestChatServerSIGTERM: SIGTERM stops chat_server.lua cleanly. It stops
+// accepting at once; each client is told, then its stream ends with a
+// FIN (no reset); a line a client sends after the SIGTERM, before it has
+// heard, still reaches the room; a client that does not hang up is cut
+// off after the drain time; the server exits 0.
+func TestChatServerSIGTERM(t *testing.T) {
+	srv := start(t, "--var", "port=0", script("chat_server.lua"))
+	addr := srv.waitLine(`^listening on (127\.0\.0\.1:\d+)$`, 10*time.Second)[1]
+	alice := goChatPeer(t, "alice", addr)
+	alice.expect("* welcome guest1" + chatWelcome)
+	bob := goChatPeer(t, "bob", addr)
+	bob.expect("* welcome guest2" + chatWelcome)
+	alice.expect("* guest2 joined")
+	carol := goChatPeer(t, "carol", addr) // never hangs up
+	carol.expect("* welcome guest3" + chatWelcome)
+	alice.expect("* guest3 joined")
+	bob.expect("* guest3 joined")
+
+	srv.signal(syscall.SIGTERM)
+	bob.send("still here\n")
+	srv.waitLine(`^\* stopping$`, 10*time.Second)
+	if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+		c.Close()
+		t.Errorf("a connect after the server began to stop succeeded")
+	}
+	const notice = "* this server is stopping; connect again to go on chatting"
+	// alice and carol hear bob's line, unless the notice came first: their
+	// stream ends right after it. (Across hosts, TestMultiHost checks that
+	// the line reaches the other hosts' clients.)
+	for _, p := range []*chatPeer{alice, carol} {
+		if got := p.next(); got != notice {
+			if got != "[guest2] still here" {
+				t.Fatalf("%s received %q", p.name, got)
+			}
+			p.expect(notice)
+		}
+	}
+	bob.expect(notice)
+	for _, p := range []*chatPeer{alice, bob, carol} {
+		p.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if n, err := p.r.ReadByte(); err == nil || err.Error() != "EOF" {
+			t.Errorf("%s: after the notice read %q, %v; want EOF", p.name, n, err)
+		}
+	}
+	alice.conn.Close()
+	bob.conn.Close()
+	srv.waitLine(`^\* guest1 left$|^\* guest2 left$`, 10*time.Second)
+	srv.waitLine(`^\* guest1 left$|^\* guest2 left$`, 10*time.Second)
+	srv.waitLine(`^\* guest3 dropped: still connected 5 s after the server began to stop$`, 20*time.Second)
+	srv.waitLine(`^\* stopped$`, 10*time.Second)
+	if code := srv.wait(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGTERM; stderr:\n%s", code, srv.Stderr())
+	}
+	for _, line := range srv.Stdout() {
+		if strings.Contains(line, "guest1 dropped") || strings.Contains(line, "guest2 dropped") {
+			t.Errorf("a client that hung up was dropped: %q", line)
+		}
+	}
+}

@@ -81,6 +81,14 @@ func startIn(t *testing.T, dir string, env []string, prog string, args ...string
 	}
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	return startCmd(t, cmd)
+}
+
+// startCmd starts cmd, made ready by the caller (its directory,
+// environment, descriptors to hand down), as startIn does.
+func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	prog, args := cmd.Path, cmd.Args[1:]
 	p := &proc{t: t, name: filepath.Base(prog) + " " + strings.Join(args, " "), cmd: cmd, lines: make(chan string, 10000), done: make(chan struct{})}
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {

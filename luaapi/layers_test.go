@@ -29,6 +29,7 @@ const modulePath = "github.com/sockrun/sockrun/"
 var layers = map[string]int{
 	"luaapi/core":        0,
 	"luaapi/store":       0,
+	"luaapi/metricset":   0,
 	"luaapi/lua51":       0,
 	"luaapi/lpattern":    0,
 	"luaapi/testcerts":   0,
@@ -40,6 +41,7 @@ var layers = map[string]int{
 	"luaapi/threads":     2,
 	"luaapi/formats":     2,
 	"luaapi/httpmod":     2,
+	"luaapi/metricsmod":  2,
 	"luaapi/base":        2,
 	"luaapi":             3,
 	"runner":             4,
@@ -54,7 +56,7 @@ var sameLayer = map[[2]string]bool{
 
 // noLua are the packages that must not import gopher-lua, tests included:
 // the socket core and the store are Lua-free.
-var noLua = map[string]bool{"luaapi/core": true, "luaapi/store": true}
+var noLua = map[string]bool{"luaapi/core": true, "luaapi/store": true, "luaapi/metricset": true}
 
 // testOnly are the packages only tests may import.
 var testOnly = map[string]bool{"luaapi/api/apitest": true, "luaapi/testcerts": true}

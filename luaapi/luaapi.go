@@ -8,10 +8,11 @@ import (
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/base"
 	"github.com/sockrun/sockrun/luaapi/core"
-	_ "github.com/sockrun/sockrun/luaapi/formats"   // struct, bit, json
-	_ "github.com/sockrun/sockrun/luaapi/httpmod"   // http
-	_ "github.com/sockrun/sockrun/luaapi/luasocket" // LuaSocket and mime.core
-	_ "github.com/sockrun/sockrun/luaapi/pysocket"  // Python's socket and select
+	_ "github.com/sockrun/sockrun/luaapi/formats"    // struct, bit, json
+	_ "github.com/sockrun/sockrun/luaapi/httpmod"    // http
+	_ "github.com/sockrun/sockrun/luaapi/luasocket"  // LuaSocket and mime.core
+	_ "github.com/sockrun/sockrun/luaapi/metricsmod" // metrics
+	_ "github.com/sockrun/sockrun/luaapi/pysocket"   // Python's socket and select
 	_ "github.com/sockrun/sockrun/luaapi/ssl"
 	"github.com/sockrun/sockrun/luaapi/store"
 	"github.com/sockrun/sockrun/luaapi/threads"
@@ -76,6 +77,23 @@ func (rt *Runtime) Rewatch(ctx context.Context) {
 	rt.vm.Group().Rewatch(ctx)
 	rt.sig.Rebase()
 }
+
+// SocketStats are the counts of the VM's sockets (core.Stats), read from
+// any goroutine without the interpreter lock.
+func (rt *Runtime) SocketStats() SocketStats { return rt.vm.Group().Stats() }
+
+// SocketStats are the counts of a VM's sockets: open, accepted, bytes.
+type SocketStats = core.Stats
+
+// CallCounts are the counts of every registered function's calls and
+// errors in the VM (api.VM.CallCounts), nil unless Config.CountCalls.
+func (rt *Runtime) CallCounts() []*CallCount { return rt.vm.CallCounts() }
+
+// CallCount is the count of one function's calls and errors in a VM.
+type CallCount = api.CallCount
+
+// NoErrno is the errno label of an error that has none (a misuse).
+const NoErrno = api.NoErrno
 
 // OpenSockets is the number of sockets the script has open.
 func (rt *Runtime) OpenSockets() int { return rt.vm.Group().Len() }
@@ -167,6 +185,25 @@ const (
 // Modules returns the registry: every script-facing module, in the order
 // the VM opens them.
 func Modules() []*Module { return api.Modules() }
+
+// LogFormat, Message, ListenFD and Notifier: sockrun's own messages in
+// the run's format (--log-format), and what a service manager hands the
+// run (api's).
+type (
+	LogFormat = api.LogFormat
+	Message   = api.Message
+	ListenFD  = api.ListenFD
+	Notifier  = api.Notifier
+)
+
+// The log formats.
+const (
+	LogText = api.LogText
+	LogJSON = api.LogJSON
+)
+
+// ParseLogFormat reads a --log-format value.
+func ParseLogFormat(s string) (LogFormat, error) { return api.ParseLogFormat(s) }
 
 // Stream is a writer the scripts write to (standard output and error), as
 // the runner's own writers that share it reach it: the trace writes to

@@ -85,6 +85,9 @@ func newLuaVM(t *testing.T, file string, stdin *testStdin, shared luaapi.SharedS
 	stdout, stderr := &lockedWriter{}, &lockedWriter{}
 	env := &runner.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Dir: "."}
 	cfg := luaapi.Config{Vars: map[string]string{}, Args: []string{file}, Version: runner.Version, Shared: shared}
+	if configure := luaTestConfigs[filepath.Base(file)]; configure != nil {
+		configure(t, &cfg)
+	}
 	vm := runner.Embed(ctx, env, cfg, file)
 	t.Cleanup(func() {
 		vm.Close()

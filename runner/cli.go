@@ -15,6 +15,14 @@ import (
 // hands in the real ones; tests hand in their own.
 type Env = host.Env
 
+// TakeSystemd reads what a service manager handed the process from its
+// environment (host.TakeSystemd); main then unsets SystemdVars.
+func TakeSystemd(environ []string, pid int) host.Systemd { return host.TakeSystemd(environ, pid) }
+
+// SystemdVars are the variables TakeSystemd reads, which main unsets so
+// that programs the script starts do not see them.
+var SystemdVars = host.SystemdVars
+
 // HandledSignals are the signals a run handles (SIGINT, SIGTERM, SIGHUP,
 // SIGUSR1, SIGUSR2): main passes them to Env.Signals.
 func HandledSignals() []os.Signal { return luaapi.HandledSignals() }

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/runner/host"
 	"github.com/sockrun/sockrun/runner/live"
+	"github.com/sockrun/sockrun/runner/metrics"
 	"github.com/sockrun/sockrun/runner/trace"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -52,9 +54,15 @@ type Config struct {
 	File string
 	// Trace is --trace's: on, where to, in what format.
 	Trace trace.Config
+	// LogFormat is how sockrun's own messages reach standard error
+	// (log_format; --log-format): text or JSON lines.
+	LogFormat luaapi.LogFormat
 	// Live is the address the live view listens on (live; --live), ""
 	// for none.
 	Live string
+	// Metrics is the address the metrics are served at (metrics;
+	// --metrics), "" for none.
+	Metrics string
 	// Limits are the limits: section.
 	Limits host.Limits
 	// Profiles are --cpuprofile's and --memprofile's files (flags only).
@@ -118,12 +126,20 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {
 		return nil, err
 	}
+	if cfg.LogFormat, err = luaapi.ParseLogFormat(v.GetString("log_format")); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	tc := trace.Config{On: v.GetBool("trace"), File: v.GetString("trace_file"), Format: v.GetString("trace_format")}
 	if cfg.Trace, err = tc.Resolve(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if s := strings.TrimSpace(v.GetString("live")); s != "" {
 		if cfg.Live, err = live.ParseAddr(s); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	if s := strings.TrimSpace(v.GetString("metrics")); s != "" {
+		if cfg.Metrics, err = metrics.ParseAddr(s); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 	}

@@ -27,7 +27,7 @@ func TestConfigKeys(t *testing.T) {
 	}
 	for key, known := range map[string]bool{
 		"workers": true, "limits.max_recv": true, "vars": true, "vars.port": true, "path": true,
-		"luasocket.debug": true, "limits.foo": true, "timeout": false, "timeout.dfault": false, "wokers": false,
+		"luasocket.debug": true, "limits.foo": true, "metrics": true, "timeout": false, "timeout.dfault": false, "wokers": false,
 	} {
 		if got := isKnownConfigKey(key); got != known {
 			t.Errorf("isKnownConfigKey(%q) = %v, want %v", key, got, known)

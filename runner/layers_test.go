@@ -18,12 +18,13 @@ const module = "github.com/sockrun/sockrun/"
 // it too). Only runner itself, the command line, may import cobra, viper
 // or pflag.
 var layers = map[string][]string{
-	"runner":        {"luaapi/...", "docs", "runner/host", "runner/trace", "runner/live", "runner/prompt", "runner/repr"},
-	"runner/host":   {"luaapi/..."},
-	"runner/trace":  {"luaapi/...", "runner/repr"},
-	"runner/live":   {"runner/trace"},
-	"runner/prompt": {"luaapi/...", "runner/host", "runner/repr"},
-	"runner/repr":   {"luaapi/lua51"},
+	"runner":         {"luaapi/...", "docs", "runner/host", "runner/trace", "runner/live", "runner/metrics", "runner/prompt", "runner/repr"},
+	"runner/metrics": {"luaapi/metricset", "runner/host"},
+	"runner/host":    {"luaapi/..."},
+	"runner/trace":   {"luaapi/...", "runner/repr"},
+	"runner/live":    {"runner/trace"},
+	"runner/prompt":  {"luaapi/...", "runner/host", "runner/repr"},
+	"runner/repr":    {"luaapi/lua51"},
 }
 
 // commandLine are the libraries only the command line uses.
@@ -59,7 +60,7 @@ func TestLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pkg := range []string{"runner", "runner/host", "runner/trace", "runner/live", "runner/prompt", "runner/repr"} {
+	for _, pkg := range []string{"runner", "runner/host", "runner/trace", "runner/live", "runner/metrics", "runner/prompt", "runner/repr"} {
 		if imports[pkg] == nil {
 			t.Errorf("no Go files found for %s", pkg)
 		}

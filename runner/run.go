@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/luaapi/metricset"
 	"github.com/sockrun/sockrun/runner/host"
 	"github.com/sockrun/sockrun/runner/live"
+	"github.com/sockrun/sockrun/runner/metrics"
 	"github.com/sockrun/sockrun/runner/prompt"
 	"github.com/sockrun/sockrun/runner/trace"
 	lua "github.com/yuin/gopher-lua"
@@ -44,7 +46,8 @@ func check(env *Env, s host.Script) int {
 func run(env *Env, cfg *Config, s host.Script) int {
 	// Compile once up front so a syntax error is a usage error (exit 2)
 	// before anything starts.
-	if code := checkQuiet(env, &s); code != host.ExitOK {
+	lg := newLogger(env.Stderr, cfg.LogFormat)
+	if code := checkQuietLog(lg, env, &s); code != host.ExitOK {
 		return code
 	}
 	var view *live.Server
@@ -52,51 +55,77 @@ func run(env *Env, cfg *Config, s host.Script) int {
 	if cfg.Live != "" {
 		var err error
 		if view, err = live.Start(cfg.Live, s.Name(), cfg.Workers); err != nil {
-			fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+			lg.log(luaapi.Message{Kind: "usage", Text: err.Error()})
 			return host.ExitUsage
 		}
 		listener = view.Listener()
-		fmt.Fprintf(env.Stderr, "sockrun: live view on %s\n", view.URL)
+		lg.log(luaapi.Message{Kind: "live", Text: "live view on " + view.URL, Fields: map[string]any{"url": view.URL}})
+	}
+	// The script's metrics are kept whether they are served or not.
+	set := metricset.New()
+	var served *metrics.Server
+	if cfg.Metrics != "" {
+		var err error
+		if served, err = metrics.Start(cfg.Metrics, set); err != nil {
+			lg.log(luaapi.Message{Kind: "usage", Text: err.Error()})
+			if view != nil {
+				view.End(host.ExitUsage)
+			}
+			return host.ExitUsage
+		}
+		defer served.Close()
+		lg.log(luaapi.Message{Kind: "metrics", Text: "metrics on " + served.URL, Fields: map[string]any{"url": served.URL}})
 	}
 	tr, err := trace.New(env.Stderr, env.Dir, cfg.Trace, s.Name(), cfg.Workers, listener)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		lg.log(luaapi.Message{Kind: "usage", Text: err.Error()})
 		if view != nil {
 			view.End(host.ExitUsage)
 		}
 		return host.ExitUsage
 	}
 	defer tr.Close()
-	code := runWorkers(env, cfg, s, tr, view)
+	code := runWorkers(env, cfg, s, tr, view, set, served)
 	if view != nil {
 		view.End(code)
 	}
 	return code
 }
 
-// runWorkers runs s in its workers, traced by tr (nil if nobody watches)
-// and shown by view (nil without --live), and returns the exit code.
-func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *live.Server) int {
+// runWorkers runs s in its workers, traced by tr (nil if nobody watches),
+// shown by view (nil without --live), with the script's metrics kept in
+// set and served by served (nil without --metrics), and returns the exit
+// code.
+func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *live.Server, set *metricset.Set, served *metrics.Server) int {
+	lg := newLogger(env.Stderr, cfg.LogFormat)
 	done, err := host.SetupProcess(env, cfg.Profiles)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		lg.log(luaapi.Message{Kind: "usage", Text: err.Error()})
 		return host.ExitUsage
 	}
 	defer done()
 	shared, err := luaapi.OpenSharedStore(cfg.SharedURL)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: config: %v\n", err)
+		lg.log(luaapi.Message{Kind: "usage", Text: "config: " + err.Error()})
 		return host.ExitUsage
 	}
 	defer shared.Close()
 	w := newWorkers(env, cfg, tr, shared)
 	w.rep.view = view
+	w.metrics, w.served = set, served
 	defer w.close()
+	w.log.log(luaapi.Message{Kind: "start", Text: "started " + s.Name(), Fields: map[string]any{
+		"script": s.Name(), "pid": os.Getpid(), "workers": cfg.Workers, "version": Version}})
 	if err := w.start(&s); err != nil {
-		fmt.Fprintf(env.Stderr, "sockrun: %v\n", err)
+		w.log.log(luaapi.Message{Kind: "usage", Text: err.Error()})
 		return host.ExitUsage
 	}
+	w.setState(metrics.Running)
 	code := w.wait()
+	w.setState(metrics.Stopping)
+	w.notifyStopping()
+	w.log.log(luaapi.Message{Kind: "stop", Text: fmt.Sprintf("stopped %s, exit code %d", s.Name(), code),
+		Fields: map[string]any{"script": s.Name(), "exit_code": code, "cause": w.stopCause()}})
 	if !w.flushStderr() {
 		tr.Abandon(w.stderr.st) // its lines wait for the same reader: no second wait
 	}
@@ -162,6 +191,7 @@ func luaConfig(cfg *Config, s *host.Script) luaapi.Config {
 		MaxThreads:     cfg.Limits.MaxThreads,
 		MaxConnections: cfg.Limits.MaxConnections,
 		MaxRecv:        cfg.Limits.MaxRecv,
+		LogFormat:      cfg.LogFormat,
 	}
 	if cfg.Timeout >= 0 {
 		lcfg.DefaultTimeout = &cfg.Timeout
@@ -181,6 +211,12 @@ type workers struct {
 	// stderr is standard error as the run's messages reach it, through
 	// its Stream (postWriter).
 	stderr postWriter
+	// metrics are the script's metrics, common to every worker; served
+	// serves them and the VMs' counts (nil without --metrics).
+	metrics *metricset.Set
+	served  *metrics.Server
+	// log writes sockrun's own messages there, in the run's format.
+	log logger
 
 	// ctx is the run's context, every VM's parent; cancelAll ends it,
 	// with the cause: an interrupt, a limit, os.exit, a failed chunk.
@@ -189,8 +225,11 @@ type workers struct {
 	vms       []*host.VM
 	results   chan chunkResult // how each main chunk ended
 	limitHit  chan error       // the first limit reached
-	rep       *errorReporter
-	code      int // the exit code the main chunks' errors gave
+	// notifier tells the service manager the run's state (sd_notify);
+	// nil when none listens.
+	notifier *host.Notifier
+	rep      *errorReporter
+	code     int // the exit code the main chunks' errors gave
 
 	signals  int  // terminating signals received
 	stopping bool // a signal or a limit is ending the run
@@ -209,7 +248,14 @@ func newWorkers(env *Env, cfg *Config, tr *trace.Tracer, shared luaapi.SharedSto
 		results: make(chan chunkResult, cfg.Workers), limitHit: make(chan error, 1), abort: make(chan struct{})}
 	w.ctx, w.cancelAll = context.WithCancelCause(context.Background())
 	w.stderr = postWriter{luaapi.StreamOf(env.Stderr)}
-	w.rep = &errorReporter{stderr: w.stderr, explain: cfg.Explain}
+	w.log = newLogger(w.stderr, cfg.LogFormat)
+	w.rep = &errorReporter{log: w.log, explain: cfg.Explain}
+	w.notifier = host.NewNotifier(env.Systemd.NotifySocket, func(state string, err error) {
+		w.log.log(luaapi.Message{Kind: "warning", Text: fmt.Sprintf("sd_notify %s: %v", state, err)})
+	})
+	if env.Systemd.Warning != "" {
+		w.log.log(luaapi.Message{Kind: "warning", Text: env.Systemd.Warning})
+	}
 	// The limits are watched from before the script starts: the memory
 	// watchdog's descriptor is not one a script could count as its own.
 	host.WatchLimits(w.ctx, env, cfg.Limits, w.limitHit)
@@ -224,7 +270,22 @@ func (w *workers) start(s *host.Script) error {
 		lcfg.ReusePort = w.cfg.Workers > 1
 		lcfg.Shared = w.shared
 		lcfg.Report = w.cfg.Report
+		lcfg.Metrics = w.metrics
+		lcfg.CountCalls = w.served != nil
+		if len(w.env.Systemd.Listen) > 0 {
+			fds, err := host.ListenFDsFor(w.env.Systemd.Listen)
+			if err != nil {
+				return err
+			}
+			lcfg.ListenFDs = fds
+		}
+		if w.notifier != nil {
+			lcfg.Notifier = w.notifier
+		}
 		v := host.NewVM(w.ctx, w.env, lcfg, s.Dir(), w.cfg.Path)
+		if w.served != nil {
+			w.served.Add(v)
+		}
 		if w.tr != nil {
 			vt := w.tr.ForVM(i+1, v.Runtime())
 			v.SetLockTracer(vt)
@@ -246,7 +307,42 @@ func (w *workers) start(s *host.Script) error {
 		v.RunChunk(calls, done)
 		go func() { w.results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}
+	// Every VM holds its own descriptors of the inherited sockets: the
+	// process's go, so that closing a VM's closes the socket.
+	host.CloseListenFDs(w.env.Systemd.Listen)
+	w.env.Systemd.Listen = nil
 	return nil
+}
+
+// setState tells the metrics' health check how the run is, if they are
+// served.
+func (w *workers) setState(st metrics.State) {
+	if w.served != nil {
+		w.served.SetState(st)
+	}
+}
+
+// notifyStopping tells the service manager the run is stopping
+// (STOPPING=1, once).
+func (w *workers) notifyStopping() { w.notifier.Stopping() }
+
+// stopCause says why the run ended, for the stop message: signal,
+// limit, os.exit, error or end.
+func (w *workers) stopCause() string {
+	for _, v := range w.vms {
+		if _, exited := v.Exited(); exited {
+			return "os.exit"
+		}
+	}
+	switch {
+	case w.signals > 0:
+		return "signal"
+	case w.limitErr != nil:
+		return "limit"
+	case w.code != 0:
+		return "error"
+	}
+	return "end"
 }
 
 // wait is the run's one loop: it takes the main chunks' ends, then waits
@@ -328,16 +424,18 @@ func (w *workers) signal(sig os.Signal) bool {
 	}
 	if terminating(sig) {
 		w.signals++
+		w.notifyStopping()
 	}
 	w.tr.Signal(sig, max(w.signals, 1))
 	if w.signals > 1 && terminating(sig) {
-		fmt.Fprintln(w.stderr, "sockrun: interrupted twice, exiting now")
+		w.log.log(luaapi.Message{Kind: "signal", Text: "interrupted twice, exiting now", Fields: map[string]any{"signal": sig.String()}})
 		close(w.abort)
 		return true
 	}
 	switch {
 	case stop && !w.stopping:
 		w.stopping = true
+		w.setState(metrics.Stopping)
 		w.cancelAll(luaapi.ErrInterrupted)
 		w.overdue = time.After(interruptGrace)
 	case len(raised) > 0 && !w.stopping:
@@ -364,8 +462,10 @@ func (w *workers) limitReached(err error) {
 		return
 	}
 	w.limitErr = err
-	fmt.Fprintf(w.stderr, "sockrun: %v\n", err)
+	w.notifyStopping()
+	w.log.log(luaapi.Message{Kind: "limit", Text: err.Error()})
 	w.stopping = true
+	w.setState(metrics.Stopping)
 	w.cancelAll(err)
 	if w.overdue == nil {
 		w.overdue = time.After(interruptGrace)
@@ -380,9 +480,9 @@ func (w *workers) overdueExit() int {
 		return host.ExitError
 	}
 	if !w.rep.interruptPrinted {
-		fmt.Fprintln(w.stderr, "KeyboardInterrupt: interrupted")
+		w.log.log(luaapi.Message{Kind: "error", Text: "KeyboardInterrupt: interrupted", Bare: true})
 	}
-	fmt.Fprintf(w.stderr, "sockrun: still busy %v after the interrupt (in a long call), exiting\n", interruptGrace)
+	w.log.log(luaapi.Message{Kind: "signal", Level: "error", Text: fmt.Sprintf("still busy %v after the interrupt (in a long call), exiting", interruptGrace)})
 	return host.ExitInterrupted
 }
 
@@ -435,6 +535,10 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 	}
 	if cfg.Live != "" {
 		fmt.Fprintln(env.Stderr, "sockrun: --live shows a script's run: it does not apply to the prompt")
+		return host.ExitUsage
+	}
+	if cfg.Metrics != "" {
+		fmt.Fprintln(env.Stderr, "sockrun: --metrics serves a script's run: it does not apply to the prompt")
 		return host.ExitUsage
 	}
 	if err := s.Read(env); err != nil {
@@ -503,7 +607,7 @@ type chunkResult struct {
 
 // errorReporter prints the uncaught errors of the workers' main chunks.
 type errorReporter struct {
-	stderr           io.Writer
+	log              logger
 	vms              []*host.VM
 	interruptPrinted bool
 	explain          bool         // print explanations under errors
@@ -541,32 +645,31 @@ func (rep *errorReporter) report(r chunkResult) int {
 		}
 		if !rep.interruptPrinted {
 			rep.interruptPrinted = true
-			fmt.Fprintf(rep.stderr, "%s\n", msg)
+			rep.log.log(luaapi.Message{Kind: "error", Text: msg, Bare: true})
 		}
 		return host.ExitInterrupted
 	}
-	who := ""
+	m := luaapi.Message{Kind: "error"}
 	if len(rep.vms) > 1 {
-		who = fmt.Sprintf("worker %d: ", r.worker)
+		m.Who, m.Worker = fmt.Sprintf("worker %d", r.worker), r.worker
 	}
 	var apiErr *lua.ApiError
 	if errors.As(r.err, &apiErr) {
 		// An error join re-raised from a thread that printed it: once is enough.
 		if line, ok := r.v.Runtime().MainThread().Rejoined(apiErr.Object); ok {
-			fmt.Fprintf(rep.stderr, "sockrun: %s%s\n", who, line)
+			m.Text = line
+			rep.log.log(m)
 			return host.ExitError
 		}
 	}
-	fmt.Fprintf(rep.stderr, "sockrun: %s%s\n", who, msg)
 	why := explanation(r.err)
-	if why != "" && rep.explain {
-		fmt.Fprintf(rep.stderr, "  why: %s\n", why)
+	m.Text, m.Traceback = msg, trace
+	if rep.explain {
+		m.Why = why
 	}
+	rep.log.log(m)
 	if rep.view != nil {
 		rep.view.RunError(r.worker, msg, why)
-	}
-	if trace != "" {
-		fmt.Fprintf(rep.stderr, "%s\n", trace)
 	}
 	return host.ExitError
 }
@@ -578,4 +681,31 @@ func explanation(err error) string {
 		return luaapi.Explanation(apiErr.Object)
 	}
 	return ""
+}
+
+// logger writes sockrun's own messages to standard error in the run's
+// format (--log-format): the one place a message meets its format, for
+// every message of the runner and, through the Config, of the script
+// modules.
+type logger struct {
+	w io.Writer
+	f luaapi.LogFormat
+}
+
+func newLogger(w io.Writer, f luaapi.LogFormat) logger { return logger{w: w, f: f} }
+
+// log writes m, if its format writes it.
+func (l logger) log(m luaapi.Message) {
+	if b := l.f.Format(m); len(b) > 0 {
+		l.w.Write(b)
+	}
+}
+
+// checkQuietLog is checkQuiet with its message in the run's format.
+func checkQuietLog(lg logger, env *Env, s *host.Script) int {
+	if err := s.Check(env); err != nil {
+		lg.log(luaapi.Message{Kind: "usage", Text: err.Error()})
+		return host.ExitUsage
+	}
+	return host.ExitOK
 }

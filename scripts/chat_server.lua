@@ -8,6 +8,11 @@
 -- terminals. Every line you type reaches everyone else as "[nick] text".
 -- Commands: /nick NAME, /who, /quit.
 --
+-- SIGTERM (`kill`, `systemctl stop`, a host taken out of a load balancer)
+-- stops the server cleanly: it stops accepting, tells every client, ends
+-- each connection once the client has read that, and exits 0. What a
+-- client sends until it has closed its side is still said to the room.
+--
 -- Chat servers that share a store form one room: the workers of one
 -- sockrun (--workers 2), and, with the store in Redis (--shared-url, or
 -- shared.url in sockrun.yaml), servers on any number of hosts. Every line
@@ -28,6 +33,7 @@ local MAX_LINE = 4096 -- a longer line without "\n" gets its sender dropped
 local MAX_QUEUED = 1024 * 1024 -- bytes waiting to be sent to one client; more drops it
 local SEND_TIMEOUT = 10 -- seconds a client may take to accept what we send
 local CHANNEL = vars.room or "chat" -- where the servers sharing a store meet
+local DRAIN = 5 -- seconds clients get to hang up after SIGTERM told them
 
 -- The room: every connected client's socket, mapped to its state
 -- ({conn, addr, nick, out, queued}). All threads share this table. They take turns
@@ -102,6 +108,9 @@ local cut_off = false -- the last publish failed: said once, not for every line
 local function announce()
   while true do
     local batch = { room:get() }
+    if batch[1] == nil then
+      return -- the room's queue is closed: the server is stopping
+    end
     while #batch < 100 and room:len() > 0 do
       batch[#batch + 1] = room:get()
     end
@@ -179,7 +188,7 @@ end
 local function broadcast(text, except)
   announcer = announcer or thread.spawn(announce)
   said = said + 1
-  room:put({ text = text, except = except, seq = said })
+  pcall(room.put, room, { text = text, except = except, seq = said }) -- closed: stopping
   tell_others(text)
 end
 
@@ -208,7 +217,7 @@ local function relay()
     if line then
       announcer = announcer or thread.spawn(announce)
       said = said + 1
-      room:put({ text = line, seq = said })
+      pcall(room.put, room, { text = line, seq = said }) -- closed: stopping
     end
   end
 end
@@ -301,6 +310,19 @@ local function serve(c)
   end
 end
 
+-- stopping is set when SIGTERM came: the server is going away;
+-- everyone_left is set when, stopping, the last client has left.
+local stopping = false
+local everyone_left = thread.event()
+local STOPPING = "* this server is stopping; connect again to go on chatting"
+
+-- stop_telling tells client c the server is stopping; its writer sends
+-- that after what is queued, then ends our side of the stream.
+local function stop_telling(c)
+  tell(c, STOPPING)
+  c.out:close()
+end
+
 -- write is a client's writer thread: it sends the client's queued lines
 -- in order until the queue is closed and empty. A client that takes longer
 -- than SEND_TIMEOUT to take a line (its buffers are full: it stopped
@@ -309,7 +331,15 @@ local function write(c)
   while true do
     local text = c.out:get()
     if text == nil then
-      return -- closed: the client left
+      -- Closed: the client left, or the server is stopping. Then the
+      -- client has everything it was told ("* server stopping"): end our
+      -- side of the stream (FIN), and its reader reads on until the
+      -- client hangs up, so that nothing it says meanwhile is lost and
+      -- the connection ends without a reset.
+      if stopping and not c.gone then
+        pcall(c.conn.shutdown, c.conn, socket.SHUT_WR)
+      end
+      return
     end
     -- Send what else is queued with it, in one sendall: when many lines
     -- come at once (a crowd joining, a busy room) one system call carries
@@ -347,6 +377,9 @@ local function handle(conn, addr)
   print("* " .. c.nick .. " joined from " .. tostring(addr))
   tell(c, "* welcome " .. c.nick .. "; commands: /nick NAME, /who, /quit")
   broadcast("* " .. c.nick .. " joined", c)
+  if stopping then -- accepted just before the listener closed
+    stop_telling(c)
+  end
 
   -- A reset connection makes recvline raise: catch it so that this client
   -- still leaves the room properly (and the others are not disturbed).
@@ -358,6 +391,9 @@ local function handle(conn, addr)
   clients[conn] = nil
   nicks[c.nick] = nil
   c.gone = true -- tell queues nothing more
+  if stopping and next(clients) == nil then
+    everyone_left:set()
+  end
   -- Let the writer send what is queued ("* bye", "* line too long"), then
   -- close. It ends within SEND_TIMEOUT, even for a client that reads
   -- nothing.
@@ -401,7 +437,48 @@ local function accept()
   end
 end
 
-while true do
-  local conn, addr = accept()
-  thread.spawn(handle, conn, addr)
+-- SIGTERM: stop taking clients (closing the listener makes accept
+-- raise, and tells a load balancer's health check this server is gone)
+-- and let the main loop below end. The handler runs in the main thread.
+signal.signal(signal.SIGTERM, function()
+  stopping = true
+  server:close()
+end)
+
+while not stopping do
+  local ok, conn, addr = pcall(accept)
+  if ok then
+    thread.spawn(handle, conn, addr)
+  elseif not stopping then
+    error(conn, 0)
+  end
 end
+
+-- Stopping. Every client is told, its writer sends what is queued and
+-- ends our side of the stream (see write); each client then hangs up and
+-- leaves the room as anyone does, its leaving still said to the other
+-- servers. A client that has not hung up after DRAIN seconds is cut off.
+print("* stopping")
+-- tell and drop are calls into sockrun, where other threads run and
+-- leave: go through a copy of the room.
+local function everyone()
+  local list = {}
+  for _, c in pairs(clients) do
+    list[#list + 1] = c
+  end
+  return list
+end
+for _, c in ipairs(everyone()) do
+  stop_telling(c)
+end
+if next(clients) ~= nil and not everyone_left:wait(DRAIN) then
+  for _, c in ipairs(everyone()) do
+    drop(c, "still connected " .. DRAIN .. " s after the server began to stop")
+  end
+  everyone_left:wait()
+end
+-- The room's threads: the announcer ends once its queue is closed, the
+-- relay once the subscription is; then the run ends, exit 0.
+room:close()
+others:close()
+print("* stopped")

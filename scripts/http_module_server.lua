@@ -9,6 +9,7 @@
 --   sockrun --var port=9000 --var max_body=65536 scripts/http_module_server.lua
 --   sockrun --workers auto scripts/http_module_server.lua    (every core)
 --   sockrun --var cert=cert.pem --var key=key.pem scripts/http_module_server.lua   (HTTPS)
+--   sockrun --metrics 127.0.0.1:9100 scripts/http_module_server.lua   (Prometheus metrics)
 --
 -- Try it with curl, as http_server.lua:
 --
@@ -49,6 +50,25 @@ end
 
 local TEXT = { ["Content-Type"] = "text/plain; charset=utf-8" }
 local JSON = { ["Content-Type"] = "application/json" }
+
+-- What an operator watches: requests by method and status, and how long
+-- each took to answer. With --metrics they are served at /metrics beside
+-- sockrun's own (connections, bytes, calls, errors); without, they are
+-- kept and nobody reads them. Every worker runs these lines: they share
+-- one counter, so /metrics shows the sum. A label's values must be few:
+-- a client may send any method, so the unknown ones are counted as
+-- "other" rather than each making a series of its own.
+local REQUESTS = metrics.counter("http_requests_total", "HTTP requests answered, by method and status", { "method", "status" })
+local SECONDS = metrics.histogram("http_request_duration_seconds", "Time from a request read to its response written", { "method" },
+  { 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1 })
+local METHODS = { GET = true, HEAD = true, POST = true, PUT = true, DELETE = true, OPTIONS = true, PATCH = true }
+
+local function method_label(req)
+  if not req then
+    return "unread" -- refused before its request line was whole
+  end
+  return METHODS[req.method] and req.method or "other"
+end
 
 -- Socket errors that mean the client is gone or too slow.
 local CLIENT_GONE = { ECONNRESET = true, EPIPE = true, ETIMEDOUT = true, EOF = true, ENOTCONN = true }
@@ -129,6 +149,7 @@ local function serve(conn, addr)
   local number = 0
   while true do
     local req, err = http.read_request(conn, LIMITS)
+    local started = socket.time()
     local status, headers, body
     if req then
       number = number + 1
@@ -142,6 +163,7 @@ local function serve(conn, addr)
       -- closes after it, since what follows cannot be trusted to start a
       -- request.
       print(tostring(addr) .. ": " .. err.status .. " " .. err.reason .. " (" .. err.message .. ")")
+      REQUESTS:inc({ method = method_label(req), status = err.status })
       conn:settimeout(1)
       pcall(http.send_error, conn, err)
       return
@@ -149,7 +171,11 @@ local function serve(conn, addr)
     if not req then
       return -- the client closed, or stayed idle: the normal end
     end
-    if not http.write_response(conn, status, headers, body, req) then
+    local written = http.write_response(conn, status, headers, body, req)
+    local method = method_label(req)
+    REQUESTS:inc({ method = method, status = status })
+    SECONDS:observe(socket.time() - started, { method = method })
+    if not written then
       return
     end
   end

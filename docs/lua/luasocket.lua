@@ -587,7 +587,7 @@ local udp = {}
 ---@return 1
 function udp:close() end
 
----`false`: a datagram socket buffers nothing.
+---`true` if datagrams read ahead wait in the object's queue.
 ---@return false
 function udp:dirty() end
 
@@ -688,7 +688,7 @@ local udp = {}
 ---@return 1
 function udp:close() end
 
----`false`: a datagram socket buffers nothing.
+---`true` if datagrams read ahead wait in the object's queue.
 ---@return false
 function udp:dirty() end
 

@@ -79,6 +79,11 @@ function socket.socketpair(family, type, proto) end
 ---@return socket.socket
 function socket.fromfd(fd, family, type, proto) end
 
+---The listening sockets a service manager handed the run (socket activation: `LISTEN_FDS`), and their names.
+---@return socket.socket[] socks
+---@return string[] names
+function socket.listen_fds() end
+
 ---Closes a descriptor that is not a socket object.
 ---@param fd integer
 function socket.close(fd) end

@@ -19,6 +19,11 @@ function sockrun.setswitchinterval(seconds) end
 ---@return number
 function sockrun.getswitchinterval() end
 
+---Tells the service manager the run's `state` (sd_notify: `"READY=1"`, `"STATUS=..."`); `false` when none listens (`NOTIFY_SOCKET` unset).
+---@param state string
+---@return boolean
+function sockrun.notify(state) end
+
 ---The script's parameters, strings: `--var port=9000` gives `vars.port == "9000"`.
 ---@type table<string, string>
 vars = {}

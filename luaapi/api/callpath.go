@@ -82,6 +82,9 @@ func (vm *VM) Observer() Observer { return vm.observer }
 // type ty for a method), bound to inst, the instance of its module.
 func (vm *VM) call(m *Module, ty *Type, f *Func, inst any) lua.LGFunction {
 	fn := f.bind(inst)
+	if vm.cfg.CountCalls {
+		fn = vm.counts.add(countName(m, ty, f)).counted(fn)
+	}
 	return func(L *lua.LState) int {
 		if vm.observer == nil {
 			vm.host.Checkpoint(L)

@@ -13,6 +13,7 @@
 // state) or Method (of its instance).
 //
 // It may import the socket core (luaapi/core), the shared store
-// (luaapi/store), the Lua 5.1 layer (luaapi/lua51) and gopher-lua; never
-// a face, a module package, luaapi itself or the runner.
+// (luaapi/store), the script metrics (luaapi/metricset), the Lua 5.1
+// layer (luaapi/lua51) and gopher-lua; never a face, a module package,
+// luaapi itself or the runner.
 package api

@@ -116,5 +116,6 @@ func (vm *VM) Note(kind, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	// Through standard error's Stream, in order with the script's own
 	// writes there, and never waiting for a reader that stalled.
-	StreamOf(vm.host.Stderr()).Send(fmt.Appendf(nil, "sockrun: note: %s\n", strings.TrimSpace(msg)))
+	StreamOf(vm.host.Stderr()).Send(vm.Log(Message{Kind: "note", Text: strings.TrimSpace(msg),
+		Worker: vm.worker(), Fields: map[string]any{"note": kind}}))
 }

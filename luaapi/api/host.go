@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sockrun/sockrun/luaapi/metricset"
 	"github.com/sockrun/sockrun/luaapi/store"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -90,8 +91,43 @@ type Config struct {
 	// MaxRecv is limits.max_recv (0: core.DefaultMaxRecv): the most bytes
 	// one recv, recvfrom or io.read returns, and asks of the system.
 	MaxRecv int
+	// CountCalls counts every registered function's calls and the errors
+	// they raise (VM.CallCounts), for --metrics.
+	CountCalls bool
+	// Metrics are the script's metrics (the metrics module), common to
+	// every worker; nil gives this VM a set of its own.
+	Metrics *metricset.Set
 	// Shared is the run's store, common to every worker (the shared
 	// module): in the process, or Redis (shared.url); nil gives this VM
 	// an in-process store of its own.
 	Shared store.Store
+	// ListenFDs are the listening sockets a service manager handed the
+	// run (socket activation: LISTEN_FDS), this VM's own descriptors of
+	// them, which socket.listen_fds gives the script; the VM closes those
+	// the script never took when its run ends.
+	ListenFDs []ListenFD
+	// Notifier tells the service manager the run's state (sd_notify,
+	// NOTIFY_SOCKET); nil when none listens.
+	Notifier Notifier
+	// LogFormat is how sockrun's own messages are written to standard
+	// error (--log-format): LogText or LogJSON.
+	LogFormat LogFormat
+}
+
+// ListenFD is a listening socket handed down by a service manager: its
+// descriptor and its name (LISTEN_FDNAMES; "unknown" when not named).
+type ListenFD struct {
+	FD   int
+	Name string
+}
+
+// Notifier tells a service manager what the run is doing, as sd_notify
+// does over NOTIFY_SOCKET. Its methods may be called from any goroutine.
+type Notifier interface {
+	// Notify sends state, one or more KEY=value lines ("READY=1",
+	// "STATUS=serving"), as the script asks.
+	Notify(state string) error
+	// Ready sends READY=1 unless it was sent already: the script has
+	// started to serve (its first accept).
+	Ready()
 }

@@ -29,6 +29,8 @@ type VM struct {
 
 	// observer sees every call of a registered function (callpath.go).
 	observer Observer
+	// counts are the call path's counts, with Config.CountCalls (counts.go).
+	counts callCounts
 
 	// intr is what interrupts the main thread (the signal module); due
 	// says something is due there, mainWait is the context the main
@@ -90,6 +92,23 @@ func (vm *VM) Instance(m *Module) any {
 	}
 	vm.instances[m] = inst
 	return inst
+}
+
+// worker is the VM's worker number when several run the script, else 0.
+func (vm *VM) worker() int {
+	if vm.cfg.Workers > 1 {
+		return vm.cfg.Worker
+	}
+	return 0
+}
+
+// Serving implements core.ServingHost: the script has started to serve
+// (its first accept on a listening socket), which the service manager
+// hears as READY=1 unless the script said it already.
+func (vm *VM) Serving() {
+	if vm.cfg.Notifier != nil {
+		vm.cfg.Notifier.Ready()
+	}
 }
 
 // Host is the runner's side: threads, exit, standard streams, the switch

@@ -406,7 +406,7 @@ func (m *Base) ioRead(L *lua.LState, first int) int {
 		defer func() {
 			// Never a Go stack trace: a read that panics reads nothing.
 			if r := recover(); r != nil {
-				fmt.Fprintf(m.vm.Host().Stderr(), "sockrun: internal error reading stdin: %v\n", r)
+				m.vm.Host().Stderr().Write(m.vm.Log(api.Message{Kind: "internal", Text: fmt.Sprintf("internal error reading stdin: %v", r)}))
 				done <- result{[]lua.LValue{lua.LNil}}
 			}
 		}()

@@ -18,6 +18,8 @@ func init() {
 				Params(api.Num),
 			api.Method("getswitchinterval", "sockrun.getswitchinterval()", "the switch interval, in seconds", (*Base).sockrunGetswitchinterval).
 				Returns(api.Num),
+			api.Method("notify", "sockrun.notify(state)", "tells the service manager the run's state (sd_notify: \"READY=1\", \"STATUS=...\"); false when none listens (NOTIFY_SOCKET unset)", (*Base).sockrunNotify).
+				Params(api.Str).Returns(api.Bool),
 		},
 		Setup: api.SetupOf((*Base).setupSockrun),
 		Values: []api.Value{
@@ -33,6 +35,33 @@ func (m *Base) setupSockrun(L *lua.LState, mod *lua.LTable) {
 	mod.RawSetString("version", lua.LString(m.version))
 	mod.RawSetString("worker", lua.LNumber(m.worker))
 	mod.RawSetString("workers", lua.LNumber(m.workers))
+}
+
+// sockrunNotify is sockrun.notify(state): sends state, KEY=value lines
+// as sd_notify takes them ("READY=1", "STATUS=draining"), to the
+// service manager listening on NOTIFY_SOCKET, and returns true; returns
+// false when none listens. sockrun itself sends READY=1 at the script's
+// first accept and STOPPING=1 when the run begins to stop, unless the
+// script sent them already.
+func (m *Base) sockrunNotify(L *lua.LState) int {
+	v := L.Get(1)
+	state, ok := v.(lua.LString)
+	if !ok {
+		api.ArgError(L, 1, "notify", "string expected, got "+api.TypeName(v))
+	}
+	if state == "" {
+		api.ArgError(L, 1, "notify", "empty state: want KEY=value lines (\"READY=1\")")
+	}
+	n := m.vm.Config().Notifier
+	if n == nil {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	if err := n.Notify(string(state)); err != nil {
+		m.vm.Raise(L, err, "notify", "NOTIFY_SOCKET")
+	}
+	L.Push(lua.LTrue)
+	return 1
 }
 
 // minSwitchInterval is the shortest switch interval; a shorter one is

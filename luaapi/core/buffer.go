@@ -206,9 +206,16 @@ func (s *Socket) Buffered() int { return s.rbuf.len() }
 // not read: Buffered, and what the kernel still holds for it (FIONREAD,
 // Linux's SIOCINQ): every byte of a stream; on a datagram socket the size
 // of the first datagram waiting, which is all the kernel tells. A
-// listening or closed socket has none in the kernel.
+// listening or closed socket has none in the kernel. Datagrams read ahead
+// (dgram.go) are the first waiting.
 func (s *Socket) Unread() int {
 	n := s.Buffered()
+	if s.dq != nil {
+		if k, first := s.dq.queued(); k > 0 {
+			// The first datagram waiting is the first read ahead.
+			return n + first
+		}
+	}
 	var queued int
 	if err := s.control(func(fd int) error {
 		var err error
@@ -401,7 +408,8 @@ func (s *Socket) take(n int) string {
 
 // recvDirect reads one chunk (a datagram) of up to n bytes from the
 // descriptor into a pooled buffer and returns it as a string (the one
-// copy), and the sender if from is set.
+// copy), and the sender if from is set. A socket with a datagram queue
+// reads it first, and reads ahead into it (dgram.go).
 func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Sockaddr, error) {
 	size := min(n, s.maxRecv())
 	if size <= 0 {
@@ -412,35 +420,74 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 		// that a read that dropped part of it can say so (Truncated).
 		flags |= unix.MSG_TRUNC
 	}
+	q := s.dq
+	if flags&unix.MSG_ERRQUEUE != 0 {
+		q = nil // the kernel's error queue, not its receive queue
+	}
+	peek := flags&unix.MSG_PEEK != 0
+	var data string
+	var got int
+	var sa unix.Sockaddr
+	var err error
+	if q != nil {
+		// Queued already: no wait, no poller.
+		var ok bool
+		q.mu.Lock()
+		data, got, sa, ok, err = q.pop(s.fd, size, peek)
+		q.mu.Unlock()
+		if ok {
+			return s.recvDone(data, got, size, sa, peek, err)
+		}
+	}
 	cd := s.callDeadline()
 	var op *ioOp
-	var err error
 	for {
 		op = s.op(c, dirRead)
 		op.call, op.size, op.flags, op.from = recvCall, size, flags, from
+		if q != nil {
+			op.call, op.q = recvQueueCall, q
+			// A plain read may take a batch; a peek, or a read with
+			// other flags, asks the kernel for one datagram as before.
+			op.batch = flags&^(unix.MSG_TRUNC|unix.MSG_DONTWAIT) == 0
+			op.slot = min(dgramSlot, s.maxRecv())
+		}
 		if err = s.io(op, dirRead, cd); err != errKicked {
 			break
 		}
 	}
+	// (No other thread of the socket waits in the poller for what a batch
+	// queued: a batch is read in the poller's callback, which one thread
+	// at a time runs, holding the descriptor's read lock; the next one's
+	// callback looks at the queue before the kernel.)
 	got, sa, b := op.n, op.sa, op.pb
-	op.pb, op.buf, op.sa = nil, nil, nil
-	var data string
-	s.truncated = 0
-	if err == nil {
-		data = s.received(string((*b)[:min(got, size)]))
-		if got > size && flags&unix.MSG_PEEK == 0 {
-			// (A peek drops nothing: the datagram stays whole.)
-			s.truncated = got - size
-			s.truncatedTotal++
-			if s.group != nil {
-				s.group.truncated.Add(1)
-			}
-		}
+	data = op.data
+	if err == nil && !op.queued {
+		data = string((*b)[:min(got, size)])
 	}
+	op.pb, op.buf, op.sa, op.q, op.data = nil, nil, nil, nil, ""
 	if b != nil {
 		putBuf(b)
 	}
-	return data, sa, err
+	return s.recvDone(data, got, size, sa, peek, err)
+}
+
+// recvDone is the end of a datagram read that asked for size bytes of one
+// got bytes long: counts them, and notes what the kernel dropped.
+func (s *Socket) recvDone(data string, got, size int, sa unix.Sockaddr, peek bool, err error) (string, unix.Sockaddr, error) {
+	s.truncated = 0
+	if err != nil {
+		return "", sa, err
+	}
+	data = s.received(data)
+	if got > size && !peek {
+		// (A peek drops nothing: the datagram stays whole.)
+		s.truncated = got - size
+		s.truncatedTotal++
+		if s.group != nil {
+			s.group.truncated.Add(1)
+		}
+	}
+	return data, sa, nil
 }
 
 // Truncated is how many bytes of the datagram the last read returned the

@@ -36,6 +36,13 @@ type Host interface {
 	Lock(c Caller)
 }
 
+// A ServingHost is a Host told when a script starts to serve: the first
+// accept on each listening socket calls Serving (socket activation's
+// readiness, sd_notify's READY=1). With the lock held.
+type ServingHost interface {
+	Serving()
+}
+
 // A Holder is a face's socket object: it holds a socket of the core (nil
 // while it has none), which what works on any face's sockets reaches
 // through it (LuaSocket's select takes the Python face's sockets too).
@@ -123,6 +130,8 @@ type Socket struct {
 	group *Group
 	// accepted: accept made this socket (limits.max_connections counts it).
 	accepted bool
+	// served: an accept was called on this listening socket.
+	served bool
 
 	// rbuf holds bytes received from the transport and not yet returned
 	// to the script: the one read path of a stream socket.
@@ -130,6 +139,9 @@ type Socket struct {
 	// rerr is an error a read met after it had data to return: the next
 	// read that finds the buffer empty returns it.
 	rerr error
+
+	// dq, on a UDP socket, holds the datagrams read ahead (dgram.go).
+	dq *dgramQueue
 
 	// truncated is what the kernel dropped of the last datagram read;
 	// truncatedTotal counts the datagrams cut short.
@@ -175,11 +187,19 @@ func (s *Socket) Traffic() Traffic { return s.traffic }
 // data.
 func (s *Socket) received(data string) string {
 	s.traffic.Received += int64(len(data))
+	if s.group != nil {
+		s.group.received.Add(int64(len(data)))
+	}
 	return data
 }
 
 // sent counts n bytes sent (none for a negative n).
-func (s *Socket) sent(n int) { s.traffic.Sent += int64(max(n, 0)) }
+func (s *Socket) sent(n int) {
+	s.traffic.Sent += int64(max(n, 0))
+	if s.group != nil && n > 0 {
+		s.group.sent.Add(int64(n))
+	}
+}
 
 const (
 	dirRead  = 0
@@ -197,6 +217,7 @@ func Open(h Host, s *Socket, family, stype, proto int) error {
 		unix.Close(fd)
 		return err
 	}
+	s.newDgramQueue()
 	return nil
 }
 
@@ -277,7 +298,8 @@ func (s *Socket) WaitTimeout() time.Duration { return s.waitTimeout }
 func (s *Socket) SetWaitTimeout(d time.Duration) { s.waitTimeout = max(d, 0) }
 
 // Close closes the socket once; threads blocked on it wake up with EBADF.
-// Safe from any goroutine. Unread buffered bytes are dropped.
+// Safe from any goroutine. Unread buffered bytes, and datagrams read ahead,
+// are dropped.
 func (s *Socket) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
@@ -286,6 +308,9 @@ func (s *Socket) Close() error {
 			s.group.remove(s)
 		}
 		err = s.file.Close()
+		if s.dq != nil {
+			s.dq.release() // the datagrams read ahead go with the socket
+		}
 	})
 	return err
 }
@@ -315,7 +340,10 @@ func (s *Socket) control(f func(fd int) error) error {
 
 // Control runs f on the descriptor, for a system call that does not
 // block and that the core has no method for.
-func (s *Socket) Control(f func(fd int) error) error { return s.control(f) }
+func (s *Socket) Control(f func(fd int) error) error {
+	s.noReadAhead(true) // f may change anything: read the kernel directly
+	return s.control(f)
+}
 
 // retryEINTR repeats a system call interrupted by a signal.
 func retryEINTR(f func() error) error {
@@ -440,16 +468,19 @@ func (s *Socket) PeerAddr() (unix.Sockaddr, error) {
 
 // SetsockoptInt sets an integer option.
 func (s *Socket) SetsockoptInt(level, opt, v int) error {
+	s.setsockopt(level, opt)
 	return s.control(func(fd int) error { return unix.SetsockoptInt(fd, level, opt, v) })
 }
 
 // SetsockoptString sets an option to raw bytes.
 func (s *Socket) SetsockoptString(level, opt int, v string) error {
+	s.setsockopt(level, opt)
 	return s.control(func(fd int) error { return unix.SetsockoptString(fd, level, opt, v) })
 }
 
 // SetsockoptLinger sets SO_LINGER-shaped option.
 func (s *Socket) SetsockoptLinger(level, opt int, l *unix.Linger) error {
+	s.setsockopt(level, opt)
 	return s.control(func(fd int) error { return unix.SetsockoptLinger(fd, level, opt, l) })
 }
 

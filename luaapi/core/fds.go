@@ -43,6 +43,7 @@ func (s *Socket) Dup(into *Socket) error {
 		return err
 	}
 	into.peer = s.peer
+	into.Share(s)
 	return nil
 }
 
@@ -161,6 +162,27 @@ func (s *Socket) RecvMsg(c Caller, n, oobn, flags int) (Msg, error) {
 		return Msg{Data: data}, err
 	}
 	size := min(max(n, 0), s.maxRecv())
+	q := s.dq
+	if flags&unix.MSG_ERRQUEUE != 0 {
+		q = nil // the kernel's error queue, not its receive queue
+	}
+	if q != nil {
+		// A datagram read ahead: no wait, and no ancillary data (the
+		// socket reads ahead only while its datagrams have none).
+		q.mu.Lock()
+		data, got, sa, ok, err := q.pop(s.fd, size, flags&unix.MSG_PEEK != 0)
+		q.mu.Unlock()
+		if ok {
+			if err != nil {
+				return Msg{}, err
+			}
+			m := Msg{Data: s.received(data), From: sa, OOB: []byte{}}
+			if got > size {
+				m.Flags = unix.MSG_TRUNC
+			}
+			return m, nil
+		}
+	}
 	b := getBuf(max(size, 1))
 	oob := make([]byte, oobn)
 	cd := s.callDeadline()
@@ -169,16 +191,23 @@ func (s *Socket) RecvMsg(c Caller, n, oobn, flags int) (Msg, error) {
 	for {
 		op = s.op(c, dirRead)
 		op.call, op.buf, op.oob, op.flags = recvmsgCall, (*b)[:size], oob, flags
+		if q != nil {
+			op.call, op.q = recvmsgQueueCall, q
+		}
 		if err = s.io(op, dirRead, cd); err != errKicked {
 			break
 		}
 	}
 	m := Msg{Flags: op.msgFlags, From: op.sa}
 	if err == nil {
-		m.Data = s.received(string((*b)[:min(op.n, size)]))
+		if op.queued {
+			m.Data = s.received(op.data)
+		} else {
+			m.Data = s.received(string((*b)[:min(op.n, size)]))
+		}
 		m.OOB = oob[:op.oobn]
 	}
-	op.buf, op.oob, op.sa = nil, nil, nil
+	op.buf, op.oob, op.sa, op.q, op.data = nil, nil, nil, nil, ""
 	putBuf(b)
 	return m, err
 }

@@ -28,6 +28,11 @@ type Group struct {
 	// datagrams a read cut short.
 	timeouts, truncated atomic.Int64
 
+	// Counts for the metrics (--metrics), read from any goroutine: the
+	// bytes the group's sockets handed to the script and sent, the
+	// sockets accept made in all, and the sockets made in all.
+	received, sent, acceptedTotal, opened atomic.Int64
+
 	// accepted counts the open sockets accept made; past maxAccepted
 	// (limits.max_connections, 0: none) accept waits until one closes.
 	// changed is closed (and replaced) when one does.
@@ -89,6 +94,28 @@ func (g *Group) Timeouts() int64 { return g.timeouts.Load() }
 // Truncated is how many datagrams reads on the group's sockets cut short.
 func (g *Group) Truncated() int64 { return g.truncated.Load() }
 
+// Stats are a group's counts as the metrics (--metrics) read them, from
+// any goroutine, without the interpreter lock.
+type Stats struct {
+	// Open is the sockets open now, Accepted those of them accept made.
+	Open, Accepted int
+	// Opened and AcceptedTotal are the sockets made and accepted in all.
+	Opened, AcceptedTotal int64
+	// Received and Sent are the bytes the sockets' calls handed to the
+	// script and sent, in all.
+	Received, Sent int64
+}
+
+// Stats are the group's counts now.
+func (g *Group) Stats() Stats {
+	g.mu.Lock()
+	st := Stats{Open: len(g.live), Accepted: g.accepted}
+	g.mu.Unlock()
+	st.Opened, st.AcceptedTotal = g.opened.Load(), g.acceptedTotal.Load()
+	st.Received, st.Sent = g.received.Load(), g.sent.Load()
+	return st
+}
+
 // Leak is a socket the garbage collector closed: the script lost every
 // reference to it without closing it.
 type Leak struct {
@@ -127,7 +154,9 @@ func (g *Group) Add(s *Socket, where string) {
 	g.live[wp] = where
 	if s.accepted {
 		g.accepted++
+		g.acceptedTotal.Add(1)
 	}
+	g.opened.Add(1)
 	g.mu.Unlock()
 	runtime.AddCleanup(s, collect, cleanupArg{g, wp, s.file, describe(s), where, s.accepted})
 }
@@ -235,6 +264,17 @@ func (g *Group) Each(f func(s *Socket, where string)) {
 	for _, p := range list {
 		f(p.s, p.where)
 	}
+}
+
+// ShareDatagrams makes s, a socket on descriptor fd or a duplicate of it,
+// share the datagrams read ahead by the group's socket on fd, if there is
+// one (Socket.Share): reads of either take them first, in order.
+func (g *Group) ShareDatagrams(s *Socket, fd int) {
+	g.Each(func(o *Socket, _ string) {
+		if o != s && o.FD() == fd {
+			s.Share(o)
+		}
+	})
 }
 
 // Leaks are the sockets the garbage collector closed, in the order it

@@ -42,6 +42,12 @@ type ioOp struct {
 	oobn     int    // recvmsg: ancillary bytes received
 	msgFlags int    // recvmsg: the flags the kernel returned
 
+	q      *dgramQueue // recv on a socket with a datagram queue: the queue
+	batch  bool        // recv: a batch may be read ahead into q
+	slot   int         // recv: the room for each datagram of a batch
+	data   string      // recv: the datagram, if it came from q or a batch
+	queued bool        // recv: data is set
+
 	wait     bool  // not in non-blocking mode: wait when the call would block
 	unlocked bool  // the interpreter lock is released
 	err      error // call's result
@@ -217,6 +223,12 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 // the listener's family, type and protocol and the default timeout given.
 // It returns the peer's address.
 func (s *Socket) Accept(c Caller, conn *Socket) (unix.Sockaddr, error) {
+	if !s.served {
+		s.served = true
+		if h, ok := s.host.(ServingHost); ok {
+			h.Serving()
+		}
+	}
 	if err := s.waitRoomToAccept(c); err != nil {
 		return nil, err
 	}
@@ -293,6 +305,7 @@ func acceptCall(op *ioOp, fd int) error {
 // CONNECTING.
 func (s *Socket) Connect(c Caller, sa unix.Sockaddr) error {
 	before := s.State()
+	s.noReadAhead(true) // a connected datagram socket's reads report ICMP errors
 	s.aimed(sa)
 	op := s.op(c, dirWrite)
 	op.call, op.sa = connectCall, sa

@@ -3,6 +3,7 @@ package lua51
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"weak"
 
@@ -38,6 +39,13 @@ import (
 //
 // The coroutines are pooled: a new state costs a 7 KiB global table
 // gopher-lua builds and drops, and more.
+//
+// pcall of a Go function (pcall(conn.recv, conn, n), the common case in a
+// server) needs none: it has no Lua frame whose upvalues an error could
+// leave open, yields only through coroutine.yield, which pcall takes
+// apart, and a yield from a Lua function it calls cannot cross it. It runs
+// on the caller's own state (callDirect), and only the upvalues of its
+// callbacks' frames, if an error unwound any, are closed.
 
 // MainCallDepth is how deep Lua calls may nest in the main thread, and in
 // a protected call the main thread makes: Lua 5.1's LUAI_MAXCALLS. Past
@@ -83,6 +91,26 @@ var protectedChunk = func() *lua.FunctionProto {
 	return proto
 }()
 
+// closerParams is how many parameters the closer has: how many registers
+// one call of it closes the upvalues of (callDirect).
+const closerParams = 190
+
+// closerChunk returns the closer: a Lua function of closerParams
+// parameters that does nothing. Called with at most that many arguments,
+// it keeps them in its registers, and its return closes every open
+// upvalue from its first register up, with the value it holds.
+var closerChunk = func() *lua.FunctionProto {
+	params := make([]string, closerParams)
+	for i := range params {
+		params[i] = "a" + strconv.Itoa(i+1)
+	}
+	proto, err := Compile("return function("+strings.Join(params, ", ")+") end", "[G]")
+	if err != nil {
+		panic(err)
+	}
+	return proto
+}()
+
 // protected is one VM's pcall: its pool of coroutines and the calls
 // pending in a yield. Lua runs under the interpreter lock, so only one
 // goroutine at a time touches it.
@@ -94,10 +122,11 @@ type protected struct {
 	yield, rawYield *lua.LFunction
 	// pcall and xpcall are the script's; callLua is callLuaFunction.
 	pcall, xpcall, callLua *lua.LFunction
-	// onError is handleError, the message handler of bare calls.
-	onError    *lua.LFunction
-	body, noop *lua.LFunction
-	done       lua.LValue
+	// onError is handleError, the message handler of bare calls;
+	// onDirectError is directError, that of direct calls.
+	onError, onDirectError *lua.LFunction
+	body, noop             *lua.LFunction
+	done                   lua.LValue
 
 	// idle are the coroutines ready for a call, by class.
 	idle [4][]idleCo
@@ -112,6 +141,21 @@ type protected struct {
 	// is swept as the map grows.
 	pending      map[weak.Pointer[lua.LState]]pendingCall
 	sweptPending int
+	// direct are the states that made a direct call (callDirect) of a
+	// Go function, by state: whether one runs, at most one each, since a
+	// protected call made under it on the same state runs on a
+	// coroutine. Kept, to be reused, and swept of those that run none as
+	// the map grows (a map's insertion and deletion cost three times its
+	// lookup); directs counts those that run one.
+	direct      map[*lua.LState]*directState
+	sweptDirect int
+	directs     int
+	// marker marks the bottom of a direct call on the stack; closer is
+	// closerChunk's function; saved are the registers a failed direct
+	// call unwound, from directError to callDirect.
+	marker *lua.LUserData
+	closer *lua.LFunction
+	saved  []lua.LValue
 }
 
 // pendingCall is a protected call suspended in a yield: c's looping
@@ -215,6 +259,7 @@ func openProtected(L *lua.LState, _ Options) {
 	p := &protected{
 		cos:     map[*lua.LState]*pcallCo{},
 		pending: map[weak.Pointer[lua.LState]]pendingCall{},
+		direct:  map[*lua.LState]*directState{},
 	}
 	resumeFn, _ := co.RawGetString("resume").(*lua.LFunction)
 	p.rawYield, _ = co.RawGetString("yield").(*lua.LFunction)
@@ -226,6 +271,12 @@ func openProtected(L *lua.LState, _ Options) {
 	p.xpcall = L.NewFunction(p.beginXCall)
 	p.callLua = L.NewFunction(p.callLuaFunction)
 	p.onError = L.NewFunction(p.handleError)
+	p.onDirectError = L.NewFunction(p.directError)
+	p.marker = L.NewUserData()
+	L.Push(L.NewFunctionFromProto(closerChunk))
+	L.Call(0, 1)
+	p.closer = L.Get(-1).(*lua.LFunction)
+	L.Pop(1)
 	p.done = L.NewUserData()
 	L.Push(L.NewFunctionFromProto(protectedChunk))
 	L.Push(p.rawYield)
@@ -357,6 +408,15 @@ func (p *protected) call(L *lua.LState, name string, h lua.LValue) int {
 		p.setPending(L, pendingCall{})
 		L.Remove(1)
 		return -1
+	}
+	if fn.IsG && h == nil {
+		d := p.direct[L]
+		if d == nil {
+			d = p.newDirect(L)
+		}
+		if !d.running {
+			return p.callDirect(L, d)
+		}
 	}
 	// A yield inside the call can pass through only where the caller can
 	// yield: elsewhere (the main thread, a thread) the call is made with
@@ -583,6 +643,216 @@ func (p *protected) callBare(L *lua.LState, c *pcallCo, co *lua.LState, fn *lua.
 	return n + 1
 }
 
+// callDirect is pcall(f, ...) of a Go function f, at 1 on L's stack with
+// the arguments above it, made on L itself: no coroutine, no switch of
+// the current thread. A Go function yields only through coroutine.yield,
+// which call takes apart, and a yield from a Lua function f calls cannot
+// cross f (cannotYield), so nothing of the call outlives it.
+//
+// gopher-lua's PCall with a message handler (directError) raises without
+// closing any upvalue; without one, an error closes every open upvalue of
+// L (#448). Those of the frames the error unwound (Lua functions f called)
+// must be closed, with the values their registers held: directError,
+// called before PCall clears the registers, keeps them; callDirect puts
+// them back where they were and calls the closer on them, whose return
+// closes every open upvalue from its first register up, and the caller's
+// stay open. A marker below f tells directError where the call's
+// registers begin.
+//
+// PCall ends with L counting no message handler: a protected call made
+// under f on the same state, whose error must not close the upvalues of
+// the frames below it either, runs on a coroutine.
+func (p *protected) callDirect(L *lua.LState, d *directState) int {
+	d.running = true
+	p.directs++
+	defer func() {
+		d.running = false
+		p.directs--
+	}()
+	err := L.PCall(L.GetTop()-1, lua.MultRet, p.onDirectError)
+	if err == nil {
+		// true before the results: gopher-lua's Insert moves them one by
+		// one with its checks, twice as slow as this for a few.
+		n := L.GetTop()
+		if n == 0 {
+			L.Push(lua.LTrue)
+			return 1
+		}
+		L.Push(L.Get(n))
+		for i := n; i > 1; i-- {
+			L.Replace(i, L.Get(i-1))
+		}
+		L.Replace(1, lua.LTrue)
+		return n + 1
+	}
+	var v lua.LValue
+	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.Type == lua.ApiErrorError {
+		v = apiErr.Object // directError's
+	} else {
+		// directError did not run: a call stack overflow left no room
+		// for it, and no Lua frame is left to close the upvalues of
+		// either (gopher-lua checks the depth before it pushes one).
+		v = errorValue(err)
+		if s, ok := v.(lua.LString); ok && s == "lua callstack overflow" {
+			v = lua.LString("stack overflow")
+		}
+	}
+	L.SetTop(0)
+	p.closeSaved(L)
+	L.SetTop(0)
+	L.Push(lua.LFalse)
+	L.Push(v)
+	return 2
+}
+
+// directState is a state's record of its direct calls.
+type directState struct {
+	// running is set while the state runs a direct call.
+	running bool
+}
+
+// newDirect is L's new record of direct calls.
+func (p *protected) newDirect(L *lua.LState) *directState {
+	if len(p.direct) >= 2*p.sweptDirect+64 {
+		for s, d := range p.direct {
+			if !d.running {
+				delete(p.direct, s)
+			}
+		}
+		p.sweptDirect = len(p.direct)
+	}
+	d := &directState{}
+	p.direct[L] = d
+	return d
+}
+
+// isDirect reports whether s runs a direct call.
+func (p *protected) isDirect(s *lua.LState) bool {
+	d := p.direct[s]
+	return d != nil && d.running
+}
+
+// closeSaved closes the open upvalues of the registers directError saved,
+// L's stack empty, and forgets them. The first saved register is 2, above
+// f's; a call of the closer takes up to closerParams of them, from the top
+// down, each call closing those from its first up.
+func (p *protected) closeSaved(L *lua.LState) {
+	saved := p.saved
+	for hi := len(saved); hi > 0; {
+		lo := max(0, hi-closerParams)
+		L.SetTop(lo)
+		L.Push(p.closer)
+		for _, v := range saved[lo:hi] {
+			L.Push(v)
+		}
+		L.Call(hi-lo, 0)
+		hi = lo
+	}
+	clear(saved)
+	p.saved = saved[:0]
+}
+
+// directError is the message handler of a direct call, called where the
+// error was raised, the failed frames still on L's stack: it saves the
+// registers of the call (those above the marker and f, up to the failed
+// frames' top), and returns the value pcall returns, worded as for a call
+// on a coroutine of its own (goErrorValue, explained). A message the Go
+// function f itself raised with gopher-lua's position (L.RaiseError,
+// L.ArgError: that of the first Lua function below it, the one that
+// called pcall) gets the position Where gives instead, and "'?'" as the
+// name of a function pcall called.
+func (p *protected) directError(L *lua.LState) int {
+	p.saveRegisters(L)
+	v := L.Get(1)
+	if s, ok := v.(lua.LString); ok {
+		v = lua.LString(p.directMessage(L, string(s)))
+	}
+	L.Push(explained(L, v))
+	return 1
+}
+
+// saveRegisters keeps in p.saved the registers of the direct call's
+// frames, from f's first up to the failed frames' top, below directError's
+// frame. gopher-lua's GetLocal reads a register at any offset at or below
+// a frame's first ("(*temporary)"): a marker written in f's slot, found
+// from directError's own frame (level 0) at offsets 0, -1, ..., tells
+// where they begin.
+func (p *protected) saveRegisters(L *lua.LState) {
+	// The direct call's pcall is the first pcall from level 2 up (at 1,
+	// a pcall raising its own error): any other made on L since runs its
+	// function on a coroutine. (Where a level falls in a lost tail call,
+	// GetStack answers L's first frame, which is the direct call's pcall
+	// if it is a pcall.)
+	var fd *lua.Debug
+	for level := 2; ; level++ {
+		d, ok := L.GetStack(level)
+		if !ok {
+			return
+		}
+		if debugFunc(L, d) == p.pcall {
+			fd, ok = L.GetStack(level - 1)
+			if !ok {
+				return
+			}
+			break
+		}
+	}
+	_, f := L.GetLocal(fd, 0)
+	L.SetLocal(fd, 0, p.marker)
+	defer L.SetLocal(fd, 0, f)
+	d, _ := L.GetStack(0)
+	bottom := 0
+	for no := -1; ; no-- {
+		name, v := L.GetLocal(d, no)
+		if name == "" {
+			return
+		}
+		if v == p.marker {
+			bottom = no
+			break
+		}
+	}
+	// bottom is f's slot, bottom+1 the first register of f's frame, -1
+	// the top of the failed frames.
+	for no := bottom + 1; no < 0; no++ {
+		_, v := L.GetLocal(d, no)
+		p.saved = append(p.saved, v)
+	}
+}
+
+// directMessage is msg, raised at level 1 of L (0 is directError), as
+// goErrorValue words it.
+func (p *protected) directMessage(L *lua.LState, msg string) string {
+	fn := raiser(L)
+	if fn == nil || !fn.IsG || isBaseError(fn) {
+		return msg
+	}
+	d, ok := L.GetStack(2)
+	if !ok || debugFunc(L, d) != p.pcall {
+		return msg // raised by a Go function f called, not by f
+	}
+	// gopher-lua's position: that of the first Lua function from level 1.
+	where := ""
+	for level := 1; level < 200; level++ {
+		w := L.Where(level)
+		if w == "" {
+			break
+		}
+		if !strings.HasPrefix(w, "[G]") {
+			where = w
+			break
+		}
+	}
+	if !strings.HasPrefix(msg, where+" ") {
+		return msg
+	}
+	msg = msg[len(where)+1:]
+	if strings.HasPrefix(msg, "bad argument #") {
+		msg = strings.Replace(msg, " to (anonymous) (", " to '?' (", 1)
+	}
+	return Where(L, 3) + msg
+}
+
 // fail returns false and err, or, for xpcall, false and handler(err); L's
 // stack below them is garbage.
 func (p *protected) fail(L *lua.LState, h lua.LValue, err lua.LValue) int {
@@ -724,9 +994,17 @@ func (p *protected) nest(L *lua.LState, extra int) (big bool, depth int, ok bool
 	// The root's call depth and a big coroutine's, at most.
 	n, sum := 0, 2*MainCallDepth
 	s := L
-	for ; s.Parent != nil; s = s.Parent {
+	for {
+		if p.directs > 0 && p.isDirect(s) {
+			// A direct call nests as a coroutine would.
+			n++
+		}
+		if s.Parent == nil {
+			break
+		}
 		n++
 		sum += s.Options.CallStackSize
+		s = s.Parent
 	}
 	big = n == 0 && s == L.G.MainThread
 	depth = s.Options.CallStackSize
@@ -758,7 +1036,14 @@ func (p *protected) cannotYield(L *lua.LState) string {
 		if c.inGo || c.handling {
 			return yieldAcross
 		}
+		if p.isDirect(s) {
+			return yieldAcross
+		}
 		s = s.Parent
+	}
+	if p.isDirect(s) {
+		// A Go function called directly is on s's stack below.
+		return yieldAcross
 	}
 	if s.Parent == nil {
 		// Lua 5.1 says the same outside a coroutine: lua5.1 runs the

@@ -52,6 +52,12 @@ func BenchmarkPcallGoError(b *testing.B) {
 	benchLua(b, `return function(n) for i = 1, n do pcall(error, "x") end end`)
 }
 
+// BenchmarkCallGoBaseline is BenchmarkPcallGoOK's call without pcall.
+func BenchmarkCallGoBaseline(b *testing.B) {
+	benchLua(b, `local f = math.floor
+		return function(n) for i = 1, n do f(i) end end`)
+}
+
 func BenchmarkCallBaseline(b *testing.B) {
 	benchLua(b, `local function f(a) return a end
 		return function(n) for i = 1, n do f(i) end end`)

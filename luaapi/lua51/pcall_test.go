@@ -75,6 +75,45 @@ var pcallCases = []struct{ name, src, want string }{
 		local ok2, e = pcall(string.gsub, "ab", "%w", function(c) local v = c .. "!"; g = function() return v end; if c == "b" then error("stop", 0) end end)
 		clobber(100, 200, 300, 400, 500)
 		return ok, ok2, e, g()`, "false\tfalse\tstop\tb!"},
+	// A Go function pcall calls runs on the caller's state: the upvalues
+	// of its callbacks' frames are closed with the values they held.
+	{"#448 through a Go function: a vararg callback", `
+		local g
+		local ok = pcall(table.sort, {2, 1}, function(...) local v = select(1, ...) * 10; g = function() return v end; error("x", 0) end)
+		local function clobber(a, b, c, d, e) local x, y, z = 1, 2, 3 return x end
+		clobber(100, 200, 300, 400, 500)
+		return ok, g()`, "false\t10"},
+	{"#448 through a Go function: more registers than one call of the closer takes", `
+		local gs = {}
+		local function r(n) local v, w = n, n * 2; gs[#gs + 1] = function() return v + w end; if n == 0 then error("bottom", 0) end; return (r(n - 1)) end
+		local ok, e = pcall(string.gsub, "a", "a", function() r(150) end)
+		local function clobber(a, b, c, d, e) local x, y, z = 1, 2, 3 return x end
+		clobber(100, 200, 300, 400, 500)
+		local sum = 0; for _, f in ipairs(gs) do sum = sum + f() end
+		return ok, e, #gs, sum`, "false\tbottom\t151\t33975"},
+	{"#448 through a Go function: a closure shares a callback's local until it fails", `
+		local h
+		local ok, v = pcall(table.sort, {1, 2}, function() local v = 1; h = function() v = v + 1; return v end; h(); h(); error(v, 0) end)
+		local function clobber(a, b, c, d, e) local x, y, z = 1, 2, 3 return x end
+		clobber(7, 7, 7, 7, 7)
+		return ok, v, h(), h()`, "false\t3\t4\t5"},
+	{"#448 through a Go function in a coroutine", `
+		return coroutine.wrap(function()
+			local g, handled = nil, 0
+			local function get() return handled end
+			local ok = pcall(string.gsub, "a", "a", function() local v = "kept"; g = function() return v end; error("e") end)
+			handled = handled + 1
+			local function clobber(a, b, c, d, e) local x, y, z = 1, 2, 3 return x end
+			clobber(9, 9, 9, 9, 9)
+			return ok, g(), handled, get()
+		end)()`, "false\tkept\t1\t1"},
+	{"pcall of a Go function: results", `
+		return select('#', pcall(select, '#')), select('#', pcall(string.gsub, "", "x", "")), pcall(select, 2, "a", "b", "c")`, "2\t3\ttrue\tb\tc"},
+	{"C stack overflow: nested pcalls of Go functions", `
+		local n = 0
+		local function nest() n = n + 1; local ok, e = pcall(string.gsub, "x", "x", nest); if not ok then error(e, 0) end end
+		local ok, e = pcall(nest)
+		return ok, e, n`, "false\tC stack overflow\t197"}, // lua5.1: about 100, each level two C calls
 	{"#448 after protected calls inside a Go function's callback", `
 		local handled = 0; local function get() return handled end
 		pcall(table.sort, {2, 1}, function(a, b) pcall(math.floor, "x"); pcall(error, "y"); error("z") end)
@@ -317,10 +356,12 @@ func TestProtectedCallOf(t *testing.T) {
 		got = append(got, pc.name+" "+top+" "+layout+" "+map[bool]string{true: "failed", false: "-"}[pc.failed != nil])
 		return 0
 	}))
-	runIn(t, L, `look(); pcall(look); xpcall(function() error("x") end, look); xpcall(42, look)
+	// pcall(look) calls the Go function look on the caller's own state
+	// (callDirect): no protected call's coroutine.
+	runIn(t, L, `look(); pcall(look); pcall(function() look() end); xpcall(function() error("x") end, look); xpcall(42, look)
 		coroutine.wrap(function() pcall(function() look() end); xpcall(function() error("x") end, look) end)()`)
 	// The caller's top frame is the pcall or xpcall that made the call.
-	want := "none|pcall called bare -|xpcall called bare -|xpcall called bare -|pcall called looping -|xpcall called looping -"
+	want := "none|none|pcall called bare -|xpcall called bare -|xpcall called bare -|pcall called looping -|xpcall called looping -"
 	if s := strings.Join(got, "|"); s != want {
 		t.Errorf("got %s, want %s", s, want)
 	}

@@ -632,7 +632,7 @@ func lsSelectFD(L *lua.LState, v lua.LValue) (int, bool, interface{ IsClosed() b
 			if s == nil {
 				return -1, false, nil
 			}
-			return s.FD(), s.Buffered() > 0, s
+			return s.FD(), s.Readable(), s
 		}
 	}
 	if v.Type() != lua.LTTable && v.Type() != lua.LTUserData {

@@ -359,7 +359,7 @@ var (
 	udpMethods = []api.Func{
 		lsMethod("udp", "close", "", "closes the object's socket; returns 1", lsClose).
 			Does(api.Closes).Returns(api.T("1")),
-		lsMethod("udp", "dirty", "", "false: a datagram socket buffers nothing", lsDirty).
+		lsMethod("udp", "dirty", "", "true if datagrams read ahead wait in the object's queue", lsDirty).
 			Returns(api.T("false")),
 		lsMethod("udp", "getfamily", "", "the family: \"inet4\" or \"inet6\"", lsGetfamily).
 			Returns(api.T(`"inet4"|"inet6"`)),
@@ -784,10 +784,11 @@ func lsClose(L *lua.LState) int {
 }
 
 // lsDirty is sock:dirty(): true if received bytes wait in the object's
-// buffer, so that a receive returns without waiting.
+// buffer, or datagrams read ahead in its queue, so that a receive returns
+// without waiting.
 func lsDirty(L *lua.LState) int {
 	ls := checkLS(L, "dirty")
-	L.Push(lua.LBool(ls.open() && ls.s.Buffered() > 0))
+	L.Push(lua.LBool(ls.open() && ls.s.Readable()))
 	return 1
 }
 
@@ -832,6 +833,7 @@ func lsSetfd(L *lua.LState) int {
 		unix.Close(nfd)
 		return 0
 	}
+	m.vm.Group().ShareDatagrams(s, fd)
 	m.vm.Group().Add(s, "")
 	ls.s = s
 	if f := s.Family(); f == unix.AF_INET || f == unix.AF_INET6 {

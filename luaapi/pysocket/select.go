@@ -73,7 +73,8 @@ type selectEntry struct {
 // (new tables of the same socket objects, in their input order). timeout is
 // seconds (0: just look, nil: wait as long as it takes); when it passes
 // the three lists are empty. A socket with buffered received data counts
-// as readable. A closed socket raises EBADF. The interpreter lock is
+// as readable, as does one with datagrams read ahead. A closed socket
+// raises EBADF. The interpreter lock is
 // released while it waits; there is no limit on the number of sockets.
 func (py *Module) selectSelect(L *lua.LState) int {
 	timeout := api.CheckTimeout(L, 4, "select", 0)
@@ -109,7 +110,7 @@ func (py *Module) selectSelect(L *lua.LState) int {
 				fds = append(fds, unix.PollFd{Fd: int32(fd)})
 			}
 			fds[slot].Events |= core.PollWant[k]
-			if k == 0 && s.Buffered() > 0 {
+			if k == 0 && s.Readable() {
 				buffered = true
 			}
 			lists[k] = append(lists[k], selectEntry{v: e, s: s, slot: slot})
@@ -130,7 +131,7 @@ func (py *Module) selectSelect(L *lua.LState) int {
 			// A socket closed by another thread while select waited is
 			// ready: the next call on it raises EBADF.
 			if fds[e.slot].Revents&core.PollReady[k] != 0 || e.s.IsClosed() ||
-				(k == 0 && e.s.Buffered() > 0) {
+				(k == 0 && e.s.Readable()) {
 				ready.Append(e.v)
 			}
 		}

@@ -96,6 +96,9 @@ type Module struct {
 	hosts hostCache
 	// metas are the metatables of sockets, one per kind (sockobj.go).
 	metas map[socketMetaKey]*lua.LTable
+	// listen are the sockets a service manager handed the run
+	// (listenfds.go).
+	listen *listenFDs
 }
 
 func newModule(vm *api.VM) any {
@@ -104,7 +107,8 @@ func newModule(vm *api.VM) any {
 	if cfg.DefaultTimeout != nil {
 		timeout = *cfg.DefaultTimeout
 	}
-	return &Module{vm: vm, defaultTimeout: timeout, reusePort: cfg.ReusePort, report: cfg.Report}
+	return &Module{vm: vm, defaultTimeout: timeout, reusePort: cfg.ReusePort, report: cfg.Report,
+		listen: newListenFDs(vm.Host().Context(), cfg.ListenFDs)}
 }
 
 // socketModule is the Python face's part of the socket module, whose
@@ -121,6 +125,8 @@ var socketModule = &api.Module{
 			Does(api.Opens).Params(api.OneOf("AF_*"), api.OneOf("SOCK_*"), api.OneOf("IPPROTO_*")).Returns(api.Obj("socket.socket"), api.Obj("socket.socket")),
 		api.Method("fromfd", "socket.fromfd(fd [, family [, type [, proto]]])", "a socket on a duplicate of the descriptor fd", (*Module).socketFromfd).
 			Does(api.Opens).Params(api.Int, api.OneOf("AF_*"), api.OneOf("SOCK_*"), api.OneOf("IPPROTO_*")).Returns(api.Obj("socket.socket")),
+		api.Method("listen_fds", "socket.listen_fds()", "the listening sockets a service manager handed the run (socket activation: LISTEN_FDS), and their names", (*Module).socketListenFds).
+			Returns(api.T("socket.socket[]").Named("socks"), api.T("string[]").Named("names")),
 		api.Method("close", "socket.close(fd)", "closes a descriptor that is not a socket object", (*Module).socketCloseFD).
 			Does(api.Closes).Params(api.Int),
 		api.Method("send_fds", "socket.send_fds(sock, buffers, fds [, flags [, address]])", "sends data with descriptors (SCM_RIGHTS) over a unix socket; returns the count sent", (*Module).socketSendFds).

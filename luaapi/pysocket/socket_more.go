@@ -37,6 +37,7 @@ func (py *Module) adopt(L *lua.LState, fd, family, stype, proto int, op string) 
 	if err := core.Adopt(py.vm, &s.Socket, fd, family, stype, proto); err != nil {
 		py.vm.Raise(L, err, op, strconv.Itoa(fd))
 	}
+	py.vm.Group().ShareDatagrams(&s.Socket, fd)
 	return py.newSocket(L, s)
 }
 
@@ -57,6 +58,7 @@ func (py *Module) socketFromfd(L *lua.LState) int {
 		unix.Close(nfd)
 		py.vm.Raise(L, err, "fromfd", strconv.Itoa(fd))
 	}
+	py.vm.Group().ShareDatagrams(&s.Socket, fd)
 	L.Push(py.newSocket(L, s).ud)
 	return 1
 }

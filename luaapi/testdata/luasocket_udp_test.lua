@@ -108,3 +108,33 @@ function TestUnixDgram(t)
   a:settimeout(0)
   t:eq(select(2, a:receive()), "timeout")
 end
+
+-- A burst of datagrams waiting at once is read ahead in one system call;
+-- receive and receivefrom still return one datagram each, cut to the size
+-- asked, and dirty and select say one waits.
+function TestUDPBurst(t)
+  for _, host in ipairs({"127.0.0.1", "::1"}) do
+    local srv = host == "::1" and socket.udp6() or socket.udp()
+    t:eq(srv:setsockname(host, 0), 1)
+    local ip, port = srv:getsockname()
+    local c = host == "::1" and socket.udp6() or socket.udp()
+    srv:settimeout(10)
+    for i = 1, 8 do c:sendto(string.rep(tostring(i), i * 1000), ip, port) end
+    t:eq(srv:receive(), string.rep("1", 1000), host .. ": first")
+    t:eq(srv:dirty(), true, "dirty: datagrams wait in the object")
+    local r = socket.select({srv}, nil, 5)
+    t:eq(#r, 1, "select: readable")
+    local data, fip, fport = srv:receivefrom()
+    t:eq(data, string.rep("2", 2000), "receivefrom")
+    t:eq(fport, select(2, c:getsockname()) + 0, "its sender")
+    t:eq(srv:receive(10), string.rep("3", 10), "cut to the size asked")
+    for i = 4, 8 do
+      t:eq(srv:receive(), string.rep(tostring(i), math.min(i * 1000, 8192)), "8192 by default, in order")
+    end
+    t:eq(srv:dirty(), false, "none left")
+    srv:settimeout(0.05)
+    local d, err = srv:receive()
+    t:eq(d, nil); t:eq(err, "timeout")
+    srv:close(); c:close()
+  end
+end

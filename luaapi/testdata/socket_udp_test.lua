@@ -138,3 +138,153 @@ function TestRecvfromSameSenderSameTable(t)
   t:eq(not rawequal(from4, from5), true, "a table with a field set is not reused")
   t:eq(from5.host, "127.0.0.1", "the fresh table's host")
 end
+
+-- Bursts: several datagrams waiting at once are read ahead in one system
+-- call (recvmmsg) and served from the socket's queue; what each call
+-- returns stays what one recvfrom per call returns. Over 127.0.0.1 and ::1.
+
+local function burstPair(family, host)
+  local a = socket.socket(family, socket.SOCK_DGRAM)
+  a:bind({host, 0})
+  local b = socket.socket(family, socket.SOCK_DGRAM)
+  b:bind({host, 0})
+  a:settimeout(10)
+  return a, b, a:getsockname()
+end
+
+local function datagram(i, n)
+  local head = i .. ":"
+  return (head .. string.rep(string.char(97 + i % 26), n)):sub(1, n)
+end
+
+local burstFamilies = {{socket.AF_INET, "127.0.0.1"}, {socket.AF_INET6, "::1"}}
+
+function TestUDPBurstMixedSizes(t)
+  for _, f in ipairs(burstFamilies) do
+    local a, b, addr = burstPair(f[1], f[2])
+    local sizes = {0, 1, 64, 1500, 9000, 65000, 3, 200}
+    for round = 1, 10 do
+      for i, n in ipairs(sizes) do
+        b:sendto(datagram(round * 10 + i, sizes[(i + round) % #sizes + 1]), addr)
+      end
+      for i in ipairs(sizes) do
+        local data, from = a:recvfrom(65535)
+        t:eq(data, datagram(round * 10 + i, sizes[(i + round) % #sizes + 1]), f[2] .. " datagram " .. i .. " of round " .. round)
+        t:eq(from.port, b:getsockname().port, "its sender")
+      end
+    end
+    a:settimeout(0)
+    t:eq(st.raises(t, a.recvfrom, a, 10).name, "EAGAIN", f[2] .. ": none left")
+    a:close(); b:close()
+  end
+end
+
+function TestUDPBurstTruncatePeekRecvmsg(t)
+  for _, f in ipairs(burstFamilies) do
+    local a, b, addr = burstPair(f[1], f[2])
+    for i, n in ipairs({100, 3000, 10, 40000, 7}) do b:sendto(datagram(i, n), addr) end
+    t:eq(a:recvfrom(50), datagram(1, 100):sub(1, 50), "cut to the size asked, the rest dropped")
+    t:eq(a:recv(20, socket.MSG_PEEK), datagram(2, 3000):sub(1, 20), "a peek")
+    t:eq(a:recv(65535), datagram(2, 3000), "the peeked datagram stays first and whole")
+    local data, anc, flags, from = a:recvmsg(5)
+    t:eq(data, datagram(3, 10):sub(1, 5), "recvmsg cuts")
+    t:eq(#anc, 0, "no ancillary data")
+    t:eq(flags % (2 * socket.MSG_TRUNC) >= socket.MSG_TRUNC, true, "MSG_TRUNC")
+    t:eq(from.port, b:getsockname().port, "recvmsg's sender")
+    t:eq(#a:recv(1000), 1000, "40000 bytes cut to 1000")
+    t:eq(a:recv(100), datagram(5, 7), "the next one")
+    a:close(); b:close()
+  end
+end
+
+function TestUDPBurstSelectAndTimeout(t)
+  local select = require "select"
+  local a, b, addr = burstPair(socket.AF_INET, "127.0.0.1")
+  for i = 1, 5 do b:sendto(datagram(i, 20), addr) end
+  t:eq(a:recv(100), datagram(1, 20), "first")
+  for i = 2, 5 do
+    local r = select.select({a}, {}, {}, 5)
+    t:eq(#r, 1, "readable while datagrams wait")
+    a:settimeout(0)
+    t:eq(a:recv(100), datagram(i, 20), "non-blocking read of a waiting datagram")
+    a:settimeout(10)
+  end
+  local r = select.select({a}, {}, {}, 0)
+  t:eq(#r, 0, "none left: not readable")
+  a:settimeout(0.05)
+  t:eq(st.raises(t, a.recv, a, 10).name, "ETIMEDOUT", "then a read times out")
+end
+
+function TestUDPBurstDupAndFromfd(t)
+  local a, b, addr = burstPair(socket.AF_INET, "127.0.0.1")
+  for i = 1, 6 do b:sendto(datagram(i, 8), addr) end
+  t:eq(a:recv(100), datagram(1, 8), "first")
+  local d = a:dup()
+  d:settimeout(10)
+  local f = socket.fromfd(a:fileno())
+  f:settimeout(10)
+  t:eq(d:recv(100), datagram(2, 8), "the dup reads the next one")
+  t:eq(f:recv(100), datagram(3, 8), "so does fromfd")
+  t:eq(a:recv(100), datagram(4, 8), "then the original")
+  a:close()
+  t:eq(d:recv(100), datagram(5, 8), "closing one drops nothing the others read")
+  t:eq(f:recv(100), datagram(6, 8), "the last")
+  d:close(); f:close()
+end
+
+function TestUDPBurstConnectReportsErrorFirst(t)
+  local a, b, addr = burstPair(socket.AF_INET, "127.0.0.1")
+  for i = 1, 4 do b:sendto(datagram(i, 8), addr) end
+  t:eq(a:recv(100), datagram(1, 8), "first")
+  local holder, dead = st.unreachable()
+  a:connect(dead)
+  a:send("anyone?")
+  -- The port unreachable comes back at once over loopback; the kernel
+  -- reports it to the next read, before the datagrams it holds.
+  local err = st.raises(t, a.recv, a, 100)
+  t:eq(err.name, "ECONNREFUSED", "the error first")
+  for i = 2, 4 do t:eq(a:recv(100), datagram(i, 8), "then the datagrams, in order") end
+  holder:close()
+end
+
+function TestUDPBurstThreads(t)
+  local a, b, addr = burstPair(socket.AF_INET, "127.0.0.1")
+  -- Each reader acknowledges every datagram on acks, so that the sender
+  -- waits for a burst to be read before the next: bursts, not one flood
+  -- the kernel would drop part of.
+  local acks = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+  acks:bind({"127.0.0.1", 0})
+  acks:settimeout(20)
+  local total, readers = 300, 3
+  local threads = {}
+  for r = 1, readers do
+    threads[r] = thread.spawn(function()
+      local mine = {}
+      local ack = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+      while true do
+        local d = a:recv(100)
+        if d == "stop" then ack:close() return mine end
+        mine[#mine + 1] = tonumber(d)
+        ack:sendto("ok", acks:getsockname())
+      end
+    end)
+  end
+  for i = 1, total do
+    b:sendto(tostring(i), addr)
+    if i % 30 == 0 then
+      for _ = 1, 30 do acks:recv(10) end
+    end
+  end
+  for _ = 1, readers do b:sendto("stop", addr) end
+  local seen, count = {}, 0
+  for r = 1, readers do
+    local mine = threads[r]:join()
+    for k, n in ipairs(mine) do
+      t:eq(seen[n], nil, "read once")
+      seen[n] = true
+      count = count + 1
+      if k > 1 then t:eq(n > mine[k - 1], true, "each thread in the order sent") end
+    end
+  end
+  t:eq(count, total, "every datagram read")
+end

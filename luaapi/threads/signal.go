@@ -313,7 +313,7 @@ func (s *Signals) callHandler(L *lua.LState, sig syscall.Signal) {
 func (s *Signals) runHandlersWhileWaiting() {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(s.vm.Host().Stderr(), "sockrun: internal error in a signal handler: %v\n", r)
+			s.vm.Host().Stderr().Write(s.vm.Log(api.Message{Kind: "internal", Text: fmt.Sprintf("internal error in a signal handler: %v", r)}))
 		}
 	}()
 	L := s.vm.MainState()

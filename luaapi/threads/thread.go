@@ -251,23 +251,30 @@ func (m *Threads) reportThreadError(co *lua.LState, t *Thread, err error) bool {
 		who += " (" + t.label + ")"
 	}
 	stderr := api.StreamOf(m.vm.Host().Stderr())
+	msg := api.Message{Kind: "thread_error", Who: who, Thread: t.id}
+	if m.workers > 1 {
+		msg.Worker = m.worker
+	}
 	if line, ok := t.Rejoined(api.ErrorObject(err)); ok {
-		m.vm.Write(co, stderr, fmt.Appendf(nil, "sockrun: %s: %s\n", who, line))
+		msg.Text = line
+		m.vm.Write(co, stderr, m.vm.Log(msg))
 		return true
 	}
-	msg, ok := api.IsErrorValue(api.ErrorObject(err))
+	text, ok := api.IsErrorValue(api.ErrorObject(err))
 	if !ok {
-		msg = lua51.ErrorText(api.ErrorObject(err))
+		text = lua51.ErrorText(api.ErrorObject(err))
 	}
-	trace := ""
+	msg.Text = text
 	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.StackTrace != "" {
-		trace = strings.TrimRight(nameBottomFrame(apiErr.StackTrace, t.fn), "\n") + "\n"
+		msg.Traceback = nameBottomFrame(apiErr.StackTrace, t.fn)
 	}
-	why := ""
 	if x := api.Explanation(api.ErrorObject(err)); x != "" && !m.noExplain {
-		why = "  why: " + x + "\n"
+		msg.Why = x
 	}
-	m.vm.Write(co, stderr, fmt.Appendf(nil, "sockrun: %s: %s\n%s%s", who, msg, why, trace))
+	if t.label != "" {
+		msg.Fields = map[string]any{"label": t.label}
+	}
+	m.vm.Write(co, stderr, m.vm.Log(msg))
 	return true
 }
 

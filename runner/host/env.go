@@ -26,6 +26,9 @@ type Env struct {
 	// Signals delivers the signals a run handles (runner.HandledSignals);
 	// nil for none.
 	Signals <-chan os.Signal
+	// Systemd is what a service manager handed the process (TakeSystemd):
+	// inherited listening sockets, the socket for sd_notify.
+	Systemd Systemd
 }
 
 // EnvironMap is Environ as a map, KEY to value.

@@ -179,3 +179,34 @@ func TestTryLock(t *testing.T) {
 	}
 	g.Unlock()
 }
+
+// TestGILCountsWaits: a lock taken at once counts no wait; one taken
+// after waiting for the holder counts one, with the time it waited (at
+// least as long as the holder kept it after the waiter queued); Waited
+// answers while the lock is held.
+func TestGILCountsWaits(t *testing.T) {
+	g := newGIL()
+	g.SetInterval(time.Hour)
+	g.Lock()
+	if d, n := g.Waited(); d != 0 || n != 0 {
+		t.Fatalf("after an uncontended Lock: waited %v, %d times; want none", d, n)
+	}
+	var wg sync.WaitGroup
+	took := false
+	wg.Go(func() {
+		g.Lock()
+		took = true
+		g.Unlock()
+	})
+	waitQueued(t, g, 1)
+	time.Sleep(5 * time.Millisecond) // the holder keeps the lock: the waiter's wait is at least this
+	if _, n := g.Waited(); n != 0 {
+		t.Fatalf("a wait counted before it ended: %d", n)
+	}
+	g.Unlock()
+	wg.Wait()
+	d, n := g.Waited()
+	if !took || n != 1 || d < 5*time.Millisecond {
+		t.Fatalf("waited %v, %d times; want 1 wait of at least 5ms", d, n)
+	}
+}

@@ -373,6 +373,26 @@ func (v *VM) RunContext() context.Context { return v.ctx }
 // before the script runs.
 func (v *VM) SetLockTracer(t LockTracer) { v.trace = t }
 
+// Stats are what a VM's metrics read (--metrics): safe from any
+// goroutine, and never waiting for the interpreter lock.
+type Stats struct {
+	// Threads are the script threads running, the main chunk excluded.
+	Threads int64
+	// LockWait is how long threads waited for the interpreter lock in
+	// all, LockWaits how many times one waited.
+	LockWait  time.Duration
+	LockWaits int64
+	Sockets   luaapi.SocketStats
+	Calls     []*luaapi.CallCount
+}
+
+// Stats are the VM's counts now.
+func (v *VM) Stats() Stats {
+	st := Stats{Threads: v.live.Load(), Sockets: v.rt.SocketStats(), Calls: v.rt.CallCounts()}
+	st.LockWait, st.LockWaits = v.gil.Waited()
+	return st
+}
+
 // Exited reports whether the script called os.exit, and with what code.
 func (v *VM) Exited() (code int, ok bool) {
 	if !v.exited.Load() {
