@@ -746,6 +746,14 @@ func faultHalfClose(f *faultRun) {
 func (f *faultRun) stall(slow bool) {
 	c := f.dialRaw()
 	defer c.Close()
+	if f.srv.sequential {
+		// Make sure the server holds the stalled connection before the
+		// next client queues, and before the first byte: a sequential
+		// server may read one byte, close and leave no trace of the
+		// connection once the next byte has drawn the reset, all within
+		// one second of a busy machine's polling.
+		waitAccepted(f.t, f.p, c, faultTimeout)
+	}
 	stalled := make(chan struct{})
 	go func() {
 		defer close(stalled)
@@ -757,9 +765,6 @@ func (f *faultRun) stall(slow bool) {
 		}
 	}()
 	if f.srv.sequential {
-		// Make sure the server holds the stalled connection before the
-		// next client queues.
-		waitAccepted(f.t, f.p, c, faultTimeout)
 		served := make(chan error, 1)
 		go func() { served <- f.srv.normal(f) }()
 		<-stalled
