@@ -33,7 +33,7 @@ for _ = 1, 5 do collectgarbage() end
 		"SOCK_STREAM fd=",
 		" LISTENING 127.0.0.1:",
 		"13 bytes received and not read, made at " + script + ":3",
-		"  unread bytes in receive buffers: 13 bytes on 1 sockets",
+		"  unread bytes in receive buffers: 13 bytes on 1 socket (received",
 		"  datagrams cut short by a read smaller than them: 1\n",
 		"  threads still running: none\n",
 		"  timeouts hit: 1\n",

@@ -73,7 +73,7 @@ func (vm *VM) Report(w io.Writer, who string, running []string) {
 	if unread.sockets == 0 {
 		b.WriteString("  unread bytes in receive buffers: none\n")
 	} else {
-		fmt.Fprintf(&b, "  unread bytes in receive buffers: %d bytes on %d sockets (received, never read by the script)\n", unread.bytes, unread.sockets)
+		fmt.Fprintf(&b, "  unread bytes in receive buffers: %d bytes on %d %s (received, never read by the script)\n", unread.bytes, unread.sockets, plural(unread.sockets, "socket", "sockets"))
 	}
 	fmt.Fprintf(&b, "  datagrams cut short by a read smaller than them: %d\n", vm.group.Truncated())
 	running = slices.Sorted(slices.Values(running))
@@ -113,4 +113,12 @@ func describeSocket(s *core.Socket) string {
 		what += " -> " + core.SockaddrString(sa)
 	}
 	return what
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
