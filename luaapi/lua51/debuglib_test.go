@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -52,8 +53,8 @@ func debugTestRun(t *testing.T, L *lua.LState, src, name string) {
 // directory, or "" and false when lua5.1 is not installed.
 func debugLua51(t *testing.T, src, name string) (string, bool) {
 	t.Helper()
-	lua51, err := exec.LookPath("lua5.1")
-	if err != nil {
+	lua51 := testenv.OptionalTool(t, "lua5.1", "the output is not compared with lua5.1's")
+	if lua51 == "" {
 		return "", false
 	}
 	dir := t.TempDir()

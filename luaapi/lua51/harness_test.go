@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -104,11 +105,7 @@ func runHere(t *testing.T, name, src string, globals map[string]string) string {
 // haveLua51 skips t unless lua5.1 is on PATH.
 func haveLua51(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("lua5.1")
-	if err != nil {
-		t.Skip("lua5.1 is not on PATH")
-	}
-	return path
+	return testenv.Tool(t, "lua5.1")
 }
 
 // runLua51 runs src as the file name in dir under lua5.1, with out

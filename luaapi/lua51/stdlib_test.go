@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockrun/sockrun/internal/testenv"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -52,10 +53,7 @@ func TestSnippets(t *testing.T) {
 // output; the test is skipped when lua5.1 is not installed.
 func lua51(t *testing.T, src string) string {
 	t.Helper()
-	path, err := exec.LookPath("lua5.1")
-	if err != nil {
-		t.Skip("lua5.1 is not installed")
-	}
+	path := testenv.Tool(t, "lua5.1")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "s.lua"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // syntaxCases are chunks that do not compile, with lua5.1's message for
@@ -132,10 +134,7 @@ func TestGotoIsReservedByGopherLua(t *testing.T) {
 // the Lua 5.1 files at hand (gopher-lua's copies of the Lua test suites,
 // sockrun's scripts), whole, cut short and with bytes cut out.
 func TestSyntaxCheckerWithLuac(t *testing.T) {
-	luac, err := exec.LookPath("luac5.1")
-	if err != nil {
-		t.Skip("luac5.1 is not on PATH")
-	}
+	luac := testenv.Tool(t, "luac5.1")
 	var files []string
 	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/yuin/gopher-lua").Output(); err == nil {
 		mod := strings.TrimSpace(string(out))
