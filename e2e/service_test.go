@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockrun/sockrun/internal/testenv"
 )
 
 // notifySocket is a unix datagram socket the test binds where sockrun's
@@ -76,10 +78,7 @@ func (n *notifySocket) waitFor(state string, timeout time.Duration) []string {
 // sockrun tells NOTIFY_SOCKET READY=1 once the script accepts and
 // STOPPING=1 at SIGTERM, after which the script drains and ends with 0.
 func TestSystemdSocketActivate(t *testing.T) {
-	activate, err := exec.LookPath("systemd-socket-activate")
-	if err != nil {
-		t.Skip("systemd-socket-activate not installed (Debian's systemd)")
-	}
+	activate := testenv.Tool(t, "systemd-socket-activate") // Debian's systemd
 	dir, err := os.MkdirTemp("", "srsa")
 	if err != nil {
 		t.Fatal(err)
