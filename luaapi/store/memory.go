@@ -22,7 +22,7 @@ import (
 type Memory struct {
 	mu     sync.Mutex
 	m      map[string]entry
-	writes int // since the last sweep of expired entries
+	writes int   // since the last sweep of expired entries
 	max    int64 // the most bytes the entries may hold; 0: no bound
 	used   int64 // what the entries hold, the sum of their entrySize
 	// soonest is when the first entry with a TTL expires, or earlier: no
