@@ -37,7 +37,7 @@ type SharedStore = store.Store
 // needs it; close it when the run is over.
 func OpenSharedStore(url string, maxBytes int64) (SharedStore, error) {
 	if url == "" {
-		return store.NewMemoryMax(maxBytes), nil
+		return store.NewMemoryMax(maxBytes, "limits.max_shared is "+base.FormatBytes(maxBytes)), nil
 	}
 	return store.OpenRedis(url)
 }

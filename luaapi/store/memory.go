@@ -22,9 +22,10 @@ import (
 type Memory struct {
 	mu     sync.Mutex
 	m      map[string]entry
-	writes int   // since the last sweep of expired entries
-	max    int64 // the most bytes the entries may hold; 0: no bound
-	used   int64 // what the entries hold, the sum of their entrySize
+	writes int    // since the last sweep of expired entries
+	max    int64  // the most bytes the entries may hold; 0: no bound
+	used   int64  // what the entries hold, the sum of their entrySize
+	limit  string // names max in errors (ErrFull.Limit)
 	// soonest is when the first entry with a TTL expires, or earlier: no
 	// entry expires before it (zero: none has a TTL). Until then a sweep
 	// has nothing to do, so a full store that refuses write after write
@@ -67,12 +68,13 @@ func entrySize(key string, v any) int64 {
 }
 
 // NewMemory returns an empty in-process store without a bound.
-func NewMemory() *Memory { return NewMemoryMax(0) }
+func NewMemory() *Memory { return NewMemoryMax(0, "") }
 
 // NewMemoryMax returns an empty in-process store that holds at most max
-// bytes, as entrySize counts them (0: no bound).
-func NewMemoryMax(max int64) *Memory {
-	return &Memory{m: map[string]entry{}, max: max, now: time.Now, subs: map[string]map[*Subscription]struct{}{}}
+// bytes, as entrySize counts them (0: no bound); limit names the bound in
+// its errors ("limits.max_shared is 64 MiB").
+func NewMemoryMax(max int64, limit string) *Memory {
+	return &Memory{m: map[string]entry{}, max: max, limit: limit, now: time.Now, subs: map[string]map[*Subscription]struct{}{}}
 }
 
 var _ Store = (*Memory)(nil)
@@ -128,7 +130,7 @@ func (st *Memory) put(key string, e entry, old entry, had bool, now time.Time) e
 	if grow > 0 && st.max > 0 && st.used+grow > st.max {
 		st.sweep(now) // key's own entry is live: the sweep leaves it
 		if st.used+grow > st.max {
-			return &ErrFull{Max: st.max}
+			return &ErrFull{Max: st.max, Limit: st.limit}
 		}
 	}
 	st.m[key] = e

@@ -78,7 +78,7 @@ func checkUsed(t *testing.T, st *Memory) int64 {
 // counts the difference, incr of an existing number nothing, and delete
 // and expiry give the bytes back.
 func TestMemoryAccounting(t *testing.T) {
-	st := NewMemoryMax(1 << 20)
+	st := NewMemoryMax(1<<20, "")
 	now := time.Unix(1000, 0)
 	st.now = func() time.Time { return now }
 	steps := []struct {
@@ -117,7 +117,7 @@ func TestMemoryAccounting(t *testing.T) {
 // add of a present key), and delete makes room.
 func TestMemoryFull(t *testing.T) {
 	const max = 10_000
-	st := NewMemoryMax(max)
+	st := NewMemoryMax(max, "limits.max_shared is 10000 bytes")
 	value := strings.Repeat("v", 100)
 	var err error
 	n := 0
@@ -180,7 +180,7 @@ func TestMemoryFull(t *testing.T) {
 // TestMemoryFullSweeps: before refusing a write, the store sweeps the
 // entries that expired, even those never read again.
 func TestMemoryFullSweeps(t *testing.T) {
-	st := NewMemoryMax(10_000)
+	st := NewMemoryMax(10_000, "")
 	now := time.Unix(1000, 0)
 	st.now = func() time.Time { return now }
 	st.Set(ctx, "forever", "x", 0)

@@ -86,6 +86,9 @@ func (e *ErrForeign) Error() string {
 type ErrFull struct {
 	// Max is the in-process store's bound in bytes; 0 for Redis.
 	Max int64
+	// Limit names the bound as the error says it ("limits.max_shared is
+	// 64 MiB"); "" for Redis.
+	Limit string
 	// Reply is Redis's error ("OOM command not allowed when used memory >
 	// 'maxmemory'."); "" for the in-process store.
 	Reply string
@@ -95,7 +98,7 @@ func (e *ErrFull) Error() string {
 	if e.Reply != "" {
 		return "shared store is full: Redis refused the write: " + e.Reply
 	}
-	return fmt.Sprintf("shared store is full: limits.max_shared is %d bytes", e.Max)
+	return "shared store is full: " + e.Limit
 }
 
 // StoreError is a call the store could not carry out: the store is

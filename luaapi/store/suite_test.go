@@ -84,7 +84,7 @@ func boundedBackends(t *testing.T) map[string]func(t *testing.T) Store {
 	var mu sync.Mutex
 	db := 0
 	return map[string]func(t *testing.T) Store{
-		"memory": func(t *testing.T) Store { return NewMemoryMax(fullRoom) },
+		"memory": func(t *testing.T) Store { return NewMemoryMax(fullRoom, "limits.max_shared is 256 KiB") },
 		"redis": func(t *testing.T) Store {
 			mu.Lock()
 			db++

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi/api"
-	"github.com/sockrun/sockrun/luaapi/base"
 	"github.com/sockrun/sockrun/luaapi/store"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -138,14 +137,12 @@ func (m *Shared) raise(L *lua.LState, fn string, err error) {
 // is full, from function fn on store name: a shared.StoreError ENOSPC, as
 // a write to a full disk is, whose message names the bound.
 func fullOSError(full *store.ErrFull, fn, name string) *api.OSError {
-	msg := "shared store is full: limits.max_shared is " + base.FormatBytes(full.Max)
 	why := "the in-process shared store holds at most limits.max_shared (--max-shared): delete keys, give them a ttl, or raise the limit"
 	if full.Reply != "" {
-		msg = "shared store is full: Redis refused the write: " + full.Reply
 		why = "the Redis of shared.url is at its maxmemory: delete keys, give them a ttl, or raise maxmemory"
 	}
 	return &api.OSError{Class: "shared.StoreError", Errno: int(syscall.ENOSPC), Name: "ENOSPC",
-		Message: msg, Op: fn, Addr: name, Explanation: why, Err: full}
+		Message: full.Error(), Op: fn, Addr: name, Explanation: why, Err: full}
 }
 
 // storeOSError is the error value of se, from function fn; more is added
