@@ -85,3 +85,21 @@ func TestRESPStoreFull(t *testing.T) {
 	noGoCrash(t, p.Stderr())
 	checkPeak(t, peak(), maxMemory)
 }
+
+// TestSharedStoreFullError: a write past limits.max_shared raises a
+// shared.StoreError named ENOSPC that pcall catches and whose message
+// names the limit; delete makes room again.
+func TestSharedStoreFullError(t *testing.T) {
+	out, stderr, code := runSockrun(t, "", "--max-shared", "1KiB", "-e", `
+local n = 0
+local ok, err = pcall(function() for i = 1, 100 do shared.set("k" .. i, ("x"):rep(100)); n = i end end)
+print(n, err.class, err.name, err.errno)
+print(tostring(err))
+print(shared.get("k1") == ("x"):rep(100), shared.delete("k1"), pcall(shared.set, "k1", "back"))`)
+	want := "4\tshared.StoreError\tENOSPC\t28\n" +
+		"shared.StoreError: [Errno 28] shared store is full: limits.max_shared is 1 KiB (set in-process)\n" +
+		"true\ttrue\ttrue"
+	if code != 0 || out != want {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr %q", code, out, want, stderr)
+	}
+}
