@@ -130,7 +130,7 @@ func (b *benchmark) compMarkdown(w *bytes.Buffer, c *comparison) {
 	p("\n")
 	for _, t := range c.ratios {
 		if v, ok := c.ratio(t.num, t.den, false); ok {
-			p("- %s ÷ %s: %.2f× %s%s.\n", t.num, t.den, v, c.rateName, droppedNote(c, t))
+			p("- %s ÷ %s: %.3g× %s%s.\n", t.num, t.den, v, c.rateName, droppedNote(c, t))
 		} else {
 			p("- %s ÷ %s: not measured.\n", t.num, t.den)
 		}
