@@ -11,8 +11,6 @@ import (
 
 	"github.com/sockrun/sockrun/luaapi"
 	"github.com/sockrun/sockrun/runner/host"
-	"github.com/sockrun/sockrun/runner/live"
-	"github.com/sockrun/sockrun/runner/metrics"
 	"github.com/sockrun/sockrun/runner/trace"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -70,6 +68,21 @@ type Config struct {
 	Limits host.Limits
 	// Profiles are --cpuprofile's and --memprofile's files (flags only).
 	Profiles host.Profiles
+
+	// maxShared is limits.max_shared as given, settled into MaxShared
+	// once limits.max_memory is known.
+	maxShared string
+}
+
+// settle works out what depends on more than one key, once every key is
+// set: the trace's destination and format, and limits.max_shared's auto
+// (a quarter of limits.max_memory).
+func (c *Config) settle() (err error) {
+	if c.Trace, err = c.Trace.Resolve(); err != nil {
+		return configErr(err)
+	}
+	c.MaxShared, err = parseMaxShared(c.maxShared, c.Limits.MaxMemory)
+	return err
 }
 
 // loadConfig reads the configuration: one viper instance, with flags bound.
@@ -113,62 +126,14 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 	}
 
 	cfg := &Config{File: v.ConfigFileUsed(), Vars: map[string]string{}}
-	var err error
-	if cfg.Timeout, err = parseTimeout(v.GetString("timeout.default")); err != nil {
-		return nil, err
-	}
-	if cfg.Workers, err = parseWorkers(v.GetString("workers")); err != nil {
-		return nil, err
-	}
-	if cfg.Explain, err = parseBool(v.GetString("explain"), "explain"); err != nil {
-		return nil, err
-	}
-	if cfg.Report, err = parseBool(v.GetString("report"), "report"); err != nil {
-		return nil, err
-	}
-	if cfg.LuaSocketDebug, err = parseBool(v.GetString("luasocket.debug"), "luasocket.debug"); err != nil {
-		return nil, err
-	}
-	if cfg.LogFormat, err = luaapi.ParseLogFormat(v.GetString("log_format")); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	tc := trace.Config{On: v.GetBool("trace"), File: v.GetString("trace_file"), Format: v.GetString("trace_format")}
-	if cfg.Trace, err = tc.Resolve(); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	if s := strings.TrimSpace(v.GetString("live")); s != "" {
-		if cfg.Live, err = live.ParseAddr(s); err != nil {
-			return nil, fmt.Errorf("config: %w", err)
+	for _, k := range configKeys {
+		if k.set != nil {
+			if err := k.set(cfg, v.Get(k.name)); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if s := strings.TrimSpace(v.GetString("metrics")); s != "" {
-		if cfg.Metrics, err = metrics.ParseAddr(s); err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
-	}
-	cfg.Path = configPath(v.Get("path"))
-	cfg.SharedURL = strings.TrimSpace(v.GetString("shared.url"))
-	if cfg.Limits.MaxMemory, cfg.Limits.MaxMemoryNote, err = parseMaxMemory(v.GetString("limits.max_memory")); err != nil {
-		return nil, err
-	}
-	if cfg.Limits.MaxRuntime, err = parseRuntime(v.GetString("limits.max_runtime")); err != nil {
-		return nil, err
-	}
-	if cfg.Limits.MaxThreads, err = parseCount(v.GetString("limits.max_threads"), "limits.max_threads"); err != nil {
-		return nil, err
-	}
-	maxRecv, err := parseSize(v.GetString("limits.max_recv"), "limits.max_recv")
-	if err != nil {
-		return nil, err
-	}
-	if maxRecv == 0 || maxRecv > 256<<20 {
-		return nil, fmt.Errorf("config: limits.max_recv %q: want a size from 64 bytes to 256MiB", v.GetString("limits.max_recv"))
-	}
-	cfg.Limits.MaxRecv = int(maxRecv)
-	if cfg.MaxShared, err = parseMaxShared(v.GetString("limits.max_shared"), cfg.Limits.MaxMemory); err != nil {
-		return nil, err
-	}
-	if cfg.Limits.MaxConnections, err = parseCount(v.GetString("limits.max_connections"), "limits.max_connections"); err != nil {
+	if err := cfg.settle(); err != nil {
 		return nil, err
 	}
 	for k, val := range v.GetStringMapString("vars") {
@@ -262,6 +227,18 @@ func parseSize(s, key string) (int64, error) {
 		return 0, fmt.Errorf("config: %s %q: want a size (512MiB, 2GiB, bytes), auto or none", key, s)
 	}
 	return int64(f * mult), nil
+}
+
+// parseMaxRecv reads limits.max_recv: a size from 64 bytes to 256 MiB.
+func parseMaxRecv(s string) (int, error) {
+	n, err := parseSize(s, "limits.max_recv")
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 || n > 256<<20 {
+		return 0, fmt.Errorf("config: limits.max_recv %q: want a size from 64 bytes to 256MiB", s)
+	}
+	return int(n), nil
 }
 
 // parseMaxMemory reads limits.max_memory: a size, none, or auto (half

@@ -7,6 +7,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi"
+	"github.com/sockrun/sockrun/runner/live"
+	"github.com/sockrun/sockrun/runner/metrics"
+	"github.com/spf13/cast"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
@@ -28,54 +32,120 @@ type configKey struct {
 	// flag is the flag that sets the key, "" for none; usage is its help,
 	// and noOpt its value when given bare (--explain is --explain=true).
 	flag, usage, noOpt string
+	// set reads the key's value (from whichever source won) into the
+	// Config; nil for a section, read where it is used.
+	set func(c *Config, val any) error
 }
 
 // configKeys are the keys of the configuration sockrun reads, each once.
 // Adding one here adds its flag, its default, its variable, and keeps the
 // config file's key from being warned about as unknown; loadConfig reads
-// its value.
+// its value with the key's set, so its name is written here only. Keys are
+// set in this order; what depends on more than one key is settled after
+// (Config.settle).
 var configKeys = []configKey{
 	{name: "timeout.default", env: true, def: "", flag: "timeout",
-		usage: "default socket timeout in `SECONDS` (config timeout.default; unset = blocking)"},
+		usage: "default socket timeout in `SECONDS` (config timeout.default; unset = blocking)",
+		set:   func(c *Config, val any) (err error) { c.Timeout, err = parseTimeout(str(val)); return err }},
 	{name: "workers", env: true, def: "1", flag: "workers",
-		usage: "run `N` VMs of the script on every core, or auto (config workers)"},
+		usage: "run `N` VMs of the script on every core, or auto (config workers)",
+		set:   func(c *Config, val any) (err error) { c.Workers, err = parseWorkers(str(val)); return err }},
 	{name: "explain", env: true, def: "true", flag: "explain", noOpt: "true",
-		usage: "print a line explaining common mistakes under errors, and notes on surprising reads (config explain)"},
+		usage: "print a line explaining common mistakes under errors, and notes on surprising reads (config explain)",
+		set:   func(c *Config, val any) (err error) { c.Explain, err = parseBool(str(val), "explain"); return err }},
 	{name: "report", env: true, def: "false", flag: "report", noOpt: "true",
-		usage: "at the end, print what the script left: sockets never closed, unread bytes, threads running, timeouts (config report)"},
+		usage: "at the end, print what the script left: sockets never closed, unread bytes, threads running, timeouts (config report)",
+		set:   func(c *Config, val any) (err error) { c.Report, err = parseBool(str(val), "report"); return err }},
 	{name: "trace", env: true, def: false, flag: "trace",
-		usage: "print every socket call, thread and signal to stderr as it happens (config trace)"},
+		usage: "print every socket call, thread and signal to stderr as it happens (config trace)",
+		set:   func(c *Config, val any) (err error) { c.Trace.On, err = parseBool(str(val), "trace"); return err }},
 	{name: "trace_file", env: true, def: "", flag: "trace-file",
-		usage: "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)"},
+		usage: "write the trace to `FILE` instead of stderr; implies --trace (config trace_file)",
+		set:   func(c *Config, val any) error { c.Trace.File = str(val); return nil }},
 	{name: "trace_format", env: true, def: "", flag: "trace-format",
-		usage: "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)"},
+		usage: "trace as text, jsonl, mermaid or svg (config trace_format; default from --trace-file's extension, else text)",
+		set:   func(c *Config, val any) error { c.Trace.Format = str(val); return nil }},
 	{name: "log_format", env: true, def: "text", flag: "log-format",
-		usage: "write sockrun's own messages (start, stop, errors, thread tracebacks, notes) to stderr as text or json, one object a line (config log_format)"},
+		usage: "write sockrun's own messages (start, stop, errors, thread tracebacks, notes) to stderr as text or json, one object a line (config log_format)",
+		set: func(c *Config, val any) (err error) {
+			c.LogFormat, err = luaapi.ParseLogFormat(str(val))
+			return configErr(err)
+		}},
 	{name: "live", env: true, def: "", flag: "live",
-		usage: "serve a page at `ADDR` (127.0.0.1:8080; port 0 picks one) that shows the run as it happens: its sequence diagram, sockets, threads and errors (config live)"},
+		usage: "serve a page at `ADDR` (127.0.0.1:8080; port 0 picks one) that shows the run as it happens: its sequence diagram, sockets, threads and errors (config live)",
+		set: func(c *Config, val any) (err error) {
+			c.Live, err = optionalAddr(val, live.ParseAddr)
+			return configErr(err)
+		}},
 	{name: "metrics", env: true, def: "", flag: "metrics",
-		usage: "serve Prometheus metrics at `ADDR`/metrics and a health check at /healthz (127.0.0.1:9100; :9100 for every interface; port 0 picks one) (config metrics)"},
+		usage: "serve Prometheus metrics at `ADDR`/metrics and a health check at /healthz (127.0.0.1:9100; :9100 for every interface; port 0 picks one) (config metrics)",
+		set: func(c *Config, val any) (err error) {
+			c.Metrics, err = optionalAddr(val, metrics.ParseAddr)
+			return configErr(err)
+		}},
 	{name: "limits.max_memory", env: true, def: "auto", flag: "max-memory",
-		usage: "end the run when its resident memory passes `SIZE` (512MiB, 2GiB; auto: half the machine's memory; none) (config limits.max_memory)"},
+		usage: "end the run when its resident memory passes `SIZE` (512MiB, 2GiB; auto: half the machine's memory; none) (config limits.max_memory)",
+		set: func(c *Config, val any) (err error) {
+			c.Limits.MaxMemory, c.Limits.MaxMemoryNote, err = parseMaxMemory(str(val))
+			return err
+		}},
 	{name: "limits.max_runtime", env: true, def: "none", flag: "max-runtime",
-		usage: "end the run after `SECONDS` or a duration (1h) (config limits.max_runtime)"},
+		usage: "end the run after `SECONDS` or a duration (1h) (config limits.max_runtime)",
+		set:   func(c *Config, val any) (err error) { c.Limits.MaxRuntime, err = parseRuntime(str(val)); return err }},
 	{name: "limits.max_connections", env: true, def: strconv.Itoa(defaultMaxConnections), flag: "max-connections",
-		usage: "the most connections accept keeps open at once in a VM, `N` (0: no limit); past it accept waits for one to close (config limits.max_connections)"},
+		usage: "the most connections accept keeps open at once in a VM, `N` (0: no limit); past it accept waits for one to close (config limits.max_connections)",
+		set: func(c *Config, val any) (err error) {
+			c.Limits.MaxConnections, err = parseCount(str(val), "limits.max_connections")
+			return err
+		}},
 	{name: "limits.max_recv", env: true, def: "4MiB", flag: "max-recv",
-		usage: "the most bytes one recv, recvfrom or io.read returns, `SIZE` (64 bytes to 256MiB; larger requests are clamped) (config limits.max_recv)"},
+		usage: "the most bytes one recv, recvfrom or io.read returns, `SIZE` (64 bytes to 256MiB; larger requests are clamped) (config limits.max_recv)",
+		set:   func(c *Config, val any) (err error) { c.Limits.MaxRecv, err = parseMaxRecv(str(val)); return err }},
 	{name: "limits.max_shared", env: true, def: "auto", flag: "max-shared",
-		usage: "the most bytes the in-process shared store holds, `SIZE` (auto: a quarter of limits.max_memory; none); past it a write raises a shared.StoreError ENOSPC (config limits.max_shared)"},
+		usage: "the most bytes the in-process shared store holds, `SIZE` (auto: a quarter of limits.max_memory; none); past it a write raises a shared.StoreError ENOSPC (config limits.max_shared)",
+		set:   func(c *Config, val any) error { c.maxShared = str(val); return nil }},
 	{name: "limits.max_threads", env: true, def: strconv.Itoa(defaultMaxThreads), flag: "max-threads",
-		usage: "the most script threads one VM runs at once, `N` (0: no limit) (config limits.max_threads)"},
+		usage: "the most script threads one VM runs at once, `N` (0: no limit) (config limits.max_threads)",
+		set: func(c *Config, val any) (err error) {
+			c.Limits.MaxThreads, err = parseCount(str(val), "limits.max_threads")
+			return err
+		}},
 	{name: "shared.url", env: true, def: "", flag: "shared-url",
-		usage: "keep the shared module's store and messages in the Redis at `URL` (redis://host:port/db, rediss:// for TLS, unix:///path), common to every sockrun on it; default: in this process (config shared.url)"},
+		usage: "keep the shared module's store and messages in the Redis at `URL` (redis://host:port/db, rediss:// for TLS, unix:///path), common to every sockrun on it; default: in this process (config shared.url)",
+		set:   func(c *Config, val any) error { c.SharedURL = strings.TrimSpace(str(val)); return nil }},
 	// LuaSocket built with LUASOCKET_DEBUG, for LuaSocket's own test
 	// programs: no flag.
-	{name: "luasocket.debug", env: true, def: "false"},
-	{name: "path"},
+	{name: "luasocket.debug", env: true, def: "false",
+		set: func(c *Config, val any) (err error) {
+			c.LuaSocketDebug, err = parseBool(str(val), "luasocket.debug")
+			return err
+		}},
+	{name: "path",
+		set: func(c *Config, val any) error { c.Path = configPath(val); return nil }},
 	{name: "vars", section: true},
 	// Limits of other versions are not warned about.
 	{name: "limits", section: true},
+}
+
+// str is a key's value as a string, as viper's GetString gives it (a
+// number in the file is its digits); "" when no source set it.
+func str(val any) string { return cast.ToString(val) }
+
+// configErr says an error of a reader that does not name the
+// configuration comes from it.
+func configErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("config: %w", err)
+}
+
+// optionalAddr reads an address key that may be empty (nothing served).
+func optionalAddr(val any, parse func(string) (string, error)) (string, error) {
+	if s := strings.TrimSpace(str(val)); s != "" {
+		return parse(s)
+	}
+	return "", nil
 }
 
 // addConfigFlags defines the flag of every key that has one.

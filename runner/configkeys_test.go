@@ -13,6 +13,12 @@ func TestConfigKeys(t *testing.T) {
 	fs := pflag.NewFlagSet("sockrun", pflag.ContinueOnError)
 	addConfigFlags(fs)
 	for _, k := range configKeys {
+		if !k.section && k.set == nil {
+			t.Errorf("key %s: nothing reads it (no set)", k.name)
+		}
+		if k.section && k.set != nil {
+			t.Errorf("section %s: has a set; its keys are read where they are used", k.name)
+		}
 		if k.flag == "" {
 			continue
 		}
