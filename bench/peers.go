@@ -93,7 +93,11 @@ func (b *benchmark) asyncioServer(proto string, cpu int, measure func(*server) (
 // copasServer is bench/lua/copas_echo.lua under interp (luajit, lua5.1).
 func (b *benchmark) copasServer(interp, proto string, cpu int, measure func(*server) (echoRound, error)) contender {
 	name := "Copas on " + interp
-	path, missing := lookTool(interp, interp)
+	pkg := interp
+	if interp == "luajit" {
+		pkg = "luajit2" // OpenResty's LuaJIT: Debian's luajit conflicts with nginx's Lua module
+	}
+	path, missing := lookTool(interp, pkg)
 	if missing == "" && !hasLuaModules(path) {
 		missing = "skipped: " + interp + " finds no LuaSocket or Copas (Debian's lua-socket, lua-copas; bench/setup installs them)"
 	}
