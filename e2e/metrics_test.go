@@ -318,8 +318,10 @@ func TestMetricsHTTPModuleServer(t *testing.T) {
 	ask("GET", "/json", 200)
 	ask("BREW", "/", 405)
 	ask("POST", "/echo", 200)
-	fams := scrape(t, url, 20*time.Second)
-	for _, c := range []struct {
+	// The script counts a request once its response is written, so the
+	// client can have the last response before it is counted: scrape
+	// until every count is there (they only grow), then check them.
+	want := []struct {
 		labels []string
 		want   float64
 	}{
@@ -327,7 +329,22 @@ func TestMetricsHTTPModuleServer(t *testing.T) {
 		{[]string{"method", "GET", "status", "404"}, 1},
 		{[]string{"method", "other", "status", "405"}, 1},
 		{[]string{"method", "POST", "status", "200"}, 1},
-	} {
+	}
+	counted := func(fams map[string]*dto.MetricFamily) bool {
+		for _, c := range want {
+			if v, _ := metricValue(fams, "http_requests_total", c.labels...); v < c.want {
+				return false
+			}
+		}
+		v, _ := metricValue(fams, "http_request_duration_seconds", "method", "GET")
+		return v >= 7
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	fams := scrape(t, url, 20*time.Second)
+	for !counted(fams) && time.Now().Before(deadline) {
+		fams = scrape(t, url, 20*time.Second)
+	}
+	for _, c := range want {
 		if got := mustValue(t, fams, "http_requests_total", c.labels...); got != c.want {
 			t.Errorf("http_requests_total%v = %v, want %v", c.labels, got, c.want)
 		}
