@@ -32,8 +32,10 @@ import (
 // that /metrics (parsed with Prometheus' parser) counts the client and
 // /healthz answers 200, and that `podman stop` (SIGTERM to sockrun, PID 1
 // in the container) drains: the open connection is still served, and the
-// container ends with exit code 0 and the JSON stop line. The image and
-// the container are removed at the end.
+// container ends with exit code 0 and the JSON stop line. Then, in a
+// container with the Deployment's memory limit, --max-memory auto is half
+// of it (the cgroup's). The image and the containers are removed at the
+// end.
 func TestContainerImage(t *testing.T) {
 	podman := testenv.Tool(t, "podman")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -145,6 +147,25 @@ func TestContainerImage(t *testing.T) {
 	if !strings.Contains(p.Stderr(), `"kind":"stop"`) || !strings.Contains(p.Stderr(), `"exit_code":0`) {
 		t.Errorf("no JSON stop line with exit code 0 on standard error:\n%s", p.Stderr())
 	}
+
+	// --max-memory auto (the Deployment leaves it so) in a container with
+	// the Deployment's memory limit: half of the cgroup's limit, which a
+	// script that doubles a string runs into.
+	mib, err := strconv.Atoi(strings.TrimSuffix(c.Resources.Limits.Memory, "Mi"))
+	if err != nil {
+		t.Fatalf("the Deployment's memory limit %q is not in Mi", c.Resources.Limits.Memory)
+	}
+	scripts := t.TempDir()
+	grow := "local s = \"x\"\nprint(pcall(function() while true do s = s .. s end end))\n"
+	if err := os.WriteFile(filepath.Join(scripts, "grow.lua"), []byte(grow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mem := append([]string{"run", "--rm", "--read-only", "--memory", fmt.Sprintf("%dm", mib), "-v", scripts + ":/t:ro"}, podmanUlimits(t)...)
+	out, err := pm(append(mem, tag, "--max-memory", "auto", "/t/grow.lua")...).CombinedOutput()
+	want := fmt.Sprintf("limits.max_memory is %d MiB (auto: half of the cgroup's ", mib/2)
+	if err != nil || !strings.Contains(string(out), want) {
+		t.Errorf("a string grown under --memory %dm: %v, want %q in:\n%s", mib, err, want, out)
+	}
 }
 
 // podmanGlobal is podman's options before the command. runc where it is
@@ -219,6 +240,11 @@ type deploymentSpec struct {
 		Name          string `yaml:"name"`
 		ContainerPort int    `yaml:"containerPort"`
 	} `yaml:"ports"`
+	Resources struct {
+		Limits struct {
+			Memory string `yaml:"memory"`
+		} `yaml:"limits"`
+	} `yaml:"resources"`
 	runAsUser, runAsGroup int
 }
 
