@@ -38,17 +38,16 @@ import (
 // end.
 func TestContainerImage(t *testing.T) {
 	podman := testenv.Tool(t, "podman")
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	pm := func(args ...string) *exec.Cmd {
-		return exec.CommandContext(ctx, podman, append(podmanGlobal(), args...)...)
-	}
 
 	// The build context: a static sockrun, scripts/, and the files of /etc
 	// sockrun reads (CA certificates for ssl, services for getservbyname).
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sockrun")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	// Its own bound: without CGO most packages are built anew, which took
+	// 5 minutes here on an empty build cache with the machine busy.
+	buildCtx, buildCancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer buildCancel()
+	build := exec.CommandContext(buildCtx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
 	build.Dir = repoRoot
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -61,6 +60,11 @@ func TestContainerImage(t *testing.T) {
 		copyFile(t, f, filepath.Join(dir, f))
 	}
 
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	pm := func(args ...string) *exec.Cmd {
+		return exec.CommandContext(ctx, podman, append(podmanGlobal(), args...)...)
+	}
 	tag := fmt.Sprintf("localhost/sockrun-e2e:%d", os.Getpid())
 	name := fmt.Sprintf("sockrun-e2e-%d", os.Getpid())
 	if out, err := pm("build", "-q", "-f", filepath.Join(repoRoot, "docs", "deploy", "Containerfile.prebuilt"), "-t", tag, dir).CombinedOutput(); err != nil {
