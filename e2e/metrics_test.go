@@ -356,6 +356,31 @@ func TestMetricsHTTPModuleServer(t *testing.T) {
 	p.wait(20 * time.Second)
 }
 
+// TestHealthzStoppingInDrain: a script that handles SIGTERM drains in its
+// handler; /healthz says "503 stopping" from the signal on, so that a load
+// balancer or a readiness probe sends it no new clients while it drains.
+func TestHealthzStoppingInDrain(t *testing.T) {
+	p := start(t, "--metrics", "127.0.0.1:0", writeScript(t, `
+local draining = false
+signal.signal(signal.SIGTERM, function() draining = true print("draining") end)
+print("ready")
+while true do socket.sleep(0.01) end`))
+	url := waitStderrMatch(t, p, `sockrun: metrics on (http://127\.0\.0\.1:[1-9]\d*/metrics)`, 10*time.Second)[1]
+	p.waitLine(`^ready$`, 10*time.Second)
+	if code, text := health(t, url); code != 200 || text != "ok" {
+		t.Fatalf("before SIGTERM: /healthz %d %q, want 200 ok", code, text)
+	}
+	p.signal(syscall.SIGTERM)
+	p.waitLine(`^draining$`, 10*time.Second)
+	if code, text := health(t, url); code != 503 || text != "stopping" {
+		t.Errorf("draining: /healthz %d %q, want 503 stopping", code, text)
+	}
+	p.signal(syscall.SIGINT)
+	if code := p.wait(20 * time.Second); code != 130 {
+		t.Errorf("exit %d, want 130; stderr:\n%s", code, p.Stderr())
+	}
+}
+
 // TestMetricsConfig: --metrics is read from SOCKRUN_METRICS and from the
 // config file's metrics key as from the flag; a bad address is a usage
 // error before the script runs; the prompt refuses it; and without

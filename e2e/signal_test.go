@@ -167,6 +167,26 @@ print("woken " .. tostring(err))`))
 			t.Errorf("exit %d; stderr %q", code, p.Stderr())
 		}
 	})
+	// A handled SIGHUP is a reload, as daemons take it: its handler runs
+	// each time, and it never counts toward the second signal that ends
+	// the run at once.
+	t.Run("handled", func(t *testing.T) {
+		p := start(t, writeScript(t, `
+local n = 0
+signal.signal(signal.SIGHUP, function() n = n + 1 print("reload " .. n) end)
+print("ready")
+while n < 3 do socket.sleep(0.01) end
+print("done")`))
+		p.waitLine(`^ready$`, 10*time.Second)
+		for i := 1; i <= 3; i++ {
+			p.signal(syscall.SIGHUP)
+			p.waitLine(fmt.Sprintf(`^reload %d$`, i), 10*time.Second)
+		}
+		p.waitLine(`^done$`, 10*time.Second)
+		if code := p.wait(10 * time.Second); code != 0 {
+			t.Errorf("exit %d; stderr %q", code, p.Stderr())
+		}
+	})
 }
 
 // TestClosedStdout: printing to a standard output whose reader has gone

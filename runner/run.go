@@ -169,7 +169,7 @@ func (w *workers) flushStderr() bool {
 		case <-timeout:
 			return false
 		case sig := <-w.env.Signals:
-			if terminating(sig) {
+			if terminating(sig, true) {
 				return false
 			}
 		}
@@ -422,12 +422,18 @@ func (w *workers) signal(sig os.Signal) bool {
 	if !stop && !delivered {
 		return false // ignored: signal.SIG_IGN
 	}
-	if terminating(sig) {
+	ending := terminating(sig, stop)
+	if ending {
 		w.signals++
 		w.notifyStopping()
 	}
+	if sig == syscall.SIGTERM && !w.stopping {
+		// A script's SIGTERM handler is its drain: a load balancer's or
+		// Kubernetes' probe of /healthz stops sending it clients now.
+		w.setState(metrics.Stopping)
+	}
 	w.tr.Signal(sig, max(w.signals, 1))
-	if w.signals > 1 && terminating(sig) {
+	if w.signals > 1 && ending {
 		w.log.log(luaapi.Message{Kind: "signal", Text: "interrupted twice, exiting now", Fields: map[string]any{"signal": sig.String()}})
 		close(w.abort)
 		return true
@@ -566,12 +572,17 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 
 var errMainFailed = errors.New("main chunk failed")
 
-// terminating reports whether sig is one that, sent twice, ends the
-// process at once whatever the script does: SIGINT, SIGTERM, SIGHUP.
-func terminating(sig os.Signal) bool {
+// terminating says sig asks the run to end, and counts toward the second
+// signal that ends it at once whatever the script does: Ctrl-C and
+// SIGTERM always (a script's handler of them is its drain), SIGHUP only
+// when it stops the run (unhandled; stops): a SIGHUP the script handles is
+// a reload, as daemons take it, and its handler runs as often as it comes.
+func terminating(sig os.Signal, stops bool) bool {
 	switch sig {
-	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP:
+	case syscall.SIGINT, syscall.SIGTERM:
 		return true
+	case syscall.SIGHUP:
+		return stops
 	}
 	return false
 }
