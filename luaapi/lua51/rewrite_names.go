@@ -201,12 +201,15 @@ var (
 	compareError = regexp.MustCompile(`^attempt to compare (\w+) with (\w+)$`)
 )
 
-// forErrors are gopher-lua's messages for a numeric for's bounds that are
-// not numbers, with lua5.1's for each.
-var forErrors = map[string]string{
+// plainErrors are gopher-lua's messages that name no variable, with
+// lua5.1's for each: a numeric for's bounds that are not numbers, and a
+// chain of __index or __newindex tables that loops.
+var plainErrors = map[string]string{
 	"for statement init must be a number":  "'for' initial value must be a number",
 	"for statement limit must be a number": "'for' limit must be a number",
 	"for statement step must be a number":  "'for' step must be a number",
+	"too many recursions in gettable":      "loop in gettable",
+	"too many recursions in settable":      "loop in settable",
 }
 
 // Explain rewrites the message of a gopher-lua runtime error into lua5.1's,
@@ -226,8 +229,8 @@ var forErrors = map[string]string{
 // It is for messages of errors that just happened in L: the runner's
 // report of an uncaught error and the value pcall returns.
 func Explain(L *lua.LState, msg string) string {
-	if strings.Contains(msg, "for statement ") {
-		for gopher, lua51 := range forErrors {
+	if strings.Contains(msg, "for statement ") || strings.Contains(msg, "too many recursions in ") {
+		for gopher, lua51 := range plainErrors {
 			if strings.HasSuffix(msg, gopher) {
 				return strings.TrimSuffix(msg, gopher) + lua51
 			}

@@ -264,4 +264,6 @@ var snippets = []struct{ src, want string }{
 	{"print(pcall(function() for i = {}, 2 do end end))", "false\ts.lua:1: 'for' initial value must be a number\n"},
 	{"print(pcall(function() for i = 1, nil do end end))", "false\ts.lua:1: 'for' limit must be a number\n"},
 	{"print(pcall(function() for i = 1, 2, \"x\" do end end))", "false\ts.lua:1: 'for' step must be a number\n"},
+	{"local t = setmetatable({}, {}) getmetatable(t).__index = t print(pcall(function() return t.x end))", "false\ts.lua:1: loop in gettable\n"},
+	{"local t = setmetatable({}, {}) getmetatable(t).__newindex = t print(pcall(function() t.x = 1 end))", "false\ts.lua:1: loop in settable\n"},
 }
