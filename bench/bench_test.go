@@ -253,6 +253,12 @@ func TestParseFlags(t *testing.T) {
 	if f.rounds != 5 || f.out != "docs/benchmarks.md" || len(f.conns) != 3 || f.conns[0] != 1 || f.conns[2] != 1000 || f.bulkSize != 64<<10 {
 		t.Errorf("defaults: %+v", f)
 	}
+	if f.sharedThreads != 50 || !f.wants("shared") {
+		t.Errorf("shared rows: %d threads, wanted %v", f.sharedThreads, f.wants("shared"))
+	}
+	if s, err := parseFlags([]string{"-quick", "-only", "shared", "-shared-threads", "8"}); err != nil || !s.wants("shared") || s.wants("resp") || s.sharedThreads != 8 {
+		t.Errorf("-only shared -shared-threads 8: %+v, %v", s, err)
+	}
 	o, err := parseFlags([]string{"-only", "echo,udp"})
 	if err != nil {
 		t.Fatal(err)

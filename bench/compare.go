@@ -19,6 +19,8 @@ type comparison struct {
 	rateName, cpuName   string
 	rateScale, cpuScale float64
 	latency             bool // p50 and p99 mean something
+	// cpuHead names the CPU column's process ("" for "server CPU").
+	cpuHead string
 	// faultName, when set, adds a column of the server's minor page
 	// faults per unit, scaled by faultScale as the rate is.
 	faultName  string
@@ -35,6 +37,9 @@ type comparison struct {
 	subjectAnchor bool
 	series        []*series
 	targets       []target
+	// ratios are rate ratios of two rows reported under the table,
+	// without a bound (their bound is not read).
+	ratios []target
 }
 
 // series is one server's rounds in a comparison, or why it has none.

@@ -265,11 +265,11 @@ Transfer/sec:      5.00MB
 "SET","50000.00","0.500","0.100","0.400","0.900","1.200","3.000"
 "GET","60000.00","0.400","0.100","0.200","0.800","1.000","2.000"
 `
-	p50, p99, err = parseRedisCSV(csv)
+	p50, p99, err = parseRedisCSV(csv, 2)
 	if err != nil || p50 < 299.99 || p50 > 300.01 || p99 < 1099.99 || p99 > 1100.01 {
 		t.Errorf("parseRedisCSV = %v, %v, %v", p50, p99, err)
 	}
-	if _, _, err := parseRedisCSV("ERROR"); err == nil {
+	if _, _, err := parseRedisCSV("ERROR", 2); err == nil {
 		t.Error("redis-benchmark garbage: no error")
 	}
 }

@@ -7,7 +7,9 @@
 // and python3; http_server.lua and http_module_server.lua against nginx
 // (and nginx with a Lua handler) under wrk; resp_server.lua
 // against redis-server under redis-benchmark; a CPU-heavy handler under
-// --workers 2 against --workers 1; --trace against without.
+// --workers 2 against --workers 1; --trace against without; --metrics
+// against without; shared.incr from 50 threads with the in-process store
+// and in Redis, against redis-benchmark -t incr.
 //
 //	go run ./bench                 the full run (about 20 minutes), writes docs/benchmarks.md and .svg
 //	go run ./bench -quick          a short run, printed only
@@ -87,9 +89,12 @@ type options struct {
 	// metricsConns: connections of the echo rounds with --metrics
 	// against without.
 	metricsConns int
-	out          string // markdown report file; "" prints only
-	script       string // the echo server script; "" finds it
-	sockrun      string // a built sockrun binary; "" builds one
+	// sharedThreads: the threads calling shared.incr, and redis-benchmark's
+	// connections, of the shared rows (0 skips them).
+	sharedThreads int
+	out           string // markdown report file; "" prints only
+	script        string // the echo server script; "" finds it
+	sockrun       string // a built sockrun binary; "" builds one
 	// baseline is a second sockrun binary measured beside sockrun in
 	// every table, as its "(baseline)" twin: an A/B of two builds in one
 	// run ("" for none).
@@ -111,7 +116,7 @@ type options struct {
 }
 
 // workloads -only may name.
-var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "longline", "idle", "http", "resp", "workers", "trace", "metrics"}
+var workloads = []string{"startup", "echo", "bulk", "udp", "flood", "longline", "idle", "http", "resp", "workers", "trace", "metrics", "shared"}
 
 func (o *options) wants(w string) bool { return o.only == nil || o.only[w] }
 
@@ -128,7 +133,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.udpClients, "udp-clients", 50, "clients of the UDP rounds")
 	fs.IntVar(&o.httpConns, "http-conns", 50, "wrk's connections")
 	fs.IntVar(&o.respConns, "resp-conns", 50, "redis-benchmark's connections")
-	fs.IntVar(&o.respRequests, "resp-requests", 100000, "requests of each redis-benchmark test per round")
+	fs.IntVar(&o.respRequests, "resp-requests", 100000, "requests of each redis-benchmark test per round (resp and shared)")
 	fs.IntVar(&o.startupRuns, "startup-runs", 30, "start-ups timed per program")
 	fs.IntVar(&o.longLine, "long-line", 40_000_000, "bytes of each line the long-line row's hostile client sends (0 skips the row)")
 	fs.IntVar(&o.floodConns, "flood-conns", 10, "connections measured while one more floods the server (0 skips them)")
@@ -137,6 +142,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.workersConns, "workers-conns", 32, "connections of the --workers rounds (0 skips them)")
 	fs.IntVar(&o.traceConns, "trace-conns", 50, "connections of the echo rounds with --trace --trace-file /dev/null against without (0 skips them)")
 	fs.IntVar(&o.metricsConns, "metrics-conns", 50, "connections of the echo rounds with --metrics (scraped every second) against without (0 skips them)")
+	fs.IntVar(&o.sharedThreads, "shared-threads", 50, "threads calling shared.incr (in-process and in a redis-server), and redis-benchmark -t incr's connections (0 skips them)")
 	fs.IntVar(&o.iterations, "iterations", 10000, "Lua loop iterations per request of the CPU-heavy handler")
 	out := fs.String("out", "", "write the markdown report to `FILE` (default docs/benchmarks.md for a full run)")
 	fs.StringVar(&o.script, "script", "", "echo server `SCRIPT` (default scripts/threaded_echo_server.lua)")

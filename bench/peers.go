@@ -226,6 +226,16 @@ func (b *benchmark) redisServer(cpu int, measure func(*server) (echoRound, error
 // external runs a load generator that is not ours (wrk, redis-benchmark)
 // pinned to cpu, and returns its output, its wall time and its CPU time.
 func external(cpu int, argv ...string) (string, time.Duration, time.Duration, error) {
+	out, wall, ps, err := externalProc(cpu, argv...)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	return out, wall, ps.UserTime() + ps.SystemTime(), nil
+}
+
+// externalProc is external with the process's state, for its user and
+// system CPU time apart.
+func externalProc(cpu int, argv ...string) (string, time.Duration, *os.ProcessState, error) {
 	if cpu >= 0 {
 		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
 	}
@@ -236,10 +246,9 @@ func external(cpu int, argv ...string) (string, time.Duration, time.Duration, er
 	out, err := cmd.Output()
 	wall := time.Since(t0)
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("%s: %v: %s", filepath.Base(argv[0]), err, strings.TrimSpace(stderr.String()))
+		return "", 0, nil, fmt.Errorf("%s: %v: %s", filepath.Base(argv[0]), err, strings.TrimSpace(stderr.String()))
 	}
-	ps := cmd.ProcessState
-	return string(out), wall, ps.UserTime() + ps.SystemTime(), nil
+	return string(out), wall, cmd.ProcessState, nil
 }
 
 // externalRound measures s while run runs a load generator: the server's
@@ -343,7 +352,7 @@ func (b *benchmark) redisMeasure(cpu, conns, requests int) func(s *server) (echo
 			if err != nil {
 				return 0, 0, 0, 0, 0, err
 			}
-			p50, p99, err := parseRedisCSV(out)
+			p50, p99, err := parseRedisCSV(out, 2)
 			if err != nil {
 				return 0, 0, 0, 0, 0, err
 			}
@@ -353,8 +362,8 @@ func (b *benchmark) redisMeasure(cpu, conns, requests int) func(s *server) (echo
 }
 
 // parseRedisCSV reads redis-benchmark --csv: a header, then a line per
-// test; the p50 and p99 (ms) of the two tests are averaged, in µs.
-func parseRedisCSV(out string) (p50, p99 float64, err error) {
+// test; the p50 and p99 (ms) of the want tests are averaged, in µs.
+func parseRedisCSV(out string, want int) (p50, p99 float64, err error) {
 	var cols []string
 	tests := 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -377,8 +386,8 @@ func parseRedisCSV(out string) (p50, p99 float64, err error) {
 		}
 		tests++
 	}
-	if tests != 2 {
+	if tests != want {
 		return 0, 0, fmt.Errorf("redis-benchmark said %q", out)
 	}
-	return p50 / 2, p99 / 2, nil
+	return p50 / float64(want), p99 / float64(want), nil
 }

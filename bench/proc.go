@@ -30,6 +30,15 @@ type server struct {
 	stderr bytes.Buffer
 	mu     sync.Mutex
 	done   chan struct{}
+	// borrowed: a server another part of the run owns (the redis-server
+	// of the shared rows, measured by redis-benchmark in a row of its
+	// own), which the comparison neither pauses nor stops.
+	borrowed bool
+}
+
+// borrow is s as a row of a comparison that must leave it running.
+func (s *server) borrow(name string) *server {
+	return &server{name: name, cmd: s.cmd, addr: s.addr, done: s.done, borrowed: true}
 }
 
 // listeningRE finds the port in a "listening on HOST:PORT" line.
@@ -92,6 +101,9 @@ func (s *server) errText() string {
 
 // stop ends the server: SIGTERM, then SIGKILL if it lingers.
 func (s *server) stop() {
+	if s.borrowed {
+		return
+	}
 	s.resume() // a stopped process would not see SIGTERM
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -109,13 +121,13 @@ func (s *server) stop() {
 // Copas UDP servers each took a third of it, so that every UDP round of
 // every server was dropped.
 func (s *server) pause() {
-	if s.alive() {
+	if s.alive() && !s.borrowed {
 		s.cmd.Process.Signal(syscall.SIGSTOP)
 	}
 }
 
 func (s *server) resume() {
-	if s.alive() {
+	if s.alive() && !s.borrowed {
 		s.cmd.Process.Signal(syscall.SIGCONT)
 	}
 }

@@ -87,7 +87,11 @@ func (b *benchmark) compMarkdown(w *bytes.Buffer, c *comparison) {
 	if c.faultName != "" {
 		flt = " " + c.faultName + " |"
 	}
-	p("| server | %s |%s server CPU %s | of it user space |%s %s: %s | %s: CPU |\n", c.rateName, lat, c.cpuName, flt, ratioHead, c.rateName, ratioHead)
+	cpuHead := c.cpuHead
+	if cpuHead == "" {
+		cpuHead = "server CPU"
+	}
+	p("| server | %s |%s %s %s | of it user space |%s %s: %s | %s: CPU |\n", c.rateName, lat, cpuHead, c.cpuName, flt, ratioHead, c.rateName, ratioHead)
 	p("| --- | ---: |%s ---: | ---: | ---: | ---: |\n", strings.Repeat(" ---: |", boolInt(c.latency)*2+boolInt(flt != "")))
 	for _, s := range c.series {
 		if len(s.rounds) == 0 {
@@ -124,6 +128,16 @@ func (b *benchmark) compMarkdown(w *bytes.Buffer, c *comparison) {
 			num(median(field(rs, cpuRT))*c.cpuScale), num(median(field(rs, usrRT))*c.cpuScale), f, rr, cr)
 	}
 	p("\n")
+	for _, t := range c.ratios {
+		if v, ok := c.ratio(t.num, t.den, false); ok {
+			p("- %s ÷ %s: %.3g× %s%s.\n", t.num, t.den, v, c.rateName, droppedNote(c, t))
+		} else {
+			p("- %s ÷ %s: not measured.\n", t.num, t.den)
+		}
+	}
+	if len(c.ratios) > 0 && len(c.targets) == 0 {
+		p("\n")
+	}
 	for _, t := range c.targets {
 		v, ok := c.ratio(t.num, t.den, t.cpu)
 		if !ok {

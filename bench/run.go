@@ -56,6 +56,9 @@ type benchmark struct {
 	genCPU     int
 
 	repeated int // rounds measured again because neither process got its CPU
+	// sharedRounds numbers the shared.incr rounds: each increments a
+	// key of its own.
+	sharedRounds int
 
 	startup *startupResult
 	comps   []*comparison
@@ -180,6 +183,9 @@ func (b *benchmark) runAll() {
 	}
 	if o.wants("metrics") && o.metricsConns > 0 {
 		b.comps = append(b.comps, b.runMetrics())
+	}
+	if o.wants("shared") && o.sharedThreads > 0 {
+		b.comps = append(b.comps, b.runShared())
 	}
 }
 

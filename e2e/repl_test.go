@@ -32,10 +32,16 @@ type term struct {
 // temporary directory (the history goes there).
 func startTerm(t *testing.T, home string, args ...string) *term {
 	t.Helper()
+	return startTermSized(t, home, &pty.Winsize{Rows: 40, Cols: 200}, args...)
+}
+
+// startTermSized is startTerm on a terminal of the given size.
+func startTermSized(t *testing.T, home string, size *pty.Winsize, args ...string) *term {
+	t.Helper()
 	cmd := exec.Command(sockrunBin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "TERM=xterm", "HOME="+home, "XDG_STATE_HOME=")
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+	tty, err := pty.StartWithSize(cmd, size)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,6 +288,25 @@ func TestPromptBannerAndTab(t *testing.T) {
 	tm.send("\x04")
 	if code := tm.wait(); code != 0 {
 		t.Fatalf("Ctrl-D: exit %d", code)
+	}
+}
+
+// TestPromptUnsizedTerminal: on a terminal that was never given a size
+// the line editor cannot edit, so the banner says so and how to give it
+// one, instead of promising Tab; statements still run.
+func TestPromptUnsizedTerminal(t *testing.T) {
+	tm := startTermSized(t, t.TempDir(), &pty.Winsize{})
+	tm.expect(`this terminal has no size, so lines are not edited and Tab does not complete \(stty cols 80 rows 24 gives it one\)`)
+	tm.prompt()
+	tm.typeLine(`6 * 7`)
+	tm.expect(`42\r\n`)
+	tm.prompt()
+	tm.send("\x04")
+	if code := tm.wait(); code != 0 {
+		t.Fatalf("Ctrl-D: exit %d", code)
+	}
+	if strings.Contains(tm.output(), "Tab completes names") {
+		t.Errorf("the banner promises Tab on a terminal without a size:\n%s", tm.output())
 	}
 }
 

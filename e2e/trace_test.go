@@ -476,3 +476,33 @@ func TestTraceSaysWhenARecvLeftBytes(t *testing.T) {
 		t.Errorf("a recv that took everything says more is waiting:\n%s", stderr)
 	}
 }
+
+// TestTraceLeavesOutClocks: which calls --trace shows is declared in the
+// registry (a module of sockets, a function that touches none), not
+// matched by name in the tracer. Both faces' clocks are left out; opening
+// a unix socket through require "socket.unix" is shown like socket.socket.
+func TestTraceLeavesOutClocks(t *testing.T) {
+	script := writeScript(t, `
+local ls = require "socket"
+local unix = require "socket.unix"
+local t0, t1 = socket.time(), ls.gettime()
+local u = assert(unix.stream())
+u:close()
+local s = socket.socket()
+s:close()
+`)
+	_, stderr, code := runSockrun(t, "", "--trace", script)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"socket.unix.stream() -> fd=", "socket.socket() -> fd="} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("trace lacks %q:\n%s", want, stderr)
+		}
+	}
+	for _, clock := range []string{"socket.time(", "socket.gettime("} {
+		if strings.Contains(stderr, clock) {
+			t.Errorf("trace shows the clock %q:\n%s", clock, stderr)
+		}
+	}
+}

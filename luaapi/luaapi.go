@@ -31,12 +31,13 @@ type Config = api.Config
 type SharedStore = store.Store
 
 // OpenSharedStore returns the store shared.url names: the in-process
-// store for "", else the Redis at that URL (redis://, rediss://,
-// unix://). It connects only when a script's call needs it; close it
-// when the run is over.
-func OpenSharedStore(url string) (SharedStore, error) {
+// store for "", holding at most maxBytes (limits.max_shared; 0: no
+// bound), else the Redis at that URL (redis://, rediss://, unix://),
+// bounded by its own maxmemory. It connects only when a script's call
+// needs it; close it when the run is over.
+func OpenSharedStore(url string, maxBytes int64) (SharedStore, error) {
 	if url == "" {
-		return store.NewMemory(), nil
+		return store.NewMemoryMax(maxBytes, "limits.max_shared is "+base.FormatBytes(maxBytes)), nil
 	}
 	return store.OpenRedis(url)
 }

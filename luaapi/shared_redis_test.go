@@ -27,7 +27,7 @@ func TestSharedRedis(t *testing.T) {
 			if i%2 == 1 {
 				url = srv.TCPURL(i + 1)
 			}
-			st, err := luaapi.OpenSharedStore(url)
+			st, err := luaapi.OpenSharedStore(url, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

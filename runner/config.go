@@ -50,6 +50,9 @@ type Config struct {
 	// SharedURL is shared.url: the Redis that holds the shared module's
 	// store and carries its messages; "" keeps them in the process.
 	SharedURL string
+	// MaxShared is limits.max_shared: the most bytes the in-process
+	// shared store holds (0: no bound); a Redis has its own maxmemory.
+	MaxShared int64
 	// File is the config file that was read, if any.
 	File string
 	// Trace is --trace's: on, where to, in what format.
@@ -162,6 +165,9 @@ func loadConfig(env *Env, flags *pflag.FlagSet) (*Config, error) {
 		return nil, fmt.Errorf("config: limits.max_recv %q: want a size from 64 bytes to 256MiB", v.GetString("limits.max_recv"))
 	}
 	cfg.Limits.MaxRecv = int(maxRecv)
+	if cfg.MaxShared, err = parseMaxShared(v.GetString("limits.max_shared"), cfg.Limits.MaxMemory); err != nil {
+		return nil, err
+	}
 	if cfg.Limits.MaxConnections, err = parseCount(v.GetString("limits.max_connections"), "limits.max_connections"); err != nil {
 		return nil, err
 	}
@@ -270,6 +276,17 @@ func parseMaxMemory(s string) (limit int64, note string, err error) {
 	}
 	limit, note = host.WithinAddressSpace(limit, note)
 	return limit, note, nil
+}
+
+// parseMaxShared reads limits.max_shared: a size, none, or auto (a
+// quarter of maxMemory, limits.max_memory; none without it). A quarter:
+// the collector lets the heap reach about twice what is live, and the
+// rest of the run needs room too.
+func parseMaxShared(s string, maxMemory int64) (int64, error) {
+	if strings.TrimSpace(strings.ToLower(s)) == "auto" {
+		return maxMemory / 4, nil
+	}
+	return parseSize(s, "limits.max_shared")
 }
 
 // parseCount reads a count from 0 (0: no limit).

@@ -63,6 +63,8 @@ var configKeys = []configKey{
 		usage: "the most connections accept keeps open at once in a VM, `N` (0: no limit); past it accept waits for one to close (config limits.max_connections)"},
 	{name: "limits.max_recv", env: true, def: "4MiB", flag: "max-recv",
 		usage: "the most bytes one recv, recvfrom or io.read returns, `SIZE` (64 bytes to 256MiB; larger requests are clamped) (config limits.max_recv)"},
+	{name: "limits.max_shared", env: true, def: "auto", flag: "max-shared",
+		usage: "the most bytes the in-process shared store holds, `SIZE` (auto: a quarter of limits.max_memory; none); past it a write raises a shared.StoreError ENOSPC (config limits.max_shared)"},
 	{name: "limits.max_threads", env: true, def: strconv.Itoa(defaultMaxThreads), flag: "max-threads",
 		usage: "the most script threads one VM runs at once, `N` (0: no limit) (config limits.max_threads)"},
 	{name: "shared.url", env: true, def: "", flag: "shared-url",

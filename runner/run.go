@@ -104,7 +104,7 @@ func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *li
 		return host.ExitUsage
 	}
 	defer done()
-	shared, err := luaapi.OpenSharedStore(cfg.SharedURL)
+	shared, err := luaapi.OpenSharedStore(cfg.SharedURL, cfg.MaxShared)
 	if err != nil {
 		lg.log(luaapi.Message{Kind: "usage", Text: "config: " + err.Error()})
 		return host.ExitUsage
@@ -552,7 +552,7 @@ func repl(env *Env, cfg *Config, s host.Script) int {
 	}
 	defer done()
 	lcfg := luaConfig(cfg, &s)
-	shared, err := luaapi.OpenSharedStore(cfg.SharedURL)
+	shared, err := luaapi.OpenSharedStore(cfg.SharedURL, cfg.MaxShared)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sockrun: config: %v\n", err)
 		return host.ExitUsage

@@ -59,7 +59,13 @@
 local HOST = vars.host or "127.0.0.1"
 local PORT = tonumber(vars.port or 6379)
 
--- What one client can make the server hold or wait for.
+-- What one client can make the server hold or wait for. The keys live in
+-- the shared store, which holds at most limits.max_shared bytes
+-- (--max-shared; by default a quarter of limits.max_memory): a write that
+-- would pass it is answered as Redis answers one past its maxmemory
+-- (noeviction), "-OOM command not allowed ...", while reads and DEL go on,
+-- so a client can make room. One client's SET loop fills the store, not
+-- the process.
 local MAX_INLINE = 65536 -- bytes of an inline command, or of a "*N" / "$N" line
 local MAX_ARGS = 65536 -- elements of one command's array
 local MAX_COMMAND = tonumber(vars.max_command or 16 * 1024 * 1024) -- bytes of one command (Redis: 512 MiB a bulk string)
@@ -87,6 +93,15 @@ local function err(msg)
   return "-" .. msg:gsub("[\r\n]", " ") .. "\r\n"
 end
 local WRONG_TYPE = err("ERR value is not an integer or out of range")
+-- Redis's words for a write refused past its maxmemory.
+local OOM = err("OOM command not allowed when used memory > 'maxmemory'.")
+
+-- is_full says whether e, an error a shared call raised, is the store
+-- refusing a write because it is full (limits.max_shared, or a Redis at
+-- its maxmemory).
+local function is_full(e)
+  return type(e) == "table" and e.class == "shared.StoreError" and e.name == "ENOSPC"
+end
 local SYNTAX = err("ERR syntax error")
 
 -- A broken frame is raised as {protocol = why}; serve answers it and closes.
@@ -204,7 +219,13 @@ end
 local function put(key, value, ttl)
   shared.set("v:" .. key, value, ttl)
   if ttl then
-    shared.set("t:" .. key, socket.time() + ttl, ttl)
+    local ok, e = pcall(shared.set, "t:" .. key, socket.time() + ttl, ttl)
+    if not ok then
+      -- No room for the expiry's record: take the value back too, rather
+      -- than keep a key whose TTL would be reported wrong.
+      shared.delete("v:" .. key)
+      error(e, 0)
+    end
   else
     shared.delete("t:" .. key) -- a plain SET removes a previous expiry, as in Redis
   end
@@ -429,8 +450,11 @@ COMMANDS.INCR = {
     end
     -- Atomic across workers; an existing key keeps its time to live.
     local ok, n = pcall(shared.incr, key)
-    if not ok then -- another worker stored a string in between
-      return WRONG_TYPE
+    if not ok then
+      if is_full(n) then
+        return OOM -- a new key, and no room for it
+      end
+      return WRONG_TYPE -- another worker stored a string in between
     end
     return integer(n)
   end,
@@ -550,7 +574,16 @@ local function execute(words)
   if (arity > 0 and #words ~= arity) or (arity < 0 and #words < -arity) then
     return err("ERR wrong number of arguments for '" .. name:lower() .. "' command")
   end
-  local reply, close = run(words)
+  -- A write the full store refuses is the client's answer, not an end:
+  -- the connection and the server go on. (MSET stores the pairs before
+  -- the one refused: the store is per key, not per command.)
+  local ok, reply, close = pcall(run, words)
+  if not ok then
+    if is_full(reply) then
+      return OOM
+    end
+    error(reply, 0)
+  end
   if reply == nil then
     return err("ERR wrong number of arguments for '" .. name:lower() .. "' command")
   end

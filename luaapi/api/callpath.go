@@ -23,6 +23,9 @@ type CallEvent struct {
 	// "socket" for sock:recv, "socket" and "" for socket.socket.
 	Module, Type string
 	Func         *Func
+	// Traced says the call is one --trace shows: a function or method of
+	// a Network module, not declared Local.
+	Traced bool
 	// Thread is the id of the script thread that made the call (1 for the
 	// main chunk, as t:id()).
 	Thread int
@@ -100,7 +103,7 @@ func (vm *VM) call(m *Module, ty *Type, f *Func, inst any) lua.LGFunction {
 func (vm *VM) observed(L *lua.LState, m *Module, ty *Type, f *Func, fn lua.LGFunction) (n int) {
 	vm.host.Checkpoint(L)
 	vm.takeDue(L)
-	ev := &CallEvent{L: L, Module: m.Name, Func: f, Thread: vm.ThreadID(L), Start: time.Now()}
+	ev := &CallEvent{L: L, Module: m.Name, Func: f, Traced: m.Network && !f.Quiet, Thread: vm.ThreadID(L), Start: time.Now()}
 	if ty != nil {
 		ev.Type = ty.Name
 	}

@@ -227,6 +227,10 @@ const (
 // Does is f declared to do d (Opens, Connects, Closes, Waits ...).
 func (f Func) Does(d Direction) Func { f.Dir |= d; return f }
 
+// Local is f declared to touch no socket and no network, in a module that
+// does (a clock): --trace leaves its calls out.
+func (f Func) Local() Func { f.Quiet = true; return f }
+
 // Receives is f declared to hand the script received bytes, which are at
 // place (a result).
 func (f Func) Receives(place Place) Func { f.Dir |= Receives; f.DataAt = place; return f }

@@ -39,6 +39,10 @@ type Func struct {
 	In     []Param
 	Out    []Kind
 	Fail   Failure
+	// Quiet says the function touches no socket and no network although
+	// its module does (socket.time reads a clock): --trace leaves it out.
+	// Declared with Local.
+	Quiet bool
 	// TypeParams are the editor definitions' generic parameters ("T");
 	// Alts are other ways to call it, each its parameters (Or).
 	TypeParams string
@@ -183,6 +187,10 @@ type Module struct {
 	// part of socket), rather than the module's own: `sockrun doc` shows
 	// it after the module's own part, and in brief.
 	Secondary bool
+	// Network marks a module of sockets and the network: --trace shows
+	// the calls of its functions and its objects' methods, but those of a
+	// function declared Local (a clock).
+	Network bool
 	// Families are the named families of the module's constants that
 	// parameters take (meaning.go): "AF_*", "MSG_*".
 	Families []*Family

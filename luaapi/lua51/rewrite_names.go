@@ -201,6 +201,14 @@ var (
 	compareError = regexp.MustCompile(`^attempt to compare (\w+) with (\w+)$`)
 )
 
+// forErrors are gopher-lua's messages for a numeric for's bounds that are
+// not numbers, with lua5.1's for each.
+var forErrors = map[string]string{
+	"for statement init must be a number":  "'for' initial value must be a number",
+	"for statement limit must be a number": "'for' limit must be a number",
+	"for statement step must be a number":  "'for' step must be a number",
+}
+
 // Explain rewrites the message of a gopher-lua runtime error into lua5.1's,
 // naming the variable at fault where the line it happened on leaves no
 // doubt which it is: "x.lua:3: attempt to index a non-table object(nil)
@@ -218,6 +226,13 @@ var (
 // It is for messages of errors that just happened in L: the runner's
 // report of an uncaught error and the value pcall returns.
 func Explain(L *lua.LState, msg string) string {
+	if strings.Contains(msg, "for statement ") {
+		for gopher, lua51 := range forErrors {
+			if strings.HasSuffix(msg, gopher) {
+				return strings.TrimSuffix(msg, gopher) + lua51
+			}
+		}
+	}
 	if !strings.Contains(msg, "attempt to ") && !strings.Contains(msg, "cannot perform ") && !strings.HasSuffix(msg, " undefined") {
 		return msg // not a runtime error Explain words: no regexp
 	}

@@ -261,4 +261,7 @@ var snippets = []struct{ src, want string }{
 	{"print(pcall(table.sort, {3, 2, 1, 5, 4, 9, 8, 7, 6, 0}, function(a, b) return true end))", "false\tinvalid order function for sorting\n"},
 	{"local f = io.tmpfile() f:write(1e15, \" \", 1/3, \" \", 2) f:seek(\"set\") print(f:read(\"*a\")) f:close()", "1e+15 0.33333333333333 2\n"},
 	{"local z = -tonumber(\"0\") local f = io.tmpfile() io.output(f) io.write(z, \" \", 1/0, \" \", 0.1) io.output(io.stdout) f:seek(\"set\") print(f:read(\"*a\")) f:close()", "-0 inf 0.1\n"},
+	{"print(pcall(function() for i = {}, 2 do end end))", "false\ts.lua:1: 'for' initial value must be a number\n"},
+	{"print(pcall(function() for i = 1, nil do end end))", "false\ts.lua:1: 'for' limit must be a number\n"},
+	{"print(pcall(function() for i = 1, 2, \"x\" do end end))", "false\ts.lua:1: 'for' step must be a number\n"},
 }

@@ -43,6 +43,7 @@ type Module struct {
 // the socket.unix module shares.
 var luaSocketModule = &api.Module{
 	Name:      "socket",
+	Network:   true,
 	Summary:   "LuaSocket's API: tcp, udp and unix objects, select, dns, and the helpers LuaSocket's Lua modules use",
 	Doc:       "docs/luasocket.md",
 	Secondary: true, // Python's socket module is the reference; this face is for LuaSocket's scripts
@@ -75,7 +76,7 @@ var luaSocketModule = &api.Module{
 		api.Method("select", "socket.select(recvt, sendt [, timeout])", "waits until objects of recvt are readable or of sendt writable; returns the two lists, or with \"timeout\"", (*Module).lsSelect).
 			Does(api.Waits).Params(api.T("table|nil"), api.T("table|nil"), api.Timeout).
 			Returns(api.Table.Named("readable"), api.Table.Named("writable"), api.T("string?").Named("err")),
-		api.Fn("gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", lsGettime).
+		api.Fn("gettime", "socket.gettime()", "the time in seconds since the epoch, with fractions", lsGettime).Local().
 			Returns(api.Num),
 		api.Fn("protect", "socket.protect(func)", "a function that calls func and returns nil, err for an error raised by try", lsProtect).
 			Params(api.Function).Returns(api.Function),
@@ -136,6 +137,7 @@ func init() {
 	api.Register(luaSocketModule)
 	api.Register(&api.Module{
 		Name:    "socket.unix",
+		Network: true,
 		New:     func(vm *api.VM) any { return vm.Instance(luaSocketModule) },
 		Kind:    api.RequireOnly,
 		Summary: "LuaSocket's unix domain sockets: socket.unix() or .stream() for a stream, .dgram() for datagrams",

@@ -20,6 +20,7 @@ import (
 func init() {
 	api.Register(&api.Module{
 		Name:    "select",
+		Network: true,
 		Kind:    api.RequireOnly,
 		New:     func(vm *api.VM) any { return vm.Instance(socketModule) },
 		Summary: "Python's select module (`local select = require \"select\"`); it can be called as Lua's base function `select`: `select(\"#\", ...)` works",

@@ -115,6 +115,7 @@ func newModule(vm *api.VM) any {
 // instance the select module shares.
 var socketModule = &api.Module{
 	Name:    "socket",
+	Network: true,
 	New:     newModule,
 	Summary: "Python's socket module: sockets, addresses, name lookups, constants",
 	Doc:     "docs/api.md",
@@ -181,7 +182,7 @@ var socketModule = &api.Module{
 			Params(api.Int).Returns(api.Int),
 		api.Method("sleep", "socket.sleep(seconds)", "waits, letting other threads run", (*Module).socketSleep).
 			Does(api.Waits).Params(api.Num),
-		api.Fn("time", "socket.time()", "monotonic seconds, for measuring intervals", socketTime).
+		api.Fn("time", "socket.time()", "monotonic seconds, for measuring intervals", socketTime).Local().
 			Returns(api.Num),
 		api.Method("getdefaulttimeout", "socket.getdefaulttimeout()", "the timeout new sockets get, nil for blocking", (*Module).socketGetdefaulttimeout).
 			Returns(api.T("number?")),

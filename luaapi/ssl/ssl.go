@@ -66,6 +66,7 @@ type Module struct {
 func init() {
 	api.Register(&api.Module{
 		Name:    "ssl",
+		Network: true,
 		New:     func(vm *api.VM) any { return &Module{vm: vm} },
 		Summary: "Python's ssl module: TLS over sockets, with Go's crypto/tls",
 		Doc:     "docs/ssl.md",

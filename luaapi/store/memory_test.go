@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +54,162 @@ func TestMemoryConcurrent(t *testing.T) {
 	if wins != rounds {
 		t.Errorf("add succeeded %d times for %d keys, want once each", wins, rounds)
 	}
+	checkUsed(t, st)
+}
+
+// checkUsed fails the test unless the bytes st counts are the sum of its
+// entries' sizes: every write, delete and expiry kept the count.
+func checkUsed(t *testing.T, st *Memory) int64 {
+	t.Helper()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var sum int64
+	for k, e := range st.m {
+		sum += entrySize(k, e.v)
+	}
+	if st.used != sum {
+		t.Errorf("the store counts %d bytes, its entries hold %d", st.used, sum)
+	}
+	return sum
+}
+
+// TestMemoryAccounting: the bytes the store counts follow each write:
+// a key's bytes, its string value's and the fixed overhead; an overwrite
+// counts the difference, incr of an existing number nothing, and delete
+// and expiry give the bytes back.
+func TestMemoryAccounting(t *testing.T) {
+	st := NewMemoryMax(1<<20, "")
+	now := time.Unix(1000, 0)
+	st.now = func() time.Time { return now }
+	steps := []struct {
+		what string
+		do   func() error
+		want int64
+	}{
+		{"set a string", func() error { return st.Set(ctx, "a", "xxxx", 0) }, 1 + 4 + entryOverhead},
+		{"overwrite it shorter", func() error { return st.Set(ctx, "a", "xx", 0) }, 1 + 2 + entryOverhead},
+		{"set a number", func() error { return st.Set(ctx, "nn", 1.0, 0) }, 1 + 2 + 2 + 2*entryOverhead},
+		{"incr it", func() error { _, err := st.Incr(ctx, "nn", 5, 0); return err }, 5 + 2*entryOverhead},
+		{"incr a new key", func() error { _, err := st.Incr(ctx, "new", 1, 0); return err }, 8 + 3*entryOverhead},
+		{"add a boolean", func() error { _, err := st.Add(ctx, "b", true, time.Second); return err }, 9 + 4*entryOverhead},
+		{"add it again", func() error { _, err := st.Add(ctx, "b", "longer", 0); return err }, 9 + 4*entryOverhead},
+		{"delete a", func() error { _, err := st.Delete(ctx, "a"); return err }, 6 + 3*entryOverhead},
+		{"delete a again", func() error { _, err := st.Delete(ctx, "a"); return err }, 6 + 3*entryOverhead},
+		{"b expires, read", func() error { now = now.Add(time.Second); st.Get(ctx, "b"); return nil }, 5 + 2*entryOverhead},
+		{"set with a TTL", func() error { return st.Set(ctx, "t", "abc", time.Second) }, 9 + 3*entryOverhead},
+		{"t expires, deleted", func() error { now = now.Add(time.Second); st.Delete(ctx, "t"); return nil }, 5 + 2*entryOverhead},
+		{"set with a TTL again", func() error { return st.Set(ctx, "t", "abc", time.Second) }, 9 + 3*entryOverhead},
+		{"t expires, overwritten", func() error { now = now.Add(time.Second); return st.Set(ctx, "t", 1.0, 0) }, 6 + 3*entryOverhead},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.what, err)
+		}
+		if got := checkUsed(t, st); got != s.want {
+			t.Fatalf("after %s: %d bytes, want %d", s.what, got, s.want)
+		}
+	}
+}
+
+// TestMemoryFull: a store at its bound refuses what would grow it, with
+// an *ErrFull naming the bound, and keeps what it held; it still does
+// what does not grow it (incr of an existing number, a shorter value, an
+// add of a present key), and delete makes room.
+func TestMemoryFull(t *testing.T) {
+	const max = 10_000
+	st := NewMemoryMax(max, "limits.max_shared is 10000 bytes")
+	value := strings.Repeat("v", 100)
+	var err error
+	n := 0
+	for ; n < max; n++ {
+		if err = st.Set(ctx, fmt.Sprintf("k%03d", n), value, 0); err != nil {
+			break
+		}
+	}
+	var full *ErrFull
+	if !errors.As(err, &full) || full.Max != max || err.Error() != "shared store is full: limits.max_shared is 10000 bytes" {
+		t.Fatalf("after %d sets: %v", n, err)
+	}
+	size := entrySize("k000", value)
+	if used := checkUsed(t, st); used > max || used+size <= max || n != max/int(size) {
+		t.Fatalf("%d entries of %d bytes hold %d bytes; refused at the next, bound %d", n, size, used, max)
+	}
+	if _, ok, _ := st.Get(ctx, fmt.Sprintf("k%03d", n)); ok {
+		t.Error("the refused key was stored")
+	}
+	if _, err := st.Incr(ctx, "counter", 1, 0); !errors.As(err, &full) {
+		t.Errorf("incr of a new key: %v", err)
+	}
+	if ok, err := st.Add(ctx, "added", value, 0); ok || !errors.As(err, &full) {
+		t.Errorf("add of a new key: %v %v", ok, err)
+	}
+	if err := st.Set(ctx, "k000", value+value, 0); !errors.As(err, &full) {
+		t.Errorf("a longer value: %v", err)
+	}
+	if v, _, _ := st.Get(ctx, "k000"); v != value {
+		t.Errorf("a refused overwrite changed the value to %q", v)
+	}
+	// What does not grow the store goes on.
+	if err := st.Set(ctx, "k000", "short", 0); err != nil {
+		t.Errorf("a shorter value: %v", err)
+	}
+	if ok, err := st.Add(ctx, "k001", value, 0); ok || err != nil {
+		t.Errorf("add of a present key: %v %v", ok, err)
+	}
+	if err := st.Set(ctx, "k002", 7.0, 0); err != nil {
+		t.Fatalf("a number for a string: %v", err)
+	}
+	for range 10 {
+		if _, err := st.Incr(ctx, "k002", 1, 0); err != nil {
+			t.Fatalf("incr of an existing number: %v", err)
+		}
+	}
+	if keys, err := st.Keys(ctx); len(keys) != n || err != nil {
+		t.Errorf("keys: %d, %v", len(keys), err)
+	}
+	// Delete makes room.
+	if ok, err := st.Delete(ctx, "k003"); !ok || err != nil {
+		t.Fatalf("delete: %v %v", ok, err)
+	}
+	if err := st.Set(ctx, "k999", value, 0); err != nil {
+		t.Errorf("set after a delete: %v", err)
+	}
+	checkUsed(t, st)
+}
+
+// TestMemoryFullSweeps: before refusing a write, the store sweeps the
+// entries that expired, even those never read again.
+func TestMemoryFullSweeps(t *testing.T) {
+	st := NewMemoryMax(10_000, "")
+	now := time.Unix(1000, 0)
+	st.now = func() time.Time { return now }
+	st.Set(ctx, "forever", "x", 0)
+	st.Set(ctx, "later", "x", time.Hour)
+	var err error
+	for i := 0; err == nil && i < 1000; i++ {
+		err = st.Set(ctx, fmt.Sprint("short", i), strings.Repeat("v", 100), time.Second)
+	}
+	if err := st.Set(ctx, "new", "v", 0); err == nil {
+		t.Fatal("a full store took a new key")
+	}
+	now = now.Add(time.Second)
+	if err := st.Set(ctx, "new", strings.Repeat("v", 5000), 0); err != nil {
+		t.Fatalf("with the short-lived keys expired: %v", err)
+	}
+	if keys, _ := st.Keys(ctx); fmt.Sprint(keys) != "[forever later new]" {
+		t.Errorf("keys: %s", keys)
+	}
+	checkUsed(t, st)
+	// Nothing expired since: a refusal finds nothing to sweep, and the
+	// entry that will expire first is still known.
+	if err := st.Set(ctx, "huge", strings.Repeat("v", 10_000), 0); err == nil {
+		t.Fatal("a value past the bound was taken")
+	}
+	now = now.Add(time.Hour)
+	if err := st.Set(ctx, "more", strings.Repeat("v", 4000), 0); err != nil {
+		t.Errorf("with later expired: %v", err)
+	}
+	checkUsed(t, st)
 }
 
 func TestMemoryTTL(t *testing.T) {

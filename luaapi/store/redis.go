@@ -204,11 +204,22 @@ func bounded[T any](r *Redis, ctx context.Context, op string, f func(ctx context
 }
 
 // foreign turns Redis's WRONGTYPE error into what it means here: the key
-// holds a value of another Redis type.
+// holds a value of another Redis type; and its OOM error (a write past
+// its maxmemory, under the noeviction policy) into an *ErrFull, as the
+// in-process store's bound refuses a write.
 func (r *Redis) foreign(err error) error {
 	var key *wrongTypeError
 	if errors.As(err, &key) {
 		return &ErrForeign{Key: key.key, Type: key.typ}
+	}
+	var re redis.Error
+	if errors.As(err, &re) {
+		if msg := re.Error(); strings.HasPrefix(msg, "OOM ") {
+			// From a script (incr), Redis adds where: " script: SHA, on
+			// @user_script:LINE."
+			msg, _, _ = strings.Cut(msg, " script: ")
+			return &ErrFull{Reply: msg}
+		}
 	}
 	return err
 }

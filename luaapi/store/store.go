@@ -78,6 +78,29 @@ func (e *ErrForeign) Error() string {
 	return fmt.Sprintf("shared key %q holds a Redis %s, not a string, number or boolean", e.Key, e.Type)
 }
 
+// ErrFull is a write the store refused because it is full, as Redis
+// refuses writes past its maxmemory under its noeviction policy: the
+// in-process store would pass its bound (limits.max_shared, Max), or a
+// Redis answered its OOM error (Reply). Nothing was written; reads and
+// deletes still work.
+type ErrFull struct {
+	// Max is the in-process store's bound in bytes; 0 for Redis.
+	Max int64
+	// Limit names the bound as the error says it ("limits.max_shared is
+	// 64 MiB"); "" for Redis.
+	Limit string
+	// Reply is Redis's error ("OOM command not allowed when used memory >
+	// 'maxmemory'."); "" for the in-process store.
+	Reply string
+}
+
+func (e *ErrFull) Error() string {
+	if e.Reply != "" {
+		return "shared store is full: Redis refused the write: " + e.Reply
+	}
+	return "shared store is full: " + e.Limit
+}
+
 // StoreError is a call the store could not carry out: the store is
 // unreachable, did not answer in time, or refused the command. Errno is
 // the system's error when there is one (ECONNREFUSED, ETIMEDOUT,
@@ -113,12 +136,13 @@ func (e *StoreError) Message() string {
 
 // storeError wraps err, a failure of op on store name, as a *StoreError
 // with the errno and timeout read from its chain. A nil err stays nil;
-// the errors that are the script's own (ErrNotNumber, ErrForeign) and the
-// caller's cancellation pass through.
+// the errors that are the script's own (ErrNotNumber, ErrForeign), a full
+// store's (ErrFull) and the caller's cancellation pass through.
 func storeError(name, op string, err error) error {
 	var nn *ErrNotNumber
 	var fo *ErrForeign
-	if err == nil || errors.As(err, &nn) || errors.As(err, &fo) || errors.Is(err, context.Canceled) {
+	var fu *ErrFull
+	if err == nil || errors.As(err, &nn) || errors.As(err, &fo) || errors.As(err, &fu) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	se := &StoreError{Store: name, Op: op, Err: err}

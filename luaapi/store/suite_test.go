@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,6 +69,43 @@ func TestStoreSuite(t *testing.T) {
 	}
 }
 
+// fullRoom is about what the bounded stores below take before they are
+// full.
+const fullRoom = 256 << 10
+
+// boundedBackends are the stores with a bound, each call of open a store
+// of its own: the in-process one made with a bound of fullRoom
+// (limits.max_shared), and Redis on a redis-server of its own whose
+// maxmemory (noeviction, its default policy) is what it uses now plus
+// fullRoom.
+func boundedBackends(t *testing.T) map[string]func(t *testing.T) Store {
+	srv := testredis.Start(t)
+	raw := rawClient(t, srv.URL(0))
+	var mu sync.Mutex
+	db := 0
+	return map[string]func(t *testing.T) Store{
+		"memory": func(t *testing.T) Store { return NewMemoryMax(fullRoom, "limits.max_shared is 256 KiB") },
+		"redis": func(t *testing.T) Store {
+			mu.Lock()
+			db++
+			n := db
+			mu.Unlock()
+			st := openRedis(t, srv.URL(n))
+			// The store's connection first: it counts in Redis's memory.
+			if _, _, err := st.Get(ctx, "warm"); err != nil {
+				t.Fatal(err)
+			}
+			info, err := raw.InfoMap(ctx, "memory").Result()
+			must(t, err)
+			used, err := strconv.ParseInt(info["Memory"]["used_memory"], 10, 64)
+			must(t, err)
+			must(t, raw.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used+fullRoom, 10)).Err())
+			t.Cleanup(func() { raw.ConfigSet(ctx, "maxmemory", "0") })
+			return st
+		},
+	}
+}
+
 func mustGet(t *testing.T, st Store, key string) any {
 	t.Helper()
 	v, ok, err := st.Get(ctx, key)
@@ -83,6 +122,70 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStoreFull: both stores, bounded, refuse a write past the bound with
+// an *ErrFull (not a StoreError), store nothing of it, and go on reading
+// and deleting; a delete makes room for new writes.
+func TestStoreFull(t *testing.T) {
+	for name, open := range boundedBackends(t) {
+		t.Run(name, func(t *testing.T) { suiteFull(t, open(t)) })
+	}
+}
+
+func suiteFull(t *testing.T, st Store) {
+	value := strings.Repeat("x", 1000)
+	var err error
+	n := 0
+	for ; n < 10*fullRoom/len(value); n++ {
+		if err = st.Set(ctx, fmt.Sprintf("k%04d", n), value, 0); err != nil {
+			break
+		}
+	}
+	var full *ErrFull
+	var se *StoreError
+	if !errors.As(err, &full) || errors.As(err, &se) || !strings.HasPrefix(err.Error(), "shared store is full: ") {
+		t.Fatalf("after %d sets of 1000 bytes: %v (%T), want an *ErrFull", n, err, err)
+	}
+	t.Logf("full after %d sets: %v", n, err)
+	if n < fullRoom/len(value)/2 {
+		t.Fatalf("full after %d sets of 1000 bytes, with room for about %d KiB", n, fullRoom>>10)
+	}
+	if got := mustGet(t, st, fmt.Sprintf("k%04d", n)); got != nil {
+		t.Error("the refused key was stored")
+	}
+	// Writes of new keys are refused alike, whatever their kind.
+	if ok, err := st.Add(ctx, fmt.Sprintf("a%04d", n), value, 0); ok || !errors.As(err, &full) {
+		t.Errorf("add of a new key: %v %v", ok, err)
+	}
+	for i := range 100 {
+		if _, err = st.Incr(ctx, fmt.Sprintf("c%04d", i), 1, 0); err != nil {
+			break
+		}
+	}
+	if !errors.As(err, &full) {
+		t.Errorf("incr of new keys: %v", err)
+	}
+	// Reads go on.
+	if got := mustGet(t, st, "k0000"); got != value {
+		t.Errorf("get when full: %.20q", got)
+	}
+	if keys, err := st.Keys(ctx); len(keys) < n || err != nil {
+		t.Errorf("keys when full: %d, %v", len(keys), err)
+	}
+	// Deletes go on, and make room. (All of them: Redis gives back
+	// less than what a key took, in its count of memory.)
+	for i := range n {
+		if ok, err := st.Delete(ctx, fmt.Sprintf("k%04d", i)); !ok || err != nil {
+			t.Fatalf("delete when full: %v %v", ok, err)
+		}
+	}
+	if err := st.Set(ctx, "after", value, 0); err != nil {
+		t.Errorf("set after deletes: %v", err)
+	}
+	if n, err := st.Incr(ctx, "counter", 1, 0); n != 1 || err != nil {
+		t.Errorf("incr after deletes: %v %v", n, err)
 	}
 }
 

@@ -134,27 +134,29 @@ end
 
 function TestBlockTimeoutIsPerWait(t)
   local c, conn = pair()
-  -- The writer sends a byte every 50 ms for 0.6 s; a block timeout of
-  -- 0.3 s never passes between two bytes, a total timeout of 0.3 s does.
+  -- The writer sends a byte every 50 ms for 1.2 s; a block timeout of
+  -- 0.6 s never passes between two bytes (twelve times the gap, so that a
+  -- busy machine's late wake-ups do not reach it), a total timeout of
+  -- 0.6 s does.
   thread.spawn(function()
-    for _ = 1, 12 do socket.sleep(0.05); c:send("x") end
+    for _ = 1, 24 do socket.sleep(0.05); c:send("x") end
   end)
-  conn:settimeout(0.3)
-  local data, err = conn:receive(12)
-  t:eq(data, string.rep("x", 12), "block mode: " .. tostring(err))
+  conn:settimeout(0.6)
+  local data, err = conn:receive(24)
+  t:eq(data, string.rep("x", 24), "block mode: " .. tostring(err))
   t:eq(select(2, conn:gettimeout()), -1, "total unset")
   thread.spawn(function()
-    for _ = 1, 12 do socket.sleep(0.05); c:send("y") end
+    for _ = 1, 24 do socket.sleep(0.05); c:send("y") end
   end)
   conn:settimeout(nil)
-  conn:settimeout(0.3, "t")
+  conn:settimeout(0.6, "t")
   local b, tt = conn:gettimeout()
-  t:eq(b, -1); t:eq(tt, 0.3, "gettimeout")
-  data, err, partial = conn:receive(12)
+  t:eq(b, -1); t:eq(tt, 0.6, "gettimeout")
+  data, err, partial = conn:receive(24)
   t:eq(err, "timeout", "total mode")
-  -- Fewer than 12: the total timeout ended the call while the writer
+  -- Fewer than 24: the total timeout ended the call while the writer
   -- was still sending.
-  assert(#partial > 0 and #partial < 12, "partial " .. #partial)
+  assert(#partial > 0 and #partial < 24, "partial " .. #partial)
 end
 
 function TestShutdownAndStats(t)

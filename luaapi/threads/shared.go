@@ -121,13 +121,28 @@ func (m *Shared) raise(L *lua.LState, fn string, err error) {
 	var nn *store.ErrNotNumber
 	var fo *store.ErrForeign
 	var se *store.StoreError
+	var full *store.ErrFull
 	switch {
 	case errors.As(err, &nn), errors.As(err, &fo):
 		api.Misuse(L, "%v (%s)", err, fn)
+	case errors.As(err, &full):
+		api.RaiseOS(L, fullOSError(full, fn, m.store.Name()))
 	case errors.As(err, &se):
 		api.RaiseOS(L, storeOSError(se, fn, ""))
 	}
 	m.vm.Raise(L, err, fn, "")
+}
+
+// fullOSError is the error value of a write the store refused because it
+// is full, from function fn on store name: a shared.StoreError ENOSPC, as
+// a write to a full disk is, whose message names the bound.
+func fullOSError(full *store.ErrFull, fn, name string) *api.OSError {
+	why := "the in-process shared store holds at most limits.max_shared (--max-shared): delete keys, give them a ttl, or raise the limit"
+	if full.Reply != "" {
+		why = "the Redis of shared.url is at its maxmemory: delete keys, give them a ttl, or raise maxmemory"
+	}
+	return &api.OSError{Class: "shared.StoreError", Errno: int(syscall.ENOSPC), Name: "ENOSPC",
+		Message: full.Error(), Op: fn, Addr: name, Explanation: why, Err: full}
 }
 
 // storeOSError is the error value of se, from function fn; more is added

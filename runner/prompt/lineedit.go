@@ -112,6 +112,13 @@ func terminalMode() *unix.Termios {
 	return t
 }
 
+// windowSized reports whether standard output's terminal knows its width,
+// which the line editor needs to edit at all.
+func windowSized() bool {
+	ws, err := unix.IoctlGetWinsize(unix.Stdout, unix.TIOCGWINSZ)
+	return err == nil && ws.Col > 0
+}
+
 // setTerminalMode sets standard input's terminal mode to t, if not nil.
 func setTerminalMode(t *unix.Termios) {
 	if t != nil {

@@ -34,7 +34,7 @@ func Run(env *host.Env, v *host.VM, s host.Script, version string) int {
 	p := &prompt{v: v, env: env}
 	p.ed = newLineEditor(env, p.complete)
 	if env.Terminal {
-		fmt.Fprint(env.Stderr, banner(version))
+		fmt.Fprint(env.Stderr, banner(version, windowSized()))
 	}
 	code := p.session(s)
 	if err := p.ed.Close(); err != nil {
@@ -44,10 +44,17 @@ func Run(env *host.Env, v *host.VM, s host.Script, version string) int {
 }
 
 // banner is what the prompt says first on a terminal: what runs, how to
-// leave, what Ctrl-C and Tab do.
-func banner(version string) string {
+// leave, what Ctrl-C and Tab do. sized is whether the terminal says how
+// wide it is: the line editor edits (and Tab completes) only then, so on a
+// terminal that was never given a size (a bare pty, a serial console) the
+// banner says how to give it one instead of promising Tab.
+func banner(version string, sized bool) string {
+	tab := "Tab completes names."
+	if !sized {
+		tab = "this terminal has no size, so lines are not edited and Tab does not complete (stty cols 80 rows 24 gives it one)."
+	}
 	return "sockrun " + version + " (Lua 5.1). Leave with Ctrl-D (end of input) or os.exit().\n" +
-		"Ctrl-C interrupts the statement that runs (threads run on); Tab completes names.\n"
+		"Ctrl-C interrupts the statement that runs (threads run on); " + tab + "\n"
 }
 
 // prompt is an interactive session on one VM. Its statements run on the

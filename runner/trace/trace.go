@@ -344,18 +344,10 @@ func (t *Tracer) ForVM(worker int, rt *luaapi.Runtime) *VMTracer {
 	return vt
 }
 
-// traced says whether a call is socket-level: the socket, ssl and select
-// modules' functions and their objects' methods, but socket.time, which
-// reads a clock.
-func traced(ev *luaapi.CallEvent) bool {
-	switch ev.Module {
-	case "socket":
-		return ev.Type != "" || ev.Func.Name != "time"
-	case "ssl", "select":
-		return true
-	}
-	return false
-}
+// traced says whether a call is socket-level, as the registry declares it
+// (api.Module.Network, api.Func.Local): the socket, ssl and select
+// modules' functions and their objects' methods, but a clock.
+func traced(ev *luaapi.CallEvent) bool { return ev.Traced }
 
 // CallStart implements luaapi.CallStarter: it notes the call, for the
 // waiting marker.
