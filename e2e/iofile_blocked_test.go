@@ -29,7 +29,7 @@ end)
 print("port " .. srv:getsockname().port)
 while true do
   local c = srv:accept()
-  local line = c:makefile():read("*l")
+  local line = c:makefile():readline():gsub("\n$", "")
   c:sendall("ok " .. line .. "\n")
   answered = true
   c:close()
