@@ -201,3 +201,34 @@ func TestIOFileCtrlC(t *testing.T) {
 		t.Fatalf("stderr %q: want a KeyboardInterrupt that ends the read", e)
 	}
 }
+
+// TestIOFileClosedAtEnd: what a file buffered and the script never closed
+// is written when the run ends, as Lua 5.1's exit closes every stream.
+func TestIOFileClosedAtEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out")
+	_, stderr, code := runSockrun(t, "", "--var", "path="+path, writeScript(t, `local f = io.open(vars.path, "w") f:write("kept")`))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "kept" {
+		t.Fatalf("file holds %q, %v; want what the script wrote", b, err)
+	}
+}
+
+// TestIOFileCollected: a file the script drops is closed, what it
+// buffered written, once the garbage collector finds it (Lua 5.1's __gc).
+// The script waits for that, bounded, collecting and giving the cleanup
+// a turn.
+func TestIOFileCollected(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out")
+	out, stderr, code := runSockrun(t, "", "--var", "path="+path, writeScript(t, `
+do local f = io.open(vars.path, "w") f:write("collected") end
+local start = os.time()
+while io.open(vars.path):read("*a") ~= "collected" and os.time() - start < 20 do
+  collectgarbage() thread.sleep(0.01)
+end
+print(io.open(vars.path):read("*a"))`))
+	if code != 0 || out != "collected" {
+		t.Fatalf("exit %d, printed %q: %s", code, out, stderr)
+	}
+}

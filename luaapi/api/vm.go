@@ -212,7 +212,8 @@ func (vm *VM) ThreadID(L *lua.LState) int {
 	return 1
 }
 
-// CloseAll closes every socket the script left open and returns how many
+// CloseAll closes every socket the script left open, runs what OnClose
+// added (the files left open are closed), and returns how many sockets
 // there were. It is safe to call from any goroutine.
 func (vm *VM) CloseAll() int {
 	vm.onCloseMu.Lock()

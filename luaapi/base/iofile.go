@@ -206,8 +206,17 @@ func (st *fileState) collect() {
 		return
 	}
 	st.closed = true
+	if st.pollable {
+		// A pipe or FIFO whose reader stalled must not hold the run's
+		// end (Ctrl-C) for ever: what it cannot take soon is dropped.
+		st.f.SetWriteDeadline(time.Now().Add(collectWait))
+	}
 	st.closeFile()
 }
+
+// collectWait is how long closing a dropped file, or one left open at the
+// run's end, waits for a pipe's reader to take what was buffered.
+const collectWait = 2 * time.Second
 
 // newFile makes the file object of st.
 func (m *Base) newFile(L *lua.LState, st *fileState) *lua.LUserData {
