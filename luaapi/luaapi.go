@@ -67,9 +67,10 @@ func (rt *Runtime) Open(L *lua.LState) { rt.vm.Open(L) }
 // before the script runs.
 func (rt *Runtime) SetObserver(o Observer) { rt.vm.SetObserver(o) }
 
-// CloseAll closes every socket the script left open and returns how many
-// there were. It is safe to call from any goroutine.
-func (rt *Runtime) CloseAll() int { return rt.vm.Group().CloseAll() }
+// CloseAll closes every socket and file the script left open (a file's
+// buffer written first) and returns how many sockets there were. It is
+// safe to call from any goroutine.
+func (rt *Runtime) CloseAll() int { return rt.vm.CloseAll() }
 
 // Rewatch makes every open socket's waits end when ctx is done, for a host
 // that replaced its context (the prompt's, after a Ctrl-C ended the old

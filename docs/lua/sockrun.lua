@@ -40,20 +40,111 @@ _G.gcinfo = function() end
 ---@param ... any
 function print(...) end
 
----Writes strings and numbers to the current output; returns the file.
+---Writes strings and numbers to the default output; returns `true`.
 ---@param ... string|number
----@return file*
+---@return boolean?
 function io.write(...) end
 
----Reads lines (`"l"`, `"L"`), numbers (`"n"`), counts of bytes or the rest (`"a"`) from the current input, the lock released while it waits.
+---Reads lines (`"*l"`), numbers (`"*n"`), counts of bytes or the rest (`"*a"`) from the default input, the lock released while it waits.
 ---@param ... string|integer
 ---@return string|number|nil ...
 function io.read(...) end
 
----An iterator over the lines of standard input, or of a file.
+---An iterator over the lines of a file, closed at its end, or of the default input.
 ---@param filename? string
 ---@return fun(): string?
 function io.lines(filename) end
+
+---Opens a file as C's fopen (`"r"`, `"w"`, `"a"`, with `"+"` and `"b"`): the file, or `nil`, a message and an errno.
+---@param filename string
+---@param mode? string
+---@return sockrun.file?
+---@return string?
+---@return integer?
+function io.open(filename, mode) end
+
+---Runs `prog` with /bin/sh and returns a file reading its output (`"r"`) or writing its input (`"w"`).
+---@param prog string
+---@param mode? string
+---@return sockrun.file?
+---@return string?
+---@return integer?
+function io.popen(prog, mode) end
+
+---A new temporary file, read and written, removed when closed.
+---@return sockrun.file?
+function io.tmpfile() end
+
+---Closes `file`, or the default output.
+---@param file? sockrun.file
+---@return boolean?
+---@return string?
+function io.close(file) end
+
+---Writes what the default output buffered.
+---@return boolean?
+function io.flush() end
+
+---Sets the default input to `file` (a name is opened for reading); returns the default input.
+---@param file? string|sockrun.file
+---@return sockrun.file
+function io.input(file) end
+
+---Sets the default output to `file` (a name is opened for writing); returns the default output.
+---@param file? string|sockrun.file
+---@return sockrun.file
+function io.output(file) end
+
+---`"file"` for an open file, "closed file" for a closed one, `nil` for anything else.
+---@param obj any
+---@return string?
+function io.type(obj) end
+
+---A file from io.open, io.popen or io.tmpfile, or a standard stream.
+---@class sockrun.file
+local file = {}
+
+---Reads lines (`"*l"`), numbers (`"*n"`), counts of bytes or the rest (`"*a"`), the lock released while it waits.
+---@param ... string|integer
+---@return string|number|nil ...
+function file:read(...) end
+
+---Writes strings and numbers; returns `true`, or `nil`, a message and an errno.
+---@param ... string|number
+---@return boolean?
+---@return string?
+---@return integer?
+function file:write(...) end
+
+---An iterator over the file's lines, which leaves it open.
+---@return fun(): string?
+function file:lines() end
+
+---Moves to `offset` from the start (`"set"`), the position (`"cur"`) or the end (`"end"`); returns the position.
+---@param whence? string
+---@param offset? integer
+---@return integer?
+---@return string?
+---@return integer?
+function file:seek(whence, offset) end
+
+---Buffering of what is written: `"no"`, `"full"` or `"line"`.
+---@param mode string
+---@param size? integer
+---@return boolean?
+function file:setvbuf(mode, size) end
+
+---Writes what the file buffered.
+---@return boolean?
+---@return string?
+---@return integer?
+function file:flush() end
+
+---Closes the file (a standard stream is not closed); for io.popen, waits for the command.
+---@return boolean?
+---@return string?
+---@return integer?
+function file:close() end
 
 ---Ends the run with `code`, closing every socket.
 ---@param code? integer|boolean

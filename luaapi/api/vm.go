@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/sockrun/sockrun/luaapi/core"
@@ -50,6 +51,10 @@ type VM struct {
 
 	// instances are the modules' instances, made by New.
 	instances map[*Module]any
+
+	// onClose is what CloseAll runs beside closing the sockets.
+	onCloseMu sync.Mutex
+	onClose   []func()
 }
 
 // Interrupter is what interrupts the main thread between its calls into
@@ -207,6 +212,24 @@ func (vm *VM) ThreadID(L *lua.LState) int {
 	return 1
 }
 
-// CloseAll closes every socket the script left open and returns how many
+// CloseAll closes every socket the script left open, runs what OnClose
+// added (the files left open are closed), and returns how many sockets
 // there were. It is safe to call from any goroutine.
-func (vm *VM) CloseAll() int { return vm.group.CloseAll() }
+func (vm *VM) CloseAll() int {
+	vm.onCloseMu.Lock()
+	fs := vm.onClose
+	vm.onCloseMu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+	return vm.group.CloseAll()
+}
+
+// OnClose adds f to what CloseAll runs, as the run ends: a module's
+// instance closes what it holds (the io library's files, their buffers
+// written). f must be safe to call from any goroutine, more than once.
+func (vm *VM) OnClose(f func()) {
+	vm.onCloseMu.Lock()
+	vm.onClose = append(vm.onClose, f)
+	vm.onCloseMu.Unlock()
+}

@@ -36,8 +36,12 @@ type Base struct {
 	// scripts write to them: print, io.write, io.stdout:write and
 	// io.stderr:write, with the lock released while a write waits.
 	stdout, stderr *api.Stream
-	// stdio is the standard io table's own functions.
-	stdio stdio
+
+	// input and output are the default files (io.input, io.output);
+	// openFiles the files open now, closed when the run ends.
+	input, output lua.LValue
+	filesMu       sync.Mutex
+	openFiles     map[*fileState]struct{}
 }
 
 // globals is the module whose instance the package's modules share.
@@ -62,12 +66,15 @@ var globals = &api.Module{
 
 func newBase(vm *api.VM) any {
 	cfg := vm.Config()
-	return &Base{
+	m := &Base{
 		vm: vm, args: cfg.Args, interpreter: cfg.Interpreter, vars: cfg.Vars,
 		maxRecv: vm.MaxRecv(), maxMemory: cfg.MaxMemory,
 		version: cfg.Version, worker: cfg.Worker, workers: cfg.Workers,
 		stdout: api.StreamOf(vm.Host().Stdout()), stderr: api.StreamOf(vm.Host().Stderr()),
+		openFiles: map[*fileState]struct{}{},
 	}
+	vm.OnClose(m.closeFiles)
+	return m
 }
 
 // shared is the New of the package's other modules: the globals' instance.
@@ -80,16 +87,34 @@ func init() {
 		New:     shared,
 		Defs:    "sockrun.lua",
 		Kind:    api.ExtendGlobal,
-		Summary: "io.write, io.read and io.lines on the run's standard streams, the lock released while reading",
+		Summary: "Lua 5.1's io library on sockrun's own files, the lock released while a read or a write waits",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
-			api.Method("write", "io.write(...)", "writes strings and numbers to the current output; returns the file", (*Base).ioWriteFn).
-				Params(api.T("string|number")).Returns(api.T("file*")),
-			api.Method("read", "io.read(formats...)", "reads lines (\"l\", \"L\"), numbers (\"n\"), counts of bytes or the rest (\"a\") from the current input, the lock released while it waits", (*Base).ioReadFn).
+			api.Method("write", "io.write(...)", "writes strings and numbers to the default output; returns true", (*Base).ioWriteFn).
+				Params(api.T("string|number")).Returns(api.T("boolean?")),
+			api.Method("read", "io.read(formats...)", "reads lines (\"*l\"), numbers (\"*n\"), counts of bytes or the rest (\"*a\") from the default input, the lock released while it waits", (*Base).ioReadFn).
 				Params(api.T("string|integer")).Returns(api.T("string|number|nil").Named("...")),
-			api.Method("lines", "io.lines([filename])", "an iterator over the lines of standard input, or of a file", (*Base).ioLinesFn).
+			api.Method("lines", "io.lines([filename])", "an iterator over the lines of a file, closed at its end, or of the default input", (*Base).ioLinesFn).
 				Params(api.Str).Returns(api.T("fun(): string?")),
+			api.Method("open", "io.open(filename [, mode])", "opens a file as C's fopen (\"r\", \"w\", \"a\", with \"+\" and \"b\"): the file, or nil, a message and an errno", (*Base).ioOpen).
+				Params(api.Str, api.Str).Returns(api.T("sockrun.file?"), api.T("string?"), api.T("integer?")),
+			api.Method("popen", "io.popen(prog [, mode])", "runs prog with /bin/sh and returns a file reading its output (\"r\") or writing its input (\"w\")", (*Base).ioPopen).
+				Params(api.Str, api.Str).Returns(api.T("sockrun.file?"), api.T("string?"), api.T("integer?")),
+			api.Method("tmpfile", "io.tmpfile()", "a new temporary file, read and written, removed when closed", (*Base).ioTmpfile).
+				Returns(api.T("sockrun.file?")),
+			api.Method("close", "io.close([file])", "closes file, or the default output", (*Base).ioClose).
+				Params(api.T("sockrun.file")).Returns(api.T("boolean?"), api.T("string?")),
+			api.Method("flush", "io.flush()", "writes what the default output buffered", (*Base).ioFlush).
+				Returns(api.T("boolean?")),
+			api.Method("input", "io.input([file])", "sets the default input to file (a name is opened for reading); returns the default input", (*Base).ioInput).
+				Params(api.T("string|sockrun.file")).Returns(api.T("sockrun.file")),
+			api.Method("output", "io.output([file])", "sets the default output to file (a name is opened for writing); returns the default output", (*Base).ioOutput).
+				Params(api.T("string|sockrun.file")).Returns(api.T("sockrun.file")),
+			api.Fn("type", "io.type(obj)", "\"file\" for an open file, \"closed file\" for a closed one, nil for anything else", ioType).
+				Params(api.Any).Returns(api.T("string?")),
 		},
+		Types: []*api.Type{fileType},
+		Setup: api.SetupOf((*Base).setupIO),
 	})
 	api.Register(&api.Module{
 		Name:    "os",
@@ -107,17 +132,7 @@ func init() {
 	})
 }
 
-// stdio is what the io functions need of the standard library's io table,
-// captured before sockrun replaces its functions.
-type stdio struct {
-	read, lines, write    lua.LValue // the originals, for files other than the standard streams
-	input, output, typ    lua.LValue // io.input, io.output and io.type
-	stdin, stdout, stderr lua.LValue // io.stdin, io.stdout and io.stderr
-}
-
-// setupGlobals sets the globals arg and vars, and keeps what the io
-// functions need of the standard io table before they replace its
-// functions.
+// setupGlobals sets the globals arg and vars.
 func (m *Base) setupGlobals(L *lua.LState, _ *lua.LTable) {
 	args := L.CreateTable(len(m.args), 1+len(m.interpreter))
 	for i, a := range m.args {
@@ -135,134 +150,6 @@ func (m *Base) setupGlobals(L *lua.LState, _ *lua.LTable) {
 	L.SetGlobal("vars", vars)
 
 	m.stdin = &lineReader{r: bufio.NewReader(m.vm.Host().Stdin())}
-	if iolib, ok := L.GetGlobal("io").(*lua.LTable); ok {
-		m.stdio = stdio{
-			read: iolib.RawGetString("read"), lines: iolib.RawGetString("lines"), write: iolib.RawGetString("write"),
-			input: iolib.RawGetString("input"), output: iolib.RawGetString("output"), typ: iolib.RawGetString("type"),
-			stdin: iolib.RawGetString("stdin"), stdout: iolib.RawGetString("stdout"), stderr: iolib.RawGetString("stderr"),
-		}
-	}
-	if mt, ok := L.GetTypeMetatable("FILE*").(*lua.LTable); ok {
-		orig := mt.RawGetString("write")
-		mt.RawSetString("write", L.NewFunction(func(L *lua.LState) int { return m.fileWrite(L, orig) }))
-	}
-}
-
-// fileWrite is the write method of files (f:write(...)): io.stdout's and
-// io.stderr's write to the run's streams as print does, with the lock
-// released while the write waits; another file's is orig, the standard
-// library's.
-func (m *Base) fileWrite(L *lua.LState, orig lua.LValue) int {
-	st := m.streamOf(L.Get(1))
-	if st == nil || m.closedFile(L, L.Get(1)) {
-		return callOriginal(L, orig)
-	}
-	if err := m.writeArgs(L, st, 2, "write"); err != nil {
-		// As the standard library's write: nil, the message, an errno.
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
-		L.Push(lua.LNumber(1))
-		return 3
-	}
-	L.Push(lua.LTrue)
-	return 1
-}
-
-// streamOf is the run's stream that file, a standard library file, stands
-// for: nil for a file other than io.stdout and io.stderr.
-func (m *Base) streamOf(file lua.LValue) *api.Stream {
-	switch {
-	case file == lua.LNil:
-		return nil
-	case file == m.stdio.stdout:
-		return m.stdout
-	case file == m.stdio.stderr:
-		return m.stderr
-	}
-	return nil
-}
-
-// closedFile says whether file was closed (io.type says "closed file"):
-// the standard library's write then raises as it should.
-func (m *Base) closedFile(L *lua.LState, file lua.LValue) bool {
-	if m.stdio.typ == lua.LNil {
-		return false
-	}
-	L.Push(m.stdio.typ)
-	L.Push(file)
-	L.Call(1, 1)
-	closed := L.Get(-1) == lua.LString("closed file")
-	L.Pop(1)
-	return closed
-}
-
-// current is io.input() or io.output() (get): the standard stream unless
-// the script changed it.
-func current(L *lua.LState, get lua.LValue) lua.LValue {
-	if get == lua.LNil {
-		return lua.LNil
-	}
-	L.Push(get)
-	L.Call(0, 1)
-	cur := L.Get(-1)
-	L.Pop(1)
-	return cur
-}
-
-// callOriginal calls the standard library's own version of an io function
-// with the arguments of this call, for files other than standard streams.
-func callOriginal(L *lua.LState, orig lua.LValue) int {
-	L.Insert(orig, 1)
-	L.Call(L.GetTop()-1, lua.MultRet)
-	return L.GetTop()
-}
-
-// ioWriteFn is io.write(...): to the run's standard output (see ioWrite)
-// unless the script set another output file.
-func (m *Base) ioWriteFn(L *lua.LState) int {
-	out := current(L, m.stdio.output)
-	st := m.streamOf(out)
-	if st == nil || m.closedFile(L, out) {
-		return callOriginal(L, m.stdio.write)
-	}
-	m.writeArgs(L, st, 1, "write")
-	L.Push(out)
-	return 1
-}
-
-// ioReadFn is io.read(formats...): from the run's standard input (see
-// ioRead) unless the script set another input file.
-func (m *Base) ioReadFn(L *lua.LState) int {
-	if current(L, m.stdio.input) != m.stdio.stdin {
-		// The standard library's read allocates a count up front: clamp
-		// it to limits.max_recv first, as for standard input, so that
-		// io.read(2^40) on a file cannot take the machine's memory.
-		for i := 1; i <= L.GetTop(); i++ {
-			if n, ok := L.Get(i).(lua.LNumber); ok {
-				if math.IsNaN(float64(n)) {
-					api.ArgError(L, i, "read", "number has no integer representation")
-				}
-				if max := m.maxRecv; float64(n) > float64(max) {
-					L.Replace(i, lua.LNumber(max))
-				}
-			}
-		}
-		return callOriginal(L, m.stdio.read)
-	}
-	return m.ioRead(L, 1)
-}
-
-// ioLinesFn is io.lines([filename]): with no file, an iterator over the
-// lines of the run's standard input.
-func (m *Base) ioLinesFn(L *lua.LState) int {
-	if L.GetTop() > 0 {
-		return callOriginal(L, m.stdio.lines)
-	}
-	L.Push(L.NewFunction(func(L *lua.LState) int {
-		L.SetTop(0)
-		return m.ioRead(L, 1)
-	}))
-	return 1
 }
 
 // printBufs are print's and io.write's buffers, reused across calls.

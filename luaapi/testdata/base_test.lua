@@ -39,7 +39,7 @@ function TestIOWrite(t)
   io.write("a", 1, " ", 2.5, "\n")
   print("b")
   local f = io.write("c")
-  t:eq(f, io.stdout, "io.write returns the file")
+  t:eq(f, true, "io.write returns true, as Lua 5.1's")
   t:eq(t:stdout(), "a1 2.5\nb\nc", "io.write goes to standard output, in order with print")
   local ok, err = pcall(io.write, {})
   assert(not ok and err:find("bad argument #1 to 'write' %(string expected, got table%)"), tostring(err))
@@ -54,7 +54,7 @@ function TestStdoutWrite(t)
   assert(not ok and err:find("bad argument #2 to 'write' %(string expected, got table%)"), tostring(err))
   t:eq(io.stderr:write("to stderr\n"), true, "io.stderr:write")
   t:eq(io.output(io.stderr), io.stderr, "io.output set to io.stderr")
-  t:eq(io.write("also to stderr\n"), io.stderr, "io.write then returns io.stderr")
+  t:eq(io.write("also to stderr\n"), true, "io.write then writes to io.stderr")
   io.output(io.stdout)
   t:eq(t:stdout(), "a\nb2 1e+15\nc\n", "none of it on standard output")
 end
@@ -145,15 +145,13 @@ function TestIOReadLetsThreadsRun(t)
 end
 
 function TestIOReadHugeCountFromAFile(t)
-  -- The standard library's own read serves files other than standard
-  -- input; a huge count must not allocate the count.
+  -- A huge count on a file other than standard input must not allocate
+  -- the count.
   local path = t:tempdir() .. "/in.txt"
   local f = io.open(path, "w"); f:write("hello file\n"); f:close()
   io.input(path)
   t:eq(io.read(2^40), "hello file\n", "what there is")
   t:eq(io.read(2^53), nil, "then the end")
-  local ok, err = pcall(io.read, 0/0)
-  t:eq(ok, false, "NaN")
-  assert(tostring(err):find("number has no integer representation", 1, true), tostring(err))
+  t:eq(io.read(0/0), nil, "NaN reads to the end, as Lua 5.1's C cast makes it: nothing is left")
   io.input():close()
 end
