@@ -1243,61 +1243,42 @@ func scanNumber(r *bufio.Reader) (lua.LValue, error) {
 	}
 	const dec, hexd = "0123456789", "0123456789abcdefABCDEF"
 	start := len(buf)
+	// numeral takes the digits of set (n already taken), a fraction, and
+	// an exponent marked by one of marks (p for hexadecimal, e for
+	// decimal), which is exp when there is none.
+	numeral := func(set, marks string, n int, exp string) (lua.LValue, error) {
+		n += digits(set)
+		if is(".") {
+			take()
+			n += digits(set)
+		}
+		if n == 0 {
+			return done(lua.LNil)
+		}
+		mant := string(buf[start:])
+		if is(marks) {
+			e := []byte{marks[0]}
+			take()
+			if is("+-") {
+				e = append(e, c)
+				take()
+			}
+			d := len(buf)
+			if digits(dec) > 0 {
+				exp = string(append(e, buf[d:]...))
+			}
+		}
+		v, _ := parseFloat(mant + exp)
+		return done(lua.LNumber(sign * v))
+	}
 	if is("0") {
 		take()
 		if is("xX") {
 			take()
-			n := digits(hexd)
-			if is(".") {
-				take()
-				n += digits(hexd)
-			}
-			if n == 0 {
-				return done(lua.LNil)
-			}
-			mant := string(buf[start:])
-			exp := "p0"
-			if is("pP") {
-				e := []byte{'p'}
-				take()
-				if is("+-") {
-					e = append(e, c)
-					take()
-				}
-				d := len(buf)
-				if digits(dec) > 0 {
-					exp = string(append(e, buf[d:]...))
-				}
-			}
-			v, _ := parseFloat(mant + exp)
-			return done(lua.LNumber(sign * v))
+			return numeral(hexd, "pP", 0, "p0")
 		}
 	}
-	n := len(buf) - start // the 0 taken, if any, is a digit
-	n += digits(dec)
-	if is(".") {
-		take()
-		n += digits(dec)
-	}
-	if n == 0 {
-		return done(lua.LNil)
-	}
-	mant := string(buf[start:])
-	exp := ""
-	if is("eE") {
-		e := []byte{'e'}
-		take()
-		if is("+-") {
-			e = append(e, c)
-			take()
-		}
-		d := len(buf)
-		if digits(dec) > 0 {
-			exp = string(append(e, buf[d:]...))
-		}
-	}
-	v, _ := parseFloat(mant + exp)
-	return done(lua.LNumber(sign * v))
+	return numeral(dec, "eE", len(buf)-start, "") // the 0 taken, if any, is a digit
 }
 
 // parseFloat converts a numeral scanNumber took, overflowing to infinity
