@@ -213,8 +213,7 @@ func (b *benchmark) runEcho(n int) *comparison {
 	bound := 0.8
 	if n == 50 {
 		bound = 0.85
-		c.targets = append(c.targets, target{num: "sockrun", den: "Go", cpu: true, bound: 1.15},
-			target{num: "sockrun", den: "Python asyncio", bound: 3})
+		c.targets = append(c.targets, target{num: "sockrun", den: "Go", cpu: true, bound: 1.2})
 	}
 	c.targets = append([]target{{num: "sockrun", den: "Go", bound: bound}}, c.targets...)
 	c.targets = append(c.targets, target{num: "sockrun", den: "Copas on luajit", bound: 1})
@@ -254,7 +253,7 @@ func (b *benchmark) runUDP() *comparison {
 		b.copasServer("luajit", "udp", srv, m),
 		b.copasServer("lua5.1", "udp", srv, m),
 	})
-	c.targets = []target{{num: "sockrun", den: "Go", bound: 0.85}, {num: "sockrun", den: "Copas on luajit", bound: 1}}
+	c.targets = []target{{num: "sockrun", den: "Go", bound: 0.9}, {num: "sockrun", den: "Copas on luajit", bound: 1}}
 	return c
 }
 
@@ -367,7 +366,7 @@ func (b *benchmark) runWorkers() *comparison {
 		b.sockrunServer("--workers 1", "workers-1", b.cpuScript, -1, 1, nil, m, iters),
 		b.sockrunServer("--workers 2", "workers-2", b.cpuScript, -1, 2, nil, m, iters),
 	})
-	c.targets = []target{{num: "--workers 2", den: "--workers 1", bound: 1.8}}
+	c.targets = []target{{num: "--workers 2", den: "--workers 1", bound: 1.7}}
 	return c
 }
 
