@@ -27,6 +27,10 @@ type Module struct {
 	date    string
 
 	emptyBody lua.LValue // the body of every request without one
+
+	// The metatables of the objects made for every message, looked up
+	// once rather than by name in the registry each time.
+	requestMT, responseMT, bodyMT lua.LValue
 }
 
 // connState is what the module remembers of a connection between calls.
@@ -86,14 +90,25 @@ func init() {
 	})
 }
 
-// setup adds http.responses and makes the shared empty body.
+// setup adds http.responses, looks up the metatables and makes the
+// shared empty body.
 func (m *Module) setup(L *lua.LState, mod *lua.LTable) {
 	t := L.CreateTable(0, len(reasons))
 	for code, r := range reasons {
 		t.RawSetInt(code, lua.LString(r))
 	}
 	mod.RawSetString("responses", t)
-	m.emptyBody = api.NewObject(L, &Body{done: true}, bodyMeta)
+	m.requestMT, m.responseMT, m.bodyMT = L.GetTypeMetatable(requestMeta), L.GetTypeMetatable(responseMeta), L.GetTypeMetatable(bodyMeta)
+	m.emptyBody = m.newObject(L, &Body{done: true}, m.bodyMT)
+}
+
+// newObject wraps v in a userdata with the metatable mt (one of the
+// Module's).
+func (m *Module) newObject(L *lua.LState, v any, mt lua.LValue) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = v
+	L.SetMetatable(ud, mt)
+	return ud
 }
 
 // checkConn is the stream socket argument 1 of fn stands for: any face's
@@ -265,22 +280,21 @@ func secondsText(d time.Duration) string {
 // Interned values of the commonest parts of a request, so that a request
 // line of them makes no Lua string.
 var (
-	methodValues = map[string]lua.LValue{}
-	version10    = lua.LValue(lua.LString("HTTP/1.0"))
-	version11    = lua.LValue(lua.LString("HTTP/1.1"))
-	emptyString  = lua.LValue(lua.LString(""))
-	rootTarget   = lua.LValue(lua.LString("/"))
+	// The methods, commonest first: a method is looked for in order,
+	// which costs less than a map lookup for the first few.
+	methodValues = [...]lua.LValue{lua.LString("GET"), lua.LString("POST"), lua.LString("HEAD"), lua.LString("PUT"),
+		lua.LString("DELETE"), lua.LString("OPTIONS"), lua.LString("PATCH"), lua.LString("CONNECT"), lua.LString("TRACE")}
+	version10   = lua.LValue(lua.LString("HTTP/1.0"))
+	version11   = lua.LValue(lua.LString("HTTP/1.1"))
+	emptyString = lua.LValue(lua.LString(""))
+	rootTarget  = lua.LValue(lua.LString("/"))
 )
 
-func init() {
-	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"} {
-		methodValues[m] = lua.LString(m)
-	}
-}
-
 func methodValue(m string) lua.LValue {
-	if v, ok := methodValues[m]; ok {
-		return v
+	for _, v := range methodValues {
+		if string(v.(lua.LString)) == m {
+			return v
+		}
 	}
 	return lua.LString(m)
 }
@@ -414,9 +428,9 @@ func (m *Module) pushRequest(L *lua.LState, s *core.Socket, msg *Message, hs *he
 	if hd.framing != noBody {
 		b := &Body{m: m, s: s, server: true, framing: hd.framing, left: hd.length, lim: o.Limits, expect: hd.expect, timeout: o.timeout, deadline: deadline}
 		m.state(s, true).body = b
-		msg.body = api.NewObject(L, b, bodyMeta)
+		msg.body = m.newObject(L, b, m.bodyMT)
 	}
-	L.Push(api.NewObject(L, msg, requestMeta))
+	L.Push(m.newObject(L, msg, m.requestMT))
 	return 1
 }
 
@@ -461,9 +475,9 @@ func (m *Module) readResponse(L *lua.LState) int {
 					b.deadline = time.Now().Add(o.timeout)
 				}
 				m.state(s, true).body = b
-				msg.body = api.NewObject(L, b, bodyMeta)
+				msg.body = m.newObject(L, b, m.bodyMT)
 			}
-			L.Push(api.NewObject(L, msg, responseMeta))
+			L.Push(m.newObject(L, msg, m.responseMT))
 			return 1
 		}
 	}

@@ -56,6 +56,22 @@ function TestReadRequest(t)
   t:eq(http.read_request(s), nil, "nil at the end of the stream")
 end
 
+function TestReadRequestMethods(t)
+  -- The common methods and any other token, each as sent.
+  local methods = { "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PROPFIND", "get", "GETX" }
+  local raw = {}
+  for i, m in ipairs(methods) do raw[i] = m .. " /" .. i .. " HTTP/1.1\r\nHost: x\r\n\r\n" end
+  local c, s = served(table.concat(raw))
+  for i, m in ipairs(methods) do
+    local req = http.read_request(s)
+    t:eq(req.method, m, "method " .. m)
+    t:eq(req.path, "/" .. i, "its path")
+    t:eq(req.status, nil, "a response's field is not a request's")
+    t:eq(req.reason, nil, "a response's field is not a request's")
+  end
+  c:close()
+end
+
 function TestReadRequestSharesTheBuffer(t)
   local c, s = served("hello\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcrest")
   -- recvline reads ahead: the requests are buffered behind the line.
