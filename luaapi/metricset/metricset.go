@@ -42,14 +42,16 @@ var DefaultBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 // one.
 var Reserved = []string{"sockrun_", "go_", "process_", "promhttp_"}
 
+// metricName and labelName are compiled at their first use: at package
+// level they would cost every run their compilation at start-up.
 var (
-	metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
-	labelName  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	metricName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`) })
+	labelName  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) })
 )
 
 // Check returns an error saying what is wrong with d, nil if nothing is.
 func (d *Def) Check() error {
-	if !metricName.MatchString(d.Name) {
+	if !metricName().MatchString(d.Name) {
 		return fmt.Errorf("metric name %q: want letters, digits, _ and :, not starting with a digit (requests_total)", d.Name)
 	}
 	for _, p := range Reserved {
@@ -59,7 +61,7 @@ func (d *Def) Check() error {
 	}
 	for i, l := range d.Labels {
 		switch {
-		case !labelName.MatchString(l):
+		case !labelName().MatchString(l):
 			return fmt.Errorf("label name %q: want letters, digits and _, not starting with a digit (code)", l)
 		case strings.HasPrefix(l, "__"):
 			return fmt.Errorf("label name %q: names starting with __ are Prometheus' own", l)
