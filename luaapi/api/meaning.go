@@ -1,7 +1,6 @@
 package api
 
 import (
-	"regexp"
 	"strings"
 	"sync"
 
@@ -285,10 +284,53 @@ type SigParam struct {
 	Optional bool
 }
 
-var (
-	sigToken   = regexp.MustCompile(`\[|\]|[A-Za-z_][A-Za-z0-9_]*(?:\.\.\.)?|\.\.\.`)
-	numberedRe = regexp.MustCompile(`^[a-z]+[2-9]$`)
-)
+// sigTokens are the tokens of a signature's parameter list: "[", "]", a
+// name, a name followed by "..." ("formats..."), and "..."; anything
+// else (commas, spaces) separates them. (A scanner, not a regexp: every
+// module's registration reads its signatures at package init, and a
+// regexp cost each start-up its compilation and its matching.)
+func sigTokens(s string) []string {
+	var toks []string
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '[' || c == ']':
+			toks = append(toks, s[i:i+1])
+			i++
+		case strings.HasPrefix(s[i:], "..."):
+			toks = append(toks, "...")
+			i += 3
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || 'a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || '0' <= s[j] && s[j] <= '9') {
+				j++
+			}
+			if strings.HasPrefix(s[j:], "...") {
+				j += 3
+			}
+			toks = append(toks, s[i:j])
+			i = j
+		default:
+			i++
+		}
+	}
+	return toks
+}
+
+// numbered reports whether name is lower-case letters and then one digit
+// 2-9 (x2, arg3): the numbered names a vararg takes in.
+func numbered(name string) bool {
+	n := len(name)
+	if n < 2 || name[n-1] < '2' || name[n-1] > '9' {
+		return false
+	}
+	for i := 0; i < n-1; i++ {
+		if name[i] < 'a' || name[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 // SigParams are the parameters of a registry signature:
 // "sock:sendto(data, [flags,] address)" is data, flags (optional),
@@ -302,14 +344,14 @@ func SigParams(sig string) []SigParam {
 	}
 	var ps []SigParam
 	depth := 0
-	for _, tok := range sigToken.FindAllString(sig[open+1:end], -1) {
+	for _, tok := range sigTokens(sig[open+1:end]) {
 		switch {
 		case tok == "[":
 			depth++
 		case tok == "]":
 			depth--
 		case strings.HasSuffix(tok, "..."):
-			for len(ps) > 0 && numberedRe.MatchString(ps[len(ps)-1].Name) {
+			for len(ps) > 0 && numbered(ps[len(ps)-1].Name) {
 				ps = ps[:len(ps)-1]
 			}
 			ps = append(ps, SigParam{"...", true})
