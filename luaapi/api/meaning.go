@@ -1,6 +1,7 @@
 package api
 
 import (
+	"iter"
 	"strings"
 	"sync"
 
@@ -289,32 +290,32 @@ type SigParam struct {
 // else (commas, spaces) separates them. (A scanner, not a regexp: every
 // module's registration reads its signatures at package init, and a
 // regexp cost each start-up its compilation and its matching.)
-func sigTokens(s string) []string {
-	var toks []string
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '[' || c == ']':
-			toks = append(toks, s[i:i+1])
-			i++
-		case strings.HasPrefix(s[i:], "..."):
-			toks = append(toks, "...")
-			i += 3
-		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+func sigTokens(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := 0; i < len(s); {
+			c := s[i]
 			j := i + 1
-			for j < len(s) && (s[j] == '_' || 'a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || '0' <= s[j] && s[j] <= '9') {
-				j++
+			switch {
+			case c == '[' || c == ']':
+			case strings.HasPrefix(s[i:], "..."):
+				j = i + 3
+			case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+				for j < len(s) && (s[j] == '_' || 'a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || '0' <= s[j] && s[j] <= '9') {
+					j++
+				}
+				if strings.HasPrefix(s[j:], "...") {
+					j += 3
+				}
+			default:
+				i++
+				continue
 			}
-			if strings.HasPrefix(s[j:], "...") {
-				j += 3
+			if !yield(s[i:j]) {
+				return
 			}
-			toks = append(toks, s[i:j])
 			i = j
-		default:
-			i++
 		}
 	}
-	return toks
 }
 
 // numbered reports whether name is lower-case letters and then one digit
@@ -342,9 +343,9 @@ func SigParams(sig string) []SigParam {
 	if open < 0 || end < open {
 		return nil
 	}
-	var ps []SigParam
+	ps := make([]SigParam, 0, strings.Count(sig[open+1:end], ",")+1)
 	depth := 0
-	for _, tok := range sigTokens(sig[open+1:end]) {
+	for tok := range sigTokens(sig[open+1 : end]) {
 		switch {
 		case tok == "[":
 			depth++

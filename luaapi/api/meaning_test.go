@@ -57,7 +57,7 @@ func TestSigTokens(t *testing.T) {
 	}
 	for _, c := range cases {
 		want := re.FindAllString(c, -1)
-		if got := sigTokens(c); !slices.Equal(got, want) {
+		if got := slices.Collect(sigTokens(c)); !slices.Equal(got, want) {
 			t.Fatalf("sigTokens(%q) = %q, want %q", c, got, want)
 		}
 	}
