@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -102,11 +103,15 @@ func (d *defs) summary(text string, params []string) {
 	}
 }
 
-var (
-	constantWord = regexp.MustCompile(`^[A-Z][A-Z0-9]*_[A-Z0-9_]+$`)
-	quotedWord   = regexp.MustCompile(`^"[^"]*"$`)
-	callWord     = regexp.MustCompile(`^[A-Za-z_][\w.:]*\([^ ]*\)$`)
-)
+// The words markCode puts in backquotes, compiled at first use: only the
+// editor definitions need them, not every start-up.
+var codeWords = sync.OnceValue(func() [3]*regexp.Regexp {
+	return [3]*regexp.Regexp{
+		regexp.MustCompile(`^[A-Z][A-Z0-9]*_[A-Z0-9_]+$`), // a constant: SO_REUSEADDR
+		regexp.MustCompile(`^"[^"]*"$`),                   // a quoted string
+		regexp.MustCompile(`^[A-Za-z_][\w.:]*\([^ ]*\)$`), // a call: sock:recv(n)
+	}
+})
 
 // markCode puts the words of text that are code in backquotes: the
 // names of params, nil, true and false, constants (SO_REUSEADDR),
@@ -127,7 +132,7 @@ func markCode(text string, params []string) string {
 			continue
 		}
 		code := core == "nil" || core == "true" || core == "false" ||
-			constantWord.MatchString(core) || quotedWord.MatchString(core) || callWord.MatchString(core) ||
+			codeWords()[0].MatchString(core) || codeWords()[1].MatchString(core) || codeWords()[2].MatchString(core) ||
 			slices.Contains(params, core)
 		if code {
 			at := strings.Index(w, core)

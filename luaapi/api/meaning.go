@@ -1,7 +1,7 @@
 package api
 
 import (
-	"regexp"
+	"iter"
 	"strings"
 	"sync"
 
@@ -285,10 +285,53 @@ type SigParam struct {
 	Optional bool
 }
 
-var (
-	sigToken   = regexp.MustCompile(`\[|\]|[A-Za-z_][A-Za-z0-9_]*(?:\.\.\.)?|\.\.\.`)
-	numberedRe = regexp.MustCompile(`^[a-z]+[2-9]$`)
-)
+// sigTokens are the tokens of a signature's parameter list: "[", "]", a
+// name, a name followed by "..." ("formats..."), and "..."; anything
+// else (commas, spaces) separates them. (A scanner, not a regexp: every
+// module's registration reads its signatures at package init, and a
+// regexp cost each start-up its compilation and its matching.)
+func sigTokens(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := 0; i < len(s); {
+			c := s[i]
+			j := i + 1
+			switch {
+			case c == '[' || c == ']':
+			case strings.HasPrefix(s[i:], "..."):
+				j = i + 3
+			case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+				for j < len(s) && (s[j] == '_' || 'a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || '0' <= s[j] && s[j] <= '9') {
+					j++
+				}
+				if strings.HasPrefix(s[j:], "...") {
+					j += 3
+				}
+			default:
+				i++
+				continue
+			}
+			if !yield(s[i:j]) {
+				return
+			}
+			i = j
+		}
+	}
+}
+
+// numbered reports whether name is lower-case letters and then one digit
+// 2-9 (x2, arg3): the numbered names a vararg takes in.
+func numbered(name string) bool {
+	n := len(name)
+	if n < 2 || name[n-1] < '2' || name[n-1] > '9' {
+		return false
+	}
+	for i := 0; i < n-1; i++ {
+		if name[i] < 'a' || name[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 // SigParams are the parameters of a registry signature:
 // "sock:sendto(data, [flags,] address)" is data, flags (optional),
@@ -300,16 +343,16 @@ func SigParams(sig string) []SigParam {
 	if open < 0 || end < open {
 		return nil
 	}
-	var ps []SigParam
+	ps := make([]SigParam, 0, strings.Count(sig[open+1:end], ",")+1)
 	depth := 0
-	for _, tok := range sigToken.FindAllString(sig[open+1:end], -1) {
+	for tok := range sigTokens(sig[open+1 : end]) {
 		switch {
 		case tok == "[":
 			depth++
 		case tok == "]":
 			depth--
 		case strings.HasSuffix(tok, "..."):
-			for len(ps) > 0 && numberedRe.MatchString(ps[len(ps)-1].Name) {
+			for len(ps) > 0 && numbered(ps[len(ps)-1].Name) {
 				ps = ps[:len(ps)-1]
 			}
 			ps = append(ps, SigParam{"...", true})

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"weak"
 
 	lua "github.com/yuin/gopher-lua"
@@ -82,14 +83,16 @@ end
 return body, function() end
 `
 
-// protectedChunk is protectedSource compiled.
-var protectedChunk = func() *lua.FunctionProto {
+// protectedChunk is protectedSource compiled, at the first VM's open
+// (not at package init: a run of sockrun that opens no VM, such as
+// sockrun doc, does not pay for it).
+var protectedChunk = sync.OnceValue(func() *lua.FunctionProto {
 	proto, err := Compile(protectedSource, "[G]")
 	if err != nil {
 		panic(err)
 	}
 	return proto
-}()
+})
 
 // closerParams is how many parameters the closer has: how many registers
 // one call of it closes the upvalues of (callDirect).
@@ -99,7 +102,8 @@ const closerParams = 190
 // parameters that does nothing. Called with at most that many arguments,
 // it keeps them in its registers, and its return closes every open
 // upvalue from its first register up, with the value it holds.
-var closerChunk = func() *lua.FunctionProto {
+// It is compiled at the first VM's open, as protectedChunk is.
+var closerChunk = sync.OnceValue(func() *lua.FunctionProto {
 	params := make([]string, closerParams)
 	for i := range params {
 		params[i] = "a" + strconv.Itoa(i+1)
@@ -109,7 +113,7 @@ var closerChunk = func() *lua.FunctionProto {
 		panic(err)
 	}
 	return proto
-}()
+})
 
 // protected is one VM's pcall: its pool of coroutines and the calls
 // pending in a yield. Lua runs under the interpreter lock, so only one
@@ -273,12 +277,12 @@ func openProtected(L *lua.LState, _ Options) {
 	p.onError = L.NewFunction(p.handleError)
 	p.onDirectError = L.NewFunction(p.directError)
 	p.marker = L.NewUserData()
-	L.Push(L.NewFunctionFromProto(closerChunk))
+	L.Push(L.NewFunctionFromProto(closerChunk()))
 	L.Call(0, 1)
 	p.closer = L.Get(-1).(*lua.LFunction)
 	L.Pop(1)
 	p.done = L.NewUserData()
-	L.Push(L.NewFunctionFromProto(protectedChunk))
+	L.Push(L.NewFunctionFromProto(protectedChunk()))
 	L.Push(p.rawYield)
 	L.Push(p.done)
 	L.Call(2, 2)

@@ -187,18 +187,25 @@ func lineSites(chunk string, line int) []site {
 	return sites[i:j]
 }
 
+// lazyRegexp returns a function that compiles expr at its first call
+// and returns the same *regexp.Regexp at every call: a regexp at package
+// level costs every run its compilation at start-up, used or not.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 // gopherError matches a message of a runtime error, "chunk:line: text".
-var gopherError = regexp.MustCompile(`^(.*?):(\d+): (.*)$`)
+var gopherError = lazyRegexp(`^(.*?):(\d+): (.*)$`)
 
 // The messages of gopher-lua's runtime errors Explain rewrites.
 var (
-	indexError   = regexp.MustCompile(`^attempt to index a non-table object\((\w+)\) with key '(.*)'$`)
-	arithError   = regexp.MustCompile(`^cannot perform (\w+) operation between (\w+) and (\w+)$`)
+	indexError   = lazyRegexp(`^attempt to index a non-table object\((\w+)\) with key '(.*)'$`)
+	arithError   = lazyRegexp(`^cannot perform (\w+) operation between (\w+) and (\w+)$`)
 	unmError     = "__unm undefined"
-	unmTypeError = regexp.MustCompile(`^cannot perform unm operation on (\w+)$`)
+	unmTypeError = lazyRegexp(`^cannot perform unm operation on (\w+)$`)
 	lenError     = "__len undefined"
 	callError    = "attempt to call a non-function object"
-	compareError = regexp.MustCompile(`^attempt to compare (\w+) with (\w+)$`)
+	compareError = lazyRegexp(`^attempt to compare (\w+) with (\w+)$`)
 )
 
 // plainErrors are gopher-lua's messages that name no variable, with
@@ -239,7 +246,7 @@ func Explain(L *lua.LState, msg string) string {
 	if !strings.Contains(msg, "attempt to ") && !strings.Contains(msg, "cannot perform ") && !strings.HasSuffix(msg, " undefined") {
 		return msg // not a runtime error Explain words: no regexp
 	}
-	m := gopherError.FindStringSubmatch(msg)
+	m := gopherError().FindStringSubmatch(msg)
 	if m == nil {
 		return msg
 	}
@@ -248,7 +255,7 @@ func Explain(L *lua.LState, msg string) string {
 		return msg
 	}
 	prefix, text := m[1]+":"+m[2]+": ", m[3]
-	if cm := compareError.FindStringSubmatch(text); cm != nil {
+	if cm := compareError().FindStringSubmatch(text); cm != nil {
 		if cm[1] == cm[2] {
 			return prefix + "attempt to compare two " + cm[1] + " values"
 		}
@@ -256,14 +263,14 @@ func Explain(L *lua.LState, msg string) string {
 	}
 	sites := lineSites(m[1], line)
 	switch {
-	case indexError.MatchString(text):
-		im := indexError.FindStringSubmatch(text)
+	case indexError().MatchString(text):
+		im := indexError().FindStringSubmatch(text)
 		desc, _ := only(sites, func(s site) (string, bool) {
 			return s.desc, s.kind == siteIndex && (!s.keyed || s.other == im[2])
 		})
 		return prefix + typeMessage("index", desc, im[1])
-	case arithError.MatchString(text):
-		am := arithError.FindStringSubmatch(text)
+	case arithError().MatchString(text):
+		am := arithError().FindStringSubmatch(text)
 		// lua5.1 blames the left operand unless it is a number (or a
 		// string that is one, which gopher-lua's message gives as a
 		// number).
@@ -279,8 +286,8 @@ func Explain(L *lua.LState, msg string) string {
 			return s.other, s.kind == siteArith && arithNames[s.op] == am[1]
 		})
 		return prefix + typeMessage("perform arithmetic on", desc, typ)
-	case unmTypeError.MatchString(text):
-		typ := unmTypeError.FindStringSubmatch(text)[1]
+	case unmTypeError().MatchString(text):
+		typ := unmTypeError().FindStringSubmatch(text)[1]
 		desc, _ := only(sites, func(s site) (string, bool) { return s.desc, s.kind == siteUnm })
 		return prefix + typeMessage("perform arithmetic on", desc, typ)
 	case text == unmError:

@@ -3,7 +3,6 @@ package lua51
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/yuin/gopher-lua/parse"
@@ -320,8 +319,8 @@ func (lx *lexer) readString(del int) {
 
 // Numbers as strtod and strtoul take them, whole.
 var (
-	decimalNumber = regexp.MustCompile(`^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
-	hexNumber     = regexp.MustCompile(`^0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][0-9]+)?$`)
+	decimalNumber = lazyRegexp(`^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+	hexNumber     = lazyRegexp(`^0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][0-9]+)?$`)
 )
 
 func (lx *lexer) readNumeral() {
@@ -334,7 +333,7 @@ func (lx *lexer) readNumeral() {
 	for lexAlnum(lx.current) || lx.current == '_' {
 		lx.saveAndNext()
 	}
-	if s := string(lx.buf); !decimalNumber.MatchString(s) && !hexNumber.MatchString(s) {
+	if s := string(lx.buf); !decimalNumber().MatchString(s) && !hexNumber().MatchString(s) {
 		lx.errorAt("malformed number", tkNumber)
 	}
 }

@@ -7,9 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
+	"unicode/utf8"
 )
 
 // Kind is the kind of a metric.
@@ -27,7 +25,7 @@ func (k Kind) String() string {
 }
 
 // Def defines a metric: its name, help, kind, label names and, for a
-// histogram, its buckets' upper bounds (nil: the client's defaults).
+// histogram, its buckets' upper bounds (none: DefaultBuckets).
 type Def struct {
 	Name, Help string
 	Kind       Kind
@@ -35,19 +33,25 @@ type Def struct {
 	Buckets    []float64
 }
 
+// DefaultBuckets are a histogram's buckets when its definition gives
+// none: Prometheus' Go client's (DefBuckets), for durations in seconds.
+var DefaultBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
 // Reserved are the prefixes of the names the metrics of sockrun itself,
 // of Go's runtime and of the process have: a script's metric cannot take
 // one.
 var Reserved = []string{"sockrun_", "go_", "process_", "promhttp_"}
 
+// metricName and labelName are compiled at their first use: at package
+// level they would cost every run their compilation at start-up.
 var (
-	metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
-	labelName  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	metricName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`) })
+	labelName  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) })
 )
 
 // Check returns an error saying what is wrong with d, nil if nothing is.
 func (d *Def) Check() error {
-	if !metricName.MatchString(d.Name) {
+	if !metricName().MatchString(d.Name) {
 		return fmt.Errorf("metric name %q: want letters, digits, _ and :, not starting with a digit (requests_total)", d.Name)
 	}
 	for _, p := range Reserved {
@@ -57,7 +61,7 @@ func (d *Def) Check() error {
 	}
 	for i, l := range d.Labels {
 		switch {
-		case !labelName.MatchString(l):
+		case !labelName().MatchString(l):
 			return fmt.Errorf("label name %q: want letters, digits and _, not starting with a digit (code)", l)
 		case strings.HasPrefix(l, "__"):
 			return fmt.Errorf("label name %q: names starting with __ are Prometheus' own", l)
@@ -96,19 +100,29 @@ func (d *Def) describe() string {
 
 // Set is the script metrics of a process.
 type Set struct {
-	reg *prometheus.Registry
-
 	mu     sync.Mutex
 	byName map[string]*Metric
 }
 
 // New returns an empty set.
 func New() *Set {
-	return &Set{reg: prometheus.NewRegistry(), byName: map[string]*Metric{}}
+	return &Set{byName: map[string]*Metric{}}
 }
 
-// Gatherer is what a scrape reads.
-func (s *Set) Gatherer() prometheus.Gatherer { return s.reg }
+// Families are the set's metrics as a scrape shows them now.
+func (s *Set) Families() []Family {
+	s.mu.Lock()
+	ms := make([]*Metric, 0, len(s.byName))
+	for _, m := range s.byName {
+		ms = append(ms, m)
+	}
+	s.mu.Unlock()
+	fams := make([]Family, 0, len(ms))
+	for _, m := range ms {
+		fams = append(fams, m.family())
+	}
+	return fams
+}
 
 // Define returns the metric d defines: a new one, or the one already
 // defined alike (another worker of the process ran the same line). A
@@ -127,21 +141,17 @@ func (s *Set) Define(d Def) (*Metric, error) {
 		}
 		return m, nil
 	}
-	m := &Metric{def: d}
-	var c prometheus.Collector
-	switch d.Kind {
-	case Counter:
-		m.counter = prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.Name, Help: d.Help}, d.Labels)
-		c = m.counter
-	case Gauge:
-		m.gauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: d.Name, Help: d.Help}, d.Labels)
-		c = m.gauge
-	case Histogram:
-		m.hist = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: d.Name, Help: d.Help, Buckets: d.Buckets}, d.Labels)
-		c = m.hist
-	}
-	if err := s.reg.Register(c); err != nil {
-		return nil, err
+	m := &Metric{def: d, series: map[string]*series{}}
+	if d.Kind == Histogram {
+		m.bounds = d.Buckets
+		if len(m.bounds) == 0 {
+			m.bounds = DefaultBuckets
+		}
+		// +Inf is every histogram's last bucket: a bound of +Inf given
+		// is that one.
+		if n := len(m.bounds); math.IsInf(m.bounds[n-1], 1) {
+			m.bounds = m.bounds[:n-1]
+		}
 	}
 	s.byName[d.Name] = m
 	return m, nil
@@ -150,60 +160,131 @@ func (s *Set) Define(d Def) (*Metric, error) {
 // Metric is one metric of a set, with its series, one per combination of
 // its labels' values. Its methods are safe from any goroutine.
 type Metric struct {
-	def     Def
-	counter *prometheus.CounterVec
-	gauge   *prometheus.GaugeVec
-	hist    *prometheus.HistogramVec
+	def    Def
+	bounds []float64 // a histogram's buckets' upper bounds, +Inf left out
+
+	mu     sync.RWMutex
+	series map[string]*series // by the labels' values, joined by 0xff
+}
+
+// series is one series of a metric. A counter keeps what it was added in
+// whole numbers apart from the rest, as Prometheus' Go client does, so
+// that its value is exact however many it counts.
+type series struct {
+	values []string
+
+	mu      sync.Mutex
+	whole   uint64   // a counter's whole-number additions
+	value   float64  // a counter's other additions; a gauge's value; a histogram's sum
+	buckets []uint64 // a histogram's observations per bucket, the last one +Inf's
+	count   uint64   // a histogram's observations
 }
 
 // Def is the metric's definition.
 func (m *Metric) Def() Def { return m.def }
 
+// get is the series of values, made if it is new. A value that is not
+// UTF-8 panics with the error Prometheus' Go client panics with, which
+// the script sees raised.
+func (m *Metric) get(values []string) *series {
+	key := strings.Join(values, "\xff")
+	m.mu.RLock()
+	s := m.series[key]
+	m.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	if len(values) != len(m.def.Labels) {
+		panic(fmt.Errorf("inconsistent label cardinality: expected %d label values but got %d in %#v", len(m.def.Labels), len(values), values))
+	}
+	for _, v := range values {
+		if !utf8.ValidString(v) {
+			panic(fmt.Errorf("label value %q is not valid UTF-8", v))
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s = m.series[key]; s == nil {
+		s = &series{values: slices.Clone(values)}
+		if m.def.Kind == Histogram {
+			s.buckets = make([]uint64, len(m.bounds)+1)
+		}
+		m.series[key] = s
+	}
+	return s
+}
+
 // Add adds v to the series of values (a counter's v must not be
 // negative; a counter or a gauge).
 func (m *Metric) Add(values []string, v float64) {
-	switch m.def.Kind {
-	case Counter:
-		m.counter.WithLabelValues(values...).Add(v)
-	case Gauge:
-		m.gauge.WithLabelValues(values...).Add(v)
+	s := m.get(values)
+	s.mu.Lock()
+	if w := uint64(v); m.def.Kind == Counter && float64(w) == v {
+		s.whole += w
+	} else {
+		s.value += v
 	}
+	s.mu.Unlock()
 }
 
 // SetTo sets the gauge's series of values to v.
 func (m *Metric) SetTo(values []string, v float64) {
-	m.gauge.WithLabelValues(values...).Set(v)
+	s := m.get(values)
+	s.mu.Lock()
+	s.value = v
+	s.mu.Unlock()
 }
 
-// Observe adds v to the histogram's series of values.
+// Observe adds v to the histogram's series of values: it counts v in the
+// first bucket whose bound is v or more.
 func (m *Metric) Observe(values []string, v float64) {
-	m.hist.WithLabelValues(values...).Observe(v)
+	s := m.get(values)
+	i, _ := slices.BinarySearch(m.bounds, v)
+	s.mu.Lock()
+	s.buckets[i]++
+	s.count++
+	s.value += v
+	s.mu.Unlock()
 }
 
 // Value is the value of the series of values: a counter's or a gauge's
 // value; a histogram's sum and count of observations. A series never
 // touched is 0.
 func (m *Metric) Value(values []string) (value float64, count uint64) {
-	var pm prometheus.Metric
-	switch m.def.Kind {
-	case Counter:
-		pm = m.counter.WithLabelValues(values...)
-	case Gauge:
-		pm = m.gauge.WithLabelValues(values...)
-	case Histogram:
-		pm = m.hist.WithLabelValues(values...).(prometheus.Metric)
+	s := m.get(values)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return float64(s.whole) + s.value, s.count
+}
+
+// family is the metric as a scrape shows it now.
+func (m *Metric) family() Family {
+	f := Family{Name: m.def.Name, Help: m.def.Help, Type: m.def.Kind.String()}
+	m.mu.RLock()
+	all := make([]*series, 0, len(m.series))
+	for _, s := range m.series {
+		all = append(all, s)
 	}
-	var out dto.Metric
-	if err := pm.Write(&out); err != nil {
-		return 0, 0
+	m.mu.RUnlock()
+	for _, s := range all {
+		out := Series{Labels: make([]Label, len(s.values))}
+		for i, v := range s.values {
+			out.Labels[i] = Label{m.def.Labels[i], v}
+		}
+		s.mu.Lock()
+		out.Value = float64(s.whole) + s.value
+		if m.def.Kind == Histogram {
+			out.Bounds = m.bounds
+			out.Cumulative = make([]float64, len(m.bounds))
+			var n uint64
+			for i := range m.bounds {
+				n += s.buckets[i]
+				out.Cumulative[i] = float64(n)
+			}
+			out.Sum, out.Count = s.value, s.count
+		}
+		s.mu.Unlock()
+		f.Series = append(f.Series, out)
 	}
-	switch {
-	case out.Counter != nil:
-		return out.Counter.GetValue(), 0
-	case out.Gauge != nil:
-		return out.Gauge.GetValue(), 0
-	case out.Histogram != nil:
-		return out.Histogram.GetSampleSum(), out.Histogram.GetSampleCount()
-	}
-	return 0, 0
+	return f
 }

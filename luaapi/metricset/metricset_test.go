@@ -28,9 +28,9 @@ func TestDefineShared(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"requests_total" is already defined as a counter with labels code; this one would be a gauge with no labels`) {
 		t.Errorf("another definition: %v", err)
 	}
-	fams, err := s.Gatherer().Gather()
-	if err != nil || len(fams) != 1 || fams[0].GetName() != "requests_total" || fams[0].GetMetric()[0].GetCounter().GetValue() != 3 {
-		t.Errorf("gather: %v, %v", fams, err)
+	fams := s.Families()
+	if len(fams) != 1 || fams[0].Name != "requests_total" || len(fams[0].Series) != 1 || fams[0].Series[0].Value != 3 {
+		t.Errorf("families: %+v", fams)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/core"
@@ -53,8 +54,9 @@ func eofError(err error) *api.OSError {
 }
 
 // alertByText is each TLS alert crypto/tls knows, by the text of its
-// errors ("tls: bad record MAC": 20).
-var alertByText = func() map[string]uint8 {
+// errors ("tls: bad record MAC": 20). It is made at the first TLS error,
+// not at package init: 256 error texts cost every start-up.
+var alertByText = sync.OnceValue(func() map[string]uint8 {
 	m := make(map[string]uint8)
 	for code := range 256 {
 		text := tls.AlertError(code).Error()
@@ -63,7 +65,7 @@ var alertByText = func() map[string]uint8 {
 		}
 	}
 	return m
-}()
+})
 
 // remoteReasons is OpenSSL's reason for an alert the peer sent, by the
 // alert's code (RFC 8446 section 6).
@@ -176,7 +178,7 @@ func tlsError(err error, handshake bool) error {
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
-		if code, ok := alertByText[op.Err.Error()]; ok {
+		if code, ok := alertByText()[op.Err.Error()]; ok {
 			switch op.Op {
 			case "remote error":
 				if reason, ok := remoteReasons[code]; ok {

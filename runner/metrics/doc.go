@@ -1,5 +1,5 @@
 // Package metrics serves --metrics: Prometheus' text format at /metrics,
-// made by Prometheus' Go client (client_golang), and a health check at
+// as Prometheus' Go client (client_golang) serves it, and a health check at
 // /healthz for readiness and liveness probes.
 //
 // /metrics has sockrun's own families (sockrun_*: connections, bytes,

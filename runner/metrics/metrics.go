@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"log"
@@ -12,9 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sockrun/sockrun/luaapi/metricset"
 	"github.com/sockrun/sockrun/runner/host"
 )
@@ -63,6 +61,7 @@ type Server struct {
 	done  chan struct{}
 	state atomic.Int32
 	src   *source
+	set   *metricset.Set
 }
 
 // Start listens on addr (as ParseAddr returns it) and serves the metrics
@@ -73,15 +72,10 @@ func Start(addr string, set *metricset.Set) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	s := &Server{ln: ln, done: make(chan struct{}), src: &source{}}
+	s := &Server{ln: ln, done: make(chan struct{}), src: &source{}, set: set}
 	s.URL = "http://" + ln.Addr().String() + "/metrics"
-	own := prometheus.NewRegistry()
-	own.MustRegister(s.src,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{own, set.Gatherer()},
-		promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "sockrun: metrics at /metrics, health at /healthz\n")
@@ -101,6 +95,44 @@ func (s *Server) Add(v *host.VM) { s.src.add(v) }
 // SetState sets the run's state, as /healthz answers it.
 func (s *Server) SetState(st State) { s.state.Store(int32(st)) }
 
+// serveMetrics is /metrics: every family in Prometheus' text format,
+// gzipped for a scraper that accepts it, as the Go client's promhttp
+// serves them.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	fams := s.src.families()
+	fams = append(fams, goFamilies()...)
+	fams = append(fams, processFamilies()...)
+	fams = append(fams, s.set.Families()...)
+	h := w.Header()
+	h.Set("Content-Type", metricset.ContentType)
+	h.Add("Vary", "Accept")
+	h.Add("Vary", "Accept-Encoding")
+	out := io.Writer(w)
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		h.Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		out = gz
+	}
+	metricset.WriteText(out, fams)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header takes gzip.
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		if strings.TrimSpace(coding) != "gzip" {
+			continue
+		}
+		q, ok := strings.CutPrefix(strings.TrimSpace(params), "q=")
+		if v, err := strconv.ParseFloat(q, 64); ok && err == nil && v == 0 {
+			return false
+		}
+		return true
+	}
+	return false
+}
+
 // serveHealth is /healthz: 200 "ok" while the script runs, 503 with
 // "starting" or "stopping" otherwise.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -118,7 +150,7 @@ func (s *Server) Close() {
 	<-s.done
 }
 
-// source is the collector of sockrun's own families: the sum of the
+// source is sockrun's own families: the sum of the
 // run's VMs' counts.
 type source struct {
 	mu  sync.Mutex
@@ -131,33 +163,9 @@ func (src *source) add(v *host.VM) {
 	src.mu.Unlock()
 }
 
-var (
-	descWorkers       = prometheus.NewDesc("sockrun_workers", "VMs running the script in this process (--workers); the other families sum them.", nil, nil)
-	descAccepted      = prometheus.NewDesc("sockrun_connections_accepted_total", "Connections accept made.", nil, nil)
-	descConnsOpen     = prometheus.NewDesc("sockrun_connections_open", "Connections accept made that are open now.", nil, nil)
-	descSocketsOpened = prometheus.NewDesc("sockrun_sockets_opened_total", "Sockets the script made or accepted.", nil, nil)
-	descSocketsOpen   = prometheus.NewDesc("sockrun_sockets_open", "Sockets open now (listening, accepted, connected, datagram).", nil, nil)
-	descReceived      = prometheus.NewDesc("sockrun_received_bytes_total", "Bytes the script's socket calls received (handed to the script).", nil, nil)
-	descSent          = prometheus.NewDesc("sockrun_sent_bytes_total", "Bytes the script's socket calls sent.", nil, nil)
-	descCalls         = prometheus.NewDesc("sockrun_calls_total", "Calls of sockrun's functions, by function (module.name, or type:method).", []string{"function"}, nil)
-	descCallErrors    = prometheus.NewDesc("sockrun_call_errors_total", "Errors sockrun's functions raised, by function and errno name (none: a misuse, such as a bad argument).", []string{"function", "errno"}, nil)
-	descThreads       = prometheus.NewDesc("sockrun_threads", "Script threads running (thread.spawn), the main chunks excluded.", nil, nil)
-	descLockWait      = prometheus.NewDesc("sockrun_lock_wait_seconds_total", "Time threads spent waiting for the interpreter lock.", nil, nil)
-	descLockWaits     = prometheus.NewDesc("sockrun_lock_waits_total", "Times a thread waited for the interpreter lock.", nil, nil)
-	descs             = []*prometheus.Desc{descWorkers, descAccepted, descConnsOpen, descSocketsOpened, descSocketsOpen, descReceived, descSent, descCalls, descCallErrors, descThreads, descLockWait, descLockWaits}
-	counter, gauge    = prometheus.CounterValue, prometheus.GaugeValue
-)
-
-// Describe implements prometheus.Collector.
-func (src *source) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range descs {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector: it sums the VMs' counts. It
-// reads atomics and the sockets' group locks, never an interpreter lock.
-func (src *source) Collect(ch chan<- prometheus.Metric) {
+// families sums the VMs' counts into sockrun's families. It reads
+// atomics and the sockets' group locks, never an interpreter lock.
+func (src *source) families() []metricset.Family {
 	src.mu.Lock()
 	vms := src.vms[:len(src.vms):len(src.vms)]
 	src.mu.Unlock()
@@ -184,20 +192,26 @@ func (src *source) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(descWorkers, gauge, float64(len(vms)))
-	ch <- prometheus.MustNewConstMetric(descAccepted, counter, float64(sum.Sockets.AcceptedTotal))
-	ch <- prometheus.MustNewConstMetric(descConnsOpen, gauge, float64(sum.Sockets.Accepted))
-	ch <- prometheus.MustNewConstMetric(descSocketsOpened, counter, float64(sum.Sockets.Opened))
-	ch <- prometheus.MustNewConstMetric(descSocketsOpen, gauge, float64(sum.Sockets.Open))
-	ch <- prometheus.MustNewConstMetric(descReceived, counter, float64(sum.Sockets.Received))
-	ch <- prometheus.MustNewConstMetric(descSent, counter, float64(sum.Sockets.Sent))
-	ch <- prometheus.MustNewConstMetric(descThreads, gauge, float64(sum.Threads))
-	ch <- prometheus.MustNewConstMetric(descLockWait, counter, sum.LockWait.Seconds())
-	ch <- prometheus.MustNewConstMetric(descLockWaits, counter, float64(sum.LockWaits))
+	callsFam := metricset.Family{Name: "sockrun_calls_total", Help: "Calls of sockrun's functions, by function (module.name, or type:method).", Type: "counter"}
 	for fn, n := range calls {
-		ch <- prometheus.MustNewConstMetric(descCalls, counter, float64(n), fn)
+		callsFam.Series = append(callsFam.Series, metricset.Series{Labels: []metricset.Label{{Name: "function", Value: fn}}, Value: float64(n)})
 	}
+	errsFam := metricset.Family{Name: "sockrun_call_errors_total", Help: "Errors sockrun's functions raised, by function and errno name (none: a misuse, such as a bad argument).", Type: "counter"}
 	for k, n := range errs {
-		ch <- prometheus.MustNewConstMetric(descCallErrors, counter, float64(n), k[0], k[1])
+		errsFam.Series = append(errsFam.Series, metricset.Series{Labels: []metricset.Label{{Name: "function", Value: k[0]}, {Name: "errno", Value: k[1]}}, Value: float64(n)})
+	}
+	return []metricset.Family{
+		gauge("sockrun_workers", "VMs running the script in this process (--workers); the other families sum them.", float64(len(vms))),
+		counter("sockrun_connections_accepted_total", "Connections accept made.", float64(sum.Sockets.AcceptedTotal)),
+		gauge("sockrun_connections_open", "Connections accept made that are open now.", float64(sum.Sockets.Accepted)),
+		counter("sockrun_sockets_opened_total", "Sockets the script made or accepted.", float64(sum.Sockets.Opened)),
+		gauge("sockrun_sockets_open", "Sockets open now (listening, accepted, connected, datagram).", float64(sum.Sockets.Open)),
+		counter("sockrun_received_bytes_total", "Bytes the script's socket calls received (handed to the script).", float64(sum.Sockets.Received)),
+		counter("sockrun_sent_bytes_total", "Bytes the script's socket calls sent.", float64(sum.Sockets.Sent)),
+		callsFam,
+		errsFam,
+		gauge("sockrun_threads", "Script threads running (thread.spawn), the main chunks excluded.", float64(sum.Threads)),
+		counter("sockrun_lock_wait_seconds_total", "Time threads spent waiting for the interpreter lock.", sum.LockWait.Seconds()),
+		counter("sockrun_lock_waits_total", "Times a thread waited for the interpreter lock.", float64(sum.LockWaits)),
 	}
 }
