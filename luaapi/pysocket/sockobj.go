@@ -347,7 +347,7 @@ func (py *Module) socketSend(L *lua.LState) int {
 	if err != nil {
 		py.vm.Raise(L, err, "send", s.PeerString())
 	}
-	L.Push(lua.LNumber(n))
+	L.Push(py.count(n))
 	return 1
 }
 
@@ -411,7 +411,7 @@ func (py *Module) socketSendto(L *lua.LState) int {
 	if err != nil {
 		py.vm.Raise(L, err, "sendto", a.String())
 	}
-	L.Push(lua.LNumber(sent))
+	L.Push(py.count(sent))
 	return 1
 }
 
