@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"math/bits"
 	"strings"
 	"sync"
 	"unsafe"
@@ -42,12 +43,13 @@ func (s *Socket) maxRecv() int {
 // an interpreter round trip each.
 const readAhead = 64 << 10
 
+// sizeClass is the pool of a buffer of n bytes: c for 64<<c bytes, the
+// smallest that holds n.
 func sizeClass(n int) int {
-	c := 0
-	for size := 64; size < n; size <<= 1 {
-		c++
+	if n <= 64 {
+		return 0
 	}
-	return c
+	return bits.Len(uint(n-1)) - 6
 }
 
 func getBuf(n int) *[]byte {

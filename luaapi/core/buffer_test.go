@@ -29,3 +29,17 @@ func TestNewBuf(t *testing.T) {
 	}
 	putBuf(b)
 }
+
+// TestSizeClass: a buffer's pool is the smallest size class (64 << c bytes)
+// that holds it, for every size up to the largest pool and past it.
+func TestSizeClass(t *testing.T) {
+	for n := -1; n <= 64<<(len(bufPools)+1); n++ {
+		want := 0
+		for size := 64; size < n; size <<= 1 {
+			want++
+		}
+		if got := sizeClass(n); got != want {
+			t.Fatalf("sizeClass(%d) = %d, want %d", n, got, want)
+		}
+	}
+}

@@ -78,6 +78,8 @@ type dgramBuf struct {
 	hdrs [dgramBatch]unix.Mmsghdr
 	iov  [dgramBatch]unix.Iovec
 	addr [dgramBatch]unix.RawSockaddrAny
+	// used is how many headers the last read filled in.
+	used int
 }
 
 var dgramBufs sync.Pool
@@ -93,15 +95,16 @@ func getDgramBuf(slot int) *dgramBuf {
 			putBuf(b.buf)
 		}
 		b.buf, b.slot = getBuf(slot*dgramBatch), slot
+		b.init()
 	}
 	return b
 }
 
 func putDgramBuf(b *dgramBuf) { dgramBufs.Put(b) }
 
-// read takes up to dgramBatch datagrams from fd, without waiting, and
-// returns the count.
-func (b *dgramBuf) read(fd int) (int, error) {
+// init points each message header at its slot of the buffer and at its
+// room for the sender's address, once for every read of the batch.
+func (b *dgramBuf) init() {
 	for i := range b.hdrs {
 		b.iov[i].Base = &(*b.buf)[i*b.slot]
 		b.iov[i].SetLen(b.slot)
@@ -112,6 +115,23 @@ func (b *dgramBuf) read(fd int) (int, error) {
 		h.Hdr.Iov = &b.iov[i]
 		h.Hdr.SetIovlen(1)
 	}
+	b.used = 0
+}
+
+// read takes up to dgramBatch datagrams from fd, without waiting, and
+// returns the count.
+func (b *dgramBuf) read(fd int) (int, error) {
+	// The kernel wrote each sender's address length, and the message's
+	// length and flags, into the headers the last read filled in: give
+	// them back their room (the rest of each header it leaves as init set
+	// it).
+	for i := range b.used {
+		h := &b.hdrs[i]
+		h.Hdr.Namelen = unix.SizeofSockaddrAny
+		h.Hdr.Flags = 0
+		h.Len = 0
+	}
+	b.used = 0
 	for {
 		// MSG_TRUNC: each message's length is the datagram's, even if
 		// it did not fit (which no UDP datagram does not).
@@ -123,6 +143,7 @@ func (b *dgramBuf) read(fd int) (int, error) {
 		if e != 0 {
 			return 0, e
 		}
+		b.used = int(k)
 		return int(k), nil
 	}
 }

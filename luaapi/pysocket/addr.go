@@ -86,6 +86,24 @@ type hostCache struct {
 	// while it still holds that host and port, instead of four fresh
 	// allocations. At most maxSenders; then they start over.
 	senders map[[6]byte]sender
+	// last is the sender recvfrom or sendto used last, and its key
+	// (lastKey, valid once hasLast): a server answering one client at a
+	// time finds it without a map lookup.
+	last    sender
+	lastKey [6]byte
+	hasLast bool
+}
+
+// sender is the cached sender of key, ok false if there is none.
+func (c *hostCache) sender(key [6]byte) (sender, bool) {
+	if c.hasLast && c.lastKey == key {
+		return c.last, true
+	}
+	e, ok := c.senders[key]
+	if ok {
+		c.last, c.lastKey, c.hasLast = e, key, true
+	}
+	return e, ok
 }
 
 // sender is an address table recvfrom returned, the host it was given,
@@ -95,6 +113,8 @@ type sender struct {
 	t    *lua.LTable
 	host lua.LValue
 	sa   *unix.SockaddrInet4
+	// mt is the address metatable t was given.
+	mt lua.LValue
 }
 
 // senderKey is the key of an IPv4 sender in hostCache.senders.
@@ -129,9 +149,9 @@ func (py *Module) senderValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 	}
 	key := senderKey(a.Addr, a.Port)
 	c := &py.hosts
-	if e, ok := c.senders[key]; ok {
+	if e, ok := c.sender(key); ok {
 		t := e.t
-		if t.RawGetInt(1) == e.host && t.RawGetInt(2) == lua.LNumber(a.Port) && t.Metatable == L.GetTypeMetatable(addrMetaName) &&
+		if t.RawGetInt(1) == e.host && t.RawGetInt(2) == lua.LNumber(a.Port) && t.Metatable == e.mt &&
 			t.RawGetString("host") == lua.LNil && t.RawGetString("port") == lua.LNil {
 			return t
 		}
@@ -140,7 +160,9 @@ func (py *Module) senderValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 	if c.senders == nil || len(c.senders) >= maxSenders {
 		c.senders = make(map[[6]byte]sender)
 	}
-	c.senders[key] = sender{t, t.RawGetInt(1), a}
+	e := sender{t, t.RawGetInt(1), a, t.Metatable}
+	c.senders[key] = e
+	c.last, c.lastKey, c.hasLast = e, key, true
 	return t
 }
 
@@ -267,6 +289,9 @@ func addrExample(family int, s string) string {
 // address table it stands for, {"127.0.0.1", 20025}. An IPv6 literal
 // ("::1", "fe80::1") has two colons or more and is not one.
 func splitHostPort(s string) (string, bool) {
+	if strings.IndexByte(s, ':') < 0 {
+		return "", false // no port without a colon: the common case, without SplitHostPort's error
+	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil || host == "" {
 		return "", false
@@ -295,7 +320,7 @@ func (py *Module) sockaddrOf(L *lua.LState, family int, a addrArg) (unix.Sockadd
 	}
 	if c := &py.hosts; a.host != "" && a.host == c.text {
 		if family == unix.AF_INET && c.ip.Is4() && a.port >= 0 && a.port <= 0xFFFF {
-			if e, ok := c.senders[senderKey(c.ip.As4(), a.port)]; ok {
+			if e, ok := c.sender(senderKey(c.ip.As4(), a.port)); ok {
 				return e.sa, nil // a client's address, as recvfrom got it
 			}
 		}

@@ -99,6 +99,19 @@ type Module struct {
 	// listen are the sockets a service manager handed the run
 	// (listenfds.go).
 	listen *listenFDs
+	// counted is the Lua number of the count counted (count).
+	counted    lua.LValue
+	countedInt int
+}
+
+// count is the Lua number n, a count of bytes send or sendto returns. A
+// Go number made a Lua value is an allocation; a server sends the same
+// count again and again, and gets the value of the last one back.
+func (py *Module) count(n int) lua.LValue {
+	if py.counted == nil || py.countedInt != n {
+		py.counted, py.countedInt = lua.LNumber(n), n
+	}
+	return py.counted
 }
 
 func newModule(vm *api.VM) any {

@@ -83,9 +83,12 @@ type socketMetaKey struct {
 
 // socketMeta is the metatable of sockets of s's family, type and protocol
 // under the registry's type metatable meta: its __index is a table of the
-// fields sock.family, sock.type and sock.proto, whose own __index is the
-// methods table. Fields and methods are then found by table lookups alone
-// (a Go __index function would cost a call on every method call), and
+// fields sock.family, sock.type and sock.proto and of every method, whose
+// own __index is the type's methods table (a method added there later is
+// found, and a name that is neither raises its "no method" error). A
+// method call then costs one lookup in the metatable and one in that
+// table: a Go __index function would cost a call on every method call,
+// and a fields table chained to the methods table two lookups more. The
 // sockets of a kind share one metatable, so a socket costs nothing more.
 func (py *Module) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable {
 	key := socketMetaKey{meta, s.Family(), s.Type(), s.Proto()}
@@ -95,12 +98,21 @@ func (py *Module) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable 
 	base := L.GetTypeMetatable(meta).(*lua.LTable)
 	mt := L.NewTable()
 	base.ForEach(func(k, v lua.LValue) { mt.RawSet(k, v) })
-	fields := L.CreateTable(0, 3)
+	methods := base.RawGetString("__index")
+	var fields *lua.LTable
+	if m, ok := methods.(*lua.LTable); ok {
+		n := 3
+		m.ForEach(func(lua.LValue, lua.LValue) { n++ })
+		fields = L.CreateTable(0, n)
+		m.ForEach(func(k, v lua.LValue) { fields.RawSet(k, v) })
+	} else {
+		fields = L.CreateTable(0, 3)
+	}
 	fields.RawSetString("family", lua.LNumber(key.family))
 	fields.RawSetString("type", lua.LNumber(key.stype))
 	fields.RawSetString("proto", lua.LNumber(key.proto))
 	L.SetMetatable(fields, L.SetFuncs(L.NewTable(), nil))
-	L.GetMetatable(fields).(*lua.LTable).RawSetString("__index", base.RawGetString("__index"))
+	L.GetMetatable(fields).(*lua.LTable).RawSetString("__index", methods)
 	mt.RawSetString("__index", fields)
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		api.Misuse(L, "cannot set '%s' of a socket: its fields are read-only", L.ToStringMeta(L.Get(2)).String())
@@ -335,7 +347,7 @@ func (py *Module) socketSend(L *lua.LState) int {
 	if err != nil {
 		py.vm.Raise(L, err, "send", s.PeerString())
 	}
-	L.Push(lua.LNumber(n))
+	L.Push(py.count(n))
 	return 1
 }
 
@@ -399,7 +411,7 @@ func (py *Module) socketSendto(L *lua.LState) int {
 	if err != nil {
 		py.vm.Raise(L, err, "sendto", a.String())
 	}
-	L.Push(lua.LNumber(sent))
+	L.Push(py.count(sent))
 	return 1
 }
 
