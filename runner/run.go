@@ -120,7 +120,6 @@ func runWorkers(env *Env, cfg *Config, s host.Script, tr *trace.Tracer, view *li
 		w.log.log(luaapi.Message{Kind: "usage", Text: err.Error()})
 		return host.ExitUsage
 	}
-	w.setState(metrics.Running)
 	code := w.wait()
 	w.setState(metrics.Stopping)
 	w.notifyStopping()
@@ -304,6 +303,11 @@ func (w *workers) start(s *host.Script) error {
 			}
 		})
 		done := make(chan error, 1)
+		if i == w.cfg.Workers-1 {
+			// Ready before the last main chunk runs, not after: what the
+			// script prints or accepts comes after /healthz says ok.
+			w.setState(metrics.Running)
+		}
 		v.RunChunk(calls, done)
 		go func() { w.results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
 	}

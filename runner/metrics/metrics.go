@@ -92,8 +92,17 @@ func Start(addr string, set *metricset.Set) (*Server, error) {
 // Add counts v's metrics in the run's.
 func (s *Server) Add(v *host.VM) { s.src.add(v) }
 
-// SetState sets the run's state, as /healthz answers it.
-func (s *Server) SetState(st State) { s.state.Store(int32(st)) }
+// SetState moves the run's state, as /healthz answers it, forward to st:
+// a run never goes back, so a Running that comes after a handled SIGTERM's
+// Stopping leaves it stopping.
+func (s *Server) SetState(st State) {
+	for {
+		cur := s.state.Load()
+		if int32(st) <= cur || s.state.CompareAndSwap(cur, int32(st)) {
+			return
+		}
+	}
+}
 
 // serveMetrics is /metrics: every family in Prometheus' text format,
 // gzipped for a scraper that accepts it, as the Go client's promhttp

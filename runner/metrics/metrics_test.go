@@ -125,3 +125,42 @@ func TestScrape(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthStateMovesForward: /healthz answers starting, ok, stopping in
+// that order and never goes back, so a Running set after a handled
+// SIGTERM's Stopping (the two come from different goroutines) leaves it
+// stopping.
+func TestHealthStateMovesForward(t *testing.T) {
+	s, err := Start("127.0.0.1:0", metricset.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	health := strings.TrimSuffix(s.URL, "/metrics") + "/healthz"
+	get := func() (int, string) {
+		t.Helper()
+		resp, err := http.Get(health)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+	for _, step := range []struct {
+		set  State
+		code int
+		text string
+	}{
+		{Starting, 503, "starting"},
+		{Running, 200, "ok"},
+		{Starting, 200, "ok"},
+		{Stopping, 503, "stopping"},
+		{Running, 503, "stopping"},
+	} {
+		s.SetState(step.set)
+		if code, text := get(); code != step.code || text != step.text {
+			t.Errorf("after SetState(%d): %d %q, want %d %q", step.set, code, text, step.code, step.text)
+		}
+	}
+}
