@@ -302,7 +302,11 @@ func (vm *VM) Open(L *lua.LState) {
 			opened[m.Name] = true
 			parts := modulesNamed(m.Name)
 			L.PreloadModule(m.Name, func(L *lua.LState) int {
-				mod := L.NewTable()
+				size := 0
+				for _, part := range parts {
+					size += len(part.Funcs)
+				}
+				mod := L.CreateTable(0, size)
 				for _, part := range parts {
 					vm.fill(L, part, mod, owner)
 				}
@@ -336,8 +340,12 @@ func modulesNamed(name string) []*Module {
 func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable, owner map[*Type]*Module) {
 	inst := vm.Instance(m)
 	for _, ty := range m.Types {
-		mt := L.NewTypeMetatable(ty.Meta)
-		methods := L.NewTable()
+		mt := typeMetatable(L, ty)
+		size := 0
+		for t := ty; t != nil; t = t.Inherits {
+			size += len(t.Methods)
+		}
+		methods := L.CreateTable(0, size)
 		for t := ty; t != nil; t = t.Inherits {
 			tinst := inst
 			if o := owner[t]; o != nil {
@@ -371,6 +379,18 @@ func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable, owner map[*Type]*Mod
 	if m.Setup != nil {
 		m.Setup(inst, L, t)
 	}
+}
+
+// typeMetatable is L.NewTypeMetatable(ty.Meta), made with room for what
+// fill sets in it (__index, __name, __newindex and the metamethods)
+// rather than gopher-lua's default 32 slots of array and of hash.
+func typeMetatable(L *lua.LState, ty *Type) *lua.LTable {
+	if mt, ok := L.G.Registry.RawGetString(ty.Meta).(*lua.LTable); ok {
+		return mt
+	}
+	mt := L.CreateTable(0, 3+len(ty.Metamethods))
+	L.SetField(L.G.Registry, ty.Meta, mt)
+	return mt
 }
 
 // setFields makes the metatable mt of type ty look up methods, then
@@ -413,7 +433,7 @@ func setFields(L *lua.LState, ty *Type, mt, methods *lua.LTable) {
 // name is close, rather than return nil and leave the script to fail with
 // "attempt to call a non-function object".
 func setNoMethod(L *lua.LState, ty *Type, methods *lua.LTable) {
-	mt := L.NewTable()
+	mt := L.CreateTable(0, 1)
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		noMethod(L, ty, L.Get(2))
 		return 0

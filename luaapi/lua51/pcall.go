@@ -83,9 +83,9 @@ end
 return body, function() end
 `
 
-// protectedChunk is protectedSource compiled, at the first VM's open
-// (not at package init: a run of sockrun that opens no VM, such as
-// sockrun doc, does not pay for it).
+// protectedChunk is protectedSource compiled, at the first need of a
+// looping coroutine in the process (loopBody): a run that makes no
+// protected call of a Lua function from a coroutine does not pay for it.
 var protectedChunk = sync.OnceValue(func() *lua.FunctionProto {
 	proto, err := Compile(protectedSource, "[G]")
 	if err != nil {
@@ -102,7 +102,9 @@ const closerParams = 190
 // parameters that does nothing. Called with at most that many arguments,
 // it keeps them in its registers, and its return closes every open
 // upvalue from its first register up, with the value it holds.
-// It is compiled at the first VM's open, as protectedChunk is.
+// It is compiled at the first failed direct call in the process
+// (closeSaved): a run whose pcalls never catch an error does not pay for
+// it, the bulk of what a VM's open cost (190 parameters to parse).
 var closerChunk = sync.OnceValue(func() *lua.FunctionProto {
 	params := make([]string, closerParams)
 	for i := range params {
@@ -129,8 +131,12 @@ type protected struct {
 	// onError is handleError, the message handler of bare calls;
 	// onDirectError is directError, that of direct calls.
 	onError, onDirectError *lua.LFunction
-	body, noop             *lua.LFunction
-	done                   lua.LValue
+	// body and noop are protectedChunk's functions, made at the first
+	// looping coroutine (loopBody), with env, the VM's globals, as their
+	// environment.
+	body, noop *lua.LFunction
+	env        *lua.LTable
+	done       lua.LValue
 
 	// idle are the coroutines ready for a call, by class.
 	idle [4][]idleCo
@@ -155,8 +161,9 @@ type protected struct {
 	sweptDirect int
 	directs     int
 	// marker marks the bottom of a direct call on the stack; closer is
-	// closerChunk's function; saved are the registers a failed direct
-	// call unwound, from directError to callDirect.
+	// closerChunk's function, made at the first failed direct call;
+	// saved are the registers a failed direct call unwound, from
+	// directError to callDirect.
 	marker *lua.LUserData
 	closer *lua.LFunction
 	saved  []lua.LValue
@@ -277,17 +284,8 @@ func openProtected(L *lua.LState, _ Options) {
 	p.onError = L.NewFunction(p.handleError)
 	p.onDirectError = L.NewFunction(p.directError)
 	p.marker = L.NewUserData()
-	L.Push(L.NewFunctionFromProto(closerChunk()))
-	L.Call(0, 1)
-	p.closer = L.Get(-1).(*lua.LFunction)
-	L.Pop(1)
 	p.done = L.NewUserData()
-	L.Push(L.NewFunctionFromProto(protectedChunk()))
-	L.Push(p.rawYield)
-	L.Push(p.done)
-	L.Call(2, 2)
-	p.body, p.noop = L.Get(-2).(*lua.LFunction), L.Get(-1).(*lua.LFunction)
-	L.Pop(2)
+	p.env = L.Env
 	L.SetGlobal("pcall", p.pcall)
 	L.SetGlobal("xpcall", p.xpcall)
 	ud := L.NewUserData()
@@ -745,7 +743,7 @@ func (p *protected) closeSaved(L *lua.LState) {
 	for hi := len(saved); hi > 0; {
 		lo := max(0, hi-closerParams)
 		L.SetTop(lo)
-		L.Push(p.closer)
+		L.Push(p.closerFunc())
 		for _, v := range saved[lo:hi] {
 			L.Push(v)
 		}
@@ -1125,13 +1123,54 @@ func (p *protected) newCo(L *lua.LState, class class, depth int) (*pcallCo, *lua
 	c := &pcallCo{p: p, co: co, class: class}
 	if !c.isBare() {
 		c.job = L.NewFunction(c.nextJob)
-		if _, err, _ := L.Resume(co, p.body, c.job); err != nil {
+		if _, err, _ := L.Resume(co, p.loopBody(), c.job); err != nil {
 			panic(fmt.Sprintf("lua51: starting a pcall coroutine: %v", err))
 		}
 		co.Panic = c.panic
 	}
 	p.cos[co] = c
 	return c, co
+}
+
+// loopBody is the looping coroutines' body, made from protectedChunk at
+// the first call: what running the chunk with yield and done returns, its
+// closures made here without running Lua on the caller's state (which may
+// be at its deepest call or have its context done).
+func (p *protected) loopBody() *lua.LFunction {
+	if p.body != nil {
+		return p.body
+	}
+	protos := protectedChunk().FunctionPrototypes // run, body, noop
+	run := closure(p.env, protos[0], nil)
+	p.body = closure(p.env, protos[1], map[string]lua.LValue{"yield": p.rawYield, "DONE": p.done, "run": run})
+	p.noop = closure(p.env, protos[2], nil)
+	return p.body
+}
+
+// closerFunc is the closer, made from closerChunk at the first call.
+func (p *protected) closerFunc() *lua.LFunction {
+	if p.closer == nil {
+		p.closer = closure(p.env, closerChunk().FunctionPrototypes[0], nil)
+	}
+	return p.closer
+}
+
+// closure is the function of proto, a function defined in one of this
+// file's chunks, as the chunk's closure would make it: env its
+// environment, and each upvalue closed over the value vals has under its
+// name.
+func closure(env *lua.LTable, proto *lua.FunctionProto, vals map[string]lua.LValue) *lua.LFunction {
+	fn := &lua.LFunction{Env: env, Proto: proto, Upvalues: make([]*lua.Upvalue, len(proto.DbgUpvalues))}
+	for i, name := range proto.DbgUpvalues {
+		v, ok := vals[name]
+		if !ok {
+			panic("lua51: no value for upvalue " + name + " of a pcall chunk")
+		}
+		uv := &lua.Upvalue{}
+		uv.SetValue(v)
+		fn.Upvalues[i] = uv
+	}
+	return fn
 }
 
 // nextJob is job() in a coroutine's body: the function to call and its
