@@ -172,7 +172,20 @@ func (m *Base) basePrint(L *lua.LState) int {
 // and the write method of io.stdout and io.stderr, named fn.
 func (m *Base) writeArgs(L *lua.LState, st *api.Stream, first int, fn string) error {
 	bp := printBufs.Get().(*[]byte)
-	b := (*bp)[:0]
+	b, bad := appendWriteArgs(L, (*bp)[:0], first)
+	*bp = b
+	if bad != 0 {
+		printBufs.Put(bp)
+		api.ArgError(L, bad-first+1, fn, "string expected, got "+api.TypeName(L.Get(bad)))
+	}
+	return m.write(L, st, bp, fn)
+}
+
+// appendWriteArgs appends to b what write writes of the arguments from
+// index first on: strings as they are, numbers as Lua 5.1 prints them. It
+// stops at the first argument that is neither and returns its index as
+// bad (0 when every one was written).
+func appendWriteArgs(L *lua.LState, b []byte, first int) (_ []byte, bad int) {
 	for i := first; i <= L.GetTop(); i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
@@ -180,13 +193,10 @@ func (m *Base) writeArgs(L *lua.LState, st *api.Stream, first int, fn string) er
 		case lua.LNumber:
 			b = lua51.AppendNumber(b, float64(v))
 		default:
-			*bp = b
-			printBufs.Put(bp)
-			api.ArgError(L, i-first+1, fn, "string expected, got "+api.TypeName(v))
+			return b, i
 		}
 	}
-	*bp = b
-	return m.write(L, st, bp, fn)
+	return b, 0
 }
 
 // ExitBrokenPipe is the exit code of a run stopped because its standard

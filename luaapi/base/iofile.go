@@ -836,23 +836,14 @@ func (m *Base) fileWriteArgs(L *lua.LState, fn string) int {
 	}
 	bp := printBufs.Get().(*[]byte)
 	defer printBufs.Put(bp)
-	b := (*bp)[:0]
-	top := L.GetTop()
-	for i := 2; i <= top; i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LString:
-			b = append(b, v...)
-		case lua.LNumber:
-			b = lua51.AppendNumber(b, float64(v))
-		default:
-			// What came before is written, as Lua 5.1 writes argument
-			// by argument.
-			m.writeFile(L, st, b, fn)
-			*bp = b
-			api.ArgError(L, i-1, fn, "string expected, got "+typeName(L, i))
-		}
-	}
+	b, bad := appendWriteArgs(L, (*bp)[:0], 2)
 	*bp = b
+	if bad != 0 {
+		// What came before is written, as Lua 5.1 writes argument by
+		// argument.
+		m.writeFile(L, st, b, fn)
+		api.ArgError(L, bad-1, fn, "string expected, got "+typeName(L, bad))
+	}
 	if !st.canWrite {
 		return pushResult(L, syscall.EBADF, "")
 	}
