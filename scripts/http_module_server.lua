@@ -35,11 +35,13 @@ local LINGER = 2 -- seconds to drain a client's unread input before closing on i
 -- What one client can make the server hold or wait for: the module's
 -- defaults (8 KiB lines, 100 header lines, 32 KiB of them) and these.
 -- read_request refuses more with the status to answer (413, 414, 431 ...).
-local LIMITS = {
+-- http.limits checks them once, here, where a table would be read and
+-- checked again at every request.
+local LIMITS = http.limits({
   max_body = tonumber(vars.max_body or 1048576),
   timeout = TIMEOUT, -- the whole request, from its first byte
   idle = IDLE, -- the wait for a request's first byte
-}
+})
 
 local TLS = nil
 if vars.cert then
