@@ -229,7 +229,8 @@ func echoOnce(addr string, data []byte) error {
 
 // busyScript makes a listening socket, fails two calls on purpose (a
 // refused connection, a misuse), counts in a metric of its own, says so,
-// and then spins in pure Lua holding the interpreter lock.
+// binds three series (m:labels) and updates one, and then spins in pure
+// Lua holding the interpreter lock.
 const busyScript = `
 local s = socket.socket()
 s:bind({"127.0.0.1", 0})
@@ -240,6 +241,10 @@ local spins = metrics.counter("spins_total", "loops started", {"kind"})
 spins:inc({kind = "busy"})
 local g = metrics.gauge("temperature", "a gauge")
 g:set(21.5)
+local idle = spins:labels({kind = "idle"}) -- bound, never updated: shown at 0
+local waits = metrics.histogram("wait_seconds", "waits", {"queue"}, {0.1, 1}):labels({queue = "in"})
+local workers = metrics.gauge("busy_workers", "workers spinning", {"worker"}):labels({worker = sockrun.worker})
+workers:inc()
 print("spinning")
 while true do end
 `
@@ -247,8 +252,9 @@ while true do end
 // TestMetricsScrapeWhileBusy scrapes a script that spins in a pure Lua
 // loop, never calling into sockrun, so its interpreter lock is never
 // released: the scrape must answer anyway (it never takes the lock), with
-// the script's own metrics, its open socket and the errors of its two
-// failed calls by function and errno; /healthz answers 200; Ctrl-C ends
+// the script's own metrics (the series it bound and never updated at 0),
+// its open socket and the errors of its two failed calls by function and
+// errno; /healthz answers 200; Ctrl-C ends
 // it.
 func TestMetricsScrapeWhileBusy(t *testing.T) {
 	closed := heldPort(t) // bound, not listening: a connect is refused
@@ -264,6 +270,10 @@ func TestMetricsScrapeWhileBusy(t *testing.T) {
 		}{
 			{"spins_total", []string{"kind", "busy"}, 1},
 			{"temperature", nil, 21.5},
+			// Bound series show from labels() on, at 0 until updated.
+			{"spins_total", []string{"kind", "idle"}, 0},
+			{"wait_seconds", []string{"queue", "in"}, 0},
+			{"busy_workers", []string{"worker", "1"}, 1},
 			{"sockrun_sockets_open", nil, 1},
 			{"sockrun_call_errors_total", []string{"function", "socket.create_connection", "errno", "ECONNREFUSED"}, 1},
 			{"sockrun_call_errors_total", []string{"function", "socket.socket", "errno", "none"}, 1},

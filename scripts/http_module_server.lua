@@ -35,11 +35,13 @@ local LINGER = 2 -- seconds to drain a client's unread input before closing on i
 -- What one client can make the server hold or wait for: the module's
 -- defaults (8 KiB lines, 100 header lines, 32 KiB of them) and these.
 -- read_request refuses more with the status to answer (413, 414, 431 ...).
-local LIMITS = {
+-- http.limits checks them once, here, where a table would be read and
+-- checked again at every request.
+local LIMITS = http.limits({
   max_body = tonumber(vars.max_body or 1048576),
   timeout = TIMEOUT, -- the whole request, from its first byte
   idle = IDLE, -- the wait for a request's first byte
-}
+})
 
 local TLS = nil
 if vars.cert then
@@ -71,24 +73,32 @@ local function method_label(req)
   return METHODS[method] and method or "other"
 end
 
--- count counts an answered request, and the seconds it took when given.
--- The label tables are made once and kept, LABELS[method][status] and
--- LABELS[method].all (the method's alone): a table with named fields
--- costs the interpreter a dozen allocations, more than the counting.
-local LABELS = {}
+-- count counts an answered request, and the seconds it took when given,
+-- in series bound once, at their first use, and kept:
+-- SERIES[method][status] is REQUESTS' series of the method and the
+-- status, SERIES[method].seconds is SECONDS' of the method. A bound
+-- series is updated without a table of labels to read and look up at
+-- every request. (A scrape shows a series from the moment it is bound:
+-- bound at first use, only what happened is shown.)
+local SERIES = {}
 local function count(req, status, seconds)
   local method = method_label(req)
-  local labels = LABELS[method]
-  if not labels then
-    labels = { all = { method = method } }
-    LABELS[method] = labels
+  local of_method = SERIES[method]
+  if not of_method then
+    of_method = {}
+    SERIES[method] = of_method
   end
-  if not labels[status] then
-    labels[status] = { method = method, status = status }
+  local requests = of_method[status]
+  if not requests then
+    requests = REQUESTS:labels({ method = method, status = status })
+    of_method[status] = requests
   end
-  REQUESTS:inc(labels[status])
+  requests:inc()
   if seconds then
-    SECONDS:observe(seconds, labels.all)
+    if not of_method.seconds then
+      of_method.seconds = SECONDS:labels({ method = method })
+    end
+    of_method.seconds:observe(seconds)
   end
 end
 

@@ -21,7 +21,7 @@ http = {}
 
 ---The next request on `conn`: a request object (method, target, path, query, version, headers, body, keep_alive); `nil` at the end of the stream; `nil` and an error value with the status to answer for a request to refuse.
 ---@param conn socket.socket a connected stream socket of either face, or an SSL socket
----@param limits? http.limits
+---@param limits? http.limits|http.limits_object
 ---@return http.request|nil req
 ---@return socket.error? err
 function http.read_request(conn, limits) end
@@ -51,9 +51,14 @@ function http.request(conn, method, target, headers, body) end
 
 ---The next response on `conn`: a response object (status, reason, version, headers, body, keep_alive).
 ---@param conn socket.socket a connected stream socket of either face, or an SSL socket
----@param limits? http.limits
+---@param limits? http.limits|http.limits_object
 ---@return http.response resp
 function http.read_response(conn, limits) end
+
+---Checks a table of `limits` once and returns them as a fixed object, which read_request and read_response take in place of the table without reading it again.
+---@param limits http.limits
+---@return http.limits_object
+function http.limits(limits) end
 
 ---A request http.read_request read: its fields come from the parsed head when read; keep_alive and a script's own fields may be set.
 ---@class http.request
@@ -104,5 +109,14 @@ local body = {}
 ---@return string?
 ---@return socket.error? err
 function body:read(n) end
+
+---The limits of a table, checked once by http.limits: read_request and read_response take it in place of the table; its fields read them back and cannot be set.
+---@class http.limits_object
+---@field max_line integer bytes of the start line or of one header line (8192 if not given)
+---@field max_head integer bytes of all the header lines (32768 if not given)
+---@field max_headers integer header lines (100 if not given)
+---@field max_body integer bytes of a request's body; of a body read whole (1048576 if not given)
+---@field timeout number? seconds for the whole message from its first byte; `nil` if not given
+---@field idle number? seconds to wait for a request's first byte; `nil` if not given
 
 return http

@@ -49,6 +49,7 @@ var (
 	conn        = api.Obj("socket.socket").Says("a connected stream socket of either face, or an SSL socket")
 	headersKind = api.T("table|http.headers")
 	bodyKind    = api.Data.As("string|fun(): string?")
+	limitsKind  = api.T("http.limits|" + limitsMeta)
 )
 
 func init() {
@@ -59,7 +60,7 @@ func init() {
 		Doc:     "docs/http.md",
 		Funcs: []api.Func{
 			api.Method("read_request", "http.read_request(conn [, limits])", "the next request on conn: a request object (method, target, path, query, version, headers, body, keep_alive); nil at the end of the stream; nil and an error value with the status to answer for a request to refuse", (*Module).readRequest).
-				Receives(api.Result(1)).Params(conn, api.T("http.limits")).
+				Receives(api.Result(1)).Params(conn, limitsKind).
 				Returns(api.Obj(requestMeta).As(requestMeta+"|nil").Named("req"), api.T("socket.error?").Named("err")),
 			api.Method("write_response", "http.write_response(conn, status [, headers [, body [, req]]])", "sends a response (Content-Length from a string body, chunked from a function); returns whether the connection stays open", (*Module).writeResponse).
 				Sends(api.Arg("body")).Params(conn, api.Int, headersKind, bodyKind, api.Obj(requestMeta)).
@@ -69,9 +70,11 @@ func init() {
 			api.Method("request", "http.request(conn, method, target [, headers [, body]])", "sends a request (Host from the peer's address unless given)", (*Module).request).
 				Sends(api.Arg("body")).Params(conn, api.Str, api.Str, headersKind, bodyKind),
 			api.Method("read_response", "http.read_response(conn [, limits])", "the next response on conn: a response object (status, reason, version, headers, body, keep_alive)", (*Module).readResponse).
-				Receives(api.Result(1)).Params(conn, api.T("http.limits")).Returns(api.Obj(responseMeta).Named("resp")),
+				Receives(api.Result(1)).Params(conn, limitsKind).Returns(api.Obj(responseMeta).Named("resp")),
+			api.Fn("limits", "http.limits(limits)", "checks a table of limits once and returns them as a fixed object, which read_request and read_response take in place of the table without reading it again", newLimits).
+				Params(api.T("http.limits")).Returns(api.Obj(limitsMeta)),
 		},
-		Types: []*api.Type{requestType, responseType, headersType, bodyType},
+		Types: []*api.Type{requestType, responseType, headersType, bodyType, limitsType},
 		Values: []api.Value{
 			{Name: "responses", Type: "table<integer, string>", Summary: "the reason phrase of each status: `http.responses[404] == \"Not Found\"`"},
 		},
@@ -177,16 +180,24 @@ type opts struct {
 
 var limitNames = []string{"max_line", "max_head", "max_headers", "max_body", "timeout", "idle"}
 
-// checkOpts reads the limits table at stack index n of fn (nil: the
-// defaults). method says whether it may name the request's method.
+// checkOpts reads the limits at stack index n of fn: a table, a limits
+// object (http.limits, checked when it was made), or nil (the defaults).
+// method says whether a table may name the request's method.
 func checkOpts(L *lua.LState, n int, fn string, method bool) opts {
 	o := opts{Limits: DefaultLimits, timeout: -1, idle: -1}
-	v := L.Get(n)
-	if v == lua.LNil {
-		return o
-	}
-	t, ok := v.(*lua.LTable)
-	if !ok {
+	var t *lua.LTable
+	switch v := L.Get(n).(type) {
+	case *lua.LTable:
+		t = v
+	case *lua.LUserData:
+		if lim, ok := v.Value.(*limitsObject); ok {
+			return lim.opts
+		}
+		api.ArgError(L, n, fn, "table of limits expected, got "+api.TypeName(v))
+	default:
+		if v == lua.LNil {
+			return o
+		}
 		api.ArgError(L, n, fn, "table of limits expected, got "+api.TypeName(v))
 	}
 	// A loop over Next rather than ForEach: no closure to allocate on
@@ -228,6 +239,9 @@ func setOpt(L *lua.LState, n int, fn string, method bool, o *opts, k, v lua.LVal
 	case "idle":
 		o.idle = seconds()
 	case "method":
+		if fn == "limits" {
+			api.ArgError(L, n, fn, "unknown limit 'method': a limits object holds limits only; give read_response a table to name the method")
+		}
 		if !method {
 			api.ArgError(L, n, fn, "unknown limit 'method'")
 		}
@@ -238,13 +252,7 @@ func setOpt(L *lua.LState, n int, fn string, method bool, o *opts, k, v lua.LVal
 		o.method = string(s)
 	default:
 		msg := "unknown limit " + lua.LVAsString(L.ToStringMeta(k))
-		best, dist := "", 3
-		for _, c := range limitNames {
-			if d := api.EditDistance(string(name), c); d < dist {
-				best, dist = c, d
-			}
-		}
-		if best != "" {
+		if best := nearestName(string(name), limitNames); best != "" {
 			msg += "; did you mean " + best + "?"
 		}
 		api.ArgError(L, n, fn, msg)

@@ -183,6 +183,9 @@ type series struct {
 // Def is the metric's definition.
 func (m *Metric) Def() Def { return m.def }
 
+// Kind is the metric's kind.
+func (m *Metric) Kind() Kind { return m.def.Kind }
+
 // get is the series of values, made if it is new. A value that is not
 // UTF-8 panics with the error Prometheus' Go client panics with, which
 // the script sees raised.
@@ -214,12 +217,38 @@ func (m *Metric) get(values []string) *series {
 	return s
 }
 
-// Add adds v to the series of values (a counter's v must not be
-// negative; a counter or a gauge).
-func (m *Metric) Add(values []string, v float64) {
-	s := m.get(values)
+// Handle is one series of a metric, bound to its labels' values: its
+// updates look nothing up. A set never drops a series, so a handle stays
+// good for the set's life; it is safe from any goroutine, and handles of
+// the same series (two workers binding the same values) update one
+// series.
+type Handle struct {
+	m *Metric
+	s *series
+}
+
+// Handle is the handle of the series of values, made if it is new: from
+// then on a scrape shows it, at 0 until it is updated, as Prometheus'
+// clients show a series once it is bound (WithLabelValues). A value that
+// is not UTF-8, or a count of values other than the metric's labels',
+// panics as get does.
+func (m *Metric) Handle(values []string) Handle {
+	return Handle{m, m.get(values)}
+}
+
+// Metric is the metric h is a series of.
+func (h Handle) Metric() *Metric { return h.m }
+
+// Values are the values of h's labels, in the order of the metric's
+// label names. The caller must not change them.
+func (h Handle) Values() []string { return h.s.values }
+
+// Add adds v to the series (a counter's v must not be negative; a
+// counter or a gauge).
+func (h Handle) Add(v float64) {
+	s := h.s
 	s.mu.Lock()
-	if w := uint64(v); m.def.Kind == Counter && float64(w) == v {
+	if w := uint64(v); h.m.def.Kind == Counter && float64(w) == v {
 		s.whole += w
 	} else {
 		s.value += v
@@ -227,19 +256,19 @@ func (m *Metric) Add(values []string, v float64) {
 	s.mu.Unlock()
 }
 
-// SetTo sets the gauge's series of values to v.
-func (m *Metric) SetTo(values []string, v float64) {
-	s := m.get(values)
+// SetTo sets the gauge's series to v.
+func (h Handle) SetTo(v float64) {
+	s := h.s
 	s.mu.Lock()
 	s.value = v
 	s.mu.Unlock()
 }
 
-// Observe adds v to the histogram's series of values: it counts v in the
-// first bucket whose bound is v or more.
-func (m *Metric) Observe(values []string, v float64) {
-	s := m.get(values)
-	i, _ := slices.BinarySearch(m.bounds, v)
+// Observe adds v to the histogram's series: it counts v in the first
+// bucket whose bound is v or more.
+func (h Handle) Observe(v float64) {
+	s := h.s
+	i, _ := slices.BinarySearch(h.m.bounds, v)
 	s.mu.Lock()
 	s.buckets[i]++
 	s.count++
@@ -247,14 +276,29 @@ func (m *Metric) Observe(values []string, v float64) {
 	s.mu.Unlock()
 }
 
-// Value is the value of the series of values: a counter's or a gauge's
-// value; a histogram's sum and count of observations. A series never
-// touched is 0.
-func (m *Metric) Value(values []string) (value float64, count uint64) {
-	s := m.get(values)
+// Value is the series' value: a counter's or a gauge's value; a
+// histogram's sum and count of observations.
+func (h Handle) Value() (value float64, count uint64) {
+	s := h.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return float64(s.whole) + s.value, s.count
+}
+
+// Add adds v to the series of values (a counter's v must not be
+// negative; a counter or a gauge).
+func (m *Metric) Add(values []string, v float64) { m.Handle(values).Add(v) }
+
+// SetTo sets the gauge's series of values to v.
+func (m *Metric) SetTo(values []string, v float64) { m.Handle(values).SetTo(v) }
+
+// Observe adds v to the histogram's series of values.
+func (m *Metric) Observe(values []string, v float64) { m.Handle(values).Observe(v) }
+
+// Value is the value of the series of values, as Handle.Value; a series
+// never touched is 0 (and is made: a scrape shows it from then on).
+func (m *Metric) Value(values []string) (value float64, count uint64) {
+	return m.Handle(values).Value()
 }
 
 // family is the metric as a scrape shows it now.

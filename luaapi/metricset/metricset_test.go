@@ -54,3 +54,54 @@ func TestDefCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestHandle: a handle is its series, bound: a gather shows the series
+// from the moment it is bound, at 0; two handles of the same values (two
+// workers) update one series, with the metric's own methods; updates
+// from many goroutines all count.
+func TestHandle(t *testing.T) {
+	s := New()
+	c, _ := s.Define(Def{Name: "req_total", Help: "h", Kind: Counter, Labels: []string{"method", "status"}})
+	a := c.Handle([]string{"GET", "200"})
+	fams := s.Families()
+	if len(fams) != 1 || len(fams[0].Series) != 1 || fams[0].Series[0].Value != 0 ||
+		fams[0].Series[0].Labels[1] != (Label{"status", "200"}) {
+		t.Fatalf("a series bound and not updated: %+v, want it at 0", fams)
+	}
+	b := c.Handle([]string{"GET", "200"})
+	done := make(chan bool)
+	for range 4 {
+		go func() {
+			for range 1000 {
+				a.Add(1)
+				b.Add(0.5)
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	c.Add([]string{"GET", "200"}, 1)
+	if v, _ := b.Value(); v != 6001 {
+		t.Errorf("value %v, want 6001", v)
+	}
+	if got := a.Values(); len(got) != 2 || got[0] != "GET" || got[1] != "200" || a.Metric() != c {
+		t.Errorf("values %q, metric %p; want GET 200 of %p", got, a.Metric(), c)
+	}
+
+	h, _ := s.Define(Def{Name: "seconds", Help: "h", Kind: Histogram, Buckets: []float64{0.1, 1}})
+	hh := h.Handle(nil)
+	hh.Observe(0.05)
+	hh.Observe(5)
+	if sum, n := h.Value(nil); sum != 5.05 || n != 2 {
+		t.Errorf("histogram: sum %v, count %d; want 5.05, 2", sum, n)
+	}
+	g, _ := s.Define(Def{Name: "open", Help: "h", Kind: Gauge})
+	gh := g.Handle(nil)
+	gh.SetTo(3)
+	gh.Add(-1)
+	if v, _ := gh.Value(); v != 2 {
+		t.Errorf("gauge %v, want 2", v)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sockrun/sockrun/luaapi/api"
@@ -43,6 +44,10 @@ const (
 	counterMeta   = "metrics.counter"
 	gaugeMeta     = "metrics.gauge"
 	histogramMeta = "metrics.histogram"
+
+	counterSeriesMeta   = "metrics.counter_series"
+	gaugeSeriesMeta     = "metrics.gauge_series"
+	histogramSeriesMeta = "metrics.histogram_series"
 )
 
 // labelsKind is the labels argument of the methods: a table of each label's
@@ -60,6 +65,8 @@ var counterType = &api.Type{
 			Params(api.Num, labelsKind),
 		api.Fn("value", "c:value([labels])", "the series' value: 0 if never touched", metricValue).
 			Params(labelsKind).Returns(api.Num),
+		api.Fn("labels", "c:labels([labels])", "the series of labels, bound: a counter series, whose inc, add and value take no labels; a scrape shows it from now on", metricLabels).
+			Params(labelsKind).Returns(api.Obj(counterSeriesMeta)),
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
 }
@@ -79,6 +86,8 @@ var gaugeType = &api.Type{
 			Params(api.Num, labelsKind),
 		api.Fn("value", "g:value([labels])", "the series' value: 0 if never touched", metricValue).
 			Params(labelsKind).Returns(api.Num),
+		api.Fn("labels", "g:labels([labels])", "the series of labels, bound: a gauge series, whose set, inc, dec, add and value take no labels; a scrape shows it from now on", metricLabels).
+			Params(labelsKind).Returns(api.Obj(gaugeSeriesMeta)),
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
 }
@@ -92,8 +101,56 @@ var histogramType = &api.Type{
 			Params(api.Num, labelsKind),
 		api.Fn("value", "h:value([labels])", "the series' sum of observations and their count", metricValue).
 			Params(labelsKind).Returns(api.Num.Named("sum"), api.Int.Named("count")),
+		api.Fn("labels", "h:labels([labels])", "the series of labels, bound: a histogram series, whose observe and value take no labels; a scrape shows it from now on", metricLabels).
+			Params(labelsKind).Returns(api.Obj(histogramSeriesMeta)),
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
+}
+
+// The types of the series m:labels returns: a metric's methods, bound to
+// the labels' values.
+var counterSeriesType = &api.Type{
+	Name:    "counter_series",
+	Meta:    counterSeriesMeta,
+	Summary: "one series of a counter, bound to its labels' values by c:labels: updated without looking them up",
+	Methods: []api.Func{
+		api.Fn("inc", "cs:inc()", "adds 1 to the series", counterSeriesInc),
+		api.Fn("add", "cs:add(n)", "adds n (0 or more) to the series", counterSeriesAdd).
+			Params(api.Num),
+		api.Fn("value", "cs:value()", "the series' value", seriesValue(metricset.Counter, "cs")).
+			Returns(api.Num),
+	},
+	Metamethods: map[string]lua.LGFunction{"__tostring": seriesTostring},
+}
+
+var gaugeSeriesType = &api.Type{
+	Name:    "gauge_series",
+	Meta:    gaugeSeriesMeta,
+	Summary: "one series of a gauge, bound to its labels' values by g:labels: updated without looking them up",
+	Methods: []api.Func{
+		api.Fn("set", "gs:set(v)", "sets the series to v", gaugeSeriesSet).
+			Params(api.Num),
+		api.Fn("inc", "gs:inc()", "adds 1 to the series", gaugeSeriesInc),
+		api.Fn("dec", "gs:dec()", "takes 1 from the series", gaugeSeriesDec),
+		api.Fn("add", "gs:add(n)", "adds n (negative takes away) to the series", gaugeSeriesAdd).
+			Params(api.Num),
+		api.Fn("value", "gs:value()", "the series' value", seriesValue(metricset.Gauge, "gs")).
+			Returns(api.Num),
+	},
+	Metamethods: map[string]lua.LGFunction{"__tostring": seriesTostring},
+}
+
+var histogramSeriesType = &api.Type{
+	Name:    "histogram_series",
+	Meta:    histogramSeriesMeta,
+	Summary: "one series of a histogram, bound to its labels' values by h:labels: updated without looking them up",
+	Methods: []api.Func{
+		api.Fn("observe", "hs:observe(v)", "counts v in its bucket of the series", histogramSeriesObserve).
+			Params(api.Num),
+		api.Fn("value", "hs:value()", "the series' sum of observations and their count", seriesValue(metricset.Histogram, "hs")).
+			Returns(api.Num.Named("sum"), api.Int.Named("count")),
+	},
+	Metamethods: map[string]lua.LGFunction{"__tostring": seriesTostring},
 }
 
 func init() {
@@ -110,7 +167,7 @@ func init() {
 			api.Method("histogram", "metrics.histogram(name, help [, labels [, buckets]])", "defines a histogram with the label names and bucket bounds given", (*Metrics).defineHistogram).
 				Params(api.Str, api.Str, api.T("string[]"), api.T("number[]")).Returns(api.Obj(histogramMeta)),
 		},
-		Types: []*api.Type{counterType, gaugeType, histogramType},
+		Types: []*api.Type{counterType, gaugeType, histogramType, counterSeriesType, gaugeSeriesType, histogramSeriesType},
 	})
 }
 
@@ -363,5 +420,139 @@ func metricTostring(L *lua.LState) int {
 		s += "{" + strings.Join(d.Labels, ",") + "}"
 	}
 	L.Push(lua.LString(s + ">"))
+	return 1
+}
+
+// series is a bound series as a script holds it: what m:labels returns.
+type series struct {
+	h metricset.Handle
+}
+
+// ObjectType implements api.Object: "counter series", "gauge series" or
+// "histogram series".
+func (o *series) ObjectType() string { return seriesNames[o.h.Metric().Kind()] }
+
+// seriesMetas are the series' metatables, and seriesNames what messages
+// call them, by kind: made once, not at every call.
+var (
+	seriesMetas = [...]string{metricset.Counter: counterSeriesMeta, metricset.Gauge: gaugeSeriesMeta, metricset.Histogram: histogramSeriesMeta}
+	seriesNames = [...]string{metricset.Counter: "counter series", metricset.Gauge: "gauge series", metricset.Histogram: "histogram series"}
+)
+
+// metricLabels is c:labels(labels), g:labels and h:labels: the series of
+// the labels' values, bound. The series is made now if it is new, so a
+// scrape shows it from now on, at 0, as Prometheus' clients do.
+func metricLabels(L *lua.LState) int {
+	o := api.CheckSelf[*metric](L, "labels", "metric", "m")
+	h := o.m.Handle(labelValues(L, o, 1, "labels"))
+	L.Push(api.NewObject(L, &series{h: h}, seriesMetas[o.m.Kind()]))
+	return 1
+}
+
+// checkSeries is the series of kind a method fn (of n arguments after
+// self) was called on, short its name in the docs ("cs"). An argument
+// after those is an error: a series' labels are bound, and a labels
+// table given as to the metric's method would be ignored.
+func checkSeries(L *lua.LState, fn string, kind metricset.Kind, short string, n int) metricset.Handle {
+	o := api.CheckSelf[*series](L, fn, seriesNames[kind], short)
+	if k := o.h.Metric().Kind(); k != kind {
+		api.Misuse(L, "bad self to '%s' (%s expected, got %s; call it as %s:%s(...))", fn, seriesNames[kind], seriesNames[k], short, fn)
+	}
+	if L.GetTop() > n+1 && L.Get(n+2) != lua.LNil {
+		api.ArgError(L, n+1, fn, "a series takes no labels: its labels were given to labels(), got "+api.TypeName(L.Get(n+2)))
+	}
+	return o.h
+}
+
+// counterSeriesInc is cs:inc(): adds 1.
+func counterSeriesInc(L *lua.LState) int {
+	checkSeries(L, "inc", metricset.Counter, "cs", 0).Add(1)
+	return 0
+}
+
+// counterSeriesAdd is cs:add(n): adds n, 0 or more.
+func counterSeriesAdd(L *lua.LState) int {
+	h := checkSeries(L, "add", metricset.Counter, "cs", 1)
+	n := checkAmount(L, 1, "add")
+	if n < 0 || math.IsNaN(n) {
+		api.ArgError(L, 1, "add", fmt.Sprintf("a counter only goes up: got %s; use a gauge for a value that goes down", lua51.FormatNumber(n)))
+	}
+	h.Add(n)
+	return 0
+}
+
+// gaugeSeriesSet is gs:set(v): sets the series to v.
+func gaugeSeriesSet(L *lua.LState) int {
+	h := checkSeries(L, "set", metricset.Gauge, "gs", 1)
+	h.SetTo(checkAmount(L, 1, "set"))
+	return 0
+}
+
+// gaugeSeriesInc is gs:inc(): adds 1.
+func gaugeSeriesInc(L *lua.LState) int {
+	checkSeries(L, "inc", metricset.Gauge, "gs", 0).Add(1)
+	return 0
+}
+
+// gaugeSeriesDec is gs:dec(): takes 1 away.
+func gaugeSeriesDec(L *lua.LState) int {
+	checkSeries(L, "dec", metricset.Gauge, "gs", 0).Add(-1)
+	return 0
+}
+
+// gaugeSeriesAdd is gs:add(n): adds n, which may be negative.
+func gaugeSeriesAdd(L *lua.LState) int {
+	h := checkSeries(L, "add", metricset.Gauge, "gs", 1)
+	h.Add(checkAmount(L, 1, "add"))
+	return 0
+}
+
+// histogramSeriesObserve is hs:observe(v): counts v in the first bucket
+// whose bound is v or more, and adds it to the sum.
+func histogramSeriesObserve(L *lua.LState) int {
+	h := checkSeries(L, "observe", metricset.Histogram, "hs", 1)
+	v := checkAmount(L, 1, "observe")
+	if math.IsNaN(v) {
+		api.ArgError(L, 1, "observe", "a number expected, got nan")
+	}
+	h.Observe(v)
+	return 0
+}
+
+// seriesValue is cs:value(), gs:value() and hs:value() (of kind, short
+// its name in the docs): the series' value as a scrape would read it now;
+// a histogram's sum and count.
+func seriesValue(kind metricset.Kind, short string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		v, count := checkSeries(L, "value", kind, short, 0).Value()
+		L.Push(lua.LNumber(v))
+		if kind == metricset.Histogram {
+			L.Push(lua.LNumber(count))
+			return 2
+		}
+		return 1
+	}
+}
+
+// seriesTostring is tostring(s): <counter requests_total{code="200",method="GET"}>,
+// the labels in the order the metric names them.
+func seriesTostring(L *lua.LState) int {
+	o := api.CheckSelf[*series](L, "__tostring", "series", "s")
+	d := o.h.Metric().Def()
+	var b strings.Builder
+	b.WriteString("<" + d.Kind.String() + " " + d.Name)
+	for i, v := range o.h.Values() {
+		if i == 0 {
+			b.WriteByte('{')
+		} else {
+			b.WriteByte(',')
+		}
+		b.WriteString(d.Labels[i] + "=" + strconv.Quote(v))
+	}
+	if len(d.Labels) > 0 {
+		b.WriteByte('}')
+	}
+	b.WriteByte('>')
+	L.Push(lua.LString(b.String()))
 	return 1
 }

@@ -210,6 +210,105 @@ function TestReadRequestLimits(t)
   end)
 end
 
+-- A table of limits is read at every call: a change between two calls
+-- holds for the second.
+function TestReadRequestLimitsChanged(t)
+  local lim = { max_body = 4 }
+  local post = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"
+  t:eq(refused(t, post, lim).status, 413, "over max_body")
+  lim.max_body = 5
+  local c, s = served(post)
+  t:eq(http.read_request(s, lim).body:read(), "abcde", "max_body raised between calls")
+  c:close()
+  s:close()
+end
+
+-- http.limits checks a table once and fixes it: the object reads back
+-- its limits, defaults included, cannot be changed, and raises what the
+-- table would raise.
+function TestLimitsObject(t)
+  local lim = http.limits({ max_body = 65536, timeout = 10, idle = 30.5 })
+  t:eq(tostring(lim), "<http.limits max_line=8192 max_head=32768 max_headers=100 max_body=65536 timeout=10 idle=30.5>", "tostring")
+  t:eq(lim.max_body, 65536, "max_body")
+  t:eq(lim.max_line, 8192, "max_line's default")
+  t:eq(lim.max_head, 32768, "max_head's default")
+  t:eq(lim.max_headers, 100, "max_headers' default")
+  t:eq(lim.timeout, 10, "timeout")
+  t:eq(lim.idle, 30.5, "idle")
+  local dflt = http.limits({})
+  t:eq(dflt.timeout, nil, "no timeout given")
+  t:eq(tostring(dflt), "<http.limits max_line=8192 max_head=32768 max_headers=100 max_body=1048576>", "the defaults")
+  t:eq(tostring(http.limits(lim)), tostring(lim), "made of another object")
+  st.misuse(t, "cannot set field 'max_body' of an http.limits object: it is fixed when made; make another with http.limits{...}",
+    function() lim.max_body = 1 end)
+  t:eq(lim.max_body, 65536, "unchanged")
+  st.misuse(t, "http.limits object has no field 'max_bdy'; did you mean max_body?", function() return lim.max_bdy end)
+  st.misuse(t, "bad argument #1 to 'limits' (unknown limit max_bdy; did you mean max_body?)", function()
+    http.limits({ max_bdy = 1 })
+  end)
+  st.misuse(t, "bad argument #1 to 'limits' (limit max_line must be a positive integer, got 0)", function()
+    http.limits({ max_line = 0 })
+  end)
+  st.misuse(t, "bad argument #1 to 'limits' (timeout must be a number of seconds, got -1)", function()
+    http.limits({ timeout = -1 })
+  end)
+  st.misuse(t, "bad argument #1 to 'limits' (unknown limit 'method': a limits object holds limits only", function()
+    http.limits({ method = "HEAD" })
+  end)
+  st.misuse(t, "bad argument #1 to 'limits' (table of limits expected, got nil)", function() http.limits() end)
+  st.misuse(t, "bad argument #1 to 'limits' (table of limits expected, got string)", function() http.limits("x") end)
+  local c, s = served()
+  st.misuse(t, "bad argument #2 to 'read_request' (table of limits expected, got socket)", function()
+    http.read_request(s, s)
+  end)
+  c:close()
+  s:close()
+end
+
+-- read_request and read_response apply a limits object's limits as the
+-- table's.
+function TestLimitsObjectApplied(t)
+  local lim = http.limits({ max_headers = 2, max_line = 64, max_head = 20, max_body = 4 })
+  local err = refused(t, "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n", lim)
+  t:eq(err.status, 431, "max_headers")
+  err = refused(t, "GET / HTTP/1.1\r\nHost: x\r\nA: " .. string.rep("1", 20) .. "\r\n\r\n", lim)
+  t:eq(err.message, "more than 2 header lines or 20 bytes", "max_head")
+  err = refused(t, "GET /" .. string.rep("a", 64) .. " HTTP/1.1\r\n\r\n", lim)
+  t:eq(err.message, "line longer than 64 bytes", "max_line")
+  err = refused(t, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", http.limits({ max_body = 4 }))
+  t:eq(err.message, "body over 4 bytes", "max_body")
+
+  local c, s = served()
+  t:eq(http.read_request(s, http.limits({ idle = 0.05 })), nil, "idle")
+  c:sendall("GET / HT")
+  local req
+  req, err = http.read_request(s, http.limits({ timeout = 0.1 }))
+  t:eq(req, nil, "no request")
+  t:eq(err.message, "request not complete within 0.1 s", "timeout")
+  c:close()
+  s:close()
+
+  -- A client's read, and the same object in another thread.
+  local small = http.limits({ max_body = 4, timeout = 5 })
+  local srv, addr = st.listener()
+  local h = thread.spawn(function()
+    local conn = srv:accept()
+    local r = http.read_request(conn, small)
+    http.write_response(conn, 200, nil, "too long", r)
+    conn:close()
+  end)
+  c = socket.create_connection(addr)
+  http.request(c, "GET", "/", { Host = "x" })
+  local resp = http.read_response(c, small)
+  t:eq(resp.status, 200, "status")
+  local ok
+  ok, err = pcall(resp.body.read, resp.body)
+  t:eq(ok, false, "a response's body over max_body raises")
+  t:eq(err.message, "body over 4 bytes", "read_response's max_body")
+  c:close()
+  h:join()
+end
+
 function TestReadRequestTimeouts(t)
   -- Nothing within idle: the end, as a closed connection.
   local c, s = served()

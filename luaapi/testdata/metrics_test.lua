@@ -136,3 +136,105 @@ function TestMetricsValueErrors(t)
   misuse(t, "bad self to 'inc' (counter expected, got nil; call it as c:inc(...))", function() c.inc() end)
   t:eq(c:value(), 0, "unchanged")
 end
+
+-- m:labels binds a series: its methods are the metric's without labels,
+-- and update the same series the metric's methods with those labels do.
+function TestMetricsLabels(t)
+  local c = metrics.counter("bound_total", "h", {"method", "status"})
+  local ok = c:labels({method = "GET", status = 200})
+  t:eq(tostring(ok), [[<counter bound_total{method="GET",status="200"}>]], "tostring, labels in the metric's order")
+  t:eq(ok:value(), 0, "a bound series is 0 before its first update")
+  ok:inc()
+  ok:add(2)
+  ok:add(0.5)
+  c:inc({status = "200", method = "GET"})
+  t:eq(ok:value(), 4.5, "the series' value")
+  t:eq(c:value({method = "GET", status = 200}), 4.5, "the metric's value of the same labels")
+  t:eq(c:labels({method = "GET", status = "200"}):value(), 4.5, "bound again: the same series")
+  t:eq(c:value({method = "POST", status = 200}), 0, "another series untouched")
+
+  local g = metrics.gauge("bound_gauge", "h", {"queue"})
+  local q = g:labels({queue = "in"})
+  t:eq(tostring(q), [[<gauge bound_gauge{queue="in"}>]], "tostring")
+  q:set(10)
+  q:inc()
+  q:dec()
+  q:dec()
+  q:add(-2.5)
+  t:eq(q:value(), 6.5, "set, inc, dec, add")
+  t:eq(g:value({queue = "in"}), 6.5, "the gauge's value")
+
+  local h = metrics.histogram("bound_seconds", "h", {"route"}, {0.01, 0.1, 1})
+  local root = h:labels({route = "/"})
+  t:eq(tostring(root), [[<histogram bound_seconds{route="/"}>]], "tostring")
+  root:observe(0.005)
+  root:observe(3)
+  h:observe(0.5, {route = "/"})
+  local sum, count = root:value()
+  t:eq(sum, 3.505, "sum")
+  t:eq(count, 3, "count")
+
+  local plain = metrics.counter("bound_plain_total", "no labels")
+  local p = plain:labels()
+  t:eq(tostring(p), "<counter bound_plain_total>", "tostring without labels")
+  p:inc()
+  t:eq(plain:value(), 1, "a metric without labels")
+  local esc = c:labels({method = 'a"b', status = "x\\y"})
+  t:eq(tostring(esc), [[<counter bound_total{method="a\"b",status="x\\y"}>]], "quotes and backslashes escaped")
+end
+
+-- Every thread updates one bound series, under the lock.
+function TestMetricsLabelsThreads(t)
+  local hits = metrics.counter("bound_hits_total", "hits", {"who"}):labels({who = "thread"})
+  local ts = {}
+  for i = 1, 10 do
+    ts[i] = thread.spawn(function()
+      for _ = 1, 100 do
+        hits:inc()
+        thread.sleep(0)
+      end
+    end)
+  end
+  for _, th in ipairs(ts) do th:join() end
+  t:eq(hits:value(), 1000, "every thread's increments")
+end
+
+function TestMetricsLabelsErrors(t)
+  local c = metrics.counter("bad_bound_total", "h", {"method", "status"})
+  misuse(t, "bad argument #1 to 'labels' (label status missing: bad_bound_total has labels method, status)",
+    function() c:labels({method = "GET"}) end)
+  misuse(t, "bad argument #1 to 'labels' (bad_bound_total has no label stauts (its labels: method, status); did you mean status?)",
+    function() c:labels({method = "GET", stauts = 200}) end)
+  misuse(t, "bad argument #1 to 'labels' (labels expected: bad_bound_total has labels method, status, give a table such as {method=...})",
+    function() c:labels() end)
+  misuse(t, "bad argument #1 to 'labels' (table of labels expected, got string)", function() c:labels("GET") end)
+  misuse(t, "bad argument #1 to 'labels' (label method: string or number expected, got boolean)",
+    function() c:labels({method = true, status = 200}) end)
+  misuse(t, "bad argument #1 to 'labels' (plain_bound has no labels, got label code)",
+    function() metrics.gauge("plain_bound", "h"):labels({code = 1}) end)
+  misuse(t, "bad self to 'labels' (metric expected, got nil; call it as m:labels(...))", function() c.labels() end)
+
+  local s = c:labels({method = "GET", status = 200})
+  misuse(t, "bad argument #1 to 'add' (a counter only goes up: got -1; use a gauge for a value that goes down)",
+    function() s:add(-1) end)
+  misuse(t, "bad argument #1 to 'add' (a counter only goes up: got ", function() s:add(0 / 0) end) -- nan
+  misuse(t, "bad argument #1 to 'add' (number expected, got nil)", function() s:add() end)
+  misuse(t, "bad argument #1 to 'inc' (a series takes no labels: its labels were given to labels(), got table)",
+    function() s:inc({method = "POST", status = 200}) end)
+  misuse(t, "bad argument #2 to 'add' (a series takes no labels: its labels were given to labels(), got table)",
+    function() s:add(1, {method = "POST", status = 200}) end)
+  misuse(t, "bad argument #1 to 'value' (a series takes no labels", function() s:value({}) end)
+  misuse(t, "bad self to 'inc' (counter series expected, got nil; call it as cs:inc(...))", function() s.inc() end)
+  misuse(t, "bad self to 'inc' (counter series expected, got counter; call it as cs:inc(...))", function() s.inc(c) end)
+  misuse(t, "counter_series object has no method 'set'", function() s:set(1) end)
+
+  local g = metrics.gauge("bad_bound_gauge", "h"):labels()
+  misuse(t, "bad argument #1 to 'set' (number expected, got table)", function() g:set({}) end)
+  misuse(t, "bad self to 'set' (gauge series expected, got counter series; call it as gs:set(...))",
+    function() g.set(s, 1) end)
+  local h = metrics.histogram("bad_bound_h", "h"):labels()
+  misuse(t, "bad argument #1 to 'observe' (number expected, got string)", function() h:observe("x") end)
+  misuse(t, "bad argument #1 to 'observe' (a number expected, got nan)", function() h:observe(0 / 0) end)
+  t:eq(s:value(), 0, "nothing counted by the mistakes")
+  t:eq(select(2, h:value()), 0, "nothing observed by the mistakes")
+end
