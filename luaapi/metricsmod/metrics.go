@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sockrun/sockrun/luaapi/api"
 	"github.com/sockrun/sockrun/luaapi/lua51"
@@ -288,6 +289,9 @@ func labelValues(L *lua.LState, o *metric, n int, fn string) []string {
 		}
 		switch val := val.(type) {
 		case lua.LString:
+			if !utf8.ValidString(string(val)) {
+				api.ArgError(L, n, fn, fmt.Sprintf("label %s: value %q is not valid UTF-8; Prometheus' text format is UTF-8", name, string(val)))
+			}
 			values[i] = string(val)
 		case lua.LNumber:
 			values[i] = lua51.FormatNumber(float64(val))

@@ -118,6 +118,13 @@ function TestMetricsLabelErrors(t)
     function() c:inc({method = true, status = 200}) end)
   misuse(t, "bad argument #1 to 'inc' (labels are named: got a key 1)", function() c:inc({"GET", "200"}) end)
   misuse(t, "bad argument #2 to 'add' (label status missing", function() c:add(1, {method = "GET"}) end)
+  misuse(t, [[bad argument #1 to 'inc' (label method: value "\xff" is not valid UTF-8; Prometheus' text format is UTF-8)]],
+    function() c:inc({method = "\255", status = 200}) end)
+  local err = misuse(t, [[bad argument #1 to 'labels' (label method: value "G\xe9T" is not valid UTF-8]],
+    function() c:labels({method = "G\233T", status = 200}) end)
+  if not err:find("metrics_test.lua:%d+: bad argument") then
+    t:fatal("the message does not name the script's line: " .. err)
+  end
   local plain = metrics.gauge("plain", "h")
   misuse(t, "bad argument #2 to 'set' (plain has no labels, got label code)", function() plain:set(1, {code = 1}) end)
   t:eq(c:value({method = "GET", status = 200}), 0, "nothing counted by the mistakes")
