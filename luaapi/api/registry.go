@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -101,6 +102,10 @@ type Type struct {
 	// Fields): the socket object's family, type and proto. They are
 	// documented, not installed.
 	Values []Value
+	// Setup, if set, runs once the type's metatable is made, with it:
+	// what the module changes in it. A VM makes a type's metatable at its
+	// first use (Metatable), not when it opens.
+	Setup func(L *lua.LState, mt *lua.LTable)
 }
 
 // Value is a documented value a module or an object has beside its
@@ -280,7 +285,9 @@ func owners() map[*Type]*Module {
 func (vm *VM) Open(L *lua.LState) {
 	vm.mainL = L
 	openErrorMeta(L)
-	owner := owners()
+	vm.owner = owners()
+	vm.types = map[string]pendingType{}
+	lua51.SetRegistryCompleter(L, vm)
 	opened := map[string]bool{}
 	for _, m := range registry {
 		m := m
@@ -295,7 +302,7 @@ func (vm *VM) Open(L *lua.LState) {
 					continue // that standard library is not opened
 				}
 			}
-			vm.fill(L, m, t, owner)
+			vm.fill(L, m, t)
 		case !opened[m.Name]:
 			// Every part registered under this name fills one table: the
 			// socket module is Python's face and LuaSocket's.
@@ -308,7 +315,7 @@ func (vm *VM) Open(L *lua.LState) {
 				}
 				mod := L.CreateTable(0, size)
 				for _, part := range parts {
-					vm.fill(L, part, mod, owner)
+					vm.fill(L, part, mod)
 				}
 				guardModule(L, m.Name, mod)
 				L.Push(mod)
@@ -334,38 +341,15 @@ func modulesNamed(name string) []*Module {
 	return parts
 }
 
-// fill sets a module's types, functions and constants in t, then runs its
-// Setup. A method is bound to the instance of the module that registered
-// its type (owner): an inherited method to its own module's.
-func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable, owner map[*Type]*Module) {
+// fill sets a module's functions and constants in t, then runs its
+// Setup. Its types' metatables are made at their first use (makeType).
+func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable) {
 	inst := vm.Instance(m)
 	for _, ty := range m.Types {
-		mt := typeMetatable(L, ty)
-		size := 0
-		for t := ty; t != nil; t = t.Inherits {
-			size += len(t.Methods)
-		}
-		methods := L.CreateTable(0, size)
-		for t := ty; t != nil; t = t.Inherits {
-			tinst := inst
-			if o := owner[t]; o != nil {
-				tinst = vm.Instance(o)
-			}
-			for i := range t.Methods {
-				if methods.RawGetString(t.Methods[i].Name) == lua.LNil {
-					methods.RawSetString(t.Methods[i].Name, L.NewFunction(vm.call(m, ty, &t.Methods[i], tinst)))
-				}
-			}
-		}
-		setNoMethod(L, ty, methods)
-		if len(ty.Fields) == 0 {
-			L.SetField(mt, "__index", methods)
+		if _, made := L.G.Registry.RawGetString(ty.Meta).(*lua.LTable); made {
+			vm.makeType(L, m, ty) // opened again: made again, as it was
 		} else {
-			setFields(L, ty, mt, methods)
-		}
-		L.SetField(mt, "__name", lua.LString(ty.Name))
-		for name, f := range ty.Metamethods {
-			L.SetField(mt, name, L.NewFunction(f))
+			vm.types[ty.Meta] = pendingType{m, ty}
 		}
 	}
 	for i := range m.Funcs {
@@ -379,6 +363,86 @@ func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable, owner map[*Type]*Mod
 	if m.Setup != nil {
 		m.Setup(inst, L, t)
 	}
+}
+
+// pendingType is a type of module m whose metatable a VM makes at its
+// first use: most runs make objects of few of the types, or none, and a
+// type's methods are most of what opening a VM would make.
+type pendingType struct {
+	m  *Module
+	ty *Type
+}
+
+// Metatable is the metatable registered in L's registry as meta
+// (L.GetTypeMetatable): a registered type's is made at its first use,
+// here. Every object of a registered type gets its metatable from here
+// (NewObject does).
+func Metatable(L *lua.LState, meta string) lua.LValue {
+	if mt := L.G.Registry.RawGetString(meta); mt != lua.LNil {
+		return mt
+	}
+	if vm, ok := lua51.RegistryCompleterOf(L).(*VM); ok {
+		if p, ok := vm.types[meta]; ok {
+			return vm.makeType(L, p.m, p.ty)
+		}
+	}
+	return lua.LNil
+}
+
+// CompleteRegistry implements lua51.RegistryCompleter: it makes the
+// metatables of every type not made yet, so that debug.getregistry shows
+// the registry as if they had been made when the VM opened.
+func (vm *VM) CompleteRegistry(L *lua.LState) {
+	metas := make([]string, 0, len(vm.types))
+	for meta := range vm.types {
+		metas = append(metas, meta)
+	}
+	sort.Strings(metas)
+	for _, meta := range metas {
+		if p, ok := vm.types[meta]; ok {
+			vm.makeType(L, p.m, p.ty)
+		}
+	}
+}
+
+// makeType makes the metatable of ty, a type of module m, in the registry
+// and returns it: its methods (inherited ones bound to the instance of
+// the module that registered them, vm.owner), its fields, name and
+// metamethods, then ty.Setup.
+func (vm *VM) makeType(L *lua.LState, m *Module, ty *Type) *lua.LTable {
+	delete(vm.types, ty.Meta)
+	inst := vm.Instance(m)
+	mt := typeMetatable(L, ty)
+	size := 0
+	for t := ty; t != nil; t = t.Inherits {
+		size += len(t.Methods)
+	}
+	methods := L.CreateTable(0, size)
+	for t := ty; t != nil; t = t.Inherits {
+		tinst := inst
+		if o := vm.owner[t]; o != nil {
+			tinst = vm.Instance(o)
+		}
+		for i := range t.Methods {
+			if methods.RawGetString(t.Methods[i].Name) == lua.LNil {
+				methods.RawSetString(t.Methods[i].Name, L.NewFunction(vm.call(m, ty, &t.Methods[i], tinst)))
+			}
+		}
+	}
+	setNoMethod(L, ty, methods)
+	if len(ty.Fields) == 0 {
+		L.SetField(mt, "__index", methods)
+	} else {
+		setFields(L, ty, mt, methods)
+	}
+	L.SetField(mt, "__name", lua.LString(ty.Name))
+	for name, f := range ty.Metamethods {
+		L.SetField(mt, name, L.NewFunction(f))
+	}
+	if ty.Setup != nil {
+		ty.Setup(L, mt)
+	}
+	return mt
 }
 
 // typeMetatable is L.NewTypeMetatable(ty.Meta), made with room for what

@@ -223,7 +223,7 @@ func (m *Base) newFile(L *lua.LState, st *fileState) *lua.LUserData {
 	lf := &luaFile{st: st}
 	ud := L.NewUserData()
 	ud.Value = lf
-	L.SetMetatable(ud, L.GetTypeMetatable(fileMeta))
+	L.SetMetatable(ud, api.Metatable(L, fileMeta))
 	if st.kind == kindFile || st.kind == kindPipe {
 		m.filesMu.Lock()
 		m.openFiles[st] = struct{}{}
@@ -1350,11 +1350,11 @@ var fileType = &api.Type{
 			Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": fileTostring},
+	Setup:       setupFileMeta,
 }
 
 // setupIO makes the standard streams' file objects (io.stdin, io.stdout,
-// io.stderr, the default input and output) and gives the files' metatable
-// Lua 5.1's shape: the methods in the metatable itself, its own __index.
+// io.stderr, the default input and output).
 func (m *Base) setupIO(L *lua.LState, mod *lua.LTable) {
 	std := func(kind fileKind, canRead, canWrite bool) lua.LValue {
 		return m.newFile(L, newFileState(kind, nil, canRead, canWrite))
@@ -1364,8 +1364,11 @@ func (m *Base) setupIO(L *lua.LState, mod *lua.LTable) {
 	mod.RawSetString("stdout", stdout)
 	mod.RawSetString("stderr", stderr)
 	m.input, m.output = stdin, stdout
+}
 
-	mt := L.GetTypeMetatable(fileMeta).(*lua.LTable)
+// setupFileMeta gives the files' metatable Lua 5.1's shape: the methods in
+// the metatable itself, its own __index.
+func setupFileMeta(L *lua.LState, mt *lua.LTable) {
 	if methods, ok := mt.RawGetString("__index").(*lua.LTable); ok {
 		methods.ForEach(func(k, v lua.LValue) { mt.RawSet(k, v) })
 	}

@@ -29,7 +29,8 @@ type Module struct {
 	emptyBody lua.LValue // the body of every request without one
 
 	// The metatables of the objects made for every message, looked up
-	// once rather than by name in the registry each time.
+	// once rather than by name in the registry each time: at the first
+	// message (messageTypes), so that a run that reads none makes none.
 	requestMT, responseMT, bodyMT lua.LValue
 }
 
@@ -90,15 +91,22 @@ func init() {
 	})
 }
 
-// setup adds http.responses, looks up the metatables and makes the
-// shared empty body.
+// setup adds http.responses.
 func (m *Module) setup(L *lua.LState, mod *lua.LTable) {
 	t := L.CreateTable(0, len(reasons))
 	for code, r := range reasons {
 		t.RawSetInt(code, lua.LString(r))
 	}
 	mod.RawSetString("responses", t)
-	m.requestMT, m.responseMT, m.bodyMT = L.GetTypeMetatable(requestMeta), L.GetTypeMetatable(responseMeta), L.GetTypeMetatable(bodyMeta)
+}
+
+// messageTypes looks up the metatables of the message objects and makes
+// the shared empty body, the first time a message is read.
+func (m *Module) messageTypes(L *lua.LState) {
+	if m.requestMT != nil {
+		return
+	}
+	m.requestMT, m.responseMT, m.bodyMT = api.Metatable(L, requestMeta), api.Metatable(L, responseMeta), api.Metatable(L, bodyMeta)
 	m.emptyBody = m.newObject(L, &Body{done: true}, m.bodyMT)
 }
 
@@ -424,6 +432,7 @@ func (m *Module) pushRequest(L *lua.LState, s *core.Socket, msg *Message, hs *he
 		L.Push(httpError(L, r, "read_request", peer(s)))
 		return 2
 	}
+	m.messageTypes(L)
 	msg.keepAlive, msg.body = !hd.close, m.emptyBody
 	if hd.framing != noBody {
 		b := &Body{m: m, s: s, server: true, framing: hd.framing, left: hd.length, lim: o.Limits, expect: hd.expect, timeout: o.timeout, deadline: deadline}
@@ -468,6 +477,7 @@ func (m *Module) readResponse(L *lua.LState) int {
 			if r := hd.frameResponse(method == "HEAD"); r != nil {
 				api.Throw(L, httpError(L, r, fn, peer(s)))
 			}
+			m.messageTypes(L)
 			msg.keepAlive, msg.body = !hd.close, m.emptyBody
 			if hd.framing != noBody {
 				b := &Body{m: m, s: s, framing: hd.framing, left: hd.length, lim: o.Limits, timeout: o.timeout}

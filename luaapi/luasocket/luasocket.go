@@ -130,7 +130,7 @@ func (m *Module) newLuaSocket(L *lua.LState, kind lsKind, family int, class stri
 	ls := &LuaSocket{m: m, kind: kind, family: family, class: class, block: -1, total: -1, birthday: time.Now()}
 	ls.ud = L.NewUserData()
 	ls.ud.Value = ls
-	L.SetMetatable(ls.ud, L.GetTypeMetatable(class))
+	L.SetMetatable(ls.ud, api.Metatable(L, class))
 	return ls
 }
 
@@ -139,7 +139,7 @@ func (m *Module) newLuaSocket(L *lua.LState, kind lsKind, family int, class stri
 func (ls *LuaSocket) setClass(L *lua.LState, class string) {
 	if ls.class != class {
 		ls.class = class
-		L.SetMetatable(ls.ud, L.GetTypeMetatable(class))
+		L.SetMetatable(ls.ud, api.Metatable(L, class))
 	}
 }
 
@@ -517,23 +517,21 @@ func lsTypes() []*api.Type {
 				Metamethods: map[string]lua.LGFunction{
 					"__tostring": lsTostring,
 				},
+				Setup: setupClass(c),
 			})
 		}
 	}
 	return types
 }
 
-// setupClasses makes each class's methods table look as LuaSocket's: a
-// class field naming the class (sock.class == "tcp{master}"), and nil
-// for a name it lacks (libraries probe for methods: if sock.getfd then).
-func setupClasses(L *lua.LState, types []*api.Type) {
-	for _, ty := range types {
-		mt, ok := L.GetTypeMetatable(ty.Meta).(*lua.LTable)
-		if !ok {
-			continue
-		}
+// setupClass is the Setup of class's type: its methods table looks as
+// LuaSocket's, with a class field naming the class (sock.class ==
+// "tcp{master}"), and nil for a name it lacks (libraries probe for
+// methods: if sock.getfd then).
+func setupClass(class string) func(L *lua.LState, mt *lua.LTable) {
+	return func(L *lua.LState, mt *lua.LTable) {
 		if methods, ok := mt.RawGetString("__index").(*lua.LTable); ok {
-			methods.RawSetString("class", lua.LString(ty.Name))
+			methods.RawSetString("class", lua.LString(class))
 			methods.Metatable = lua.LNil
 		}
 	}

@@ -95,7 +95,7 @@ func (py *Module) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable 
 	if mt, ok := py.metas[key]; ok {
 		return mt
 	}
-	base := L.GetTypeMetatable(meta).(*lua.LTable)
+	base := api.Metatable(L, meta).(*lua.LTable)
 	mt := L.NewTable()
 	base.ForEach(func(k, v lua.LValue) { mt.RawSet(k, v) })
 	methods := base.RawGetString("__index")

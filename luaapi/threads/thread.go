@@ -135,7 +135,7 @@ func (m *Threads) newThread(L *lua.LState, label string) *Thread {
 	t := &Thread{id: m.nextID, label: label, done: make(chan struct{})}
 	t.ud = L.NewUserData()
 	t.ud.Value = t
-	L.SetMetatable(t.ud, L.GetTypeMetatable(threadMetaName))
+	L.SetMetatable(t.ud, api.Metatable(L, threadMetaName))
 	return t
 }
 
