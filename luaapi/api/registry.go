@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
@@ -84,8 +85,12 @@ type Type struct {
 	Name string
 	// Meta is the metatable's name in the Lua registry.
 	Meta string
-	// Methods are the object's methods, documented as Self:name(...).
-	Methods []Func
+	// Methods makes the object's methods, documented as Self:name(...):
+	// MethodList calls it once, when they are first needed (the first
+	// object of the type, the docs), so that a run builds the methods of
+	// the types it uses only. A list several types share is a
+	// sync.OnceValue.
+	Methods func() []Func
 	// Inherits, if set, is a type whose methods this one has too (an SSL
 	// socket has every socket method).
 	Inherits *Type
@@ -106,6 +111,19 @@ type Type struct {
 	// what the module changes in it. A VM makes a type's metatable at its
 	// first use (Metatable), not when it opens.
 	Setup func(L *lua.LState, mt *lua.LTable)
+
+	methodsOnce sync.Once
+	methods     []Func
+}
+
+// MethodList is ty's methods, made by Methods at the first call.
+func (ty *Type) MethodList() []Func {
+	ty.methodsOnce.Do(func() {
+		if ty.Methods != nil {
+			ty.methods = ty.Methods()
+		}
+	})
+	return ty.methods
 }
 
 // Value is a documented value a module or an object has beside its
@@ -256,9 +274,10 @@ func Find(module, typeName, name string) *Func {
 				continue
 			}
 			for t := ty; t != nil; t = t.Inherits {
-				for i := range t.Methods {
-					if t.Methods[i].Name == name {
-						return &t.Methods[i]
+				methods := t.MethodList()
+				for i := range methods {
+					if methods[i].Name == name {
+						return &methods[i]
 					}
 				}
 			}
@@ -415,7 +434,7 @@ func (vm *VM) makeType(L *lua.LState, m *Module, ty *Type) *lua.LTable {
 	mt := typeMetatable(L, ty)
 	size := 0
 	for t := ty; t != nil; t = t.Inherits {
-		size += len(t.Methods)
+		size += len(t.MethodList())
 	}
 	methods := L.CreateTable(0, size)
 	for t := ty; t != nil; t = t.Inherits {
@@ -423,9 +442,10 @@ func (vm *VM) makeType(L *lua.LState, m *Module, ty *Type) *lua.LTable {
 		if o := vm.owner[t]; o != nil {
 			tinst = vm.Instance(o)
 		}
-		for i := range t.Methods {
-			if methods.RawGetString(t.Methods[i].Name) == lua.LNil {
-				methods.RawSetString(t.Methods[i].Name, L.NewFunction(vm.call(m, ty, &t.Methods[i], tinst)))
+		list := t.MethodList()
+		for i := range list {
+			if methods.RawGetString(list[i].Name) == lua.LNil {
+				methods.RawSetString(list[i].Name, L.NewFunction(vm.call(m, ty, &list[i], tinst)))
 			}
 		}
 	}
@@ -523,7 +543,7 @@ func noMethod(L *lua.LState, ty *Type, key lua.LValue) {
 func nearest(name string, ty *Type) string {
 	var names []string
 	for t := ty; t != nil; t = t.Inherits {
-		for _, f := range t.Methods {
+		for _, f := range t.MethodList() {
 			names = append(names, f.Name)
 		}
 		for _, f := range t.Fields {

@@ -15,13 +15,15 @@ type widget struct{ spins int }
 var widgetType = &api.Type{
 	Name: "widget",
 	Meta: "apitest.widget",
-	Methods: []api.Func{
-		api.Fn("spin", "widget:spin()", "spins the widget; returns its spins", func(L *lua.LState) int {
-			w := api.CheckSelf[*widget](L, "spin", "widget", "widget")
-			w.spins++
-			L.Push(lua.LNumber(w.spins))
-			return 1
-		}),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("spin", "widget:spin()", "spins the widget; returns its spins", func(L *lua.LState) int {
+				w := api.CheckSelf[*widget](L, "spin", "widget", "widget")
+				w.spins++
+				L.Push(lua.LNumber(w.spins))
+				return 1
+			}),
+		}
 	},
 	Setup: func(L *lua.LState, mt *lua.LTable) { mt.RawSetString("made", lua.LTrue) },
 }

@@ -1333,21 +1333,23 @@ var fileType = &api.Type{
 	Name:    "file",
 	Meta:    fileMeta,
 	Summary: "a file from io.open, io.popen or io.tmpfile, or a standard stream",
-	Methods: []api.Func{
-		api.Method("read", "file:read(formats...)", "reads lines (\"*l\"), numbers (\"*n\"), counts of bytes or the rest (\"*a\"), the lock released while it waits", (*Base).fileReadMethod).
-			Params(api.T("string|integer")).Returns(api.T("string|number|nil").Named("...")),
-		api.Method("write", "file:write(...)", "writes strings and numbers; returns true, or nil, a message and an errno", (*Base).fileWrite).
-			Params(api.T("string|number")).Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
-		api.Method("lines", "file:lines()", "an iterator over the file's lines, which leaves it open", (*Base).fileLines).
-			Returns(api.T("fun(): string?")),
-		api.Method("seek", "file:seek([whence [, offset]])", "moves to offset from the start (\"set\"), the position (\"cur\") or the end (\"end\"); returns the position", (*Base).fileSeek).
-			Params(api.Str, api.Int).Returns(api.T("integer?"), api.T("string?"), api.T("integer?")),
-		api.Method("setvbuf", "file:setvbuf(mode [, size])", "buffering of what is written: \"no\", \"full\" or \"line\"", (*Base).fileSetvbuf).
-			Params(api.Str, api.Int).Returns(api.T("boolean?")),
-		api.Method("flush", "file:flush()", "writes what the file buffered", (*Base).fileFlush).
-			Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
-		api.Method("close", "file:close()", "closes the file (a standard stream is not closed); for io.popen, waits for the command", (*Base).fileClose).
-			Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Method("read", "file:read(formats...)", "reads lines (\"*l\"), numbers (\"*n\"), counts of bytes or the rest (\"*a\"), the lock released while it waits", (*Base).fileReadMethod).
+				Params(api.T("string|integer")).Returns(api.T("string|number|nil").Named("...")),
+			api.Method("write", "file:write(...)", "writes strings and numbers; returns true, or nil, a message and an errno", (*Base).fileWrite).
+				Params(api.T("string|number")).Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
+			api.Method("lines", "file:lines()", "an iterator over the file's lines, which leaves it open", (*Base).fileLines).
+				Returns(api.T("fun(): string?")),
+			api.Method("seek", "file:seek([whence [, offset]])", "moves to offset from the start (\"set\"), the position (\"cur\") or the end (\"end\"); returns the position", (*Base).fileSeek).
+				Params(api.Str, api.Int).Returns(api.T("integer?"), api.T("string?"), api.T("integer?")),
+			api.Method("setvbuf", "file:setvbuf(mode [, size])", "buffering of what is written: \"no\", \"full\" or \"line\"", (*Base).fileSetvbuf).
+				Params(api.Str, api.Int).Returns(api.T("boolean?")),
+			api.Method("flush", "file:flush()", "writes what the file buffered", (*Base).fileFlush).
+				Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
+			api.Method("close", "file:close()", "closes the file (a standard stream is not closed); for io.popen, waits for the command", (*Base).fileClose).
+				Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": fileTostring},
 	Setup:       setupFileMeta,

@@ -545,13 +545,15 @@ var headersType = &api.Type{
 	Name:    "headers",
 	Meta:    headersMeta,
 	Summary: "a message's header lines, in the order received: looked up in any case, repeated lines kept; #headers counts them, tostring(headers) is the lines",
-	Methods: []api.Func{
-		api.Fn("get", "headers:get(name [, default])", "the value of the first header line named name, in any case; default (or nil) if there is none", headersGet).
-			Params(api.Str, api.Str).Returns(api.T("string?")),
-		api.Fn("get_all", "headers:get_all(name)", "the values of every header line named name, in order: a list, empty if none", headersGetAll).
-			Params(api.Str).Returns(api.T("string[]")),
-		api.Fn("items", "headers:items()", "an iterator over the header lines in order: for name, value in h:items() do ... end", headersItems).
-			Returns(api.T("fun(): string, string")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("get", "headers:get(name [, default])", "the value of the first header line named name, in any case; default (or nil) if there is none", headersGet).
+				Params(api.Str, api.Str).Returns(api.T("string?")),
+			api.Fn("get_all", "headers:get_all(name)", "the values of every header line named name, in order: a list, empty if none", headersGetAll).
+				Params(api.Str).Returns(api.T("string[]")),
+			api.Fn("items", "headers:items()", "an iterator over the header lines in order: for name, value in h:items() do ... end", headersItems).
+				Returns(api.T("fun(): string, string")),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__len": func(L *lua.LState) int {

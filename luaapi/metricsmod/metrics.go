@@ -53,13 +53,15 @@ var counterType = &api.Type{
 	Name:    "counter",
 	Meta:    counterMeta,
 	Summary: "a metric that only goes up: requests served, bytes, errors",
-	Methods: []api.Func{
-		api.Fn("inc", "c:inc([labels])", "adds 1 to the series of labels", counterInc).
-			Params(labelsKind),
-		api.Fn("add", "c:add(n [, labels])", "adds n (0 or more) to the series of labels", counterAdd).
-			Params(api.Num, labelsKind),
-		api.Fn("value", "c:value([labels])", "the series' value: 0 if never touched", metricValue).
-			Params(labelsKind).Returns(api.Num),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("inc", "c:inc([labels])", "adds 1 to the series of labels", counterInc).
+				Params(labelsKind),
+			api.Fn("add", "c:add(n [, labels])", "adds n (0 or more) to the series of labels", counterAdd).
+				Params(api.Num, labelsKind),
+			api.Fn("value", "c:value([labels])", "the series' value: 0 if never touched", metricValue).
+				Params(labelsKind).Returns(api.Num),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
 }
@@ -68,17 +70,19 @@ var gaugeType = &api.Type{
 	Name:    "gauge",
 	Meta:    gaugeMeta,
 	Summary: "a metric that goes up and down: connections open, queue length",
-	Methods: []api.Func{
-		api.Fn("set", "g:set(v [, labels])", "sets the series of labels to v", gaugeSet).
-			Params(api.Num, labelsKind),
-		api.Fn("inc", "g:inc([labels])", "adds 1 to the series of labels", gaugeInc).
-			Params(labelsKind),
-		api.Fn("dec", "g:dec([labels])", "takes 1 from the series of labels", gaugeDec).
-			Params(labelsKind),
-		api.Fn("add", "g:add(n [, labels])", "adds n (negative takes away) to the series of labels", gaugeAdd).
-			Params(api.Num, labelsKind),
-		api.Fn("value", "g:value([labels])", "the series' value: 0 if never touched", metricValue).
-			Params(labelsKind).Returns(api.Num),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("set", "g:set(v [, labels])", "sets the series of labels to v", gaugeSet).
+				Params(api.Num, labelsKind),
+			api.Fn("inc", "g:inc([labels])", "adds 1 to the series of labels", gaugeInc).
+				Params(labelsKind),
+			api.Fn("dec", "g:dec([labels])", "takes 1 from the series of labels", gaugeDec).
+				Params(labelsKind),
+			api.Fn("add", "g:add(n [, labels])", "adds n (negative takes away) to the series of labels", gaugeAdd).
+				Params(api.Num, labelsKind),
+			api.Fn("value", "g:value([labels])", "the series' value: 0 if never touched", metricValue).
+				Params(labelsKind).Returns(api.Num),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
 }
@@ -87,11 +91,13 @@ var histogramType = &api.Type{
 	Name:    "histogram",
 	Meta:    histogramMeta,
 	Summary: "a metric that counts observations in buckets: latencies, sizes",
-	Methods: []api.Func{
-		api.Fn("observe", "h:observe(v [, labels])", "counts v in its bucket of the series of labels", histogramObserve).
-			Params(api.Num, labelsKind),
-		api.Fn("value", "h:value([labels])", "the series' sum of observations and their count", metricValue).
-			Params(labelsKind).Returns(api.Num.Named("sum"), api.Int.Named("count")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("observe", "h:observe(v [, labels])", "counts v in its bucket of the series of labels", histogramObserve).
+				Params(api.Num, labelsKind),
+			api.Fn("value", "h:value([labels])", "the series' sum of observations and their count", metricValue).
+				Params(labelsKind).Returns(api.Num.Named("sum"), api.Int.Named("count")),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
 }
