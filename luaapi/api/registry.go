@@ -321,20 +321,24 @@ func (vm *VM) Open(L *lua.LState) {
 					continue // that standard library is not opened
 				}
 			}
-			vm.fill(L, m, t)
+			vm.fill(L, m, t, constsOf(m))
 		case !opened[m.Name]:
 			// Every part registered under this name fills one table: the
 			// socket module is Python's face and LuaSocket's.
 			opened[m.Name] = true
 			parts := modulesNamed(m.Name)
 			L.PreloadModule(m.Name, func(L *lua.LState) int {
+				// The table is made at the size it is filled to, the
+				// constants counted: a Lua table's map grows by rehashing.
 				size := 0
-				for _, part := range parts {
-					size += len(part.Funcs)
+				consts := make([][]Const, len(parts))
+				for i, part := range parts {
+					consts[i] = constsOf(part)
+					size += len(part.Funcs) + len(consts[i])
 				}
 				mod := L.CreateTable(0, size)
-				for _, part := range parts {
-					vm.fill(L, part, mod)
+				for i, part := range parts {
+					vm.fill(L, part, mod, consts[i])
 				}
 				guardModule(L, m.Name, mod)
 				L.Push(mod)
@@ -360,9 +364,18 @@ func modulesNamed(name string) []*Module {
 	return parts
 }
 
-// fill sets a module's functions and constants in t, then runs its
-// Setup. Its types' metatables are made at their first use (makeType).
-func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable) {
+// constsOf is m's constants, nil if it has none.
+func constsOf(m *Module) []Const {
+	if m.Consts == nil {
+		return nil
+	}
+	return m.Consts()
+}
+
+// fill sets a module's functions and constants (consts, constsOf(m)) in
+// t, then runs its Setup. Its types' metatables are made at their first
+// use (makeType).
+func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable, consts []Const) {
 	inst := vm.Instance(m)
 	for _, ty := range m.Types {
 		if _, made := L.G.Registry.RawGetString(ty.Meta).(*lua.LTable); made {
@@ -374,10 +387,8 @@ func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable) {
 	for i := range m.Funcs {
 		t.RawSetString(m.Funcs[i].Name, L.NewFunction(vm.call(m, nil, &m.Funcs[i], inst)))
 	}
-	if m.Consts != nil {
-		for _, c := range m.Consts() {
-			t.RawSetString(c.Name, c.Value)
-		}
+	for _, c := range consts {
+		t.RawSetString(c.Name, c.Value)
 	}
 	if m.Setup != nil {
 		m.Setup(inst, L, t)
