@@ -141,7 +141,7 @@ func registryAPI(t *testing.T) (*api, map[string]bool) {
 			if ty.Inherits != nil {
 				c.parent = lualsClass(ty.Inherits.Meta)
 			}
-			for _, f := range ty.Methods {
+			for _, f := range ty.MethodList() {
 				c.self, _, _ = strings.Cut(f.Sig, ":")
 				c.methods[f.Name] = sigParams(f.Sig)
 			}

@@ -60,7 +60,7 @@ func TestRegistryMatchesDocs(t *testing.T) {
 			check(f)
 		}
 		for _, ty := range m.Types {
-			for _, f := range ty.Methods {
+			for _, f := range ty.MethodList() {
 				self, _, _ := strings.Cut(f.Sig, ":")
 				selves[self] = true
 				check(f)
@@ -116,7 +116,7 @@ func TestRegistryEntries(t *testing.T) {
 				t.Errorf("%s: a type without a name or metatable", m.Name)
 			}
 			seen := map[string]bool{}
-			for _, f := range ty.Methods {
+			for _, f := range ty.MethodList() {
 				if !f.HasFunction() || seen[f.Name] {
 					t.Errorf("%s:%s: missing function or registered twice", ty.Name, f.Name)
 				}
@@ -223,8 +223,9 @@ func TestRegistryMeaning(t *testing.T) {
 			check(m.Name+"."+m.Funcs[i].Name, &m.Funcs[i])
 		}
 		for _, ty := range m.Types {
-			for i := range ty.Methods {
-				f := &ty.Methods[i]
+			methods := ty.MethodList()
+			for i := range methods {
+				f := &methods[i]
 				check(ty.Name+":"+f.Name, f)
 				if f.Dir&api.Receives != 0 {
 					receives++
@@ -254,7 +255,7 @@ func TestRegistryMeaning(t *testing.T) {
 			}
 		}
 		for _, ty := range m.Types {
-			for _, f := range ty.Methods {
+			for _, f := range ty.MethodList() {
 				if f.In == nil && len(api.SigParams(f.Sig)) > 0 {
 					t.Errorf("%s:%s declares no parameter kinds", ty.Name, f.Name)
 				}

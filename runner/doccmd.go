@@ -91,7 +91,7 @@ func newDocIndex() *docIndex {
 		for _, ty := range m.Types {
 			idx.types[ty.Name] = ty
 			idx.typeDoc[ty] = m.Doc
-			for _, f := range ty.Methods {
+			for _, f := range ty.MethodList() {
 				self, _, _ := strings.Cut(f.Sig, ":")
 				idx.types[self] = ty
 				idx.entries = append(idx.entries, docEntry{self + ":" + f.Name, f.Name, f.Sig, f.Summary, m.Doc, "method", m.Name, ty})
@@ -117,7 +117,7 @@ func newDocIndex() *docIndex {
 
 // selfName is how the docs call an object of type ty: "sock", "ctx".
 func selfName(ty *luaapi.Type) string {
-	for _, f := range ty.Methods {
+	for _, f := range ty.MethodList() {
 		if self, _, ok := strings.Cut(f.Sig, ":"); ok {
 			return self
 		}
@@ -328,7 +328,7 @@ func (idx *docIndex) printType(w io.Writer, ty *luaapi.Type) {
 		fmt.Fprintf(w, ", with every method of %s objects", ty.Inherits.Name)
 	}
 	fmt.Fprintln(w, ":")
-	for _, f := range ty.Methods {
+	for _, f := range ty.MethodList() {
 		fmt.Fprintf(w, "  %-44s %s\n", f.Sig, f.Summary)
 	}
 	for _, f := range ty.Fields {

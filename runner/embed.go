@@ -44,7 +44,7 @@ func (e *Embedded) Run(body func(L *lua.LState)) error {
 		return 0
 	})
 	done := make(chan error, 1)
-	e.v.RunChunk([]host.Call{{Fn: fn}}, done)
+	e.v.RunChunk([]host.Call{{Fn: fn}}, func(err error) { done <- err })
 	if err := <-done; err != nil {
 		return err
 	}

@@ -302,14 +302,14 @@ func (w *workers) start(s *host.Script) error {
 				w.cancelAll(luaapi.ErrExited)
 			}
 		})
-		done := make(chan error, 1)
 		if i == w.cfg.Workers-1 {
 			// Ready before the last main chunk runs, not after: what the
 			// script prints or accepts comes after /healthz says ok.
 			w.setState(metrics.Running)
 		}
-		v.RunChunk(calls, done)
-		go func() { w.results <- chunkResult{v: v, worker: i + 1, err: <-done} }()
+		// results has room for every worker's: the chunk's goroutine
+		// never waits there.
+		v.RunChunk(calls, func(err error) { w.results <- chunkResult{v: v, worker: i + 1, err: err} })
 	}
 	// Every VM holds its own descriptors of the inherited sockets: the
 	// process's go, so that closing a VM's closes the socket.
@@ -399,6 +399,10 @@ func (w *workers) chunkEnded(r chunkResult) {
 func (w *workers) waitThreads() <-chan bool {
 	waited := make(chan bool, len(w.vms))
 	for _, v := range w.vms {
+		if v.ThreadsEnded() {
+			waited <- true // no goroutine to wake for a run without threads
+			continue
+		}
 		go func() { waited <- v.WaitThreads(interruptGrace, w.abort) }()
 	}
 	return waited

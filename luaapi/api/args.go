@@ -115,11 +115,12 @@ func CheckSelf[T any](L *lua.LState, fn, kind, short string) T {
 	return zero
 }
 
-// NewObject wraps v in a userdata with the metatable registered as meta.
+// NewObject wraps v in a userdata with the metatable registered as meta
+// (Metatable).
 func NewObject(L *lua.LState, v any, meta string) *lua.LUserData {
 	ud := L.NewUserData()
 	ud.Value = v
-	L.SetMetatable(ud, L.GetTypeMetatable(meta))
+	L.SetMetatable(ud, Metatable(L, meta))
 	return ud
 }
 

@@ -375,7 +375,8 @@ func (d *defs) field(v Value) {
 func (d *defs) objectType(ty *Type) {
 	class := LuaLSClass(ty.Meta)
 	self := ""
-	for _, f := range ty.Methods {
+	methods := ty.MethodList()
+	for _, f := range methods {
 		self, _, _ = strings.Cut(f.Sig, ":")
 		break
 	}
@@ -398,8 +399,8 @@ func (d *defs) objectType(ty *Type) {
 	if self != "" { // a type with fields only (http.request) is a class, with no local to hang methods on
 		d.line("local %s = {}", self)
 	}
-	for i := range ty.Methods {
-		d.function(&ty.Methods[i], nil, class)
+	for i := range methods {
+		d.function(&methods[i], nil, class)
 	}
 }
 

@@ -669,7 +669,7 @@ func DirectionOf(op string) Direction {
 				directions[f.Name] |= f.Dir
 			}
 			for _, ty := range m.Types {
-				for _, f := range ty.Methods {
+				for _, f := range ty.MethodList() {
 					directions[f.Name] |= f.Dir
 				}
 			}

@@ -116,9 +116,10 @@ func methodNamed(name string, types []*Type) (*Type, *Func) {
 	}
 	for _, ty := range types {
 		for t := ty; t != nil; t = t.Inherits {
-			for i := range t.Methods {
-				if t.Methods[i].Name == name {
-					return ty, &t.Methods[i]
+			methods := t.MethodList()
+			for i := range methods {
+				if methods[i].Name == name {
+					return ty, &methods[i]
 				}
 			}
 		}
@@ -131,7 +132,7 @@ func methodNames(types []*Type) []string {
 	var names []string
 	for _, ty := range types {
 		for t := ty; t != nil; t = t.Inherits {
-			for _, f := range t.Methods {
+			for _, f := range t.MethodList() {
 				names = append(names, f.Name)
 			}
 		}

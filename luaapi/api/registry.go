@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/sockrun/sockrun/luaapi/lua51"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -83,8 +85,12 @@ type Type struct {
 	Name string
 	// Meta is the metatable's name in the Lua registry.
 	Meta string
-	// Methods are the object's methods, documented as Self:name(...).
-	Methods []Func
+	// Methods makes the object's methods, documented as Self:name(...):
+	// MethodList calls it once, when they are first needed (the first
+	// object of the type, the docs), so that a run builds the methods of
+	// the types it uses only. A list several types share is a
+	// sync.OnceValue.
+	Methods func() []Func
 	// Inherits, if set, is a type whose methods this one has too (an SSL
 	// socket has every socket method).
 	Inherits *Type
@@ -101,6 +107,23 @@ type Type struct {
 	// Fields): the socket object's family, type and proto. They are
 	// documented, not installed.
 	Values []Value
+	// Setup, if set, runs once the type's metatable is made, with it:
+	// what the module changes in it. A VM makes a type's metatable at its
+	// first use (Metatable), not when it opens.
+	Setup func(L *lua.LState, mt *lua.LTable)
+
+	methodsOnce sync.Once
+	methods     []Func
+}
+
+// MethodList is ty's methods, made by Methods at the first call.
+func (ty *Type) MethodList() []Func {
+	ty.methodsOnce.Do(func() {
+		if ty.Methods != nil {
+			ty.methods = ty.Methods()
+		}
+	})
+	return ty.methods
 }
 
 // Value is a documented value a module or an object has beside its
@@ -251,9 +274,10 @@ func Find(module, typeName, name string) *Func {
 				continue
 			}
 			for t := ty; t != nil; t = t.Inherits {
-				for i := range t.Methods {
-					if t.Methods[i].Name == name {
-						return &t.Methods[i]
+				methods := t.MethodList()
+				for i := range methods {
+					if methods[i].Name == name {
+						return &methods[i]
 					}
 				}
 			}
@@ -280,7 +304,9 @@ func owners() map[*Type]*Module {
 func (vm *VM) Open(L *lua.LState) {
 	vm.mainL = L
 	openErrorMeta(L)
-	owner := owners()
+	vm.owner = owners()
+	vm.types = map[string]pendingType{}
+	lua51.SetRegistryCompleter(L, vm)
 	opened := map[string]bool{}
 	for _, m := range registry {
 		m := m
@@ -295,20 +321,24 @@ func (vm *VM) Open(L *lua.LState) {
 					continue // that standard library is not opened
 				}
 			}
-			vm.fill(L, m, t, owner)
+			vm.fill(L, m, t, constsOf(m))
 		case !opened[m.Name]:
 			// Every part registered under this name fills one table: the
 			// socket module is Python's face and LuaSocket's.
 			opened[m.Name] = true
 			parts := modulesNamed(m.Name)
 			L.PreloadModule(m.Name, func(L *lua.LState) int {
+				// The table is made at the size it is filled to, the
+				// constants counted: a Lua table's map grows by rehashing.
 				size := 0
-				for _, part := range parts {
-					size += len(part.Funcs)
+				consts := make([][]Const, len(parts))
+				for i, part := range parts {
+					consts[i] = constsOf(part)
+					size += len(part.Funcs) + len(consts[i])
 				}
 				mod := L.CreateTable(0, size)
-				for _, part := range parts {
-					vm.fill(L, part, mod, owner)
+				for i, part := range parts {
+					vm.fill(L, part, mod, consts[i])
 				}
 				guardModule(L, m.Name, mod)
 				L.Push(mod)
@@ -334,51 +364,116 @@ func modulesNamed(name string) []*Module {
 	return parts
 }
 
-// fill sets a module's types, functions and constants in t, then runs its
-// Setup. A method is bound to the instance of the module that registered
-// its type (owner): an inherited method to its own module's.
-func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable, owner map[*Type]*Module) {
+// constsOf is m's constants, nil if it has none.
+func constsOf(m *Module) []Const {
+	if m.Consts == nil {
+		return nil
+	}
+	return m.Consts()
+}
+
+// fill sets a module's functions and constants (consts, constsOf(m)) in
+// t, then runs its Setup. Its types' metatables are made at their first
+// use (makeType).
+func (vm *VM) fill(L *lua.LState, m *Module, t *lua.LTable, consts []Const) {
 	inst := vm.Instance(m)
 	for _, ty := range m.Types {
-		mt := typeMetatable(L, ty)
-		size := 0
-		for t := ty; t != nil; t = t.Inherits {
-			size += len(t.Methods)
-		}
-		methods := L.CreateTable(0, size)
-		for t := ty; t != nil; t = t.Inherits {
-			tinst := inst
-			if o := owner[t]; o != nil {
-				tinst = vm.Instance(o)
-			}
-			for i := range t.Methods {
-				if methods.RawGetString(t.Methods[i].Name) == lua.LNil {
-					methods.RawSetString(t.Methods[i].Name, L.NewFunction(vm.call(m, ty, &t.Methods[i], tinst)))
-				}
-			}
-		}
-		setNoMethod(L, ty, methods)
-		if len(ty.Fields) == 0 {
-			L.SetField(mt, "__index", methods)
+		if _, made := L.G.Registry.RawGetString(ty.Meta).(*lua.LTable); made {
+			vm.makeType(L, m, ty) // opened again: made again, as it was
 		} else {
-			setFields(L, ty, mt, methods)
-		}
-		L.SetField(mt, "__name", lua.LString(ty.Name))
-		for name, f := range ty.Metamethods {
-			L.SetField(mt, name, L.NewFunction(f))
+			vm.types[ty.Meta] = pendingType{m, ty}
 		}
 	}
 	for i := range m.Funcs {
 		t.RawSetString(m.Funcs[i].Name, L.NewFunction(vm.call(m, nil, &m.Funcs[i], inst)))
 	}
-	if m.Consts != nil {
-		for _, c := range m.Consts() {
-			t.RawSetString(c.Name, c.Value)
-		}
+	for _, c := range consts {
+		t.RawSetString(c.Name, c.Value)
 	}
 	if m.Setup != nil {
 		m.Setup(inst, L, t)
 	}
+}
+
+// pendingType is a type of module m whose metatable a VM makes at its
+// first use: most runs make objects of few of the types, or none, and a
+// type's methods are most of what opening a VM would make.
+type pendingType struct {
+	m  *Module
+	ty *Type
+}
+
+// Metatable is the metatable registered in L's registry as meta
+// (L.GetTypeMetatable): a registered type's is made at its first use,
+// here. Every object of a registered type gets its metatable from here
+// (NewObject does).
+func Metatable(L *lua.LState, meta string) lua.LValue {
+	if mt := L.G.Registry.RawGetString(meta); mt != lua.LNil {
+		return mt
+	}
+	if vm, ok := lua51.RegistryCompleterOf(L).(*VM); ok {
+		if p, ok := vm.types[meta]; ok {
+			return vm.makeType(L, p.m, p.ty)
+		}
+	}
+	return lua.LNil
+}
+
+// CompleteRegistry implements lua51.RegistryCompleter: it makes the
+// metatables of every type not made yet, so that debug.getregistry shows
+// the registry as if they had been made when the VM opened.
+func (vm *VM) CompleteRegistry(L *lua.LState) {
+	metas := make([]string, 0, len(vm.types))
+	for meta := range vm.types {
+		metas = append(metas, meta)
+	}
+	sort.Strings(metas)
+	for _, meta := range metas {
+		if p, ok := vm.types[meta]; ok {
+			vm.makeType(L, p.m, p.ty)
+		}
+	}
+}
+
+// makeType makes the metatable of ty, a type of module m, in the registry
+// and returns it: its methods (inherited ones bound to the instance of
+// the module that registered them, vm.owner), its fields, name and
+// metamethods, then ty.Setup.
+func (vm *VM) makeType(L *lua.LState, m *Module, ty *Type) *lua.LTable {
+	delete(vm.types, ty.Meta)
+	inst := vm.Instance(m)
+	mt := typeMetatable(L, ty)
+	size := 0
+	for t := ty; t != nil; t = t.Inherits {
+		size += len(t.MethodList())
+	}
+	methods := L.CreateTable(0, size)
+	for t := ty; t != nil; t = t.Inherits {
+		tinst := inst
+		if o := vm.owner[t]; o != nil {
+			tinst = vm.Instance(o)
+		}
+		list := t.MethodList()
+		for i := range list {
+			if methods.RawGetString(list[i].Name) == lua.LNil {
+				methods.RawSetString(list[i].Name, L.NewFunction(vm.call(m, ty, &list[i], tinst)))
+			}
+		}
+	}
+	setNoMethod(L, ty, methods)
+	if len(ty.Fields) == 0 {
+		L.SetField(mt, "__index", methods)
+	} else {
+		setFields(L, ty, mt, methods)
+	}
+	L.SetField(mt, "__name", lua.LString(ty.Name))
+	for name, f := range ty.Metamethods {
+		L.SetField(mt, name, L.NewFunction(f))
+	}
+	if ty.Setup != nil {
+		ty.Setup(L, mt)
+	}
+	return mt
 }
 
 // typeMetatable is L.NewTypeMetatable(ty.Meta), made with room for what
@@ -459,7 +554,7 @@ func noMethod(L *lua.LState, ty *Type, key lua.LValue) {
 func nearest(name string, ty *Type) string {
 	var names []string
 	for t := ty; t != nil; t = t.Inherits {
-		for _, f := range t.Methods {
+		for _, f := range t.MethodList() {
 			names = append(names, f.Name)
 		}
 		for _, f := range t.Fields {

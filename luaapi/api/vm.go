@@ -51,6 +51,10 @@ type VM struct {
 
 	// instances are the modules' instances, made by New.
 	instances map[*Module]any
+	// owner is the module that registers each type; types are the types
+	// whose metatables are not made yet, by metatable name (registry.go).
+	owner map[*Type]*Module
+	types map[string]pendingType
 
 	// onClose is what CloseAll runs beside closing the sockets.
 	onCloseMu sync.Mutex

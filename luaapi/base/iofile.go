@@ -223,7 +223,7 @@ func (m *Base) newFile(L *lua.LState, st *fileState) *lua.LUserData {
 	lf := &luaFile{st: st}
 	ud := L.NewUserData()
 	ud.Value = lf
-	L.SetMetatable(ud, L.GetTypeMetatable(fileMeta))
+	L.SetMetatable(ud, api.Metatable(L, fileMeta))
 	if st.kind == kindFile || st.kind == kindPipe {
 		m.filesMu.Lock()
 		m.openFiles[st] = struct{}{}
@@ -1333,28 +1333,30 @@ var fileType = &api.Type{
 	Name:    "file",
 	Meta:    fileMeta,
 	Summary: "a file from io.open, io.popen or io.tmpfile, or a standard stream",
-	Methods: []api.Func{
-		api.Method("read", "file:read(formats...)", "reads lines (\"*l\"), numbers (\"*n\"), counts of bytes or the rest (\"*a\"), the lock released while it waits", (*Base).fileReadMethod).
-			Params(api.T("string|integer")).Returns(api.T("string|number|nil").Named("...")),
-		api.Method("write", "file:write(...)", "writes strings and numbers; returns true, or nil, a message and an errno", (*Base).fileWrite).
-			Params(api.T("string|number")).Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
-		api.Method("lines", "file:lines()", "an iterator over the file's lines, which leaves it open", (*Base).fileLines).
-			Returns(api.T("fun(): string?")),
-		api.Method("seek", "file:seek([whence [, offset]])", "moves to offset from the start (\"set\"), the position (\"cur\") or the end (\"end\"); returns the position", (*Base).fileSeek).
-			Params(api.Str, api.Int).Returns(api.T("integer?"), api.T("string?"), api.T("integer?")),
-		api.Method("setvbuf", "file:setvbuf(mode [, size])", "buffering of what is written: \"no\", \"full\" or \"line\"", (*Base).fileSetvbuf).
-			Params(api.Str, api.Int).Returns(api.T("boolean?")),
-		api.Method("flush", "file:flush()", "writes what the file buffered", (*Base).fileFlush).
-			Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
-		api.Method("close", "file:close()", "closes the file (a standard stream is not closed); for io.popen, waits for the command", (*Base).fileClose).
-			Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Method("read", "file:read(formats...)", "reads lines (\"*l\"), numbers (\"*n\"), counts of bytes or the rest (\"*a\"), the lock released while it waits", (*Base).fileReadMethod).
+				Params(api.T("string|integer")).Returns(api.T("string|number|nil").Named("...")),
+			api.Method("write", "file:write(...)", "writes strings and numbers; returns true, or nil, a message and an errno", (*Base).fileWrite).
+				Params(api.T("string|number")).Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
+			api.Method("lines", "file:lines()", "an iterator over the file's lines, which leaves it open", (*Base).fileLines).
+				Returns(api.T("fun(): string?")),
+			api.Method("seek", "file:seek([whence [, offset]])", "moves to offset from the start (\"set\"), the position (\"cur\") or the end (\"end\"); returns the position", (*Base).fileSeek).
+				Params(api.Str, api.Int).Returns(api.T("integer?"), api.T("string?"), api.T("integer?")),
+			api.Method("setvbuf", "file:setvbuf(mode [, size])", "buffering of what is written: \"no\", \"full\" or \"line\"", (*Base).fileSetvbuf).
+				Params(api.Str, api.Int).Returns(api.T("boolean?")),
+			api.Method("flush", "file:flush()", "writes what the file buffered", (*Base).fileFlush).
+				Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
+			api.Method("close", "file:close()", "closes the file (a standard stream is not closed); for io.popen, waits for the command", (*Base).fileClose).
+				Returns(api.T("boolean?"), api.T("string?"), api.T("integer?")),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": fileTostring},
+	Setup:       setupFileMeta,
 }
 
 // setupIO makes the standard streams' file objects (io.stdin, io.stdout,
-// io.stderr, the default input and output) and gives the files' metatable
-// Lua 5.1's shape: the methods in the metatable itself, its own __index.
+// io.stderr, the default input and output).
 func (m *Base) setupIO(L *lua.LState, mod *lua.LTable) {
 	std := func(kind fileKind, canRead, canWrite bool) lua.LValue {
 		return m.newFile(L, newFileState(kind, nil, canRead, canWrite))
@@ -1364,8 +1366,11 @@ func (m *Base) setupIO(L *lua.LState, mod *lua.LTable) {
 	mod.RawSetString("stdout", stdout)
 	mod.RawSetString("stderr", stderr)
 	m.input, m.output = stdin, stdout
+}
 
-	mt := L.GetTypeMetatable(fileMeta).(*lua.LTable)
+// setupFileMeta gives the files' metatable Lua 5.1's shape: the methods in
+// the metatable itself, its own __index.
+func setupFileMeta(L *lua.LState, mt *lua.LTable) {
 	if methods, ok := mt.RawGetString("__index").(*lua.LTable); ok {
 		methods.ForEach(func(k, v lua.LValue) { mt.RawSet(k, v) })
 	}

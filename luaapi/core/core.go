@@ -91,8 +91,15 @@ func (st State) String() string {
 var ErrTimeout = errors.New("timed out")
 
 // ErrDontWait is EAGAIN from a call given MSG_DONTWAIT (or made in
-// non-blocking mode): the caller asked not to wait.
-var ErrDontWait = fmt.Errorf("MSG_DONTWAIT: %w", unix.EAGAIN)
+// non-blocking mode): the caller asked not to wait. It wraps unix.EAGAIN.
+var ErrDontWait error = dontWaitError{}
+
+// dontWaitError is ErrDontWait's type: a value made without fmt, which would
+// otherwise be set up at every start for this one error.
+type dontWaitError struct{}
+
+func (dontWaitError) Error() string { return "MSG_DONTWAIT: " + unix.EAGAIN.Error() }
+func (dontWaitError) Unwrap() error { return unix.EAGAIN }
 
 // Socket is one socket of the core. The zero value is not usable: Open,
 // Init or Accept makes one. A face embeds it in its own object, so that a

@@ -52,9 +52,11 @@ var bodyType = &api.Type{
 	Name:    "body",
 	Meta:    bodyMeta,
 	Summary: "a message's body, read from the connection on demand",
-	Methods: []api.Func{
-		api.Fn("read", "body:read([n])", "all of the body (n absent), or the next piece of at most n bytes; \"\" at its end", bodyRead).
-			Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string?"), api.T("socket.error?").Named("err")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("read", "body:read([n])", "all of the body (n absent), or the next piece of at most n bytes; \"\" at its end", bodyRead).
+				Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string?"), api.T("socket.error?").Named("err")),
+		}
 	},
 }
 

@@ -29,7 +29,8 @@ type Module struct {
 	emptyBody lua.LValue // the body of every request without one
 
 	// The metatables of the objects made for every message, looked up
-	// once rather than by name in the registry each time.
+	// once rather than by name in the registry each time: at the first
+	// message (messageTypes), so that a run that reads none makes none.
 	requestMT, responseMT, bodyMT lua.LValue
 }
 
@@ -93,15 +94,22 @@ func init() {
 	})
 }
 
-// setup adds http.responses, looks up the metatables and makes the
-// shared empty body.
+// setup adds http.responses.
 func (m *Module) setup(L *lua.LState, mod *lua.LTable) {
 	t := L.CreateTable(0, len(reasons))
 	for code, r := range reasons {
 		t.RawSetInt(code, lua.LString(r))
 	}
 	mod.RawSetString("responses", t)
-	m.requestMT, m.responseMT, m.bodyMT = L.GetTypeMetatable(requestMeta), L.GetTypeMetatable(responseMeta), L.GetTypeMetatable(bodyMeta)
+}
+
+// messageTypes looks up the metatables of the message objects and makes
+// the shared empty body, the first time a message is read.
+func (m *Module) messageTypes(L *lua.LState) {
+	if m.requestMT != nil {
+		return
+	}
+	m.requestMT, m.responseMT, m.bodyMT = api.Metatable(L, requestMeta), api.Metatable(L, responseMeta), api.Metatable(L, bodyMeta)
 	m.emptyBody = m.newObject(L, &Body{done: true}, m.bodyMT)
 }
 
@@ -432,6 +440,7 @@ func (m *Module) pushRequest(L *lua.LState, s *core.Socket, msg *Message, hs *he
 		L.Push(httpError(L, r, "read_request", peer(s)))
 		return 2
 	}
+	m.messageTypes(L)
 	msg.keepAlive, msg.body = !hd.close, m.emptyBody
 	if hd.framing != noBody {
 		b := &Body{m: m, s: s, server: true, framing: hd.framing, left: hd.length, lim: o.Limits, expect: hd.expect, timeout: o.timeout, deadline: deadline}
@@ -476,6 +485,7 @@ func (m *Module) readResponse(L *lua.LState) int {
 			if r := hd.frameResponse(method == "HEAD"); r != nil {
 				api.Throw(L, httpError(L, r, fn, peer(s)))
 			}
+			m.messageTypes(L)
 			msg.keepAlive, msg.body = !hd.close, m.emptyBody
 			if hd.framing != noBody {
 				b := &Body{m: m, s: s, framing: hd.framing, left: hd.length, lim: o.Limits, timeout: o.timeout}
@@ -543,13 +553,15 @@ var headersType = &api.Type{
 	Name:    "headers",
 	Meta:    headersMeta,
 	Summary: "a message's header lines, in the order received: looked up in any case, repeated lines kept; #headers counts them, tostring(headers) is the lines",
-	Methods: []api.Func{
-		api.Fn("get", "headers:get(name [, default])", "the value of the first header line named name, in any case; default (or nil) if there is none", headersGet).
-			Params(api.Str, api.Str).Returns(api.T("string?")),
-		api.Fn("get_all", "headers:get_all(name)", "the values of every header line named name, in order: a list, empty if none", headersGetAll).
-			Params(api.Str).Returns(api.T("string[]")),
-		api.Fn("items", "headers:items()", "an iterator over the header lines in order: for name, value in h:items() do ... end", headersItems).
-			Returns(api.T("fun(): string, string")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("get", "headers:get(name [, default])", "the value of the first header line named name, in any case; default (or nil) if there is none", headersGet).
+				Params(api.Str, api.Str).Returns(api.T("string?")),
+			api.Fn("get_all", "headers:get_all(name)", "the values of every header line named name, in order: a list, empty if none", headersGetAll).
+				Params(api.Str).Returns(api.T("string[]")),
+			api.Fn("items", "headers:items()", "an iterator over the header lines in order: for name, value in h:items() do ... end", headersItems).
+				Returns(api.T("fun(): string, string")),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__len": func(L *lua.LState) int {

@@ -1159,10 +1159,41 @@ func debugSetmetatable(L *lua.LState) int {
 	return 1
 }
 
-// debugGetregistry is debug.getregistry(): the registry table.
+// debugGetregistry is debug.getregistry(): the registry table, whole
+// (RegistryCompleter).
 func debugGetregistry(L *lua.LState) int {
+	if c := RegistryCompleterOf(L); c != nil {
+		c.CompleteRegistry(L)
+	}
 	L.Push(L.G.Registry)
 	return 1
+}
+
+// A RegistryCompleter is a host that puts in the registry at first use
+// what a script may also find there (an object type's metatable, made
+// with the first object): CompleteRegistry puts the rest there, so that
+// debug.getregistry shows the registry whole.
+type RegistryCompleter interface {
+	CompleteRegistry(L *lua.LState)
+}
+
+// completerKey is the registry field that holds the RegistryCompleter of
+// a state, in a userdata.
+const completerKey = "sockrun.lua51.completer"
+
+// SetRegistryCompleter makes c the RegistryCompleter of L's state.
+func SetRegistryCompleter(L *lua.LState, c RegistryCompleter) {
+	L.G.Registry.RawSetString(completerKey, &lua.LUserData{Value: c})
+}
+
+// RegistryCompleterOf is the RegistryCompleter of L's state, nil if it
+// has none.
+func RegistryCompleterOf(L *lua.LState) RegistryCompleter {
+	if ud, ok := L.G.Registry.RawGetString(completerKey).(*lua.LUserData); ok {
+		c, _ := ud.Value.(RegistryCompleter)
+		return c
+	}
+	return nil
 }
 
 // debugGetfenv is debug.getfenv(object): the environment of a function,

@@ -172,10 +172,10 @@ func init() {
 const luaSocketKey = "sockrun.luasocket"
 
 // setupLuaSocket fills the socket table's LuaSocket fields: the dns and
-// unix tables, the constants, sinkt and sourcet, the class names on the
-// methods tables, and makes require("socket.core") return the same table.
+// unix tables, the constants, sinkt and sourcet, and makes
+// require("socket.core") return the same table. (Each class's type names
+// the class on its methods table: setupClass.)
 func (m *Module) setupLuaSocket(L *lua.LState, mod *lua.LTable) {
-	setupClasses(L, luaSocketTypes)
 	dns := L.NewTable()
 	for _, name := range []string{"toip", "tohostname", "gethostname", "getaddrinfo", "getnameinfo"} {
 		dns.RawSetString(name, mod.RawGetString("dns."+name))

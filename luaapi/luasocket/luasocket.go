@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -130,7 +131,7 @@ func (m *Module) newLuaSocket(L *lua.LState, kind lsKind, family int, class stri
 	ls := &LuaSocket{m: m, kind: kind, family: family, class: class, block: -1, total: -1, birthday: time.Now()}
 	ls.ud = L.NewUserData()
 	ls.ud.Value = ls
-	L.SetMetatable(ls.ud, L.GetTypeMetatable(class))
+	L.SetMetatable(ls.ud, api.Metatable(L, class))
 	return ls
 }
 
@@ -139,7 +140,7 @@ func (m *Module) newLuaSocket(L *lua.LState, kind lsKind, family int, class stri
 func (ls *LuaSocket) setClass(L *lua.LState, class string) {
 	if ls.class != class {
 		ls.class = class
-		L.SetMetatable(ls.ud, L.GetTypeMetatable(class))
+		L.SetMetatable(ls.ud, api.Metatable(L, class))
 	}
 }
 
@@ -308,174 +309,182 @@ func lsMethod(self, name, args, summary string, fn lua.LGFunction) api.Func {
 // class of a kind has all of its kind's methods; a method for another
 // class raises "tcp{client} expected, got tcp{master}", as in LuaSocket.
 var (
-	tcpMethods = []api.Func{
-		lsMethod("tcp", "accept", "", "waits for a connection; returns a tcp{client} object, or nil, err", lsAccept).
-			Failing(api.ReturnsNilErr).Does(api.Accepts).Returns(api.Obj("tcp.client").As("tcp.client|nil"), api.T("string?").Named("err")),
-		lsMethod("tcp", "bind", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", lsBind).
-			Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("tcp", "close", "", "closes the object's socket; returns 1", lsClose).
-			Does(api.Closes).Returns(api.T("1")),
-		lsMethod("tcp", "connect", "address, port", "connects to a remote address; returns 1, or nil, err", lsConnect).
-			Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("tcp", "dirty", "", "true if received bytes wait in the object's buffer", lsDirty).
-			Returns(api.Bool),
-		lsMethod("tcp", "getfamily", "", "the family: \"inet4\" or \"inet6\"", lsGetfamily).
-			Returns(api.T(`"inet4"|"inet6"`)),
-		lsMethod("tcp", "getfd", "", "the descriptor, -1 if none", lsGetfd).
-			Returns(api.Int),
-		lsMethod("tcp", "getoption", "name", "the value of a named option, or nil, err", lsGetoption).
-			Failing(api.ReturnsNilErr).Params(api.Str).Returns(api.Any, api.T("string?").Named("err")),
-		lsMethod("tcp", "getpeername", "", "the peer's address, port and family, or nil, err", lsGetpeername).
-			Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("integer|string|nil").Named("port_or_err"), api.T("string?").Named("family")),
-		lsMethod("tcp", "getsockname", "", "the local address, port and family, or nil, err", lsGetsockname).
-			Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("integer|string|nil").Named("port_or_err"), api.T("string?").Named("family")),
-		lsMethod("tcp", "getstats", "", "bytes received, bytes sent, and the object's age in seconds", lsGetstats).
-			Returns(api.Int.Named("received"), api.Int.Named("sent"), api.Num.Named("age")),
-		lsMethod("tcp", "setstats", "received, sent, age", "resets the counters of getstats; returns 1", lsSetstats).
-			Params(api.Int, api.Int, api.Num).Returns(api.T("1")),
-		lsMethod("tcp", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout).
-			Returns(api.Num.Named("block"), api.Num.Named("total")),
-		lsMethod("tcp", "listen", "[backlog]", "makes a master a server that accepts connections; returns 1, or nil, err", lsListen).
-			Failing(api.ReturnsNilErr).Does(api.Listens).Params(api.Int).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("tcp", "receive", "[pattern [, prefix]]", "reads a line (\"*l\"), everything (\"*a\") or n bytes; returns data, or nil, err, partial", lsReceive).
-			Failing(api.ReturnsNilErr).Receives(api.Result(1).WithoutLineEnd()).Params(api.T(`"*l"|"*a"|integer`), api.Str).
-			Returns(api.Data.As("string|nil"), api.T("string?").Named("err"), api.T("string?").Named("partial")),
-		lsMethod("tcp", "send", "data [, i [, j]]", "sends data:sub(i, j); returns the index of the last byte sent, or nil, err, last", lsSend).
-			Failing(api.ReturnsNilErr).Sends(api.Arg("data")).Params(api.Data, api.Index, api.Int).
-			Returns(api.T("integer|nil"), api.T("string?").Named("err"), api.T("integer?").Named("last")),
-		lsMethod("tcp", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd).
-			Params(api.Int),
-		lsMethod("tcp", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption).
-			Failing(api.ReturnsNilErr).Params(api.Str, api.Any).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("tcp", "setpeername", "address, port", "the same as connect", lsConnect).
-			Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("tcp", "setsockname", "address, port", "the same as bind", lsBind).
-			Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("tcp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", lsSettimeout).
-			Params(api.Timeout.As("number|nil"), api.T(`"b"|"t"`)).Returns(api.T("1")),
-		lsMethod("tcp", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", lsShutdown).
-			Does(api.Shuts).Params(api.T(`"receive"|"send"|"both"`)).Returns(api.T("1")),
-	}
-	udpMethods = []api.Func{
-		lsMethod("udp", "close", "", "closes the object's socket; returns 1", lsClose).
-			Does(api.Closes).Returns(api.T("1")),
-		lsMethod("udp", "dirty", "", "true if datagrams read ahead wait in the object's queue", lsDirty).
-			Returns(api.T("false")),
-		lsMethod("udp", "getfamily", "", "the family: \"inet4\" or \"inet6\"", lsGetfamily).
-			Returns(api.T(`"inet4"|"inet6"`)),
-		lsMethod("udp", "getfd", "", "the descriptor, -1 if none", lsGetfd).
-			Returns(api.Int),
-		lsMethod("udp", "getoption", "name", "the value of a named option, or nil, err", lsGetoption).
-			Failing(api.ReturnsNilErr).Params(api.Str).Returns(api.Any, api.T("string?").Named("err")),
-		lsMethod("udp", "getpeername", "", "the peer's address, port and family (connected only)", lsGetpeername).
-			Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("integer|string|nil").Named("port_or_err"), api.T("string?").Named("family")),
-		lsMethod("udp", "getsockname", "", "the local address, port and family, or nil, err", lsGetsockname).
-			Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("integer|string|nil").Named("port_or_err"), api.T("string?").Named("family")),
-		lsMethod("udp", "receive", "[size]", "waits for a datagram; returns up to size bytes of it (8192), or nil, err", lsUDPReceive).
-			Failing(api.ReturnsNilErr).Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string|nil"), api.T("string?").Named("err")),
-		lsMethod("udp", "receivefrom", "[size]", "waits for a datagram; returns data, address, port (unconnected only)", lsUDPReceivefrom).
-			Failing(api.ReturnsNilErr).Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string|nil"), api.HostName.Named("address_or_err"), api.Port.As("integer?").Named("port")),
-		lsMethod("udp", "send", "datagram", "sends a datagram to the peer (connected only); returns the count sent", lsUDPSend).
-			Failing(api.ReturnsNilErr).Sends(api.Arg("datagram")).Params(api.Data).Returns(api.T("integer|nil"), api.T("string?").Named("err")),
-		lsMethod("udp", "sendto", "datagram, address, port", "sends a datagram to a numeric address (unconnected only)", lsUDPSendto).
-			Failing(api.ReturnsNilErr).Sends(api.Arg("datagram")).Params(api.Data, api.HostName, api.Port).Returns(api.T("integer|nil"), api.T("string?").Named("err")),
-		lsMethod("udp", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd).
-			Params(api.Int),
-		lsMethod("udp", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption).
-			Failing(api.ReturnsNilErr).Params(api.Str, api.Any).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("udp", "setpeername", "address [, port]", "connects to a peer (\"*\": disconnects); returns 1, or nil, err", lsUDPSetpeername).
-			Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("udp", "setsockname", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", lsBind).
-			Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("udp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", lsSettimeout).
-			Params(api.Timeout.As("number|nil"), api.T(`"b"|"t"`)).Returns(api.T("1")),
-		lsMethod("udp", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout).
-			Returns(api.Num.Named("block"), api.Num.Named("total")),
-	}
-	unixMethods = []api.Func{
-		lsMethod("unix", "accept", "", "waits for a connection; returns a unixstream{client} object, or nil, err", lsAccept).
-			Failing(api.ReturnsNilErr).Does(api.Accepts).Returns(api.Obj("unix.client").As("unix.client|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "bind", "path", "binds to a path; returns 1, or nil, err", lsBind).
-			Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "close", "", "closes the object's socket; returns 1", lsClose).
-			Does(api.Closes).Returns(api.T("1")),
-		lsMethod("unix", "connect", "path", "connects to the socket at path; returns 1, or nil, err", lsConnect).
-			Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "dirty", "", "true if received bytes wait in the object's buffer", lsDirty).
-			Returns(api.Bool),
-		lsMethod("unix", "getfd", "", "the descriptor, -1 if none", lsGetfd).
-			Returns(api.Int),
-		lsMethod("unix", "getoption", "name", "the value of a named option, or nil, err", lsGetoption).
-			Failing(api.ReturnsNilErr).Params(api.Str).Returns(api.Any, api.T("string?").Named("err")),
-		lsMethod("unix", "getpeername", "", "the peer's path, or nil, err", lsGetpeername).
-			Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "getsockname", "", "the bound path, or nil, err", lsGetsockname).
-			Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "getstats", "", "bytes received, bytes sent, and the object's age in seconds", lsGetstats).
-			Returns(api.Int.Named("received"), api.Int.Named("sent"), api.Num.Named("age")),
-		lsMethod("unix", "setstats", "received, sent, age", "resets the counters of getstats; returns 1", lsSetstats).
-			Params(api.Int, api.Int, api.Num).Returns(api.T("1")),
-		lsMethod("unix", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout).
-			Returns(api.Num.Named("block"), api.Num.Named("total")),
-		lsMethod("unix", "listen", "[backlog]", "makes a master a server that accepts connections; returns 1, or nil, err", lsListen).
-			Failing(api.ReturnsNilErr).Does(api.Listens).Params(api.Int).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "receive", "[pattern [, prefix]]", "as tcp:receive", lsReceive).
-			Failing(api.ReturnsNilErr).Receives(api.Result(1).WithoutLineEnd()).Params(api.T(`"*l"|"*a"|integer`), api.Str).
-			Returns(api.Data.As("string|nil"), api.T("string?").Named("err"), api.T("string?").Named("partial")),
-		lsMethod("unix", "send", "data [, i [, j]]", "as tcp:send", lsSend).
-			Failing(api.ReturnsNilErr).Sends(api.Arg("data")).Params(api.Data, api.Index, api.Int).
-			Returns(api.T("integer|nil"), api.T("string?").Named("err"), api.T("integer?").Named("last")),
-		lsMethod("unix", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd).
-			Params(api.Int),
-		lsMethod("unix", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption).
-			Failing(api.ReturnsNilErr).Params(api.Str, api.Any).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "setpeername", "path", "the same as connect", lsConnect).
-			Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "setsockname", "path", "the same as bind", lsBind).
-			Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unix", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", lsSettimeout).
-			Params(api.Timeout.As("number|nil"), api.T(`"b"|"t"`)).Returns(api.T("1")),
-		lsMethod("unix", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", lsShutdown).
-			Does(api.Shuts).Params(api.T(`"receive"|"send"|"both"`)).Returns(api.T("1")),
-	}
-	unixdgramMethods = []api.Func{
-		lsMethod("unixdgram", "bind", "path", "binds to a path; returns 1, or nil, err", lsBind).
-			Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "close", "", "closes the object's socket; returns 1", lsClose).
-			Does(api.Closes).Returns(api.T("1")),
-		lsMethod("unixdgram", "connect", "path", "sets the peer datagrams go to; returns 1, or nil, err", lsUDPSetpeername).
-			Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "dirty", "", "false: a datagram socket buffers nothing", lsDirty).
-			Returns(api.T("false")),
-		lsMethod("unixdgram", "getfd", "", "the descriptor, -1 if none", lsGetfd).
-			Returns(api.Int),
-		lsMethod("unixdgram", "getoption", "name", "the value of a named option, or nil, err", lsGetoption).
-			Failing(api.ReturnsNilErr).Params(api.Str).Returns(api.Any, api.T("string?").Named("err")),
-		lsMethod("unixdgram", "getpeername", "", "the peer's path (connected only)", lsGetpeername).
-			Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "getsockname", "", "the bound path, or nil, err", lsGetsockname).
-			Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "receive", "[size]", "waits for a datagram; returns up to size bytes of it, or nil, err", lsUDPReceive).
-			Failing(api.ReturnsNilErr).Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "receivefrom", "[size]", "waits for a datagram; returns data and the sender's path", lsUDPReceivefrom).
-			Failing(api.ReturnsNilErr).Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string|nil"), api.Address.As("string").Named("path_or_err")),
-		lsMethod("unixdgram", "send", "datagram", "sends a datagram to the peer (connected only)", lsUDPSend).
-			Failing(api.ReturnsNilErr).Sends(api.Arg("datagram")).Params(api.Data).Returns(api.T("integer|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "sendto", "datagram, path", "sends a datagram to the socket at path (unconnected only)", lsUDPSendto).
-			Failing(api.ReturnsNilErr).Sends(api.Arg("datagram")).Params(api.Data, api.Address.As("string")).Returns(api.T("integer|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd).
-			Params(api.Int),
-		lsMethod("unixdgram", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption).
-			Failing(api.ReturnsNilErr).Params(api.Str, api.Any).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "setpeername", "path", "the same as connect", lsUDPSetpeername).
-			Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "setsockname", "path", "the same as bind", lsBind).
-			Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
-		lsMethod("unixdgram", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", lsSettimeout).
-			Params(api.Timeout.As("number|nil"), api.T(`"b"|"t"`)).Returns(api.T("1")),
-		lsMethod("unixdgram", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout).
-			Returns(api.Num.Named("block"), api.Num.Named("total")),
-	}
+	tcpMethods = sync.OnceValue(func() []api.Func {
+		return []api.Func{
+			lsMethod("tcp", "accept", "", "waits for a connection; returns a tcp{client} object, or nil, err", lsAccept).
+				Failing(api.ReturnsNilErr).Does(api.Accepts).Returns(api.Obj("tcp.client").As("tcp.client|nil"), api.T("string?").Named("err")),
+			lsMethod("tcp", "bind", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", lsBind).
+				Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("tcp", "close", "", "closes the object's socket; returns 1", lsClose).
+				Does(api.Closes).Returns(api.T("1")),
+			lsMethod("tcp", "connect", "address, port", "connects to a remote address; returns 1, or nil, err", lsConnect).
+				Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("tcp", "dirty", "", "true if received bytes wait in the object's buffer", lsDirty).
+				Returns(api.Bool),
+			lsMethod("tcp", "getfamily", "", "the family: \"inet4\" or \"inet6\"", lsGetfamily).
+				Returns(api.T(`"inet4"|"inet6"`)),
+			lsMethod("tcp", "getfd", "", "the descriptor, -1 if none", lsGetfd).
+				Returns(api.Int),
+			lsMethod("tcp", "getoption", "name", "the value of a named option, or nil, err", lsGetoption).
+				Failing(api.ReturnsNilErr).Params(api.Str).Returns(api.Any, api.T("string?").Named("err")),
+			lsMethod("tcp", "getpeername", "", "the peer's address, port and family, or nil, err", lsGetpeername).
+				Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("integer|string|nil").Named("port_or_err"), api.T("string?").Named("family")),
+			lsMethod("tcp", "getsockname", "", "the local address, port and family, or nil, err", lsGetsockname).
+				Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("integer|string|nil").Named("port_or_err"), api.T("string?").Named("family")),
+			lsMethod("tcp", "getstats", "", "bytes received, bytes sent, and the object's age in seconds", lsGetstats).
+				Returns(api.Int.Named("received"), api.Int.Named("sent"), api.Num.Named("age")),
+			lsMethod("tcp", "setstats", "received, sent, age", "resets the counters of getstats; returns 1", lsSetstats).
+				Params(api.Int, api.Int, api.Num).Returns(api.T("1")),
+			lsMethod("tcp", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout).
+				Returns(api.Num.Named("block"), api.Num.Named("total")),
+			lsMethod("tcp", "listen", "[backlog]", "makes a master a server that accepts connections; returns 1, or nil, err", lsListen).
+				Failing(api.ReturnsNilErr).Does(api.Listens).Params(api.Int).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("tcp", "receive", "[pattern [, prefix]]", "reads a line (\"*l\"), everything (\"*a\") or n bytes; returns data, or nil, err, partial", lsReceive).
+				Failing(api.ReturnsNilErr).Receives(api.Result(1).WithoutLineEnd()).Params(api.T(`"*l"|"*a"|integer`), api.Str).
+				Returns(api.Data.As("string|nil"), api.T("string?").Named("err"), api.T("string?").Named("partial")),
+			lsMethod("tcp", "send", "data [, i [, j]]", "sends data:sub(i, j); returns the index of the last byte sent, or nil, err, last", lsSend).
+				Failing(api.ReturnsNilErr).Sends(api.Arg("data")).Params(api.Data, api.Index, api.Int).
+				Returns(api.T("integer|nil"), api.T("string?").Named("err"), api.T("integer?").Named("last")),
+			lsMethod("tcp", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd).
+				Params(api.Int),
+			lsMethod("tcp", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption).
+				Failing(api.ReturnsNilErr).Params(api.Str, api.Any).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("tcp", "setpeername", "address, port", "the same as connect", lsConnect).
+				Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("tcp", "setsockname", "address, port", "the same as bind", lsBind).
+				Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("tcp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", lsSettimeout).
+				Params(api.Timeout.As("number|nil"), api.T(`"b"|"t"`)).Returns(api.T("1")),
+			lsMethod("tcp", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", lsShutdown).
+				Does(api.Shuts).Params(api.T(`"receive"|"send"|"both"`)).Returns(api.T("1")),
+		}
+	})
+	udpMethods = sync.OnceValue(func() []api.Func {
+		return []api.Func{
+			lsMethod("udp", "close", "", "closes the object's socket; returns 1", lsClose).
+				Does(api.Closes).Returns(api.T("1")),
+			lsMethod("udp", "dirty", "", "true if datagrams read ahead wait in the object's queue", lsDirty).
+				Returns(api.T("false")),
+			lsMethod("udp", "getfamily", "", "the family: \"inet4\" or \"inet6\"", lsGetfamily).
+				Returns(api.T(`"inet4"|"inet6"`)),
+			lsMethod("udp", "getfd", "", "the descriptor, -1 if none", lsGetfd).
+				Returns(api.Int),
+			lsMethod("udp", "getoption", "name", "the value of a named option, or nil, err", lsGetoption).
+				Failing(api.ReturnsNilErr).Params(api.Str).Returns(api.Any, api.T("string?").Named("err")),
+			lsMethod("udp", "getpeername", "", "the peer's address, port and family (connected only)", lsGetpeername).
+				Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("integer|string|nil").Named("port_or_err"), api.T("string?").Named("family")),
+			lsMethod("udp", "getsockname", "", "the local address, port and family, or nil, err", lsGetsockname).
+				Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("integer|string|nil").Named("port_or_err"), api.T("string?").Named("family")),
+			lsMethod("udp", "receive", "[size]", "waits for a datagram; returns up to size bytes of it (8192), or nil, err", lsUDPReceive).
+				Failing(api.ReturnsNilErr).Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string|nil"), api.T("string?").Named("err")),
+			lsMethod("udp", "receivefrom", "[size]", "waits for a datagram; returns data, address, port (unconnected only)", lsUDPReceivefrom).
+				Failing(api.ReturnsNilErr).Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string|nil"), api.HostName.Named("address_or_err"), api.Port.As("integer?").Named("port")),
+			lsMethod("udp", "send", "datagram", "sends a datagram to the peer (connected only); returns the count sent", lsUDPSend).
+				Failing(api.ReturnsNilErr).Sends(api.Arg("datagram")).Params(api.Data).Returns(api.T("integer|nil"), api.T("string?").Named("err")),
+			lsMethod("udp", "sendto", "datagram, address, port", "sends a datagram to a numeric address (unconnected only)", lsUDPSendto).
+				Failing(api.ReturnsNilErr).Sends(api.Arg("datagram")).Params(api.Data, api.HostName, api.Port).Returns(api.T("integer|nil"), api.T("string?").Named("err")),
+			lsMethod("udp", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd).
+				Params(api.Int),
+			lsMethod("udp", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption).
+				Failing(api.ReturnsNilErr).Params(api.Str, api.Any).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("udp", "setpeername", "address [, port]", "connects to a peer (\"*\": disconnects); returns 1, or nil, err", lsUDPSetpeername).
+				Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("udp", "setsockname", "address, port", "binds to a local address (\"*\": any); returns 1, or nil, err", lsBind).
+				Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.HostName, api.Port).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("udp", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout; nil or negative: none", lsSettimeout).
+				Params(api.Timeout.As("number|nil"), api.T(`"b"|"t"`)).Returns(api.T("1")),
+			lsMethod("udp", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout).
+				Returns(api.Num.Named("block"), api.Num.Named("total")),
+		}
+	})
+	unixMethods = sync.OnceValue(func() []api.Func {
+		return []api.Func{
+			lsMethod("unix", "accept", "", "waits for a connection; returns a unixstream{client} object, or nil, err", lsAccept).
+				Failing(api.ReturnsNilErr).Does(api.Accepts).Returns(api.Obj("unix.client").As("unix.client|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "bind", "path", "binds to a path; returns 1, or nil, err", lsBind).
+				Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "close", "", "closes the object's socket; returns 1", lsClose).
+				Does(api.Closes).Returns(api.T("1")),
+			lsMethod("unix", "connect", "path", "connects to the socket at path; returns 1, or nil, err", lsConnect).
+				Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "dirty", "", "true if received bytes wait in the object's buffer", lsDirty).
+				Returns(api.Bool),
+			lsMethod("unix", "getfd", "", "the descriptor, -1 if none", lsGetfd).
+				Returns(api.Int),
+			lsMethod("unix", "getoption", "name", "the value of a named option, or nil, err", lsGetoption).
+				Failing(api.ReturnsNilErr).Params(api.Str).Returns(api.Any, api.T("string?").Named("err")),
+			lsMethod("unix", "getpeername", "", "the peer's path, or nil, err", lsGetpeername).
+				Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "getsockname", "", "the bound path, or nil, err", lsGetsockname).
+				Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "getstats", "", "bytes received, bytes sent, and the object's age in seconds", lsGetstats).
+				Returns(api.Int.Named("received"), api.Int.Named("sent"), api.Num.Named("age")),
+			lsMethod("unix", "setstats", "received, sent, age", "resets the counters of getstats; returns 1", lsSetstats).
+				Params(api.Int, api.Int, api.Num).Returns(api.T("1")),
+			lsMethod("unix", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout).
+				Returns(api.Num.Named("block"), api.Num.Named("total")),
+			lsMethod("unix", "listen", "[backlog]", "makes a master a server that accepts connections; returns 1, or nil, err", lsListen).
+				Failing(api.ReturnsNilErr).Does(api.Listens).Params(api.Int).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "receive", "[pattern [, prefix]]", "as tcp:receive", lsReceive).
+				Failing(api.ReturnsNilErr).Receives(api.Result(1).WithoutLineEnd()).Params(api.T(`"*l"|"*a"|integer`), api.Str).
+				Returns(api.Data.As("string|nil"), api.T("string?").Named("err"), api.T("string?").Named("partial")),
+			lsMethod("unix", "send", "data [, i [, j]]", "as tcp:send", lsSend).
+				Failing(api.ReturnsNilErr).Sends(api.Arg("data")).Params(api.Data, api.Index, api.Int).
+				Returns(api.T("integer|nil"), api.T("string?").Named("err"), api.T("integer?").Named("last")),
+			lsMethod("unix", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd).
+				Params(api.Int),
+			lsMethod("unix", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption).
+				Failing(api.ReturnsNilErr).Params(api.Str, api.Any).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "setpeername", "path", "the same as connect", lsConnect).
+				Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "setsockname", "path", "the same as bind", lsBind).
+				Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unix", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", lsSettimeout).
+				Params(api.Timeout.As("number|nil"), api.T(`"b"|"t"`)).Returns(api.T("1")),
+			lsMethod("unix", "shutdown", "[mode]", "shuts down \"receive\", \"send\" or \"both\"; returns 1", lsShutdown).
+				Does(api.Shuts).Params(api.T(`"receive"|"send"|"both"`)).Returns(api.T("1")),
+		}
+	})
+	unixdgramMethods = sync.OnceValue(func() []api.Func {
+		return []api.Func{
+			lsMethod("unixdgram", "bind", "path", "binds to a path; returns 1, or nil, err", lsBind).
+				Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "close", "", "closes the object's socket; returns 1", lsClose).
+				Does(api.Closes).Returns(api.T("1")),
+			lsMethod("unixdgram", "connect", "path", "sets the peer datagrams go to; returns 1, or nil, err", lsUDPSetpeername).
+				Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "dirty", "", "false: a datagram socket buffers nothing", lsDirty).
+				Returns(api.T("false")),
+			lsMethod("unixdgram", "getfd", "", "the descriptor, -1 if none", lsGetfd).
+				Returns(api.Int),
+			lsMethod("unixdgram", "getoption", "name", "the value of a named option, or nil, err", lsGetoption).
+				Failing(api.ReturnsNilErr).Params(api.Str).Returns(api.Any, api.T("string?").Named("err")),
+			lsMethod("unixdgram", "getpeername", "", "the peer's path (connected only)", lsGetpeername).
+				Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "getsockname", "", "the bound path, or nil, err", lsGetsockname).
+				Failing(api.ReturnsNilErr).Returns(api.T("string|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "receive", "[size]", "waits for a datagram; returns up to size bytes of it, or nil, err", lsUDPReceive).
+				Failing(api.ReturnsNilErr).Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "receivefrom", "[size]", "waits for a datagram; returns data and the sender's path", lsUDPReceivefrom).
+				Failing(api.ReturnsNilErr).Receives(api.Result(1)).Params(api.Size).Returns(api.Data.As("string|nil"), api.Address.As("string").Named("path_or_err")),
+			lsMethod("unixdgram", "send", "datagram", "sends a datagram to the peer (connected only)", lsUDPSend).
+				Failing(api.ReturnsNilErr).Sends(api.Arg("datagram")).Params(api.Data).Returns(api.T("integer|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "sendto", "datagram, path", "sends a datagram to the socket at path (unconnected only)", lsUDPSendto).
+				Failing(api.ReturnsNilErr).Sends(api.Arg("datagram")).Params(api.Data, api.Address.As("string")).Returns(api.T("integer|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "setfd", "fd", "makes the object use a duplicate of descriptor fd", lsSetfd).
+				Params(api.Int),
+			lsMethod("unixdgram", "setoption", "name [, value]", "sets a named option; returns 1, or nil, err", lsSetoption).
+				Failing(api.ReturnsNilErr).Params(api.Str, api.Any).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "setpeername", "path", "the same as connect", lsUDPSetpeername).
+				Failing(api.ReturnsNilErr).Does(api.Connects).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "setsockname", "path", "the same as bind", lsBind).
+				Failing(api.ReturnsNilErr).Does(api.Binds).Params(api.Address.As("string")).Returns(api.T("1|nil"), api.T("string?").Named("err")),
+			lsMethod("unixdgram", "settimeout", "value [, mode]", "sets the block (\"b\") or total (\"t\") timeout", lsSettimeout).
+				Params(api.Timeout.As("number|nil"), api.T(`"b"|"t"`)).Returns(api.T("1")),
+			lsMethod("unixdgram", "gettimeout", "", "the block and total timeouts (-1: none)", lsGettimeout).
+				Returns(api.Num.Named("block"), api.Num.Named("total")),
+		}
+	})
 )
 
 // classSummaries say what each class of object is, for the editor
@@ -498,7 +507,7 @@ var classSummaries = map[string]string{
 // each kind's classes sharing its methods.
 func lsTypes() []*api.Type {
 	kinds := []struct {
-		methods []api.Func
+		methods func() []api.Func
 		classes []string
 	}{
 		{tcpMethods, []string{tcpMaster, tcpClient, tcpServer}},
@@ -517,23 +526,21 @@ func lsTypes() []*api.Type {
 				Metamethods: map[string]lua.LGFunction{
 					"__tostring": lsTostring,
 				},
+				Setup: setupClass(c),
 			})
 		}
 	}
 	return types
 }
 
-// setupClasses makes each class's methods table look as LuaSocket's: a
-// class field naming the class (sock.class == "tcp{master}"), and nil
-// for a name it lacks (libraries probe for methods: if sock.getfd then).
-func setupClasses(L *lua.LState, types []*api.Type) {
-	for _, ty := range types {
-		mt, ok := L.GetTypeMetatable(ty.Meta).(*lua.LTable)
-		if !ok {
-			continue
-		}
+// setupClass is the Setup of class's type: its methods table looks as
+// LuaSocket's, with a class field naming the class (sock.class ==
+// "tcp{master}"), and nil for a name it lacks (libraries probe for
+// methods: if sock.getfd then).
+func setupClass(class string) func(L *lua.LState, mt *lua.LTable) {
+	return func(L *lua.LState, mt *lua.LTable) {
 		if methods, ok := mt.RawGetString("__index").(*lua.LTable); ok {
-			methods.RawSetString("class", lua.LString(ty.Name))
+			methods.RawSetString("class", lua.LString(class))
 			methods.Metatable = lua.LNil
 		}
 	}

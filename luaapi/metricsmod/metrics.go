@@ -59,15 +59,17 @@ var counterType = &api.Type{
 	Name:    "counter",
 	Meta:    counterMeta,
 	Summary: "a metric that only goes up: requests served, bytes, errors",
-	Methods: []api.Func{
-		api.Fn("inc", "c:inc([labels])", "adds 1 to the series of labels", counterInc).
-			Params(labelsKind),
-		api.Fn("add", "c:add(n [, labels])", "adds n (0 or more) to the series of labels", counterAdd).
-			Params(api.Num, labelsKind),
-		api.Fn("value", "c:value([labels])", "the series' value: 0 if never touched", metricValue).
-			Params(labelsKind).Returns(api.Num),
-		api.Fn("labels", "c:labels([labels])", "the series of labels, bound: a counter series, whose inc, add and value take no labels; a scrape shows it from now on", metricLabels).
-			Params(labelsKind).Returns(api.Obj(counterSeriesMeta)),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("inc", "c:inc([labels])", "adds 1 to the series of labels", counterInc).
+				Params(labelsKind),
+			api.Fn("add", "c:add(n [, labels])", "adds n (0 or more) to the series of labels", counterAdd).
+				Params(api.Num, labelsKind),
+			api.Fn("value", "c:value([labels])", "the series' value: 0 if never touched", metricValue).
+				Params(labelsKind).Returns(api.Num),
+			api.Fn("labels", "c:labels([labels])", "the series of labels, bound: a counter series, whose inc, add and value take no labels; a scrape shows it from now on", metricLabels).
+				Params(labelsKind).Returns(api.Obj(counterSeriesMeta)),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
 }
@@ -76,19 +78,21 @@ var gaugeType = &api.Type{
 	Name:    "gauge",
 	Meta:    gaugeMeta,
 	Summary: "a metric that goes up and down: connections open, queue length",
-	Methods: []api.Func{
-		api.Fn("set", "g:set(v [, labels])", "sets the series of labels to v", gaugeSet).
-			Params(api.Num, labelsKind),
-		api.Fn("inc", "g:inc([labels])", "adds 1 to the series of labels", gaugeInc).
-			Params(labelsKind),
-		api.Fn("dec", "g:dec([labels])", "takes 1 from the series of labels", gaugeDec).
-			Params(labelsKind),
-		api.Fn("add", "g:add(n [, labels])", "adds n (negative takes away) to the series of labels", gaugeAdd).
-			Params(api.Num, labelsKind),
-		api.Fn("value", "g:value([labels])", "the series' value: 0 if never touched", metricValue).
-			Params(labelsKind).Returns(api.Num),
-		api.Fn("labels", "g:labels([labels])", "the series of labels, bound: a gauge series, whose set, inc, dec, add and value take no labels; a scrape shows it from now on", metricLabels).
-			Params(labelsKind).Returns(api.Obj(gaugeSeriesMeta)),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("set", "g:set(v [, labels])", "sets the series of labels to v", gaugeSet).
+				Params(api.Num, labelsKind),
+			api.Fn("inc", "g:inc([labels])", "adds 1 to the series of labels", gaugeInc).
+				Params(labelsKind),
+			api.Fn("dec", "g:dec([labels])", "takes 1 from the series of labels", gaugeDec).
+				Params(labelsKind),
+			api.Fn("add", "g:add(n [, labels])", "adds n (negative takes away) to the series of labels", gaugeAdd).
+				Params(api.Num, labelsKind),
+			api.Fn("value", "g:value([labels])", "the series' value: 0 if never touched", metricValue).
+				Params(labelsKind).Returns(api.Num),
+			api.Fn("labels", "g:labels([labels])", "the series of labels, bound: a gauge series, whose set, inc, dec, add and value take no labels; a scrape shows it from now on", metricLabels).
+				Params(labelsKind).Returns(api.Obj(gaugeSeriesMeta)),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
 }
@@ -97,13 +101,15 @@ var histogramType = &api.Type{
 	Name:    "histogram",
 	Meta:    histogramMeta,
 	Summary: "a metric that counts observations in buckets: latencies, sizes",
-	Methods: []api.Func{
-		api.Fn("observe", "h:observe(v [, labels])", "counts v in its bucket of the series of labels", histogramObserve).
-			Params(api.Num, labelsKind),
-		api.Fn("value", "h:value([labels])", "the series' sum of observations and their count", metricValue).
-			Params(labelsKind).Returns(api.Num.Named("sum"), api.Int.Named("count")),
-		api.Fn("labels", "h:labels([labels])", "the series of labels, bound: a histogram series, whose observe and value take no labels; a scrape shows it from now on", metricLabels).
-			Params(labelsKind).Returns(api.Obj(histogramSeriesMeta)),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("observe", "h:observe(v [, labels])", "counts v in its bucket of the series of labels", histogramObserve).
+				Params(api.Num, labelsKind),
+			api.Fn("value", "h:value([labels])", "the series' sum of observations and their count", metricValue).
+				Params(labelsKind).Returns(api.Num.Named("sum"), api.Int.Named("count")),
+			api.Fn("labels", "h:labels([labels])", "the series of labels, bound: a histogram series, whose observe and value take no labels; a scrape shows it from now on", metricLabels).
+				Params(labelsKind).Returns(api.Obj(histogramSeriesMeta)),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": metricTostring},
 }
@@ -114,12 +120,14 @@ var counterSeriesType = &api.Type{
 	Name:    "counter_series",
 	Meta:    counterSeriesMeta,
 	Summary: "one series of a counter, bound to its labels' values by c:labels: updated without looking them up",
-	Methods: []api.Func{
-		api.Fn("inc", "cs:inc()", "adds 1 to the series", counterSeriesInc),
-		api.Fn("add", "cs:add(n)", "adds n (0 or more) to the series", counterSeriesAdd).
-			Params(api.Num),
-		api.Fn("value", "cs:value()", "the series' value", seriesValue(metricset.Counter, "cs")).
-			Returns(api.Num),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("inc", "cs:inc()", "adds 1 to the series", counterSeriesInc),
+			api.Fn("add", "cs:add(n)", "adds n (0 or more) to the series", counterSeriesAdd).
+				Params(api.Num),
+			api.Fn("value", "cs:value()", "the series' value", seriesValue(metricset.Counter, "cs")).
+				Returns(api.Num),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": seriesTostring},
 }
@@ -128,15 +136,17 @@ var gaugeSeriesType = &api.Type{
 	Name:    "gauge_series",
 	Meta:    gaugeSeriesMeta,
 	Summary: "one series of a gauge, bound to its labels' values by g:labels: updated without looking them up",
-	Methods: []api.Func{
-		api.Fn("set", "gs:set(v)", "sets the series to v", gaugeSeriesSet).
-			Params(api.Num),
-		api.Fn("inc", "gs:inc()", "adds 1 to the series", gaugeSeriesInc),
-		api.Fn("dec", "gs:dec()", "takes 1 from the series", gaugeSeriesDec),
-		api.Fn("add", "gs:add(n)", "adds n (negative takes away) to the series", gaugeSeriesAdd).
-			Params(api.Num),
-		api.Fn("value", "gs:value()", "the series' value", seriesValue(metricset.Gauge, "gs")).
-			Returns(api.Num),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("set", "gs:set(v)", "sets the series to v", gaugeSeriesSet).
+				Params(api.Num),
+			api.Fn("inc", "gs:inc()", "adds 1 to the series", gaugeSeriesInc),
+			api.Fn("dec", "gs:dec()", "takes 1 from the series", gaugeSeriesDec),
+			api.Fn("add", "gs:add(n)", "adds n (negative takes away) to the series", gaugeSeriesAdd).
+				Params(api.Num),
+			api.Fn("value", "gs:value()", "the series' value", seriesValue(metricset.Gauge, "gs")).
+				Returns(api.Num),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": seriesTostring},
 }
@@ -145,11 +155,13 @@ var histogramSeriesType = &api.Type{
 	Name:    "histogram_series",
 	Meta:    histogramSeriesMeta,
 	Summary: "one series of a histogram, bound to its labels' values by h:labels: updated without looking them up",
-	Methods: []api.Func{
-		api.Fn("observe", "hs:observe(v)", "counts v in its bucket of the series", histogramSeriesObserve).
-			Params(api.Num),
-		api.Fn("value", "hs:value()", "the series' sum of observations and their count", seriesValue(metricset.Histogram, "hs")).
-			Returns(api.Num.Named("sum"), api.Int.Named("count")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Fn("observe", "hs:observe(v)", "counts v in its bucket of the series", histogramSeriesObserve).
+				Params(api.Num),
+			api.Fn("value", "hs:value()", "the series' sum of observations and their count", seriesValue(metricset.Histogram, "hs")).
+				Returns(api.Num.Named("sum"), api.Int.Named("count")),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": seriesTostring},
 }

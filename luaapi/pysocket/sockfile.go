@@ -123,19 +123,21 @@ var socketFileType = &api.Type{
 	Name:    "socketfile",
 	Meta:    socketFileMetaName,
 	Summary: "a file over a socket: `sock:makefile(mode)`",
-	Methods: []api.Func{
-		api.Method("read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Module).fileRead).
-			Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
-		api.Method("readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Module).fileReadline).
-			Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
-		api.Method("lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Module).fileLines).
-			Receives(api.FromIterator).Params(api.Size).Returns(api.T("fun(): string?")),
-		api.Method("write", "f:write(data)", "buffers data to send; returns its length", (*Module).fileWrite).
-			Sends(api.Arg("data")).Params(api.Data).Returns(api.Int),
-		api.Method("flush", "f:flush()", "sends what write buffered", (*Module).fileFlush).
-			Sends(api.FromBuffer),
-		api.Method("close", "f:close()", "flushes and closes the file (not the socket)", (*Module).fileClose).
-			Sends(api.FromBuffer),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Method("read", "f:read([n])", "n bytes, fewer only at the end of the stream; with no n, all until the end", (*Module).fileRead).
+				Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
+			api.Method("readline", "f:readline([max])", "the next line with its \"\\n\", \"\" at the end of the stream", (*Module).fileReadline).
+				Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
+			api.Method("lines", "f:lines([max])", "an iterator over the lines, without their end of line", (*Module).fileLines).
+				Receives(api.FromIterator).Params(api.Size).Returns(api.T("fun(): string?")),
+			api.Method("write", "f:write(data)", "buffers data to send; returns its length", (*Module).fileWrite).
+				Sends(api.Arg("data")).Params(api.Data).Returns(api.Int),
+			api.Method("flush", "f:flush()", "sends what write buffered", (*Module).fileFlush).
+				Sends(api.FromBuffer),
+			api.Method("close", "f:close()", "flushes and closes the file (not the socket)", (*Module).fileClose).
+				Sends(api.FromBuffer),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {

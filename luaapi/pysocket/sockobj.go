@@ -95,7 +95,7 @@ func (py *Module) socketMeta(L *lua.LState, s *Socket, meta string) *lua.LTable 
 	if mt, ok := py.metas[key]; ok {
 		return mt
 	}
-	base := L.GetTypeMetatable(meta).(*lua.LTable)
+	base := api.Metatable(L, meta).(*lua.LTable)
 	mt := L.NewTable()
 	base.ForEach(func(k, v lua.LValue) { mt.RawSet(k, v) })
 	methods := base.RawGetString("__index")
@@ -155,69 +155,71 @@ var SocketType = &api.Type{
 		{Name: "type", Type: "integer", Summary: "the type: `socket.SOCK_STREAM`, ... (read-only)"},
 		{Name: "proto", Type: "integer", Summary: "the protocol (read-only)"},
 	},
-	Methods: []api.Func{
-		api.Method("bind", "sock:bind(address)", "binds the socket to a local address", (*Module).socketBind).
-			Does(api.Binds).Params(api.Address).Or("sock:bind(host, port)", api.HostName, api.Port.As("integer")),
-		api.Method("listen", "sock:listen([backlog])", "makes the socket accept connections", (*Module).socketListen).
-			Does(api.Listens).Params(api.Int),
-		api.Method("accept", "sock:accept()", "waits for a connection; returns conn, address", (*Module).socketAccept).
-			Does(api.Accepts).Returns(api.Obj("socket.socket").Named("conn"), api.Address.As("socket.address|string").Named("address")),
-		api.Method("connect", "sock:connect(address)", "connects to a remote address", (*Module).socketConnect).
-			Does(api.Connects).Params(api.Address).Or("sock:connect(host, port)", api.HostName, api.Port.As("integer")),
-		api.Method("connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Module).socketConnectEx).
-			Does(api.Connects).Failing(api.ReturnsErrno).Params(api.Address).Returns(api.Int.Named("errno")).
-			Or("sock:connect_ex(host, port)", api.HostName, api.Port.As("integer")),
-		api.Method("send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Module).socketSend).
-			Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*")).Returns(api.Int),
-		api.Method("sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Module).socketSendall).
-			Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*")),
-		api.Method("recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Module).socketRecv).
-			Receives(api.Result(1)).Params(api.Size, api.Flags("MSG_*")).Returns(api.Data),
-		api.Method("sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Module).socketSendto).
-			Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*"), api.Address).Returns(api.Int),
-		api.Method("recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Module).socketRecvfrom).
-			Receives(api.Result(1)).Params(api.Size, api.Flags("MSG_*")).Returns(api.Data.Named("data"), api.Address.As("socket.address|string|nil").Named("address")),
-		api.Method("shutdown", "sock:shutdown(how)", "shuts down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR)", (*Module).socketShutdown).
-			Does(api.Shuts).Params(api.OneOf("SHUT_*")),
-		api.Method("close", "sock:close()", "closes the socket", (*Module).socketClose).
-			Does(api.Closes),
-		api.Fn("settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", socketSettimeout).
-			Params(api.Timeout.As("number?")),
-		api.Fn("gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", socketGettimeout).
-			Returns(api.T("number?")),
-		api.Fn("setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", socketSetblocking).
-			Params(api.T("boolean|integer")),
-		api.Fn("getblocking", "sock:getblocking()", "false in non-blocking mode", socketGetblocking).
-			Returns(api.Bool),
-		api.Method("setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Module).socketSetsockopt).
-			Params(api.OneOf("SOL_*"), api.OneOf("SO_*"), api.T("integer|boolean|string|{[1]: integer, [2]: integer}")),
-		api.Method("getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Module).socketGetsockopt).
-			Params(api.OneOf("SOL_*"), api.OneOf("SO_*"), api.Size).Returns(api.T("integer|string")),
-		api.Method("getsockname", "sock:getsockname()", "the local address", (*Module).socketGetsockname).
-			Returns(api.Address.As("socket.address|string")),
-		api.Method("getpeername", "sock:getpeername()", "the remote address", (*Module).socketGetpeername).
-			Returns(api.Address.As("socket.address|string")),
-		api.Fn("fileno", "sock:fileno()", "the descriptor, or -1 once closed", socketFileno).
-			Returns(api.Int),
-		api.Method("recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Module).socketRecvExactly).
-			Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
-		api.Method("recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Module).socketRecvline).
-			Receives(api.Result(1).WithoutLineEnd()).Params(api.Size).Returns(api.Data.As("string?")),
-		api.Method("recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Module).socketRecvuntil).
-			Receives(api.Result(1)).Params(api.Str, api.Size).Returns(api.Data),
-		api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Module).socketLines).
-			Receives(api.FromIterator).Params(api.Size).Returns(api.T("fun(): string?")),
-		api.Fn("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's: \"r\" (default), \"w\", \"rw\"", socketMakefile).
-			Params(api.Str).Returns(api.Obj("socket.file")),
-		api.Method("dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Module).socketDup).
-			Does(api.Opens).Returns(api.Obj("socket.socket")),
-		api.Method("sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Module).socketSendfile).
-			Sends(api.Arg("file")).Params(api.File, api.Int, api.Int).Returns(api.Int),
-		api.Method("sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Module).socketSendmsg).
-			Sends(api.Arg("buffers")).Params(api.Data.As("string|string[]"), api.T("socket.ancdata[]"), api.Flags("MSG_*"), api.Address).Returns(api.Int),
-		api.Method("recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Module).socketRecvmsg).
-			Receives(api.Result(1)).Params(api.Size, api.Size, api.Flags("MSG_*")).
-			Returns(api.Data.Named("data"), api.T("socket.ancdata[]").Named("ancdata"), api.Int.Named("msg_flags"), api.Address.As("socket.address|string|nil").Named("address")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Method("bind", "sock:bind(address)", "binds the socket to a local address", (*Module).socketBind).
+				Does(api.Binds).Params(api.Address).Or("sock:bind(host, port)", api.HostName, api.Port.As("integer")),
+			api.Method("listen", "sock:listen([backlog])", "makes the socket accept connections", (*Module).socketListen).
+				Does(api.Listens).Params(api.Int),
+			api.Method("accept", "sock:accept()", "waits for a connection; returns conn, address", (*Module).socketAccept).
+				Does(api.Accepts).Returns(api.Obj("socket.socket").Named("conn"), api.Address.As("socket.address|string").Named("address")),
+			api.Method("connect", "sock:connect(address)", "connects to a remote address", (*Module).socketConnect).
+				Does(api.Connects).Params(api.Address).Or("sock:connect(host, port)", api.HostName, api.Port.As("integer")),
+			api.Method("connect_ex", "sock:connect_ex(address)", "connects; returns 0 or the errno instead of raising", (*Module).socketConnectEx).
+				Does(api.Connects).Failing(api.ReturnsErrno).Params(api.Address).Returns(api.Int.Named("errno")).
+				Or("sock:connect_ex(host, port)", api.HostName, api.Port.As("integer")),
+			api.Method("send", "sock:send(data [, flags])", "sends what the kernel takes now; returns the count sent", (*Module).socketSend).
+				Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*")).Returns(api.Int),
+			api.Method("sendall", "sock:sendall(data [, flags])", "sends all of data, waiting as needed", (*Module).socketSendall).
+				Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*")),
+			api.Method("recv", "sock:recv(bufsize [, flags])", "waits for data; returns up to bufsize bytes, \"\" at end of stream", (*Module).socketRecv).
+				Receives(api.Result(1)).Params(api.Size, api.Flags("MSG_*")).Returns(api.Data),
+			api.Method("sendto", "sock:sendto(data, [flags,] address)", "sends a datagram to address; returns the count sent", (*Module).socketSendto).
+				Sends(api.Arg("data")).Params(api.Data, api.Flags("MSG_*"), api.Address).Returns(api.Int),
+			api.Method("recvfrom", "sock:recvfrom(bufsize [, flags])", "waits for a datagram; returns data, address", (*Module).socketRecvfrom).
+				Receives(api.Result(1)).Params(api.Size, api.Flags("MSG_*")).Returns(api.Data.Named("data"), api.Address.As("socket.address|string|nil").Named("address")),
+			api.Method("shutdown", "sock:shutdown(how)", "shuts down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR)", (*Module).socketShutdown).
+				Does(api.Shuts).Params(api.OneOf("SHUT_*")),
+			api.Method("close", "sock:close()", "closes the socket", (*Module).socketClose).
+				Does(api.Closes),
+			api.Fn("settimeout", "sock:settimeout(seconds)", "nil blocks, 0 is non-blocking, seconds a deadline for each call", socketSettimeout).
+				Params(api.Timeout.As("number?")),
+			api.Fn("gettimeout", "sock:gettimeout()", "the timeout in seconds, or nil", socketGettimeout).
+				Returns(api.T("number?")),
+			api.Fn("setblocking", "sock:setblocking(flag)", "true is settimeout(nil), false settimeout(0)", socketSetblocking).
+				Params(api.T("boolean|integer")),
+			api.Fn("getblocking", "sock:getblocking()", "false in non-blocking mode", socketGetblocking).
+				Returns(api.Bool),
+			api.Method("setsockopt", "sock:setsockopt(level, option, value)", "sets a socket option", (*Module).socketSetsockopt).
+				Params(api.OneOf("SOL_*"), api.OneOf("SO_*"), api.T("integer|boolean|string|{[1]: integer, [2]: integer}")),
+			api.Method("getsockopt", "sock:getsockopt(level, option [, buflen])", "an option's value, or buflen raw bytes of it", (*Module).socketGetsockopt).
+				Params(api.OneOf("SOL_*"), api.OneOf("SO_*"), api.Size).Returns(api.T("integer|string")),
+			api.Method("getsockname", "sock:getsockname()", "the local address", (*Module).socketGetsockname).
+				Returns(api.Address.As("socket.address|string")),
+			api.Method("getpeername", "sock:getpeername()", "the remote address", (*Module).socketGetpeername).
+				Returns(api.Address.As("socket.address|string")),
+			api.Fn("fileno", "sock:fileno()", "the descriptor, or -1 once closed", socketFileno).
+				Returns(api.Int),
+			api.Method("recv_exactly", "sock:recv_exactly(n)", "exactly n bytes; raises EOFError with err.partial if the stream ends first", (*Module).socketRecvExactly).
+				Receives(api.Result(1)).Params(api.Size).Returns(api.Data),
+			api.Method("recvline", "sock:recvline([max])", "the next line without its end of line, nil at the end of the stream", (*Module).socketRecvline).
+				Receives(api.Result(1).WithoutLineEnd()).Params(api.Size).Returns(api.Data.As("string?")),
+			api.Method("recvuntil", "sock:recvuntil(delim [, max])", "the bytes up to and including delim", (*Module).socketRecvuntil).
+				Receives(api.Result(1)).Params(api.Str, api.Size).Returns(api.Data),
+			api.Method("lines", "sock:lines([max])", "an iterator over the lines received", (*Module).socketLines).
+				Receives(api.FromIterator).Params(api.Size).Returns(api.T("fun(): string?")),
+			api.Fn("makefile", "sock:makefile([mode])", "a buffered file over the socket, as Python's: \"r\" (default), \"w\", \"rw\"", socketMakefile).
+				Params(api.Str).Returns(api.Obj("socket.file")),
+			api.Method("dup", "sock:dup()", "a new socket object on a duplicate of the descriptor", (*Module).socketDup).
+				Does(api.Opens).Returns(api.Obj("socket.socket")),
+			api.Method("sendfile", "sock:sendfile(file [, offset [, count]])", "sends a file (a path or an io file) and returns the count sent", (*Module).socketSendfile).
+				Sends(api.Arg("file")).Params(api.File, api.Int, api.Int).Returns(api.Int),
+			api.Method("sendmsg", "sock:sendmsg(buffers [, ancdata [, flags [, address]]])", "sends buffers with ancillary data; returns the count sent", (*Module).socketSendmsg).
+				Sends(api.Arg("buffers")).Params(api.Data.As("string|string[]"), api.T("socket.ancdata[]"), api.Flags("MSG_*"), api.Address).Returns(api.Int),
+			api.Method("recvmsg", "sock:recvmsg(bufsize [, ancbufsize [, flags]])", "receives data and ancillary data: data, ancdata, msg_flags, address", (*Module).socketRecvmsg).
+				Receives(api.Result(1)).Params(api.Size, api.Size, api.Flags("MSG_*")).
+				Returns(api.Data.Named("data"), api.T("socket.ancdata[]").Named("ancdata"), api.Int.Named("msg_flags"), api.Address.As("socket.address|string|nil").Named("address")),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__tostring": socketTostring,

@@ -148,16 +148,18 @@ var sslContextType = &api.Type{
 	Name:    "SSLContext",
 	Meta:    sslContextMetaName,
 	Summary: "a TLS context: certificates, verification, versions",
-	Methods: []api.Func{
-		api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Module).sslLoadCertChain).
-			Params(api.Str, api.Str),
-		api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Module).sslLoadVerifyLocations).
-			Params(api.Str),
-		api.Fn("load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", sslLoadDefaultCerts),
-		api.Fn("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", sslSetALPN).
-			Params(api.T("string[]")),
-		api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Module).sslWrapSocket).
-			Params(api.Obj("socket.socket"), api.T("ssl.wrapoptions")).Returns(api.Obj("ssl.socket")),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Method("load_cert_chain", "ctx:load_cert_chain(certfile [, keyfile])", "loads this side's certificate chain and private key (PEM)", (*Module).sslLoadCertChain).
+				Params(api.Str, api.Str),
+			api.Method("load_verify_locations", "ctx:load_verify_locations(cafile)", "trusts the CA certificates in cafile (PEM) for verifying the peer", (*Module).sslLoadVerifyLocations).
+				Params(api.Str),
+			api.Fn("load_default_certs", "ctx:load_default_certs()", "trusts the system's CA certificates too", sslLoadDefaultCerts),
+			api.Fn("set_alpn_protocols", "ctx:set_alpn_protocols(protocols)", "the ALPN protocols to offer or accept, most preferred first", sslSetALPN).
+				Params(api.T("string[]")),
+			api.Method("wrap_socket", "ctx:wrap_socket(sock [, options])", "lays TLS over sock and returns it as an SSL socket; options server_side, server_hostname, do_handshake_on_connect", (*Module).sslWrapSocket).
+				Params(api.Obj("socket.socket"), api.T("ssl.wrapoptions")).Returns(api.Obj("ssl.socket")),
+		}
 	},
 	Fields: []api.Field{
 		{Name: "check_hostname", Type: "boolean", Summary: "whether the peer's certificate must match server_hostname",
@@ -227,16 +229,18 @@ var sslSocketType = &api.Type{
 	Meta:     sslSocketMetaName,
 	Summary:  "a socket with a TLS layer: every socket method, and these",
 	Inherits: pysocket.SocketType,
-	Methods: []api.Func{
-		api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Module).sslVersion).
-			Returns(api.Str),
-		api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Module).sslCipher).
-			Returns(api.T("{[1]: string, [2]: string, [3]: integer}")),
-		api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Module).sslGetpeercert).
-			Params(api.Bool).Returns(api.T("table|string|nil")),
-		api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Module).sslSelectedALPN).
-			Returns(api.T("string?")),
-		api.Fn("do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", sslDoHandshake),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Method("version", "ssock:version()", "the TLS version in use: \"TLSv1.3\"", (*Module).sslVersion).
+				Returns(api.Str),
+			api.Method("cipher", "ssock:cipher()", "the cipher suite in use: {name, version, bits}", (*Module).sslCipher).
+				Returns(api.T("{[1]: string, [2]: string, [3]: integer}")),
+			api.Method("getpeercert", "ssock:getpeercert([binary_form])", "the peer's certificate as a table, or its DER bytes", (*Module).sslGetpeercert).
+				Params(api.Bool).Returns(api.T("table|string|nil")),
+			api.Method("selected_alpn_protocol", "ssock:selected_alpn_protocol()", "the protocol ALPN agreed on, or nil", (*Module).sslSelectedALPN).
+				Returns(api.T("string?")),
+			api.Fn("do_handshake", "ssock:do_handshake()", "runs the TLS handshake now, if it has not run", sslDoHandshake),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {

@@ -285,8 +285,14 @@ func (r *Redis) Add(ctx context.Context, key string, v any, ttl time.Duration) (
 // number (an absent key starts at init, ARGV[2]), refuse a string or
 // boolean, add delta (ARGV[1]) in double precision as the in-process store
 // does, and write the result back keeping the key's expiry. It returns the
-// new number as text, formatted as encode formats numbers.
-var incrScript = redis.NewScript(`
+// new number as text, formatted as encode formats numbers. It is made at
+// its first use: NewScript hashes the script, work a run without Redis
+// need not do at start.
+var incrScript = sync.OnceValue(func() *redis.Script {
+	return redis.NewScript(incrScriptSrc)
+})
+
+const incrScriptSrc = `
 local v = redis.call('GET', KEYS[1])
 local n
 if not v then
@@ -323,12 +329,12 @@ else
   redis.call('SET', KEYS[1], s)
 end
 return s
-`)
+`
 
 // Incr runs incrScript.
 func (r *Redis) Incr(ctx context.Context, key string, delta, init float64) (float64, error) {
 	return call(r, ctx, "incr", func(ctx context.Context, c *redis.Client) (float64, error) {
-		s, err := incrScript.Run(ctx, c, []string{key}, formatNumber(delta), formatNumber(init)).Text()
+		s, err := incrScript().Run(ctx, c, []string{key}, formatNumber(delta), formatNumber(init)).Text()
 		if err != nil {
 			if kind, ok := strings.CutPrefix(err.Error(), "NOTNUMBER "); ok {
 				return 0, &ErrNotNumber{Key: key, Kind: kind}

@@ -334,3 +334,16 @@ function TestSendResumesWhereItStopped(t)
   assert(partial >= 0, "the index is never negative: " .. tostring(partial))
   d:close()
 end
+
+function TestClassMetatablesInRegistry(t)
+  -- The class metatables are made with the first object of each class;
+  -- debug.getregistry shows them all, as made when the VM opened.
+  local reg = debug.getregistry()
+  for _, class in ipairs({"tcp{master}", "tcp{client}", "tcp{server}", "udp{unconnected}", "udp{connected}"}) do
+    t:eq(type(reg[class]), "table", class .. "'s metatable in the registry")
+    t:eq(reg[class].__index.class, class, class .. "'s class field")
+  end
+  local s = socket.tcp()
+  t:eq(getmetatable(s), reg["tcp{master}"], "a new object's metatable is the registry's")
+  s:close()
+end

@@ -57,12 +57,14 @@ const subscriptionMetaName = "shared.subscription"
 var subscriptionType = &api.Type{
 	Name: "subscription",
 	Meta: subscriptionMetaName,
-	Methods: []api.Func{
-		api.Method("get", "sub:get([timeout])", "takes the oldest message and its channel, waiting while there is none", (*Shared).subGet).
-			Does(api.Waits).Params(api.Timeout).Returns(api.T("string|nil"), api.T("string?").Named("channel")),
-		api.Fn("len", "sub:len()", "the count of messages waiting", subLen).
-			Returns(api.Int),
-		api.Method("close", "sub:close()", "ends the subscription: gets drain it then return nil", (*Shared).subClose),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Method("get", "sub:get([timeout])", "takes the oldest message and its channel, waiting while there is none", (*Shared).subGet).
+				Does(api.Waits).Params(api.Timeout).Returns(api.T("string|nil"), api.T("string?").Named("channel")),
+			api.Fn("len", "sub:len()", "the count of messages waiting", subLen).
+				Returns(api.Int),
+			api.Method("close", "sub:close()", "ends the subscription: gets drain it then return nil", (*Shared).subClose),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": subTostring, "__len": subLen},
 }

@@ -93,14 +93,16 @@ var (
 		Name:    "queue",
 		Meta:    queueMetaName,
 		Summary: "a first-in, first-out queue of values between threads",
-		Methods: []api.Func{
-			api.Method("put", "q:put(value [, timeout])", "adds value, waiting while a bounded queue is full", (*Threads).queuePut).
-				Does(api.Waits).Params(api.Any, api.Timeout),
-			api.Method("get", "q:get([timeout])", "takes the oldest value, waiting while the queue is empty; nil once closed and drained", (*Threads).queueGet).
-				Does(api.Waits).Params(api.Timeout).Returns(api.Any),
-			api.Fn("len", "q:len()", "the count of values queued", queueLen).
-				Returns(api.Int),
-			api.Fn("close", "q:close()", "closes the queue: puts raise, gets drain it then return nil", queueClose),
+		Methods: func() []api.Func {
+			return []api.Func{
+				api.Method("put", "q:put(value [, timeout])", "adds value, waiting while a bounded queue is full", (*Threads).queuePut).
+					Does(api.Waits).Params(api.Any, api.Timeout),
+				api.Method("get", "q:get([timeout])", "takes the oldest value, waiting while the queue is empty; nil once closed and drained", (*Threads).queueGet).
+					Does(api.Waits).Params(api.Timeout).Returns(api.Any),
+				api.Fn("len", "q:len()", "the count of values queued", queueLen).
+					Returns(api.Int),
+				api.Fn("close", "q:close()", "closes the queue: puts raise, gets drain it then return nil", queueClose),
+			}
 		},
 		Metamethods: map[string]lua.LGFunction{"__tostring": queueTostring, "__len": queueLen},
 	}
@@ -108,12 +110,14 @@ var (
 		Name:    "lock",
 		Meta:    lockMetaName,
 		Summary: "a lock (Python's `threading.Lock`), not reentrant",
-		Methods: []api.Func{
-			api.Method("acquire", "l:acquire([timeout])", "takes the lock, waiting while another thread holds it; false on timeout", (*Threads).lockAcquire).
-				Does(api.Waits).Params(api.Timeout).Returns(api.Bool),
-			api.Fn("release", "l:release()", "releases the lock", lockRelease),
-			api.Fn("locked", "l:locked()", "whether a thread holds the lock", lockLocked).
-				Returns(api.Bool),
+		Methods: func() []api.Func {
+			return []api.Func{
+				api.Method("acquire", "l:acquire([timeout])", "takes the lock, waiting while another thread holds it; false on timeout", (*Threads).lockAcquire).
+					Does(api.Waits).Params(api.Timeout).Returns(api.Bool),
+				api.Fn("release", "l:release()", "releases the lock", lockRelease),
+				api.Fn("locked", "l:locked()", "whether a thread holds the lock", lockLocked).
+					Returns(api.Bool),
+			}
 		},
 		Metamethods: map[string]lua.LGFunction{"__tostring": lockTostring},
 	}
@@ -121,13 +125,15 @@ var (
 		Name:    "event",
 		Meta:    eventMetaName,
 		Summary: "an event (Python's `threading.Event`): a flag threads can wait for",
-		Methods: []api.Func{
-			api.Fn("set", "e:set()", "sets the event and wakes every waiter", eventSet),
-			api.Fn("clear", "e:clear()", "clears the event", eventClear),
-			api.Fn("is_set", "e:is_set()", "whether the event is set", eventIsSet).
-				Returns(api.Bool),
-			api.Method("wait", "e:wait([timeout])", "waits until the event is set; false on timeout", (*Threads).eventWait).
-				Does(api.Waits).Params(api.Timeout).Returns(api.Bool),
+		Methods: func() []api.Func {
+			return []api.Func{
+				api.Fn("set", "e:set()", "sets the event and wakes every waiter", eventSet),
+				api.Fn("clear", "e:clear()", "clears the event", eventClear),
+				api.Fn("is_set", "e:is_set()", "whether the event is set", eventIsSet).
+					Returns(api.Bool),
+				api.Method("wait", "e:wait([timeout])", "waits until the event is set; false on timeout", (*Threads).eventWait).
+					Does(api.Waits).Params(api.Timeout).Returns(api.Bool),
+			}
 		},
 		Metamethods: map[string]lua.LGFunction{"__tostring": eventTostring},
 	}

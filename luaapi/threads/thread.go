@@ -101,13 +101,15 @@ var threadType = &api.Type{
 	Name:    "thread",
 	Meta:    threadMetaName,
 	Summary: "a thread's handle",
-	Methods: []api.Func{
-		api.Method("join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Threads).threadJoin).
-			Does(api.Waits).Params(api.Timeout).Returns(api.Any.Named("...")),
-		api.Fn("alive", "t:alive()", "whether the thread is still running", threadAlive).
-			Returns(api.Bool),
-		api.Fn("id", "t:id()", "the thread's number (the main chunk's is 1)", threadID).
-			Returns(api.Int),
+	Methods: func() []api.Func {
+		return []api.Func{
+			api.Method("join", "t:join([timeout])", "waits for the thread to end; returns its results or raises its error", (*Threads).threadJoin).
+				Does(api.Waits).Params(api.Timeout).Returns(api.Any.Named("...")),
+			api.Fn("alive", "t:alive()", "whether the thread is still running", threadAlive).
+				Returns(api.Bool),
+			api.Fn("id", "t:id()", "the thread's number (the main chunk's is 1)", threadID).
+				Returns(api.Int),
+		}
 	},
 	Metamethods: map[string]lua.LGFunction{"__tostring": threadTostring},
 }
@@ -135,7 +137,7 @@ func (m *Threads) newThread(L *lua.LState, label string) *Thread {
 	t := &Thread{id: m.nextID, label: label, done: make(chan struct{})}
 	t.ud = L.NewUserData()
 	t.ud.Value = t
-	L.SetMetatable(t.ud, L.GetTypeMetatable(threadMetaName))
+	L.SetMetatable(t.ud, api.Metatable(L, threadMetaName))
 	return t
 }
 

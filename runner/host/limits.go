@@ -57,20 +57,40 @@ func IsLimit(err error) bool {
 // before the heap's garbage could take the process past the limit, and
 // the watchdog acts only on memory the script keeps alive.
 func WatchLimits(ctx context.Context, env *Env, lim Limits, hit chan<- error) {
+	// What ends with ctx, undone by one callback: each context.AfterFunc
+	// starts a goroutine when the run ends.
+	var undo []func()
 	if lim.MaxMemory > 0 {
 		soft := softMemoryLimit(lim.MaxMemory, !tunedGC(env))
 		if prev := debug.SetMemoryLimit(-1); prev > soft {
 			debug.SetMemoryLimit(soft)
-			context.AfterFunc(ctx, func() { debug.SetMemoryLimit(prev) })
+			undo = append(undo, func() { debug.SetMemoryLimit(prev) })
 		}
+		// The descriptor is opened now, before the script's; the
+		// watchdog's goroutine starts at its first reading, a poll from
+		// now, so that a short run starts no goroutine for it.
 		rss := openStatm()
-		go watchMemory(ctx, env.Stderr, rss, lim.MaxMemory, lim.MaxMemoryNote, hit)
+		watch := time.AfterFunc(memoryPoll, func() {
+			watchMemory(ctx, env.Stderr, rss, lim.MaxMemory, lim.MaxMemoryNote, hit)
+		})
+		undo = append(undo, func() {
+			if watch.Stop() {
+				rss.close()
+			}
+		})
 	}
 	if lim.MaxRuntime > 0 {
 		t := time.AfterFunc(lim.MaxRuntime, func() {
 			send(hit, &limitError{fmt.Sprintf("stopped: the run reached limits.max_runtime (%v)", lim.MaxRuntime)})
 		})
-		context.AfterFunc(ctx, func() { t.Stop() })
+		undo = append(undo, func() { t.Stop() })
+	}
+	if len(undo) > 0 {
+		context.AfterFunc(ctx, func() {
+			for _, f := range undo {
+				f()
+			}
+		})
 	}
 }
 
@@ -104,15 +124,21 @@ const memoryPoll = 25 * time.Millisecond
 // the run's end would wait for it.
 func watchMemory(ctx context.Context, stderr io.Writer, rss *statm, limit int64, note string, hit chan<- error) {
 	defer recoverTo(stderr, "the memory watchdog")
+	defer rss.close()
 	tick := time.NewTicker(memoryPoll)
 	defer tick.Stop()
-	defer rss.close()
 	over := 0 // readings in a row past the limit
-	for {
-		select {
-		case <-ctx.Done():
+	// The first reading is at once: WatchLimits starts the watchdog a poll
+	// after it was set.
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		} else if ctx.Err() != nil {
 			return
-		case <-tick.C:
 		}
 		used := rss.resident()
 		if used <= limit {

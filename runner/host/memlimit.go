@@ -1,9 +1,7 @@
 package host
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -65,31 +63,39 @@ func addressSpaceRoom() (room int64, ok bool) {
 // its ancestors (cgroup v2's memory.max, v1's memory.limit_in_bytes), 0 if
 // none is set, with the name of the file it was read from. root is the
 // file system's root: "/" but in tests.
+//
+// It runs at every start (max_memory is "auto" by default), so it reads
+// with plain system calls into one buffer: os.ReadFile would register each
+// /proc file with Go's poller and allocate for every line it splits.
 func cgroupMemoryLimit(root string) (limit int64, file string) {
-	groups, err := os.ReadFile(filepath.Join(root, "proc/self/cgroup"))
-	if err != nil {
+	buf := make([]byte, 0, 4096)
+	buf, ok := readSmallFile(filepath.Join(root, "proc/self/cgroup"), buf)
+	if !ok {
 		return 0, ""
 	}
-	mounts, err := os.ReadFile(filepath.Join(root, "proc/self/mountinfo"))
-	if err != nil {
+	groups := string(buf)
+	buf, ok = readSmallFile(filepath.Join(root, "proc/self/mountinfo"), buf[:0])
+	if !ok {
 		return 0, ""
 	}
-	for line := range strings.Lines(string(groups)) {
+	mounts := string(buf)
+	for line := range strings.Lines(groups) {
 		// "0::/path" (v2), "4:memory:/path" (v1)
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
+		id, rest, ok1 := strings.Cut(strings.TrimSpace(line), ":")
+		controllers, cgPath, ok2 := strings.Cut(rest, ":")
+		if !ok1 || !ok2 {
 			continue
 		}
 		var name string
 		switch {
-		case parts[0] == "0" && parts[1] == "":
+		case id == "0" && controllers == "":
 			name = "memory.max"
-		case hasField(parts[1], ",", "memory"):
+		case hasField(controllers, ",", "memory"):
 			name = "memory.limit_in_bytes"
 		default:
 			continue
 		}
-		dir, mountpoint, ok := cgroupDir(string(mounts), name == "memory.max", parts[2])
+		dir, mountpoint, ok := cgroupDir(mounts, name == "memory.max", cgPath)
 		if !ok {
 			continue
 		}
@@ -98,6 +104,32 @@ func cgroupMemoryLimit(root string) (limit int64, file string) {
 		}
 	}
 	return limit, file
+}
+
+// readSmallFile appends the whole of file, a /proc or cgroup file whose
+// size stat does not tell, to buf; ok is false if it cannot be read.
+func readSmallFile(file string, buf []byte) (_ []byte, ok bool) {
+	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return buf, false
+	}
+	defer unix.Close(fd)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return buf, false
+		}
+		if n == 0 {
+			return buf, true
+		}
+		buf = buf[:len(buf)+n]
+	}
 }
 
 // cgroupDir finds, in mountinfo's text, the mount of the cgroup hierarchy
@@ -110,17 +142,24 @@ func cgroupDir(mountinfo string, v2 bool, cgPath string) (dir, mountpoint string
 		if !found {
 			continue
 		}
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 1 {
-			continue
-		}
+		fstype, post := nextField(post)
+		_, post = nextField(post) // source
+		superOptions, _ := nextField(post)
 		switch {
-		case v2 && g[0] == "cgroup2":
-		case !v2 && g[0] == "cgroup" && len(g) >= 3 && hasField(g[2], ",", "memory"):
+		case v2 && fstype == "cgroup2":
+		case !v2 && fstype == "cgroup" && hasField(superOptions, ",", "memory"):
 		default:
 			continue
 		}
-		mroot, mp := f[3], f[4]
+		var mroot, mp string
+		_, pre = nextField(pre) // id
+		_, pre = nextField(pre) // parent
+		_, pre = nextField(pre) // major:minor
+		mroot, pre = nextField(pre)
+		mp, _ = nextField(pre)
+		if mp == "" {
+			continue
+		}
 		rel, within := strings.CutPrefix(cgPath, mroot)
 		if !within || (rel != "" && !strings.HasPrefix(rel, "/") && mroot != "/") {
 			// The cgroup is outside what is mounted (a namespace):
@@ -130,6 +169,13 @@ func cgroupDir(mountinfo string, v2 bool, cgPath string) (dir, mountpoint string
 		return path.Join(mp, rel), mp, true
 	}
 	return "", "", false
+}
+
+// nextField is the first space-separated field of s and what follows it.
+func nextField(s string) (field, rest string) {
+	s = strings.TrimLeft(s, " ")
+	field, rest, _ = strings.Cut(s, " ")
+	return field, rest
 }
 
 // lowestLimit is the lowest limit in file name of dir and of its
@@ -150,16 +196,13 @@ func lowestLimit(mountpoint, dir, name string) int64 {
 // readLimit reads a cgroup memory limit file: a number of bytes, or "max"
 // (v2) or a number near 2^63 (v1) for none, which is 0.
 func readLimit(file string) int64 {
-	f, err := os.Open(file)
-	if err != nil {
+	var b [64]byte
+	text, ok := readSmallFile(file, b[:0])
+	if !ok {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	if !sc.Scan() {
-		return 0
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(sc.Text()), 10, 64)
+	line, _, _ := strings.Cut(string(text), "\n")
+	n, err := strconv.ParseInt(strings.TrimSpace(line), 10, 64)
 	if err != nil || n <= 0 || n >= 1<<62 {
 		return 0
 	}

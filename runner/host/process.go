@@ -61,16 +61,20 @@ const gcFloorSize = 32 << 20
 // The floor is allocated after the first collection, not at start: so
 // large an allocation starts a collection at once, which cost a short
 // script a fifth of its start-up (5 ms of 28), and a script that never
-// allocates the runtime's first 4 MiB never needs the floor.
+// allocates the runtime's first 4 MiB never needs the floor. The first
+// collection is told by a finalizer, not runtime.AddCleanup: the first
+// cleanup of a process starts the runtime's cleanup goroutine, at every
+// start, where finalizers run on the goroutine package os's standard
+// files have already started.
 func setGCFloor() {
 	gcFloorOnce.Do(func() {
 		// Large enough not to share a block with other small objects,
-		// which would delay its cleanup.
+		// which would delay its finalizer.
 		sentinel := new([32]byte)
-		runtime.AddCleanup(sentinel, func(struct{}) {
+		runtime.SetFinalizer(sentinel, func(*[32]byte) {
 			floor := make([]byte, gcFloorSize)
 			gcFloor.Store(&floor)
-		}, struct{}{})
+		})
 	})
 }
 

@@ -40,23 +40,29 @@ var reducerMetrics = []string{
 	"/memory/classes/heap/free:bytes",
 }
 
-// startMemoryReducer starts the reducer and returns what stops it.
+// startMemoryReducer starts the reducer and returns what stops it. Its
+// goroutine starts with its first reading, a tick from now: a script done
+// before then costs it nothing (the first metrics.Read sets up the
+// runtime's table of metrics).
 func startMemoryReducer(stderr io.Writer) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
-	go func() {
+	start := time.AfterFunc(reducerTick, func() {
 		defer close(stopped)
 		defer recoverTo(stderr, "the memory reducer")
 		runReducer(done, reducerTick, debug.FreeOSMemory)
-	}()
+	})
 	return func() {
 		close(done)
-		<-stopped
+		if !start.Stop() {
+			<-stopped
+		}
 	}
 }
 
-// runReducer is the reducer's loop until done is closed: every tick it
-// reads the heap's metrics and calls release when quietness says so.
+// runReducer is the reducer's loop until done is closed: it reads the
+// heap's metrics now and every tick, and calls release when quietness
+// says so.
 func runReducer(done <-chan struct{}, tick time.Duration, release func()) {
 	samples := make([]metrics.Sample, len(reducerMetrics))
 	for i, name := range reducerMetrics {
@@ -78,21 +84,14 @@ func runReducer(done <-chan struct{}, tick time.Duration, release func()) {
 		}
 		return v(0), reclaimable
 	}
+	q := newQuietness(read())
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	// The first reading waits for the first tick: the first metrics.Read
-	// sets up the runtime's table of metrics, which a script done in less
-	// than a tick need not pay for at start.
-	var q *quietness
 	for {
 		select {
 		case <-done:
 			return
 		case <-t.C:
-		}
-		if q == nil {
-			q = newQuietness(read())
-			continue
 		}
 		if q.observe(read()) {
 			release()

@@ -402,10 +402,10 @@ func (v *VM) Exited() (code int, ok bool) {
 }
 
 // RunChunk runs calls in turn as the main chunk on its own goroutine,
-// holding the lock, until one fails, and reports on done how it ended:
-// nil, or the *lua.ApiError of the call that failed. A chunk that called
-// os.exit reports nil; Exited tells.
-func (v *VM) RunChunk(calls []Call, done chan<- error) {
+// holding the lock, until one fails, and then calls done, on that
+// goroutine, with how it ended: nil, or the *lua.ApiError of the call
+// that failed. A chunk that called os.exit reports nil; Exited tells.
+func (v *VM) RunChunk(calls []Call, done func(error)) {
 	go func() {
 		defer recoverTo(v.env.Stderr, "the main chunk")
 		var err error
@@ -416,7 +416,7 @@ func (v *VM) RunChunk(calls []Call, done chan<- error) {
 			if !finished {
 				err = nil // os.exit: runtime.Goexit
 			}
-			done <- err
+			done(err)
 		}()
 		v.gil.Lock()
 		v.rt.MainRunning(true)
@@ -463,10 +463,25 @@ func (v *VM) Report(w io.Writer, who string) {
 	v.gil.Unlock()
 }
 
+// ThreadsEnded reports whether every thread the script started has
+// ended, once the main chunk has: no thread runs Lua then, so none can
+// start another (thread.spawn is Lua's), and the last one's end is
+// waited for, a moment at most.
+func (v *VM) ThreadsEnded() bool {
+	if v.live.Load() != 0 {
+		return false
+	}
+	v.threads.Wait()
+	return true
+}
+
 // WaitThreads waits for every thread to end, or for the grace period if
 // the run was interrupted, or until stop is closed; it reports whether
 // they all ended.
 func (v *VM) WaitThreads(grace time.Duration, stop <-chan struct{}) bool {
+	if v.ThreadsEnded() {
+		return true
+	}
 	all := make(chan struct{})
 	go func() {
 		v.threads.Wait()

@@ -176,7 +176,7 @@ func typeMembers(name string, methods bool) []string {
 				continue
 			}
 			for t := ty; t != nil; t = t.Inherits {
-				for _, f := range t.Methods {
+				for _, f := range t.MethodList() {
 					names = append(names, f.Name)
 				}
 				if !methods {
