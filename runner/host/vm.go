@@ -162,13 +162,18 @@ func createdCoroutine(v lua.LValue) *lua.LState {
 // A context derived from a luaContext with context.WithCancel would never
 // end (its parent's Done was nil when it was made): the states that check
 // one are given it directly (VM.Go, coroutinesWithRunContext).
+//
+// It is a pointer, with Done on the pointer: gopher-lua calls Done through
+// the context.Context interface, and a value receiver would make that a
+// call of a generated wrapper that copies the struct, before every
+// instruction.
 type luaContext struct {
 	context.Context
-	done *atomic.Pointer[<-chan struct{}]
+	done atomic.Pointer[<-chan struct{}]
 }
 
-func newLuaContext(ctx context.Context) luaContext {
-	c := luaContext{ctx, new(atomic.Pointer[<-chan struct{}])}
+func newLuaContext(ctx context.Context) *luaContext {
+	c := &luaContext{Context: ctx}
 	context.AfterFunc(ctx, func() {
 		done := ctx.Done()
 		c.done.Store(&done)
@@ -177,7 +182,7 @@ func newLuaContext(ctx context.Context) luaContext {
 }
 
 // Done implements context.Context.
-func (c luaContext) Done() <-chan struct{} {
+func (c *luaContext) Done() <-chan struct{} {
 	if d := c.done.Load(); d != nil {
 		return *d
 	}
