@@ -104,6 +104,9 @@ func (op *ioOp) try(fd uintptr) bool {
 // end wakes every wait through the group. The lock is held.
 func (op *ioOp) wakeOnSignal() {
 	s, dir := op.s, op.dir
+	if op.ctx == s.host.Context() {
+		return // the run's: the group wakes the socket (and no closure is made)
+	}
 	op.stopWake = s.wakeOn(op.ctx, func() { s.setFileDeadline(dir, aLongTimeAgo) })
 }
 
