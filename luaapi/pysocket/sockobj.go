@@ -239,8 +239,15 @@ func CheckSocket(L *lua.LState, fn string) *Socket {
 	return s
 }
 
-// CheckSocketAny returns the socket fn was called on, open or closed.
+// CheckSocketAny returns the socket fn was called on, open or closed. (Its
+// own type assertion first: api.CheckSelf's, generic, looks the type up
+// in its dictionary on every socket call.)
 func CheckSocketAny(L *lua.LState, fn string) *Socket {
+	if ud, ok := L.Get(1).(*lua.LUserData); ok {
+		if s, ok := ud.Value.(*Socket); ok {
+			return s
+		}
+	}
 	return api.CheckSelf[*Socket](L, fn, "socket", "sock")
 }
 
