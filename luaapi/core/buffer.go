@@ -131,21 +131,22 @@ func (rb *readBuffer) bytes() []byte {
 }
 
 // take returns the first n buffered bytes as a string and drops them.
-// Small takes copy the bytes (their one copy) and keep the buffer for the
-// next read. A take of everything the buffer holds, when that is a lot,
-// turns the buffer itself into the string instead: the buffer leaves the
-// pool for good (nothing writes to it again), and a bulk transfer copies
-// no byte between the kernel and Lua.
-func (rb *readBuffer) take(n int) string {
+// Small takes copy the bytes (their one copy, boxed: boxed.go, whose
+// header it returns) and keep the buffer for the next read. A take of
+// everything the buffer holds, when that is a lot, turns the buffer
+// itself into the string instead (no header): the buffer leaves the pool
+// for good (nothing writes to it again), and a bulk transfer copies no
+// byte between the kernel and Lua.
+func (rb *readBuffer) take(n int) (string, unsafe.Pointer) {
 	if rb.r == 0 && n == rb.w && n >= donateMin {
 		s := unsafe.String(&(*rb.b)[0], n)
 		rb.b, rb.r, rb.w = nil, 0, 0
 		rb.scan = scanMemo{}
-		return s
+		return s, nil
 	}
-	s := string((*rb.b)[rb.r : rb.r+n])
+	s, hdr := boxedCopy((*rb.b)[rb.r : rb.r+n])
 	rb.drop(n)
-	return s
+	return s, hdr
 }
 
 // donateMin is the size from which a take hands its buffer over rather
@@ -315,7 +316,7 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 	if flags&unix.MSG_PEEK != 0 {
 		return s.received(string(s.rbuf.bytes()[:k])), nil
 	}
-	return s.received(s.rbuf.take(k)), nil
+	return s.take(k), nil
 }
 
 // recvWaitAllLong is recvStream with MSG_WAITALL going on as a long read,
@@ -400,12 +401,15 @@ func (s *Socket) kick() {
 	s.armed[dirRead] = true
 }
 
-// take returns the first n buffered bytes (the one copy) and drops them.
+// take returns the first n buffered bytes (the one copy) and drops them,
+// and records the copy's box (Boxed).
 func (s *Socket) take(n int) string {
 	if n == 0 {
 		return ""
 	}
-	return s.received(s.rbuf.take(n))
+	data, hdr := s.rbuf.take(n)
+	s.box = hdr
+	return s.received(data)
 }
 
 // recvDirect reads one chunk (a datagram) of up to n bytes from the
@@ -435,7 +439,7 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 		// Queued already: no wait, no poller.
 		var ok bool
 		q.mu.Lock()
-		data, got, sa, ok, err = q.pop(s.fd, size, peek)
+		data, got, sa, ok, err = q.pop(s.fd, size, peek, &s.box)
 		q.mu.Unlock()
 		if ok {
 			return s.recvDone(data, got, size, sa, peek, err)
@@ -464,9 +468,10 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 	got, sa, b := op.n, op.sa, op.pb
 	data = op.data
 	if err == nil && !op.queued {
-		data = string((*b)[:min(got, size)])
+		data, op.box = boxedCopy((*b)[:min(got, size)])
 	}
-	op.pb, op.buf, op.sa, op.q, op.data = nil, nil, nil, nil, ""
+	s.box = op.box
+	op.pb, op.buf, op.sa, op.q, op.data, op.box = nil, nil, nil, nil, "", nil
 	if b != nil {
 		putBuf(b)
 	}

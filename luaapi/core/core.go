@@ -156,6 +156,10 @@ type Socket struct {
 
 	// traffic counts what the socket's calls moved (Traffic).
 	traffic Traffic
+
+	// box is the header of the last read's boxed copy (boxed.go), until a
+	// face takes it.
+	box unsafe.Pointer
 }
 
 // Traffic is what a socket's calls have moved so far, whatever face made

@@ -149,21 +149,24 @@ func (b *dgramBuf) read(fd int) (int, error) {
 }
 
 // datagram is datagram i: its bytes, up to size of them, as a string (the
-// one copy), its length as sent, and its sender.
-func (b *dgramBuf) datagram(i, size int) (string, int, unix.Sockaddr) {
+// one copy, boxed: its header goes to *box), its length as sent, and its
+// sender.
+func (b *dgramBuf) datagram(i, size int, box *unsafe.Pointer) (string, int, unix.Sockaddr) {
 	h := &b.hdrs[i]
 	n := int(h.Len)
-	data := string((*b.buf)[i*b.slot : i*b.slot+min(n, size, b.slot)])
+	data, hdr := boxedCopy((*b.buf)[i*b.slot : i*b.slot+min(n, size, b.slot)])
+	*box = hdr
 	return data, n, decodeSockaddr(&b.addr[i], h.Hdr.Namelen)
 }
 
 func (q *dgramQueue) len() int { return q.n - q.next }
 
 // pop returns the first datagram queued (ok false if none), up to size
-// bytes of it, its length and its sender, and drops it unless peek. With
-// checkErr it first takes a pending error of fd, as the kernel's next read
-// would (err, nothing dropped). q.mu is held.
-func (q *dgramQueue) pop(fd, size int, peek bool) (data string, n int, sa unix.Sockaddr, ok bool, err error) {
+// bytes of it (its copy's box in *box), its length and its sender, and
+// drops it unless peek. With checkErr it first takes a pending error of
+// fd, as the kernel's next read would (err, nothing dropped). q.mu is
+// held.
+func (q *dgramQueue) pop(fd, size int, peek bool, box *unsafe.Pointer) (data string, n int, sa unix.Sockaddr, ok bool, err error) {
 	if q.len() == 0 {
 		return "", 0, nil, false, nil
 	}
@@ -172,7 +175,7 @@ func (q *dgramQueue) pop(fd, size int, peek bool) (data string, n int, sa unix.S
 			return "", 0, nil, true, unix.Errno(soerr)
 		}
 	}
-	data, n, sa = q.b.datagram(q.next, size)
+	data, n, sa = q.b.datagram(q.next, size, box)
 	if !peek {
 		q.next++
 		q.drain()
@@ -192,7 +195,7 @@ func (q *dgramQueue) drain() {
 // fill reads a batch from fd into the empty queue, if it may, and returns
 // its first datagram as pop does (ok false: it may not; err: the kernel's,
 // EAGAIN when nothing waits). q.mu is held.
-func (q *dgramQueue) fill(fd, size, slot int) (data string, n int, sa unix.Sockaddr, ok bool, err error) {
+func (q *dgramQueue) fill(fd, size, slot int, box *unsafe.Pointer) (data string, n int, sa unix.Sockaddr, ok bool, err error) {
 	if q.off {
 		return "", 0, nil, false, nil
 	}
@@ -210,7 +213,7 @@ func (q *dgramQueue) fill(fd, size, slot int) (data string, n int, sa unix.Socka
 		}
 	}
 	q.b, q.next, q.n = b, 0, k
-	return q.pop(fd, size, false)
+	return q.pop(fd, size, false, box)
 }
 
 // stop makes the queue read ahead no more; with errs, the datagrams still
@@ -339,9 +342,9 @@ func recvQueueCall(op *ioOp, fd int) error {
 	defer q.mu.Unlock()
 	var ok bool
 	var err error
-	op.data, op.n, op.sa, ok, err = q.pop(fd, op.size, op.flags&unix.MSG_PEEK != 0)
+	op.data, op.n, op.sa, ok, err = q.pop(fd, op.size, op.flags&unix.MSG_PEEK != 0, &op.box)
 	if !ok && op.batch {
-		op.data, op.n, op.sa, ok, err = q.fill(fd, op.size, op.slot)
+		op.data, op.n, op.sa, ok, err = q.fill(fd, op.size, op.slot, &op.box)
 	}
 	if ok {
 		op.queued = err == nil
@@ -357,7 +360,8 @@ func recvmsgQueueCall(op *ioOp, fd int) error {
 	q := op.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	data, n, sa, ok, err := q.pop(fd, len(op.buf), op.flags&unix.MSG_PEEK != 0)
+	var box unsafe.Pointer // (recvmsg's data is not boxed)
+	data, n, sa, ok, err := q.pop(fd, len(op.buf), op.flags&unix.MSG_PEEK != 0, &box)
 	if !ok {
 		return recvmsgCall(op, fd)
 	}

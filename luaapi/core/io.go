@@ -5,6 +5,7 @@ import (
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,11 +43,12 @@ type ioOp struct {
 	oobn     int    // recvmsg: ancillary bytes received
 	msgFlags int    // recvmsg: the flags the kernel returned
 
-	q      *dgramQueue // recv on a socket with a datagram queue: the queue
-	batch  bool        // recv: a batch may be read ahead into q
-	slot   int         // recv: the room for each datagram of a batch
-	data   string      // recv: the datagram, if it came from q or a batch
-	queued bool        // recv: data is set
+	q      *dgramQueue    // recv on a socket with a datagram queue: the queue
+	batch  bool           // recv: a batch may be read ahead into q
+	slot   int            // recv: the room for each datagram of a batch
+	data   string         // recv: the datagram, if it came from q or a batch
+	box    unsafe.Pointer // recv: its copy's box (boxed.go)
+	queued bool           // recv: data is set
 
 	wait     bool  // not in non-blocking mode: wait when the call would block
 	unlocked bool  // the interpreter lock is released

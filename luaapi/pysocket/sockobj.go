@@ -384,8 +384,18 @@ func (py *Module) socketRecv(L *lua.LState) int {
 		py.vm.Raise(L, err, "recv", s.PeerString())
 	}
 	py.noteRead(s, "recv", bufsize, len(data))
-	L.Push(lua.LString(data))
+	L.Push(s.dataValue(data))
 	return 1
+}
+
+// dataValue is data, which a read of s just returned, as a Lua string: in
+// the box the core made for it (core.Socket.Boxed), if it made one, rather
+// than in one Go allocates.
+func (s *Socket) dataValue(data string) lua.LValue {
+	if hdr := s.Boxed(data); hdr != nil {
+		return api.BoxedString(hdr)
+	}
+	return lua.LString(data)
 }
 
 // noteRead notes what a read of up to bufsize bytes that returned got
@@ -436,7 +446,7 @@ func (py *Module) socketRecvfrom(L *lua.LState) int {
 		py.vm.Raise(L, err, "recvfrom", s.LocalString())
 	}
 	py.noteRead(s, "recvfrom", bufsize, len(data))
-	L.Push(lua.LString(data))
+	L.Push(s.dataValue(data))
 	if sa == nil {
 		L.Push(lua.LNil)
 	} else {

@@ -204,3 +204,40 @@ function TestThreadsWaitingWhileAnotherFillsTheBuffer(t)
   table.sort(got)
   t:eq(table.concat(got), "abcdef", "each waiting thread got one byte")
 end
+
+-- The strings recv, recv_exactly and recvuntil return are laid out with
+-- their own header (core/boxed.go): they must stay whole through
+-- collections, work as table keys and compare equal to the same bytes made
+-- any other way, whether the script holds them or only a substring.
+function TestReceivedStringsOutliveCollections(t)
+  local c, s = st.pair()
+  local kept, keys, subs, want = {}, {}, {}, {}
+  for i = 1, 200 do
+    local msg = i .. ":" .. payload(i % 3 == 0 and 700 or i)
+    want[i] = msg
+    c:sendall(msg)
+    local got
+    if i % 4 == 0 then
+      got = s:recv_exactly(#msg)
+    else
+      got = s:recv(#msg, socket.MSG_WAITALL)
+    end
+    kept[i] = got
+    keys[got] = i
+    subs[i] = got:sub(2, -2)
+    if i % 50 == 0 then
+      for _ = 1, 20 do local _ = {string.rep("x", 1000)} end
+      collectgarbage("collect")
+    end
+  end
+  c:sendall("tail|")
+  t:eq(s:recvuntil("|"), "tail|", "recvuntil")
+  collectgarbage("collect")
+  for i = 1, 200 do
+    t:eq(kept[i], want[i], "string " .. i .. " kept whole")
+    t:eq(keys[want[i]], i, "string " .. i .. " as a table key")
+    t:eq(subs[i], want[i]:sub(2, -2), "substring " .. i)
+    t:eq(#kept[i], #want[i], "length " .. i)
+  end
+  c:close(); s:close()
+end
