@@ -67,6 +67,8 @@ type dgramQueue struct {
 	// an option not in keepsReadAhead ...). checkErr: each datagram still
 	// queued is served after a look at SO_ERROR.
 	off, checkErr bool
+	// from is the last IPv4 sender a datagram came from (senderOf).
+	from *unix.SockaddrInet4
 }
 
 // dgramBuf is one batch: the messages of a recvmmsg, their buffers and
@@ -150,13 +152,35 @@ func (b *dgramBuf) read(fd int) (int, error) {
 
 // datagram is datagram i: its bytes, up to size of them, as a string (the
 // one copy, boxed: its header goes to *box), its length as sent, and its
-// sender.
-func (b *dgramBuf) datagram(i, size int, box *unsafe.Pointer) (string, int, unix.Sockaddr) {
+// sender (senderOf, with *from).
+func (b *dgramBuf) datagram(i, size int, box *unsafe.Pointer, from **unix.SockaddrInet4) (string, int, unix.Sockaddr) {
 	h := &b.hdrs[i]
 	n := int(h.Len)
 	data, hdr := boxedCopy((*b.buf)[i*b.slot : i*b.slot+min(n, size, b.slot)])
 	*box = hdr
-	return data, n, decodeSockaddr(&b.addr[i], h.Hdr.Namelen)
+	return data, n, senderOf(&b.addr[i], h.Hdr.Namelen, from)
+}
+
+// senderOf is decodeSockaddr for the sender of a datagram, with *from, the
+// IPv4 sender decoded last, given again when this one is the same address
+// and port (and *from set to a new one when it is not): a UDP server's
+// datagrams come from the same few clients, and the address is an
+// allocation per datagram otherwise. Whoever gets a sender only reads it
+// (core.sendto encodes it on the stack), as pysocket's cache of senders
+// already relies on.
+func senderOf(rsa *unix.RawSockaddrAny, l uint32, from **unix.SockaddrInet4) unix.Sockaddr {
+	if l < 2 || rsa.Addr.Family != unix.AF_INET {
+		return decodeSockaddr(rsa, l)
+	}
+	pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+	p := (*[2]byte)(unsafe.Pointer(&pp.Port))
+	port := int(p[0])<<8 | int(p[1])
+	if a := *from; a != nil && a.Port == port && a.Addr == pp.Addr {
+		return a
+	}
+	a := &unix.SockaddrInet4{Port: port, Addr: pp.Addr}
+	*from = a
+	return a
 }
 
 func (q *dgramQueue) len() int { return q.n - q.next }
@@ -175,7 +199,7 @@ func (q *dgramQueue) pop(fd, size int, peek bool, box *unsafe.Pointer) (data str
 			return "", 0, nil, true, unix.Errno(soerr)
 		}
 	}
-	data, n, sa = q.b.datagram(q.next, size, box)
+	data, n, sa = q.b.datagram(q.next, size, box, &q.from)
 	if !peek {
 		q.next++
 		q.drain()
