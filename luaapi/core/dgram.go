@@ -361,9 +361,10 @@ func (s *Socket) Share(o *Socket) {
 // read of the kernel as recvCall. The datagram comes back in op.data,
 // with its length in op.n (queued is set).
 func recvQueueCall(op *ioOp, fd int) error {
+	// (No defer for the unlock: it ran on every datagram, and what runs
+	// under the lock does not panic.)
 	q := op.q
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	var ok bool
 	var err error
 	op.data, op.n, op.sa, ok, err = q.pop(fd, op.size, op.flags&unix.MSG_PEEK != 0, &op.box)
@@ -371,10 +372,13 @@ func recvQueueCall(op *ioOp, fd int) error {
 		op.data, op.n, op.sa, ok, err = q.fill(fd, op.size, op.slot, &op.box)
 	}
 	if ok {
+		q.mu.Unlock()
 		op.queued = err == nil
 		return dontWait(op.flags, err)
 	}
-	return recvCall(op, fd)
+	err = recvCall(op, fd)
+	q.mu.Unlock()
+	return err
 }
 
 // recvmsgQueueCall is recvmsgCall on a socket with a datagram queue: a
