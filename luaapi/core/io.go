@@ -55,9 +55,10 @@ type ioOp struct {
 	err      error // call's result
 
 	// ctx is the context the calling thread's wait watches (WaitContext),
-	// read while the lock is held; dir the call's direction. A wait of the
-	// main thread, whose context is not the run's, registers stopWake to
-	// be woken when a signal is due there.
+	// read while the lock is held, when the call first would wait (nil
+	// until then: most calls do not); dir the call's direction. A wait of
+	// the main thread, whose context is not the run's, registers stopWake
+	// to be woken when a signal is due there.
 	ctx      context.Context
 	dir      int
 	stopWake func() bool
@@ -86,6 +87,11 @@ func (op *ioOp) try(fd uintptr) bool {
 	op.err = op.call(op, int(fd))
 	if op.err != unix.EAGAIN || !op.wait {
 		return true
+	}
+	if op.ctx == nil {
+		// The first time the call would wait: the lock is still held
+		// (io sets ctx itself before it unlocks).
+		op.ctx = op.s.host.WaitContext(op.c)
 	}
 	if err := op.ctx.Err(); err != nil {
 		// Interrupted: the deadlines that wake waiters may be set
@@ -126,6 +132,15 @@ type callDL struct {
 // timeout per call from now, or its absolute deadline, whichever is
 // nearer.
 func (s *Socket) callDeadline() callDL {
+	if s.timeout < 0 && s.deadline.IsZero() {
+		return callDL{wait: true} // blocking, as sockets are by default
+	}
+	return s.callDeadlineTimed()
+}
+
+// callDeadlineTimed is callDeadline for a socket with a timeout or a
+// deadline.
+func (s *Socket) callDeadlineTimed() callDL {
 	if s.timeout == 0 {
 		return callDL{}
 	}
@@ -140,8 +155,17 @@ func (s *Socket) callDeadline() callDL {
 }
 
 // arm sets the descriptor's deadline in direction dir for a call that
-// ends at dl (zero: none), touching the poller only when it changes.
+// ends at dl (zero: none), touching the poller only when it changes. (Small
+// enough to be inlined: a call with no deadline on a socket that had none
+// costs two tests.)
 func (s *Socket) arm(dir int, dl time.Time) {
+	if !dl.IsZero() || s.armed[dir] {
+		s.rearm(dir, dl)
+	}
+}
+
+// rearm is arm's work: the deadline set, or one set before removed.
+func (s *Socket) rearm(dir int, dl time.Time) {
 	if !dl.IsZero() {
 		s.setFileDeadline(dir, dl)
 		s.armed[dir] = true
@@ -182,12 +206,12 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 		op.unlocked = true
 	}
 	s.busy[dir]++
-	host := s.host
-	ctx := host.WaitContext(op.c)
-	op.ctx, op.dir = ctx, dir
+	host, c := s.host, op.c
+	op.dir = dir
 	if op.unlocked {
+		op.ctx = host.WaitContext(c)
 		op.wakeOnSignal()
-		host.Unlock(op.c)
+		host.Unlock(c)
 	}
 	var werr error
 	if dir == dirRead {
@@ -196,14 +220,20 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 		werr = s.rc.Write(op.tryFD)
 	}
 	if op.unlocked {
-		host.Lock(op.c)
+		host.Lock(c)
 	}
 	if op.stopWake != nil && !op.stopWake() {
 		s.armed[dir] = true // the wake set the deadline in the past
 	}
+	ctx := op.ctx
 	op.c, op.ctx, op.stopWake = nil, nil, nil
 	s.busy[dir]--
 	if werr != nil {
+		if ctx == nil {
+			// The poller refused the call before it would wait (a
+			// closed descriptor): the lock was held all along.
+			ctx = host.WaitContext(c)
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
