@@ -24,6 +24,9 @@ type VM struct {
 	host  Host
 	cfg   Config
 	group *core.Group
+	// switchFlag is the host's SwitchFlag, if it has one: the call path
+	// calls Checkpoint only while it is set.
+	switchFlag *atomic.Bool
 
 	// mainL is the main chunk's Lua state, set when the VM opens.
 	mainL *lua.LState
@@ -76,6 +79,9 @@ func New(host Host, cfg Config) *VM {
 		cfg.Workers, cfg.Worker = 1, 1
 	}
 	vm := &VM{host: host, cfg: cfg, group: core.NewGroup(host.Context()), instances: map[*Module]any{}}
+	if f, ok := host.(SwitchFlagger); ok {
+		vm.switchFlag = f.SwitchFlag()
+	}
 	vm.group.SetMaxAccepted(cfg.MaxConnections)
 	vm.group.SetMaxRecv(cfg.MaxRecv)
 	for _, m := range registry {
@@ -191,6 +197,14 @@ func (vm *VM) SetInterruptDue(due bool) { vm.due.Store(due) }
 // SetMainWait makes ctx the context the main thread's waits watch. Call it
 // with the interpreter lock held.
 func (vm *VM) SetMainWait(ctx context.Context) { vm.mainWait.Store(&ctx) }
+
+// checkpoint is the host's Checkpoint at a call into sockrun, skipped
+// while the host's switch flag says it has nothing to do.
+func (vm *VM) checkpoint(L *lua.LState) {
+	if f := vm.switchFlag; f == nil || f.Load() {
+		vm.host.Checkpoint(L)
+	}
+}
 
 // takeDue runs what is due in the main thread, if L runs there, at a call
 // into sockrun.

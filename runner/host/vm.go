@@ -295,6 +295,12 @@ func (v *VM) Checkpoint(L *lua.LState) {
 	}
 }
 
+// SwitchFlag implements luaapi.SwitchFlagger: Checkpoint has something to
+// do only while the lock's drop request is set.
+func (v *VM) SwitchFlag() *atomic.Bool { return &v.gil.drop }
+
+var _ luaapi.SwitchFlagger = (*VM)(nil)
+
 // Yield hands the interpreter lock, held by L's thread, to the threads
 // waiting for it, if any, and takes it back after them.
 func (v *VM) Yield(L *lua.LState) {
