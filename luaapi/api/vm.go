@@ -199,17 +199,29 @@ func (vm *VM) SetInterruptDue(due bool) { vm.due.Store(due) }
 func (vm *VM) SetMainWait(ctx context.Context) { vm.mainWait.Store(&ctx) }
 
 // checkpoint is the host's Checkpoint at a call into sockrun, skipped
-// while the host's switch flag says it has nothing to do.
+// while the host's switch flag says it has nothing to do. (It and takeDue
+// test their flag and call out for the rest, so that both are inlined
+// into every call of a registered function.)
 func (vm *VM) checkpoint(L *lua.LState) {
 	if f := vm.switchFlag; f == nil || f.Load() {
-		vm.host.Checkpoint(L)
+		vm.hostCheckpoint(L)
 	}
 }
+
+//go:noinline
+func (vm *VM) hostCheckpoint(L *lua.LState) { vm.host.Checkpoint(L) }
 
 // takeDue runs what is due in the main thread, if L runs there, at a call
 // into sockrun.
 func (vm *VM) takeDue(L *lua.LState) {
-	if vm.due.Load() && vm.intr != nil && vm.IsMain(L) {
+	if vm.due.Load() {
+		vm.takeDueMain(L)
+	}
+}
+
+//go:noinline
+func (vm *VM) takeDueMain(L *lua.LState) {
+	if vm.intr != nil && vm.IsMain(L) {
 		vm.intr.Take(L, "")
 	}
 }
