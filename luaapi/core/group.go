@@ -42,6 +42,22 @@ type Group struct {
 	// maxRecv is the most bytes one read of the group's sockets asks of
 	// the transport (limits.max_recv); set before any socket is added.
 	maxRecv int
+
+	// scratch is a buffer of readAhead bytes that a plain recv of any of
+	// the group's sockets reads into while it holds the interpreter lock
+	// (fillFrom), and copies out of before it releases it: such a read
+	// takes no pooled buffer and gives none back. Touched only with the
+	// lock held; made at first use.
+	scratch *[]byte
+}
+
+// scratchBuf is the group's scratch buffer. The lock is held.
+func (g *Group) scratchBuf() *[]byte {
+	if g.scratch == nil {
+		b := newBuf(readAhead)
+		g.scratch = &b
+	}
+	return g.scratch
 }
 
 // SetMaxRecv sets the most bytes one read of the group's sockets asks of

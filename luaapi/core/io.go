@@ -25,13 +25,16 @@ type ioOp struct {
 	c    Caller                       // the calling thread, for the Host
 	call func(op *ioOp, fd int) error // the system call, retried until not EAGAIN
 
-	buf     []byte        // send: the bytes to send; recv: where to read
-	size    int           // recv: the most bytes to read
-	pb      *[]byte       // recv: the pooled buffer read into, once there was something
-	flags   int           // send and recv flags
-	sa      unix.Sockaddr // sendto, connect: the destination; recvfrom, accept: the source
-	from    bool          // recvfrom: the source address is wanted
-	started bool          // connect: the handshake is under way
+	buf     []byte  // send: the bytes to send; recv: where to read
+	size    int     // recv: the most bytes to read
+	pb      *[]byte // recv: the pooled buffer read into, once there was something
+	scratch *[]byte // recv: the group's scratch buffer, to read into while the lock is held
+	// borrowed says pb is scratch.
+	borrowed bool
+	flags    int           // send and recv flags
+	sa       unix.Sockaddr // sendto, connect: the destination; recvfrom, accept: the source
+	from     bool          // recvfrom: the source address is wanted
+	started  bool          // connect: the handshake is under way
 
 	n int // bytes sent or received; accept: the new descriptor
 
@@ -504,7 +507,13 @@ func dontWait(flags int, err error) error {
 // nothing, the buffer goes back to its pool.
 func recvCall(op *ioOp, fd int) error {
 	if op.pb == nil {
-		op.pb = getBuf(op.size)
+		if op.scratch != nil && !op.unlocked {
+			// The lock is held: no other thread of the VM touches
+			// the scratch buffer until the caller has its bytes.
+			op.pb, op.borrowed = op.scratch, true
+		} else {
+			op.pb = getBuf(op.size)
+		}
 		op.buf = (*op.pb)[:op.size]
 	}
 	for {
@@ -519,8 +528,10 @@ func recvCall(op *ioOp, fd int) error {
 			continue
 		}
 		if err != nil {
-			putBuf(op.pb)
-			op.pb, op.buf = nil, nil
+			if !op.borrowed {
+				putBuf(op.pb)
+			}
+			op.pb, op.buf, op.borrowed = nil, nil, false
 		}
 		op.n = n
 		return dontWait(op.flags, err)
