@@ -183,6 +183,19 @@ func (py *Module) senderValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 	return t
 }
 
+// keptSender is the last sender recvfrom or sendto used (hostCache.last)
+// if v is its address table, unchanged, and family AF_INET; else nil. A
+// UDP server replies to the table recvfrom gave it: sendto then needs
+// neither to read the table's host and port nor to look them up.
+func (py *Module) keptSender(v lua.LValue, family int) *sender {
+	c := &py.hosts
+	t, ok := v.(*lua.LTable)
+	if !ok || !c.hasLast || c.last.t != t || family != unix.AF_INET || !c.last.unchanged(c.last.sa.Port) {
+		return nil
+	}
+	return &c.last
+}
+
 // sockaddrValue is the Lua value of a socket address: an address table for
 // IP families, the path string for AF_UNIX (nil for an unnamed one).
 func sockaddrValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {

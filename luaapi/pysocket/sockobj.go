@@ -416,11 +416,22 @@ func (py *Module) socketSendto(L *lua.LState) int {
 	s := CheckSocket(L, "sendto")
 	data := api.CheckBytes(L, 2, "sendto", 1)
 	flags, n := 0, 3
-	if L.Get(3).Type() == lua.LTNumber && L.GetTop() >= 4 {
-		flags, n = api.CheckInt(L, 3, "sendto", 1), 4
+	if L.GetTop() >= 4 {
+		if _, ok := L.Get(3).(lua.LNumber); ok {
+			flags, n = api.CheckInt(L, 3, "sendto", 1), 4
+		}
 	}
-	a, _ := checkAddr(L, s.Family(), n, "sendto", 1)
-	sa, err := py.sockaddrOf(L, s.Family(), a)
+	var a addrArg
+	var sa unix.Sockaddr
+	var err error
+	if e := py.keptSender(L.Get(n), s.Family()); e != nil {
+		// The table recvfrom returned for the last sender, as it made
+		// it: its address is the one the datagram came from.
+		a, sa = addrArg{host: e.host, port: e.sa.Port}, e.sa
+	} else {
+		a, _ = checkAddr(L, s.Family(), n, "sendto", 1)
+		sa, err = py.sockaddrOf(L, s.Family(), a)
+	}
 	var sent int
 	if err == nil {
 		sent, err = s.SendTo(L, core.StringBytes(data), flags, sa)

@@ -319,3 +319,25 @@ function TestDatagramStringsOutliveCollections(t)
   end
   a:close(); b:close()
 end
+
+-- sendto to the table recvfrom just returned replies to that sender
+-- without reading the table again; a table the script changed since is
+-- read as it is now.
+function TestSendtoKeptSenderTable(t)
+  local a, b, c = udp(true), udp(true), udp(true)
+  b:sendto("hi", a:getsockname())
+  local _, from = a:recvfrom(10)
+  a:sendto("back", from)
+  t:eq(b:recv(10), "back", "the reply reaches the sender")
+  b:sendto("again", a:getsockname())
+  _, from = a:recvfrom(10)
+  from[2] = c:getsockname().port
+  a:sendto("moved", from)
+  t:eq(c:recv(10), "moved", "a changed port is read from the table")
+  b:sendto("third", a:getsockname())
+  _, from = a:recvfrom(10)
+  setmetatable(from, nil)
+  a:sendto("plain", from)
+  t:eq(b:recv(10), "plain", "a table without its metatable still addresses the sender")
+  a:close(); b:close(); c:close()
+end
