@@ -21,6 +21,13 @@ import (
 // nothing for its bookkeeping. A thread calling in a direction another
 // thread is already waiting in gets an ioOp of its own.
 type ioOp struct {
+	ioCall
+	tryFD  func(fd uintptr) bool // op.try, bound once
+	wakeFD func()                // op.wake, bound once
+}
+
+// ioCall is an ioOp's state for one call, cleared for each.
+type ioCall struct {
 	s    *Socket
 	c    Caller                       // the calling thread, for the Host
 	call func(op *ioOp, fd int) error // the system call, retried until not EAGAIN
@@ -65,8 +72,6 @@ type ioOp struct {
 	ctx      context.Context
 	dir      int
 	stopWake func() bool
-
-	tryFD func(fd uintptr) bool // op.try, bound once
 }
 
 // op returns a cleared ioOp for a call on s in direction dir.
@@ -74,12 +79,12 @@ func (s *Socket) op(c Caller, dir int) *ioOp {
 	op := s.ops[dir]
 	if op == nil || s.busy[dir] > 0 {
 		op = &ioOp{}
-		op.tryFD = op.try
+		op.tryFD, op.wakeFD = op.try, op.wake
 		if s.ops[dir] == nil {
 			s.ops[dir] = op
 		}
 	}
-	*op = ioOp{s: s, c: c, tryFD: op.tryFD}
+	op.ioCall = ioCall{s: s, c: c}
 	return op
 }
 
@@ -118,8 +123,16 @@ func (op *ioOp) wakeOnSignal() {
 	if op.ctx == s.host.Context() {
 		return // the run's: the group wakes the socket (and no closure is made)
 	}
-	op.stopWake = s.wakeOn(op.ctx, func() { s.setFileDeadline(dir, aLongTimeAgo) })
+	// The host's wake runs op.wake before its stop returns, while the op
+	// is still this wait's; a context's may run it later, when the op
+	// serves another call: it gets a closure of its own.
+	if op.stopWake = s.wakeMainOn(op.ctx, op.wakeFD); op.stopWake == nil {
+		op.stopWake = context.AfterFunc(op.ctx, func() { s.setFileDeadline(dir, aLongTimeAgo) })
+	}
 }
+
+// wake ends op's wait: its direction's deadline is set in the past.
+func (op *ioOp) wake() { op.s.setFileDeadline(op.dir, aLongTimeAgo) }
 
 // callDL is how long one call of the socket may wait: until at (zero:
 // no limit), or not at all if !wait (non-blocking mode). A call that makes

@@ -214,6 +214,7 @@ func (s *Signals) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 	var taken <-chan struct{}
 	if s.disp[ss] == dispIntHandler {
 		s.cancelWake(errSignal)
+		s.vm.WakeMainWait()
 		if s.taken == nil {
 			s.taken = make(chan struct{})
 		}
@@ -347,6 +348,7 @@ func (s *Signals) runHandlersWhileWaiting() {
 			s.raised = obj
 			s.vm.SetInterruptDue(true)
 			s.cancelWake(errSignal)
+			s.vm.WakeMainWait()
 			s.mu.Unlock()
 			return
 		}
