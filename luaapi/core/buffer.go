@@ -499,7 +499,7 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 		op = s.op(c, dirRead)
 		op.call, op.size, op.flags, op.from = recvCall, size, flags, from
 		if q != nil {
-			op.call, op.q = recvQueueCall, q
+			op.call, op.q, op.spare = recvQueueCall, q, s.dgramSpare()
 			// A plain read may take a batch; a peek, or a read with
 			// other flags, asks the kernel for one datagram as before.
 			op.batch = flags&^(unix.MSG_TRUNC|unix.MSG_DONTWAIT) == 0

@@ -69,6 +69,11 @@ type dgramQueue struct {
 	off, checkErr bool
 	// from is the last IPv4 sender a datagram came from (senderOf).
 	from *unix.SockaddrInet4
+	// spare, while a read that holds the interpreter lock works on the
+	// queue, is its group's spare batch (Group.dgramSpare): the batch
+	// the queue fills comes from there, and a drained one goes back
+	// there, rather than through the pool. Nil otherwise.
+	spare **dgramBuf
 }
 
 // dgramBuf is one batch: the messages of a recvmmsg, their buffers and
@@ -86,9 +91,15 @@ type dgramBuf struct {
 
 var dgramBufs sync.Pool
 
-// getDgramBuf is a batch whose datagrams have slot bytes of room each.
-func getDgramBuf(slot int) *dgramBuf {
-	b, _ := dgramBufs.Get().(*dgramBuf)
+// getDgramBuf is a batch whose datagrams have slot bytes of room each:
+// *spare, if there is one (spare may be nil), else one from the pool.
+func getDgramBuf(slot int, spare **dgramBuf) *dgramBuf {
+	var b *dgramBuf
+	if spare != nil && *spare != nil {
+		b, *spare = *spare, nil
+	} else {
+		b, _ = dgramBufs.Get().(*dgramBuf)
+	}
 	if b == nil {
 		b = &dgramBuf{}
 	}
@@ -102,7 +113,15 @@ func getDgramBuf(slot int) *dgramBuf {
 	return b
 }
 
-func putDgramBuf(b *dgramBuf) { dgramBufs.Put(b) }
+// putDgramBuf gives b back: to *spare if it is empty (spare may be nil),
+// else to the pool.
+func putDgramBuf(b *dgramBuf, spare **dgramBuf) {
+	if spare != nil && *spare == nil {
+		*spare = b
+		return
+	}
+	dgramBufs.Put(b)
+}
 
 // init points each message header at its slot of the buffer and at its
 // room for the sender's address, once for every read of the batch.
@@ -211,7 +230,7 @@ func (q *dgramQueue) pop(fd, size int, peek bool, box *unsafe.Pointer) (data str
 // held.
 func (q *dgramQueue) drain() {
 	if q.next >= q.n && q.b != nil {
-		putDgramBuf(q.b)
+		putDgramBuf(q.b, q.spare)
 		q.b, q.next, q.n = nil, 0, 0
 	}
 }
@@ -223,10 +242,10 @@ func (q *dgramQueue) fill(fd, size, slot int, box *unsafe.Pointer) (data string,
 	if q.off {
 		return "", 0, nil, false, nil
 	}
-	b := getDgramBuf(slot)
+	b := getDgramBuf(slot, q.spare)
 	k, err := b.read(fd)
 	if err != nil || k == 0 {
-		putDgramBuf(b)
+		putDgramBuf(b, q.spare)
 		return "", 0, nil, true, err
 	}
 	for i := range k {
@@ -254,7 +273,7 @@ func (q *dgramQueue) release() {
 	q.mu.Lock()
 	q.refs--
 	if q.refs <= 0 && q.b != nil {
-		putDgramBuf(q.b)
+		putDgramBuf(q.b, nil)
 		q.b, q.next, q.n = nil, 0, 0
 	}
 	q.mu.Unlock()
@@ -365,12 +384,16 @@ func recvQueueCall(op *ioOp, fd int) error {
 	// under the lock does not panic.)
 	q := op.q
 	q.mu.Lock()
+	if !op.unlocked {
+		q.spare = op.spare // the lock is held: the group's spare batch is ours
+	}
 	var ok bool
 	var err error
 	op.data, op.n, op.sa, ok, err = q.pop(fd, op.size, op.flags&unix.MSG_PEEK != 0, &op.box)
 	if !ok && op.batch {
 		op.data, op.n, op.sa, ok, err = q.fill(fd, op.size, op.slot, &op.box)
 	}
+	q.spare = nil
 	if ok {
 		q.mu.Unlock()
 		op.queued = err == nil

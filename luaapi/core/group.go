@@ -49,6 +49,21 @@ type Group struct {
 	// takes no pooled buffer and gives none back. Touched only with the
 	// lock held; made at first use.
 	scratch *[]byte
+
+	// dgramSpare is a batch of datagrams (dgram.go) kept for the next
+	// batch read, by a read that holds the lock: one per VM, rather than
+	// a trip through the pool for each batch. Touched only with the lock
+	// held.
+	dgramSpare *dgramBuf
+}
+
+// dgramSpare is where s's group keeps its spare batch, nil for a socket in
+// no group. The lock is held.
+func (s *Socket) dgramSpare() **dgramBuf {
+	if s.group == nil {
+		return nil
+	}
+	return &s.group.dgramSpare
 }
 
 // scratchBuf is the group's scratch buffer. The lock is held.

@@ -54,6 +54,7 @@ type ioCall struct {
 	msgFlags int    // recvmsg: the flags the kernel returned
 
 	q      *dgramQueue    // recv on a socket with a datagram queue: the queue
+	spare  **dgramBuf     // recv: the group's spare batch, for q while the lock is held
 	batch  bool           // recv: a batch may be read ahead into q
 	slot   int            // recv: the room for each datagram of a batch
 	data   string         // recv: the datagram, if it came from q or a batch
