@@ -223,3 +223,41 @@ func TestClosedStdout(t *testing.T) {
 		t.Errorf("stderr %q", stderr.String())
 	}
 }
+
+// TestCtrlCInRecvfromCaught: Ctrl-C ends the main thread's wait in
+// recvfrom with a KeyboardInterrupt the script catches, and the socket
+// then waits and receives as before (the wake that ended the wait left no
+// deadline behind).
+func TestCtrlCInRecvfromCaught(t *testing.T) {
+	p := start(t, writeScript(t, `
+local u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u:bind({"127.0.0.1", 0})
+local ok, err = pcall(function()
+  print("port " .. u:getsockname().port) -- (inside: Ctrl-C may come at once)
+  return u:recvfrom(100)
+end)
+print("caught " .. tostring(not ok and err.class))
+for _ = 1, 2 do
+  local data = u:recvfrom(100)
+  print("got " .. data)
+end`))
+	port := p.waitLine(`^port (\d+)$`, 10*time.Second)[1]
+	c, err := net.Dial("udp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p.signal(syscall.SIGINT)
+	// Promptly: the runner's own fallback, should the wait not wake,
+	// ends it after seconds.
+	p.waitLine(`^caught KeyboardInterrupt$`, 3*time.Second)
+	for _, msg := range []string{"one", "two"} {
+		if _, err := c.Write([]byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		p.waitLine(`^got `+msg+`$`, 10*time.Second)
+	}
+	if code := p.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d, want 0; stderr %q", code, p.Stderr())
+	}
+}

@@ -22,6 +22,10 @@ import (
 // Host is what the runner gives the script modules (api.Host).
 type Host = api.Host
 
+// SwitchFlagger is a Host whose Checkpoint the call path skips while its
+// flag is clear (api.SwitchFlagger).
+type SwitchFlagger = api.SwitchFlagger
+
 // Config is the part of sockrun's configuration that scripts see, as plain
 // values (api.Config).
 type Config = api.Config

@@ -60,8 +60,18 @@ func CheckInt(L *lua.LState, n int, fn string, shift int) int {
 }
 
 // OptInt is checkInt with a default for nil or a missing argument.
+//
+// It runs on every recv and send: a missing argument is told by the stack's
+// top, and nil by its type (comparing with lua.LNil, an interface, is a
+// call into the runtime).
 func OptInt(L *lua.LState, n int, fn string, shift int, def int) int {
-	if L.Get(n) == lua.LNil {
+	if L.GetTop() < n {
+		return def
+	}
+	switch v := L.Get(n).(type) {
+	case lua.LNumber:
+		return int(v)
+	case *lua.LNilType:
 		return def
 	}
 	return CheckInt(L, n, fn, shift)

@@ -12,7 +12,9 @@ import (
 // arguments, its results or error and, for a socket, the socket's state
 // before and after; an Observer attached with SetObserver sees all of it
 // (--trace is one). With no observer, the wrapper adds one nil test and
-// the host's Checkpoint, the switch-interval hand-off of fair threads.
+// the host's Checkpoint, the switch-interval hand-off of fair threads:
+// one load of the host's switch flag while no other thread asks for the
+// lock (SwitchFlagger).
 
 // CallEvent is one call of a registered function, as an Observer sees it.
 // Its slices are the observer's to keep.
@@ -90,7 +92,7 @@ func (vm *VM) call(m *Module, ty *Type, f *Func, inst any) lua.LGFunction {
 	}
 	return func(L *lua.LState) int {
 		if vm.observer == nil {
-			vm.host.Checkpoint(L)
+			vm.checkpoint(L)
 			vm.takeDue(L)
 			return fn(L)
 		}
@@ -101,7 +103,7 @@ func (vm *VM) call(m *Module, ty *Type, f *Func, inst any) lua.LGFunction {
 // observed runs fn, the function of f, and tells the observer about it,
 // also when fn raises.
 func (vm *VM) observed(L *lua.LState, m *Module, ty *Type, f *Func, fn lua.LGFunction) (n int) {
-	vm.host.Checkpoint(L)
+	vm.checkpoint(L)
 	vm.takeDue(L)
 	ev := &CallEvent{L: L, Module: m.Name, Func: f, Traced: m.Network && !f.Quiet, Thread: vm.ThreadID(L), Start: time.Now()}
 	if ty != nil {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockrun/sockrun/luaapi/metricset"
@@ -44,6 +45,16 @@ type Host interface {
 	// wait for it; SetSwitchInterval sets it (positive).
 	SwitchInterval() time.Duration
 	SetSwitchInterval(d time.Duration)
+}
+
+// A SwitchFlagger is a Host whose Checkpoint has something to do only while
+// a flag is set: the call path looks at the flag (one load) and calls
+// Checkpoint only then, rather than making an interface call into the host
+// on every call of a registered function.
+type SwitchFlagger interface {
+	// SwitchFlag is the flag: set while another thread asks the holder
+	// of the lock to hand it over.
+	SwitchFlag() *atomic.Bool
 }
 
 // Config is the part of sockrun's configuration that scripts see, as plain

@@ -24,6 +24,9 @@ type VM struct {
 	host  Host
 	cfg   Config
 	group *core.Group
+	// switchFlag is the host's SwitchFlag, if it has one: the call path
+	// calls Checkpoint only while it is set.
+	switchFlag *atomic.Bool
 
 	// mainL is the main chunk's Lua state, set when the VM opens.
 	mainL *lua.LState
@@ -59,6 +62,20 @@ type VM struct {
 	// onClose is what CloseAll runs beside closing the sockets.
 	onCloseMu sync.Mutex
 	onClose   []func()
+
+	// mainWake is the wake of the main thread's wait, if it waits
+	// (WakeMainOn); stopMainWake is mainWake.stop, bound once.
+	mainWake     mainWake
+	stopMainWake func() bool
+}
+
+// mainWake is the one wait of the main thread a signal due there wakes
+// without a registration with its context (WakeMainOn).
+type mainWake struct {
+	mu   sync.Mutex
+	wake func() // nil when no wait is registered
+	ran  bool   // wake ran since it was registered
+	ctx  context.Context
 }
 
 // Interrupter is what interrupts the main thread between its calls into
@@ -80,6 +97,10 @@ func New(host Host, cfg Config) *VM {
 		cfg.Workers, cfg.Worker = 1, 1
 	}
 	vm := &VM{host: host, cfg: cfg, group: core.NewGroup(host.Context()), instances: map[*Module]any{}}
+	vm.stopMainWake = vm.mainWake.stop
+	if f, ok := host.(SwitchFlagger); ok {
+		vm.switchFlag = f.SwitchFlag()
+	}
 	vm.group.SetMaxAccepted(cfg.MaxConnections)
 	vm.group.SetMaxRecv(cfg.MaxRecv)
 	for _, m := range registry {
@@ -196,10 +217,79 @@ func (vm *VM) SetInterruptDue(due bool) { vm.due.Store(due) }
 // with the interpreter lock held.
 func (vm *VM) SetMainWait(ctx context.Context) { vm.mainWait.Store(&ctx) }
 
+// checkpoint is the host's Checkpoint at a call into sockrun, skipped
+// while the host's switch flag says it has nothing to do. (It and takeDue
+// test their flag and call out for the rest, so that both are inlined
+// into every call of a registered function.)
+func (vm *VM) checkpoint(L *lua.LState) {
+	if f := vm.switchFlag; f == nil || f.Load() {
+		vm.hostCheckpoint(L)
+	}
+}
+
+//go:noinline
+func (vm *VM) hostCheckpoint(L *lua.LState) { vm.host.Checkpoint(L) }
+
+// WakeMainOn implements core.MainWaker: a wait of the main thread (whose
+// wait context is the signal module's) registers its wake here, in one
+// slot, rather than with the context; the interrupter runs it
+// (WakeMainWait) when it makes a signal due there. A second wait while
+// one is registered (a signal handler's call, while the main thread
+// waits) registers with the context, as do the waits of other contexts.
+func (vm *VM) WakeMainOn(ctx context.Context, wake func()) func() bool {
+	p := vm.mainWait.Load()
+	if p == nil || *p != ctx {
+		return nil
+	}
+	w := &vm.mainWake
+	w.mu.Lock()
+	if w.wake != nil {
+		w.mu.Unlock()
+		return nil
+	}
+	w.wake, w.ran, w.ctx = wake, false, ctx
+	w.mu.Unlock()
+	if ctx.Err() != nil {
+		// Done before the wake was in place, maybe after the
+		// interrupter looked for it: run it as the interrupter would.
+		vm.WakeMainWait()
+	}
+	return vm.stopMainWake
+}
+
+// WakeMainWait runs the wake of the main thread's wait registered with
+// WakeMainOn, if there is one: the interrupter calls it once it has made
+// the main thread's wait context done. Safe from any goroutine.
+func (vm *VM) WakeMainWait() {
+	w := &vm.mainWake
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.wake != nil && !w.ran && w.ctx.Err() != nil {
+		w.ran = true
+		w.wake() // under mu: stop returns only after it
+	}
+}
+
+// stop unregisters the wake; false if it ran.
+func (w *mainWake) stop() bool {
+	w.mu.Lock()
+	ran := w.ran
+	w.wake, w.ran, w.ctx = nil, false, nil
+	w.mu.Unlock()
+	return !ran
+}
+
 // takeDue runs what is due in the main thread, if L runs there, at a call
 // into sockrun.
 func (vm *VM) takeDue(L *lua.LState) {
-	if vm.due.Load() && vm.intr != nil && vm.IsMain(L) {
+	if vm.due.Load() {
+		vm.takeDueMain(L)
+	}
+}
+
+//go:noinline
+func (vm *VM) takeDueMain(L *lua.LState) {
+	if vm.intr != nil && vm.IsMain(L) {
 		vm.intr.Take(L, "")
 	}
 }

@@ -95,6 +95,14 @@ var ErrTransportFlags = errors.New("not possible over the socket's TLS layer")
 type readBuffer struct {
 	b    *[]byte
 	r, w int
+	// borrowed says b is the group's scratch buffer (Group.scratch), which
+	// a plain recv reads into while it holds the interpreter lock; it
+	// never stays borrowed past that recv (recvStream).
+	borrowed bool
+	// lastFill is the count the last fill read: a socket whose reads are
+	// large does not read into the scratch buffer, whose bytes a take
+	// must copy where a large take of a pooled buffer hands it over.
+	lastFill int
 	// scan is how far a read up to a delimiter searched the bytes
 	// buffered: a read that comes back (non-blocking, or after a
 	// timeout) searches only what came since.
@@ -131,21 +139,22 @@ func (rb *readBuffer) bytes() []byte {
 }
 
 // take returns the first n buffered bytes as a string and drops them.
-// Small takes copy the bytes (their one copy) and keep the buffer for the
-// next read. A take of everything the buffer holds, when that is a lot,
-// turns the buffer itself into the string instead: the buffer leaves the
-// pool for good (nothing writes to it again), and a bulk transfer copies
-// no byte between the kernel and Lua.
-func (rb *readBuffer) take(n int) string {
-	if rb.r == 0 && n == rb.w && n >= donateMin {
+// Small takes copy the bytes (their one copy, boxed: boxed.go, whose
+// header it returns) and keep the buffer for the next read. A take of
+// everything the buffer holds, when that is a lot, turns the buffer
+// itself into the string instead (no header): the buffer leaves the pool
+// for good (nothing writes to it again), and a bulk transfer copies no
+// byte between the kernel and Lua.
+func (rb *readBuffer) take(n int) (string, unsafe.Pointer) {
+	if rb.r == 0 && n == rb.w && n >= donateMin && !rb.borrowed {
 		s := unsafe.String(&(*rb.b)[0], n)
 		rb.b, rb.r, rb.w = nil, 0, 0
 		rb.scan = scanMemo{}
-		return s
+		return s, nil
 	}
-	s := string((*rb.b)[rb.r : rb.r+n])
+	s, hdr := boxedCopy((*rb.b)[rb.r : rb.r+n])
 	rb.drop(n)
-	return s
+	return s, hdr
 }
 
 // donateMin is the size from which a take hands its buffer over rather
@@ -159,28 +168,48 @@ func (rb *readBuffer) drop(n int) {
 	rb.r += n
 	rb.scan = scanMemo{}
 	if rb.r == rb.w {
-		putBuf(rb.b)
-		rb.b, rb.r, rb.w = nil, 0, 0
+		if !rb.borrowed {
+			putBuf(rb.b)
+		}
+		rb.b, rb.r, rb.w, rb.borrowed = nil, 0, 0, false
 	}
 }
 
+// own copies the bytes of a borrowed buffer into a pooled one, before the
+// interpreter lock is released.
+func (rb *readBuffer) own() {
+	if !rb.borrowed {
+		return
+	}
+	b := getBuf(rb.len())
+	n := copy(*b, rb.bytes())
+	rb.b, rb.r, rb.w, rb.borrowed = b, 0, n, false
+}
+
 // adopt appends (*b)[:n], just read, taking over b when the buffer is
-// empty (no copy) and giving it back to its pool otherwise.
-func (rb *readBuffer) adopt(b *[]byte, n int) {
+// empty (no copy) and giving it back to its pool otherwise (borrowed: b is
+// the scratch buffer, which goes back to no pool).
+func (rb *readBuffer) adopt(b *[]byte, n int, borrowed bool) {
+	rb.lastFill = n
 	if n == 0 {
-		putBuf(b)
+		if !borrowed {
+			putBuf(b)
+		}
 		return
 	}
 	if rb.b == nil {
-		rb.b, rb.r, rb.w = b, 0, n
+		rb.b, rb.r, rb.w, rb.borrowed = b, 0, n, borrowed
 		return
 	}
 	rb.append((*b)[:n])
-	putBuf(b)
+	if !borrowed {
+		putBuf(b)
+	}
 }
 
 // append adds p after the buffered bytes.
 func (rb *readBuffer) append(p []byte) {
+	rb.own()
 	if rb.b == nil {
 		rb.b = getBuf(len(p))
 	} else if rb.w+len(p) > cap(*rb.b) {
@@ -288,7 +317,10 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 		if flags == unix.MSG_WAITALL && s.rbuf.len() >= longReadMin {
 			return s.recvWaitAllLong(c, n, cd)
 		}
-		got, err := s.fill(c, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT, cd)
+		// A plain recv may read into the group's scratch buffer (fill):
+		// what it takes is copied out of it below, and the rest made the
+		// socket's own, before anything releases the lock.
+		got, err := s.fillFrom(c, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT, cd, flags == 0)
 		if err == errKicked {
 			continue // another thread's read filled the buffer: look again
 		}
@@ -315,7 +347,9 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 	if flags&unix.MSG_PEEK != 0 {
 		return s.received(string(s.rbuf.bytes()[:k])), nil
 	}
-	return s.received(s.rbuf.take(k)), nil
+	data := s.take(k)
+	s.rbuf.own() // (a borrowed buffer holding more than the script asked for)
+	return data, nil
 }
 
 // recvWaitAllLong is recvStream with MSG_WAITALL going on as a long read,
@@ -342,6 +376,17 @@ func (s *Socket) recvWaitAllLong(c Caller, n int, cd callDL) (string, error) {
 // less), waiting as the socket's mode says. It returns the count read: 0
 // at end of stream.
 func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
+	return s.fillFrom(c, want, flags, cd, false)
+}
+
+// fillFrom is fill; with scratch, a read made while the lock is held (one
+// that finds bytes at once, as most do under load) goes into the group's
+// scratch buffer instead of a pooled one, and the receive buffer borrows
+// it: the caller must take those bytes or own them (readBuffer.own)
+// before it releases the lock or returns to Lua. A read made after a wait
+// (without the lock) uses a pooled buffer, as fill.
+func (s *Socket) fillFrom(c Caller, want, flags int, cd callDL, scratch bool) (int, error) {
+	s.rbuf.own()
 	if err := s.rerr; err != nil {
 		s.rerr = nil
 		return 0, err
@@ -357,6 +402,7 @@ func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
 	var b *[]byte
 	var n int
 	var err error
+	borrowed := false
 	if s.conn != nil {
 		b = getBuf(size)
 		n, err = s.connRead(c, (*b)[:size], flags, cd)
@@ -366,12 +412,15 @@ func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
 		// waits: an idle connection holds no receive buffer.
 		op := s.op(c, dirRead)
 		op.call, op.size, op.flags = recvCall, size, flags
+		if scratch && s.group != nil && size <= readAhead && s.rbuf.lastFill < donateMin {
+			op.scratch = s.group.scratchBuf()
+		}
 		err = s.io(op, dirRead, cd)
-		n, b = op.n, op.pb
-		op.pb, op.buf = nil, nil
+		n, b, borrowed = op.n, op.pb, op.borrowed
+		op.pb, op.buf, op.scratch = nil, nil, nil
 	}
 	if err != nil || n < 0 {
-		if b != nil {
+		if b != nil && !borrowed {
 			putBuf(b)
 		}
 		return 0, err
@@ -379,7 +428,7 @@ func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
 	if n == 0 {
 		s.traffic.Ends++
 	}
-	s.rbuf.adopt(b, n)
+	s.rbuf.adopt(b, n, borrowed)
 	if s.busy[dirRead] > 0 && s.conn == nil {
 		s.kick()
 	}
@@ -400,12 +449,15 @@ func (s *Socket) kick() {
 	s.armed[dirRead] = true
 }
 
-// take returns the first n buffered bytes (the one copy) and drops them.
+// take returns the first n buffered bytes (the one copy) and drops them,
+// and records the copy's box (Boxed).
 func (s *Socket) take(n int) string {
 	if n == 0 {
 		return ""
 	}
-	return s.received(s.rbuf.take(n))
+	data, hdr := s.rbuf.take(n)
+	s.box = hdr
+	return s.received(data)
 }
 
 // recvDirect reads one chunk (a datagram) of up to n bytes from the
@@ -435,7 +487,7 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 		// Queued already: no wait, no poller.
 		var ok bool
 		q.mu.Lock()
-		data, got, sa, ok, err = q.pop(s.fd, size, peek)
+		data, got, sa, ok, err = q.pop(s.fd, size, peek, &s.box)
 		q.mu.Unlock()
 		if ok {
 			return s.recvDone(data, got, size, sa, peek, err)
@@ -447,7 +499,7 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 		op = s.op(c, dirRead)
 		op.call, op.size, op.flags, op.from = recvCall, size, flags, from
 		if q != nil {
-			op.call, op.q = recvQueueCall, q
+			op.call, op.q, op.spare = recvQueueCall, q, s.dgramSpare()
 			// A plain read may take a batch; a peek, or a read with
 			// other flags, asks the kernel for one datagram as before.
 			op.batch = flags&^(unix.MSG_TRUNC|unix.MSG_DONTWAIT) == 0
@@ -464,9 +516,10 @@ func (s *Socket) recvDirect(c Caller, n, flags int, from bool) (string, unix.Soc
 	got, sa, b := op.n, op.sa, op.pb
 	data = op.data
 	if err == nil && !op.queued {
-		data = string((*b)[:min(got, size)])
+		data, op.box = boxedCopy((*b)[:min(got, size)])
 	}
-	op.pb, op.buf, op.sa, op.q, op.data = nil, nil, nil, nil, ""
+	s.box = op.box
+	op.pb, op.buf, op.sa, op.q, op.data, op.box = nil, nil, nil, nil, "", nil
 	if b != nil {
 		putBuf(b)
 	}

@@ -43,6 +43,20 @@ type ServingHost interface {
 	Serving()
 }
 
+// A MainWaker is a Host that wakes a wait of the main thread itself when a
+// signal is due there: cheaper, per wait, than a registration with the
+// wait context (context.AfterFunc allocates, and adds to and removes from
+// the context's children under its lock).
+type MainWaker interface {
+	// WakeMainOn makes wake run once ctx, the main thread's wait context,
+	// is done by a signal due there, and returns what unregisters it,
+	// which reports false if wake ran (it has returned by then). It
+	// returns nil, registering nothing, if ctx is not the main thread's
+	// wait context or a wait is registered already: the caller
+	// registers with ctx itself then. Called with the lock held.
+	WakeMainOn(ctx context.Context, wake func()) (stop func() bool)
+}
+
 // A Holder is a face's socket object: it holds a socket of the core (nil
 // while it has none), which what works on any face's sockets reaches
 // through it (LuaSocket's select takes the Python face's sockets too).
@@ -163,6 +177,10 @@ type Socket struct {
 
 	// traffic counts what the socket's calls moved (Traffic).
 	traffic Traffic
+
+	// box is the header of the last read's boxed copy (boxed.go), until a
+	// face takes it.
+	box unsafe.Pointer
 }
 
 // Traffic is what a socket's calls have moved so far, whatever face made
@@ -555,5 +573,16 @@ func (s *Socket) wakeOn(ctx context.Context, wake func()) func() bool {
 	if ctx == s.host.Context() {
 		return nil
 	}
+	if stop := s.wakeMainOn(ctx, wake); stop != nil {
+		return stop
+	}
 	return context.AfterFunc(ctx, wake)
+}
+
+// wakeMainOn is the host's WakeMainOn, if it has one.
+func (s *Socket) wakeMainOn(ctx context.Context, wake func()) func() bool {
+	if mw, ok := s.host.(MainWaker); ok {
+		return mw.WakeMainOn(ctx, wake)
+	}
+	return nil
 }

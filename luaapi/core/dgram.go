@@ -67,6 +67,13 @@ type dgramQueue struct {
 	// an option not in keepsReadAhead ...). checkErr: each datagram still
 	// queued is served after a look at SO_ERROR.
 	off, checkErr bool
+	// from is the last IPv4 sender a datagram came from (senderOf).
+	from *unix.SockaddrInet4
+	// spare, while a read that holds the interpreter lock works on the
+	// queue, is its group's spare batch (Group.dgramSpare): the batch
+	// the queue fills comes from there, and a drained one goes back
+	// there, rather than through the pool. Nil otherwise.
+	spare **dgramBuf
 }
 
 // dgramBuf is one batch: the messages of a recvmmsg, their buffers and
@@ -84,9 +91,15 @@ type dgramBuf struct {
 
 var dgramBufs sync.Pool
 
-// getDgramBuf is a batch whose datagrams have slot bytes of room each.
-func getDgramBuf(slot int) *dgramBuf {
-	b, _ := dgramBufs.Get().(*dgramBuf)
+// getDgramBuf is a batch whose datagrams have slot bytes of room each:
+// *spare, if there is one (spare may be nil), else one from the pool.
+func getDgramBuf(slot int, spare **dgramBuf) *dgramBuf {
+	var b *dgramBuf
+	if spare != nil && *spare != nil {
+		b, *spare = *spare, nil
+	} else {
+		b, _ = dgramBufs.Get().(*dgramBuf)
+	}
 	if b == nil {
 		b = &dgramBuf{}
 	}
@@ -100,7 +113,15 @@ func getDgramBuf(slot int) *dgramBuf {
 	return b
 }
 
-func putDgramBuf(b *dgramBuf) { dgramBufs.Put(b) }
+// putDgramBuf gives b back: to *spare if it is empty (spare may be nil),
+// else to the pool.
+func putDgramBuf(b *dgramBuf, spare **dgramBuf) {
+	if spare != nil && *spare == nil {
+		*spare = b
+		return
+	}
+	dgramBufs.Put(b)
+}
 
 // init points each message header at its slot of the buffer and at its
 // room for the sender's address, once for every read of the batch.
@@ -149,21 +170,46 @@ func (b *dgramBuf) read(fd int) (int, error) {
 }
 
 // datagram is datagram i: its bytes, up to size of them, as a string (the
-// one copy), its length as sent, and its sender.
-func (b *dgramBuf) datagram(i, size int) (string, int, unix.Sockaddr) {
+// one copy, boxed: its header goes to *box), its length as sent, and its
+// sender (senderOf, with *from).
+func (b *dgramBuf) datagram(i, size int, box *unsafe.Pointer, from **unix.SockaddrInet4) (string, int, unix.Sockaddr) {
 	h := &b.hdrs[i]
 	n := int(h.Len)
-	data := string((*b.buf)[i*b.slot : i*b.slot+min(n, size, b.slot)])
-	return data, n, decodeSockaddr(&b.addr[i], h.Hdr.Namelen)
+	data, hdr := boxedCopy((*b.buf)[i*b.slot : i*b.slot+min(n, size, b.slot)])
+	*box = hdr
+	return data, n, senderOf(&b.addr[i], h.Hdr.Namelen, from)
+}
+
+// senderOf is decodeSockaddr for the sender of a datagram, with *from, the
+// IPv4 sender decoded last, given again when this one is the same address
+// and port (and *from set to a new one when it is not): a UDP server's
+// datagrams come from the same few clients, and the address is an
+// allocation per datagram otherwise. Whoever gets a sender only reads it
+// (core.sendto encodes it on the stack), as pysocket's cache of senders
+// already relies on.
+func senderOf(rsa *unix.RawSockaddrAny, l uint32, from **unix.SockaddrInet4) unix.Sockaddr {
+	if l < 2 || rsa.Addr.Family != unix.AF_INET {
+		return decodeSockaddr(rsa, l)
+	}
+	pp := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+	p := (*[2]byte)(unsafe.Pointer(&pp.Port))
+	port := int(p[0])<<8 | int(p[1])
+	if a := *from; a != nil && a.Port == port && a.Addr == pp.Addr {
+		return a
+	}
+	a := &unix.SockaddrInet4{Port: port, Addr: pp.Addr}
+	*from = a
+	return a
 }
 
 func (q *dgramQueue) len() int { return q.n - q.next }
 
 // pop returns the first datagram queued (ok false if none), up to size
-// bytes of it, its length and its sender, and drops it unless peek. With
-// checkErr it first takes a pending error of fd, as the kernel's next read
-// would (err, nothing dropped). q.mu is held.
-func (q *dgramQueue) pop(fd, size int, peek bool) (data string, n int, sa unix.Sockaddr, ok bool, err error) {
+// bytes of it (its copy's box in *box), its length and its sender, and
+// drops it unless peek. With checkErr it first takes a pending error of
+// fd, as the kernel's next read would (err, nothing dropped). q.mu is
+// held.
+func (q *dgramQueue) pop(fd, size int, peek bool, box *unsafe.Pointer) (data string, n int, sa unix.Sockaddr, ok bool, err error) {
 	if q.len() == 0 {
 		return "", 0, nil, false, nil
 	}
@@ -172,7 +218,7 @@ func (q *dgramQueue) pop(fd, size int, peek bool) (data string, n int, sa unix.S
 			return "", 0, nil, true, unix.Errno(soerr)
 		}
 	}
-	data, n, sa = q.b.datagram(q.next, size)
+	data, n, sa = q.b.datagram(q.next, size, box, &q.from)
 	if !peek {
 		q.next++
 		q.drain()
@@ -184,7 +230,7 @@ func (q *dgramQueue) pop(fd, size int, peek bool) (data string, n int, sa unix.S
 // held.
 func (q *dgramQueue) drain() {
 	if q.next >= q.n && q.b != nil {
-		putDgramBuf(q.b)
+		putDgramBuf(q.b, q.spare)
 		q.b, q.next, q.n = nil, 0, 0
 	}
 }
@@ -192,14 +238,14 @@ func (q *dgramQueue) drain() {
 // fill reads a batch from fd into the empty queue, if it may, and returns
 // its first datagram as pop does (ok false: it may not; err: the kernel's,
 // EAGAIN when nothing waits). q.mu is held.
-func (q *dgramQueue) fill(fd, size, slot int) (data string, n int, sa unix.Sockaddr, ok bool, err error) {
+func (q *dgramQueue) fill(fd, size, slot int, box *unsafe.Pointer) (data string, n int, sa unix.Sockaddr, ok bool, err error) {
 	if q.off {
 		return "", 0, nil, false, nil
 	}
-	b := getDgramBuf(slot)
+	b := getDgramBuf(slot, q.spare)
 	k, err := b.read(fd)
 	if err != nil || k == 0 {
-		putDgramBuf(b)
+		putDgramBuf(b, q.spare)
 		return "", 0, nil, true, err
 	}
 	for i := range k {
@@ -210,7 +256,7 @@ func (q *dgramQueue) fill(fd, size, slot int) (data string, n int, sa unix.Socka
 		}
 	}
 	q.b, q.next, q.n = b, 0, k
-	return q.pop(fd, size, false)
+	return q.pop(fd, size, false, box)
 }
 
 // stop makes the queue read ahead no more; with errs, the datagrams still
@@ -227,7 +273,7 @@ func (q *dgramQueue) release() {
 	q.mu.Lock()
 	q.refs--
 	if q.refs <= 0 && q.b != nil {
-		putDgramBuf(q.b)
+		putDgramBuf(q.b, nil)
 		q.b, q.next, q.n = nil, 0, 0
 	}
 	q.mu.Unlock()
@@ -334,20 +380,28 @@ func (s *Socket) Share(o *Socket) {
 // read of the kernel as recvCall. The datagram comes back in op.data,
 // with its length in op.n (queued is set).
 func recvQueueCall(op *ioOp, fd int) error {
+	// (No defer for the unlock: it ran on every datagram, and what runs
+	// under the lock does not panic.)
 	q := op.q
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	if !op.unlocked {
+		q.spare = op.spare // the lock is held: the group's spare batch is ours
+	}
 	var ok bool
 	var err error
-	op.data, op.n, op.sa, ok, err = q.pop(fd, op.size, op.flags&unix.MSG_PEEK != 0)
+	op.data, op.n, op.sa, ok, err = q.pop(fd, op.size, op.flags&unix.MSG_PEEK != 0, &op.box)
 	if !ok && op.batch {
-		op.data, op.n, op.sa, ok, err = q.fill(fd, op.size, op.slot)
+		op.data, op.n, op.sa, ok, err = q.fill(fd, op.size, op.slot, &op.box)
 	}
+	q.spare = nil
 	if ok {
+		q.mu.Unlock()
 		op.queued = err == nil
 		return dontWait(op.flags, err)
 	}
-	return recvCall(op, fd)
+	err = recvCall(op, fd)
+	q.mu.Unlock()
+	return err
 }
 
 // recvmsgQueueCall is recvmsgCall on a socket with a datagram queue: a
@@ -357,7 +411,8 @@ func recvmsgQueueCall(op *ioOp, fd int) error {
 	q := op.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	data, n, sa, ok, err := q.pop(fd, len(op.buf), op.flags&unix.MSG_PEEK != 0)
+	var box unsafe.Pointer // (recvmsg's data is not boxed)
+	data, n, sa, ok, err := q.pop(fd, len(op.buf), op.flags&unix.MSG_PEEK != 0, &box)
 	if !ok {
 		return recvmsgCall(op, fd)
 	}

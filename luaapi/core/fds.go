@@ -170,7 +170,7 @@ func (s *Socket) RecvMsg(c Caller, n, oobn, flags int) (Msg, error) {
 		// A datagram read ahead: no wait, and no ancillary data (the
 		// socket reads ahead only while its datagrams have none).
 		q.mu.Lock()
-		data, got, sa, ok, err := q.pop(s.fd, size, flags&unix.MSG_PEEK != 0)
+		data, got, sa, ok, err := q.pop(s.fd, size, flags&unix.MSG_PEEK != 0, &s.box)
 		q.mu.Unlock()
 		if ok {
 			if err != nil {

@@ -42,6 +42,37 @@ type Group struct {
 	// maxRecv is the most bytes one read of the group's sockets asks of
 	// the transport (limits.max_recv); set before any socket is added.
 	maxRecv int
+
+	// scratch is a buffer of readAhead bytes that a plain recv of any of
+	// the group's sockets reads into while it holds the interpreter lock
+	// (fillFrom), and copies out of before it releases it: such a read
+	// takes no pooled buffer and gives none back. Touched only with the
+	// lock held; made at first use.
+	scratch *[]byte
+
+	// dgramSpare is a batch of datagrams (dgram.go) kept for the next
+	// batch read, by a read that holds the lock: one per VM, rather than
+	// a trip through the pool for each batch. Touched only with the lock
+	// held.
+	dgramSpare *dgramBuf
+}
+
+// dgramSpare is where s's group keeps its spare batch, nil for a socket in
+// no group. The lock is held.
+func (s *Socket) dgramSpare() **dgramBuf {
+	if s.group == nil {
+		return nil
+	}
+	return &s.group.dgramSpare
+}
+
+// scratchBuf is the group's scratch buffer. The lock is held.
+func (g *Group) scratchBuf() *[]byte {
+	if g.scratch == nil {
+		b := newBuf(readAhead)
+		g.scratch = &b
+	}
+	return g.scratch
 }
 
 // SetMaxRecv sets the most bytes one read of the group's sockets asks of

@@ -5,6 +5,7 @@ import (
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,17 +21,27 @@ import (
 // nothing for its bookkeeping. A thread calling in a direction another
 // thread is already waiting in gets an ioOp of its own.
 type ioOp struct {
+	ioCall
+	tryFD  func(fd uintptr) bool // op.try, bound once
+	wakeFD func()                // op.wake, bound once
+}
+
+// ioCall is an ioOp's state for one call, cleared for each.
+type ioCall struct {
 	s    *Socket
 	c    Caller                       // the calling thread, for the Host
 	call func(op *ioOp, fd int) error // the system call, retried until not EAGAIN
 
-	buf     []byte        // send: the bytes to send; recv: where to read
-	size    int           // recv: the most bytes to read
-	pb      *[]byte       // recv: the pooled buffer read into, once there was something
-	flags   int           // send and recv flags
-	sa      unix.Sockaddr // sendto, connect: the destination; recvfrom, accept: the source
-	from    bool          // recvfrom: the source address is wanted
-	started bool          // connect: the handshake is under way
+	buf     []byte  // send: the bytes to send; recv: where to read
+	size    int     // recv: the most bytes to read
+	pb      *[]byte // recv: the pooled buffer read into, once there was something
+	scratch *[]byte // recv: the group's scratch buffer, to read into while the lock is held
+	// borrowed says pb is scratch.
+	borrowed bool
+	flags    int           // send and recv flags
+	sa       unix.Sockaddr // sendto, connect: the destination; recvfrom, accept: the source
+	from     bool          // recvfrom: the source address is wanted
+	started  bool          // connect: the handshake is under way
 
 	n int // bytes sent or received; accept: the new descriptor
 
@@ -42,25 +53,26 @@ type ioOp struct {
 	oobn     int    // recvmsg: ancillary bytes received
 	msgFlags int    // recvmsg: the flags the kernel returned
 
-	q      *dgramQueue // recv on a socket with a datagram queue: the queue
-	batch  bool        // recv: a batch may be read ahead into q
-	slot   int         // recv: the room for each datagram of a batch
-	data   string      // recv: the datagram, if it came from q or a batch
-	queued bool        // recv: data is set
+	q      *dgramQueue    // recv on a socket with a datagram queue: the queue
+	spare  **dgramBuf     // recv: the group's spare batch, for q while the lock is held
+	batch  bool           // recv: a batch may be read ahead into q
+	slot   int            // recv: the room for each datagram of a batch
+	data   string         // recv: the datagram, if it came from q or a batch
+	box    unsafe.Pointer // recv: its copy's box (boxed.go)
+	queued bool           // recv: data is set
 
 	wait     bool  // not in non-blocking mode: wait when the call would block
 	unlocked bool  // the interpreter lock is released
 	err      error // call's result
 
 	// ctx is the context the calling thread's wait watches (WaitContext),
-	// read while the lock is held; dir the call's direction. A wait of the
-	// main thread, whose context is not the run's, registers stopWake to
-	// be woken when a signal is due there.
+	// read while the lock is held, when the call first would wait (nil
+	// until then: most calls do not); dir the call's direction. A wait of
+	// the main thread, whose context is not the run's, registers stopWake
+	// to be woken when a signal is due there.
 	ctx      context.Context
 	dir      int
 	stopWake func() bool
-
-	tryFD func(fd uintptr) bool // op.try, bound once
 }
 
 // op returns a cleared ioOp for a call on s in direction dir.
@@ -68,12 +80,12 @@ func (s *Socket) op(c Caller, dir int) *ioOp {
 	op := s.ops[dir]
 	if op == nil || s.busy[dir] > 0 {
 		op = &ioOp{}
-		op.tryFD = op.try
+		op.tryFD, op.wakeFD = op.try, op.wake
 		if s.ops[dir] == nil {
 			s.ops[dir] = op
 		}
 	}
-	*op = ioOp{s: s, c: c, tryFD: op.tryFD}
+	op.ioCall = ioCall{s: s, c: c}
 	return op
 }
 
@@ -84,6 +96,11 @@ func (op *ioOp) try(fd uintptr) bool {
 	op.err = op.call(op, int(fd))
 	if op.err != unix.EAGAIN || !op.wait {
 		return true
+	}
+	if op.ctx == nil {
+		// The first time the call would wait: the lock is still held
+		// (io sets ctx itself before it unlocks).
+		op.ctx = op.s.host.WaitContext(op.c)
 	}
 	if err := op.ctx.Err(); err != nil {
 		// Interrupted: the deadlines that wake waiters may be set
@@ -104,8 +121,19 @@ func (op *ioOp) try(fd uintptr) bool {
 // end wakes every wait through the group. The lock is held.
 func (op *ioOp) wakeOnSignal() {
 	s, dir := op.s, op.dir
-	op.stopWake = s.wakeOn(op.ctx, func() { s.setFileDeadline(dir, aLongTimeAgo) })
+	if op.ctx == s.host.Context() {
+		return // the run's: the group wakes the socket (and no closure is made)
+	}
+	// The host's wake runs op.wake before its stop returns, while the op
+	// is still this wait's; a context's may run it later, when the op
+	// serves another call: it gets a closure of its own.
+	if op.stopWake = s.wakeMainOn(op.ctx, op.wakeFD); op.stopWake == nil {
+		op.stopWake = context.AfterFunc(op.ctx, func() { s.setFileDeadline(dir, aLongTimeAgo) })
+	}
 }
+
+// wake ends op's wait: its direction's deadline is set in the past.
+func (op *ioOp) wake() { op.s.setFileDeadline(op.dir, aLongTimeAgo) }
 
 // callDL is how long one call of the socket may wait: until at (zero:
 // no limit), or not at all if !wait (non-blocking mode). A call that makes
@@ -121,6 +149,15 @@ type callDL struct {
 // timeout per call from now, or its absolute deadline, whichever is
 // nearer.
 func (s *Socket) callDeadline() callDL {
+	if s.timeout < 0 && s.deadline.IsZero() {
+		return callDL{wait: true} // blocking, as sockets are by default
+	}
+	return s.callDeadlineTimed()
+}
+
+// callDeadlineTimed is callDeadline for a socket with a timeout or a
+// deadline.
+func (s *Socket) callDeadlineTimed() callDL {
 	if s.timeout == 0 {
 		return callDL{}
 	}
@@ -135,8 +172,17 @@ func (s *Socket) callDeadline() callDL {
 }
 
 // arm sets the descriptor's deadline in direction dir for a call that
-// ends at dl (zero: none), touching the poller only when it changes.
+// ends at dl (zero: none), touching the poller only when it changes. (Small
+// enough to be inlined: a call with no deadline on a socket that had none
+// costs two tests.)
 func (s *Socket) arm(dir int, dl time.Time) {
+	if !dl.IsZero() || s.armed[dir] {
+		s.rearm(dir, dl)
+	}
+}
+
+// rearm is arm's work: the deadline set, or one set before removed.
+func (s *Socket) rearm(dir int, dl time.Time) {
 	if !dl.IsZero() {
 		s.setFileDeadline(dir, dl)
 		s.armed[dir] = true
@@ -177,12 +223,12 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 		op.unlocked = true
 	}
 	s.busy[dir]++
-	host := s.host
-	ctx := host.WaitContext(op.c)
-	op.ctx, op.dir = ctx, dir
+	host, c := s.host, op.c
+	op.dir = dir
 	if op.unlocked {
+		op.ctx = host.WaitContext(c)
 		op.wakeOnSignal()
-		host.Unlock(op.c)
+		host.Unlock(c)
 	}
 	var werr error
 	if dir == dirRead {
@@ -191,14 +237,20 @@ func (s *Socket) io(op *ioOp, dir int, cd callDL) error {
 		werr = s.rc.Write(op.tryFD)
 	}
 	if op.unlocked {
-		host.Lock(op.c)
+		host.Lock(c)
 	}
 	if op.stopWake != nil && !op.stopWake() {
 		s.armed[dir] = true // the wake set the deadline in the past
 	}
+	ctx := op.ctx
 	op.c, op.ctx, op.stopWake = nil, nil, nil
 	s.busy[dir]--
 	if werr != nil {
+		if ctx == nil {
+			// The poller refused the call before it would wait (a
+			// closed descriptor): the lock was held all along.
+			ctx = host.WaitContext(c)
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -469,7 +521,13 @@ func dontWait(flags int, err error) error {
 // nothing, the buffer goes back to its pool.
 func recvCall(op *ioOp, fd int) error {
 	if op.pb == nil {
-		op.pb = getBuf(op.size)
+		if op.scratch != nil && !op.unlocked {
+			// The lock is held: no other thread of the VM touches
+			// the scratch buffer until the caller has its bytes.
+			op.pb, op.borrowed = op.scratch, true
+		} else {
+			op.pb = getBuf(op.size)
+		}
 		op.buf = (*op.pb)[:op.size]
 	}
 	for {
@@ -484,8 +542,10 @@ func recvCall(op *ioOp, fd int) error {
 			continue
 		}
 		if err != nil {
-			putBuf(op.pb)
-			op.pb, op.buf = nil, nil
+			if !op.borrowed {
+				putBuf(op.pb)
+			}
+			op.pb, op.buf, op.borrowed = nil, nil, false
 		}
 		op.n = n
 		return dontWait(op.flags, err)

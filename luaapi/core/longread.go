@@ -251,6 +251,7 @@ func splitBuf(b []byte, end int) (string, []byte) {
 // detach takes the buffered bytes out of the receive buffer, which is left
 // empty: its own buffer when the bytes start it, else a copy.
 func (rb *readBuffer) detach() []byte {
+	rb.own() // (never borrowed here: a long read follows no plain recv)
 	if rb.b == nil {
 		return nil
 	}

@@ -160,6 +160,11 @@ type protected struct {
 	direct      map[*lua.LState]*directState
 	sweptDirect int
 	directs     int
+	// lastL and lastDirect are the state that made the last direct call
+	// and its entry in direct (a server's loop pcalls from one state):
+	// found without the map. A sweep forgets them.
+	lastL      *lua.LState
+	lastDirect *directState
 	// marker marks the bottom of a direct call on the stack; closer is
 	// closerChunk's function, made at the first failed direct call;
 	// saved are the registers a failed direct call unwound, from
@@ -412,9 +417,13 @@ func (p *protected) call(L *lua.LState, name string, h lua.LValue) int {
 		return -1
 	}
 	if fn.IsG && h == nil {
-		d := p.direct[L]
-		if d == nil {
-			d = p.newDirect(L)
+		d := p.lastDirect
+		if p.lastL != L {
+			d = p.direct[L]
+			if d == nil {
+				d = p.newDirect(L)
+			}
+			p.lastL, p.lastDirect = L, d
 		}
 		if !d.running {
 			return p.callDirect(L, d)
@@ -722,6 +731,7 @@ func (p *protected) newDirect(L *lua.LState) *directState {
 			}
 		}
 		p.sweptDirect = len(p.direct)
+		p.lastL, p.lastDirect = nil, nil
 	}
 	d := &directState{}
 	p.direct[L] = d

@@ -111,10 +111,30 @@ func (c *hostCache) sender(key [6]byte) (sender, bool) {
 // (the core only reads it).
 type sender struct {
 	t    *lua.LTable
-	host lua.LValue
+	host string
 	sa   *unix.SockaddrInet4
 	// mt is the address metatable t was given.
-	mt lua.LValue
+	mt *lua.LTable
+}
+
+// unchanged reports whether the script left e's table as recvfrom made it
+// for a sender on port: its host and port, no host or port field of its
+// own, its metatable. (Type assertions, not comparisons with lua.LValue
+// interfaces, each of which is a call into the runtime.)
+func (e *sender) unchanged(port int) bool {
+	t := e.t
+	if h, ok := t.RawGetInt(1).(lua.LString); !ok || string(h) != e.host {
+		return false
+	}
+	if p, ok := t.RawGetInt(2).(lua.LNumber); !ok || p != lua.LNumber(port) {
+		return false
+	}
+	if mt, ok := t.Metatable.(*lua.LTable); !ok || mt != e.mt {
+		return false
+	}
+	_, hostNil := t.RawGetString("host").(*lua.LNilType)
+	_, portNil := t.RawGetString("port").(*lua.LNilType)
+	return hostNil && portNil
 }
 
 // senderKey is the key of an IPv4 sender in hostCache.senders.
@@ -149,21 +169,31 @@ func (py *Module) senderValue(L *lua.LState, sa unix.Sockaddr) lua.LValue {
 	}
 	key := senderKey(a.Addr, a.Port)
 	c := &py.hosts
-	if e, ok := c.sender(key); ok {
-		t := e.t
-		if t.RawGetInt(1) == e.host && t.RawGetInt(2) == lua.LNumber(a.Port) && t.Metatable == e.mt &&
-			t.RawGetString("host") == lua.LNil && t.RawGetString("port") == lua.LNil {
-			return t
-		}
+	if e, ok := c.sender(key); ok && e.unchanged(a.Port) {
+		return e.t
 	}
 	t := py.addrValue(L, sa).(*lua.LTable)
 	if c.senders == nil || len(c.senders) >= maxSenders {
 		c.senders = make(map[[6]byte]sender)
 	}
-	e := sender{t, t.RawGetInt(1), a, t.Metatable}
+	mt, _ := t.Metatable.(*lua.LTable)
+	e := sender{t, c.text4, a, mt}
 	c.senders[key] = e
 	c.last, c.lastKey, c.hasLast = e, key, true
 	return t
+}
+
+// keptSender is the last sender recvfrom or sendto used (hostCache.last)
+// if v is its address table, unchanged, and family AF_INET; else nil. A
+// UDP server replies to the table recvfrom gave it: sendto then needs
+// neither to read the table's host and port nor to look them up.
+func (py *Module) keptSender(v lua.LValue, family int) *sender {
+	c := &py.hosts
+	t, ok := v.(*lua.LTable)
+	if !ok || !c.hasLast || c.last.t != t || family != unix.AF_INET || !c.last.unchanged(c.last.sa.Port) {
+		return nil
+	}
+	return &c.last
 }
 
 // sockaddrValue is the Lua value of a socket address: an address table for

@@ -38,7 +38,7 @@ func (py *Module) socketRecvExactly(L *lua.LState) int {
 	if err != nil {
 		py.vm.Raise(L, err, "recv_exactly", s.PeerString())
 	}
-	L.Push(lua.LString(data))
+	L.Push(s.dataValue(data))
 	return 1
 }
 
@@ -89,7 +89,7 @@ func (py *Module) socketRecvuntil(L *lua.LState) int {
 	if err != nil {
 		py.vm.Raise(L, err, "recvuntil", s.PeerString())
 	}
-	L.Push(lua.LString(data))
+	L.Push(s.dataValue(data))
 	return 1
 }
 

@@ -241,8 +241,15 @@ func CheckSocket(L *lua.LState, fn string) *Socket {
 	return s
 }
 
-// CheckSocketAny returns the socket fn was called on, open or closed.
+// CheckSocketAny returns the socket fn was called on, open or closed. (Its
+// own type assertion first: api.CheckSelf's, generic, looks the type up
+// in its dictionary on every socket call.)
 func CheckSocketAny(L *lua.LState, fn string) *Socket {
+	if ud, ok := L.Get(1).(*lua.LUserData); ok {
+		if s, ok := ud.Value.(*Socket); ok {
+			return s
+		}
+	}
 	return api.CheckSelf[*Socket](L, fn, "socket", "sock")
 }
 
@@ -379,8 +386,18 @@ func (py *Module) socketRecv(L *lua.LState) int {
 		py.vm.Raise(L, err, "recv", s.PeerString())
 	}
 	py.noteRead(s, "recv", bufsize, len(data))
-	L.Push(lua.LString(data))
+	L.Push(s.dataValue(data))
 	return 1
+}
+
+// dataValue is data, which a read of s just returned, as a Lua string: in
+// the box the core made for it (core.Socket.Boxed), if it made one, rather
+// than in one Go allocates.
+func (s *Socket) dataValue(data string) lua.LValue {
+	if hdr := s.Boxed(data); hdr != nil {
+		return api.BoxedString(hdr)
+	}
+	return lua.LString(data)
 }
 
 // noteRead notes what a read of up to bufsize bytes that returned got
@@ -401,11 +418,22 @@ func (py *Module) socketSendto(L *lua.LState) int {
 	s := CheckSocket(L, "sendto")
 	data := api.CheckBytes(L, 2, "sendto", 1)
 	flags, n := 0, 3
-	if L.Get(3).Type() == lua.LTNumber && L.GetTop() >= 4 {
-		flags, n = api.CheckInt(L, 3, "sendto", 1), 4
+	if L.GetTop() >= 4 {
+		if _, ok := L.Get(3).(lua.LNumber); ok {
+			flags, n = api.CheckInt(L, 3, "sendto", 1), 4
+		}
 	}
-	a, _ := checkAddr(L, s.Family(), n, "sendto", 1)
-	sa, err := py.sockaddrOf(L, s.Family(), a)
+	var a addrArg
+	var sa unix.Sockaddr
+	var err error
+	if e := py.keptSender(L.Get(n), s.Family()); e != nil {
+		// The table recvfrom returned for the last sender, as it made
+		// it: its address is the one the datagram came from.
+		a, sa = addrArg{host: e.host, port: e.sa.Port}, e.sa
+	} else {
+		a, _ = checkAddr(L, s.Family(), n, "sendto", 1)
+		sa, err = py.sockaddrOf(L, s.Family(), a)
+	}
 	var sent int
 	if err == nil {
 		sent, err = s.SendTo(L, core.StringBytes(data), flags, sa)
@@ -431,7 +459,7 @@ func (py *Module) socketRecvfrom(L *lua.LState) int {
 		py.vm.Raise(L, err, "recvfrom", s.LocalString())
 	}
 	py.noteRead(s, "recvfrom", bufsize, len(data))
-	L.Push(lua.LString(data))
+	L.Push(s.dataValue(data))
 	if sa == nil {
 		L.Push(lua.LNil)
 	} else {

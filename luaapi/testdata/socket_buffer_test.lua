@@ -204,3 +204,69 @@ function TestThreadsWaitingWhileAnotherFillsTheBuffer(t)
   table.sort(got)
   t:eq(table.concat(got), "abcdef", "each waiting thread got one byte")
 end
+
+-- The strings recv, recv_exactly and recvuntil return are laid out with
+-- their own header (core/boxed.go): they must stay whole through
+-- collections, work as table keys and compare equal to the same bytes made
+-- any other way, whether the script holds them or only a substring.
+function TestReceivedStringsOutliveCollections(t)
+  local c, s = st.pair()
+  local kept, keys, subs, want = {}, {}, {}, {}
+  for i = 1, 200 do
+    local msg = i .. ":" .. payload(i % 3 == 0 and 700 or i)
+    want[i] = msg
+    c:sendall(msg)
+    local got
+    if i % 4 == 0 then
+      got = s:recv_exactly(#msg)
+    else
+      got = s:recv(#msg, socket.MSG_WAITALL)
+    end
+    kept[i] = got
+    keys[got] = i
+    subs[i] = got:sub(2, -2)
+    if i % 50 == 0 then
+      for _ = 1, 20 do local _ = {string.rep("x", 1000)} end
+      collectgarbage("collect")
+    end
+  end
+  c:sendall("tail|")
+  t:eq(s:recvuntil("|"), "tail|", "recvuntil")
+  collectgarbage("collect")
+  for i = 1, 200 do
+    t:eq(kept[i], want[i], "string " .. i .. " kept whole")
+    t:eq(keys[want[i]], i, "string " .. i .. " as a table key")
+    t:eq(subs[i], want[i]:sub(2, -2), "substring " .. i)
+    t:eq(#kept[i], #want[i], "length " .. i)
+  end
+  c:close(); s:close()
+end
+
+-- A plain recv that finds bytes at once reads them into a buffer its VM
+-- shares (core's scratch buffer); what it read beyond what was asked must
+-- become the socket's own before another socket's recv reads into that
+-- buffer again.
+function TestShortRecvsKeepTheirRest(t)
+  local c1, s1 = st.pair()
+  local c2, s2 = st.pair()
+  local a, b = payload(3000), string.reverse(payload(3000))
+  c1:sendall(a)
+  c2:sendall(b)
+  local got1, got2 = {}, {}
+  local n1, n2 = 0, 0
+  while n1 < #a or n2 < #b do
+    if n1 < #a then
+      local d = s1:recv(7)
+      got1[#got1 + 1] = d
+      n1 = n1 + #d
+    end
+    if n2 < #b then
+      local d = s2:recv(11)
+      got2[#got2 + 1] = d
+      n2 = n2 + #d
+    end
+  end
+  t:eq(table.concat(got1), a, "the first connection's bytes, in 7-byte reads")
+  t:eq(table.concat(got2), b, "the second connection's bytes, in 11-byte reads")
+  c1:close(); s1:close(); c2:close(); s2:close()
+end

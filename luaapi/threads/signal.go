@@ -214,6 +214,7 @@ func (s *Signals) Deliver(sig os.Signal) (Disposition, <-chan struct{}) {
 	var taken <-chan struct{}
 	if s.disp[ss] == dispIntHandler {
 		s.cancelWake(errSignal)
+		s.vm.WakeMainWait()
 		if s.taken == nil {
 			s.taken = make(chan struct{})
 		}
@@ -347,6 +348,7 @@ func (s *Signals) runHandlersWhileWaiting() {
 			s.raised = obj
 			s.vm.SetInterruptDue(true)
 			s.cancelWake(errSignal)
+			s.vm.WakeMainWait()
 			s.mu.Unlock()
 			return
 		}
@@ -483,7 +485,7 @@ func (s *Signals) MainRunning(running bool) { s.mainRunning.Store(running) }
 // KeyboardInterrupt is due, which it then raises. Coroutines must not
 // inherit it (see the host's coroutine.create).
 func (s *Signals) MainLuaContext(run context.Context) context.Context {
-	return mainLuaContext{run, s}
+	return &mainLuaContext{run, s}
 }
 
 type mainLuaContext struct {
@@ -492,8 +494,9 @@ type mainLuaContext struct {
 }
 
 // Done is the loop: one atomic load per instruction, and a nil channel
-// while nothing is due.
-func (c mainLuaContext) Done() <-chan struct{} {
+// while nothing is due. (On the pointer, as the host's luaContext: gopher-lua
+// calls it through the interface before every instruction.)
+func (c *mainLuaContext) Done() <-chan struct{} {
 	if p := c.s.loop.Load(); p != nil {
 		return *p
 	}
@@ -503,7 +506,7 @@ func (c mainLuaContext) Done() <-chan struct{} {
 // Err is called by gopher-lua, in the main thread with the lock held, when
 // Done is closed and it is about to raise: a KeyboardInterrupt due is
 // raised here as the error value scripts catch.
-func (c mainLuaContext) Err() error {
+func (c *mainLuaContext) Err() error {
 	if err := c.Context.Err(); err != nil {
 		return err
 	}

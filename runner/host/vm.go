@@ -162,13 +162,18 @@ func createdCoroutine(v lua.LValue) *lua.LState {
 // A context derived from a luaContext with context.WithCancel would never
 // end (its parent's Done was nil when it was made): the states that check
 // one are given it directly (VM.Go, coroutinesWithRunContext).
+//
+// It is a pointer, with Done on the pointer: gopher-lua calls Done through
+// the context.Context interface, and a value receiver would make that a
+// call of a generated wrapper that copies the struct, before every
+// instruction.
 type luaContext struct {
 	context.Context
-	done *atomic.Pointer[<-chan struct{}]
+	done atomic.Pointer[<-chan struct{}]
 }
 
-func newLuaContext(ctx context.Context) luaContext {
-	c := luaContext{ctx, new(atomic.Pointer[<-chan struct{}])}
+func newLuaContext(ctx context.Context) *luaContext {
+	c := &luaContext{Context: ctx}
 	context.AfterFunc(ctx, func() {
 		done := ctx.Done()
 		c.done.Store(&done)
@@ -177,7 +182,7 @@ func newLuaContext(ctx context.Context) luaContext {
 }
 
 // Done implements context.Context.
-func (c luaContext) Done() <-chan struct{} {
+func (c *luaContext) Done() <-chan struct{} {
 	if d := c.done.Load(); d != nil {
 		return *d
 	}
@@ -289,6 +294,12 @@ func (v *VM) Checkpoint(L *lua.LState) {
 		L.G.CurrentThread = L
 	}
 }
+
+// SwitchFlag implements luaapi.SwitchFlagger: Checkpoint has something to
+// do only while the lock's drop request is set.
+func (v *VM) SwitchFlag() *atomic.Bool { return &v.gil.drop }
+
+var _ luaapi.SwitchFlagger = (*VM)(nil)
 
 // Yield hands the interpreter lock, held by L's thread, to the threads
 // waiting for it, if any, and takes it back after them.
