@@ -176,11 +176,15 @@ func (rb *readBuffer) drop(n int) {
 }
 
 // own copies the bytes of a borrowed buffer into a pooled one, before the
-// interpreter lock is released.
+// interpreter lock is released. (A test, inlined where it is called, twice
+// a recv; the copy is ownCopy.)
 func (rb *readBuffer) own() {
-	if !rb.borrowed {
-		return
+	if rb.borrowed {
+		rb.ownCopy()
 	}
+}
+
+func (rb *readBuffer) ownCopy() {
 	b := getBuf(rb.len())
 	n := copy(*b, rb.bytes())
 	rb.b, rb.r, rb.w, rb.borrowed = b, 0, n, false
@@ -320,7 +324,7 @@ func (s *Socket) recvStream(c Caller, n, flags int) (string, error) {
 		// A plain recv may read into the group's scratch buffer (fill):
 		// what it takes is copied out of it below, and the rest made the
 		// socket's own, before anything releases the lock.
-		got, err := s.fillFrom(c, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT, cd, flags == 0)
+		got, err := s.fill(c, n-s.rbuf.len(), flags&unix.MSG_DONTWAIT, cd, flags == 0)
 		if err == errKicked {
 			continue // another thread's read filled the buffer: look again
 		}
@@ -375,18 +379,18 @@ func (s *Socket) recvWaitAllLong(c Caller, n int, cd callDL) (string, error) {
 // want bytes' room (more, up to readAhead, when the script asked for
 // less), waiting as the socket's mode says. It returns the count read: 0
 // at end of stream.
-func (s *Socket) fill(c Caller, want, flags int, cd callDL) (int, error) {
-	return s.fillFrom(c, want, flags, cd, false)
-}
-
-// fillFrom is fill; with scratch, a read made while the lock is held (one
-// that finds bytes at once, as most do under load) goes into the group's
-// scratch buffer instead of a pooled one, and the receive buffer borrows
-// it: the caller must take those bytes or own them (readBuffer.own)
-// before it releases the lock or returns to Lua. A read made after a wait
-// (without the lock) uses a pooled buffer, as fill.
-func (s *Socket) fillFrom(c Caller, want, flags int, cd callDL, scratch bool) (int, error) {
-	s.rbuf.own()
+//
+// With scratch, a read made while the lock is held (one that finds bytes
+// at once, as most do under load) goes into the group's scratch buffer
+// instead of a pooled one, and the receive buffer borrows it: the caller
+// must take those bytes or own them (readBuffer.own) before it releases
+// the lock or returns to Lua. A read made after a wait (without the lock)
+// uses a pooled buffer, as do all reads without scratch.
+//
+// (Its name and the line of its io call, 25 lines down, are as
+// default.pgo knows them, so that the profile-guided build still inlines
+// io here; regenerating the profile lifts that.)
+func (s *Socket) fill(c Caller, want, flags int, cd callDL, scratch bool) (int, error) {
 	if err := s.rerr; err != nil {
 		s.rerr = nil
 		return 0, err
@@ -407,14 +411,10 @@ func (s *Socket) fillFrom(c Caller, want, flags int, cd callDL, scratch bool) (i
 		b = getBuf(size)
 		n, err = s.connRead(c, (*b)[:size], flags, cd)
 	} else {
-		// The buffer is taken inside the poller's callback, only when
-		// there is something to read, and given back while the thread
-		// waits: an idle connection holds no receive buffer.
+		// The buffer is taken inside the poller's callback, only when there
+		// is something to read (an idle connection holds none).
 		op := s.op(c, dirRead)
-		op.call, op.size, op.flags = recvCall, size, flags
-		if scratch && s.group != nil && size <= readAhead && s.rbuf.lastFill < donateMin {
-			op.scratch = s.group.scratchBuf()
-		}
+		op.call, op.size, op.flags, op.scratch = recvCall, size, flags, s.scratchFor(scratch, size)
 		err = s.io(op, dirRead, cd)
 		n, b, borrowed = op.n, op.pb, op.borrowed
 		op.pb, op.buf, op.scratch = nil, nil, nil
@@ -447,6 +447,17 @@ var errKicked = errors.New("receive buffer filled by another thread")
 func (s *Socket) kick() {
 	s.file.SetReadDeadline(aLongTimeAgo)
 	s.armed[dirRead] = true
+}
+
+// scratchFor is the scratch buffer for a read of size bytes that fill may
+// make into it (scratch), or nil: a socket in no group has none, and one
+// whose reads are large reads into pooled buffers, which a large take
+// hands over rather than copies.
+func (s *Socket) scratchFor(scratch bool, size int) *[]byte {
+	if !scratch || s.group == nil || size > readAhead || s.rbuf.lastFill >= donateMin {
+		return nil
+	}
+	return s.group.scratch
 }
 
 // take returns the first n buffered bytes (the one copy) and drops them,

@@ -77,7 +77,7 @@ func (s *Socket) RecvExactly(c Caller, n int) (string, error) {
 			}
 			return res, nil
 		}
-		got, err := s.fill(c, n-s.rbuf.len(), 0, cd)
+		got, err := s.fill(c, n-s.rbuf.len(), 0, cd, false)
 		if err == errKicked {
 			continue
 		}
@@ -141,7 +141,7 @@ func (s *Socket) RecvUntil(c Caller, delim string, max int) (string, error) {
 		if s.rbuf.len() >= longReadMin {
 			return s.recvUntilLong(c, delim, max, cd, &scanned, find)
 		}
-		got, err := s.fill(c, readAhead, 0, cd)
+		got, err := s.fill(c, readAhead, 0, cd, false)
 		// While the read waited, another thread may have taken bytes:
 		// then the buffer forgot how far it was searched.
 		scanned = s.rbuf.scanned(delim)
@@ -221,7 +221,7 @@ func (s *Socket) RecvAll(c Caller) (string, error) {
 			})
 			return res, err
 		}
-		got, err := s.fill(c, readAhead, 0, cd)
+		got, err := s.fill(c, readAhead, 0, cd, false)
 		if err == errKicked {
 			continue
 		}

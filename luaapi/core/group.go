@@ -45,9 +45,10 @@ type Group struct {
 
 	// scratch is a buffer of readAhead bytes that a plain recv of any of
 	// the group's sockets reads into while it holds the interpreter lock
-	// (fillFrom), and copies out of before it releases it: such a read
+	// (fill), and copies out of before it releases it: such a read
 	// takes no pooled buffer and gives none back. Touched only with the
-	// lock held; made at first use.
+	// lock held; made with the group's first stream socket (not zeroed:
+	// resident only as far as reads have filled it).
 	scratch *[]byte
 
 	// dgramSpare is a batch of datagrams (dgram.go) kept for the next
@@ -64,15 +65,6 @@ func (s *Socket) dgramSpare() **dgramBuf {
 		return nil
 	}
 	return &s.group.dgramSpare
-}
-
-// scratchBuf is the group's scratch buffer. The lock is held.
-func (g *Group) scratchBuf() *[]byte {
-	if g.scratch == nil {
-		b := newBuf(readAhead)
-		g.scratch = &b
-	}
-	return g.scratch
 }
 
 // SetMaxRecv sets the most bytes one read of the group's sockets asks of
@@ -181,6 +173,10 @@ type cleanupArg struct {
 func (g *Group) Add(s *Socket, where string) {
 	wp := weak.Make(s)
 	s.group = g
+	if g.scratch == nil && s.stype == unix.SOCK_STREAM {
+		b := newBuf(readAhead)
+		g.scratch = &b
+	}
 	g.mu.Lock()
 	g.live[wp] = where
 	if s.accepted {

@@ -56,7 +56,7 @@ func (sc *Scanner) More(want int) (int, error) {
 	if !sc.set {
 		sc.cd, sc.set = sc.s.callDeadline(), true
 	}
-	n, err := sc.s.fill(sc.c, max(want, 1), 0, sc.cd)
+	n, err := sc.s.fill(sc.c, max(want, 1), 0, sc.cd, false)
 	if err == errKicked {
 		return -1, nil
 	}
@@ -92,7 +92,7 @@ func (sc *Scanner) Discard(n int) {
 // with the interpreter lock held between reads (each wait releases it).
 func (s *Socket) fillTo(c Caller, n int, cd callDL) error {
 	for s.rbuf.len() < n {
-		got, err := s.fill(c, n-s.rbuf.len(), 0, cd)
+		got, err := s.fill(c, n-s.rbuf.len(), 0, cd, false)
 		if err == errKicked {
 			continue
 		}
