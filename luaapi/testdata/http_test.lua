@@ -182,19 +182,27 @@ function TestReadRequestRefusals(t)
   t:eq(req.keep_alive, false, "HTTP/1.0 closes unless asked")
 end
 
+-- The limits refuse the same requests whether they come as a table or
+-- as a limits object made of it.
 function TestReadRequestLimits(t)
-  local lim = { max_headers = 2, max_line = 64, max_head = 20, max_body = 4 }
-  local err = refused(t, "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n", lim)
-  t:eq(err.status, 431, "max_headers")
-  err = refused(t, "GET / HTTP/1.1\r\nHost: x\r\nA: " .. string.rep("1", 20) .. "\r\n\r\n", lim)
-  t:eq(err.message, "more than 2 header lines or 20 bytes", "max_head")
-  err = refused(t, "GET /" .. string.rep("a", 64) .. " HTTP/1.1\r\n\r\n", lim)
-  t:eq(err.message, "line longer than 64 bytes", "max_line")
-  lim.max_head = 100
-  err = refused(t, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", lim)
-  t:eq(err.message, "body over 4 bytes", "max_body")
-  err = refused(t, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", lim)
-  t:eq(err.status, 413, "max_body of a chunked body")
+  for _, form in ipairs({
+    { "a table", function(l) return l end },
+    { "a limits object", http.limits },
+  }) do
+    local name, make = form[1], form[2]
+    local lim = make({ max_headers = 2, max_line = 64, max_head = 20, max_body = 4 })
+    local err = refused(t, "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n", lim)
+    t:eq(err.status, 431, "max_headers, " .. name)
+    err = refused(t, "GET / HTTP/1.1\r\nHost: x\r\nA: " .. string.rep("1", 20) .. "\r\n\r\n", lim)
+    t:eq(err.message, "more than 2 header lines or 20 bytes", "max_head, " .. name)
+    err = refused(t, "GET /" .. string.rep("a", 64) .. " HTTP/1.1\r\n\r\n", lim)
+    t:eq(err.message, "line longer than 64 bytes", "max_line, " .. name)
+    lim = make({ max_headers = 2, max_line = 64, max_head = 100, max_body = 4 })
+    err = refused(t, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", lim)
+    t:eq(err.message, "body over 4 bytes", "max_body, " .. name)
+    err = refused(t, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", lim)
+    t:eq(err.status, 413, "max_body of a chunked body, " .. name)
+  end
   local c, s = served()
   st.misuse(t, "bad argument #2 to 'read_request' (unknown limit max_bdy; did you mean max_body?)", function()
     http.read_request(s, { max_bdy = 1 })
@@ -265,24 +273,14 @@ function TestLimitsObject(t)
   s:close()
 end
 
--- read_request and read_response apply a limits object's limits as the
--- table's.
+-- read_request and read_response apply a limits object's timeouts, and
+-- one object serves several threads. (Its size limits are tested with
+-- the table's in TestReadRequestLimits.)
 function TestLimitsObjectApplied(t)
-  local lim = http.limits({ max_headers = 2, max_line = 64, max_head = 20, max_body = 4 })
-  local err = refused(t, "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n", lim)
-  t:eq(err.status, 431, "max_headers")
-  err = refused(t, "GET / HTTP/1.1\r\nHost: x\r\nA: " .. string.rep("1", 20) .. "\r\n\r\n", lim)
-  t:eq(err.message, "more than 2 header lines or 20 bytes", "max_head")
-  err = refused(t, "GET /" .. string.rep("a", 64) .. " HTTP/1.1\r\n\r\n", lim)
-  t:eq(err.message, "line longer than 64 bytes", "max_line")
-  err = refused(t, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", http.limits({ max_body = 4 }))
-  t:eq(err.message, "body over 4 bytes", "max_body")
-
   local c, s = served()
   t:eq(http.read_request(s, http.limits({ idle = 0.05 })), nil, "idle")
   c:sendall("GET / HT")
-  local req
-  req, err = http.read_request(s, http.limits({ timeout = 0.1 }))
+  local req, err = http.read_request(s, http.limits({ timeout = 0.1 }))
   t:eq(req, nil, "no request")
   t:eq(err.message, "request not complete within 0.1 s", "timeout")
   c:close()
