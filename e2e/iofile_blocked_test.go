@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -230,5 +231,48 @@ end
 print(io.open(vars.path):read("*a"))`))
 	if code != 0 || out != "collected" {
 		t.Fatalf("exit %d, printed %q: %s", code, out, stderr)
+	}
+}
+
+// TestOSExecuteWaits: a thread runs os.execute of a command that waits
+// (cat of a FIFO nobody writes yet); a client is answered meanwhile, and
+// the status is the command's once it ends. (os.execute held the lock for
+// the whole command before, and the server answered no one.)
+func TestOSExecuteWaits(t *testing.T) {
+	fifo := mkfifo(t)
+	p, port := startIOServer(t, `print("status " .. os.execute("cat " .. path .. " >/dev/null; exit 3"))`, fifo)
+	if got := askServer(t, port, "hello"); got != "ok hello" {
+		t.Fatalf("answer %q", got)
+	}
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(w, "for cat")
+	w.Close()
+	p.waitLine(`^status 768$`, 20*time.Second)
+}
+
+// TestOSExecuteCtrlC: Ctrl-C sent to sockrun alone (not to the command's
+// process group, as a terminal would) while its main thread waits in
+// os.execute ends the run with exit code 130 and a KeyboardInterrupt, and
+// the command is killed, not left running.
+func TestOSExecuteCtrlC(t *testing.T) {
+	p := start(t, "-e", `os.execute("echo child $$; exec sleep 120")`)
+	pid, err := strconv.Atoi(p.waitLine(`^child (\d+)$`, 10*time.Second)[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGINT)
+	if code := p.wait(20 * time.Second); code != 130 {
+		t.Fatalf("exit code %d, want 130", code)
+	}
+	if e := p.Stderr(); !strings.Contains(e, "KeyboardInterrupt") || strings.Contains(e, "still busy") {
+		t.Fatalf("stderr %q: want a KeyboardInterrupt that ends the command", e)
+	}
+	// sockrun waited for the killed command, so it is gone, not a zombie.
+	if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("the command (pid %d) outlived the run: kill(0) = %v", pid, err)
 	}
 }

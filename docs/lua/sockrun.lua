@@ -150,6 +150,11 @@ function file:close() end
 ---@param code? integer|boolean
 function os.exit(code) end
 
+---Runs `command` with /bin/sh, the other threads going on meanwhile; its wait status as C's `system()`.
+---@param command? string
+---@return integer
+function os.execute(command) end
+
 ---The date formatted as C's strftime, or a table for `"*t"`.
 ---@param format? string
 ---@param time? integer

@@ -3,10 +3,13 @@ package base
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,11 +124,13 @@ func init() {
 		New:     shared,
 		Defs:    "sockrun.lua",
 		Kind:    api.ExtendGlobal,
-		Summary: "os.exit that closes every socket, and os.date as C's strftime",
+		Summary: "os.exit that closes every socket, os.execute that lets the other threads run, and os.date as C's strftime",
 		Doc:     "docs/api.md",
 		Funcs: []api.Func{
 			api.Method("exit", "os.exit([code])", "ends the run with code, closing every socket", (*Base).osExit).
 				Params(api.T("integer|boolean")),
+			api.Method("execute", "os.execute([command])", "runs command with /bin/sh, the other threads going on meanwhile; its wait status as C's system()", (*Base).osExecute).
+				Params(api.Str).Returns(api.Int),
 			api.Fn("date", "os.date([format [, time]])", "the date formatted as C's strftime, or a table for \"*t\"", osDate).
 				Params(api.Str, api.Int).Returns(api.T("string|osdate")),
 		},
@@ -252,6 +257,37 @@ func (m *Base) osExit(L *lua.LState) int {
 	m.vm.CloseAll()
 	m.vm.Host().Exit(L, code)
 	return 0
+}
+
+// osExecute is os.execute([command]): command run by /bin/sh with the
+// process's standard streams, and its wait status as C's system() gives it
+// (lua51.SystemStatus); with no command, 1 (a shell is there). The
+// interpreter lock is released while the command runs, as for any wait:
+// the other threads go on. If the run is interrupted meanwhile (Ctrl-C,
+// its end), the command is killed and the interruption raised.
+func (m *Base) osExecute(L *lua.LState) int {
+	if L.Get(1) == lua.LNil {
+		L.Push(lua.LNumber(1))
+		return 1
+	}
+	cmd := exec.Command("/bin/sh", "-c", checkString(L, 1, "execute"))
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	var err error
+	finished := false
+	m.vm.Release(L, func(ctx context.Context) {
+		if err = cmd.Start(); err != nil {
+			finished = true
+			return
+		}
+		stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
+		err = cmd.Wait()
+		finished = stop()
+	})
+	if !finished {
+		m.raiseInterrupt(L, "execute")
+	}
+	L.Push(lua.LNumber(lua51.SystemStatus(err)))
+	return 1
 }
 
 // lineReader reads standard input for io.read and io.lines. A read runs on

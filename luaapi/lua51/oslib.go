@@ -56,8 +56,10 @@ func osDifftime(L *lua.LState) int {
 }
 
 // osExecute is os.execute([command]): runs command with /bin/sh and
-// returns its wait status as C's system() (the exit code times 256, or
-// the signal's number); with no command, 1: a shell is there.
+// returns its wait status as C's system() (SystemStatus); with no command,
+// 1: a shell is there. This is the state's own, with no host to release
+// the interpreter lock to; sockrun's runs the command without it (the
+// base module's os.execute).
 func osExecute(L *lua.LState) int {
 	if L.Get(1) == lua.LNil {
 		L.Push(lua.LNumber(1))
@@ -65,20 +67,25 @@ func osExecute(L *lua.LState) int {
 	}
 	cmd := exec.Command("/bin/sh", "-c", checkString(L, 1))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	err := cmd.Run()
-	status := 0
+	L.Push(lua.LNumber(SystemStatus(cmd.Run())))
+	return 1
+}
+
+// SystemStatus is what C's system() returns for a command run to its end
+// with err (exec.Cmd.Run's): the wait status, the exit code times 256 or
+// the number of the signal that ended it; 127 << 8, as sh reports a
+// command it cannot run, if it could not be started.
+func SystemStatus(err error) int {
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
+		return 0
 	case errors.As(err, &exitErr):
 		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok {
-			status = int(ws)
+			return int(ws)
 		}
-	default:
-		status = 127 << 8 // as sh reports a command it cannot run
 	}
-	L.Push(lua.LNumber(status))
-	return 1
+	return 127 << 8
 }
 
 // osGetenv is os.getenv(name): the variable's value, nil if unset.
