@@ -155,6 +155,14 @@ func (rt *Runtime) DropInterrupt() { rt.sig.DropInterrupt() }
 // MainRunning tells the runtime whether the main chunk is running.
 func (rt *Runtime) MainRunning(running bool) { rt.sig.MainRunning(running) }
 
+// MarkPreempt asks the main thread's Lua code to call the host's preempt
+// at its next instruction (threads.Signals.MarkPreempt).
+func (rt *Runtime) MarkPreempt() { rt.sig.MarkPreempt() }
+
+// SetPreempt sets the host's hand-over of the interpreter lock between two
+// instructions of the main thread (threads.Signals.SetPreempt).
+func (rt *Runtime) SetPreempt(preempt func(L *lua.LState)) { rt.sig.SetPreempt(preempt) }
+
 // MainLuaContext is the context the main thread's Lua state checks between
 // instructions (threads.Signals.MainLuaContext).
 func (rt *Runtime) MainLuaContext(run context.Context) context.Context {

@@ -108,6 +108,9 @@ type Signals struct {
 	taken chan struct{}
 	// stopLoop unregisters the loop from the end of the host's context.
 	stopLoop func() bool
+	// preempt is the host's hand-over between two instructions
+	// (SetPreempt), nil if it has none.
+	preempt func(L *lua.LState)
 
 	handlers map[syscall.Signal]lua.LValue
 	// intHandler is signal.default_int_handler.
@@ -498,10 +501,41 @@ type mainLuaContext struct {
 // calls it through the interface before every instruction.)
 func (c *mainLuaContext) Done() <-chan struct{} {
 	if p := c.s.loop.Load(); p != nil {
-		return *p
+		return c.due(p)
 	}
 	return nil
 }
+
+// due is Done when the loop is set: closed when something is due, and at
+// preemptMark the hand-over of the interpreter lock the host asked for
+// (MarkPreempt), after which the main thread's Lua code goes on.
+func (c *mainLuaContext) due(p *chan struct{}) <-chan struct{} {
+	if p != &preemptMark {
+		return *p
+	}
+	c.s.loop.CompareAndSwap(p, nil)
+	if c.s.preempt != nil {
+		c.s.preempt(c.s.vm.MainState().G.CurrentThread)
+	}
+	return nil
+}
+
+// preemptMark is the loop's value that asks the main thread's Lua code
+// to hand the interpreter lock over at its next instruction; only its
+// address counts.
+var preemptMark chan struct{}
+
+// MarkPreempt asks the main thread, if it is running Lua code, to call
+// the host's preempt (SetPreempt) at its next instruction: the host calls
+// it when the thread holding the interpreter lock has not come to a
+// Checkpoint for too long (a loop of Lua code that calls nothing of
+// sockrun). Something due in the loop stays: it is raised first.
+func (s *Signals) MarkPreempt() { s.loop.CompareAndSwap(nil, &preemptMark) }
+
+// SetPreempt sets what the main thread calls, between two instructions,
+// once MarkPreempt asked: the host hands the lock over there if its
+// request still stands. Set before the main thread runs.
+func (s *Signals) SetPreempt(preempt func(L *lua.LState)) { s.preempt = preempt }
 
 // Err is called by gopher-lua, in the main thread with the lock held, when
 // Done is closed and it is about to raise: a KeyboardInterrupt due is

@@ -22,13 +22,20 @@ const defaultSwitchInterval = 5 * time.Millisecond
 //     without the lock changing hands. The holder looks at that flag at its
 //     next call into sockrun (Checkpoint, one atomic load) and, if it is
 //     set, hands the lock to the first waiter and queues at the tail.
+//   - A thread busy in Lua code that calls nothing of sockrun never comes
+//     to a Checkpoint: once a drop request has gone unanswered for
+//     preemptAfter intervals, the watch sets preempt too, and the holder
+//     hands the lock over between two Lua instructions (the Lua states'
+//     contexts look at it before each one: luaContext). Code that runs
+//     from one call into sockrun to the next in less time than that is
+//     never interrupted in the middle, which is what lets a script update
+//     a shared table without a lock.
 //
-// A thread busy in Lua code that calls nothing of sockrun keeps the lock:
-// gopher-lua cannot be interrupted there. The long built-ins check in
-// (lua51.Host): between their callbacks into Lua, and a long pattern
-// search or a large copy runs without the lock.
+// The long built-ins check in (lua51.Host): between their callbacks into
+// Lua, and a long pattern search or a large copy runs without the lock.
 type gil struct {
 	drop     atomic.Bool  // a waiter asks the holder to hand the lock over
+	preempt  atomic.Bool  // ... and has asked for preemptAfter intervals: between two instructions
 	interval atomic.Int64 // the switch interval, in nanoseconds
 
 	// waited is the time threads spent waiting for the lock, in
@@ -43,8 +50,20 @@ type gil struct {
 	switches uint64 // hand-offs so far
 	watching bool   // the watch timer is armed
 	watchAt  uint64 // switches when it was armed
+	stale    int    // watch intervals in a row without a hand-off
 	timer    *time.Timer
+	// onPreempt is called, g.mu held, when preempt is set: the VM marks
+	// its threads' context, which they look at before each instruction.
+	onPreempt func()
 }
+
+// preemptAfter is how many switch intervals a drop request may go
+// unanswered, the holder running Lua code that calls nothing of sockrun,
+// before the holder is made to hand the lock over between two Lua
+// instructions: 50 ms at the default interval. CPython switches at any
+// instruction after one interval; sockrun waits longer, so that code
+// between two calls into sockrun stays whole unless it runs that long.
+const preemptAfter = 10
 
 // gilWaiter is a thread waiting for the lock: the lock is handed to it by a
 // send on ch.
@@ -103,7 +122,7 @@ func (g *gil) TryLock() bool {
 // Unlock releases the lock: to the first waiter if there is one.
 func (g *gil) Unlock() {
 	g.mu.Lock()
-	g.drop.Store(false)
+	g.clearRequests()
 	if g.head == len(g.waiters) {
 		g.held = false
 		g.mu.Unlock()
@@ -129,7 +148,7 @@ func (g *gil) Checkpoint() bool {
 // turn after every thread that was waiting. It reports whether it did.
 func (g *gil) Yield() bool {
 	g.mu.Lock()
-	g.drop.Store(false)
+	g.clearRequests()
 	if g.head == len(g.waiters) {
 		g.mu.Unlock()
 		return false
@@ -155,7 +174,7 @@ func (g *gil) enqueue() *gilWaiter {
 	g.waiters = append(g.waiters, w)
 	if !g.watching {
 		g.watching = true
-		g.watchAt = g.switches
+		g.watchAt, g.stale = g.switches, 0
 		if g.timer == nil {
 			g.timer = time.AfterFunc(g.Interval(), g.watch)
 		} else {
@@ -175,8 +194,16 @@ func (g *gil) dequeue() *gilWaiter {
 		g.waiters, g.head = g.waiters[:0], 0
 	}
 	g.switches++
-	g.drop.Store(false)
+	g.clearRequests()
 	return w
+}
+
+// clearRequests voids the requests to hand the lock over: they were
+// addressed to a holder that is handing it over. g.mu is held.
+func (g *gil) clearRequests() {
+	g.drop.Store(false)
+	g.preempt.Store(false)
+	g.stale = 0
 }
 
 // await waits until the lock is handed to w, and counts the wait.
@@ -191,7 +218,8 @@ func (g *gil) await(w *gilWaiter) {
 // watch runs every switch interval while threads wait: if the lock has not
 // changed hands for a whole interval, it asks the holder to drop it. So
 // the holder always gets at least one interval, and at most two, before it
-// is asked.
+// is asked; and if the request stands for preemptAfter intervals, it asks
+// for the lock between two instructions.
 func (g *gil) watch() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -201,6 +229,14 @@ func (g *gil) watch() {
 	}
 	if g.switches == g.watchAt {
 		g.drop.Store(true)
+		if g.stale++; g.stale > preemptAfter && !g.preempt.Load() {
+			g.preempt.Store(true)
+			if g.onPreempt != nil {
+				g.onPreempt()
+			}
+		}
+	} else {
+		g.stale = 0
 	}
 	g.watchAt = g.switches
 	g.timer.Reset(g.Interval())

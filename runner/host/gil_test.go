@@ -96,6 +96,51 @@ func TestGILCheckpointAfterInterval(t *testing.T) {
 	g.Unlock()
 }
 
+// TestGILPreemptsAfterUnansweredDrops: a holder that never comes to a
+// Checkpoint (Lua code calling nothing of sockrun) is asked to hand the
+// lock over between instructions (preempt) only once the drop request has
+// stood preemptAfter switch intervals; handing it over clears both.
+func TestGILPreemptsAfterUnansweredDrops(t *testing.T) {
+	const interval = 20 * time.Millisecond
+	g := newGIL()
+	g.SetInterval(interval)
+	g.Lock()
+	queued := time.Now()
+	done := make(chan struct{})
+	ran := false // set under g
+	go func() {
+		defer close(done)
+		g.Lock()
+		ran = true
+		g.Unlock()
+	}()
+	waitQueued(t, g, 1)
+	deadline := time.Now().Add(20 * time.Second)
+	for !g.preempt.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("a holder that never checks in was never asked to hand over between instructions")
+		}
+		time.Sleep(time.Millisecond) // polling a condition
+	}
+	if waited := time.Since(queued); waited < preemptAfter*interval {
+		t.Errorf("preempt set after %v, before %d intervals (%v)", waited, preemptAfter, preemptAfter*interval)
+	}
+	if !g.drop.Load() {
+		t.Error("preempt without a drop request")
+	}
+	if !g.Yield() {
+		t.Fatal("Yield found nobody waiting")
+	}
+	if g.preempt.Load() || g.drop.Load() {
+		t.Error("the requests outlived the hand-over")
+	}
+	if !ran {
+		t.Error("Yield returned before the waiter ran")
+	}
+	g.Unlock()
+	<-done
+}
+
 // TestGILYieldRotates: Yield passes the lock round every waiter in turn,
 // the yielding thread going to the tail.
 func TestGILYieldRotates(t *testing.T) {

@@ -76,7 +76,8 @@ type VM struct {
 func NewVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath string) *VM {
 	v := &VM{env: env, gil: newGIL(), memory: newMemoryBudget(cfg.MaxMemory, cfg.MaxMemoryNote)}
 	v.ctx, v.cancel = context.WithCancelCause(parent)
-	v.luaCtx = newLuaContext(v.ctx)
+	luaCtx := newLuaContext(v.ctx, v)
+	v.luaCtx = luaCtx
 	v.epoch.Store(&Epoch{ctx: v.ctx, cancel: v.cancel})
 	v.L = lua.NewState(vmOptions)
 	// Every thread state copies the options of the state that made it.
@@ -102,6 +103,13 @@ func NewVM(parent context.Context, env *Env, cfg luaapi.Config, dir, extraPath s
 	// thread busy in Lua code that makes no blocking call, and the end of
 	// the run ends it.
 	v.L.SetContext(v.rt.MainLuaContext(v.ctx))
+	// A thread busy in Lua code for too long is asked to hand the lock
+	// over between two instructions.
+	v.rt.SetPreempt(v.preempt)
+	v.gil.onPreempt = func() {
+		luaCtx.markPreempt()
+		v.rt.MarkPreempt()
+	}
 	v.coroutinesWithRunContext()
 	return v
 }
@@ -159,6 +167,14 @@ func createdCoroutine(v lua.LValue) *lua.LState {
 // CPU-heavy handler of the benchmark spent 5% more CPU per request on it.
 // Once the context ends, Done is its closed channel.
 //
+// Done is also where a thread running Lua code that calls nothing of
+// sockrun hands the interpreter lock over when it has kept it too long
+// (gil.preempt): the caller is the Lua state that holds the lock, between
+// two of its instructions. The request is a mark in the same pointer
+// (preemptMark), so that the check is still one load; the call on the
+// rare path gives Done a stack frame, which costs the CPU-heavy handler's
+// pure Lua loop 2% more instructions (bench/py/instructions.py -w cpu).
+//
 // A context derived from a luaContext with context.WithCancel would never
 // end (its parent's Done was nil when it was made): the states that check
 // one are given it directly (VM.Go, coroutinesWithRunContext).
@@ -169,11 +185,19 @@ func createdCoroutine(v lua.LValue) *lua.LState {
 // instruction.
 type luaContext struct {
 	context.Context
+	// done is nil while nothing is due, &preemptMark when the holder is
+	// asked to hand the lock over, and the context's closed Done channel
+	// once it has ended (which no mark replaces).
 	done atomic.Pointer[<-chan struct{}]
+	vm   *VM
 }
 
-func newLuaContext(ctx context.Context) *luaContext {
-	c := &luaContext{Context: ctx}
+// preemptMark is luaContext.done's value that asks for the hand-over;
+// only its address counts.
+var preemptMark <-chan struct{}
+
+func newLuaContext(ctx context.Context, vm *VM) *luaContext {
+	c := &luaContext{Context: ctx, vm: vm}
 	context.AfterFunc(ctx, func() {
 		done := ctx.Done()
 		c.done.Store(&done)
@@ -181,12 +205,38 @@ func newLuaContext(ctx context.Context) *luaContext {
 	return c
 }
 
+// markPreempt asks the state running Lua to hand the lock over at its
+// next instruction, unless the context has ended.
+func (c *luaContext) markPreempt() { c.done.CompareAndSwap(nil, &preemptMark) }
+
 // Done implements context.Context.
 func (c *luaContext) Done() <-chan struct{} {
 	if d := c.done.Load(); d != nil {
-		return *d
+		return c.due(d)
 	}
 	return nil
+}
+
+// due is Done when something is: the hand-over asked for, or the end.
+func (c *luaContext) due(d *<-chan struct{}) <-chan struct{} {
+	if d != &preemptMark {
+		return *d
+	}
+	c.done.CompareAndSwap(d, nil)
+	c.vm.preempt(c.vm.L.G.CurrentThread)
+	return nil
+}
+
+// preempt hands the interpreter lock, held by L, the state running Lua
+// now, to the threads waiting for it and takes it back after them, if the
+// request (gil.preempt) still stands: called between two Lua instructions
+// of a thread that kept the lock past preemptAfter switch intervals
+// without a call into sockrun. (A mark the state that was asked did not
+// see, having handed the lock over at a call meanwhile, is void.)
+func (v *VM) preempt(L *lua.LState) {
+	if v.gil.preempt.Load() {
+		v.Checkpoint(L)
+	}
 }
 
 // LockTracer is the trace's view of the interpreter lock (--trace): told
