@@ -52,8 +52,9 @@ type gil struct {
 	watchAt  uint64 // switches when it was armed
 	stale    int    // watch intervals in a row without a hand-off
 	timer    *time.Timer
-	// onPreempt is called, g.mu held, when preempt is set: the VM marks
-	// its threads' context, which they look at before each instruction.
+	// onPreempt is called, g.mu held, at each interval preempt stands:
+	// the VM marks its threads' contexts, which they look at before each
+	// instruction.
 	onPreempt func()
 }
 
@@ -229,7 +230,9 @@ func (g *gil) watch() {
 	}
 	if g.switches == g.watchAt {
 		g.drop.Store(true)
-		if g.stale++; g.stale > preemptAfter && !g.preempt.Load() {
+		if g.stale++; g.stale > preemptAfter {
+			// Marked again at every interval it stands: a mark the
+			// running state did not see (another cleared it) is renewed.
 			g.preempt.Store(true)
 			if g.onPreempt != nil {
 				g.onPreempt()
