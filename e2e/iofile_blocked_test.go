@@ -73,6 +73,18 @@ func mkfifo(t *testing.T) string {
 	return path
 }
 
+// feedFIFO opens fifo for writing, which waits for its reader (a command
+// the script started), writes text and closes it.
+func feedFIFO(t *testing.T, fifo, text string) {
+	t.Helper()
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(w, text)
+	w.Close()
+}
+
 // TestIOFileFIFOWriteStalled: a thread writes into a FIFO whose reader
 // (the test) opened it and never reads; once the FIFO is full its write
 // waits, and a client is still answered.
@@ -143,12 +155,7 @@ func TestIOFilePopenWaits(t *testing.T) {
 	if got := askServer(t, port, "hello"); got != "ok hello" {
 		t.Fatalf("answer %q", got)
 	}
-	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprint(w, "from cat")
-	w.Close()
+	feedFIFO(t, fifo, "from cat")
 	p.waitLine(`^got from cat$`, 20*time.Second)
 	p.waitLine(`^close true$`, 20*time.Second)
 }
@@ -244,12 +251,7 @@ func TestOSExecuteWaits(t *testing.T) {
 	if got := askServer(t, port, "hello"); got != "ok hello" {
 		t.Fatalf("answer %q", got)
 	}
-	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprint(w, "for cat")
-	w.Close()
+	feedFIFO(t, fifo, "for cat")
 	p.waitLine(`^status 768$`, 20*time.Second)
 }
 
